@@ -1,0 +1,62 @@
+// GfidIndex: the master's narrow state interface (seed 004's "narrow broker"): gfid ↔ names,
+// what was last confirmed on the slave per gfid, and small session key/values. One SQLite
+// database per session; tests run it on ':memory:'. Implemented by SqliteGfidIndex.
+
+import type { EntryName, Gfid } from './record.js';
+
+export const ENTRY_TYPES = ['file', 'dir', 'symlink', 'fifo', 'socket', 'chardev', 'blockdev'] as const;
+export type EntryType = (typeof ENTRY_TYPES)[number];
+
+/** Attributes of an entry as confirmed on the slave (what a crawl compares against). */
+export interface SyncedAttrs {
+  readonly size: number;
+  readonly mtimeNs: bigint;
+  readonly ctimeNs: bigint;
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+export interface IndexedEntry {
+  readonly gfid: Gfid;
+  readonly pargfid: Gfid;
+  readonly name: Buffer;
+  readonly type: EntryType;
+  readonly ino: bigint;
+  /** null until the entry's ops were confirmed on the slave. */
+  readonly synced: SyncedAttrs | null;
+}
+
+export interface GfidIndex {
+  /** Runs `fn` in one transaction (all or nothing). */
+  transaction<T>(fn: () => T): T;
+
+  lookup(pargfid: Gfid, name: Buffer): IndexedEntry | undefined;
+  children(pargfid: Gfid): readonly IndexedEntry[];
+  /** Every name of a gfid (more than one for hard links). */
+  namesOf(gfid: Gfid): readonly EntryName[];
+  /** A gfid already assigned to this inode (for hard links), if any name of it remains. */
+  gfidOfIno(ino: bigint): Gfid | undefined;
+  /** Path of a gfid relative to the root, as bytes ('' for the root); undefined if unknown. */
+  pathOf(gfid: Gfid): Buffer | undefined;
+
+  /** Mint a new gfid for a new object and record its first name. */
+  create(type: EntryType, ino: bigint, at: EntryName): Gfid;
+  /** Record another name of an existing gfid (a hard link). */
+  link(gfid: Gfid, at: EntryName): void;
+  /** Forget one name; forgets the object too when it was its last name. */
+  unlink(at: EntryName): void;
+  /** Forget a directory's whole subtree (names and objects) and the directory itself. */
+  removeTree(gfid: Gfid): void;
+  rename(from: EntryName, to: EntryName): void;
+
+  markSynced(gfid: Gfid, attrs: SyncedAttrs): void;
+  /** Forget every confirmation (recover mode, or a slave found reset): the next crawl sends all. */
+  clearSynced(): void;
+  count(): number;
+
+  getMeta(key: string): string | undefined;
+  setMeta(key: string, value: string): void;
+
+  close(): void;
+}

@@ -1,0 +1,3 @@
+// Public surface of src/changelog for other directories.
+export * from './record.js';
+export * from './gfid-index.js';

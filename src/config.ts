@@ -1,0 +1,40 @@
+// Config: the resolved, frozen options of one session (every field present). The loader in
+// src/cli merges conf/georep.conf defaults, the session's saved values and command-line flags
+// once; components receive only their slice. Nothing reads a config singleton.
+
+export const SYNC_MODES = ['normal', 'partial', 'recover'] as const;
+export type SyncMode = (typeof SYNC_MODES)[number];
+export const SYNC_METHODS = ['rsync', 'tarssh'] as const;
+export type SyncMethod = (typeof SYNC_METHODS)[number];
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  readonly syncJobs: number; // sync-jobs
+  readonly changeInterval: number; // change-interval (seconds)
+  readonly changelogBatchSize: number; // changelog-batch-size (bytes of changelog per batch)
+  readonly xsyncChangelogEntries: number; // xsync-changelog-entries (records per XSYNC file)
+  readonly syncBoxFiles: number; // sync-box-files (max files per rsync run)
+  readonly crawlRate: number; // crawl-rate (entries per second, 0 = unlimited)
+  readonly ignoreDeletes: boolean; // ignore-deletes
+  readonly specialSyncMode: SyncMode; // special-sync-mode
+  readonly useRsyncXattrs: boolean; // use-rsync-xattrs
+  readonly syncMethod: SyncMethod; // sync-method
+  readonly rsyncCommand: string; // rsync-command
+  readonly rsyncOptions: string; // rsync-options (extra args, split on whitespace)
+  readonly sshCommand: string; // ssh-command
+  readonly logLevel: LogLevel; // log-level
+  readonly checkpoint: string; // checkpoint ('' | 'now' | unix seconds)
+}
+
+/** The slice the Syncer and its engines need. */
+export type SyncerConfig = Pick<
+  Config,
+  'syncJobs' | 'syncBoxFiles' | 'syncMethod' | 'rsyncCommand' | 'rsyncOptions' | 'sshCommand' | 'useRsyncXattrs'
+>;
+
+/** The slice the crawl and process_change need. */
+export type CrawlConfig = Pick<
+  Config,
+  'xsyncChangelogEntries' | 'changelogBatchSize' | 'crawlRate' | 'ignoreDeletes' | 'specialSyncMode'
+>;

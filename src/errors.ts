@@ -1,0 +1,66 @@
+// GeorepError: the one error class every georep layer throws. Its `code` is stable (tests
+// and the wire use it); its message says what happened, where, and what to do next.
+
+export const ERROR_CODES = [
+  'CONFIG_INVALID', // a config key or value failed validation
+  'CONFIG_UNKNOWN_KEY', // no such option
+  'MASTER_MISSING', // master root does not exist / is not a directory
+  'SLAVE_UNWRITABLE', // slave root cannot be created or written
+  'FOREIGN_MASTER', // slave is bound to another master volume
+  'PATH_ESCAPES_ROOT', // a resolved path leaves the slave root
+  'BAD_NAME', // name is '', '.', '..', contains '/' or NUL
+  'NAME_TOO_LONG', // name over LIMITS.nameBytes
+  'PATH_TOO_LONG', // path over LIMITS.pathBytes
+  'LIMIT_EXCEEDED', // a message or batch over its LIMITS entry
+  'BAD_REQUEST', // a request that does not match protocol.ts
+  'PROTOCOL_VERSION', // hello with an unsupported version
+  'CHANGELOG_MALFORMED', // a changelog line that does not parse
+  'GFID_UNKNOWN', // an op names a gfid the index does not hold
+  'ENTRY_CONFLICT', // an entry op that cannot be applied as asked
+  'RSYNC_FAILED', // rsync exited with a non-tolerated code
+  'TAR_FAILED', // tar pipeline failed
+  'AGENT_DIED', // the slave agent process exited or broke its pipe
+  'STATE_CORRUPT', // a database or state file is unreadable
+  'SESSION_BUSY', // another georep process holds the session lock
+  'IO_ERROR', // an fs call failed with an errno we do not handle
+  'ABORTED', // cancelled through an AbortSignal
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface GeorepErrorOptions extends ErrorOptions {
+  /** The path (display form) or gfid the error is about. */
+  readonly path?: string;
+  /** errno name of the underlying failure, e.g. 'ENOSPC'. */
+  readonly errno?: string;
+}
+
+export class GeorepError extends Error {
+  readonly code: ErrorCode;
+  readonly path: string | undefined;
+  readonly errno: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: GeorepErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.path = options.path;
+    this.errno = options.errno ?? errnoOf(options.cause);
+  }
+}
+
+export const isGeorepError = (e: unknown): e is GeorepError => e instanceof GeorepError;
+
+/** The errno name ('ENOENT', …) of a Node system error, if it is one. */
+export function errnoOf(e: unknown): string | undefined {
+  if (typeof e === 'object' && e !== null && 'code' in e) {
+    const code = (e as { code: unknown }).code;
+    if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+/** True when `e` is a Node system error with one of the given errno names. */
+export function hasErrno(e: unknown, ...names: readonly string[]): boolean {
+  const code = errnoOf(e);
+  return code !== undefined && names.includes(code);
+}

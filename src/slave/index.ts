@@ -1,0 +1,2 @@
+// Public surface of src/slave for other directories.
+export * from './protocol.js';

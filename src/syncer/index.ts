@@ -1,0 +1,2 @@
+// Public surface of src/syncer for other directories.
+export * from './job.js';

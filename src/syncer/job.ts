@@ -1,0 +1,35 @@
+// DataJob: a request to bring the content of some gfids to the slave. Data is addressed by
+// gfid, never by a path that may be stale (DESIGN invariant).
+
+import type { Gfid } from '../changelog/index.js';
+
+/**
+ * How rsync decides whether a file needs sending.
+ * - 'off': every file is sent (--ignore-times). Used for jobs from changelog D records: a D
+ *   record is proof the content changed, even when size and mtime look unchanged.
+ * - 'ns': rsync's quick check with nanosecond mtimes (--modify-window=-1). Used for crawl jobs.
+ */
+export type QuickCheck = 'off' | 'ns';
+
+export interface DataItem {
+  readonly gfid: Gfid;
+  /** Size in bytes when the job was planned: for progress and "bytes pending" only. */
+  readonly size: number;
+}
+
+export interface DataJob {
+  /** Batch id (the changelog being processed), for logs. */
+  readonly batch: string;
+  readonly items: readonly DataItem[];
+  readonly quickCheck: QuickCheck;
+}
+
+/** What the Syncer reports for one gfid once its box is done. */
+export type DataOutcome =
+  | { readonly gfid: Gfid; readonly ok: true; readonly vanished: boolean }
+  | { readonly gfid: Gfid; readonly ok: false; readonly code: string; readonly message: string };
+
+export interface DataJobResult {
+  readonly outcomes: readonly DataOutcome[];
+  readonly bytesSent: number;
+}
