@@ -1,0 +1,2 @@
+// Public surface of src/master for other directories.
+export * from './oneshot.js';
