@@ -4,6 +4,7 @@
 export const ERROR_CODES = [
   'CONFIG_INVALID', // a config key or value failed validation
   'CONFIG_UNKNOWN_KEY', // no such option
+  'USAGE', // a command line georep cannot act on (missing flag, overlapping roots, …)
   'MASTER_MISSING', // master root does not exist / is not a directory
   'SLAVE_UNWRITABLE', // slave root cannot be created or written
   'FOREIGN_MASTER', // slave is bound to another master volume

@@ -96,3 +96,17 @@ function checkLiteral(lit: string, whole: string): void {
 
 /** A name for messages and logs: UTF-8 where valid, %XX elsewhere. */
 export const displayName = escapeName;
+
+/** A root-relative path (bytes, '/'-separated) for messages: each component as displayName. */
+export function displayPath(rel: Buffer): string {
+  if (rel.length === 0) return '.';
+  const parts: string[] = [];
+  let start = 0;
+  for (let i = 0; i <= rel.length; i++) {
+    if (i === rel.length || rel[i] === 0x2f) {
+      parts.push(escapeName(rel.subarray(start, i)));
+      start = i + 1;
+    }
+  }
+  return parts.join('/');
+}

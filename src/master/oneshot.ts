@@ -1,9 +1,22 @@
 // runOneshot: one full xsync crawl of the master into the slave, through the same pipeline
 // the live daemon uses (crawl → XSYNC-CHANGELOG → process_change → entry ops, Syncer, meta).
 
+import fs from 'node:fs';
+import path from 'node:path';
+import { systemClock } from '../clock.js';
 import type { Clock } from '../clock.js';
+import { SqliteGfidIndex } from '../changelog/index.js';
 import type { Config } from '../config.js';
+import { GeorepError, errnoOf } from '../errors.js';
 import type { Logger } from '../log.js';
+import { PROTOCOL_VERSION, SlaveClient } from '../slave/index.js';
+import type { ItemProblem } from './batch-runner.js';
+import { buildMaster, choiceFromConfig } from './builder.js';
+import type { Master } from './builder.js';
+import type { CrawlStats } from './crawl-stats.js';
+import { Farm } from './farm.js';
+import { SessionLock } from './session-lock.js';
+import { masterVolumeId } from './volume-id.js';
 
 export interface Progress {
   readonly phase: 'crawl' | 'sync' | 'done';
@@ -30,12 +43,7 @@ export interface OneshotOptions {
   readonly signal?: AbortSignal;
 }
 
-export interface ItemProblem {
-  /** Display path relative to the master root. */
-  readonly path: string;
-  readonly code: string;
-  readonly message: string;
-}
+export type { ItemProblem };
 
 export interface OneshotReport {
   readonly entryOps: number;
@@ -51,6 +59,124 @@ export interface OneshotReport {
 }
 
 export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
-  void opts;
-  throw new Error('runOneshot: not wired yet');
+  const clock = opts.clock ?? systemClock;
+  const started = clock.nowMs();
+  checkMaster(opts.masterRoot);
+  const lock = SessionLock.acquire(opts.sessionDir);
+  const index = SqliteGfidIndex.open(path.join(opts.sessionDir, 'index.db'));
+  const skipped: ItemProblem[] = [];
+  let slave: SlaveClient | undefined;
+  let master: Master | undefined;
+  try {
+    if (index.quarantined !== undefined) {
+      opts.log.warn('gfid index was corrupt; moved aside, resending everything', { path: index.quarantined });
+    }
+    master = new (buildMaster(choiceFromConfig(opts.config)))();
+    slave = SlaveClient.spawn([...opts.agentCommand, opts.slaveRoot], opts.log);
+    const hello = await slave.call(
+      'hello',
+      {
+        version: PROTOCOL_VERSION,
+        masterVolume: masterVolumeId(opts.masterRoot),
+        masterPath: opts.masterRoot,
+        rebind: master.rebindsForeignSlave(),
+      },
+      opts.signal,
+    );
+    const fullCrawl = decideFullCrawl(index, hello.slaveId, opts.config.specialSyncMode === 'recover', opts.log);
+    const dirs = prepareSessionDirs(opts.sessionDir, opts.masterRoot);
+    const report = (phase: Progress['phase'], s: CrawlStats): void => opts.onProgress?.(progressOf(phase, s));
+    master.start({
+      root: Buffer.from(opts.masterRoot),
+      index,
+      slave,
+      log: opts.log,
+      clock,
+      farm: dirs.farm,
+      xsyncDir: dirs.xsync,
+      statsFile: dirs.stats,
+      stagingDir: hello.stagingDir,
+      slaveIsRoot: hello.isRoot,
+      fullCrawl,
+      crawl: opts.config,
+      syncer: opts.config,
+      onSkip: (p, reason) => {
+        skipped.push({ path: p, code: 'SKIPPED', message: reason });
+        opts.log.warn(`skipped ${p}: ${reason}`);
+      },
+      onBatch: (s) => report('sync', s),
+      ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+    });
+    await master.run(1);
+    report('done', master.stats);
+    const s = master.stats;
+    return {
+      entryOps: s.entryOps,
+      metaOps: s.metaOps,
+      dataFiles: s.filesSynced,
+      bytesSent: s.bytesSynced,
+      deletes: s.deletes,
+      skipped,
+      failures: [...s.failures],
+      durationMs: clock.nowMs() - started,
+    };
+  } finally {
+    await master?.stop();
+    await slave?.close();
+    index.close();
+    lock.release();
+  }
+}
+
+function checkMaster(root: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(root);
+  } catch (e) {
+    throw new GeorepError('MASTER_MISSING', `master ${root} cannot be read (${errnoOf(e) ?? String(e)}); check the path`, {
+      path: root,
+      cause: e,
+    });
+  }
+  if (!st.isDirectory()) {
+    throw new GeorepError('MASTER_MISSING', `master ${root} is not a directory; give the root of the tree to replicate`, {
+      path: root,
+    });
+  }
+}
+
+/**
+ * A slave we have no confirmed record of (first sync, a slave recreated since, or recover
+ * mode) gets a full crawl: every entry is sent again and unknown slave entries are purged.
+ */
+function decideFullCrawl(index: SqliteGfidIndex, slaveId: string, recover: boolean, log: Logger): boolean {
+  const known = index.getMeta('slaveId');
+  if (known !== slaveId) {
+    if (known !== undefined) log.warn('slave was recreated since the last sync; sending everything again', { slaveId });
+    index.clearSynced();
+    index.setMeta('slaveId', slaveId);
+    return true;
+  }
+  return recover || index.count() === 0;
+}
+
+function prepareSessionDirs(sessionDir: string, masterRoot: string): { farm: Farm; xsync: string; stats: string } {
+  const xsync = path.join(sessionDir, 'xsync');
+  // Leftover XSYNC files are crawl output from an interrupted run: the crawl regenerates them.
+  fs.rmSync(xsync, { recursive: true, force: true });
+  fs.mkdirSync(xsync, { recursive: true, mode: 0o700 });
+  const farm = new Farm(path.join(sessionDir, 'farm'), Buffer.from(masterRoot));
+  farm.prepare();
+  return { farm, xsync, stats: path.join(sessionDir, 'status.json') };
+}
+
+function progressOf(phase: Progress['phase'], s: CrawlStats): Progress {
+  return {
+    phase,
+    entriesScanned: s.entriesScanned,
+    filesTotal: s.filesSynced + s.filesPending,
+    filesDone: s.filesSynced,
+    bytesTotal: s.bytesSynced + s.bytesPending,
+    bytesDone: s.bytesSynced,
+  };
 }

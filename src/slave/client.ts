@@ -1,8 +1,153 @@
 // SlaveCaller: how the master side talks to a slave agent. The implementation (SlaveClient)
 // spawns `georep slave ROOT` and speaks protocol.ts over its stdin/stdout.
 
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { GeorepError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { silentLogger } from '../log.js';
+import { LineReader } from './line-reader.js';
+import { LIMITS, validateParams } from './protocol.js';
+import { fromWireError, parseResponse } from './wire.js';
 import type { MethodName, Methods } from './protocol.js';
 
 export interface SlaveCaller {
   call<M extends MethodName>(method: M, params: Methods[M]['params'], signal?: AbortSignal): Promise<Methods[M]['result']>;
+}
+
+// SlaveClient: requests are numbered and matched to replies by id; params are validated before
+// they leave. Invariant: once the agent is gone (exit, broken pipe, closed stream) every pending
+// and later call fails with AGENT_DIED, carrying the agent's last stderr lines.
+
+interface Pending {
+  readonly resolve: (result: unknown) => void;
+  readonly reject: (e: GeorepError) => void;
+}
+
+const STDERR_TAIL_LINES = 20;
+/** How long close() waits for the agent to exit after `bye` before it sends SIGTERM. */
+const EXIT_GRACE_MS = 10_000;
+
+export class SlaveClient implements SlaveCaller {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private dead: GeorepError | undefined;
+  private closing = false;
+  private readonly stderrTail: string[] = [];
+  private readonly exited: Promise<void>;
+
+  private constructor(
+    input: Readable,
+    private readonly output: Writable,
+    private readonly log: Logger,
+    private readonly child?: ChildProcess,
+  ) {
+    const replies = new LineReader(LIMITS.messageBytes);
+    input.on('data', (chunk: Buffer) => replies.push(chunk).forEach((ev) => this.onReply(ev.kind === 'line' ? ev.text : undefined)));
+    output.on('error', (e) => this.die(`broke the request pipe (${e.message})`));
+    if (child === undefined) {
+      input.on('close', () => this.die('closed its reply stream'));
+      this.exited = Promise.resolve();
+      return;
+    }
+    // 'close' comes after stdout and stderr are drained: every reply and stderr line is in.
+    this.exited = new Promise((done) => child.once('close', () => done()));
+    child.once('close', (code, signal) => this.die(signal === null ? `exited with code ${String(code)}` : `was killed by ${signal}`));
+    child.once('error', (e) => this.die(`could not be started (${e.message})`));
+  }
+
+  /** Spawns the agent: argv[0] is the executable (a local georep, or ssh … georep slave ROOT). */
+  static spawn(argv: readonly string[], log: Logger): SlaveClient {
+    const [cmd, ...args] = argv;
+    if (cmd === undefined) throw new GeorepError('CONFIG_INVALID', 'the slave agent command is empty');
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const client = new SlaveClient(child.stdout, child.stdin, log, child);
+    const lines = new LineReader(64 * 1024);
+    child.stderr.on('data', (chunk: Buffer) => lines.push(chunk).forEach((ev) => client.onStderr(ev.kind === 'line' ? ev.text : '[over-long stderr line]')));
+    return client;
+  }
+
+  /** Talks to an agent over existing streams (in-process tests: runAgent on a pair of PassThroughs). */
+  static connect(input: Readable, output: Writable, log: Logger = silentLogger()): SlaveClient {
+    return new SlaveClient(input, output, log);
+  }
+
+  /** The agent's process id when spawned. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  call<M extends MethodName>(method: M, params: Methods[M]['params'], signal?: AbortSignal): Promise<Methods[M]['result']> {
+    return new Promise<Methods[M]['result']>((resolve, reject) => {
+      if (this.dead !== undefined) return reject(this.dead);
+      if (signal?.aborted === true) return reject(new GeorepError('ABORTED', `${method} to the slave agent was aborted`));
+      const id = this.nextId++;
+      // The agent validates too; failing here names the caller's bug before anything is sent.
+      const line = JSON.stringify({ id, method, params: validateParams(method, params) }) + '\n';
+      if (Buffer.byteLength(line) - 1 > LIMITS.messageBytes) {
+        return reject(new GeorepError('LIMIT_EXCEEDED', `${method} request is over the ${LIMITS.messageBytes}-byte message limit; send smaller batches`));
+      }
+      const onAbort = (): void => {
+        this.pending.delete(id); // the agent still runs it; its reply is dropped
+        reject(new GeorepError('ABORTED', `${method} to the slave agent was aborted`));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const settle = <T>(fn: (v: T) => void) => (v: T) => {
+        signal?.removeEventListener('abort', onAbort);
+        fn(v);
+      };
+      this.pending.set(id, { resolve: settle((v: unknown) => resolve(v as Methods[M]['result'])), reject: settle(reject) });
+      this.output.write(line);
+    });
+  }
+
+  /** Says bye, ends the request stream and waits for the agent to exit. */
+  async close(): Promise<void> {
+    if (this.dead === undefined && !this.closing) {
+      this.closing = true;
+      try {
+        await this.call('bye', {});
+      } catch (e) {
+        if (!(e instanceof GeorepError && e.code === 'AGENT_DIED')) throw e;
+      }
+      this.output.end();
+    }
+    if (this.child === undefined || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const timer = setTimeout(() => this.child?.kill('SIGTERM'), EXIT_GRACE_MS);
+    timer.unref();
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  private onReply(line: string | undefined): void {
+    if (line === undefined) return this.die('sent a reply over the message limit');
+    const reply = parseResponse(line);
+    if (reply === undefined) {
+      // Not a reply: e.g. a login banner printed on stdout by a remote shell. Skip it.
+      this.log.warn('slave agent: ignoring a line that is not a reply', { line: line.slice(0, 200) });
+      return;
+    }
+    const p = this.pending.get(reply.id);
+    if (p === undefined) return;
+    this.pending.delete(reply.id);
+    if ('error' in reply) p.reject(fromWireError(reply.error));
+    else p.resolve(reply.result);
+  }
+
+  private onStderr(line: string): void {
+    this.stderrTail.push(line);
+    if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift();
+    const level = /\b(ERROR|WARN)\b/.test(line) ? 'warn' : 'info';
+    this.log.log(level, `slave: ${line}`);
+  }
+
+  private die(how: string): void {
+    if (this.dead !== undefined) return;
+    const tail = this.stderrTail.length === 0 ? '' : `; its last stderr lines:\n${this.stderrTail.join('\n')}`;
+    this.dead = new GeorepError('AGENT_DIED', `slave agent ${how}${tail}`);
+    if (!this.closing) this.log.warn('slave agent died', { how });
+    for (const p of this.pending.values()) p.reject(this.dead);
+    this.pending.clear();
+  }
 }

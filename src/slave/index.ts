@@ -1,2 +1,6 @@
-// Public surface of src/slave for other directories.
+// Public surface of src/slave for other directories: the protocol contract, the client the
+// master uses to reach an agent, and runAgent for `georep slave ROOT`.
 export * from './protocol.js';
+export type { SlaveCaller } from './client.js';
+export { SlaveClient } from './client.js';
+export { runAgent } from './rpc-server.js';

@@ -3,6 +3,8 @@
 // error shape. Both ends import the same validators; nothing else lives in this file.
 
 import type { Gfid } from '../changelog/record.js';
+import { GeorepError } from '../errors.js';
+import { isGfid, unescapeName } from '../changelog/index.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -147,3 +149,199 @@ export interface Request<M extends MethodName = MethodName> {
 export type Response<M extends MethodName = MethodName> =
   | { readonly id: number; readonly result: Methods[M]['result'] }
   | { readonly id: number; readonly error: WireError };
+
+// ---------------------------------------------------------------------------------------------
+// Validators. Both ends run these: the client before sending, the agent on receipt. Each
+// returns a fresh object holding only the declared fields, so nothing unchecked travels on.
+
+
+/** Request id used in an error reply when the request's own id could not be read. */
+export const UNKNOWN_REQUEST_ID = -1;
+
+type Fields = Readonly<Record<string, unknown>>;
+const UINT32_MAX = 0xffff_ffff;
+const MODE_MAX = 0o177777; // st_mode: type bits + permission bits
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const BYTE_SLASH = 0x2f;
+const BYTE_NUL = 0x00;
+
+function badRequest(what: string): never {
+  throw new GeorepError('BAD_REQUEST', `bad request: ${what}`);
+}
+
+function fields(v: unknown, what: string): Fields {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) badRequest(`${what} must be an object`);
+  return v as Fields;
+}
+
+function int(v: unknown, what: string, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    badRequest(`${what} must be an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function bool(v: unknown, what: string): boolean {
+  if (typeof v !== 'boolean') badRequest(`${what} must be a boolean`);
+  return v;
+}
+
+function text(v: unknown, what: string, maxBytes: number): string {
+  if (typeof v !== 'string') badRequest(`${what} must be a string`);
+  if (Buffer.byteLength(v) > maxBytes) throw new GeorepError('PATH_TOO_LONG', `${what} is over ${maxBytes} bytes`);
+  return v;
+}
+
+function gfid(v: unknown, what: string): Gfid {
+  if (typeof v !== 'string' || !isGfid(v)) badRequest(`${what} must be a lowercase uuid gfid`);
+  return v;
+}
+
+function list<T>(v: unknown, what: string, max: number, each: (x: unknown, i: number) => T): readonly T[] {
+  if (!Array.isArray(v)) badRequest(`${what} must be an array`);
+  if (v.length > max) throw new GeorepError('LIMIT_EXCEEDED', `${what} holds ${v.length} items, the limit is ${max}`);
+  return v.map((x: unknown, i: number) => each(x, i));
+}
+
+function decode(wire: string, what: string): Buffer {
+  try {
+    return unescapeName(wire);
+  } catch (e) {
+    // The codec reports malformed escapes as CHANGELOG_MALFORMED; on the wire that is a bad name.
+    throw new GeorepError('BAD_NAME', `${what} ${JSON.stringify(wire)} is not a valid escaped name`, { cause: e });
+  }
+}
+
+/**
+ * Decodes a wire name to its raw bytes and checks it is one path component:
+ * not '', '.', '..', no '/' or NUL (BAD_NAME), at most LIMITS.nameBytes bytes (NAME_TOO_LONG).
+ */
+export function decodeName(wire: string, what = 'name'): Buffer {
+  // Each decoded byte takes at most 3 wire characters: a longer string cannot fit, so skip decoding it.
+  if (wire.length > 3 * LIMITS.nameBytes) throw new GeorepError('NAME_TOO_LONG', `${what} is over ${LIMITS.nameBytes} bytes`);
+  const raw = decode(wire, what);
+  if (raw.length > LIMITS.nameBytes) throw new GeorepError('NAME_TOO_LONG', `${what} is ${raw.length} bytes, over ${LIMITS.nameBytes}`);
+  checkComponent(raw, what);
+  return raw;
+}
+
+/** Throws BAD_NAME unless `raw` is usable as one path component. */
+export function checkComponent(raw: Buffer, what = 'name'): void {
+  const dots = raw.length <= 2 && raw.every((b) => b === 0x2e);
+  if (raw.length === 0 || dots || raw.includes(BYTE_SLASH) || raw.includes(BYTE_NUL)) {
+    throw new GeorepError('BAD_NAME', `${what} ${JSON.stringify(raw.toString('latin1'))} is not a single path component`);
+  }
+}
+
+/** Decodes a symlink target: any bytes but NUL, not empty, at most LIMITS.pathBytes. */
+export function decodeTarget(wire: string, what = 'target'): Buffer {
+  if (wire.length > 3 * LIMITS.pathBytes) throw new GeorepError('PATH_TOO_LONG', `${what} is over ${LIMITS.pathBytes} bytes`);
+  const raw = decode(wire, what);
+  if (raw.length > LIMITS.pathBytes) throw new GeorepError('PATH_TOO_LONG', `${what} is ${raw.length} bytes, over ${LIMITS.pathBytes}`);
+  if (raw.length === 0 || raw.includes(BYTE_NUL)) throw new GeorepError('BAD_NAME', `${what} is empty or holds NUL`);
+  return raw;
+}
+
+/** A wire string that decodes (checked, then dropped) to a valid name or target. */
+function wire(v: unknown, what: string, decoder: (w: string, what: string) => Buffer): string {
+  if (typeof v !== 'string') badRequest(`${what} must be a string`);
+  decoder(v, what);
+  return v;
+}
+
+function entry(v: unknown, what: string): WireEntry {
+  const f = fields(v, what);
+  return { pargfid: gfid(f['pargfid'], `${what}.pargfid`), name: wire(f['name'], `${what}.name`, decodeName) };
+}
+
+function timespec(v: unknown, what: string): Timespec {
+  const f = fields(v, what);
+  return {
+    sec: int(f['sec'], `${what}.sec`, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+    nsec: int(f['nsec'], `${what}.nsec`, 0, 999_999_999),
+  };
+}
+
+function owner(f: Fields, what: string): { uid: number; gid: number } {
+  return { uid: int(f['uid'], `${what}.uid`, 0, UINT32_MAX), gid: int(f['gid'], `${what}.gid`, 0, UINT32_MAX) };
+}
+
+function entryOp(v: unknown, i: number): EntryOp {
+  const what = `ops[${i}]`;
+  const f = fields(v, what);
+  const base = { gfid: gfid(f['gfid'], `${what}.gfid`), entry: entry(f['entry'], `${what}.entry`) };
+  const op = f['op'];
+  switch (op) {
+    case 'CREATE':
+    case 'MKDIR':
+      return { op, ...base, mode: int(f['mode'], `${what}.mode`, 0, MODE_MAX), ...owner(f, what) };
+    case 'MKNOD':
+      return { op, ...base, mode: int(f['mode'], `${what}.mode`, 0, MODE_MAX), ...owner(f, what), rdev: int(f['rdev'], `${what}.rdev`, 0, Number.MAX_SAFE_INTEGER) };
+    case 'SYMLINK':
+      return { op, ...base, target: wire(f['target'], `${what}.target`, decodeTarget), ...owner(f, what) };
+    case 'RENAME':
+      return { op, ...base, to: entry(f['to'], `${what}.to`) };
+    case 'LINK':
+    case 'UNLINK':
+    case 'RMDIR':
+      return { op, ...base };
+    default:
+      return badRequest(`${what}.op ${JSON.stringify(op)} is not an entry op`);
+  }
+}
+
+function metaOp(v: unknown, i: number): MetaOp {
+  const what = `ops[${i}]`;
+  const f = fields(v, what);
+  return {
+    gfid: gfid(f['gfid'], `${what}.gfid`),
+    mode: int(f['mode'], `${what}.mode`, 0, MODE_MAX),
+    ...owner(f, what),
+    atime: timespec(f['atime'], `${what}.atime`),
+    mtime: timespec(f['mtime'], `${what}.mtime`),
+  };
+}
+
+const gfidList = (v: unknown, what: string): readonly Gfid[] =>
+  list(v, what, LIMITS.gfidsPerCall, (x, i) => gfid(x, `${what}[${i}]`));
+
+type Validators = { readonly [M in MethodName]: (p: Fields) => Methods[M]['params'] };
+
+const VALIDATORS: Validators = {
+  hello: (p) => {
+    const masterVolume = p['masterVolume'];
+    if (typeof masterVolume !== 'string' || !UUID_RE.test(masterVolume)) badRequest('masterVolume must be a uuid');
+    return {
+      version: int(p['version'], 'version', 0, Number.MAX_SAFE_INTEGER),
+      masterVolume,
+      masterPath: text(p['masterPath'], 'masterPath', LIMITS.pathBytes),
+      rebind: bool(p['rebind'], 'rebind'),
+    };
+  },
+  entryOps: (p) => ({ ops: list(p['ops'], 'ops', LIMITS.opsPerBatch, entryOp) }),
+  metaOps: (p) => ({ ops: list(p['ops'], 'ops', LIMITS.opsPerBatch, metaOp) }),
+  stageData: (p) => ({ gfids: gfidList(p['gfids'], 'gfids'), basis: bool(p['basis'], 'basis') }),
+  commitData: (p) => ({ gfids: gfidList(p['gfids'], 'gfids') }),
+  purgeUnknown: (p) => ({ dirs: gfidList(p['dirs'], 'dirs') }),
+  setStime: (p) => {
+    const stimeMs = p['stimeMs'];
+    if (typeof stimeMs !== 'number' || !Number.isFinite(stimeMs) || stimeMs < 0) badRequest('stimeMs must be a number >= 0');
+    return { stimeMs };
+  },
+  bye: () => ({}),
+};
+
+export function isMethodName(v: unknown): v is MethodName {
+  return typeof v === 'string' && (METHOD_NAMES as readonly string[]).includes(v);
+}
+
+/**
+ * Checks `params` against the declared params of `method`. Throws GeorepError BAD_REQUEST (shape),
+ * LIMIT_EXCEEDED (batch sizes), BAD_NAME / NAME_TOO_LONG (names), PATH_TOO_LONG (paths).
+ */
+export function validateParams<M extends MethodName>(method: M, params: unknown): Methods[M]['params'] {
+  if (!isMethodName(method)) badRequest(`unknown method ${JSON.stringify(method)}`);
+  // `method` is one of METHOD_NAMES here, and VALIDATORS is a literal with exactly those keys.
+  const validate: (p: Fields) => Methods[M]['params'] = VALIDATORS[method];
+  return validate(fields(params, 'params'));
+}

@@ -1,0 +1,162 @@
+// Benchmark: `georep sync --oneshot` (compiled, dist/) against `rsync -a` on one bulk tree —
+// first sync into an empty directory, then the re-run on the unchanged tree — alternating
+// which tool goes first each round. Fails loudly if georep's copy is not an exact mirror.
+
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { repoRoot } from '../test/support/cli.js';
+import { buildBulkTree } from '../test/support/tree-builder.js';
+import { compareTrees, formatDifferences } from '../test/support/tree-compare.js';
+import { hasGnuTime, timed } from './measure.js';
+import type { Sample } from './measure.js';
+import { formatTable, summarize } from './report.js';
+import type { Scenario, ScenarioName, Tool } from './report.js';
+
+interface BenchParams {
+  readonly files: number;
+  readonly bytes: number;
+  readonly rounds: number;
+  readonly seed: number;
+  readonly keep: boolean;
+}
+
+function envInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+/** A byte count: plain, or with a binary suffix (K, M, G, T; an optional "iB"/"B" is accepted). */
+function parseBytes(name: string, raw: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?$/i.exec(raw.trim());
+  if (m === null) throw new Error(`${name} must be a byte count such as 1073741824 or 1G, got ${JSON.stringify(raw)}`);
+  const power = ['', 'K', 'M', 'G', 'T'].indexOf((m[2] ?? '').toUpperCase());
+  return Math.round(Number(m[1]) * 1024 ** power);
+}
+
+function readParams(): BenchParams {
+  const rawBytes = process.env['BENCH_BYTES'];
+  return {
+    files: envInt('BENCH_FILES', 50_000),
+    bytes: rawBytes === undefined || rawBytes === '' ? 1024 ** 3 : parseBytes('BENCH_BYTES', rawBytes),
+    rounds: envInt('BENCH_ROUNDS', 3),
+    seed: envInt('BENCH_SEED', 42),
+    keep: process.env['BENCH_KEEP'] === '1',
+  };
+}
+
+const GEOREP_MAIN = path.join(repoRoot, 'dist', 'cli', 'main.js');
+
+/** The argv of one tool copying `master` into `dest` (georep also gets its own workdir). */
+function command(tool: Tool, master: string, dest: string, workdir: string): { file: string; args: string[] } {
+  if (tool === 'rsync') return { file: 'rsync', args: ['-a', `${master}/`, `${dest}/`] };
+  return { file: process.execPath, args: [GEOREP_MAIN, 'sync', '--oneshot', master, dest, '--workdir', workdir] };
+}
+
+/** Stops the benchmark: reported at top level, exit status 1 (temp dirs still removed). */
+class BenchFailure extends Error {}
+
+function fail(message: string): never {
+  throw new BenchFailure(message);
+}
+
+function verifyGeorepCopy(master: string, copy: string, when: string): void {
+  const t0 = Date.now();
+  const diffs = compareTrees(master, copy);
+  if (diffs.length > 0) fail(`georep's copy differs from the master ${when} (${diffs.length} differences):\n${formatDifferences(diffs)}`);
+  console.log(`  verified: georep copy mirrors the master ${when} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+}
+
+async function runOne(tool: Tool, master: string, dest: string, workdir: string, gnuTime: boolean): Promise<Sample> {
+  // Flush the previous run's dirty pages so its writeback is not billed to this run. Caches
+  // stay warm: dropping them needs privileges and is not reliable in containers.
+  execFileSync('sync');
+  const cmd = command(tool, master, dest, workdir);
+  const s = await timed(cmd.file, cmd.args, { cwd: repoRoot, gnuTime });
+  if (s.exitCode !== 0) {
+    const tail = s.stderr.split('\n').slice(-20).join('\n');
+    fail(`${cmd.file} ${cmd.args.join(' ')} exited with ${s.exitCode ?? 'a signal'}:\n${tail}`);
+  }
+  const extra = s.cpuS === null ? '' : `, cpu ${s.cpuS.toFixed(2)} s, rss ${s.maxRssMiB?.toFixed(0) ?? 'n/a'} MiB`;
+  console.log(`  ${tool.padEnd(6)} ${s.wallS.toFixed(2)} s${extra}`);
+  return s;
+}
+
+async function main(): Promise<void> {
+  const p = readParams();
+  const gnuTime = await hasGnuTime();
+  if (!gnuTime) console.log(`note: GNU time not found at /usr/bin/time; CPU and RSS are reported as n/a`);
+  const base = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'georep-bench-')));
+  const master = path.join(base, 'master');
+  try {
+    console.log(`generating ${p.files} files / ${(p.bytes / 1024 ** 2).toFixed(0)} MiB (seed ${p.seed}) in ${master} …`);
+    const t0 = Date.now();
+    const tree = buildBulkTree(master, { files: p.files, totalBytes: p.bytes, seed: p.seed });
+    console.log(`  ${tree.files} files in ${tree.dirs} dirs, ${tree.bytes} bytes, largest ${tree.largest}, ` +
+      `${tree.small} under 4 KiB (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    if (!fs.existsSync(GEOREP_MAIN)) fail(`${GEOREP_MAIN} is missing: run \`npm run build\` (or \`npm run bench\`)`);
+
+    const scenarios: Record<ScenarioName, Scenario> = {
+      'first sync': { name: 'first sync', target: { ratio: 1, inclusive: true }, samples: { rsync: [], georep: [] } },
+      'unchanged re-run': { name: 'unchanged re-run', target: { ratio: 1, inclusive: false }, samples: { rsync: [], georep: [] } },
+    };
+    for (let round = 0; round < p.rounds; round++) {
+      const order: Tool[] = round % 2 === 0 ? ['rsync', 'georep'] : ['georep', 'rsync'];
+      const dest: Record<Tool, string> = { rsync: path.join(base, `rsync-${round}`), georep: path.join(base, `georep-${round}`) };
+      const workdir = fs.mkdtempSync(path.join(base, `work-${round}-`));
+      for (const name of ['first sync', 'unchanged re-run'] as const) {
+        console.log(`round ${round + 1}/${p.rounds}: ${name} (${order.join(' then ')})`);
+        for (const tool of order) scenarios[name].samples[tool].push(await runOne(tool, master, dest[tool], workdir, gnuTime));
+        if (round === 0) verifyGeorepCopy(master, dest.georep, `after the ${name}`);
+      }
+      for (const d of [dest.rsync, dest.georep, workdir]) fs.rmSync(d, { recursive: true, force: true });
+    }
+
+    const summaries = Object.values(scenarios).map(summarize);
+    console.log(`\n${formatTable(summaries, p.rounds)}`);
+    const outDir = path.join(repoRoot, 'bench', 'out');
+    fs.mkdirSync(outDir, { recursive: true });
+    const outFile = path.join(outDir, `oneshot-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    const strip = (s: Sample): Omit<Sample, 'stdout' | 'stderr'> & { summary: string } => ({
+      wallS: s.wallS, cpuS: s.cpuS, maxRssMiB: s.maxRssMiB, exitCode: s.exitCode,
+      summary: s.stdout.split('\n').find((l) => l.trim() !== '') ?? '',
+    });
+    const json = {
+      benchmark: 'oneshot',
+      date: new Date().toISOString(),
+      params: p,
+      tree,
+      host: { cpus: os.cpus().length, memMiB: Math.round(os.totalmem() / 1024 ** 2), node: process.version, rsync: rsyncVersion() },
+      warmCache: true,
+      gnuTime,
+      summaries,
+      samples: Object.values(scenarios).map((s) => ({
+        name: s.name,
+        rsync: s.samples.rsync.map(strip),
+        georep: s.samples.georep.map(strip),
+      })),
+    };
+    fs.writeFileSync(outFile, `${JSON.stringify(json, null, 2)}\n`);
+    console.log(`\nwrote ${path.relative(repoRoot, outFile)}`);
+    if (process.env['BENCH_STRICT'] === '1' && summaries.some((s) => !s.targetMet)) fail('a target was missed (BENCH_STRICT=1)');
+  } finally {
+    if (p.keep) console.log(`kept ${base} (BENCH_KEEP=1)`);
+    else fs.rmSync(base, { recursive: true, force: true });
+  }
+}
+
+function rsyncVersion(): string {
+  return execFileSync('rsync', ['--version'], { encoding: 'utf8' }).split('\n')[0] ?? 'unknown';
+}
+
+try {
+  await main();
+} catch (e) {
+  const message = e instanceof BenchFailure ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e);
+  process.stderr.write(`\nBENCHMARK FAILED: ${message}\n`);
+  process.exitCode = 1;
+}

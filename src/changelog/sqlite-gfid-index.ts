@@ -1,0 +1,277 @@
+// SqliteGfidIndex: the GfidIndex on better-sqlite3. Invariants: every object has at least one
+// name and a directory exactly one; the root is implicit (no row); a database SQLite calls
+// corrupt is quarantined and replaced by an empty one (see sqlite-store.ts), never fatal.
+
+import { randomUUID } from 'node:crypto';
+import { systemClock } from '../clock.js';
+import type { Clock } from '../clock.js';
+import { GeorepError } from '../errors.js';
+import type { EntryType, GfidIndex, IndexedEntry, SyncedAttrs } from './gfid-index.js';
+import { DirPaths } from './dir-paths.js';
+import { escapeName } from './name-codec.js';
+import { nameProblem } from './name-check.js';
+import { ROOT_GFID } from './record.js';
+import type { EntryName, Gfid } from './record.js';
+import { prepareStatements, toEntry } from './sqlite-statements.js';
+import type { Statements } from './sqlite-statements.js';
+import { connect, isCorruption, quarantineFiles } from './sqlite-store.js';
+import type { Db } from './sqlite-store.js';
+
+const show = (at: EntryName): string => `${at.pargfid}/${escapeName(at.name)}`;
+
+export interface OpenOptions {
+  /** Names the quarantined file (`<path>.corrupt-<ms>`). */
+  readonly clock?: Pick<Clock, 'nowMs'>;
+}
+
+export class SqliteGfidIndex implements GfidIndex {
+  /** Where a corrupt database was moved when this instance replaced it; undefined if never. */
+  quarantined: string | undefined;
+  private db: Db;
+  private st: Statements;
+  /** Cleared whenever a directory's name changes or may have (see dir-paths.ts). */
+  private readonly dirPaths = new DirPaths((gfid) => this.st.firstName.get(gfid));
+  /** The last parent found to be a directory: a crawl creates many entries in one directory. */
+  private knownDir: Gfid | undefined;
+
+  private constructor(
+    readonly path: string,
+    private readonly clock: Pick<Clock, 'nowMs'>,
+    db: Db,
+    quarantined: string | undefined,
+  ) {
+    this.db = db;
+    this.st = prepareStatements(db);
+    this.quarantined = quarantined;
+  }
+
+  static open(path: string, opts: OpenOptions = {}): SqliteGfidIndex {
+    const clock = opts.clock ?? systemClock;
+    if (path === ':memory:') return new SqliteGfidIndex(path, clock, connect(path), undefined);
+    let db: Db;
+    let quarantined: string | undefined;
+    try {
+      db = connect(path);
+    } catch (e) {
+      if (!isCorruption(e)) throw e;
+      quarantined = quarantineFiles(path, clock.nowMs());
+      db = connect(path);
+    }
+    return new SqliteGfidIndex(path, clock, db, quarantined);
+  }
+
+  transaction<T>(fn: () => T): T {
+    let ok = false;
+    try {
+      const result = this.guard(() => this.db.transaction(fn)());
+      ok = true;
+      return result;
+    } finally {
+      // Paths cached inside a rolled-back transaction may describe names that never were.
+      if (!ok) this.forgetDirs();
+    }
+  }
+
+  lookup(pargfid: Gfid, name: Buffer): IndexedEntry | undefined {
+    return this.guard(() => {
+      const row = this.st.lookup.get(pargfid, name);
+      return row === undefined ? undefined : toEntry(row);
+    });
+  }
+
+  children(pargfid: Gfid): readonly IndexedEntry[] {
+    return this.guard(() => this.st.children.all(pargfid).map(toEntry));
+  }
+
+  namesOf(gfid: Gfid): readonly EntryName[] {
+    return this.guard(() => this.st.namesOf.all(gfid).map((r) => ({ pargfid: r.pargfid as Gfid, name: r.name })));
+  }
+
+  gfidOfIno(ino: bigint): Gfid | undefined {
+    return this.guard(() => this.st.gfidOfIno.get(ino) as Gfid | undefined);
+  }
+
+  pathOf(gfid: Gfid): Buffer | undefined {
+    return this.guard(() => this.dirPaths.resolve(gfid));
+  }
+
+  create(type: EntryType, ino: bigint, at: EntryName): Gfid {
+    return this.guard(() => {
+      checkName(at);
+      this.checkParentDir(at.pargfid);
+      const gfid = randomUUID() as Gfid; // the index is one of the two places gfids are minted
+      if (this.st.insertName.run(at.pargfid, at.name, gfid).changes === 0) {
+        throw new GeorepError('ENTRY_CONFLICT', `cannot create ${show(at)}: the name is already taken`, {
+          path: show(at),
+        });
+      }
+      this.st.insertObject.run(gfid, type, ino);
+      return gfid;
+    });
+  }
+
+  link(gfid: Gfid, at: EntryName): void {
+    this.guard(() => {
+      checkName(at);
+      this.checkParentDir(at.pargfid);
+      const type = this.st.typeOf.get(gfid);
+      if (type === undefined)
+        throw new GeorepError('GFID_UNKNOWN', `cannot link unknown gfid ${gfid} at ${show(at)}`, { path: gfid });
+      if (type === 'dir')
+        throw new GeorepError('ENTRY_CONFLICT', `cannot hard-link directory ${gfid} at ${show(at)}`, { path: gfid });
+      if (
+        this.st.insertName.run(at.pargfid, at.name, gfid).changes === 0 &&
+        this.st.at.get(at.pargfid, at.name)?.gfid !== gfid
+      ) {
+        throw new GeorepError('ENTRY_CONFLICT', `cannot link ${gfid} at ${show(at)}: the name is already taken`, {
+          path: show(at),
+        });
+      }
+    });
+  }
+
+  unlink(at: EntryName): void {
+    this.guard(() => {
+      const cur = this.st.at.get(at.pargfid, at.name);
+      if (cur === undefined) return; // already gone: idempotent, as UNLINK replay must be
+      if (cur.type === 'dir') {
+        // Leaving the children would orphan them; a vanished tree goes through removeTree.
+        if (this.st.hasChildren.get(cur.gfid) !== undefined) {
+          throw new GeorepError('ENTRY_CONFLICT', `directory ${show(at)} is not empty; use removeTree`, {
+            path: show(at),
+          });
+        }
+        this.forgetDirs();
+      }
+      this.st.deleteName.run(at.pargfid, at.name);
+      this.st.deleteIfNameless.run(cur.gfid, cur.gfid);
+    });
+  }
+
+  removeTree(gfid: Gfid): void {
+    this.guard(() => {
+      if (gfid === ROOT_GFID) throw new GeorepError('ENTRY_CONFLICT', 'the root cannot be removed from the gfid index');
+      const subtree = JSON.stringify(this.st.subtree.all(gfid));
+      this.forgetDirs();
+      this.st.deleteNamesUnder.run(subtree);
+      this.st.deleteNamesOf.run(gfid);
+      // A file hard-linked from outside the subtree keeps its object and its outside name.
+      this.st.deleteNamelessIn.run(subtree);
+    });
+  }
+
+  rename(from: EntryName, to: EntryName): void {
+    this.guard(() => {
+      checkName(to);
+      const src = this.st.at.get(from.pargfid, from.name);
+      if (src === undefined)
+        throw new GeorepError('GFID_UNKNOWN', `cannot rename ${show(from)}: no such entry`, { path: show(from) });
+      if (from.pargfid === to.pargfid && from.name.equals(to.name)) return;
+      this.checkParentDir(to.pargfid);
+      if (src.type === 'dir' && this.dirPaths.isWithin(to.pargfid, src.gfid as Gfid)) {
+        throw new GeorepError('ENTRY_CONFLICT', `cannot move directory ${show(from)} into itself (${show(to)})`, {
+          path: show(to),
+        });
+      }
+      const dst = this.st.at.get(to.pargfid, to.name);
+      if (dst !== undefined) {
+        if (dst.gfid === src.gfid) return; // two names of one file: POSIX rename does nothing
+        this.checkReplace(src.type, dst, to);
+        this.st.deleteName.run(to.pargfid, to.name);
+        this.st.deleteIfNameless.run(dst.gfid, dst.gfid);
+      }
+      if (src.type === 'dir' || dst?.type === 'dir') this.forgetDirs();
+      this.st.moveName.run(to.pargfid, to.name, from.pargfid, from.name);
+    });
+  }
+
+  markSynced(gfid: Gfid, a: SyncedAttrs): void {
+    // No row (the root, or an object removed while its sync was in flight): nothing to mark.
+    this.guard(() => this.st.markSynced.run(a.size, a.mtimeNs, a.ctimeNs, a.mode, a.uid, a.gid, gfid));
+  }
+
+  clearSynced(): void {
+    this.guard(() => this.st.clearSynced.run());
+  }
+
+  count(): number {
+    return this.guard(() => Number(this.st.count.get() ?? 0n));
+  }
+
+  getMeta(key: string): string | undefined {
+    return this.guard(() => this.st.getMeta.get(key));
+  }
+
+  setMeta(key: string, value: string): void {
+    this.guard(() => this.st.setMeta.run(key, value));
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  /** Drops what is remembered about directories: one was renamed or removed, or may have been. */
+  private forgetDirs(): void {
+    this.dirPaths.clear();
+    this.knownDir = undefined;
+  }
+
+  private checkParentDir(pargfid: Gfid): void {
+    if (pargfid === ROOT_GFID || pargfid === this.knownDir) return;
+    const type = this.st.typeOf.get(pargfid);
+    if (type === undefined)
+      throw new GeorepError('GFID_UNKNOWN', `parent ${pargfid} is not in the gfid index`, { path: pargfid });
+    if (type !== 'dir')
+      throw new GeorepError('ENTRY_CONFLICT', `parent ${pargfid} is a ${type}, not a directory`, { path: pargfid });
+    this.knownDir = pargfid;
+  }
+
+  /** POSIX rename rules for replacing an existing target. */
+  private checkReplace(srcType: string, dst: { readonly gfid: string; readonly type: string }, to: EntryName): void {
+    if ((srcType === 'dir') !== (dst.type === 'dir')) {
+      throw new GeorepError('ENTRY_CONFLICT', `cannot rename a ${srcType} over the ${dst.type} at ${show(to)}`, {
+        path: show(to),
+      });
+    }
+    if (dst.type === 'dir' && this.st.hasChildren.get(dst.gfid) !== undefined) {
+      throw new GeorepError('ENTRY_CONFLICT', `cannot rename over non-empty directory ${show(to)}`, { path: show(to) });
+    }
+  }
+
+  /**
+   * Runs one operation. On corruption of a file-backed database, outside a transaction, the
+   * file is quarantined and this instance continues on a fresh empty one; the operation in
+   * flight fails with STATE_CORRUPT (its answer would be wrong either way). Inside a
+   * transaction the error goes up unchanged, so the outermost transaction() rolls back first.
+   */
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (!isCorruption(e) || this.db.inTransaction) throw e;
+      throw this.quarantine(e);
+    }
+  }
+
+  private quarantine(cause: unknown): GeorepError {
+    if (this.path === ':memory:') {
+      return new GeorepError('STATE_CORRUPT', 'the in-memory gfid index reports corruption', { cause });
+    }
+    this.db.close();
+    this.forgetDirs();
+    this.quarantined = quarantineFiles(this.path, this.clock.nowMs());
+    this.db = connect(this.path);
+    this.st = prepareStatements(this.db);
+    return new GeorepError(
+      'STATE_CORRUPT',
+      `gfid index ${this.path} was corrupt and was moved to ${this.quarantined}; continuing with an empty index (the next crawl resends everything)`,
+      { path: this.path, cause },
+    );
+  }
+}
+
+function checkName(at: EntryName): void {
+  const problem = nameProblem(at.name);
+  if (problem !== undefined)
+    throw new GeorepError('BAD_NAME', `bad entry name ${show(at)}: ${problem}`, { path: show(at) });
+}

@@ -1,0 +1,121 @@
+// Prepared statements of the gfid index, typed by their bind parameters and rows, and the
+// row → IndexedEntry mapping. Prepared once per connection (a quarantine replaces both).
+
+import { GeorepError } from '../errors.js';
+import { ENTRY_TYPES } from './gfid-index.js';
+import type { EntryType, IndexedEntry } from './gfid-index.js';
+import type { Gfid } from './record.js';
+import type { Db } from './sqlite-store.js';
+
+export interface EntryRow {
+  readonly pargfid: string;
+  readonly name: Buffer;
+  readonly gfid: string;
+  readonly type: string;
+  readonly ino: bigint;
+  readonly size: bigint | null;
+  readonly mtime_ns: bigint | null;
+  readonly ctime_ns: bigint | null;
+  readonly mode: bigint | null;
+  readonly uid: bigint | null;
+  readonly gid: bigint | null;
+}
+
+export interface NameRow {
+  readonly pargfid: string;
+  readonly name: Buffer;
+  readonly type: string;
+}
+
+export interface AtRow {
+  readonly gfid: string;
+  readonly type: string;
+}
+
+const ENTRY = `SELECT n.pargfid, n.name, n.gfid, o.type, o.ino, o.size, o.mtime_ns, o.ctime_ns, o.mode, o.uid, o.gid
+  FROM names n JOIN objects o ON o.gfid = n.gfid`;
+
+// The subtree of a directory: itself and everything named under it (UNION also stops cycles).
+const SUBTREE = `WITH RECURSIVE sub(g) AS (
+  SELECT ? UNION SELECT n.gfid FROM names n JOIN sub ON n.pargfid = sub.g
+) SELECT g FROM sub`;
+
+export type Statements = ReturnType<typeof prepareStatements>;
+
+export function prepareStatements(db: Db) {
+  return {
+    lookup: db.prepare<[string, Buffer], EntryRow>(`${ENTRY} WHERE n.pargfid = ? AND n.name = ?`),
+    children: db.prepare<[string], EntryRow>(`${ENTRY} WHERE n.pargfid = ? ORDER BY n.name`),
+    at: db.prepare<[string, Buffer], AtRow>(
+      'SELECT n.gfid, o.type FROM names n JOIN objects o ON o.gfid = n.gfid WHERE n.pargfid = ? AND n.name = ?',
+    ),
+    namesOf: db.prepare<[string], { readonly pargfid: string; readonly name: Buffer }>(
+      'SELECT pargfid, name FROM names WHERE gfid = ? ORDER BY pargfid, name',
+    ),
+    // The first name in a fixed order, so pathOf of a hard-linked file is stable.
+    firstName: db.prepare<[string], NameRow>(
+      `SELECT n.pargfid, n.name, o.type FROM names n JOIN objects o ON o.gfid = n.gfid
+       WHERE n.gfid = ? ORDER BY n.pargfid, n.name LIMIT 1`,
+    ),
+    typeOf: db.prepare<[string], string>('SELECT type FROM objects WHERE gfid = ?').pluck(),
+    gfidOfIno: db.prepare<[bigint], string>('SELECT gfid FROM objects WHERE ino = ? ORDER BY gfid LIMIT 1').pluck(),
+    hasChildren: db.prepare<[string], bigint>('SELECT 1 FROM names WHERE pargfid = ? LIMIT 1').pluck(),
+    subtree: db.prepare<[string], string>(SUBTREE).pluck(),
+    insertName: db.prepare<[string, Buffer, string]>(
+      'INSERT OR IGNORE INTO names (pargfid, name, gfid) VALUES (?, ?, ?)',
+    ),
+    insertObject: db.prepare<[string, string, bigint]>('INSERT INTO objects (gfid, type, ino) VALUES (?, ?, ?)'),
+    moveName: db.prepare<[string, Buffer, string, Buffer]>(
+      'UPDATE names SET pargfid = ?, name = ? WHERE pargfid = ? AND name = ?',
+    ),
+    deleteName: db.prepare<[string, Buffer]>('DELETE FROM names WHERE pargfid = ? AND name = ?'),
+    // An object lives while it has a name: run after removing one.
+    deleteIfNameless: db.prepare<[string, string]>(
+      'DELETE FROM objects WHERE gfid = ? AND NOT EXISTS (SELECT 1 FROM names WHERE gfid = ?)',
+    ),
+    deleteNamesUnder: db.prepare<[string]>('DELETE FROM names WHERE pargfid IN (SELECT value FROM json_each(?))'),
+    deleteNamesOf: db.prepare<[string]>('DELETE FROM names WHERE gfid = ?'),
+    deleteNamelessIn: db.prepare<[string]>(
+      `DELETE FROM objects WHERE gfid IN (SELECT value FROM json_each(?))
+       AND NOT EXISTS (SELECT 1 FROM names WHERE names.gfid = objects.gfid)`,
+    ),
+    markSynced: db.prepare<[number, bigint, bigint, number, number, number, string]>(
+      'UPDATE objects SET size = ?, mtime_ns = ?, ctime_ns = ?, mode = ?, uid = ?, gid = ? WHERE gfid = ?',
+    ),
+    clearSynced: db.prepare(
+      `UPDATE objects SET size = NULL, mtime_ns = NULL, ctime_ns = NULL, mode = NULL, uid = NULL, gid = NULL
+       WHERE size IS NOT NULL`,
+    ),
+    count: db.prepare<[], bigint>('SELECT count(*) FROM objects').pluck(),
+    getMeta: db.prepare<[string], string>('SELECT value FROM meta WHERE key = ?').pluck(),
+    setMeta: db.prepare<[string, string]>(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ),
+  };
+}
+
+function isEntryType(s: string): s is EntryType {
+  return (ENTRY_TYPES as readonly string[]).includes(s);
+}
+
+export function toEntry(r: EntryRow): IndexedEntry {
+  if (!isEntryType(r.type)) {
+    throw new GeorepError('STATE_CORRUPT', `gfid index holds unknown entry type "${r.type}" for ${r.gfid}`, {
+      path: r.gfid,
+    });
+  }
+  // The synced columns are written together; any NULL means "not confirmed".
+  const synced =
+    r.size === null || r.mtime_ns === null || r.ctime_ns === null || r.mode === null || r.uid === null || r.gid === null
+      ? null
+      : {
+          size: Number(r.size),
+          mtimeNs: r.mtime_ns,
+          ctimeNs: r.ctime_ns,
+          mode: Number(r.mode),
+          uid: Number(r.uid),
+          gid: Number(r.gid),
+        };
+  // Gfids in the index were minted by the index (or validated by the parser) before storing.
+  return { gfid: r.gfid as Gfid, pargfid: r.pargfid as Gfid, name: r.name, type: r.type, ino: r.ino, synced };
+}

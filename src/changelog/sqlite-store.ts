@@ -1,0 +1,95 @@
+// SQLite store of the gfid index: connection settings, schema, and quarantine. Invariant: a
+// database SQLite reports corrupt is moved aside (with its -wal/-shm) and replaced by an empty
+// one, never repaired in place and never fatal; an empty index makes the next crawl resend all.
+
+import fs from 'node:fs';
+import Database from 'better-sqlite3';
+import { GeorepError, hasErrno, isGeorepError } from '../errors.js';
+import { fsCall, ioError } from './fs-call.js';
+
+export type Db = Database.Database;
+
+const SCHEMA_VERSION = 1;
+
+// WITHOUT ROWID: every lookup is by primary key, so the key is the row (no second b-tree).
+// The synced columns are NULL until the slave confirmed the object; they are set together.
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS objects (
+  gfid TEXT PRIMARY KEY NOT NULL,
+  type TEXT NOT NULL,
+  ino INTEGER NOT NULL,
+  size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, mode INTEGER, uid INTEGER, gid INTEGER
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS objects_ino ON objects (ino);
+CREATE TABLE IF NOT EXISTS names (
+  pargfid TEXT NOT NULL,
+  name BLOB NOT NULL,
+  gfid TEXT NOT NULL,
+  PRIMARY KEY (pargfid, name)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS names_gfid ON names (gfid);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
+`;
+
+/**
+ * Opens (creating if needed) and prepares a database. Damage surfaces as SQLite's error, or as
+ * STATE_CORRUPT for a schema this code does not know (see isCorruption).
+ */
+export function connect(path: string): Db {
+  const db = new Database(path);
+  let ok = false;
+  try {
+    if (path !== ':memory:') {
+      // WAL + NORMAL: a power loss may lose the last commits but does not corrupt; the
+      // recorder's reconcile scan re-derives anything lost.
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+    }
+    db.pragma('foreign_keys = OFF');
+    db.pragma('cache_size = -65536'); // 64 MiB cap, used only as needed: a big crawl transaction stays in memory
+    // ino and *_ns need all 64 bits (nanosecond times pass 2^53 in 1970 + 104 days).
+    db.defaultSafeIntegers(true);
+    const version = Number(db.pragma('user_version', { simple: true }));
+    if (version === 0) {
+      db.exec(SCHEMA);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    } else if (version !== SCHEMA_VERSION) {
+      // A newer or foreign layout is handled like damage: moved aside, rebuilt by a crawl.
+      throw new GeorepError(
+        'STATE_CORRUPT',
+        `gfid index ${path} has schema version ${version}; this georep reads version ${SCHEMA_VERSION}`,
+        { path },
+      );
+    }
+    // Touching every table's root page surfaces a damaged file now rather than mid-batch
+    // (cheap: no scan).
+    for (const t of ['objects', 'names', 'meta']) db.prepare(`SELECT 1 FROM ${t} LIMIT 1`).get();
+    ok = true;
+    return db;
+  } finally {
+    if (!ok) db.close();
+  }
+}
+
+/** True when SQLite says the file is damaged or not a database, or its content is unusable. */
+export function isCorruption(e: unknown): boolean {
+  if (isGeorepError(e)) return e.code === 'STATE_CORRUPT';
+  if (!(e instanceof Database.SqliteError)) return false;
+  // Extended codes (SQLITE_CORRUPT_INDEX, …) share the primary code's prefix.
+  return e.code.startsWith('SQLITE_CORRUPT') || e.code === 'SQLITE_NOTADB';
+}
+
+/** Moves `path` and its -wal/-shm to `<path>.corrupt-<ms>[.<n>]`; returns the new main path. */
+export function quarantineFiles(path: string, nowMs: number): string {
+  let aside = `${path}.corrupt-${nowMs}`;
+  for (let n = 1; fs.existsSync(aside); n++) aside = `${path}.corrupt-${nowMs}.${n}`;
+  fsCall('quarantining gfid index', path, () => fs.renameSync(path, aside));
+  for (const suffix of ['-wal', '-shm']) {
+    try {
+      fs.renameSync(path + suffix, aside + suffix);
+    } catch (e) {
+      if (!hasErrno(e, 'ENOENT')) throw ioError('quarantining gfid index', path + suffix, e); // ENOENT: none
+    }
+  }
+  return aside;
+}

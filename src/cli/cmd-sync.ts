@@ -1,0 +1,120 @@
+// `georep sync --oneshot MASTER SLAVE`: one full replication pass, with progress and a summary.
+// Invariant: exit 0 only when the report lists no failures; the config is resolved once
+// (schema ← session ← flags) before anything is created or spawned.
+
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import type { Config } from '../config.js';
+import { GeorepError } from '../errors.js';
+import { createLogger } from '../log.js';
+import type { OneshotReport } from '../master/index.js';
+import { resolveConfig } from './config-loader.js';
+import type { CliContext } from './context.js';
+import { EXIT } from './exit-codes.js';
+import { addSchemaOptions, collectSchemaFlags } from './flags.js';
+import { createProgress } from './progress.js';
+import { checkDisjoint, realpathOfExistingPart, resolveMasterRoot, resolveSlaveRoot } from './roots.js';
+import { readSessionValues, sessionConfPath } from './session-values.js';
+import { formatSummary } from './summary.js';
+import type { RawValue } from './values.js';
+import { ensureSessionDir, resolveWorkdir, sessionDirOf } from './workdir.js';
+
+export const WORKDIR_HELP =
+  'where session state lives (default: $GEOREP_WORKDIR, else /var/lib/georep as root, else ${XDG_STATE_HOME:-~/.local/state}/georep)';
+
+const SYNC_EXAMPLES = `
+Examples:
+  $ georep sync --oneshot /srv/data /backup/data
+  $ georep sync --oneshot --sync-jobs 8 --ignore-deletes /srv/data /backup/data`;
+
+interface SyncFlags {
+  readonly oneshot?: boolean;
+  readonly workdir?: string;
+  readonly logFile?: string;
+}
+
+export function addSyncCommand(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command('sync')
+    .summary('replicate MASTER into SLAVE (--oneshot: one full pass)')
+    .description(
+      'Replicate MASTER into SLAVE. With --oneshot: crawl the whole master once, copy every entry, ' +
+        'file and attribute to the slave, print a summary and exit (the live daemon comes later).',
+    )
+    .argument('<master>', 'directory tree to replicate (must exist)')
+    .argument('<slave>', 'local directory to replicate into (created if missing)')
+    .option('--oneshot', 'one full pass, then exit (required for now)')
+    .option('--workdir <dir>', WORKDIR_HELP)
+    .option('--log-file <file>', 'append JSON log lines to this file instead of human lines on stderr');
+  const attributes = addSchemaOptions(cmd, ctx.schema);
+  cmd.addHelpText('after', SYNC_EXAMPLES);
+  cmd.action(async (master: string, slave: string, _opts: unknown, command: Command) => {
+    const flags = command.opts<SyncFlags>();
+    if (flags.oneshot !== true) {
+      throw new GeorepError(
+        'USAGE',
+        'georep sync needs --oneshot for now: the live daemon (start/stop/status) is not available yet; run georep sync --oneshot MASTER SLAVE',
+      );
+    }
+    const session = prepareSession(ctx, master, slave, flags.workdir, collectSchemaFlags(command, attributes));
+    await runOneshotSync(ctx, session, flags.logFile === undefined ? undefined : resolve(flags.logFile));
+  });
+}
+
+interface PreparedSession {
+  readonly masterRoot: string;
+  readonly slaveRoot: string;
+  readonly sessionDir: string;
+  readonly config: Config;
+}
+
+/** Resolves roots and config and refuses bad input before creating the session folder. */
+function prepareSession(
+  ctx: CliContext,
+  master: string,
+  slave: string,
+  workdirFlag: string | undefined,
+  flagValues: Readonly<Record<string, RawValue>>,
+): PreparedSession {
+  const masterRoot = resolveMasterRoot(master);
+  const slaveRoot = resolveSlaveRoot(slave);
+  const workdir = resolveWorkdir(workdirFlag, ctx.io.env);
+  const sessionPath = sessionDirOf(workdir, masterRoot, slaveRoot);
+  checkDisjoint({ master: masterRoot, slave: slaveRoot });
+  const sessionReal = realpathOfExistingPart(sessionPath);
+  checkDisjoint({ master: masterRoot, 'session folder': sessionReal });
+  checkDisjoint({ slave: slaveRoot, 'session folder': sessionReal });
+  const config = resolveConfig(
+    [
+      { source: sessionConfPath(sessionPath), values: readSessionValues(sessionPath) },
+      { source: 'the command line', values: flagValues },
+    ],
+    ctx.schema,
+  );
+  return { masterRoot, slaveRoot, sessionDir: ensureSessionDir(workdir, masterRoot, slaveRoot), config };
+}
+
+async function runOneshotSync(ctx: CliContext, s: PreparedSession, logFile: string | undefined): Promise<void> {
+  const log = createLogger({ level: s.config.logLevel, file: logFile });
+  const progress = createProgress({ tty: ctx.io.stderrIsTTY && logFile === undefined, stream: ctx.io.stderr, clock: ctx.io.clock, log });
+  // Loaded here, not at the top: `config` and `slave` never load the master's pipeline.
+  const { runOneshot } = await import('../master/index.js');
+  const { signal, release } = ctx.io.trapSignals();
+  let report: OneshotReport | undefined;
+  try {
+    log.debug('oneshot sync starting', { master: s.masterRoot, slave: s.slaveRoot, sessionDir: s.sessionDir });
+    report = await runOneshot({
+      ...s,
+      agentCommand: [...ctx.io.selfCommand, 'slave', '--log-level', s.config.logLevel],
+      log,
+      clock: ctx.io.clock,
+      onProgress: (p) => progress.update(p),
+      signal,
+    });
+  } finally {
+    progress.finish(report !== undefined);
+    release();
+  }
+  ctx.io.stdout.write(formatSummary(report, s.masterRoot, s.slaveRoot));
+  ctx.setExit(report.failures.length === 0 ? EXIT.ok : EXIT.syncFailed);
+}

@@ -1,0 +1,56 @@
+// Exit codes: what a georep process's status tells a script, by error category.
+// Invariant: every ErrorCode maps to exactly one exit code (a new code fails to compile here).
+
+import type { ErrorCode } from '../errors.js';
+
+export const EXIT = {
+  ok: 0,
+  /** The sync ran but some entries failed, or it stopped on a sync error. */
+  syncFailed: 1,
+  /** Bad command line, bad option value, unknown option, missing master. */
+  usage: 2,
+  /** The slave side: agent died, slave refused or not writable, protocol breach. */
+  slave: 3,
+  /** A bug in georep: an error that is not a GeorepError. */
+  internal: 4,
+  /** Stopped by SIGINT or SIGTERM. */
+  interrupted: 130,
+} as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+const BY_CODE: Readonly<Record<ErrorCode, ExitCode>> = {
+  CONFIG_INVALID: EXIT.usage,
+  CONFIG_UNKNOWN_KEY: EXIT.usage,
+  USAGE: EXIT.usage,
+  MASTER_MISSING: EXIT.usage,
+  SLAVE_UNWRITABLE: EXIT.slave,
+  FOREIGN_MASTER: EXIT.slave,
+  PATH_ESCAPES_ROOT: EXIT.slave,
+  BAD_NAME: EXIT.slave,
+  NAME_TOO_LONG: EXIT.slave,
+  PATH_TOO_LONG: EXIT.slave,
+  LIMIT_EXCEEDED: EXIT.slave,
+  BAD_REQUEST: EXIT.slave,
+  PROTOCOL_VERSION: EXIT.slave,
+  AGENT_DIED: EXIT.slave,
+  CHANGELOG_MALFORMED: EXIT.syncFailed,
+  GFID_UNKNOWN: EXIT.syncFailed,
+  ENTRY_CONFLICT: EXIT.syncFailed,
+  RSYNC_FAILED: EXIT.syncFailed,
+  TAR_FAILED: EXIT.syncFailed,
+  STATE_CORRUPT: EXIT.syncFailed,
+  SESSION_BUSY: EXIT.syncFailed,
+  IO_ERROR: EXIT.syncFailed,
+  ABORTED: EXIT.interrupted,
+};
+
+export const exitCodeFor = (code: ErrorCode): ExitCode => BY_CODE[code];
+
+/** The table shown in `georep --help` and the README. */
+export const EXIT_CODE_HELP = `Exit codes:
+  ${EXIT.ok}    success (sync: every entry replicated)
+  ${EXIT.syncFailed}    sync failures: some entries did not reach the slave, or a sync error stopped the run
+  ${EXIT.usage}    usage: bad command line, unknown option, invalid value, master missing
+  ${EXIT.slave}    slave problem: agent died, slave refused (foreign master, path escape), protocol error
+  ${EXIT.internal}    internal error (a bug; rerun with GEOREP_DEBUG=1 and report the stack trace)
+  ${EXIT.interrupted}  interrupted (SIGINT/SIGTERM)`;

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// georep entry point: captures the process's inputs once (argv, env, streams, signals) and
+// hands them to runCli. Invariant: the only module that touches process.env and process.exit.
+
+import { homedir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { systemClock } from '../clock.js';
+import { GeorepError } from '../errors.js';
+import type { CliIo } from './context.js';
+import { readStartupEnv } from './env.js';
+import { runCli } from './run.js';
+import { selfCommand } from './self-command.js';
+
+/** How long a finished run waits for stray handles (a child's pipe, a timer) before exiting anyway. */
+const EXIT_GRACE_MS = 2000;
+
+function trapSignals(): { signal: AbortSignal; release: () => void } {
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals): void => {
+    controller.abort(new GeorepError('ABORTED', `stopped by ${name}; a second ${name} stops at once`));
+  };
+  // once: a second Ctrl-C falls through to Node's default and ends the process immediately.
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    release: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+const io: CliIo = {
+  stdin: process.stdin,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  stderrIsTTY: process.stderr.isTTY === true,
+  env: readStartupEnv(process.env, process.getuid?.(), homedir()),
+  selfCommand: selfCommand(process.execPath, process.execArgv, fileURLToPath(import.meta.url), process.cwd(), (s) =>
+    import.meta.resolve(s),
+  ),
+  clock: systemClock,
+  trapSignals,
+};
+
+const code = await runCli(process.argv.slice(2), io);
+process.exitCode = code;
+setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();

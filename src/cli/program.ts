@@ -1,0 +1,49 @@
+// The georep commander program: verbs, help texts, and commander's error handling routed to
+// the CLI's streams. Invariant: commander never calls process.exit (exitOverride); run.ts decides.
+
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { addConfigCommand } from './cmd-config.js';
+import { addSlaveCommand } from './cmd-slave.js';
+import { addSyncCommand } from './cmd-sync.js';
+import type { CliContext } from './context.js';
+import { EXIT_CODE_HELP } from './exit-codes.js';
+
+const PACKAGE_URL = new URL('../../package.json', import.meta.url);
+
+const MAIN_HELP = `
+Examples:
+  $ georep sync --oneshot /srv/data /backup/data     # replicate once
+  $ georep config /srv/data /backup/data sync-jobs 8  # tune the session
+  $ georep sync --help                                # every option
+
+Coming later: start, stop, status and checkpoint (the live, continuous daemon).
+
+Environment:
+  GEOREP_WORKDIR  workdir when --workdir is not given
+  GEOREP_DEBUG=1  print stack traces on errors
+
+${EXIT_CODE_HELP}`;
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('georep')
+    .description('Replicate a directory tree one way to another directory, crash-safely, in the manner of GlusterFS geo-replication.')
+    .version(packageVersion(), '-V, --version', 'print the georep version')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => void ctx.io.stdout.write(s),
+      writeErr: (s) => void ctx.io.stderr.write(s),
+    })
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText('after', MAIN_HELP);
+  addSyncCommand(program, ctx);
+  addConfigCommand(program, ctx);
+  addSlaveCommand(program, ctx);
+  return program;
+}
+
+function packageVersion(): string {
+  const pkg: unknown = JSON.parse(readFileSync(PACKAGE_URL, 'utf8'));
+  const version = typeof pkg === 'object' && pkg !== null && 'version' in pkg ? pkg.version : undefined;
+  return typeof version === 'string' ? version : 'unknown';
+}

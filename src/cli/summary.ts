@@ -1,0 +1,39 @@
+// Oneshot summary: the paragraph `georep sync --oneshot` prints when it ends, then the skipped
+// and failed entries. Invariant: every failure is counted, and listed up to a cap with the rest
+// counted; the log holds them all.
+
+import type { ItemProblem, OneshotReport } from '../master/index.js';
+import { displayText, humanBytes, humanDuration } from './format.js';
+
+/** Most skipped or failed entries listed by name; the remainder is counted. */
+export const MAX_LISTED = 50;
+
+export function formatSummary(report: OneshotReport, master: string, slave: string): string {
+  const failures = report.failures.length;
+  const head =
+    `${failures === 0 ? 'Replicated' : 'Partly replicated'} ${displayText(master)} to ${displayText(slave)} ` +
+    `in ${humanDuration(report.durationMs)}: ${report.entryOps} ${plural(report.entryOps, 'entry op')}, ` +
+    `${report.metaOps} ${plural(report.metaOps, 'metadata op')}, ` +
+    `${report.dataFiles} ${plural(report.dataFiles, 'file')} with data (${humanBytes(report.bytesSent)} sent), ${report.deletes} ${plural(report.deletes, 'delete')}; ` +
+    `${skippedText(report.skipped)}; ${failures === 0 ? 'no failures.' : `${failures} ${plural(failures, 'failure')}:`}`;
+  const lines = [head, ...listed(report.failures, 'failed')];
+  if (report.skipped.length > 0) lines.push(...listed(report.skipped, 'skipped'));
+  return `${lines.join('\n')}\n`;
+}
+
+function skippedText(skipped: readonly ItemProblem[]): string {
+  if (skipped.length === 0) return 'nothing skipped';
+  const byReason = new Map<string, number>();
+  for (const s of skipped) byReason.set(s.code, (byReason.get(s.code) ?? 0) + 1);
+  const reasons = [...byReason].map(([code, n]) => `${code} ×${n}`).join(', ');
+  return `${skipped.length} skipped (${reasons})`;
+}
+
+function listed(items: readonly ItemProblem[], verb: string): string[] {
+  const shown = items.slice(0, MAX_LISTED).map((i) => `  ${verb} ${displayText(i.path)}: ${i.code}: ${displayText(i.message)}`);
+  const rest = items.length - shown.length;
+  if (rest > 0) shown.push(`  … and ${rest} more ${verb} (see the log)`);
+  return shown;
+}
+
+const plural = (n: number, word: string): string => (n === 1 ? word : `${word}s`);

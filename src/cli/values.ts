@@ -1,0 +1,127 @@
+// Option values: parse a raw value (flag, session file, schema default) into its typed form and
+// format it back canonically. Invariant: parse(format(v)) === v, and every rejection names the
+// option, what it expects and what it got (GeorepError CONFIG_INVALID).
+
+import type { Config } from '../config.js';
+import { GeorepError } from '../errors.js';
+
+export const OPTION_TYPES = ['int', 'bool', 'string', 'choice', 'bytes', 'seconds'] as const;
+export type OptionType = (typeof OPTION_TYPES)[number];
+
+/** A value as it arrives: text from a file or flag, a boolean from ini or a bare flag, a number from code. */
+export type RawValue = string | number | boolean;
+/** A validated value: numbers for int/bytes/seconds, booleans for bool, strings otherwise. */
+export type OptionValue = number | boolean | string;
+
+/** What validation needs to know about an option. */
+export interface ValueSpec {
+  readonly key: string; // kebab-case, e.g. 'sync-jobs'
+  readonly field: keyof Config; // camelCase, e.g. 'syncJobs'
+  readonly type: OptionType;
+  readonly min: number | undefined;
+  readonly max: number | undefined;
+  readonly choices: readonly string[] | undefined;
+}
+
+const TRUE_WORDS = ['true', 'yes', 'on', '1'];
+const FALSE_WORDS = ['false', 'no', 'off', '0'];
+export const BOOL_WORDS: readonly string[] = [...TRUE_WORDS, ...FALSE_WORDS];
+
+/** Powers of 1024 for bytes suffixes, seconds for duration suffixes. */
+const BYTE_UNITS: Readonly<Record<string, number>> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+const SECOND_UNITS: Readonly<Record<string, number>> = { '': 1, s: 1, m: 60, h: 3600 };
+
+/** Checks beyond the schema's type, for options whose text has a grammar of its own. */
+const FIELD_CHECKS: Partial<Record<keyof Config, { readonly expects: string; readonly ok: (v: string) => boolean }>> = {
+  checkpoint: { expects: 'empty, "now" or a time in unix seconds', ok: (v) => v === '' || v === 'now' || /^\d{1,12}$/.test(v) },
+  rsyncCommand: { expects: 'a program name or path', ok: (v) => v.trim() !== '' },
+  sshCommand: { expects: 'an ssh command line', ok: (v) => v.trim() !== '' },
+};
+
+export function parseOptionValue(spec: ValueSpec, raw: RawValue, source: string): OptionValue {
+  const value = parseByType(spec, raw);
+  if (value === undefined) throw invalid(spec, raw, source);
+  if (typeof value === 'number' && !inRange(spec, value)) throw invalid(spec, raw, source);
+  const check = FIELD_CHECKS[spec.field];
+  if (check !== undefined && !check.ok(String(value))) throw invalid(spec, raw, source);
+  return value;
+}
+
+function parseByType(spec: ValueSpec, raw: RawValue): OptionValue | undefined {
+  switch (spec.type) {
+    case 'bool':
+      return parseBool(raw);
+    case 'int':
+      return parseScaled(raw, { '': 1 }, /^([+-]?\d+)()$/);
+    case 'bytes':
+      return parseScaled(raw, BYTE_UNITS, /^(\d+)\s*([kmg]?)(?:i?b)?$/i);
+    case 'seconds':
+      return parseScaled(raw, SECOND_UNITS, /^(\d+)\s*([smh]?)$/i);
+    case 'choice': {
+      if (typeof raw !== 'string') return undefined;
+      return spec.choices?.find((c) => c.toLowerCase() === raw.trim().toLowerCase());
+    }
+    case 'string':
+      return typeof raw === 'string' ? raw : undefined;
+  }
+}
+
+function parseBool(raw: RawValue): boolean | undefined {
+  if (typeof raw === 'boolean') return raw;
+  const word = String(raw).trim().toLowerCase();
+  if (TRUE_WORDS.includes(word)) return true;
+  if (FALSE_WORDS.includes(word)) return false;
+  return undefined;
+}
+
+function parseScaled(raw: RawValue, units: Readonly<Record<string, number>>, re: RegExp): number | undefined {
+  if (typeof raw === 'number') return Number.isSafeInteger(raw) ? raw : undefined;
+  if (typeof raw !== 'string') return undefined;
+  const m = re.exec(raw.trim());
+  if (m === null) return undefined;
+  const scale = units[(m[2] ?? '').toLowerCase()];
+  if (scale === undefined) return undefined;
+  const n = Number(m[1]) * scale;
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+function inRange(spec: ValueSpec, n: number): boolean {
+  return (spec.min === undefined || n >= spec.min) && (spec.max === undefined || n <= spec.max);
+}
+
+/** The canonical text of a value, as saved in a session file and shown by `georep config`. */
+export function formatOptionValue(value: OptionValue): string {
+  return typeof value === 'string' ? value : String(value);
+}
+
+/** What an option accepts, in words, e.g. "an integer from 1 to 64". */
+export function describeExpected(spec: ValueSpec): string {
+  const range = rangeText(spec);
+  const check = FIELD_CHECKS[spec.field];
+  switch (spec.type) {
+    case 'bool':
+      return 'true or false (also yes/no, on/off, 1/0)';
+    case 'int':
+      return `an integer${range}`;
+    case 'bytes':
+      return `a size in bytes${range} (K, M, G suffixes allowed)`;
+    case 'seconds':
+      return `a duration in seconds${range} (s, m, h suffixes allowed)`;
+    case 'choice':
+      return `one of ${(spec.choices ?? []).join(', ')}`;
+    case 'string':
+      return check?.expects ?? 'a string';
+  }
+}
+
+function rangeText(spec: ValueSpec): string {
+  if (spec.min !== undefined && spec.max !== undefined) return ` from ${spec.min} to ${spec.max}`;
+  if (spec.min !== undefined) return ` of at least ${spec.min}`;
+  if (spec.max !== undefined) return ` of at most ${spec.max}`;
+  return '';
+}
+
+function invalid(spec: ValueSpec, raw: RawValue, source: string): GeorepError {
+  const got = typeof raw === 'string' ? JSON.stringify(raw) : String(raw);
+  return new GeorepError('CONFIG_INVALID', `option ${spec.key} (from ${source}) expects ${describeExpected(spec)}, got ${got}`);
+}

@@ -1,0 +1,144 @@
+// BatchRunner, the apply step of process_change: sends a Plan's entry ops, data and metadata to
+// the slave in that order, then records in the index exactly what the slave confirmed. Unlike
+// gsyncd it never retries a whole changelog: each failed item is reported with its cause and
+// stays unconfirmed, so the next turn sends it again.
+
+import type { GfidIndex, Gfid } from '../changelog/index.js';
+import { displayPath, unescapeName } from '../changelog/index.js';
+import type { Logger } from '../log.js';
+import { LIMITS } from '../slave/index.js';
+import type { OpFailure } from '../slave/index.js';
+import type { SlaveCaller } from '../slave/client.js';
+import type { DataItem, DataJob, DataJobResult } from '../syncer/index.js';
+import type { Farm } from './farm.js';
+import type { Plan } from './plan.js';
+
+export interface DataSink {
+  add(job: DataJob): Promise<DataJobResult>;
+}
+
+export interface ItemProblem {
+  readonly path: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface BatchOutcome {
+  readonly entryOps: number;
+  readonly metaOps: number;
+  readonly dataFiles: number;
+  readonly bytesSent: number;
+  readonly deletes: number;
+  readonly failures: readonly ItemProblem[];
+}
+
+export interface BatchDeps {
+  readonly slave: SlaveCaller;
+  readonly syncer: DataSink;
+  readonly index: GfidIndex;
+  readonly farm: Farm;
+  readonly log: Logger;
+}
+
+export class BatchRunner {
+  constructor(private readonly deps: BatchDeps) {}
+
+  async run(plan: Plan, signal?: AbortSignal): Promise<BatchOutcome> {
+    const failed = new Map<Gfid, ItemProblem>();
+    const fail = (gfid: Gfid, code: string, message: string, where?: string): void => {
+      if (!failed.has(gfid)) failed.set(gfid, { path: where ?? this.display(plan, gfid), code, message });
+    };
+    const entryFailures = await this.sendEntryOps(plan, signal);
+    for (const f of entryFailures) {
+      const op = plan.entryOps[f.index];
+      fail(f.gfid, f.code, f.message, f.path);
+      // A failed LINK's name is forgotten, so the next turn finds it new again. (A failed CREATE
+      // needs nothing: its gfid stays unconfirmed and is created again.)
+      if (op?.op === 'LINK') this.deps.index.unlink({ pargfid: op.entry.pargfid, name: unescapeName(op.entry.name) });
+    }
+    let deletes = 0;
+    this.deps.index.transaction(() => {
+      for (const d of plan.deletions) {
+        if (failed.has(d.gfid)) continue;
+        if (d.dir) this.deps.index.removeTree(d.gfid);
+        else this.deps.index.unlink(d.entry);
+        deletes++;
+      }
+    });
+    const data = await this.sendData(plan, failed, fail);
+    const metaFailures = await this.sendMetaOps(plan, signal);
+    for (const f of metaFailures) fail(f.gfid, f.code, f.message, f.path);
+    this.deps.index.transaction(() => {
+      for (const [gfid, attrs] of plan.confirm) if (!failed.has(gfid) && !data.vanished.has(gfid)) this.deps.index.markSynced(gfid, attrs);
+    });
+    const outcome = {
+      entryOps: plan.entryOps.length,
+      metaOps: plan.metaOps.length,
+      dataFiles: data.files,
+      bytesSent: data.bytes,
+      deletes,
+      failures: [...failed.values()],
+    };
+    this.deps.log.info('batch done', { batch: plan.batch, ...outcome, failures: outcome.failures.length });
+    return outcome;
+  }
+
+  private async sendData(
+    plan: Plan,
+    failed: ReadonlyMap<Gfid, ItemProblem>,
+    fail: (gfid: Gfid, code: string, message: string) => void,
+  ): Promise<{ files: number; bytes: number; vanished: Set<Gfid> }> {
+    // An item whose entry op failed has nowhere to land; it stays unconfirmed and is retried.
+    const usable = (items: readonly DataItem[]): DataItem[] => items.filter((i) => !failed.has(i.gfid) && plan.paths.has(i.gfid));
+    const jobs = (
+      [
+        { batch: plan.batch, items: usable(plan.dataOff), quickCheck: 'off' },
+        { batch: plan.batch, items: usable(plan.dataNs), quickCheck: 'ns' },
+      ] satisfies DataJob[]
+    ).filter((j) => j.items.length > 0);
+    const all = jobs.flatMap((j) => j.items);
+    for (const i of all) this.deps.farm.link(i.gfid, plan.paths.get(i.gfid) as Buffer); // filtered on paths.has above
+    const vanished = new Set<Gfid>();
+    let files = 0;
+    let bytes = 0;
+    try {
+      const results = await Promise.all(jobs.map((j) => this.deps.syncer.add(j)));
+      for (const r of results) {
+        bytes += r.bytesSent;
+        for (const o of r.outcomes) {
+          if (!o.ok) fail(o.gfid, o.code, o.message);
+          else if (o.vanished) vanished.add(o.gfid);
+          else files++;
+        }
+      }
+    } finally {
+      for (const i of all) this.deps.farm.unlink(i.gfid);
+    }
+    return { files, bytes, vanished };
+  }
+
+  private async sendEntryOps(plan: Plan, signal?: AbortSignal): Promise<OpFailure[]> {
+    const failures: OpFailure[] = [];
+    for (let start = 0; start < plan.entryOps.length; start += LIMITS.opsPerBatch) {
+      const ops = plan.entryOps.slice(start, start + LIMITS.opsPerBatch);
+      const res = await this.deps.slave.call('entryOps', { ops }, signal);
+      for (const f of res.failures) failures.push({ ...f, index: f.index + start });
+    }
+    return failures;
+  }
+
+  private async sendMetaOps(plan: Plan, signal?: AbortSignal): Promise<OpFailure[]> {
+    const failures: OpFailure[] = [];
+    for (let start = 0; start < plan.metaOps.length; start += LIMITS.opsPerBatch) {
+      const ops = plan.metaOps.slice(start, start + LIMITS.opsPerBatch);
+      const res = await this.deps.slave.call('metaOps', { ops }, signal);
+      for (const f of res.failures) failures.push({ ...f, index: f.index + start });
+    }
+    return failures;
+  }
+
+  private display(plan: Plan, gfid: Gfid): string {
+    const rel = plan.paths.get(gfid);
+    return rel === undefined ? gfid : displayPath(rel);
+  }
+}

@@ -1,0 +1,266 @@
+// XsyncCrawler: the hybrid crawl. Walks the master in preorder (children sorted by bytes),
+// compares every entry with the gfid index and emits GlusterFS records for what the slave does
+// not have yet. Rate-limited and resumable: the position is saved after each confirmed batch.
+
+import fs from 'node:fs';
+import type { BigIntStats } from 'node:fs';
+import type { Clock } from '../clock.js';
+import { ROOT_GFID, displayPath } from '../changelog/index.js';
+import type { Change, EntryName, EntryType, GfidIndex, Gfid, IndexedEntry, SyncedAttrs } from '../changelog/index.js';
+import { hasErrno } from '../errors.js';
+import type { DirPath, Pass } from './crawl-position.js';
+import { decodePosition, encodePosition, shouldDescend, shouldVisit } from './crawl-position.js';
+import { absPath, attrsOf, entryTypeOf, joinRel } from './entry-stat.js';
+
+/** What a crawl must do for an entry the index already holds. */
+export type Need = 'none' | 'create' | 'update';
+
+/** The mode and purge axes, as the crawler sees them. */
+export interface CrawlPolicy {
+  classify(row: IndexedEntry, now: SyncedAttrs): Need;
+  readonly propagateDeletes: boolean;
+  /** Character and block devices can be made on the slave (agent runs as root). */
+  readonly devicesAllowed: boolean;
+}
+
+/** Receives records; flush() closes the batch and resolves once it is confirmed on the slave. */
+export interface RecordSink {
+  append(c: Change): void;
+  readonly pending: number;
+  flush(): Promise<void>;
+}
+
+export interface CrawlerDeps {
+  readonly index: GfidIndex;
+  readonly clock: Clock;
+  readonly sink: RecordSink;
+  readonly onSkip: (path: string, reason: string) => void;
+  readonly onScan?: (scanned: number) => void;
+}
+
+export interface CrawlerConfig {
+  readonly root: Buffer;
+  readonly batchEntries: number;
+  /** Entries per second; 0 = unlimited. */
+  readonly crawlRate: number;
+  readonly policy: CrawlPolicy;
+}
+
+export const POSITION_KEY = 'xsync.position';
+const RESERVED_ROOT_NAME = Buffer.from('.georep');
+
+interface DirTask {
+  readonly gfid: Gfid;
+  readonly rel: Buffer;
+  readonly comps: DirPath;
+}
+
+export class XsyncCrawler {
+  private scanned = 0;
+  private startMs = 0;
+  /** gfids created or confirmed present in this turn: a later name with the same inode is a LINK. */
+  private readonly seenByIno = new Map<bigint, Gfid>();
+  private readonly deferredLinks: { at: EntryName; st: BigIntStats; rel: Buffer }[] = [];
+  /** Directories visited in this turn (for the slave's purge of unknown entries). */
+  readonly dirs: Gfid[] = [];
+
+  constructor(
+    private readonly cfg: CrawlerConfig,
+    private readonly deps: CrawlerDeps,
+  ) {}
+
+  get entriesScanned(): number {
+    return this.scanned;
+  }
+
+  /** One full turn. Resumes after a saved position, wrapping around to cover every directory. */
+  async crawl(signal?: AbortSignal): Promise<void> {
+    this.startMs = this.deps.clock.nowMs();
+    const saved = this.deps.index.getMeta(POSITION_KEY);
+    const pos = saved === undefined || saved === '' ? undefined : decodePosition(saved);
+    const passes: Pass[] = pos === undefined ? [{ kind: 'all' }] : [{ kind: 'after', pos }, { kind: 'upto', pos }];
+    for (const pass of passes) await this.walk(pass, signal);
+    this.emitDeferredLinks();
+    await this.deps.sink.flush();
+    this.deps.index.setMeta(POSITION_KEY, '');
+  }
+
+  private async walk(pass: Pass, signal?: AbortSignal): Promise<void> {
+    const stack: DirTask[] = [{ gfid: ROOT_GFID, rel: Buffer.alloc(0), comps: [] }];
+    while (stack.length > 0) {
+      signal?.throwIfAborted();
+      const dir = stack.pop() as DirTask; // length checked above
+      const visit = shouldVisit(pass, dir.comps);
+      const subdirs = this.crawlDir(dir, visit);
+      if (visit && this.deps.sink.pending >= this.cfg.batchEntries) {
+        await this.deps.sink.flush();
+        this.deps.index.setMeta(POSITION_KEY, encodePosition(dir.comps));
+      }
+      for (let i = subdirs.length - 1; i >= 0; i--) {
+        const sub = subdirs[i] as DirTask;
+        if (shouldDescend(pass, sub.comps)) stack.push(sub);
+      }
+      await this.throttle(signal);
+    }
+  }
+
+  /** Emits records for one directory's entries (when visited); returns its subdirectories. */
+  private crawlDir(dir: DirTask, visit: boolean): DirTask[] {
+    const names = this.listDir(dir.rel);
+    const known = new Map<string, IndexedEntry>();
+    if (visit) {
+      this.dirs.push(dir.gfid);
+      for (const row of this.deps.index.children(dir.gfid)) known.set(row.name.toString('latin1'), row);
+    }
+    const subdirs: DirTask[] = [];
+    for (const name of names) {
+      if (dir.gfid === ROOT_GFID && name.equals(RESERVED_ROOT_NAME)) {
+        if (visit) this.deps.onSkip('.georep', 'the name .georep is reserved for the slave control folder');
+        continue;
+      }
+      const rel = joinRel(dir.rel, name);
+      const st = this.lstat(rel);
+      if (st === undefined) continue; // vanished since readdir: the next turn sees it gone
+      const key = name.toString('latin1');
+      const row = visit ? known.get(key) : this.deps.index.lookup(dir.gfid, name);
+      known.delete(key);
+      let gfid: Gfid | undefined = row?.gfid;
+      if (visit) {
+        this.scanned++;
+        gfid = this.visitEntry(dir.gfid, name, rel, st, row);
+      }
+      if (st.isDirectory() && gfid !== undefined) subdirs.push({ gfid, rel, comps: [...dir.comps, name] });
+    }
+    if (visit) for (const gone of known.values()) this.vanished(gone);
+    return subdirs;
+  }
+
+  private visitEntry(pargfid: Gfid, name: Buffer, rel: Buffer, st: BigIntStats, row: IndexedEntry | undefined): Gfid | undefined {
+    const type = entryTypeOf(st);
+    const at: EntryName = { pargfid, name };
+    const now = attrsOf(st);
+    if (row !== undefined && row.type === type && row.ino === st.ino && !this.symlinkChanged(row, now)) {
+      const need = this.cfg.policy.classify(row, now);
+      if (need === 'create') this.emitCreate(row.gfid, type, at, st);
+      else if (need === 'update') this.emitUpdate(row.gfid, type, row.synced, now);
+      this.seenByIno.set(st.ino, row.gfid);
+      return row.gfid;
+    }
+    if (row !== undefined) this.replaced(row);
+    if (type === 'file' && st.nlink > 1n) {
+      this.deferredLinks.push({ at, st, rel });
+      return undefined;
+    }
+    return this.createNew(type, at, st, rel);
+  }
+
+  /** A symlink whose target may have changed is replaced (new gfid): SYMLINK of a known gfid is a no-op. */
+  private symlinkChanged(row: IndexedEntry, now: SyncedAttrs): boolean {
+    return row.type === 'symlink' && row.synced !== null && (row.synced.mtimeNs !== now.mtimeNs || row.synced.size !== now.size);
+  }
+
+  private createNew(type: EntryType, at: EntryName, st: BigIntStats, rel: Buffer): Gfid | undefined {
+    if (!this.replicable(type, rel)) return undefined;
+    const gfid = this.deps.index.create(type, st.ino, at);
+    this.emitCreate(gfid, type, at, st);
+    this.seenByIno.set(st.ino, gfid);
+    return gfid;
+  }
+
+  private replicable(type: EntryType, rel: Buffer): boolean {
+    if (type === 'socket') {
+      this.deps.onSkip(displayPath(rel), 'sockets are not replicated (a copy would be meaningless)');
+      return false;
+    }
+    if ((type === 'chardev' || type === 'blockdev') && !this.cfg.policy.devicesAllowed) {
+      this.deps.onSkip(displayPath(rel), 'devices are replicated only when the slave agent runs as root');
+      return false;
+    }
+    return true;
+  }
+
+  private emitCreate(gfid: Gfid, type: EntryType, entry: EntryName, st: BigIntStats): void {
+    const sink = this.deps.sink;
+    const owned = { mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), entry };
+    switch (type) {
+      case 'file':
+        sink.append({ kind: 'E', gfid, fop: 'CREATE', ...owned });
+        sink.append({ kind: 'D', gfid });
+        return;
+      case 'dir':
+        sink.append({ kind: 'E', gfid, fop: 'MKDIR', ...owned });
+        sink.append({ kind: 'M', gfid, fop: 'SETATTR' });
+        return;
+      case 'symlink':
+        sink.append({ kind: 'E', gfid, fop: 'SYMLINK', entry });
+        sink.append({ kind: 'M', gfid, fop: 'SETATTR' });
+        return;
+      default:
+        sink.append({ kind: 'E', gfid, fop: 'MKNOD', ...owned });
+        sink.append({ kind: 'M', gfid, fop: 'SETATTR' });
+    }
+  }
+
+  private emitUpdate(gfid: Gfid, type: EntryType, was: SyncedAttrs | null, now: SyncedAttrs): void {
+    const content = type === 'file' && (was === null || was.size !== now.size || was.mtimeNs !== now.mtimeNs || was.ctimeNs !== now.ctimeNs);
+    if (content) this.deps.sink.append({ kind: 'D', gfid });
+    this.deps.sink.append({ kind: 'M', gfid, fop: 'SETATTR' });
+  }
+
+  /** The name now holds another object: forget the old one here; the slave replaces its occupant. */
+  private replaced(row: IndexedEntry): void {
+    if (row.type === 'dir') this.deps.index.removeTree(row.gfid);
+    else this.deps.index.unlink({ pargfid: row.pargfid, name: row.name });
+  }
+
+  /** An indexed name that is gone from the master. Index removal waits for the slave's confirmation. */
+  private vanished(row: IndexedEntry): void {
+    const entry = { pargfid: row.pargfid, name: row.name };
+    if (!this.cfg.policy.propagateDeletes) {
+      if (row.type === 'dir') this.deps.index.removeTree(row.gfid);
+      else this.deps.index.unlink(entry);
+      return;
+    }
+    this.deps.sink.append({ kind: 'E', gfid: row.gfid, fop: row.type === 'dir' ? 'RMDIR' : 'UNLINK', entry });
+  }
+
+  /** New names of multi-link files, resolved after the walk so every name of a group is known. */
+  private emitDeferredLinks(): void {
+    for (const { at, st, rel } of this.deferredLinks) {
+      const existing = this.seenByIno.get(st.ino);
+      if (existing === undefined) {
+        this.createNew('file', at, st, rel);
+        continue;
+      }
+      this.deps.index.link(existing, at);
+      this.deps.sink.append({ kind: 'E', gfid: existing, fop: 'LINK', entry: at });
+    }
+    this.deferredLinks.length = 0;
+  }
+
+  private listDir(rel: Buffer): Buffer[] {
+    try {
+      return fs.readdirSync(absPath(this.cfg.root, rel), { encoding: 'buffer' }).sort(Buffer.compare);
+    } catch (e) {
+      if (hasErrno(e, 'ENOENT', 'ENOTDIR')) return []; // removed while we walked
+      throw e;
+    }
+  }
+
+  private lstat(rel: Buffer): BigIntStats | undefined {
+    try {
+      return fs.lstatSync(absPath(this.cfg.root, rel), { bigint: true });
+    } catch (e) {
+      if (hasErrno(e, 'ENOENT')) return undefined;
+      throw e;
+    }
+  }
+
+  private async throttle(signal?: AbortSignal): Promise<void> {
+    this.deps.onScan?.(this.scanned);
+    if (this.cfg.crawlRate <= 0) return;
+    const dueMs = (this.scanned / this.cfg.crawlRate) * 1000;
+    const elapsed = this.deps.clock.nowMs() - this.startMs;
+    if (dueMs > elapsed) await this.deps.clock.sleep(dueMs - elapsed, signal);
+  }
+}

@@ -1,0 +1,67 @@
+// Entry stat helpers: what a crawl knows about one master entry (type, inode, attrs) and how
+// it compares with what the index last confirmed on the slave.
+
+import type { BigIntStats } from 'node:fs';
+import type { EntryType, SyncedAttrs } from '../changelog/index.js';
+
+export function entryTypeOf(st: BigIntStats): EntryType {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'dir';
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isFIFO()) return 'fifo';
+  if (st.isSocket()) return 'socket';
+  if (st.isCharacterDevice()) return 'chardev';
+  return 'blockdev';
+}
+
+export function attrsOf(st: BigIntStats): SyncedAttrs {
+  return {
+    size: Number(st.size),
+    mtimeNs: st.mtimeNs,
+    ctimeNs: st.ctimeNs,
+    mode: Number(st.mode),
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+  };
+}
+
+/** What changed between the confirmed attrs and the entry now. */
+export interface AttrDelta {
+  /** Size or mtime differ: content changed for sure. */
+  readonly content: boolean;
+  /** Only ctime moved while size and mtime stayed: content may have changed with its mtime put back. */
+  readonly ctimeOnly: boolean;
+  /** mode, owner or mtime differ: metadata must be set again. */
+  readonly meta: boolean;
+}
+
+export function attrDelta(was: SyncedAttrs, now: SyncedAttrs): AttrDelta {
+  const content = was.size !== now.size || was.mtimeNs !== now.mtimeNs;
+  const meta = was.mode !== now.mode || was.uid !== now.uid || was.gid !== now.gid || was.mtimeNs !== now.mtimeNs;
+  const ownerOrMode = was.mode !== now.mode || was.uid !== now.uid || was.gid !== now.gid;
+  const ctimeOnly = !content && was.ctimeNs !== now.ctimeNs && !ownerOrMode;
+  return { content, ctimeOnly, meta };
+}
+
+export function sameAttrs(a: SyncedAttrs, b: SyncedAttrs): boolean {
+  return (
+    a.size === b.size &&
+    a.mtimeNs === b.mtimeNs &&
+    a.ctimeNs === b.ctimeNs &&
+    a.mode === b.mode &&
+    a.uid === b.uid &&
+    a.gid === b.gid
+  );
+}
+
+/** Join a relative path (bytes) and a name. */
+export function joinRel(dir: Buffer, name: Buffer): Buffer {
+  return dir.length === 0 ? name : Buffer.concat([dir, SLASH, name]);
+}
+
+/** Absolute path bytes of a root-relative path. */
+export function absPath(root: Buffer, rel: Buffer): Buffer {
+  return rel.length === 0 ? root : Buffer.concat([root, SLASH, rel]);
+}
+
+const SLASH = Buffer.from('/');

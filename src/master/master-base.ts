@@ -1,0 +1,177 @@
+// MasterBase: what every composed Master shares (gsyncd's GMasterCommon): the job table, stats,
+// the crawl loop with its `turns` limit, process_change (classify → plan → apply) and sendmark.
+// The five axes override the hooks below; buildMaster() wires one variant of each.
+
+import type { Clock } from '../clock.js';
+import type { CrawlConfig, SyncerConfig } from '../config.js';
+import { readChangelog } from '../changelog/index.js';
+import type { GfidIndex, Gfid, IndexedEntry, SyncedAttrs } from '../changelog/index.js';
+import { GeorepError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { SlaveCaller } from '../slave/client.js';
+import { LIMITS } from '../slave/index.js';
+import { Syncer } from '../syncer/index.js';
+import type { SyncEngine } from '../syncer/index.js';
+import { BatchRunner } from './batch-runner.js';
+import type { BatchOutcome } from './batch-runner.js';
+import type { Need } from './crawler.js';
+import { CrawlStats } from './crawl-stats.js';
+import type { Farm } from './farm.js';
+import { JobTable } from './job-table.js';
+import { ChangeClassifier } from './process-change.js';
+
+export interface MasterDeps {
+  readonly root: Buffer;
+  readonly index: GfidIndex;
+  readonly slave: SlaveCaller;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly farm: Farm;
+  /** Where XSYNC-CHANGELOG files are written. */
+  readonly xsyncDir: string;
+  readonly statsFile: string;
+  readonly stagingDir: string;
+  readonly slaveIsRoot: boolean;
+  /** No trustworthy record of what the slave holds: send everything, purge unknown slave entries. */
+  readonly fullCrawl: boolean;
+  readonly crawl: CrawlConfig;
+  readonly syncer: SyncerConfig;
+  readonly onSkip: (path: string, reason: string) => void;
+  readonly onBatch?: (stats: CrawlStats) => void;
+  readonly signal?: AbortSignal;
+}
+
+const TURN_KEY = '.';
+
+function unwired(axis: string): never {
+  throw new Error(`master built without a ${axis} mixin`);
+}
+
+export class MasterBase {
+  readonly stats = new CrawlStats();
+  readonly jobs = new JobTable();
+  turns = 0;
+  // Set by start(), never in the constructor: ts-mixer runs constructors on a scratch object.
+  private started: { deps: MasterDeps; syncer: Syncer; runner: BatchRunner } | undefined;
+
+  // ---- axis hooks --------------------------------------------------------------------------
+  /** Detection axis: one turn of change detection and syncing. */
+  crawlTurn(): Promise<void> {
+    return unwired('change-detection');
+  }
+  /** Mode axis: what an indexed entry needs, given its attrs now. */
+  classifyEntry(row: IndexedEntry, now: SyncedAttrs): Need {
+    void row;
+    void now;
+    return unwired('sync-mode');
+  }
+  /** Mode axis: may a slave bound to another master volume be taken over? */
+  rebindsForeignSlave(): boolean {
+    return unwired('sync-mode');
+  }
+  /** Mode axis: on a full crawl, remove slave entries the master never had? */
+  purgesUnknown(): boolean {
+    return unwired('sync-mode');
+  }
+  /** Sendmark axis: setattr files after rsync carried their data? */
+  fileMetaAfterData(): boolean {
+    return unwired('sendmark');
+  }
+  /** Sendmark axis: rsync also carries xattrs (-X)? */
+  rsyncCarriesXattrs(): boolean {
+    return unwired('sendmark');
+  }
+  /** Purge axis: do deletions on the master reach the slave? */
+  propagatesDeletes(): boolean {
+    return unwired('purge');
+  }
+  /** Engine axis: the SyncEngine the Syncer drives. */
+  createEngine(cfg: SyncerConfig): SyncEngine {
+    void cfg;
+    return unwired('engine');
+  }
+
+  // ---- common ------------------------------------------------------------------------------
+  start(deps: MasterDeps): void {
+    const cfg: SyncerConfig = { ...deps.syncer, useRsyncXattrs: this.rsyncCarriesXattrs() };
+    const syncer = new Syncer(
+      { ...cfg, farmDir: deps.farm.dir, stagingDir: deps.stagingDir },
+      { slave: deps.slave, engine: this.createEngine(cfg), log: deps.log },
+    );
+    const runner = new BatchRunner({ slave: deps.slave, syncer, index: deps.index, farm: deps.farm, log: deps.log });
+    this.started = { deps, syncer, runner };
+  }
+
+  get deps(): MasterDeps {
+    if (this.started === undefined) throw new GeorepError('ABORTED', 'master used before start()');
+    return this.started.deps;
+  }
+
+  /** Runs `turns` turns of the crawl loop (0 = until aborted). */
+  async run(turns: number): Promise<void> {
+    const { signal, changeInterval } = { signal: this.deps.signal, changeInterval: 1 };
+    while (turns === 0 || this.turns < turns) {
+      signal?.throwIfAborted();
+      await this.crawlTurn();
+      this.turns++;
+      if (turns !== 0 && this.turns >= turns) break;
+      await this.deps.clock.sleep(changeInterval * 1000, signal);
+    }
+  }
+
+  /** process_change: one changelog file, classified into a plan and applied on the slave. */
+  async processChangelog(file: string, source: 'changelog' | 'crawl'): Promise<BatchOutcome> {
+    const { deps } = this;
+    const classifier = new ChangeClassifier(deps.root, deps.index, { source, fileMetaAfterData: this.fileMetaAfterData() });
+    for (const change of readChangelog(file)) classifier.add(change);
+    const plan = classifier.plan(file);
+    const planned = {
+      files: plan.dataOff.length + plan.dataNs.length,
+      bytes: [...plan.dataOff, ...plan.dataNs].reduce((n, i) => n + i.size, 0),
+      deletes: plan.deletions.length,
+    };
+    this.stats.pend(planned.files, planned.bytes, planned.deletes);
+    deps.onBatch?.(this.stats);
+    const outcome = await this.runner().run(plan, deps.signal);
+    this.stats.settle(planned, outcome);
+    this.saveStats();
+    deps.onBatch?.(this.stats);
+    this.jobs.add(TURN_KEY, file, () => Promise.resolve(outcome.failures.length === 0));
+    return outcome;
+  }
+
+  /** Settles the turn's jobs; only when all succeeded does the slave's stime move to `markMs`. */
+  async finishTurn(markMs: number): Promise<boolean> {
+    const { ok } = await this.jobs.wait(TURN_KEY);
+    if (!ok || this.stats.failures.length > 0) return false;
+    await this.deps.slave.call('setStime', { stimeMs: markMs }, this.deps.signal);
+    this.deps.index.setMeta('stime', String(markMs));
+    this.stats.lastSyncedMs = markMs;
+    this.saveStats();
+    return true;
+  }
+
+  /** Normal purge on a full crawl: the slave drops entries in these directories it never got from us. */
+  async purgeUnknown(dirs: readonly Gfid[]): Promise<void> {
+    for (let start = 0; start < dirs.length; start += LIMITS.gfidsPerCall) {
+      const chunk = dirs.slice(start, start + LIMITS.gfidsPerCall);
+      const res = await this.deps.slave.call('purgeUnknown', { dirs: chunk }, this.deps.signal);
+      this.stats.deletes += res.removed;
+      for (const f of res.failures) this.stats.failures.push({ path: f.path ?? f.gfid, code: f.code, message: f.message });
+    }
+    this.saveStats();
+  }
+
+  saveStats(): void {
+    this.stats.save(this.deps.statsFile, this.deps.clock.nowMs());
+  }
+
+  async stop(): Promise<void> {
+    await this.started?.syncer.close();
+  }
+
+  private runner(): BatchRunner {
+    if (this.started === undefined) throw new GeorepError('ABORTED', 'master used before start()');
+    return this.started.runner;
+  }
+}

@@ -1,0 +1,37 @@
+// Detection axis, Xsync (hybrid crawl): walk the master, write XSYNC-CHANGELOG files in
+// batches and feed each to the same process_change the live changelogs use.
+
+import { XsyncCrawler } from '../crawler.js';
+import type { MasterBase } from '../master-base.js';
+import { XsyncSink } from '../xsync-sink.js';
+
+export class CrawlXsync {
+  async crawlTurn(this: MasterBase): Promise<void> {
+    const deps = this.deps;
+    this.stats.crawlStatus = 'Hybrid Crawl';
+    const turnStartMs = deps.clock.nowMs();
+    const sink = new XsyncSink(deps.xsyncDir, deps.clock, async (file) => {
+      await this.processChangelog(file, 'crawl');
+    });
+    const policy = {
+      classify: this.classifyEntry.bind(this),
+      propagateDeletes: this.propagatesDeletes(),
+      devicesAllowed: deps.slaveIsRoot,
+    };
+    const crawler = new XsyncCrawler(
+      { root: deps.root, batchEntries: deps.crawl.xsyncChangelogEntries, crawlRate: deps.crawl.crawlRate, policy },
+      {
+        index: deps.index,
+        clock: deps.clock,
+        sink,
+        onSkip: deps.onSkip,
+        onScan: (n) => {
+          this.stats.entriesScanned = n;
+        },
+      },
+    );
+    await crawler.crawl(deps.signal);
+    if (deps.fullCrawl && this.purgesUnknown() && this.propagatesDeletes()) await this.purgeUnknown(crawler.dirs);
+    await this.finishTurn(turnStartMs);
+  }
+}

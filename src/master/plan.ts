@@ -1,0 +1,26 @@
+// Plan: what one changelog batch asks of the slave, in the order it must be applied: entry ops,
+// then data (by gfid), then metadata (after data, so directory mtimes are final), plus what the
+// index may record once the slave confirms it.
+
+import type { EntryName, Gfid, SyncedAttrs } from '../changelog/index.js';
+import type { EntryOp, MetaOp } from '../slave/index.js';
+import type { DataItem } from '../syncer/index.js';
+
+export interface Plan {
+  readonly batch: string;
+  readonly entryOps: readonly EntryOp[];
+  /** Data items by quick-check mode: 'off' for D records that prove a change, 'ns' for crawl finds. */
+  readonly dataOff: readonly DataItem[];
+  readonly dataNs: readonly DataItem[];
+  readonly metaOps: readonly MetaOp[];
+  /** Attrs to mark as confirmed per gfid, once every op naming it succeeded. */
+  readonly confirm: ReadonlyMap<Gfid, SyncedAttrs>;
+  /** Names to drop from the index once their UNLINK/RMDIR succeeded. */
+  readonly deletions: readonly { readonly gfid: Gfid; readonly entry: EntryName; readonly dir: boolean }[];
+  /** Current master path (root-relative bytes) of every gfid the plan names, for farm and messages. */
+  readonly paths: ReadonlyMap<Gfid, Buffer>;
+}
+
+export function emptyPlan(batch: string): Plan {
+  return { batch, entryOps: [], dataOff: [], dataNs: [], metaOps: [], confirm: new Map(), deletions: [], paths: new Map() };
+}

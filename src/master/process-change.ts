@@ -1,0 +1,183 @@
+// process_change, the classify step: turns parsed records into a Plan. It re-reads the master
+// (lstat, readlink) by gfid at processing time, as gsyncd does: an entry gone in the interim is
+// skipped, because the next turn records its removal.
+
+import fs from 'node:fs';
+import type { BigIntStats } from 'node:fs';
+import { escapeName } from '../changelog/index.js';
+import type { Change, EntryChange, EntryName, GfidIndex, Gfid, SyncedAttrs } from '../changelog/index.js';
+import { hasErrno } from '../errors.js';
+import type { EntryOp, MetaOp, Timespec, WireEntry } from '../slave/index.js';
+import type { DataItem } from '../syncer/index.js';
+import { absPath, attrDelta, attrsOf } from './entry-stat.js';
+import type { Plan } from './plan.js';
+
+export interface ClassifyOptions {
+  /** 'changelog': D records prove a change (quick check off); 'crawl': compare mtimes to the ns. */
+  readonly source: 'changelog' | 'crawl';
+  /** Send setattr for files whose data rsync just carried (sendmark normal). */
+  readonly fileMetaAfterData: boolean;
+}
+
+export class ChangeClassifier {
+  private readonly entryOps: EntryOp[] = [];
+  private readonly data = new Map<Gfid, DataItem & { off: boolean }>();
+  private readonly meta = new Set<Gfid>();
+  private readonly touchedDirs = new Set<Gfid>();
+  private readonly stats = new Map<Gfid, BigIntStats | null>();
+  private readonly paths = new Map<Gfid, Buffer>();
+  private readonly deletions: Plan['deletions'][number][] = [];
+
+  constructor(
+    private readonly root: Buffer,
+    private readonly index: GfidIndex,
+    private readonly opts: ClassifyOptions,
+  ) {}
+
+  add(c: Change): void {
+    switch (c.kind) {
+      case 'E':
+        this.addEntry(c);
+        return;
+      case 'D': {
+        const st = this.stat(c.gfid);
+        if (st === null || !st.isFile() || this.data.has(c.gfid)) return;
+        this.data.set(c.gfid, { gfid: c.gfid, size: Number(st.size), off: this.quickCheckOff(c.gfid, st) });
+        for (const n of this.index.namesOf(c.gfid)) this.touchedDirs.add(n.pargfid);
+        return;
+      }
+      case 'M':
+        if (this.stat(c.gfid) !== null) this.meta.add(c.gfid);
+        return;
+    }
+  }
+
+  plan(batch: string): Plan {
+    const confirm = new Map<Gfid, SyncedAttrs>();
+    const metaOps: MetaOp[] = [];
+    const metaFor = (gfid: Gfid): void => {
+      const st = this.stat(gfid);
+      if (st === null) return;
+      metaOps.push(metaOpOf(gfid, st));
+    };
+    for (const gfid of this.meta) {
+      const st = this.stat(gfid);
+      if (st === null || this.touchedDirs.has(gfid)) continue;
+      if (st.isFile() && this.data.has(gfid) && !this.opts.fileMetaAfterData) continue;
+      metaFor(gfid);
+    }
+    if (this.opts.fileMetaAfterData) for (const gfid of this.data.keys()) if (!this.meta.has(gfid)) metaFor(gfid);
+    // Directories last: entry ops and data commits inside them moved their mtimes.
+    for (const gfid of this.touchedDirs) metaFor(gfid);
+    for (const [gfid, st] of this.stats) if (st !== null) confirm.set(gfid, attrsOf(st));
+    const items = [...this.data.values()];
+    const strip = ({ gfid, size }: DataItem): DataItem => ({ gfid, size });
+    return {
+      batch,
+      entryOps: this.entryOps,
+      dataOff: items.filter((i) => i.off).map(strip),
+      dataNs: items.filter((i) => !i.off).map(strip),
+      metaOps,
+      confirm,
+      deletions: this.deletions,
+      paths: this.paths,
+    };
+  }
+
+  private addEntry(c: EntryChange): void {
+    this.touchedDirs.add(c.entry.pargfid);
+    const entry = wire(c.entry);
+    switch (c.fop) {
+      case 'UNLINK':
+      case 'RMDIR':
+        this.entryOps.push({ op: c.fop, gfid: c.gfid, entry });
+        this.deletions.push({ gfid: c.gfid, entry: c.entry, dir: c.fop === 'RMDIR' });
+        return;
+      case 'RENAME':
+        this.touchedDirs.add(c.to.pargfid);
+        if (this.stat(c.gfid) === null) return;
+        this.entryOps.push({ op: 'RENAME', gfid: c.gfid, entry, to: wire(c.to) });
+        return;
+      case 'LINK':
+        if (this.stat(c.gfid) === null) return;
+        this.entryOps.push({ op: 'LINK', gfid: c.gfid, entry });
+        return;
+      case 'SYMLINK':
+        this.addSymlink(c.gfid, entry);
+        return;
+      case 'CREATE':
+      case 'MKDIR':
+      case 'MKNOD': {
+        const st = this.stat(c.gfid);
+        if (st === null) return;
+        const owned = { gfid: c.gfid, entry, mode: c.mode, uid: c.uid, gid: c.gid };
+        this.entryOps.push(c.fop === 'MKNOD' ? { op: 'MKNOD', ...owned, rdev: Number(st.rdev) } : { op: c.fop, ...owned });
+      }
+    }
+  }
+
+  private addSymlink(gfid: Gfid, entry: WireEntry): void {
+    const st = this.stat(gfid);
+    const rel = this.paths.get(gfid);
+    if (st === null || rel === undefined || !st.isSymbolicLink()) return;
+    let target: Buffer;
+    try {
+      target = fs.readlinkSync(absPath(this.root, rel), { encoding: 'buffer' });
+    } catch (e) {
+      if (hasErrno(e, 'ENOENT', 'EINVAL')) return; // replaced in the interim: next turn
+      throw e;
+    }
+    this.entryOps.push({ op: 'SYMLINK', gfid, entry, target: escapeName(target), uid: Number(st.uid), gid: Number(st.gid) });
+  }
+
+  /** A crawl-found change whose size and mtime match the confirmed ones can only be caught by content. */
+  private quickCheckOff(gfid: Gfid, st: BigIntStats): boolean {
+    if (this.opts.source === 'changelog') return true;
+    const was = this.index.namesOf(gfid).length > 0 ? this.syncedOf(gfid) : null;
+    return was !== null && attrDelta(was, attrsOf(st)).ctimeOnly;
+  }
+
+  private syncedOf(gfid: Gfid): SyncedAttrs | null {
+    const first = this.index.namesOf(gfid)[0];
+    if (first === undefined) return null;
+    return this.index.lookup(first.pargfid, first.name)?.synced ?? null;
+  }
+
+  /** lstat of the gfid's current master path, cached for the batch; null when it is gone. */
+  private stat(gfid: Gfid): BigIntStats | null {
+    const cached = this.stats.get(gfid);
+    if (cached !== undefined) return cached;
+    const rel = this.index.pathOf(gfid);
+    let st: BigIntStats | null = null;
+    if (rel !== undefined) {
+      this.paths.set(gfid, rel);
+      try {
+        st = fs.lstatSync(absPath(this.root, rel), { bigint: true });
+      } catch (e) {
+        if (!hasErrno(e, 'ENOENT', 'ENOTDIR')) throw e;
+      }
+    }
+    this.stats.set(gfid, st);
+    return st;
+  }
+}
+
+function wire(e: EntryName): WireEntry {
+  return { pargfid: e.pargfid, name: escapeName(e.name) };
+}
+
+function timespec(ns: bigint): Timespec {
+  const sec = ns >= 0n ? ns / 1_000_000_000n : -((-ns + 999_999_999n) / 1_000_000_000n);
+  return { sec: Number(sec), nsec: Number(ns - sec * 1_000_000_000n) };
+}
+
+function metaOpOf(gfid: Gfid, st: BigIntStats): MetaOp {
+  return {
+    gfid,
+    mode: Number(st.mode),
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+    atime: timespec(st.atimeNs),
+    mtime: timespec(st.mtimeNs),
+  };
+}

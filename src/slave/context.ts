@@ -1,0 +1,18 @@
+// SlaveContext: what every slave-side operation works with once `hello` has opened the root.
+// Invariant: all of it belongs to one slave root; nothing here is module-level state.
+
+import type { Logger } from '../log.js';
+import type { Confiner } from './confine.js';
+import type { SlaveIndex } from './slave-index.js';
+
+export interface SlaveContext {
+  readonly index: SlaveIndex;
+  readonly confine: Confiner;
+  /** Owners (uid/gid) and device nodes are applied only when the agent runs as root. */
+  readonly isRoot: boolean;
+  /** Absolute path of <root>/.georep/staging, where rsync writes staged files. */
+  readonly stagingDir: string;
+  /** Absolute path of <root>/.georep/tmp, for entries built by external tools (mkfifo, mknod). */
+  readonly tmpDir: string;
+  readonly log: Logger;
+}

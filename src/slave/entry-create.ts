@@ -1,0 +1,109 @@
+// Creating entry ops (CREATE, MKDIR, SYMLINK, LINK) and the hard-link rule they share.
+// Invariant: idempotent: a gfid already at its place is a no-op, an unknown entry of the same
+// type is adopted, anything else at the place is replaced; owners are applied only as root.
+
+import { chmodSync, closeSync, constants, fchmodSync, fchownSync, lchownSync, linkSync, mkdirSync, openSync, readlinkSync, symlinkSync } from 'node:fs';
+import type { Stats } from 'node:fs';
+import { GeorepError } from '../errors.js';
+import type { Gfid } from '../changelog/index.js';
+import type { SlaveContext } from './context.js';
+import { claimPlace, lstatIfAny, placeOf, resolvePlace } from './place.js';
+import type { Place } from './place.js';
+import { decodeTarget } from './protocol.js';
+import type { EntryOp } from './protocol.js';
+import type { ObjectType } from './slave-index.js';
+import { moveEntry } from './entry-move.js';
+
+type OpOf<K extends EntryOp['op']> = EntryOp & { readonly op: K };
+
+const PERM_MASK = 0o7777;
+const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+/** Owner first, then mode: chown clears setuid/setgid bits, so chmod must come after it. */
+export function setOwnerMode(ctx: SlaveContext, abs: Buffer, mode: number, uid: number, gid: number): void {
+  if (ctx.isRoot) lchownSync(abs, uid, gid);
+  // Only called on entries lstat showed (or we made) not to be symlinks, so chmod follows nothing.
+  chmodSync(abs, mode & PERM_MASK);
+}
+
+function knownType(ctx: SlaveContext, gfid: Gfid, want: ObjectType): ObjectType | undefined {
+  const type = ctx.index.typeOf(gfid);
+  if (type !== undefined && type !== want) {
+    throw new GeorepError('ENTRY_CONFLICT', `gfid ${gfid} is a ${type} on the slave, not a ${want}`, { path: gfid });
+  }
+  return type;
+}
+
+export function applyCreate(ctx: SlaveContext, op: OpOf<'CREATE'>): void {
+  const place = resolvePlace(ctx, op.entry);
+  // GlusterFS gfid semantics: CREATE of a gfid the slave already has under another name is a hard link.
+  if (knownType(ctx, op.gfid, 'file') !== undefined) {
+    linkGfid(ctx, op.gfid, 'file', place);
+    return;
+  }
+  const claim = claimPlace(ctx, place, op.gfid, 'file', (st) => st.isFile());
+  if (claim === 'adopted') setOwnerMode(ctx, place.abs, op.mode, op.uid, op.gid);
+  if (claim !== 'free') return;
+  // O_EXCL|O_NOFOLLOW: never opens whatever may have appeared there, a symlink least of all.
+  const fd = openSync(place.abs, CREATE_FLAGS, op.mode & PERM_MASK);
+  try {
+    if (ctx.isRoot) fchownSync(fd, op.uid, op.gid);
+    fchmodSync(fd, op.mode & PERM_MASK); // the umask cut the bits open() applied
+  } finally {
+    closeSync(fd);
+  }
+  ctx.index.add(op.gfid, 'file', place.at);
+}
+
+export function applyMkdir(ctx: SlaveContext, op: OpOf<'MKDIR'>): void {
+  const place = resolvePlace(ctx, op.entry);
+  const from = knownType(ctx, op.gfid, 'dir') === undefined ? undefined : ctx.index.firstName(op.gfid);
+  if (from !== undefined && !(from.pargfid === place.at.pargfid && from.name.equals(place.at.name))) {
+    // A directory has one name: MKDIR of a known directory gfid elsewhere (a replayed batch) moves it.
+    moveEntry(ctx, op.gfid, 'dir', from, place);
+    return;
+  }
+  const claim = claimPlace(ctx, place, op.gfid, 'dir', (st) => st.isDirectory());
+  if (claim === 'present') return;
+  if (claim === 'free') mkdirSync(place.abs, op.mode & PERM_MASK);
+  setOwnerMode(ctx, place.abs, op.mode, op.uid, op.gid);
+  if (claim === 'free') ctx.index.add(op.gfid, 'dir', place.at);
+}
+
+export function applySymlink(ctx: SlaveContext, op: OpOf<'SYMLINK'>): void {
+  const place = resolvePlace(ctx, op.entry);
+  if (knownType(ctx, op.gfid, 'symlink') !== undefined) {
+    linkGfid(ctx, op.gfid, 'symlink', place);
+    return;
+  }
+  const target = decodeTarget(op.target);
+  const same = (st: Stats): boolean => st.isSymbolicLink() && readlinkSync(place.abs, { encoding: 'buffer' }).equals(target);
+  const claim = claimPlace(ctx, place, op.gfid, 'symlink', same);
+  if (claim === 'present') return;
+  if (claim === 'free') symlinkSync(target, place.abs); // the target may dangle; it is never followed
+  if (ctx.isRoot) lchownSync(place.abs, op.uid, op.gid);
+  if (claim === 'free') ctx.index.add(op.gfid, 'symlink', place.at);
+}
+
+export function applyLink(ctx: SlaveContext, op: OpOf<'LINK'>): void {
+  const type = ctx.index.typeOf(op.gfid);
+  if (type === undefined) throw new GeorepError('GFID_UNKNOWN', `LINK of gfid ${op.gfid}, which the slave does not know`, { path: op.gfid });
+  if (type === 'dir') throw new GeorepError('ENTRY_CONFLICT', `LINK of directory gfid ${op.gfid}`, { path: op.gfid });
+  linkGfid(ctx, op.gfid, type, resolvePlace(ctx, op.entry));
+}
+
+/** Adds `place` as another name of the existing `gfid` (a hard link to its current file). */
+export function linkGfid(ctx: SlaveContext, gfid: Gfid, type: ObjectType, place: Place): void {
+  const first = ctx.index.firstName(gfid);
+  if (first === undefined) throw new GeorepError('GFID_UNKNOWN', `gfid ${gfid} has no name on the slave`, { path: gfid });
+  const source = placeOf(ctx, first);
+  let srcSt: Stats | undefined;
+  // An unknown entry that already is this inode (a crash before the index commit) is adopted.
+  const sameInode = (st: Stats): boolean => {
+    srcSt ??= lstatIfAny(source.abs);
+    return srcSt !== undefined && st.ino === srcSt.ino && st.dev === srcSt.dev;
+  };
+  if (claimPlace(ctx, place, gfid, type, sameInode) !== 'free') return;
+  linkSync(source.abs, place.abs); // link(2) does not follow a symlink source
+  ctx.index.add(gfid, type, place.at);
+}

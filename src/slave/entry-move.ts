@@ -1,0 +1,95 @@
+// Moving and removing entry ops (RENAME, UNLINK, RMDIR), resolved by gfid against the slave index.
+// Invariant: idempotent under replay: a gfid already at `to` is a no-op, removing a name that
+// no longer holds the gfid is a no-op, and a rename the index missed (crash) is completed.
+
+import { renameSync, rmSync, unlinkSync } from 'node:fs';
+import { GeorepError } from '../errors.js';
+import type { Gfid } from '../changelog/index.js';
+import type { SlaveContext } from './context.js';
+import { errnoError } from './op-failure.js';
+import { displayPath } from './paths.js';
+import { lstatIfAny, nameOf, placeOf, removeOccupant, resolvePlace, statType, unlinkIfAny } from './place.js';
+import type { Place } from './place.js';
+import type { EntryOp } from './protocol.js';
+import type { ObjectType, SlaveName } from './slave-index.js';
+
+type OpOf<K extends EntryOp['op']> = EntryOp & { readonly op: K };
+/** UNLINK and RMDIR share one member of EntryOp. */
+type RemoveOp = Extract<EntryOp, { op: 'UNLINK' | 'RMDIR' }>;
+
+const sameName = (a: SlaveName, b: SlaveName): boolean => a.pargfid === b.pargfid && a.name.equals(b.name);
+
+export function applyRename(ctx: SlaveContext, op: OpOf<'RENAME'>): void {
+  const to = resolvePlace(ctx, op.to);
+  const from = nameOf(op.entry);
+  const fromHolds = ctx.index.lookup(from.pargfid, from.name) === op.gfid;
+  if (ctx.index.lookup(to.at.pargfid, to.at.name) === op.gfid) {
+    // Already moved. If the source still holds the gfid too, it is a hard link a replayed CREATE
+    // added (CREATE of a known gfid links it); the master's rename removed that name.
+    if (fromHolds && !sameName(from, to.at)) removeName(ctx, from);
+    return;
+  }
+  const type = ctx.index.typeOf(op.gfid);
+  const source = fromHolds ? from : ctx.index.firstName(op.gfid);
+  if (type === undefined || source === undefined) {
+    throw new GeorepError('GFID_UNKNOWN', `RENAME of gfid ${op.gfid}, which the slave does not know`, { path: op.gfid });
+  }
+  moveEntry(ctx, op.gfid, type, source, to);
+}
+
+/** Renames the entry at `from` (holding `gfid`) onto `to`, replacing whatever occupies `to`. */
+export function moveEntry(ctx: SlaveContext, gfid: Gfid, type: ObjectType, from: SlaveName, to: Place): void {
+  const src = placeOf(ctx, from);
+  const srcSt = lstatIfAny(src.abs);
+  const dstSt = lstatIfAny(to.abs);
+  const atTo = ctx.index.lookup(to.at.pargfid, to.at.name);
+  ctx.confine.invalidate();
+  if (srcSt === undefined) {
+    // The disk already has it at `to` but the index does not (a crash before the commit): finish.
+    if (dstSt !== undefined && atTo === undefined && statType(dstSt) === type) {
+      ctx.index.moveName(from, to.at);
+      return;
+    }
+    throw errnoError('ENOENT', `RENAME source ${displayPath(src.rel)} of gfid ${gfid} is missing on the slave`);
+  }
+  if (dstSt !== undefined && dstSt.ino === srcSt.ino && dstSt.dev === srcSt.dev) {
+    // Two names of one inode: rename(2) would leave both; the source name must go.
+    unlinkSync(src.abs);
+  } else {
+    // rename(2) replaces a non-directory atomically; a directory on either side needs the place cleared.
+    if (dstSt !== undefined && (dstSt.isDirectory() || srcSt.isDirectory())) removeOccupant(ctx, to, dstSt, atTo);
+    else if (dstSt !== undefined) ctx.log.info('replaced a slave entry', { path: displayPath(to.rel), was: statType(dstSt), gfid: atTo ?? null });
+    renameSync(src.abs, to.abs);
+  }
+  ctx.index.moveName(from, to.at);
+}
+
+/** Removes one name from disk and index (a directory with its subtree). */
+function removeName(ctx: SlaveContext, at: SlaveName): void {
+  const place = placeOf(ctx, at);
+  const st = lstatIfAny(place.abs);
+  if (st?.isDirectory() === true) rmSync(place.abs, { recursive: true, force: true });
+  else if (st !== undefined) unlinkIfAny(place.abs);
+  ctx.index.removeName(at);
+  ctx.confine.invalidate();
+}
+
+export function applyUnlink(ctx: SlaveContext, op: RemoveOp): void {
+  const at = nameOf(op.entry);
+  // Missing, or the name now holds another gfid: nothing of this gfid to remove (idempotent replay).
+  if (ctx.index.lookup(at.pargfid, at.name) !== op.gfid) return;
+  const place = placeOf(ctx, at);
+  unlinkIfAny(place.abs); // unlink(2) removes a symlink itself, never its target
+  ctx.index.removeName(at);
+  ctx.confine.invalidate();
+}
+
+export function applyRmdir(ctx: SlaveContext, op: RemoveOp): void {
+  const at = nameOf(op.entry);
+  if (ctx.index.lookup(at.pargfid, at.name) !== op.gfid) return;
+  const place = placeOf(ctx, at);
+  // The whole subtree goes, as on the master (which could only rmdir it empty, after its children).
+  rmSync(place.abs, { recursive: true, force: true });
+  ctx.index.removeName(at);
+  ctx.confine.invalidate();
+}

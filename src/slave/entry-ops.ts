@@ -1,0 +1,36 @@
+// entryOps: applies a batch of entry ops in order, in one index transaction. Invariant: one
+// op's failure (ENOSPC, EPERM, an unknown gfid…) becomes an OpFailure and the next op runs.
+
+import type { SlaveContext } from './context.js';
+import { applyCreate, applyLink, applyMkdir, applySymlink } from './entry-create.js';
+import { applyMknod } from './entry-mknod.js';
+import { applyRename, applyRmdir, applyUnlink } from './entry-move.js';
+import { eachOp } from './op-failure.js';
+import type { EntryOp, OpFailure } from './protocol.js';
+
+function applyOne(ctx: SlaveContext, op: EntryOp): void {
+  switch (op.op) {
+    case 'CREATE':
+      return applyCreate(ctx, op);
+    case 'MKDIR':
+      return applyMkdir(ctx, op);
+    case 'MKNOD':
+      return applyMknod(ctx, op);
+    case 'SYMLINK':
+      return applySymlink(ctx, op);
+    case 'LINK':
+      return applyLink(ctx, op);
+    case 'RENAME':
+      return applyRename(ctx, op);
+    case 'UNLINK':
+      return applyUnlink(ctx, op);
+    case 'RMDIR':
+      return applyRmdir(ctx, op);
+  }
+}
+
+export function applyEntryOps(ctx: SlaveContext, ops: readonly EntryOp[]): { failures: OpFailure[] } {
+  const failures = ctx.index.transaction(() => eachOp(ops, (op) => applyOne(ctx, op)));
+  ctx.log.info('entry ops applied', { ops: ops.length, failures: failures.length });
+  return { failures };
+}

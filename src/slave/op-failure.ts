@@ -1,0 +1,35 @@
+// OpFailure conversion: one op of a batch failed; the batch goes on. Invariant: only errors we
+// can name become failures (GeorepError, or a system error with an errno); anything else is a
+// bug and propagates, failing the whole request.
+
+import { errnoOf, isGeorepError } from '../errors.js';
+import type { Gfid } from '../changelog/index.js';
+import type { OpFailure } from './protocol.js';
+
+export function toFailure(e: unknown, index: number, gfid: Gfid): OpFailure {
+  if (isGeorepError(e)) {
+    const base = { index, gfid, code: e.code, message: e.message };
+    return e.path === undefined ? base : { ...base, path: e.path };
+  }
+  const errno = errnoOf(e);
+  if (errno !== undefined && e instanceof Error) return { index, gfid, code: errno, message: e.message };
+  throw e;
+}
+
+/** A system-style error carrying an errno name, for failures we detect ourselves (EPERM, ENOENT…). */
+export function errnoError(errno: string, message: string): Error {
+  return Object.assign(new Error(`${errno}: ${message}`), { code: errno });
+}
+
+/** Runs `fn` for each item, in order; a nameable failure is recorded and the next item runs. */
+export function eachOp<T extends { readonly gfid: Gfid }>(items: readonly T[], fn: (item: T) => void): OpFailure[] {
+  const failures: OpFailure[] = [];
+  items.forEach((item, i) => {
+    try {
+      fn(item);
+    } catch (e) {
+      failures.push(toFailure(e, i, item.gfid));
+    }
+  });
+  return failures;
+}

@@ -1,0 +1,124 @@
+// The agent's RPC server: JSON lines over a byte stream (stdin/stdout for `georep slave ROOT`).
+// Invariant: requests are served one at a time, in order; a bad request (oversize, malformed,
+// unknown method, invalid params, failing op) gets an error reply and the server keeps serving.
+
+import { resolve } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { GeorepError, isGeorepError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { LineReader } from './line-reader.js';
+import type { LineEvent } from './line-reader.js';
+import { LIMITS, validateParams } from './protocol.js';
+import type { MethodName } from './protocol.js';
+import { SlaveAgent } from './slave-agent.js';
+import { isRejected, parseRequest, salvageId, toWireError } from './wire.js';
+import type { RawResponse } from './wire.js';
+
+interface Outcome {
+  readonly response: RawResponse;
+  readonly stop: boolean;
+}
+
+function toBuffer(chunk: unknown): Buffer {
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (typeof chunk === 'string') return Buffer.from(chunk);
+  throw new GeorepError('BAD_REQUEST', 'the request stream must carry bytes');
+}
+
+/** Only the names of METHOD_NAMES reach a handler, each through its own validator. */
+function dispatch(agent: SlaveAgent, method: MethodName, params: unknown): unknown {
+  switch (method) {
+    case 'hello':
+      return agent.hello(validateParams('hello', params));
+    case 'entryOps':
+      return agent.entryOps(validateParams('entryOps', params));
+    case 'metaOps':
+      return agent.metaOps(validateParams('metaOps', params));
+    case 'stageData':
+      return agent.stageData(validateParams('stageData', params));
+    case 'commitData':
+      return agent.commitData(validateParams('commitData', params));
+    case 'purgeUnknown':
+      return agent.purgeUnknown(validateParams('purgeUnknown', params));
+    case 'setStime':
+      return agent.setStime(validateParams('setStime', params));
+    case 'bye':
+      validateParams('bye', params);
+      return null;
+  }
+}
+
+class RpcServer {
+  private broken = false;
+
+  constructor(
+    private readonly agent: SlaveAgent,
+    private readonly output: Writable,
+    private readonly log: Logger,
+  ) {
+    // The master went away (EPIPE…): stop serving rather than crash on an unhandled 'error'.
+    output.on('error', (e) => {
+      this.broken = true;
+      log.warn('slave agent: reply stream failed; stopping', { error: e.message });
+    });
+  }
+
+  /** Serves until the input ends, `bye` is answered, or the reply stream breaks. */
+  async serve(input: Readable): Promise<void> {
+    const reader = new LineReader(LIMITS.messageBytes);
+    for await (const chunk of input as AsyncIterable<unknown>) {
+      if (await this.handleAll(reader.push(toBuffer(chunk)))) return;
+    }
+    await this.handleAll(reader.end());
+  }
+
+  private async handleAll(events: readonly LineEvent[]): Promise<boolean> {
+    for (const ev of events) {
+      if (ev.kind === 'line' && ev.text.trim() === '') continue;
+      const { response, stop } = this.handle(ev);
+      await this.send(response);
+      if (stop || this.broken) return true;
+    }
+    return false;
+  }
+
+  private handle(ev: LineEvent): Outcome {
+    if (ev.kind === 'oversize') {
+      const message = `request of ${ev.bytes} bytes is over the ${LIMITS.messageBytes}-byte message limit`;
+      return { response: { id: salvageId(ev.head), error: { code: 'LIMIT_EXCEEDED', message } }, stop: false };
+    }
+    const req = parseRequest(ev.text);
+    if (isRejected(req)) return { response: { id: req.id, error: toWireError(req.error) }, stop: false };
+    try {
+      return { response: { id: req.id, result: dispatch(this.agent, req.method, req.params) }, stop: req.method === 'bye' };
+    } catch (e) {
+      // The RPC boundary answers every failure (as the monitor is the one place that catches all
+      // on the master side); one that is no GeorepError is a bug worth a stack in the log.
+      if (!isGeorepError(e)) this.log.error('slave agent: request failed unexpectedly', { method: req.method, error: e instanceof Error ? e.stack : String(e) });
+      return { response: { id: req.id, error: toWireError(e) }, stop: false };
+    }
+  }
+
+  /** Writes one reply and waits until the stream took it (backpressure, and `bye` is flushed). */
+  private async send(response: RawResponse): Promise<void> {
+    if (this.broken) return;
+    const line = JSON.stringify(response) + '\n';
+    await new Promise<void>((done) => {
+      this.output.write(line, () => done());
+    });
+  }
+}
+
+/**
+ * Runs the slave agent for `root` on a request stream and a reply stream. Resolves when the
+ * input ends or `bye` arrives; the index is closed either way. Logs go to `log` (stderr), never
+ * to `output`, which is the wire.
+ */
+export async function runAgent(root: string, input: Readable, output: Writable, log: Logger): Promise<void> {
+  const agent = new SlaveAgent(resolve(root), log);
+  try {
+    await new RpcServer(agent, output, log).serve(input);
+  } finally {
+    agent.close();
+  }
+}

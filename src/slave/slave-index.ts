@@ -1,0 +1,205 @@
+// SlaveIndex: the slave's own gfid → names map (SQLite, <root>/.georep/index.db), so entry ops
+// resolve against what is on the slave now. Invariant: each change is recorded after the disk
+// change it describes, in one transaction per request; a crash can leave it one request off the disk.
+
+import Database from 'better-sqlite3';
+import { GeorepError } from '../errors.js';
+import { ROOT_GFID, isGfid } from '../changelog/index.js';
+import type { Gfid } from '../changelog/index.js';
+import { joinRel } from './paths.js';
+
+export const OBJECT_TYPES = ['file', 'dir', 'symlink', 'fifo', 'chardev', 'blockdev'] as const;
+export type ObjectType = (typeof OBJECT_TYPES)[number];
+
+/** One name of a gfid: where it lives. */
+export interface SlaveName {
+  readonly pargfid: Gfid;
+  readonly name: Buffer;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS objects (gfid TEXT PRIMARY KEY, type TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS names (
+  pargfid TEXT NOT NULL, name BLOB NOT NULL, gfid TEXT NOT NULL, PRIMARY KEY (pargfid, name)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS names_by_gfid ON names (gfid);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TEMP TABLE IF NOT EXISTS doomed_dirs (g TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TEMP TABLE IF NOT EXISTS doomed_objs (g TEXT PRIMARY KEY) WITHOUT ROWID;
+`;
+
+/** A directory chain deeper than this can only come from a corrupt (cyclic) index. */
+const MAX_DEPTH = 4096;
+
+function prepareAll(db: Database.Database) {
+  const p = (sql: string) => db.prepare(sql);
+  return {
+    lookup: p('SELECT gfid FROM names WHERE pargfid = ? AND name = ?').pluck(),
+    typeOf: p('SELECT type FROM objects WHERE gfid = ?').pluck(),
+    namesOf: p('SELECT pargfid, name FROM names WHERE gfid = ?'),
+    firstName: p('SELECT pargfid, name FROM names WHERE gfid = ? LIMIT 1'),
+    hasNames: p('SELECT 1 FROM names WHERE gfid = ? LIMIT 1').pluck(),
+    addObject: p('INSERT INTO objects (gfid, type) VALUES (?, ?) ON CONFLICT (gfid) DO UPDATE SET type = excluded.type'),
+    addName: p('INSERT OR REPLACE INTO names (pargfid, name, gfid) VALUES (?, ?, ?)'),
+    delName: p('DELETE FROM names WHERE pargfid = ? AND name = ?'),
+    delObject: p('DELETE FROM objects WHERE gfid = ?'),
+    moveName: p('UPDATE names SET pargfid = ?, name = ? WHERE pargfid = ? AND name = ?'),
+    clearDoomed: [p('DELETE FROM doomed_dirs'), p('DELETE FROM doomed_objs')],
+    markDirs: p(`INSERT INTO doomed_dirs WITH RECURSIVE sub(g) AS (
+      SELECT ? UNION SELECT n.gfid FROM names n JOIN sub ON n.pargfid = sub.g
+      JOIN objects o ON o.gfid = n.gfid AND o.type = 'dir') SELECT g FROM sub`),
+    markObjs: p('INSERT OR IGNORE INTO doomed_objs SELECT gfid FROM names WHERE pargfid IN (SELECT g FROM doomed_dirs)'),
+    delChildren: p('DELETE FROM names WHERE pargfid IN (SELECT g FROM doomed_dirs)'),
+    delOrphans: p(`DELETE FROM objects WHERE gfid IN (SELECT g FROM doomed_objs)
+      AND NOT EXISTS (SELECT 1 FROM names n WHERE n.gfid = objects.gfid)`),
+    getMeta: p('SELECT value FROM meta WHERE key = ?').pluck(),
+    setMeta: p('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+    delMeta: p('DELETE FROM meta WHERE key = ?'),
+  };
+}
+
+function asType(v: unknown): ObjectType | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === 'string' && (OBJECT_TYPES as readonly string[]).includes(v)) return v as ObjectType;
+  throw new GeorepError('STATE_CORRUPT', `slave index holds an unknown object type ${JSON.stringify(v)}`);
+}
+
+function asName(row: unknown): SlaveName | undefined {
+  if (row === undefined) return undefined;
+  const r = row as { pargfid: unknown; name: unknown };
+  if (typeof r.pargfid !== 'string' || !isGfid(r.pargfid) || !Buffer.isBuffer(r.name)) {
+    throw new GeorepError('STATE_CORRUPT', 'slave index holds a malformed name row');
+  }
+  return { pargfid: r.pargfid, name: r.name };
+}
+
+export class SlaveIndex {
+  private readonly st: ReturnType<typeof prepareAll>;
+  /** Directory gfid → path relative to the root. Cleared whenever a directory moves or goes. */
+  private readonly dirPaths = new Map<string, Buffer>();
+
+  private constructor(private readonly db: Database.Database) {
+    this.st = prepareAll(db);
+    this.st.addObject.run(ROOT_GFID, 'dir');
+  }
+
+  /** Opens (creating if needed) the index at `file`; ':memory:' for tests. */
+  static open(file: string): SlaveIndex {
+    const db = new Database(file);
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      // Two agents on one slave root would be a misconfiguration; wait rather than fail at once.
+      db.pragma('busy_timeout = 5000');
+      db.exec(SCHEMA);
+      return new SlaveIndex(db);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Runs `fn` in one transaction (all or nothing). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  lookup(pargfid: Gfid, name: Buffer): Gfid | undefined {
+    const g: unknown = this.st.lookup.get(pargfid, name);
+    if (g === undefined) return undefined;
+    if (typeof g !== 'string' || !isGfid(g)) throw new GeorepError('STATE_CORRUPT', 'slave index holds a malformed gfid');
+    return g;
+  }
+
+  typeOf(gfid: Gfid): ObjectType | undefined {
+    return asType(this.st.typeOf.get(gfid));
+  }
+
+  namesOf(gfid: Gfid): SlaveName[] {
+    return this.st.namesOf.all(gfid).map((r) => asName(r) as SlaveName);
+  }
+
+  firstName(gfid: Gfid): SlaveName | undefined {
+    return asName(this.st.firstName.get(gfid));
+  }
+
+  /** Path of a directory relative to the root (empty for the root); undefined unless a known directory. */
+  dirPath(gfid: Gfid, depth = 0): Buffer | undefined {
+    if (gfid === ROOT_GFID) return Buffer.alloc(0);
+    const cached = this.dirPaths.get(gfid);
+    if (cached !== undefined) return cached;
+    if (depth > MAX_DEPTH) throw new GeorepError('STATE_CORRUPT', `slave index has a directory cycle at ${gfid}`, { path: gfid });
+    const at = this.typeOf(gfid) === 'dir' ? this.firstName(gfid) : undefined;
+    if (at === undefined) return undefined;
+    const parent = this.dirPath(at.pargfid, depth + 1);
+    if (parent === undefined) return undefined;
+    const path = joinRel(parent, at.name);
+    this.dirPaths.set(gfid, path);
+    return path;
+  }
+
+  /** Path of any gfid (its first name for hard links) relative to the root; undefined if unknown. */
+  pathOf(gfid: Gfid): Buffer | undefined {
+    if (gfid === ROOT_GFID) return Buffer.alloc(0);
+    const at = this.firstName(gfid);
+    if (at === undefined) return undefined;
+    const parent = this.dirPath(at.pargfid);
+    return parent === undefined ? undefined : joinRel(parent, at.name);
+  }
+
+  /** Records `gfid` of `type` under (pargfid, name), replacing whatever the index had there. */
+  add(gfid: Gfid, type: ObjectType, at: SlaveName): void {
+    this.st.addObject.run(gfid, type);
+    this.st.addName.run(at.pargfid, at.name, gfid);
+  }
+
+  /** Forgets one name; a directory's subtree goes with it; an object goes with its last name. */
+  removeName(at: SlaveName): void {
+    const gfid = this.lookup(at.pargfid, at.name);
+    if (gfid === undefined) return;
+    if (this.typeOf(gfid) === 'dir') this.dropSubtree(gfid);
+    this.st.delName.run(at.pargfid, at.name);
+    if (gfid !== ROOT_GFID && this.st.hasNames.get(gfid) === undefined) this.st.delObject.run(gfid);
+  }
+
+  /** Moves one name; whatever the index had at `to` is forgotten first. */
+  moveName(from: SlaveName, to: SlaveName): void {
+    if (this.lookup(to.pargfid, to.name) !== undefined) this.removeName(to);
+    this.st.moveName.run(to.pargfid, to.name, from.pargfid, from.name);
+    this.dirPaths.clear();
+  }
+
+  /** Forgets everything below directory `gfid` (not its own name). */
+  private dropSubtree(gfid: Gfid): void {
+    for (const s of this.st.clearDoomed) s.run();
+    this.st.markDirs.run(gfid);
+    this.st.markObjs.run();
+    this.st.delChildren.run();
+    this.st.delOrphans.run();
+    this.dirPaths.clear();
+  }
+
+  getMeta(key: string): string | undefined {
+    const v: unknown = this.st.getMeta.get(key);
+    return typeof v === 'string' ? v : undefined;
+  }
+
+  setMeta(key: string, value: string | undefined): void {
+    if (value === undefined) this.st.delMeta.run(key);
+    else this.st.setMeta.run(key, value);
+  }
+
+  /** setMeta with the commit synced to disk before returning (stime must survive power loss). */
+  setMetaDurably(key: string, value: string): void {
+    this.db.pragma('synchronous = FULL');
+    try {
+      this.setMeta(key, value);
+    } finally {
+      this.db.pragma('synchronous = NORMAL');
+    }
+  }
+}

@@ -1,0 +1,22 @@
+// Syncer tunables: every magic number of src/syncer lives here, with the reason for its value.
+// They are constants, not config, because no deployment has needed to change them.
+
+/**
+ * How long an aborted transfer gets between SIGTERM and SIGKILL of its process group.
+ * rsync traps SIGTERM to delete its temp files and exits within milliseconds locally; ssh
+ * needs a round trip to close the channel. Two seconds covers both without making a stop
+ * of the daemon feel hung.
+ */
+export const KILL_GRACE_MS = 2000;
+
+/** Lines of a child's stderr kept for messages and logs (rsync ends with a summary line). */
+export const STDERR_TAIL_LINES = 20;
+
+/** Characters of stderr tail kept at most, so a flood of per-file errors cannot bloat a log line. */
+export const STDERR_TAIL_CHARS = 4000;
+
+/** Characters of stderr kept per gfid in an item's failure message. */
+export const ITEM_MESSAGE_CHARS = 500;
+
+/** The tar executable of the tarssh engine (GNU tar: --null, -T -, --format=posix, --xattrs). */
+export const TAR_COMMAND = 'tar';

@@ -1,0 +1,64 @@
+// SyncEngine: moves the staged content of one box of gfids from the master's farm of
+// symlinks (<farmDir>/<gfid> -> current master path) into the slave's staging dir.
+// Invariant: an engine only fills <stagingDir>/<gfid>; committing onto slave paths is the agent's.
+
+import type { Gfid } from '../changelog/index.js';
+import type { ErrorCode } from '../errors.js';
+import type { QuickCheck } from './job.js';
+import type { Spawner } from './spawner.js';
+
+export type EngineName = 'rsync' | 'tarssh';
+
+/** Where the staging dir lives when it is not on this host (rsync `-e`, or tar piped into ssh). */
+export interface RemoteTarget {
+  readonly host: string; // [user@]host
+  readonly sshCommand: string; // e.g. `ssh -oBatchMode=yes -i /path/key`, split on whitespace
+}
+
+export interface TransferRequest {
+  /** Local dir of symlinks named by gfid. */
+  readonly farmDir: string;
+  /** Staging dir on the slave (local path, or a path on RemoteTarget.host). */
+  readonly stagingDir: string;
+  readonly gfids: readonly Gfid[];
+  readonly quickCheck: QuickCheck;
+  /** Aborting kills the transfer's process group; transfer then rejects with code ABORTED. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * A transfer that ended with a success or a tolerated exit code. Fatal exits reject with a
+ * TransferError (RSYNC_FAILED / TAR_FAILED) instead.
+ */
+export interface TransferResult {
+  readonly exitCode: number;
+  readonly bytesSent: number;
+  readonly durationMs: number;
+  readonly stderrTail: string;
+  readonly argv: readonly string[];
+  /** True for a tolerated partial exit (rsync 23/24, tar 1 or 2 for vanished members). */
+  readonly partial: boolean;
+  /**
+   * gfids the engine's stderr names in an error line, with the first such line. These may not
+   * have been delivered: the Syncer does not commit them and asks the farm whether they vanished.
+   */
+  readonly itemErrors: ReadonlyMap<Gfid, string>;
+}
+
+export interface SyncEngine {
+  readonly name: EngineName;
+  /** True when the engine does delta transfer against a basis staged by stageData. */
+  readonly usesBasis: boolean;
+  transfer(req: TransferRequest): Promise<TransferResult>;
+}
+
+/** What an engine is built from besides its config: the one seam for processes. */
+export interface EngineDeps {
+  readonly spawner: Spawner;
+}
+
+/** The error code an engine's failures carry, in outcomes and in TransferError. */
+export const ENGINE_FAILURE_CODE = {
+  rsync: 'RSYNC_FAILED',
+  tarssh: 'TAR_FAILED',
+} as const satisfies Record<EngineName, ErrorCode>;

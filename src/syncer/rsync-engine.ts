@@ -1,0 +1,113 @@
+// RsyncEngine (sync-method rsync): one rsync run per box, names fed NUL-terminated on stdin,
+// delta transfer against the basis stageData linked into staging. Exit codes 23/24 are
+// tolerated; any other failure rejects with RSYNC_FAILED carrying rsync's meaning and stderr.
+
+import { assertNever } from '../changelog/index.js';
+import type { SyncerConfig } from '../config.js';
+import type { EngineDeps, RemoteTarget, SyncEngine, TransferRequest, TransferResult } from './engine.js';
+import { classifyRsyncExit, rsyncExitMeaning } from './rsync-exit.js';
+import { splitWords, withSlash } from './remote.js';
+import { ExecaSpawner, nulTerminated } from './spawner.js';
+import type { Command, SpawnOutcome } from './spawner.js';
+import { gfidErrorLines, stderrTail } from './stderr-scan.js';
+import { TransferError } from './transfer-error.js';
+
+export type RsyncEngineConfig = Pick<SyncerConfig, 'rsyncCommand' | 'rsyncOptions' | 'useRsyncXattrs'> & {
+  readonly remote?: RemoteTarget;
+};
+
+/**
+ * The rsync command line for one box. `--files-from` turns off -a's recursion, which is what
+ * we want: every entry is a file. -L sends what the farm link points at; --ignore-missing-args
+ * lets a file deleted on the master since the farm was built pass silently.
+ */
+export function buildRsyncCommand(cfg: RsyncEngineConfig, req: Pick<TransferRequest, 'farmDir' | 'stagingDir' | 'quickCheck'>): Command {
+  const args = ['-aLS', '--numeric-ids', '--files-from=-', '--from0', '--ignore-missing-args', '--stats'];
+  if (cfg.useRsyncXattrs) args.push('-X');
+  switch (req.quickCheck) {
+    case 'off':
+      // A D record is proof the content changed; quick check would skip a same-size rewrite
+      // in the same second, or one whose mtime was put back. The delta transfer still saves bytes.
+      args.push('--ignore-times');
+      break;
+    case 'ns':
+      // Crawl jobs have no such proof: compare mtimes to the nanosecond, not the second.
+      args.push('--modify-window=-1');
+      break;
+    default:
+      assertNever(req.quickCheck, 'quickCheck');
+  }
+  args.push(...splitWords(cfg.rsyncOptions));
+  if (cfg.remote !== undefined) args.push('-e', cfg.remote.sshCommand);
+  const dest = cfg.remote === undefined ? withSlash(req.stagingDir) : `${cfg.remote.host}:${withSlash(req.stagingDir)}`;
+  args.push(withSlash(req.farmDir), dest);
+  return { file: cfg.rsyncCommand, args };
+}
+
+export class RsyncEngine implements SyncEngine {
+  readonly name = 'rsync';
+  readonly usesBasis = true;
+
+  constructor(
+    private readonly cfg: RsyncEngineConfig,
+    private readonly deps: EngineDeps = { spawner: new ExecaSpawner() },
+  ) {}
+
+  async transfer(req: TransferRequest): Promise<TransferResult> {
+    const cmd = buildRsyncCommand(this.cfg, req);
+    const out = await this.deps.spawner.run(cmd, { stdin: nulTerminated(req.gfids), signal: req.signal });
+    const exitCode = checkRsyncExit(out, req);
+    return {
+      exitCode,
+      bytesSent: parseBytesSent(out.stdout),
+      durationMs: out.durationMs,
+      stderrTail: stderrTail(out.stderr),
+      argv: out.argv,
+      partial: exitCode !== 0,
+      itemErrors: exitCode === 0 ? new Map() : gfidErrorLines(out.stderr, req.gfids),
+    };
+  }
+}
+
+/** Returns the exit code when it is tolerated; throws TransferError otherwise. */
+function checkRsyncExit(out: SpawnOutcome, req: TransferRequest): number {
+  const fields = {
+    argv: out.argv,
+    exitCode: out.exitCode,
+    signal: out.signal,
+    stderrTail: stderrTail(out.stderr),
+    durationMs: out.durationMs,
+  };
+  const where = `rsync ${withSlash(req.farmDir)} -> ${withSlash(req.stagingDir)}`;
+  if (out.aborted) throw new TransferError('ABORTED', `${where} was aborted (shutdown)`, fields);
+  if (out.startError !== undefined) {
+    throw new TransferError('RSYNC_FAILED', `${where}: could not start ${out.argv[0] ?? 'rsync'}: ${out.startError}; check rsync-command`, fields);
+  }
+  if (out.exitCode === undefined) {
+    throw new TransferError('RSYNC_FAILED', `${where} was killed by ${out.signal ?? 'a signal'}: ${fields.stderrTail}`, fields);
+  }
+  if (classifyRsyncExit(out.exitCode) === 'fatal') {
+    const meaning = rsyncExitMeaning(out.exitCode);
+    throw new TransferError(
+      'RSYNC_FAILED',
+      `${where} failed with exit code ${out.exitCode} (${meaning}): ${fields.stderrTail || 'no stderr'}; check rsync-options, disk space and permissions on the slave`,
+      fields,
+    );
+  }
+  return out.exitCode;
+}
+
+const UNITS: Readonly<Record<string, number>> = { '': 1, K: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+
+/**
+ * `Total bytes sent: 1,234,567` from --stats. rsync groups digits with ',' (or '.' under a
+ * locale whose decimal point is ','); with -h in rsync-options it prints `1.23M` instead.
+ */
+export function parseBytesSent(stats: string): number {
+  const m = /Total bytes sent:\s*([\d.,]+)([KMGT]?)/.exec(stats);
+  if (m === null) return 0;
+  const [, num = '', unit = ''] = m;
+  const scale = UNITS[unit] ?? 1;
+  if (unit === '') return Number(num.replace(/[.,]/g, ''));
+  return Math.round(Number(num.replace(',', '.')) * scale);
+}

@@ -1,0 +1,132 @@
+// TarEngine (sync-method tarssh): `tar -c` of the farm piped into `tar -x` in staging, locally
+// or through ssh. Whole files, no delta: for many small files, where rsync's per-file
+// handshake costs more than the bytes. Vanished members are tolerated; other errors are TAR_FAILED.
+
+import type { Gfid } from '../changelog/index.js';
+import type { SyncerConfig } from '../config.js';
+import { TAR_COMMAND } from './constants.js';
+import type { EngineDeps, RemoteTarget, SyncEngine, TransferRequest, TransferResult } from './engine.js';
+import { shellQuote, splitWords } from './remote.js';
+import { ExecaSpawner, nulTerminated } from './spawner.js';
+import type { Command, PipeOutcome, SpawnOutcome } from './spawner.js';
+import { gfidErrorLines, stderrTail } from './stderr-scan.js';
+import { TransferError } from './transfer-error.js';
+
+export type TarEngineConfig = Pick<SyncerConfig, 'useRsyncXattrs'> & {
+  readonly remote?: RemoteTarget;
+  /**
+   * Extract with --same-owner: pass hello's isRoot. Defaults to whether this process is root,
+   * which is right for a local slave agent running as the same user.
+   */
+  readonly sameOwner?: boolean;
+};
+
+export interface TarCommands {
+  readonly source: Command;
+  readonly dest: Command;
+}
+
+export function buildTarCommands(cfg: TarEngineConfig, req: Pick<TransferRequest, 'farmDir' | 'stagingDir'>): TarCommands {
+  // -h archives what each farm link points at; --totals reports the archive size on stderr.
+  const create = ['-C', req.farmDir, '--null', '-T', '-', '-h', '-c', '-S', '--format=posix', '--totals', '-f', '-'];
+  const extract = ['-C', req.stagingDir, '-x', '-f', '-', '--numeric-owner'];
+  if (cfg.sameOwner ?? (process.getuid?.() === 0)) extract.push('--same-owner');
+  if (cfg.useRsyncXattrs) {
+    create.push('--xattrs');
+    extract.push('--xattrs');
+  }
+  const source = { file: TAR_COMMAND, args: create };
+  if (cfg.remote === undefined) return { source, dest: { file: TAR_COMMAND, args: extract } };
+  const [ssh = 'ssh', ...sshArgs] = splitWords(cfg.remote.sshCommand);
+  const remoteLine = [TAR_COMMAND, ...extract].map(shellQuote).join(' ');
+  return { source, dest: { file: ssh, args: [...sshArgs, cfg.remote.host, remoteLine] } };
+}
+
+export class TarEngine implements SyncEngine {
+  readonly name = 'tarssh';
+  readonly usesBasis = false;
+
+  constructor(
+    private readonly cfg: TarEngineConfig,
+    private readonly deps: EngineDeps = { spawner: new ExecaSpawner() },
+  ) {}
+
+  async transfer(req: TransferRequest): Promise<TransferResult> {
+    const { source, dest } = buildTarCommands(this.cfg, req);
+    const out = await this.deps.spawner.pipe(source, dest, { stdin: nulTerminated(req.gfids), signal: req.signal });
+    const exitCode = checkTarExit(out, req);
+    const stderr = `${withoutTotals(out.source.stderr)}\n${out.dest.stderr}`;
+    return {
+      exitCode,
+      bytesSent: parseTotals(out.source.stderr),
+      durationMs: Math.max(out.source.durationMs, out.dest.durationMs),
+      stderrTail: stderrTail(stderr),
+      argv: [...out.source.argv, '|', ...out.dest.argv],
+      partial: exitCode !== 0,
+      // A member that changed while read is still committed: the write that changed it left
+      // a D record of its own, which sends the settled content.
+      itemErrors: gfidErrorLines(withoutLines(stderr, CHANGED_RE), req.gfids),
+    };
+  }
+}
+
+const TOTALS_RE = /^Total bytes written: (\d+)/m;
+const CHANGED_RE = /: file changed as we read it$/;
+/** Errors that only say a member is gone (deleted on the master since the farm was built). */
+const VANISHED_RE = /^tar: ([0-9a-f-]{36}): (?:Cannot (?:stat|open): No such file or directory|File removed before we read it)$/;
+const EPILOGUE_RE = /^tar: Exiting with failure status due to previous errors$/;
+
+/** The creating tar's exit code when tolerated; throws TransferError otherwise. */
+function checkTarExit(out: PipeOutcome, req: TransferRequest): number {
+  const tail = stderrTail(`${withoutTotals(out.source.stderr)}\n${out.dest.stderr}`);
+  const fields = {
+    argv: [...out.source.argv, '|', ...out.dest.argv],
+    exitCode: out.dest.exitCode === 0 ? out.source.exitCode : out.dest.exitCode,
+    signal: out.dest.signal ?? out.source.signal,
+    stderrTail: tail,
+    durationMs: Math.max(out.source.durationMs, out.dest.durationMs),
+  };
+  const where = `tar ${req.farmDir} | tar -x in ${req.stagingDir}`;
+  if (out.aborted) throw new TransferError('ABORTED', `${where} was aborted (shutdown)`, fields);
+  const fail = (what: string): never => {
+    throw new TransferError('TAR_FAILED', `${where}: ${what}: ${tail || 'no stderr'}`, fields);
+  };
+  for (const side of [out.source, out.dest]) {
+    if (side.startError !== undefined) fail(`could not start ${side.argv[0] ?? 'tar'} (${side.startError})`);
+    if (side.exitCode === undefined) fail(`${side.argv[0] ?? 'tar'} was killed by ${side.signal ?? 'a signal'}`);
+  }
+  if (out.dest.exitCode !== 0) fail(`extracting side exited with code ${String(out.dest.exitCode)}; check the staging dir and ssh`);
+  const code = out.source.exitCode ?? 2;
+  if (code === 0 || code === 1) return code; // 1: some member changed while being read
+  if (code === 2 && onlyVanished(out.source, req.gfids)) return code;
+  return fail(`creating side exited with code ${code}`);
+}
+
+/** True when every error line of the creating tar names a member of this box that is gone. */
+function onlyVanished(source: SpawnOutcome, gfids: readonly Gfid[]): boolean {
+  const wanted = new Set<string>(gfids);
+  const lines = withoutTotals(source.stderr)
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !EPILOGUE_RE.test(l));
+  return lines.every((l) => {
+    const member = VANISHED_RE.exec(l)?.[1];
+    return member !== undefined && wanted.has(member);
+  });
+}
+
+function parseTotals(stderr: string): number {
+  const m = TOTALS_RE.exec(stderr);
+  return m?.[1] === undefined ? 0 : Number(m[1]);
+}
+
+function withoutTotals(stderr: string): string {
+  return withoutLines(stderr, TOTALS_RE);
+}
+
+function withoutLines(text: string, re: RegExp): string {
+  const single = new RegExp(re.source); // drop the m flag: test one line at a time
+  return text
+    .split('\n')
+    .filter((l) => !single.test(l))
+    .join('\n');
+}

@@ -1,0 +1,226 @@
+// E2E for `georep sync --oneshot`: real trees, real rsync, a real slave agent. Exit 0 must
+// mean the slave mirrors the master (tree-compare); re-runs converge and touch nothing that is
+// already right; errors are one line with the path and no stack.
+
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { expect } from 'chai';
+import { EXIT } from '../../src/cli/exit-codes.js';
+import { describeRun, runGeorep } from '../support/cli.js';
+import type { RunResult } from '../support/cli.js';
+import { joinBytes, setTimesNs } from '../support/tree-bytes.js';
+import { AWKWARD, buildAwkwardTree, makeSocket, mutate } from '../support/tree-builder.js';
+import type { MutateOp } from '../support/tree-builder.js';
+import { assertTreesEqual, compareTrees } from '../support/tree-compare.js';
+import { diffSnapshots, snapshotTree } from '../support/tree-walk.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const OLD_ATIME = { sec: 1_000_000_000, nsec: 0 };
+
+/** The awkward tree with small big/sparse files, for tests about behaviour rather than volume. */
+const smallTree = (root: string): void => buildAwkwardTree(root, { bigFileBytes: 256 * KiB, sparseBytes: 2 * MiB });
+
+/** Bytes from the summary's "(12.3 KiB sent)" (src/cli/summary.ts). */
+function bytesSent(r: RunResult): number {
+  const m = /\(([\d.]+) (B|KiB|MiB|GiB|TiB) sent\)/.exec(`${r.stdout}\n${r.stderr}`);
+  expect(m, `no "(N unit sent)" in the summary:\n${r.stdout}`).not.to.equal(null);
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  return Number(m?.[1]) * 1024 ** units.indexOf(m?.[2] ?? 'B');
+}
+
+/** Whether reading a file moves its atime here (false on noatime mounts). */
+function atimeMovesOnRead(dir: string): boolean {
+  const probe = path.join(dir, 'atime-probe');
+  fs.writeFileSync(probe, 'probe');
+  setTimesNs(Buffer.from(probe), OLD_ATIME, 'atime');
+  fs.readFileSync(probe);
+  const moved = fs.statSync(probe, { bigint: true }).atimeNs !== 1_000_000_000n * 1_000_000_000n;
+  fs.unlinkSync(probe);
+  return moved;
+}
+
+/** The one error line: exactly one line, naming `p`, no stack frame. */
+function expectOneLineError(r: RunResult, p: string, args: readonly string[]): void {
+  const lines = r.stderr.trimEnd().split('\n');
+  expect(lines, describeRun(args, r)).to.have.lengthOf(1);
+  expect(lines[0], describeRun(args, r)).to.include(p);
+  expect(r.stderr, describeRun(args, r)).not.to.match(/^\s+at /m);
+}
+
+describe('e2e: georep sync --oneshot', function () {
+  this.timeout(60_000);
+  let tmp: string;
+  let work: string;
+  let master: string;
+  let slave: string;
+
+  beforeEach(function () {
+    tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'georep-e2e-')));
+    work = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'georep-e2e-work-')));
+    master = path.join(tmp, 'master');
+    slave = path.join(tmp, 'slave');
+  });
+  afterEach(function () {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  interface SyncArgs {
+    readonly from?: string;
+    readonly to?: string;
+    readonly workdir?: string;
+    readonly flags?: readonly string[];
+  }
+  const sync = async (a: SyncArgs = {}): Promise<{ args: string[]; r: RunResult }> => {
+    const args = ['sync', '--oneshot', a.from ?? master, a.to ?? slave, '--workdir', a.workdir ?? work, ...(a.flags ?? [])];
+    return { args, r: await runGeorep(args) };
+  };
+  const syncOk = async (a: SyncArgs = {}): Promise<RunResult> => {
+    const { args, r } = await sync(a);
+    expect(r.exitCode, describeRun(args, r)).to.equal(EXIT.ok);
+    return r;
+  };
+
+  it('(a) mirrors the awkward tree: names, links, sparse, modes, ns mtimes, owners, FIFO', async function () {
+    buildAwkwardTree(master);
+    await syncOk();
+    assertTreesEqual(master, slave);
+    expect(fs.lstatSync(path.join(slave, AWKWARD.fifo)).isFIFO()).to.equal(true);
+  });
+
+  it('(a) skips a socket with a warning naming it, and still mirrors the rest', async function () {
+    smallTree(master);
+    await makeSocket(path.join(master, 'nested', 'app.sock'));
+    const r = await syncOk();
+    expect(`${r.stdout}\n${r.stderr}`).to.include('nested/app.sock');
+    expect(fs.existsSync(path.join(slave, 'nested', 'app.sock'))).to.equal(false);
+    assertTreesEqual(master, slave);
+  });
+
+  it('(b) re-run on an unchanged tree exits 0 and touches no slave entry', async function () {
+    buildAwkwardTree(master);
+    await syncOk();
+    const before = snapshotTree(slave, { skipRootNames: ['.georep'] });
+    await syncOk();
+    const after = snapshotTree(slave, { skipRootNames: ['.georep'] });
+    expect(diffSnapshots(before, after)).to.deep.equal([]);
+    assertTreesEqual(master, slave);
+  });
+
+  it('(c) converges after deletes, renames, type changes, quick-check traps, chmod and new files', async function () {
+    buildAwkwardTree(master);
+    await syncOk();
+    const ops: MutateOp[] = [
+      { op: 'delete', path: AWKWARD.space },
+      { op: 'delete', path: 'nested/a/b' },
+      { op: 'rename', from: AWKWARD.dash, to: 'renamed -rf' },
+      { op: 'rename', from: AWKWARD.mode0755, to: 'nested/a/m0755-moved' },
+      { op: 'rename', from: 'links', to: 'links renamed' },
+      { op: 'rename', from: AWKWARD.nonUtf8Dir, to: Buffer.from([0xfe, 0xff, 0x2d, 0x64]) },
+      { op: 'replace-dir-with-file', path: AWKWARD.emptyDir, content: 'was a directory\n' },
+      { op: 'replace-file-with-dir', path: AWKWARD.percent },
+      { op: 'rewrite-same-second', path: AWKWARD.hardLinks[0] },
+      { op: 'rewrite-same-second', path: AWKWARD.long255Multibyte },
+      { op: 'rewrite-keep-mtime', path: AWKWARD.nonUtf8File },
+      { op: 'rewrite-keep-mtime', path: AWKWARD.big },
+      { op: 'chmod', path: AWKWARD.mode0444, mode: 0o640 },
+      { op: 'chmod', path: AWKWARD.privateDir, mode: 0o750 },
+      { op: 'delete', path: 'links renamed/dangling' },
+      { op: 'add-symlink', path: 'links renamed/dangling', target: 'elsewhere/now' },
+      { op: 'add-link', existing: AWKWARD.hardLinks[1], path: 'hard/four' },
+      { op: 'add-file', path: 'new/dir/deep/file.txt', content: 'fresh\n' },
+      { op: 'add-file', path: Buffer.from([0x6e, 0xfe, 0x0a, 0x74]), content: 'non-UTF-8 + newline\n', mode: 0o600 },
+      { op: 'add-dir', path: 'new/empty' },
+    ];
+    mutate(master, ops);
+    await syncOk();
+    assertTreesEqual(master, slave);
+  });
+
+  it('(d) --ignore-deletes keeps deleted entries on the slave and still syncs new ones', async function () {
+    smallTree(master);
+    await syncOk();
+    const kept = fs.readFileSync(path.join(master, AWKWARD.space));
+    mutate(master, [
+      { op: 'delete', path: AWKWARD.space },
+      { op: 'delete', path: 'nested/a/b' },
+      { op: 'add-file', path: 'fresh.txt', content: 'new\n' },
+      { op: 'add-file', path: 'nested/fresh-dir/x', content: 'new too\n' },
+    ]);
+    await syncOk({ flags: ['--ignore-deletes'] });
+    expect(fs.readFileSync(path.join(slave, AWKWARD.space))).to.deep.equal(kept);
+    const diffs = compareTrees(master, slave);
+    // The kept entries are extras; their parents may keep the slave's older mtime. Nothing else.
+    const extras = diffs.filter((d) => d.what === 'extra').map((d) => d.path);
+    expect(extras.sort()).to.deep.equal(['nested/a/b', AWKWARD.space].sort());
+    const others = diffs.filter((d) => !(d.what === 'extra' || (d.what === 'mtime' && ['.', 'nested/a'].includes(d.path))));
+    expect(others).to.deep.equal([]);
+  });
+
+  it('(e) converges on a pre-seeded slave without re-sending unchanged big files', async function () {
+    buildAwkwardTree(master);
+    execFileSync('cp', ['-a', master, slave]);
+    mutate(master, [
+      { op: 'delete', path: AWKWARD.percent },
+      { op: 'rewrite-same-second', path: AWKWARD.backslash },
+      { op: 'chmod', path: AWKWARD.mode0600, mode: 0o644 },
+      { op: 'add-file', path: 'added/one.txt', content: 'added after the seed copy\n' },
+    ]);
+    const bigM = joinBytes(master, AWKWARD.big);
+    const bigS = joinBytes(slave, AWKWARD.big);
+    setTimesNs(bigM, OLD_ATIME, 'atime');
+    const slaveBefore = fs.lstatSync(bigS, { bigint: true });
+    const watchAtime = atimeMovesOnRead(tmp);
+
+    const r = await syncOk();
+
+    // Checked before assertTreesEqual, which reads every file. With relatime an old atime moves
+    // on any read, so an unchanged atime proves nobody read (hence nobody sent) the master file.
+    if (watchAtime) expect(fs.lstatSync(bigM, { bigint: true }).atimeNs).to.equal(1_000_000_000n * 1_000_000_000n);
+    const slaveAfter = fs.lstatSync(bigS, { bigint: true });
+    expect(slaveAfter.ino, 'slave big file was replaced').to.equal(slaveBefore.ino);
+    expect(slaveAfter.mtimeNs).to.equal(slaveBefore.mtimeNs);
+    expect(bytesSent(r), 'bytes sent for a few small changes').to.be.below(1 * MiB);
+    assertTreesEqual(master, slave);
+  });
+
+  it('(f) missing master: exit 2, one stderr line naming the path, no stack', async function () {
+    const missing = path.join(tmp, 'no such master');
+    const { args, r } = await sync({ from: missing });
+    expect(r.exitCode, describeRun(args, r)).to.equal(EXIT.usage);
+    expectOneLineError(r, missing, args);
+  });
+
+  it('(f) slave under a regular file: slave exit code, one stderr line naming the path', async function () {
+    smallTree(master);
+    fs.writeFileSync(path.join(tmp, 'file'), 'a regular file, not a directory\n');
+    const bad = path.join(tmp, 'file', 'slave');
+    const { args, r } = await sync({ to: bad });
+    expect(r.exitCode, describeRun(args, r)).to.equal(EXIT.slave);
+    expectOneLineError(r, bad, args);
+  });
+
+  it('(f) foreign slave: a second master is refused, naming the slave, and the slave is untouched', async function () {
+    const masterA = path.join(tmp, 'A');
+    const masterB = path.join(tmp, 'B');
+    smallTree(masterA);
+    buildAwkwardTree(masterB, { bigFileBytes: 64 * KiB, sparseBytes: 1 * MiB, seed: 7, fifo: false });
+    fs.writeFileSync(path.join(masterB, 'only-in-B'), 'B\n');
+    await syncOk({ from: masterA });
+    const otherWork = fs.mkdtempSync(path.join(work, 'other-'));
+    const { args, r } = await sync({ from: masterB, workdir: otherWork });
+    expect(r.exitCode, describeRun(args, r)).to.equal(EXIT.slave);
+    expect(r.stderr, describeRun(args, r)).to.include(slave);
+    expect(r.stderr, describeRun(args, r)).not.to.match(/^\s+at /m);
+    assertTreesEqual(masterA, slave);
+  });
+
+  it('(g) the tarssh engine mirrors a small awkward tree too', async function () {
+    smallTree(master);
+    await syncOk({ flags: ['--sync-method', 'tarssh'] });
+    assertTreesEqual(master, slave);
+  });
+});

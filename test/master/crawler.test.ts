@@ -1,0 +1,204 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { ROOT_GFID, SqliteGfidIndex } from '../../src/changelog/index.js';
+import type { Change } from '../../src/changelog/index.js';
+import { POSITION_KEY, XsyncCrawler } from '../../src/master/crawler.js';
+import type { CrawlPolicy, RecordSink } from '../../src/master/crawler.js';
+import { attrsOf } from '../../src/master/entry-stat.js';
+import { ModeNormal } from '../../src/master/mixins/mode-normal.js';
+import { ModeRecover } from '../../src/master/mixins/mode-recover.js';
+import { ManualClock } from '../support/manual-clock.js';
+
+class RecordingSink implements RecordSink {
+  readonly batches: Change[][] = [];
+  current: Change[] = [];
+  onFlush: () => void = () => undefined;
+  append(c: Change): void {
+    this.current.push(c);
+  }
+  get pending(): number {
+    return this.current.length;
+  }
+  flush(): Promise<void> {
+    if (this.current.length > 0) this.batches.push(this.current);
+    this.current = [];
+    this.onFlush();
+    return Promise.resolve();
+  }
+  all(): Change[] {
+    return this.batches.flat();
+  }
+}
+
+const normal: CrawlPolicy = { classify: (r, n) => new ModeNormal().classifyEntry(r, n), propagateDeletes: true, devicesAllowed: false };
+
+describe('XsyncCrawler', () => {
+  let root: string;
+  let index: SqliteGfidIndex;
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'georep-crawl-'));
+    index = SqliteGfidIndex.open(':memory:');
+  });
+  afterEach(() => {
+    index.close();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  async function crawl(policy = normal, batchEntries = 10_000, clock = new ManualClock(), crawlRate = 0): Promise<RecordingSink> {
+    const sink = new RecordingSink();
+    const crawler = new XsyncCrawler(
+      { root: Buffer.from(root), batchEntries, crawlRate, policy },
+      { index, clock, sink, onSkip: () => undefined },
+    );
+    await crawler.crawl();
+    return sink;
+  }
+
+  /** What the batch runner does on success: confirm every entry's current attrs. */
+  function confirmAll(): void {
+    const walk = (gfid: typeof ROOT_GFID, rel: string): void => {
+      for (const row of index.children(gfid)) {
+        const p = path.join(rel, row.name.toString());
+        index.markSynced(row.gfid, attrsOf(fs.lstatSync(path.join(root, p), { bigint: true })));
+        if (row.type === 'dir') walk(row.gfid, p);
+      }
+    };
+    walk(ROOT_GFID, '');
+  }
+
+  const fops = (cs: readonly Change[]): string[] => cs.map((c) => (c.kind === 'E' ? `E ${c.fop} ${c.entry.name.toString()}` : c.kind));
+
+  it('emits MKDIR/CREATE/D/SYMLINK for a new tree, parents before children', async () => {
+    fs.mkdirSync(path.join(root, 'd'));
+    fs.writeFileSync(path.join(root, 'd', 'f'), 'x');
+    fs.symlinkSync('nowhere', path.join(root, 'l'));
+    const out = fops((await crawl()).all());
+    expect(out.indexOf('E MKDIR d')).to.be.lessThan(out.indexOf('E CREATE f'));
+    expect(out).to.include('E SYMLINK l');
+    expect(out.filter((x) => x === 'D')).to.have.length(1);
+  });
+
+  it('emits nothing on an unchanged, confirmed tree', async () => {
+    fs.mkdirSync(path.join(root, 'd'));
+    fs.writeFileSync(path.join(root, 'd', 'f'), 'x');
+    await crawl();
+    confirmAll();
+    expect((await crawl()).all()).to.deep.equal([]);
+  });
+
+  it('emits D and M for a changed file, UNLINK for a removed one', async () => {
+    fs.writeFileSync(path.join(root, 'a'), 'x');
+    fs.writeFileSync(path.join(root, 'b'), 'y');
+    await crawl();
+    confirmAll();
+    fs.writeFileSync(path.join(root, 'a'), 'longer');
+    fs.rmSync(path.join(root, 'b'));
+    const out = fops((await crawl()).all());
+    expect(out).to.include.members(['D', 'M', 'E UNLINK b']);
+  });
+
+  it('keeps deletes off the slave when deletes are not propagated, and forgets them', async () => {
+    fs.writeFileSync(path.join(root, 'b'), 'y');
+    await crawl();
+    confirmAll();
+    fs.rmSync(path.join(root, 'b'));
+    const out = (await crawl({ ...normal, propagateDeletes: false })).all();
+    expect(out).to.deep.equal([]);
+    expect(index.lookup(ROOT_GFID, Buffer.from('b'))).to.equal(undefined);
+  });
+
+  it('records later names of a hard-link group as LINK to one gfid', async () => {
+    fs.mkdirSync(path.join(root, 'z'));
+    fs.writeFileSync(path.join(root, 'a'), 'x');
+    fs.linkSync(path.join(root, 'a'), path.join(root, 'z', 'b'));
+    const all = (await crawl()).all();
+    const creates = all.filter((c) => c.kind === 'E' && c.fop === 'CREATE');
+    const links = all.filter((c) => c.kind === 'E' && c.fop === 'LINK');
+    expect(creates).to.have.length(1);
+    expect(links).to.have.length(1);
+    expect(links[0]?.gfid).to.equal(creates[0]?.gfid);
+  });
+
+  it('replaces a directory that became a file: RMDIR is not needed, a new gfid is created', async () => {
+    fs.mkdirSync(path.join(root, 'x'));
+    fs.writeFileSync(path.join(root, 'x', 'inner'), '1');
+    await crawl();
+    confirmAll();
+    const oldGfid = index.lookup(ROOT_GFID, Buffer.from('x'))?.gfid;
+    fs.rmSync(path.join(root, 'x'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'x'), 'now a file');
+    const all = (await crawl()).all();
+    const create = all.find((c) => c.kind === 'E' && c.fop === 'CREATE');
+    expect(create?.gfid).to.not.equal(oldGfid);
+    expect(index.lookup(ROOT_GFID, Buffer.from('x'))?.type).to.equal('file');
+  });
+
+  it('re-issues every entry in recover mode', async () => {
+    fs.writeFileSync(path.join(root, 'a'), 'x');
+    await crawl();
+    confirmAll();
+    const recover: CrawlPolicy = { ...normal, classify: (r, n) => new ModeRecover().classifyEntry(r, n) };
+    expect(fops((await crawl(recover)).all())).to.include('E CREATE a');
+  });
+
+  it('writes batches of the configured size and saves the position after each', async () => {
+    for (let i = 0; i < 5; i++) {
+      fs.mkdirSync(path.join(root, `d${i}`));
+      for (let j = 0; j < 3; j++) fs.writeFileSync(path.join(root, `d${i}`, `f${j}`), 'x');
+    }
+    const positions: string[] = [];
+    const sink = new RecordingSink();
+    sink.onFlush = () => positions.push(index.getMeta(POSITION_KEY) ?? '');
+    const crawler = new XsyncCrawler(
+      { root: Buffer.from(root), batchEntries: 6, crawlRate: 0, policy: normal },
+      { index, clock: new ManualClock(), sink, onSkip: () => undefined },
+    );
+    await crawler.crawl();
+    expect(sink.batches.length).to.be.greaterThan(2);
+    expect(index.getMeta(POSITION_KEY)).to.equal(''); // a finished turn clears it
+  });
+
+  it('resumes after the saved position and wraps around to cover the rest', async () => {
+    for (const d of ['a', 'b', 'c']) {
+      fs.mkdirSync(path.join(root, d));
+      fs.writeFileSync(path.join(root, d, 'f'), d);
+    }
+    await crawl();
+    confirmAll();
+    fs.writeFileSync(path.join(root, 'a', 'new'), '1');
+    fs.writeFileSync(path.join(root, 'c', 'new'), '1');
+    index.setMeta(POSITION_KEY, JSON.stringify(['b']));
+    const sink = await crawl();
+    const creates = sink.batches.flat().filter((c) => c.kind === 'E' && c.fop === 'CREATE');
+    expect(creates).to.have.length(2);
+    // After 'b' first: c/new comes before a/new.
+    const parents = creates.map((c) => (c.kind === 'E' ? index.pathOf(c.entry.pargfid)?.toString() : ''));
+    expect(parents).to.deep.equal(['c', 'a']);
+  });
+
+  it('is rate-limited by crawl-rate without real sleeping', async () => {
+    for (let i = 0; i < 20; i++) fs.writeFileSync(path.join(root, `f${i}`), 'x');
+    fs.mkdirSync(path.join(root, 'sub'));
+    for (let i = 0; i < 20; i++) fs.writeFileSync(path.join(root, 'sub', `g${i}`), 'x');
+    const clock = new ManualClock();
+    const t0 = clock.nowMs();
+    await crawl(normal, 10_000, clock, 10); // 42 entries at 10/s
+    expect(clock.slept.length).to.be.greaterThan(0);
+    expect(clock.nowMs() - t0).to.be.at.least(4000);
+  });
+
+  it('skips sockets and devices it cannot make, and the reserved .georep name', async () => {
+    fs.mkdirSync(path.join(root, '.georep'));
+    const skipped: string[] = [];
+    const sink = new RecordingSink();
+    const crawler = new XsyncCrawler(
+      { root: Buffer.from(root), batchEntries: 100, crawlRate: 0, policy: normal },
+      { index, clock: new ManualClock(), sink, onSkip: (p) => skipped.push(p) },
+    );
+    await crawler.crawl();
+    expect(skipped).to.deep.equal(['.georep']);
+    expect(sink.all()).to.deep.equal([]);
+  });
+});

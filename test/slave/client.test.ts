@@ -1,0 +1,80 @@
+// SlaveClient against a real agent subprocess (test/support/agent-bin.ts) and in process:
+// id correlation, wire errors as GeorepError codes, AGENT_DIED, client-side limits.
+
+import { expect } from 'chai';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { GeorepError } from '../../src/errors.js';
+import { silentLogger } from '../../src/log.js';
+import { SlaveClient } from '../../src/slave/index.js';
+import { ROOT_GFID, apply, cleanupTemps, helloParams, makeTemp, newGfid, ops, startAgent } from './harness.js';
+
+const agentArgv = (root: string) => [process.execPath, '--import', 'tsx', 'test/support/agent-bin.ts', root];
+
+async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+    return undefined;
+  } catch (e) {
+    if (e instanceof GeorepError) return e.code;
+    throw e;
+  }
+}
+
+describe('slave/client', () => {
+  afterEach(cleanupTemps);
+
+  it('drives a real agent subprocess: hello, entry ops, stime, close', async () => {
+    const root = join(makeTemp(), 'slave');
+    const client = SlaveClient.spawn(agentArgv(root), silentLogger());
+    const hello = await client.call('hello', helloParams());
+    expect(hello.stimeMs).to.equal(null);
+    expect(await apply(client, [ops.mkdir(newGfid(), ROOT_GFID, 'd')])).to.deep.equal([]);
+    await client.call('setStime', { stimeMs: 5 });
+    expect(await codeOf(client.call('entryOps', { ops: [ops.create(newGfid(), newGfid(), '..')] }))).to.equal('BAD_NAME');
+    await client.close();
+    expect(existsSync(join(root, 'd'))).to.equal(true);
+    expect(await codeOf(client.call('setStime', { stimeMs: 6 }))).to.equal('AGENT_DIED');
+  });
+
+  it('turns error replies into GeorepError with the wire code', async () => {
+    const root = join(makeTemp(), 'slave');
+    const client = SlaveClient.spawn(agentArgv(root), silentLogger());
+    expect(await codeOf(client.call('setStime', { stimeMs: 1 }))).to.equal('BAD_REQUEST'); // before hello
+    expect(await codeOf(client.call('hello', helloParams({ version: 99 })))).to.equal('PROTOCOL_VERSION');
+    await client.close();
+  });
+
+  it('fails pending and later calls with AGENT_DIED when the agent is killed', async () => {
+    const root = join(makeTemp(), 'slave');
+    const client = SlaveClient.spawn(agentArgv(root), silentLogger());
+    await client.call('hello', helloParams());
+    const pid = client.pid ?? -1;
+    process.kill(pid, 'SIGSTOP'); // it cannot answer what is sent now
+    const pending = client.call('setStime', { stimeMs: 1 });
+    process.kill(pid, 'SIGKILL');
+    const err = await pending.catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(GeorepError).with.property('code', 'AGENT_DIED');
+    expect(await codeOf(client.call('setStime', { stimeMs: 2 }))).to.equal('AGENT_DIED');
+    await client.close();
+  });
+
+  it('fails with AGENT_DIED when the agent cannot be started', async () => {
+    const client = SlaveClient.spawn([join(makeTemp(), 'no-such-georep'), 'slave', '/x'], silentLogger());
+    expect(await codeOf(client.call('hello', helloParams()))).to.equal('AGENT_DIED');
+    await client.close();
+  });
+
+  it('refuses to send a request over LIMITS.messageBytes (LIMIT_EXCEEDED) and an aborted call (ABORTED)', async () => {
+    const a = startAgent(join(makeTemp(), 'slave'));
+    await a.client.call('hello', helloParams());
+    // Each target is 4000 bytes (valid), escaped to 12000 characters: 1000 of them pass 8 MiB.
+    const over = Array.from({ length: 1000 }, () => ({ ...ops.symlink(newGfid(), ROOT_GFID, 'l', 't'), target: '%FF'.repeat(4000) }));
+    expect(await codeOf(a.client.call('entryOps', { ops: over }))).to.equal('LIMIT_EXCEEDED');
+    const ac = new AbortController();
+    ac.abort();
+    expect(await codeOf(a.client.call('setStime', { stimeMs: 1 }, ac.signal))).to.equal('ABORTED');
+    await a.client.close();
+    await a.done;
+  });
+});

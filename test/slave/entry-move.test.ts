@@ -1,0 +1,113 @@
+// RENAME, UNLINK, RMDIR resolved by gfid: results on disk, idempotent replay, replays after a
+// crash left the index behind the disk.
+
+import { expect } from 'chai';
+import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT_GFID, apply, at, cleanupTemps, newGfid, ops, readyAgent } from './harness.js';
+import type { InProcessAgent } from './harness.js';
+
+describe('slave/entry ops: moving and removing', () => {
+  let a: InProcessAgent & { root: string };
+  const p = (rel: string) => join(a.root, rel);
+  beforeEach(async () => {
+    a = await readyAgent();
+  });
+  afterEach(async () => {
+    await a.client.close();
+    await a.done;
+    cleanupTemps();
+  });
+
+  it('RENAME moves a file; replay is a no-op', async () => {
+    const d = newGfid();
+    const f = newGfid();
+    await apply(a.client, [ops.mkdir(d, ROOT_GFID, 'd'), ops.create(f, ROOT_GFID, 'a')]);
+    const ino = lstatSync(p('a')).ino;
+    const mv = ops.rename(f, at(ROOT_GFID, 'a'), at(d, 'b'));
+    expect(await apply(a.client, [mv])).to.deep.equal([]);
+    expect([existsSync(p('a')), lstatSync(p('d/b')).ino]).to.deep.equal([false, ino]);
+    expect(await apply(a.client, [mv])).to.deep.equal([]);
+    expect(lstatSync(p('d/b')).ino).to.equal(ino);
+  });
+
+  it('RENAME resolves by gfid: a stale source name renames the gfid from where it is now', async () => {
+    const f = newGfid();
+    await apply(a.client, [ops.create(f, ROOT_GFID, 'a'), ops.rename(f, at(ROOT_GFID, 'a'), at(ROOT_GFID, 'b'))]);
+    expect(await apply(a.client, [ops.rename(f, at(ROOT_GFID, 'a'), at(ROOT_GFID, 'c'))])).to.deep.equal([]);
+    expect(readdirSync(a.root).sort()).to.deep.equal(['.georep', 'c']);
+    expect(await apply(a.client, [ops.rename(newGfid(), at(ROOT_GFID, 'c'), at(ROOT_GFID, 'z'))])).to.deep.equal(['GFID_UNKNOWN']);
+  });
+
+  it('RENAME replaces whatever occupies the target, a non-empty directory included', async () => {
+    const f = newGfid();
+    const d = newGfid();
+    await apply(a.client, [ops.create(f, ROOT_GFID, 'f'), ops.mkdir(d, ROOT_GFID, 'd'), ops.create(newGfid(), ROOT_GFID, 'victim')]);
+    mkdirSync(p('full/sub'), { recursive: true });
+    expect(await apply(a.client, [ops.rename(f, at(ROOT_GFID, 'f'), at(ROOT_GFID, 'victim')), ops.rename(d, at(ROOT_GFID, 'd'), at(ROOT_GFID, 'full'))])).to.deep.equal([]);
+    expect(readdirSync(a.root).sort()).to.deep.equal(['.georep', 'full', 'victim']);
+    expect(readdirSync(p('full'))).to.deep.equal([]);
+  });
+
+  it('RENAME of a directory carries its subtree; later ops resolve under the new path', async () => {
+    const d = newGfid();
+    const f = newGfid();
+    await apply(a.client, [ops.mkdir(d, ROOT_GFID, 'old'), ops.create(f, d, 'f')]);
+    expect(await apply(a.client, [ops.rename(d, at(ROOT_GFID, 'old'), at(ROOT_GFID, 'new')), ops.create(newGfid(), d, 'g'), ops.link(f, d, 'f2')])).to.deep.equal([]);
+    expect(readdirSync(p('new')).sort()).to.deep.equal(['f', 'f2', 'g']);
+  });
+
+  it('a replayed CREATE+RENAME leaves no stray hard link behind', async () => {
+    const f = newGfid();
+    const batch = [ops.create(f, ROOT_GFID, 'a'), ops.rename(f, at(ROOT_GFID, 'a'), at(ROOT_GFID, 'b'))];
+    await apply(a.client, batch);
+    expect(await apply(a.client, batch)).to.deep.equal([]);
+    expect(readdirSync(a.root).sort()).to.deep.equal(['.georep', 'b']);
+  });
+
+  it('a replayed MKDIR+RENAME of a directory converges, contents kept', async () => {
+    const d = newGfid();
+    const f = newGfid();
+    const batch = [ops.mkdir(d, ROOT_GFID, 'a'), ops.create(f, d, 'f'), ops.rename(d, at(ROOT_GFID, 'a'), at(ROOT_GFID, 'b'))];
+    expect(await apply(a.client, batch)).to.deep.equal([]);
+    writeFileSync(p('b/f'), 'data');
+    expect(await apply(a.client, batch)).to.deep.equal([]);
+    expect(readdirSync(a.root).sort()).to.deep.equal(['.georep', 'b']);
+    expect(readdirSync(p('b'))).to.deep.equal(['f']);
+  });
+
+  it('completes a rename the index missed (disk renamed, index not: a crash before commit)', async () => {
+    const f = newGfid();
+    await apply(a.client, [ops.create(f, ROOT_GFID, 'a')]);
+    renameSync(p('a'), p('b'));
+    expect(await apply(a.client, [ops.rename(f, at(ROOT_GFID, 'a'), at(ROOT_GFID, 'b')), ops.link(f, ROOT_GFID, 'c')])).to.deep.equal([]);
+    expect(lstatSync(p('c')).ino).to.equal(lstatSync(p('b')).ino);
+  });
+
+  it('UNLINK removes a name; replay and a name now holding another gfid are no-ops', async () => {
+    const f = newGfid();
+    const g = newGfid();
+    await apply(a.client, [ops.create(f, ROOT_GFID, 'f'), ops.link(f, ROOT_GFID, 'f2')]);
+    expect(await apply(a.client, [ops.unlink(f, ROOT_GFID, 'f')])).to.deep.equal([]);
+    expect(readdirSync(a.root).sort()).to.deep.equal(['.georep', 'f2']);
+    expect(await apply(a.client, [ops.unlink(f, ROOT_GFID, 'f'), ops.create(g, ROOT_GFID, 'f'), ops.unlink(f, ROOT_GFID, 'f')])).to.deep.equal([]);
+    expect(readdirSync(a.root).sort()).to.deep.equal(['.georep', 'f', 'f2']);
+    expect(await apply(a.client, [ops.unlink(newGfid(), newGfid(), 'never')])).to.deep.equal([]);
+  });
+
+  it('RMDIR removes the directory with its whole subtree and forgets it; replay is a no-op', async () => {
+    const d = newGfid();
+    const sub = newGfid();
+    const f = newGfid();
+    await apply(a.client, [ops.mkdir(d, ROOT_GFID, 'd'), ops.mkdir(sub, d, 'sub'), ops.create(f, sub, 'f'), ops.create(newGfid(), ROOT_GFID, 'keep')]);
+    await apply(a.client, [ops.link(f, ROOT_GFID, 'outside-link')]);
+    writeFileSync(p('d/unknown'), 'x');
+    const rm = ops.rmdir(d, ROOT_GFID, 'd');
+    expect(await apply(a.client, [rm])).to.deep.equal([]);
+    expect(readdirSync(a.root).sort()).to.deep.equal(['.georep', 'keep', 'outside-link']);
+    expect(await apply(a.client, [rm])).to.deep.equal([]);
+    expect(await apply(a.client, [ops.create(newGfid(), sub, 'g')])).to.deep.equal(['GFID_UNKNOWN']);
+    // A hard link outside the removed tree keeps its gfid.
+    expect(await apply(a.client, [ops.link(f, ROOT_GFID, 'again')])).to.deep.equal([]);
+  });
+});

@@ -1,0 +1,62 @@
+// metaOps: mode, owner and times set by gfid, never through a symlink.
+
+import { expect } from 'chai';
+import { lstatSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Gfid } from '../../src/changelog/index.js';
+import type { MetaOp } from '../../src/slave/index.js';
+import { ROOT_GFID, apply, cleanupTemps, makeTemp, newGfid, ops, readyAgent } from './harness.js';
+import type { InProcessAgent } from './harness.js';
+
+const meta = (gfid: Gfid, over: Partial<MetaOp> = {}): MetaOp => ({
+  gfid,
+  mode: 0o640,
+  uid: 1001,
+  gid: 1002,
+  atime: { sec: 1_500_000_000, nsec: 0 },
+  mtime: { sec: 1_600_000_000, nsec: 123_456_789 },
+  ...over,
+});
+
+describe('slave/meta-ops', () => {
+  let a: InProcessAgent & { root: string };
+  const p = (rel: string) => join(a.root, rel);
+  beforeEach(async () => {
+    a = await readyAgent();
+  });
+  afterEach(async () => {
+    await a.client.close();
+    await a.done;
+    cleanupTemps();
+  });
+
+  it('sets mode, owner (as root) and times, to the precision a double allows', async () => {
+    const f = newGfid();
+    await apply(a.client, [ops.create(f, ROOT_GFID, 'f')]);
+    expect((await a.client.call('metaOps', { ops: [meta(f, { mode: 0o102750 })] })).failures).to.deep.equal([]);
+    const st = lstatSync(p('f'), { bigint: true });
+    expect([Number(st.mode & 0o7777n), Number(st.uid), Number(st.gid)]).to.deep.equal([0o2750, 1001, 1002]);
+    expect(st.atimeNs).to.equal(1_500_000_000_000_000_000n);
+    const errNs = st.mtimeNs - 1_600_000_000_123_456_789n;
+    expect(Number(errNs < 0n ? -errNs : errNs)).to.be.below(1000);
+  });
+
+  it('sets a symlink’s own owner and times, never its target’s, and skips chmod', async () => {
+    const outside = join(makeTemp(), 'target');
+    writeFileSync(outside, 'x');
+    const before = lstatSync(outside);
+    const s = newGfid();
+    await apply(a.client, [ops.symlink(s, ROOT_GFID, 'ln', outside)]);
+    expect((await a.client.call('metaOps', { ops: [meta(s, { mode: 0o777 })] })).failures).to.deep.equal([]);
+    const link = lstatSync(p('ln'));
+    expect([link.uid, link.mtime.getTime()]).to.deep.equal([1001, 1_600_000_000_123]);
+    const after = lstatSync(outside);
+    expect([after.mode, after.uid, after.mtimeMs]).to.deep.equal([before.mode, before.uid, before.mtimeMs]);
+  });
+
+  it('applies to the root by ROOT_GFID, and fails an unknown gfid with GFID_UNKNOWN, going on', async () => {
+    const r = await a.client.call('metaOps', { ops: [meta(newGfid()), meta(ROOT_GFID, { mode: 0o40711 })] });
+    expect(r.failures.map((f) => [f.index, f.code])).to.deep.equal([[0, 'GFID_UNKNOWN']]);
+    expect(lstatSync(a.root).mode & 0o7777).to.equal(0o711);
+  });
+});

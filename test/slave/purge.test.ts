@@ -1,0 +1,34 @@
+// purgeUnknown: removal of entries the slave index does not know.
+
+import { expect } from 'chai';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT_GFID, apply, cleanupTemps, newGfid, ops, readyAgent } from './harness.js';
+import type { InProcessAgent } from './harness.js';
+
+describe('slave/purge', () => {
+  let a: InProcessAgent & { root: string };
+  const p = (rel: string) => join(a.root, rel);
+  beforeEach(async () => {
+    a = await readyAgent();
+  });
+  afterEach(async () => {
+    await a.client.close();
+    await a.done;
+    cleanupTemps();
+  });
+
+  it('purgeUnknown removes entries the index does not know, never .georep at the root', async () => {
+    const d = newGfid();
+    await apply(a.client, [ops.create(newGfid(), ROOT_GFID, 'known'), ops.mkdir(d, ROOT_GFID, 'd')]);
+    writeFileSync(p('stray'), 'x');
+    writeFileSync(p('d/stray'), 'x');
+    await apply(a.client, [ops.mkdir(newGfid(), d, 'sub')]);
+    writeFileSync(p('d/sub/deep-stray'), 'x');
+    const r = await a.client.call('purgeUnknown', { dirs: [ROOT_GFID, d, newGfid()] });
+    expect([r.removed, r.failures.map((x) => [x.index, x.code])]).to.deep.equal([2, [[2, 'GFID_UNKNOWN']]]);
+    expect(readdirSync(a.root).sort()).to.deep.equal(['.georep', 'd', 'known']);
+    expect(readdirSync(p('d'))).to.deep.equal(['sub']);
+    expect(readdirSync(p('d/sub'))).to.deep.equal(['deep-stray']); // not listed, not purged
+  });
+});

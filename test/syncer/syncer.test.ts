@@ -1,0 +1,262 @@
+// Syncer end to end: real rsync/tar, real dirs, the FakeSlave (stageData/commitData on a local
+// slave dir). Boxes, modes, one-in-flight per gfid, per-item outcomes, chunking, close/abort.
+
+import { expect } from 'chai';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Gfid } from '../../src/changelog/index.js';
+import type { SyncerConfig } from '../../src/config.js';
+import { GeorepError, isGeorepError } from '../../src/errors.js';
+import { silentLogger } from '../../src/log.js';
+import { LIMITS } from '../../src/slave/index.js';
+import type { DataJob, DataOutcome, QuickCheck } from '../../src/syncer/job.js';
+import { RsyncEngine } from '../../src/syncer/rsync-engine.js';
+import { shareBytes, Syncer } from '../../src/syncer/syncer.js';
+import { TarEngine } from '../../src/syncer/tar-engine.js';
+import { FakeSlave } from './support/fake-slave.js';
+import type { FakeSlaveHooks } from './support/fake-slave.js';
+import { ObservedEngine } from './support/observed-engine.js';
+import { gfidOf, makeWorld } from './support/world.js';
+import type { World } from './support/world.js';
+
+const BASE: SyncerConfig = {
+  syncJobs: 1,
+  syncBoxFiles: 100,
+  syncMethod: 'rsync',
+  rsyncCommand: 'rsync',
+  rsyncOptions: '',
+  sshCommand: 'ssh',
+  useRsyncXattrs: false,
+};
+
+const job = (gfids: readonly Gfid[], quickCheck: QuickCheck = 'off', batch = 'CHANGELOG.1'): DataJob => ({
+  batch,
+  quickCheck,
+  items: gfids.map((gfid) => ({ gfid, size: 10 })),
+});
+const codes = (outcomes: readonly DataOutcome[]): string[] => outcomes.map((o) => (o.ok ? (o.vanished ? 'vanished' : 'ok') : o.code));
+
+describe('Syncer', () => {
+  let w: World;
+  let syncers: Syncer[];
+  const g = Array.from({ length: 10 }, (_, i) => gfidOf(i + 1));
+  const [g1, g2, g3, g4, g5] = g as [Gfid, Gfid, Gfid, Gfid, Gfid];
+
+  beforeEach(() => {
+    w = makeWorld();
+    syncers = [];
+  });
+  afterEach(async () => {
+    await Promise.all(syncers.map((s) => s.close(AbortSignal.abort())));
+    w.cleanup();
+  });
+
+  function setup(opts: { cfg?: Partial<SyncerConfig>; tar?: boolean; hooks?: FakeSlaveHooks } = {}) {
+    const cfg = { ...BASE, ...opts.cfg };
+    const slave = new FakeSlave(w.slave, w.staging, opts.hooks);
+    const engine = new ObservedEngine(opts.tar === true ? new TarEngine({ useRsyncXattrs: false }) : new RsyncEngine(cfg));
+    const syncer = new Syncer({ ...cfg, farmDir: w.farm, stagingDir: w.staging }, { slave, engine, log: silentLogger() });
+    syncers.push(syncer);
+    /** A master file the slave already knows (its entry op landed): `slaveContent` is the old copy. */
+    const known = (gfid: Gfid, rel: string, content: string, slaveContent?: string): string => {
+      const src = w.file(gfid, rel, content);
+      slave.paths.set(gfid, rel);
+      fs.mkdirSync(path.dirname(path.join(w.slave, rel)), { recursive: true });
+      if (slaveContent !== undefined) fs.writeFileSync(path.join(w.slave, rel), slaveContent);
+      return src;
+    };
+    const onSlave = (rel: string): string => fs.readFileSync(path.join(w.slave, rel), 'utf8');
+    return { slave, engine, syncer, known, onSlave };
+  }
+
+  it('syncs a job end to end (stage with basis, rsync, commit), one outcome per item in order', async () => {
+    const { slave, syncer, known, onSlave } = setup();
+    known(g1, 'new.txt', 'brand new');
+    known(g2, 'old.txt', 'updated content', 'stale');
+    known(g3, 'deep/er/f', 'deep');
+    const r = await syncer.add(job([g3, g1, g2]));
+    expect(r.outcomes.map((o) => o.gfid)).to.deep.equal([g3, g1, g2]);
+    expect(codes(r.outcomes)).to.deep.equal(['ok', 'ok', 'ok']);
+    expect([onSlave('new.txt'), onSlave('old.txt'), onSlave('deep/er/f')]).to.deep.equal(['brand new', 'updated content', 'deep']);
+    expect(syncer.filesSynced).to.equal(3);
+    expect(syncer.bytesSynced).to.be.greaterThan(0);
+    expect(r.bytesSent).to.equal(syncer.bytesSynced);
+    expect(slave.calls.map((c) => [c.method, c.basis])).to.deep.equal([
+      ['stageData', true],
+      ['commitData', undefined],
+    ]);
+  });
+
+  it('a D job replaces a stale slave file of the same size and mtime', async () => {
+    const { syncer, known, onSlave } = setup();
+    const src = known(g1, 'f', 'AAAA', 'BBBB');
+    fs.utimesSync(src, 1_700_000_000, 1_700_000_000);
+    fs.utimesSync(path.join(w.slave, 'f'), 1_700_000_000, 1_700_000_000);
+    expect(codes((await syncer.add(job([g1], 'off'))).outcomes)).to.deep.equal(['ok']);
+    expect(onSlave('f')).to.equal('AAAA');
+  });
+
+  it('splits a job into boxes of at most syncBoxFiles', async () => {
+    const { engine, syncer, known } = setup({ cfg: { syncBoxFiles: 2 } });
+    for (const [i, gfid] of [g1, g2, g3, g4, g5].entries()) known(gfid, `f${i}`, `c${i}`);
+    const r = await syncer.add(job([g1, g2, g3, g4, g5]));
+    expect(codes(r.outcomes)).to.deep.equal(['ok', 'ok', 'ok', 'ok', 'ok']);
+    expect(engine.boxes.map((b) => b.gfids.length)).to.deep.equal([2, 2, 1]);
+  });
+
+  it('never mixes quickCheck modes in one box', async () => {
+    const { engine, syncer, known } = setup();
+    for (const [i, gfid] of [g1, g2, g3, g4, g5].entries()) known(gfid, `f${i}`, `c${i}`);
+    const results = await Promise.all([syncer.add(job([g1, g2], 'off')), syncer.add(job([g3, g4], 'ns')), syncer.add(job([g5], 'off'))]);
+    expect(results.flatMap((r) => codes(r.outcomes))).to.deep.equal(['ok', 'ok', 'ok', 'ok', 'ok']);
+    expect(engine.boxes).to.deep.equal([
+      { gfids: [g1, g2, g5], quickCheck: 'off' },
+      { gfids: [g3, g4], quickCheck: 'ns' },
+    ]);
+  });
+
+  it('keeps one transfer in flight per gfid: a second job for the same gfid waits its turn', async () => {
+    const { engine, syncer, known, onSlave } = setup({ cfg: { syncJobs: 2, syncBoxFiles: 1 } });
+    known(g1, 'shared', 'v1');
+    known(g2, 'other', 'o');
+    const [a, b, c] = await Promise.all([syncer.add(job([g1])), syncer.add(job([g1])), syncer.add(job([g2]))]);
+    expect([a, b, c].flatMap((r) => codes(r.outcomes))).to.deep.equal(['ok', 'ok', 'ok']);
+    expect(engine.overlaps).to.deep.equal([]);
+    expect(engine.maxConcurrent).to.equal(2); // g1 and g2 ran side by side; g1 twice, in turn
+    expect(engine.boxes.filter((x) => x.gfids.includes(g1))).to.have.length(2);
+    expect(onSlave('shared')).to.equal('v1');
+  });
+
+  it('reports a vanished source as ok + vanished, a present but undeliverable one as RSYNC_FAILED', async () => {
+    const { syncer, known, onSlave } = setup();
+    fs.unlinkSync(known(g1, 'gone', 'x')); // deleted on the master since the farm was built
+    known(g2, 'fine', 'fine');
+    known(g3, 'blocked', 'blocked');
+    fs.mkdirSync(path.join(w.staging, g3, 'sub'), { recursive: true }); // rsync cannot place it: exit 23
+    const r = await syncer.add(job([g1, g2, g3]));
+    expect(codes(r.outcomes)).to.deep.equal(['vanished', 'ok', 'RSYNC_FAILED']);
+    expect(onSlave('fine')).to.equal('fine');
+    expect(syncer.filesSynced).to.equal(1);
+  });
+
+  it('reports a gfid the slave does not know as GFID_UNKNOWN, or vanished when the master lost it too', async () => {
+    const { engine, syncer } = setup();
+    w.file(g1, 'unknown-present', 'x');
+    fs.unlinkSync(w.file(g2, 'unknown-gone', 'y'));
+    const r = await syncer.add(job([g1, g2]));
+    expect(codes(r.outcomes)).to.deep.equal(['GFID_UNKNOWN', 'vanished']);
+    expect(engine.boxes).to.deep.equal([]); // nothing left to send
+  });
+
+  it("passes the slave's commit failures through per item", async () => {
+    const { slave, syncer, known } = setup();
+    known(g1, 'ok', 'ok');
+    w.file(g2, 'x', 'x');
+    slave.paths.set(g2, 'missing-parent/x'); // its directory never reached the slave
+    expect(codes((await syncer.add(job([g1, g2]))).outcomes)).to.deep.equal(['ok', 'ENOENT']);
+  });
+
+  it('fails every item of the box with RSYNC_FAILED on a fatal rsync exit, without rejecting', async () => {
+    const { syncer, known } = setup({ cfg: { rsyncOptions: '--no-such-option' } });
+    known(g1, 'a', 'a');
+    known(g2, 'b', 'b');
+    const r = await syncer.add(job([g1, g2]));
+    expect(codes(r.outcomes)).to.deep.equal(['RSYNC_FAILED', 'RSYNC_FAILED']);
+    expect(syncer.filesSynced).to.equal(0);
+  });
+
+  it('rejects the job when a slave call fails, and keeps serving later jobs', async () => {
+    let dead = true;
+    const { syncer, known } = setup({
+      hooks: {
+        before: (m) => {
+          if (dead && m === 'commitData') throw new GeorepError('AGENT_DIED', 'agent exited');
+        },
+      },
+    });
+    known(g1, 'a', 'a');
+    const err = await syncer.add(job([g1])).then(() => undefined, (e: unknown) => e);
+    expect(isGeorepError(err) && err.code).to.equal('AGENT_DIED');
+    dead = false;
+    expect(codes((await syncer.add(job([g1]))).outcomes)).to.deep.equal(['ok']);
+  });
+
+  it('chunks stageData and commitData to LIMITS.gfidsPerCall', async function () {
+    this.timeout(60_000);
+    const n = LIMITS.gfidsPerCall + 1;
+    const { slave, syncer } = setup({ cfg: { syncBoxFiles: n }, tar: true });
+    const many = Array.from({ length: n }, (_, i) => gfidOf(1000 + i));
+    for (const gfid of many) {
+      w.file(gfid, gfid, 'x');
+      slave.paths.set(gfid, gfid);
+    }
+    const r = await syncer.add(job(many));
+    expect(r.outcomes.every((o) => o.ok && !o.vanished)).to.equal(true);
+    expect(slave.calls.map((c) => [c.method, c.gfids.length])).to.deep.equal([
+      ['stageData', LIMITS.gfidsPerCall],
+      ['stageData', 1],
+      ['commitData', LIMITS.gfidsPerCall],
+      ['commitData', 1],
+    ]);
+  });
+
+  it('accepts jobs while a worker runs; they go in the next box', async () => {
+    let later: Promise<unknown> | undefined;
+    const { engine, syncer, known } = setup({
+      hooks: {
+        before: (m) => {
+          if (m === 'stageData' && later === undefined) later = syncer.add(job([g2, g3]));
+        },
+      },
+    });
+    known(g1, 'a', 'a');
+    known(g2, 'b', 'b');
+    known(g3, 'c', 'c');
+    expect(codes((await syncer.add(job([g1]))).outcomes)).to.deep.equal(['ok']);
+    await later;
+    expect(engine.boxes.map((b) => b.gfids)).to.deep.equal([[g1], [g2, g3]]);
+  });
+
+  it('close drains queued jobs, then refuses new ones with ABORTED', async () => {
+    const { syncer, known } = setup();
+    known(g1, 'a', 'a');
+    known(g2, 'b', 'b');
+    const pending = [syncer.add(job([g1])), syncer.add(job([g2], 'ns'))];
+    await syncer.close();
+    expect((await Promise.all(pending)).flatMap((r) => codes(r.outcomes))).to.deep.equal(['ok', 'ok']);
+    const err = await syncer.add(job([g1])).then(() => undefined, (e: unknown) => e);
+    expect(isGeorepError(err) && err.code).to.equal('ABORTED');
+  });
+
+  it('close with an aborted signal ends queued and running items as ABORTED', async () => {
+    const ac = new AbortController();
+    const { syncer, known } = setup({ hooks: { before: () => ac.abort() } });
+    known(g1, 'a', 'a');
+    known(g2, 'b', 'b');
+    const pending = [syncer.add(job([g1])), syncer.add(job([g2], 'ns'))];
+    await syncer.close(ac.signal);
+    expect((await Promise.all(pending)).flatMap((r) => codes(r.outcomes))).to.deep.equal(['ABORTED', 'ABORTED']);
+  });
+
+  it('drives the tar engine the same way, without a basis', async () => {
+    const { slave, syncer, known, onSlave } = setup({ tar: true });
+    known(g1, 'a', 'new a', 'old');
+    fs.unlinkSync(known(g2, 'gone', 'x'));
+    const r = await syncer.add(job([g1, g2]));
+    expect(codes(r.outcomes)).to.deep.equal(['ok', 'vanished']);
+    expect(onSlave('a')).to.equal('new a');
+    expect(slave.calls[0]?.basis).to.equal(false);
+  });
+
+  it('validates its config slice', () => {
+    const cfg = { ...BASE, syncJobs: 0, farmDir: w.farm, stagingDir: w.staging };
+    const deps = { slave: new FakeSlave(w.slave, w.staging), engine: new RsyncEngine(BASE), log: silentLogger() };
+    expect(() => new Syncer(cfg, deps)).to.throw().that.satisfies((e: unknown) => isGeorepError(e) && e.code === 'CONFIG_INVALID');
+  });
+
+  it('shares a box’s bytes over its items by planned size, adding up to the total', () => {
+    expect(shareBytes(100, [1, 1, 2])).to.deep.equal([25, 25, 50]);
+    expect(shareBytes(10, [0, 0, 0])).to.deep.equal([4, 3, 3]);
+    expect(shareBytes(0, [])).to.deep.equal([]);
+  });
+});
