@@ -8,7 +8,7 @@ import { displayPath, unescapeName } from '../changelog/index.js';
 import type { Logger } from '../log.js';
 import { LIMITS } from '../slave/index.js';
 import type { OpFailure } from '../slave/index.js';
-import type { SlaveCaller } from '../slave/client.js';
+import type { SlaveCaller } from '../slave/index.js';
 import type { DataItem, DataJob, DataJobResult } from '../syncer/index.js';
 import type { Farm } from './farm.js';
 import type { Plan } from './plan.js';
@@ -117,21 +117,22 @@ export class BatchRunner {
     return { files, bytes, vanished };
   }
 
-  private async sendEntryOps(plan: Plan, signal?: AbortSignal): Promise<OpFailure[]> {
-    const failures: OpFailure[] = [];
-    for (let start = 0; start < plan.entryOps.length; start += LIMITS.opsPerBatch) {
-      const ops = plan.entryOps.slice(start, start + LIMITS.opsPerBatch);
-      const res = await this.deps.slave.call('entryOps', { ops }, signal);
-      for (const f of res.failures) failures.push({ ...f, index: f.index + start });
-    }
-    return failures;
+  private sendEntryOps(plan: Plan, signal?: AbortSignal): Promise<OpFailure[]> {
+    return this.inChunks(plan.entryOps, (ops) => this.deps.slave.call('entryOps', { ops }, signal));
   }
 
-  private async sendMetaOps(plan: Plan, signal?: AbortSignal): Promise<OpFailure[]> {
+  private sendMetaOps(plan: Plan, signal?: AbortSignal): Promise<OpFailure[]> {
+    return this.inChunks(plan.metaOps, (ops) => this.deps.slave.call('metaOps', { ops }, signal));
+  }
+
+  /** Sends ops in requests of at most LIMITS.opsPerBatch; failure indexes refer to `ops`. */
+  private async inChunks<T>(
+    ops: readonly T[],
+    send: (chunk: readonly T[]) => Promise<{ readonly failures: readonly OpFailure[] }>,
+  ): Promise<OpFailure[]> {
     const failures: OpFailure[] = [];
-    for (let start = 0; start < plan.metaOps.length; start += LIMITS.opsPerBatch) {
-      const ops = plan.metaOps.slice(start, start + LIMITS.opsPerBatch);
-      const res = await this.deps.slave.call('metaOps', { ops }, signal);
+    for (let start = 0; start < ops.length; start += LIMITS.opsPerBatch) {
+      const res = await send(ops.slice(start, start + LIMITS.opsPerBatch));
       for (const f of res.failures) failures.push({ ...f, index: f.index + start });
     }
     return failures;

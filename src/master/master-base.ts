@@ -8,7 +8,7 @@ import { readChangelog } from '../changelog/index.js';
 import type { GfidIndex, Gfid, IndexedEntry, SyncedAttrs } from '../changelog/index.js';
 import { GeorepError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { SlaveCaller } from '../slave/client.js';
+import type { SlaveCaller } from '../slave/index.js';
 import { LIMITS } from '../slave/index.js';
 import { Syncer } from '../syncer/index.js';
 import type { SyncEngine } from '../syncer/index.js';

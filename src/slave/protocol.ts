@@ -150,10 +150,8 @@ export type Response<M extends MethodName = MethodName> =
   | { readonly id: number; readonly result: Methods[M]['result'] }
   | { readonly id: number; readonly error: WireError };
 
-// ---------------------------------------------------------------------------------------------
 // Validators. Both ends run these: the client before sending, the agent on receipt. Each
 // returns a fresh object holding only the declared fields, so nothing unchecked travels on.
-
 
 /** Request id used in an error reply when the request's own id could not be read. */
 export const UNKNOWN_REQUEST_ID = -1;
@@ -164,6 +162,12 @@ const MODE_MAX = 0o177777; // st_mode: type bits + permission bits
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BYTE_SLASH = 0x2f;
 const BYTE_NUL = 0x00;
+
+/** A value quoted in an error message, cut short: a reply must never echo a whole request. */
+export function show(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 60 ? `${s.slice(0, 60)}…` : s;
+}
 
 function badRequest(what: string): never {
   throw new GeorepError('BAD_REQUEST', `bad request: ${what}`);
@@ -176,7 +180,7 @@ function fields(v: unknown, what: string): Fields {
 
 function int(v: unknown, what: string, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    badRequest(`${what} must be an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
+    badRequest(`${what} must be an integer in [${min}, ${max}], got ${show(v)}`);
   }
   return v;
 }
@@ -208,7 +212,7 @@ function decode(wire: string, what: string): Buffer {
     return unescapeName(wire);
   } catch (e) {
     // The codec reports malformed escapes as CHANGELOG_MALFORMED; on the wire that is a bad name.
-    throw new GeorepError('BAD_NAME', `${what} ${JSON.stringify(wire)} is not a valid escaped name`, { cause: e });
+    throw new GeorepError('BAD_NAME', `${what} ${show(wire)} is not a valid escaped name`, { cause: e });
   }
 }
 
@@ -229,7 +233,7 @@ export function decodeName(wire: string, what = 'name'): Buffer {
 export function checkComponent(raw: Buffer, what = 'name'): void {
   const dots = raw.length <= 2 && raw.every((b) => b === 0x2e);
   if (raw.length === 0 || dots || raw.includes(BYTE_SLASH) || raw.includes(BYTE_NUL)) {
-    throw new GeorepError('BAD_NAME', `${what} ${JSON.stringify(raw.toString('latin1'))} is not a single path component`);
+    throw new GeorepError('BAD_NAME', `${what} ${show(raw.toString('latin1'))} is not a single path component`);
   }
 }
 
@@ -286,7 +290,7 @@ function entryOp(v: unknown, i: number): EntryOp {
     case 'RMDIR':
       return { op, ...base };
     default:
-      return badRequest(`${what}.op ${JSON.stringify(op)} is not an entry op`);
+      return badRequest(`${what}.op ${show(op)} is not an entry op`);
   }
 }
 
@@ -340,7 +344,7 @@ export function isMethodName(v: unknown): v is MethodName {
  * LIMIT_EXCEEDED (batch sizes), BAD_NAME / NAME_TOO_LONG (names), PATH_TOO_LONG (paths).
  */
 export function validateParams<M extends MethodName>(method: M, params: unknown): Methods[M]['params'] {
-  if (!isMethodName(method)) badRequest(`unknown method ${JSON.stringify(method)}`);
+  if (!isMethodName(method)) badRequest(`unknown method ${show(method)}`);
   // `method` is one of METHOD_NAMES here, and VALIDATORS is a literal with exactly those keys.
   const validate: (p: Fields) => Methods[M]['params'] = VALIDATORS[method];
   return validate(fields(params, 'params'));

@@ -8,7 +8,7 @@ import { GeorepError, errnoOf, hasErrno } from '../errors.js';
 import type { Gfid } from '../changelog/index.js';
 import type { SlaveContext } from './context.js';
 import { eachOp } from './op-failure.js';
-import { dirOf, displayPath, joinRel } from './paths.js';
+import { dirOf, joinRel } from './paths.js';
 import { lstatIfAny, placeOf } from './place.js';
 import type { Place } from './place.js';
 import type { Methods } from './protocol.js';
@@ -36,16 +36,18 @@ export function stageData(ctx: SlaveContext, p: Methods['stageData']['params']):
   return { unknown };
 }
 
+/** Errors that only cost the basis (rsync then sends the whole file; commit reports the gfid). */
+const NO_BASIS_CODES = new Set(['PATH_ESCAPES_ROOT', 'PATH_TOO_LONG', 'GFID_UNKNOWN', 'ENTRY_CONFLICT']);
+
 function linkBasis(ctx: SlaveContext, gfid: Gfid, staged: string): void {
-  // Not a regular file: no basis, rsync sends it whole.
-  const live = ctx.index.typeOf(gfid) === 'file' ? livePlaces(ctx, gfid)[0] : undefined;
-  if (live === undefined) return;
   try {
-    linkSync(live.abs, staged);
+    // Not a regular file: no basis.
+    const live = ctx.index.typeOf(gfid) === 'file' ? livePlaces(ctx, gfid)[0] : undefined;
+    if (live !== undefined) linkSync(live.abs, staged);
   } catch (e) {
-    // Without a basis rsync sends the whole file: correct, only slower.
-    if (!hasErrno(e, 'ENOENT', 'EMLINK', 'EPERM')) throw e;
-    ctx.log.warn('no rsync basis for a staged file', { gfid, path: displayPath(live.rel), errno: errnoOf(e) });
+    const known = e instanceof GeorepError ? NO_BASIS_CODES.has(e.code) : hasErrno(e, 'ENOENT', 'EMLINK', 'EPERM');
+    if (!known) throw e;
+    ctx.log.warn('no rsync basis for a staged file', { gfid, code: e instanceof GeorepError ? e.code : errnoOf(e) });
   }
 }
 

@@ -4,7 +4,7 @@
 
 import { ERROR_CODES, GeorepError, errnoOf, isGeorepError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
-import { UNKNOWN_REQUEST_ID, isMethodName } from './protocol.js';
+import { UNKNOWN_REQUEST_ID, isMethodName, show } from './protocol.js';
 import type { MethodName, WireError } from './protocol.js';
 
 export interface RawRequest {
@@ -47,7 +47,7 @@ export function parseRequest(line: string): RawRequest | RejectedRequest {
   if (!isObject(v)) return { id: UNKNOWN_REQUEST_ID, error: new GeorepError('BAD_REQUEST', 'request must be a JSON object') };
   const { id, method, params } = v;
   if (!isId(id)) return { id: UNKNOWN_REQUEST_ID, error: new GeorepError('BAD_REQUEST', 'request id must be a non-negative integer') };
-  if (!isMethodName(method)) return { id, error: new GeorepError('BAD_REQUEST', `unknown method ${JSON.stringify(method)}`) };
+  if (!isMethodName(method)) return { id, error: new GeorepError('BAD_REQUEST', `unknown method ${show(method)}`) };
   return { id, method, params };
 }
 

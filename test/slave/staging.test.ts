@@ -1,9 +1,9 @@
 // stageData/commitData: data by gfid, replaced atomically; hard-link groups; unchanged content.
 
 import { expect } from 'chai';
-import { closeSync, existsSync, lstatSync, openSync, readFileSync, readSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT_GFID, apply, cleanupTemps, newGfid, ops, readyAgent } from './harness.js';
+import { ROOT_GFID, apply, cleanupTemps, makeTemp, newGfid, ops, readyAgent } from './harness.js';
 import type { InProcessAgent } from './harness.js';
 import type { Gfid } from '../../src/changelog/index.js';
 
@@ -96,5 +96,21 @@ describe('slave/staging', () => {
     const r = await a.client.call('commitData', { gfids: [f, d] });
     expect([r.committed, r.failures.map((x) => x.code)]).to.deep.equal([1, ['ENTRY_CONFLICT']]);
     expect(readFileSync(p('f'), 'utf8')).to.equal('back');
+  });
+
+  it('neither stages from nor commits into a directory replaced by a symlink', async () => {
+    const outside = makeTemp();
+    writeFileSync(join(outside, 'f'), 'precious');
+    const d = newGfid();
+    const f = newGfid();
+    await apply(a.client, [ops.mkdir(d, ROOT_GFID, 'd'), ops.create(f, d, 'f')]);
+    rmSync(p('d'), { recursive: true });
+    symlinkSync(outside, p('d'));
+    expect(await a.client.call('stageData', { gfids: [f], basis: true })).to.deep.equal({ unknown: [] });
+    expect(existsSync(join(staging, f))).to.equal(false);
+    rsyncWrites(f, 'evil');
+    const r = await a.client.call('commitData', { gfids: [f] });
+    expect(r.failures.map((x) => x.code)).to.deep.equal(['PATH_ESCAPES_ROOT']);
+    expect(readFileSync(join(outside, 'f'), 'utf8')).to.equal('precious');
   });
 });
