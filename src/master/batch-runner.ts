@@ -43,7 +43,18 @@ export interface BatchDeps {
 export class BatchRunner {
   constructor(private readonly deps: BatchDeps) {}
 
+  /** Applies the whole batch; resolves when data and metadata are confirmed too. */
   async run(plan: Plan, signal?: AbortSignal): Promise<BatchOutcome> {
+    return (await this.start(plan, signal)).rest;
+  }
+
+  /**
+   * Applies the batch's entry ops and resolves; `rest` (data, then metadata, then confirmation
+   * in the index) goes on meanwhile. The caller can plan and apply the next batch's entry ops
+   * while rsync moves this one's data: requests reach the agent in order, and a later batch's
+   * metadata is sent after its own data, so a directory's mtime is always set last.
+   */
+  async start(plan: Plan, signal?: AbortSignal): Promise<{ rest: Promise<BatchOutcome> }> {
     const failed = new Map<Gfid, ItemProblem>();
     const fail = (gfid: Gfid, code: string, message: string, where?: string): void => {
       if (!failed.has(gfid)) failed.set(gfid, { path: where ?? this.display(plan, gfid), code, message });
@@ -65,6 +76,16 @@ export class BatchRunner {
         deletes++;
       }
     });
+    return { rest: this.finish(plan, failed, fail, deletes, signal) };
+  }
+
+  private async finish(
+    plan: Plan,
+    failed: Map<Gfid, ItemProblem>,
+    fail: (gfid: Gfid, code: string, message: string, where?: string) => void,
+    deletes: number,
+    signal?: AbortSignal,
+  ): Promise<BatchOutcome> {
     const data = await this.sendData(plan, failed, fail);
     const metaFailures = await this.sendMetaOps(plan, signal);
     for (const f of metaFailures) fail(f.gfid, f.code, f.message, f.path);

@@ -91,7 +91,8 @@ export class XsyncCrawler {
       signal?.throwIfAborted();
       const dir = stack.pop() as DirTask; // length checked above
       const visit = shouldVisit(pass, dir.comps);
-      const subdirs = this.crawlDir(dir, visit);
+      // One transaction per directory: gfids minted here commit together, not one WAL commit each.
+      const subdirs = this.deps.index.transaction(() => this.crawlDir(dir, visit));
       if (visit && this.deps.sink.pending >= this.cfg.batchEntries) {
         await this.deps.sink.flush();
         this.deps.index.setMeta(POSITION_KEY, encodePosition(dir.comps));

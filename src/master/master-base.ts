@@ -13,7 +13,6 @@ import { LIMITS } from '../slave/index.js';
 import { Syncer } from '../syncer/index.js';
 import type { SyncEngine } from '../syncer/index.js';
 import { BatchRunner } from './batch-runner.js';
-import type { BatchOutcome } from './batch-runner.js';
 import type { Need } from './crawler.js';
 import { CrawlStats } from './crawl-stats.js';
 import type { Farm } from './farm.js';
@@ -43,6 +42,12 @@ export interface MasterDeps {
 
 const TURN_KEY = '.';
 
+/**
+ * Batches whose data may still be moving while the next one is planned: two lets the crawl and
+ * entry ops of one batch overlap rsync of the previous one; more would only queue in the Syncer.
+ */
+const MAX_BATCHES_IN_FLIGHT = 2;
+
 function unwired(axis: string): never {
   throw new Error(`master built without a ${axis} mixin`);
 }
@@ -51,6 +56,7 @@ export class MasterBase {
   readonly stats = new CrawlStats();
   readonly jobs = new JobTable();
   turns = 0;
+  private readonly inFlight = new Set<Promise<boolean>>();
   // Set by start(), never in the constructor: ts-mixer runs constructors on a scratch object.
   private started: { deps: MasterDeps; syncer: Syncer; runner: BatchRunner } | undefined;
 
@@ -72,10 +78,6 @@ export class MasterBase {
   /** Mode axis: on a full crawl, remove slave entries the master never had? */
   purgesUnknown(): boolean {
     return unwired('sync-mode');
-  }
-  /** Sendmark axis: setattr files after rsync carried their data? */
-  fileMetaAfterData(): boolean {
-    return unwired('sendmark');
   }
   /** Sendmark axis: rsync also carries xattrs (-X)? */
   rsyncCarriesXattrs(): boolean {
@@ -119,10 +121,14 @@ export class MasterBase {
     }
   }
 
-  /** process_change: one changelog file, classified into a plan and applied on the slave. */
-  async processChangelog(file: string, source: 'changelog' | 'crawl'): Promise<BatchOutcome> {
+  /**
+   * process_change: one changelog file, classified into a plan and applied on the slave.
+   * Resolves once its entry ops are applied; its data and metadata are confirmed in the
+   * background and settled by finishTurn() (the job table).
+   */
+  async processChangelog(file: string, source: 'changelog' | 'crawl'): Promise<void> {
     const { deps } = this;
-    const classifier = new ChangeClassifier(deps.root, deps.index, { source, fileMetaAfterData: this.fileMetaAfterData() });
+    const classifier = new ChangeClassifier(deps.root, deps.index, { source });
     for (const change of readChangelog(file)) classifier.add(change);
     const plan = classifier.plan(file);
     const planned = {
@@ -130,19 +136,34 @@ export class MasterBase {
       bytes: [...plan.dataOff, ...plan.dataNs].reduce((n, i) => n + i.size, 0),
       deletes: plan.deletions.length,
     };
+    await this.roomForBatch();
     this.stats.pend(planned.files, planned.bytes, planned.deletes);
     deps.onBatch?.(this.stats);
-    const outcome = await this.runner().run(plan, deps.signal);
-    this.stats.settle(planned, outcome);
-    this.saveStats();
-    deps.onBatch?.(this.stats);
-    this.jobs.add(TURN_KEY, file, () => Promise.resolve(outcome.failures.length === 0));
-    return outcome;
+    const { rest } = await this.runner().start(plan, deps.signal);
+    const confirmed = rest.then((outcome) => {
+      this.stats.settle(planned, outcome);
+      this.saveStats();
+      deps.onBatch?.(this.stats);
+      return outcome.failures.length === 0;
+    });
+    this.inFlight.add(confirmed);
+    const forget = (): void => void this.inFlight.delete(confirmed);
+    confirmed.then(forget, forget);
+    this.jobs.add(TURN_KEY, file, () => confirmed);
   }
 
-  /** Settles the turn's jobs; only when all succeeded does the slave's stime move to `markMs`. */
-  async finishTurn(markMs: number): Promise<boolean> {
+  /** Waits until fewer than MAX_BATCHES_IN_FLIGHT batches are still moving data. */
+  private async roomForBatch(): Promise<void> {
+    while (this.inFlight.size >= MAX_BATCHES_IN_FLIGHT) await Promise.race(this.inFlight);
+  }
+
+  /**
+   * Settles the turn's jobs, runs `settled` (work that needs every batch confirmed), and only
+   * when everything succeeded moves the slave's stime to `markMs`.
+   */
+  async finishTurn(markMs: number, settled?: () => Promise<void>): Promise<boolean> {
     const { ok } = await this.jobs.wait(TURN_KEY);
+    await settled?.();
     if (!ok || this.stats.failures.length > 0) return false;
     await this.deps.slave.call('setStime', { stimeMs: markMs }, this.deps.signal);
     this.deps.index.setMeta('stime', String(markMs));

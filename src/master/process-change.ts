@@ -15,8 +15,6 @@ import type { Plan } from './plan.js';
 export interface ClassifyOptions {
   /** 'changelog': D records prove a change (quick check off); 'crawl': compare mtimes to the ns. */
   readonly source: 'changelog' | 'crawl';
-  /** Send setattr for files whose data rsync just carried (sendmark normal). */
-  readonly fileMetaAfterData: boolean;
 }
 
 export class ChangeClassifier {
@@ -63,10 +61,10 @@ export class ChangeClassifier {
     for (const gfid of this.meta) {
       const st = this.stat(gfid);
       if (st === null || this.touchedDirs.has(gfid)) continue;
-      if (st.isFile() && this.data.has(gfid) && !this.opts.fileMetaAfterData) continue;
+      // rsync -a carries mode, owner and times of the files it delivers.
+      if (st.isFile() && this.data.has(gfid)) continue;
       metaFor(gfid);
     }
-    if (this.opts.fileMetaAfterData) for (const gfid of this.data.keys()) if (!this.meta.has(gfid)) metaFor(gfid);
     // Directories last: entry ops and data commits inside them moved their mtimes.
     for (const gfid of this.touchedDirs) metaFor(gfid);
     for (const [gfid, st] of this.stats) if (st !== null) confirm.set(gfid, attrsOf(st));

@@ -43,7 +43,8 @@ function linkBasis(ctx: SlaveContext, gfid: Gfid, staged: string): void {
   try {
     // Not a regular file: no basis.
     const live = ctx.index.typeOf(gfid) === 'file' ? livePlaces(ctx, gfid)[0] : undefined;
-    if (live !== undefined) linkSync(live.abs, staged);
+    // An empty file (a CREATE awaiting its first data) has nothing to delta against.
+    if (live !== undefined && lstatSync(live.abs).size > 0) linkSync(live.abs, staged);
   } catch (e) {
     const known = e instanceof GeorepError ? NO_BASIS_CODES.has(e.code) : hasErrno(e, 'ENOENT', 'EMLINK', 'EPERM');
     if (!known) throw e;

@@ -20,3 +20,10 @@ export const ITEM_MESSAGE_CHARS = 500;
 
 /** The tar executable of the tarssh engine (GNU tar: --null, -T -, --format=posix, --xattrs). */
 export const TAR_COMMAND = 'tar';
+
+/**
+ * Fewest items a worker takes when it shares a queue with idle workers. Starting rsync (fork,
+ * handshake, file list) costs about as much as sending a couple of hundred small files, so
+ * splitting a small queue further only adds starts.
+ */
+export const MIN_BOX_FILES = 200;

@@ -11,6 +11,7 @@ import { runBox } from './box-run.js';
 import type { BoxReport } from './box-run.js';
 import type { SyncEngine } from './engine.js';
 import type { DataItem, DataJob, DataJobResult, DataOutcome, QuickCheck } from './job.js';
+import { MIN_BOX_FILES } from './constants.js';
 import { PostBox } from './postbox.js';
 import type { Delivery, Selector } from './postbox.js';
 
@@ -57,6 +58,7 @@ export class Syncer {
   readonly #abort = new AbortController();
   readonly #workers: Promise<void>[];
   #filesSynced = 0;
+  #busy = 0;
   #bytesSynced = 0;
 
   constructor(
@@ -117,16 +119,28 @@ export class Syncer {
     }
   }
 
+  /**
+   * How much one worker takes: the queue shared among the idle workers, so a burst keeps every
+   * worker busy instead of one taking `syncBoxFiles` and the others a remainder; never less
+   * than MIN_BOX_FILES (an rsync start costs more than a few small files) nor more than the cap.
+   */
+  #boxSize(): number {
+    const idle = Math.max(1, this.cfg.syncJobs - this.#busy);
+    const share = Math.ceil(this.#box.size / idle);
+    return Math.min(this.cfg.syncBoxFiles, Math.max(MIN_BOX_FILES, share));
+  }
+
   /** The life of a worker: take a box, run it, wake its posters, repeat until closed and drained. */
   async #work(): Promise<void> {
     while (!this.#box.drained) {
       // Take and mark in flight in one synchronous step: another worker resuming in between
       // must already see these gfids as running (PostBox.take would leave that gap).
-      const delivery = this.#box.tryTake(this.cfg.syncBoxFiles, this.#selector());
+      const delivery = this.#box.tryTake(this.#boxSize(), this.#selector());
       if (delivery === undefined) {
         await this.#box.whenChanged();
         continue;
       }
+      this.#busy++;
       const gfids = delivery.items.map((l) => l.item.gfid);
       for (const g of gfids) this.#inFlight.add(g);
       try {
@@ -134,6 +148,7 @@ export class Syncer {
       } catch (e) {
         delivery.fail(e); // relayed, not swallowed: each job waiting on this box rejects with it
       } finally {
+        this.#busy--;
         for (const g of gfids) this.#inFlight.delete(g);
         this.#box.nudge(); // deferred requests for these gfids may go now
       }

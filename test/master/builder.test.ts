@@ -37,10 +37,8 @@ describe('buildMaster', () => {
     expect(make({ mode: 'normal' }).rebindsForeignSlave()).to.equal(false);
   });
 
-  it('sendmark: normal setattrs files after data; rsync lets rsync carry metadata and xattrs', () => {
-    expect(make({ sendmark: 'normal' }).fileMetaAfterData()).to.equal(true);
+  it('sendmark: rsync carries xattrs only with the rsync sendmark', () => {
     expect(make({ sendmark: 'normal' }).rsyncCarriesXattrs()).to.equal(false);
-    expect(make({ sendmark: 'rsync' }).fileMetaAfterData()).to.equal(false);
     expect(make({ sendmark: 'rsync' }).rsyncCarriesXattrs()).to.equal(true);
   });
 

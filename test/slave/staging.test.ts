@@ -63,12 +63,21 @@ describe('slave/staging', () => {
     const f = newGfid();
     const g = newGfid();
     await apply(a.client, [ops.create(f, ROOT_GFID, 'f'), ops.create(g, ROOT_GFID, 'g')]);
+    writeFileSync(p('f'), 'content');
+    writeFileSync(p('g'), 'content');
     const ino = lstatSync(p('f')).ino;
     await a.client.call('stageData', { gfids: [f, g], basis: true });
     unlinkSync(join(staging, g)); // rsync did not deliver g (vanished on the master)
     expect(await a.client.call('commitData', { gfids: [f, g] })).to.deep.equal({ committed: 1, missing: [g], failures: [] });
     expect(lstatSync(p('f')).ino).to.equal(ino);
     expect(lstatSync(p('f')).nlink).to.equal(1);
+  });
+
+  it('stages no basis for an empty file: there is nothing to delta against', async () => {
+    const f = newGfid();
+    await apply(a.client, [ops.create(f, ROOT_GFID, 'f')]);
+    await a.client.call('stageData', { gfids: [f], basis: true });
+    expect(existsSync(join(staging, f))).to.equal(false);
   });
 
   it('reports unknown gfids, clears leftovers, stages no basis when asked not to', async () => {

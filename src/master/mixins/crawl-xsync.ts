@@ -31,7 +31,8 @@ export class CrawlXsync {
       },
     );
     await crawler.crawl(deps.signal);
-    if (deps.fullCrawl && this.purgesUnknown() && this.propagatesDeletes()) await this.purgeUnknown(crawler.dirs);
-    await this.finishTurn(turnStartMs);
+    // After every batch is settled: the purge keeps only what the slave index knows.
+    const purge = deps.fullCrawl && this.purgesUnknown() && this.propagatesDeletes();
+    await this.finishTurn(turnStartMs, purge ? () => this.purgeUnknown(crawler.dirs) : undefined);
   }
 }

@@ -1,10 +1,7 @@
-// Sendmark axis, Normal: after rsync delivers a file, its mode, owner and times are also set
-// by an explicit setattr, as gsyncd's sendmark does; xattrs are not carried.
+// Sendmark axis, Normal: rsync carries each file's mode, owner and times (-a); extended
+// attributes are not replicated. Directories and symlinks get their marks by setattr.
 
 export class SendmarkNormal {
-  fileMetaAfterData(): boolean {
-    return true;
-  }
   rsyncCarriesXattrs(): boolean {
     return false;
   }

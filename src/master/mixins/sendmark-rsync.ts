@@ -1,10 +1,7 @@
-// Sendmark axis, Rsync (use-rsync-xattrs): rsync carries each file's metadata and its xattrs
-// (-X) itself, so no setattr follows the data; only directories and symlinks get one.
+// Sendmark axis, Rsync (use-rsync-xattrs, as gsyncd's SendmarkRsyncMixin): rsync also carries
+// each file's extended attributes (-X), so user xattrs on regular files reach the slave.
 
 export class SendmarkRsync {
-  fileMetaAfterData(): boolean {
-    return false;
-  }
   rsyncCarriesXattrs(): boolean {
     return true;
   }
