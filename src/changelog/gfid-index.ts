@@ -35,6 +35,8 @@ export interface GfidIndex {
   children(pargfid: Gfid): readonly IndexedEntry[];
   /** Every name of a gfid (more than one for hard links). */
   namesOf(gfid: Gfid): readonly EntryName[];
+  /** What the slave confirmed for a gfid (null when unconfirmed or unknown). */
+  syncedOf(gfid: Gfid): SyncedAttrs | null;
   /** A gfid already assigned to this inode (for hard links), if any name of it remains. */
   gfidOfIno(ino: bigint): Gfid | undefined;
   /** Path of a gfid relative to the root, as bytes ('' for the root); undefined if unknown. */

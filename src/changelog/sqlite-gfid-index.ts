@@ -12,7 +12,7 @@ import { escapeName } from './name-codec.js';
 import { nameProblem } from './name-check.js';
 import { ROOT_GFID } from './record.js';
 import type { EntryName, Gfid } from './record.js';
-import { prepareStatements, toEntry } from './sqlite-statements.js';
+import { prepareStatements, toEntry, toSynced } from './sqlite-statements.js';
 import type { Statements } from './sqlite-statements.js';
 import { connect, isCorruption, quarantineFiles } from './sqlite-store.js';
 import type { Db } from './sqlite-store.js';
@@ -89,6 +89,13 @@ export class SqliteGfidIndex implements GfidIndex {
 
   gfidOfIno(ino: bigint): Gfid | undefined {
     return this.guard(() => this.st.gfidOfIno.get(ino) as Gfid | undefined);
+  }
+
+  syncedOf(gfid: Gfid): SyncedAttrs | null {
+    return this.guard(() => {
+      const row = this.st.syncedOf.get(gfid);
+      return row === undefined ? null : toSynced(row);
+    });
   }
 
   pathOf(gfid: Gfid): Buffer | undefined {

@@ -10,7 +10,6 @@ import { LIMITS } from '../slave/index.js';
 import type { OpFailure } from '../slave/index.js';
 import type { SlaveCaller } from '../slave/index.js';
 import type { DataItem, DataJob, DataJobResult } from '../syncer/index.js';
-import type { Farm } from './farm.js';
 import type { Plan } from './plan.js';
 
 export interface DataSink {
@@ -36,7 +35,6 @@ export interface BatchDeps {
   readonly slave: SlaveCaller;
   readonly syncer: DataSink;
   readonly index: GfidIndex;
-  readonly farm: Farm;
   readonly log: Logger;
 }
 
@@ -117,23 +115,17 @@ export class BatchRunner {
         { batch: plan.batch, items: usable(plan.dataNs), quickCheck: 'ns' },
       ] satisfies DataJob[]
     ).filter((j) => j.items.length > 0);
-    const all = jobs.flatMap((j) => j.items);
-    for (const i of all) this.deps.farm.link(i.gfid, plan.paths.get(i.gfid) as Buffer); // filtered on paths.has above
     const vanished = new Set<Gfid>();
     let files = 0;
     let bytes = 0;
-    try {
-      const results = await Promise.all(jobs.map((j) => this.deps.syncer.add(j)));
-      for (const r of results) {
-        bytes += r.bytesSent;
-        for (const o of r.outcomes) {
-          if (!o.ok) fail(o.gfid, o.code, o.message);
-          else if (o.vanished) vanished.add(o.gfid);
-          else files++;
-        }
+    const results = await Promise.all(jobs.map((j) => this.deps.syncer.add(j)));
+    for (const r of results) {
+      bytes += r.bytesSent;
+      for (const o of r.outcomes) {
+        if (!o.ok) fail(o.gfid, o.code, o.message);
+        else if (o.vanished) vanished.add(o.gfid);
+        else files++;
       }
-    } finally {
-      for (const i of all) this.deps.farm.unlink(i.gfid);
     }
     return { files, bytes, vanished };
   }

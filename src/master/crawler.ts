@@ -47,6 +47,8 @@ export interface CrawlerConfig {
 }
 
 export const POSITION_KEY = 'xsync.position';
+/** Entries crawled per index transaction: large enough that commits are rare, small enough to keep memory flat. */
+const TX_ENTRIES = 4096;
 const RESERVED_ROOT_NAME = Buffer.from('.georep');
 
 interface DirTask {
@@ -89,20 +91,34 @@ export class XsyncCrawler {
     const stack: DirTask[] = [{ gfid: ROOT_GFID, rel: Buffer.alloc(0), comps: [] }];
     while (stack.length > 0) {
       signal?.throwIfAborted();
+      // Directories are crawled in chunks of about TX_ENTRIES entries, each chunk one index
+      // transaction: a commit per directory cost more than the crawl itself on big trees.
+      const full = this.deps.index.transaction(() => this.crawlChunk(pass, stack));
+      if (full !== undefined) {
+        await this.deps.sink.flush();
+        this.deps.index.setMeta(POSITION_KEY, encodePosition(full.comps));
+      }
+      await this.throttle(signal);
+    }
+  }
+
+  /** Crawls directories until a chunk's worth of entries; returns the directory that filled a batch. */
+  private crawlChunk(pass: Pass, stack: DirTask[]): DirTask | undefined {
+    const start = this.scanned;
+    // A rate-limited crawl yields after every directory, so its sleeps stay short and even.
+    const limit = this.cfg.crawlRate > 0 ? 1 : TX_ENTRIES;
+    while (stack.length > 0 && this.scanned - start < limit) {
       const dir = stack.pop() as DirTask; // length checked above
       const visit = shouldVisit(pass, dir.comps);
-      // One transaction per directory: gfids minted here commit together, not one WAL commit each.
-      const subdirs = this.deps.index.transaction(() => this.crawlDir(dir, visit));
-      if (visit && this.deps.sink.pending >= this.cfg.batchEntries) {
-        await this.deps.sink.flush();
-        this.deps.index.setMeta(POSITION_KEY, encodePosition(dir.comps));
-      }
+      const subdirs = this.crawlDir(dir, visit);
       for (let i = subdirs.length - 1; i >= 0; i--) {
         const sub = subdirs[i] as DirTask;
         if (shouldDescend(pass, sub.comps)) stack.push(sub);
       }
-      await this.throttle(signal);
+      if (visit && this.deps.sink.pending >= this.cfg.batchEntries) return dir;
+      if (this.cfg.crawlRate > 0) break;
     }
+    return undefined;
   }
 
   /** Emits records for one directory's entries (when visited); returns its subdirectories. */

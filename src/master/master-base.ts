@@ -15,17 +15,17 @@ import type { SyncEngine } from '../syncer/index.js';
 import { BatchRunner } from './batch-runner.js';
 import type { Need } from './crawler.js';
 import { CrawlStats } from './crawl-stats.js';
-import type { Farm } from './farm.js';
 import { JobTable } from './job-table.js';
 import { ChangeClassifier } from './process-change.js';
 
 export interface MasterDeps {
+  /** The master root, as given (absolute, real path) and as bytes for joining raw names. */
+  readonly rootPath: string;
   readonly root: Buffer;
   readonly index: GfidIndex;
   readonly slave: SlaveCaller;
   readonly log: Logger;
   readonly clock: Clock;
-  readonly farm: Farm;
   /** Where XSYNC-CHANGELOG files are written. */
   readonly xsyncDir: string;
   readonly statsFile: string;
@@ -97,10 +97,10 @@ export class MasterBase {
   start(deps: MasterDeps): void {
     const cfg: SyncerConfig = { ...deps.syncer, useRsyncXattrs: this.rsyncCarriesXattrs() };
     const syncer = new Syncer(
-      { ...cfg, farmDir: deps.farm.dir, stagingDir: deps.stagingDir },
+      { ...cfg, sourceRoot: deps.rootPath, stagingDir: deps.stagingDir },
       { slave: deps.slave, engine: this.createEngine(cfg), log: deps.log },
     );
-    const runner = new BatchRunner({ slave: deps.slave, syncer, index: deps.index, farm: deps.farm, log: deps.log });
+    const runner = new BatchRunner({ slave: deps.slave, syncer, index: deps.index, log: deps.log });
     this.started = { deps, syncer, runner };
   }
 

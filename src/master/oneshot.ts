@@ -14,7 +14,6 @@ import type { ItemProblem } from './batch-runner.js';
 import { buildMaster, choiceFromConfig } from './builder.js';
 import type { Master } from './builder.js';
 import type { CrawlStats } from './crawl-stats.js';
-import { Farm } from './farm.js';
 import { SessionLock } from './session-lock.js';
 import { masterVolumeId } from './volume-id.js';
 
@@ -84,15 +83,15 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
       opts.signal,
     );
     const fullCrawl = decideFullCrawl(index, hello.slaveId, opts.config.specialSyncMode === 'recover', opts.log);
-    const dirs = prepareSessionDirs(opts.sessionDir, opts.masterRoot);
+    const dirs = prepareSessionDirs(opts.sessionDir);
     const report = (phase: Progress['phase'], s: CrawlStats): void => opts.onProgress?.(progressOf(phase, s));
     master.start({
+      rootPath: opts.masterRoot,
       root: Buffer.from(opts.masterRoot),
       index,
       slave,
       log: opts.log,
       clock,
-      farm: dirs.farm,
       xsyncDir: dirs.xsync,
       statsFile: dirs.stats,
       stagingDir: hello.stagingDir,
@@ -160,14 +159,12 @@ function decideFullCrawl(index: SqliteGfidIndex, slaveId: string, recover: boole
   return recover || index.count() === 0;
 }
 
-function prepareSessionDirs(sessionDir: string, masterRoot: string): { farm: Farm; xsync: string; stats: string } {
+function prepareSessionDirs(sessionDir: string): { xsync: string; stats: string } {
   const xsync = path.join(sessionDir, 'xsync');
   // Leftover XSYNC files are crawl output from an interrupted run: the crawl regenerates them.
   fs.rmSync(xsync, { recursive: true, force: true });
   fs.mkdirSync(xsync, { recursive: true, mode: 0o700 });
-  const farm = new Farm(path.join(sessionDir, 'farm'), Buffer.from(masterRoot));
-  farm.prepare();
-  return { farm, xsync, stats: path.join(sessionDir, 'status.json') };
+  return { xsync, stats: path.join(sessionDir, 'status.json') };
 }
 
 function progressOf(phase: Progress['phase'], s: CrawlStats): Progress {

@@ -17,7 +17,7 @@ export interface Plan {
   readonly confirm: ReadonlyMap<Gfid, SyncedAttrs>;
   /** Names to drop from the index once their UNLINK/RMDIR succeeded. */
   readonly deletions: readonly { readonly gfid: Gfid; readonly entry: EntryName; readonly dir: boolean }[];
-  /** Current master path (root-relative bytes) of every gfid the plan names, for farm and messages. */
+  /** Current master path (root-relative bytes) of every gfid the plan names, for data items and messages. */
   readonly paths: ReadonlyMap<Gfid, Buffer>;
 }
 

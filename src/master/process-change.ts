@@ -25,6 +25,8 @@ export class ChangeClassifier {
   private readonly stats = new Map<Gfid, BigIntStats | null>();
   private readonly paths = new Map<Gfid, Buffer>();
   private readonly deletions: Plan['deletions'][number][] = [];
+  /** Where this batch's entry records put each gfid (saves an index query per data record). */
+  private readonly parents = new Map<Gfid, Gfid>();
 
   constructor(
     private readonly root: Buffer,
@@ -39,9 +41,13 @@ export class ChangeClassifier {
         return;
       case 'D': {
         const st = this.stat(c.gfid);
-        if (st === null || !st.isFile() || this.data.has(c.gfid)) return;
-        this.data.set(c.gfid, { gfid: c.gfid, size: Number(st.size), off: this.quickCheckOff(c.gfid, st) });
-        for (const n of this.index.namesOf(c.gfid)) this.touchedDirs.add(n.pargfid);
+        const path = this.paths.get(c.gfid);
+        if (st === null || path === undefined || !st.isFile() || this.data.has(c.gfid)) return;
+        this.data.set(c.gfid, { gfid: c.gfid, path, size: Number(st.size), off: this.quickCheckOff(c.gfid, st) });
+        // The commit renames into every directory holding a name of the gfid.
+        const names = st.nlink > 1n ? this.index.namesOf(c.gfid) : [];
+        if (names.length === 0) this.touchedDirs.add(this.parentOf(c.gfid));
+        for (const n of names) this.touchedDirs.add(n.pargfid);
         return;
       }
       case 'M':
@@ -69,10 +75,10 @@ export class ChangeClassifier {
     for (const gfid of this.touchedDirs) metaFor(gfid);
     for (const [gfid, st] of this.stats) if (st !== null) confirm.set(gfid, attrsOf(st));
     const items = [...this.data.values()];
-    const strip = ({ gfid, size }: DataItem): DataItem => ({ gfid, size });
+    const strip = ({ gfid, path, size }: DataItem): DataItem => ({ gfid, path, size });
     return {
       batch,
-      entryOps: this.entryOps,
+      entryOps: this.entryOps.map((op) => (op.op === 'CREATE' && this.data.has(op.gfid) ? { ...op, deferred: true } : op)),
       dataOff: items.filter((i) => i.off).map(strip),
       dataNs: items.filter((i) => !i.off).map(strip),
       metaOps,
@@ -84,6 +90,7 @@ export class ChangeClassifier {
 
   private addEntry(c: EntryChange): void {
     this.touchedDirs.add(c.entry.pargfid);
+    if (c.fop === 'CREATE') this.parents.set(c.gfid, c.entry.pargfid);
     const entry = wire(c.entry);
     switch (c.fop) {
       case 'UNLINK':
@@ -131,14 +138,17 @@ export class ChangeClassifier {
   /** A crawl-found change whose size and mtime match the confirmed ones can only be caught by content. */
   private quickCheckOff(gfid: Gfid, st: BigIntStats): boolean {
     if (this.opts.source === 'changelog') return true;
-    const was = this.index.namesOf(gfid).length > 0 ? this.syncedOf(gfid) : null;
+    const was = this.index.syncedOf(gfid);
     return was !== null && attrDelta(was, attrsOf(st)).ctimeOnly;
   }
 
-  private syncedOf(gfid: Gfid): SyncedAttrs | null {
+  /** The directory holding a single-named gfid: from this batch's entry record, else the index. */
+  private parentOf(gfid: Gfid): Gfid {
+    const known = this.parents.get(gfid);
+    if (known !== undefined) return known;
     const first = this.index.namesOf(gfid)[0];
-    if (first === undefined) return null;
-    return this.index.lookup(first.pargfid, first.name)?.synced ?? null;
+    if (first === undefined) throw new Error(`gfid ${gfid} has a path but no name`); // stat() resolved it just before
+    return first.pargfid;
   }
 
   /** lstat of the gfid's current master path, cached for the batch; null when it is gone. */

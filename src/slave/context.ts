@@ -1,6 +1,7 @@
 // SlaveContext: what every slave-side operation works with once `hello` has opened the root.
 // Invariant: all of it belongs to one slave root; nothing here is module-level state.
 
+import type { Gfid } from '../changelog/index.js';
 import type { Logger } from '../log.js';
 import type { Confiner } from './confine.js';
 import type { SlaveIndex } from './slave-index.js';
@@ -15,4 +16,9 @@ export interface SlaveContext {
   /** Absolute path of <root>/.georep/tmp, for entries built by external tools (mkfifo, mknod). */
   readonly tmpDir: string;
   readonly log: Logger;
+  /**
+   * gfids a deferred CREATE recorded in this session whose file the commit has not written yet.
+   * Only a hint that saves lstat calls: a gfid missing here is simply looked at on disk.
+   */
+  readonly unwritten: Set<Gfid>;
 }

@@ -44,6 +44,13 @@ export function applyCreate(ctx: SlaveContext, op: OpOf<'CREATE'>): void {
   const claim = claimPlace(ctx, place, op.gfid, 'file', (st) => st.isFile());
   if (claim === 'adopted') setOwnerMode(ctx, place.abs, op.mode, op.uid, op.gid);
   if (claim !== 'free') return;
+  if (op.deferred === true) {
+    // Its data follows in this batch: the commit's rename creates the file (mode and owner
+    // come with rsync -a). Until then the gfid has a name in the index and no file.
+    ctx.index.add(op.gfid, 'file', place.at);
+    ctx.unwritten.add(op.gfid);
+    return;
+  }
   // O_EXCL|O_NOFOLLOW: never opens whatever may have appeared there, a symlink least of all.
   const fd = openSync(place.abs, CREATE_FLAGS, op.mode & PERM_MASK);
   try {
@@ -104,6 +111,7 @@ export function linkGfid(ctx: SlaveContext, gfid: Gfid, type: ObjectType, place:
     return srcSt !== undefined && st.ino === srcSt.ino && st.dev === srcSt.dev;
   };
   if (claimPlace(ctx, place, gfid, type, sameInode) !== 'free') return;
-  linkSync(source.abs, place.abs); // link(2) does not follow a symlink source
+  // A deferred CREATE has no file yet: record the name; the commit links every name of the gfid.
+  if (type !== 'file' || (srcSt ?? lstatIfAny(source.abs)) !== undefined) linkSync(source.abs, place.abs); // link(2) does not follow a symlink source
   ctx.index.add(gfid, type, place.at);
 }

@@ -50,6 +50,11 @@ export function moveEntry(ctx: SlaveContext, gfid: Gfid, type: ObjectType, from:
       ctx.index.moveName(from, to.at);
       return;
     }
+    // A file recorded by a deferred CREATE whose data has not landed yet: only its name moves.
+    if (dstSt === undefined && atTo === undefined && type === 'file') {
+      ctx.index.moveName(from, to.at);
+      return;
+    }
     throw errnoError('ENOENT', `RENAME source ${displayPath(src.rel)} of gfid ${gfid} is missing on the slave`);
   }
   if (dstSt !== undefined && dstSt.ino === srcSt.ino && dstSt.dev === srcSt.dev) {

@@ -16,8 +16,10 @@ export const LIMITS = {
   pathBytes: 4096,
   /** Entry or meta ops in one request. */
   opsPerBatch: 1000,
-  /** gfids in one stageData/commitData/purgeUnknown request. */
+  /** gfids (or stage items) in one stageData/commitData/purgeUnknown request. */
   gfidsPerCall: 5000,
+  /** A staging box name: short, and plain enough to be one path component anywhere. */
+  boxNameBytes: 64,
   /** One JSON message (request or response line), in bytes. */
   messageBytes: 8 << 20,
 } as const;
@@ -38,6 +40,24 @@ export interface Timespec {
   readonly nsec: number;
 }
 
+/** A path relative to the master root: names escaped as WireName, joined by '/'. */
+export type WirePath = string;
+
+/** One data item of a staging box: the gfid, and where rsync writes it inside the box. */
+export interface StageItem {
+  readonly gfid: Gfid;
+  readonly path: WirePath;
+}
+
+/** A committed file as the slave now has it: the master checks it against its own file. */
+export interface Committed {
+  readonly gfid: Gfid;
+  /** false when the staged file was the basis itself (rsync found nothing to change). */
+  readonly replaced: boolean;
+  readonly size: number;
+  readonly mtime: Timespec;
+}
+
 /** Owner and permission bits; uid/gid are applied only when the agent runs as root. */
 interface Owned {
   readonly mode: number; // full st_mode (type bits + permission bits)
@@ -46,7 +66,16 @@ interface Owned {
 }
 
 export type EntryOp =
-  | ({ readonly op: 'CREATE'; readonly gfid: Gfid; readonly entry: WireEntry } & Owned)
+  | ({
+      readonly op: 'CREATE';
+      readonly gfid: Gfid;
+      readonly entry: WireEntry;
+      /**
+       * Its content follows in this batch's data (stage + commit): the agent only records the
+       * gfid and the commit's rename creates the file. Saves making an empty file to replace.
+       */
+      readonly deferred?: boolean;
+    } & Owned)
   | ({ readonly op: 'MKDIR'; readonly gfid: Gfid; readonly entry: WireEntry } & Owned)
   | ({ readonly op: 'MKNOD'; readonly gfid: Gfid; readonly entry: WireEntry; readonly rdev: number } & Owned)
   | {
@@ -106,18 +135,23 @@ export interface Methods {
   entryOps: { params: { readonly ops: readonly EntryOp[] }; result: { readonly failures: readonly OpFailure[] } };
   metaOps: { params: { readonly ops: readonly MetaOp[] }; result: { readonly failures: readonly OpFailure[] } };
   /** Hard-link each gfid's current slave file into the staging dir as rsync's delta basis. */
-  /** With basis false, only clears stale staging files (engines that send whole files). */
+  /**
+   * Prepares staging box `box` for rsync: each item's parent folders under
+   * `<stagingDir>/<box>/`, and (basis true) a hard link of the gfid's current slave file at
+   * `<box>/<path>` as rsync's delta basis. `path` is the master-relative path rsync will write.
+   */
   stageData: {
-    params: { readonly gfids: readonly Gfid[]; readonly basis: boolean };
+    params: { readonly box: string; readonly items: readonly StageItem[]; readonly basis: boolean };
     result: { readonly unknown: readonly Gfid[] };
   };
   /**
-   * Rename each staged file onto every name its gfid has on the slave (atomic replace).
-   * `missing` lists gfids with no staged file (rsync did not deliver it: vanished or failed).
+   * Renames each staged regular file onto every name its gfid has on the slave (atomic
+   * replace), reports what each committed file now is, and removes the box. `missing` lists
+   * items with no staged regular file (the engine did not deliver it).
    */
   commitData: {
-    params: { readonly gfids: readonly Gfid[] };
-    result: { readonly committed: number; readonly missing: readonly Gfid[]; readonly failures: readonly OpFailure[] };
+    params: { readonly box: string; readonly items: readonly StageItem[] };
+    result: { readonly committed: readonly Committed[]; readonly missing: readonly Gfid[]; readonly failures: readonly OpFailure[] };
   };
   /** Remove from each directory the entries the slave index does not know (normal purge). */
   purgeUnknown: {
@@ -276,7 +310,10 @@ function entryOp(v: unknown, i: number): EntryOp {
   const base = { gfid: gfid(f['gfid'], `${what}.gfid`), entry: entry(f['entry'], `${what}.entry`) };
   const op = f['op'];
   switch (op) {
-    case 'CREATE':
+    case 'CREATE': {
+      const created = { op, ...base, mode: int(f['mode'], `${what}.mode`, 0, MODE_MAX), ...owner(f, what) };
+      return f['deferred'] === undefined ? created : { ...created, deferred: bool(f['deferred'], `${what}.deferred`) };
+    }
     case 'MKDIR':
       return { op, ...base, mode: int(f['mode'], `${what}.mode`, 0, MODE_MAX), ...owner(f, what) };
     case 'MKNOD':
@@ -306,6 +343,57 @@ function metaOp(v: unknown, i: number): MetaOp {
   };
 }
 
+/**
+ * Decodes a WirePath to raw bytes: one or more valid components (decodeName each) joined by
+ * '/', at most LIMITS.pathBytes. Never absolute, never '.' or '..': it stays inside its box.
+ */
+export function decodePath(wire: string, what = 'path'): Buffer {
+  if (wire.length > 3 * LIMITS.pathBytes) throw new GeorepError('PATH_TOO_LONG', `${what} is over ${LIMITS.pathBytes} bytes`);
+  const plain = plainPath(wire);
+  if (plain !== undefined) return plain;
+  const parts = wire.split('/').map((c, i) => decodeName(c, `${what} component ${i}`));
+  const raw = Buffer.concat(parts.flatMap((c, i) => (i === 0 ? [c] : [SLASH, c])));
+  if (raw.length > LIMITS.pathBytes) throw new GeorepError('PATH_TOO_LONG', `${what} is ${raw.length} bytes, over ${LIMITS.pathBytes}`);
+  return raw;
+}
+const SLASH = Buffer.from('/');
+
+/** Characters escapeName never leaves raw (besides '/', the separator here), and '%'. */
+const NOT_PLAIN = /[\u0000-\u0020\u007f%]|\/\/|^\/|\/$|(?:^|\/)\.\.?(?:\/|$)/u;
+
+/**
+ * The common case at full speed: a path with no escapes and no empty, '.' or '..' component is
+ * its own UTF-8 bytes. undefined sends anything else through the component-wise decoder.
+ */
+function plainPath(wire: string): Buffer | undefined {
+  if (wire === '' || NOT_PLAIN.test(wire) || !wire.isWellFormed()) return undefined;
+  const raw = Buffer.from(wire, 'utf8');
+  if (raw.length > LIMITS.pathBytes) return undefined;
+  let start = 0;
+  for (let i = 0; i <= raw.length; i++) {
+    if (i < raw.length && raw[i] !== 0x2f) continue;
+    if (i - start > LIMITS.nameBytes) return undefined;
+    start = i + 1;
+  }
+  return raw;
+}
+
+const BOX_RE = /^[A-Za-z0-9_-]+$/;
+
+function boxName(v: unknown): string {
+  if (typeof v !== 'string' || v.length > LIMITS.boxNameBytes || !BOX_RE.test(v)) {
+    badRequest(`box must be 1 to ${LIMITS.boxNameBytes} of [A-Za-z0-9_-], got ${show(v)}`);
+  }
+  return v;
+}
+
+function stageItems(v: unknown): readonly StageItem[] {
+  return list(v, 'items', LIMITS.gfidsPerCall, (x, i) => {
+    const f = fields(x, `items[${i}]`);
+    return { gfid: gfid(f['gfid'], `items[${i}].gfid`), path: wire(f['path'], `items[${i}].path`, decodePath) };
+  });
+}
+
 const gfidList = (v: unknown, what: string): readonly Gfid[] =>
   list(v, what, LIMITS.gfidsPerCall, (x, i) => gfid(x, `${what}[${i}]`));
 
@@ -324,8 +412,8 @@ const VALIDATORS: Validators = {
   },
   entryOps: (p) => ({ ops: list(p['ops'], 'ops', LIMITS.opsPerBatch, entryOp) }),
   metaOps: (p) => ({ ops: list(p['ops'], 'ops', LIMITS.opsPerBatch, metaOp) }),
-  stageData: (p) => ({ gfids: gfidList(p['gfids'], 'gfids'), basis: bool(p['basis'], 'basis') }),
-  commitData: (p) => ({ gfids: gfidList(p['gfids'], 'gfids') }),
+  stageData: (p) => ({ box: boxName(p['box']), items: stageItems(p['items']), basis: bool(p['basis'], 'basis') }),
+  commitData: (p) => ({ box: boxName(p['box']), items: stageItems(p['items']) }),
   purgeUnknown: (p) => ({ dirs: gfidList(p['dirs'], 'dirs') }),
   setStime: (p) => {
     const stimeMs = p['stimeMs'];

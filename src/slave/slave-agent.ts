@@ -39,7 +39,7 @@ export class SlaveAgent {
       throw e;
     }
     const isRoot = process.getuid?.() === 0;
-    this.ctx = { index: opened.index, confine: new Confiner(opened.root), isRoot, stagingDir: opened.stagingDir, tmpDir: opened.tmpDir, log: this.log };
+    this.ctx = { index: opened.index, confine: new Confiner(opened.root), isRoot, stagingDir: opened.stagingDir, tmpDir: opened.tmpDir, log: this.log, unwritten: new Set() };
     return { version: PROTOCOL_VERSION, slaveId: opened.slaveId, stagingDir: opened.stagingDir, stimeMs: readStime(opened.index), isRoot };
   }
 

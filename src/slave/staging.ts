@@ -1,8 +1,12 @@
-// Staging: data by gfid, replaced atomically (DESIGN). stageData hard-links each gfid's live
-// file into <root>/.georep/staging/<gfid> as rsync's delta basis (rsync writes a new file over
-// the staging name, never into the live inode); commitData renames the result onto every name.
+// Staging: data by gfid, replaced atomically (DESIGN). Each data box gets its own folder
+// <root>/.georep/staging/<box>/, where rsync writes every item at its master-relative path.
+// stageData hard-links each gfid's live file there as rsync's delta basis (rsync writes a new
+// file over the staging name, never into the live inode); commitData renames each result onto
+// the names the slave's own index holds for the gfid, so a path the master computed earlier
+// only ever names the staging file, never the place the data lands.
 
-import { linkSync, lstatSync, renameSync, rmSync } from 'node:fs';
+import { linkSync, lstatSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { GeorepError, errnoOf, hasErrno } from '../errors.js';
 import type { Gfid } from '../changelog/index.js';
@@ -11,11 +15,17 @@ import { eachOp } from './op-failure.js';
 import { dirOf, joinRel } from './paths.js';
 import { lstatIfAny, placeOf } from './place.js';
 import type { Place } from './place.js';
-import type { Methods } from './protocol.js';
+import { decodePath } from './protocol.js';
+import type { Committed, Methods, StageItem } from './protocol.js';
 
 type Result<M extends 'stageData' | 'commitData'> = Methods[M]['result'];
 
-const stagedPath = (ctx: SlaveContext, gfid: Gfid): string => join(ctx.stagingDir, gfid);
+const SLASH = 0x2f;
+
+/** Absolute staging path of an item (box and path were validated: plain components only). */
+function stagedPath(ctx: SlaveContext, box: string, item: StageItem): Buffer {
+  return Buffer.concat([Buffer.from(join(ctx.stagingDir, box) + '/'), decodePath(item.path)]);
+}
 
 /** The live places of a regular file gfid: its first name, then its other hard links. */
 function livePlaces(ctx: SlaveContext, gfid: Gfid): Place[] {
@@ -24,27 +34,43 @@ function livePlaces(ctx: SlaveContext, gfid: Gfid): Place[] {
 
 export function stageData(ctx: SlaveContext, p: Methods['stageData']['params']): Result<'stageData'> {
   const unknown: Gfid[] = [];
+  const boxDir = join(ctx.stagingDir, p.box);
+  rmSync(boxDir, { recursive: true, force: true }); // a leftover of an interrupted box
+  mkdirSync(boxDir, { mode: 0o700 });
+  const made = new Set<string>();
   ctx.index.transaction(() => {
-    for (const gfid of p.gfids) {
-      const staged = stagedPath(ctx, gfid);
-      rmSync(staged, { recursive: true, force: true }); // a leftover of an interrupted batch
-      if (ctx.index.typeOf(gfid) === undefined) unknown.push(gfid);
-      else if (p.basis) linkBasis(ctx, gfid, staged);
+    for (const item of p.items) {
+      const staged = stagedPath(ctx, p.box, item);
+      makeParents(staged, boxDir.length, made);
+      if (ctx.index.typeOf(item.gfid) === undefined) unknown.push(item.gfid);
+      else if (p.basis) linkBasis(ctx, item.gfid, staged);
     }
   });
-  ctx.log.info('staged data', { gfids: p.gfids.length, unknown: unknown.length, basis: p.basis });
+  ctx.log.debug('staged data', { box: p.box, items: p.items.length, unknown: unknown.length, basis: p.basis });
   return { unknown };
+}
+
+/** mkdir -p of the staged file's parents inside the box (rsync runs with --no-implied-dirs). */
+function makeParents(staged: Buffer, boxDirLength: number, made: Set<string>): void {
+  const parent = staged.subarray(0, staged.lastIndexOf(SLASH));
+  if (parent.length <= boxDirLength) return;
+  const key = parent.toString('latin1');
+  if (made.has(key)) return;
+  mkdirSync(parent, { recursive: true, mode: 0o700 });
+  made.add(key);
 }
 
 /** Errors that only cost the basis (rsync then sends the whole file; commit reports the gfid). */
 const NO_BASIS_CODES = new Set(['PATH_ESCAPES_ROOT', 'PATH_TOO_LONG', 'GFID_UNKNOWN', 'ENTRY_CONFLICT']);
 
-function linkBasis(ctx: SlaveContext, gfid: Gfid, staged: string): void {
+function linkBasis(ctx: SlaveContext, gfid: Gfid, staged: Buffer): void {
   try {
-    // Not a regular file: no basis.
+    // Not a regular file, or no file written yet (a deferred CREATE): no basis.
+    if (ctx.unwritten.has(gfid)) return;
     const live = ctx.index.typeOf(gfid) === 'file' ? livePlaces(ctx, gfid)[0] : undefined;
-    // An empty file (a CREATE awaiting its first data) has nothing to delta against.
-    if (live !== undefined && lstatSync(live.abs).size > 0) linkSync(live.abs, staged);
+    // No file yet (a deferred CREATE) or an empty one: nothing to delta against.
+    const size = live === undefined ? 0 : (lstatIfAny(live.abs)?.size ?? 0);
+    if (live !== undefined && size > 0) linkSync(live.abs, staged);
   } catch (e) {
     const known = e instanceof GeorepError ? NO_BASIS_CODES.has(e.code) : hasErrno(e, 'ENOENT', 'EMLINK', 'EPERM');
     if (!known) throw e;
@@ -54,37 +80,48 @@ function linkBasis(ctx: SlaveContext, gfid: Gfid, staged: string): void {
 
 export function commitData(ctx: SlaveContext, p: Methods['commitData']['params']): Result<'commitData'> {
   const missing: Gfid[] = [];
-  let committed = 0;
-  const failures = ctx.index.transaction(() =>
-    eachOp(p.gfids.map((gfid) => ({ gfid })), ({ gfid }) => {
-      if (commitOne(ctx, gfid)) committed += 1;
-      else missing.push(gfid);
-    }),
-  );
-  ctx.log.info('committed data', { gfids: p.gfids.length, committed, missing: missing.length, failures: failures.length });
-  return { committed, missing, failures };
+  const committed: Committed[] = [];
+  try {
+    const failures = ctx.index.transaction(() =>
+      eachOp(p.items, (item) => {
+        const done = commitOne(ctx, item.gfid, stagedPath(ctx, p.box, item));
+        if (done === undefined) missing.push(item.gfid);
+        else committed.push(done);
+      }),
+    );
+    ctx.log.debug('committed data', { box: p.box, items: p.items.length, committed: committed.length, missing: missing.length, failures: failures.length });
+    return { committed, missing, failures };
+  } finally {
+    rmSync(join(ctx.stagingDir, p.box), { recursive: true, force: true }); // the box is done
+  }
 }
 
-/** Commits one staged file; false when nothing was staged for the gfid. */
-function commitOne(ctx: SlaveContext, gfid: Gfid): boolean {
-  const staged = stagedPath(ctx, gfid);
-  const st = lstatSync(staged, { throwIfNoEntry: false });
-  if (st === undefined) return false;
+/** Commits one staged file; undefined when no regular file was staged for the gfid. */
+function commitOne(ctx: SlaveContext, gfid: Gfid, staged: Buffer): Committed | undefined {
+  const st = lstatSync(staged, { bigint: true, throwIfNoEntry: false });
+  // Anything but a regular file (the master path turned into a directory or symlink while the
+  // engine ran) is not this gfid's content: the master's next turn records what it became.
+  if (st === undefined || !st.isFile()) return undefined;
   const type = ctx.index.typeOf(gfid);
-  const [first, ...others] = type === 'file' && st.isFile() ? livePlaces(ctx, gfid) : [];
+  const [first, ...others] = type === 'file' ? livePlaces(ctx, gfid) : [];
   if (first === undefined) {
-    rmSync(staged, { recursive: true, force: true });
+    rmSync(staged, { force: true });
     if (type === undefined) throw new GeorepError('GFID_UNKNOWN', `data for gfid ${gfid}, which the slave does not know`, { path: gfid });
     throw new GeorepError('ENTRY_CONFLICT', `data for gfid ${gfid} (a ${type} on the slave) is not a regular file`, { path: gfid });
   }
-  const live = lstatIfAny(first.abs);
-  if (live !== undefined && live.ino === st.ino && live.dev === st.dev) {
+  const live = ctx.unwritten.delete(gfid) ? undefined : lstatIfAny(first.abs);
+  if (live !== undefined && BigInt(live.ino) === st.ino && BigInt(live.dev) === st.dev) {
     rmSync(staged); // rsync left the basis as it was: the content is unchanged
-    return true;
+    return committedOf(gfid, false, st);
   }
   renameSync(staged, first.abs); // atomic: readers see the old file or the new one
   for (const other of others) relink(ctx, first, other, gfid);
-  return true;
+  return committedOf(gfid, true, st);
+}
+
+function committedOf(gfid: Gfid, replaced: boolean, st: BigIntStats): Committed {
+  const sec = st.mtimeNs / 1_000_000_000n;
+  return { gfid, replaced, size: Number(st.size), mtime: { sec: Number(sec), nsec: Number(st.mtimeNs - sec * 1_000_000_000n) } };
 }
 
 /** Points another hard-link name at the new file: link to a temp name beside it, rename over it. */

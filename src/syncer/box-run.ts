@@ -1,22 +1,26 @@
 // One box through slave and engine: stageData -> transfer -> commitData, then one DataOutcome
-// per gfid. Invariant: a gfid is ok only when the slave committed its staged file, or when its
-// master file is gone (vanished); anything the engine may not have delivered is not committed.
+// per item. Invariant: an item is ok only when the slave committed a file for it that the
+// engine vouched for (a clean exit), or that matches the master file's size and mtime (after
+// a partial exit), or when its master file is gone (vanished).
 
+import { randomBytes } from 'node:crypto';
+import { displayPath } from '../changelog/index.js';
 import type { Gfid } from '../changelog/index.js';
-import { LIMITS } from '../slave/index.js';
-import type { OpFailure, SlaveCaller } from '../slave/index.js';
+import type { Committed, OpFailure, SlaveCaller, StageItem } from '../slave/index.js';
 import { ENGINE_FAILURE_CODE } from './engine.js';
 import type { SyncEngine, TransferResult } from './engine.js';
-import { farmTargetExists } from './farm.js';
-import type { DataOutcome, QuickCheck } from './job.js';
+import type { DataItem, DataOutcome, QuickCheck } from './job.js';
+import { masterFile } from './master-file.js';
 import { isTransferError } from './transfer-error.js';
 import type { TransferError } from './transfer-error.js';
 
 export interface BoxRequest {
-  readonly farmDir: string;
+  /** The master root (absolute); item paths are relative to it. */
+  readonly sourceRoot: string;
+  /** The slave's staging dir; the box gets a folder of its own inside it. */
   readonly stagingDir: string;
-  /** Distinct gfids (the Syncer never puts one gfid twice in a box). */
-  readonly gfids: readonly Gfid[];
+  /** Distinct gfids (the Syncer never puts one gfid twice in a box), at most LIMITS.gfidsPerCall. */
+  readonly items: readonly DataItem[];
   readonly quickCheck: QuickCheck;
   readonly signal?: AbortSignal;
 }
@@ -27,7 +31,7 @@ export interface BoxDeps {
 }
 
 export interface BoxReport {
-  /** Aligned with the request's gfids. */
+  /** Aligned with the request's items. */
   readonly outcomes: readonly DataOutcome[];
   readonly bytesSent: number;
   /** The engine's exit code; undefined when nothing was sent or the process never exited. */
@@ -37,99 +41,86 @@ export interface BoxReport {
   readonly fatal: TransferError | undefined;
 }
 
-/** What is known about each gfid once the box has run, for judging it. */
+/** What is known about the box once it has run, for judging each item. */
 interface Evidence {
-  readonly farmDir: string;
+  readonly req: BoxRequest;
   readonly engine: SyncEngine;
   readonly unknown: ReadonlySet<Gfid>;
   readonly sent: TransferResult | TransferError | undefined;
-  readonly missing: ReadonlySet<Gfid>;
+  readonly committed: ReadonlyMap<Gfid, Committed>;
   readonly failures: ReadonlyMap<Gfid, OpFailure>;
 }
 
 export async function runBox(req: BoxRequest, deps: BoxDeps): Promise<BoxReport> {
-  const unknown = await stage(deps.slave, req.gfids, deps.engine.usesBasis, req.signal);
-  const toSend = req.gfids.filter((g) => !unknown.has(g));
-  const sent = toSend.length === 0 ? undefined : await transfer(deps.engine, req, toSend);
-  const delivered = sent === undefined || isTransferError(sent) ? [] : toSend.filter((g) => !sent.itemErrors.has(g));
-  const { missing, failures } = await commit(deps.slave, delivered, req.signal);
-  const evidence: Evidence = { farmDir: req.farmDir, engine: deps.engine, unknown, sent, missing, failures };
-  const outcomes = await Promise.all(req.gfids.map((g) => judge(g, evidence)));
+  const box = `b${randomBytes(8).toString('hex')}`; // unique: boxes of one path never share a folder
+  const staged: StageItem[] = req.items.map((i) => ({ gfid: i.gfid, path: displayPath(i.path) }));
+  const basis = deps.engine.usesBasis;
+  const { unknown } = await deps.slave.call('stageData', { box, items: staged, basis }, req.signal);
+  const unknownSet = new Set(unknown);
+  const toSend = req.items.filter((i) => !unknownSet.has(i.gfid));
+  const sent = toSend.length === 0 ? undefined : await transfer(deps.engine, req, box, toSend);
+  // Always committed, even after a fatal exit: rsync renames only complete files into the box,
+  // and the commit also removes the box folder.
+  const delivered = sent === undefined || isTransferError(sent) ? [] : staged.filter((s) => !unknownSet.has(s.gfid));
+  const c = await deps.slave.call('commitData', { box, items: delivered }, req.signal);
+  const evidence: Evidence = {
+    req,
+    engine: deps.engine,
+    unknown: unknownSet,
+    sent,
+    committed: new Map(c.committed.map((x) => [x.gfid, x])),
+    failures: new Map(c.failures.map((f) => [f.gfid, f])),
+  };
+  const outcomes = await Promise.all(req.items.map((i) => judge(i, evidence)));
   const fatal = sent !== undefined && isTransferError(sent) ? sent : undefined;
   const done = sent !== undefined && !isTransferError(sent) ? sent : undefined;
-  return {
-    outcomes,
-    bytesSent: done?.bytesSent ?? 0,
-    exitCode: sent?.exitCode,
-    durationMs: sent?.durationMs ?? 0,
-    fatal,
-  };
+  return { outcomes, bytesSent: done?.bytesSent ?? 0, exitCode: sent?.exitCode, durationMs: sent?.durationMs ?? 0, fatal };
 }
 
 /** A failed transfer is a value here: it becomes every sent item's outcome, not an exception. */
-async function transfer(engine: SyncEngine, req: BoxRequest, gfids: readonly Gfid[]): Promise<TransferResult | TransferError> {
+async function transfer(engine: SyncEngine, req: BoxRequest, box: string, items: readonly DataItem[]): Promise<TransferResult | TransferError> {
   try {
-    return await engine.transfer({ ...req, gfids });
+    const stagingDir = `${req.stagingDir.replace(/\/+$/, '')}/${box}`;
+    return await engine.transfer({ sourceRoot: req.sourceRoot, stagingDir, paths: items.map((i) => i.path), quickCheck: req.quickCheck, ...(req.signal === undefined ? {} : { signal: req.signal }) });
   } catch (e) {
     if (isTransferError(e)) return e;
     throw e;
   }
 }
 
-async function judge(gfid: Gfid, ev: Evidence): Promise<DataOutcome> {
+async function judge(item: DataItem, ev: Evidence): Promise<DataOutcome> {
+  const { gfid } = item;
   const failure = ev.failures.get(gfid);
   if (failure !== undefined) return { gfid, ok: false, code: failure.code, message: failure.message };
   if (ev.sent !== undefined && isTransferError(ev.sent) && !ev.unknown.has(gfid)) {
     return { gfid, ok: false, code: ev.sent.code, message: ev.sent.message };
   }
-  const doubt = doubtOf(gfid, ev);
-  if (doubt === undefined) return { gfid, ok: true, vanished: false };
-  // Not delivered: fine if the master file is gone (deleted or renamed away since the farm
-  // was built; its own entry op reaches the slave), a failure if it is still there.
-  if (!(await farmTargetExists(ev.farmDir, gfid))) return { gfid, ok: true, vanished: true };
-  return { gfid, ok: false, ...doubt };
+  const committed = ev.committed.get(gfid);
+  const clean = ev.sent !== undefined && !isTransferError(ev.sent) && !ev.sent.partial;
+  if (committed !== undefined && clean) return { gfid, ok: true, vanished: false };
+  const now = await masterFile(ev.req.sourceRoot, item.path);
+  if (now === undefined) return { gfid, ok: true, vanished: true };
+  if (committed !== undefined && matches(committed, now, ev.req.quickCheck)) return { gfid, ok: true, vanished: false };
+  return { gfid, ok: false, ...doubtOf(item, ev) };
 }
 
-function doubtOf(gfid: Gfid, ev: Evidence): { code: string; message: string } | undefined {
-  if (ev.unknown.has(gfid)) {
-    return { code: 'GFID_UNKNOWN', message: `the slave has no entry for gfid ${gfid}: its entry op failed or was not sent first` };
+/**
+ * After a partial exit: a committed file counts as delivered when it has the master file's size
+ * and mtime to the nanosecond. A kept basis under quick check 'off' proves nothing (the D record
+ * said the content changed without size or mtime changing), so it does not count.
+ */
+function matches(c: Committed, now: { size: bigint; mtimeNs: bigint }, quickCheck: QuickCheck): boolean {
+  if (!c.replaced && quickCheck === 'off') return false;
+  const mtimeNs = BigInt(c.mtime.sec) * 1_000_000_000n + BigInt(c.mtime.nsec);
+  return BigInt(c.size) === now.size && mtimeNs === now.mtimeNs;
+}
+
+function doubtOf(item: DataItem, ev: Evidence): { code: string; message: string } {
+  const where = displayPath(item.path);
+  if (ev.unknown.has(item.gfid)) {
+    return { code: 'GFID_UNKNOWN', message: `the slave has no entry for ${where} (gfid ${item.gfid}): its entry op failed or was not sent first` };
   }
-  const code = ENGINE_FAILURE_CODE[ev.engine.name];
   const sent = ev.sent !== undefined && !isTransferError(ev.sent) ? ev.sent : undefined;
-  const line = sent?.itemErrors.get(gfid);
-  if (line !== undefined) return { code, message: `${ev.engine.name} did not deliver gfid ${gfid}: ${line}` };
-  if (ev.missing.has(gfid)) {
-    const why = sent === undefined ? '' : ` (exit code ${sent.exitCode}${sent.stderrTail === '' ? '' : ': ' + sent.stderrTail})`;
-    return { code, message: `${ev.engine.name} did not deliver gfid ${gfid}${why}` };
-  }
-  return undefined;
-}
-
-async function stage(slave: SlaveCaller, gfids: readonly Gfid[], basis: boolean, signal?: AbortSignal): Promise<Set<Gfid>> {
-  const unknown = new Set<Gfid>();
-  for (const part of chunks(gfids, LIMITS.gfidsPerCall)) {
-    const r = await slave.call('stageData', { gfids: part, basis }, signal);
-    for (const g of r.unknown) unknown.add(g);
-  }
-  return unknown;
-}
-
-interface CommitSummary {
-  readonly missing: Set<Gfid>;
-  readonly failures: Map<Gfid, OpFailure>;
-}
-
-async function commit(slave: SlaveCaller, gfids: readonly Gfid[], signal?: AbortSignal): Promise<CommitSummary> {
-  const summary: CommitSummary = { missing: new Set(), failures: new Map() };
-  for (const part of chunks(gfids, LIMITS.gfidsPerCall)) {
-    const r = await slave.call('commitData', { gfids: part }, signal);
-    for (const g of r.missing) summary.missing.add(g);
-    for (const f of r.failures) summary.failures.set(f.gfid, f);
-  }
-  return summary;
-}
-
-/** Splits a gfid list to fit LIMITS.gfidsPerCall per request. */
-export function* chunks<T>(items: readonly T[], size: number): Generator<readonly T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+  const why = sent === undefined ? '' : ` (exit code ${sent.exitCode}${sent.stderrTail === '' ? '' : ': ' + sent.stderrTail})`;
+  return { code: ENGINE_FAILURE_CODE[ev.engine.name], message: `${ev.engine.name} did not deliver ${where}${why}` };
 }

@@ -15,8 +15,6 @@ export const STDERR_TAIL_LINES = 20;
 /** Characters of stderr tail kept at most, so a flood of per-file errors cannot bloat a log line. */
 export const STDERR_TAIL_CHARS = 4000;
 
-/** Characters of stderr kept per gfid in an item's failure message. */
-export const ITEM_MESSAGE_CHARS = 500;
 
 /** The tar executable of the tarssh engine (GNU tar: --null, -T -, --format=posix, --xattrs). */
 export const TAR_COMMAND = 'tar';

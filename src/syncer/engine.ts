@@ -1,10 +1,10 @@
-// SyncEngine: moves the staged content of one box of gfids from the master's farm of
-// symlinks (<farmDir>/<gfid> -> current master path) into the slave's staging dir.
-// Invariant: an engine only fills <stagingDir>/<gfid>; committing onto slave paths is the agent's.
+// SyncEngine: moves one box of files from the master root into the box's staging folder on the
+// slave, each at its master-relative path. Invariant: an engine only fills the staging box;
+// committing onto slave paths (by gfid) is the agent's.
 
-import type { Gfid } from '../changelog/index.js';
-import type { ErrorCode } from '../errors.js';
 import type { QuickCheck } from './job.js';
+
+import type { ErrorCode } from '../errors.js';
 import type { Spawner } from './spawner.js';
 
 export type EngineName = 'rsync' | 'tarssh';
@@ -16,11 +16,12 @@ export interface RemoteTarget {
 }
 
 export interface TransferRequest {
-  /** Local dir of symlinks named by gfid. */
-  readonly farmDir: string;
-  /** Staging dir on the slave (local path, or a path on RemoteTarget.host). */
+  /** The master root (absolute): the paths are relative to it. */
+  readonly sourceRoot: string;
+  /** The box's staging folder on the slave (local path, or a path on RemoteTarget.host). */
   readonly stagingDir: string;
-  readonly gfids: readonly Gfid[];
+  /** Master-relative paths (raw bytes); the agent made their parent folders in the box. */
+  readonly paths: readonly Buffer[];
   readonly quickCheck: QuickCheck;
   /** Aborting kills the transfer's process group; transfer then rejects with code ABORTED. */
   readonly signal?: AbortSignal;
@@ -36,13 +37,12 @@ export interface TransferResult {
   readonly durationMs: number;
   readonly stderrTail: string;
   readonly argv: readonly string[];
-  /** True for a tolerated partial exit (rsync 23/24, tar 1 or 2 for vanished members). */
-  readonly partial: boolean;
   /**
-   * gfids the engine's stderr names in an error line, with the first such line. These may not
-   * have been delivered: the Syncer does not commit them and asks the farm whether they vanished.
+   * True for a tolerated partial exit (rsync 23/24, tar 1 or 2 for vanished members): some
+   * files may not have been delivered, so the Syncer checks each committed file against the
+   * master's before it counts as done.
    */
-  readonly itemErrors: ReadonlyMap<Gfid, string>;
+  readonly partial: boolean;
 }
 
 export interface SyncEngine {

@@ -13,6 +13,12 @@ export type QuickCheck = 'off' | 'ns';
 
 export interface DataItem {
   readonly gfid: Gfid;
+  /**
+   * Master-relative path of the gfid when the job was planned: what rsync reads, and where it
+   * writes inside the slave's staging box. The slave commits by gfid, onto the names its own
+   * index holds, so a path that went stale can only fail to deliver, never land wrongly.
+   */
+  readonly path: Buffer;
   /** Size in bytes when the job was planned: for progress and "bytes pending" only. */
   readonly size: number;
 }

@@ -1,5 +1,5 @@
-// RsyncEngine (sync-method rsync): one rsync run per box, names fed NUL-terminated on stdin,
-// delta transfer against the basis stageData linked into staging. Exit codes 23/24 are
+// RsyncEngine (sync-method rsync): one rsync run per box, master-relative paths fed
+// NUL-terminated on stdin, delta transfer against the basis stageData linked into the box. Exit codes 23/24 are
 // tolerated; any other failure rejects with RSYNC_FAILED carrying rsync's meaning and stderr.
 
 import { assertNever } from '../changelog/index.js';
@@ -9,7 +9,7 @@ import { classifyRsyncExit, rsyncExitMeaning } from './rsync-exit.js';
 import { splitWords, withSlash } from './remote.js';
 import { ExecaSpawner, nulTerminated } from './spawner.js';
 import type { Command, SpawnOutcome } from './spawner.js';
-import { gfidErrorLines, stderrTail } from './stderr-scan.js';
+import { stderrTail } from './stderr-scan.js';
 import { TransferError } from './transfer-error.js';
 
 export type RsyncEngineConfig = Pick<SyncerConfig, 'rsyncCommand' | 'rsyncOptions' | 'useRsyncXattrs'> & {
@@ -17,12 +17,14 @@ export type RsyncEngineConfig = Pick<SyncerConfig, 'rsyncCommand' | 'rsyncOption
 };
 
 /**
- * The rsync command line for one box. `--files-from` turns off -a's recursion, which is what
- * we want: every entry is a file. -L sends what the farm link points at; --ignore-missing-args
- * lets a file deleted on the master since the farm was built pass silently.
+ * The rsync command line for one box. `--files-from` turns off -a's recursion (every entry is
+ * a file) and implies --relative: each file lands at its master-relative path in the box.
+ * --no-implied-dirs: rsync creates no folders, so nothing it reads from the master (a folder
+ * swapped for a symlink, say) can shape the box; the agent made real folders beforehand.
+ * --ignore-missing-args lets a file deleted on the master since planning pass silently.
  */
-export function buildRsyncCommand(cfg: RsyncEngineConfig, req: Pick<TransferRequest, 'farmDir' | 'stagingDir' | 'quickCheck'>): Command {
-  const args = ['-aLS', '--numeric-ids', '--files-from=-', '--from0', '--ignore-missing-args', '--stats'];
+export function buildRsyncCommand(cfg: RsyncEngineConfig, req: Pick<TransferRequest, 'sourceRoot' | 'stagingDir' | 'quickCheck'>): Command {
+  const args = ['-aS', '--numeric-ids', '--files-from=-', '--from0', '--ignore-missing-args', '--no-implied-dirs', '--stats'];
   if (cfg.useRsyncXattrs) args.push('-X');
   switch (req.quickCheck) {
     case 'off':
@@ -40,7 +42,7 @@ export function buildRsyncCommand(cfg: RsyncEngineConfig, req: Pick<TransferRequ
   args.push(...splitWords(cfg.rsyncOptions));
   if (cfg.remote !== undefined) args.push('-e', cfg.remote.sshCommand);
   const dest = cfg.remote === undefined ? withSlash(req.stagingDir) : `${cfg.remote.host}:${withSlash(req.stagingDir)}`;
-  args.push(withSlash(req.farmDir), dest);
+  args.push(withSlash(req.sourceRoot), dest);
   return { file: cfg.rsyncCommand, args };
 }
 
@@ -55,7 +57,7 @@ export class RsyncEngine implements SyncEngine {
 
   async transfer(req: TransferRequest): Promise<TransferResult> {
     const cmd = buildRsyncCommand(this.cfg, req);
-    const out = await this.deps.spawner.run(cmd, { stdin: nulTerminated(req.gfids), signal: req.signal });
+    const out = await this.deps.spawner.run(cmd, { stdin: nulTerminated(req.paths), signal: req.signal });
     const exitCode = checkRsyncExit(out, req);
     return {
       exitCode,
@@ -64,7 +66,6 @@ export class RsyncEngine implements SyncEngine {
       stderrTail: stderrTail(out.stderr),
       argv: out.argv,
       partial: exitCode !== 0,
-      itemErrors: exitCode === 0 ? new Map() : gfidErrorLines(out.stderr, req.gfids),
     };
   }
 }
@@ -78,7 +79,7 @@ function checkRsyncExit(out: SpawnOutcome, req: TransferRequest): number {
     stderrTail: stderrTail(out.stderr),
     durationMs: out.durationMs,
   };
-  const where = `rsync ${withSlash(req.farmDir)} -> ${withSlash(req.stagingDir)}`;
+  const where = `rsync ${withSlash(req.sourceRoot)} -> ${withSlash(req.stagingDir)}`;
   if (out.aborted) throw new TransferError('ABORTED', `${where} was aborted (shutdown)`, fields);
   if (out.startError !== undefined) {
     throw new TransferError('RSYNC_FAILED', `${where}: could not start ${out.argv[0] ?? 'rsync'}: ${out.startError}; check rsync-command`, fields);

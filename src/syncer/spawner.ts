@@ -2,7 +2,6 @@
 // Invariant: every child runs in its own process group, and an abort kills the whole group,
 // so rsync's forked receiver and ssh die with it instead of holding our pipes open.
 
-import { execa } from 'execa';
 import { hasErrno } from '../errors.js';
 import { KILL_GRACE_MS } from './constants.js';
 
@@ -13,7 +12,7 @@ export interface Command {
 
 export interface RunOptions {
   /** Chunks written to the child's stdin, pulled with backpressure; empty stdin when absent. */
-  readonly stdin?: Iterable<string>;
+  readonly stdin?: Iterable<string | Uint8Array>;
   /** Aborting kills the child's process group (SIGTERM, then SIGKILL after the grace period). */
   readonly signal?: AbortSignal;
 }
@@ -62,6 +61,12 @@ interface ExecaOutcome {
   readonly originalMessage?: string | undefined;
 }
 
+/**
+ * execa is loaded on first use: it is a tenth of a second of start-up, and a run that finds
+ * nothing to send (an unchanged tree) never starts a transfer.
+ */
+const loadExeca = (): Promise<typeof import('execa')> => import('execa');
+
 export class ExecaSpawner implements Spawner {
   readonly #killGraceMs: number;
 
@@ -71,6 +76,7 @@ export class ExecaSpawner implements Spawner {
 
   async run(cmd: Command, opts: RunOptions = {}): Promise<SpawnOutcome> {
     if (opts.signal?.aborted === true) return notStarted(cmd, 'aborted before start', true);
+    const { execa } = await loadExeca();
     const child = execa(cmd.file, [...cmd.args], {
       detached: true, // own process group: see the file comment
       reject: false,
@@ -90,6 +96,7 @@ export class ExecaSpawner implements Spawner {
       return { source: src, dest: notStarted(dest, 'aborted before start', true), aborted: true };
     }
     // The archive stream can be gigabytes: it goes straight into dest, never into a buffer.
+    const { execa } = await loadExeca();
     const src = execa(source.file, [...source.args], {
       detached: true,
       reject: false,
@@ -189,6 +196,8 @@ function notStarted(cmd: Command, why: string, aborted: boolean): SpawnOutcome {
 }
 
 /** Streams names to `--files-from=- --from0` / `tar --null -T -`: NUL-terminated, so any name works. */
-export function* nulTerminated(names: Iterable<string>): Generator<string> {
-  for (const name of names) yield name + '\0';
+export function* nulTerminated(names: Iterable<string | Buffer>): Generator<string | Buffer> {
+  for (const name of names) yield typeof name === 'string' ? name + '\0' : Buffer.concat([name, NUL]);
 }
+
+const NUL = Buffer.of(0);

@@ -6,6 +6,7 @@ import type { Gfid } from '../changelog/index.js';
 import type { SyncerConfig } from '../config.js';
 import { errnoOf, GeorepError, isGeorepError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { LIMITS } from '../slave/index.js';
 import type { SlaveCaller } from '../slave/index.js';
 import { runBox } from './box-run.js';
 import type { BoxReport } from './box-run.js';
@@ -16,8 +17,8 @@ import { PostBox } from './postbox.js';
 import type { Delivery, Selector } from './postbox.js';
 
 export type SyncerOptions = SyncerConfig & {
-  /** Local dir of symlinks `<gfid> -> current master path`, built by the master per batch. */
-  readonly farmDir: string;
+  /** The master root (absolute): data item paths are relative to it. */
+  readonly sourceRoot: string;
   /** The slave's staging dir (hello's stagingDir). */
   readonly stagingDir: string;
 };
@@ -127,7 +128,8 @@ export class Syncer {
   #boxSize(): number {
     const idle = Math.max(1, this.cfg.syncJobs - this.#busy);
     const share = Math.ceil(this.#box.size / idle);
-    return Math.min(this.cfg.syncBoxFiles, Math.max(MIN_BOX_FILES, share));
+    // A box is staged and committed in one request each: never more items than one may carry.
+    return Math.min(this.cfg.syncBoxFiles, LIMITS.gfidsPerCall, Math.max(MIN_BOX_FILES, share));
   }
 
   /** The life of a worker: take a box, run it, wake its posters, repeat until closed and drained. */
@@ -176,7 +178,7 @@ export class Syncer {
     let report: BoxReport;
     try {
       report = await runBox(
-        { farmDir: this.cfg.farmDir, stagingDir: this.cfg.stagingDir, gfids: letters.map((l) => l.item.gfid), quickCheck, signal },
+        { sourceRoot: this.cfg.sourceRoot, stagingDir: this.cfg.stagingDir, items: letters.map((l) => l.item), quickCheck, signal },
         this.deps,
       );
     } catch (e) {

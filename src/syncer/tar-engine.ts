@@ -1,15 +1,14 @@
-// TarEngine (sync-method tarssh): `tar -c` of the farm piped into `tar -x` in staging, locally
-// or through ssh. Whole files, no delta: for many small files, where rsync's per-file
+// TarEngine (sync-method tarssh): `tar -c` of the box's master paths piped into `tar -x` in the
+// staging box, locally or through ssh. Whole files, no delta: for many small files, where rsync's per-file
 // handshake costs more than the bytes. Vanished members are tolerated; other errors are TAR_FAILED.
 
-import type { Gfid } from '../changelog/index.js';
 import type { SyncerConfig } from '../config.js';
 import { TAR_COMMAND } from './constants.js';
 import type { EngineDeps, RemoteTarget, SyncEngine, TransferRequest, TransferResult } from './engine.js';
 import { shellQuote, splitWords } from './remote.js';
 import { ExecaSpawner, nulTerminated } from './spawner.js';
 import type { Command, PipeOutcome, SpawnOutcome } from './spawner.js';
-import { gfidErrorLines, stderrTail } from './stderr-scan.js';
+import { stderrTail } from './stderr-scan.js';
 import { TransferError } from './transfer-error.js';
 
 export type TarEngineConfig = Pick<SyncerConfig, 'useRsyncXattrs'> & {
@@ -26,9 +25,10 @@ export interface TarCommands {
   readonly dest: Command;
 }
 
-export function buildTarCommands(cfg: TarEngineConfig, req: Pick<TransferRequest, 'farmDir' | 'stagingDir'>): TarCommands {
-  // -h archives what each farm link points at; --totals reports the archive size on stderr.
-  const create = ['-C', req.farmDir, '--null', '-T', '-', '-h', '-c', '-S', '--format=posix', '--totals', '-f', '-'];
+export function buildTarCommands(cfg: TarEngineConfig, req: Pick<TransferRequest, 'sourceRoot' | 'stagingDir'>): TarCommands {
+  // No -h: a path that became a symlink is archived as one, and the agent refuses to commit it.
+  // --totals reports the archive size on stderr.
+  const create = ['-C', req.sourceRoot, '--null', '-T', '-', '-c', '-S', '--format=posix', '--totals', '-f', '-'];
   const extract = ['-C', req.stagingDir, '-x', '-f', '-', '--numeric-owner'];
   if (cfg.sameOwner ?? (process.getuid?.() === 0)) extract.push('--same-owner');
   if (cfg.useRsyncXattrs) {
@@ -53,7 +53,7 @@ export class TarEngine implements SyncEngine {
 
   async transfer(req: TransferRequest): Promise<TransferResult> {
     const { source, dest } = buildTarCommands(this.cfg, req);
-    const out = await this.deps.spawner.pipe(source, dest, { stdin: nulTerminated(req.gfids), signal: req.signal });
+    const out = await this.deps.spawner.pipe(source, dest, { stdin: nulTerminated(req.paths), signal: req.signal });
     const exitCode = checkTarExit(out, req);
     const stderr = `${withoutTotals(out.source.stderr)}\n${out.dest.stderr}`;
     return {
@@ -62,18 +62,16 @@ export class TarEngine implements SyncEngine {
       durationMs: Math.max(out.source.durationMs, out.dest.durationMs),
       stderrTail: stderrTail(stderr),
       argv: [...out.source.argv, '|', ...out.dest.argv],
-      partial: exitCode !== 0,
       // A member that changed while read is still committed: the write that changed it left
       // a D record of its own, which sends the settled content.
-      itemErrors: gfidErrorLines(withoutLines(stderr, CHANGED_RE), req.gfids),
+      partial: exitCode !== 0,
     };
   }
 }
 
 const TOTALS_RE = /^Total bytes written: (\d+)/m;
-const CHANGED_RE = /: file changed as we read it$/;
-/** Errors that only say a member is gone (deleted on the master since the farm was built). */
-const VANISHED_RE = /^tar: ([0-9a-f-]{36}): (?:Cannot (?:stat|open): No such file or directory|File removed before we read it)$/;
+/** Errors that only say a member is gone (deleted on the master since the box was planned). */
+const VANISHED_RE = /^tar: .+: (?:Cannot (?:stat|open): No such file or directory|File removed before we read it)$/;
 const EPILOGUE_RE = /^tar: Exiting with failure status due to previous errors$/;
 
 /** The creating tar's exit code when tolerated; throws TransferError otherwise. */
@@ -86,7 +84,7 @@ function checkTarExit(out: PipeOutcome, req: TransferRequest): number {
     stderrTail: tail,
     durationMs: Math.max(out.source.durationMs, out.dest.durationMs),
   };
-  const where = `tar ${req.farmDir} | tar -x in ${req.stagingDir}`;
+  const where = `tar ${req.sourceRoot} | tar -x in ${req.stagingDir}`;
   if (out.aborted) throw new TransferError('ABORTED', `${where} was aborted (shutdown)`, fields);
   const fail = (what: string): never => {
     throw new TransferError('TAR_FAILED', `${where}: ${what}: ${tail || 'no stderr'}`, fields);
@@ -98,20 +96,19 @@ function checkTarExit(out: PipeOutcome, req: TransferRequest): number {
   if (out.dest.exitCode !== 0) fail(`extracting side exited with code ${String(out.dest.exitCode)}; check the staging dir and ssh`);
   const code = out.source.exitCode ?? 2;
   if (code === 0 || code === 1) return code; // 1: some member changed while being read
-  if (code === 2 && onlyVanished(out.source, req.gfids)) return code;
+  if (code === 2 && onlyVanished(out.source)) return code;
   return fail(`creating side exited with code ${code}`);
 }
 
-/** True when every error line of the creating tar names a member of this box that is gone. */
-function onlyVanished(source: SpawnOutcome, gfids: readonly Gfid[]): boolean {
-  const wanted = new Set<string>(gfids);
-  const lines = withoutTotals(source.stderr)
+/**
+ * True when every error line of the creating tar only says a member is gone. Which members were
+ * delivered is then checked per item (the Syncer compares each committed file with the master's).
+ */
+function onlyVanished(source: SpawnOutcome): boolean {
+  return withoutTotals(source.stderr)
     .split('\n')
-    .filter((l) => l.trim() !== '' && !EPILOGUE_RE.test(l));
-  return lines.every((l) => {
-    const member = VANISHED_RE.exec(l)?.[1];
-    return member !== undefined && wanted.has(member);
-  });
+    .filter((l) => l.trim() !== '' && !EPILOGUE_RE.test(l))
+    .every((l) => VANISHED_RE.test(l));
 }
 
 function parseTotals(stderr: string): number {

@@ -6,11 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { ROOT_GFID, asGfid, escapeName } from '../../src/changelog/index.js';
+import { ROOT_GFID, asGfid, displayPath, escapeName } from '../../src/changelog/index.js';
 import type { Gfid } from '../../src/changelog/index.js';
 import { silentLogger } from '../../src/log.js';
 import { SlaveClient, runAgent } from '../../src/slave/index.js';
-import type { EntryOp, Methods, WireEntry } from '../../src/slave/index.js';
+import type { EntryOp, Methods, StageItem, WireEntry } from '../../src/slave/index.js';
 
 export const VOLUME = '6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b';
 export { ROOT_GFID };
@@ -63,8 +63,13 @@ export async function readyAgent(root = join(makeTemp(), 'slave')): Promise<InPr
 export const wire = (name: string | Buffer): string => escapeName(Buffer.isBuffer(name) ? name : Buffer.from(name));
 export const at = (pargfid: Gfid, name: string | Buffer): WireEntry => ({ pargfid, name: wire(name) });
 
+/** A stage item: the gfid and its master-relative path (raw bytes, '/'-separated) as a WirePath. */
+export const item = (gfid: Gfid, path: string | Buffer): StageItem => ({ gfid, path: displayPath(Buffer.isBuffer(path) ? path : Buffer.from(path)) });
+
 export const ops = {
   create: (gfid: Gfid, parent: Gfid, name: string | Buffer, mode = 0o100644): EntryOp => ({ op: 'CREATE', gfid, entry: at(parent, name), mode, uid: 0, gid: 0 }),
+  /** CREATE whose data follows in the same batch: the agent records the name, the commit makes the file. */
+  createDeferred: (gfid: Gfid, parent: Gfid, name: string | Buffer, mode = 0o100644): EntryOp => ({ op: 'CREATE', gfid, entry: at(parent, name), mode, uid: 0, gid: 0, deferred: true }),
   mkdir: (gfid: Gfid, parent: Gfid, name: string | Buffer, mode = 0o40755): EntryOp => ({ op: 'MKDIR', gfid, entry: at(parent, name), mode, uid: 0, gid: 0 }),
   mknod: (gfid: Gfid, parent: Gfid, name: string, mode: number, rdev = 0): EntryOp => ({ op: 'MKNOD', gfid, entry: at(parent, name), mode, uid: 0, gid: 0, rdev }),
   symlink: (gfid: Gfid, parent: Gfid, name: string, target: string): EntryOp => ({ op: 'SYMLINK', gfid, entry: at(parent, name), target: wire(target), uid: 0, gid: 0 }),

@@ -2,10 +2,12 @@
 // malformed shapes.
 
 import { expect } from 'chai';
+import fc from 'fast-check';
+import { displayPath } from '../../src/changelog/index.js';
 import { GeorepError } from '../../src/errors.js';
-import { LIMITS, decodeName, decodeTarget, validateParams } from '../../src/slave/index.js';
+import { LIMITS, decodeName, decodePath, decodeTarget, validateParams } from '../../src/slave/index.js';
 import type { MethodName } from '../../src/slave/index.js';
-import { ROOT_GFID, newGfid, ops, wire } from './harness.js';
+import { ROOT_GFID, item, newGfid, ops, wire } from './harness.js';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -18,6 +20,31 @@ function codeOf(fn: () => unknown): string | undefined {
 }
 
 const check = (method: MethodName, params: unknown) => codeOf(() => validateParams(method, params));
+
+/** A plain path of exactly `bytes` bytes: components of 'a' (at most 200 bytes each) joined by '/'. */
+function plainPathOf(bytes: number): string {
+  const parts: string[] = [];
+  let left = bytes;
+  while (left > 201) {
+    parts.push('a'.repeat(200));
+    left -= 201;
+  }
+  parts.push('a'.repeat(left));
+  return parts.join('/');
+}
+
+/** The same path with its first 'a' written as %61: same bytes, but only the escaped decoder takes it. */
+const escapedForm = (w: string): string => w.replace('a', '%61');
+
+/** decodePath's answer as a comparable value: the bytes (hex), or the error code. */
+function decoded(w: string): string {
+  try {
+    return decodePath(w).toString('hex');
+  } catch (e) {
+    if (e instanceof GeorepError) return e.code;
+    throw e;
+  }
+}
 const createNamed = (name: string) => ({ ops: [{ ...ops.create(newGfid(), ROOT_GFID, 'x'), entry: { pargfid: ROOT_GFID, name } }] });
 
 describe('slave/protocol validators', () => {
@@ -63,12 +90,13 @@ describe('slave/protocol validators', () => {
       expect(check('metaOps', { ops: Array(LIMITS.opsPerBatch + 1).fill(op) })).to.equal('LIMIT_EXCEEDED');
     });
 
-    it('accepts LIMITS.gfidsPerCall gfids and rejects one more, for each gfid-list method', () => {
+    it('accepts LIMITS.gfidsPerCall gfids or stage items and rejects one more, for each list method', () => {
       const gfids = (n: number) => Array<string>(n).fill(ROOT_GFID);
-      expect(check('stageData', { gfids: gfids(LIMITS.gfidsPerCall), basis: true })).to.equal(undefined);
-      expect(check('stageData', { gfids: gfids(LIMITS.gfidsPerCall + 1), basis: true })).to.equal('LIMIT_EXCEEDED');
-      expect(check('commitData', { gfids: gfids(LIMITS.gfidsPerCall) })).to.equal(undefined);
-      expect(check('commitData', { gfids: gfids(LIMITS.gfidsPerCall + 1) })).to.equal('LIMIT_EXCEEDED');
+      const items = (n: number) => Array.from({ length: n }, () => item(ROOT_GFID, 'f'));
+      expect(check('stageData', { box: 'b', items: items(LIMITS.gfidsPerCall), basis: true })).to.equal(undefined);
+      expect(check('stageData', { box: 'b', items: items(LIMITS.gfidsPerCall + 1), basis: true })).to.equal('LIMIT_EXCEEDED');
+      expect(check('commitData', { box: 'b', items: items(LIMITS.gfidsPerCall) })).to.equal(undefined);
+      expect(check('commitData', { box: 'b', items: items(LIMITS.gfidsPerCall + 1) })).to.equal('LIMIT_EXCEEDED');
       expect(check('purgeUnknown', { dirs: gfids(LIMITS.gfidsPerCall) })).to.equal(undefined);
       expect(check('purgeUnknown', { dirs: gfids(LIMITS.gfidsPerCall + 1) })).to.equal('LIMIT_EXCEEDED');
     });
@@ -109,11 +137,124 @@ describe('slave/protocol validators', () => {
       expect(check('bye', {})).to.equal(undefined);
     });
 
+    it('checks CREATE deferred as a boolean, and adds it only when sent', () => {
+      const create = ops.create(newGfid(), ROOT_GFID, 'f');
+      expect(check('entryOps', { ops: [{ ...create, deferred: 'yes' }] })).to.equal('BAD_REQUEST');
+      expect(validateParams('entryOps', { ops: [{ ...create, deferred: true }] }).ops[0]).to.deep.equal({ ...create, deferred: true });
+      expect(validateParams('entryOps', { ops: [create] }).ops[0]).to.not.have.property('deferred');
+    });
+
+    it('checks stage items: a gfid and a valid path each', () => {
+      const good = item(newGfid(), 'd/f');
+      expect(check('stageData', { box: 'b', items: [good], basis: false })).to.equal(undefined);
+      expect(check('stageData', { box: 'b', items: [good] })).to.equal('BAD_REQUEST');
+      expect(check('commitData', { box: 'b', items: [{ ...good, gfid: 'nope' }] })).to.equal('BAD_REQUEST');
+      expect(check('commitData', { box: 'b', items: [{ gfid: good.gfid }] })).to.equal('BAD_REQUEST');
+      expect(check('commitData', { box: 'b', items: [{ ...good, path: '../../etc/passwd' }] })).to.equal('BAD_NAME');
+      expect(check('commitData', { box: 'b', items: [{ ...good, path: '/etc/passwd' }] })).to.equal('BAD_NAME');
+    });
+
     it('returns fresh objects holding only declared fields', () => {
       const op = { ...ops.unlink(newGfid(), ROOT_GFID, 'f'), extra: 1, ['__proto__']: { polluted: true } };
       const out = validateParams('entryOps', { ops: [op] }).ops[0];
       expect(out).to.deep.equal(ops.unlink(op.gfid, ROOT_GFID, 'f'));
       expect(Object.keys(out ?? {})).to.not.include('extra');
+    });
+  });
+
+  describe('staging boxes', () => {
+    const withBox = (box: unknown) => [check('stageData', { box, items: [], basis: true }), check('commitData', { box, items: [] })];
+
+    it('accepts a box name of LIMITS.boxNameBytes characters and rejects one more', () => {
+      expect(withBox('b'.repeat(LIMITS.boxNameBytes))).to.deep.equal([undefined, undefined]);
+      expect(withBox('b'.repeat(LIMITS.boxNameBytes + 1))).to.deep.equal(['BAD_REQUEST', 'BAD_REQUEST']);
+      expect(withBox('x')).to.deep.equal([undefined, undefined]);
+      expect(withBox('Az09_-')).to.deep.equal([undefined, undefined]);
+    });
+
+    it('rejects a box name that is empty, not a string, or not plain [A-Za-z0-9_-]', () => {
+      for (const bad of ['', '.', '..', 'a/b', '/b', 'a b', 'a.b', 'é', 'b\n', 7, null, undefined]) {
+        expect(withBox(bad), String(bad)).to.deep.equal(['BAD_REQUEST', 'BAD_REQUEST']);
+      }
+    });
+  });
+
+  describe('paths (decodePath)', () => {
+    it('decodes a WirePath made by displayPath back to the same bytes, plain or fully escaped', () => {
+      // Components: any bytes but '/' and NUL, never '.' or '..', at most LIMITS.nameBytes.
+      const component = fc
+        .uint8Array({ minLength: 1, maxLength: 40 })
+        .map((a) => Buffer.from(a.map((b) => (b === 0x2f || b === 0 ? 0x5f : b))))
+        .filter((c) => !(c.length <= 2 && c.every((b) => b === 0x2e)));
+      // Text too, so multi-byte UTF-8 (left literal by displayPath) takes the plain path.
+      const text = fc
+        .string({ unit: 'grapheme', minLength: 1, maxLength: 20 })
+        .map((t) => Buffer.from(t.replace(/[/\0]/g, '_')))
+        .filter((c) => !['.', '..'].includes(c.toString()));
+      fc.assert(
+        fc.property(fc.array(fc.oneof(component, text), { minLength: 1, maxLength: 6 }), (parts) => {
+          const raw = Buffer.concat(parts.flatMap((c, i) => (i === 0 ? [c] : [Buffer.from('/'), c])));
+          const everyByte = parts.map((c) => [...c].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('')).join('/');
+          expect(decodePath(displayPath(raw)).equals(raw)).to.equal(true);
+          expect(decodePath(everyByte).equals(raw)).to.equal(true);
+        }),
+      );
+    });
+
+    it('gives the same answer for a plain path and its escaped form', () => {
+      const cases: [string, string][] = [
+        ['a', Buffer.from('a').toString('hex')],
+        ['a/b/c', Buffer.from('a/b/c').toString('hex')],
+        ['.a/..a/a../...', Buffer.from('.a/..a/a../...').toString('hex')],
+        ['dir a', 'BAD_NAME'], // a raw space: escapeName never leaves one
+        ['a/./b', 'BAD_NAME'],
+        ['a/../b', 'BAD_NAME'],
+        ['./a', 'BAD_NAME'],
+        ['../a', 'BAD_NAME'],
+        ['a/.', 'BAD_NAME'],
+        ['a/..', 'BAD_NAME'],
+        ['a/%2E', 'BAD_NAME'], // '.' escaped is still '.'
+        ['%2E%2E/a', 'BAD_NAME'],
+        ['a%2Fb', 'BAD_NAME'], // an escaped '/' inside one component
+        ['a%00', 'BAD_NAME'],
+        ['/a', 'BAD_NAME'],
+        ['a/', 'BAD_NAME'],
+        ['a//b', 'BAD_NAME'],
+        ['a\u0000b', 'BAD_NAME'],
+        ['\ud800a', 'BAD_NAME'], // a lone surrogate has no UTF-8 form
+        ['a%ZZ', 'BAD_NAME'],
+      ];
+      for (const [w, want] of cases) {
+        expect([decoded(w), decoded(escapedForm(w))], JSON.stringify(w)).to.deep.equal([want, want]);
+      }
+      expect(decoded('')).to.equal('BAD_NAME');
+    });
+
+    it('accepts a 255-byte component and rejects 256 bytes with NAME_TOO_LONG, plain or escaped', () => {
+      const name255 = 'a'.repeat(LIMITS.nameBytes);
+      const multi255 = 'é'.repeat(127) + 'a'; // 2-byte characters count as 2
+      for (const w of [name255, `d/${name255}`, `${name255}/d`, multi255]) {
+        expect([decoded(w), decoded(escapedForm(w))], w.slice(0, 8)).to.deep.equal([Buffer.from(w).toString('hex'), Buffer.from(w).toString('hex')]);
+      }
+      for (const w of [`${name255}a`, `d/${name255}a`, `${name255}a/d`, `${multi255}a`]) {
+        expect([decoded(w), decoded(escapedForm(w))], w.slice(0, 8)).to.deep.equal(['NAME_TOO_LONG', 'NAME_TOO_LONG']);
+      }
+      expect(decoded('%FF'.repeat(LIMITS.nameBytes))).to.equal('ff'.repeat(LIMITS.nameBytes));
+      expect(decoded('%FF'.repeat(LIMITS.nameBytes + 1))).to.equal('NAME_TOO_LONG');
+    });
+
+    it('accepts a 4096-byte path and rejects 4097 bytes with PATH_TOO_LONG, plain or escaped', () => {
+      const atLimit = plainPathOf(LIMITS.pathBytes);
+      const over = plainPathOf(LIMITS.pathBytes + 1);
+      expect(Buffer.byteLength(atLimit)).to.equal(LIMITS.pathBytes);
+      expect([decoded(atLimit), decoded(escapedForm(atLimit))]).to.deep.equal([Buffer.from(atLimit).toString('hex'), Buffer.from(atLimit).toString('hex')]);
+      expect([decoded(over), decoded(escapedForm(over))]).to.deep.equal(['PATH_TOO_LONG', 'PATH_TOO_LONG']);
+      // Escaped bytes count once each: 4096 bytes written as %XX still fit.
+      const everyByte = atLimit.replaceAll('a', '%61');
+      expect(everyByte.length).to.be.greaterThan(2 * LIMITS.pathBytes);
+      expect(decoded(everyByte)).to.equal(Buffer.from(atLimit).toString('hex'));
+      expect(decoded(over.replaceAll('a', '%61'))).to.equal('PATH_TOO_LONG');
+      expect(check('stageData', { box: 'b', items: [{ gfid: ROOT_GFID, path: over }], basis: true })).to.equal('PATH_TOO_LONG');
     });
   });
 });

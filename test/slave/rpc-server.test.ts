@@ -2,9 +2,10 @@
 // answered without stopping, strict ordering, bye and end of input.
 
 import { expect } from 'chai';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LIMITS } from '../../src/slave/index.js';
-import { RawWire, cleanupTemps, helloParams, makeTemp, startAgent } from './harness.js';
+import { ROOT_GFID, RawWire, cleanupTemps, helloParams, makeTemp, startAgent } from './harness.js';
 
 /** A valid setStime request line of exactly `bytes` bytes (without its newline); unknown params fields are ignored. */
 function requestOfSize(id: number, bytes: number): string {
@@ -74,6 +75,21 @@ describe('slave/rpc-server', () => {
     expect(r.error?.code).to.equal('LIMIT_EXCEEDED');
     raw.request(4, 'setStime', { stimeMs: 7 });
     expect(await raw.reply()).to.deep.equal({ id: 4, result: null });
+  });
+
+  it('makes a staging box named with LIMITS.boxNameBytes characters; refuses one more, or a path out of the box, and keeps serving', async () => {
+    raw.request(1, 'hello', helloParams());
+    const stagingDir = ((await raw.reply()).result as { stagingDir: string }).stagingDir;
+    const atLimit = 'b'.repeat(LIMITS.boxNameBytes);
+    raw.request(2, 'stageData', { box: atLimit + 'b', items: [], basis: true });
+    expect((await raw.reply()).error?.code).to.equal('BAD_REQUEST');
+    raw.request(3, 'stageData', { box: '..', items: [], basis: true });
+    expect((await raw.reply()).error?.code).to.equal('BAD_REQUEST');
+    raw.request(4, 'commitData', { box: atLimit, items: [{ gfid: ROOT_GFID, path: '../../escape' }] });
+    expect((await raw.reply()).error?.code).to.equal('BAD_NAME');
+    raw.request(5, 'stageData', { box: atLimit, items: [], basis: true });
+    expect(await raw.reply()).to.deep.equal({ id: 5, result: { unknown: [] } });
+    expect(readdirSync(stagingDir)).to.deep.equal([atLimit]);
   });
 
   it('handles pipelined requests strictly in order', async () => {

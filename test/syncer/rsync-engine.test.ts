@@ -1,10 +1,10 @@
 // RsyncEngine against real rsync: argv per quickCheck mode, the D-record trap, nanosecond
-// quick check, sparse files, vanished sources, tolerated 23, fatal failures, abort.
+// quick check, sparse files, raw-byte paths, no implied dirs, symlinks not followed, vanished
+// sources, tolerated 23, fatal failures, abort.
 
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Gfid } from '../../src/changelog/index.js';
 import { KILL_GRACE_MS } from '../../src/syncer/constants.js';
 import { buildRsyncCommand, parseBytesSent, RsyncEngine } from '../../src/syncer/rsync-engine.js';
 import type { RsyncEngineConfig } from '../../src/syncer/rsync-engine.js';
@@ -12,7 +12,7 @@ import { classifyRsyncExit, rsyncExitMeaning } from '../../src/syncer/rsync-exit
 import { ExecaSpawner } from '../../src/syncer/spawner.js';
 import { isTransferError } from '../../src/syncer/transfer-error.js';
 import { firstEntryIn, processesMentioning } from './support/procs.js';
-import { gfidOf, makeWorld } from './support/world.js';
+import { makeWorld, under } from './support/world.js';
 import type { World } from './support/world.js';
 
 const CFG: RsyncEngineConfig = { rsyncCommand: 'rsync', rsyncOptions: '', useRsyncXattrs: false };
@@ -31,9 +31,14 @@ async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
 
 describe('RsyncEngine', () => {
   let w: World;
-  const [g1, g2, g3] = [gfidOf(1), gfidOf(2), gfidOf(3)];
-  const staged = (g: Gfid): string => path.join(w.staging, g);
-  const req = (gfids: readonly Gfid[], quickCheck: 'off' | 'ns') => ({ farmDir: w.farm, stagingDir: w.staging, gfids, quickCheck });
+  /** The box folder the engine fills (made by w.box, as the agent's stageData would). */
+  let boxDir: string;
+  const staged = (rel: string | Buffer): Buffer => under(boxDir, rel);
+  /** A transfer of master paths `rels` into a fresh box holding their parent folders. */
+  const req = (rels: readonly (string | Buffer)[], quickCheck: 'off' | 'ns') => {
+    boxDir = w.box('b1', rels);
+    return { sourceRoot: w.master, stagingDir: boxDir, paths: rels.map((r) => (Buffer.isBuffer(r) ? r : Buffer.from(r))), quickCheck };
+  };
 
   beforeEach(() => {
     w = makeWorld();
@@ -41,7 +46,7 @@ describe('RsyncEngine', () => {
   afterEach(() => w.cleanup());
 
   describe('command line', () => {
-    const at = { farmDir: '/w/farm', stagingDir: '/s/staging' };
+    const at = { sourceRoot: '/w/master', stagingDir: '/s/staging/b1' };
 
     it('bypasses the quick check for D jobs and compares nanoseconds for crawl jobs', () => {
       const off = buildRsyncCommand(CFG, { ...at, quickCheck: 'off' }).args;
@@ -49,8 +54,10 @@ describe('RsyncEngine', () => {
       expect(off).to.include('--ignore-times').and.not.include('--modify-window=-1');
       expect(ns).to.include('--modify-window=-1').and.not.include('--ignore-times');
       for (const a of [off, ns]) {
-        expect(a).to.include.members(['-aLS', '--numeric-ids', '--files-from=-', '--from0', '--ignore-missing-args', '--stats']);
-        expect(a.slice(-2)).to.deep.equal(['/w/farm/', '/s/staging/']);
+        expect(a).to.include.members(['-aS', '--numeric-ids', '--files-from=-', '--from0', '--ignore-missing-args', '--no-implied-dirs', '--stats']);
+        // Never -L nor --copy-links: a master symlink is sent as a symlink, never followed.
+        expect(a.filter((x) => /^-[a-zA-Z]*L/.test(x) || x === '--copy-links')).to.deep.equal([]);
+        expect(a.slice(-2)).to.deep.equal(['/w/master/', '/s/staging/b1/']);
       }
     });
 
@@ -66,7 +73,7 @@ describe('RsyncEngine', () => {
 
     it('sends to host:staging/ through the ssh command for a remote slave', () => {
       const cmd = buildRsyncCommand({ ...CFG, remote: { host: 'u@h', sshCommand: 'ssh -oBatchMode=yes' } }, { ...at, quickCheck: 'ns' });
-      expect(cmd.args.slice(-4)).to.deep.equal(['-e', 'ssh -oBatchMode=yes', '/w/farm/', 'u@h:/s/staging/']);
+      expect(cmd.args.slice(-4)).to.deep.equal(['-e', 'ssh -oBatchMode=yes', '/w/master/', 'u@h:/s/staging/b1/']);
     });
 
     it('maps exit codes: 0 ok, 23/24 partial, others fatal', () => {
@@ -85,80 +92,106 @@ describe('RsyncEngine', () => {
     });
   });
 
-  it('sends farm targets into staging under their gfids', async () => {
-    w.file(g1, 'a.txt', 'alpha');
-    w.file(g2, 'dir/with space/b\nnewline', 'beta');
-    const r = await engine().transfer(req([g1, g2], 'off'));
+  it('sends master files into the box at their master paths, any bytes in the names', async () => {
+    const odd = Buffer.concat([Buffer.from('dir/with space/b\nnew'), Buffer.of(0xff, 0xfe), Buffer.from('line')]);
+    w.file('a.txt', 'alpha');
+    w.file(odd, 'beta');
+    w.file('not sent', 'gamma');
+    const r = await engine().transfer(req(['a.txt', odd], 'off'));
     expect(r.exitCode).to.equal(0);
     expect(r.partial).to.equal(false);
     expect(r.bytesSent).to.be.greaterThan(0);
     expect(r.argv[0]).to.equal('rsync');
-    expect(fs.readFileSync(staged(g1), 'utf8')).to.equal('alpha');
-    expect(fs.readFileSync(staged(g2), 'utf8')).to.equal('beta');
+    expect(fs.readFileSync(staged('a.txt'), 'utf8')).to.equal('alpha');
+    expect(fs.readFileSync(staged(odd), 'utf8')).to.equal('beta');
+    expect(fs.readdirSync(boxDir).sort()).to.deep.equal(['a.txt', 'dir']);
+  });
+
+  it('keeps the box folders the agent made: a master folder swapped for a symlink stays a folder in the box', async () => {
+    const elsewhere = path.join(w.base, 'elsewhere');
+    fs.mkdirSync(elsewhere);
+    fs.writeFileSync(path.join(elsewhere, 'f'), 'via the link');
+    fs.symlinkSync(elsewhere, path.join(w.master, 'd'));
+    const out = await engine().transfer(req(['d/f'], 'off'));
+    expect(out.exitCode).to.equal(0);
+    expect(fs.lstatSync(staged('d')).isDirectory()).to.equal(true);
+    expect(fs.lstatSync(staged('d/f')).isFile()).to.equal(true);
+  });
+
+  it('sends a master symlink as a symlink, never what it points at', async () => {
+    w.file('secret', 'do not follow');
+    fs.symlinkSync(path.join(w.master, 'secret'), path.join(w.master, 'ln'));
+    await engine().transfer(req(['ln'], 'off'));
+    expect(fs.lstatSync(staged('ln')).isSymbolicLink()).to.equal(true);
   });
 
   it("quickCheck 'off' resends a same-size rewrite with the same mtime; quick check would not", async () => {
-    const src = w.file(g1, 'f', 'NEW!');
-    fs.writeFileSync(staged(g1), 'old!'); // the basis: stale content, same size
+    const src = w.file('f', 'NEW!');
+    const r = req(['f'], 'ns');
+    fs.writeFileSync(staged('f'), 'old!'); // the basis: stale content, same size
     fs.utimesSync(src, 1_700_000_000, 1_700_000_000);
-    fs.utimesSync(staged(g1), 1_700_000_000, 1_700_000_000);
-    await engine().transfer(req([g1], 'ns'));
-    expect(fs.readFileSync(staged(g1), 'utf8')).to.equal('old!'); // the trap a D record avoids
-    await engine().transfer(req([g1], 'off'));
-    expect(fs.readFileSync(staged(g1), 'utf8')).to.equal('NEW!');
+    fs.utimesSync(staged('f'), 1_700_000_000, 1_700_000_000);
+    await engine().transfer(r);
+    expect(fs.readFileSync(staged('f'), 'utf8')).to.equal('old!'); // the trap a D record avoids
+    await engine().transfer({ ...r, quickCheck: 'off' });
+    expect(fs.readFileSync(staged('f'), 'utf8')).to.equal('NEW!');
   });
 
-  it("quickCheck 'ns' skips an identical file and sends one whose mtime differs only in nanoseconds", async function () {
-    const src = w.file(g1, 'same', 'same content');
-    const src2 = w.file(g2, 'differs', 'AAAA');
-    fs.writeFileSync(staged(g1), 'same content');
-    fs.writeFileSync(staged(g2), 'BBBB');
-    for (const p of [src, src2, staged(g1)]) fs.utimesSync(p, 1_700_000_000.5, 1_700_000_000.5);
-    fs.utimesSync(staged(g2), 1_700_000_000.25, 1_700_000_000.25); // same second
-    if (fs.statSync(src, { bigint: true }).mtimeNs % 1_000_000_000n !== 500_000_000n) this.skip(); // no ns mtimes here
-    const inode = fs.statSync(staged(g1)).ino;
-    await engine().transfer(req([g1, g2], 'ns'));
-    expect(fs.statSync(staged(g1)).ino).to.equal(inode); // skipped: rsync would have replaced it
-    expect(fs.readFileSync(staged(g2), 'utf8')).to.equal('AAAA');
+  it("quickCheck 'ns' skips an identical file and sends one whose mtime differs only in nanoseconds", async () => {
+    const src = w.file('same', 'same content');
+    const src2 = w.file('differs', 'AAAA');
+    const r = req(['same', 'differs'], 'ns');
+    fs.writeFileSync(staged('same'), 'same content');
+    fs.writeFileSync(staged('differs'), 'BBBB');
+    for (const p of [src, src2, staged('same')]) fs.utimesSync(p, 1_700_000_000.5, 1_700_000_000.5);
+    fs.utimesSync(staged('differs'), 1_700_000_000.25, 1_700_000_000.25); // same second
+    // The tmpdir must keep sub-second mtimes (the partial-exit check compares them to the ns too).
+    expect(fs.statSync(src, { bigint: true }).mtimeNs % 1_000_000_000n).to.equal(500_000_000n);
+    const inode = fs.statSync(staged('same')).ino;
+    await engine().transfer(r);
+    expect(fs.statSync(staged('same')).ino).to.equal(inode); // skipped: rsync would have replaced it
+    expect(fs.readFileSync(staged('differs'), 'utf8')).to.equal('AAAA');
+    expect(fs.statSync(staged('differs'), { bigint: true }).mtimeNs).to.equal(fs.statSync(src2, { bigint: true }).mtimeNs);
   });
 
   it('keeps a sparse file sparse', async () => {
-    const src = w.file(g1, 'sparse', '');
+    const src = w.file('sparse', '');
     const fd = fs.openSync(src, 'r+');
     fs.writeSync(fd, Buffer.alloc(4096, 1), 0, 4096, 0);
     fs.ftruncateSync(fd, 64 << 20);
     fs.closeSync(fd);
-    await engine().transfer(req([g1], 'off'));
-    const st = fs.statSync(staged(g1));
+    await engine().transfer(req(['sparse'], 'off'));
+    const st = fs.statSync(staged('sparse'));
     expect(st.size).to.equal(64 << 20);
     expect(st.blocks * 512).to.be.lessThan(1 << 20);
   });
 
-  it('tolerates a vanished source: the others arrive, the vanished one is simply absent', async () => {
-    const gone = w.file(g1, 'gone', 'bye');
-    w.file(g2, 'stays', 'hi');
+  it('tolerates a vanished source (--ignore-missing-args): the others arrive, the vanished one is simply absent', async () => {
+    const gone = w.file('gone', 'bye');
+    w.file('stays', 'hi');
     fs.unlinkSync(gone);
-    const r = await engine().transfer(req([g1, g2], 'off'));
-    expect([0, 23, 24]).to.include(r.exitCode);
-    expect(fs.existsSync(staged(g1))).to.equal(false);
-    expect(fs.readFileSync(staged(g2), 'utf8')).to.equal('hi');
+    const r = await engine().transfer(req(['gone', 'stays'], 'off'));
+    expect([r.exitCode, r.partial]).to.deep.equal([0, false]);
+    expect(fs.existsSync(staged('gone'))).to.equal(false);
+    expect(fs.readFileSync(staged('stays'), 'utf8')).to.equal('hi');
   });
 
-  it('tolerates exit 23 and names the gfid rsync could not place', async () => {
-    w.file(g1, 'blocked', 'x');
-    w.file(g2, 'fine', 'y');
-    fs.mkdirSync(path.join(staged(g1), 'sub'), { recursive: true }); // a non-empty dir in the way
-    const r = await engine().transfer(req([g1, g2], 'off'));
-    expect(r.exitCode).to.equal(23);
-    expect(r.partial).to.equal(true);
-    expect([...r.itemErrors.keys()]).to.deep.equal([g1]);
-    expect(fs.readFileSync(staged(g2), 'utf8')).to.equal('y');
+  it('tolerates exit 23 as partial: what it could place arrives', async () => {
+    w.file('blocked', 'x');
+    w.file('fine', 'y');
+    const r = req(['blocked', 'fine'], 'off');
+    fs.mkdirSync(path.join(boxDir, 'blocked', 'sub'), { recursive: true }); // a non-empty dir in the way
+    const out = await engine().transfer(r);
+    expect([out.exitCode, out.partial]).to.deep.equal([23, true]);
+    expect(out.stderrTail).to.not.equal('');
+    expect(fs.readFileSync(staged('fine'), 'utf8')).to.equal('y');
+    expect(fs.lstatSync(staged('blocked')).isDirectory()).to.equal(true);
   });
 
   it('fails the run with RSYNC_FAILED on a bogus rsync option', async () => {
-    w.file(g1, 'a', 'a');
+    w.file('a', 'a');
     const err = await engine({ rsyncOptions: '--no-such-option' })
-      .transfer(req([g1], 'off'))
+      .transfer(req(['a'], 'off'))
       .then(() => undefined, (e: unknown) => e);
     expect(isTransferError(err) && err.code).to.equal('RSYNC_FAILED');
     expect(isTransferError(err) && err.exitCode).to.equal(1);
@@ -166,21 +199,21 @@ describe('RsyncEngine', () => {
   });
 
   it('fails with RSYNC_FAILED when staging cannot be written, or rsync cannot be run', async () => {
-    w.file(g1, 'a', 'a');
+    w.file('a', 'a');
     const notADir = path.join(w.base, 'plain-file');
     fs.writeFileSync(notADir, '');
-    expect(await codeOf(engine().transfer({ ...req([g1], 'off'), stagingDir: path.join(notADir, 'staging') }))).to.equal('RSYNC_FAILED');
-    expect(await codeOf(engine({ rsyncCommand: path.join(w.base, 'no-rsync') }).transfer(req([g1], 'off')))).to.equal('RSYNC_FAILED');
+    expect(await codeOf(engine().transfer({ ...req(['a'], 'off'), stagingDir: path.join(notADir, 'b1') }))).to.equal('RSYNC_FAILED');
+    expect(await codeOf(engine({ rsyncCommand: path.join(w.base, 'no-rsync') }).transfer(req(['a'], 'off')))).to.equal('RSYNC_FAILED');
   });
 
   it('abort kills rsync and its forked receiver at once (process group), with code ABORTED', async () => {
-    const src = w.file(g3, 'big', '');
-    fs.writeFileSync(src, Buffer.alloc(8 << 20, 7));
+    w.file('big', Buffer.alloc(8 << 20, 7));
+    const r = req(['big'], 'off');
     const ac = new AbortController();
-    const watch = firstEntryIn(w.staging); // rsync's temp file: the receiver is running
+    const watch = firstEntryIn(boxDir); // rsync's temp file: the receiver is running
     void watch.created.then(() => ac.abort());
     try {
-      const running = engine({ rsyncOptions: '--bwlimit=64' }).transfer({ ...req([g3], 'off'), signal: ac.signal });
+      const running = engine({ rsyncOptions: '--bwlimit=64' }).transfer({ ...r, signal: ac.signal });
       await watch.created;
       const abortedAt = process.hrtime.bigint();
       expect(await codeOf(running)).to.equal('ABORTED');

@@ -33,6 +33,14 @@ describe('ExecaSpawner', () => {
     expect(out.stdout).to.equal('a\nb|c d|');
   });
 
+  it('streams raw-byte names (Buffers) NUL-terminated, bytes unchanged', async () => {
+    const names = [Buffer.from('dir/a\nb'), Buffer.of(0x66, 0xff, 0xfe), Buffer.from('plain')];
+    const want = Buffer.concat(names.flatMap((n) => [n, Buffer.of(0)]));
+    // od prints the bytes the child read as hex: no text decoding on the way.
+    const out = await new ExecaSpawner().run({ file: 'od', args: ['-An', '-tx1', '-v'] }, { stdin: nulTerminated(names) });
+    expect(out.stdout.replace(/\s+/g, '')).to.equal(want.toString('hex'));
+  });
+
   it('reports a failing exit and a missing executable as values, not throws', async () => {
     const spawner = new ExecaSpawner();
     const failed = await spawner.run({ file: 'sh', args: ['-c', 'echo oops >&2; exit 3'] });

@@ -1,5 +1,5 @@
 // Syncer end to end: real rsync/tar, real dirs, the FakeSlave (stageData/commitData on a local
-// slave dir). Boxes, modes, one-in-flight per gfid, per-item outcomes, chunking, close/abort.
+// slave dir). Boxes and their size, modes, one-in-flight per gfid, per-item outcomes, close/abort.
 
 import { expect } from 'chai';
 import fs from 'node:fs';
@@ -11,6 +11,7 @@ import { silentLogger } from '../../src/log.js';
 import { LIMITS } from '../../src/slave/index.js';
 import type { DataJob, DataOutcome, QuickCheck } from '../../src/syncer/job.js';
 import { RsyncEngine } from '../../src/syncer/rsync-engine.js';
+import { MIN_BOX_FILES } from '../../src/syncer/constants.js';
 import { shareBytes, Syncer } from '../../src/syncer/syncer.js';
 import { TarEngine } from '../../src/syncer/tar-engine.js';
 import { FakeSlave } from './support/fake-slave.js';
@@ -29,40 +30,52 @@ const BASE: SyncerConfig = {
   useRsyncXattrs: false,
 };
 
-const job = (gfids: readonly Gfid[], quickCheck: QuickCheck = 'off', batch = 'CHANGELOG.1'): DataJob => ({
-  batch,
-  quickCheck,
-  items: gfids.map((gfid) => ({ gfid, size: 10 })),
-});
 const codes = (outcomes: readonly DataOutcome[]): string[] => outcomes.map((o) => (o.ok ? (o.vanished ? 'vanished' : 'ok') : o.code));
 
 describe('Syncer', () => {
   let w: World;
   let syncers: Syncer[];
+  /** Master path of each gfid a test planned (known/planned); a job's items carry it. */
+  let planned: Map<Gfid, string>;
   const g = Array.from({ length: 10 }, (_, i) => gfidOf(i + 1));
   const [g1, g2, g3, g4, g5] = g as [Gfid, Gfid, Gfid, Gfid, Gfid];
 
   beforeEach(() => {
     w = makeWorld();
     syncers = [];
+    planned = new Map();
   });
   afterEach(async () => {
     await Promise.all(syncers.map((s) => s.close(AbortSignal.abort())));
     w.cleanup();
   });
 
+  const job = (gfids: readonly Gfid[], quickCheck: QuickCheck = 'off', batch = 'CHANGELOG.1'): DataJob => ({
+    batch,
+    quickCheck,
+    items: gfids.map((gfid) => w.item(gfid, planned.get(gfid) ?? `never-planned/${gfid}`)),
+  });
+  /** A master file for `gfid` at `rel`, planned for the next jobs; returns its absolute path. */
+  const plan = (gfid: Gfid, rel: string, content: string): Buffer => {
+    planned.set(gfid, rel);
+    return w.file(rel, content);
+  };
+
   function setup(opts: { cfg?: Partial<SyncerConfig>; tar?: boolean; hooks?: FakeSlaveHooks } = {}) {
     const cfg = { ...BASE, ...opts.cfg };
     const slave = new FakeSlave(w.slave, w.staging, opts.hooks);
     const engine = new ObservedEngine(opts.tar === true ? new TarEngine({ useRsyncXattrs: false }) : new RsyncEngine(cfg));
-    const syncer = new Syncer({ ...cfg, farmDir: w.farm, stagingDir: w.staging }, { slave, engine, log: silentLogger() });
+    const syncer = new Syncer({ ...cfg, sourceRoot: w.master, stagingDir: w.staging }, { slave, engine, log: silentLogger() });
     syncers.push(syncer);
-    /** A master file the slave already knows (its entry op landed): `slaveContent` is the old copy. */
-    const known = (gfid: Gfid, rel: string, content: string, slaveContent?: string): string => {
-      const src = w.file(gfid, rel, content);
-      slave.paths.set(gfid, rel);
-      fs.mkdirSync(path.dirname(path.join(w.slave, rel)), { recursive: true });
-      if (slaveContent !== undefined) fs.writeFileSync(path.join(w.slave, rel), slaveContent);
+    /**
+     * A master file the slave already knows (its entry op landed) at `slaveRel` (default: the
+     * master path); `slaveContent` is the old copy there.
+     */
+    const known = (gfid: Gfid, rel: string, content: string, slaveContent?: string, slaveRel = rel): Buffer => {
+      const src = plan(gfid, rel, content);
+      slave.paths.set(gfid, slaveRel);
+      fs.mkdirSync(path.dirname(path.join(w.slave, slaveRel)), { recursive: true });
+      if (slaveContent !== undefined) fs.writeFileSync(path.join(w.slave, slaveRel), slaveContent);
       return src;
     };
     const onSlave = (rel: string): string => fs.readFileSync(path.join(w.slave, rel), 'utf8');
@@ -85,6 +98,20 @@ describe('Syncer', () => {
       ['stageData', true],
       ['commitData', undefined],
     ]);
+    expect(fs.readdirSync(w.staging)).to.deep.equal([]); // the box went with the commit
+  });
+
+  it('lands data on the slave’s names by gfid, whatever the master path, in a box of its own per run', async () => {
+    const { slave, engine, syncer, known, onSlave } = setup();
+    known(g1, 'master dir/new name', 'moved on the master', 'old', 'slave dir/old name');
+    expect(codes((await syncer.add(job([g1]))).outcomes)).to.deep.equal(['ok']);
+    expect(codes((await syncer.add(job([g1]))).outcomes)).to.deep.equal(['ok']);
+    expect(onSlave('slave dir/old name')).to.equal('moved on the master');
+    expect(fs.existsSync(path.join(w.slave, 'master dir'))).to.equal(false);
+    const boxes = slave.calls.map((c) => c.box);
+    expect(boxes[0]).to.match(/^[A-Za-z0-9_-]{1,64}$/);
+    expect([boxes[0] === boxes[1], boxes[1] === boxes[2]]).to.deep.equal([true, false]); // stage + commit share one
+    expect(engine.stagingDirs).to.deep.equal([path.join(w.staging, boxes[0] ?? ''), path.join(w.staging, boxes[2] ?? '')]);
   });
 
   it('a D job replaces a stale slave file of the same size and mtime', async () => {
@@ -101,7 +128,31 @@ describe('Syncer', () => {
     for (const [i, gfid] of [g1, g2, g3, g4, g5].entries()) known(gfid, `f${i}`, `c${i}`);
     const r = await syncer.add(job([g1, g2, g3, g4, g5]));
     expect(codes(r.outcomes)).to.deep.equal(['ok', 'ok', 'ok', 'ok', 'ok']);
-    expect(engine.boxes.map((b) => b.gfids.length)).to.deep.equal([2, 2, 1]);
+    expect(engine.boxes.map((b) => b.paths.length)).to.deep.equal([2, 2, 1]);
+  });
+
+  describe('box size: min(syncBoxFiles, LIMITS.gfidsPerCall, max(MIN_BOX_FILES, ceil(queued / idle workers)))', () => {
+    /** Runs one job of n known files and returns the box sizes, largest first. */
+    async function boxSizes(n: number, cfg: Partial<SyncerConfig>): Promise<number[]> {
+      const { engine, syncer, known } = setup({ cfg });
+      const many = Array.from({ length: n }, (_, i) => gfidOf(100 + i));
+      for (const [i, gfid] of many.entries()) known(gfid, `many/f${i}`, 'x');
+      const r = await syncer.add(job(many));
+      expect(r.outcomes.filter((o) => !o.ok)).to.deep.equal([]);
+      return engine.boxes.map((b) => b.paths.length).sort((a, b) => b - a);
+    }
+
+    it('shares a burst among the idle workers', async () => {
+      expect(await boxSizes(2 * MIN_BOX_FILES + 100, { syncJobs: 2, syncBoxFiles: 1000 })).to.deep.equal([MIN_BOX_FILES + 50, MIN_BOX_FILES + 50]);
+    });
+
+    it('gives no worker fewer than MIN_BOX_FILES while more are queued', async () => {
+      expect(await boxSizes(MIN_BOX_FILES + 50, { syncJobs: 3, syncBoxFiles: 1000 })).to.deep.equal([MIN_BOX_FILES, 50]);
+    });
+
+    it('never takes more than syncBoxFiles, even below MIN_BOX_FILES', async () => {
+      expect(await boxSizes(5, { syncJobs: 2, syncBoxFiles: 2 })).to.deep.equal([2, 2, 1]);
+    });
   });
 
   it('never mixes quickCheck modes in one box', async () => {
@@ -110,8 +161,8 @@ describe('Syncer', () => {
     const results = await Promise.all([syncer.add(job([g1, g2], 'off')), syncer.add(job([g3, g4], 'ns')), syncer.add(job([g5], 'off'))]);
     expect(results.flatMap((r) => codes(r.outcomes))).to.deep.equal(['ok', 'ok', 'ok', 'ok', 'ok']);
     expect(engine.boxes).to.deep.equal([
-      { gfids: [g1, g2, g5], quickCheck: 'off' },
-      { gfids: [g3, g4], quickCheck: 'ns' },
+      { paths: ['f0', 'f1', 'f4'], quickCheck: 'off' },
+      { paths: ['f2', 'f3'], quickCheck: 'ns' },
     ]);
   });
 
@@ -123,26 +174,27 @@ describe('Syncer', () => {
     expect([a, b, c].flatMap((r) => codes(r.outcomes))).to.deep.equal(['ok', 'ok', 'ok']);
     expect(engine.overlaps).to.deep.equal([]);
     expect(engine.maxConcurrent).to.equal(2); // g1 and g2 ran side by side; g1 twice, in turn
-    expect(engine.boxes.filter((x) => x.gfids.includes(g1))).to.have.length(2);
+    expect(engine.boxes.filter((x) => x.paths.includes('shared'))).to.have.length(2);
     expect(onSlave('shared')).to.equal('v1');
   });
 
-  it('reports a vanished source as ok + vanished, a present but undeliverable one as RSYNC_FAILED', async () => {
-    const { syncer, known, onSlave } = setup();
-    fs.unlinkSync(known(g1, 'gone', 'x')); // deleted on the master since the farm was built
-    known(g2, 'fine', 'fine');
-    known(g3, 'blocked', 'blocked');
-    fs.mkdirSync(path.join(w.staging, g3, 'sub'), { recursive: true }); // rsync cannot place it: exit 23
+  it('after a partial exit (23): a vanished source is ok + vanished, a delivered one ok, an undeliverable one RSYNC_FAILED', async () => {
+    const { slave, syncer, known, onSlave } = setup();
+    fs.unlinkSync(known(g1, 'gone', 'x')); // deleted on the master since the job was planned
+    known(g2, 'fine', 'fine', 'old');
+    known(g3, 'blocked', 'blocked', 'old');
+    slave.blocked.add(g3); // rsync cannot place it: exit 23
     const r = await syncer.add(job([g1, g2, g3]));
     expect(codes(r.outcomes)).to.deep.equal(['vanished', 'ok', 'RSYNC_FAILED']);
-    expect(onSlave('fine')).to.equal('fine');
+    expect([onSlave('fine'), onSlave('blocked')]).to.deep.equal(['fine', 'old']);
     expect(syncer.filesSynced).to.equal(1);
+    expect(fs.readdirSync(w.staging)).to.deep.equal([]);
   });
 
   it('reports a gfid the slave does not know as GFID_UNKNOWN, or vanished when the master lost it too', async () => {
     const { engine, syncer } = setup();
-    w.file(g1, 'unknown-present', 'x');
-    fs.unlinkSync(w.file(g2, 'unknown-gone', 'y'));
+    plan(g1, 'unknown-present', 'x');
+    fs.unlinkSync(plan(g2, 'unknown-gone', 'y'));
     const r = await syncer.add(job([g1, g2]));
     expect(codes(r.outcomes)).to.deep.equal(['GFID_UNKNOWN', 'vanished']);
     expect(engine.boxes).to.deep.equal([]); // nothing left to send
@@ -151,7 +203,7 @@ describe('Syncer', () => {
   it("passes the slave's commit failures through per item", async () => {
     const { slave, syncer, known } = setup();
     known(g1, 'ok', 'ok');
-    w.file(g2, 'x', 'x');
+    plan(g2, 'x', 'x');
     slave.paths.set(g2, 'missing-parent/x'); // its directory never reached the slave
     expect(codes((await syncer.add(job([g1, g2]))).outcomes)).to.deep.equal(['ok', 'ENOENT']);
   });
@@ -163,6 +215,7 @@ describe('Syncer', () => {
     const r = await syncer.add(job([g1, g2]));
     expect(codes(r.outcomes)).to.deep.equal(['RSYNC_FAILED', 'RSYNC_FAILED']);
     expect(syncer.filesSynced).to.equal(0);
+    expect(fs.readdirSync(w.staging)).to.deep.equal([]); // committed empty: the box is removed all the same
   });
 
   it('rejects the job when a slave call fails, and keeps serving later jobs', async () => {
@@ -181,21 +234,21 @@ describe('Syncer', () => {
     expect(codes((await syncer.add(job([g1]))).outcomes)).to.deep.equal(['ok']);
   });
 
-  it('chunks stageData and commitData to LIMITS.gfidsPerCall', async function () {
+  it('never puts more than LIMITS.gfidsPerCall items in a box: one stageData and one commitData carry it', async function () {
     this.timeout(60_000);
     const n = LIMITS.gfidsPerCall + 1;
     const { slave, syncer } = setup({ cfg: { syncBoxFiles: n }, tar: true });
     const many = Array.from({ length: n }, (_, i) => gfidOf(1000 + i));
     for (const gfid of many) {
-      w.file(gfid, gfid, 'x');
+      plan(gfid, gfid, 'x');
       slave.paths.set(gfid, gfid);
     }
     const r = await syncer.add(job(many));
     expect(r.outcomes.every((o) => o.ok && !o.vanished)).to.equal(true);
     expect(slave.calls.map((c) => [c.method, c.gfids.length])).to.deep.equal([
       ['stageData', LIMITS.gfidsPerCall],
-      ['stageData', 1],
       ['commitData', LIMITS.gfidsPerCall],
+      ['stageData', 1],
       ['commitData', 1],
     ]);
   });
@@ -214,7 +267,7 @@ describe('Syncer', () => {
     known(g3, 'c', 'c');
     expect(codes((await syncer.add(job([g1]))).outcomes)).to.deep.equal(['ok']);
     await later;
-    expect(engine.boxes.map((b) => b.gfids)).to.deep.equal([[g1], [g2, g3]]);
+    expect(engine.boxes.map((b) => b.paths)).to.deep.equal([['a'], ['b', 'c']]);
   });
 
   it('close drains queued jobs, then refuses new ones with ABORTED', async () => {
@@ -249,7 +302,7 @@ describe('Syncer', () => {
   });
 
   it('validates its config slice', () => {
-    const cfg = { ...BASE, syncJobs: 0, farmDir: w.farm, stagingDir: w.staging };
+    const cfg = { ...BASE, syncJobs: 0, sourceRoot: w.master, stagingDir: w.staging };
     const deps = { slave: new FakeSlave(w.slave, w.staging), engine: new RsyncEngine(BASE), log: silentLogger() };
     expect(() => new Syncer(cfg, deps)).to.throw().that.satisfies((e: unknown) => isGeorepError(e) && e.code === 'CONFIG_INVALID');
   });

@@ -1,21 +1,24 @@
 // ObservedEngine: a decorator over a real SyncEngine (not a fake: every transfer really runs)
-// that records each box and notes any gfid that was in two running transfers at once.
+// that records each box (its master paths) and notes any path that was in two running
+// transfers at once. Tests give each gfid its own path, so a path stands for its gfid.
 
-import type { Gfid } from '../../../src/changelog/index.js';
+import { displayPath } from '../../../src/changelog/index.js';
 import type { SyncEngine, TransferRequest, TransferResult } from '../../../src/syncer/engine.js';
 import type { QuickCheck } from '../../../src/syncer/job.js';
 
 export interface SeenBox {
-  readonly gfids: readonly Gfid[];
+  readonly paths: readonly string[];
   readonly quickCheck: QuickCheck;
 }
 
 export class ObservedEngine implements SyncEngine {
   readonly boxes: SeenBox[] = [];
-  /** gfids seen in two concurrently running transfers (must stay empty). */
-  readonly overlaps: Gfid[] = [];
+  /** The box folder of each transfer, in order. */
+  readonly stagingDirs: string[] = [];
+  /** Paths seen in two concurrently running transfers (must stay empty). */
+  readonly overlaps: string[] = [];
   maxConcurrent = 0;
-  readonly #running = new Set<Gfid>();
+  readonly #running = new Set<string>();
   #concurrent = 0;
 
   constructor(private readonly inner: SyncEngine) {}
@@ -29,17 +32,19 @@ export class ObservedEngine implements SyncEngine {
   }
 
   async transfer(req: TransferRequest): Promise<TransferResult> {
-    this.boxes.push({ gfids: [...req.gfids], quickCheck: req.quickCheck });
-    for (const g of req.gfids) {
-      if (this.#running.has(g)) this.overlaps.push(g);
-      this.#running.add(g);
+    const paths = req.paths.map(displayPath);
+    this.boxes.push({ paths, quickCheck: req.quickCheck });
+    this.stagingDirs.push(req.stagingDir);
+    for (const p of paths) {
+      if (this.#running.has(p)) this.overlaps.push(p);
+      this.#running.add(p);
     }
     this.maxConcurrent = Math.max(this.maxConcurrent, ++this.#concurrent);
     try {
       return await this.inner.transfer(req);
     } finally {
       this.#concurrent--;
-      for (const g of req.gfids) this.#running.delete(g);
+      for (const p of paths) this.#running.delete(p);
     }
   }
 }

@@ -1,45 +1,62 @@
-// A throwaway world for syncer tests: real temp dirs for the master tree, the farm of gfid
-// symlinks, the slave tree and its staging dir. Removed by cleanup() (call it in afterEach).
+// A throwaway world for syncer tests: real temp dirs for the master tree, the slave tree and
+// its staging dir. Removed by cleanup() (call it in afterEach).
 
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { asGfid } from '../../../src/changelog/index.js';
 import type { Gfid } from '../../../src/changelog/index.js';
+import type { DataItem } from '../../../src/syncer/job.js';
 
 export interface World {
   readonly base: string;
   readonly master: string;
-  readonly farm: string;
   readonly slave: string;
   readonly staging: string;
-  /** Writes a master file and links it into the farm under `gfid`. */
-  file(gfid: Gfid, rel: string, content: string | Buffer): string;
-  /** Farm link only (its target may not exist: a file deleted since the farm was built). */
-  link(gfid: Gfid, target: string): void;
+  /** Writes a master file at `rel` (raw bytes allowed), making its parents; returns its path. */
+  file(rel: string | Buffer, content: string | Buffer): Buffer;
+  /** A data item: `gfid` at master path `rel`. */
+  item(gfid: Gfid, rel: string | Buffer, size?: number): DataItem;
+  /**
+   * What the agent's stageData does before an engine runs: a fresh box folder in staging with
+   * each path's parent folders (engines run with --no-implied-dirs). Returns the box folder.
+   */
+  box(name: string, rels: readonly (string | Buffer)[]): string;
   cleanup(): void;
+}
+
+const bytes = (rel: string | Buffer): Buffer => (Buffer.isBuffer(rel) ? rel : Buffer.from(rel));
+/** `dir/rel` as bytes: node:path cannot join a name that is not UTF-8. */
+export const under = (dir: string, rel: string | Buffer): Buffer => Buffer.concat([Buffer.from(dir + '/'), bytes(rel)]);
+
+function makeParents(abs: Buffer): void {
+  fs.mkdirSync(abs.subarray(0, abs.lastIndexOf(0x2f)), { recursive: true });
 }
 
 export function makeWorld(): World {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'georep-syncer-'));
-  const dirs = ['master', 'farm', 'slave', 'staging'].map((d) => path.join(base, d));
+  const dirs = ['master', 'slave', 'staging'].map((d) => path.join(base, d));
   for (const d of dirs) fs.mkdirSync(d);
-  const [master = '', farm = '', slave = '', staging = ''] = dirs;
-  const link = (gfid: Gfid, target: string): void => fs.symlinkSync(target, path.join(farm, gfid));
+  const [master = '', slave = '', staging = ''] = dirs;
   return {
     base,
     master,
-    farm,
     slave,
     staging,
-    file(gfid, rel, content) {
-      const p = path.join(master, rel);
-      fs.mkdirSync(path.dirname(p), { recursive: true });
-      fs.writeFileSync(p, content);
-      link(gfid, p);
-      return p;
+    file(rel, content) {
+      const abs = under(master, rel);
+      makeParents(abs);
+      fs.writeFileSync(abs, content);
+      return abs;
     },
-    link,
+    item: (gfid, rel, size = 10) => ({ gfid, path: bytes(rel), size }),
+    box(name, rels) {
+      const dir = path.join(staging, name);
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.mkdirSync(dir);
+      for (const rel of rels) makeParents(under(dir, rel));
+      return dir;
+    },
     cleanup: () => fs.rmSync(base, { recursive: true, force: true }),
   };
 }

@@ -1,0 +1,164 @@
+// runBox: how each item of a box is judged. Clean exit: committed is ok. Partial exit: only a
+// committed file with the master's size and mtime (ns) counts, and a kept basis under quick
+// check 'off' never does. Not delivered: vanished when the master file is gone, else the
+// engine's code. Fatal exit: every sent item fails with it. The box folder always goes.
+
+import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Gfid } from '../../src/changelog/index.js';
+import { runBox } from '../../src/syncer/box-run.js';
+import type { BoxReport } from '../../src/syncer/box-run.js';
+import type { SyncEngine } from '../../src/syncer/engine.js';
+import type { DataOutcome, QuickCheck } from '../../src/syncer/job.js';
+import { RsyncEngine } from '../../src/syncer/rsync-engine.js';
+import { TarEngine } from '../../src/syncer/tar-engine.js';
+import { FakeSlave } from './support/fake-slave.js';
+import { FaultyEngine } from './support/faulty-engine.js';
+import type { Faults } from './support/faulty-engine.js';
+import { gfidOf, makeWorld } from './support/world.js';
+import type { World } from './support/world.js';
+
+const RSYNC = { rsyncCommand: 'rsync', rsyncOptions: '', useRsyncXattrs: false };
+const codes = (outcomes: readonly DataOutcome[]): string[] => outcomes.map((o) => (o.ok ? (o.vanished ? 'vanished' : 'ok') : o.code));
+const MTIME = 1_700_000_000.25; // exact in binary: utimes sets it to the nanosecond
+
+describe('runBox', () => {
+  let w: World;
+  let slave: FakeSlave;
+  const [g1, g2, g3, g4] = [gfidOf(1), gfidOf(2), gfidOf(3), gfidOf(4)];
+  const rel = new Map<Gfid, string>();
+
+  beforeEach(() => {
+    w = makeWorld();
+    slave = new FakeSlave(w.slave, w.staging);
+    rel.clear();
+  });
+  afterEach(() => w.cleanup());
+
+  /** A master file the slave knows at the same path; `slaveContent` is its old copy there. */
+  function known(gfid: Gfid, name: string, content: string, slaveContent?: string): Buffer {
+    rel.set(gfid, name);
+    const src = w.file(name, content);
+    fs.utimesSync(src, MTIME, MTIME);
+    slave.paths.set(gfid, name);
+    if (slaveContent !== undefined) {
+      fs.writeFileSync(path.join(w.slave, name), slaveContent);
+      fs.utimesSync(path.join(w.slave, name), MTIME, MTIME);
+    }
+    return src;
+  }
+  const run = (gfids: readonly Gfid[], engine: SyncEngine, quickCheck: QuickCheck = 'off'): Promise<BoxReport> =>
+    runBox({ sourceRoot: w.master, stagingDir: w.staging, items: gfids.map((g) => w.item(g, rel.get(g) ?? `unplanned-${g}`)), quickCheck }, { slave, engine });
+  const rsync = (faults?: Faults, cfg: Partial<typeof RSYNC> = {}): SyncEngine => {
+    const real = new RsyncEngine({ ...RSYNC, ...cfg });
+    return faults === undefined ? real : new FaultyEngine(real, faults);
+  };
+  const onSlave = (name: string): string => fs.readFileSync(path.join(w.slave, name), 'utf8');
+
+  describe('after a clean exit', () => {
+    it('counts a committed item ok; one not committed is vanished when the master lost it, else RSYNC_FAILED', async () => {
+      known(g1, 'f', 'new', 'old');
+      fs.unlinkSync(known(g2, 'gone', 'x'));
+      known(g3, 'now a link', 'x');
+      fs.rmSync(path.join(w.master, 'now a link'));
+      fs.symlinkSync('f', path.join(w.master, 'now a link')); // rsync sends a symlink: not committed
+      const r = await run([g1, g2, g3], rsync());
+      expect([r.exitCode, r.fatal]).to.deep.equal([0, undefined]);
+      expect(codes(r.outcomes)).to.deep.equal(['ok', 'vanished', 'RSYNC_FAILED']);
+      expect(r.outcomes.map((o) => o.gfid)).to.deep.equal([g1, g2, g3]);
+      expect(onSlave('f')).to.equal('new');
+      expect(fs.readdirSync(w.staging)).to.deep.equal([]);
+    });
+
+    it('sends nothing when the slave knows no item, and still removes the box', async () => {
+      rel.set(g1, 'present');
+      w.file('present', 'x');
+      const r = await run([g1, g2], rsync());
+      expect(codes(r.outcomes)).to.deep.equal(['GFID_UNKNOWN', 'vanished']);
+      expect([r.exitCode, r.bytesSent]).to.deep.equal([undefined, 0]);
+      expect(slave.calls.map((c) => [c.method, c.gfids])).to.deep.equal([
+        ['stageData', [g1, g2]],
+        ['commitData', []],
+      ]);
+      expect(fs.readdirSync(w.staging)).to.deep.equal([]);
+    });
+  });
+
+  describe('after a partial exit', () => {
+    it('rsync 23: a vanished file is ok + vanished, a delivered one ok, an unplaceable one RSYNC_FAILED', async () => {
+      fs.unlinkSync(known(g1, 'vanished', 'x'));
+      known(g2, 'delivered', 'new content', 'old');
+      known(g3, 'blocked', 'new', 'old');
+      slave.blocked.add(g3);
+      const r = await run([g1, g2, g3], rsync());
+      expect([r.exitCode, r.fatal]).to.deep.equal([23, undefined]);
+      expect(codes(r.outcomes)).to.deep.equal(['vanished', 'ok', 'RSYNC_FAILED']);
+      expect([onSlave('delivered'), onSlave('blocked')]).to.deep.equal(['new content', 'old']);
+      expect(fs.readdirSync(w.staging)).to.deep.equal([]);
+    });
+
+    it('fails a delivered file the master changed since (size or mtime differ), and counts one it deleted as vanished', async () => {
+      const changed = known(g1, 'changed', 'v1');
+      const deleted = known(g2, 'deleted', 'v1');
+      const mtimeOnly = known(g3, 'touched', 'v1');
+      known(g4, 'undelivered', 'x');
+      const after = (): void => {
+        fs.appendFileSync(changed, ' and more');
+        fs.unlinkSync(deleted);
+        // One nanosecond later, same size (node's utimes stops at microseconds; GNU touch does not).
+        execFileSync('touch', ['-m', '-d', '@1700000000.250000001', mtimeOnly.toString()]);
+        expect(fs.statSync(mtimeOnly, { bigint: true }).mtimeNs).to.equal(1_700_000_000_250_000_001n);
+      };
+      const r = await run([g1, g2, g3, g4], rsync({ undelivered: new Set(['undelivered']), after }));
+      expect(r.exitCode).to.equal(23);
+      expect(codes(r.outcomes)).to.deep.equal(['RSYNC_FAILED', 'vanished', 'RSYNC_FAILED', 'RSYNC_FAILED']);
+    });
+
+    it("quick check 'off': a kept basis does not count even with the master's size and mtime; a replaced file does", async () => {
+      // A D record: the content changed, size and mtime did not. rsync never got to `kept`.
+      known(g1, 'kept', 'NEW!', 'old!');
+      known(g2, 'replaced', 'NEW!', 'old!');
+      const r = await run([g1, g2], rsync({ undelivered: new Set(['kept']) }), 'off');
+      expect(codes(r.outcomes)).to.deep.equal(['RSYNC_FAILED', 'ok']);
+      expect([onSlave('kept'), onSlave('replaced')]).to.deep.equal(['old!', 'NEW!']);
+    });
+
+    it("quick check 'ns': a kept basis with the master's size and mtime counts as delivered", async () => {
+      known(g1, 'kept', 'same', 'same');
+      known(g2, 'stale', 'NEWER', 'old');
+      const r = await run([g1, g2], rsync({ undelivered: new Set(['kept', 'stale']) }), 'ns');
+      expect(codes(r.outcomes)).to.deep.equal(['ok', 'RSYNC_FAILED']);
+    });
+
+    it('tar exit 2 (vanished member): the others are checked against the master and pass; an undelivered one is TAR_FAILED', async () => {
+      fs.unlinkSync(known(g1, 'vanished', 'x'));
+      known(g2, 'delivered', 'new content', 'old');
+      known(g3, 'undelivered', 'new', 'old');
+      const r = await run([g1, g2, g3], new FaultyEngine(new TarEngine({ useRsyncXattrs: false }), { undelivered: new Set(['undelivered']), exitCode: 2 }));
+      expect(r.exitCode).to.equal(2);
+      expect(codes(r.outcomes)).to.deep.equal(['vanished', 'ok', 'TAR_FAILED']);
+      expect(onSlave('delivered')).to.equal('new content');
+    });
+  });
+
+  describe('after a fatal exit', () => {
+    it('fails every sent item with the engine’s code; unknown items are judged as before; the box goes', async () => {
+      known(g1, 'a', 'a', 'old a');
+      fs.unlinkSync(known(g2, 'gone', 'x')); // vanished, but it was sent: the run failed as a whole
+      rel.set(g3, 'unknown');
+      w.file('unknown', 'x');
+      const r = await run([g1, g2, g3], rsync(undefined, { rsyncOptions: '--no-such-option' }));
+      expect(r.fatal?.code).to.equal('RSYNC_FAILED');
+      expect(r.exitCode).to.equal(1);
+      expect(codes(r.outcomes)).to.deep.equal(['RSYNC_FAILED', 'RSYNC_FAILED', 'GFID_UNKNOWN']);
+      expect(onSlave('a')).to.equal('old a');
+      expect(slave.calls.map((c) => [c.method, c.gfids.length])).to.deep.equal([
+        ['stageData', 3],
+        ['commitData', 0],
+      ]);
+      expect(fs.readdirSync(w.staging)).to.deep.equal([]);
+    });
+  });
+});
