@@ -19,6 +19,7 @@ export const ERROR_CODES = [
   'GFID_UNKNOWN', // an op names a gfid the index does not hold
   'ENTRY_CONFLICT', // an entry op that cannot be applied as asked
   'RSYNC_FAILED', // rsync exited with a non-tolerated code
+  'CHANGED_DURING_SYNC', // a file changed on the master while it was copied
   'TAR_FAILED', // tar pipeline failed
   'AGENT_DIED', // the slave agent process exited or broke its pipe
   'STATE_CORRUPT', // a database or state file is unreadable

@@ -43,7 +43,7 @@ export class ChangeClassifier {
         const st = this.stat(c.gfid);
         const path = this.paths.get(c.gfid);
         if (st === null || path === undefined || !st.isFile() || this.data.has(c.gfid)) return;
-        this.data.set(c.gfid, { gfid: c.gfid, path, size: Number(st.size), off: this.quickCheckOff(c.gfid, st) });
+        this.data.set(c.gfid, { gfid: c.gfid, path, size: Number(st.size), mtimeNs: st.mtimeNs, ino: st.ino, off: this.quickCheckOff(c.gfid, st) });
         // The commit renames into every directory holding a name of the gfid.
         const names = st.nlink > 1n ? this.index.namesOf(c.gfid) : [];
         if (names.length === 0) this.touchedDirs.add(this.parentOf(c.gfid));
@@ -75,7 +75,7 @@ export class ChangeClassifier {
     for (const gfid of this.touchedDirs) metaFor(gfid);
     for (const [gfid, st] of this.stats) if (st !== null) confirm.set(gfid, attrsOf(st));
     const items = [...this.data.values()];
-    const strip = ({ gfid, path, size }: DataItem): DataItem => ({ gfid, path, size });
+    const strip = ({ gfid, path, size, mtimeNs, ino }: DataItem): DataItem => ({ gfid, path, size, mtimeNs, ino });
     return {
       batch,
       entryOps: this.entryOps.map((op) => (op.op === 'CREATE' && this.data.has(op.gfid) ? { ...op, deferred: true } : op)),

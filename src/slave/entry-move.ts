@@ -10,6 +10,7 @@ import { errnoError } from './op-failure.js';
 import { displayPath } from './paths.js';
 import { lstatIfAny, nameOf, placeOf, removeOccupant, resolvePlace, statType, unlinkIfAny } from './place.js';
 import type { Place } from './place.js';
+import type { Stats } from 'node:fs';
 import type { EntryOp } from './protocol.js';
 import type { ObjectType, SlaveName } from './slave-index.js';
 
@@ -50,9 +51,8 @@ export function moveEntry(ctx: SlaveContext, gfid: Gfid, type: ObjectType, from:
       ctx.index.moveName(from, to.at);
       return;
     }
-    // A file recorded by a deferred CREATE whose data has not landed yet: only its name moves.
-    if (dstSt === undefined && atTo === undefined && type === 'file') {
-      ctx.index.moveName(from, to.at);
+    if (type === 'file' && (dstSt === undefined || !dstSt.isDirectory())) {
+      moveUnwritten(ctx, gfid, from, to, dstSt, atTo);
       return;
     }
     throw errnoError('ENOENT', `RENAME source ${displayPath(src.rel)} of gfid ${gfid} is missing on the slave`);
@@ -67,6 +67,25 @@ export function moveEntry(ctx: SlaveContext, gfid: Gfid, type: ObjectType, from:
     renameSync(src.abs, to.abs);
   }
   ctx.index.moveName(from, to.at);
+}
+
+/**
+ * RENAME of a file a deferred CREATE recorded but whose data has not landed: only the name
+ * moves. A file already at `to` (an editor's save: write a temp name, rename it over) stays
+ * on disk, now under this gfid, until the commit replaces it atomically: readers see the old
+ * content, then the new, never a missing file. It is also a good rsync basis.
+ */
+function moveUnwritten(ctx: SlaveContext, gfid: Gfid, from: SlaveName, to: Place, occupant: Stats | undefined, atTo: Gfid | undefined): void {
+  let dstSt = occupant;
+  if (dstSt !== undefined && !dstSt.isFile()) {
+    removeOccupant(ctx, to, dstSt, atTo); // a symlink or special file is no basis: it goes now
+    dstSt = undefined;
+  } else if (atTo !== undefined) ctx.index.removeName(to.at);
+  ctx.index.moveName(from, to.at);
+  if (dstSt !== undefined) {
+    ctx.unwritten.delete(gfid);
+    ctx.log.info('renamed a file awaiting its data over a slave entry', { path: displayPath(to.rel), was: atTo ?? null });
+  }
 }
 
 /** Removes one name from disk and index (a directory with its subtree). */

@@ -109,8 +109,8 @@ function commitOne(ctx: SlaveContext, gfid: Gfid, staged: Buffer): Committed | u
     if (type === undefined) throw new GeorepError('GFID_UNKNOWN', `data for gfid ${gfid}, which the slave does not know`, { path: gfid });
     throw new GeorepError('ENTRY_CONFLICT', `data for gfid ${gfid} (a ${type} on the slave) is not a regular file`, { path: gfid });
   }
-  const live = ctx.unwritten.delete(gfid) ? undefined : lstatIfAny(first.abs);
-  if (live !== undefined && BigInt(live.ino) === st.ino && BigInt(live.dev) === st.dev) {
+  const live = ctx.unwritten.delete(gfid) ? undefined : lstatSync(first.abs, { bigint: true, throwIfNoEntry: false });
+  if (live !== undefined && live.ino === st.ino && live.dev === st.dev) {
     rmSync(staged); // rsync left the basis as it was: the content is unchanged
     return committedOf(gfid, false, st);
   }

@@ -1,7 +1,8 @@
 // One box through slave and engine: stageData -> transfer -> commitData, then one DataOutcome
-// per item. Invariant: an item is ok only when the slave committed a file for it that the
-// engine vouched for (a clean exit), or that matches the master file's size and mtime (after
-// a partial exit), or when its master file is gone (vanished).
+// per item. Invariant: an item is ok only when the slave committed a file with the size and
+// mtime the master planned (or, failing that, with the master file's current ones), or when
+// its master file is gone (vanished). A clean exit alone proves nothing about which file the
+// engine read at a path that went stale.
 
 import { randomBytes } from 'node:crypto';
 import { displayPath } from '../changelog/index.js';
@@ -96,23 +97,33 @@ async function judge(item: DataItem, ev: Evidence): Promise<DataOutcome> {
     return { gfid, ok: false, code: ev.sent.code, message: ev.sent.message };
   }
   const committed = ev.committed.get(gfid);
-  const clean = ev.sent !== undefined && !isTransferError(ev.sent) && !ev.sent.partial;
-  if (committed !== undefined && clean) return { gfid, ok: true, vanished: false };
+  const partial = ev.sent !== undefined && !isTransferError(ev.sent) && ev.sent.partial;
+  const proof = committed !== undefined && provable(committed, ev.req.quickCheck, partial) ? committed : undefined;
+  if (proof !== undefined && same(proof, BigInt(item.size), item.mtimeNs)) return { gfid, ok: true, vanished: false };
   const now = await masterFile(ev.req.sourceRoot, item.path);
   if (now === undefined) return { gfid, ok: true, vanished: true };
-  if (committed !== undefined && matches(committed, now, ev.req.quickCheck)) return { gfid, ok: true, vanished: false };
+  // Changed after planning but before the engine read it: the slave holds the current content,
+  // provided the path still names the planned file (not another one moved there since).
+  if (proof !== undefined && now.ino === item.ino && same(proof, now.size, now.mtimeNs)) return { gfid, ok: true, vanished: false };
+  if (proof?.replaced === true) {
+    // The engine wrote a file that matches neither the planned state nor the current one.
+    const where = displayPath(item.path);
+    return { gfid, ok: false, code: 'CHANGED_DURING_SYNC', message: `${where} changed on the master while it was copied; run the sync again to send the settled content` };
+  }
   return { gfid, ok: false, ...doubtOf(item, ev) };
 }
 
 /**
- * After a partial exit: a committed file counts as delivered when it has the master file's size
- * and mtime to the nanosecond. A kept basis under quick check 'off' proves nothing (the D record
- * said the content changed without size or mtime changing), so it does not count.
+ * Whether a committed file can vouch for its content. A kept basis under quick check 'off'
+ * after a partial exit cannot: the D record said the content changed without its size or
+ * mtime changing, and a partial exit may mean rsync never got to this file.
  */
-function matches(c: Committed, now: { size: bigint; mtimeNs: bigint }, quickCheck: QuickCheck): boolean {
-  if (!c.replaced && quickCheck === 'off') return false;
-  const mtimeNs = BigInt(c.mtime.sec) * 1_000_000_000n + BigInt(c.mtime.nsec);
-  return BigInt(c.size) === now.size && mtimeNs === now.mtimeNs;
+function provable(c: Committed, quickCheck: QuickCheck, partial: boolean): boolean {
+  return c.replaced || quickCheck === 'ns' || !partial;
+}
+
+function same(c: Committed, size: bigint, mtimeNs: bigint): boolean {
+  return BigInt(c.size) === size && BigInt(c.mtime.sec) * 1_000_000_000n + BigInt(c.mtime.nsec) === mtimeNs;
 }
 
 function doubtOf(item: DataItem, ev: Evidence): { code: string; message: string } {

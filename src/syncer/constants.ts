@@ -1,6 +1,8 @@
 // Syncer tunables: every magic number of src/syncer lives here, with the reason for its value.
 // They are constants, not config, because no deployment has needed to change them.
 
+import { LIMITS } from '../slave/index.js';
+
 /**
  * How long an aborted transfer gets between SIGTERM and SIGKILL of its process group.
  * rsync traps SIGTERM to delete its temp files and exits within milliseconds locally; ssh
@@ -25,3 +27,12 @@ export const TAR_COMMAND = 'tar';
  * splitting a small queue further only adds starts.
  */
 export const MIN_BOX_FILES = 200;
+
+/**
+ * What a box's stageData/commitData request may take of LIMITS.messageBytes: half, leaving
+ * room for the JSON around the items and for the reply.
+ */
+export const BOX_MESSAGE_BYTES = LIMITS.messageBytes / 2;
+
+/** Wire bytes of one stage item besides its path: the gfid, the field names, the punctuation. */
+export const ITEM_WIRE_BYTES = 64;

@@ -16,9 +16,14 @@ export interface DataItem {
   /**
    * Master-relative path of the gfid when the job was planned: what rsync reads, and where it
    * writes inside the slave's staging box. The slave commits by gfid, onto the names its own
-   * index holds, so a path that went stale can only fail to deliver, never land wrongly.
+   * index holds. What the engine read at a path that went stale (another file moved there) is
+   * caught by comparing the committed file with `mtimeNs` and `size`.
    */
   readonly path: Buffer;
+  /** mtime of the master file when planned: with `size`, what the committed file must show. */
+  readonly mtimeNs: bigint;
+  /** Inode of the master file when planned: a file found at `path` later is this one only if it matches. */
+  readonly ino: bigint;
   /** Size in bytes when the job was planned: for progress and "bytes pending" only. */
   readonly size: number;
 }

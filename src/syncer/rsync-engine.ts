@@ -19,8 +19,9 @@ export type RsyncEngineConfig = Pick<SyncerConfig, 'rsyncCommand' | 'rsyncOption
 /**
  * The rsync command line for one box. `--files-from` turns off -a's recursion (every entry is
  * a file) and implies --relative: each file lands at its master-relative path in the box.
- * --no-implied-dirs: rsync creates no folders, so nothing it reads from the master (a folder
- * swapped for a symlink, say) can shape the box; the agent made real folders beforehand.
+ * --no-implied-dirs: rsync sends no folder entries, so nothing it reads from the master (a
+ * folder swapped for a symlink, say) can shape the box: the agent made real folders
+ * beforehand, and a parent rsync must still create is a plain folder.
  * --ignore-missing-args lets a file deleted on the master since planning pass silently.
  */
 export function buildRsyncCommand(cfg: RsyncEngineConfig, req: Pick<TransferRequest, 'sourceRoot' | 'stagingDir' | 'quickCheck'>): Command {

@@ -6,13 +6,13 @@ import type { Gfid } from '../changelog/index.js';
 import type { SyncerConfig } from '../config.js';
 import { errnoOf, GeorepError, isGeorepError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { LIMITS } from '../slave/index.js';
+import { LIMITS, PathClaims } from '../slave/index.js';
 import type { SlaveCaller } from '../slave/index.js';
 import { runBox } from './box-run.js';
 import type { BoxReport } from './box-run.js';
 import type { SyncEngine } from './engine.js';
 import type { DataItem, DataJob, DataJobResult, DataOutcome, QuickCheck } from './job.js';
-import { MIN_BOX_FILES } from './constants.js';
+import { BOX_MESSAGE_BYTES, ITEM_WIRE_BYTES, MIN_BOX_FILES } from './constants.js';
 import { PostBox } from './postbox.js';
 import type { Delivery, Selector } from './postbox.js';
 
@@ -157,15 +157,24 @@ export class Syncer {
     }
   }
 
-  /** Accepts letters of the first one's mode whose gfid is neither running nor already taken. */
+  /**
+   * Accepts letters of the first one's mode whose gfid is neither running nor already taken,
+   * whose path collides with no other item of the box, while the box's requests stay within
+   * BOX_MESSAGE_BYTES. A letter refused here waits for a later box.
+   */
   #selector(): Selector<Letter> {
     let mode: QuickCheck | undefined;
     const taken = new Set<Gfid>();
+    const paths = new PathClaims();
+    let bytes = 0;
     return (l) => {
       const g = l.item.gfid;
       if (this.#inFlight.has(g) || taken.has(g) || (mode !== undefined && l.quickCheck !== mode)) return false;
+      const cost = ITEM_WIRE_BYTES + 3 * l.item.path.length; // an escaped byte takes at most 3 chars
+      if (bytes + cost > BOX_MESSAGE_BYTES || !paths.claim(l.item.path)) return false;
       mode = l.quickCheck;
       taken.add(g);
+      bytes += cost;
       return true;
     };
   }

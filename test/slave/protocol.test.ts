@@ -92,7 +92,7 @@ describe('slave/protocol validators', () => {
 
     it('accepts LIMITS.gfidsPerCall gfids or stage items and rejects one more, for each list method', () => {
       const gfids = (n: number) => Array<string>(n).fill(ROOT_GFID);
-      const items = (n: number) => Array.from({ length: n }, () => item(ROOT_GFID, 'f'));
+      const items = (n: number) => Array.from({ length: n }, (_, i) => item(ROOT_GFID, `f${i}`));
       expect(check('stageData', { box: 'b', items: items(LIMITS.gfidsPerCall), basis: true })).to.equal(undefined);
       expect(check('stageData', { box: 'b', items: items(LIMITS.gfidsPerCall + 1), basis: true })).to.equal('LIMIT_EXCEEDED');
       expect(check('commitData', { box: 'b', items: items(LIMITS.gfidsPerCall) })).to.equal(undefined);
@@ -142,6 +142,13 @@ describe('slave/protocol validators', () => {
       expect(check('entryOps', { ops: [{ ...create, deferred: 'yes' }] })).to.equal('BAD_REQUEST');
       expect(validateParams('entryOps', { ops: [{ ...create, deferred: true }] }).ops[0]).to.deep.equal({ ...create, deferred: true });
       expect(validateParams('entryOps', { ops: [create] }).ops[0]).to.not.have.property('deferred');
+    });
+
+    it('refuses a box whose items collide: one path twice, or a path inside another', () => {
+      expect(check('stageData', { box: 'b', items: [item(ROOT_GFID, 'a/b'), item(ROOT_GFID, 'a/c')], basis: true })).to.equal(undefined);
+      expect(check('stageData', { box: 'b', items: [item(ROOT_GFID, 'a'), item(ROOT_GFID, 'a')], basis: true })).to.equal('BAD_REQUEST');
+      expect(check('stageData', { box: 'b', items: [item(ROOT_GFID, 'q'), item(ROOT_GFID, 'q/r')], basis: true })).to.equal('BAD_REQUEST');
+      expect(check('commitData', { box: 'b', items: [item(ROOT_GFID, 'q/r'), item(ROOT_GFID, 'q')] })).to.equal('BAD_REQUEST');
     });
 
     it('checks stage items: a gfid and a valid path each', () => {

@@ -166,6 +166,25 @@ describe('Syncer', () => {
     ]);
   });
 
+  it('never puts colliding paths in one box: a file and a path inside it, or one path twice, go in separate boxes', async () => {
+    const { engine, syncer, known, onSlave } = setup({ cfg: { syncJobs: 1 } });
+    // Planned at different times: 'q' was a file, then a directory holding 'r'; 'same' is a
+    // path another gfid held in an older batch (its data job is still queued).
+    known(g1, 'q', 'old file q', undefined, 'slave-q');
+    const qJob = job([g1]);
+    fs.rmSync(path.join(w.master, 'q'));
+    known(g2, 'q/r', 'r content', undefined, 'slave-r');
+    known(g3, 'same', 'three', undefined, 'slave-3');
+    known(g4, 'same', 'four', undefined, 'slave-4');
+    const results = await Promise.all([syncer.add(qJob), syncer.add(job([g2, g3, g4]))]);
+    expect(results.flatMap((r) => codes(r.outcomes))).to.include.members(['ok']);
+    for (const box of engine.boxes) {
+      expect(new Set(box.paths).size, 'one path twice in a box').to.equal(box.paths.length);
+      for (const p of box.paths) expect(box.paths.some((o) => o.startsWith(p + '/')), `${p} and a path inside it`).to.equal(false);
+    }
+    expect(onSlave('slave-r')).to.equal('r content');
+  });
+
   it('keeps one transfer in flight per gfid: a second job for the same gfid waits its turn', async () => {
     const { engine, syncer, known, onSlave } = setup({ cfg: { syncJobs: 2, syncBoxFiles: 1 } });
     known(g1, 'shared', 'v1');
