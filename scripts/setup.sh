@@ -5,10 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for cmd in rsync ssh sshd time; do
+for cmd in rsync ssh sshd time setfattr; do
   case $cmd in
     sshd) [ -x /usr/sbin/sshd ] || need+=(openssh-server) ;;
     time) [ -x /usr/bin/time ] || need+=(time) ;;  # GNU time: CPU and peak RSS in bench/
+    setfattr) command -v setfattr >/dev/null 2>&1 || need+=(attr) ;;  # xattr tests (use-rsync-xattrs)
     ssh) command -v ssh >/dev/null 2>&1 || need+=(openssh-client) ;;
     *) command -v "$cmd" >/dev/null 2>&1 || need+=("$cmd") ;;
   esac

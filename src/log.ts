@@ -12,6 +12,11 @@ export interface LoggerOptions {
   readonly file?: string;
   /** No output at all (tests). */
   readonly silent?: boolean;
+  /**
+   * 'json' writes JSON lines on stderr too: the slave agent's stderr is read by the master,
+   * which re-logs each line with its level and fields (SlaveClient).
+   */
+  readonly stderrFormat?: 'text' | 'json';
 }
 
 export function createLogger(opts: LoggerOptions): Logger {
@@ -21,6 +26,14 @@ export function createLogger(opts: LoggerOptions): Logger {
       new winston.transports.File({
         filename: opts.file,
         format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
+      }),
+    );
+  } else if (opts.stderrFormat === 'json') {
+    transports.push(
+      new winston.transports.Console({
+        stderrLevels: ['error', 'warn', 'info', 'debug'],
+        silent: opts.silent ?? false,
+        format: winston.format.json(),
       }),
     );
   } else {

@@ -26,7 +26,10 @@ export function addSlaveCommand(program: Command, ctx: CliContext): void {
     .action(async (root: string, opts: { logLevel?: string; logFile?: string }) => {
       const values: Record<string, RawValue> = opts.logLevel === undefined ? {} : { 'log-level': opts.logLevel };
       const config = resolveConfig([{ source: 'the command line', values }], ctx.schema);
-      const log = createLogger({ level: config.logLevel, file: opts.logFile === undefined ? undefined : resolve(opts.logFile) });
+      // Without a log file the agent's stderr goes to the master, which re-logs it: JSON lines.
+      const log = createLogger(
+        opts.logFile === undefined ? { level: config.logLevel, stderrFormat: 'json' } : { level: config.logLevel, file: resolve(opts.logFile) },
+      );
       // Loaded here, not at the top: the agent process loads only slave code, the other verbs none of it.
       const { runAgent } = await import('../slave/index.js');
       await runAgent(resolve(root), ctx.io.stdin, ctx.io.stdout, log);

@@ -138,6 +138,11 @@ export class SlaveClient implements SlaveCaller {
   private onStderr(line: string): void {
     this.stderrTail.push(line);
     if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift();
+    const entry = parseLogLine(line);
+    if (entry !== undefined) {
+      this.log.log(entry.level, `slave: ${entry.message}`, entry.fields);
+      return;
+    }
     const level = /\b(ERROR|WARN)\b/.test(line) ? 'warn' : 'info';
     this.log.log(level, `slave: ${line}`);
   }
@@ -150,4 +155,22 @@ export class SlaveClient implements SlaveCaller {
     for (const p of this.pending.values()) p.reject(this.dead);
     this.pending.clear();
   }
+}
+
+const LEVELS = new Set(['error', 'warn', 'info', 'debug']);
+
+/** A JSON log line of the agent (winston's json format), or undefined for any other line. */
+export function parseLogLine(line: string): { level: string; message: string; fields: Record<string, unknown> } | undefined {
+  if (!line.startsWith('{')) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch (e) {
+    if (e instanceof SyntaxError) return undefined; // not ours: shown as plain text
+    throw e;
+  }
+  if (typeof v !== 'object' || v === null) return undefined;
+  const { level, message, ...fields } = v as Record<string, unknown>;
+  if (typeof level !== 'string' || !LEVELS.has(level) || typeof message !== 'string') return undefined;
+  return { level, message, fields };
 }

@@ -31,6 +31,6 @@ function applyOne(ctx: SlaveContext, op: EntryOp): void {
 
 export function applyEntryOps(ctx: SlaveContext, ops: readonly EntryOp[]): { failures: OpFailure[] } {
   const failures = ctx.index.transaction(() => eachOp(ops, (op) => applyOne(ctx, op)));
-  ctx.log.info('entry ops applied', { ops: ops.length, failures: failures.length });
+  ctx.log.debug('entry ops applied', { ops: ops.length, failures: failures.length });
   return { failures };
 }

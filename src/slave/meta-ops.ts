@@ -51,6 +51,6 @@ function sameWithinResolution(ns: bigint, t: Timespec): boolean {
 
 export function applyMetaOps(ctx: SlaveContext, ops: readonly MetaOp[]): { failures: OpFailure[] } {
   const failures = ctx.index.transaction(() => eachOp(ops, (op) => setattr(ctx, op)));
-  ctx.log.info('meta ops applied', { ops: ops.length, failures: failures.length });
+  ctx.log.debug('meta ops applied', { ops: ops.length, failures: failures.length });
   return { failures };
 }

@@ -35,6 +35,6 @@ export function purgeUnknown(ctx: SlaveContext, p: Methods['purgeUnknown']['para
       removed += purgeDir(ctx, gfid);
     }),
   );
-  ctx.log.info('purged unknown entries', { dirs: p.dirs.length, removed, failures: failures.length });
+  (removed > 0 ? ctx.log.info.bind(ctx.log) : ctx.log.debug.bind(ctx.log))('purged unknown entries', { dirs: p.dirs.length, removed, failures: failures.length });
   return { removed, failures };
 }

@@ -224,7 +224,7 @@ export class Syncer {
       durationMs: report.durationMs,
       exitCode: report.exitCode,
     };
-    if (report.fatal === undefined) this.deps.log.info('data box synced', fields);
+    if (report.fatal === undefined) this.deps.log.debug('data box synced', fields); // per box: info is one line per batch
     else this.deps.log.warn('data box failed', { ...fields, code: report.fatal.code, error: report.fatal.message });
   }
 }

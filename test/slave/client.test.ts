@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { GeorepError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { SlaveClient } from '../../src/slave/index.js';
+import { parseLogLine } from '../../src/slave/client.js';
 import { ROOT_GFID, apply, cleanupTemps, helloParams, makeTemp, newGfid, ops, startAgent } from './harness.js';
 
 const agentArgv = (root: string) => [process.execPath, '--import', 'tsx', 'test/support/agent-bin.ts', root];
@@ -76,5 +77,17 @@ describe('slave/client', () => {
     expect(await codeOf(a.client.call('setStime', { stimeMs: 1 }, ac.signal))).to.equal('ABORTED');
     await a.client.close();
     await a.done;
+  });
+});
+
+describe('slave/client parseLogLine', () => {
+  it("reads the agent's JSON log lines with their level and fields", () => {
+    expect(parseLogLine('{"level":"warn","message":"no rsync basis","gfid":"g"}')).to.deep.equal({ level: 'warn', message: 'no rsync basis', fields: { gfid: 'g' } });
+  });
+
+  it('leaves any other line to be shown as plain text', () => {
+    for (const line of ['rsync: some error', '{not json', '{"level":"loud","message":"x"}', '{"level":"info"}', '[1,2]', 'null']) {
+      expect(parseLogLine(line), line).to.equal(undefined);
+    }
   });
 });
