@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { escapeName, unescapeName } from '../../src/changelog/name-codec.js';
-import { GeorepError } from '../../src/errors.js';
+import { codeOf } from '../support/error-code.js';
 
 const rawBytes = fc.uint8Array({ minLength: 0, maxLength: 255 }).map((a) => Buffer.from(a));
 // Random bytes are rarely valid multi-byte UTF-8, so also mix in encoded text (any code point)
@@ -34,15 +34,6 @@ const readableChars = [
   '😀',
 ];
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof GeorepError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
 
 describe('name codec', () => {
   it('round-trips arbitrary byte strings of 0–255 bytes', () => {

@@ -11,7 +11,7 @@ import { SqliteGfidIndex } from '../../src/changelog/sqlite-gfid-index.js';
 import { ROOT_GFID } from '../../src/changelog/record.js';
 import type { EntryName, Gfid } from '../../src/changelog/record.js';
 import type { SyncedAttrs } from '../../src/changelog/gfid-index.js';
-import { GeorepError } from '../../src/errors.js';
+import { codeOf } from '../support/error-code.js';
 
 const at = (pargfid: Gfid, name: string | Buffer): EntryName => ({
   pargfid,
@@ -19,15 +19,6 @@ const at = (pargfid: Gfid, name: string | Buffer): EntryName => ({
 });
 const str = (b: Buffer | undefined): string | undefined => b?.toString('latin1');
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof GeorepError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
 
 const attrs: SyncedAttrs = {
   size: 2 ** 40 + 3,

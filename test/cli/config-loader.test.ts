@@ -6,21 +6,12 @@ import { resolveConfig, specFor } from '../../src/cli/config-loader.js';
 import { loadSchema } from '../../src/cli/options.js';
 import type { RawValue } from '../../src/cli/values.js';
 import { GeorepError } from '../../src/errors.js';
-import type { ErrorCode } from '../../src/errors.js';
+import { codeOf } from '../support/error-code.js';
 
 const schema = loadSchema();
 const flags = (values: Record<string, RawValue>) => ({ source: 'the command line', values });
 const session = (values: Record<string, RawValue>) => ({ source: '/w/georep.conf', values });
 
-function codeOf(fn: () => unknown): ErrorCode | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof GeorepError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
 
 function errorOf(fn: () => unknown): GeorepError {
   try {

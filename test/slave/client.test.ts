@@ -9,18 +9,10 @@ import { silentLogger } from '../../src/log.js';
 import { SlaveClient } from '../../src/slave/index.js';
 import { parseLogLine } from '../../src/slave/client.js';
 import { ROOT_GFID, apply, cleanupTemps, helloParams, makeTemp, newGfid, ops, startAgent } from './harness.js';
+import { codeOfAsync } from '../support/error-code.js';
 
 const agentArgv = (root: string) => [process.execPath, '--import', 'tsx', 'test/support/agent-bin.ts', root];
 
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (e) {
-    if (e instanceof GeorepError) return e.code;
-    throw e;
-  }
-}
 
 describe('slave/client', () => {
   afterEach(cleanupTemps);
@@ -32,17 +24,17 @@ describe('slave/client', () => {
     expect(hello.stimeMs).to.equal(null);
     expect(await apply(client, [ops.mkdir(newGfid(), ROOT_GFID, 'd')])).to.deep.equal([]);
     await client.call('setStime', { stimeMs: 5 });
-    expect(await codeOf(client.call('entryOps', { ops: [ops.create(newGfid(), newGfid(), '..')] }))).to.equal('BAD_NAME');
+    expect(await codeOfAsync(client.call('entryOps', { ops: [ops.create(newGfid(), newGfid(), '..')] }))).to.equal('BAD_NAME');
     await client.close();
     expect(existsSync(join(root, 'd'))).to.equal(true);
-    expect(await codeOf(client.call('setStime', { stimeMs: 6 }))).to.equal('AGENT_DIED');
+    expect(await codeOfAsync(client.call('setStime', { stimeMs: 6 }))).to.equal('AGENT_DIED');
   });
 
   it('turns error replies into GeorepError with the wire code', async () => {
     const root = join(makeTemp(), 'slave');
     const client = SlaveClient.spawn(agentArgv(root), silentLogger());
-    expect(await codeOf(client.call('setStime', { stimeMs: 1 }))).to.equal('BAD_REQUEST'); // before hello
-    expect(await codeOf(client.call('hello', helloParams({ version: 99 })))).to.equal('PROTOCOL_VERSION');
+    expect(await codeOfAsync(client.call('setStime', { stimeMs: 1 }))).to.equal('BAD_REQUEST'); // before hello
+    expect(await codeOfAsync(client.call('hello', helloParams({ version: 99 })))).to.equal('PROTOCOL_VERSION');
     await client.close();
   });
 
@@ -56,13 +48,13 @@ describe('slave/client', () => {
     process.kill(pid, 'SIGKILL');
     const err = await pending.catch((e: unknown) => e);
     expect(err).to.be.instanceOf(GeorepError).with.property('code', 'AGENT_DIED');
-    expect(await codeOf(client.call('setStime', { stimeMs: 2 }))).to.equal('AGENT_DIED');
+    expect(await codeOfAsync(client.call('setStime', { stimeMs: 2 }))).to.equal('AGENT_DIED');
     await client.close();
   });
 
   it('fails with AGENT_DIED when the agent cannot be started', async () => {
     const client = SlaveClient.spawn([join(makeTemp(), 'no-such-georep'), 'slave', '/x'], silentLogger());
-    expect(await codeOf(client.call('hello', helloParams()))).to.equal('AGENT_DIED');
+    expect(await codeOfAsync(client.call('hello', helloParams()))).to.equal('AGENT_DIED');
     await client.close();
   });
 
@@ -71,10 +63,10 @@ describe('slave/client', () => {
     await a.client.call('hello', helloParams());
     // Each target is 4000 bytes (valid), escaped to 12000 characters: 1000 of them pass 8 MiB.
     const over = Array.from({ length: 1000 }, () => ({ ...ops.symlink(newGfid(), ROOT_GFID, 'l', 't'), target: '%FF'.repeat(4000) }));
-    expect(await codeOf(a.client.call('entryOps', { ops: over }))).to.equal('LIMIT_EXCEEDED');
+    expect(await codeOfAsync(a.client.call('entryOps', { ops: over }))).to.equal('LIMIT_EXCEEDED');
     const ac = new AbortController();
     ac.abort();
-    expect(await codeOf(a.client.call('setStime', { stimeMs: 1 }, ac.signal))).to.equal('ABORTED');
+    expect(await codeOfAsync(a.client.call('setStime', { stimeMs: 1 }, ac.signal))).to.equal('ABORTED');
     await a.client.close();
     await a.done;
   });

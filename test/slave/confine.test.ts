@@ -5,20 +5,11 @@ import { expect } from 'chai';
 import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GeorepError } from '../../src/errors.js';
-import { RawWire, ROOT_GFID, apply, at, cleanupTemps, helloParams, makeTemp, newGfid, ops, readyAgent } from './harness.js';
-import type { InProcessAgent } from './harness.js';
+import { RawWire, ROOT_GFID, apply, at, helloParams, makeTemp, newGfid, ops, useReadyAgent } from './harness.js';
 
 describe('slave/confine', () => {
-  let a: InProcessAgent & { root: string };
+  const a = useReadyAgent();
   const p = (rel: string) => join(a.root, rel);
-  beforeEach(async () => {
-    a = await readyAgent();
-  });
-  afterEach(async () => {
-    await a.client.close();
-    await a.done;
-    cleanupTemps();
-  });
 
   it('refuses hostile names: the client before sending, the agent on receipt', async () => {
     for (const name of ['..', '.', 'a/b', 'nul\0byte', '']) {

@@ -4,20 +4,11 @@
 import { expect } from 'chai';
 import { lstatSync, mkdirSync, readFileSync, readlinkSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT_GFID, apply, cleanupTemps, newGfid, ops, readyAgent } from './harness.js';
-import type { InProcessAgent } from './harness.js';
+import { ROOT_GFID, apply, newGfid, ops, useReadyAgent } from './harness.js';
 
 describe('slave/entry ops: creating', () => {
-  let a: InProcessAgent & { root: string };
+  const a = useReadyAgent();
   const p = (rel: string) => join(a.root, rel);
-  beforeEach(async () => {
-    a = await readyAgent();
-  });
-  afterEach(async () => {
-    await a.client.close();
-    await a.done;
-    cleanupTemps();
-  });
 
   it('CREATE makes an empty file with the exact mode (umask and setuid included) and owner; replay is a no-op', async () => {
     const f = newGfid();

@@ -4,20 +4,11 @@
 import { expect } from 'chai';
 import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT_GFID, apply, at, cleanupTemps, newGfid, ops, readyAgent } from './harness.js';
-import type { InProcessAgent } from './harness.js';
+import { ROOT_GFID, apply, at, newGfid, ops, useReadyAgent } from './harness.js';
 
 describe('slave/entry ops: moving and removing', () => {
-  let a: InProcessAgent & { root: string };
+  const a = useReadyAgent();
   const p = (rel: string) => join(a.root, rel);
-  beforeEach(async () => {
-    a = await readyAgent();
-  });
-  afterEach(async () => {
-    await a.client.close();
-    await a.done;
-    cleanupTemps();
-  });
 
   it('RENAME moves a file; replay is a no-op', async () => {
     const d = newGfid();

@@ -53,6 +53,48 @@ export function helloParams(over: Partial<Methods['hello']['params']> = {}): Met
   return { version: 1, masterVolume: VOLUME, masterPath: '/srv/master', rebind: false, ...over };
 }
 
+export type ReadyAgent = InProcessAgent & { readonly root: string };
+
+/**
+ * Mocha hooks for a test file: a ready agent per test, closed and its temp dirs removed after
+ * it. The returned object reads through to the current test's agent.
+ */
+export function useReadyAgent(): ReadyAgent {
+  let current: ReadyAgent | undefined;
+  beforeEach(async () => {
+    current = await readyAgent();
+  });
+  afterEach(async () => {
+    if (current !== undefined) {
+      await current.client.close();
+      await current.done;
+    }
+    current = undefined;
+    cleanupTemps();
+  });
+  const now = (): ReadyAgent => {
+    if (current === undefined) throw new Error('the agent exists only inside a test');
+    return current;
+  };
+  return {
+    get client() {
+      return now().client;
+    },
+    get done() {
+      return now().done;
+    },
+    get toAgent() {
+      return now().toAgent;
+    },
+    get fromAgent() {
+      return now().fromAgent;
+    },
+    get root() {
+      return now().root;
+    },
+  };
+}
+
 /** An agent on a fresh temp root, already past hello. */
 export async function readyAgent(root = join(makeTemp(), 'slave')): Promise<InProcessAgent & { root: string }> {
   const agent = startAgent(root);

@@ -5,8 +5,7 @@ import { lstatSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Gfid } from '../../src/changelog/index.js';
 import type { MetaOp } from '../../src/slave/index.js';
-import { ROOT_GFID, apply, cleanupTemps, makeTemp, newGfid, ops, readyAgent } from './harness.js';
-import type { InProcessAgent } from './harness.js';
+import { ROOT_GFID, apply, makeTemp, newGfid, ops, useReadyAgent } from './harness.js';
 
 const meta = (gfid: Gfid, over: Partial<MetaOp> = {}): MetaOp => ({
   gfid,
@@ -19,16 +18,8 @@ const meta = (gfid: Gfid, over: Partial<MetaOp> = {}): MetaOp => ({
 });
 
 describe('slave/meta-ops', () => {
-  let a: InProcessAgent & { root: string };
+  const a = useReadyAgent();
   const p = (rel: string) => join(a.root, rel);
-  beforeEach(async () => {
-    a = await readyAgent();
-  });
-  afterEach(async () => {
-    await a.client.close();
-    await a.done;
-    cleanupTemps();
-  });
 
   it('sets mode, owner (as root) and times, to the precision a double allows', async () => {
     const f = newGfid();

@@ -8,16 +8,8 @@ import { GeorepError } from '../../src/errors.js';
 import { LIMITS, decodeName, decodePath, decodeTarget, validateParams } from '../../src/slave/index.js';
 import type { MethodName } from '../../src/slave/index.js';
 import { ROOT_GFID, item, newGfid, ops, wire } from './harness.js';
+import { codeOf } from '../support/error-code.js';
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (e) {
-    if (e instanceof GeorepError) return e.code;
-    throw e;
-  }
-}
 
 const check = (method: MethodName, params: unknown) => codeOf(() => validateParams(method, params));
 

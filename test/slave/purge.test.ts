@@ -3,20 +3,11 @@
 import { expect } from 'chai';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT_GFID, apply, cleanupTemps, newGfid, ops, readyAgent } from './harness.js';
-import type { InProcessAgent } from './harness.js';
+import { ROOT_GFID, apply, newGfid, ops, useReadyAgent } from './harness.js';
 
 describe('slave/purge', () => {
-  let a: InProcessAgent & { root: string };
+  const a = useReadyAgent();
   const p = (rel: string) => join(a.root, rel);
-  beforeEach(async () => {
-    a = await readyAgent();
-  });
-  afterEach(async () => {
-    await a.client.close();
-    await a.done;
-    cleanupTemps();
-  });
 
   it('purgeUnknown removes entries the index does not know, never .georep at the root', async () => {
     const d = newGfid();

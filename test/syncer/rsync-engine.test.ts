@@ -14,20 +14,12 @@ import { isTransferError } from '../../src/syncer/transfer-error.js';
 import { firstEntryIn, processesMentioning } from './support/procs.js';
 import { makeWorld, under } from './support/world.js';
 import type { World } from './support/world.js';
+import { codeOfAsync } from '../support/error-code.js';
 
 const CFG: RsyncEngineConfig = { rsyncCommand: 'rsync', rsyncOptions: '', useRsyncXattrs: false };
 const engine = (cfg: Partial<RsyncEngineConfig> = {}): RsyncEngine =>
   new RsyncEngine({ ...CFG, ...cfg }, { spawner: new ExecaSpawner() });
 
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (e) {
-    if (isTransferError(e)) return e.code;
-    throw e;
-  }
-  return undefined;
-}
 
 describe('RsyncEngine', () => {
   let w: World;
@@ -202,8 +194,8 @@ describe('RsyncEngine', () => {
     w.file('a', 'a');
     const notADir = path.join(w.base, 'plain-file');
     fs.writeFileSync(notADir, '');
-    expect(await codeOf(engine().transfer({ ...req(['a'], 'off'), stagingDir: path.join(notADir, 'b1') }))).to.equal('RSYNC_FAILED');
-    expect(await codeOf(engine({ rsyncCommand: path.join(w.base, 'no-rsync') }).transfer(req(['a'], 'off')))).to.equal('RSYNC_FAILED');
+    expect(await codeOfAsync(engine().transfer({ ...req(['a'], 'off'), stagingDir: path.join(notADir, 'b1') }))).to.equal('RSYNC_FAILED');
+    expect(await codeOfAsync(engine({ rsyncCommand: path.join(w.base, 'no-rsync') }).transfer(req(['a'], 'off')))).to.equal('RSYNC_FAILED');
   });
 
   it('abort kills rsync and its forked receiver at once (process group), with code ABORTED', async () => {
@@ -216,7 +208,7 @@ describe('RsyncEngine', () => {
       const running = engine({ rsyncOptions: '--bwlimit=64' }).transfer({ ...r, signal: ac.signal });
       await watch.created;
       const abortedAt = process.hrtime.bigint();
-      expect(await codeOf(running)).to.equal('ABORTED');
+      expect(await codeOfAsync(running)).to.equal('ABORTED');
       expect(Number(process.hrtime.bigint() - abortedAt) / 1e6).to.be.lessThan(KILL_GRACE_MS);
       expect(processesMentioning(w.staging)).to.deep.equal([]);
     } finally {
