@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { attrsOf } from '../../src/master/entry-stat.js';
 import { ModeNormal } from '../../src/master/mixins/mode-normal.js';
 import { ModeRecover } from '../../src/master/mixins/mode-recover.js';
 import { ManualClock } from '../support/manual-clock.js';
+import { makeSocket } from '../support/tree-builder.js';
 
 class RecordingSink implements RecordSink {
   readonly batches: Change[][] = [];
@@ -189,7 +191,29 @@ describe('XsyncCrawler', () => {
     expect(clock.nowMs() - t0).to.be.at.least(4000);
   });
 
-  it('skips sockets and devices it cannot make, and the reserved .georep name', async () => {
+  it('skips what the slave cannot make, naming it: sockets always, device nodes unless the slave is root', async () => {
+    await makeSocket(path.join(root, 'sock'));
+    // Only root can make a device node on the master; CI runs as root.
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) execFileSync('mknod', [path.join(root, 'dev'), 'c', '1', '3']);
+    const skipped: string[] = [];
+    const run = async (devicesAllowed: boolean): Promise<Change[]> => {
+      const sink = new RecordingSink();
+      const crawler = new XsyncCrawler(
+        { root: Buffer.from(root), batchEntries: 100, crawlRate: 0, policy: { ...normal, devicesAllowed } },
+        { index, clock: new ManualClock(), sink, onSkip: (p) => skipped.push(p) },
+      );
+      await crawler.crawl();
+      return sink.all();
+    };
+    expect(await run(false)).to.deep.equal([]);
+    expect(skipped).to.deep.equal(asRoot ? ['dev', 'sock'] : ['sock']);
+    const allowed = fops(await run(true));
+    expect(allowed).to.not.include('E MKNOD sock');
+    if (asRoot) expect(allowed).to.include('E MKNOD dev');
+  });
+
+  it('skips the reserved .georep name at the master root, naming it', async () => {
     fs.mkdirSync(path.join(root, '.georep'));
     const skipped: string[] = [];
     const sink = new RecordingSink();
