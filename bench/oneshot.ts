@@ -67,7 +67,8 @@ function fail(message: string): never {
 function verifyGeorepCopy(master: string, copy: string, when: string): void {
   const t0 = Date.now();
   const diffs = compareTrees(master, copy);
-  if (diffs.length > 0) fail(`georep's copy differs from the master ${when} (${diffs.length} differences):\n${formatDifferences(diffs)}`);
+  if (diffs.length > 0)
+    fail(`georep's copy differs from the master ${when} (${diffs.length} differences):\n${formatDifferences(diffs)}`);
   console.log(`  verified: georep copy mirrors the master ${when} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 }
 
@@ -93,24 +94,36 @@ async function main(): Promise<void> {
   const base = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'georep-bench-')));
   const master = path.join(base, 'master');
   try {
-    console.log(`generating ${p.files} files / ${(p.bytes / 1024 ** 2).toFixed(0)} MiB (seed ${p.seed}) in ${master} …`);
+    console.log(
+      `generating ${p.files} files / ${(p.bytes / 1024 ** 2).toFixed(0)} MiB (seed ${p.seed}) in ${master} …`,
+    );
     const t0 = Date.now();
     const tree = buildBulkTree(master, { files: p.files, totalBytes: p.bytes, seed: p.seed });
-    console.log(`  ${tree.files} files in ${tree.dirs} dirs, ${tree.bytes} bytes, largest ${tree.largest}, ` +
-      `${tree.small} under 4 KiB (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    console.log(
+      `  ${tree.files} files in ${tree.dirs} dirs, ${tree.bytes} bytes, largest ${tree.largest}, ` +
+        `${tree.small} under 4 KiB (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+    );
     if (!fs.existsSync(GEOREP_MAIN)) fail(`${GEOREP_MAIN} is missing: run \`npm run build\` (or \`npm run bench\`)`);
 
     const scenarios: Record<ScenarioName, Scenario> = {
       'first sync': { name: 'first sync', target: { ratio: 1, inclusive: true }, samples: { rsync: [], georep: [] } },
-      'unchanged re-run': { name: 'unchanged re-run', target: { ratio: 1, inclusive: false }, samples: { rsync: [], georep: [] } },
+      'unchanged re-run': {
+        name: 'unchanged re-run',
+        target: { ratio: 1, inclusive: false },
+        samples: { rsync: [], georep: [] },
+      },
     };
     for (let round = 0; round < p.rounds; round++) {
       const order: Tool[] = round % 2 === 0 ? ['rsync', 'georep'] : ['georep', 'rsync'];
-      const dest: Record<Tool, string> = { rsync: path.join(base, `rsync-${round}`), georep: path.join(base, `georep-${round}`) };
+      const dest: Record<Tool, string> = {
+        rsync: path.join(base, `rsync-${round}`),
+        georep: path.join(base, `georep-${round}`),
+      };
       const workdir = fs.mkdtempSync(path.join(base, `work-${round}-`));
       for (const name of ['first sync', 'unchanged re-run'] as const) {
         console.log(`round ${round + 1}/${p.rounds}: ${name} (${order.join(' then ')})`);
-        for (const tool of order) scenarios[name].samples[tool].push(await runOne(tool, master, dest[tool], workdir, gnuTime));
+        for (const tool of order)
+          scenarios[name].samples[tool].push(await runOne(tool, master, dest[tool], workdir, gnuTime));
         if (round === 0) verifyGeorepCopy(master, dest.georep, `after the ${name}`);
       }
       for (const d of [dest.rsync, dest.georep, workdir]) fs.rmSync(d, { recursive: true, force: true });
@@ -122,7 +135,10 @@ async function main(): Promise<void> {
     fs.mkdirSync(outDir, { recursive: true });
     const outFile = path.join(outDir, `oneshot-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     const strip = (s: Sample): Omit<Sample, 'stdout' | 'stderr'> & { summary: string } => ({
-      wallS: s.wallS, cpuS: s.cpuS, maxRssMiB: s.maxRssMiB, exitCode: s.exitCode,
+      wallS: s.wallS,
+      cpuS: s.cpuS,
+      maxRssMiB: s.maxRssMiB,
+      exitCode: s.exitCode,
       summary: s.stdout.split('\n').find((l) => l.trim() !== '') ?? '',
     });
     const json = {
@@ -130,7 +146,12 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       params: p,
       tree,
-      host: { cpus: os.cpus().length, memMiB: Math.round(os.totalmem() / 1024 ** 2), node: process.version, rsync: rsyncVersion() },
+      host: {
+        cpus: os.cpus().length,
+        memMiB: Math.round(os.totalmem() / 1024 ** 2),
+        node: process.version,
+        rsync: rsyncVersion(),
+      },
       warmCache: true,
       gnuTime,
       summaries,
@@ -142,7 +163,8 @@ async function main(): Promise<void> {
     };
     fs.writeFileSync(outFile, `${JSON.stringify(json, null, 2)}\n`);
     console.log(`\nwrote ${path.relative(repoRoot, outFile)}`);
-    if (process.env['BENCH_STRICT'] === '1' && summaries.some((s) => !s.targetMet)) fail('a target was missed (BENCH_STRICT=1)');
+    if (process.env['BENCH_STRICT'] === '1' && summaries.some((s) => !s.targetMet))
+      fail('a target was missed (BENCH_STRICT=1)');
   } finally {
     if (p.keep) console.log(`kept ${base} (BENCH_KEEP=1)`);
     else fs.rmSync(base, { recursive: true, force: true });

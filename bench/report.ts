@@ -67,10 +67,22 @@ export function formatTable(summaries: readonly ScenarioSummary[], rounds: numbe
   for (const s of summaries) {
     for (const tool of ['rsync', 'georep'] as const) {
       const t = s[tool];
-      rows.push([s.name, tool === 'rsync' ? 'rsync -a' : 'georep', fmt(t.wallS, 2), fmt(t.cpuS, 2), fmt(t.maxRssMiB, 0)]);
+      rows.push([
+        s.name,
+        tool === 'rsync' ? 'rsync -a' : 'georep',
+        fmt(t.wallS, 2),
+        fmt(t.cpuS, 2),
+        fmt(t.maxRssMiB, 0),
+      ]);
     }
     const verdict = s.targetMet ? 'target met' : 'TARGET MISSED';
-    rows.push([s.name, 'georep/rsync', `${fmt(s.wallRatio, 2)}×`, s.cpuRatio === null ? 'n/a' : `${fmt(s.cpuRatio, 2)}×`, verdict]);
+    rows.push([
+      s.name,
+      'georep/rsync',
+      `${fmt(s.wallRatio, 2)}×`,
+      s.cpuRatio === null ? 'n/a' : `${fmt(s.cpuRatio, 2)}×`,
+      verdict,
+    ]);
   }
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');

@@ -27,10 +27,24 @@ function plan(): EntryOp[][] {
   for (let i = 0; i < FILES; i++) {
     if (i % PER_DIR === 0) {
       const d = gfid();
-      all.push({ op: 'MKDIR', gfid: d, entry: { pargfid: ROOT_GFID, name: `d${i / PER_DIR}` }, mode: 0o40755, uid: 0, gid: 0 });
+      all.push({
+        op: 'MKDIR',
+        gfid: d,
+        entry: { pargfid: ROOT_GFID, name: `d${i / PER_DIR}` },
+        mode: 0o40755,
+        uid: 0,
+        gid: 0,
+      });
       dir = d;
     }
-    all.push({ op: 'CREATE', gfid: gfid(), entry: { pargfid: dir, name: escapeName(Buffer.from(`file ${i}.txt`)) }, mode: 0o100644, uid: 0, gid: 0 });
+    all.push({
+      op: 'CREATE',
+      gfid: gfid(),
+      entry: { pargfid: dir, name: escapeName(Buffer.from(`file ${i}.txt`)) },
+      mode: 0o100644,
+      uid: 0,
+      gid: 0,
+    });
   }
   const batches: EntryOp[][] = [];
   for (let i = 0; i < all.length; i += LIMITS.opsPerBatch) batches.push(all.slice(i, i + LIMITS.opsPerBatch));
@@ -54,7 +68,9 @@ try {
   const replayMs = Number(process.hrtime.bigint() - t1) / 1e6;
   await client.close();
   await done;
-  console.log(`${FILES} CREATEs (+${Math.ceil(FILES / PER_DIR)} MKDIRs) in ${batches.length} batches: ${ms.toFixed(0)} ms (${((FILES / ms) * 1000).toFixed(0)} ops/s); replay (all no-ops): ${replayMs.toFixed(0)} ms; failures ${failures}`);
+  console.log(
+    `${FILES} CREATEs (+${Math.ceil(FILES / PER_DIR)} MKDIRs) in ${batches.length} batches: ${ms.toFixed(0)} ms (${((FILES / ms) * 1000).toFixed(0)} ops/s); replay (all no-ops): ${replayMs.toFixed(0)} ms; failures ${failures}`,
+  );
 } finally {
   rmSync(base, { recursive: true, force: true });
 }

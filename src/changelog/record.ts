@@ -41,8 +41,19 @@ export type EntryChange =
       readonly gid: number;
       readonly entry: EntryName;
     }
-  | { readonly kind: 'E'; readonly gfid: Gfid; readonly fop: 'LINK' | 'SYMLINK' | 'UNLINK' | 'RMDIR'; readonly entry: EntryName }
-  | { readonly kind: 'E'; readonly gfid: Gfid; readonly fop: 'RENAME'; readonly entry: EntryName; readonly to: EntryName };
+  | {
+      readonly kind: 'E';
+      readonly gfid: Gfid;
+      readonly fop: 'LINK' | 'SYMLINK' | 'UNLINK' | 'RMDIR';
+      readonly entry: EntryName;
+    }
+  | {
+      readonly kind: 'E';
+      readonly gfid: Gfid;
+      readonly fop: 'RENAME';
+      readonly entry: EntryName;
+      readonly to: EntryName;
+    };
 
 export type Change =
   | EntryChange

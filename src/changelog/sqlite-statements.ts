@@ -62,7 +62,9 @@ export function prepareStatements(db: Db) {
        WHERE n.gfid = ? ORDER BY n.pargfid, n.name LIMIT 1`,
     ),
     typeOf: db.prepare<[string], string>('SELECT type FROM objects WHERE gfid = ?').pluck(),
-    syncedOf: db.prepare<[string], SyncedRow>('SELECT size, mtime_ns, ctime_ns, mode, uid, gid FROM objects WHERE gfid = ?'),
+    syncedOf: db.prepare<[string], SyncedRow>(
+      'SELECT size, mtime_ns, ctime_ns, mode, uid, gid FROM objects WHERE gfid = ?',
+    ),
     gfidOfIno: db.prepare<[bigint], string>('SELECT gfid FROM objects WHERE ino = ? ORDER BY gfid LIMIT 1').pluck(),
     hasChildren: db.prepare<[string], bigint>('SELECT 1 FROM names WHERE pargfid = ? LIMIT 1').pluck(),
     subtree: db.prepare<[string], string>(SUBTREE).pluck(),
@@ -110,13 +112,34 @@ export function toEntry(r: EntryRow): IndexedEntry {
     });
   }
   // Gfids in the index were minted by the index (or validated by the parser) before storing.
-  return { gfid: r.gfid as Gfid, pargfid: r.pargfid as Gfid, name: r.name, type: r.type, ino: r.ino, synced: toSynced(r) };
+  return {
+    gfid: r.gfid as Gfid,
+    pargfid: r.pargfid as Gfid,
+    name: r.name,
+    type: r.type,
+    ino: r.ino,
+    synced: toSynced(r),
+  };
 }
 
 /** The synced columns are written together; any NULL means "not confirmed". */
 export function toSynced(r: SyncedRow): SyncedAttrs | null {
-  if (r.size === null || r.mtime_ns === null || r.ctime_ns === null || r.mode === null || r.uid === null || r.gid === null) {
+  if (
+    r.size === null ||
+    r.mtime_ns === null ||
+    r.ctime_ns === null ||
+    r.mode === null ||
+    r.uid === null ||
+    r.gid === null
+  ) {
     return null;
   }
-  return { size: Number(r.size), mtimeNs: r.mtime_ns, ctimeNs: r.ctime_ns, mode: Number(r.mode), uid: Number(r.uid), gid: Number(r.gid) };
+  return {
+    size: Number(r.size),
+    mtimeNs: r.mtime_ns,
+    ctimeNs: r.ctime_ns,
+    mode: Number(r.mode),
+    uid: Number(r.uid),
+    gid: Number(r.gid),
+  };
 }

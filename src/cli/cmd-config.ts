@@ -42,23 +42,31 @@ export function addConfigCommand(program: Command, ctx: CliContext): void {
     .option('--reset <key>', 'remove the session value of KEY, so the default applies again')
     .option('--workdir <dir>', WORKDIR_HELP)
     .addHelpText('after', CONFIG_EXAMPLES)
-    .action((master: string, slave: string, key: string | undefined, value: string | undefined, opts: { reset?: string; workdir?: string }) => {
-      const masterRoot = resolveMasterRoot(master);
-      const slaveRoot = resolveSlaveRoot(slave);
-      const workdir = resolveWorkdir(opts.workdir, ctx.io.env);
-      const session = { workdir, masterRoot, slaveRoot, dir: sessionDirOf(workdir, masterRoot, slaveRoot) };
-      if (opts.reset !== undefined) {
-        if (key !== undefined) throw new GeorepError('USAGE', 'give either KEY [VALUE] or --reset KEY, not both');
-        resetValue(ctx, session, opts.reset);
-      } else if (key === undefined) {
-        listValues(ctx, session.dir);
-      } else if (value === undefined) {
-        const spec = specFor(ctx.schema, key, CLI_SOURCE);
-        ctx.io.stdout.write(`${formatOptionValue(currentConfig(ctx.schema, session.dir)[spec.field])}\n`);
-      } else {
-        setValue(ctx, session, key, value);
-      }
-    });
+    .action(
+      (
+        master: string,
+        slave: string,
+        key: string | undefined,
+        value: string | undefined,
+        opts: { reset?: string; workdir?: string },
+      ) => {
+        const masterRoot = resolveMasterRoot(master);
+        const slaveRoot = resolveSlaveRoot(slave);
+        const workdir = resolveWorkdir(opts.workdir, ctx.io.env);
+        const session = { workdir, masterRoot, slaveRoot, dir: sessionDirOf(workdir, masterRoot, slaveRoot) };
+        if (opts.reset !== undefined) {
+          if (key !== undefined) throw new GeorepError('USAGE', 'give either KEY [VALUE] or --reset KEY, not both');
+          resetValue(ctx, session, opts.reset);
+        } else if (key === undefined) {
+          listValues(ctx, session.dir);
+        } else if (value === undefined) {
+          const spec = specFor(ctx.schema, key, CLI_SOURCE);
+          ctx.io.stdout.write(`${formatOptionValue(currentConfig(ctx.schema, session.dir)[spec.field])}\n`);
+        } else {
+          setValue(ctx, session, key, value);
+        }
+      },
+    );
 }
 
 interface Session {

@@ -18,7 +18,9 @@ export function addSlaveCommand(program: Command, ctx: CliContext): void {
   program
     .command('slave')
     .summary('run the slave agent on stdin/stdout (started by a master)')
-    .description('Run the slave agent for ROOT: apply entry ops, staged data and metadata sent by a master on stdin/stdout.')
+    .description(
+      'Run the slave agent for ROOT: apply entry ops, staged data and metadata sent by a master on stdin/stdout.',
+    )
     .argument('<root>', 'slave directory the agent is confined to (created if missing)')
     .option('--log-level <level>', 'error, warn, info or debug (default from conf/georep.conf)')
     .option('--log-file <file>', 'append JSON log lines to this file instead of stderr')
@@ -28,7 +30,9 @@ export function addSlaveCommand(program: Command, ctx: CliContext): void {
       const config = resolveConfig([{ source: 'the command line', values }], ctx.schema);
       // Without a log file the agent's stderr goes to the master, which re-logs it: JSON lines.
       const log = createLogger(
-        opts.logFile === undefined ? { level: config.logLevel, stderrFormat: 'json' } : { level: config.logLevel, file: resolve(opts.logFile) },
+        opts.logFile === undefined
+          ? { level: config.logLevel, stderrFormat: 'json' }
+          : { level: config.logLevel, file: resolve(opts.logFile) },
       );
       // Loaded here, not at the top: the agent process loads only slave code, the other verbs none of it.
       const { runAgent } = await import('../slave/index.js');

@@ -96,7 +96,12 @@ function prepareSession(
 
 async function runOneshotSync(ctx: CliContext, s: PreparedSession, logFile: string | undefined): Promise<void> {
   const log = createLogger({ level: s.config.logLevel, file: logFile });
-  const progress = createProgress({ tty: ctx.io.stderrIsTTY && logFile === undefined, stream: ctx.io.stderr, clock: ctx.io.clock, log });
+  const progress = createProgress({
+    tty: ctx.io.stderrIsTTY && logFile === undefined,
+    stream: ctx.io.stderr,
+    clock: ctx.io.clock,
+    log,
+  });
   // Loaded here, not at the top: `config` and `slave` never load the master's pipeline.
   const { runOneshot } = await import('../master/index.js');
   const { signal, release } = ctx.io.trapSignals();

@@ -82,7 +82,11 @@ function str(v: Readonly<Record<string, OptionValue>>, field: keyof Config): str
   return x;
 }
 
-function oneOf<T extends string>(v: Readonly<Record<string, OptionValue>>, field: keyof Config, choices: readonly T[]): T {
+function oneOf<T extends string>(
+  v: Readonly<Record<string, OptionValue>>,
+  field: keyof Config,
+  choices: readonly T[],
+): T {
   const x = v[field];
   const hit = choices.find((c) => c === x);
   if (hit === undefined) throw fieldError(field, `one of ${choices.join(', ')}`, x);
@@ -90,5 +94,8 @@ function oneOf<T extends string>(v: Readonly<Record<string, OptionValue>>, field
 }
 
 function fieldError(field: string, expects: string, got: OptionValue | undefined): GeorepError {
-  return new GeorepError('CONFIG_INVALID', `config field ${field} needs ${expects}, got ${String(got)} (check the option schema)`);
+  return new GeorepError(
+    'CONFIG_INVALID',
+    `config field ${field} needs ${expects}, got ${String(got)} (check the option schema)`,
+  );
 }

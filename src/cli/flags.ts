@@ -14,7 +14,10 @@ export function addSchemaOptions(cmd: Command, schema: Schema): ReadonlyMap<stri
   for (const spec of schema.options.values()) {
     const flag = spec.type === 'bool' ? `--${spec.key} [bool]` : `--${spec.key} <value>`;
     const shown = formatOptionValue(spec.defaultValue);
-    const opt = new Option(flag, `${spec.help} Takes ${describeExpected(spec)}; default: ${shown === '' ? '""' : shown}.`);
+    const opt = new Option(
+      flag,
+      `${spec.help} Takes ${describeExpected(spec)}; default: ${shown === '' ? '""' : shown}.`,
+    );
     opt.helpGroup("Options from conf/georep.conf (override the session's values for this run):");
     cmd.addOption(opt);
     attributes.set(opt.attributeName(), spec.key);

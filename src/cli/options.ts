@@ -85,7 +85,8 @@ export function parseSchema(text: string, source: string): Schema {
   }
   const fields = new Set([...options.values()].map((o) => o.field));
   for (const field of Object.keys(CONFIG_FIELDS)) {
-    if (!fields.has(field as keyof Config)) schemaError(source, kebab(field), 'is missing: every Config field needs a section');
+    if (!fields.has(field as keyof Config))
+      schemaError(source, kebab(field), 'is missing: every Config field needs a section');
   }
   return { source, options };
 }
@@ -99,7 +100,12 @@ function parseSection(key: string, section: unknown, source: string): OptionSpec
     if (!SPEC_KEYS.has(k)) schemaError(source, key, `has unknown setting "${k}"`);
   }
   const field = camel(key);
-  if (!isConfigField(field)) schemaError(source, key, `names no Config field (expected one of ${Object.keys(CONFIG_FIELDS).map(kebab).join(', ')})`);
+  if (!isConfigField(field))
+    schemaError(
+      source,
+      key,
+      `names no Config field (expected one of ${Object.keys(CONFIG_FIELDS).map(kebab).join(', ')})`,
+    );
   const type = raw['type'];
   if (typeof type !== 'string' || !(OPTION_TYPES as readonly string[]).includes(type)) {
     schemaError(source, key, `needs type= one of ${OPTION_TYPES.join(', ')}`);
@@ -126,19 +132,29 @@ function checkKind(spec: ValueSpec, source: string): void {
   const want = CONFIG_FIELDS[spec.field];
   const have = TYPE_KIND[spec.type];
   if (typeof want === 'object') {
-    if (have !== 'choice' || spec.choices === undefined) schemaError(source, spec.key, 'must be type=choice with choices=');
+    if (have !== 'choice' || spec.choices === undefined)
+      schemaError(source, spec.key, 'must be type=choice with choices=');
     const extra = spec.choices.filter((c) => !want.choices.includes(c));
-    if (extra.length > 0) schemaError(source, spec.key, `offers choices georep does not implement: ${extra.join(', ')}`);
+    if (extra.length > 0)
+      schemaError(source, spec.key, `offers choices georep does not implement: ${extra.join(', ')}`);
   } else if (want !== have) {
     schemaError(source, spec.key, `has type=${spec.type} but georep needs a ${want}`);
   }
   const numeric = have === 'number';
-  if (!numeric && (spec.min !== undefined || spec.max !== undefined)) schemaError(source, spec.key, 'min=/max= apply only to numbers');
-  if (have !== 'choice' && spec.choices !== undefined) schemaError(source, spec.key, 'choices= applies only to type=choice');
-  if (spec.min !== undefined && spec.max !== undefined && spec.min > spec.max) schemaError(source, spec.key, 'has min= above max=');
+  if (!numeric && (spec.min !== undefined || spec.max !== undefined))
+    schemaError(source, spec.key, 'min=/max= apply only to numbers');
+  if (have !== 'choice' && spec.choices !== undefined)
+    schemaError(source, spec.key, 'choices= applies only to type=choice');
+  if (spec.min !== undefined && spec.max !== undefined && spec.min > spec.max)
+    schemaError(source, spec.key, 'has min= above max=');
 }
 
-function numberSetting(raw: Record<string, unknown>, name: 'min' | 'max', key: string, source: string): number | undefined {
+function numberSetting(
+  raw: Record<string, unknown>,
+  name: 'min' | 'max',
+  key: string,
+  source: string,
+): number | undefined {
   const v = raw[name];
   if (v === undefined) return undefined;
   if (typeof v !== 'string' || !/^-?\d+$/.test(v) || !Number.isSafeInteger(Number(v))) {

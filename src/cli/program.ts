@@ -27,7 +27,9 @@ ${EXIT_CODE_HELP}`;
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('georep')
-    .description('Replicate a directory tree one way to another directory, crash-safely, in the manner of GlusterFS geo-replication.')
+    .description(
+      'Replicate a directory tree one way to another directory, crash-safely, in the manner of GlusterFS geo-replication.',
+    )
     .version(packageVersion(), '-V, --version', 'print the georep version')
     .exitOverride()
     .configureOutput({

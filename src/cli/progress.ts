@@ -79,7 +79,8 @@ function plainProgress(clock: Clock, log: Logger): ProgressSink {
     const { value, total } = measure(p);
     const pct = total === 0 ? PERCENT : Math.floor((value / total) * PERCENT);
     const elapsed = syncStartedAt === undefined ? 0 : now - syncStartedAt;
-    const eta = value > 0 && value < total && elapsed > 0 ? `, ETA ${humanDuration(((total - value) * elapsed) / value)}` : '';
+    const eta =
+      value > 0 && value < total && elapsed > 0 ? `, ETA ${humanDuration(((total - value) * elapsed) / value)}` : '';
     return `${p.phase}: ${p.filesDone}/${p.filesTotal} files, ${humanBytes(p.bytesDone)} of ${humanBytes(p.bytesTotal)} (${pct}%)${eta}`;
   };
   return {

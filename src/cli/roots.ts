@@ -11,10 +11,14 @@ export function resolveMasterRoot(given: string): string {
   try {
     real = realpathSync(given);
   } catch (e) {
-    throw new GeorepError('MASTER_MISSING', `master ${given} cannot be used: ${errnoOf(e) ?? String(e)} (${causeText(e)})`, {
-      path: given,
-      cause: e,
-    });
+    throw new GeorepError(
+      'MASTER_MISSING',
+      `master ${given} cannot be used: ${errnoOf(e) ?? String(e)} (${causeText(e)})`,
+      {
+        path: given,
+        cause: e,
+      },
+    );
   }
   if (!statSync(real).isDirectory()) {
     throw new GeorepError('MASTER_MISSING', `master ${given} is not a directory`, { path: given });
@@ -25,9 +29,13 @@ export function resolveMasterRoot(given: string): string {
 /** An absolute slave path; `host:/path` (a remote slave) is not supported yet. */
 export function resolveSlaveRoot(given: string): string {
   if (/^[^/]*:/.test(given)) {
-    throw new GeorepError('USAGE', `slave ${given} looks like a remote host:path; remote slaves are not supported yet (write ./${given} for a local folder)`, {
-      path: given,
-    });
+    throw new GeorepError(
+      'USAGE',
+      `slave ${given} looks like a remote host:path; remote slaves are not supported yet (write ./${given} for a local folder)`,
+      {
+        path: given,
+      },
+    );
   }
   return realpathOfExistingPart(resolve(given));
 }
@@ -38,7 +46,11 @@ export function checkDisjoint(roots: Readonly<Record<string, string>>): void {
   for (const [nameA, a] of entries) {
     for (const [nameB, b] of entries) {
       if (nameA !== nameB && isInside(b, a)) {
-        throw new GeorepError('USAGE', `${nameB} ${b} lies inside ${nameA} ${a}; use separate trees (or another --workdir)`, { path: b });
+        throw new GeorepError(
+          'USAGE',
+          `${nameB} ${b} lies inside ${nameA} ${a}; use separate trees (or another --workdir)`,
+          { path: b },
+        );
       }
     }
   }

@@ -22,14 +22,21 @@ export function readSessionValues(sessionDir: string): Record<string, RawValue> 
     text = readFileSync(path, 'utf8');
   } catch (e) {
     if (hasErrno(e, 'ENOENT', 'ENOTDIR')) return Object.create(null) as Record<string, RawValue>;
-    throw new GeorepError('IO_ERROR', `cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`, { path, cause: e });
+    throw new GeorepError('IO_ERROR', `cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`, {
+      path,
+      cause: e,
+    });
   }
   const parsed: Record<string, unknown> = ini.parse(text);
   const out = Object.create(null) as Record<string, RawValue>;
   for (const key of Object.keys(parsed)) {
     const v = parsed[key];
     if (typeof v !== 'string' && typeof v !== 'boolean') {
-      throw new GeorepError('CONFIG_INVALID', `${path}: "${key}" must be a plain key=value line (no sections or arrays); fix or delete the file`, { path });
+      throw new GeorepError(
+        'CONFIG_INVALID',
+        `${path}: "${key}" must be a plain key=value line (no sections or arrays); fix or delete the file`,
+        { path },
+      );
     }
     out[key] = v;
   }

@@ -30,7 +30,9 @@ function skippedText(skipped: readonly ItemProblem[]): string {
 }
 
 function listed(items: readonly ItemProblem[], verb: string): string[] {
-  const shown = items.slice(0, MAX_LISTED).map((i) => `  ${verb} ${displayText(i.path)}: ${i.code}: ${displayText(i.message)}`);
+  const shown = items
+    .slice(0, MAX_LISTED)
+    .map((i) => `  ${verb} ${displayText(i.path)}: ${i.code}: ${displayText(i.message)}`);
   const rest = items.length - shown.length;
   if (rest > 0) shown.push(`  … and ${rest} more ${verb} (see the log)`);
   return shown;

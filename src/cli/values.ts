@@ -33,7 +33,10 @@ const SECOND_UNITS: Readonly<Record<string, number>> = { '': 1, s: 1, m: 60, h: 
 
 /** Checks beyond the schema's type, for options whose text has a grammar of its own. */
 const FIELD_CHECKS: Partial<Record<keyof Config, { readonly expects: string; readonly ok: (v: string) => boolean }>> = {
-  checkpoint: { expects: 'empty, "now" or a time in unix seconds', ok: (v) => v === '' || v === 'now' || /^\d{1,12}$/.test(v) },
+  checkpoint: {
+    expects: 'empty, "now" or a time in unix seconds',
+    ok: (v) => v === '' || v === 'now' || /^\d{1,12}$/.test(v),
+  },
   rsyncCommand: { expects: 'a program name or path', ok: (v) => v.trim() !== '' },
   sshCommand: { expects: 'an ssh command line', ok: (v) => v.trim() !== '' },
 };
@@ -123,5 +126,8 @@ function rangeText(spec: ValueSpec): string {
 
 function invalid(spec: ValueSpec, raw: RawValue, source: string): GeorepError {
   const got = typeof raw === 'string' ? JSON.stringify(raw) : String(raw);
-  return new GeorepError('CONFIG_INVALID', `option ${spec.key} (from ${source}) expects ${describeExpected(spec)}, got ${got}`);
+  return new GeorepError(
+    'CONFIG_INVALID',
+    `option ${spec.key} (from ${source}) expects ${describeExpected(spec)}, got ${got}`,
+  );
 }

@@ -27,9 +27,10 @@ export function resolveWorkdir(flag: string | undefined, env: StartupEnv): strin
   if (flag !== undefined && flag !== '') return resolve(flag);
   if (env.workdir !== undefined) return resolve(env.workdir);
   if (env.isRoot) return SYSTEM_WORKDIR;
-  const stateHome = env.xdgStateHome !== undefined && isAbsolute(env.xdgStateHome)
-    ? env.xdgStateHome
-    : join(env.home, '.local', 'state');
+  const stateHome =
+    env.xdgStateHome !== undefined && isAbsolute(env.xdgStateHome)
+      ? env.xdgStateHome
+      : join(env.home, '.local', 'state');
   return join(stateHome, 'georep');
 }
 
@@ -50,10 +51,14 @@ export function ensureSessionDir(workdir: string, masterReal: string, slave: str
     mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR });
     chmodSync(dir, PRIVATE_DIR);
   } catch (e) {
-    throw new GeorepError('IO_ERROR', `cannot create session folder ${dir}: ${e instanceof Error ? e.message : String(e)}; pick another --workdir`, {
-      path: dir,
-      cause: e,
-    });
+    throw new GeorepError(
+      'IO_ERROR',
+      `cannot create session folder ${dir}: ${e instanceof Error ? e.message : String(e)}; pick another --workdir`,
+      {
+        path: dir,
+        cause: e,
+      },
+    );
   }
   const info = join(dir, SESSION_INFO);
   if (!existsSync(info)) {
@@ -65,5 +70,8 @@ export function ensureSessionDir(workdir: string, masterReal: string, slave: str
 /** A basename made safe and short for a folder name; '/' (no basename) reads as 'root'. */
 function namePart(p: string): string {
   const base = basename(p.replace(/^[^/]*:/, '')) || 'root';
-  return base.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_').slice(0, NAME_PART_MAX);
+  return base
+    .replace(/[^A-Za-z0-9._-]/g, '_')
+    .replace(/^\.+/, '_')
+    .slice(0, NAME_PART_MAX);
 }

@@ -88,7 +88,8 @@ export class BatchRunner {
     const metaFailures = await this.sendMetaOps(plan, signal);
     for (const f of metaFailures) fail(f.gfid, f.code, f.message, f.path);
     this.deps.index.transaction(() => {
-      for (const [gfid, attrs] of plan.confirm) if (!failed.has(gfid) && !data.vanished.has(gfid)) this.deps.index.markSynced(gfid, attrs);
+      for (const [gfid, attrs] of plan.confirm)
+        if (!failed.has(gfid) && !data.vanished.has(gfid)) this.deps.index.markSynced(gfid, attrs);
     });
     const outcome = {
       entryOps: plan.entryOps.length,
@@ -108,7 +109,8 @@ export class BatchRunner {
     fail: (gfid: Gfid, code: string, message: string) => void,
   ): Promise<{ files: number; bytes: number; vanished: Set<Gfid> }> {
     // An item whose entry op failed has nowhere to land; it stays unconfirmed and is retried.
-    const usable = (items: readonly DataItem[]): DataItem[] => items.filter((i) => !failed.has(i.gfid) && plan.paths.has(i.gfid));
+    const usable = (items: readonly DataItem[]): DataItem[] =>
+      items.filter((i) => !failed.has(i.gfid) && plan.paths.has(i.gfid));
     const jobs = (
       [
         { batch: plan.batch, items: usable(plan.dataOff), quickCheck: 'off' },

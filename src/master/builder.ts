@@ -52,7 +52,14 @@ export type Master = MasterBase;
  * only because ts-mixer's types cannot follow union-typed table entries.
  */
 export function buildMaster(c: MasterChoice): new () => Master {
-  const Composed = Mixin(MasterBase, DETECT[c.detect], MODE[c.mode], SENDMARK[c.sendmark], PURGE[c.purge], ENGINE[c.engine]);
+  const Composed = Mixin(
+    MasterBase,
+    DETECT[c.detect],
+    MODE[c.mode],
+    SENDMARK[c.sendmark],
+    PURGE[c.purge],
+    ENGINE[c.engine],
+  );
   return Composed as unknown as new () => Master;
 }
 

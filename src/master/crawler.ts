@@ -80,7 +80,13 @@ export class XsyncCrawler {
     this.startMs = this.deps.clock.nowMs();
     const saved = this.deps.index.getMeta(POSITION_KEY);
     const pos = saved === undefined || saved === '' ? undefined : decodePosition(saved);
-    const passes: Pass[] = pos === undefined ? [{ kind: 'all' }] : [{ kind: 'after', pos }, { kind: 'upto', pos }];
+    const passes: Pass[] =
+      pos === undefined
+        ? [{ kind: 'all' }]
+        : [
+            { kind: 'after', pos },
+            { kind: 'upto', pos },
+          ];
     for (const pass of passes) await this.walk(pass, signal);
     this.emitDeferredLinks();
     await this.deps.sink.flush();
@@ -152,7 +158,13 @@ export class XsyncCrawler {
     return subdirs;
   }
 
-  private visitEntry(pargfid: Gfid, name: Buffer, rel: Buffer, st: BigIntStats, row: IndexedEntry | undefined): Gfid | undefined {
+  private visitEntry(
+    pargfid: Gfid,
+    name: Buffer,
+    rel: Buffer,
+    st: BigIntStats,
+    row: IndexedEntry | undefined,
+  ): Gfid | undefined {
     const type = entryTypeOf(st);
     const at: EntryName = { pargfid, name };
     const now = attrsOf(st);
@@ -173,7 +185,11 @@ export class XsyncCrawler {
 
   /** A symlink whose target may have changed is replaced (new gfid): SYMLINK of a known gfid is a no-op. */
   private symlinkChanged(row: IndexedEntry, now: SyncedAttrs): boolean {
-    return row.type === 'symlink' && row.synced !== null && (row.synced.mtimeNs !== now.mtimeNs || row.synced.size !== now.size);
+    return (
+      row.type === 'symlink' &&
+      row.synced !== null &&
+      (row.synced.mtimeNs !== now.mtimeNs || row.synced.size !== now.size)
+    );
   }
 
   private createNew(type: EntryType, at: EntryName, st: BigIntStats, rel: Buffer): Gfid | undefined {
@@ -219,7 +235,9 @@ export class XsyncCrawler {
   }
 
   private emitUpdate(gfid: Gfid, type: EntryType, was: SyncedAttrs | null, now: SyncedAttrs): void {
-    const content = type === 'file' && (was === null || was.size !== now.size || was.mtimeNs !== now.mtimeNs || was.ctimeNs !== now.ctimeNs);
+    const content =
+      type === 'file' &&
+      (was === null || was.size !== now.size || was.mtimeNs !== now.mtimeNs || was.ctimeNs !== now.ctimeNs);
     if (content) this.deps.sink.append({ kind: 'D', gfid });
     this.deps.sink.append({ kind: 'M', gfid, fop: 'SETATTR' });
   }

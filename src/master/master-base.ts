@@ -178,7 +178,8 @@ export class MasterBase {
       const chunk = dirs.slice(start, start + LIMITS.gfidsPerCall);
       const res = await this.deps.slave.call('purgeUnknown', { dirs: chunk }, this.deps.signal);
       this.stats.deletes += res.removed;
-      for (const f of res.failures) this.stats.failures.push({ path: f.path ?? f.gfid, code: f.code, message: f.message });
+      for (const f of res.failures)
+        this.stats.failures.push({ path: f.path ?? f.gfid, code: f.code, message: f.message });
     }
     this.saveStats();
   }

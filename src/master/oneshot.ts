@@ -132,15 +132,23 @@ function checkMaster(root: string): void {
   try {
     st = fs.statSync(root);
   } catch (e) {
-    throw new GeorepError('MASTER_MISSING', `master ${root} cannot be read (${errnoOf(e) ?? String(e)}); check the path`, {
-      path: root,
-      cause: e,
-    });
+    throw new GeorepError(
+      'MASTER_MISSING',
+      `master ${root} cannot be read (${errnoOf(e) ?? String(e)}); check the path`,
+      {
+        path: root,
+        cause: e,
+      },
+    );
   }
   if (!st.isDirectory()) {
-    throw new GeorepError('MASTER_MISSING', `master ${root} is not a directory; give the root of the tree to replicate`, {
-      path: root,
-    });
+    throw new GeorepError(
+      'MASTER_MISSING',
+      `master ${root} is not a directory; give the root of the tree to replicate`,
+      {
+        path: root,
+      },
+    );
   }
 }
 

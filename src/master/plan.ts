@@ -22,5 +22,14 @@ export interface Plan {
 }
 
 export function emptyPlan(batch: string): Plan {
-  return { batch, entryOps: [], dataOff: [], dataNs: [], metaOps: [], confirm: new Map(), deletions: [], paths: new Map() };
+  return {
+    batch,
+    entryOps: [],
+    dataOff: [],
+    dataNs: [],
+    metaOps: [],
+    confirm: new Map(),
+    deletions: [],
+    paths: new Map(),
+  };
 }

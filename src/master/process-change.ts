@@ -43,7 +43,14 @@ export class ChangeClassifier {
         const st = this.stat(c.gfid);
         const path = this.paths.get(c.gfid);
         if (st === null || path === undefined || !st.isFile() || this.data.has(c.gfid)) return;
-        this.data.set(c.gfid, { gfid: c.gfid, path, size: Number(st.size), mtimeNs: st.mtimeNs, ino: st.ino, off: this.quickCheckOff(c.gfid, st) });
+        this.data.set(c.gfid, {
+          gfid: c.gfid,
+          path,
+          size: Number(st.size),
+          mtimeNs: st.mtimeNs,
+          ino: st.ino,
+          off: this.quickCheckOff(c.gfid, st),
+        });
         // The commit renames into every directory holding a name of the gfid.
         const names = st.nlink > 1n ? this.index.namesOf(c.gfid) : [];
         if (names.length === 0) this.touchedDirs.add(this.parentOf(c.gfid));
@@ -78,7 +85,9 @@ export class ChangeClassifier {
     const strip = ({ gfid, path, size, mtimeNs, ino }: DataItem): DataItem => ({ gfid, path, size, mtimeNs, ino });
     return {
       batch,
-      entryOps: this.entryOps.map((op) => (op.op === 'CREATE' && this.data.has(op.gfid) ? { ...op, deferred: true } : op)),
+      entryOps: this.entryOps.map((op) =>
+        op.op === 'CREATE' && this.data.has(op.gfid) ? { ...op, deferred: true } : op,
+      ),
       dataOff: items.filter((i) => i.off).map(strip),
       dataNs: items.filter((i) => !i.off).map(strip),
       metaOps,
@@ -116,7 +125,9 @@ export class ChangeClassifier {
         const st = this.stat(c.gfid);
         if (st === null) return;
         const owned = { gfid: c.gfid, entry, mode: c.mode, uid: c.uid, gid: c.gid };
-        this.entryOps.push(c.fop === 'MKNOD' ? { op: 'MKNOD', ...owned, rdev: Number(st.rdev) } : { op: c.fop, ...owned });
+        this.entryOps.push(
+          c.fop === 'MKNOD' ? { op: 'MKNOD', ...owned, rdev: Number(st.rdev) } : { op: c.fop, ...owned },
+        );
       }
     }
   }
@@ -132,7 +143,14 @@ export class ChangeClassifier {
       if (hasErrno(e, 'ENOENT', 'EINVAL')) return; // replaced in the interim: next turn
       throw e;
     }
-    this.entryOps.push({ op: 'SYMLINK', gfid, entry, target: escapeName(target), uid: Number(st.uid), gid: Number(st.gid) });
+    this.entryOps.push({
+      op: 'SYMLINK',
+      gfid,
+      entry,
+      target: escapeName(target),
+      uid: Number(st.uid),
+      gid: Number(st.gid),
+    });
   }
 
   /** A crawl-found change whose size and mtime match the confirmed ones can only be caught by content. */

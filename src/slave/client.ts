@@ -13,7 +13,11 @@ import { fromWireError, parseResponse } from './wire.js';
 import type { MethodName, Methods } from './protocol.js';
 
 export interface SlaveCaller {
-  call<M extends MethodName>(method: M, params: Methods[M]['params'], signal?: AbortSignal): Promise<Methods[M]['result']>;
+  call<M extends MethodName>(
+    method: M,
+    params: Methods[M]['params'],
+    signal?: AbortSignal,
+  ): Promise<Methods[M]['result']>;
 }
 
 // SlaveClient: requests are numbered and matched to replies by id; params are validated before
@@ -44,7 +48,9 @@ export class SlaveClient implements SlaveCaller {
     private readonly child?: ChildProcess,
   ) {
     const replies = new LineReader(LIMITS.messageBytes);
-    input.on('data', (chunk: Buffer) => replies.push(chunk).forEach((ev) => this.onReply(ev.kind === 'line' ? ev.text : undefined)));
+    input.on('data', (chunk: Buffer) =>
+      replies.push(chunk).forEach((ev) => this.onReply(ev.kind === 'line' ? ev.text : undefined)),
+    );
     output.on('error', (e) => this.die(`broke the request pipe (${e.message})`));
     if (child === undefined) {
       input.on('close', () => this.die('closed its reply stream'));
@@ -53,7 +59,9 @@ export class SlaveClient implements SlaveCaller {
     }
     // 'close' comes after stdout and stderr are drained: every reply and stderr line is in.
     this.exited = new Promise((done) => child.once('close', () => done()));
-    child.once('close', (code, signal) => this.die(signal === null ? `exited with code ${String(code)}` : `was killed by ${signal}`));
+    child.once('close', (code, signal) =>
+      this.die(signal === null ? `exited with code ${String(code)}` : `was killed by ${signal}`),
+    );
     child.once('error', (e) => this.die(`could not be started (${e.message})`));
   }
 
@@ -64,7 +72,9 @@ export class SlaveClient implements SlaveCaller {
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const client = new SlaveClient(child.stdout, child.stdin, log, child);
     const lines = new LineReader(64 * 1024);
-    child.stderr.on('data', (chunk: Buffer) => lines.push(chunk).forEach((ev) => client.onStderr(ev.kind === 'line' ? ev.text : '[over-long stderr line]')));
+    child.stderr.on('data', (chunk: Buffer) =>
+      lines.push(chunk).forEach((ev) => client.onStderr(ev.kind === 'line' ? ev.text : '[over-long stderr line]')),
+    );
     return client;
   }
 
@@ -78,26 +88,41 @@ export class SlaveClient implements SlaveCaller {
     return this.child?.pid;
   }
 
-  call<M extends MethodName>(method: M, params: Methods[M]['params'], signal?: AbortSignal): Promise<Methods[M]['result']> {
+  call<M extends MethodName>(
+    method: M,
+    params: Methods[M]['params'],
+    signal?: AbortSignal,
+  ): Promise<Methods[M]['result']> {
     return new Promise<Methods[M]['result']>((resolve, reject) => {
       if (this.dead !== undefined) return reject(this.dead);
-      if (signal?.aborted === true) return reject(new GeorepError('ABORTED', `${method} to the slave agent was aborted`));
+      if (signal?.aborted === true)
+        return reject(new GeorepError('ABORTED', `${method} to the slave agent was aborted`));
       const id = this.nextId++;
       // The agent validates too; failing here names the caller's bug before anything is sent.
       const line = JSON.stringify({ id, method, params: validateParams(method, params) }) + '\n';
       if (Buffer.byteLength(line) - 1 > LIMITS.messageBytes) {
-        return reject(new GeorepError('LIMIT_EXCEEDED', `${method} request is over the ${LIMITS.messageBytes}-byte message limit; send smaller batches`));
+        return reject(
+          new GeorepError(
+            'LIMIT_EXCEEDED',
+            `${method} request is over the ${LIMITS.messageBytes}-byte message limit; send smaller batches`,
+          ),
+        );
       }
       const onAbort = (): void => {
         this.pending.delete(id); // the agent still runs it; its reply is dropped
         reject(new GeorepError('ABORTED', `${method} to the slave agent was aborted`));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      const settle = <T>(fn: (v: T) => void) => (v: T) => {
-        signal?.removeEventListener('abort', onAbort);
-        fn(v);
-      };
-      this.pending.set(id, { resolve: settle((v: unknown) => resolve(v as Methods[M]['result'])), reject: settle(reject) });
+      const settle =
+        <T>(fn: (v: T) => void) =>
+        (v: T) => {
+          signal?.removeEventListener('abort', onAbort);
+          fn(v);
+        };
+      this.pending.set(id, {
+        resolve: settle((v: unknown) => resolve(v as Methods[M]['result'])),
+        reject: settle(reject),
+      });
       this.output.write(line);
     });
   }
@@ -160,7 +185,9 @@ export class SlaveClient implements SlaveCaller {
 const LEVELS = new Set(['error', 'warn', 'info', 'debug']);
 
 /** A JSON log line of the agent (winston's json format), or undefined for any other line. */
-export function parseLogLine(line: string): { level: string; message: string; fields: Record<string, unknown> } | undefined {
+export function parseLogLine(
+  line: string,
+): { level: string; message: string; fields: Record<string, unknown> } | undefined {
   if (!line.startsWith('{')) return undefined;
   let v: unknown;
   try {

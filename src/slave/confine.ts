@@ -26,7 +26,11 @@ export class Confiner {
     const out = Buffer.concat([this.rootBuf, Buffer.from('/'), rel]);
     // PATH_MAX counts the terminating NUL.
     if (out.length >= LIMITS.pathBytes) {
-      throw new GeorepError('PATH_TOO_LONG', `path ${displayPath(rel)} under slave root ${this.root} is over ${LIMITS.pathBytes} bytes`, { path: displayPath(rel) });
+      throw new GeorepError(
+        'PATH_TOO_LONG',
+        `path ${displayPath(rel)} under slave root ${this.root} is over ${LIMITS.pathBytes} bytes`,
+        { path: displayPath(rel) },
+      );
     }
     return out;
   }
@@ -59,7 +63,11 @@ export class Confiner {
   childOf(dirRel: Buffer, name: Buffer): Buffer {
     checkComponent(name);
     if (dirRel.length === 0 && name.equals(RESERVED_NAME)) {
-      throw new GeorepError('BAD_NAME', `${RESERVED_NAME.toString()} directly under the slave root is reserved for georep's own state`, { path: RESERVED_NAME.toString() });
+      throw new GeorepError(
+        'BAD_NAME',
+        `${RESERVED_NAME.toString()} directly under the slave root is reserved for georep's own state`,
+        { path: RESERVED_NAME.toString() },
+      );
     }
     return joinRel(dirRel, name);
   }

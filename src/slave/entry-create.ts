@@ -2,7 +2,19 @@
 // Invariant: idempotent: a gfid already at its place is a no-op, an unknown entry of the same
 // type is adopted, anything else at the place is replaced; owners are applied only as root.
 
-import { chmodSync, closeSync, constants, fchmodSync, fchownSync, lchownSync, linkSync, mkdirSync, openSync, readlinkSync, symlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  lchownSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readlinkSync,
+  symlinkSync,
+} from 'node:fs';
 import type { Stats } from 'node:fs';
 import { GeorepError } from '../errors.js';
 import type { Gfid } from '../changelog/index.js';
@@ -84,7 +96,8 @@ export function applySymlink(ctx: SlaveContext, op: OpOf<'SYMLINK'>): void {
     return;
   }
   const target = decodeTarget(op.target);
-  const same = (st: Stats): boolean => st.isSymbolicLink() && readlinkSync(place.abs, { encoding: 'buffer' }).equals(target);
+  const same = (st: Stats): boolean =>
+    st.isSymbolicLink() && readlinkSync(place.abs, { encoding: 'buffer' }).equals(target);
   const claim = claimPlace(ctx, place, op.gfid, 'symlink', same);
   if (claim === 'present') return;
   if (claim === 'free') symlinkSync(target, place.abs); // the target may dangle; it is never followed
@@ -94,7 +107,8 @@ export function applySymlink(ctx: SlaveContext, op: OpOf<'SYMLINK'>): void {
 
 export function applyLink(ctx: SlaveContext, op: OpOf<'LINK'>): void {
   const type = ctx.index.typeOf(op.gfid);
-  if (type === undefined) throw new GeorepError('GFID_UNKNOWN', `LINK of gfid ${op.gfid}, which the slave does not know`, { path: op.gfid });
+  if (type === undefined)
+    throw new GeorepError('GFID_UNKNOWN', `LINK of gfid ${op.gfid}, which the slave does not know`, { path: op.gfid });
   if (type === 'dir') throw new GeorepError('ENTRY_CONFLICT', `LINK of directory gfid ${op.gfid}`, { path: op.gfid });
   linkGfid(ctx, op.gfid, type, resolvePlace(ctx, op.entry));
 }
@@ -102,7 +116,8 @@ export function applyLink(ctx: SlaveContext, op: OpOf<'LINK'>): void {
 /** Adds `place` as another name of the existing `gfid` (a hard link to its current file). */
 export function linkGfid(ctx: SlaveContext, gfid: Gfid, type: ObjectType, place: Place): void {
   const first = ctx.index.firstName(gfid);
-  if (first === undefined) throw new GeorepError('GFID_UNKNOWN', `gfid ${gfid} has no name on the slave`, { path: gfid });
+  if (first === undefined)
+    throw new GeorepError('GFID_UNKNOWN', `gfid ${gfid} has no name on the slave`, { path: gfid });
   const source = placeOf(ctx, first);
   let srcSt: Stats | undefined;
   // An unknown entry that already is this inode (a crash before the index commit) is adopted.

@@ -44,15 +44,25 @@ export function applyMknod(ctx: SlaveContext, op: MknodOp): void {
     ctx.log.warn('not replicating a socket', { gfid: op.gfid, name: op.entry.name });
     return;
   }
-  if (type === undefined) throw errnoError('EINVAL', `MKNOD of gfid ${op.gfid} with mode 0${op.mode.toString(8)}, which is no node type`);
-  if (type !== 'fifo' && !ctx.isRoot) throw errnoError('EPERM', `${type} ${op.entry.name}: device nodes need the slave agent to run as root`);
+  if (type === undefined)
+    throw errnoError('EINVAL', `MKNOD of gfid ${op.gfid} with mode 0${op.mode.toString(8)}, which is no node type`);
+  if (type !== 'fifo' && !ctx.isRoot)
+    throw errnoError('EPERM', `${type} ${op.entry.name}: device nodes need the slave agent to run as root`);
   const place = resolvePlace(ctx, op.entry);
   const known = ctx.index.typeOf(op.gfid);
   if (known !== undefined && known !== type) {
-    throw new GeorepError('ENTRY_CONFLICT', `gfid ${op.gfid} is a ${known} on the slave, not a ${type}`, { path: op.gfid });
+    throw new GeorepError('ENTRY_CONFLICT', `gfid ${op.gfid} is a ${known} on the slave, not a ${type}`, {
+      path: op.gfid,
+    });
   }
   if (known !== undefined) return linkGfid(ctx, op.gfid, type, place);
-  const claim = claimPlace(ctx, place, op.gfid, type, (st) => statType(st) === type && (type === 'fifo' || st.rdev === op.rdev));
+  const claim = claimPlace(
+    ctx,
+    place,
+    op.gfid,
+    type,
+    (st) => statType(st) === type && (type === 'fifo' || st.rdev === op.rdev),
+  );
   if (claim === 'present') return;
   if (claim === 'free') {
     const tmp = makeNode(ctx, type, op.mode & PERM_MASK, op.rdev);
@@ -78,7 +88,9 @@ function makeNode(ctx: SlaveContext, type: NodeType, perm: number, rdev: number)
   const mode = perm.toString(8);
   const { major, minor } = splitRdev(rdev);
   const [cmd, args] =
-    type === 'fifo' ? ['mkfifo', ['-m', mode, tmp]] : ['mknod', ['-m', mode, tmp, type === 'chardev' ? 'c' : 'b', String(major), String(minor)]];
+    type === 'fifo'
+      ? ['mkfifo', ['-m', mode, tmp]]
+      : ['mknod', ['-m', mode, tmp, type === 'chardev' ? 'c' : 'b', String(major), String(minor)]];
   const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
   if (r.error !== undefined) throw r.error;
   if (r.status !== 0) {

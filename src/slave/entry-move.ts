@@ -33,7 +33,9 @@ export function applyRename(ctx: SlaveContext, op: OpOf<'RENAME'>): void {
   const type = ctx.index.typeOf(op.gfid);
   const source = fromHolds ? from : ctx.index.firstName(op.gfid);
   if (type === undefined || source === undefined) {
-    throw new GeorepError('GFID_UNKNOWN', `RENAME of gfid ${op.gfid}, which the slave does not know`, { path: op.gfid });
+    throw new GeorepError('GFID_UNKNOWN', `RENAME of gfid ${op.gfid}, which the slave does not know`, {
+      path: op.gfid,
+    });
   }
   moveEntry(ctx, op.gfid, type, source, to);
 }
@@ -63,7 +65,8 @@ export function moveEntry(ctx: SlaveContext, gfid: Gfid, type: ObjectType, from:
   } else {
     // rename(2) replaces a non-directory atomically; a directory on either side needs the place cleared.
     if (dstSt !== undefined && (dstSt.isDirectory() || srcSt.isDirectory())) removeOccupant(ctx, to, dstSt, atTo);
-    else if (dstSt !== undefined) ctx.log.info('replaced a slave entry', { path: displayPath(to.rel), was: statType(dstSt), gfid: atTo ?? null });
+    else if (dstSt !== undefined)
+      ctx.log.info('replaced a slave entry', { path: displayPath(to.rel), was: statType(dstSt), gfid: atTo ?? null });
     renameSync(src.abs, to.abs);
   }
   ctx.index.moveName(from, to.at);
@@ -75,7 +78,14 @@ export function moveEntry(ctx: SlaveContext, gfid: Gfid, type: ObjectType, from:
  * on disk, now under this gfid, until the commit replaces it atomically: readers see the old
  * content, then the new, never a missing file. It is also a good rsync basis.
  */
-function moveUnwritten(ctx: SlaveContext, gfid: Gfid, from: SlaveName, to: Place, occupant: Stats | undefined, atTo: Gfid | undefined): void {
+function moveUnwritten(
+  ctx: SlaveContext,
+  gfid: Gfid,
+  from: SlaveName,
+  to: Place,
+  occupant: Stats | undefined,
+  atTo: Gfid | undefined,
+): void {
   let dstSt = occupant;
   if (dstSt !== undefined && !dstSt.isFile()) {
     removeOccupant(ctx, to, dstSt, atTo); // a symlink or special file is no basis: it goes now
@@ -84,7 +94,10 @@ function moveUnwritten(ctx: SlaveContext, gfid: Gfid, from: SlaveName, to: Place
   ctx.index.moveName(from, to.at);
   if (dstSt !== undefined) {
     ctx.unwritten.delete(gfid);
-    ctx.log.info('renamed a file awaiting its data over a slave entry', { path: displayPath(to.rel), was: atTo ?? null });
+    ctx.log.info('renamed a file awaiting its data over a slave entry', {
+      path: displayPath(to.rel),
+      was: atTo ?? null,
+    });
   }
 }
 

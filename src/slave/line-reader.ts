@@ -67,7 +67,8 @@ export class LineReader {
       this.discarding = undefined;
       return { kind: 'oversize', head: d.head, bytes: d.bytes };
     }
-    const text = this.parts.length === 0 ? piece.toString('utf8') : Buffer.concat([...this.parts, piece]).toString('utf8');
+    const text =
+      this.parts.length === 0 ? piece.toString('utf8') : Buffer.concat([...this.parts, piece]).toString('utf8');
     this.parts = [];
     this.held = 0;
     return { kind: 'line', text };

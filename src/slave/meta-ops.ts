@@ -23,7 +23,10 @@ export function nsToUtimeSeconds(ns: bigint): number {
 
 function setattr(ctx: SlaveContext, op: MetaOp): void {
   const rel = ctx.index.pathOf(op.gfid);
-  if (rel === undefined) throw new GeorepError('GFID_UNKNOWN', `setattr of gfid ${op.gfid}, which the slave does not know`, { path: op.gfid });
+  if (rel === undefined)
+    throw new GeorepError('GFID_UNKNOWN', `setattr of gfid ${op.gfid}, which the slave does not know`, {
+      path: op.gfid,
+    });
   if (rel.length > 0) ctx.confine.assertDir(dirOf(rel));
   const abs = ctx.confine.abs(rel);
   const st = lstatSync(abs, { bigint: true });

@@ -43,9 +43,13 @@ export function placeOf(ctx: SlaveContext, at: SlaveName): Place {
   if (dirRel === undefined) {
     const type = ctx.index.typeOf(at.pargfid);
     if (type !== undefined && type !== 'dir') {
-      throw new GeorepError('ENTRY_CONFLICT', `parent ${at.pargfid} is a ${type} on the slave, not a directory`, { path: at.pargfid });
+      throw new GeorepError('ENTRY_CONFLICT', `parent ${at.pargfid} is a ${type} on the slave, not a directory`, {
+        path: at.pargfid,
+      });
     }
-    throw new GeorepError('GFID_UNKNOWN', `parent directory ${at.pargfid} is not known on the slave`, { path: at.pargfid });
+    throw new GeorepError('GFID_UNKNOWN', `parent directory ${at.pargfid} is not known on the slave`, {
+      path: at.pargfid,
+    });
   }
   const rel = ctx.confine.childOf(dirRel, at.name);
   ctx.confine.assertDir(dirRel);
@@ -62,7 +66,13 @@ export type Claim = 'present' | 'adopted' | 'free';
  * e.g. a pre-seeded file) is adopted: recorded for the gfid, content kept as rsync's basis.
  * Anything else there (another gfid, another type) is removed.
  */
-export function claimPlace(ctx: SlaveContext, place: Place, gfid: Gfid, type: ObjectType, fits: (st: Stats) => boolean): Claim {
+export function claimPlace(
+  ctx: SlaveContext,
+  place: Place,
+  gfid: Gfid,
+  type: ObjectType,
+  fits: (st: Stats) => boolean,
+): Claim {
   const known = ctx.index.lookup(place.at.pargfid, place.at.name);
   if (known === gfid) return 'present';
   const st = lstatIfAny(place.abs);

@@ -151,7 +151,11 @@ export interface Methods {
    */
   commitData: {
     params: { readonly box: string; readonly items: readonly StageItem[] };
-    result: { readonly committed: readonly Committed[]; readonly missing: readonly Gfid[]; readonly failures: readonly OpFailure[] };
+    result: {
+      readonly committed: readonly Committed[];
+      readonly missing: readonly Gfid[];
+      readonly failures: readonly OpFailure[];
+    };
   };
   /** Remove from each directory the entries the slave index does not know (normal purge). */
   purgeUnknown: {
@@ -181,8 +185,7 @@ export interface Request<M extends MethodName = MethodName> {
 }
 
 export type Response<M extends MethodName = MethodName> =
-  | { readonly id: number; readonly result: Methods[M]['result'] }
-  | { readonly id: number; readonly error: WireError };
+  { readonly id: number; readonly result: Methods[M]['result'] } | { readonly id: number; readonly error: WireError };
 
 // Validators. Both ends run these: the client before sending, the agent on receipt. Each
 // returns a fresh object holding only the declared fields, so nothing unchecked travels on.
@@ -256,9 +259,11 @@ function decode(wire: string, what: string): Buffer {
  */
 export function decodeName(wire: string, what = 'name'): Buffer {
   // Each decoded byte takes at most 3 wire characters: a longer string cannot fit, so skip decoding it.
-  if (wire.length > 3 * LIMITS.nameBytes) throw new GeorepError('NAME_TOO_LONG', `${what} is over ${LIMITS.nameBytes} bytes`);
+  if (wire.length > 3 * LIMITS.nameBytes)
+    throw new GeorepError('NAME_TOO_LONG', `${what} is over ${LIMITS.nameBytes} bytes`);
   const raw = decode(wire, what);
-  if (raw.length > LIMITS.nameBytes) throw new GeorepError('NAME_TOO_LONG', `${what} is ${raw.length} bytes, over ${LIMITS.nameBytes}`);
+  if (raw.length > LIMITS.nameBytes)
+    throw new GeorepError('NAME_TOO_LONG', `${what} is ${raw.length} bytes, over ${LIMITS.nameBytes}`);
   checkComponent(raw, what);
   return raw;
 }
@@ -273,9 +278,11 @@ export function checkComponent(raw: Buffer, what = 'name'): void {
 
 /** Decodes a symlink target: any bytes but NUL, not empty, at most LIMITS.pathBytes. */
 export function decodeTarget(wire: string, what = 'target'): Buffer {
-  if (wire.length > 3 * LIMITS.pathBytes) throw new GeorepError('PATH_TOO_LONG', `${what} is over ${LIMITS.pathBytes} bytes`);
+  if (wire.length > 3 * LIMITS.pathBytes)
+    throw new GeorepError('PATH_TOO_LONG', `${what} is over ${LIMITS.pathBytes} bytes`);
   const raw = decode(wire, what);
-  if (raw.length > LIMITS.pathBytes) throw new GeorepError('PATH_TOO_LONG', `${what} is ${raw.length} bytes, over ${LIMITS.pathBytes}`);
+  if (raw.length > LIMITS.pathBytes)
+    throw new GeorepError('PATH_TOO_LONG', `${what} is ${raw.length} bytes, over ${LIMITS.pathBytes}`);
   if (raw.length === 0 || raw.includes(BYTE_NUL)) throw new GeorepError('BAD_NAME', `${what} is empty or holds NUL`);
   return raw;
 }
@@ -317,7 +324,13 @@ function entryOp(v: unknown, i: number): EntryOp {
     case 'MKDIR':
       return { op, ...base, mode: int(f['mode'], `${what}.mode`, 0, MODE_MAX), ...owner(f, what) };
     case 'MKNOD':
-      return { op, ...base, mode: int(f['mode'], `${what}.mode`, 0, MODE_MAX), ...owner(f, what), rdev: int(f['rdev'], `${what}.rdev`, 0, Number.MAX_SAFE_INTEGER) };
+      return {
+        op,
+        ...base,
+        mode: int(f['mode'], `${what}.mode`, 0, MODE_MAX),
+        ...owner(f, what),
+        rdev: int(f['rdev'], `${what}.rdev`, 0, Number.MAX_SAFE_INTEGER),
+      };
     case 'SYMLINK':
       return { op, ...base, target: wire(f['target'], `${what}.target`, decodeTarget), ...owner(f, what) };
     case 'RENAME':
@@ -348,12 +361,14 @@ function metaOp(v: unknown, i: number): MetaOp {
  * '/', at most LIMITS.pathBytes. Never absolute, never '.' or '..': it stays inside its box.
  */
 export function decodePath(wire: string, what = 'path'): Buffer {
-  if (wire.length > 3 * LIMITS.pathBytes) throw new GeorepError('PATH_TOO_LONG', `${what} is over ${LIMITS.pathBytes} bytes`);
+  if (wire.length > 3 * LIMITS.pathBytes)
+    throw new GeorepError('PATH_TOO_LONG', `${what} is over ${LIMITS.pathBytes} bytes`);
   const plain = plainPath(wire);
   if (plain !== undefined) return plain;
   const parts = wire.split('/').map((c, i) => decodeName(c, `${what} component ${i}`));
   const raw = Buffer.concat(parts.flatMap((c, i) => (i === 0 ? [c] : [SLASH, c])));
-  if (raw.length > LIMITS.pathBytes) throw new GeorepError('PATH_TOO_LONG', `${what} is ${raw.length} bytes, over ${LIMITS.pathBytes}`);
+  if (raw.length > LIMITS.pathBytes)
+    throw new GeorepError('PATH_TOO_LONG', `${what} is ${raw.length} bytes, over ${LIMITS.pathBytes}`);
   return raw;
 }
 const SLASH = Buffer.from('/');
@@ -417,7 +432,8 @@ function stageItems(v: unknown): readonly StageItem[] {
   return list(v, 'items', LIMITS.gfidsPerCall, (x, i) => {
     const f = fields(x, `items[${i}]`);
     const path = wire(f['path'], `items[${i}].path`, decodePath);
-    if (!claims.claim(decodePath(path))) badRequest(`items[${i}].path ${show(path)} collides with another item of the box`);
+    if (!claims.claim(decodePath(path)))
+      badRequest(`items[${i}].path ${show(path)} collides with another item of the box`);
     return { gfid: gfid(f['gfid'], `items[${i}].gfid`), path };
   });
 }
@@ -445,7 +461,8 @@ const VALIDATORS: Validators = {
   purgeUnknown: (p) => ({ dirs: gfidList(p['dirs'], 'dirs') }),
   setStime: (p) => {
     const stimeMs = p['stimeMs'];
-    if (typeof stimeMs !== 'number' || !Number.isFinite(stimeMs) || stimeMs < 0) badRequest('stimeMs must be a number >= 0');
+    if (typeof stimeMs !== 'number' || !Number.isFinite(stimeMs) || stimeMs < 0)
+      badRequest('stimeMs must be a number >= 0');
     return { stimeMs };
   },
   bye: () => ({}),

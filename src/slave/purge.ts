@@ -14,7 +14,12 @@ import type { Methods } from './protocol.js';
 
 function purgeDir(ctx: SlaveContext, dir: Gfid): number {
   const dirRel = ctx.index.dirPath(dir);
-  if (dirRel === undefined) throw new GeorepError('GFID_UNKNOWN', `purge of directory gfid ${dir}, which the slave does not know as a directory`, { path: dir });
+  if (dirRel === undefined)
+    throw new GeorepError(
+      'GFID_UNKNOWN',
+      `purge of directory gfid ${dir}, which the slave does not know as a directory`,
+      { path: dir },
+    );
   ctx.confine.assertDir(dirRel);
   const unknown = readdirSync(ctx.confine.abs(dirRel), { encoding: 'buffer' }).filter(
     (name) => !(dirRel.length === 0 && name.equals(RESERVED_NAME)) && ctx.index.lookup(dir, name) === undefined,
@@ -28,13 +33,23 @@ function purgeDir(ctx: SlaveContext, dir: Gfid): number {
   return unknown.length;
 }
 
-export function purgeUnknown(ctx: SlaveContext, p: Methods['purgeUnknown']['params']): Methods['purgeUnknown']['result'] {
+export function purgeUnknown(
+  ctx: SlaveContext,
+  p: Methods['purgeUnknown']['params'],
+): Methods['purgeUnknown']['result'] {
   let removed = 0;
   const failures = ctx.index.transaction(() =>
-    eachOp(p.dirs.map((gfid) => ({ gfid })), ({ gfid }) => {
-      removed += purgeDir(ctx, gfid);
-    }),
+    eachOp(
+      p.dirs.map((gfid) => ({ gfid })),
+      ({ gfid }) => {
+        removed += purgeDir(ctx, gfid);
+      },
+    ),
   );
-  (removed > 0 ? ctx.log.info.bind(ctx.log) : ctx.log.debug.bind(ctx.log))('purged unknown entries', { dirs: p.dirs.length, removed, failures: failures.length });
+  (removed > 0 ? ctx.log.info.bind(ctx.log) : ctx.log.debug.bind(ctx.log))('purged unknown entries', {
+    dirs: p.dirs.length,
+    removed,
+    failures: failures.length,
+  });
   return { removed, failures };
 }

@@ -90,11 +90,18 @@ class RpcServer {
     const req = parseRequest(ev.text);
     if (isRejected(req)) return { response: { id: req.id, error: toWireError(req.error) }, stop: false };
     try {
-      return { response: { id: req.id, result: dispatch(this.agent, req.method, req.params) }, stop: req.method === 'bye' };
+      return {
+        response: { id: req.id, result: dispatch(this.agent, req.method, req.params) },
+        stop: req.method === 'bye',
+      };
     } catch (e) {
       // The RPC boundary answers every failure (as the monitor is the one place that catches all
       // on the master side); one that is no GeorepError is a bug worth a stack in the log.
-      if (!isGeorepError(e)) this.log.error('slave agent: request failed unexpectedly', { method: req.method, error: e instanceof Error ? e.stack : String(e) });
+      if (!isGeorepError(e))
+        this.log.error('slave agent: request failed unexpectedly', {
+          method: req.method,
+          error: e instanceof Error ? e.stack : String(e),
+        });
       return { response: { id: req.id, error: toWireError(e) }, stop: false };
     }
   }

@@ -29,7 +29,10 @@ export class SlaveAgent {
   hello(p: P<'hello'>): R<'hello'> {
     if (this.ctx !== undefined) throw new GeorepError('BAD_REQUEST', 'hello was already received on this connection');
     if (p.version !== PROTOCOL_VERSION) {
-      throw new GeorepError('PROTOCOL_VERSION', `master speaks protocol ${p.version}, this slave agent speaks ${PROTOCOL_VERSION}; install the same georep version on both hosts`);
+      throw new GeorepError(
+        'PROTOCOL_VERSION',
+        `master speaks protocol ${p.version}, this slave agent speaks ${PROTOCOL_VERSION}; install the same georep version on both hosts`,
+      );
     }
     const opened = openSlaveRoot(this.root, this.log);
     try {
@@ -39,8 +42,22 @@ export class SlaveAgent {
       throw e;
     }
     const isRoot = process.getuid?.() === 0;
-    this.ctx = { index: opened.index, confine: new Confiner(opened.root), isRoot, stagingDir: opened.stagingDir, tmpDir: opened.tmpDir, log: this.log, unwritten: new Set() };
-    return { version: PROTOCOL_VERSION, slaveId: opened.slaveId, stagingDir: opened.stagingDir, stimeMs: readStime(opened.index), isRoot };
+    this.ctx = {
+      index: opened.index,
+      confine: new Confiner(opened.root),
+      isRoot,
+      stagingDir: opened.stagingDir,
+      tmpDir: opened.tmpDir,
+      log: this.log,
+      unwritten: new Set(),
+    };
+    return {
+      version: PROTOCOL_VERSION,
+      slaveId: opened.slaveId,
+      stagingDir: opened.stagingDir,
+      stimeMs: readStime(opened.index),
+      isRoot,
+    };
   }
 
   /**

@@ -39,7 +39,9 @@ function prepareAll(db: Database.Database) {
     namesOf: p('SELECT pargfid, name FROM names WHERE gfid = ?'),
     firstName: p('SELECT pargfid, name FROM names WHERE gfid = ? LIMIT 1'),
     hasNames: p('SELECT 1 FROM names WHERE gfid = ? LIMIT 1').pluck(),
-    addObject: p('INSERT INTO objects (gfid, type) VALUES (?, ?) ON CONFLICT (gfid) DO UPDATE SET type = excluded.type'),
+    addObject: p(
+      'INSERT INTO objects (gfid, type) VALUES (?, ?) ON CONFLICT (gfid) DO UPDATE SET type = excluded.type',
+    ),
     addName: p('INSERT OR REPLACE INTO names (pargfid, name, gfid) VALUES (?, ?, ?)'),
     delName: p('DELETE FROM names WHERE pargfid = ? AND name = ?'),
     delObject: p('DELETE FROM objects WHERE gfid = ?'),
@@ -48,7 +50,9 @@ function prepareAll(db: Database.Database) {
     markDirs: p(`INSERT INTO doomed_dirs WITH RECURSIVE sub(g) AS (
       SELECT ? UNION SELECT n.gfid FROM names n JOIN sub ON n.pargfid = sub.g
       JOIN objects o ON o.gfid = n.gfid AND o.type = 'dir') SELECT g FROM sub`),
-    markObjs: p('INSERT OR IGNORE INTO doomed_objs SELECT gfid FROM names WHERE pargfid IN (SELECT g FROM doomed_dirs)'),
+    markObjs: p(
+      'INSERT OR IGNORE INTO doomed_objs SELECT gfid FROM names WHERE pargfid IN (SELECT g FROM doomed_dirs)',
+    ),
     delChildren: p('DELETE FROM names WHERE pargfid IN (SELECT g FROM doomed_dirs)'),
     delOrphans: p(`DELETE FROM objects WHERE gfid IN (SELECT g FROM doomed_objs)
       AND NOT EXISTS (SELECT 1 FROM names n WHERE n.gfid = objects.gfid)`),
@@ -113,7 +117,8 @@ export class SlaveIndex {
   lookup(pargfid: Gfid, name: Buffer): Gfid | undefined {
     const g: unknown = this.st.lookup.get(pargfid, name);
     if (g === undefined) return undefined;
-    if (typeof g !== 'string' || !isGfid(g)) throw new GeorepError('STATE_CORRUPT', 'slave index holds a malformed gfid');
+    if (typeof g !== 'string' || !isGfid(g))
+      throw new GeorepError('STATE_CORRUPT', 'slave index holds a malformed gfid');
     return g;
   }
 
@@ -134,7 +139,8 @@ export class SlaveIndex {
     if (gfid === ROOT_GFID) return Buffer.alloc(0);
     const cached = this.dirPaths.get(gfid);
     if (cached !== undefined) return cached;
-    if (depth > MAX_DEPTH) throw new GeorepError('STATE_CORRUPT', `slave index has a directory cycle at ${gfid}`, { path: gfid });
+    if (depth > MAX_DEPTH)
+      throw new GeorepError('STATE_CORRUPT', `slave index has a directory cycle at ${gfid}`, { path: gfid });
     const at = this.typeOf(gfid) === 'dir' ? this.firstName(gfid) : undefined;
     if (at === undefined) return undefined;
     const parent = this.dirPath(at.pargfid, depth + 1);

@@ -44,7 +44,11 @@ function makeStateDir(root: string): string {
   const st = step(dir, () => lstatSync(dir, { throwIfNoEntry: false }));
   if (st === undefined) step(dir, () => keepDirTimes(root, () => mkdirSync(dir, { mode: 0o700 })));
   else if (!st.isDirectory()) {
-    throw new GeorepError('PATH_ESCAPES_ROOT', `${dir} is ${st.isSymbolicLink() ? 'a symlink' : 'not a directory'}; remove it so georep can keep its state there`, { path: dir });
+    throw new GeorepError(
+      'PATH_ESCAPES_ROOT',
+      `${dir} is ${st.isSymbolicLink() ? 'a symlink' : 'not a directory'}; remove it so georep can keep its state there`,
+      { path: dir },
+    );
   }
   return dir;
 }

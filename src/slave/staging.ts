@@ -89,7 +89,13 @@ export function commitData(ctx: SlaveContext, p: Methods['commitData']['params']
         else committed.push(done);
       }),
     );
-    ctx.log.debug('committed data', { box: p.box, items: p.items.length, committed: committed.length, missing: missing.length, failures: failures.length });
+    ctx.log.debug('committed data', {
+      box: p.box,
+      items: p.items.length,
+      committed: committed.length,
+      missing: missing.length,
+      failures: failures.length,
+    });
     return { committed, missing, failures };
   } finally {
     rmSync(join(ctx.stagingDir, p.box), { recursive: true, force: true }); // the box is done
@@ -106,8 +112,11 @@ function commitOne(ctx: SlaveContext, gfid: Gfid, staged: Buffer): Committed | u
   const [first, ...others] = type === 'file' ? livePlaces(ctx, gfid) : [];
   if (first === undefined) {
     rmSync(staged, { force: true });
-    if (type === undefined) throw new GeorepError('GFID_UNKNOWN', `data for gfid ${gfid}, which the slave does not know`, { path: gfid });
-    throw new GeorepError('ENTRY_CONFLICT', `data for gfid ${gfid} (a ${type} on the slave) is not a regular file`, { path: gfid });
+    if (type === undefined)
+      throw new GeorepError('GFID_UNKNOWN', `data for gfid ${gfid}, which the slave does not know`, { path: gfid });
+    throw new GeorepError('ENTRY_CONFLICT', `data for gfid ${gfid} (a ${type} on the slave) is not a regular file`, {
+      path: gfid,
+    });
   }
   const live = ctx.unwritten.delete(gfid) ? undefined : lstatSync(first.abs, { bigint: true, throwIfNoEntry: false });
   if (live !== undefined && live.ino === st.ino && live.dev === st.dev) {
@@ -121,7 +130,12 @@ function commitOne(ctx: SlaveContext, gfid: Gfid, staged: Buffer): Committed | u
 
 function committedOf(gfid: Gfid, replaced: boolean, st: BigIntStats): Committed {
   const sec = st.mtimeNs / 1_000_000_000n;
-  return { gfid, replaced, size: Number(st.size), mtime: { sec: Number(sec), nsec: Number(st.mtimeNs - sec * 1_000_000_000n) } };
+  return {
+    gfid,
+    replaced,
+    size: Number(st.size),
+    mtime: { sec: Number(sec), nsec: Number(st.mtimeNs - sec * 1_000_000_000n) },
+  };
 }
 
 /** Points another hard-link name at the new file: link to a temp name beside it, rename over it. */

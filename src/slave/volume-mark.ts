@@ -21,14 +21,20 @@ export function bindVolume(index: SlaveIndex, root: string, hello: Hello, log: L
         { path: root },
       );
     }
-    log.warn('rebinding slave root to another master volume', { path: root, from: bound, fromPath: boundPath, to: volume });
+    log.warn('rebinding slave root to another master volume', {
+      path: root,
+      from: bound,
+      fromPath: boundPath,
+      to: volume,
+    });
     index.setMeta('stimeMs', undefined); // the old master's time says nothing about the new one
   }
   index.transaction(() => {
     index.setMeta('masterVolume', volume);
     index.setMeta('masterPath', hello.masterPath);
   });
-  if (bound === undefined) log.info('bound slave root to master volume', { path: root, volume, masterPath: hello.masterPath });
+  if (bound === undefined)
+    log.info('bound slave root to master volume', { path: root, volume, masterPath: hello.masterPath });
 }
 
 /** The stored stime, or null before the first setStime. */

@@ -14,8 +14,7 @@ export interface RawRequest {
 }
 
 export type RawResponse =
-  | { readonly id: number; readonly result: unknown }
-  | { readonly id: number; readonly error: WireError };
+  { readonly id: number; readonly result: unknown } | { readonly id: number; readonly error: WireError };
 
 function isObject(v: unknown): v is Readonly<Record<string, unknown>> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -44,9 +43,14 @@ export function parseRequest(line: string): RawRequest | RejectedRequest {
     if (!(e instanceof SyntaxError)) throw e;
     return { id: salvageId(line), error: new GeorepError('BAD_REQUEST', `request is not valid JSON: ${e.message}`) };
   }
-  if (!isObject(v)) return { id: UNKNOWN_REQUEST_ID, error: new GeorepError('BAD_REQUEST', 'request must be a JSON object') };
+  if (!isObject(v))
+    return { id: UNKNOWN_REQUEST_ID, error: new GeorepError('BAD_REQUEST', 'request must be a JSON object') };
   const { id, method, params } = v;
-  if (!isId(id)) return { id: UNKNOWN_REQUEST_ID, error: new GeorepError('BAD_REQUEST', 'request id must be a non-negative integer') };
+  if (!isId(id))
+    return {
+      id: UNKNOWN_REQUEST_ID,
+      error: new GeorepError('BAD_REQUEST', 'request id must be a non-negative integer'),
+    };
   if (!isMethodName(method)) return { id, error: new GeorepError('BAD_REQUEST', `unknown method ${show(method)}`) };
   return { id, method, params };
 }
@@ -55,7 +59,10 @@ export const isRejected = (r: RawRequest | RejectedRequest): r is RejectedReques
 
 /** The wire form of an error. GeorepError keeps its code; a system error sends its errno name. */
 export function toWireError(e: unknown): WireError {
-  if (isGeorepError(e)) return e.path === undefined ? { code: e.code, message: e.message } : { code: e.code, message: e.message, path: e.path };
+  if (isGeorepError(e))
+    return e.path === undefined
+      ? { code: e.code, message: e.message }
+      : { code: e.code, message: e.message, path: e.path };
   const errno = errnoOf(e);
   const message = e instanceof Error ? e.message : String(e);
   return { code: errno ?? 'IO_ERROR', message };
@@ -87,6 +94,9 @@ export function parseResponse(line: string): RawResponse | undefined {
   const err = v['error'];
   if (!isObject(err) || typeof err['code'] !== 'string' || typeof err['message'] !== 'string') return undefined;
   const path = err['path'];
-  const error: WireError = typeof path === 'string' ? { code: err['code'], message: err['message'], path } : { code: err['code'], message: err['message'] };
+  const error: WireError =
+    typeof path === 'string'
+      ? { code: err['code'], message: err['message'], path }
+      : { code: err['code'], message: err['message'] };
   return { id, error };
 }

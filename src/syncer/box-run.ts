@@ -75,14 +75,31 @@ export async function runBox(req: BoxRequest, deps: BoxDeps): Promise<BoxReport>
   const outcomes = await Promise.all(req.items.map((i) => judge(i, evidence)));
   const fatal = sent !== undefined && isTransferError(sent) ? sent : undefined;
   const done = sent !== undefined && !isTransferError(sent) ? sent : undefined;
-  return { outcomes, bytesSent: done?.bytesSent ?? 0, exitCode: sent?.exitCode, durationMs: sent?.durationMs ?? 0, fatal };
+  return {
+    outcomes,
+    bytesSent: done?.bytesSent ?? 0,
+    exitCode: sent?.exitCode,
+    durationMs: sent?.durationMs ?? 0,
+    fatal,
+  };
 }
 
 /** A failed transfer is a value here: it becomes every sent item's outcome, not an exception. */
-async function transfer(engine: SyncEngine, req: BoxRequest, box: string, items: readonly DataItem[]): Promise<TransferResult | TransferError> {
+async function transfer(
+  engine: SyncEngine,
+  req: BoxRequest,
+  box: string,
+  items: readonly DataItem[],
+): Promise<TransferResult | TransferError> {
   try {
     const stagingDir = `${req.stagingDir.replace(/\/+$/, '')}/${box}`;
-    return await engine.transfer({ sourceRoot: req.sourceRoot, stagingDir, paths: items.map((i) => i.path), quickCheck: req.quickCheck, ...(req.signal === undefined ? {} : { signal: req.signal }) });
+    return await engine.transfer({
+      sourceRoot: req.sourceRoot,
+      stagingDir,
+      paths: items.map((i) => i.path),
+      quickCheck: req.quickCheck,
+      ...(req.signal === undefined ? {} : { signal: req.signal }),
+    });
   } catch (e) {
     if (isTransferError(e)) return e;
     throw e;
@@ -104,11 +121,17 @@ async function judge(item: DataItem, ev: Evidence): Promise<DataOutcome> {
   if (now === undefined) return { gfid, ok: true, vanished: true };
   // Changed after planning but before the engine read it: the slave holds the current content,
   // provided the path still names the planned file (not another one moved there since).
-  if (proof !== undefined && now.ino === item.ino && same(proof, now.size, now.mtimeNs)) return { gfid, ok: true, vanished: false };
+  if (proof !== undefined && now.ino === item.ino && same(proof, now.size, now.mtimeNs))
+    return { gfid, ok: true, vanished: false };
   if (proof?.replaced === true) {
     // The engine wrote a file that matches neither the planned state nor the current one.
     const where = displayPath(item.path);
-    return { gfid, ok: false, code: 'CHANGED_DURING_SYNC', message: `${where} changed on the master while it was copied; run the sync again to send the settled content` };
+    return {
+      gfid,
+      ok: false,
+      code: 'CHANGED_DURING_SYNC',
+      message: `${where} changed on the master while it was copied; run the sync again to send the settled content`,
+    };
   }
   return { gfid, ok: false, ...doubtOf(item, ev) };
 }
@@ -129,9 +152,13 @@ function same(c: Committed, size: bigint, mtimeNs: bigint): boolean {
 function doubtOf(item: DataItem, ev: Evidence): { code: string; message: string } {
   const where = displayPath(item.path);
   if (ev.unknown.has(item.gfid)) {
-    return { code: 'GFID_UNKNOWN', message: `the slave has no entry for ${where} (gfid ${item.gfid}): its entry op failed or was not sent first` };
+    return {
+      code: 'GFID_UNKNOWN',
+      message: `the slave has no entry for ${where} (gfid ${item.gfid}): its entry op failed or was not sent first`,
+    };
   }
   const sent = ev.sent !== undefined && !isTransferError(ev.sent) ? ev.sent : undefined;
-  const why = sent === undefined ? '' : ` (exit code ${sent.exitCode}${sent.stderrTail === '' ? '' : ': ' + sent.stderrTail})`;
+  const why =
+    sent === undefined ? '' : ` (exit code ${sent.exitCode}${sent.stderrTail === '' ? '' : ': ' + sent.stderrTail})`;
   return { code: ENGINE_FAILURE_CODE[ev.engine.name], message: `${ev.engine.name} did not deliver ${where}${why}` };
 }

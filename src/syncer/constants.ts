@@ -17,7 +17,6 @@ export const STDERR_TAIL_LINES = 20;
 /** Characters of stderr tail kept at most, so a flood of per-file errors cannot bloat a log line. */
 export const STDERR_TAIL_CHARS = 4000;
 
-
 /** The tar executable of the tarssh engine (GNU tar: --null, -T -, --format=posix, --xattrs). */
 export const TAR_COMMAND = 'tar';
 

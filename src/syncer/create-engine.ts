@@ -17,7 +17,8 @@ export type EngineOptions = SyncerConfig & {
 
 const ENGINES: Record<SyncMethod, (o: EngineOptions, spawner: Spawner) => SyncEngine> = {
   rsync: (o, spawner) => new RsyncEngine(o, { spawner }),
-  tarssh: (o, spawner) => new TarEngine(o.slaveIsRoot === undefined ? o : { ...o, sameOwner: o.slaveIsRoot }, { spawner }),
+  tarssh: (o, spawner) =>
+    new TarEngine(o.slaveIsRoot === undefined ? o : { ...o, sameOwner: o.slaveIsRoot }, { spawner }),
 };
 
 export function createEngine(opts: EngineOptions, spawner: Spawner = new ExecaSpawner()): SyncEngine {

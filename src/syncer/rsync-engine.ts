@@ -24,8 +24,19 @@ export type RsyncEngineConfig = Pick<SyncerConfig, 'rsyncCommand' | 'rsyncOption
  * beforehand, and a parent rsync must still create is a plain folder.
  * --ignore-missing-args lets a file deleted on the master since planning pass silently.
  */
-export function buildRsyncCommand(cfg: RsyncEngineConfig, req: Pick<TransferRequest, 'sourceRoot' | 'stagingDir' | 'quickCheck'>): Command {
-  const args = ['-aS', '--numeric-ids', '--files-from=-', '--from0', '--ignore-missing-args', '--no-implied-dirs', '--stats'];
+export function buildRsyncCommand(
+  cfg: RsyncEngineConfig,
+  req: Pick<TransferRequest, 'sourceRoot' | 'stagingDir' | 'quickCheck'>,
+): Command {
+  const args = [
+    '-aS',
+    '--numeric-ids',
+    '--files-from=-',
+    '--from0',
+    '--ignore-missing-args',
+    '--no-implied-dirs',
+    '--stats',
+  ];
   if (cfg.useRsyncXattrs) args.push('-X');
   switch (req.quickCheck) {
     case 'off':
@@ -83,10 +94,18 @@ function checkRsyncExit(out: SpawnOutcome, req: TransferRequest): number {
   const where = `rsync ${withSlash(req.sourceRoot)} -> ${withSlash(req.stagingDir)}`;
   if (out.aborted) throw new TransferError('ABORTED', `${where} was aborted (shutdown)`, fields);
   if (out.startError !== undefined) {
-    throw new TransferError('RSYNC_FAILED', `${where}: could not start ${out.argv[0] ?? 'rsync'}: ${out.startError}; check rsync-command`, fields);
+    throw new TransferError(
+      'RSYNC_FAILED',
+      `${where}: could not start ${out.argv[0] ?? 'rsync'}: ${out.startError}; check rsync-command`,
+      fields,
+    );
   }
   if (out.exitCode === undefined) {
-    throw new TransferError('RSYNC_FAILED', `${where} was killed by ${out.signal ?? 'a signal'}: ${fields.stderrTail}`, fields);
+    throw new TransferError(
+      'RSYNC_FAILED',
+      `${where} was killed by ${out.signal ?? 'a signal'}: ${fields.stderrTail}`,
+      fields,
+    );
   }
   if (classifyRsyncExit(out.exitCode) === 'fatal') {
     const meaning = rsyncExitMeaning(out.exitCode);

@@ -187,7 +187,13 @@ export class Syncer {
     let report: BoxReport;
     try {
       report = await runBox(
-        { sourceRoot: this.cfg.sourceRoot, stagingDir: this.cfg.stagingDir, items: letters.map((l) => l.item), quickCheck, signal },
+        {
+          sourceRoot: this.cfg.sourceRoot,
+          stagingDir: this.cfg.stagingDir,
+          items: letters.map((l) => l.item),
+          quickCheck,
+          signal,
+        },
         this.deps,
       );
     } catch (e) {
@@ -202,7 +208,10 @@ export class Syncer {
       throw e;
     }
     this.#account(letters, report, quickCheck);
-    const shares = shareBytes(report.bytesSent, letters.map((l) => l.item.size));
+    const shares = shareBytes(
+      report.bytesSent,
+      letters.map((l) => l.item.size),
+    );
     return report.outcomes.map((outcome, i) => ({ outcome, bytes: shares[i] ?? 0 }));
   }
 
@@ -224,13 +233,19 @@ export class Syncer {
       durationMs: report.durationMs,
       exitCode: report.exitCode,
     };
-    if (report.fatal === undefined) this.deps.log.debug('data box synced', fields); // per box: info is one line per batch
+    if (report.fatal === undefined)
+      this.deps.log.debug('data box synced', fields); // per box: info is one line per batch
     else this.deps.log.warn('data box failed', { ...fields, code: report.fatal.code, error: report.fatal.message });
   }
 }
 
 function abortedOutcome(gfid: Gfid): DataOutcome {
-  return { gfid, ok: false, code: 'ABORTED', message: `sync of gfid ${gfid} was cancelled: the syncer is shutting down` };
+  return {
+    gfid,
+    ok: false,
+    code: 'ABORTED',
+    message: `sync of gfid ${gfid} was cancelled: the syncer is shutting down`,
+  };
 }
 
 /** Splits `total` over items in proportion to their planned sizes (evenly if all are 0). */

@@ -25,12 +25,15 @@ export interface TarCommands {
   readonly dest: Command;
 }
 
-export function buildTarCommands(cfg: TarEngineConfig, req: Pick<TransferRequest, 'sourceRoot' | 'stagingDir'>): TarCommands {
+export function buildTarCommands(
+  cfg: TarEngineConfig,
+  req: Pick<TransferRequest, 'sourceRoot' | 'stagingDir'>,
+): TarCommands {
   // No -h: a path that became a symlink is archived as one, and the agent refuses to commit it.
   // --totals reports the archive size on stderr.
   const create = ['-C', req.sourceRoot, '--null', '-T', '-', '-c', '-S', '--format=posix', '--totals', '-f', '-'];
   const extract = ['-C', req.stagingDir, '-x', '-f', '-', '--numeric-owner'];
-  if (cfg.sameOwner ?? (process.getuid?.() === 0)) extract.push('--same-owner');
+  if (cfg.sameOwner ?? process.getuid?.() === 0) extract.push('--same-owner');
   if (cfg.useRsyncXattrs) {
     create.push('--xattrs');
     extract.push('--xattrs');
@@ -93,7 +96,8 @@ function checkTarExit(out: PipeOutcome, req: TransferRequest): number {
     if (side.startError !== undefined) fail(`could not start ${side.argv[0] ?? 'tar'} (${side.startError})`);
     if (side.exitCode === undefined) fail(`${side.argv[0] ?? 'tar'} was killed by ${side.signal ?? 'a signal'}`);
   }
-  if (out.dest.exitCode !== 0) fail(`extracting side exited with code ${String(out.dest.exitCode)}; check the staging dir and ssh`);
+  if (out.dest.exitCode !== 0)
+    fail(`extracting side exited with code ${String(out.dest.exitCode)}; check the staging dir and ssh`);
   const code = out.source.exitCode ?? 2;
   if (code === 0 || code === 1) return code; // 1: some member changed while being read
   if (code === 2 && onlyVanished(out.source)) return code;

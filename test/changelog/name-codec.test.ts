@@ -34,7 +34,6 @@ const readableChars = [
   '😀',
 ];
 
-
 describe('name codec', () => {
   it('round-trips arbitrary byte strings of 0–255 bytes', () => {
     fc.assert(

@@ -19,7 +19,6 @@ const at = (pargfid: Gfid, name: string | Buffer): EntryName => ({
 });
 const str = (b: Buffer | undefined): string | undefined => b?.toString('latin1');
 
-
 const attrs: SyncedAttrs = {
   size: 2 ** 40 + 3,
   mtimeNs: 1732270000123456789n,

@@ -12,7 +12,6 @@ const schema = loadSchema();
 const flags = (values: Record<string, RawValue>) => ({ source: 'the command line', values });
 const session = (values: Record<string, RawValue>) => ({ source: '/w/georep.conf', values });
 
-
 function errorOf(fn: () => unknown): GeorepError {
   try {
     fn();
@@ -139,6 +138,8 @@ describe('cli/config-loader', () => {
   });
 
   it('does not let a later layer mask an invalid earlier one', () => {
-    expect(codeOf(() => resolveConfig([session({ 'sync-jobs': 'x' }), flags({ 'sync-jobs': '2' })], schema))).to.equal('CONFIG_INVALID');
+    expect(codeOf(() => resolveConfig([session({ 'sync-jobs': 'x' }), flags({ 'sync-jobs': '2' })], schema))).to.equal(
+      'CONFIG_INVALID',
+    );
   });
 });

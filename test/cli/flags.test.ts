@@ -11,12 +11,26 @@ const schema = loadSchema();
 describe('cli/flags', () => {
   describe('normalizeBoolFlags', () => {
     it('turns a bare bool flag into --KEY=true', () => {
-      expect(normalizeBoolFlags(['sync', '--ignore-deletes', '/m', '/s'], schema)).to.deep.equal(['sync', '--ignore-deletes=true', '/m', '/s']);
-      expect(normalizeBoolFlags(['sync', '/m', '/s', '--use-rsync-xattrs'], schema)).to.deep.equal(['sync', '/m', '/s', '--use-rsync-xattrs=true']);
+      expect(normalizeBoolFlags(['sync', '--ignore-deletes', '/m', '/s'], schema)).to.deep.equal([
+        'sync',
+        '--ignore-deletes=true',
+        '/m',
+        '/s',
+      ]);
+      expect(normalizeBoolFlags(['sync', '/m', '/s', '--use-rsync-xattrs'], schema)).to.deep.equal([
+        'sync',
+        '/m',
+        '/s',
+        '--use-rsync-xattrs=true',
+      ]);
     });
 
     it('keeps an explicit bool value', () => {
-      expect(normalizeBoolFlags(['--ignore-deletes', 'false', '/m'], schema)).to.deep.equal(['--ignore-deletes', 'false', '/m']);
+      expect(normalizeBoolFlags(['--ignore-deletes', 'false', '/m'], schema)).to.deep.equal([
+        '--ignore-deletes',
+        'false',
+        '/m',
+      ]);
       expect(normalizeBoolFlags(['--ignore-deletes=no'], schema)).to.deep.equal(['--ignore-deletes=no']);
     });
 
@@ -33,7 +47,10 @@ describe('cli/flags', () => {
 
   describe('addSchemaOptions / collectSchemaFlags', () => {
     function parse(argv: string[]): Record<string, unknown> {
-      const cmd = new Command('t').exitOverride().argument('[rest...]').action(() => undefined);
+      const cmd = new Command('t')
+        .exitOverride()
+        .argument('[rest...]')
+        .action(() => undefined);
       const attributes = addSchemaOptions(cmd, schema);
       cmd.parse(normalizeBoolFlags(argv, schema), { from: 'user' });
       return { ...collectSchemaFlags(cmd, attributes) };
@@ -48,7 +65,10 @@ describe('cli/flags', () => {
 
     it('collects only what was typed, by option key', () => {
       expect(parse([])).to.deep.equal({});
-      expect(parse(['--sync-jobs', '4', '--ignore-deletes', 'a'])).to.deep.equal({ 'sync-jobs': '4', 'ignore-deletes': 'true' });
+      expect(parse(['--sync-jobs', '4', '--ignore-deletes', 'a'])).to.deep.equal({
+        'sync-jobs': '4',
+        'ignore-deletes': 'true',
+      });
       expect(parse(['--rsync-options', '--bwlimit=5'])).to.deep.equal({ 'rsync-options': '--bwlimit=5' });
     });
   });

@@ -54,7 +54,9 @@ describe('cli/main (subprocess)', function () {
     expect((await runGeorep([...base, 'sync-jobs'])).stdout.trim()).to.equal('8');
     const list = await runGeorep(base);
     expect(list.exitCode).to.equal(0);
-    expect(list.stdout).to.match(/^sync-jobs\s+8\s+session/m).and.match(/^crawl-rate\s+0\s+default/m);
+    expect(list.stdout)
+      .to.match(/^sync-jobs\s+8\s+session/m)
+      .and.match(/^crawl-rate\s+0\s+default/m);
     const reset = await runGeorep([...base, '--reset', 'sync-jobs']);
     expect(reset.exitCode, describeRun(base, reset)).to.equal(0);
     expect((await runGeorep([...base, 'sync-jobs'])).stdout.trim()).to.equal('3');
@@ -124,7 +126,7 @@ describe('cli/main (subprocess)', function () {
     }
   });
 
-  it('unknown commands and options get commander\'s message, exit 2, no stack', async () => {
+  it("unknown commands and options get commander's message, exit 2, no stack", async () => {
     for (const args of [['frobnicate'], ['sync', '--oneshot', '--bogus', master, slave], ['config']]) {
       const r = await runGeorep(args);
       expect(r.exitCode, describeRun(args, r)).to.equal(EXIT.usage);

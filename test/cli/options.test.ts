@@ -48,7 +48,9 @@ describe('cli/options', () => {
   });
 
   it('round-trips through the test rebuild unchanged', () => {
-    expect(schemaCode(withSection('sync-jobs', 'value=3\ntype=int\nmin=1\nmax=64\nhelp=Parallel copies.'))).to.equal(undefined);
+    expect(schemaCode(withSection('sync-jobs', 'value=3\ntype=int\nmin=1\nmax=64\nhelp=Parallel copies.'))).to.equal(
+      undefined,
+    );
   });
 
   const broken: readonly [string, string, string][] = [

@@ -97,11 +97,18 @@ describe('cli/summary', () => {
     const lines = text.trimEnd().split('\n');
     expect(lines[0]).to.include('1 failure').and.include('2 skipped (SOCKET ×2)');
     expect(lines[1]).to.equal('  failed a\\nb: RSYNC_FAILED: rsync exited 23');
-    expect(lines.slice(2)).to.deep.equal(['  skipped s1: SOCKET: sockets are not replicated', '  skipped s2: SOCKET: sockets are not replicated']);
+    expect(lines.slice(2)).to.deep.equal([
+      '  skipped s1: SOCKET: sockets are not replicated',
+      '  skipped s2: SOCKET: sockets are not replicated',
+    ]);
   });
 
   it('caps the failure list and counts the rest', () => {
-    const failures = Array.from({ length: MAX_LISTED + 7 }, (_, i) => ({ path: `f${i}`, code: 'IO_ERROR', message: 'EIO' }));
+    const failures = Array.from({ length: MAX_LISTED + 7 }, (_, i) => ({
+      path: `f${i}`,
+      code: 'IO_ERROR',
+      message: 'EIO',
+    }));
     const lines = formatSummary(report({ failures }), '/m', '/s').trimEnd().split('\n');
     expect(lines).to.have.length(MAX_LISTED + 2);
     expect(lines.at(-1)).to.include('7 more');

@@ -36,7 +36,10 @@ describe('cli/run', () => {
 
   it('prints a GeorepError as one line, newlines in paths escaped', () => {
     const err = sink();
-    const code = reportError(new GeorepError('FOREIGN_MASTER', 'slave /a\nb is bound to another master'), { stderr: err.stream, env: env(false) });
+    const code = reportError(new GeorepError('FOREIGN_MASTER', 'slave /a\nb is bound to another master'), {
+      stderr: err.stream,
+      env: env(false),
+    });
     expect(code).to.equal(EXIT.slave);
     expect(err.text()).to.equal('georep: slave /a\\nb is bound to another master\n');
   });

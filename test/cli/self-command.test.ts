@@ -10,11 +10,20 @@ const resolver = (s: string): string => {
 
 describe('cli/self-command', () => {
   it('is node, the exec flags and the script', () => {
-    expect(selfCommand('/usr/bin/node', [], '/repo/dist/cli/main.js', '/cwd', resolver)).to.deep.equal(['/usr/bin/node', '/repo/dist/cli/main.js']);
+    expect(selfCommand('/usr/bin/node', [], '/repo/dist/cli/main.js', '/cwd', resolver)).to.deep.equal([
+      '/usr/bin/node',
+      '/repo/dist/cli/main.js',
+    ]);
   });
 
   it('makes bare and relative --import specifiers absolute', () => {
-    const argv = selfCommand('/n', ['--import', 'tsx', '--import=./hook.mjs', '--enable-source-maps'], '/repo/src/cli/main.ts', '/cwd', resolver);
+    const argv = selfCommand(
+      '/n',
+      ['--import', 'tsx', '--import=./hook.mjs', '--enable-source-maps'],
+      '/repo/src/cli/main.ts',
+      '/cwd',
+      resolver,
+    );
     expect(argv).to.deep.equal([
       '/n',
       '--import',
@@ -27,7 +36,13 @@ describe('cli/self-command', () => {
   });
 
   it('keeps a specifier it cannot resolve, and drops debugger flags', () => {
-    const argv = selfCommand('/n', ['--inspect=9229', '--inspect-brk', '--import', 'nowhere'], '/s.js', '/cwd', resolver);
+    const argv = selfCommand(
+      '/n',
+      ['--inspect=9229', '--inspect-brk', '--import', 'nowhere'],
+      '/s.js',
+      '/cwd',
+      resolver,
+    );
     expect(argv).to.deep.equal(['/n', '--import', 'nowhere', '/s.js']);
   });
 });

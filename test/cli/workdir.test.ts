@@ -105,7 +105,9 @@ describe('cli/workdir', () => {
 
     it('refuses sections in a session file', () => {
       fs.writeFileSync(sessionConfPath(tmp), '[sync-jobs]\nvalue=4\n');
-      expect(() => readSessionValues(tmp)).to.throw(GeorepError).with.property('code', 'CONFIG_INVALID');
+      expect(() => readSessionValues(tmp))
+        .to.throw(GeorepError)
+        .with.property('code', 'CONFIG_INVALID');
     });
   });
 
@@ -123,7 +125,9 @@ describe('cli/workdir', () => {
       const target = path.join(tmp, 'dir.conf');
       fs.mkdirSync(target);
       fs.writeFileSync(path.join(target, 'x'), 'x');
-      expect(() => writeFileAtomic(target, 'new\n')).to.throw(GeorepError).with.property('code', 'IO_ERROR');
+      expect(() => writeFileAtomic(target, 'new\n'))
+        .to.throw(GeorepError)
+        .with.property('code', 'IO_ERROR');
       expect(fs.readdirSync(target)).to.deep.equal(['x']);
     });
   });

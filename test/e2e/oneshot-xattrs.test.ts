@@ -28,7 +28,15 @@ describe('e2e: sync --oneshot and extended attributes', () => {
   afterEach(() => fs.rmSync(base, { recursive: true, force: true }));
 
   const sync = async (slave: string, ...flags: string[]) => {
-    const args = ['sync', '--oneshot', path.join(base, 'master'), path.join(base, slave), '--workdir', path.join(base, `w-${slave}`), ...flags];
+    const args = [
+      'sync',
+      '--oneshot',
+      path.join(base, 'master'),
+      path.join(base, slave),
+      '--workdir',
+      path.join(base, `w-${slave}`),
+      ...flags,
+    ];
     const r = await runGeorep(args);
     expect(r.exitCode, describeRun(args, r)).to.equal(0);
   };

@@ -75,7 +75,15 @@ describe('e2e: georep sync --oneshot', function () {
     readonly flags?: readonly string[];
   }
   const sync = async (a: SyncArgs = {}): Promise<{ args: string[]; r: RunResult }> => {
-    const args = ['sync', '--oneshot', a.from ?? master, a.to ?? slave, '--workdir', a.workdir ?? work, ...(a.flags ?? [])];
+    const args = [
+      'sync',
+      '--oneshot',
+      a.from ?? master,
+      a.to ?? slave,
+      '--workdir',
+      a.workdir ?? work,
+      ...(a.flags ?? []),
+    ];
     return { args, r: await runGeorep(args) };
   };
   const syncOk = async (a: SyncArgs = {}): Promise<RunResult> => {
@@ -156,7 +164,9 @@ describe('e2e: georep sync --oneshot', function () {
     // The kept entries are extras; their parents may keep the slave's older mtime. Nothing else.
     const extras = diffs.filter((d) => d.what === 'extra').map((d) => d.path);
     expect(extras.sort()).to.deep.equal(['nested/a/b', AWKWARD.space].sort());
-    const others = diffs.filter((d) => !(d.what === 'extra' || (d.what === 'mtime' && ['.', 'nested/a'].includes(d.path))));
+    const others = diffs.filter(
+      (d) => !(d.what === 'extra' || (d.what === 'mtime' && ['.', 'nested/a'].includes(d.path))),
+    );
     expect(others).to.deep.equal([]);
   });
 

@@ -75,7 +75,12 @@ describe('buildMaster', () => {
   });
 
   it('maps config to a choice as gsyncd does (use-rsync-xattrs → sendmark, ignore-deletes → purge)', () => {
-    const c = choiceFromConfig({ specialSyncMode: 'partial', useRsyncXattrs: true, ignoreDeletes: true, syncMethod: 'tarssh' });
+    const c = choiceFromConfig({
+      specialSyncMode: 'partial',
+      useRsyncXattrs: true,
+      ignoreDeletes: true,
+      syncMethod: 'tarssh',
+    });
     expect(c).to.deep.equal({ detect: 'xsync', mode: 'partial', sendmark: 'rsync', purge: 'noop', engine: 'tarssh' });
   });
 });

@@ -34,7 +34,11 @@ class RecordingSink implements RecordSink {
   }
 }
 
-const normal: CrawlPolicy = { classify: (r, n) => new ModeNormal().classifyEntry(r, n), propagateDeletes: true, devicesAllowed: false };
+const normal: CrawlPolicy = {
+  classify: (r, n) => new ModeNormal().classifyEntry(r, n),
+  propagateDeletes: true,
+  devicesAllowed: false,
+};
 
 describe('XsyncCrawler', () => {
   let root: string;
@@ -48,7 +52,12 @@ describe('XsyncCrawler', () => {
     fs.rmSync(root, { recursive: true, force: true });
   });
 
-  async function crawl(policy = normal, batchEntries = 10_000, clock = new ManualClock(), crawlRate = 0): Promise<RecordingSink> {
+  async function crawl(
+    policy = normal,
+    batchEntries = 10_000,
+    clock = new ManualClock(),
+    crawlRate = 0,
+  ): Promise<RecordingSink> {
     const sink = new RecordingSink();
     const crawler = new XsyncCrawler(
       { root: Buffer.from(root), batchEntries, crawlRate, policy },
@@ -70,7 +79,8 @@ describe('XsyncCrawler', () => {
     walk(ROOT_GFID, '');
   }
 
-  const fops = (cs: readonly Change[]): string[] => cs.map((c) => (c.kind === 'E' ? `E ${c.fop} ${c.entry.name.toString()}` : c.kind));
+  const fops = (cs: readonly Change[]): string[] =>
+    cs.map((c) => (c.kind === 'E' ? `E ${c.fop} ${c.entry.name.toString()}` : c.kind));
 
   it('emits MKDIR/CREATE/D/SYMLINK for a new tree, parents before children', async () => {
     fs.mkdirSync(path.join(root, 'd'));

@@ -13,7 +13,6 @@ import { codeOfAsync } from '../support/error-code.js';
 
 const agentArgv = (root: string) => [process.execPath, '--import', 'tsx', 'test/support/agent-bin.ts', root];
 
-
 describe('slave/client', () => {
   afterEach(cleanupTemps);
 
@@ -24,7 +23,9 @@ describe('slave/client', () => {
     expect(hello.stimeMs).to.equal(null);
     expect(await apply(client, [ops.mkdir(newGfid(), ROOT_GFID, 'd')])).to.deep.equal([]);
     await client.call('setStime', { stimeMs: 5 });
-    expect(await codeOfAsync(client.call('entryOps', { ops: [ops.create(newGfid(), newGfid(), '..')] }))).to.equal('BAD_NAME');
+    expect(await codeOfAsync(client.call('entryOps', { ops: [ops.create(newGfid(), newGfid(), '..')] }))).to.equal(
+      'BAD_NAME',
+    );
     await client.close();
     expect(existsSync(join(root, 'd'))).to.equal(true);
     expect(await codeOfAsync(client.call('setStime', { stimeMs: 6 }))).to.equal('AGENT_DIED');
@@ -62,7 +63,10 @@ describe('slave/client', () => {
     const a = startAgent(join(makeTemp(), 'slave'));
     await a.client.call('hello', helloParams());
     // Each target is 4000 bytes (valid), escaped to 12000 characters: 1000 of them pass 8 MiB.
-    const over = Array.from({ length: 1000 }, () => ({ ...ops.symlink(newGfid(), ROOT_GFID, 'l', 't'), target: '%FF'.repeat(4000) }));
+    const over = Array.from({ length: 1000 }, () => ({
+      ...ops.symlink(newGfid(), ROOT_GFID, 'l', 't'),
+      target: '%FF'.repeat(4000),
+    }));
     expect(await codeOfAsync(a.client.call('entryOps', { ops: over }))).to.equal('LIMIT_EXCEEDED');
     const ac = new AbortController();
     ac.abort();
@@ -74,11 +78,22 @@ describe('slave/client', () => {
 
 describe('slave/client parseLogLine', () => {
   it("reads the agent's JSON log lines with their level and fields", () => {
-    expect(parseLogLine('{"level":"warn","message":"no rsync basis","gfid":"g"}')).to.deep.equal({ level: 'warn', message: 'no rsync basis', fields: { gfid: 'g' } });
+    expect(parseLogLine('{"level":"warn","message":"no rsync basis","gfid":"g"}')).to.deep.equal({
+      level: 'warn',
+      message: 'no rsync basis',
+      fields: { gfid: 'g' },
+    });
   });
 
   it('leaves any other line to be shown as plain text', () => {
-    for (const line of ['rsync: some error', '{not json', '{"level":"loud","message":"x"}', '{"level":"info"}', '[1,2]', 'null']) {
+    for (const line of [
+      'rsync: some error',
+      '{not json',
+      '{"level":"loud","message":"x"}',
+      '{"level":"info"}',
+      '[1,2]',
+      'null',
+    ]) {
       expect(parseLogLine(line), line).to.equal(undefined);
     }
   });

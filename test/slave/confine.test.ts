@@ -13,14 +13,18 @@ describe('slave/confine', () => {
 
   it('refuses hostile names: the client before sending, the agent on receipt', async () => {
     for (const name of ['..', '.', 'a/b', 'nul\0byte', '']) {
-      const err = await a.client.call('entryOps', { ops: [ops.create(newGfid(), ROOT_GFID, name)] }).catch((e: unknown) => e);
+      const err = await a.client
+        .call('entryOps', { ops: [ops.create(newGfid(), ROOT_GFID, name)] })
+        .catch((e: unknown) => e);
       expect(err, JSON.stringify(name)).to.be.instanceOf(GeorepError).with.property('code', 'BAD_NAME');
     }
     const raw = new RawWire(a.root + '-raw');
     raw.request(1, 'hello', helloParams());
     await raw.reply();
     for (const [i, name] of ['..', '.', '%2F', 'a%00', ''].entries()) {
-      raw.request(2 + i, 'entryOps', { ops: [{ ...ops.create(newGfid(), ROOT_GFID, 'x'), entry: { pargfid: ROOT_GFID, name } }] });
+      raw.request(2 + i, 'entryOps', {
+        ops: [{ ...ops.create(newGfid(), ROOT_GFID, 'x'), entry: { pargfid: ROOT_GFID, name } }],
+      });
       expect((await raw.reply()).error?.code, name).to.equal('BAD_NAME');
     }
     raw.toAgent.end();
@@ -63,7 +67,9 @@ describe('slave/confine', () => {
     ]);
     expect(codes).to.deep.equal(Array(6).fill('PATH_ESCAPES_ROOT'));
     const meta = { gfid: f, mode: 0o777, uid: 0, gid: 0, atime: { sec: 0, nsec: 0 }, mtime: { sec: 0, nsec: 0 } };
-    expect((await a.client.call('metaOps', { ops: [meta] })).failures.map((x) => x.code)).to.deep.equal(['PATH_ESCAPES_ROOT']);
+    expect((await a.client.call('metaOps', { ops: [meta] })).failures.map((x) => x.code)).to.deep.equal([
+      'PATH_ESCAPES_ROOT',
+    ]);
     expect(readdirSync(outside)).to.deep.equal(['f']);
     expect(lstatSync(join(outside, 'f')).mode & 0o777).to.not.equal(0o777);
     expect(existsSync(p('mine'))).to.equal(true);
@@ -74,7 +80,9 @@ describe('slave/confine', () => {
     writeFileSync(join(outside, 'keep'), 'x');
     symlinkSync(outside, p('occupied'));
     const d = newGfid();
-    expect(await apply(a.client, [ops.mkdir(d, ROOT_GFID, 'occupied'), ops.create(newGfid(), d, 'inside')])).to.deep.equal([]);
+    expect(
+      await apply(a.client, [ops.mkdir(d, ROOT_GFID, 'occupied'), ops.create(newGfid(), d, 'inside')]),
+    ).to.deep.equal([]);
     expect(lstatSync(p('occupied')).isDirectory()).to.equal(true);
     expect(readdirSync(outside)).to.deep.equal(['keep']);
     // A symlink inside a removed tree is unlinked, not followed.
@@ -88,14 +96,26 @@ describe('slave/confine', () => {
     const odd = Buffer.from('a b\nc%41\u00e9');
     const d = newGfid();
     const f = newGfid();
-    expect(await apply(a.client, [ops.mkdir(d, ROOT_GFID, bin), ops.create(f, d, odd), ops.create(newGfid(), d, Buffer.concat([bin, bin]))])).to.deep.equal([]);
+    expect(
+      await apply(a.client, [
+        ops.mkdir(d, ROOT_GFID, bin),
+        ops.create(f, d, odd),
+        ops.create(newGfid(), d, Buffer.concat([bin, bin])),
+      ]),
+    ).to.deep.equal([]);
     const dirAbs = Buffer.concat([Buffer.from(a.root + '/'), bin]);
     const names = readdirSync(dirAbs, { encoding: 'buffer' });
-    expect(names.map((n) => n.toString('hex')).sort()).to.deep.equal([odd.toString('hex'), Buffer.concat([bin, bin]).toString('hex')].sort());
+    expect(names.map((n) => n.toString('hex')).sort()).to.deep.equal(
+      [odd.toString('hex'), Buffer.concat([bin, bin]).toString('hex')].sort(),
+    );
     expect(await apply(a.client, [ops.rename(f, at(d, odd), at(ROOT_GFID, bin.subarray(1)))])).to.deep.equal([]);
     expect(lstatSync(Buffer.concat([Buffer.from(a.root + '/'), bin.subarray(1)])).isFile()).to.equal(true);
     expect(await apply(a.client, [ops.rmdir(d, ROOT_GFID, bin)])).to.deep.equal([]);
-    expect(readdirSync(a.root, { encoding: 'buffer' }).map((n) => n.toString('hex')).sort()).to.deep.equal([Buffer.from('.georep').toString('hex'), bin.subarray(1).toString('hex')].sort());
+    expect(
+      readdirSync(a.root, { encoding: 'buffer' })
+        .map((n) => n.toString('hex'))
+        .sort(),
+    ).to.deep.equal([Buffer.from('.georep').toString('hex'), bin.subarray(1).toString('hex')].sort());
   });
 
   it('treats a directory renamed on the slave behind its back as missing (ENOENT), not followed', async () => {

@@ -24,7 +24,9 @@ describe('slave/entry ops: creating', () => {
 
   it('MKDIR makes a directory with its mode; replay is a no-op; children go under it', async () => {
     const d = newGfid();
-    expect(await apply(a.client, [ops.mkdir(d, ROOT_GFID, 'd', 0o40705), ops.create(newGfid(), d, 'f')])).to.deep.equal([]);
+    expect(await apply(a.client, [ops.mkdir(d, ROOT_GFID, 'd', 0o40705), ops.create(newGfid(), d, 'f')])).to.deep.equal(
+      [],
+    );
     const st = lstatSync(p('d'));
     expect([st.isDirectory(), st.mode & 0o7777]).to.deep.equal([true, 0o705]);
     expect(await apply(a.client, [ops.mkdir(d, ROOT_GFID, 'd', 0o40705)])).to.deep.equal([]);
@@ -55,7 +57,13 @@ describe('slave/entry ops: creating', () => {
 
   it('LINK adds a hard link to a known gfid; CREATE of a gfid known elsewhere does too; unknown gfid fails GFID_UNKNOWN', async () => {
     const f = newGfid();
-    expect(await apply(a.client, [ops.create(f, ROOT_GFID, 'a'), ops.link(f, ROOT_GFID, 'b'), ops.create(f, ROOT_GFID, 'c')])).to.deep.equal([]);
+    expect(
+      await apply(a.client, [
+        ops.create(f, ROOT_GFID, 'a'),
+        ops.link(f, ROOT_GFID, 'b'),
+        ops.create(f, ROOT_GFID, 'c'),
+      ]),
+    ).to.deep.equal([]);
     const ino = lstatSync(p('a')).ino;
     expect([lstatSync(p('b')).ino, lstatSync(p('c')).ino, lstatSync(p('a')).nlink]).to.deep.equal([ino, ino, 3]);
     expect(await apply(a.client, [ops.link(f, ROOT_GFID, 'b')])).to.deep.equal([]);
@@ -76,8 +84,14 @@ describe('slave/entry ops: creating', () => {
     writeFileSync(p('dir/child'), 'kept');
     const ino = lstatSync(p('seeded')).ino;
     const d = newGfid();
-    expect(await apply(a.client, [ops.create(newGfid(), ROOT_GFID, 'seeded', 0o100640), ops.mkdir(d, ROOT_GFID, 'dir')])).to.deep.equal([]);
-    expect([lstatSync(p('seeded')).ino, readFileSync(p('seeded'), 'utf8'), lstatSync(p('seeded')).mode & 0o777]).to.deep.equal([ino, 'old content', 0o640]);
+    expect(
+      await apply(a.client, [ops.create(newGfid(), ROOT_GFID, 'seeded', 0o100640), ops.mkdir(d, ROOT_GFID, 'dir')]),
+    ).to.deep.equal([]);
+    expect([
+      lstatSync(p('seeded')).ino,
+      readFileSync(p('seeded'), 'utf8'),
+      lstatSync(p('seeded')).mode & 0o777,
+    ]).to.deep.equal([ino, 'old content', 0o640]);
     expect(readFileSync(p('dir/child'), 'utf8')).to.equal('kept');
     expect(await apply(a.client, [ops.create(newGfid(), d, 'new')])).to.deep.equal([]);
   });
@@ -90,9 +104,17 @@ describe('slave/entry ops: creating', () => {
     await apply(a.client, [ops.create(other, ROOT_GFID, 'taken')]);
     const mine = newGfid();
     expect(
-      await apply(a.client, [ops.create(newGfid(), ROOT_GFID, 'was-dir'), ops.mkdir(newGfid(), ROOT_GFID, 'was-file'), ops.symlink(mine, ROOT_GFID, 'taken', 't')]),
+      await apply(a.client, [
+        ops.create(newGfid(), ROOT_GFID, 'was-dir'),
+        ops.mkdir(newGfid(), ROOT_GFID, 'was-file'),
+        ops.symlink(mine, ROOT_GFID, 'taken', 't'),
+      ]),
     ).to.deep.equal([]);
-    expect([lstatSync(p('was-dir')).isFile(), lstatSync(p('was-file')).isDirectory(), lstatSync(p('taken')).isSymbolicLink()]).to.deep.equal([true, true, true]);
+    expect([
+      lstatSync(p('was-dir')).isFile(),
+      lstatSync(p('was-file')).isDirectory(),
+      lstatSync(p('taken')).isSymbolicLink(),
+    ]).to.deep.equal([true, true, true]);
     // The replaced gfid is forgotten: a LINK to it fails.
     expect(await apply(a.client, [ops.link(other, ROOT_GFID, 'again')])).to.deep.equal(['GFID_UNKNOWN']);
   });

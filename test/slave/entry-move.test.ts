@@ -27,15 +27,26 @@ describe('slave/entry ops: moving and removing', () => {
     await apply(a.client, [ops.create(f, ROOT_GFID, 'a'), ops.rename(f, at(ROOT_GFID, 'a'), at(ROOT_GFID, 'b'))]);
     expect(await apply(a.client, [ops.rename(f, at(ROOT_GFID, 'a'), at(ROOT_GFID, 'c'))])).to.deep.equal([]);
     expect(readdirSync(a.root).sort()).to.deep.equal(['.georep', 'c']);
-    expect(await apply(a.client, [ops.rename(newGfid(), at(ROOT_GFID, 'c'), at(ROOT_GFID, 'z'))])).to.deep.equal(['GFID_UNKNOWN']);
+    expect(await apply(a.client, [ops.rename(newGfid(), at(ROOT_GFID, 'c'), at(ROOT_GFID, 'z'))])).to.deep.equal([
+      'GFID_UNKNOWN',
+    ]);
   });
 
   it('RENAME replaces whatever occupies the target, a non-empty directory included', async () => {
     const f = newGfid();
     const d = newGfid();
-    await apply(a.client, [ops.create(f, ROOT_GFID, 'f'), ops.mkdir(d, ROOT_GFID, 'd'), ops.create(newGfid(), ROOT_GFID, 'victim')]);
+    await apply(a.client, [
+      ops.create(f, ROOT_GFID, 'f'),
+      ops.mkdir(d, ROOT_GFID, 'd'),
+      ops.create(newGfid(), ROOT_GFID, 'victim'),
+    ]);
     mkdirSync(p('full/sub'), { recursive: true });
-    expect(await apply(a.client, [ops.rename(f, at(ROOT_GFID, 'f'), at(ROOT_GFID, 'victim')), ops.rename(d, at(ROOT_GFID, 'd'), at(ROOT_GFID, 'full'))])).to.deep.equal([]);
+    expect(
+      await apply(a.client, [
+        ops.rename(f, at(ROOT_GFID, 'f'), at(ROOT_GFID, 'victim')),
+        ops.rename(d, at(ROOT_GFID, 'd'), at(ROOT_GFID, 'full')),
+      ]),
+    ).to.deep.equal([]);
     expect(readdirSync(a.root).sort()).to.deep.equal(['.georep', 'full', 'victim']);
     expect(readdirSync(p('full'))).to.deep.equal([]);
   });
@@ -44,7 +55,13 @@ describe('slave/entry ops: moving and removing', () => {
     const d = newGfid();
     const f = newGfid();
     await apply(a.client, [ops.mkdir(d, ROOT_GFID, 'old'), ops.create(f, d, 'f')]);
-    expect(await apply(a.client, [ops.rename(d, at(ROOT_GFID, 'old'), at(ROOT_GFID, 'new')), ops.create(newGfid(), d, 'g'), ops.link(f, d, 'f2')])).to.deep.equal([]);
+    expect(
+      await apply(a.client, [
+        ops.rename(d, at(ROOT_GFID, 'old'), at(ROOT_GFID, 'new')),
+        ops.create(newGfid(), d, 'g'),
+        ops.link(f, d, 'f2'),
+      ]),
+    ).to.deep.equal([]);
     expect(readdirSync(p('new')).sort()).to.deep.equal(['f', 'f2', 'g']);
   });
 
@@ -59,7 +76,11 @@ describe('slave/entry ops: moving and removing', () => {
   it('a replayed MKDIR+RENAME of a directory converges, contents kept', async () => {
     const d = newGfid();
     const f = newGfid();
-    const batch = [ops.mkdir(d, ROOT_GFID, 'a'), ops.create(f, d, 'f'), ops.rename(d, at(ROOT_GFID, 'a'), at(ROOT_GFID, 'b'))];
+    const batch = [
+      ops.mkdir(d, ROOT_GFID, 'a'),
+      ops.create(f, d, 'f'),
+      ops.rename(d, at(ROOT_GFID, 'a'), at(ROOT_GFID, 'b')),
+    ];
     expect(await apply(a.client, batch)).to.deep.equal([]);
     writeFileSync(p('b/f'), 'data');
     expect(await apply(a.client, batch)).to.deep.equal([]);
@@ -71,7 +92,9 @@ describe('slave/entry ops: moving and removing', () => {
     const f = newGfid();
     await apply(a.client, [ops.create(f, ROOT_GFID, 'a')]);
     renameSync(p('a'), p('b'));
-    expect(await apply(a.client, [ops.rename(f, at(ROOT_GFID, 'a'), at(ROOT_GFID, 'b')), ops.link(f, ROOT_GFID, 'c')])).to.deep.equal([]);
+    expect(
+      await apply(a.client, [ops.rename(f, at(ROOT_GFID, 'a'), at(ROOT_GFID, 'b')), ops.link(f, ROOT_GFID, 'c')]),
+    ).to.deep.equal([]);
     expect(lstatSync(p('c')).ino).to.equal(lstatSync(p('b')).ino);
   });
 
@@ -81,7 +104,13 @@ describe('slave/entry ops: moving and removing', () => {
     await apply(a.client, [ops.create(f, ROOT_GFID, 'f'), ops.link(f, ROOT_GFID, 'f2')]);
     expect(await apply(a.client, [ops.unlink(f, ROOT_GFID, 'f')])).to.deep.equal([]);
     expect(readdirSync(a.root).sort()).to.deep.equal(['.georep', 'f2']);
-    expect(await apply(a.client, [ops.unlink(f, ROOT_GFID, 'f'), ops.create(g, ROOT_GFID, 'f'), ops.unlink(f, ROOT_GFID, 'f')])).to.deep.equal([]);
+    expect(
+      await apply(a.client, [
+        ops.unlink(f, ROOT_GFID, 'f'),
+        ops.create(g, ROOT_GFID, 'f'),
+        ops.unlink(f, ROOT_GFID, 'f'),
+      ]),
+    ).to.deep.equal([]);
     expect(readdirSync(a.root).sort()).to.deep.equal(['.georep', 'f', 'f2']);
     expect(await apply(a.client, [ops.unlink(newGfid(), newGfid(), 'never')])).to.deep.equal([]);
   });
@@ -90,7 +119,12 @@ describe('slave/entry ops: moving and removing', () => {
     const d = newGfid();
     const sub = newGfid();
     const f = newGfid();
-    await apply(a.client, [ops.mkdir(d, ROOT_GFID, 'd'), ops.mkdir(sub, d, 'sub'), ops.create(f, sub, 'f'), ops.create(newGfid(), ROOT_GFID, 'keep')]);
+    await apply(a.client, [
+      ops.mkdir(d, ROOT_GFID, 'd'),
+      ops.mkdir(sub, d, 'sub'),
+      ops.create(f, sub, 'f'),
+      ops.create(newGfid(), ROOT_GFID, 'keep'),
+    ]);
     await apply(a.client, [ops.link(f, ROOT_GFID, 'outside-link')]);
     writeFileSync(p('d/unknown'), 'x');
     const rm = ops.rmdir(d, ROOT_GFID, 'd');

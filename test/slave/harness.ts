@@ -106,18 +106,62 @@ export const wire = (name: string | Buffer): string => escapeName(Buffer.isBuffe
 export const at = (pargfid: Gfid, name: string | Buffer): WireEntry => ({ pargfid, name: wire(name) });
 
 /** A stage item: the gfid and its master-relative path (raw bytes, '/'-separated) as a WirePath. */
-export const item = (gfid: Gfid, path: string | Buffer): StageItem => ({ gfid, path: displayPath(Buffer.isBuffer(path) ? path : Buffer.from(path)) });
+export const item = (gfid: Gfid, path: string | Buffer): StageItem => ({
+  gfid,
+  path: displayPath(Buffer.isBuffer(path) ? path : Buffer.from(path)),
+});
 
 export const ops = {
-  create: (gfid: Gfid, parent: Gfid, name: string | Buffer, mode = 0o100644): EntryOp => ({ op: 'CREATE', gfid, entry: at(parent, name), mode, uid: 0, gid: 0 }),
+  create: (gfid: Gfid, parent: Gfid, name: string | Buffer, mode = 0o100644): EntryOp => ({
+    op: 'CREATE',
+    gfid,
+    entry: at(parent, name),
+    mode,
+    uid: 0,
+    gid: 0,
+  }),
   /** CREATE whose data follows in the same batch: the agent records the name, the commit makes the file. */
-  createDeferred: (gfid: Gfid, parent: Gfid, name: string | Buffer, mode = 0o100644): EntryOp => ({ op: 'CREATE', gfid, entry: at(parent, name), mode, uid: 0, gid: 0, deferred: true }),
-  mkdir: (gfid: Gfid, parent: Gfid, name: string | Buffer, mode = 0o40755): EntryOp => ({ op: 'MKDIR', gfid, entry: at(parent, name), mode, uid: 0, gid: 0 }),
-  mknod: (gfid: Gfid, parent: Gfid, name: string, mode: number, rdev = 0): EntryOp => ({ op: 'MKNOD', gfid, entry: at(parent, name), mode, uid: 0, gid: 0, rdev }),
-  symlink: (gfid: Gfid, parent: Gfid, name: string, target: string): EntryOp => ({ op: 'SYMLINK', gfid, entry: at(parent, name), target: wire(target), uid: 0, gid: 0 }),
+  createDeferred: (gfid: Gfid, parent: Gfid, name: string | Buffer, mode = 0o100644): EntryOp => ({
+    op: 'CREATE',
+    gfid,
+    entry: at(parent, name),
+    mode,
+    uid: 0,
+    gid: 0,
+    deferred: true,
+  }),
+  mkdir: (gfid: Gfid, parent: Gfid, name: string | Buffer, mode = 0o40755): EntryOp => ({
+    op: 'MKDIR',
+    gfid,
+    entry: at(parent, name),
+    mode,
+    uid: 0,
+    gid: 0,
+  }),
+  mknod: (gfid: Gfid, parent: Gfid, name: string, mode: number, rdev = 0): EntryOp => ({
+    op: 'MKNOD',
+    gfid,
+    entry: at(parent, name),
+    mode,
+    uid: 0,
+    gid: 0,
+    rdev,
+  }),
+  symlink: (gfid: Gfid, parent: Gfid, name: string, target: string): EntryOp => ({
+    op: 'SYMLINK',
+    gfid,
+    entry: at(parent, name),
+    target: wire(target),
+    uid: 0,
+    gid: 0,
+  }),
   link: (gfid: Gfid, parent: Gfid, name: string): EntryOp => ({ op: 'LINK', gfid, entry: at(parent, name) }),
   rename: (gfid: Gfid, from: WireEntry, to: WireEntry): EntryOp => ({ op: 'RENAME', gfid, entry: from, to }),
-  unlink: (gfid: Gfid, parent: Gfid, name: string | Buffer): EntryOp => ({ op: 'UNLINK', gfid, entry: at(parent, name) }),
+  unlink: (gfid: Gfid, parent: Gfid, name: string | Buffer): EntryOp => ({
+    op: 'UNLINK',
+    gfid,
+    entry: at(parent, name),
+  }),
   rmdir: (gfid: Gfid, parent: Gfid, name: string | Buffer): EntryOp => ({ op: 'RMDIR', gfid, entry: at(parent, name) }),
 };
 

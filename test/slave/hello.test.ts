@@ -11,7 +11,11 @@ import type { Methods } from '../../src/slave/index.js';
 type HelloResult = Methods['hello']['result'];
 
 /** One connection: hello, an optional step, bye. Returns the hello result or the error code. */
-async function session(root: string, over: Partial<Methods['hello']['params']> = {}, then?: (a: ReturnType<typeof startAgent>) => Promise<void>): Promise<HelloResult | string> {
+async function session(
+  root: string,
+  over: Partial<Methods['hello']['params']> = {},
+  then?: (a: ReturnType<typeof startAgent>) => Promise<void>,
+): Promise<HelloResult | string> {
   const a = startAgent(root);
   try {
     const r = await a.client.call('hello', helloParams(over));

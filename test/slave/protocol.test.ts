@@ -10,7 +10,6 @@ import type { MethodName } from '../../src/slave/index.js';
 import { ROOT_GFID, item, newGfid, ops, wire } from './harness.js';
 import { codeOf } from '../support/error-code.js';
 
-
 const check = (method: MethodName, params: unknown) => codeOf(() => validateParams(method, params));
 
 /** A plain path of exactly `bytes` bytes: components of 'a' (at most 200 bytes each) joined by '/'. */
@@ -37,7 +36,9 @@ function decoded(w: string): string {
     throw e;
   }
 }
-const createNamed = (name: string) => ({ ops: [{ ...ops.create(newGfid(), ROOT_GFID, 'x'), entry: { pargfid: ROOT_GFID, name } }] });
+const createNamed = (name: string) => ({
+  ops: [{ ...ops.create(newGfid(), ROOT_GFID, 'x'), entry: { pargfid: ROOT_GFID, name } }],
+});
 
 describe('slave/protocol validators', () => {
   describe('names', () => {
@@ -77,7 +78,14 @@ describe('slave/protocol validators', () => {
     });
 
     it('accepts LIMITS.opsPerBatch meta ops and rejects one more', () => {
-      const op = { gfid: ROOT_GFID, mode: 0o755, uid: 0, gid: 0, atime: { sec: 1, nsec: 0 }, mtime: { sec: 1, nsec: 0 } };
+      const op = {
+        gfid: ROOT_GFID,
+        mode: 0o755,
+        uid: 0,
+        gid: 0,
+        atime: { sec: 1, nsec: 0 },
+        mtime: { sec: 1, nsec: 0 },
+      };
       expect(check('metaOps', { ops: Array(LIMITS.opsPerBatch).fill(op) })).to.equal(undefined);
       expect(check('metaOps', { ops: Array(LIMITS.opsPerBatch + 1).fill(op) })).to.equal('LIMIT_EXCEEDED');
     });
@@ -86,7 +94,9 @@ describe('slave/protocol validators', () => {
       const gfids = (n: number) => Array<string>(n).fill(ROOT_GFID);
       const items = (n: number) => Array.from({ length: n }, (_, i) => item(ROOT_GFID, `f${i}`));
       expect(check('stageData', { box: 'b', items: items(LIMITS.gfidsPerCall), basis: true })).to.equal(undefined);
-      expect(check('stageData', { box: 'b', items: items(LIMITS.gfidsPerCall + 1), basis: true })).to.equal('LIMIT_EXCEEDED');
+      expect(check('stageData', { box: 'b', items: items(LIMITS.gfidsPerCall + 1), basis: true })).to.equal(
+        'LIMIT_EXCEEDED',
+      );
       expect(check('commitData', { box: 'b', items: items(LIMITS.gfidsPerCall) })).to.equal(undefined);
       expect(check('commitData', { box: 'b', items: items(LIMITS.gfidsPerCall + 1) })).to.equal('LIMIT_EXCEEDED');
       expect(check('purgeUnknown', { dirs: gfids(LIMITS.gfidsPerCall) })).to.equal(undefined);
@@ -116,7 +126,14 @@ describe('slave/protocol validators', () => {
     });
 
     it('checks timespecs, hello and setStime params', () => {
-      const meta = { gfid: ROOT_GFID, mode: 0o755, uid: 0, gid: 0, atime: { sec: 1, nsec: 0 }, mtime: { sec: -5, nsec: 999_999_999 } };
+      const meta = {
+        gfid: ROOT_GFID,
+        mode: 0o755,
+        uid: 0,
+        gid: 0,
+        atime: { sec: 1, nsec: 0 },
+        mtime: { sec: -5, nsec: 999_999_999 },
+      };
       expect(check('metaOps', { ops: [meta] })).to.equal(undefined);
       expect(check('metaOps', { ops: [{ ...meta, mtime: { sec: 1, nsec: 1e9 } }] })).to.equal('BAD_REQUEST');
       const hello = { version: 1, masterVolume: newGfid(), masterPath: '/m', rebind: false };
@@ -132,15 +149,26 @@ describe('slave/protocol validators', () => {
     it('checks CREATE deferred as a boolean, and adds it only when sent', () => {
       const create = ops.create(newGfid(), ROOT_GFID, 'f');
       expect(check('entryOps', { ops: [{ ...create, deferred: 'yes' }] })).to.equal('BAD_REQUEST');
-      expect(validateParams('entryOps', { ops: [{ ...create, deferred: true }] }).ops[0]).to.deep.equal({ ...create, deferred: true });
+      expect(validateParams('entryOps', { ops: [{ ...create, deferred: true }] }).ops[0]).to.deep.equal({
+        ...create,
+        deferred: true,
+      });
       expect(validateParams('entryOps', { ops: [create] }).ops[0]).to.not.have.property('deferred');
     });
 
     it('refuses a box whose items collide: one path twice, or a path inside another', () => {
-      expect(check('stageData', { box: 'b', items: [item(ROOT_GFID, 'a/b'), item(ROOT_GFID, 'a/c')], basis: true })).to.equal(undefined);
-      expect(check('stageData', { box: 'b', items: [item(ROOT_GFID, 'a'), item(ROOT_GFID, 'a')], basis: true })).to.equal('BAD_REQUEST');
-      expect(check('stageData', { box: 'b', items: [item(ROOT_GFID, 'q'), item(ROOT_GFID, 'q/r')], basis: true })).to.equal('BAD_REQUEST');
-      expect(check('commitData', { box: 'b', items: [item(ROOT_GFID, 'q/r'), item(ROOT_GFID, 'q')] })).to.equal('BAD_REQUEST');
+      expect(
+        check('stageData', { box: 'b', items: [item(ROOT_GFID, 'a/b'), item(ROOT_GFID, 'a/c')], basis: true }),
+      ).to.equal(undefined);
+      expect(
+        check('stageData', { box: 'b', items: [item(ROOT_GFID, 'a'), item(ROOT_GFID, 'a')], basis: true }),
+      ).to.equal('BAD_REQUEST');
+      expect(
+        check('stageData', { box: 'b', items: [item(ROOT_GFID, 'q'), item(ROOT_GFID, 'q/r')], basis: true }),
+      ).to.equal('BAD_REQUEST');
+      expect(check('commitData', { box: 'b', items: [item(ROOT_GFID, 'q/r'), item(ROOT_GFID, 'q')] })).to.equal(
+        'BAD_REQUEST',
+      );
     });
 
     it('checks stage items: a gfid and a valid path each', () => {
@@ -162,7 +190,10 @@ describe('slave/protocol validators', () => {
   });
 
   describe('staging boxes', () => {
-    const withBox = (box: unknown) => [check('stageData', { box, items: [], basis: true }), check('commitData', { box, items: [] })];
+    const withBox = (box: unknown) => [
+      check('stageData', { box, items: [], basis: true }),
+      check('commitData', { box, items: [] }),
+    ];
 
     it('accepts a box name of LIMITS.boxNameBytes characters and rejects one more', () => {
       expect(withBox('b'.repeat(LIMITS.boxNameBytes))).to.deep.equal([undefined, undefined]);
@@ -193,7 +224,9 @@ describe('slave/protocol validators', () => {
       fc.assert(
         fc.property(fc.array(fc.oneof(component, text), { minLength: 1, maxLength: 6 }), (parts) => {
           const raw = Buffer.concat(parts.flatMap((c, i) => (i === 0 ? [c] : [Buffer.from('/'), c])));
-          const everyByte = parts.map((c) => [...c].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('')).join('/');
+          const everyByte = parts
+            .map((c) => [...c].map((b) => `%${b.toString(16).padStart(2, '0')}`).join(''))
+            .join('/');
           expect(decodePath(displayPath(raw)).equals(raw)).to.equal(true);
           expect(decodePath(everyByte).equals(raw)).to.equal(true);
         }),
@@ -233,7 +266,10 @@ describe('slave/protocol validators', () => {
       const name255 = 'a'.repeat(LIMITS.nameBytes);
       const multi255 = 'é'.repeat(127) + 'a'; // 2-byte characters count as 2
       for (const w of [name255, `d/${name255}`, `${name255}/d`, multi255]) {
-        expect([decoded(w), decoded(escapedForm(w))], w.slice(0, 8)).to.deep.equal([Buffer.from(w).toString('hex'), Buffer.from(w).toString('hex')]);
+        expect([decoded(w), decoded(escapedForm(w))], w.slice(0, 8)).to.deep.equal([
+          Buffer.from(w).toString('hex'),
+          Buffer.from(w).toString('hex'),
+        ]);
       }
       for (const w of [`${name255}a`, `d/${name255}a`, `${name255}a/d`, `${multi255}a`]) {
         expect([decoded(w), decoded(escapedForm(w))], w.slice(0, 8)).to.deep.equal(['NAME_TOO_LONG', 'NAME_TOO_LONG']);
@@ -246,14 +282,19 @@ describe('slave/protocol validators', () => {
       const atLimit = plainPathOf(LIMITS.pathBytes);
       const over = plainPathOf(LIMITS.pathBytes + 1);
       expect(Buffer.byteLength(atLimit)).to.equal(LIMITS.pathBytes);
-      expect([decoded(atLimit), decoded(escapedForm(atLimit))]).to.deep.equal([Buffer.from(atLimit).toString('hex'), Buffer.from(atLimit).toString('hex')]);
+      expect([decoded(atLimit), decoded(escapedForm(atLimit))]).to.deep.equal([
+        Buffer.from(atLimit).toString('hex'),
+        Buffer.from(atLimit).toString('hex'),
+      ]);
       expect([decoded(over), decoded(escapedForm(over))]).to.deep.equal(['PATH_TOO_LONG', 'PATH_TOO_LONG']);
       // Escaped bytes count once each: 4096 bytes written as %XX still fit.
       const everyByte = atLimit.replaceAll('a', '%61');
       expect(everyByte.length).to.be.greaterThan(2 * LIMITS.pathBytes);
       expect(decoded(everyByte)).to.equal(Buffer.from(atLimit).toString('hex'));
       expect(decoded(over.replaceAll('a', '%61'))).to.equal('PATH_TOO_LONG');
-      expect(check('stageData', { box: 'b', items: [{ gfid: ROOT_GFID, path: over }], basis: true })).to.equal('PATH_TOO_LONG');
+      expect(check('stageData', { box: 'b', items: [{ gfid: ROOT_GFID, path: over }], basis: true })).to.equal(
+        'PATH_TOO_LONG',
+      );
     });
   });
 });

@@ -94,7 +94,11 @@ describe('slave/rpc-server', () => {
 
   it('handles pipelined requests strictly in order', async () => {
     raw.request(1, 'hello', helloParams());
-    raw.send(Array.from({ length: 50 }, (_, i) => JSON.stringify({ id: 100 + i, method: 'setStime', params: { stimeMs: i } })).join('\n') + '\n');
+    raw.send(
+      Array.from({ length: 50 }, (_, i) =>
+        JSON.stringify({ id: 100 + i, method: 'setStime', params: { stimeMs: i } }),
+      ).join('\n') + '\n',
+    );
     await raw.reply();
     for (let i = 0; i < 50; i++) expect((await raw.reply()).id).to.equal(100 + i);
   });

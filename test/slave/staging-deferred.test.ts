@@ -2,7 +2,16 @@
 // it (with every hard-link name), here with real rsync filling the box from a master tree.
 
 import { expect } from 'chai';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ROOT_GFID, apply, at, cleanupTemps, item, makeTemp, newGfid, ops, readyAgent } from './harness.js';
 import type { InProcessAgent } from './harness.js';
@@ -27,8 +36,16 @@ describe('slave/staging: deferred CREATE', () => {
   async function syncData(items: readonly StageItem[], paths: readonly string[]) {
     const staged = await a.client.call('stageData', { box: BOX, items, basis: true });
     const stagingDir = join(a.root, '.georep', 'staging', BOX);
-    const engine = new RsyncEngine({ rsyncCommand: 'rsync', rsyncOptions: '', useRsyncXattrs: false }, { spawner: new ExecaSpawner() });
-    const sent = await engine.transfer({ sourceRoot: master, stagingDir, paths: paths.map((x) => Buffer.from(x)), quickCheck: 'off' });
+    const engine = new RsyncEngine(
+      { rsyncCommand: 'rsync', rsyncOptions: '', useRsyncXattrs: false },
+      { spawner: new ExecaSpawner() },
+    );
+    const sent = await engine.transfer({
+      sourceRoot: master,
+      stagingDir,
+      paths: paths.map((x) => Buffer.from(x)),
+      quickCheck: 'off',
+    });
     return { staged, sent, committed: await a.client.call('commitData', { box: BOX, items }) };
   }
   beforeEach(async () => {
@@ -49,7 +66,9 @@ describe('slave/staging: deferred CREATE', () => {
     onMaster('m/f', 'from rsync');
     const { staged, sent, committed } = await syncData([item(f, 'm/f')], ['m/f']);
     expect([staged.unknown, sent.exitCode]).to.deep.equal([[], 0]); // known to the index, no basis
-    expect(committed.committed.map((c) => [c.gfid, c.replaced, c.size, c.mtime])).to.deep.equal([[f, true, 10, { sec: 1_700_000_000, nsec: 0 }]]);
+    expect(committed.committed.map((c) => [c.gfid, c.replaced, c.size, c.mtime])).to.deep.equal([
+      [f, true, 10, { sec: 1_700_000_000, nsec: 0 }],
+    ]);
     const st = lstatSync(p('f'));
     expect([readFileSync(p('f'), 'utf8'), st.mode & 0o7777, st.nlink]).to.deep.equal(['from rsync', 0o640, 1]);
     expect(readdirSync(a.root).sort()).to.deep.equal(['.georep', 'f']);
@@ -58,21 +77,29 @@ describe('slave/staging: deferred CREATE', () => {
 
   it('LINK and CREATE of the deferred gfid record names only; the commit makes one hard-link group', async () => {
     const [f, d] = [newGfid(), newGfid()];
-    const batch = [ops.mkdir(d, ROOT_GFID, 'd'), ops.createDeferred(f, ROOT_GFID, 'a'), ops.link(f, d, 'b'), ops.createDeferred(f, ROOT_GFID, 'c')];
+    const batch = [
+      ops.mkdir(d, ROOT_GFID, 'd'),
+      ops.createDeferred(f, ROOT_GFID, 'a'),
+      ops.link(f, d, 'b'),
+      ops.createDeferred(f, ROOT_GFID, 'c'),
+    ];
     expect(await apply(a.client, batch)).to.deep.equal([]);
     expect([existsSync(p('a')), existsSync(p('d/b')), existsSync(p('c'))]).to.deep.equal([false, false, false]);
     onMaster('a', 'shared');
     const { committed } = await syncData([item(f, 'a')], ['a']);
     expect(committed.missing).to.deep.equal([]);
     const ino = lstatSync(p('a')).ino;
-    for (const n of ['a', 'd/b', 'c']) expect([readFileSync(p(n), 'utf8'), lstatSync(p(n)).ino], n).to.deep.equal(['shared', ino]);
+    for (const n of ['a', 'd/b', 'c'])
+      expect([readFileSync(p(n), 'utf8'), lstatSync(p(n)).ino], n).to.deep.equal(['shared', ino]);
     expect(lstatSync(p('a')).nlink).to.equal(3);
   });
 
   it('RENAME of a deferred file moves only its name: the data lands at the new name', async () => {
     const [f, d] = [newGfid(), newGfid()];
     const mv = ops.rename(f, at(ROOT_GFID, 'tmp'), at(d, 'final'));
-    expect(await apply(a.client, [ops.mkdir(d, ROOT_GFID, 'd'), ops.createDeferred(f, ROOT_GFID, 'tmp'), mv])).to.deep.equal([]);
+    expect(
+      await apply(a.client, [ops.mkdir(d, ROOT_GFID, 'd'), ops.createDeferred(f, ROOT_GFID, 'tmp'), mv]),
+    ).to.deep.equal([]);
     expect([existsSync(p('tmp')), existsSync(p('d/final'))]).to.deep.equal([false, false]);
     expect(await apply(a.client, [mv])).to.deep.equal([]); // replay
     onMaster('d/final', 'renamed');

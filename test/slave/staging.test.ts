@@ -2,7 +2,21 @@
 // data by gfid, replaced atomically; hard-link groups; unchanged content; the box goes at commit.
 
 import { expect } from 'chai';
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ROOT_GFID, apply, cleanupTemps, item, makeTemp, newGfid, ops, readyAgent } from './harness.js';
 import type { InProcessAgent } from './harness.js';
@@ -16,7 +30,8 @@ describe('slave/staging', () => {
   let staging: string;
   const p = (rel: string) => join(a.root, rel);
   const inBox = (rel: string, box = BOX) => join(staging, box, rel);
-  const stage = (items: readonly StageItem[], basis = true, box = BOX) => a.client.call('stageData', { box, items, basis });
+  const stage = (items: readonly StageItem[], basis = true, box = BOX) =>
+    a.client.call('stageData', { box, items, basis });
   const commit = (items: readonly StageItem[], box = BOX) => a.client.call('commitData', { box, items });
   /** What rsync does with a basis: write a new file beside it, rename it over the staged name. */
   const rsyncWrites = (rel: string, content: string, box = BOX) => {
@@ -28,7 +43,12 @@ describe('slave/staging', () => {
   /** The Committed record a file on disk gives. */
   const committedOf = (gfid: Gfid, replaced: boolean, abs: string): Committed => {
     const st = lstatSync(abs, { bigint: true });
-    return { gfid, replaced, size: Number(st.size), mtime: { sec: Number(st.mtimeNs / 1_000_000_000n), nsec: Number(st.mtimeNs % 1_000_000_000n) } };
+    return {
+      gfid,
+      replaced,
+      size: Number(st.size),
+      mtime: { sec: Number(st.mtimeNs / 1_000_000_000n), nsec: Number(st.mtimeNs % 1_000_000_000n) },
+    };
   };
   beforeEach(async () => {
     a = await readyAgent();
@@ -64,12 +84,18 @@ describe('slave/staging', () => {
   it('re-links every name of a hard-link group to the new content', async () => {
     const f = newGfid();
     const d = newGfid();
-    await apply(a.client, [ops.mkdir(d, ROOT_GFID, 'd'), ops.create(f, ROOT_GFID, 'a'), ops.link(f, d, 'b'), ops.link(f, ROOT_GFID, 'c')]);
+    await apply(a.client, [
+      ops.mkdir(d, ROOT_GFID, 'd'),
+      ops.create(f, ROOT_GFID, 'a'),
+      ops.link(f, d, 'b'),
+      ops.link(f, ROOT_GFID, 'c'),
+    ]);
     await stage([item(f, 'a')]);
     rsyncWrites('a', 'v2');
     expect((await commit([item(f, 'a')])).committed.map((c) => [c.gfid, c.replaced])).to.deep.equal([[f, true]]);
     const ino = lstatSync(p('a')).ino;
-    for (const n of ['a', 'd/b', 'c']) expect([readFileSync(p(n), 'utf8'), lstatSync(p(n)).ino], n).to.deep.equal(['v2', ino]);
+    for (const n of ['a', 'd/b', 'c'])
+      expect([readFileSync(p(n), 'utf8'), lstatSync(p(n)).ino], n).to.deep.equal(['v2', ino]);
     expect(lstatSync(p('a')).nlink).to.equal(3);
     expect(readdirSync(a.root).filter((n) => n.startsWith('.georep-'))).to.deep.equal([]);
     expect(readdirSync(p('d'))).to.deep.equal(['b']);
@@ -113,7 +139,10 @@ describe('slave/staging', () => {
     rsyncWrites('f', 'whole file');
     rsyncWrites('s', 'data for nobody');
     const r = await commit(items);
-    expect([r.committed.map((c) => c.gfid), r.failures.map((x) => [x.index, x.code])]).to.deep.equal([[f], [[1, 'GFID_UNKNOWN']]]);
+    expect([r.committed.map((c) => c.gfid), r.failures.map((x) => [x.index, x.code])]).to.deep.equal([
+      [f],
+      [[1, 'GFID_UNKNOWN']],
+    ]);
     expect(readFileSync(p('f'), 'utf8')).to.equal('whole file');
     expect(readdirSync(staging)).to.deep.equal([]);
   });

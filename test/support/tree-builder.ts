@@ -75,7 +75,7 @@ function writeFile(root: string, rel: RelPath, content: string | Buffer, mode?: 
 function writeBig(p: Buffer, size: number, rnd: SeededBytes): void {
   const fd = fs.openSync(p, 'w');
   try {
-    for (let done = 0; done < size; ) {
+    for (let done = 0; done < size;) {
       const n = Math.min(4 * MiB, size - done);
       fs.writeSync(fd, rnd.next(n), 0, n, done);
       done += n;

@@ -119,7 +119,10 @@ function compareEntry(ctx: Ctx, rel: Buffer, m: Buffer, s: Buffer, ms: BigIntSta
   compareMeta(ctx, rel, type, ms, ss);
   if (type !== 'dir') {
     const path = displayPath(rel);
-    for (const [side, ino] of [['master', ms.ino], ['slave', ss.ino]] as const) {
+    for (const [side, ino] of [
+      ['master', ms.ino],
+      ['slave', ss.ino],
+    ] as const) {
       const group = ctx.groups[side].get(ino);
       if (group === undefined) ctx.groups[side].set(ino, [path]);
       else group.push(path);

@@ -71,7 +71,7 @@ function applyOne(root: string, op: MutateOp): void {
       const before = fs.lstatSync(p, { bigint: true });
       invertContent(p);
       const sec = before.mtimeNs / 1_000_000_000n;
-      const nsec = (before.mtimeNs % 1_000_000_000n + 1_000_001n) % 1_000_000_000n;
+      const nsec = ((before.mtimeNs % 1_000_000_000n) + 1_000_001n) % 1_000_000_000n;
       setTimesNs(p, timeOfNs(sec * 1_000_000_000n + nsec));
       return;
     }

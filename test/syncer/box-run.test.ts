@@ -21,7 +21,8 @@ import { gfidOf, makeWorld } from './support/world.js';
 import type { World } from './support/world.js';
 
 const RSYNC = { rsyncCommand: 'rsync', rsyncOptions: '', useRsyncXattrs: false };
-const codes = (outcomes: readonly DataOutcome[]): string[] => outcomes.map((o) => (o.ok ? (o.vanished ? 'vanished' : 'ok') : o.code));
+const codes = (outcomes: readonly DataOutcome[]): string[] =>
+  outcomes.map((o) => (o.ok ? (o.vanished ? 'vanished' : 'ok') : o.code));
 const MTIME = 1_700_000_000.25; // exact in binary: utimes sets it to the nanosecond
 
 describe('runBox', () => {
@@ -50,7 +51,15 @@ describe('runBox', () => {
     return src;
   }
   const run = (gfids: readonly Gfid[], engine: SyncEngine, quickCheck: QuickCheck = 'off'): Promise<BoxReport> =>
-    runBox({ sourceRoot: w.master, stagingDir: w.staging, items: gfids.map((g) => w.item(g, rel.get(g) ?? `unplanned-${g}`)), quickCheck }, { slave, engine });
+    runBox(
+      {
+        sourceRoot: w.master,
+        stagingDir: w.staging,
+        items: gfids.map((g) => w.item(g, rel.get(g) ?? `unplanned-${g}`)),
+        quickCheck,
+      },
+      { slave, engine },
+    );
   const rsync = (faults?: Faults, cfg: Partial<typeof RSYNC> = {}): SyncEngine => {
     const real = new RsyncEngine({ ...RSYNC, ...cfg });
     return faults === undefined ? real : new FaultyEngine(real, faults);
@@ -65,7 +74,10 @@ describe('runBox', () => {
       // be accepted as g1's, though a clean exit and the master's current file agree with it.
       const other = w.file('other', 'a different file, moved in');
       fs.renameSync(other, path.join(w.master, 'p'));
-      const r = await runBox({ sourceRoot: w.master, stagingDir: w.staging, items, quickCheck: 'off' }, { slave, engine: rsync() });
+      const r = await runBox(
+        { sourceRoot: w.master, stagingDir: w.staging, items, quickCheck: 'off' },
+        { slave, engine: rsync() },
+      );
       expect(r.exitCode).to.equal(0);
       expect(codes(r.outcomes)).to.deep.equal(['CHANGED_DURING_SYNC']);
     });
@@ -74,7 +86,10 @@ describe('runBox', () => {
       const src = known(g1, 'p', 'planned', 'slave copy');
       const items = [w.item(g1, 'p')];
       fs.appendFileSync(src, ' and appended before the transfer');
-      const r = await runBox({ sourceRoot: w.master, stagingDir: w.staging, items, quickCheck: 'off' }, { slave, engine: rsync() });
+      const r = await runBox(
+        { sourceRoot: w.master, stagingDir: w.staging, items, quickCheck: 'off' },
+        { slave, engine: rsync() },
+      );
       expect(codes(r.outcomes)).to.deep.equal(['ok']);
       expect(onSlave('p')).to.equal('planned and appended before the transfer');
     });
@@ -159,7 +174,13 @@ describe('runBox', () => {
       fs.unlinkSync(known(g1, 'vanished', 'x'));
       known(g2, 'delivered', 'new content', 'old');
       known(g3, 'undelivered', 'new', 'old');
-      const r = await run([g1, g2, g3], new FaultyEngine(new TarEngine({ useRsyncXattrs: false }), { undelivered: new Set(['undelivered']), exitCode: 2 }));
+      const r = await run(
+        [g1, g2, g3],
+        new FaultyEngine(new TarEngine({ useRsyncXattrs: false }), {
+          undelivered: new Set(['undelivered']),
+          exitCode: 2,
+        }),
+      );
       expect(r.exitCode).to.equal(2);
       expect(codes(r.outcomes)).to.deep.equal(['vanished', 'ok', 'TAR_FAILED']);
       expect(onSlave('delivered')).to.equal('new content');

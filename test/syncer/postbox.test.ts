@@ -95,7 +95,9 @@ describe('PostBox', () => {
     const box = new PostBox<string, string>();
     const posted = box.postAll(['a', 'b']);
     const d = box.tryTake(10);
-    expect(() => d?.deliver(['only one'])).to.throw().that.satisfies(isGeorepError);
+    expect(() => d?.deliver(['only one']))
+      .to.throw()
+      .that.satisfies(isGeorepError);
     d?.deliver(['A', 'B']);
     d?.fail(new Error('late'));
     expect(await Promise.all(posted)).to.deep.equal(['A', 'B']);

@@ -20,7 +20,6 @@ const CFG: RsyncEngineConfig = { rsyncCommand: 'rsync', rsyncOptions: '', useRsy
 const engine = (cfg: Partial<RsyncEngineConfig> = {}): RsyncEngine =>
   new RsyncEngine({ ...CFG, ...cfg }, { spawner: new ExecaSpawner() });
 
-
 describe('RsyncEngine', () => {
   let w: World;
   /** The box folder the engine fills (made by w.box, as the agent's stageData would). */
@@ -29,7 +28,12 @@ describe('RsyncEngine', () => {
   /** A transfer of master paths `rels` into a fresh box holding their parent folders. */
   const req = (rels: readonly (string | Buffer)[], quickCheck: 'off' | 'ns') => {
     boxDir = w.box('b1', rels);
-    return { sourceRoot: w.master, stagingDir: boxDir, paths: rels.map((r) => (Buffer.isBuffer(r) ? r : Buffer.from(r))), quickCheck };
+    return {
+      sourceRoot: w.master,
+      stagingDir: boxDir,
+      paths: rels.map((r) => (Buffer.isBuffer(r) ? r : Buffer.from(r))),
+      quickCheck,
+    };
   };
 
   beforeEach(() => {
@@ -46,7 +50,15 @@ describe('RsyncEngine', () => {
       expect(off).to.include('--ignore-times').and.not.include('--modify-window=-1');
       expect(ns).to.include('--modify-window=-1').and.not.include('--ignore-times');
       for (const a of [off, ns]) {
-        expect(a).to.include.members(['-aS', '--numeric-ids', '--files-from=-', '--from0', '--ignore-missing-args', '--no-implied-dirs', '--stats']);
+        expect(a).to.include.members([
+          '-aS',
+          '--numeric-ids',
+          '--files-from=-',
+          '--from0',
+          '--ignore-missing-args',
+          '--no-implied-dirs',
+          '--stats',
+        ]);
         // Never -L nor --copy-links: a master symlink is sent as a symlink, never followed.
         expect(a.filter((x) => /^-[a-zA-Z]*L/.test(x) || x === '--copy-links')).to.deep.equal([]);
         expect(a.slice(-2)).to.deep.equal(['/w/master/', '/s/staging/b1/']);
@@ -64,7 +76,10 @@ describe('RsyncEngine', () => {
     });
 
     it('sends to host:staging/ through the ssh command for a remote slave', () => {
-      const cmd = buildRsyncCommand({ ...CFG, remote: { host: 'u@h', sshCommand: 'ssh -oBatchMode=yes' } }, { ...at, quickCheck: 'ns' });
+      const cmd = buildRsyncCommand(
+        { ...CFG, remote: { host: 'u@h', sshCommand: 'ssh -oBatchMode=yes' } },
+        { ...at, quickCheck: 'ns' },
+      );
       expect(cmd.args.slice(-4)).to.deep.equal(['-e', 'ssh -oBatchMode=yes', '/w/master/', 'u@h:/s/staging/b1/']);
     });
 
@@ -143,7 +158,9 @@ describe('RsyncEngine', () => {
     await engine().transfer(r);
     expect(fs.statSync(staged('same')).ino).to.equal(inode); // skipped: rsync would have replaced it
     expect(fs.readFileSync(staged('differs'), 'utf8')).to.equal('AAAA');
-    expect(fs.statSync(staged('differs'), { bigint: true }).mtimeNs).to.equal(fs.statSync(src2, { bigint: true }).mtimeNs);
+    expect(fs.statSync(staged('differs'), { bigint: true }).mtimeNs).to.equal(
+      fs.statSync(src2, { bigint: true }).mtimeNs,
+    );
   });
 
   it('keeps a sparse file sparse', async () => {
@@ -184,7 +201,10 @@ describe('RsyncEngine', () => {
     w.file('a', 'a');
     const err = await engine({ rsyncOptions: '--no-such-option' })
       .transfer(req(['a'], 'off'))
-      .then(() => undefined, (e: unknown) => e);
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(isTransferError(err) && err.code).to.equal('RSYNC_FAILED');
     expect(isTransferError(err) && err.exitCode).to.equal(1);
     expect(isTransferError(err) && err.stderrTail).to.not.equal('');
@@ -194,8 +214,12 @@ describe('RsyncEngine', () => {
     w.file('a', 'a');
     const notADir = path.join(w.base, 'plain-file');
     fs.writeFileSync(notADir, '');
-    expect(await codeOfAsync(engine().transfer({ ...req(['a'], 'off'), stagingDir: path.join(notADir, 'b1') }))).to.equal('RSYNC_FAILED');
-    expect(await codeOfAsync(engine({ rsyncCommand: path.join(w.base, 'no-rsync') }).transfer(req(['a'], 'off')))).to.equal('RSYNC_FAILED');
+    expect(
+      await codeOfAsync(engine().transfer({ ...req(['a'], 'off'), stagingDir: path.join(notADir, 'b1') })),
+    ).to.equal('RSYNC_FAILED');
+    expect(
+      await codeOfAsync(engine({ rsyncCommand: path.join(w.base, 'no-rsync') }).transfer(req(['a'], 'off'))),
+    ).to.equal('RSYNC_FAILED');
   });
 
   it('abort kills rsync and its forked receiver at once (process group), with code ABORTED', async () => {

@@ -28,7 +28,10 @@ describe('ExecaSpawner', () => {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('streams NUL-terminated names from a generator to stdin', async () => {
-    const out = await new ExecaSpawner().run({ file: 'tr', args: ['\\0', '|'] }, { stdin: nulTerminated(['a\nb', 'c d']) });
+    const out = await new ExecaSpawner().run(
+      { file: 'tr', args: ['\\0', '|'] },
+      { stdin: nulTerminated(['a\nb', 'c d']) },
+    );
     expect(out.exitCode).to.equal(0);
     expect(out.stdout).to.equal('a\nb|c d|');
   });
@@ -37,7 +40,10 @@ describe('ExecaSpawner', () => {
     const names = [Buffer.from('dir/a\nb'), Buffer.of(0x66, 0xff, 0xfe), Buffer.from('plain')];
     const want = Buffer.concat(names.flatMap((n) => [n, Buffer.of(0)]));
     // od prints the bytes the child read as hex: no text decoding on the way.
-    const out = await new ExecaSpawner().run({ file: 'od', args: ['-An', '-tx1', '-v'] }, { stdin: nulTerminated(names) });
+    const out = await new ExecaSpawner().run(
+      { file: 'od', args: ['-An', '-tx1', '-v'] },
+      { stdin: nulTerminated(names) },
+    );
     expect(out.stdout.replace(/\s+/g, '')).to.equal(want.toString('hex'));
   });
 

@@ -30,7 +30,8 @@ const BASE: SyncerConfig = {
   useRsyncXattrs: false,
 };
 
-const codes = (outcomes: readonly DataOutcome[]): string[] => outcomes.map((o) => (o.ok ? (o.vanished ? 'vanished' : 'ok') : o.code));
+const codes = (outcomes: readonly DataOutcome[]): string[] =>
+  outcomes.map((o) => (o.ok ? (o.vanished ? 'vanished' : 'ok') : o.code));
 
 describe('Syncer', () => {
   let w: World;
@@ -64,8 +65,13 @@ describe('Syncer', () => {
   function setup(opts: { cfg?: Partial<SyncerConfig>; tar?: boolean; hooks?: FakeSlaveHooks } = {}) {
     const cfg = { ...BASE, ...opts.cfg };
     const slave = new FakeSlave(w.slave, w.staging, opts.hooks);
-    const engine = new ObservedEngine(opts.tar === true ? new TarEngine({ useRsyncXattrs: false }) : new RsyncEngine(cfg));
-    const syncer = new Syncer({ ...cfg, sourceRoot: w.master, stagingDir: w.staging }, { slave, engine, log: silentLogger() });
+    const engine = new ObservedEngine(
+      opts.tar === true ? new TarEngine({ useRsyncXattrs: false }) : new RsyncEngine(cfg),
+    );
+    const syncer = new Syncer(
+      { ...cfg, sourceRoot: w.master, stagingDir: w.staging },
+      { slave, engine, log: silentLogger() },
+    );
     syncers.push(syncer);
     /**
      * A master file the slave already knows (its entry op landed) at `slaveRel` (default: the
@@ -90,7 +96,11 @@ describe('Syncer', () => {
     const r = await syncer.add(job([g3, g1, g2]));
     expect(r.outcomes.map((o) => o.gfid)).to.deep.equal([g3, g1, g2]);
     expect(codes(r.outcomes)).to.deep.equal(['ok', 'ok', 'ok']);
-    expect([onSlave('new.txt'), onSlave('old.txt'), onSlave('deep/er/f')]).to.deep.equal(['brand new', 'updated content', 'deep']);
+    expect([onSlave('new.txt'), onSlave('old.txt'), onSlave('deep/er/f')]).to.deep.equal([
+      'brand new',
+      'updated content',
+      'deep',
+    ]);
     expect(syncer.filesSynced).to.equal(3);
     expect(syncer.bytesSynced).to.be.greaterThan(0);
     expect(r.bytesSent).to.equal(syncer.bytesSynced);
@@ -111,7 +121,10 @@ describe('Syncer', () => {
     const boxes = slave.calls.map((c) => c.box);
     expect(boxes[0]).to.match(/^[A-Za-z0-9_-]{1,64}$/);
     expect([boxes[0] === boxes[1], boxes[1] === boxes[2]]).to.deep.equal([true, false]); // stage + commit share one
-    expect(engine.stagingDirs).to.deep.equal([path.join(w.staging, boxes[0] ?? ''), path.join(w.staging, boxes[2] ?? '')]);
+    expect(engine.stagingDirs).to.deep.equal([
+      path.join(w.staging, boxes[0] ?? ''),
+      path.join(w.staging, boxes[2] ?? ''),
+    ]);
   });
 
   it('a D job replaces a stale slave file of the same size and mtime', async () => {
@@ -143,11 +156,17 @@ describe('Syncer', () => {
     }
 
     it('shares a burst among the idle workers', async () => {
-      expect(await boxSizes(2 * MIN_BOX_FILES + 100, { syncJobs: 2, syncBoxFiles: 1000 })).to.deep.equal([MIN_BOX_FILES + 50, MIN_BOX_FILES + 50]);
+      expect(await boxSizes(2 * MIN_BOX_FILES + 100, { syncJobs: 2, syncBoxFiles: 1000 })).to.deep.equal([
+        MIN_BOX_FILES + 50,
+        MIN_BOX_FILES + 50,
+      ]);
     });
 
     it('gives no worker fewer than MIN_BOX_FILES while more are queued', async () => {
-      expect(await boxSizes(MIN_BOX_FILES + 50, { syncJobs: 3, syncBoxFiles: 1000 })).to.deep.equal([MIN_BOX_FILES, 50]);
+      expect(await boxSizes(MIN_BOX_FILES + 50, { syncJobs: 3, syncBoxFiles: 1000 })).to.deep.equal([
+        MIN_BOX_FILES,
+        50,
+      ]);
     });
 
     it('never takes more than syncBoxFiles, even below MIN_BOX_FILES', async () => {
@@ -158,7 +177,11 @@ describe('Syncer', () => {
   it('never mixes quickCheck modes in one box', async () => {
     const { engine, syncer, known } = setup();
     for (const [i, gfid] of [g1, g2, g3, g4, g5].entries()) known(gfid, `f${i}`, `c${i}`);
-    const results = await Promise.all([syncer.add(job([g1, g2], 'off')), syncer.add(job([g3, g4], 'ns')), syncer.add(job([g5], 'off'))]);
+    const results = await Promise.all([
+      syncer.add(job([g1, g2], 'off')),
+      syncer.add(job([g3, g4], 'ns')),
+      syncer.add(job([g5], 'off')),
+    ]);
     expect(results.flatMap((r) => codes(r.outcomes))).to.deep.equal(['ok', 'ok', 'ok', 'ok', 'ok']);
     expect(engine.boxes).to.deep.equal([
       { paths: ['f0', 'f1', 'f4'], quickCheck: 'off' },
@@ -180,7 +203,11 @@ describe('Syncer', () => {
     expect(results.flatMap((r) => codes(r.outcomes))).to.include.members(['ok']);
     for (const box of engine.boxes) {
       expect(new Set(box.paths).size, 'one path twice in a box').to.equal(box.paths.length);
-      for (const p of box.paths) expect(box.paths.some((o) => o.startsWith(p + '/')), `${p} and a path inside it`).to.equal(false);
+      for (const p of box.paths)
+        expect(
+          box.paths.some((o) => o.startsWith(p + '/')),
+          `${p} and a path inside it`,
+        ).to.equal(false);
     }
     expect(onSlave('slave-r')).to.equal('r content');
   });
@@ -247,7 +274,10 @@ describe('Syncer', () => {
       },
     });
     known(g1, 'a', 'a');
-    const err = await syncer.add(job([g1])).then(() => undefined, (e: unknown) => e);
+    const err = await syncer.add(job([g1])).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isGeorepError(err) && err.code).to.equal('AGENT_DIED');
     dead = false;
     expect(codes((await syncer.add(job([g1]))).outcomes)).to.deep.equal(['ok']);
@@ -296,7 +326,10 @@ describe('Syncer', () => {
     const pending = [syncer.add(job([g1])), syncer.add(job([g2], 'ns'))];
     await syncer.close();
     expect((await Promise.all(pending)).flatMap((r) => codes(r.outcomes))).to.deep.equal(['ok', 'ok']);
-    const err = await syncer.add(job([g1])).then(() => undefined, (e: unknown) => e);
+    const err = await syncer.add(job([g1])).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isGeorepError(err) && err.code).to.equal('ABORTED');
   });
 
@@ -323,7 +356,9 @@ describe('Syncer', () => {
   it('validates its config slice', () => {
     const cfg = { ...BASE, syncJobs: 0, sourceRoot: w.master, stagingDir: w.staging };
     const deps = { slave: new FakeSlave(w.slave, w.staging), engine: new RsyncEngine(BASE), log: silentLogger() };
-    expect(() => new Syncer(cfg, deps)).to.throw().that.satisfies((e: unknown) => isGeorepError(e) && e.code === 'CONFIG_INVALID');
+    expect(() => new Syncer(cfg, deps))
+      .to.throw()
+      .that.satisfies((e: unknown) => isGeorepError(e) && e.code === 'CONFIG_INVALID');
   });
 
   it('shares a box’s bytes over its items by planned size, adding up to the total', () => {

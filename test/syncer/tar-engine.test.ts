@@ -13,7 +13,8 @@ import { makeWorld, under } from './support/world.js';
 import type { World } from './support/world.js';
 
 const CFG: TarEngineConfig = { useRsyncXattrs: false, sameOwner: false };
-const engine = (cfg: Partial<TarEngineConfig> = {}): TarEngine => new TarEngine({ ...CFG, ...cfg }, { spawner: new ExecaSpawner() });
+const engine = (cfg: Partial<TarEngineConfig> = {}): TarEngine =>
+  new TarEngine({ ...CFG, ...cfg }, { spawner: new ExecaSpawner() });
 
 describe('TarEngine', () => {
   let w: World;
@@ -22,7 +23,12 @@ describe('TarEngine', () => {
   const staged = (rel: string | Buffer): Buffer => under(boxDir, rel);
   const req = (rels: readonly (string | Buffer)[]) => {
     boxDir = w.box('b1', rels);
-    return { sourceRoot: w.master, stagingDir: boxDir, paths: rels.map((r) => (Buffer.isBuffer(r) ? r : Buffer.from(r))), quickCheck: 'off' as const };
+    return {
+      sourceRoot: w.master,
+      stagingDir: boxDir,
+      paths: rels.map((r) => (Buffer.isBuffer(r) ? r : Buffer.from(r))),
+      quickCheck: 'off' as const,
+    };
   };
 
   beforeEach(() => {
@@ -44,7 +50,10 @@ describe('TarEngine', () => {
   });
 
   it('extracts through ssh on a remote host, the remote command quoted', () => {
-    const { dest } = buildTarCommands({ ...CFG, remote: { host: 'u@h', sshCommand: 'ssh -p 2222' } }, { sourceRoot: '/m', stagingDir: "/s/it's" });
+    const { dest } = buildTarCommands(
+      { ...CFG, remote: { host: 'u@h', sshCommand: 'ssh -p 2222' } },
+      { sourceRoot: '/m', stagingDir: "/s/it's" },
+    );
     expect(dest.file).to.equal('ssh');
     expect(dest.args.slice(0, 3)).to.deep.equal(['-p', '2222', 'u@h']);
     expect(dest.args[3]).to.equal(`tar -C '/s/it'\\''s' -x -f - --numeric-owner`);
@@ -98,7 +107,10 @@ describe('TarEngine', () => {
     w.file('a', 'a');
     const err = await engine()
       .transfer({ ...req(['a']), stagingDir: path.join(w.base, 'no-such-dir') })
-      .then(() => undefined, (e: unknown) => e);
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(isTransferError(err) && err.code).to.equal('TAR_FAILED');
   });
 });

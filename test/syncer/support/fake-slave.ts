@@ -49,7 +49,11 @@ export class FakeSlave implements SlaveCaller {
     commitData: (p) => this.commitData(p.box, p.items),
   };
 
-  async call<M extends MethodName>(method: M, params: Methods[M]['params'], signal?: AbortSignal): Promise<Methods[M]['result']> {
+  async call<M extends MethodName>(
+    method: M,
+    params: Methods[M]['params'],
+    signal?: AbortSignal,
+  ): Promise<Methods[M]['result']> {
     signal?.throwIfAborted();
     const valid = validateParams(method, params); // SlaveClient validates before sending
     await this.hooks.before?.(method);
@@ -77,7 +81,8 @@ export class FakeSlave implements SlaveCaller {
       fs.mkdirSync(staged.subarray(0, staged.lastIndexOf(0x2f)), { recursive: true });
       const live = this.slavePath(item.gfid);
       if (live === undefined) unknown.push(item.gfid);
-      else if (this.blocked.has(item.gfid)) fs.mkdirSync(Buffer.concat([staged, Buffer.from('/sub')]), { recursive: true });
+      else if (this.blocked.has(item.gfid))
+        fs.mkdirSync(Buffer.concat([staged, Buffer.from('/sub')]), { recursive: true });
       else if (basis && (fs.lstatSync(live, { throwIfNoEntry: false })?.size ?? 0) > 0) fs.linkSync(live, staged);
     }
     return { unknown };
@@ -105,7 +110,13 @@ export class FakeSlave implements SlaveCaller {
         fs.renameSync(staged, live);
         committed.push(committedOf(item.gfid, true, st));
       } catch (e) {
-        failures.push({ index, gfid: item.gfid, code: errnoOf(e) ?? 'IO_ERROR', message: `commit of ${item.path} failed`, path: item.path });
+        failures.push({
+          index,
+          gfid: item.gfid,
+          code: errnoOf(e) ?? 'IO_ERROR',
+          message: `commit of ${item.path} failed`,
+          path: item.path,
+        });
       }
     });
     fs.rmSync(path.join(this.staging, box), { recursive: true, force: true });
@@ -114,7 +125,12 @@ export class FakeSlave implements SlaveCaller {
 }
 
 function committedOf(gfid: Gfid, replaced: boolean, st: BigIntStats): Committed {
-  return { gfid, replaced, size: Number(st.size), mtime: { sec: Number(st.mtimeNs / 1_000_000_000n), nsec: Number(st.mtimeNs % 1_000_000_000n) } };
+  return {
+    gfid,
+    replaced,
+    size: Number(st.size),
+    mtime: { sec: Number(st.mtimeNs / 1_000_000_000n), nsec: Number(st.mtimeNs % 1_000_000_000n) },
+  };
 }
 
 function unsupported(method: string): never {

@@ -52,7 +52,13 @@ export function makeWorld(): World {
     item: (gfid, rel, size) => {
       // As the master plans it: the file's size and mtime now (placeholders for a missing file).
       const st = fs.lstatSync(under(master, rel), { bigint: true, throwIfNoEntry: false });
-      return { gfid, path: bytes(rel), size: size ?? Number(st?.size ?? 10n), mtimeNs: st?.mtimeNs ?? 0n, ino: st?.ino ?? 0n };
+      return {
+        gfid,
+        path: bytes(rel),
+        size: size ?? Number(st?.size ?? 10n),
+        mtimeNs: st?.mtimeNs ?? 0n,
+        ino: st?.ino ?? 0n,
+      };
     },
     box(name, rels) {
       const dir = path.join(staging, name);
