@@ -9,6 +9,7 @@ import { ROOT_GFID, displayPath } from '../changelog/index.js';
 import type { Change, EntryName, EntryType, GfidIndex, Gfid, IndexedEntry, SyncedAttrs } from '../changelog/index.js';
 import { hasErrno } from '../errors.js';
 import type { DirPath, Pass } from './crawl-position.js';
+import type { Seen } from './process-change.js';
 import { decodePosition, encodePosition, shouldDescend, shouldVisit } from './crawl-position.js';
 import { absPath, attrsOf, entryTypeOf, joinRel } from './entry-stat.js';
 
@@ -65,6 +66,8 @@ export class XsyncCrawler {
   private readonly deferredLinks: { at: EntryName; st: BigIntStats; rel: Buffer }[] = [];
   /** Directories visited in this turn (for the slave's purge of unknown entries). */
   readonly dirs: Gfid[] = [];
+  /** Path and lstat of each gfid this turn recorded, for process_change (which takes them). */
+  readonly seen = new Map<Gfid, Seen>();
 
   constructor(
     private readonly cfg: CrawlerConfig,
@@ -170,6 +173,7 @@ export class XsyncCrawler {
     const now = attrsOf(st);
     if (row !== undefined && row.type === type && row.ino === st.ino && !this.symlinkChanged(row, now)) {
       const need = this.cfg.policy.classify(row, now);
+      if (need !== 'none') this.seen.set(row.gfid, { rel, st });
       if (need === 'create') this.emitCreate(row.gfid, type, at, st);
       else if (need === 'update') this.emitUpdate(row.gfid, type, row.synced, now);
       this.seenByIno.set(st.ino, row.gfid);
@@ -195,6 +199,7 @@ export class XsyncCrawler {
   private createNew(type: EntryType, at: EntryName, st: BigIntStats, rel: Buffer): Gfid | undefined {
     if (!this.replicable(type, rel)) return undefined;
     const gfid = this.deps.index.create(type, st.ino, at);
+    this.seen.set(gfid, { rel, st });
     this.emitCreate(gfid, type, at, st);
     this.seenByIno.set(st.ino, gfid);
     return gfid;

@@ -17,6 +17,7 @@ import type { Need } from './crawler.js';
 import { CrawlStats } from './crawl-stats.js';
 import { JobTable } from './job-table.js';
 import { ChangeClassifier } from './process-change.js';
+import type { Seen } from './process-change.js';
 
 export interface MasterDeps {
   /** The master root, as given (absolute, real path) and as bytes for joining raw names. */
@@ -126,9 +127,9 @@ export class MasterBase {
    * Resolves once its entry ops are applied; its data and metadata are confirmed in the
    * background and settled by finishTurn() (the job table).
    */
-  async processChangelog(file: string, source: 'changelog' | 'crawl'): Promise<void> {
+  async processChangelog(file: string, source: 'changelog' | 'crawl', seen?: Map<Gfid, Seen>): Promise<void> {
     const { deps } = this;
-    const classifier = new ChangeClassifier(deps.root, deps.index, { source });
+    const classifier = new ChangeClassifier(deps.root, deps.index, seen === undefined ? { source } : { source, seen });
     for (const change of readChangelog(file)) classifier.add(change);
     const plan = classifier.plan(file);
     const planned = {

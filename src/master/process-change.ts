@@ -15,6 +15,16 @@ import type { Plan } from './plan.js';
 export interface ClassifyOptions {
   /** 'changelog': D records prove a change (quick check off); 'crawl': compare mtimes to the ns. */
   readonly source: 'changelog' | 'crawl';
+  /**
+   * What the crawl that wrote these records saw, by gfid (path and lstat, moments ago): used
+   * instead of resolving and stat'ing each path again. Entries are taken as they are used.
+   */
+  readonly seen?: Map<Gfid, Seen>;
+}
+
+export interface Seen {
+  readonly rel: Buffer;
+  readonly st: BigIntStats;
 }
 
 export class ChangeClassifier {
@@ -173,6 +183,13 @@ export class ChangeClassifier {
   private stat(gfid: Gfid): BigIntStats | null {
     const cached = this.stats.get(gfid);
     if (cached !== undefined) return cached;
+    const seen = this.opts.seen?.get(gfid);
+    if (seen !== undefined) {
+      this.opts.seen?.delete(gfid);
+      this.paths.set(gfid, seen.rel);
+      this.stats.set(gfid, seen.st);
+      return seen.st;
+    }
     const rel = this.index.pathOf(gfid);
     let st: BigIntStats | null = null;
     if (rel !== undefined) {

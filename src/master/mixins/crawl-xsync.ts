@@ -11,7 +11,8 @@ export class CrawlXsync {
     this.stats.crawlStatus = 'Hybrid Crawl';
     const turnStartMs = deps.clock.nowMs();
     const sink = new XsyncSink(deps.xsyncDir, deps.clock, async (file) => {
-      await this.processChangelog(file, 'crawl');
+      // The sink flushes only while the crawler (declared below) is running.
+      await this.processChangelog(file, 'crawl', crawler.seen);
     });
     const policy = {
       classify: this.classifyEntry.bind(this),
