@@ -29,13 +29,29 @@ function skippedText(skipped: readonly ItemProblem[]): string {
   return `${skipped.length} skipped (${reasons})`;
 }
 
+/**
+ * Entries grouped by cause: a transfer that failed for a whole box gives every file of it the
+ * same code and message, which is said once, followed by the paths (up to MAX_LISTED in all).
+ */
 function listed(items: readonly ItemProblem[], verb: string): string[] {
-  const shown = items
-    .slice(0, MAX_LISTED)
-    .map((i) => `  ${verb} ${displayText(i.path)}: ${i.code}: ${displayText(i.message)}`);
-  const rest = items.length - shown.length;
-  if (rest > 0) shown.push(`  … and ${rest} more ${verb} (see the log)`);
-  return shown;
+  const byCause = new Map<string, { code: string; message: string; paths: string[] }>();
+  for (const i of items) {
+    const key = `${i.code}\0${i.message}`;
+    const group = byCause.get(key) ?? { code: i.code, message: i.message, paths: [] };
+    group.paths.push(i.path);
+    byCause.set(key, group);
+  }
+  const lines: string[] = [];
+  let listedCount = 0;
+  for (const g of byCause.values()) {
+    const shown = g.paths.slice(0, MAX_LISTED - listedCount);
+    if (shown.length === 0) break;
+    listedCount += shown.length;
+    lines.push(`  ${verb} ${shown.map(displayText).join(', ')}: ${g.code}: ${displayText(g.message)}`);
+  }
+  const rest = items.length - listedCount;
+  if (rest > 0) lines.push(`  … and ${rest} more ${verb} not listed (see the log)`);
+  return lines;
 }
 
 const plural = (n: number, word: string): string => (n === 1 ? word : `${word}s`);

@@ -60,9 +60,10 @@ export async function runBox(req: BoxRequest, deps: BoxDeps): Promise<BoxReport>
   const unknownSet = new Set(unknown);
   const toSend = req.items.filter((i) => !unknownSet.has(i.gfid));
   const sent = toSend.length === 0 ? undefined : await transfer(deps.engine, req, box, toSend);
-  // Always committed, even after a fatal exit: rsync renames only complete files into the box,
-  // and the commit also removes the box folder.
-  const delivered = sent === undefined || isTransferError(sent) ? [] : staged.filter((s) => !unknownSet.has(s.gfid));
+  // Committed even after a fatal exit (a full disk, a killed rsync): rsync renames only complete
+  // files into the box, and each is checked against the planned size and mtime below, so the
+  // files that did land are kept. The commit also removes the box folder.
+  const delivered = sent === undefined ? [] : staged.filter((s) => !unknownSet.has(s.gfid));
   const c = await deps.slave.call('commitData', { box, items: delivered }, req.signal);
   const evidence: Evidence = {
     req,
@@ -110,13 +111,13 @@ async function judge(item: DataItem, ev: Evidence): Promise<DataOutcome> {
   const { gfid } = item;
   const failure = ev.failures.get(gfid);
   if (failure !== undefined) return { gfid, ok: false, code: failure.code, message: failure.message };
-  if (ev.sent !== undefined && isTransferError(ev.sent) && !ev.unknown.has(gfid)) {
-    return { gfid, ok: false, code: ev.sent.code, message: ev.sent.message };
-  }
   const committed = ev.committed.get(gfid);
-  const partial = ev.sent !== undefined && !isTransferError(ev.sent) && ev.sent.partial;
+  const fatal = ev.sent !== undefined && isTransferError(ev.sent) ? ev.sent : undefined;
+  const partial = fatal !== undefined || (ev.sent !== undefined && !isTransferError(ev.sent) && ev.sent.partial);
   const proof = committed !== undefined && provable(committed, ev.req.quickCheck, partial) ? committed : undefined;
   if (proof !== undefined && same(proof, BigInt(item.size), item.mtimeNs)) return { gfid, ok: true, vanished: false };
+  if (fatal !== undefined && !ev.unknown.has(gfid))
+    return { gfid, ok: false, code: fatal.code, message: fatal.message };
   const now = await masterFile(ev.req.sourceRoot, item.path);
   if (now === undefined) return { gfid, ok: true, vanished: true };
   // Changed after planning but before the engine read it: the slave holds the current content,

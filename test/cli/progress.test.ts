@@ -97,9 +97,20 @@ describe('cli/summary', () => {
     const lines = text.trimEnd().split('\n');
     expect(lines[0]).to.include('1 failure').and.include('2 skipped (SOCKET ×2)');
     expect(lines[1]).to.equal('  failed a\\nb: RSYNC_FAILED: rsync exited 23');
-    expect(lines.slice(2)).to.deep.equal([
-      '  skipped s1: SOCKET: sockets are not replicated',
-      '  skipped s2: SOCKET: sockets are not replicated',
+    // One cause, said once, with every path that has it.
+    expect(lines.slice(2)).to.deep.equal(['  skipped s1, s2: SOCKET: sockets are not replicated']);
+  });
+
+  it('says each distinct cause once, in order of first appearance', () => {
+    const failures = [
+      { path: 'a', code: 'RSYNC_FAILED', message: 'box failed: no space' },
+      { path: 'b', code: 'GFID_UNKNOWN', message: 'entry op failed first' },
+      { path: 'c', code: 'RSYNC_FAILED', message: 'box failed: no space' },
+    ];
+    const lines = formatSummary(report({ failures }), '/m', '/s').trimEnd().split('\n');
+    expect(lines.slice(1)).to.deep.equal([
+      '  failed a, c: RSYNC_FAILED: box failed: no space',
+      '  failed b: GFID_UNKNOWN: entry op failed first',
     ]);
   });
 
@@ -110,7 +121,9 @@ describe('cli/summary', () => {
       message: 'EIO',
     }));
     const lines = formatSummary(report({ failures }), '/m', '/s').trimEnd().split('\n');
-    expect(lines).to.have.length(MAX_LISTED + 2);
+    // One cause: one line listing MAX_LISTED paths, then the count of the rest.
+    expect(lines).to.have.length(3);
+    expect(lines[1]?.split(', ')).to.have.length(MAX_LISTED);
     expect(lines.at(-1)).to.include('7 more');
   });
 });

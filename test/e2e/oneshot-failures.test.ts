@@ -47,6 +47,32 @@ describe('e2e: sync --oneshot failures and special files', function () {
     assertTreesEqual(master, slave);
   });
 
+  it('a full slave: exit 1 naming the file and "No space left", nothing lost; with room again, the next run converges', async () => {
+    const mnt = path.join(base, 'slave');
+    fs.mkdirSync(mnt);
+    const mount = (opts: string): void => void execFileSync('mount', ['-t', 'tmpfs', '-o', opts, 'tmpfs', mnt]);
+    if (process.getuid?.() !== 0) {
+      // Building a small filesystem needs root (as CI runs); here, show that it cannot be built.
+      expect(() => mount('size=1m')).to.throw();
+      return;
+    }
+    mount('size=1m');
+    try {
+      fs.writeFileSync(path.join(master, 'big'), Buffer.alloc(3 << 20, 7));
+      const first = await sync();
+      expect(first.r.exitCode, describeRun(first.args, first.r)).to.equal(EXIT.syncFailed);
+      expect(`${first.r.stdout}\n${first.r.stderr}`)
+        .to.include('big')
+        .and.match(/No space left/);
+      execFileSync('mount', ['-o', 'remount,size=16m', mnt]);
+      const second = await sync();
+      expect(second.r.exitCode, describeRun(second.args, second.r)).to.equal(EXIT.ok);
+      assertTreesEqual(master, slave);
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
+  });
+
   it('replicates FIFOs, and character devices when run as root (as CI runs)', async () => {
     const root = process.getuid?.() === 0;
     // Only root can make a device node on the master at all; a non-root run checks the FIFO.

@@ -14,6 +14,7 @@ import type { SyncEngine } from '../../src/syncer/engine.js';
 import type { DataOutcome, QuickCheck } from '../../src/syncer/job.js';
 import { RsyncEngine } from '../../src/syncer/rsync-engine.js';
 import { TarEngine } from '../../src/syncer/tar-engine.js';
+import { TransferError } from '../../src/syncer/transfer-error.js';
 import { FakeSlave } from './support/fake-slave.js';
 import { FaultyEngine } from './support/faulty-engine.js';
 import type { Faults } from './support/faulty-engine.js';
@@ -198,11 +199,31 @@ describe('runBox', () => {
       expect(r.exitCode).to.equal(1);
       expect(codes(r.outcomes)).to.deep.equal(['RSYNC_FAILED', 'RSYNC_FAILED', 'GFID_UNKNOWN']);
       expect(onSlave('a')).to.equal('old a');
+      // Committed all the same (nothing landed here): what did land would be kept, checked.
       expect(slave.calls.map((c) => [c.method, c.gfids.length])).to.deep.equal([
         ['stageData', 3],
-        ['commitData', 0],
+        ['commitData', 2],
       ]);
       expect(fs.readdirSync(w.staging)).to.deep.equal([]);
+    });
+
+    it('keeps the files that landed completely before the failure, each checked; fails the rest', async () => {
+      known(g1, 'landed', 'new a', 'old a');
+      known(g2, 'lost', 'new b', 'old b');
+      const fatal = new TransferError(
+        'RSYNC_FAILED',
+        'rsync failed with exit code 11 (error in file I/O): No space left on device',
+        {
+          argv: ['rsync'],
+          exitCode: 11,
+          signal: undefined,
+          stderrTail: 'No space left on device',
+          durationMs: 1,
+        },
+      );
+      const r = await run([g1, g2], rsync({ undelivered: new Set(['lost']), fatal }), 'off');
+      expect(codes(r.outcomes)).to.deep.equal(['ok', 'RSYNC_FAILED']);
+      expect([onSlave('landed'), onSlave('lost')]).to.deep.equal(['new a', 'old b']);
     });
   });
 });

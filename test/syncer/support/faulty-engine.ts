@@ -4,6 +4,7 @@
 
 import { displayPath } from '../../../src/changelog/index.js';
 import type { SyncEngine, TransferRequest, TransferResult } from '../../../src/syncer/engine.js';
+import type { TransferError } from '../../../src/syncer/transfer-error.js';
 
 export interface Faults {
   /** Master paths (as displayPath) the engine does not deliver; the run then ends partial. */
@@ -12,6 +13,8 @@ export interface Faults {
   readonly exitCode?: number;
   /** Runs once the real transfer is done: a change on the master while the box was in flight. */
   readonly after?: () => void;
+  /** After delivering, fail the whole run as a fatal exit would (a full disk part-way through). */
+  readonly fatal?: TransferError;
 }
 
 export class FaultyEngine implements SyncEngine {
@@ -33,6 +36,7 @@ export class FaultyEngine implements SyncEngine {
     const paths = req.paths.filter((p) => !skip.has(displayPath(p)));
     const out = await this.inner.transfer({ ...req, paths });
     this.faults.after?.();
+    if (this.faults.fatal !== undefined) throw this.faults.fatal;
     if (paths.length === req.paths.length) return out;
     return { ...out, exitCode: this.faults.exitCode ?? 23, partial: true };
   }
