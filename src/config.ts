@@ -36,5 +36,5 @@ export type SyncerConfig = Pick<
 /** The slice the crawl and process_change need. */
 export type CrawlConfig = Pick<
   Config,
-  'xsyncChangelogEntries' | 'changelogBatchSize' | 'crawlRate' | 'ignoreDeletes' | 'specialSyncMode'
+  'xsyncChangelogEntries' | 'changelogBatchSize' | 'crawlRate' | 'ignoreDeletes' | 'specialSyncMode' | 'changeInterval'
 >;

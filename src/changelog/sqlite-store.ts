@@ -46,7 +46,7 @@ export function connect(path: string): Db {
       db.pragma('synchronous = NORMAL');
     }
     db.pragma('foreign_keys = OFF');
-    db.pragma('cache_size = -65536'); // 64 MiB cap, used only as needed: a big crawl transaction stays in memory
+    db.pragma('cache_size = -16384'); // 16 MiB cap, used only as needed: a crawl transaction (~4096 entries) stays in memory
     // Checkpoint the WAL every 32 MiB rather than every 4 MiB (the default): a first crawl
     // writes every row and then updates it, and each checkpoint is an fsync of the database.
     db.pragma('wal_autocheckpoint = 8192');

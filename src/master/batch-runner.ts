@@ -41,11 +41,6 @@ export interface BatchDeps {
 export class BatchRunner {
   constructor(private readonly deps: BatchDeps) {}
 
-  /** Applies the whole batch; resolves when data and metadata are confirmed too. */
-  async run(plan: Plan, signal?: AbortSignal): Promise<BatchOutcome> {
-    return (await this.start(plan, signal)).rest;
-  }
-
   /**
    * Applies the batch's entry ops and resolves; `rest` (data, then metadata, then confirmation
    * in the index) goes on meanwhile. The caller can plan and apply the next batch's entry ops

@@ -112,13 +112,13 @@ export class MasterBase {
 
   /** Runs `turns` turns of the crawl loop (0 = until aborted). */
   async run(turns: number): Promise<void> {
-    const { signal, changeInterval } = { signal: this.deps.signal, changeInterval: 1 };
+    const { signal, crawl } = this.deps;
     while (turns === 0 || this.turns < turns) {
       signal?.throwIfAborted();
       await this.crawlTurn();
       this.turns++;
       if (turns !== 0 && this.turns >= turns) break;
-      await this.deps.clock.sleep(changeInterval * 1000, signal);
+      await this.deps.clock.sleep(crawl.changeInterval * 1000, signal);
     }
   }
 

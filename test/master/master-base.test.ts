@@ -1,0 +1,99 @@
+import os from 'node:os';
+import { expect } from 'chai';
+import { SqliteGfidIndex } from '../../src/changelog/index.js';
+import type { Config } from '../../src/config.js';
+import { silentLogger } from '../../src/log.js';
+import { buildMaster } from '../../src/master/builder.js';
+import type { MasterDeps } from '../../src/master/master-base.js';
+import type { SlaveCaller } from '../../src/slave/index.js';
+import { ManualClock } from '../support/manual-clock.js';
+
+const cfg: Config = {
+  syncJobs: 1,
+  changeInterval: 2,
+  changelogBatchSize: 727040,
+  xsyncChangelogEntries: 100,
+  syncBoxFiles: 10,
+  crawlRate: 0,
+  ignoreDeletes: false,
+  specialSyncMode: 'normal',
+  useRsyncXattrs: false,
+  syncMethod: 'rsync',
+  rsyncCommand: 'rsync',
+  rsyncOptions: '',
+  sshCommand: 'ssh',
+  logLevel: 'error',
+  checkpoint: '',
+};
+
+/** A slave that must not be called: these tests drive the loop, not the pipeline. */
+const noSlave: SlaveCaller = {
+  call: (method) => Promise.reject(new Error(`unexpected slave call ${method}`)),
+};
+
+describe('MasterBase', () => {
+  let index: SqliteGfidIndex;
+  beforeEach(() => {
+    index = SqliteGfidIndex.open(':memory:');
+  });
+  afterEach(() => index.close());
+
+  function started(clock: ManualClock, signal?: AbortSignal) {
+    const m = new (buildMaster({
+      detect: 'xsync',
+      mode: 'normal',
+      sendmark: 'normal',
+      purge: 'normal',
+      engine: 'rsync',
+    }))();
+    const deps: MasterDeps = {
+      rootPath: os.tmpdir(),
+      root: Buffer.from(os.tmpdir()),
+      index,
+      slave: noSlave,
+      log: silentLogger(),
+      clock,
+      xsyncDir: os.tmpdir(),
+      statsFile: '/dev/null',
+      stagingDir: '/nonexistent',
+      slaveIsRoot: false,
+      fullCrawl: false,
+      crawl: cfg,
+      syncer: cfg,
+      onSkip: () => undefined,
+      ...(signal === undefined ? {} : { signal }),
+    };
+    m.start(deps);
+    return m;
+  }
+
+  it('runs exactly `turns` turns, change-interval apart, and counts them', async () => {
+    const clock = new ManualClock();
+    const m = started(clock);
+    const at: number[] = [];
+    m.crawlTurn = () => {
+      at.push(clock.nowMs());
+      return Promise.resolve();
+    };
+    await m.run(3);
+    await m.stop();
+    expect(m.turns).to.equal(3);
+    expect(clock.slept).to.deep.equal([2000, 2000]);
+    expect(at.map((t) => t - (at[0] ?? 0))).to.deep.equal([0, 2000, 4000]);
+  });
+
+  it('stops between turns when aborted (turns 0 = until aborted)', async () => {
+    const clock = new ManualClock();
+    const ac = new AbortController();
+    const m = started(clock, ac.signal);
+    m.crawlTurn = () => {
+      if (m.turns === 4) ac.abort(new Error('stop'));
+      return Promise.resolve();
+    };
+    let stopped: unknown;
+    await m.run(0).catch((e: unknown) => (stopped = e));
+    await m.stop();
+    expect((stopped as Error).message).to.equal('stop');
+    expect(m.turns).to.equal(5);
+  });
+});
