@@ -110,7 +110,7 @@ async function runOneshotSync(ctx: CliContext, s: PreparedSession, logFile: stri
     log.debug('oneshot sync starting', { master: s.masterRoot, slave: s.slaveRoot, sessionDir: s.sessionDir });
     report = await runOneshot({
       ...s,
-      agentCommand: [...ctx.io.selfCommand, 'slave', '--log-level', s.config.logLevel],
+      agentCommand: [...ctx.io.agentCommand, '--log-level', s.config.logLevel],
       log,
       clock: ctx.io.clock,
       onProgress: (p) => progress.update(p),

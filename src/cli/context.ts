@@ -16,6 +16,8 @@ export interface CliIo {
   readonly env: StartupEnv;
   /** argv that runs this same CLI: [node, ...execArgv, main script]. */
   readonly selfCommand: readonly string[];
+  /** argv that starts the slave agent's slim entry (src/cli/agent-main.ts); ROOT is appended. */
+  readonly agentCommand: readonly string[];
   readonly clock: Clock;
   /** Turns SIGINT/SIGTERM into an abort for the duration of a run; call release when done. */
   readonly trapSignals: () => { readonly signal: AbortSignal; readonly release: () => void };

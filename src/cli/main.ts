@@ -3,6 +3,7 @@
 // hands them to runCli. Invariant: the only module that touches process.env and process.exit.
 
 import { homedir } from 'node:os';
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { systemClock } from '../clock.js';
 import { GeorepError } from '../errors.js';
@@ -39,6 +40,14 @@ const io: CliIo = {
   env: readStartupEnv(process.env, process.getuid?.(), homedir()),
   selfCommand: selfCommand(process.execPath, process.execArgv, fileURLToPath(import.meta.url), process.cwd(), (s) =>
     import.meta.resolve(s),
+  ),
+  // The agent's slim entry beside this file (.ts from source under tsx, .js when built).
+  agentCommand: selfCommand(
+    process.execPath,
+    process.execArgv,
+    fileURLToPath(new URL(`./agent-main${extname(fileURLToPath(import.meta.url))}`, import.meta.url)),
+    process.cwd(),
+    (s) => import.meta.resolve(s),
   ),
   clock: systemClock,
   trapSignals,

@@ -71,6 +71,7 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
       opts.log.warn('gfid index was corrupt; moved aside, resending everything', { path: index.quarantined });
     }
     master = new (buildMaster(choiceFromConfig(opts.config)))();
+    const spawnedMs = clock.nowMs();
     slave = SlaveClient.spawn([...opts.agentCommand, opts.slaveRoot], opts.log);
     const hello = await slave.call(
       'hello',
@@ -82,6 +83,7 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
       },
       opts.signal,
     );
+    opts.log.debug('slave agent ready', { slaveId: hello.slaveId, durationMs: clock.nowMs() - spawnedMs });
     const fullCrawl = decideFullCrawl(index, hello.slaveId, opts.config.specialSyncMode === 'recover', opts.log);
     const dirs = prepareSessionDirs(opts.sessionDir);
     const report = (phase: Progress['phase'], s: CrawlStats): void => opts.onProgress?.(progressOf(phase, s));
