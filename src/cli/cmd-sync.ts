@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Config } from '../config.js';
-import { GeorepError } from '../errors.js';
+import { GeorepError, isGeorepError } from '../errors.js';
 import { createLogger } from '../log.js';
 import type { OneshotReport } from '../master/index.js';
 import { resolveConfig } from './config-loader.js';
@@ -116,6 +116,10 @@ async function runOneshotSync(ctx: CliContext, s: PreparedSession, logFile: stri
       onProgress: (p) => progress.update(p),
       signal,
     });
+  } catch (e) {
+    // After a stop, whichever step the abort cut short is beside the point: say why it stopped.
+    if (signal.aborted && isGeorepError(signal.reason)) throw signal.reason;
+    throw e;
   } finally {
     progress.finish(report !== undefined);
     release();

@@ -103,6 +103,9 @@ export class MasterBase {
     );
     const runner = new BatchRunner({ slave: deps.slave, syncer, index: deps.index, log: deps.log });
     this.started = { deps, syncer, runner };
+    // A stop (Ctrl-C, SIGTERM) ends running transfers at once (their process groups are killed)
+    // and every queued item as ABORTED, so the batches in flight settle and the turn unwinds.
+    deps.signal?.addEventListener('abort', () => void syncer.close(deps.signal), { once: true });
   }
 
   get deps(): MasterDeps {

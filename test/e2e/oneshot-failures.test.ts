@@ -8,7 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import { EXIT } from '../../src/cli/exit-codes.js';
-import { describeRun, runGeorep } from '../support/cli.js';
+import { execa } from 'execa';
+import { describeRun, georepCommand, repoRoot, runGeorep } from '../support/cli.js';
 import { assertTreesEqual } from '../support/tree-compare.js';
 
 describe('e2e: sync --oneshot failures and special files', function () {
@@ -71,6 +72,41 @@ describe('e2e: sync --oneshot failures and special files', function () {
     } finally {
       execFileSync('umount', [mnt]);
     }
+  });
+
+  it('Ctrl-C mid-transfer: exit 130 with the reason in one line, no process left behind; the next run converges', async () => {
+    const fifo = path.join(base, 'started');
+    const pidFile = path.join(base, 'rsync.pid');
+    execFileSync('mkfifo', [fifo]);
+    // An rsync that reports it started, then stalls: the interrupt surely lands mid-transfer.
+    const stalling = path.join(base, 'stalling-rsync');
+    fs.writeFileSync(stalling, `#!/bin/sh\necho $$ > '${pidFile}'\necho started > '${fifo}'\nexec sleep 60\n`, {
+      mode: 0o755,
+    });
+    const cmd = georepCommand();
+    const args = ['sync', '--oneshot', master, slave, '--workdir', work, '--rsync-command', stalling];
+    const child = execa(cmd.file, [...cmd.args, ...args], {
+      reject: false,
+      cwd: repoRoot,
+      stdin: 'ignore',
+      timeout: 30_000,
+    });
+    await fs.promises.readFile(fifo); // returns once the stalling rsync has written to it
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode, r.stderr).to.equal(EXIT.interrupted);
+    expect(
+      r.stderr
+        .trimEnd()
+        .split('\n')
+        .filter((l) => l.startsWith('georep:')),
+    ).to.deep.equal(['georep: stopped by SIGINT; a second SIGINT stops at once']);
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    expect(() => process.kill(pid, 0), 'the stalled rsync was killed with its process group').to.throw(/ESRCH/);
+
+    const again = await sync();
+    expect(again.r.exitCode, describeRun(again.args, again.r)).to.equal(EXIT.ok);
+    assertTreesEqual(master, slave);
   });
 
   it('replicates FIFOs, and character devices when run as root (as CI runs)', async () => {
