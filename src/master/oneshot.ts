@@ -86,6 +86,8 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
     opts.log.debug('slave agent ready', { slaveId: hello.slaveId, durationMs: clock.nowMs() - spawnedMs });
     const fullCrawl = decideFullCrawl(index, hello.slaveId, opts.config.specialSyncMode === 'recover', opts.log);
     const dirs = prepareSessionDirs(opts.sessionDir);
+    // A dead agent stops the run as a user's stop does: nothing in flight can land any more.
+    const stop = opts.signal === undefined ? slave.died : AbortSignal.any([opts.signal, slave.died]);
     const report = (phase: Progress['phase'], s: CrawlStats): void => opts.onProgress?.(progressOf(phase, s));
     master.start({
       rootPath: opts.masterRoot,
@@ -106,7 +108,7 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
         opts.log.warn(`skipped ${p}: ${reason}`);
       },
       onBatch: (s) => report('sync', s),
-      ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+      signal: stop,
     });
     await master.run(1);
     report('done', master.stats);
@@ -121,6 +123,10 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
       failures: [...s.failures],
       durationMs: clock.nowMs() - started,
     };
+  } catch (e) {
+    // Whatever step the agent's death cut short, the death is the cause to report.
+    if (slave?.died.aborted === true) throw slave.died.reason;
+    throw e;
   } finally {
     await master?.stop();
     await slave?.close();

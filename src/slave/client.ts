@@ -37,6 +37,7 @@ export class SlaveClient implements SlaveCaller {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private dead: GeorepError | undefined;
+  private readonly death = new AbortController();
   private closing = false;
   private readonly stderrTail: string[] = [];
   private readonly exited: Promise<void>;
@@ -172,10 +173,19 @@ export class SlaveClient implements SlaveCaller {
     this.log.log(level, `slave: ${line}`);
   }
 
+  /**
+   * Aborts (with the AGENT_DIED error as reason) when the agent dies before close(): work that
+   * can only end on the slave, such as a transfer whose box the agent would commit, can stop.
+   */
+  get died(): AbortSignal {
+    return this.death.signal;
+  }
+
   private die(how: string): void {
     if (this.dead !== undefined) return;
     const tail = this.stderrTail.length === 0 ? '' : `; its last stderr lines:\n${this.stderrTail.join('\n')}`;
     this.dead = new GeorepError('AGENT_DIED', `slave agent ${how}${tail}`);
+    if (!this.closing) this.death.abort(this.dead);
     if (!this.closing) this.log.warn('slave agent died', { how });
     for (const p of this.pending.values()) p.reject(this.dead);
     this.pending.clear();

@@ -12,6 +12,23 @@ import { execa } from 'execa';
 import { describeRun, georepCommand, repoRoot, runGeorep } from '../support/cli.js';
 import { assertTreesEqual } from '../support/tree-compare.js';
 
+/** pids of running processes whose NUL-separated command line satisfies `match` (read from /proc). */
+function pidsRunning(match: (cmdline: string) => boolean): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let cmdline: string;
+    try {
+      cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'latin1');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ESRCH') continue; // exited meanwhile
+      throw e;
+    }
+    if (match(cmdline)) pids.push(Number(entry));
+  }
+  return pids;
+}
+
 describe('e2e: sync --oneshot failures and special files', function () {
   this.timeout(60_000);
   let base: string;
@@ -103,6 +120,36 @@ describe('e2e: sync --oneshot failures and special files', function () {
     ).to.deep.equal(['georep: stopped by SIGINT; a second SIGINT stops at once']);
     const pid = Number(fs.readFileSync(pidFile, 'utf8'));
     expect(() => process.kill(pid, 0), 'the stalled rsync was killed with its process group').to.throw(/ESRCH/);
+
+    const again = await sync();
+    expect(again.r.exitCode, describeRun(again.args, again.r)).to.equal(EXIT.ok);
+    assertTreesEqual(master, slave);
+  });
+
+  it('the slave agent killed mid-sync: exit 3 naming the cause, nothing left running; the next run converges', async () => {
+    const fifo = path.join(base, 'started');
+    execFileSync('mkfifo', [fifo]);
+    const stalling = path.join(base, 'stalling-rsync');
+    fs.writeFileSync(stalling, `#!/bin/sh\necho started > '${fifo}'\nexec sleep 60\n`, { mode: 0o755 });
+    const cmd = georepCommand();
+    const args = ['sync', '--oneshot', master, slave, '--workdir', work, '--rsync-command', stalling];
+    const child = execa(cmd.file, [...cmd.args, ...args], {
+      reject: false,
+      cwd: repoRoot,
+      stdin: 'ignore',
+      timeout: 30_000,
+    });
+    await fs.promises.readFile(fifo);
+    const agent = pidsRunning((cmdline) => cmdline.includes('agent-main') && cmdline.includes(slave));
+    expect(agent, 'exactly one agent for this slave').to.have.length(1);
+    process.kill(agent[0] as number, 'SIGKILL');
+    const r = await child;
+    expect(r.exitCode, r.stderr).to.equal(EXIT.slave);
+    expect(r.stderr).to.match(/^georep: slave agent was killed by SIGKILL/m);
+    expect(
+      pidsRunning((cmdline) => cmdline.includes(stalling)),
+      'the stalled rsync went with the run',
+    ).to.deep.equal([]);
 
     const again = await sync();
     expect(again.r.exitCode, describeRun(again.args, again.r)).to.equal(EXIT.ok);

@@ -44,13 +44,24 @@ describe('slave/client', () => {
     const client = SlaveClient.spawn(agentArgv(root), silentLogger());
     await client.call('hello', helloParams());
     const pid = client.pid ?? -1;
+    expect(client.died.aborted).to.equal(false);
     process.kill(pid, 'SIGSTOP'); // it cannot answer what is sent now
     const pending = client.call('setStime', { stimeMs: 1 });
     process.kill(pid, 'SIGKILL');
     const err = await pending.catch((e: unknown) => e);
     expect(err).to.be.instanceOf(GeorepError).with.property('code', 'AGENT_DIED');
     expect(await codeOfAsync(client.call('setStime', { stimeMs: 2 }))).to.equal('AGENT_DIED');
+    // The death is also a signal, its reason the same error, for work that cannot land now.
+    expect(client.died.aborted).to.equal(true);
+    expect(client.died.reason).to.be.instanceOf(GeorepError).with.property('code', 'AGENT_DIED');
     await client.close();
+  });
+
+  it('does not signal a death when the agent exits because it was closed', async () => {
+    const client = SlaveClient.spawn(agentArgv(join(makeTemp(), 'slave')), silentLogger());
+    await client.call('hello', helloParams());
+    await client.close();
+    expect(client.died.aborted).to.equal(false);
   });
 
   it('fails with AGENT_DIED when the agent cannot be started', async () => {
