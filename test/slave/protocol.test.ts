@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { displayPath } from '../../src/changelog/index.js';
 import { GeorepError } from '../../src/errors.js';
-import { LIMITS, decodeName, decodePath, decodeTarget, validateParams } from '../../src/slave/index.js';
+import { LIMITS, checkName, decodeName, decodePath, decodeTarget, validateParams } from '../../src/slave/index.js';
 import type { MethodName } from '../../src/slave/index.js';
 import { ROOT_GFID, item, newGfid, ops, wire } from './harness.js';
 import { codeOf } from '../support/error-code.js';
@@ -42,6 +42,26 @@ const createNamed = (name: string) => ({
 
 describe('slave/protocol validators', () => {
   describe('names', () => {
+    it('checkName (no decoding for plain names) agrees with decodeName on every string', () => {
+      const escaped = fc.uint8Array({ maxLength: 300 }).map((b) => wire(Buffer.from(b)));
+      const anyText = fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: 'grapheme', maxLength: 140 }), escaped);
+      fc.assert(
+        fc.property(anyText, (w) => {
+          expect(
+            codeOf(() => checkName(w)),
+            JSON.stringify(w),
+          ).to.equal(codeOf(() => decodeName(w)));
+        }),
+        { numRuns: 2000 },
+      );
+      for (const w of ['', '.', '..', 'a/b', 'a b', '%zz', 'x'.repeat(256), 'é'.repeat(128)]) {
+        expect(
+          codeOf(() => checkName(w)),
+          w,
+        ).to.equal(codeOf(() => decodeName(w)));
+      }
+    });
+
     it('accepts a 255-byte name and rejects 256 bytes with NAME_TOO_LONG', () => {
       expect(decodeName(wire('a'.repeat(LIMITS.nameBytes)))).to.have.length(255);
       expect(codeOf(() => decodeName(wire('a'.repeat(LIMITS.nameBytes + 1))))).to.equal('NAME_TOO_LONG');
