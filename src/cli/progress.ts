@@ -27,7 +27,7 @@ export interface ProgressOptions {
 }
 
 export function createProgress(opts: ProgressOptions): ProgressSink {
-  return opts.tty ? barProgress(opts.stream) : plainProgress(opts.clock, opts.log);
+  return opts.tty ? barProgress(opts.stream, opts.clock) : plainProgress(opts.clock, opts.log);
 }
 
 /** What a bar or line counts: bytes once there are any to send, files before that. */
@@ -35,24 +35,36 @@ function measure(p: Progress): { value: number; total: number } {
   return p.bytesTotal > 0 ? { value: p.bytesDone, total: p.bytesTotal } : { value: p.filesDone, total: p.filesTotal };
 }
 
-function barProgress(stream: NodeJS.WritableStream): ProgressSink {
+/**
+ * The time left at the rate so far, or '…' while there is no rate yet. Our own rather than
+ * cli-progress's: its estimate shows 0s before anything moved and garbage when it is infinite.
+ */
+export function etaText(value: number, total: number, elapsedMs: number): string {
+  if (value >= total) return '0s';
+  if (value <= 0 || elapsedMs <= 0) return '…';
+  return humanDuration(((total - value) * elapsedMs) / value);
+}
+
+function barProgress(stream: NodeJS.WritableStream, clock: Clock): ProgressSink {
   const bar = new cliProgress.SingleBar(
     {
       stream,
-      format: '{phase} |{bar}| {percentage}% | {files} files | {bytes} | ETA {eta_formatted}',
+      format: '{phase} |{bar}| {percentage}% | {files} files | {bytes} | ETA {eta_text}',
       hideCursor: true,
-      etaBuffer: 50,
     },
     cliProgress.Presets.shades_classic,
   );
   let started = false;
+  let startMs = 0;
   return {
     update(p) {
       const { value, total } = measure(p);
+      if (!started) startMs = clock.nowMs();
       const payload = {
         phase: p.phase === 'crawl' ? `crawl (${p.entriesScanned} entries)` : p.phase,
         files: `${p.filesDone}/${p.filesTotal}`,
         bytes: `${humanBytes(p.bytesDone)}/${humanBytes(p.bytesTotal)}`,
+        eta_text: etaText(value, total, clock.nowMs() - startMs),
       };
       if (!started) {
         bar.start(total, value, payload);
@@ -79,8 +91,7 @@ function plainProgress(clock: Clock, log: Logger): ProgressSink {
     const { value, total } = measure(p);
     const pct = total === 0 ? PERCENT : Math.floor((value / total) * PERCENT);
     const elapsed = syncStartedAt === undefined ? 0 : now - syncStartedAt;
-    const eta =
-      value > 0 && value < total && elapsed > 0 ? `, ETA ${humanDuration(((total - value) * elapsed) / value)}` : '';
+    const eta = value > 0 && value < total && elapsed > 0 ? `, ETA ${etaText(value, total, elapsed)}` : '';
     return `${p.phase}: ${p.filesDone}/${p.filesTotal} files, ${humanBytes(p.bytesDone)} of ${humanBytes(p.bytesTotal)} (${pct}%)${eta}`;
   };
   return {

@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { Writable } from 'node:stream';
 import winston from 'winston';
-import { PLAIN_PROGRESS_INTERVAL_MS, createProgress } from '../../src/cli/progress.js';
+import { PLAIN_PROGRESS_INTERVAL_MS, createProgress, etaText } from '../../src/cli/progress.js';
 import { MAX_LISTED, formatSummary } from '../../src/cli/summary.js';
 import type { OneshotReport, Progress } from '../../src/master/index.js';
 import { ManualClock } from '../support/manual-clock.js';
@@ -125,5 +125,15 @@ describe('cli/summary', () => {
     expect(lines).to.have.length(3);
     expect(lines[1]?.split(', ')).to.have.length(MAX_LISTED);
     expect(lines.at(-1)).to.include('7 more');
+  });
+});
+
+describe('cli/progress etaText', () => {
+  it('is unknown before anything moved, the remaining time at the rate so far after, 0s when done', () => {
+    expect(etaText(0, 100, 5000)).to.equal('…');
+    expect(etaText(10, 100, 0)).to.equal('…');
+    expect(etaText(50, 100, 4000)).to.equal(etaText(25, 50, 4000));
+    expect(etaText(100, 100, 4000)).to.equal('0s');
+    expect(etaText(100, 80, 4000)).to.equal('0s'); // the total grows as the crawl finds more
   });
 });
