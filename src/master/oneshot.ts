@@ -10,6 +10,7 @@ import type { Config } from '../config.js';
 import { GeorepError, errnoOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { PROTOCOL_VERSION, SlaveClient } from '../slave/index.js';
+import type { Methods } from '../slave/index.js';
 import type { ItemProblem } from './batch-runner.js';
 import { buildMaster, choiceFromConfig } from './builder.js';
 import type { Master } from './builder.js';
@@ -71,19 +72,8 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
       opts.log.warn('gfid index was corrupt; moved aside, resending everything', { path: index.quarantined });
     }
     master = new (buildMaster(choiceFromConfig(opts.config)))();
-    const spawnedMs = clock.nowMs();
     slave = SlaveClient.spawn([...opts.agentCommand, opts.slaveRoot], opts.log);
-    const hello = await slave.call(
-      'hello',
-      {
-        version: PROTOCOL_VERSION,
-        masterVolume: masterVolumeId(opts.masterRoot),
-        masterPath: opts.masterRoot,
-        rebind: master.rebindsForeignSlave(),
-      },
-      opts.signal,
-    );
-    opts.log.debug('slave agent ready', { slaveId: hello.slaveId, durationMs: clock.nowMs() - spawnedMs });
+    const hello = await greet(slave, master.rebindsForeignSlave(), opts, clock);
     const fullCrawl = decideFullCrawl(index, hello.slaveId, opts.config.specialSyncMode === 'recover', opts.log);
     const dirs = prepareSessionDirs(opts.sessionDir);
     // A dead agent stops the run as a user's stop does: nothing in flight can land any more.
@@ -112,17 +102,7 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
     });
     await master.run(1);
     report('done', master.stats);
-    const s = master.stats;
-    return {
-      entryOps: s.entryOps,
-      metaOps: s.metaOps,
-      dataFiles: s.filesSynced,
-      bytesSent: s.bytesSynced,
-      deletes: s.deletes,
-      skipped,
-      failures: [...s.failures],
-      durationMs: clock.nowMs() - started,
-    };
+    return reportOf(master.stats, skipped, clock.nowMs() - started);
   } catch (e) {
     // Whatever step the agent's death cut short, the death is the cause to report.
     if (slave?.died.aborted === true) throw slave.died.reason;
@@ -133,6 +113,36 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
     index.close();
     lock.release();
   }
+}
+
+/** The version handshake, which also binds the slave root to this master volume. */
+async function greet(
+  slave: SlaveClient,
+  rebind: boolean,
+  opts: OneshotOptions,
+  clock: Clock,
+): Promise<Methods['hello']['result']> {
+  const spawnedMs = clock.nowMs();
+  const hello = await slave.call(
+    'hello',
+    { version: PROTOCOL_VERSION, masterVolume: masterVolumeId(opts.masterRoot), masterPath: opts.masterRoot, rebind },
+    opts.signal,
+  );
+  opts.log.debug('slave agent ready', { slaveId: hello.slaveId, durationMs: clock.nowMs() - spawnedMs });
+  return hello;
+}
+
+function reportOf(s: CrawlStats, skipped: readonly ItemProblem[], durationMs: number): OneshotReport {
+  return {
+    entryOps: s.entryOps,
+    metaOps: s.metaOps,
+    dataFiles: s.filesSynced,
+    bytesSent: s.bytesSynced,
+    deletes: s.deletes,
+    skipped,
+    failures: [...s.failures],
+    durationMs,
+  };
 }
 
 function checkMaster(root: string): void {
