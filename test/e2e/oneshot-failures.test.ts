@@ -43,6 +43,25 @@ describe('e2e: sync --oneshot failures and special files', function () {
   });
   afterEach(() => fs.rmSync(base, { recursive: true, force: true }));
 
+  /**
+   * A sync whose rsync reports it started, then stalls: whatever the test does next surely
+   * lands mid-transfer. Resolves once that rsync runs.
+   */
+  const stalledSync = async () => {
+    const fifo = path.join(base, 'started');
+    const pidFile = path.join(base, 'rsync.pid');
+    execFileSync('mkfifo', [fifo]);
+    const stalling = path.join(base, 'stalling-rsync');
+    const script = `#!/bin/sh\necho $$ > '${pidFile}'\necho started > '${fifo}'\nexec sleep 60\n`;
+    fs.writeFileSync(stalling, script, { mode: 0o755 });
+    const cmd = georepCommand();
+    const args = ['sync', '--oneshot', master, slave, '--workdir', work, '--rsync-command', stalling];
+    const opts = { reject: false, cwd: repoRoot, stdin: 'ignore', timeout: 30_000 } as const;
+    const child = execa(cmd.file, [...cmd.args, ...args], opts);
+    await fs.promises.readFile(fifo); // returns once the stalling rsync has written to it
+    return { child, stalling, pidFile };
+  };
+
   const sync = async (...flags: string[]) => {
     const args = ['sync', '--oneshot', master, slave, '--workdir', work, ...flags];
     return { args, r: await runGeorep(args) };
@@ -92,23 +111,7 @@ describe('e2e: sync --oneshot failures and special files', function () {
   });
 
   it('Ctrl-C mid-transfer: exit 130 with the reason in one line, no process left behind; the next run converges', async () => {
-    const fifo = path.join(base, 'started');
-    const pidFile = path.join(base, 'rsync.pid');
-    execFileSync('mkfifo', [fifo]);
-    // An rsync that reports it started, then stalls: the interrupt surely lands mid-transfer.
-    const stalling = path.join(base, 'stalling-rsync');
-    fs.writeFileSync(stalling, `#!/bin/sh\necho $$ > '${pidFile}'\necho started > '${fifo}'\nexec sleep 60\n`, {
-      mode: 0o755,
-    });
-    const cmd = georepCommand();
-    const args = ['sync', '--oneshot', master, slave, '--workdir', work, '--rsync-command', stalling];
-    const child = execa(cmd.file, [...cmd.args, ...args], {
-      reject: false,
-      cwd: repoRoot,
-      stdin: 'ignore',
-      timeout: 30_000,
-    });
-    await fs.promises.readFile(fifo); // returns once the stalling rsync has written to it
+    const { child, pidFile } = await stalledSync();
     child.kill('SIGINT');
     const r = await child;
     expect(r.exitCode, r.stderr).to.equal(EXIT.interrupted);
@@ -127,19 +130,7 @@ describe('e2e: sync --oneshot failures and special files', function () {
   });
 
   it('the slave agent killed mid-sync: exit 3 naming the cause, nothing left running; the next run converges', async () => {
-    const fifo = path.join(base, 'started');
-    execFileSync('mkfifo', [fifo]);
-    const stalling = path.join(base, 'stalling-rsync');
-    fs.writeFileSync(stalling, `#!/bin/sh\necho started > '${fifo}'\nexec sleep 60\n`, { mode: 0o755 });
-    const cmd = georepCommand();
-    const args = ['sync', '--oneshot', master, slave, '--workdir', work, '--rsync-command', stalling];
-    const child = execa(cmd.file, [...cmd.args, ...args], {
-      reject: false,
-      cwd: repoRoot,
-      stdin: 'ignore',
-      timeout: 30_000,
-    });
-    await fs.promises.readFile(fifo);
+    const { child, stalling } = await stalledSync();
     const agent = pidsRunning((cmdline) => cmdline.includes('agent-main') && cmdline.includes(slave));
     expect(agent, 'exactly one agent for this slave').to.have.length(1);
     process.kill(agent[0] as number, 'SIGKILL');

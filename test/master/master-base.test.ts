@@ -1,30 +1,15 @@
 import os from 'node:os';
 import { expect } from 'chai';
 import { SqliteGfidIndex } from '../../src/changelog/index.js';
-import type { Config } from '../../src/config.js';
+import { resolveConfig } from '../../src/cli/config-loader.js';
 import { silentLogger } from '../../src/log.js';
 import { buildMaster } from '../../src/master/builder.js';
 import type { MasterDeps } from '../../src/master/master-base.js';
 import type { SlaveCaller } from '../../src/slave/index.js';
 import { ManualClock } from '../support/manual-clock.js';
 
-const cfg: Config = {
-  syncJobs: 1,
-  changeInterval: 2,
-  changelogBatchSize: 727040,
-  xsyncChangelogEntries: 100,
-  syncBoxFiles: 10,
-  crawlRate: 0,
-  ignoreDeletes: false,
-  specialSyncMode: 'normal',
-  useRsyncXattrs: false,
-  syncMethod: 'rsync',
-  rsyncCommand: 'rsync',
-  rsyncOptions: '',
-  sshCommand: 'ssh',
-  logLevel: 'error',
-  checkpoint: '',
-};
+/** The shipped defaults (conf/georep.conf), with a change interval these tests can see. */
+const cfg = resolveConfig([{ source: 'the test', values: { 'change-interval': 2, 'sync-jobs': 1 } }]);
 
 /** A slave that must not be called: these tests drive the loop, not the pipeline. */
 const noSlave: SlaveCaller = {
