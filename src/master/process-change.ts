@@ -59,6 +59,7 @@ export class ChangeClassifier {
           size: Number(st.size),
           mtimeNs: st.mtimeNs,
           ino: st.ino,
+          sparse: st.blocks * 512n < st.size,
           off: this.quickCheckOff(c.gfid, st),
         });
         // The commit renames into every directory holding a name of the gfid.
@@ -92,7 +93,14 @@ export class ChangeClassifier {
     for (const gfid of this.touchedDirs) metaFor(gfid);
     for (const [gfid, st] of this.stats) if (st !== null) confirm.set(gfid, attrsOf(st));
     const items = [...this.data.values()];
-    const strip = ({ gfid, path, size, mtimeNs, ino }: DataItem): DataItem => ({ gfid, path, size, mtimeNs, ino });
+    const strip = ({ gfid, path, size, mtimeNs, ino, sparse }: DataItem): DataItem => ({
+      gfid,
+      path,
+      size,
+      mtimeNs,
+      ino,
+      sparse,
+    });
     return {
       batch,
       entryOps: this.entryOps.map((op) =>

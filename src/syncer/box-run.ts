@@ -23,6 +23,8 @@ export interface BoxRequest {
   /** Distinct gfids (the Syncer never puts one gfid twice in a box), at most LIMITS.gfidsPerCall. */
   readonly items: readonly DataItem[];
   readonly quickCheck: QuickCheck;
+  /** Every item is sparse, or none is: a box never mixes them. */
+  readonly sparse: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -99,6 +101,7 @@ async function transfer(
       stagingDir,
       paths: items.map((i) => i.path),
       quickCheck: req.quickCheck,
+      sparse: req.sparse,
       ...(req.signal === undefined ? {} : { signal: req.signal }),
     });
   } catch (e) {

@@ -23,6 +23,8 @@ export interface TransferRequest {
   /** Master-relative paths (raw bytes); the agent made their parent folders in the box. */
   readonly paths: readonly Buffer[];
   readonly quickCheck: QuickCheck;
+  /** The box holds sparse files: keep their holes (rsync -S). */
+  readonly sparse: boolean;
   /** Aborting kills the transfer's process group; transfer then rejects with code ABORTED. */
   readonly signal?: AbortSignal;
 }

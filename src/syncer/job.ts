@@ -24,6 +24,11 @@ export interface DataItem {
   readonly mtimeNs: bigint;
   /** Inode of the master file when planned: a file found at `path` later is this one only if it matches. */
   readonly ino: bigint;
+  /**
+   * The master file has fewer blocks than its size needs (holes). Only such files go through
+   * rsync's -S, which scans every block for zeros: about 0.6 s of CPU per GiB of ordinary files.
+   */
+  readonly sparse: boolean;
   /** Size in bytes when the job was planned: for progress and "bytes pending" only. */
   readonly size: number;
 }

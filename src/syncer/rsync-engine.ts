@@ -26,10 +26,10 @@ export type RsyncEngineConfig = Pick<SyncerConfig, 'rsyncCommand' | 'rsyncOption
  */
 export function buildRsyncCommand(
   cfg: RsyncEngineConfig,
-  req: Pick<TransferRequest, 'sourceRoot' | 'stagingDir' | 'quickCheck'>,
+  req: Pick<TransferRequest, 'sourceRoot' | 'stagingDir' | 'quickCheck' | 'sparse'>,
 ): Command {
   const args = [
-    '-aS',
+    req.sparse ? '-aS' : '-a',
     '--numeric-ids',
     '--files-from=-',
     '--from0',

@@ -164,15 +164,21 @@ export class Syncer {
    */
   #selector(): Selector<Letter> {
     let mode: QuickCheck | undefined;
+    let sparse: boolean | undefined;
     const taken = new Set<Gfid>();
     const paths = new PathClaims();
     let bytes = 0;
     return (l) => {
       const g = l.item.gfid;
-      if (this.#inFlight.has(g) || taken.has(g) || (mode !== undefined && l.quickCheck !== mode)) return false;
+      if (this.#inFlight.has(g) || taken.has(g)) return false;
+      // One rsync run per box: its flags (quick check, -S) are the same for every item.
+      if ((mode !== undefined && l.quickCheck !== mode) || (sparse !== undefined && l.item.sparse !== sparse)) {
+        return false;
+      }
       const cost = ITEM_WIRE_BYTES + 3 * l.item.path.length; // an escaped byte takes at most 3 chars
       if (bytes + cost > BOX_MESSAGE_BYTES || !paths.claim(l.item.path)) return false;
       mode = l.quickCheck;
+      sparse = l.item.sparse;
       taken.add(g);
       bytes += cost;
       return true;
@@ -184,6 +190,7 @@ export class Syncer {
     const signal = this.#abort.signal;
     if (signal.aborted) return letters.map((l) => ({ outcome: abortedOutcome(l.item.gfid), bytes: 0 }));
     const quickCheck = letters[0]?.quickCheck ?? 'off'; // a box is never empty: PostBox.tryTake
+    const sparse = letters[0]?.item.sparse ?? false;
     let report: BoxReport;
     try {
       report = await runBox(
@@ -192,6 +199,7 @@ export class Syncer {
           stagingDir: this.cfg.stagingDir,
           items: letters.map((l) => l.item),
           quickCheck,
+          sparse,
           signal,
         },
         this.deps,

@@ -43,6 +43,7 @@ describe('slave/staging: deferred CREATE', () => {
     const sent = await engine.transfer({
       sourceRoot: master,
       stagingDir,
+      sparse: false,
       paths: paths.map((x) => Buffer.from(x)),
       quickCheck: 'off',
     });

@@ -58,6 +58,7 @@ describe('runBox', () => {
         stagingDir: w.staging,
         items: gfids.map((g) => w.item(g, rel.get(g) ?? `unplanned-${g}`)),
         quickCheck,
+        sparse: false,
       },
       { slave, engine },
     );
@@ -76,7 +77,7 @@ describe('runBox', () => {
       const other = w.file('other', 'a different file, moved in');
       fs.renameSync(other, path.join(w.master, 'p'));
       const r = await runBox(
-        { sourceRoot: w.master, stagingDir: w.staging, items, quickCheck: 'off' },
+        { sourceRoot: w.master, stagingDir: w.staging, items, quickCheck: 'off', sparse: false },
         { slave, engine: rsync() },
       );
       expect(r.exitCode).to.equal(0);
@@ -88,7 +89,7 @@ describe('runBox', () => {
       const items = [w.item(g1, 'p')];
       fs.appendFileSync(src, ' and appended before the transfer');
       const r = await runBox(
-        { sourceRoot: w.master, stagingDir: w.staging, items, quickCheck: 'off' },
+        { sourceRoot: w.master, stagingDir: w.staging, items, quickCheck: 'off', sparse: false },
         { slave, engine: rsync() },
       );
       expect(codes(r.outcomes)).to.deep.equal(['ok']);

@@ -26,13 +26,14 @@ describe('RsyncEngine', () => {
   let boxDir: string;
   const staged = (rel: string | Buffer): Buffer => under(boxDir, rel);
   /** A transfer of master paths `rels` into a fresh box holding their parent folders. */
-  const req = (rels: readonly (string | Buffer)[], quickCheck: 'off' | 'ns') => {
+  const req = (rels: readonly (string | Buffer)[], quickCheck: 'off' | 'ns', sparse = false) => {
     boxDir = w.box('b1', rels);
     return {
       sourceRoot: w.master,
       stagingDir: boxDir,
       paths: rels.map((r) => (Buffer.isBuffer(r) ? r : Buffer.from(r))),
       quickCheck,
+      sparse,
     };
   };
 
@@ -42,7 +43,14 @@ describe('RsyncEngine', () => {
   afterEach(() => w.cleanup());
 
   describe('command line', () => {
-    const at = { sourceRoot: '/w/master', stagingDir: '/s/staging/b1' };
+    const at = { sourceRoot: '/w/master', stagingDir: '/s/staging/b1', sparse: false };
+
+    it('runs -S (sparse) only for a box of sparse files', () => {
+      expect(buildRsyncCommand(CFG, { ...at, quickCheck: 'off' }).args)
+        .to.include('-a')
+        .and.not.include('-aS');
+      expect(buildRsyncCommand(CFG, { ...at, quickCheck: 'off', sparse: true }).args).to.include('-aS');
+    });
 
     it('bypasses the quick check for D jobs and compares nanoseconds for crawl jobs', () => {
       const off = buildRsyncCommand(CFG, { ...at, quickCheck: 'off' }).args;
@@ -51,7 +59,7 @@ describe('RsyncEngine', () => {
       expect(ns).to.include('--modify-window=-1').and.not.include('--ignore-times');
       for (const a of [off, ns]) {
         expect(a).to.include.members([
-          '-aS',
+          '-a',
           '--numeric-ids',
           '--files-from=-',
           '--from0',
@@ -169,7 +177,7 @@ describe('RsyncEngine', () => {
     fs.writeSync(fd, Buffer.alloc(4096, 1), 0, 4096, 0);
     fs.ftruncateSync(fd, 64 << 20);
     fs.closeSync(fd);
-    await engine().transfer(req(['sparse'], 'off'));
+    await engine().transfer(req(['sparse'], 'off', true));
     const st = fs.statSync(staged('sparse'));
     expect(st.size).to.equal(64 << 20);
     expect(st.blocks * 512).to.be.lessThan(1 << 20);

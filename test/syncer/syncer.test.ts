@@ -189,6 +189,21 @@ describe('Syncer', () => {
     ]);
   });
 
+  it('never mixes sparse and ordinary files in one box (-S only where it is needed)', async () => {
+    const { engine, syncer, known, onSlave } = setup();
+    const sparse = known(g1, 'holes', '');
+    const fd = fs.openSync(sparse, 'r+');
+    fs.ftruncateSync(fd, 8 << 20); // 8 MiB of hole
+    fs.writeSync(fd, 'tail', (8 << 20) - 4);
+    fs.closeSync(fd);
+    known(g2, 'plain', 'ordinary content');
+    const [r] = await Promise.all([syncer.add(job([g1, g2]))]);
+    expect(codes(r?.outcomes ?? [])).to.deep.equal(['ok', 'ok']);
+    expect(engine.boxes.map((b) => b.paths)).to.have.deep.members([['holes'], ['plain']]);
+    expect(onSlave('plain')).to.equal('ordinary content');
+    expect(fs.statSync(path.join(w.slave, 'holes')).blocks * 512).to.be.below(1 << 20); // still sparse
+  });
+
   it('never puts colliding paths in one box: a file and a path inside it, or one path twice, go in separate boxes', async () => {
     const { engine, syncer, known, onSlave } = setup({ cfg: { syncJobs: 1 } });
     // Planned at different times: 'q' was a file, then a directory holding 'r'; 'same' is a

@@ -28,6 +28,7 @@ describe('TarEngine', () => {
       stagingDir: boxDir,
       paths: rels.map((r) => (Buffer.isBuffer(r) ? r : Buffer.from(r))),
       quickCheck: 'off' as const,
+      sparse: true,
     };
   };
 
@@ -37,7 +38,7 @@ describe('TarEngine', () => {
   afterEach(() => w.cleanup());
 
   it('builds tar -c | tar -x, with owners and xattrs on request', () => {
-    const at = { sourceRoot: '/w/master', stagingDir: '/s/st/b1' };
+    const at = { sourceRoot: '/w/master', stagingDir: '/s/st/b1', sparse: false };
     const plain = buildTarCommands(CFG, at);
     expect(plain.source.args.slice(0, 2)).to.deep.equal(['-C', '/w/master']);
     expect(plain.source.args).to.include.members(['--null', '-T', '-', '-c', '-S', '--format=posix']);

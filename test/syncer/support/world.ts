@@ -58,6 +58,7 @@ export function makeWorld(): World {
         size: size ?? Number(st?.size ?? 10n),
         mtimeNs: st?.mtimeNs ?? 0n,
         ino: st?.ino ?? 0n,
+        sparse: st !== undefined && st.blocks * 512n < st.size,
       };
     },
     box(name, rels) {
