@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { formatRecord, parseRecord } from '../../src/changelog/format.js';
 import { ROOT_GFID, asGfid } from '../../src/changelog/record.js';
 import type { Change, EntryName, Gfid } from '../../src/changelog/record.js';
-import { GeorepError } from '../../src/errors.js';
+import { thrown } from '../support/error-code.js';
 
 const gfidArb: fc.Arbitrary<Gfid> = fc.uuid().map((s) => {
   const g = asGfid(s.toLowerCase());
@@ -53,16 +53,6 @@ const changeArb: fc.Arbitrary<Change> = fc.oneof(
     to: entryArb,
   }),
 );
-
-function thrown(fn: () => unknown): GeorepError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof GeorepError) return e;
-    throw e;
-  }
-  throw new Error('expected a GeorepError, nothing was thrown');
-}
 
 const G = 'c0ffee00-1234-4abc-8def-0123456789ab';
 const R = ROOT_GFID;

@@ -9,7 +9,7 @@ import { ChangelogWriter } from '../../src/changelog/writer.js';
 import { listChangelogs, readChangelog } from '../../src/changelog/reader.js';
 import { ROOT_GFID } from '../../src/changelog/record.js';
 import type { Change, Gfid } from '../../src/changelog/record.js';
-import { GeorepError } from '../../src/errors.js';
+import { thrown } from '../support/error-code.js';
 
 const G = '0d15ea5e-0000-4000-8000-000000000001' as Gfid;
 const H = '0d15ea5e-0000-4000-8000-000000000002' as Gfid;
@@ -53,16 +53,6 @@ function write(
   const w = ChangelogWriter.open(dir, prefix, ts);
   for (const c of changes) w.append(c);
   return w.close();
-}
-
-function thrown(fn: () => unknown): GeorepError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof GeorepError) return e;
-    throw e;
-  }
-  throw new Error('expected a GeorepError, nothing was thrown');
 }
 
 describe('changelog writer and reader', () => {

@@ -23,3 +23,14 @@ export async function codeOfAsync(p: Promise<unknown>): Promise<ErrorCode | unde
   }
   return undefined;
 }
+
+/** The GeorepError a call throws, for tests that check its message or fields too. */
+export function thrown(fn: () => unknown): GeorepError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof GeorepError) return e;
+    throw e;
+  }
+  throw new Error('expected a GeorepError, nothing was thrown');
+}
