@@ -1,0 +1,49 @@
+// The slim agent entry (src/cli/agent-main.ts): a bad command line exits 2 with a usage line;
+// a good one serves the protocol on stdin/stdout (every e2e sync spawns it that way too).
+
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { repoRoot } from '../support/cli.js';
+
+const entry = path.join(repoRoot, 'src', 'cli', 'agent-main.ts');
+const run = (args: readonly string[], input = '') =>
+  spawnSync(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: repoRoot, input, encoding: 'utf8' });
+
+describe('cli/agent-main', () => {
+  let tmp: string;
+  beforeEach(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'georep-agent-main-'));
+  });
+  afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('refuses a bad command line with exit 2 and a usage line', () => {
+    for (const args of [[], ['--log-level'], ['--log-level', 'loud', tmp], [tmp, 'extra'], ['--weird', tmp]]) {
+      const r = run(args);
+      expect(r.status, args.join(' ')).to.equal(2);
+      expect(r.stderr).to.match(/^usage: /);
+    }
+  });
+
+  it('serves hello and bye for ROOT given after --log-level, then exits 0', () => {
+    const hello = {
+      id: 1,
+      method: 'hello',
+      params: { version: 1, masterVolume: '6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b', masterPath: '/m', rebind: false },
+    };
+    const bye = { id: 2, method: 'bye', params: {} };
+    const r = run(
+      ['--log-level', 'error', path.join(tmp, 'slave')],
+      `${JSON.stringify(hello)}\n${JSON.stringify(bye)}\n`,
+    );
+    expect(r.status, r.stderr).to.equal(0);
+    const replies = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: number; result?: unknown });
+    expect(replies.map((x) => x.id)).to.deep.equal([1, 2]);
+    expect(fs.existsSync(path.join(tmp, 'slave', '.georep', 'index.db'))).to.equal(true);
+  });
+});
