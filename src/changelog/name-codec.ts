@@ -94,10 +94,7 @@ function checkLiteral(lit: string, whole: string): void {
   }
 }
 
-/** A name for messages and logs: UTF-8 where valid, %XX elsewhere. */
-export const displayName = escapeName;
-
-/** A root-relative path (bytes, '/'-separated) for messages: each component as displayName. */
+/** A root-relative path (bytes, '/'-separated) for messages: each component escaped as in records. */
 export function displayPath(rel: Buffer): string {
   if (rel.length === 0) return '.';
   const parts: string[] = [];

@@ -20,16 +20,3 @@ export interface Plan {
   /** Current master path (root-relative bytes) of every gfid the plan names, for data items and messages. */
   readonly paths: ReadonlyMap<Gfid, Buffer>;
 }
-
-export function emptyPlan(batch: string): Plan {
-  return {
-    batch,
-    entryOps: [],
-    dataOff: [],
-    dataNs: [],
-    metaOps: [],
-    confirm: new Map(),
-    deletions: [],
-    paths: new Map(),
-  };
-}

@@ -111,8 +111,10 @@ export const item = (gfid: Gfid, path: string | Buffer): StageItem => ({
   path: displayPath(Buffer.isBuffer(path) ? path : Buffer.from(path)),
 });
 
+type CreateOp = Extract<EntryOp, { op: 'CREATE' }>;
+
 export const ops = {
-  create: (gfid: Gfid, parent: Gfid, name: string | Buffer, mode = 0o100644): EntryOp => ({
+  create: (gfid: Gfid, parent: Gfid, name: string | Buffer, mode = 0o100644): CreateOp => ({
     op: 'CREATE',
     gfid,
     entry: at(parent, name),
@@ -122,12 +124,7 @@ export const ops = {
   }),
   /** CREATE whose data follows in the same batch: the agent records the name, the commit makes the file. */
   createDeferred: (gfid: Gfid, parent: Gfid, name: string | Buffer, mode = 0o100644): EntryOp => ({
-    op: 'CREATE',
-    gfid,
-    entry: at(parent, name),
-    mode,
-    uid: 0,
-    gid: 0,
+    ...ops.create(gfid, parent, name, mode),
     deferred: true,
   }),
   mkdir: (gfid: Gfid, parent: Gfid, name: string | Buffer, mode = 0o40755): EntryOp => ({
