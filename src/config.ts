@@ -6,6 +6,8 @@ export const SYNC_MODES = ['normal', 'partial', 'recover'] as const;
 export type SyncMode = (typeof SYNC_MODES)[number];
 export const SYNC_METHODS = ['rsync', 'tarssh'] as const;
 export type SyncMethod = (typeof SYNC_METHODS)[number];
+export const WATCHER_KINDS = ['parcel', 'chokidar'] as const;
+export type WatcherKind = (typeof WATCHER_KINDS)[number];
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -25,7 +27,20 @@ export interface Config {
   readonly sshCommand: string; // ssh-command
   readonly logLevel: LogLevel; // log-level
   readonly checkpoint: string; // checkpoint ('' | 'now' | unix seconds)
+  readonly watcher: WatcherKind; // watcher
+  readonly watcherPolling: boolean; // watcher-polling
+  readonly watcherPollInterval: number; // watcher-poll-interval (ms)
+  readonly watchSettle: number; // watch-settle (ms)
+  readonly restartBackoff: number; // restart-backoff (seconds)
+  readonly restartBackoffMax: number; // restart-backoff-max (seconds)
+  readonly stopTimeout: number; // stop-timeout (seconds)
 }
+
+/** The slice the recorder needs. */
+export type RecorderConfig = Pick<
+  Config,
+  'changeInterval' | 'crawlRate' | 'watcher' | 'watcherPolling' | 'watcherPollInterval' | 'watchSettle'
+>;
 
 /** The slice the Syncer and its engines need. */
 export type SyncerConfig = Pick<

@@ -26,6 +26,9 @@ export const ERROR_CODES = [
   'SESSION_BUSY', // another georep process holds the session lock
   'IO_ERROR', // an fs call failed with an errno we do not handle
   'ABORTED', // cancelled through an AbortSignal
+  'WATCH_LIMIT', // the kernel's inotify watch or instance limit is reached
+  'WATCH_FAILED', // a watcher could not start or broke
+  'NOT_RUNNING', // georep stop/status for a session with no daemon
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -57,6 +57,28 @@ export interface GfidIndex {
   clearSynced(): void;
   count(): number;
 
+  /** Type and inode of a gfid's object, if known. */
+  objectOf(gfid: Gfid): { readonly type: EntryType; readonly ino: bigint } | undefined;
+  /** What the recorder last saw of the object (null when it has not looked yet). */
+  recordedOf(gfid: Gfid): SyncedAttrs | null;
+  /** Records what the recorder saw, and the inode it saw it on. */
+  setRecorded(gfid: Gfid, attrs: SyncedAttrs, ino: bigint): void;
+  /** When the recorder last recorded a change in or below the object (unix ms); undefined if never. */
+  xtimeOf(gfid: Gfid): number | undefined;
+  setXtime(gfid: Gfid, ms: number): void;
+  /**
+   * Drops cached directory paths. A process that only reads names another process writes (the
+   * worker reading the recorder's index) calls it before each batch.
+   */
+  forgetCachedPaths(): void;
+
+  /** Appends records to the journal (inside the transaction that made the index changes they describe). */
+  journalAppend(lines: readonly string[]): void;
+  /** The unpublished records, oldest first, with the seq of the last one (0n when empty). */
+  journalRead(): { readonly lines: readonly string[]; readonly lastSeq: bigint };
+  /** Forgets records up to and including `seq` (they are in a published CHANGELOG file). */
+  journalDrop(seq: bigint): void;
+
   getMeta(key: string): string | undefined;
   setMeta(key: string, value: string): void;
 

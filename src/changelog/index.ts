@@ -8,3 +8,5 @@ export * from './changelog-name.js';
 export * from './writer.js';
 export * from './reader.js';
 export * from './sqlite-gfid-index.js';
+export * from './entry-stat.js';
+export * from './crawl-position.js';

@@ -12,7 +12,7 @@ import { escapeName } from './name-codec.js';
 import { nameProblem } from './name-check.js';
 import { ROOT_GFID } from './record.js';
 import type { EntryName, Gfid } from './record.js';
-import { prepareStatements, toEntry, toSynced } from './sqlite-statements.js';
+import { entryTypeOf, prepareStatements, toEntry, toSynced } from './sqlite-statements.js';
 import type { Statements } from './sqlite-statements.js';
 import { connect, isCorruption, quarantineFiles } from './sqlite-store.js';
 import type { Db } from './sqlite-store.js';
@@ -203,6 +203,56 @@ export class SqliteGfidIndex implements GfidIndex {
 
   count(): number {
     return this.guard(() => Number(this.st.count.get() ?? 0n));
+  }
+
+  objectOf(gfid: Gfid): { readonly type: EntryType; readonly ino: bigint } | undefined {
+    return this.guard(() => {
+      const row = this.st.objectOf.get(gfid);
+      return row === undefined ? undefined : { type: entryTypeOf(row.type, gfid), ino: row.ino };
+    });
+  }
+
+  recordedOf(gfid: Gfid): SyncedAttrs | null {
+    return this.guard(() => {
+      const row = this.st.recordedOf.get(gfid);
+      return row === undefined ? null : toSynced(row);
+    });
+  }
+
+  setRecorded(gfid: Gfid, a: SyncedAttrs, ino: bigint): void {
+    this.guard(() => this.st.setRecorded.run(a.size, a.mtimeNs, a.ctimeNs, a.mode, a.uid, a.gid, ino, gfid));
+  }
+
+  xtimeOf(gfid: Gfid): number | undefined {
+    return this.guard(() => {
+      const v = this.st.xtimeOf.get(gfid);
+      return v === undefined || v === null ? undefined : Number(v);
+    });
+  }
+
+  setXtime(gfid: Gfid, ms: number): void {
+    this.guard(() => this.st.setXtime.run(ms, gfid));
+  }
+
+  forgetCachedPaths(): void {
+    this.forgetDirs();
+  }
+
+  journalAppend(lines: readonly string[]): void {
+    this.guard(() => {
+      for (const line of lines) this.st.journalAppend.run(line);
+    });
+  }
+
+  journalRead(): { readonly lines: readonly string[]; readonly lastSeq: bigint } {
+    return this.guard(() => {
+      const rows = this.st.journalRead.all();
+      return { lines: rows.map((r) => r.line), lastSeq: rows.at(-1)?.seq ?? 0n };
+    });
+  }
+
+  journalDrop(seq: bigint): void {
+    this.guard(() => this.st.journalDrop.run(seq));
   }
 
   getMeta(key: string): string | undefined {

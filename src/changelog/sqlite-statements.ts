@@ -94,6 +94,25 @@ export function prepareStatements(db: Db) {
        WHERE size IS NOT NULL`,
     ),
     count: db.prepare<[], bigint>('SELECT count(*) FROM objects').pluck(),
+    objectOf: db.prepare<[string], { readonly type: string; readonly ino: bigint }>(
+      'SELECT type, ino FROM objects WHERE gfid = ?',
+    ),
+    recordedOf: db.prepare<[string], SyncedRow>(
+      `SELECT r_size AS size, r_mtime_ns AS mtime_ns, r_ctime_ns AS ctime_ns, r_mode AS mode, r_uid AS uid, r_gid AS gid
+       FROM objects WHERE gfid = ?`,
+    ),
+    setRecorded: db.prepare<[number, bigint, bigint, number, number, number, bigint, string]>(
+      `UPDATE objects SET r_size = ?, r_mtime_ns = ?, r_ctime_ns = ?, r_mode = ?, r_uid = ?, r_gid = ?, ino = ?
+       WHERE gfid = ?`,
+    ),
+    setXtime: db.prepare<[number, string]>('UPDATE objects SET xtime_ms = ? WHERE gfid = ?'),
+    xtimeOf: db.prepare<[string], bigint | null>('SELECT xtime_ms FROM objects WHERE gfid = ?').pluck(),
+    journalAppend: db.prepare<[string]>('INSERT INTO journal (line) VALUES (?)'),
+    journalRead: db.prepare<[], { readonly seq: bigint; readonly line: string }>(
+      'SELECT seq, line FROM journal ORDER BY seq',
+    ),
+    journalDrop: db.prepare<[bigint]>('DELETE FROM journal WHERE seq <= ?'),
+    journalCount: db.prepare<[], bigint>('SELECT count(*) FROM journal').pluck(),
     getMeta: db.prepare<[string], string>('SELECT value FROM meta WHERE key = ?').pluck(),
     setMeta: db.prepare<[string, string]>(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
@@ -105,18 +124,23 @@ function isEntryType(s: string): s is EntryType {
   return (ENTRY_TYPES as readonly string[]).includes(s);
 }
 
-export function toEntry(r: EntryRow): IndexedEntry {
-  if (!isEntryType(r.type)) {
-    throw new GeorepError('STATE_CORRUPT', `gfid index holds unknown entry type "${r.type}" for ${r.gfid}`, {
-      path: r.gfid,
+/** A stored type, checked: an unknown one means the file is not ours or is damaged. */
+export function entryTypeOf(type: string, gfid: string): EntryType {
+  if (!isEntryType(type)) {
+    throw new GeorepError('STATE_CORRUPT', `gfid index holds unknown entry type "${type}" for ${gfid}`, {
+      path: gfid,
     });
   }
+  return type;
+}
+
+export function toEntry(r: EntryRow): IndexedEntry {
   // Gfids in the index were minted by the index (or validated by the parser) before storing.
   return {
     gfid: r.gfid as Gfid,
     pargfid: r.pargfid as Gfid,
     name: r.name,
-    type: r.type,
+    type: entryTypeOf(r.type, r.gfid),
     ino: r.ino,
     synced: toSynced(r),
   };

@@ -9,16 +9,28 @@ import { fsCall, ioError } from './fs-call.js';
 
 export type Db = Database.Database;
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
+/**
+ * How long a statement waits for another connection's write to finish: the recorder and the
+ * worker share the session's index (the recorder owns names, the worker the synced columns),
+ * and a reconcile transaction can hold the write lock for a second or two.
+ */
+const BUSY_TIMEOUT_MS = 30_000;
 
 // WITHOUT ROWID: every lookup is by primary key, so the key is the row (no second b-tree).
 // The synced columns are NULL until the slave confirmed the object; they are set together.
+// The r_* columns are what the recorder last saw of the object (NULL until it looked), and
+// xtime_ms when it last recorded a change in or below it (GlusterFS's marker xtime). The
+// journal holds records the recorder committed together with their index changes and has
+// not yet published as a CHANGELOG file (see recorder/journal.ts).
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS objects (
   gfid TEXT PRIMARY KEY NOT NULL,
   type TEXT NOT NULL,
   ino INTEGER NOT NULL,
-  size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, mode INTEGER, uid INTEGER, gid INTEGER
+  size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, mode INTEGER, uid INTEGER, gid INTEGER,
+  r_size INTEGER, r_mtime_ns INTEGER, r_ctime_ns INTEGER, r_mode INTEGER, r_uid INTEGER, r_gid INTEGER,
+  xtime_ms INTEGER
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS objects_ino ON objects (ino);
 CREATE TABLE IF NOT EXISTS names (
@@ -29,6 +41,19 @@ CREATE TABLE IF NOT EXISTS names (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS names_gfid ON names (gfid);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, line TEXT NOT NULL);
+`;
+
+/** Version 1 (before the recorder) lacks the recorder's columns and journal; adding them keeps every gfid. */
+const MIGRATE_FROM_1 = `
+ALTER TABLE objects ADD COLUMN r_size INTEGER;
+ALTER TABLE objects ADD COLUMN r_mtime_ns INTEGER;
+ALTER TABLE objects ADD COLUMN r_ctime_ns INTEGER;
+ALTER TABLE objects ADD COLUMN r_mode INTEGER;
+ALTER TABLE objects ADD COLUMN r_uid INTEGER;
+ALTER TABLE objects ADD COLUMN r_gid INTEGER;
+ALTER TABLE objects ADD COLUMN xtime_ms INTEGER;
+CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, line TEXT NOT NULL);
 `;
 
 /**
@@ -36,7 +61,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT N
  * STATE_CORRUPT for a schema this code does not know (see isCorruption).
  */
 export function connect(path: string): Db {
-  const db = new Database(path);
+  const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
   let ok = false;
   try {
     if (path !== ':memory:') {
@@ -56,6 +81,11 @@ export function connect(path: string): Db {
     if (version === 0) {
       db.exec(SCHEMA);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    } else if (version === 1) {
+      db.transaction(() => {
+        db.exec(MIGRATE_FROM_1);
+        db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      })();
     } else if (version !== SCHEMA_VERSION) {
       // A newer or foreign layout is handled like damage: moved aside, rebuilt by a crawl.
       throw new GeorepError(
@@ -66,7 +96,7 @@ export function connect(path: string): Db {
     }
     // Touching every table's root page surfaces a damaged file now rather than mid-batch
     // (cheap: no scan).
-    for (const t of ['objects', 'names', 'meta']) db.prepare(`SELECT 1 FROM ${t} LIMIT 1`).get();
+    for (const t of ['objects', 'names', 'meta', 'journal']) db.prepare(`SELECT 1 FROM ${t} LIMIT 1`).get();
     ok = true;
     return db;
   } finally {

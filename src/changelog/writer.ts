@@ -54,8 +54,13 @@ export class ChangelogWriter {
   }
 
   append(c: Change): void {
+    this.appendLine(formatRecord(c));
+  }
+
+  /** Appends one record already formatted by formatRecord (the recorder's journal holds lines). */
+  appendLine(record: string): void {
     this.openFd();
-    const line = formatRecord(c) + '\n';
+    const line = record + '\n';
     this.pending.push(line);
     this.pendingChars += line.length;
     this.records += 1;

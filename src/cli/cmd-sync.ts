@@ -4,20 +4,16 @@
 
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { Config } from '../config.js';
 import { GeorepError, isGeorepError } from '../errors.js';
 import { createLogger } from '../log.js';
 import type { OneshotReport } from '../master/index.js';
-import { resolveConfig } from './config-loader.js';
 import type { CliContext } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { addSchemaOptions, collectSchemaFlags } from './flags.js';
 import { createProgress } from './progress.js';
-import { checkDisjoint, realpathOfExistingPart, resolveMasterRoot, resolveSlaveRoot } from './roots.js';
-import { readSessionValues, sessionConfPath } from './session-values.js';
+import { prepareSession } from './session.js';
+import type { PreparedSession } from './session.js';
 import { formatSummary } from './summary.js';
-import type { RawValue } from './values.js';
-import { ensureSessionDir, resolveWorkdir, sessionDirOf } from './workdir.js';
 
 export const WORKDIR_HELP =
   'where session state lives (default: $GEOREP_WORKDIR, else /var/lib/georep as root, else ${XDG_STATE_HOME:-~/.local/state}/georep)';
@@ -59,39 +55,6 @@ export function addSyncCommand(program: Command, ctx: CliContext): void {
     const session = prepareSession(ctx, master, slave, flags.workdir, collectSchemaFlags(command, attributes));
     await runOneshotSync(ctx, session, flags.logFile === undefined ? undefined : resolve(flags.logFile));
   });
-}
-
-interface PreparedSession {
-  readonly masterRoot: string;
-  readonly slaveRoot: string;
-  readonly sessionDir: string;
-  readonly config: Config;
-}
-
-/** Resolves roots and config and refuses bad input before creating the session folder. */
-function prepareSession(
-  ctx: CliContext,
-  master: string,
-  slave: string,
-  workdirFlag: string | undefined,
-  flagValues: Readonly<Record<string, RawValue>>,
-): PreparedSession {
-  const masterRoot = resolveMasterRoot(master);
-  const slaveRoot = resolveSlaveRoot(slave);
-  const workdir = resolveWorkdir(workdirFlag, ctx.io.env);
-  const sessionPath = sessionDirOf(workdir, masterRoot, slaveRoot);
-  checkDisjoint({ master: masterRoot, slave: slaveRoot });
-  const sessionReal = realpathOfExistingPart(sessionPath);
-  checkDisjoint({ master: masterRoot, 'session folder': sessionReal });
-  checkDisjoint({ slave: slaveRoot, 'session folder': sessionReal });
-  const config = resolveConfig(
-    [
-      { source: sessionConfPath(sessionPath), values: readSessionValues(sessionPath) },
-      { source: 'the command line', values: flagValues },
-    ],
-    ctx.schema,
-  );
-  return { masterRoot, slaveRoot, sessionDir: ensureSessionDir(workdir, masterRoot, slaveRoot), config };
 }
 
 async function runOneshotSync(ctx: CliContext, s: PreparedSession, logFile: string | undefined): Promise<void> {

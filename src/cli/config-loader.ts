@@ -2,7 +2,7 @@
 // Invariant: the result has every field, each validated; inputs are copied into null-prototype
 // objects first, so a key such as "__proto__" or "constructor" is just an unknown option.
 
-import { LOG_LEVELS, SYNC_METHODS, SYNC_MODES } from '../config.js';
+import { LOG_LEVELS, SYNC_METHODS, SYNC_MODES, WATCHER_KINDS } from '../config.js';
 import type { Config } from '../config.js';
 import { GeorepError } from '../errors.js';
 import { closestKey } from './closest-key.js';
@@ -59,6 +59,13 @@ function buildConfig(v: Readonly<Record<string, OptionValue>>): Config {
     sshCommand: str(v, 'sshCommand'),
     logLevel: oneOf(v, 'logLevel', LOG_LEVELS),
     checkpoint: str(v, 'checkpoint'),
+    watcher: oneOf(v, 'watcher', WATCHER_KINDS),
+    watcherPolling: bool(v, 'watcherPolling'),
+    watcherPollInterval: num(v, 'watcherPollInterval'),
+    watchSettle: num(v, 'watchSettle'),
+    restartBackoff: num(v, 'restartBackoff'),
+    restartBackoffMax: num(v, 'restartBackoffMax'),
+    stopTimeout: num(v, 'stopTimeout'),
   };
 }
 

@@ -13,6 +13,14 @@ export const EXIT = {
   slave: 3,
   /** A bug in georep: an error that is not a GeorepError. */
   internal: 4,
+  /** The session daemon cannot run here (watch limits) or is not running (stop, status). */
+  daemon: 5,
+  /**
+   * A daemon child (recorder, worker) met an error restarting cannot fix (bad config, foreign
+   * slave, watch limits): the monitor stops the session and reports the cause instead of
+   * restarting it in a loop. Never the exit code of a command a user runs.
+   */
+  permanent: 64,
   /** Stopped by SIGINT or SIGTERM. */
   interrupted: 130,
 } as const;
@@ -43,6 +51,9 @@ const BY_CODE: Readonly<Record<ErrorCode, ExitCode>> = {
   SESSION_BUSY: EXIT.syncFailed,
   IO_ERROR: EXIT.syncFailed,
   ABORTED: EXIT.interrupted,
+  WATCH_LIMIT: EXIT.daemon,
+  WATCH_FAILED: EXIT.daemon,
+  NOT_RUNNING: EXIT.daemon,
 };
 
 export const exitCodeFor = (code: ErrorCode): ExitCode => BY_CODE[code];
@@ -54,4 +65,5 @@ export const EXIT_CODE_HELP = `Exit codes:
   ${EXIT.usage}    usage: bad command line, unknown option, invalid value, master missing
   ${EXIT.slave}    slave problem: agent died, slave refused (foreign master, path escape), protocol error
   ${EXIT.internal}    internal error (a bug; rerun with GEOREP_DEBUG=1 and report the stack trace)
+  ${EXIT.daemon}    daemon: the session is not running, or cannot watch the master (inotify limits)
   ${EXIT.interrupted}  interrupted (SIGINT/SIGTERM)`;

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import ini from 'ini';
-import { LOG_LEVELS, SYNC_METHODS, SYNC_MODES } from '../config.js';
+import { LOG_LEVELS, SYNC_METHODS, SYNC_MODES, WATCHER_KINDS } from '../config.js';
 import type { Config } from '../config.js';
 import { GeorepError } from '../errors.js';
 import { parseOptionValue } from './values.js';
@@ -44,6 +44,13 @@ export const CONFIG_FIELDS: { readonly [F in keyof Config]: FieldKind } = {
   sshCommand: 'string',
   logLevel: { choices: LOG_LEVELS },
   checkpoint: 'string',
+  watcher: { choices: WATCHER_KINDS },
+  watcherPolling: 'boolean',
+  watcherPollInterval: 'number',
+  watchSettle: 'number',
+  restartBackoff: 'number',
+  restartBackoffMax: 'number',
+  stopTimeout: 'number',
 };
 
 const TYPE_KIND: Readonly<Record<OptionType, 'number' | 'boolean' | 'string' | 'choice'>> = {

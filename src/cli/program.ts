@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { addConfigCommand } from './cmd-config.js';
+import { addDaemonCommands } from './cmd-daemon.js';
 import { addSlaveCommand } from './cmd-slave.js';
 import { addSyncCommand } from './cmd-sync.js';
 import type { CliContext } from './context.js';
@@ -14,10 +15,12 @@ const PACKAGE_URL = new URL('../../package.json', import.meta.url);
 const MAIN_HELP = `
 Examples:
   $ georep sync --oneshot /srv/data /backup/data     # replicate once
+  $ georep start /srv/data /backup/data               # replicate continuously (daemon)
+  $ georep stop /srv/data /backup/data                # stop the daemon
   $ georep config /srv/data /backup/data sync-jobs 8  # tune the session
   $ georep sync --help                                # every option
 
-Coming later: start, stop, status and checkpoint (the live, continuous daemon).
+Coming later: status and checkpoint.
 
 Environment:
   GEOREP_WORKDIR  workdir when --workdir is not given
@@ -39,6 +42,7 @@ export function buildProgram(ctx: CliContext): Command {
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', MAIN_HELP);
   addSyncCommand(program, ctx);
+  addDaemonCommands(program, ctx);
   addConfigCommand(program, ctx);
   addSlaveCommand(program, ctx);
   return program;

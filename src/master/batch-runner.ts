@@ -29,6 +29,8 @@ export interface BatchOutcome {
   readonly bytesSent: number;
   readonly deletes: number;
   readonly failures: readonly ItemProblem[];
+  /** gfids that failed or whose file vanished before it was copied: what a live session retries. */
+  readonly problemGfids: readonly Gfid[];
 }
 
 export interface BatchDeps {
@@ -36,6 +38,8 @@ export interface BatchDeps {
   readonly syncer: DataSink;
   readonly index: GfidIndex;
   readonly log: Logger;
+  /** Names are this process's to change (one-shot); false when the recorder owns them (live). */
+  readonly ownsNames: boolean;
 }
 
 export class BatchRunner {
@@ -47,7 +51,7 @@ export class BatchRunner {
    * while rsync moves this one's data: requests reach the agent in order, and a later batch's
    * metadata is sent after its own data, so a directory's mtime is always set last.
    */
-  async start(plan: Plan, signal?: AbortSignal): Promise<{ rest: Promise<BatchOutcome> }> {
+  async start(plan: Plan, signal?: AbortSignal): Promise<{ rest: Promise<BatchOutcome>; entryFailures: number }> {
     const failed = new Map<Gfid, ItemProblem>();
     const fail = (gfid: Gfid, code: string, message: string, where?: string): void => {
       if (!failed.has(gfid)) failed.set(gfid, { path: where ?? this.display(plan, gfid), code, message });
@@ -58,18 +62,20 @@ export class BatchRunner {
       fail(f.gfid, f.code, f.message, f.path);
       // A failed LINK's name is forgotten, so the next turn finds it new again. (A failed CREATE
       // needs nothing: its gfid stays unconfirmed and is created again.)
-      if (op?.op === 'LINK') this.deps.index.unlink({ pargfid: op.entry.pargfid, name: unescapeName(op.entry.name) });
+      if (op?.op === 'LINK' && this.deps.ownsNames)
+        this.deps.index.unlink({ pargfid: op.entry.pargfid, name: unescapeName(op.entry.name) });
     }
     let deletes = 0;
     this.deps.index.transaction(() => {
       for (const d of plan.deletions) {
         if (failed.has(d.gfid)) continue;
+        deletes++;
+        if (!this.deps.ownsNames) continue; // the recorder already forgot it (and may reuse the name)
         if (d.dir) this.deps.index.removeTree(d.gfid);
         else this.deps.index.unlink(d.entry);
-        deletes++;
       }
     });
-    return { rest: this.finish(plan, failed, fail, deletes, signal) };
+    return { rest: this.finish(plan, failed, fail, deletes, signal), entryFailures: entryFailures.length };
   }
 
   private async finish(
@@ -93,6 +99,7 @@ export class BatchRunner {
       bytesSent: data.bytes,
       deletes,
       failures: [...failed.values()],
+      problemGfids: [...failed.keys(), ...data.vanished],
     };
     this.deps.log.info('batch done', { batch: plan.batch, ...outcome, failures: outcome.failures.length });
     return outcome;

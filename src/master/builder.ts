@@ -5,6 +5,8 @@
 import { Mixin } from 'ts-mixer';
 import type { SyncMethod, SyncMode } from '../config.js';
 import { MasterBase } from './master-base.js';
+import { CrawlChangelog } from './mixins/crawl-changelog.js';
+import { CrawlHistory } from './mixins/crawl-history.js';
 import { CrawlXsync } from './mixins/crawl-xsync.js';
 import { EngineRsync } from './mixins/engine-rsync.js';
 import { EngineTarssh } from './mixins/engine-tarssh.js';
@@ -16,7 +18,7 @@ import { PurgeNormal } from './mixins/purge-normal.js';
 import { SendmarkNormal } from './mixins/sendmark-normal.js';
 import { SendmarkRsync } from './mixins/sendmark-rsync.js';
 
-export type DetectMode = 'xsync';
+export type DetectMode = 'xsync' | 'history' | 'changelog';
 export type SendmarkMode = 'normal' | 'rsync';
 export type PurgeMode = 'normal' | 'noop';
 
@@ -28,7 +30,11 @@ export interface MasterChoice {
   readonly engine: SyncMethod;
 }
 
-const DETECT: Record<DetectMode, typeof CrawlXsync> = { xsync: CrawlXsync };
+const DETECT: Record<DetectMode, typeof CrawlXsync | typeof CrawlHistory | typeof CrawlChangelog> = {
+  xsync: CrawlXsync,
+  history: CrawlHistory,
+  changelog: CrawlChangelog,
+};
 const MODE: Record<SyncMode, typeof ModeNormal | typeof ModeRecover> = {
   normal: ModeNormal,
   partial: ModePartial,

@@ -32,7 +32,23 @@ export class CrawlStats {
   metaOps = 0;
   deletes = 0;
   lastSyncedMs: number | null = null;
-  readonly failures: ItemProblem[] = [];
+  /** Every failure seen, counting repeats (a turn compares it before and after). */
+  failureEvents = 0;
+  /** The latest failure per path and cause: a live session retries, and a retry is not a new failure. */
+  private readonly failed = new Map<string, ItemProblem>();
+
+  get failures(): readonly ItemProblem[] {
+    return [...this.failed.values()];
+  }
+
+  addFailures(list: readonly ItemProblem[]): void {
+    for (const f of list) {
+      this.failureEvents++;
+      const key = `${f.path}\0${f.code}`;
+      this.failed.delete(key); // re-inserted last: the list stays in order of the latest occurrence
+      this.failed.set(key, f);
+    }
+  }
 
   /** Counts a batch as pending before it is sent. */
   pend(files: number, bytes: number, deletes: number): void {
@@ -51,7 +67,7 @@ export class CrawlStats {
     this.entryOps += out.entryOps;
     this.metaOps += out.metaOps;
     this.deletes += out.deletes;
-    this.failures.push(...out.failures);
+    this.addFailures(out.failures);
   }
 
   snapshot(nowMs: number): CrawlStatsSnapshot {
@@ -66,7 +82,7 @@ export class CrawlStats {
       entryOps: this.entryOps,
       metaOps: this.metaOps,
       deletes: this.deletes,
-      failures: [...this.failures],
+      failures: this.failures,
       lastSyncedMs: this.lastSyncedMs,
       updatedMs: nowMs,
     };

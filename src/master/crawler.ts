@@ -8,10 +8,10 @@ import type { Clock } from '../clock.js';
 import { ROOT_GFID, displayPath } from '../changelog/index.js';
 import type { Change, EntryName, EntryType, GfidIndex, Gfid, IndexedEntry, SyncedAttrs } from '../changelog/index.js';
 import { hasErrno } from '../errors.js';
-import type { DirPath, Pass } from './crawl-position.js';
+import type { DirPath, Pass } from '../changelog/index.js';
 import type { Seen } from './process-change.js';
-import { decodePosition, encodePosition, shouldDescend, shouldVisit } from './crawl-position.js';
-import { absPath, attrsOf, entryTypeOf, joinRel } from './entry-stat.js';
+import { decodePosition, encodePosition, shouldDescend, shouldVisit } from '../changelog/index.js';
+import { absPath, attrsOf, entryTypeOf, joinRel } from '../changelog/index.js';
 
 /** What a crawl must do for an entry the index already holds. */
 export type Need = 'none' | 'create' | 'update';
@@ -22,6 +22,12 @@ export interface CrawlPolicy {
   readonly propagateDeletes: boolean;
   /** Character and block devices can be made on the slave (agent runs as root). */
   readonly devicesAllowed: boolean;
+  /**
+   * The crawl assigns gfids and keeps names (one-shot sync). When false (the live daemon) the
+   * recorder owns every name: the crawl only reads them, and leaves whatever the recorder has
+   * not recorded yet (new, replaced or vanished names) to the changelogs that will say so.
+   */
+  readonly ownsNames: boolean;
 }
 
 /** Receives records; flush() closes the batch and resolves once it is confirmed on the slave. */
@@ -179,6 +185,7 @@ export class XsyncCrawler {
       this.seenByIno.set(st.ino, row.gfid);
       return row.gfid;
     }
+    if (!this.cfg.policy.ownsNames) return undefined;
     if (row !== undefined) this.replaced(row);
     if (type === 'file' && st.nlink > 1n) {
       this.deferredLinks.push({ at, st, rel });
@@ -255,6 +262,7 @@ export class XsyncCrawler {
 
   /** An indexed name that is gone from the master. Index removal waits for the slave's confirmation. */
   private vanished(row: IndexedEntry): void {
+    if (!this.cfg.policy.ownsNames) return;
     const entry = { pargfid: row.pargfid, name: row.name };
     if (!this.cfg.policy.propagateDeletes) {
       if (row.type === 'dir') this.deps.index.removeTree(row.gfid);

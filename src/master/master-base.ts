@@ -5,6 +5,7 @@
 import type { Clock } from '../clock.js';
 import type { CrawlConfig, SyncerConfig } from '../config.js';
 import { readChangelog } from '../changelog/index.js';
+import type { ChangelogConsumer } from '../changelog/consumer.js';
 import type { GfidIndex, Gfid, IndexedEntry, SyncedAttrs } from '../changelog/index.js';
 import { GeorepError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -34,6 +35,15 @@ export interface MasterDeps {
   readonly slaveIsRoot: boolean;
   /** No trustworthy record of what the slave holds: send everything, purge unknown slave entries. */
   readonly fullCrawl: boolean;
+  /**
+   * This process assigns gfids and keeps names (one-shot sync). False in the live daemon,
+   * where the recorder owns them and this process only reads them.
+   */
+  readonly ownsNames: boolean;
+  /** The recorder's changelogs (live daemon only). */
+  readonly consumer?: ChangelogConsumer;
+  /** Resolves when there may be new work before the change interval is over (a changelog published). */
+  readonly wake?: (signal: AbortSignal) => Promise<void>;
   readonly crawl: CrawlConfig;
   readonly syncer: SyncerConfig;
   readonly onSkip: (path: string, reason: string) => void;
@@ -57,6 +67,14 @@ export class MasterBase {
   readonly stats = new CrawlStats();
   readonly jobs = new JobTable();
   turns = 0;
+  /** A batch of this turn met gfids the recorder had not caught up with: the turn must run again. */
+  private incomplete = false;
+  /**
+   * gfids this turn could not bring to the slave (failed, vanished mid-copy, or not yet where
+   * the recorder says): a live session syncs them again from their current state (retry set).
+   */
+  readonly turnProblems = new Set<Gfid>();
+  private failuresAtTurnStart = 0;
   private readonly inFlight = new Set<Promise<boolean>>();
   // Set by start(), never in the constructor: ts-mixer runs constructors on a scratch object.
   private started: { deps: MasterDeps; syncer: Syncer; runner: BatchRunner } | undefined;
@@ -101,7 +119,13 @@ export class MasterBase {
       { ...cfg, sourceRoot: deps.rootPath, stagingDir: deps.stagingDir },
       { slave: deps.slave, engine: this.createEngine(cfg), log: deps.log },
     );
-    const runner = new BatchRunner({ slave: deps.slave, syncer, index: deps.index, log: deps.log });
+    const runner = new BatchRunner({
+      slave: deps.slave,
+      syncer,
+      index: deps.index,
+      log: deps.log,
+      ownsNames: deps.ownsNames,
+    });
     this.started = { deps, syncer, runner };
     // A stop (Ctrl-C, SIGTERM) ends running transfers at once (their process groups are killed)
     // and every queued item as ABORTED, so the batches in flight settle and the turn unwinds.
@@ -118,10 +142,11 @@ export class MasterBase {
     const { signal, crawl } = this.deps;
     while (turns === 0 || this.turns < turns) {
       signal?.throwIfAborted();
+      this.failuresAtTurnStart = this.stats.failureEvents;
       await this.crawlTurn();
       this.turns++;
       if (turns !== 0 && this.turns >= turns) break;
-      await this.deps.clock.sleep(crawl.changeInterval * 1000, signal);
+      await this.pause(crawl.changeInterval * 1000);
     }
   }
 
@@ -131,10 +156,37 @@ export class MasterBase {
    * background and settled by finishTurn() (the job table).
    */
   async processChangelog(file: string, source: 'changelog' | 'crawl', seen?: Map<Gfid, Seen>): Promise<void> {
+    await this.processChangelogs([{ path: file, entryOps: true }], source, seen);
+  }
+
+  /**
+   * process_change over several changelog files as one batch (gsyncd's changelog-batch-size).
+   * `entryOps: false` replays only a file's data and metadata (its entry ops already landed).
+   */
+  async processChangelogs(
+    files: readonly { readonly path: string; readonly entryOps: boolean }[],
+    source: 'changelog' | 'crawl',
+    seen?: Map<Gfid, Seen>,
+  ): Promise<boolean> {
     const { deps } = this;
-    const classifier = new ChangeClassifier(deps.root, deps.index, seen === undefined ? { source } : { source, seen });
-    for (const change of readChangelog(file)) classifier.add(change);
-    const plan = classifier.plan(file);
+    // The recorder renames directories in another process: paths cached for one batch only.
+    if (!deps.ownsNames) deps.index.forgetCachedPaths();
+    const common = { source, propagateDeletes: this.propagatesDeletes(), ...(seen === undefined ? {} : { seen }) };
+    // One classifier per batch keeps the plan's order: each file's records are added in turn.
+    const classifier = new ChangeClassifier(deps.root, deps.index, common);
+    for (const f of files) {
+      classifier.setEntryOps(f.entryOps);
+      for (const change of readChangelog(f.path)) classifier.add(change);
+    }
+    const file = files.map((f) => f.path).join(', ');
+    const plan = classifier.plan(files.at(-1)?.path ?? '');
+    if (plan.unresolved.length > 0) {
+      this.incomplete = true;
+      deps.log.debug('the recorder has not caught up with some entries; this batch will run again', {
+        batch: file,
+        gfids: plan.unresolved.length,
+      });
+    }
     const planned = {
       files: plan.dataOff.length + plan.dataNs.length,
       bytes: [...plan.dataOff, ...plan.dataNs].reduce((n, i) => n + i.size, 0),
@@ -143,8 +195,10 @@ export class MasterBase {
     await this.roomForBatch();
     this.stats.pend(planned.files, planned.bytes, planned.deletes);
     deps.onBatch?.(this.stats);
-    const { rest } = await this.runner().start(plan, deps.signal);
+    const { rest, entryFailures } = await this.runner().start(plan, deps.signal);
+    for (const g of plan.unresolved) this.turnProblems.add(g);
     const confirmed = rest.then((outcome) => {
+      for (const g of outcome.problemGfids) this.turnProblems.add(g);
       this.stats.settle(planned, outcome);
       this.saveStats();
       deps.onBatch?.(this.stats);
@@ -154,6 +208,22 @@ export class MasterBase {
     const forget = (): void => void this.inFlight.delete(confirmed);
     confirmed.then(forget, forget);
     this.jobs.add(TURN_KEY, file, () => confirmed);
+    return entryFailures === 0 && plan.unresolved.length === 0;
+  }
+
+  /** Sleeps between turns: the change interval, or less when `wake` says there is work. */
+  private async pause(ms: number): Promise<void> {
+    const { wake, clock, signal } = this.deps;
+    if (wake === undefined) return clock.sleep(ms, signal);
+    const done = new AbortController();
+    const either = signal === undefined ? done.signal : AbortSignal.any([signal, done.signal]);
+    try {
+      await Promise.race([clock.sleep(ms, either), wake(either)]);
+    } catch (e) {
+      if (signal?.aborted === true || !done.signal.aborted) throw e;
+    } finally {
+      done.abort();
+    }
   }
 
   /** Waits until fewer than MAX_BATCHES_IN_FLIGHT batches are still moving data. */
@@ -166,14 +236,27 @@ export class MasterBase {
    * when everything succeeded moves the slave's stime to `markMs`.
    */
   async finishTurn(markMs: number, settled?: () => Promise<void>): Promise<boolean> {
-    const { ok } = await this.jobs.wait(TURN_KEY);
+    const ok = await this.settleTurn();
     await settled?.();
-    if (!ok || this.stats.failures.length > 0) return false;
+    if (!ok || this.stats.failureEvents > this.failuresAtTurnStart) return false;
+    await this.markStime(markMs);
+    return true;
+  }
+
+  /** Waits for every batch of the turn; true when all landed and none met an unrecorded change. */
+  async settleTurn(): Promise<boolean> {
+    const { ok } = await this.jobs.wait(TURN_KEY);
+    const incomplete = this.incomplete;
+    this.incomplete = false;
+    return ok && !incomplete;
+  }
+
+  /** Moves the slave's stime (and the session's copy) to `markMs`. */
+  async markStime(markMs: number): Promise<void> {
     await this.deps.slave.call('setStime', { stimeMs: markMs }, this.deps.signal);
     this.deps.index.setMeta('stime', String(markMs));
     this.stats.lastSyncedMs = markMs;
     this.saveStats();
-    return true;
   }
 
   /** Normal purge on a full crawl: the slave drops entries in these directories it never got from us. */
@@ -182,8 +265,7 @@ export class MasterBase {
       const chunk = dirs.slice(start, start + LIMITS.gfidsPerCall);
       const res = await this.deps.slave.call('purgeUnknown', { dirs: chunk }, this.deps.signal);
       this.stats.deletes += res.removed;
-      for (const f of res.failures)
-        this.stats.failures.push({ path: f.path ?? f.gfid, code: f.code, message: f.message });
+      this.stats.addFailures(res.failures.map((f) => ({ path: f.path ?? f.gfid, code: f.code, message: f.message })));
     }
     this.saveStats();
   }

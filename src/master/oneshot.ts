@@ -1,22 +1,19 @@
 // runOneshot: one full xsync crawl of the master into the slave, through the same pipeline
 // the live daemon uses (crawl → XSYNC-CHANGELOG → process_change → entry ops, Syncer, meta).
 
-import fs from 'node:fs';
 import path from 'node:path';
 import { systemClock } from '../clock.js';
 import type { Clock } from '../clock.js';
 import { SqliteGfidIndex } from '../changelog/index.js';
 import type { Config } from '../config.js';
-import { GeorepError, errnoOf } from '../errors.js';
 import type { Logger } from '../log.js';
-import { PROTOCOL_VERSION, SlaveClient } from '../slave/index.js';
-import type { Methods } from '../slave/index.js';
+import { SlaveClient } from '../slave/index.js';
 import type { ItemProblem } from './batch-runner.js';
 import { buildMaster, choiceFromConfig } from './builder.js';
 import type { Master } from './builder.js';
 import type { CrawlStats } from './crawl-stats.js';
 import { SessionLock } from './session-lock.js';
-import { masterVolumeId } from './volume-id.js';
+import { checkMaster, decideFullCrawl, greet, prepareSessionDirs } from './session-setup.js';
 
 export interface Progress {
   readonly phase: 'crawl' | 'sync' | 'done';
@@ -91,6 +88,7 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
       stagingDir: hello.stagingDir,
       slaveIsRoot: hello.isRoot,
       fullCrawl,
+      ownsNames: true,
       crawl: opts.config,
       syncer: opts.config,
       onSkip: (p, reason) => {
@@ -115,23 +113,6 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
   }
 }
 
-/** The version handshake, which also binds the slave root to this master volume. */
-async function greet(
-  slave: SlaveClient,
-  rebind: boolean,
-  opts: OneshotOptions,
-  clock: Clock,
-): Promise<Methods['hello']['result']> {
-  const spawnedMs = clock.nowMs();
-  const hello = await slave.call(
-    'hello',
-    { version: PROTOCOL_VERSION, masterVolume: masterVolumeId(opts.masterRoot), masterPath: opts.masterRoot, rebind },
-    opts.signal,
-  );
-  opts.log.debug('slave agent ready', { slaveId: hello.slaveId, durationMs: clock.nowMs() - spawnedMs });
-  return hello;
-}
-
 function reportOf(s: CrawlStats, skipped: readonly ItemProblem[], durationMs: number): OneshotReport {
   return {
     entryOps: s.entryOps,
@@ -143,54 +124,6 @@ function reportOf(s: CrawlStats, skipped: readonly ItemProblem[], durationMs: nu
     failures: [...s.failures],
     durationMs,
   };
-}
-
-function checkMaster(root: string): void {
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(root);
-  } catch (e) {
-    throw new GeorepError(
-      'MASTER_MISSING',
-      `master ${root} cannot be read (${errnoOf(e) ?? String(e)}); check the path`,
-      {
-        path: root,
-        cause: e,
-      },
-    );
-  }
-  if (!st.isDirectory()) {
-    throw new GeorepError(
-      'MASTER_MISSING',
-      `master ${root} is not a directory; give the root of the tree to replicate`,
-      {
-        path: root,
-      },
-    );
-  }
-}
-
-/**
- * A slave we have no confirmed record of (first sync, a slave recreated since, or recover
- * mode) gets a full crawl: every entry is sent again and unknown slave entries are purged.
- */
-function decideFullCrawl(index: SqliteGfidIndex, slaveId: string, recover: boolean, log: Logger): boolean {
-  const known = index.getMeta('slaveId');
-  if (known !== slaveId) {
-    if (known !== undefined) log.warn('slave was recreated since the last sync; sending everything again', { slaveId });
-    index.clearSynced();
-    index.setMeta('slaveId', slaveId);
-    return true;
-  }
-  return recover || index.count() === 0;
-}
-
-function prepareSessionDirs(sessionDir: string): { xsync: string; stats: string } {
-  const xsync = path.join(sessionDir, 'xsync');
-  // Leftover XSYNC files are crawl output from an interrupted run: the crawl regenerates them.
-  fs.rmSync(xsync, { recursive: true, force: true });
-  fs.mkdirSync(xsync, { recursive: true, mode: 0o700 });
-  return { xsync, stats: path.join(sessionDir, 'status.json') };
 }
 
 function progressOf(phase: Progress['phase'], s: CrawlStats): Progress {

@@ -19,4 +19,10 @@ export interface Plan {
   readonly deletions: readonly { readonly gfid: Gfid; readonly entry: EntryName; readonly dir: boolean }[];
   /** Current master path (root-relative bytes) of every gfid the plan names, for data items and messages. */
   readonly paths: ReadonlyMap<Gfid, Buffer>;
+  /**
+   * Live changelogs only: gfids the recorder still has but whose recorded path is gone (the
+   * tree moved on and the recorder has not caught up). Their records were skipped, so the
+   * batch must be processed again before the stime may pass it.
+   */
+  readonly unresolved: readonly Gfid[];
 }

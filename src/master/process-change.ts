@@ -9,7 +9,7 @@ import type { Change, EntryChange, EntryName, GfidIndex, Gfid, SyncedAttrs } fro
 import { hasErrno } from '../errors.js';
 import type { EntryOp, MetaOp, Timespec, WireEntry } from '../slave/index.js';
 import type { DataItem } from '../syncer/index.js';
-import { absPath, attrDelta, attrsOf } from './entry-stat.js';
+import { absPath, attrDelta, attrsOf } from '../changelog/index.js';
 import type { Plan } from './plan.js';
 
 export interface ClassifyOptions {
@@ -20,6 +20,10 @@ export interface ClassifyOptions {
    * instead of resolving and stat'ing each path again. Entries are taken as they are used.
    */
   readonly seen?: Map<Gfid, Seen>;
+  /** Purge axis: UNLINK/RMDIR records reach the slave (false: ignore-deletes). Default true. */
+  readonly propagateDeletes?: boolean;
+  /** Entry records are applied (false when replaying a changelog whose entry ops already landed: entry_stime). */
+  readonly entryOps?: boolean;
 }
 
 export interface Seen {
@@ -37,12 +41,21 @@ export class ChangeClassifier {
   private readonly deletions: Plan['deletions'][number][] = [];
   /** Where this batch's entry records put each gfid (saves an index query per data record). */
   private readonly parents = new Map<Gfid, Gfid>();
+  private readonly unresolved = new Set<Gfid>();
+  private applyEntries: boolean;
 
   constructor(
     private readonly root: Buffer,
     private readonly index: GfidIndex,
     private readonly opts: ClassifyOptions,
-  ) {}
+  ) {
+    this.applyEntries = opts.entryOps ?? true;
+  }
+
+  /** Whether entry records added from now on are applied (see ClassifyOptions.entryOps). */
+  setEntryOps(on: boolean): void {
+    this.applyEntries = on;
+  }
 
   add(c: Change): void {
     switch (c.kind) {
@@ -112,10 +125,15 @@ export class ChangeClassifier {
       confirm,
       deletions: this.deletions,
       paths: this.paths,
+      unresolved: [...this.unresolved],
     };
   }
 
   private addEntry(c: EntryChange): void {
+    if (!this.applyEntries) return;
+    if ((c.fop === 'UNLINK' || c.fop === 'RMDIR') && this.opts.propagateDeletes === false) return;
+    // A directory the master has again (or still) is not removed: a later record explains it.
+    if (c.fop === 'RMDIR' && this.stat(c.gfid) !== null) return;
     this.touchedDirs.add(c.entry.pargfid);
     if (c.fop === 'CREATE') this.parents.set(c.gfid, c.entry.pargfid);
     const entry = wire(c.entry);
@@ -207,6 +225,14 @@ export class ChangeClassifier {
       } catch (e) {
         if (!hasErrno(e, 'ENOENT', 'ENOTDIR')) throw e;
       }
+    }
+    if (this.opts.source === 'changelog') {
+      const obj = this.index.objectOf(gfid);
+      // The path now holds another object (the gfid's moved away and a new one took its name):
+      // reading it would send the wrong content. Data is addressed by gfid, never by a stale path.
+      if (st !== null && obj !== undefined && st.ino !== obj.ino) st = null;
+      // The recorder still has the gfid but not where it is now: it has not caught up yet.
+      if (st === null && obj !== undefined) this.unresolved.add(gfid);
     }
     this.stats.set(gfid, st);
     return st;

@@ -41,6 +41,13 @@ describe('cli/config-loader', () => {
       sshCommand: 'ssh -oPasswordAuthentication=no -oStrictHostKeyChecking=yes',
       logLevel: 'info',
       checkpoint: '',
+      watcher: 'parcel',
+      watcherPolling: false,
+      watcherPollInterval: 1000,
+      watchSettle: 200,
+      restartBackoff: 1,
+      restartBackoffMax: 60,
+      stopTimeout: 10,
     });
   });
 

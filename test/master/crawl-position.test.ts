@@ -5,7 +5,7 @@ import {
   encodePosition,
   shouldDescend,
   shouldVisit,
-} from '../../src/master/crawl-position.js';
+} from '../../src/changelog/crawl-position.js';
 
 const p = (...c: string[]): Buffer[] => c.map((x) => Buffer.from(x));
 

@@ -7,7 +7,7 @@ import { ROOT_GFID, SqliteGfidIndex } from '../../src/changelog/index.js';
 import type { Change } from '../../src/changelog/index.js';
 import { POSITION_KEY, XsyncCrawler } from '../../src/master/crawler.js';
 import type { CrawlPolicy, RecordSink } from '../../src/master/crawler.js';
-import { attrsOf } from '../../src/master/entry-stat.js';
+import { attrsOf } from '../../src/changelog/entry-stat.js';
 import { ModeNormal } from '../../src/master/mixins/mode-normal.js';
 import { ModeRecover } from '../../src/master/mixins/mode-recover.js';
 import { ManualClock } from '../support/manual-clock.js';
@@ -38,6 +38,7 @@ const normal: CrawlPolicy = {
   classify: (r, n) => new ModeNormal().classifyEntry(r, n),
   propagateDeletes: true,
   devicesAllowed: false,
+  ownsNames: true,
 };
 
 describe('XsyncCrawler', () => {

@@ -36,6 +36,7 @@ describe('MasterBase', () => {
       root: Buffer.from(os.tmpdir()),
       index,
       slave: noSlave,
+      ownsNames: true,
       log: silentLogger(),
       clock,
       xsyncDir: os.tmpdir(),

@@ -1,7 +1,7 @@
 // metaOps: mode, owner and times set by gfid, never through a symlink.
 
 import { expect } from 'chai';
-import { lstatSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Gfid } from '../../src/changelog/index.js';
 import type { MetaOp } from '../../src/slave/index.js';

@@ -18,6 +18,7 @@ export class CrawlXsync {
       classify: this.classifyEntry.bind(this),
       propagateDeletes: this.propagatesDeletes(),
       devicesAllowed: deps.slaveIsRoot,
+      ownsNames: deps.ownsNames,
     };
     const crawler = new XsyncCrawler(
       { root: deps.root, batchEntries: deps.crawl.xsyncChangelogEntries, crawlRate: deps.crawl.crawlRate, policy },

@@ -4,7 +4,7 @@
 
 import type { IndexedEntry, SyncedAttrs } from '../../changelog/index.js';
 import type { Need } from '../crawler.js';
-import { sameAttrs } from '../entry-stat.js';
+import { sameAttrs } from '../../changelog/index.js';
 
 export class ModeNormal {
   classifyEntry(row: IndexedEntry, now: SyncedAttrs): Need {

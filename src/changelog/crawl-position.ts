@@ -2,7 +2,7 @@
 // whose records were confirmed. Directories are visited in preorder with children sorted by raw
 // bytes, so "before/after the position" is a lexicographic compare of component lists.
 
-import { escapeName, unescapeName } from '../changelog/index.js';
+import { escapeName, unescapeName } from './name-codec.js';
 
 export type DirPath = readonly Buffer[];
 

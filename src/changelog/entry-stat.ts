@@ -2,7 +2,7 @@
 // it compares with what the index last confirmed on the slave.
 
 import type { BigIntStats } from 'node:fs';
-import type { EntryType, SyncedAttrs } from '../changelog/index.js';
+import type { EntryType, SyncedAttrs } from './gfid-index.js';
 
 export function entryTypeOf(st: BigIntStats): EntryType {
   if (st.isFile()) return 'file';

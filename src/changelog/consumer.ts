@@ -1,0 +1,65 @@
+// ChangelogConsumer: the per-session consumer API over the recorder's changelogs, after
+// GlusterFS's libgfchangelog: register / scan / getchanges / done / history. Invariant: a file
+// is removed only through done(), which the worker calls after the slave's stime covers it, so
+// disk use stays bounded by what is not yet synced and a crash can only repeat work.
+
+import fs from 'node:fs';
+import { fsCall } from './fs-call.js';
+import type { GfidIndex } from './gfid-index.js';
+import { listChangelogs } from './reader.js';
+import type { ChangelogFile } from './reader.js';
+import { RECORDER_KEYS } from './recorder/recorder.js';
+
+export interface Scan {
+  /** Published changelogs not yet done, oldest first. */
+  readonly files: readonly ChangelogFile[];
+  /** Every change made before this time (unix ms) is in `files` or already done. */
+  readonly coveredMs: number;
+}
+
+export class ChangelogConsumer {
+  private last: Scan = { files: [], coveredMs: 0 };
+
+  constructor(
+    private readonly dir: string,
+    private readonly index: Pick<GfidIndex, 'getMeta'>,
+  ) {}
+
+  /** Makes sure the changelog directory exists (the recorder may not have started yet). */
+  register(): void {
+    fsCall('creating changelog directory', this.dir, () => fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 }));
+  }
+
+  /** Unix ms from which the changelogs describe every change; undefined until the recorder built its index. */
+  historyStartMs(): number | undefined {
+    const v = this.index.getMeta(RECORDER_KEYS.historyStart);
+    return v === undefined ? undefined : Number(v);
+  }
+
+  /** Lists what is published. Coverage is read first: a file published after it is simply early. */
+  scan(): Scan {
+    const coveredMs = Number(this.index.getMeta(RECORDER_KEYS.covered) ?? '0');
+    this.last = { files: listChangelogs(this.dir, 'CHANGELOG'), coveredMs };
+    return this.last;
+  }
+
+  /** The files of the last scan. */
+  getchanges(): readonly ChangelogFile[] {
+    return this.last.files;
+  }
+
+  /**
+   * The changelogs covering (startMs, now]: undefined when the history does not reach back to
+   * `startMs` (the caller needs a hybrid crawl for the gap).
+   */
+  history(startMs: number): Scan | undefined {
+    const from = this.historyStartMs();
+    if (from === undefined || startMs < from) return undefined;
+    return this.scan();
+  }
+
+  /** The slave's stime covers `file`: it is removed (purged, so disk use stays bounded). */
+  done(file: ChangelogFile): void {
+    fs.rmSync(file.path, { force: true });
+  }
+}

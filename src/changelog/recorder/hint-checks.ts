@@ -1,0 +1,93 @@
+// HintChecks: which names to look at for a batch of watcher hints. Watchers report paths as JS
+// strings, which lose non-UTF-8 bytes (each becomes U+FFFD); a component is therefore matched
+// against the real names (index and disk) by how they decode, so any byte name is found.
+// Invariant: every name a hint may concern is checked; a check too many costs only an lstat.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { hasErrno } from '../../errors.js';
+import { absPath, joinRel } from '../entry-stat.js';
+import type { GfidIndex } from '../gfid-index.js';
+import { ROOT_GFID } from '../record.js';
+import type { Check, DirRef } from './tree-diff.js';
+import { lstatIfAny } from './tree-diff.js';
+
+const LOSSY = '\uFFFD';
+
+export class HintChecks {
+  private readonly checks = new Map<string, Check>();
+
+  constructor(
+    private readonly rootPath: string,
+    private readonly root: Buffer,
+    private readonly index: GfidIndex,
+  ) {}
+
+  /** Adds the names a hint at `absolute` may concern. Paths outside the root are ignored. */
+  add(absolute: string): void {
+    const rel = path.relative(this.rootPath, absolute);
+    if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) {
+      // The root itself changed (its attributes): nothing to record, it has no name.
+      return;
+    }
+    const comps = rel.split(path.sep);
+    let dir: DirRef = { gfid: ROOT_GFID, rel: Buffer.alloc(0) };
+    for (let i = 0; i < comps.length - 1; i++) {
+      const names = this.namesFor(dir, comps[i] as string);
+      const sub = names
+        .map((n) => ({ n, row: this.index.lookup(dir.gfid, n) }))
+        .find((x) => x.row !== undefined && x.row.type === 'dir');
+      if (sub?.row === undefined) {
+        // A directory the index does not know (new, or not yet recorded): look at it, which
+        // looks inside it when it is new.
+        for (const n of names) this.check(dir, n);
+        return;
+      }
+      dir = { gfid: sub.row.gfid, rel: joinRel(dir.rel, sub.n) };
+    }
+    for (const n of this.namesFor(dir, comps[comps.length - 1] as string)) this.check(dir, n);
+  }
+
+  /** Adds every name in a directory, on disk and in the index (after an unreadable hint). */
+  addDir(dir: DirRef): void {
+    for (const n of listNames(absPath(this.root, dir.rel))) this.check(dir, n);
+    for (const row of this.index.children(dir.gfid)) this.check(dir, row.name);
+  }
+
+  take(): Check[] {
+    const out = [...this.checks.values()];
+    this.checks.clear();
+    return out;
+  }
+
+  get size(): number {
+    return this.checks.size;
+  }
+
+  private check(dir: DirRef, name: Buffer): void {
+    const key = `${dir.gfid}/${name.toString('latin1')}`;
+    if (this.checks.has(key)) return;
+    this.checks.set(key, { dir, name, st: lstatIfAny(absPath(this.root, joinRel(dir.rel, name))) });
+  }
+
+  /** The byte names in `dir` that a (possibly lossy) component string can stand for. */
+  private namesFor(dir: DirRef, comp: string): Buffer[] {
+    if (!comp.includes(LOSSY)) return [Buffer.from(comp)];
+    const found = new Map<string, Buffer>();
+    const consider = (n: Buffer): void => {
+      if (n.toString('utf8') === comp) found.set(n.toString('latin1'), n);
+    };
+    for (const n of listNames(absPath(this.root, dir.rel))) consider(n);
+    for (const row of this.index.children(dir.gfid)) consider(row.name);
+    return [...found.values()];
+  }
+}
+
+function listNames(abs: Buffer): Buffer[] {
+  try {
+    return fs.readdirSync(abs, { encoding: 'buffer' });
+  } catch (e) {
+    if (hasErrno(e, 'ENOENT', 'ENOTDIR')) return [];
+    throw e;
+  }
+}

@@ -1,0 +1,152 @@
+// ReconcileScan: seed 000's accounting crawler for the recorder. Walks the master in preorder
+// and compares every name with the gfid index (inode, type, size, mtime, ctime, owner, mode),
+// so whatever changed while nobody watched is recorded: creates, writes, deletes, and renames
+// (by inode). Rate-limited and resumable: the position is saved with each chunk's commit.
+
+import fs from 'node:fs';
+import type { Clock } from '../../clock.js';
+import { hasErrno } from '../../errors.js';
+import { decodePosition, encodePosition, shouldDescend, shouldVisit } from '../crawl-position.js';
+import type { DirPath, Pass } from '../crawl-position.js';
+import { absPath, joinRel } from '../entry-stat.js';
+import type { GfidIndex, IndexedEntry } from '../gfid-index.js';
+import { ROOT_GFID } from '../record.js';
+import type { Check, DirRef } from './tree-diff.js';
+import { lstatIfAny } from './tree-diff.js';
+
+export const RECONCILE_POSITION_KEY = 'recorder.reconcile.position';
+
+/** Names looked at per transaction: large enough that commits are rare, small enough to keep memory flat. */
+const CHUNK_NAMES = 4096;
+
+export interface ReconcileDeps {
+  readonly index: GfidIndex;
+  readonly root: Buffer;
+  readonly clock: Clock;
+  /** Applies one chunk of checks in one transaction; returns the vanished names it deferred. */
+  readonly applyChunk: (checks: readonly Check[], deferVanished: boolean) => IndexedEntry[];
+  /** Entries per second; 0 = unlimited. */
+  readonly rate: number;
+  readonly onProgress?: (scanned: number) => void;
+}
+
+interface DirTask extends DirRef {
+  readonly comps: DirPath;
+}
+
+export class ReconcileScan {
+  private scanned = 0;
+  private startMs = 0;
+  private readonly kept = new Map<string, IndexedEntry>();
+
+  constructor(private readonly deps: ReconcileDeps) {}
+
+  get entriesScanned(): number {
+    return this.scanned;
+  }
+
+  /** One whole pass over the tree (resumed after a saved position, wrapping around). */
+  async run(signal: AbortSignal): Promise<void> {
+    this.startMs = this.deps.clock.nowMs();
+    const saved = this.deps.index.getMeta(RECONCILE_POSITION_KEY);
+    const pos = saved === undefined || saved === '' ? undefined : decodePosition(saved);
+    const passes: Pass[] =
+      pos === undefined
+        ? [{ kind: 'all' }]
+        : [
+            { kind: 'after', pos },
+            { kind: 'upto', pos },
+          ];
+    for (const pass of passes) await this.walk(pass, signal);
+    // Names whose object vanished and never turned up elsewhere in the walk: gone for good.
+    const last = [...this.kept.values()].map((row) => this.checkOf(row));
+    this.kept.clear();
+    this.deps.index.transaction(() => {
+      this.deps.applyChunk(last, false);
+      this.deps.index.setMeta(RECONCILE_POSITION_KEY, '');
+    });
+  }
+
+  private async walk(pass: Pass, signal: AbortSignal): Promise<void> {
+    const stack: DirTask[] = [{ gfid: ROOT_GFID, rel: Buffer.alloc(0), comps: [] }];
+    while (stack.length > 0) {
+      signal.throwIfAborted();
+      const checks: Check[] = [];
+      const visited: DirTask[] = [];
+      const limit = this.deps.rate > 0 ? 1 : CHUNK_NAMES;
+      while (stack.length > 0 && checks.length < limit) {
+        const dir = stack.pop() as DirTask; // length checked above
+        if (shouldVisit(pass, dir.comps)) {
+          const before = checks.length;
+          this.checksOf(dir, checks);
+          this.scanned += checks.length - before;
+        }
+        visited.push(dir);
+      }
+      this.deps.index.transaction(() => {
+        for (const row of this.deps.applyChunk(checks, true)) this.kept.set(keyOf(row), row);
+        const last = visited.at(-1);
+        if (last !== undefined) this.deps.index.setMeta(RECONCILE_POSITION_KEY, encodePosition(last.comps));
+      });
+      // Subdirectories as the index now knows them (new ones got their gfids in this chunk).
+      for (const dir of visited) {
+        const subs = this.subdirs(dir);
+        for (let i = subs.length - 1; i >= 0; i--) {
+          const sub = subs[i] as DirTask;
+          if (shouldDescend(pass, sub.comps)) stack.push(sub);
+        }
+      }
+      this.deps.onProgress?.(this.scanned);
+      await this.throttle(signal);
+    }
+  }
+
+  /** Checks for every name of a directory: on disk, and in the index (to find what vanished). */
+  private checksOf(dir: DirTask, out: Check[]): void {
+    const names = new Map<string, Buffer>();
+    for (const n of listNames(absPath(this.deps.root, dir.rel))) names.set(n.toString('latin1'), n);
+    for (const row of this.deps.index.children(dir.gfid)) names.set(row.name.toString('latin1'), row.name);
+    for (const name of names.values()) {
+      out.push({ dir, name, st: lstatIfAny(absPath(this.deps.root, joinRel(dir.rel, name))) });
+    }
+  }
+
+  private subdirs(dir: DirTask): DirTask[] {
+    const subs: DirTask[] = [];
+    for (const row of this.deps.index.children(dir.gfid)) {
+      if (row.type !== 'dir') continue;
+      subs.push({ gfid: row.gfid, rel: joinRel(dir.rel, row.name), comps: [...dir.comps, row.name] });
+    }
+    return subs.sort((a, b) => Buffer.compare(a.comps.at(-1) as Buffer, b.comps.at(-1) as Buffer));
+  }
+
+  private checkOf(row: IndexedEntry): Check {
+    const dirRel = this.deps.index.pathOf(row.pargfid);
+    // A parent the index no longer has took the row with it: nothing left to look at.
+    if (dirRel === undefined)
+      return { dir: { gfid: row.pargfid, rel: Buffer.alloc(0) }, name: row.name, st: undefined };
+    return {
+      dir: { gfid: row.pargfid, rel: dirRel },
+      name: row.name,
+      st: lstatIfAny(absPath(this.deps.root, joinRel(dirRel, row.name))),
+    };
+  }
+
+  private async throttle(signal: AbortSignal): Promise<void> {
+    if (this.deps.rate <= 0) return;
+    const dueMs = (this.scanned / this.deps.rate) * 1000;
+    const elapsed = this.deps.clock.nowMs() - this.startMs;
+    if (dueMs > elapsed) await this.deps.clock.sleep(dueMs - elapsed, signal);
+  }
+}
+
+const keyOf = (row: IndexedEntry): string => `${row.pargfid}/${row.name.toString('latin1')}`;
+
+function listNames(abs: Buffer): Buffer[] {
+  try {
+    return fs.readdirSync(abs, { encoding: 'buffer' });
+  } catch (e) {
+    if (hasErrno(e, 'ENOENT', 'ENOTDIR')) return [];
+    throw e;
+  }
+}

@@ -1,0 +1,228 @@
+// Recorder: watches the master and writes GlusterFS-format CHANGELOG.<ts> files, giving every
+// entry a gfid. Invariants: a record and the index change it describes commit in one SQLite
+// transaction (the journal), so a crash loses neither nor splits them; a changelog is published
+// whole (fsync + link) before its records leave the journal, so a crash can only repeat records,
+// and every record is idempotent; whatever happened while nobody watched is found by a
+// reconcile scan (at start, and after a watcher says it may have missed events).
+
+import type { Clock } from '../../clock.js';
+import type { Logger } from '../../log.js';
+import { ChangelogWriter } from '../writer.js';
+import { displayPath } from '../name-codec.js';
+import { formatRecord } from '../format.js';
+import type { GfidIndex, IndexedEntry } from '../gfid-index.js';
+import { ROOT_GFID } from '../record.js';
+import type { Change, Gfid } from '../record.js';
+import type { ChangeHint, ChangeSource } from '../watch/change-source.js';
+import { HintChecks } from './hint-checks.js';
+import { ReconcileScan } from './reconcile.js';
+import type { Check } from './tree-diff.js';
+import { TreeDiff } from './tree-diff.js';
+
+/** Session meta keys the recorder owns (read by the consumer API). */
+export const RECORDER_KEYS = {
+  /** Unix ms from which the published changelogs describe every change (unset: index not built yet). */
+  historyStart: 'recorder.historyStartMs',
+  /** Unix ms before which every change the watcher reported is in a published changelog. */
+  covered: 'recorder.coveredMs',
+  /** Unix ms of the last change recorded at or below the root (the root's xtime). */
+  rootXtime: 'recorder.rootXtimeMs',
+} as const;
+
+/** Hints applied per transaction when a burst queued many: keeps each commit and its memory small. */
+const HINTS_PER_TX = 4096;
+
+export interface RecorderDeps {
+  /** Master root as given (absolute, real) and as bytes. */
+  readonly rootPath: string;
+  readonly root: Buffer;
+  readonly index: GfidIndex;
+  /** Where CHANGELOG files are published (exists). */
+  readonly changelogDir: string;
+  readonly source: ChangeSource;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** Rollover period, ms. */
+  readonly intervalMs: number;
+  /** How long a watcher may take to report a change, ms (see watch-settle). */
+  readonly settleMs: number;
+  /** Reconcile scan rate, entries per second (0 = unlimited). */
+  readonly crawlRate: number;
+  /** Called after each rollover (tests and status). */
+  readonly onRollover?: (published: string | undefined, coveredMs: number) => void;
+}
+
+export class Recorder {
+  private hints: ChangeHint[] = [];
+  private overflow: string | undefined;
+  private readonly skipped = new Set<string>();
+  private reconciling: ReconcileScan | undefined;
+
+  constructor(private readonly deps: RecorderDeps) {}
+
+  /** Entries the current reconcile scan has looked at (for status), 0 when none runs. */
+  get reconcileScanned(): number {
+    return this.reconciling?.entriesScanned ?? 0;
+  }
+
+  /** Watches, reconciles, then records and rolls over every interval until `signal` aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    const { deps } = this;
+    // Watch first, then scan: a change during the scan is reported and applied after it.
+    await deps.source.start({
+      onHints: (h) => {
+        for (const x of h) this.hints.push(x);
+      },
+      onOverflow: (reason) => {
+        this.overflow = reason;
+      },
+    });
+    try {
+      await this.reconcile(signal, 'start');
+      while (!signal.aborted) {
+        const tickMs = deps.clock.nowMs();
+        if (this.overflow !== undefined) {
+          const reason = this.overflow;
+          this.overflow = undefined;
+          deps.log.warn(`watcher may have missed changes (${reason}); reconciling the whole tree`);
+          await this.reconcile(signal, 'overflow');
+        }
+        this.drain();
+        this.rollover(tickMs - deps.settleMs);
+        const waitMs = tickMs + deps.intervalMs - deps.clock.nowMs();
+        if (waitMs > 0) await deps.clock.sleep(waitMs, signal);
+      }
+    } catch (e) {
+      if (!signal.aborted) throw e; // a stop interrupts a sleep or a scan: finish below
+    } finally {
+      await deps.source.close();
+    }
+    // A clean stop publishes what was recorded, so nothing waits for the next start.
+    const stopMs = deps.clock.nowMs();
+    this.drain();
+    this.rollover(stopMs - deps.settleMs);
+  }
+
+  /** Applies every queued hint, a transaction per chunk. */
+  drain(): void {
+    const { deps } = this;
+    while (this.hints.length > 0) {
+      const chunk = this.hints.splice(0, HINTS_PER_TX);
+      const checks = new HintChecks(deps.rootPath, deps.root, deps.index);
+      for (const h of chunk) checks.add(h.path);
+      this.applyChecks(checks.take(), { expandNewDirs: true, deferVanished: false, journal: true });
+    }
+  }
+
+  /** Publishes the journal as one CHANGELOG file (if it holds records) and moves coverage to `coveredMs`. */
+  rollover(coveredMs: number): string | undefined {
+    const { index, changelogDir, clock } = this.deps;
+    const { lines, lastSeq } = index.journalRead();
+    let published: string | undefined;
+    if (lines.length > 0) {
+      const writer = ChangelogWriter.open(changelogDir, 'CHANGELOG', Math.floor(clock.nowMs() / 1000));
+      for (const line of lines) writer.appendLine(line);
+      published = writer.close();
+    }
+    // A crash here republishes the same records in the next file: every record is idempotent.
+    index.transaction(() => {
+      if (lastSeq > 0n) index.journalDrop(lastSeq);
+      const prev = Number(index.getMeta(RECORDER_KEYS.covered) ?? '0');
+      index.setMeta(RECORDER_KEYS.covered, String(Math.max(prev, coveredMs)));
+    });
+    this.deps.onRollover?.(published, coveredMs);
+    return published;
+  }
+
+  /**
+   * A whole-tree reconcile. On an index that was never built (first start, or a quarantined
+   * one) it builds the index without recording (the worker's hybrid crawl covers that time)
+   * and starts the history at the scan's start.
+   */
+  async reconcile(signal: AbortSignal, why: 'start' | 'overflow'): Promise<void> {
+    const { deps } = this;
+    const building = deps.index.getMeta(RECORDER_KEYS.historyStart) === undefined;
+    const startMs = deps.clock.nowMs();
+    deps.log.info(building ? 'building the gfid index of the master' : 'reconciling the master with the gfid index', {
+      why,
+    });
+    const scan = new ReconcileScan({
+      index: deps.index,
+      root: deps.root,
+      clock: deps.clock,
+      rate: deps.crawlRate,
+      applyChunk: (checks, deferVanished) =>
+        this.applyChecksInTx(checks, { expandNewDirs: false, deferVanished, journal: !building }),
+    });
+    this.reconciling = scan;
+    try {
+      await scan.run(signal);
+    } finally {
+      this.reconciling = undefined;
+    }
+    if (building) {
+      deps.index.setMeta(RECORDER_KEYS.historyStart, String(startMs));
+      const prev = Number(deps.index.getMeta(RECORDER_KEYS.covered) ?? '0');
+      deps.index.setMeta(RECORDER_KEYS.covered, String(Math.max(prev, startMs)));
+    }
+    deps.log.info('reconcile done', {
+      entries: scan.entriesScanned,
+      durationMs: deps.clock.nowMs() - startMs,
+    });
+  }
+
+  private applyChecks(
+    checks: readonly Check[],
+    opts: { expandNewDirs: boolean; deferVanished: boolean; journal: boolean },
+  ): IndexedEntry[] {
+    return this.deps.index.transaction(() => this.applyChecksInTx(checks, opts));
+  }
+
+  /** One diff inside the caller's transaction: index changes, journal records, xtimes. */
+  private applyChecksInTx(
+    checks: readonly Check[],
+    opts: { expandNewDirs: boolean; deferVanished: boolean; journal: boolean },
+  ): IndexedEntry[] {
+    const { index } = this.deps;
+    const lines: string[] = [];
+    const emit = (c: Change): void => {
+      if (opts.journal) lines.push(formatRecord(c));
+    };
+    const diff = new TreeDiff(
+      {
+        index,
+        root: this.deps.root,
+        emit,
+        onSkip: (rel, reason) => this.skip(rel, reason),
+      },
+      opts,
+    );
+    const kept = diff.apply(checks);
+    if (lines.length > 0) index.journalAppend(lines);
+    if (opts.journal && diff.touched.size > 0) this.propagateXtime(diff.touched);
+    return kept;
+  }
+
+  /** GlusterFS's marker: a change moves the xtime of the entry and of every ancestor up to the root. */
+  private propagateXtime(touched: ReadonlySet<Gfid>): void {
+    const { index, clock } = this.deps;
+    const now = clock.nowMs();
+    const done = new Set<Gfid>();
+    for (const start of touched) {
+      let cur: Gfid | undefined = start;
+      while (cur !== undefined && !done.has(cur) && cur !== ROOT_GFID) {
+        done.add(cur);
+        index.setXtime(cur, now);
+        cur = index.namesOf(cur)[0]?.pargfid;
+      }
+    }
+    index.setMeta(RECORDER_KEYS.rootXtime, String(now));
+  }
+
+  private skip(rel: Buffer, reason: string): void {
+    const key = rel.toString('latin1');
+    if (this.skipped.has(key)) return;
+    this.skipped.add(key);
+    this.deps.log.warn(`not recording ${displayPath(rel)}: ${reason}`);
+  }
+}

@@ -1,0 +1,427 @@
+// TreeDiff: turns what the recorder found at some names (lstat now) into index changes and the
+// GlusterFS records that describe them. Invariant: the records are exactly the sequence of
+// index mutations, each valid when applied in order (POSIX rename rules included), so a slave
+// that mirrors the index can apply them in order too. Renames are found by inode, never by
+// pairing watcher events.
+
+import fs from 'node:fs';
+import type { BigIntStats } from 'node:fs';
+import { hasErrno } from '../../errors.js';
+import { absPath, attrsOf, entryTypeOf, joinRel } from '../entry-stat.js';
+import type { EntryType, GfidIndex, IndexedEntry, SyncedAttrs } from '../gfid-index.js';
+import { ROOT_GFID } from '../record.js';
+import type { Change, EntryName, Gfid } from '../record.js';
+
+/** A directory the recorder knows: its gfid and path relative to the root. */
+export interface DirRef {
+  readonly gfid: Gfid;
+  readonly rel: Buffer;
+}
+
+/** One name to look at, with what lstat found there now (undefined: nothing). */
+export interface Check {
+  readonly dir: DirRef;
+  readonly name: Buffer;
+  readonly st: BigIntStats | undefined;
+}
+
+export interface DiffDeps {
+  readonly index: GfidIndex;
+  readonly root: Buffer;
+  readonly emit: (c: Change) => void;
+  /** An entry deliberately not recorded (sockets), said once per name by the caller. */
+  readonly onSkip: (rel: Buffer, reason: string) => void;
+}
+
+export interface DiffOptions {
+  /** Look inside new directories (live hints); a reconcile walk visits them itself. */
+  readonly expandNewDirs: boolean;
+  /**
+   * Keep names whose object vanished (instead of recording UNLINK/RMDIR) unless a new entry
+   * needs the name: a reconcile walk may meet the object's new name later (a rename).
+   */
+  readonly deferVanished: boolean;
+}
+
+export const RESERVED_ROOT_NAME = Buffer.from('.georep');
+/** Deeper than any real tree (a 4096-byte path holds at most 2048 levels): beyond it, a cycle. */
+const MAX_DEPTH = 4096;
+/** Prefix of the temporary name a rename cycle (a swap) passes through, in the root. */
+const HOP_PREFIX = '.georep-hop.';
+
+type Parent = { readonly kind: 'known'; readonly dir: DirRef } | { readonly kind: 'new'; readonly dir: Appeared };
+
+interface Appeared {
+  readonly parent: Parent;
+  readonly name: Buffer;
+  readonly rel: Buffer;
+  readonly st: BigIntStats;
+  readonly type: EntryType;
+  /** Minted when the entry is created (directories: before their children). */
+  gfid?: Gfid;
+}
+
+interface Move {
+  readonly gfid: Gfid;
+  readonly type: EntryType;
+  from: EntryName;
+  readonly to: Appeared;
+}
+
+type Action =
+  | { readonly kind: 'move'; readonly m: Move }
+  | { readonly kind: 'create'; readonly a: Appeared }
+  | { readonly kind: 'link'; readonly to: Appeared; readonly of: Gfid | Appeared }
+  | { readonly kind: 'delete'; readonly row: IndexedEntry };
+
+const keyOf = (pargfid: string, name: Buffer): string => `${pargfid}/${name.toString('latin1')}`;
+
+export class TreeDiff {
+  private readonly vanished = new Map<string, IndexedEntry>();
+  private readonly appeared: Appeared[] = [];
+  private readonly hopped = new Set<Move>();
+  /** Objects whose xtime moves: each entry a record names, and its old and new parents. */
+  readonly touched = new Set<Gfid>();
+
+  constructor(
+    private readonly deps: DiffDeps,
+    private readonly opts: DiffOptions,
+  ) {}
+
+  /**
+   * Records what changed at `checks`. Returns the vanished names it kept (deferVanished): the
+   * caller checks them again at the end of its walk.
+   */
+  apply(checks: Iterable<Check>): IndexedEntry[] {
+    const seen = new Set<string>();
+    for (const c of checks) {
+      const key = keyOf(c.dir.gfid, c.name);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      this.look(c);
+    }
+    const actions = this.resolve();
+    this.run(actions);
+    const kept = [...this.vanished.values()];
+    this.vanished.clear();
+    this.appeared.length = 0;
+    return kept;
+  }
+
+  private look(c: Check): void {
+    if (c.dir.gfid === ROOT_GFID && (c.name.equals(RESERVED_ROOT_NAME) || isHopName(c.name))) return;
+    const { index } = this.deps;
+    const row = index.lookup(c.dir.gfid, c.name);
+    if (c.st === undefined) {
+      if (row !== undefined) this.vanished.set(keyOf(row.pargfid, row.name), row);
+      return;
+    }
+    const type = entryTypeOf(c.st);
+    const rel = joinRel(c.dir.rel, c.name);
+    if (row !== undefined && row.type === type && row.ino === c.st.ino) {
+      this.refresh(row.gfid, type, c.st, 'inPlace');
+      return;
+    }
+    if (row !== undefined) this.vanished.set(keyOf(row.pargfid, row.name), row);
+    if (type === 'socket') {
+      this.deps.onSkip(rel, 'sockets are not replicated (a copy would be meaningless)');
+      return;
+    }
+    const a: Appeared = { parent: { kind: 'known', dir: c.dir }, name: c.name, rel, st: c.st, type };
+    this.appeared.push(a);
+    if (this.opts.expandNewDirs && type === 'dir' && this.knownObject(c.st.ino, 'dir') === undefined) this.expand(a);
+  }
+
+  /** Every entry below a new directory is new there (a rename into it is found by inode later). */
+  private expand(dir: Appeared): void {
+    for (const name of listDir(absPath(this.deps.root, dir.rel))) {
+      const rel = joinRel(dir.rel, name);
+      const st = lstatIfAny(absPath(this.deps.root, rel));
+      if (st === undefined) continue;
+      const type = entryTypeOf(st);
+      if (type === 'socket') {
+        this.deps.onSkip(rel, 'sockets are not replicated (a copy would be meaningless)');
+        continue;
+      }
+      const a: Appeared = { parent: { kind: 'new', dir }, name, rel, st, type };
+      this.appeared.push(a);
+      if (type === 'dir' && this.knownObject(st.ino, 'dir') === undefined) this.expand(a);
+    }
+  }
+
+  /** A known gfid of this inode and type, if any. */
+  private knownObject(ino: bigint, type: EntryType): Gfid | undefined {
+    const gfid = this.deps.index.gfidOfIno(ino);
+    if (gfid === undefined) return undefined;
+    return this.deps.index.objectOf(gfid)?.type === type ? gfid : undefined;
+  }
+
+  /** Decides, for each new name, whether it is a moved object, another link, or a new object. */
+  private resolve(): Action[] {
+    const { index } = this.deps;
+    const actions: Action[] = [];
+    const newByIno = new Map<bigint, Appeared>();
+    for (const a of this.appeared) {
+      const gfid = this.knownObject(a.st.ino, a.type);
+      if (gfid === undefined) {
+        const first = a.type === 'dir' ? undefined : newByIno.get(a.st.ino);
+        if (first !== undefined) actions.push({ kind: 'link', to: a, of: first });
+        else {
+          newByIno.set(a.st.ino, a);
+          actions.push({ kind: 'create', a });
+        }
+        continue;
+      }
+      const stale = index.namesOf(gfid).find((n) => this.isStale(n, a.st.ino));
+      if (stale !== undefined) {
+        this.vanished.delete(keyOf(stale.pargfid, stale.name));
+        actions.push({ kind: 'move', m: { gfid, type: a.type, from: stale, to: a } });
+      } else if (a.type !== 'dir') {
+        actions.push({ kind: 'link', to: a, of: gfid });
+      } else {
+        actions.push({ kind: 'create', a }); // a directory has one name: this inode was reused
+      }
+    }
+    // Moves claim the names they leave (above) before any removal is decided. Shallowest
+    // first: a vanished directory takes its vanished subtree with it in one RMDIR.
+    const depth = new Map<IndexedEntry, number>();
+    for (const row of this.vanished.values()) depth.set(row, this.depthOf(row.pargfid));
+    const rows = [...this.vanished.values()].sort((x, y) => (depth.get(x) ?? 0) - (depth.get(y) ?? 0));
+    for (const row of rows) actions.push({ kind: 'delete', row });
+    return actions;
+  }
+
+  /** A name of the object that no longer holds it: gone from disk, or holding another inode. */
+  private isStale(n: EntryName, ino: bigint): boolean {
+    if (this.vanished.has(keyOf(n.pargfid, n.name))) return true;
+    const dirRel = this.deps.index.pathOf(n.pargfid);
+    if (dirRel === undefined) return true;
+    const st = lstatIfAny(absPath(this.deps.root, joinRel(dirRel, n.name)));
+    return st === undefined || st.ino !== ino;
+  }
+
+  /**
+   * Runs actions whose preconditions hold, pass after pass. A pass without progress means a
+   * cycle of renames (a swap): one mover steps aside to a temporary name in the root.
+   */
+  private run(all: Action[]): void {
+    let pending: Action[] = [];
+    for (const a of all) {
+      if (a.kind === 'delete') {
+        // Deferred: it stays in this.vanished, which apply() hands back to the caller.
+        if (this.opts.deferVanished && !this.nameNeeded(a.row, all)) continue;
+        this.vanished.delete(keyOf(a.row.pargfid, a.row.name));
+      }
+      pending.push(a);
+    }
+    while (pending.length > 0) {
+      const next: Action[] = [];
+      for (const action of pending) if (!this.tryRun(action, pending)) next.push(action);
+      if (next.length === pending.length) this.unblock(next);
+      pending = next;
+    }
+  }
+
+  /** Whether a new entry of this batch lands on the vanished row's name (so the row must go now). */
+  private nameNeeded(row: IndexedEntry, all: readonly Action[]): boolean {
+    return all.some((a) => {
+      const to = a.kind === 'move' ? a.m.to : a.kind === 'create' ? a.a : a.kind === 'link' ? a.to : undefined;
+      return to?.parent.kind === 'known' && to.parent.dir.gfid === row.pargfid && to.name.equals(row.name);
+    });
+  }
+
+  private tryRun(action: Action, pending: readonly Action[]): boolean {
+    switch (action.kind) {
+      case 'move':
+        return this.tryMove(action.m, pending);
+      case 'create':
+        return this.tryCreate(action.a);
+      case 'link':
+        return this.tryLink(action.to, action.of);
+      case 'delete':
+        return this.tryDelete(action.row, pending);
+    }
+  }
+
+  private tryMove(m: Move, pending: readonly Action[]): boolean {
+    const to = targetOf(m.to);
+    if (to === undefined) return false;
+    const { index } = this.deps;
+    if (to.pargfid === m.from.pargfid && to.name.equals(m.from.name)) return true;
+    const occupant = index.lookup(to.pargfid, to.name);
+    if (occupant !== undefined && occupant.gfid !== m.gfid) {
+      // rename(2) replaces a vanishing non-directory, or an empty directory with a directory.
+      const replaceable =
+        isDeleting(occupant, pending) &&
+        (occupant.type === 'dir') === (m.type === 'dir') &&
+        (occupant.type !== 'dir' || index.children(occupant.gfid).length === 0);
+      if (!replaceable) return false;
+      this.touch(occupant.pargfid); // the rename removes it: its delete action finds nothing left to do
+    }
+    index.rename(m.from, to);
+    this.touch(m.from.pargfid, to.pargfid, m.gfid);
+    this.deps.emit({ kind: 'E', gfid: m.gfid, fop: 'RENAME', entry: m.from, to });
+    m.to.gfid = m.gfid;
+    this.refresh(m.gfid, m.type, m.to.st, 'moved');
+    return true;
+  }
+
+  private tryCreate(a: Appeared): boolean {
+    const at = targetOf(a);
+    if (at === undefined || this.deps.index.lookup(at.pargfid, at.name) !== undefined) return false;
+    const gfid = this.deps.index.create(a.type, a.st.ino, at);
+    a.gfid = gfid;
+    this.touch(at.pargfid, gfid);
+    const owned = { mode: Number(a.st.mode), uid: Number(a.st.uid), gid: Number(a.st.gid), entry: at };
+    const { emit } = this.deps;
+    switch (a.type) {
+      case 'file':
+        emit({ kind: 'E', gfid, fop: 'CREATE', ...owned });
+        emit({ kind: 'D', gfid });
+        break;
+      case 'dir':
+        emit({ kind: 'E', gfid, fop: 'MKDIR', ...owned });
+        emit({ kind: 'M', gfid, fop: 'SETATTR' });
+        break;
+      case 'symlink':
+        emit({ kind: 'E', gfid, fop: 'SYMLINK', entry: at });
+        emit({ kind: 'M', gfid, fop: 'SETATTR' });
+        break;
+      default:
+        emit({ kind: 'E', gfid, fop: 'MKNOD', ...owned });
+        emit({ kind: 'M', gfid, fop: 'SETATTR' });
+    }
+    this.deps.index.setRecorded(gfid, attrsOf(a.st), a.st.ino);
+    return true;
+  }
+
+  private tryLink(to: Appeared, of: Gfid | Appeared): boolean {
+    const gfid = typeof of === 'string' ? of : of.gfid;
+    const at = targetOf(to);
+    if (gfid === undefined || at === undefined || this.deps.index.lookup(at.pargfid, at.name) !== undefined) {
+      return false;
+    }
+    this.deps.index.link(gfid, at);
+    to.gfid = gfid;
+    this.touch(at.pargfid, gfid);
+    this.deps.emit({ kind: 'E', gfid, fop: 'LINK', entry: at });
+    this.refresh(gfid, to.type, to.st, 'linked');
+    return true;
+  }
+
+  private tryDelete(row: IndexedEntry, pending: readonly Action[]): boolean {
+    const { index } = this.deps;
+    if (index.lookup(row.pargfid, row.name)?.gfid !== row.gfid) return true; // replaced or removed with an ancestor
+    // A directory goes with its subtree, so nothing may still have to move out of it.
+    if (row.type === 'dir' && pending.some((a) => a.kind === 'move' && this.isInside(a.m.from, row.gfid))) return false;
+    this.remove(row);
+    return true;
+  }
+
+  private remove(row: IndexedEntry): void {
+    const entry = { pargfid: row.pargfid, name: row.name };
+    if (row.type === 'dir') this.deps.index.removeTree(row.gfid);
+    else this.deps.index.unlink(entry);
+    this.touch(row.pargfid);
+    this.deps.emit({ kind: 'E', gfid: row.gfid, fop: row.type === 'dir' ? 'RMDIR' : 'UNLINK', entry });
+  }
+
+  private depthOf(dir: Gfid): number {
+    let depth = 0;
+    for (let cur: Gfid | undefined = dir; cur !== undefined && cur !== ROOT_GFID && depth < MAX_DEPTH; depth++) {
+      cur = this.deps.index.namesOf(cur)[0]?.pargfid;
+    }
+    return depth;
+  }
+
+  private isInside(name: EntryName, dir: Gfid): boolean {
+    const { index } = this.deps;
+    for (let cur: Gfid | undefined = name.pargfid, depth = 0; cur !== undefined && depth < MAX_DEPTH; depth++) {
+      if (cur === dir) return true;
+      if (cur === ROOT_GFID) return false;
+      cur = index.namesOf(cur)[0]?.pargfid;
+    }
+    return false;
+  }
+
+  /** No pending action can run: the first mover steps aside to a temporary name in the root. */
+  private unblock(pending: Action[]): void {
+    const mover = pending.find((a): a is Action & { kind: 'move' } => a.kind === 'move' && !this.hopped.has(a.m));
+    if (mover === undefined) {
+      // Nothing else can block an action (the names it needs hold nothing else): a bug if seen.
+      throw new Error(`recorder cannot order ${pending.length} changes: ${pending.map((a) => a.kind).join(', ')}`);
+    }
+    const m = mover.m;
+    const hop: EntryName = { pargfid: ROOT_GFID, name: Buffer.from(HOP_PREFIX + m.gfid) };
+    this.deps.index.rename(m.from, hop);
+    this.touch(m.from.pargfid, ROOT_GFID);
+    this.deps.emit({ kind: 'E', gfid: m.gfid, fop: 'RENAME', entry: m.from, to: hop });
+    m.from = hop;
+    this.hopped.add(m);
+  }
+
+  /** Records D and/or M for an object whose attrs differ from what was last recorded. */
+  private refresh(gfid: Gfid, type: EntryType, st: BigIntStats, how: 'inPlace' | 'moved' | 'linked'): void {
+    const { index, emit } = this.deps;
+    const now = attrsOf(st);
+    const was = index.recordedOf(gfid) ?? index.syncedOf(gfid);
+    const d = was === null ? { content: true, meta: true } : delta(was, now, type, how);
+    if (d.content && type === 'file') emit({ kind: 'D', gfid });
+    if (d.meta || (d.content && type !== 'file')) emit({ kind: 'M', gfid, fop: 'SETATTR' });
+    if (d.content || d.meta) this.touch(gfid);
+    index.setRecorded(gfid, now, st.ino);
+  }
+
+  private touch(...gfids: Gfid[]): void {
+    for (const g of gfids) this.touched.add(g);
+  }
+}
+
+/** Content changed (size, mtime, or an unexplained ctime move: a rewrite with its mtime put back). */
+function delta(
+  was: SyncedAttrs,
+  now: SyncedAttrs,
+  type: EntryType,
+  how: 'inPlace' | 'moved' | 'linked',
+): { content: boolean; meta: boolean } {
+  const ownerOrMode = was.mode !== now.mode || was.uid !== now.uid || was.gid !== now.gid;
+  const sizeOrMtime = was.size !== now.size || was.mtimeNs !== now.mtimeNs;
+  // rename(2) and link(2) move ctime; so do chmod and chown.
+  const ctimeOnly = how === 'inPlace' && type === 'file' && !sizeOrMtime && !ownerOrMode && was.ctimeNs !== now.ctimeNs;
+  return {
+    content: type === 'file' ? sizeOrMtime || ctimeOnly : type === 'symlink' && was.size !== now.size,
+    meta: ownerOrMode || was.mtimeNs !== now.mtimeNs,
+  };
+}
+
+function isDeleting(row: IndexedEntry, pending: readonly Action[]): boolean {
+  return pending.some((a) => a.kind === 'delete' && a.row.gfid === row.gfid && a.row.name.equals(row.name));
+}
+
+/** Where an appeared entry goes: undefined while its new parent directory has no gfid yet. */
+function targetOf(a: Appeared): EntryName | undefined {
+  const pargfid = a.parent.kind === 'known' ? a.parent.dir.gfid : a.parent.dir.gfid;
+  return pargfid === undefined ? undefined : { pargfid, name: a.name };
+}
+
+export function isHopName(name: Buffer): boolean {
+  return name.length > HOP_PREFIX.length && name.subarray(0, HOP_PREFIX.length).toString('latin1') === HOP_PREFIX;
+}
+
+function listDir(abs: Buffer): Buffer[] {
+  try {
+    return fs.readdirSync(abs, { encoding: 'buffer' }).sort(Buffer.compare);
+  } catch (e) {
+    if (hasErrno(e, 'ENOENT', 'ENOTDIR')) return [];
+    throw e;
+  }
+}
+
+export function lstatIfAny(abs: Buffer): BigIntStats | undefined {
+  try {
+    return fs.lstatSync(abs, { bigint: true });
+  } catch (e) {
+    if (hasErrno(e, 'ENOENT', 'ENOTDIR')) return undefined;
+    throw e;
+  }
+}

@@ -1,0 +1,86 @@
+// ChangeSource: what the recorder needs from a file watcher, and the one place that picks one.
+// Invariant: a hint is never a fact (the recorder re-reads the tree), and whatever a source knows
+// it may have missed is reported through onOverflow, so the recorder reconciles, never trusts silence.
+
+import path from 'node:path';
+import { errnoOf } from '../../errors.js';
+import { assertNever } from '../record.js';
+import { ChokidarSource } from './chokidar-source.js';
+import { ParcelSource } from './parcel-source.js';
+
+export type HintKind = 'create' | 'update' | 'delete';
+
+/** A watcher's report that something at `path` (absolute, as the watcher gives it: a JS string that may be lossy for non-UTF-8 names) changed. A hint, not a fact: the recorder re-reads the tree. */
+export interface ChangeHint {
+  readonly path: string;
+  readonly kind: HintKind;
+}
+
+export interface ChangeSourceHandlers {
+  /** A batch of hints, in the order the watcher delivered them. */
+  readonly onHints: (hints: readonly ChangeHint[]) => void;
+  /** The watcher may have missed events (queue overflow, watch limit reached, backend error): the recorder must run a reconcile scan. `reason` is for humans. */
+  readonly onOverflow: (reason: string) => void;
+}
+
+export interface ChangeSource {
+  readonly name: 'parcel' | 'chokidar';
+  /** Starts watching `root` recursively; resolves once watching is established (events after this point are delivered). Paths under any of `ignore` (absolute directory paths) are never reported. */
+  start(handlers: ChangeSourceHandlers): Promise<void>;
+  /** Stops watching; idempotent. */
+  close(): Promise<void>;
+}
+
+export interface ChangeSourceOptions {
+  readonly root: string;
+  readonly ignore: readonly string[];
+  /** chokidar only: poll (for network filesystems). */
+  readonly usePolling: boolean;
+  /** chokidar polling interval, ms. */
+  readonly pollIntervalMs: number;
+}
+
+export function createChangeSource(kind: 'parcel' | 'chokidar', opts: ChangeSourceOptions): ChangeSource {
+  switch (kind) {
+    case 'parcel':
+      return new ParcelSource(opts);
+    case 'chokidar':
+      return new ChokidarSource(opts);
+    default:
+      return assertNever(kind, 'change source');
+  }
+}
+
+// Helpers shared by the two sources. They are function declarations on purpose: the sources
+// import this module while it imports them, and hoisted functions are usable across that cycle.
+
+/** What to tell a human whose inotify watch limit ran out. */
+export function watchLimitAdvice(): string {
+  return (
+    'raise fs.inotify.max_user_watches (sysctl -w fs.inotify.max_user_watches=<n>, and persist it in ' +
+    '/etc/sysctl.d/); the limit is per user and shared by every process of that user. chokidar takes one ' +
+    'watch per file and directory, the parcel source one per directory'
+  );
+}
+
+/** True when `e` says the inotify watch limit was reached: Node's ENOSPC, or parcel's strerror text. */
+export function isWatchLimitError(e: unknown): boolean {
+  if (errnoOf(e) === 'ENOSPC') return true;
+  return e instanceof Error && e.message.includes('No space left on device');
+}
+
+/** `ignore` as absolute, normalized directory paths (relative entries are taken against `root`). */
+export function resolveIgnores(root: string, ignore: readonly string[]): readonly string[] {
+  return ignore.map((p) => path.resolve(root, p));
+}
+
+/** A predicate: is `p` one of `dirs` or anywhere below one of them? Compares whole path components. */
+export function ignoreMatcher(dirs: readonly string[]): (p: string) => boolean {
+  const prefixes = dirs.map((d) => (d.endsWith(path.sep) ? d : d + path.sep));
+  return (p) => dirs.includes(p) || prefixes.some((pre) => p.startsWith(pre));
+}
+
+/** `e`'s message, for a human-readable reason. */
+export function describeError(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

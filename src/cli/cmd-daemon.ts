@@ -1,0 +1,358 @@
+// `georep start` / `georep stop`, and the two hidden verbs the session monitor runs as its
+// children (`__recorder`, `__worker`). Invariants: one monitor per session (it holds the session
+// lock and the pid file); every session process is a child of the monitor and dies with it;
+// an error restarting cannot fix stops the session with its cause instead of looping.
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { writeFileAtomic } from '../atomic-file.js';
+import { GeorepError, isGeorepError } from '../errors.js';
+import type { ErrorCode } from '../errors.js';
+import { createLogger } from '../log.js';
+import type { Logger } from '../log.js';
+import { isAlive, readLivePid, removePidFile, Supervisor, writePidFile } from '../monitor/index.js';
+import { exitWhenParentGone } from '../monitor/index.js';
+import { WORKDIR_HELP } from './cmd-sync.js';
+import type { CliContext } from './context.js';
+import { EXIT } from './exit-codes.js';
+import { addSchemaOptions, collectSchemaFlags } from './flags.js';
+import { prepareSession } from './session.js';
+import type { PreparedSession } from './session.js';
+import type { RawValue } from './values.js';
+
+export const DAEMON_FILES = {
+  pid: 'monitor.pid',
+  state: 'monitor.json',
+  fault: 'fault.json',
+  log: 'georep.log',
+} as const;
+
+/** Errors no restart can fix: the child says so (EXIT.permanent) and the monitor stops. */
+const PERMANENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'CONFIG_INVALID',
+  'CONFIG_UNKNOWN_KEY',
+  'USAGE',
+  'MASTER_MISSING',
+  'FOREIGN_MASTER',
+  'PROTOCOL_VERSION',
+  'WATCH_LIMIT',
+  'SLAVE_UNWRITABLE',
+  'PATH_ESCAPES_ROOT',
+]);
+
+/** How long `georep start` waits for the detached monitor to write its pid file. */
+const START_WAIT_MS = 15_000;
+/** Poll period while waiting for a process to appear or go. */
+const POLL_MS = 100;
+/** Extra time `georep stop` gives the monitor beyond its own stop timeout before killing it. */
+const STOP_GRACE_MS = 5_000;
+
+const START_EXAMPLES = `
+Examples:
+  $ georep start /srv/data /backup/data               # detached; logs in the session folder
+  $ georep start --foreground /srv/data /backup/data  # attached (systemd Type=simple)
+  $ georep stop /srv/data /backup/data`;
+
+interface DaemonFlags {
+  readonly foreground?: boolean;
+  readonly workdir?: string;
+}
+
+export function addDaemonCommands(program: Command, ctx: CliContext): void {
+  const start = program
+    .command('start')
+    .summary('replicate MASTER into SLAVE continuously (the session daemon)')
+    .description(
+      'Start the session daemon: a monitor that supervises the recorder (watches MASTER, writes ' +
+        'changelogs) and the worker (applies them to SLAVE), restarting either after a crash. ' +
+        'Detached unless --foreground; stop it with georep stop.',
+    )
+    .argument('<master>', 'directory tree to replicate (must exist)')
+    .argument('<slave>', 'local directory to replicate into (created if missing)')
+    .option('--foreground', 'stay attached to the terminal (for systemd); stop with Ctrl-C or SIGTERM')
+    .option('--workdir <dir>', WORKDIR_HELP);
+  const startAttrs = addSchemaOptions(start, ctx.schema);
+  start.addHelpText('after', START_EXAMPLES);
+  start.action(async (master: string, slave: string, _o: unknown, command: Command) => {
+    const flags = command.opts<DaemonFlags>();
+    const schemaFlags = collectSchemaFlags(command, startAttrs);
+    const s = prepareSession(ctx, master, slave, flags.workdir, schemaFlags);
+    if (flags.foreground === true) await runMonitor(ctx, s, schemaFlags);
+    else await startDetached(ctx, s, schemaFlags);
+  });
+
+  program
+    .command('stop')
+    .summary('stop the session daemon of MASTER and SLAVE')
+    .description('Stop the session daemon cleanly: in-flight transfers end, no process of the session remains.')
+    .argument('<master>', 'the master of the session')
+    .argument('<slave>', 'the slave of the session')
+    .option('--workdir <dir>', WORKDIR_HELP)
+    .action(async (master: string, slave: string, opts: DaemonFlags) => {
+      const s = prepareSession(ctx, master, slave, opts.workdir, {});
+      await stopDaemon(ctx, s);
+    });
+
+  for (const role of ['recorder', 'worker'] as const) {
+    const cmd = program
+      .command(`__${role}`, { hidden: true })
+      .argument('<master>')
+      .argument('<slave>')
+      .option('--workdir <dir>');
+    const attrs = addSchemaOptions(cmd, ctx.schema);
+    cmd.action(async (master: string, slave: string, opts: DaemonFlags, command: Command) => {
+      const s = prepareSession(ctx, master, slave, opts.workdir, collectSchemaFlags(command, attrs));
+      await runChild(ctx, s, role);
+    });
+  }
+}
+
+/** The flags of this run, as arguments for the processes the daemon starts. */
+function flagArgs(s: PreparedSession, schemaFlags: Readonly<Record<string, RawValue>>): string[] {
+  const args = [s.masterRoot, s.slaveRoot, '--workdir', s.workdir];
+  for (const [key, value] of Object.entries(schemaFlags)) args.push(`--${key}=${String(value)}`);
+  return args;
+}
+
+async function startDetached(
+  ctx: CliContext,
+  s: PreparedSession,
+  schemaFlags: Readonly<Record<string, RawValue>>,
+): Promise<void> {
+  const pidFile = path.join(s.sessionDir, DAEMON_FILES.pid);
+  const running = readLivePid(pidFile);
+  if (running !== undefined) {
+    throw new GeorepError(
+      'SESSION_BUSY',
+      `the session daemon already runs (monitor pid ${running}); georep stop first`,
+    );
+  }
+  const logFile = path.join(s.sessionDir, DAEMON_FILES.log);
+  const fd = fs.openSync(logFile, 'a', 0o600);
+  const [exe, ...pre] = ctx.io.selfCommand;
+  if (exe === undefined) throw new Error('self command is empty');
+  let exited: number | null = null;
+  try {
+    const child = spawn(exe, [...pre, 'start', '--foreground', ...flagArgs(s, schemaFlags)], {
+      detached: true,
+      stdio: ['ignore', fd, fd],
+    });
+    child.on('exit', (code) => {
+      exited = code ?? EXIT.internal;
+    });
+    child.unref();
+    const deadline = ctx.io.clock.nowMs() + START_WAIT_MS;
+    while (ctx.io.clock.nowMs() < deadline) {
+      if (child.pid !== undefined && readLivePid(pidFile) === child.pid) {
+        ctx.io.stdout.write(
+          `georep: started the session daemon for ${s.masterRoot} -> ${s.slaveRoot} (monitor pid ${child.pid})\n` +
+            `georep: log: ${logFile}\n`,
+        );
+        return;
+      }
+      if (exited !== null) break;
+      await ctx.io.clock.sleep(POLL_MS);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  throw new GeorepError(
+    'USAGE',
+    exited === null
+      ? `the session daemon did not start within ${START_WAIT_MS / 1000} s; see ${logFile}`
+      : `the session daemon exited at once (code ${String(exited)}): ${lastLine(logFile)}`,
+  );
+}
+
+async function stopDaemon(ctx: CliContext, s: PreparedSession): Promise<void> {
+  const pidFile = path.join(s.sessionDir, DAEMON_FILES.pid);
+  const pid = readLivePid(pidFile);
+  if (pid === undefined) {
+    throw new GeorepError('NOT_RUNNING', `no session daemon runs for ${s.masterRoot} -> ${s.slaveRoot}`);
+  }
+  process.kill(pid, 'SIGTERM');
+  const deadline = ctx.io.clock.nowMs() + s.config.stopTimeout * 1000 + STOP_GRACE_MS;
+  while (isAlive(pid) && ctx.io.clock.nowMs() < deadline) await ctx.io.clock.sleep(POLL_MS);
+  if (isAlive(pid)) {
+    // Its children notice the monitor is gone (their IPC channel closes) and stop themselves.
+    process.kill(pid, 'SIGKILL');
+    ctx.io.stderr.write(`georep: the monitor (pid ${pid}) did not stop in time and was killed\n`);
+    while (isAlive(pid)) await ctx.io.clock.sleep(POLL_MS);
+  }
+  removePidFile(pidFile, pid);
+  ctx.io.stdout.write(`georep: stopped the session daemon for ${s.masterRoot} -> ${s.slaveRoot}\n`);
+}
+
+interface MonitorState {
+  readonly pid: number;
+  readonly state: 'Initializing' | 'Active' | 'Faulty' | 'Stopped';
+  readonly children: Record<string, number>;
+  readonly lastExit?: { name: string; code: number | null; signal: string | null; restartInMs: number | null };
+  readonly cause?: string;
+  readonly updatedMs: number;
+}
+
+/** The monitor: supervises recorder and worker until stopped or a child fails for good. */
+async function runMonitor(
+  ctx: CliContext,
+  s: PreparedSession,
+  schemaFlags: Readonly<Record<string, RawValue>>,
+): Promise<void> {
+  const { SessionLock } = await import('../master/session-lock.js');
+  const log = createLogger({ level: s.config.logLevel }).child({ proc: 'monitor' });
+  const lock = SessionLock.acquire(s.sessionDir);
+  const pidFile = path.join(s.sessionDir, DAEMON_FILES.pid);
+  const stateFile = path.join(s.sessionDir, DAEMON_FILES.state);
+  const faultFile = path.join(s.sessionDir, DAEMON_FILES.fault);
+  fs.rmSync(faultFile, { force: true });
+  const children: Record<string, number> = {};
+  let state: MonitorState = { pid: process.pid, state: 'Initializing', children, updatedMs: ctx.io.clock.nowMs() };
+  const save = (patch: Partial<MonitorState>): void => {
+    state = { ...state, ...patch, children: { ...children }, updatedMs: ctx.io.clock.nowMs() };
+    writeFileAtomic(stateFile, JSON.stringify(state, null, 2) + '\n');
+  };
+  const args = flagArgs(s, schemaFlags);
+  const supervisor = new Supervisor(
+    (['recorder', 'worker'] as const).map((role) => ({
+      name: role,
+      command: [...ctx.io.selfCommand, `__${role}`, ...args],
+    })),
+    {
+      backoff: {
+        initialMs: s.config.restartBackoff * 1000,
+        maxMs: Math.max(s.config.restartBackoff, s.config.restartBackoffMax) * 1000,
+        stableMs: Math.max(s.config.restartBackoff, s.config.restartBackoffMax) * 1000,
+      },
+      permanentExitCodes: new Set([EXIT.permanent]),
+      stopTimeoutMs: s.config.stopTimeout * 1000,
+      clock: ctx.io.clock,
+      log,
+    },
+    {
+      onStart: (name, pid) => {
+        children[name] = pid;
+        save({ state: 'Active' });
+      },
+      onExit: (exit, restartInMs) => {
+        delete children[exit.name];
+        save({
+          lastExit: { name: exit.name, code: exit.code, signal: exit.signal, restartInMs: restartInMs ?? null },
+        });
+      },
+    },
+  );
+  const { signal, release } = ctx.io.trapSignals();
+  writePidFile(pidFile);
+  log.info('session daemon started', { master: s.masterRoot, slave: s.slaveRoot, pid: process.pid });
+  try {
+    const result = await supervisor.run(signal);
+    if (result.kind === 'permanent') {
+      const fault = readFault(faultFile);
+      const cause = `${result.exit.name} stopped for good: ${fault?.message ?? `exit code ${String(result.exit.code)}`}`;
+      save({ state: 'Faulty', cause });
+      log.error(cause);
+      throw new GeorepError(fault?.code ?? 'USAGE', cause);
+    }
+    save({ state: 'Stopped' });
+    log.info('session daemon stopped');
+  } finally {
+    release();
+    removePidFile(pidFile, process.pid);
+    lock.release();
+  }
+}
+
+function readFault(file: string): { code: ErrorCode; message: string } | undefined {
+  try {
+    const v: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+    if (typeof v === 'object' && v !== null && 'code' in v && 'message' in v) {
+      return { code: v.code as ErrorCode, message: String(v.message) };
+    }
+  } catch {
+    // no fault file: the child died before it could write one
+  }
+  return undefined;
+}
+
+function lastLine(file: string): string {
+  try {
+    const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+    return lines.at(-1) ?? '';
+  } catch {
+    return `(no log at ${file})`;
+  }
+}
+
+/** A recorder or worker process: runs until the monitor stops it or goes away. */
+async function runChild(ctx: CliContext, s: PreparedSession, role: 'recorder' | 'worker'): Promise<void> {
+  const log: Logger = createLogger({ level: s.config.logLevel }).child({ proc: role });
+  const { signal, release } = ctx.io.trapSignals();
+  const gone = new AbortController();
+  const stopWatch = exitWhenParentGone(() => gone.abort(new GeorepError('ABORTED', 'the monitor is gone')));
+  const stop = AbortSignal.any([signal, gone.signal]);
+  try {
+    if (role === 'recorder') await runRecorderProcess(s, log, stop);
+    else {
+      const { runLive } = await import('../master/live.js');
+      await runLive({
+        ...s,
+        agentCommand: [...ctx.io.agentCommand, '--log-level', s.config.logLevel],
+        log,
+        clock: ctx.io.clock,
+        signal: stop,
+      });
+    }
+  } catch (e) {
+    if (isGeorepError(e) && PERMANENT.has(e.code)) {
+      writeFileAtomic(
+        path.join(s.sessionDir, DAEMON_FILES.fault),
+        JSON.stringify({ proc: role, code: e.code, message: e.message }) + '\n',
+      );
+      log.error(e.message, { code: e.code });
+      ctx.setExit(EXIT.permanent);
+      return;
+    }
+    throw e;
+  } finally {
+    stopWatch();
+    release();
+  }
+}
+
+async function runRecorderProcess(s: PreparedSession, log: Logger, signal: AbortSignal): Promise<void> {
+  const { SqliteGfidIndex } = await import('../changelog/index.js');
+  const { Recorder } = await import('../changelog/recorder/recorder.js');
+  const { createChangeSource } = await import('../changelog/watch/change-source.js');
+  const { CHANGELOG_DIR } = await import('../master/live.js');
+  const { systemClock } = await import('../clock.js');
+  const index = SqliteGfidIndex.open(path.join(s.sessionDir, 'index.db'));
+  try {
+    if (index.quarantined !== undefined)
+      log.warn('gfid index was corrupt; moved aside and rebuilt', { path: index.quarantined });
+    const changelogDir = path.join(s.sessionDir, CHANGELOG_DIR);
+    fs.mkdirSync(changelogDir, { recursive: true, mode: 0o700 });
+    const source = createChangeSource(s.config.watcher, {
+      root: s.masterRoot,
+      ignore: [],
+      usePolling: s.config.watcherPolling,
+      pollIntervalMs: s.config.watcherPollInterval,
+    });
+    const recorder = new Recorder({
+      rootPath: s.masterRoot,
+      root: Buffer.from(s.masterRoot),
+      index,
+      changelogDir,
+      source,
+      clock: systemClock,
+      log,
+      intervalMs: s.config.changeInterval * 1000,
+      settleMs: s.config.watchSettle,
+      crawlRate: s.config.crawlRate,
+    });
+    await recorder.run(signal);
+  } finally {
+    index.close();
+  }
+}

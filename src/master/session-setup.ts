@@ -1,0 +1,77 @@
+// Session setup shared by the one-shot sync and the live worker: checking the master, the
+// slave handshake (which binds the slave to this master volume), and deciding whether the
+// slave needs a full crawl.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Clock } from '../clock.js';
+import type { SqliteGfidIndex } from '../changelog/index.js';
+import { GeorepError, errnoOf } from '../errors.js';
+import type { Logger } from '../log.js';
+import { PROTOCOL_VERSION } from '../slave/index.js';
+import type { Methods, SlaveClient } from '../slave/index.js';
+import { masterVolumeId } from './volume-id.js';
+
+export async function greet(
+  slave: SlaveClient,
+  rebind: boolean,
+  opts: { readonly masterRoot: string; readonly signal?: AbortSignal; readonly log: Logger },
+  clock: Clock,
+): Promise<Methods['hello']['result']> {
+  const spawnedMs = clock.nowMs();
+  const hello = await slave.call(
+    'hello',
+    { version: PROTOCOL_VERSION, masterVolume: masterVolumeId(opts.masterRoot), masterPath: opts.masterRoot, rebind },
+    opts.signal,
+  );
+  opts.log.debug('slave agent ready', { slaveId: hello.slaveId, durationMs: clock.nowMs() - spawnedMs });
+  return hello;
+}
+
+export function checkMaster(root: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(root);
+  } catch (e) {
+    throw new GeorepError(
+      'MASTER_MISSING',
+      `master ${root} cannot be read (${errnoOf(e) ?? String(e)}); check the path`,
+      {
+        path: root,
+        cause: e,
+      },
+    );
+  }
+  if (!st.isDirectory()) {
+    throw new GeorepError(
+      'MASTER_MISSING',
+      `master ${root} is not a directory; give the root of the tree to replicate`,
+      {
+        path: root,
+      },
+    );
+  }
+}
+
+/**
+ * A slave we have no confirmed record of (first sync, a slave recreated since, or recover
+ * mode) gets a full crawl: every entry is sent again and unknown slave entries are purged.
+ */
+export function decideFullCrawl(index: SqliteGfidIndex, slaveId: string, recover: boolean, log: Logger): boolean {
+  const known = index.getMeta('slaveId');
+  if (known !== slaveId) {
+    if (known !== undefined) log.warn('slave was recreated since the last sync; sending everything again', { slaveId });
+    index.clearSynced();
+    index.setMeta('slaveId', slaveId);
+    return true;
+  }
+  return recover || index.count() === 0;
+}
+
+export function prepareSessionDirs(sessionDir: string): { xsync: string; stats: string } {
+  const xsync = path.join(sessionDir, 'xsync');
+  // Leftover XSYNC files are crawl output from an interrupted run: the crawl regenerates them.
+  fs.rmSync(xsync, { recursive: true, force: true });
+  fs.mkdirSync(xsync, { recursive: true, mode: 0o700 });
+  return { xsync, stats: path.join(sessionDir, 'status.json') };
+}

@@ -1,0 +1,9 @@
+// monitor/: the per-session supervisor and what it needs around it (backoff, pid file, the
+// child-side parent watch). Other directories import from here, never from the files behind it.
+
+export { Backoff, DEFAULT_BACKOFF, validateBackoffConfig } from './backoff.js';
+export type { BackoffConfig } from './backoff.js';
+export { exitWhenParentGone } from './parent-watch.js';
+export { isAlive, readLivePid, readPidFile, removePidFile, writePidFile } from './pid-file.js';
+export { DEFAULT_STOP_TIMEOUT_MS, Supervisor } from './supervisor.js';
+export type { ChildExit, ChildSpec, SupervisorEvents, SupervisorOptions, SupervisorResult } from './supervisor.js';
