@@ -34,12 +34,19 @@ export interface Config {
   readonly restartBackoff: number; // restart-backoff (seconds)
   readonly restartBackoffMax: number; // restart-backoff-max (seconds)
   readonly stopTimeout: number; // stop-timeout (seconds)
+  readonly reconcileInterval: number; // reconcile-interval (seconds, 0 = never)
 }
 
 /** The slice the recorder needs. */
 export type RecorderConfig = Pick<
   Config,
-  'changeInterval' | 'crawlRate' | 'watcher' | 'watcherPolling' | 'watcherPollInterval' | 'watchSettle'
+  | 'changeInterval'
+  | 'crawlRate'
+  | 'watcher'
+  | 'watcherPolling'
+  | 'watcherPollInterval'
+  | 'watchSettle'
+  | 'reconcileInterval'
 >;
 
 /** The slice the Syncer and its engines need. */

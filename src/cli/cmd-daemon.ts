@@ -350,6 +350,7 @@ async function runRecorderProcess(s: PreparedSession, log: Logger, signal: Abort
       intervalMs: s.config.changeInterval * 1000,
       settleMs: s.config.watchSettle,
       crawlRate: s.config.crawlRate,
+      reconcileIntervalMs: s.config.reconcileInterval * 1000,
     });
     await recorder.run(signal);
   } finally {

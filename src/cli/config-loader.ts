@@ -66,6 +66,7 @@ function buildConfig(v: Readonly<Record<string, OptionValue>>): Config {
     restartBackoff: num(v, 'restartBackoff'),
     restartBackoffMax: num(v, 'restartBackoffMax'),
     stopTimeout: num(v, 'stopTimeout'),
+    reconcileInterval: num(v, 'reconcileInterval'),
   };
 }
 

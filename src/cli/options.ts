@@ -51,6 +51,7 @@ export const CONFIG_FIELDS: { readonly [F in keyof Config]: FieldKind } = {
   restartBackoff: 'number',
   restartBackoffMax: 'number',
   stopTimeout: 'number',
+  reconcileInterval: 'number',
 };
 
 const TYPE_KIND: Readonly<Record<OptionType, 'number' | 'boolean' | 'string' | 'choice'>> = {

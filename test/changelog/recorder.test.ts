@@ -49,6 +49,7 @@ describe('Recorder (real watcher)', function () {
       intervalMs: 200,
       settleMs: 0,
       crawlRate: 0,
+      reconcileIntervalMs: 0,
     });
   }
 
@@ -89,6 +90,37 @@ describe('Recorder (real watcher)', function () {
       expect(index.journalRead().lines).to.deep.equal([]);
     });
   }
+
+  it('parcel: still records inside a renamed directory and a directory tree made at once', async () => {
+    fs.mkdirSync(path.join(root, 'd', 'sub'), { recursive: true });
+    const rec = recorder('parcel');
+    const ac = new AbortController();
+    const running = rec.run(ac.signal);
+    const consumer = new ChangelogConsumer(dir, index);
+    while (consumer.historyStartMs() === undefined) await sleep(20);
+    const all = (): Change[] => listChangelogs(dir, 'CHANGELOG').flatMap((f) => readChangelog(f.path));
+    const waitFor = async (what: string, ok: (rs: Change[]) => boolean): Promise<void> => {
+      const deadline = Date.now() + 10_000;
+      while (!ok(all()) && Date.now() < deadline) await sleep(50);
+      expect(ok(all()), what).to.equal(true);
+    };
+    try {
+      // @parcel/watcher reports later events below a renamed directory under the old path,
+      // and never watches subdirectories made before their parent's watch.
+      fs.renameSync(path.join(root, 'd'), path.join(root, 'e'));
+      fs.mkdirSync(path.join(root, 'a', 'b', 'c'), { recursive: true });
+      await waitFor('the rename and the new tree', (rs) => fops(rs).includes('RENAME') && fops(rs).includes('MKDIR'));
+      await sleep(600); // a rollover or two: the recorder watches afresh
+      const creates = (): number => fops(all()).filter((f) => f === 'CREATE').length;
+      const before = creates();
+      fs.writeFileSync(path.join(root, 'e', 'sub', 'late'), 'late');
+      fs.writeFileSync(path.join(root, 'a', 'b', 'c', 'late'), 'late');
+      await waitFor('both late files', () => creates() === before + 2);
+    } finally {
+      ac.abort();
+      await running;
+    }
+  });
 
   it('records at start what changed while it was not running, as a rename by inode', async () => {
     await recordUntil(

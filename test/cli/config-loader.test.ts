@@ -48,6 +48,7 @@ describe('cli/config-loader', () => {
       restartBackoff: 1,
       restartBackoffMax: 60,
       stopTimeout: 10,
+      reconcileInterval: 3600,
     });
   });
 

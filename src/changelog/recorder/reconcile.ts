@@ -28,6 +28,8 @@ export interface ReconcileDeps {
   /** Entries per second; 0 = unlimited. */
   readonly rate: number;
   readonly onProgress?: (scanned: number) => void;
+  /** Scan only this directory's subtree (not resumable); default: the whole tree, resumable. */
+  readonly subtree?: DirRef;
 }
 
 interface DirTask extends DirRef {
@@ -48,7 +50,7 @@ export class ReconcileScan {
   /** One whole pass over the tree (resumed after a saved position, wrapping around). */
   async run(signal: AbortSignal): Promise<void> {
     this.startMs = this.deps.clock.nowMs();
-    const saved = this.deps.index.getMeta(RECONCILE_POSITION_KEY);
+    const saved = this.deps.subtree === undefined ? this.deps.index.getMeta(RECONCILE_POSITION_KEY) : undefined;
     const pos = saved === undefined || saved === '' ? undefined : decodePosition(saved);
     const passes: Pass[] =
       pos === undefined
@@ -63,12 +65,13 @@ export class ReconcileScan {
     this.kept.clear();
     this.deps.index.transaction(() => {
       this.deps.applyChunk(last, false);
-      this.deps.index.setMeta(RECONCILE_POSITION_KEY, '');
+      if (this.deps.subtree === undefined) this.deps.index.setMeta(RECONCILE_POSITION_KEY, '');
     });
   }
 
   private async walk(pass: Pass, signal: AbortSignal): Promise<void> {
-    const stack: DirTask[] = [{ gfid: ROOT_GFID, rel: Buffer.alloc(0), comps: [] }];
+    const top = this.deps.subtree ?? { gfid: ROOT_GFID, rel: Buffer.alloc(0) };
+    const stack: DirTask[] = [{ ...top, comps: [] }];
     while (stack.length > 0) {
       signal.throwIfAborted();
       const checks: Check[] = [];
@@ -86,7 +89,9 @@ export class ReconcileScan {
       this.deps.index.transaction(() => {
         for (const row of this.deps.applyChunk(checks, true)) this.kept.set(keyOf(row), row);
         const last = visited.at(-1);
-        if (last !== undefined) this.deps.index.setMeta(RECONCILE_POSITION_KEY, encodePosition(last.comps));
+        if (last !== undefined && this.deps.subtree === undefined) {
+          this.deps.index.setMeta(RECONCILE_POSITION_KEY, encodePosition(last.comps));
+        }
       });
       // Subdirectories as the index now knows them (new ones got their gfids in this chunk).
       for (const dir of visited) {

@@ -5,6 +5,7 @@
 // and every record is idempotent; whatever happened while nobody watched is found by a
 // reconcile scan (at start, and after a watcher says it may have missed events).
 
+import { isUtf8 } from 'node:buffer';
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../log.js';
 import { ChangelogWriter } from '../writer.js';
@@ -48,6 +49,8 @@ export interface RecorderDeps {
   readonly settleMs: number;
   /** Reconcile scan rate, entries per second (0 = unlimited). */
   readonly crawlRate: number;
+  /** A whole-tree reconcile this often, ms (0 = only at start and after an overflow). */
+  readonly reconcileIntervalMs: number;
   /** Called after each rollover (tests and status). */
   readonly onRollover?: (published: string | undefined, coveredMs: number) => void;
 }
@@ -57,6 +60,9 @@ export class Recorder {
   private overflow: string | undefined;
   private readonly skipped = new Set<string>();
   private reconciling: ReconcileScan | undefined;
+  /** Directories whose subtree must be watched afresh and re-read (see TreeDiff.structural). */
+  private readonly structural = new Set<Gfid>();
+  private lastReconcileMs = 0;
 
   constructor(private readonly deps: RecorderDeps) {}
 
@@ -85,9 +91,14 @@ export class Recorder {
           const reason = this.overflow;
           this.overflow = undefined;
           deps.log.warn(`watcher may have missed changes (${reason}); reconciling the whole tree`);
+          await deps.source.refresh();
           await this.reconcile(signal, 'overflow');
+        } else if (deps.reconcileIntervalMs > 0 && tickMs - this.lastReconcileMs >= deps.reconcileIntervalMs) {
+          await deps.source.refresh();
+          await this.reconcile(signal, 'interval');
         }
         this.drain();
+        if (this.structural.size > 0) await this.rewatch(signal);
         this.rollover(tickMs - deps.settleMs);
         const waitMs = tickMs + deps.intervalMs - deps.clock.nowMs();
         if (waitMs > 0) await deps.clock.sleep(waitMs, signal);
@@ -139,8 +150,9 @@ export class Recorder {
    * one) it builds the index without recording (the worker's hybrid crawl covers that time)
    * and starts the history at the scan's start.
    */
-  async reconcile(signal: AbortSignal, why: 'start' | 'overflow'): Promise<void> {
+  async reconcile(signal: AbortSignal, why: 'start' | 'overflow' | 'interval'): Promise<void> {
     const { deps } = this;
+    this.lastReconcileMs = deps.clock.nowMs();
     const building = deps.index.getMeta(RECORDER_KEYS.historyStart) === undefined;
     const startMs = deps.clock.nowMs();
     deps.log.info(building ? 'building the gfid index of the master' : 'reconciling the master with the gfid index', {
@@ -171,6 +183,38 @@ export class Recorder {
     });
   }
 
+  /**
+   * After a directory rename or the arrival of a directory tree: watch afresh, then re-read
+   * those subtrees, which finds whatever changed there while they were not (rightly) watched.
+   */
+  private async rewatch(signal: AbortSignal): Promise<void> {
+    const { deps } = this;
+    const dirs = [...this.structural];
+    this.structural.clear();
+    deps.index.forgetCachedPaths();
+    for (const gfid of dirs) {
+      const rel = deps.index.pathOf(gfid);
+      if (rel === undefined || deps.index.objectOf(gfid)?.type !== 'dir') continue; // gone since
+      const abs = Buffer.concat([deps.root, Buffer.from('/'), rel]);
+      if (!isUtf8(abs)) {
+        // A watcher takes paths as strings: this one cannot be named to it. Watch all afresh.
+        this.overflow = `a directory whose path is not UTF-8 (${displayPath(rel)}) was renamed or arrived`;
+        continue;
+      }
+      await deps.source.watchSubtree(abs.toString());
+      const scan = new ReconcileScan({
+        index: deps.index,
+        root: deps.root,
+        clock: deps.clock,
+        rate: deps.crawlRate,
+        subtree: { gfid, rel },
+        applyChunk: (checks, deferVanished) =>
+          this.applyChecksInTx(checks, { expandNewDirs: false, deferVanished, journal: true }),
+      });
+      await scan.run(signal);
+    }
+  }
+
   private applyChecks(
     checks: readonly Check[],
     opts: { expandNewDirs: boolean; deferVanished: boolean; journal: boolean },
@@ -198,6 +242,7 @@ export class Recorder {
       opts,
     );
     const kept = diff.apply(checks);
+    for (const g of diff.structural) this.structural.add(g);
     if (lines.length > 0) index.journalAppend(lines);
     if (opts.journal && diff.touched.size > 0) this.propagateXtime(diff.touched);
     return kept;

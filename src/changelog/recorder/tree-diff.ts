@@ -82,6 +82,13 @@ export class TreeDiff {
   private readonly hopped = new Set<Move>();
   /** Objects whose xtime moves: each entry a record names, and its old and new parents. */
   readonly touched = new Set<Gfid>();
+  /**
+   * Directories whose subtree a watcher may not be watching: renamed ones, and new ones that
+   * arrived with subdirectories (see ChangeSource.refresh).
+   */
+  readonly structural = new Set<Gfid>();
+  /** New top-level directories found to hold subdirectories, until they get their gfids. */
+  private readonly newTrees = new Set<Appeared>();
 
   constructor(
     private readonly deps: DiffDeps,
@@ -103,6 +110,8 @@ export class TreeDiff {
     const actions = this.resolve();
     this.run(actions);
     const kept = [...this.vanished.values()];
+    for (const t of this.newTrees) if (t.gfid !== undefined) this.structural.add(t.gfid);
+    this.newTrees.clear();
     this.vanished.clear();
     this.appeared.length = 0;
     return kept;
@@ -129,11 +138,11 @@ export class TreeDiff {
     }
     const a: Appeared = { parent: { kind: 'known', dir: c.dir }, name: c.name, rel, st: c.st, type };
     this.appeared.push(a);
-    if (this.opts.expandNewDirs && type === 'dir' && this.knownObject(c.st.ino, 'dir') === undefined) this.expand(a);
+    if (this.opts.expandNewDirs && type === 'dir' && this.knownObject(c.st.ino, 'dir') === undefined) this.expand(a, a);
   }
 
   /** Every entry below a new directory is new there (a rename into it is found by inode later). */
-  private expand(dir: Appeared): void {
+  private expand(dir: Appeared, top: Appeared): void {
     for (const name of listDir(absPath(this.deps.root, dir.rel))) {
       const rel = joinRel(dir.rel, name);
       const st = lstatIfAny(absPath(this.deps.root, rel));
@@ -145,7 +154,8 @@ export class TreeDiff {
       }
       const a: Appeared = { parent: { kind: 'new', dir }, name, rel, st, type };
       this.appeared.push(a);
-      if (type === 'dir' && this.knownObject(st.ino, 'dir') === undefined) this.expand(a);
+      if (type === 'dir') this.newTrees.add(top);
+      if (type === 'dir' && this.knownObject(st.ino, 'dir') === undefined) this.expand(a, top);
     }
   }
 
@@ -262,6 +272,7 @@ export class TreeDiff {
     this.touch(m.from.pargfid, to.pargfid, m.gfid);
     this.deps.emit({ kind: 'E', gfid: m.gfid, fop: 'RENAME', entry: m.from, to });
     m.to.gfid = m.gfid;
+    if (m.type === 'dir') this.structural.add(m.gfid);
     this.refresh(m.gfid, m.type, m.to.st, 'moved');
     return true;
   }

@@ -27,6 +27,18 @@ export interface ChangeSource {
   readonly name: 'parcel' | 'chokidar';
   /** Starts watching `root` recursively; resolves once watching is established (events after this point are delivered). Paths under any of `ignore` (absolute directory paths) are never reported. */
   start(handlers: ChangeSourceHandlers): Promise<void>;
+  /**
+   * Makes sure a subtree is watched under its current path. The recorder calls it after a
+   * directory rename or the arrival of a directory tree: @parcel/watcher keeps reporting old
+   * paths below a renamed directory and never watches subdirectories made before their
+   * parent's watch. What happened there before is for the caller's rescan to find.
+   */
+  watchSubtree(dir: string): Promise<void>;
+  /**
+   * Watches the whole tree afresh (after a watcher error, and periodically to release what
+   * watchSubtree added). Events during the switch may be lost: the caller reconciles after it.
+   */
+  refresh(): Promise<void>;
   /** Stops watching; idempotent. */
   close(): Promise<void>;
 }

@@ -197,6 +197,17 @@ export class ChokidarSource implements ChangeSource {
     if (this.state !== 'closed' && batch.length > 0) this.handlers?.onHints(batch);
   }
 
+  /** chokidar watches every directory as it appears and reports renamed subtrees in full: nothing to add. */
+  watchSubtree(dir: string): Promise<void> {
+    void dir;
+    return Promise.resolve();
+  }
+
+  /** Nothing accumulates (see watchSubtree); a reconcile is what a missed event needs. */
+  refresh(): Promise<void> {
+    return Promise.resolve();
+  }
+
   close(): Promise<void> {
     // Every caller, the second one included, waits until the watcher is released.
     this.closing ??= this.release();

@@ -64,6 +64,9 @@ export class ParcelSource implements ChangeSource {
   private subscription: AsyncSubscription | undefined;
   private starting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
+  private onEvents: SubscribeCallback | undefined;
+  /** Watchers rooted at subtrees (see watchSubtree), released by refresh() and close(). */
+  private readonly extra: AsyncSubscription[] = [];
 
   constructor(
     opts: ChangeSourceOptions,
@@ -92,10 +95,11 @@ export class ParcelSource implements ChangeSource {
       const hints = this.toHints(events);
       if (hints.length > 0) handlers.onHints(hints);
     };
+    this.onEvents = onEvents;
     let sub: AsyncSubscription;
     try {
       const api = await this.deps.load();
-      sub = await api.subscribe(this.root, onEvents, { ignore: this.ignores.filter((p) => !GLOB_LIKE.test(p)) });
+      sub = await api.subscribe(this.root, onEvents, this.parcelOptions());
     } catch (e) {
       this.state = 'closed';
       throw this.startError(e);
@@ -107,6 +111,48 @@ export class ParcelSource implements ChangeSource {
     }
     this.subscription = sub;
     this.state = 'running';
+  }
+
+  async watchSubtree(dir: string): Promise<void> {
+    const onEvents = this.onEvents;
+    if (this.state !== 'running' || onEvents === undefined) return;
+    let sub: AsyncSubscription;
+    try {
+      const api = await this.deps.load();
+      // A watcher rooted at the subtree: parcel walks it and watches every directory in it,
+      // reporting under its current path (the inotify watches it shares report to both).
+      sub = await api.subscribe(dir, onEvents, this.parcelOptions());
+    } catch (e) {
+      if (e instanceof Error && /No such file|Not a directory|Bad file descriptor/.test(e.message)) return; // gone already
+      throw this.startError(e);
+    }
+    if (this.state !== 'running') await this.unsubscribe(sub);
+    else this.extra.push(sub);
+  }
+
+  async refresh(): Promise<void> {
+    const onEvents = this.onEvents;
+    if (this.state !== 'running' || onEvents === undefined) return;
+    // Unsubscribing removes kernel watches other subscriptions share, so all go, then the root
+    // is watched anew. Events in between are lost: the caller reconciles right after.
+    const old = [...this.extra];
+    this.extra.length = 0;
+    if (this.subscription !== undefined) old.push(this.subscription);
+    this.subscription = undefined;
+    for (const sub of old) await this.unsubscribe(sub);
+    let fresh: AsyncSubscription;
+    try {
+      const api = await this.deps.load();
+      fresh = await api.subscribe(this.root, onEvents, this.parcelOptions());
+    } catch (e) {
+      throw this.startError(e);
+    }
+    if (this.state !== 'running') await this.unsubscribe(fresh);
+    else this.subscription = fresh;
+  }
+
+  private parcelOptions(): Options {
+    return { ignore: this.ignores.filter((p) => !GLOB_LIKE.test(p)) };
   }
 
   private toHints(events: readonly Event[]): ChangeHint[] {
@@ -148,9 +194,11 @@ export class ParcelSource implements ChangeSource {
       await this.starting?.catch(() => undefined);
       return;
     }
-    const sub = this.subscription;
+    const subs = [...this.extra];
+    this.extra.length = 0;
+    if (this.subscription !== undefined) subs.push(this.subscription);
     this.subscription = undefined;
-    if (sub !== undefined) await this.unsubscribe(sub);
+    for (const sub of subs) await this.unsubscribe(sub);
   }
 
   private async unsubscribe(sub: AsyncSubscription): Promise<void> {
