@@ -80,6 +80,7 @@ export interface GfidIndex {
   journalDrop(seq: bigint): void;
 
   getMeta(key: string): string | undefined;
+  deleteMeta(key: string): void;
   setMeta(key: string, value: string): void;
 
   close(): void;

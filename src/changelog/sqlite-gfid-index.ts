@@ -255,6 +255,10 @@ export class SqliteGfidIndex implements GfidIndex {
     this.guard(() => this.st.journalDrop.run(seq));
   }
 
+  deleteMeta(key: string): void {
+    this.guard(() => this.st.deleteMeta.run(key));
+  }
+
   getMeta(key: string): string | undefined {
     return this.guard(() => this.st.getMeta.get(key));
   }

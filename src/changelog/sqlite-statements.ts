@@ -114,6 +114,7 @@ export function prepareStatements(db: Db) {
     journalDrop: db.prepare<[bigint]>('DELETE FROM journal WHERE seq <= ?'),
     journalCount: db.prepare<[], bigint>('SELECT count(*) FROM journal').pluck(),
     getMeta: db.prepare<[string], string>('SELECT value FROM meta WHERE key = ?').pluck(),
+    deleteMeta: db.prepare<[string]>('DELETE FROM meta WHERE key = ?'),
     setMeta: db.prepare<[string, string]>(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     ),

@@ -1,7 +1,11 @@
 // runOneshot: one full xsync crawl of the master into the slave, through the same pipeline
 // the live daemon uses (crawl → XSYNC-CHANGELOG → process_change → entry ops, Syncer, meta).
 
+import fs from 'node:fs';
 import path from 'node:path';
+import { RECORDER_KEYS } from '../changelog/recorder/recorder.js';
+import { ENTRY_STIME_KEY, RETRY_KEY } from './changelog-turn.js';
+import { CHANGELOG_DIR } from './live.js';
 import { systemClock } from '../clock.js';
 import type { Clock } from '../clock.js';
 import { SqliteGfidIndex } from '../changelog/index.js';
@@ -68,6 +72,7 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
     if (index.quarantined !== undefined) {
       opts.log.warn('gfid index was corrupt; moved aside, resending everything', { path: index.quarantined });
     }
+    forgetLiveHistory(index, opts.sessionDir, opts.log);
     master = new (buildMaster(choiceFromConfig(opts.config)))();
     slave = SlaveClient.spawn([...opts.agentCommand, opts.slaveRoot], opts.log);
     const hello = await greet(slave, master.rebindsForeignSlave(), opts, clock);
@@ -135,4 +140,21 @@ function progressOf(phase: Progress['phase'], s: CrawlStats): Progress {
     bytesTotal: s.bytesSynced + s.bytesPending,
     bytesDone: s.bytesSynced,
   };
+}
+
+/**
+ * A one-shot sync changes names without recording them: changelogs a stopped daemon left
+ * unprocessed would no longer describe the index, so they go, and the recorder's history with
+ * them. The next georep start rebuilds the history and covers the gap with a hybrid crawl.
+ */
+function forgetLiveHistory(index: SqliteGfidIndex, sessionDir: string, log: Logger): void {
+  if (index.getMeta(RECORDER_KEYS.historyStart) === undefined) return;
+  log.info("forgetting the live daemon's unprocessed changelogs (the next georep start rebuilds its history)");
+  index.transaction(() => {
+    index.deleteMeta(RECORDER_KEYS.historyStart);
+    index.deleteMeta(ENTRY_STIME_KEY);
+    index.deleteMeta(RETRY_KEY);
+    index.journalDrop(BigInt(Number.MAX_SAFE_INTEGER));
+  });
+  fs.rmSync(path.join(sessionDir, CHANGELOG_DIR), { recursive: true, force: true });
 }

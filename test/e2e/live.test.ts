@@ -211,6 +211,38 @@ describe('e2e: live daemon (georep start/stop)', function () {
     await stop();
   });
 
+  it('stops with the cause, without a restart loop, when the slave belongs to another master', async function () {
+    const other = path.join(tmp, 'other');
+    fs.mkdirSync(other);
+    const seed = ['sync', '--oneshot', other, slave, '--workdir', path.join(tmp, 'work-other')];
+    expect((await runGeorep(seed)).exitCode).to.equal(EXIT.ok);
+    w('a/file', 'a');
+    const args = ['start', '--foreground', master, slave, '--workdir', work];
+    const r = await runGeorep(args, { timeoutMs: 60_000 });
+    expect(r.exitCode, describeRun(args, r)).to.equal(EXIT.slave);
+    expect(r.stderr, describeRun(args, r)).to.match(/worker stopped for good: .*already bound to master volume/i);
+    const state = JSON.parse(fs.readFileSync(path.join(sessionDir(), 'monitor.json'), 'utf8')) as { state: string };
+    expect(state.state).to.equal('Faulty');
+    expect(r.stderr).to.not.match(/restart/i); // no restart loop (the foreground monitor logs to stderr)
+  });
+
+  it('resumes after a one-shot sync ran between two daemon runs', async function () {
+    w('a/one', '1');
+    await start();
+    await converge(master, slave);
+    await stop();
+    w('a/two', '2');
+    fs.rmSync(m('a/one'));
+    const once = ['sync', '--oneshot', master, slave, '--workdir', work];
+    const r = await runGeorep(once);
+    expect(r.exitCode, describeRun(once, r)).to.equal(EXIT.ok);
+    w('b/three', '3');
+    fs.renameSync(m('a/two'), m('b/two'));
+    await start();
+    await converge(master, slave);
+    await stop();
+  });
+
   it('recovers from kill -9 of the worker, the recorder and the monitor under load', async function () {
     this.timeout(240_000);
     for (let i = 0; i < 50; i++) w(`d${i % 5}/f${i}`, `v0-${i}`);

@@ -146,14 +146,18 @@ export class Recorder {
   }
 
   /**
-   * A whole-tree reconcile. On an index that was never built (first start, or a quarantined
-   * one) it builds the index without recording (the worker's hybrid crawl covers that time)
-   * and starts the history at the scan's start.
+   * A whole-tree reconcile. Without a history (first start, a quarantined index, or after a
+   * one-shot sync) it starts one: from the last sync when the index is what that sync left
+   * (the scan then records what changed since), else from the scan's start, building the index
+   * without recording (the worker's hybrid crawl covers that time).
    */
   async reconcile(signal: AbortSignal, why: 'start' | 'overflow' | 'interval'): Promise<void> {
     const { deps } = this;
     this.lastReconcileMs = deps.clock.nowMs();
-    const building = deps.index.getMeta(RECORDER_KEYS.historyStart) === undefined;
+    const lastSync = deps.index.getMeta('stime');
+    const noHistory = deps.index.getMeta(RECORDER_KEYS.historyStart) === undefined;
+    const bridge = noHistory && lastSync !== undefined && deps.index.count() > 0;
+    const building = noHistory && !bridge;
     const startMs = deps.clock.nowMs();
     deps.log.info(building ? 'building the gfid index of the master' : 'reconciling the master with the gfid index', {
       why,
@@ -172,8 +176,9 @@ export class Recorder {
     } finally {
       this.reconciling = undefined;
     }
-    if (building) {
-      deps.index.setMeta(RECORDER_KEYS.historyStart, String(startMs));
+    if (noHistory) {
+      const from = bridge ? Number(lastSync) : startMs;
+      deps.index.setMeta(RECORDER_KEYS.historyStart, String(from));
       const prev = Number(deps.index.getMeta(RECORDER_KEYS.covered) ?? '0');
       deps.index.setMeta(RECORDER_KEYS.covered, String(Math.max(prev, startMs)));
     }
