@@ -32,10 +32,10 @@ interface SyncFlags {
 export function addSyncCommand(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('sync')
-    .summary('replicate MASTER into SLAVE (--oneshot: one full pass)')
+    .summary('replicate MASTER into SLAVE once (--oneshot: one full pass)')
     .description(
       'Replicate MASTER into SLAVE. With --oneshot: crawl the whole master once, copy every entry, ' +
-        'file and attribute to the slave, print a summary and exit (the live daemon comes later).',
+        'file and attribute to the slave, print a summary and exit (georep start replicates continuously).',
     )
     .argument('<master>', 'directory tree to replicate (must exist)')
     .argument('<slave>', 'local directory to replicate into (created if missing)')
@@ -49,7 +49,7 @@ export function addSyncCommand(program: Command, ctx: CliContext): void {
     if (flags.oneshot !== true) {
       throw new GeorepError(
         'USAGE',
-        'georep sync needs --oneshot for now: the live daemon (start/stop/status) is not available yet; run georep sync --oneshot MASTER SLAVE',
+        'georep sync needs --oneshot (one full pass); for continuous replication run georep start MASTER SLAVE',
       );
     }
     const session = prepareSession(ctx, master, slave, flags.workdir, collectSchemaFlags(command, attributes));
