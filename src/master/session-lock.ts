@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { GeorepError, hasErrno } from '../errors.js';
+import { isAlive } from '../monitor/index.js';
 
 export class SessionLock {
   private constructor(private readonly file: string) {}
@@ -18,7 +19,7 @@ export class SessionLock {
         if (!hasErrno(e, 'EEXIST')) throw e;
       }
       const owner = Number.parseInt(readOrEmpty(file), 10);
-      if (Number.isInteger(owner) && owner > 0 && alive(owner)) {
+      if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
         throw new GeorepError(
           'SESSION_BUSY',
           `session ${sessionDir} is in use by georep process ${owner}; wait for it to finish or stop it`,
@@ -43,14 +44,5 @@ function readOrEmpty(file: string): string {
   } catch (e) {
     if (hasErrno(e, 'ENOENT')) return '';
     throw e;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return hasErrno(e, 'EPERM'); // exists, owned by someone else
   }
 }

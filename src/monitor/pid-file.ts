@@ -77,12 +77,28 @@ export function isAlive(pid: number): boolean {
   if (!isPid(pid)) throw new Error(`not a pid: ${pid}`);
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     if (hasErrno(e, 'ESRCH')) return false;
     if (hasErrno(e, 'EPERM')) return true;
     throw e;
   }
+  return !isZombie(pid);
+}
+
+/**
+ * A process that exited but was not reaped yet still answers kill(pid, 0). A detached monitor
+ * outlives the `georep start` that spawned it, so its parent is whatever adopts orphans, and
+ * not every init reaps promptly (containers): on Linux, /proc tells a zombie apart.
+ */
+function isZombie(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false; // no /proc (not Linux) or gone this instant: kill(0) is all we know
+  }
+  // "pid (comm) S ...": comm may hold spaces and parentheses, so read after the last ')'.
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
 }
 
 function isPid(n: number): boolean {

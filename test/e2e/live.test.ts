@@ -31,6 +31,29 @@ function alive(pid: number): boolean {
   }
 }
 
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(Number(name));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+function cmdline(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}
+
 /** Waits until the slave equals the master; returns ms taken or throws with the differences. */
 async function converge(master: string, slave: string, opts: CompareOptions = {}, limitMs = CONVERGE_MS) {
   const start = Date.now();
@@ -263,6 +286,15 @@ describe('e2e: live daemon (georep start/stop)', function () {
         await sleep(5);
       }
     };
+    // The slave agent: a child of the worker; the worker fails, the monitor restarts it.
+    const worker = await childPid('worker');
+    const agent = childrenOf(worker).find((pid) => cmdline(pid).includes('agent-main'));
+    expect(agent, 'the worker runs a slave agent').to.be.a('number');
+    const loadingA = load(2000);
+    await sleep(500);
+    process.kill(agent as number, 'SIGKILL');
+    await loadingA;
+    await converge(master, slave, {}, 60_000);
     for (const victim of ['worker', 'recorder'] as const) {
       const pid = await childPid(victim);
       const loading = load(3000);
