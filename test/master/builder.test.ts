@@ -61,17 +61,28 @@ describe('buildMaster', () => {
     expect(code).to.equal('ABORTED');
   });
 
+  it('detection: history and changelog crawls each provide their own turn', async () => {
+    for (const detect of ['history', 'changelog'] as const) {
+      const m = make({ detect });
+      let code: string | undefined;
+      await m.crawlTurn().catch((e: { code?: string }) => (code = e.code));
+      expect(code, detect).to.equal('ABORTED'); // not started: no deps, no consumer
+      expect(m.stats.crawlStatus).to.equal(detect === 'history' ? 'History Crawl' : 'Changelog Crawl');
+    }
+  });
+
   it('builds every combination of the five axes', () => {
     let n = 0;
-    for (const mode of ['normal', 'partial', 'recover'] as const)
-      for (const sendmark of ['normal', 'rsync'] as const)
-        for (const purge of ['normal', 'noop'] as const)
-          for (const engine of ['rsync', 'tarssh'] as const) {
-            const m = make({ mode, sendmark, purge, engine });
-            expect(m.propagatesDeletes()).to.equal(purge === 'normal');
-            n++;
-          }
-    expect(n).to.equal(24);
+    for (const detect of ['xsync', 'history', 'changelog'] as const)
+      for (const mode of ['normal', 'partial', 'recover'] as const)
+        for (const sendmark of ['normal', 'rsync'] as const)
+          for (const purge of ['normal', 'noop'] as const)
+            for (const engine of ['rsync', 'tarssh'] as const) {
+              const m = make({ detect, mode, sendmark, purge, engine });
+              expect(m.propagatesDeletes()).to.equal(purge === 'normal');
+              n++;
+            }
+    expect(n).to.equal(72);
   });
 
   it('maps config to a choice as gsyncd does (use-rsync-xattrs → sendmark, ignore-deletes → purge)', () => {

@@ -1,0 +1,69 @@
+// process_change's classify step for live changelogs: data is addressed by gfid, so a path
+// that now holds another inode (the gfid moved and a new file took its name before the
+// recorder caught up) is never read for it; the gfid is reported unresolved instead.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { ROOT_GFID, SqliteGfidIndex } from '../../src/changelog/index.js';
+import { ChangeClassifier } from '../../src/master/process-change.js';
+
+describe('ChangeClassifier (changelog source)', () => {
+  let root: string;
+  let index: SqliteGfidIndex;
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'georep-classify-'));
+    index = SqliteGfidIndex.open(':memory:');
+  });
+  afterEach(() => {
+    index.close();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  const plant = (name: string, data: string) => {
+    fs.writeFileSync(path.join(root, name), data);
+    const ino = fs.statSync(path.join(root, name), { bigint: true }).ino;
+    return index.create('file', ino, { pargfid: ROOT_GFID, name: Buffer.from(name) });
+  };
+
+  it('plans data for a gfid whose recorded path still holds its inode', () => {
+    const g = plant('f', 'content');
+    const c = new ChangeClassifier(Buffer.from(root), index, { source: 'changelog' });
+    c.add({ kind: 'D', gfid: g });
+    const plan = c.plan('batch');
+    expect(plan.dataOff.map((i) => i.gfid)).to.deep.equal([g]);
+    expect(plan.unresolved).to.deep.equal([]);
+  });
+
+  it('never reads a path that now holds another inode; the gfid is unresolved', () => {
+    const g = plant('f', 'old');
+    fs.renameSync(path.join(root, 'f'), path.join(root, 'moved')); // not recorded yet
+    fs.writeFileSync(path.join(root, 'f'), 'a different file');
+    const c = new ChangeClassifier(Buffer.from(root), index, { source: 'changelog' });
+    c.add({ kind: 'D', gfid: g });
+    const plan = c.plan('batch');
+    expect(plan.dataOff).to.deep.equal([]);
+    expect(plan.unresolved).to.deep.equal([g]);
+  });
+
+  it('skips UNLINK and RMDIR with ignore-deletes, and an RMDIR of a directory the master still has', () => {
+    const file = plant('gone', 'x');
+    fs.rmSync(path.join(root, 'gone'));
+    fs.mkdirSync(path.join(root, 'd'));
+    const dir = index.create('dir', fs.statSync(path.join(root, 'd'), { bigint: true }).ino, {
+      pargfid: ROOT_GFID,
+      name: Buffer.from('d'),
+    });
+    const records = [
+      { kind: 'E', gfid: file, fop: 'UNLINK', entry: { pargfid: ROOT_GFID, name: Buffer.from('gone') } },
+      { kind: 'E', gfid: dir, fop: 'RMDIR', entry: { pargfid: ROOT_GFID, name: Buffer.from('d') } },
+    ] as const;
+    const keep = new ChangeClassifier(Buffer.from(root), index, { source: 'changelog', propagateDeletes: false });
+    for (const r of records) keep.add(r);
+    expect(keep.plan('b').entryOps).to.deep.equal([]);
+    const normal = new ChangeClassifier(Buffer.from(root), index, { source: 'changelog' });
+    for (const r of records) normal.add(r);
+    expect(normal.plan('b').entryOps.map((o) => o.op)).to.deep.equal(['UNLINK']);
+  });
+});
