@@ -53,9 +53,20 @@ export function moveEntry(ctx: SlaveContext, gfid: Gfid, type: ObjectType, from:
       ctx.index.moveName(from, to.at);
       return;
     }
-    if (type === 'file' && (dstSt === undefined || !dstSt.isDirectory())) {
+    if (type === 'file' && (dstSt === undefined || !dstSt.isDirectory()) && ctx.unwritten.has(gfid)) {
       moveUnwritten(ctx, gfid, from, to, dstSt, atTo);
       return;
+    }
+    if (type === 'file' && (dstSt === undefined || !dstSt.isDirectory())) {
+      // Its file is gone from the slave (lost, or its data never landed before an agent restart):
+      // the name moves so the gfid lives where the master has it, and the failure makes the
+      // master send it again (recreated at the target by its data).
+      if (atTo !== undefined) ctx.index.removeName(to.at);
+      ctx.index.moveName(from, to.at);
+      throw errnoError(
+        'ENOENT',
+        `RENAME source ${displayPath(src.rel)} of gfid ${gfid} is missing on the slave; it is sent again`,
+      );
     }
     throw errnoError('ENOENT', `RENAME source ${displayPath(src.rel)} of gfid ${gfid} is missing on the slave`);
   }

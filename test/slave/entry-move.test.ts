@@ -2,7 +2,7 @@
 // crash left the index behind the disk.
 
 import { expect } from 'chai';
-import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT_GFID, apply, at, newGfid, ops, useReadyAgent } from './harness.js';
 
@@ -30,6 +30,16 @@ describe('slave/entry ops: moving and removing', () => {
     expect(await apply(a.client, [ops.rename(newGfid(), at(ROOT_GFID, 'c'), at(ROOT_GFID, 'z'))])).to.deep.equal([
       'GFID_UNKNOWN',
     ]);
+  });
+
+  it('RENAME of a file missing from the slave disk moves its name and fails, so the master sends it again', async () => {
+    const f = newGfid();
+    await apply(a.client, [ops.create(f, ROOT_GFID, 'a')]);
+    rmSync(p('a')); // lost on the slave (or its data never landed before an agent restart)
+    expect(await apply(a.client, [ops.rename(f, at(ROOT_GFID, 'a'), at(ROOT_GFID, 'b'))])).to.deep.equal(['ENOENT']);
+    // The gfid now lives at the target: its CREATE is found present there and its data lands there.
+    expect(await apply(a.client, [ops.create(f, ROOT_GFID, 'b')])).to.deep.equal([]);
+    expect(existsSync(p('a'))).to.equal(false);
   });
 
   it('RENAME replaces whatever occupies the target, a non-empty directory included', async () => {
