@@ -334,6 +334,22 @@ class Session {
     }
   }
 
+  /** georep.log's WARN and ERROR lines (the last `max`). */
+  logProblems(max = 20): string[] {
+    const dir = this.dir();
+    if (dir === undefined) return [];
+    try {
+      return fs
+        .readFileSync(path.join(dir, 'georep.log'), 'utf8')
+        .split('\n')
+        .filter((l) => / (WARN|ERROR) /.test(l))
+        .slice(-max)
+        .map((l) => (l.length > 400 ? `${l.slice(0, 400)}…` : l));
+    } catch {
+      return [];
+    }
+  }
+
   /** The monitor and every descendant, each with its role. */
   tree(): (ProcStat & { role: Role; cmd: string })[] {
     const p = this.pids();
@@ -796,7 +812,10 @@ async function firstSync(
   const cpuS = s.tree().reduce((a, proc) => a + proc.ticks, 0) / CLK_TCK;
   const restarted = rss.restarted();
   if (restarted.length > 0)
-    console.log(`  WARNING: processes were restarted during the first sync: ${restarted.join('; ')}`);
+    console.log(
+      `  WARNING: processes were restarted during the first sync: ${restarted.join('; ')}\n` +
+        `  georep.log warnings and errors:\n    ${s.logProblems().join('\n    ')}`,
+    );
   console.log(
     `  ${label}: caught up after ${r.caughtUpS.toFixed(1)} s (cpu ${cpuS.toFixed(1)} s; ` +
       `confirmed by compareTrees in ${r.compareS.toFixed(1)} s)`,
@@ -914,7 +933,7 @@ async function scenarioIdle(ctx: Ctx, s: Session): Promise<void> {
   console.log(
     `  % of one core: total ${total.toFixed(2)}; ` +
       ROLES.map((r) => `${r} ${(byRole[r] ?? 0).toFixed(2)}`).join(', ') +
-      `\n  processes: \n    ${procs.join('\n    ')}`,
+      `\n  processes:\n    ${procs.join('\n    ')}`,
   );
   ctx.rows.push({
     scenario: 'idle CPU',
@@ -1080,7 +1099,7 @@ async function scenarioRss(ctx: Ctx): Promise<void> {
     await s.stop();
   } finally {
     s.cleanupSync();
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (!p.keep) fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 

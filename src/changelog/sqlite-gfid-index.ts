@@ -63,7 +63,10 @@ export class SqliteGfidIndex implements GfidIndex {
   transaction<T>(fn: () => T): T {
     let ok = false;
     try {
-      const result = this.guard(() => this.db.transaction(fn)());
+      // IMMEDIATE: take the write lock at BEGIN, waiting (busy timeout) for the other process.
+      // A deferred transaction that reads, then writes after the other process committed,
+      // gets SQLITE_BUSY at once, without waiting: the recorder and worker share this file.
+      const result = this.guard(() => this.db.transaction(fn).immediate());
       ok = true;
       return result;
     } finally {

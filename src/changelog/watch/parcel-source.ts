@@ -152,7 +152,10 @@ export class ParcelSource implements ChangeSource {
   }
 
   private parcelOptions(): Options {
-    return { ignore: this.ignores.filter((p) => !GLOB_LIKE.test(p)) };
+    const ignore = this.ignores.filter((p) => !GLOB_LIKE.test(p));
+    // Named on Linux: left to choose, parcel first probes for watchman through a shell and
+    // leaves that shell unreaped for the recorder's whole life.
+    return process.platform === 'linux' ? { ignore, backend: 'inotify' } : { ignore };
   }
 
   private toHints(events: readonly Event[]): ChangeHint[] {
