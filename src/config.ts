@@ -35,6 +35,7 @@ export interface Config {
   readonly restartBackoffMax: number; // restart-backoff-max (seconds)
   readonly stopTimeout: number; // stop-timeout (seconds)
   readonly reconcileInterval: number; // reconcile-interval (seconds, 0 = never)
+  readonly daemonHeap: number; // daemon-heap (MiB)
 }
 
 /** The slice the recorder needs. */

@@ -25,6 +25,8 @@ export interface IndexedEntry {
   readonly ino: bigint;
   /** null until the entry's ops were confirmed on the slave. */
   readonly synced: SyncedAttrs | null;
+  /** What the recorder last saw (null until it looked). */
+  readonly recorded: SyncedAttrs | null;
 }
 
 export interface GfidIndex {
@@ -33,6 +35,8 @@ export interface GfidIndex {
 
   lookup(pargfid: Gfid, name: Buffer): IndexedEntry | undefined;
   children(pargfid: Gfid): readonly IndexedEntry[];
+  /** The subdirectories of a directory, by name (a walk needs only these). */
+  subdirs(pargfid: Gfid): readonly { readonly name: Buffer; readonly gfid: Gfid }[];
   /** Every name of a gfid (more than one for hard links). */
   namesOf(gfid: Gfid): readonly EntryName[];
   /** What the slave confirmed for a gfid (null when unconfirmed or unknown). */

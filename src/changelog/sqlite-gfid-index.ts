@@ -86,6 +86,10 @@ export class SqliteGfidIndex implements GfidIndex {
     return this.guard(() => this.st.children.all(pargfid).map(toEntry));
   }
 
+  subdirs(pargfid: Gfid): readonly { readonly name: Buffer; readonly gfid: Gfid }[] {
+    return this.guard(() => this.st.subdirs.all(pargfid).map((r) => ({ name: r.name, gfid: r.gfid as Gfid })));
+  }
+
   namesOf(gfid: Gfid): readonly EntryName[] {
     return this.guard(() => this.st.namesOf.all(gfid).map((r) => ({ pargfid: r.pargfid as Gfid, name: r.name })));
   }

@@ -18,6 +18,12 @@ export interface SyncedRow {
 }
 
 export interface EntryRow extends SyncedRow {
+  readonly r_size: bigint | null;
+  readonly r_mtime_ns: bigint | null;
+  readonly r_ctime_ns: bigint | null;
+  readonly r_mode: bigint | null;
+  readonly r_uid: bigint | null;
+  readonly r_gid: bigint | null;
   readonly pargfid: string;
   readonly name: Buffer;
   readonly gfid: string;
@@ -36,7 +42,8 @@ export interface AtRow {
   readonly type: string;
 }
 
-const ENTRY = `SELECT n.pargfid, n.name, n.gfid, o.type, o.ino, o.size, o.mtime_ns, o.ctime_ns, o.mode, o.uid, o.gid
+const ENTRY = `SELECT n.pargfid, n.name, n.gfid, o.type, o.ino, o.size, o.mtime_ns, o.ctime_ns, o.mode, o.uid, o.gid,
+  o.r_size, o.r_mtime_ns, o.r_ctime_ns, o.r_mode, o.r_uid, o.r_gid
   FROM names n JOIN objects o ON o.gfid = n.gfid`;
 
 // The subtree of a directory: itself and everything named under it (UNION also stops cycles).
@@ -50,6 +57,10 @@ export function prepareStatements(db: Db) {
   return {
     lookup: db.prepare<[string, Buffer], EntryRow>(`${ENTRY} WHERE n.pargfid = ? AND n.name = ?`),
     children: db.prepare<[string], EntryRow>(`${ENTRY} WHERE n.pargfid = ? ORDER BY n.name`),
+    subdirs: db.prepare<[string], { readonly name: Buffer; readonly gfid: string }>(
+      `SELECT n.name, n.gfid FROM names n JOIN objects o ON o.gfid = n.gfid
+       WHERE n.pargfid = ? AND o.type = 'dir' ORDER BY n.name`,
+    ),
     at: db.prepare<[string, Buffer], AtRow>(
       'SELECT n.gfid, o.type FROM names n JOIN objects o ON o.gfid = n.gfid WHERE n.pargfid = ? AND n.name = ?',
     ),
@@ -144,6 +155,14 @@ export function toEntry(r: EntryRow): IndexedEntry {
     type: entryTypeOf(r.type, r.gfid),
     ino: r.ino,
     synced: toSynced(r),
+    recorded: toSynced({
+      size: r.r_size,
+      mtime_ns: r.r_mtime_ns,
+      ctime_ns: r.r_ctime_ns,
+      mode: r.r_mode,
+      uid: r.r_uid,
+      gid: r.r_gid,
+    }),
   };
 }
 

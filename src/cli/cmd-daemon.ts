@@ -217,7 +217,7 @@ async function runMonitor(
   const supervisor = new Supervisor(
     (['recorder', 'worker'] as const).map((role) => ({
       name: role,
-      command: [...ctx.io.selfCommand, `__${role}`, ...args],
+      command: [...withHeapCap(ctx.io.selfCommand, s.config.daemonHeap), `__${role}`, ...args],
     })),
     {
       backoff: {
@@ -262,6 +262,26 @@ async function runMonitor(
     removePidFile(pidFile, process.pid);
     lock.release();
   }
+}
+
+/**
+ * V8's young generation per semi-space, MiB, for daemon processes. The default (16) keeps up
+ * to ~48 MiB of short-lived objects resident; at 2 a 200k-entry reconcile peaked ~50 MB lower
+ * for ~15 % more CPU, and a running session's work is small.
+ */
+const DAEMON_SEMI_SPACE_MIB = 2;
+
+/** The self command with V8's heap capped (flags after the executable, before any other). */
+export function withHeapCap(self: readonly string[], mib: number): string[] {
+  const [exe, ...rest] = self;
+  if (exe === undefined) throw new Error('self command is empty');
+  const ours = /^--max-(old|semi)-space-size=/;
+  return [
+    exe,
+    `--max-old-space-size=${mib}`,
+    `--max-semi-space-size=${DAEMON_SEMI_SPACE_MIB}`,
+    ...rest.filter((a) => !ours.test(a)),
+  ];
 }
 
 function readFault(file: string): { code: ErrorCode; message: string } | undefined {

@@ -67,6 +67,7 @@ function buildConfig(v: Readonly<Record<string, OptionValue>>): Config {
     restartBackoffMax: num(v, 'restartBackoffMax'),
     stopTimeout: num(v, 'stopTimeout'),
     reconcileInterval: num(v, 'reconcileInterval'),
+    daemonHeap: num(v, 'daemonHeap'),
   };
 }
 

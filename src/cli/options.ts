@@ -52,6 +52,7 @@ export const CONFIG_FIELDS: { readonly [F in keyof Config]: FieldKind } = {
   restartBackoffMax: 'number',
   stopTimeout: 'number',
   reconcileInterval: 'number',
+  daemonHeap: 'number',
 };
 
 const TYPE_KIND: Readonly<Record<OptionType, 'number' | 'boolean' | 'string' | 'choice'>> = {

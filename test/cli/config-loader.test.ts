@@ -49,6 +49,7 @@ describe('cli/config-loader', () => {
       restartBackoffMax: 60,
       stopTimeout: 10,
       reconcileInterval: 3600,
+      daemonHeap: 128,
     });
   });
 

@@ -13,6 +13,7 @@ const row: IndexedEntry = {
   type: 'file',
   ino: 1n,
   synced: attrs,
+  recorded: null,
 };
 const base: MasterChoice = { detect: 'xsync', mode: 'normal', sendmark: 'normal', purge: 'normal', engine: 'rsync' };
 const syncerCfg: SyncerConfig = {

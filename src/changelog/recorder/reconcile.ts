@@ -108,21 +108,24 @@ export class ReconcileScan {
 
   /** Checks for every name of a directory: on disk, and in the index (to find what vanished). */
   private checksOf(dir: DirTask, out: Check[]): void {
+    const rows = new Map<string, IndexedEntry>();
+    for (const row of this.deps.index.children(dir.gfid)) rows.set(row.name.toString('latin1'), row);
     const names = new Map<string, Buffer>();
     for (const n of listNames(absPath(this.deps.root, dir.rel))) names.set(n.toString('latin1'), n);
-    for (const row of this.deps.index.children(dir.gfid)) names.set(row.name.toString('latin1'), row.name);
-    for (const name of names.values()) {
-      out.push({ dir, name, st: lstatIfAny(absPath(this.deps.root, joinRel(dir.rel, name))) });
+    for (const row of rows.values()) names.set(row.name.toString('latin1'), row.name);
+    for (const [key, name] of names) {
+      const st = lstatIfAny(absPath(this.deps.root, joinRel(dir.rel, name)));
+      out.push({ dir, name, st, row: rows.get(key) ?? null });
     }
   }
 
   private subdirs(dir: DirTask): DirTask[] {
     const subs: DirTask[] = [];
-    for (const row of this.deps.index.children(dir.gfid)) {
-      if (row.type !== 'dir') continue;
-      subs.push({ gfid: row.gfid, rel: joinRel(dir.rel, row.name), comps: [...dir.comps, row.name] });
+    for (const sub of this.deps.index.subdirs(dir.gfid)) {
+      subs.push({ gfid: sub.gfid, rel: joinRel(dir.rel, sub.name), comps: [...dir.comps, sub.name] });
     }
-    return subs.sort((a, b) => Buffer.compare(a.comps.at(-1) as Buffer, b.comps.at(-1) as Buffer));
+    // SQLite compares BLOBs with memcmp, as Buffer.compare does: already in walk order.
+    return subs;
   }
 
   private checkOf(row: IndexedEntry): Check {

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import { hasErrno } from '../../errors.js';
-import { absPath, attrsOf, entryTypeOf, joinRel } from '../entry-stat.js';
+import { absPath, attrsOf, entryTypeOf, joinRel, sameAttrs } from '../entry-stat.js';
 import type { EntryType, GfidIndex, IndexedEntry, SyncedAttrs } from '../gfid-index.js';
 import { ROOT_GFID } from '../record.js';
 import type { Change, EntryName, Gfid } from '../record.js';
@@ -23,6 +23,8 @@ export interface Check {
   readonly dir: DirRef;
   readonly name: Buffer;
   readonly st: BigIntStats | undefined;
+  /** The index row at this name when the caller already read it (null: none); else looked up. */
+  readonly row?: IndexedEntry | null;
 }
 
 export interface DiffDeps {
@@ -120,7 +122,7 @@ export class TreeDiff {
   private look(c: Check): void {
     if (c.dir.gfid === ROOT_GFID && (c.name.equals(RESERVED_ROOT_NAME) || isHopName(c.name))) return;
     const { index } = this.deps;
-    const row = index.lookup(c.dir.gfid, c.name);
+    const row = c.row === undefined ? index.lookup(c.dir.gfid, c.name) : (c.row ?? undefined);
     if (c.st === undefined) {
       if (row !== undefined) this.vanished.set(keyOf(row.pargfid, row.name), row);
       return;
@@ -128,7 +130,7 @@ export class TreeDiff {
     const type = entryTypeOf(c.st);
     const rel = joinRel(c.dir.rel, c.name);
     if (row !== undefined && row.type === type && row.ino === c.st.ino) {
-      this.refresh(row.gfid, type, c.st, 'inPlace');
+      this.refresh(row.gfid, type, c.st, 'inPlace', row.recorded ?? row.synced);
       return;
     }
     if (row !== undefined) this.vanished.set(keyOf(row.pargfid, row.name), row);
@@ -372,15 +374,22 @@ export class TreeDiff {
   }
 
   /** Records D and/or M for an object whose attrs differ from what was last recorded. */
-  private refresh(gfid: Gfid, type: EntryType, st: BigIntStats, how: 'inPlace' | 'moved' | 'linked'): void {
+  private refresh(
+    gfid: Gfid,
+    type: EntryType,
+    st: BigIntStats,
+    how: 'inPlace' | 'moved' | 'linked',
+    known?: SyncedAttrs | null,
+  ): void {
     const { index, emit } = this.deps;
     const now = attrsOf(st);
-    const was = index.recordedOf(gfid) ?? index.syncedOf(gfid);
+    const was = known !== undefined ? known : (index.recordedOf(gfid) ?? index.syncedOf(gfid));
     const d = was === null ? { content: true, meta: true } : delta(was, now, type, how);
     if (d.content && type === 'file') emit({ kind: 'D', gfid });
     if (d.meta || (d.content && type !== 'file')) emit({ kind: 'M', gfid, fop: 'SETATTR' });
     if (d.content || d.meta) this.touch(gfid);
-    index.setRecorded(gfid, now, st.ino);
+    // An unchanged entry costs no write: a reconcile of an unchanged tree only reads.
+    if (how !== 'inPlace' || was === null || !sameAttrs(was, now)) index.setRecorded(gfid, now, st.ino);
   }
 
   private touch(...gfids: Gfid[]): void {
