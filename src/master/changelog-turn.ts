@@ -53,8 +53,12 @@ export async function changelogTurn(m: MasterBase): Promise<boolean> {
   const problems = [...m.turnProblems].filter((g) => index.objectOf(g) !== undefined);
   index.setMeta(RETRY_KEY, JSON.stringify(problems));
   for (const f of files) consumer.done(f);
+  m.stats.retryPending = problems.length;
+  m.saveStats();
   if (problems.length > 0 || !landed) {
-    deps.log.info('some entries did not reach the slave yet; they are synced again next turn', {
+    // Said when the set changes size, not every turn while a stuck entry keeps failing.
+    const level = problems.length === retry.length ? 'debug' : 'info';
+    deps.log.log(level, 'some entries did not reach the slave yet; they are synced again next turn', {
       retry: problems.length,
     });
     return false;
@@ -86,7 +90,7 @@ async function resync(m: MasterBase, gfids: readonly Gfid[]): Promise<void> {
   for (const r of records) writer.append(r);
   const file = writer.close();
   try {
-    deps.log.info('syncing entries again from their current state', { entries: byDepth.length });
+    deps.log.debug('syncing entries again from their current state', { entries: byDepth.length });
     await m.processChangelogs([{ path: file, entryOps: true }], 'changelog');
   } finally {
     fs.rmSync(file, { force: true });

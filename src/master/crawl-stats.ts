@@ -17,6 +17,8 @@ export interface CrawlStatsSnapshot {
   readonly deletes: number;
   readonly failures: readonly ItemProblem[];
   readonly lastSyncedMs: number | null;
+  /** Live session: entries that did not land and are synced again each turn (the stime waits for them). */
+  readonly retryPending: number;
   readonly updatedMs: number;
 }
 
@@ -32,6 +34,7 @@ export class CrawlStats {
   metaOps = 0;
   deletes = 0;
   lastSyncedMs: number | null = null;
+  retryPending = 0;
   /** Every failure seen, counting repeats (a turn compares it before and after). */
   failureEvents = 0;
   /** The latest failure per path and cause: a live session retries, and a retry is not a new failure. */
@@ -84,6 +87,7 @@ export class CrawlStats {
       deletes: this.deletes,
       failures: this.failures,
       lastSyncedMs: this.lastSyncedMs,
+      retryPending: this.retryPending,
       updatedMs: nowMs,
     };
   }
