@@ -83,8 +83,9 @@ function currentConfig(schema: Schema, sessionDir: string): Config {
 function setValue(ctx: CliContext, session: Session, key: string, value: string): void {
   const spec = specFor(ctx.schema, key, CLI_SOURCE);
   let parsed = parseOptionValue(spec, value, CLI_SOURCE);
-  // As gsyncd does, "checkpoint now" stores the time it was set, not a moving target.
-  if (spec.field === 'checkpoint' && parsed === 'now') parsed = String(Math.floor(ctx.io.clock.nowMs() / MS_PER_S));
+  // As gsyncd does, "checkpoint now" stores the time it was set (rounded up to whole seconds, so
+  // everything changed before it is included), not a moving target.
+  if (spec.field === 'checkpoint' && parsed === 'now') parsed = String(Math.ceil(ctx.io.clock.nowMs() / MS_PER_S));
   const next = { ...asText(readSessionValues(session.dir)), [spec.key]: formatOptionValue(parsed) };
   resolveConfig([{ source: sessionConfPath(session.dir), values: next }], ctx.schema);
   const dir = ensureSessionDir(session.workdir, session.masterRoot, session.slaveRoot);

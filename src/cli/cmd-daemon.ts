@@ -19,6 +19,7 @@ import type { CliContext } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { addSchemaOptions, collectSchemaFlags } from './flags.js';
 import { prepareSession } from './session.js';
+import { readSessionValues } from './session-values.js';
 import type { PreparedSession } from './session.js';
 import type { RawValue } from './values.js';
 
@@ -316,12 +317,18 @@ async function runChild(ctx: CliContext, s: PreparedSession, role: 'recorder' | 
     if (role === 'recorder') await runRecorderProcess(s, log, stop);
     else {
       const { runLive } = await import('../master/live.js');
+      const checkpointModule = await import('../master/checkpoint.js');
       await runLive({
         ...s,
         agentCommand: [...ctx.io.agentCommand, '--log-level', s.config.logLevel],
         log,
         clock: ctx.io.clock,
         signal: stop,
+        checkpointTargetMs: () => {
+          const { checkpointTargetMs } = checkpointModule;
+          const v = readSessionValues(s.sessionDir)['checkpoint'];
+          return checkpointTargetMs(v === undefined ? '' : String(v));
+        },
       });
     }
   } catch (e) {

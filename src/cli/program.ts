@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { addConfigCommand } from './cmd-config.js';
 import { addDaemonCommands } from './cmd-daemon.js';
+import { addStatusCommands } from './cmd-status.js';
 import { addSlaveCommand } from './cmd-slave.js';
 import { addSyncCommand } from './cmd-sync.js';
 import type { CliContext } from './context.js';
@@ -17,10 +18,10 @@ Examples:
   $ georep sync --oneshot /srv/data /backup/data     # replicate once
   $ georep start /srv/data /backup/data               # replicate continuously (daemon)
   $ georep stop /srv/data /backup/data                # stop the daemon
+  $ georep status --detail                            # every session: state, pending work, checkpoint
+  $ georep checkpoint set /srv/data /backup/data now  # then: georep checkpoint status …
   $ georep config /srv/data /backup/data sync-jobs 8  # tune the session
   $ georep sync --help                                # every option
-
-Coming later: status and checkpoint.
 
 Environment:
   GEOREP_WORKDIR  workdir when --workdir is not given
@@ -43,6 +44,7 @@ export function buildProgram(ctx: CliContext): Command {
     .addHelpText('after', MAIN_HELP);
   addSyncCommand(program, ctx);
   addDaemonCommands(program, ctx);
+  addStatusCommands(program, ctx);
   addConfigCommand(program, ctx);
   addSlaveCommand(program, ctx);
   return program;

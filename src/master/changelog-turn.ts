@@ -34,7 +34,10 @@ export async function changelogTurn(m: MasterBase): Promise<boolean> {
   const retry = loadRetry(index);
   const { files, coveredMs } = consumer.scan();
   const stime = Number(index.getMeta('stime') ?? '0');
-  if (files.length === 0 && retry.length === 0 && coveredMs <= stime) return true; // nothing new, not even time
+  if (files.length === 0 && retry.length === 0 && coveredMs <= stime) {
+    deps.onTurn?.(stime, true);
+    return true; // nothing new, not even time
+  }
   m.turnProblems.clear();
   const entryStime = parseChangelogName(index.getMeta(ENTRY_STIME_KEY) ?? '');
   for (const batch of batches(files, deps.crawl.changelogBatchSize)) {
@@ -61,9 +64,12 @@ export async function changelogTurn(m: MasterBase): Promise<boolean> {
     deps.log.log(level, 'some entries did not reach the slave yet; they are synced again next turn', {
       retry: problems.length,
     });
+    deps.onTurn?.(stime, false);
     return false;
   }
-  await m.markStime(Math.max(coveredMs, stime));
+  const next = Math.max(coveredMs, stime);
+  await m.markStime(next);
+  deps.onTurn?.(next, true);
   return true;
 }
 

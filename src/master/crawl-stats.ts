@@ -12,6 +12,10 @@ export interface CrawlStatsSnapshot {
   readonly bytesSynced: number;
   readonly bytesPending: number;
   readonly deletesPending: number;
+  /** Entry ops planned and not yet applied on the slave. */
+  readonly entryPending: number;
+  /** Metadata ops planned and not yet applied (they follow the data of their batch). */
+  readonly metaPending: number;
   readonly entryOps: number;
   readonly metaOps: number;
   readonly deletes: number;
@@ -30,6 +34,8 @@ export class CrawlStats {
   bytesSynced = 0;
   bytesPending = 0;
   deletesPending = 0;
+  entryPending = 0;
+  metaPending = 0;
   entryOps = 0;
   metaOps = 0;
   deletes = 0;
@@ -54,14 +60,22 @@ export class CrawlStats {
   }
 
   /** Counts a batch as pending before it is sent. */
-  pend(files: number, bytes: number, deletes: number): void {
+  pend(files: number, bytes: number, deletes: number, entries = 0, metas = 0): void {
     this.filesPending += files;
     this.bytesPending += bytes;
     this.deletesPending += deletes;
+    this.entryPending += entries;
+    this.metaPending += metas;
+  }
+
+  /** A batch's entry ops were applied (its data and metadata go on). */
+  entriesApplied(n: number): void {
+    this.entryPending = Math.max(0, this.entryPending - n);
   }
 
   /** Moves a finished batch from pending to done. */
-  settle(planned: { files: number; bytes: number; deletes: number }, out: BatchOutcome): void {
+  settle(planned: { files: number; bytes: number; deletes: number; metas?: number }, out: BatchOutcome): void {
+    this.metaPending = Math.max(0, this.metaPending - (planned.metas ?? 0));
     this.filesPending = Math.max(0, this.filesPending - planned.files);
     this.bytesPending = Math.max(0, this.bytesPending - planned.bytes);
     this.deletesPending = Math.max(0, this.deletesPending - planned.deletes);
@@ -82,6 +96,8 @@ export class CrawlStats {
       bytesSynced: this.bytesSynced,
       bytesPending: this.bytesPending,
       deletesPending: this.deletesPending,
+      entryPending: this.entryPending,
+      metaPending: this.metaPending,
       entryOps: this.entryOps,
       metaOps: this.metaOps,
       deletes: this.deletes,

@@ -16,6 +16,11 @@ import { buildMaster, choiceFromConfig } from './builder.js';
 import type { DetectMode, Master } from './builder.js';
 import type { MasterDeps } from './master-base.js';
 import { checkMaster, decideFullCrawl, greet, prepareSessionDirs } from './session-setup.js';
+import { writeFileAtomic } from '../atomic-file.js';
+import { CHECKPOINT_FILE, CheckpointTracker, readCheckpointState } from './checkpoint.js';
+import { SESSION_STATUS_FILE, buildStatus } from './session-status.js';
+import type { SessionStatus, WorkerStatus } from './session-status.js';
+import { StatusService, statusSocketPath } from './status-service.js';
 
 export interface LiveOptions {
   readonly masterRoot: string;
@@ -26,6 +31,8 @@ export interface LiveOptions {
   readonly log: Logger;
   readonly clock?: Clock;
   readonly signal: AbortSignal;
+  /** The checkpoint target now configured for the session (unix ms), read afresh each turn. */
+  readonly checkpointTargetMs: () => number | undefined;
 }
 
 export const CHANGELOG_DIR = 'changelogs';
@@ -38,10 +45,30 @@ export async function runLive(opts: LiveOptions): Promise<void> {
   const consumer = new ChangelogConsumer(changelogDir, index);
   consumer.register();
   const notifier = new PublishNotifier(changelogDir);
+  const masters: Master[] = [];
+  const startedMs = clock.nowMs();
+  let workerStatus: WorkerStatus = 'Initializing…';
+  const checkpointFile = path.join(opts.sessionDir, CHECKPOINT_FILE);
+  const tracker = new CheckpointTracker(checkpointFile, opts.checkpointTargetMs, clock, opts.log);
+  const snapshot = (): SessionStatus =>
+    buildStatus({
+      master: opts.masterRoot,
+      slave: opts.slaveRoot,
+      workerStatus,
+      stats: masters.at(-1)?.stats.snapshot(clock.nowMs()),
+      stimeMs: metaNumber(index.getMeta('stime')),
+      checkpoint: readCheckpointState(checkpointFile),
+      backlog: backlogOf(consumer),
+      startedMs,
+      fault: undefined,
+      nowMs: clock.nowMs(),
+    });
+  const statusFile = path.join(opts.sessionDir, SESSION_STATUS_FILE);
+  const service = new StatusService(statusSocketPath(opts.sessionDir), snapshot);
   const slave = SlaveClient.spawn([...opts.agentCommand, opts.slaveRoot], opts.log);
   const stop = AbortSignal.any([opts.signal, slave.died]);
-  const masters: Master[] = [];
   try {
+    await service.start();
     const choice = choiceFromConfig(opts.config);
     const hello = await greet(slave, choice.mode === 'recover', opts, clock);
     const fullCrawl = decideFullCrawl(index, hello.slaveId, choice.mode === 'recover', opts.log);
@@ -60,6 +87,10 @@ export async function runLive(opts: LiveOptions): Promise<void> {
       ownsNames: false,
       consumer,
       wake: (signal) => notifier.next(signal),
+      onTurn: (stimeMs, clean) => {
+        tracker.update(stimeMs, clean);
+        writeFileAtomic(statusFile, JSON.stringify(snapshot(), null, 2) + '\n');
+      },
       crawl: opts.config,
       syncer: opts.config,
       onSkip: (p, reason) => opts.log.warn(`skipped ${p}: ${reason}`),
@@ -86,6 +117,8 @@ export async function runLive(opts: LiveOptions): Promise<void> {
     }
     await start('history').run(1);
     opts.log.info('live changelog crawl');
+    workerStatus = 'Active';
+    opts.log.info('worker active', { event: 'worker_status', status: workerStatus });
     await start('changelog').run(0);
   } catch (e) {
     if (slave.died.aborted) throw slave.died.reason;
@@ -93,10 +126,29 @@ export async function runLive(opts: LiveOptions): Promise<void> {
     throw e;
   } finally {
     for (const m of masters) await m.stop();
+    await service.close();
     notifier.close();
     await slave.close();
     index.close();
   }
+}
+
+function metaNumber(v: string | undefined): number | undefined {
+  return v === undefined || v === '' ? undefined : Number(v);
+}
+
+/** Changelogs published and not yet done, and their size. */
+function backlogOf(consumer: ChangelogConsumer): { files: number; bytes: number } {
+  let bytes = 0;
+  const files = consumer.scan().files;
+  for (const f of files) {
+    try {
+      bytes += fs.statSync(f.path).size;
+    } catch {
+      // done meanwhile
+    }
+  }
+  return { files: files.length, bytes };
 }
 
 /** Waits until the recorder has built its index (its first start can take a while on a big tree). */

@@ -44,6 +44,8 @@ export interface MasterDeps {
   readonly consumer?: ChangelogConsumer;
   /** Resolves when there may be new work before the change interval is over (a changelog published). */
   readonly wake?: (signal: AbortSignal) => Promise<void>;
+  /** After each live turn: the stime now, and whether nothing is left to retry (checkpoints, status). */
+  readonly onTurn?: (stimeMs: number, clean: boolean) => void;
   readonly crawl: CrawlConfig;
   readonly syncer: SyncerConfig;
   readonly onSkip: (path: string, reason: string) => void;
@@ -191,11 +193,14 @@ export class MasterBase {
       files: plan.dataOff.length + plan.dataNs.length,
       bytes: [...plan.dataOff, ...plan.dataNs].reduce((n, i) => n + i.size, 0),
       deletes: plan.deletions.length,
+      entries: plan.entryOps.length,
+      metas: plan.metaOps.length,
     };
     await this.roomForBatch();
-    this.stats.pend(planned.files, planned.bytes, planned.deletes);
+    this.stats.pend(planned.files, planned.bytes, planned.deletes, planned.entries, planned.metas);
     deps.onBatch?.(this.stats);
     const { rest, entryFailures } = await this.runner().start(plan, deps.signal);
+    this.stats.entriesApplied(planned.entries);
     for (const g of plan.unresolved) this.turnProblems.add(g);
     const confirmed = rest.then((outcome) => {
       for (const g of outcome.problemGfids) this.turnProblems.add(g);

@@ -1,0 +1,218 @@
+// `georep status [MASTER SLAVE] [--detail] [--json]` and `georep checkpoint set|status`.
+// Invariant: status never claims more than the daemon knows: a running worker answers over its
+// socket; a stopped one is shown Stopped (or Faulty, with its cause) with its last values.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { GeorepError } from '../errors.js';
+import { CHECKPOINT_FILE, checkpointTargetMs, readCheckpointState } from '../master/checkpoint.js';
+import { SESSION_STATUS_FILE, buildStatus } from '../master/session-status.js';
+import type { SessionStatus } from '../master/session-status.js';
+import { queryStatus, statusSocketPath } from '../master/status-service.js';
+import { readLivePid } from '../monitor/index.js';
+import { DAEMON_FILES } from './cmd-daemon.js';
+import { WORKDIR_HELP } from './cmd-sync.js';
+import type { CliContext } from './context.js';
+import { humanBytes } from './format.js';
+import { resolveMasterRoot, resolveSlaveRoot } from './roots.js';
+import { readSessionValues, writeSessionValues } from './session-values.js';
+import { SESSIONS_DIR, SESSION_INFO, ensureSessionDir, resolveWorkdir, sessionDirOf } from './workdir.js';
+
+const MS_PER_S = 1000;
+
+interface StatusFlags {
+  readonly detail?: boolean;
+  readonly json?: boolean;
+  readonly workdir?: string;
+}
+
+const STATUS_EXAMPLES = `
+Examples:
+  $ georep status                                   # every session of the workdir
+  $ georep status /srv/data /backup/data --detail   # one session, with pending work and checkpoint
+  $ georep status --json                            # for scripts (gsyncd's field names)`;
+
+export function addStatusCommands(program: Command, ctx: CliContext): void {
+  program
+    .command('status')
+    .summary('show the state of sessions (all, or MASTER and SLAVE)')
+    .description('Show each session: worker status, crawl status and the time up to which the slave is in sync.')
+    .argument('[master]', 'master of one session')
+    .argument('[slave]', 'slave of that session')
+    .option('--detail', 'also pending entry/data/meta ops, failures, checkpoint and backlog')
+    .option('--json', 'JSON with gsyncd-style snake_case keys')
+    .option('--workdir <dir>', WORKDIR_HELP)
+    .addHelpText('after', STATUS_EXAMPLES)
+    .action(async (master: string | undefined, slave: string | undefined, flags: StatusFlags) => {
+      const workdir = resolveWorkdir(flags.workdir, ctx.io.env);
+      if ((master === undefined) !== (slave === undefined)) {
+        throw new GeorepError('USAGE', 'give both MASTER and SLAVE, or neither (every session)');
+      }
+      const dirs =
+        master !== undefined && slave !== undefined
+          ? [sessionDirOf(workdir, resolveMasterRoot(master), resolveSlaveRoot(slave))]
+          : listSessions(workdir);
+      const all: SessionStatus[] = [];
+      for (const dir of dirs) {
+        const s = await sessionStatus(dir, ctx.io.clock.nowMs());
+        if (s !== undefined) all.push(s);
+      }
+      if (master !== undefined && all.length === 0) {
+        throw new GeorepError('NOT_RUNNING', `no session for ${master} -> ${slave ?? ''} in ${workdir}`);
+      }
+      if (flags.json === true) {
+        ctx.io.stdout.write(JSON.stringify(master === undefined ? all : all[0], null, 2) + '\n');
+      } else {
+        ctx.io.stdout.write(formatTable(all, flags.detail === true));
+      }
+    });
+
+  const cp = program.command('checkpoint').summary('set a checkpoint, or ask whether it is reached');
+  cp.command('set')
+    .description('Set the checkpoint of a session: a time (now, or unix seconds) the slave must catch up to.')
+    .argument('<master>')
+    .argument('<slave>')
+    .argument('<time>', 'now, or unix seconds')
+    .option('--workdir <dir>', WORKDIR_HELP)
+    .action((master: string, slave: string, time: string, flags: StatusFlags) => {
+      const dir = sessionFolder(ctx, master, slave, flags.workdir);
+      // now: the next whole second, so everything changed before this moment is included.
+      const seconds = time === 'now' ? Math.ceil(ctx.io.clock.nowMs() / MS_PER_S) : Number(time);
+      if (!Number.isSafeInteger(seconds) || seconds < 0) {
+        throw new GeorepError('USAGE', `checkpoint time must be now or unix seconds, got ${JSON.stringify(time)}`);
+      }
+      writeSessionValues(dir, { ...stringValues(readSessionValues(dir)), checkpoint: String(seconds) });
+      fs.rmSync(path.join(dir, CHECKPOINT_FILE), { force: true }); // a new target: no completion yet
+      ctx.io.stdout.write(`georep: checkpoint set to ${new Date(seconds * MS_PER_S).toISOString()}\n`);
+    });
+  cp.command('status')
+    .description('Say whether the checkpoint of a session is reached, and when it was.')
+    .argument('<master>')
+    .argument('<slave>')
+    .option('--workdir <dir>', WORKDIR_HELP)
+    .action((master: string, slave: string, flags: StatusFlags) => {
+      const dir = sessionFolder(ctx, master, slave, flags.workdir);
+      const v = readSessionValues(dir)['checkpoint'];
+      const target = checkpointTargetMs(v === undefined ? '' : String(v));
+      if (target === undefined) {
+        ctx.io.stdout.write('checkpoint: none set\n');
+        return;
+      }
+      const st = readCheckpointState(path.join(dir, CHECKPOINT_FILE));
+      const at = new Date(target).toISOString();
+      ctx.io.stdout.write(
+        st?.targetMs === target && st.completedMs !== null
+          ? `checkpoint ${at} completed at ${new Date(st.completedMs).toISOString()}\n`
+          : `checkpoint ${at} not reached yet\n`,
+      );
+    });
+}
+
+function sessionFolder(ctx: CliContext, master: string, slave: string, workdir: string | undefined): string {
+  const m = resolveMasterRoot(master);
+  const s = resolveSlaveRoot(slave);
+  return ensureSessionDir(resolveWorkdir(workdir, ctx.io.env), m, s);
+}
+
+function stringValues(v: Readonly<Record<string, unknown>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, x] of Object.entries(v)) out[k] = String(x);
+  return out;
+}
+
+function listSessions(workdir: string): string[] {
+  const root = path.join(workdir, SESSIONS_DIR);
+  try {
+    return fs
+      .readdirSync(root)
+      .sort()
+      .map((n) => path.join(root, n));
+  } catch {
+    return [];
+  }
+}
+
+function readJson<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One session's status: live from its socket, else from what the daemon left. */
+async function sessionStatus(dir: string, nowMs: number): Promise<SessionStatus | undefined> {
+  const info = readJson<{ master: string; slave: string }>(path.join(dir, SESSION_INFO));
+  if (info === undefined) return undefined;
+  const monitorAlive = readLivePid(path.join(dir, DAEMON_FILES.pid)) !== undefined;
+  const monitor = readJson<{ state?: string; cause?: string }>(path.join(dir, DAEMON_FILES.state));
+  if (monitorAlive) {
+    const live = await queryStatus(statusSocketPath(dir));
+    if (live !== undefined) return live;
+  }
+  const last = readJson<SessionStatus>(path.join(dir, SESSION_STATUS_FILE));
+  const faulty = !monitorAlive && monitor?.state === 'Faulty';
+  const base =
+    last ??
+    buildStatus({
+      master: info.master,
+      slave: info.slave,
+      workerStatus: 'Stopped',
+      stats: undefined,
+      stimeMs: undefined,
+      checkpoint: undefined,
+      backlog: { files: 0, bytes: 0 },
+      startedMs: undefined,
+      fault: undefined,
+      nowMs,
+    });
+  return {
+    ...base,
+    worker_status: monitorAlive ? 'Initializing…' : faulty ? 'Faulty' : 'Stopped',
+    uptime_seconds: monitorAlive ? base.uptime_seconds : null,
+    fault: faulty ? (monitor?.cause ?? 'unknown cause') : null,
+  };
+}
+
+function formatTable(all: readonly SessionStatus[], detail: boolean): string {
+  if (all.length === 0) return 'No sessions.\n';
+  const head = ['MASTER', 'SLAVE', 'STATUS', 'CRAWL STATUS', 'LAST SYNCED'];
+  const more = [
+    'ENTRY',
+    'DATA',
+    'META',
+    'FAILURES',
+    'RETRY',
+    'CHECKPOINT TIME',
+    'CHECKPOINT COMPLETED',
+    'COMPLETION TIME',
+    'BACKLOG',
+  ];
+  const rows = all.map((s) => {
+    const base = [s.master, s.slave, s.worker_status, s.crawl_status ?? 'N/A', s.last_synced ?? 'N/A'];
+    if (!detail) return base;
+    return [
+      ...base,
+      String(s.entry),
+      String(s.data),
+      String(s.meta),
+      String(s.failures),
+      String(s.retry_pending),
+      s.checkpoint_time ?? 'N/A',
+      s.checkpoint_time === null ? 'N/A' : s.checkpoint_completed ? 'Yes' : 'No',
+      s.checkpoint_completion_time ?? 'N/A',
+      `${s.backlog_changelogs} (${humanBytes(s.backlog_bytes)})`,
+    ];
+  });
+  const header = detail ? [...head, ...more] : head;
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  const out = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+  for (const s of all) if (s.fault !== null) out.push(`${s.master} -> ${s.slave}: Faulty: ${s.fault}`);
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,75 @@
+// CheckpointTracker: "is everything up to time T on the slave?" (gsyncd's checkpoint). The
+// target comes from the session's `checkpoint` option (unix seconds, set with `georep
+// checkpoint set`); completion is recorded once, with its time, in checkpoint.json. Invariant:
+// completed only when the slave's stime has reached the target with nothing left to retry; a
+// new target makes an old completion stale and it is forgotten.
+
+import fs from 'node:fs';
+import { writeFileAtomic } from '../atomic-file.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+
+export const CHECKPOINT_FILE = 'checkpoint.json';
+
+export interface CheckpointState {
+  /** The target, unix ms: everything changed on the master before it must be on the slave. */
+  readonly targetMs: number;
+  /** When completion was noticed (unix ms); null while not reached. */
+  readonly completedMs: number | null;
+}
+
+/** Parses the `checkpoint` option: '' (none) or unix seconds; undefined for none. */
+export function checkpointTargetMs(value: string): number | undefined {
+  if (value.trim() === '') return undefined;
+  const s = Number(value);
+  return Number.isFinite(s) && s >= 0 ? Math.floor(s) * 1000 : undefined;
+}
+
+export function readCheckpointState(file: string): CheckpointState | undefined {
+  let raw: string;
+  try {
+    raw = fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined; // none recorded yet
+  }
+  try {
+    const v = JSON.parse(raw) as Partial<CheckpointState>;
+    if (typeof v.targetMs !== 'number') return undefined;
+    return { targetMs: v.targetMs, completedMs: typeof v.completedMs === 'number' ? v.completedMs : null };
+  } catch {
+    return undefined; // damaged: evaluated afresh
+  }
+}
+
+export class CheckpointTracker {
+  constructor(
+    private readonly file: string,
+    /** The target now configured, read afresh each time (the operator may set one at any moment). */
+    private readonly readTargetMs: () => number | undefined,
+    private readonly clock: Pick<Clock, 'nowMs'>,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Evaluates the checkpoint after a turn. `clean` is false while anything that should be on
+   * the slave is not (the retry set): stime alone must not complete a checkpoint then.
+   */
+  update(stimeMs: number, clean: boolean): CheckpointState | undefined {
+    const targetMs = this.readTargetMs();
+    if (targetMs === undefined) return undefined;
+    const known = readCheckpointState(this.file);
+    let state: CheckpointState = known?.targetMs === targetMs ? known : { targetMs, completedMs: null };
+    if (state.completedMs === null && clean && stimeMs >= targetMs) {
+      state = { targetMs, completedMs: this.clock.nowMs() };
+      this.log.info('checkpoint completed', {
+        event: 'checkpoint_completed',
+        checkpointTime: new Date(targetMs).toISOString(),
+        completionTime: new Date(state.completedMs ?? 0).toISOString(),
+      });
+    }
+    if (known?.targetMs !== state.targetMs || known.completedMs !== state.completedMs) {
+      writeFileAtomic(this.file, JSON.stringify(state) + '\n');
+    }
+    return state;
+  }
+}

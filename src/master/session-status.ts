@@ -1,0 +1,101 @@
+// SessionStatus: what an operator reads about one session, with gsyncd's status field names
+// (snake_case) so scripts written for `gluster volume geo-replication status` map directly.
+// Built from the worker's live counters (over the status socket) or from the files a stopped
+// daemon left (status.json, monitor.json, checkpoint.json). Invariant: nothing is guessed;
+// a value the daemon does not know is null.
+
+import type { CheckpointState } from './checkpoint.js';
+import type { CrawlStatsSnapshot } from './crawl-stats.js';
+
+/** The last status the worker served, for `georep status` when the daemon is not running. */
+export const SESSION_STATUS_FILE = 'session-status.json';
+
+export const WORKER_STATUSES = ['Initializing…', 'Active', 'Passive', 'Faulty', 'Paused', 'Stopped'] as const;
+export type WorkerStatus = (typeof WORKER_STATUSES)[number];
+
+export interface SessionStatus {
+  readonly master: string;
+  readonly slave: string;
+  readonly worker_status: WorkerStatus;
+  readonly crawl_status: CrawlStatsSnapshot['crawlStatus'] | null;
+  /** ISO time up to which the slave holds every change (the stime); null before the first sync. */
+  readonly last_synced: string | null;
+  /** Entry ops, data files and metadata ops planned and not yet on the slave. */
+  readonly entry: number;
+  readonly data: number;
+  readonly meta: number;
+  readonly deletes_pending: number;
+  readonly bytes_pending: number;
+  readonly files_synced: number;
+  readonly bytes_synced: number;
+  /** Distinct failures seen (path and cause). */
+  readonly failures: number;
+  /** Entries synced again each turn because they did not land; stime waits for them. */
+  readonly retry_pending: number;
+  readonly checkpoint_time: string | null;
+  readonly checkpoint_completed: boolean;
+  readonly checkpoint_completion_time: string | null;
+  /** Changelogs published and not yet done, and their bytes. */
+  readonly backlog_changelogs: number;
+  readonly backlog_bytes: number;
+  readonly uptime_seconds: number | null;
+  /** Why the session stopped for good (Faulty); null otherwise. */
+  readonly fault: string | null;
+}
+
+export interface StatusParts {
+  readonly master: string;
+  readonly slave: string;
+  readonly workerStatus: WorkerStatus;
+  readonly stats: CrawlStatsSnapshot | undefined;
+  readonly stimeMs: number | undefined;
+  readonly checkpoint: CheckpointState | undefined;
+  readonly backlog: { readonly files: number; readonly bytes: number };
+  readonly startedMs: number | undefined;
+  readonly fault: string | undefined;
+  readonly nowMs: number;
+}
+
+const iso = (ms: number | null | undefined): string | null =>
+  ms === null || ms === undefined || !Number.isFinite(ms) ? null : new Date(ms).toISOString();
+
+export function buildStatus(p: StatusParts): SessionStatus {
+  const s = p.stats;
+  return {
+    master: p.master,
+    slave: p.slave,
+    worker_status: p.workerStatus,
+    crawl_status: s?.crawlStatus ?? null,
+    last_synced: iso(p.stimeMs),
+    entry: s?.entryPending ?? 0,
+    data: s?.filesPending ?? 0,
+    meta: s?.metaPending ?? 0,
+    deletes_pending: s?.deletesPending ?? 0,
+    bytes_pending: s?.bytesPending ?? 0,
+    files_synced: s?.filesSynced ?? 0,
+    bytes_synced: s?.bytesSynced ?? 0,
+    failures: s?.failures.length ?? 0,
+    retry_pending: s?.retryPending ?? 0,
+    checkpoint_time: iso(p.checkpoint?.targetMs),
+    checkpoint_completed: p.checkpoint?.completedMs !== null && p.checkpoint?.completedMs !== undefined,
+    checkpoint_completion_time: iso(p.checkpoint?.completedMs),
+    backlog_changelogs: p.backlog.files,
+    backlog_bytes: p.backlog.bytes,
+    uptime_seconds: p.startedMs === undefined ? null : Math.max(0, Math.round((p.nowMs - p.startedMs) / 1000)),
+    fault: p.fault ?? null,
+  };
+}
+
+/** The status socket's text answer, after gsyncd's checkpoint service. */
+export function socketText(s: SessionStatus): string {
+  const cp =
+    s.checkpoint_time === null
+      ? 'checkpoint none set'
+      : s.checkpoint_completed
+        ? `checkpoint ${s.checkpoint_time} completed at ${s.checkpoint_completion_time ?? '?'}`
+        : `checkpoint ${s.checkpoint_time} not reached yet`;
+  const fields =
+    `Uptime=${s.uptime_seconds ?? 0};FilesSyncd=${s.files_synced};FilesPending=${s.data};` +
+    `BytesPending=${s.bytes_pending};DeletesPending=${s.deletes_pending}`;
+  return `${cp}\n${fields}\n`;
+}

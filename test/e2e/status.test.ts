@@ -1,0 +1,114 @@
+// E2E for status and checkpoints on a running daemon: the socket and `status --json` answer
+// under load, a checkpoint completes only once the slave really holds everything up to it (and
+// on an idle master within seconds), only the owner can reach the socket, and a stopped
+// session shows Stopped with its last values.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { expect } from 'chai';
+import { EXIT } from '../../src/cli/exit-codes.js';
+import type { SessionStatus } from '../../src/master/session-status.js';
+import { queryStatus, statusSocketPath } from '../../src/master/status-service.js';
+import { describeRun, runGeorep } from '../support/cli.js';
+import { compareTrees, formatDifferences } from '../support/tree-compare.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const WAIT_MS = 30_000;
+
+describe('e2e: status and checkpoints', function () {
+  this.timeout(120_000);
+  let tmp: string;
+  let work: string;
+  let master: string;
+  let slave: string;
+
+  beforeEach(() => {
+    tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'georep-status-')));
+    work = path.join(tmp, 'work');
+    master = path.join(tmp, 'master');
+    slave = path.join(tmp, 'slave');
+    fs.mkdirSync(master);
+  });
+  afterEach(async () => {
+    await runGeorep(['stop', master, slave, '--workdir', work]);
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  const geo = async (...args: string[]): Promise<string> => {
+    const all = [...args, '--workdir', work];
+    const r = await runGeorep(all);
+    expect(r.exitCode, describeRun(all, r)).to.equal(EXIT.ok);
+    return r.stdout;
+  };
+  const status = async (): Promise<SessionStatus> =>
+    JSON.parse(await geo('status', master, slave, '--json')) as SessionStatus;
+  const until = async (what: string, ok: () => Promise<boolean>): Promise<void> => {
+    const deadline = Date.now() + WAIT_MS;
+    while (!(await ok())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await sleep(100);
+    }
+  };
+  const w = (rel: string, data: string): void => {
+    fs.mkdirSync(path.dirname(path.join(master, rel)), { recursive: true });
+    fs.writeFileSync(path.join(master, rel), data);
+  };
+
+  it('answers under load, completes a checkpoint only when the slave holds everything, and on an idle master', async () => {
+    for (let i = 0; i < 200; i++) w(`d${i % 10}/f${i}`, `v${i}`);
+    await geo('start', master, slave);
+    await until('Active / Changelog Crawl', async () => {
+      const s = await status();
+      return s.worker_status === 'Active' && s.crawl_status === 'Changelog Crawl';
+    });
+
+    // A burst, then a checkpoint at once: completed must mean the slave has all of it.
+    for (let i = 0; i < 300; i++) w(`d${i % 10}/f${i}`, `v${i}-second-${'x'.repeat(i)}`);
+    fs.renameSync(path.join(master, 'd1'), path.join(master, 'd1-renamed'));
+    const socket = statusSocketPath(
+      fs.readdirSync(path.join(work, 'sessions')).map((n) => path.join(work, 'sessions', n))[0] ?? '',
+    );
+    await geo('checkpoint', 'set', master, slave, 'now');
+    expect((await geo('checkpoint', 'status', master, slave)).trim()).to.match(/not reached yet$/);
+    let live: SessionStatus | undefined;
+    await until('checkpoint completed', async () => {
+      live = await queryStatus(socket); // the socket answers while the worker syncs
+      expect(live, 'the status socket answers').to.not.equal(undefined);
+      return live?.checkpoint_completed === true;
+    });
+    const diffs = compareTrees(master, slave);
+    expect(diffs, formatDifferences(diffs)).to.deep.equal([]);
+    expect(live?.checkpoint_completion_time).to.be.a('string');
+    expect((await geo('checkpoint', 'status', master, slave)).trim()).to.match(/completed at \d{4}-/);
+
+    // An idle master: a new checkpoint completes within seconds, nothing touched.
+    await sleep(1100); // the next whole second: a new target
+    await geo('checkpoint', 'set', master, slave, 'now');
+    const setAt = Date.now();
+    await until('idle checkpoint', async () => (await status()).checkpoint_completed);
+    expect(Date.now() - setAt).to.be.lessThan(5000);
+
+    // Only the owner can reach the socket.
+    expect(fs.statSync(socket).mode & 0o777).to.equal(0o600);
+    expect(fs.statSync(path.dirname(socket)).mode & 0o777).to.equal(0o700);
+    expect((await runGeorep(['stop', master, slave, '--workdir', work])).exitCode).to.equal(EXIT.ok);
+    const stopped = await status();
+    expect(stopped.worker_status).to.equal('Stopped');
+    expect(stopped.last_synced).to.be.a('string');
+    expect(stopped.checkpoint_completed).to.equal(true);
+    expect(fs.existsSync(socket), 'socket removed at stop').to.equal(false);
+  });
+
+  it('lists every session in a table, and shows a stopped one as Stopped', async () => {
+    w('a', 'a');
+    await geo('start', master, slave);
+    await until('Active', async () => (await status()).worker_status === 'Active');
+    const table = await geo('status', '--detail');
+    expect(table).to.match(/STATUS\s+CRAWL STATUS\s+LAST SYNCED/);
+    expect(table).to.include(master);
+    expect(table).to.match(/Active\s+Changelog Crawl/);
+    await geo('stop', master, slave);
+    expect(await geo('status')).to.match(/Stopped/);
+  });
+});
