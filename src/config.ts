@@ -36,6 +36,8 @@ export interface Config {
   readonly stopTimeout: number; // stop-timeout (seconds)
   readonly reconcileInterval: number; // reconcile-interval (seconds, 0 = never)
   readonly daemonHeap: number; // daemon-heap (MiB)
+  readonly retryBackoff: number; // retry-backoff (seconds)
+  readonly retryBackoffMax: number; // retry-backoff-max (seconds)
 }
 
 /** The slice the recorder needs. */
@@ -59,5 +61,12 @@ export type SyncerConfig = Pick<
 /** The slice the crawl and process_change need. */
 export type CrawlConfig = Pick<
   Config,
-  'xsyncChangelogEntries' | 'changelogBatchSize' | 'crawlRate' | 'ignoreDeletes' | 'specialSyncMode' | 'changeInterval'
+  | 'xsyncChangelogEntries'
+  | 'changelogBatchSize'
+  | 'crawlRate'
+  | 'ignoreDeletes'
+  | 'specialSyncMode'
+  | 'changeInterval'
+  | 'retryBackoff'
+  | 'retryBackoffMax'
 >;

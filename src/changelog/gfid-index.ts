@@ -29,6 +29,21 @@ export interface IndexedEntry {
   readonly recorded: SyncedAttrs | null;
 }
 
+/** A gfid whose sync failed, kept until a retry lands it (the failure ledger). */
+export interface LedgerItem {
+  readonly gfid: Gfid;
+  /** Where it was when it last failed (display form). */
+  readonly path: string;
+  readonly code: string;
+  readonly errno: string | null;
+  readonly message: string;
+  readonly attempts: number;
+  readonly firstMs: number;
+  readonly lastMs: number;
+  /** Not retried before this time (backoff). */
+  readonly nextMs: number;
+}
+
 export interface GfidIndex {
   /** Runs `fn` in one transaction (all or nothing). */
   transaction<T>(fn: () => T): T;
@@ -82,6 +97,23 @@ export interface GfidIndex {
   journalRead(): { readonly lines: readonly string[]; readonly lastSeq: bigint };
   /** Forgets records up to and including `seq` (they are in a published CHANGELOG file). */
   journalDrop(seq: bigint): void;
+
+  /**
+   * Records a failure of `gfid` (one more attempt, or a first one), to be retried from `nextMs`.
+   * `attempts` 0 queues it without counting an attempt (a resync asked by the operator).
+   */
+  ledgerRecord(
+    item: Pick<LedgerItem, 'gfid' | 'path' | 'code' | 'errno' | 'message'>,
+    nowMs: number,
+    nextMs: number,
+    attempts?: 0 | 1,
+  ): void;
+  ledgerGet(gfid: Gfid): LedgerItem | undefined;
+  /** Items whose backoff is over at `nowMs`, oldest failure first. */
+  ledgerDue(nowMs: number): readonly LedgerItem[];
+  ledgerAll(): readonly LedgerItem[];
+  ledgerResolve(gfid: Gfid): void;
+  ledgerCount(): number;
 
   getMeta(key: string): string | undefined;
   deleteMeta(key: string): void;

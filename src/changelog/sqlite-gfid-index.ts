@@ -6,14 +6,14 @@ import { randomUUID } from 'node:crypto';
 import { systemClock } from '../clock.js';
 import type { Clock } from '../clock.js';
 import { GeorepError } from '../errors.js';
-import type { EntryType, GfidIndex, IndexedEntry, SyncedAttrs } from './gfid-index.js';
+import type { EntryType, GfidIndex, IndexedEntry, LedgerItem, SyncedAttrs } from './gfid-index.js';
 import { DirPaths } from './dir-paths.js';
 import { escapeName } from './name-codec.js';
 import { nameProblem } from './name-check.js';
 import { ROOT_GFID } from './record.js';
 import type { EntryName, Gfid } from './record.js';
 import { entryTypeOf, prepareStatements, toEntry, toSynced } from './sqlite-statements.js';
-import type { Statements } from './sqlite-statements.js';
+import type { LedgerRow, Statements } from './sqlite-statements.js';
 import { connect, isCorruption, quarantineFiles } from './sqlite-store.js';
 import type { Db } from './sqlite-store.js';
 
@@ -262,6 +262,50 @@ export class SqliteGfidIndex implements GfidIndex {
     this.guard(() => this.st.journalDrop.run(seq));
   }
 
+  ledgerRecord(
+    item: Pick<LedgerItem, 'gfid' | 'path' | 'code' | 'errno' | 'message'>,
+    nowMs: number,
+    nextMs: number,
+    attempts: 0 | 1 = 1,
+  ): void {
+    this.guard(() =>
+      this.st.ledgerUpsert.run(
+        item.gfid,
+        item.path,
+        item.code,
+        item.errno,
+        item.message,
+        attempts,
+        nowMs,
+        nowMs,
+        nextMs,
+      ),
+    );
+  }
+
+  ledgerGet(gfid: Gfid): LedgerItem | undefined {
+    return this.guard(() => {
+      const r = this.st.ledgerGet.get(gfid);
+      return r === undefined ? undefined : toLedgerItem(r);
+    });
+  }
+
+  ledgerDue(nowMs: number): readonly LedgerItem[] {
+    return this.guard(() => this.st.ledgerDue.all(nowMs).map(toLedgerItem));
+  }
+
+  ledgerAll(): readonly LedgerItem[] {
+    return this.guard(() => this.st.ledgerAll.all().map(toLedgerItem));
+  }
+
+  ledgerResolve(gfid: Gfid): void {
+    this.guard(() => this.st.ledgerDelete.run(gfid));
+  }
+
+  ledgerCount(): number {
+    return this.guard(() => Number(this.st.ledgerCount.get() ?? 0n));
+  }
+
   deleteMeta(key: string): void {
     this.guard(() => this.st.deleteMeta.run(key));
   }
@@ -342,4 +386,18 @@ function checkName(at: EntryName): void {
   const problem = nameProblem(at.name);
   if (problem !== undefined)
     throw new GeorepError('BAD_NAME', `bad entry name ${show(at)}: ${problem}`, { path: show(at) });
+}
+
+function toLedgerItem(r: LedgerRow): LedgerItem {
+  return {
+    gfid: r.gfid as Gfid, // stored by ledgerRecord, which takes a Gfid
+    path: r.path,
+    code: r.code,
+    errno: r.errno,
+    message: r.message,
+    attempts: Number(r.attempts),
+    firstMs: Number(r.first_ms),
+    lastMs: Number(r.last_ms),
+    nextMs: Number(r.next_ms),
+  };
 }

@@ -31,6 +31,18 @@ export interface EntryRow extends SyncedRow {
   readonly ino: bigint;
 }
 
+export interface LedgerRow {
+  readonly gfid: string;
+  readonly path: string;
+  readonly code: string;
+  readonly errno: string | null;
+  readonly message: string;
+  readonly attempts: bigint;
+  readonly first_ms: bigint;
+  readonly last_ms: bigint;
+  readonly next_ms: bigint;
+}
+
 export interface NameRow {
   readonly pargfid: string;
   readonly name: Buffer;
@@ -124,6 +136,18 @@ export function prepareStatements(db: Db) {
     ),
     journalDrop: db.prepare<[bigint]>('DELETE FROM journal WHERE seq <= ?'),
     journalCount: db.prepare<[], bigint>('SELECT count(*) FROM journal').pluck(),
+    ledgerUpsert: db.prepare<[string, string, string, string | null, string, number, number, number, number]>(
+      `INSERT INTO ledger (gfid, path, code, errno, message, attempts, first_ms, last_ms, next_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (gfid) DO UPDATE SET path = excluded.path, code = excluded.code, errno = excluded.errno,
+         message = excluded.message, attempts = ledger.attempts + excluded.attempts,
+         last_ms = excluded.last_ms, next_ms = excluded.next_ms`,
+    ),
+    ledgerGet: db.prepare<[string], LedgerRow>('SELECT * FROM ledger WHERE gfid = ?'),
+    ledgerDue: db.prepare<[number], LedgerRow>('SELECT * FROM ledger WHERE next_ms <= ? ORDER BY first_ms'),
+    ledgerAll: db.prepare<[], LedgerRow>('SELECT * FROM ledger ORDER BY first_ms, path'),
+    ledgerDelete: db.prepare<[string]>('DELETE FROM ledger WHERE gfid = ?'),
+    ledgerCount: db.prepare<[], bigint>('SELECT count(*) FROM ledger').pluck(),
     getMeta: db.prepare<[string], string>('SELECT value FROM meta WHERE key = ?').pluck(),
     deleteMeta: db.prepare<[string]>('DELETE FROM meta WHERE key = ?'),
     setMeta: db.prepare<[string, string]>(

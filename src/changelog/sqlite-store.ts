@@ -17,6 +17,18 @@ const SCHEMA_VERSION = 2;
  */
 const BUSY_TIMEOUT_MS = 30_000;
 
+/**
+ * The failure ledger: one row per gfid whose sync failed, kept until a retry lands it. Created
+ * by every open (IF NOT EXISTS), so a version-2 file gains it without a migration.
+ */
+const LEDGER = `
+CREATE TABLE IF NOT EXISTS ledger (
+  gfid TEXT PRIMARY KEY NOT NULL,
+  path TEXT NOT NULL, code TEXT NOT NULL, errno TEXT, message TEXT NOT NULL,
+  attempts INTEGER NOT NULL, first_ms INTEGER NOT NULL, last_ms INTEGER NOT NULL, next_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+`;
+
 // WITHOUT ROWID: every lookup is by primary key, so the key is the row (no second b-tree).
 // The synced columns are NULL until the slave confirmed the object; they are set together.
 // The r_* columns are what the recorder last saw of the object (NULL until it looked), and
@@ -42,7 +54,7 @@ CREATE TABLE IF NOT EXISTS names (
 CREATE INDEX IF NOT EXISTS names_gfid ON names (gfid);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, line TEXT NOT NULL);
-`;
+${LEDGER}`;
 
 /** Version 1 (before the recorder) lacks the recorder's columns and journal; adding them keeps every gfid. */
 const MIGRATE_FROM_1 = `
@@ -81,9 +93,12 @@ export function connect(path: string): Db {
     if (version === 0) {
       db.exec(SCHEMA);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    } else if (version === SCHEMA_VERSION) {
+      db.exec(LEDGER);
     } else if (version === 1) {
       db.transaction(() => {
         db.exec(MIGRATE_FROM_1);
+        db.exec(LEDGER);
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
       })();
     } else if (version !== SCHEMA_VERSION) {
@@ -96,7 +111,7 @@ export function connect(path: string): Db {
     }
     // Touching every table's root page surfaces a damaged file now rather than mid-batch
     // (cheap: no scan).
-    for (const t of ['objects', 'names', 'meta', 'journal']) db.prepare(`SELECT 1 FROM ${t} LIMIT 1`).get();
+    for (const t of ['objects', 'names', 'meta', 'journal', 'ledger']) db.prepare(`SELECT 1 FROM ${t} LIMIT 1`).get();
     ok = true;
     return db;
   } finally {

@@ -68,6 +68,8 @@ function buildConfig(v: Readonly<Record<string, OptionValue>>): Config {
     stopTimeout: num(v, 'stopTimeout'),
     reconcileInterval: num(v, 'reconcileInterval'),
     daemonHeap: num(v, 'daemonHeap'),
+    retryBackoff: num(v, 'retryBackoff'),
+    retryBackoffMax: num(v, 'retryBackoffMax'),
   };
 }
 

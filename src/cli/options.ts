@@ -53,6 +53,8 @@ export const CONFIG_FIELDS: { readonly [F in keyof Config]: FieldKind } = {
   stopTimeout: 'number',
   reconcileInterval: 'number',
   daemonHeap: 'number',
+  retryBackoff: 'number',
+  retryBackoffMax: 'number',
 };
 
 const TYPE_KIND: Readonly<Record<OptionType, 'number' | 'boolean' | 'string' | 'choice'>> = {

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { addConfigCommand } from './cmd-config.js';
 import { addDaemonCommands } from './cmd-daemon.js';
+import { addFailureCommands } from './cmd-failures.js';
 import { addStatusCommands } from './cmd-status.js';
 import { addSlaveCommand } from './cmd-slave.js';
 import { addSyncCommand } from './cmd-sync.js';
@@ -45,6 +46,7 @@ export function buildProgram(ctx: CliContext): Command {
   addSyncCommand(program, ctx);
   addDaemonCommands(program, ctx);
   addStatusCommands(program, ctx);
+  addFailureCommands(program, ctx);
   addConfigCommand(program, ctx);
   addSlaveCommand(program, ctx);
   return program;

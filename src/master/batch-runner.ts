@@ -20,6 +20,8 @@ export interface ItemProblem {
   readonly path: string;
   readonly code: string;
   readonly message: string;
+  /** The gfid the problem is about, when it is about one (the failure ledger keys on it). */
+  readonly gfid?: Gfid;
 }
 
 export interface BatchOutcome {
@@ -29,8 +31,8 @@ export interface BatchOutcome {
   readonly bytesSent: number;
   readonly deletes: number;
   readonly failures: readonly ItemProblem[];
-  /** gfids that failed or whose file vanished before it was copied: what a live session retries. */
-  readonly problemGfids: readonly Gfid[];
+  /** Files that vanished before they were copied (moved or deleted meanwhile): a live session looks again. */
+  readonly vanished: readonly ItemProblem[];
 }
 
 export interface BatchDeps {
@@ -54,7 +56,7 @@ export class BatchRunner {
   async start(plan: Plan, signal?: AbortSignal): Promise<{ rest: Promise<BatchOutcome>; entryFailures: number }> {
     const failed = new Map<Gfid, ItemProblem>();
     const fail = (gfid: Gfid, code: string, message: string, where?: string): void => {
-      if (!failed.has(gfid)) failed.set(gfid, { path: where ?? this.display(plan, gfid), code, message });
+      if (!failed.has(gfid)) failed.set(gfid, { path: where ?? this.display(plan, gfid), code, message, gfid });
     };
     const entryFailures = await this.sendEntryOps(plan, signal);
     for (const f of entryFailures) {
@@ -99,7 +101,12 @@ export class BatchRunner {
       bytesSent: data.bytes,
       deletes,
       failures: [...failed.values()],
-      problemGfids: [...failed.keys(), ...data.vanished],
+      vanished: [...data.vanished].map((gfid) => ({
+        gfid,
+        path: this.display(plan, gfid),
+        code: 'VANISHED',
+        message: 'the file moved or was removed while it was copied; it is synced again from where it is now',
+      })),
     };
     this.deps.log.info('batch done', { batch: plan.batch, ...outcome, failures: outcome.failures.length });
     return outcome;

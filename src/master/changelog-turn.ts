@@ -2,17 +2,17 @@
 // - entry ops of a changelog are applied once: entry_stime names the last file whose entry
 //   ops were sent, and only the batch in flight at a crash is replayed (its ops are idempotent);
 // - whatever a batch could not bring to the slave (a failed op, a file gone mid-copy, a gfid
-//   whose new place the recorder had not recorded yet) joins the retry set, which is persisted
-//   before the changelogs are marked done and is synced again each turn from the entries'
-//   current state (not by replaying old records, which could undo later ones);
-// - stime moves to the recorder's coverage only when the retry set is empty: it never claims
-//   what is not on the slave.
+//   whose new place the recorder had not recorded yet) goes into the failure ledger (SQLite,
+//   with its cause, attempts and times) before the changelogs are marked done. Each item is
+//   retried on its own, with backoff, from the entry's current state (never by replaying old
+//   records, which could undo later ones), and leaves the ledger when a retry lands;
+// - stime moves to the recorder's coverage once every problem of the turn is in the ledger: the
+//   ledger, not stime, keeps them. Checkpoints complete only with the ledger empty.
 
 import fs from 'node:fs';
 import {
   ChangelogWriter,
   absPath,
-  asGfid,
   changelogName,
   compareChangelogNames,
   entryTypeOf,
@@ -21,21 +21,26 @@ import {
 } from '../changelog/index.js';
 import type { Change, ChangelogFile, ChangelogName, GfidIndex, Gfid } from '../changelog/index.js';
 import { GeorepError, hasErrno } from '../errors.js';
+import type { ItemProblem } from './batch-runner.js';
 import type { MasterBase } from './master-base.js';
 
 export const ENTRY_STIME_KEY = 'entry_stime';
+/** Before the ledger: a JSON list of gfids to sync again. Read once into the ledger, then dropped. */
 export const RETRY_KEY = 'retry';
+
+const ERRNO_CODE = /^E[A-Z0-9]+$/;
 
 export async function changelogTurn(m: MasterBase): Promise<boolean> {
   const { deps } = m;
   const consumer = deps.consumer;
   if (consumer === undefined) throw new GeorepError('USAGE', 'a changelog crawl needs the recorder (georep start)');
-  const { index } = deps;
-  const retry = loadRetry(index);
+  const { index, clock } = deps;
+  adoptRetryList(index, clock.nowMs());
+  const due = index.ledgerDue(clock.nowMs());
   const { files, coveredMs } = consumer.scan();
   const stime = Number(index.getMeta('stime') ?? '0');
-  if (files.length === 0 && retry.length === 0 && coveredMs <= stime) {
-    deps.onTurn?.(stime, true);
+  if (files.length === 0 && due.length === 0 && coveredMs <= stime) {
+    deps.onTurn?.(stime, index.ledgerCount() === 0);
     return true; // nothing new, not even time
   }
   m.turnProblems.clear();
@@ -51,26 +56,91 @@ export async function changelogTurn(m: MasterBase): Promise<boolean> {
     const last = batch.at(-1);
     if (last !== undefined) index.setMeta(ENTRY_STIME_KEY, nameOf(last));
   }
-  if (retry.length > 0) await resync(m, retry);
+  if (due.length > 0)
+    await resync(
+      m,
+      due.map((i) => i.gfid),
+    );
   const landed = await m.settleTurn();
-  const problems = [...m.turnProblems].filter((g) => index.objectOf(g) !== undefined);
-  index.setMeta(RETRY_KEY, JSON.stringify(problems));
+  recordProblems(
+    m,
+    due.map((i) => i.gfid),
+  );
   for (const f of files) consumer.done(f);
-  m.stats.retryPending = problems.length;
+  m.stats.retryPending = index.ledgerCount();
   m.saveStats();
-  if (problems.length > 0 || !landed) {
-    // Said when the set changes size, not every turn while a stuck entry keeps failing.
-    const level = problems.length === retry.length ? 'debug' : 'info';
-    deps.log.log(level, 'some entries did not reach the slave yet; they are synced again next turn', {
-      retry: problems.length,
-    });
+  if (!landed && m.turnProblems.size === 0) {
+    // Something failed that names no entry (the ledger cannot hold it): stime stays.
     deps.onTurn?.(stime, false);
     return false;
   }
   const next = Math.max(coveredMs, stime);
   await m.markStime(next);
-  deps.onTurn?.(next, true);
-  return true;
+  deps.onTurn?.(next, index.ledgerCount() === 0);
+  return landed;
+}
+
+/** Files this turn's problems in the ledger and resolves the due items that landed. */
+function recordProblems(m: MasterBase, retried: readonly Gfid[]): void {
+  const { index, clock, log, crawl } = m.deps;
+  const now = clock.nowMs();
+  index.transaction(() => {
+    for (const [gfid, p] of m.turnProblems) {
+      if (index.objectOf(gfid) === undefined) continue; // gone from the master: nothing to sync
+      const prev = index.ledgerGet(gfid);
+      const attempts = (prev?.attempts ?? 0) + 1;
+      const waitS = Math.min(crawl.retryBackoffMax, crawl.retryBackoff * 2 ** Math.min(attempts - 1, 30));
+      index.ledgerRecord(ledgerFields(gfid, p), now, now + waitS * 1000);
+      if (prev === undefined)
+        log.warn(`failed: ${p.path}: ${p.message}`, { event: 'failure_added', code: p.code, gfid });
+    }
+    for (const gfid of retried) {
+      if (m.turnProblems.has(gfid)) continue;
+      const item = index.ledgerGet(gfid);
+      index.ledgerResolve(gfid);
+      if (item !== undefined && item.code !== 'RESYNC') {
+        log.info(`resolved: ${item.path}`, {
+          event: 'failure_resolved',
+          code: item.code,
+          attempts: item.attempts,
+          gfid,
+        });
+      }
+    }
+  });
+}
+
+function ledgerFields(
+  gfid: Gfid,
+  p: ItemProblem,
+): { gfid: Gfid; path: string; code: string; errno: string | null; message: string } {
+  return { gfid, path: p.path, code: p.code, errno: ERRNO_CODE.test(p.code) ? p.code : null, message: p.message };
+}
+
+/** A retry list left by an older georep becomes ledger items (due now). */
+function adoptRetryList(index: GfidIndex, nowMs: number): void {
+  const raw = index.getMeta(RETRY_KEY);
+  if (raw === undefined) return;
+  let list: unknown = [];
+  try {
+    list = JSON.parse(raw);
+  } catch {
+    // damaged: dropped below; the entries it named are found again by the next reconcile
+  }
+  index.transaction(() => {
+    if (Array.isArray(list)) {
+      for (const g of list) {
+        if (typeof g !== 'string' || index.objectOf(g as Gfid) === undefined) continue;
+        index.ledgerRecord(
+          { gfid: g as Gfid, path: g, code: 'RESYNC', errno: null, message: 'queued for another sync' },
+          nowMs,
+          nowMs,
+          0,
+        );
+      }
+    }
+    index.deleteMeta(RETRY_KEY);
+  });
 }
 
 /**
@@ -87,9 +157,16 @@ async function resync(m: MasterBase, gfids: readonly Gfid[]): Promise<void> {
     .sort((a, b) => depth(a.rel) - depth(b.rel));
   for (const { g } of byDepth) {
     const rs = currentRecords(deps.index, deps.root, g);
-    if (rs === undefined)
-      m.turnProblems.add(g); // still not where the recorder says: next turn
-    else records.push(...rs);
+    if (rs !== undefined) records.push(...rs);
+    else {
+      // Still not where the recorder says: the next retry will know.
+      m.turnProblems.set(g, {
+        gfid: g,
+        path: g,
+        code: 'RECORDER_BEHIND',
+        message: 'the entry moved before it could be synced; it is synced again from where it is now',
+      });
+    }
   }
   if (records.length === 0) return;
   const writer = ChangelogWriter.open(deps.xsyncDir, 'XSYNC-CHANGELOG', Math.floor(deps.clock.nowMs() / 1000));
@@ -143,14 +220,6 @@ function depth(rel: Buffer): number {
   let n = 0;
   for (const b of rel) if (b === 0x2f) n++;
   return n;
-}
-
-function loadRetry(index: GfidIndex): Gfid[] {
-  const raw = index.getMeta(RETRY_KEY);
-  if (raw === undefined || raw === '') return [];
-  const v: unknown = JSON.parse(raw);
-  if (!Array.isArray(v)) return [];
-  return v.flatMap((g) => (typeof g === 'string' && asGfid(g) !== undefined ? [g as Gfid] : []));
 }
 
 function nameOf(f: ChangelogName): string {

@@ -62,6 +62,7 @@ export async function runLive(opts: LiveOptions): Promise<void> {
       startedMs,
       fault: undefined,
       nowMs: clock.nowMs(),
+      ledger: index.ledgerCount(),
     });
   const statusFile = path.join(opts.sessionDir, SESSION_STATUS_FILE);
   const service = new StatusService(statusSocketPath(opts.sessionDir), snapshot);

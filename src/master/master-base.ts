@@ -4,7 +4,7 @@
 
 import type { Clock } from '../clock.js';
 import type { CrawlConfig, SyncerConfig } from '../config.js';
-import { readChangelog } from '../changelog/index.js';
+import { displayPath, readChangelog } from '../changelog/index.js';
 import type { ChangelogConsumer } from '../changelog/consumer.js';
 import type { GfidIndex, Gfid, IndexedEntry, SyncedAttrs } from '../changelog/index.js';
 import { GeorepError } from '../errors.js';
@@ -14,6 +14,7 @@ import { LIMITS } from '../slave/index.js';
 import { Syncer } from '../syncer/index.js';
 import type { SyncEngine } from '../syncer/index.js';
 import { BatchRunner } from './batch-runner.js';
+import type { ItemProblem } from './batch-runner.js';
 import type { Need } from './crawler.js';
 import { CrawlStats } from './crawl-stats.js';
 import { JobTable } from './job-table.js';
@@ -75,7 +76,7 @@ export class MasterBase {
    * gfids this turn could not bring to the slave (failed, vanished mid-copy, or not yet where
    * the recorder says): a live session syncs them again from their current state (retry set).
    */
-  readonly turnProblems = new Set<Gfid>();
+  readonly turnProblems = new Map<Gfid, ItemProblem>();
   private failuresAtTurnStart = 0;
   private readonly inFlight = new Set<Promise<boolean>>();
   // Set by start(), never in the constructor: ts-mixer runs constructors on a scratch object.
@@ -201,9 +202,16 @@ export class MasterBase {
     deps.onBatch?.(this.stats);
     const { rest, entryFailures } = await this.runner().start(plan, deps.signal);
     this.stats.entriesApplied(planned.entries);
-    for (const g of plan.unresolved) this.turnProblems.add(g);
+    for (const gfid of plan.unresolved) {
+      this.turnProblems.set(gfid, {
+        gfid,
+        path: displayPath(plan.paths.get(gfid) ?? Buffer.from(gfid)),
+        code: 'RECORDER_BEHIND',
+        message: 'the entry moved before it could be synced; it is synced again from where it is now',
+      });
+    }
     const confirmed = rest.then((outcome) => {
-      for (const g of outcome.problemGfids) this.turnProblems.add(g);
+      for (const p of [...outcome.failures, ...outcome.vanished]) if (p.gfid !== undefined) this.turnProblems.set(p.gfid, p);
       this.stats.settle(planned, outcome);
       this.saveStats();
       deps.onBatch?.(this.stats);

@@ -28,9 +28,9 @@ export interface SessionStatus {
   readonly bytes_pending: number;
   readonly files_synced: number;
   readonly bytes_synced: number;
-  /** Distinct failures seen (path and cause). */
+  /** Entries that did not land and are kept in the failure ledger until a retry does (georep failures). */
   readonly failures: number;
-  /** Entries synced again each turn because they did not land; stime waits for them. */
+  /** The same ledger items, retried each on its own with backoff. */
   readonly retry_pending: number;
   readonly checkpoint_time: string | null;
   readonly checkpoint_completed: boolean;
@@ -54,6 +54,8 @@ export interface StatusParts {
   readonly startedMs: number | undefined;
   readonly fault: string | undefined;
   readonly nowMs: number;
+  /** Items in the failure ledger (live sessions); else the distinct failures of the last run. */
+  readonly ledger?: number;
 }
 
 const iso = (ms: number | null | undefined): string | null =>
@@ -74,8 +76,8 @@ export function buildStatus(p: StatusParts): SessionStatus {
     bytes_pending: s?.bytesPending ?? 0,
     files_synced: s?.filesSynced ?? 0,
     bytes_synced: s?.bytesSynced ?? 0,
-    failures: s?.failures.length ?? 0,
-    retry_pending: s?.retryPending ?? 0,
+    failures: p.ledger ?? s?.failures.length ?? 0,
+    retry_pending: p.ledger ?? s?.retryPending ?? 0,
     checkpoint_time: iso(p.checkpoint?.targetMs),
     checkpoint_completed: p.checkpoint?.completedMs !== null && p.checkpoint?.completedMs !== undefined,
     checkpoint_completion_time: iso(p.checkpoint?.completedMs),

@@ -50,6 +50,8 @@ describe('cli/config-loader', () => {
       stopTimeout: 10,
       reconcileInterval: 3600,
       daemonHeap: 128,
+      retryBackoff: 1,
+      retryBackoffMax: 300,
     });
   });
 

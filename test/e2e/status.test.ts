@@ -3,6 +3,7 @@
 // on an idle master within seconds), only the owner can reach the socket, and a stopped
 // session shows Stopped with its last values.
 
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -22,6 +23,7 @@ describe('e2e: status and checkpoints', function () {
   let work: string;
   let master: string;
   let slave: string;
+  const locked: string[] = [];
 
   beforeEach(() => {
     tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'georep-status-')));
@@ -32,6 +34,8 @@ describe('e2e: status and checkpoints', function () {
   });
   afterEach(async () => {
     await runGeorep(['stop', master, slave, '--workdir', work]);
+    for (const d of locked) execFileSync('chattr', ['-i', d]);
+    locked.length = 0;
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -110,5 +114,45 @@ describe('e2e: status and checkpoints', function () {
     expect(table).to.match(/Active\s+Changelog Crawl/);
     await geo('stop', master, slave);
     expect(await geo('status')).to.match(/Stopped/);
+  });
+
+  it('keeps what cannot land in the failure ledger, holds the checkpoint, and lands it once the obstruction goes (chattr +i)', async function () {
+    w('locked/old', 'old');
+    w('free/a', 'a');
+    await geo('start', master, slave, '--retry-backoff-max', '2');
+    await until('Active', async () => (await status()).worker_status === 'Active');
+    await until('first sync', async () => fs.existsSync(slave) && compareTrees(master, slave).length === 0);
+    const lockedDir = path.join(slave, 'locked');
+    execFileSync('chattr', ['+i', lockedDir]);
+    locked.push(lockedDir);
+    w('locked/new', 'cannot land while the slave directory is immutable');
+    w('free/b', 'b');
+    await geo('checkpoint', 'set', master, slave, 'now');
+    type Failure = { path: string; code: string; attempts: number; first_failure: string };
+    const failures = async (): Promise<Failure[]> =>
+      JSON.parse(await geo('failures', master, slave, '--json')) as Failure[];
+    await until('the ledger item', async () => (await failures()).some((f) => f.path === 'locked/new'));
+    const item = (await failures()).find((f) => f.path === 'locked/new');
+    expect(item?.code).to.equal('EPERM');
+    await until('free/b landed', async () => fs.existsSync(path.join(slave, 'free/b')));
+    await sleep(3000); // several retries and turns: still failing, still held
+    const held = await status();
+    expect(held.failures).to.be.greaterThan(0);
+    expect(held.checkpoint_completed, 'checkpoint completed with a failure in the ledger').to.equal(false);
+    expect((await geo('checkpoint', 'status', master, slave)).trim()).to.match(/not reached yet$/);
+    expect((await failures()).find((f) => f.path === 'locked/new')?.attempts).to.be.greaterThan(1);
+
+    execFileSync('chattr', ['-i', lockedDir]);
+    locked.length = 0;
+    await until('the ledger empties', async () => (await failures()).length === 0);
+    await until('the checkpoint completes', async () => (await status()).checkpoint_completed);
+    const diffs = compareTrees(master, slave);
+    expect(diffs, formatDifferences(diffs)).to.deep.equal([]);
+    expect(await geo('failures', master, slave)).to.equal('No failures.\n');
+
+    // Drift repaired on request: the slave copy is changed behind georep's back.
+    fs.writeFileSync(path.join(slave, 'free/a'), 'drifted');
+    expect(await geo('resync', master, slave, path.join(master, 'free'))).to.match(/queued 3 entries of free/);
+    await until('drift repaired', async () => fs.readFileSync(path.join(slave, 'free/a'), 'utf8') === 'a');
   });
 });

@@ -1,0 +1,147 @@
+// `georep failures MASTER SLAVE [--json]` lists the failure ledger; `georep resync MASTER SLAVE
+// PATH` queues a path (a directory with its whole subtree) to be synced again from the master.
+// Invariant: both read and write only the session's index (SQLite, shared safely with a running
+// daemon); the worker does the syncing, each queued item on its own, as with any ledger item.
+
+import path from 'node:path';
+import type { Command } from 'commander';
+import { ROOT_GFID, SqliteGfidIndex, displayPath } from '../changelog/index.js';
+import type { Gfid, GfidIndex, LedgerItem } from '../changelog/index.js';
+import { GeorepError } from '../errors.js';
+import { WORKDIR_HELP } from './cmd-sync.js';
+import type { CliContext } from './context.js';
+import { resolveMasterRoot, resolveSlaveRoot } from './roots.js';
+import { resolveWorkdir, sessionDirOf } from './workdir.js';
+
+interface Flags {
+  readonly json?: boolean;
+  readonly workdir?: string;
+}
+
+export function addFailureCommands(program: Command, ctx: CliContext): void {
+  program
+    .command('failures')
+    .summary('list what did not reach the slave (the failure ledger)')
+    .description(
+      'List every entry a live session could not bring to the slave, with its cause, attempts, ' +
+        'first and last failure and next retry. Each is retried on its own until it lands.',
+    )
+    .argument('<master>')
+    .argument('<slave>')
+    .option('--json', 'one JSON array')
+    .option('--workdir <dir>', WORKDIR_HELP)
+    .action((master: string, slave: string, flags: Flags) => {
+      const items = withIndex(ctx, master, slave, flags.workdir, (index) => index.ledgerAll());
+      if (flags.json === true) {
+        ctx.io.stdout.write(JSON.stringify(items.map(jsonOf), null, 2) + '\n');
+        return;
+      }
+      if (items.length === 0) {
+        ctx.io.stdout.write('No failures.\n');
+        return;
+      }
+      for (const i of items) {
+        ctx.io.stdout.write(
+          `${i.path}: ${i.code}: ${i.message} (attempts ${i.attempts}; first ${iso(i.firstMs)}, ` +
+            `last ${iso(i.lastMs)}, next retry ${iso(i.nextMs)})\n`,
+        );
+      }
+    });
+
+  program
+    .command('resync')
+    .summary('sync PATH (and everything below it) again from the master')
+    .description(
+      'Queue PATH, a file or a directory with its whole subtree, to be synced again from the master ' +
+        '(repair after the slave drifted). PATH is absolute inside MASTER or relative to it. The ' +
+        'running daemon (or the next georep start) does it; georep failures shows what is queued.',
+    )
+    .argument('<master>')
+    .argument('<slave>')
+    .argument('<path>')
+    .option('--workdir <dir>', WORKDIR_HELP)
+    .action((master: string, slave: string, target: string, flags: Flags) => {
+      const masterRoot = resolveMasterRoot(master);
+      const rel = path.isAbsolute(target) ? path.relative(masterRoot, target) : path.normalize(target);
+      if (rel.startsWith('..') || path.isAbsolute(rel)) {
+        throw new GeorepError('USAGE', `${target} is not inside the master ${masterRoot}`);
+      }
+      const n = withIndex(ctx, master, slave, flags.workdir, (index) => queueSubtree(index, rel, ctx.io.clock.nowMs()));
+      ctx.io.stdout.write(
+        `georep: queued ${n} ${n === 1 ? 'entry' : 'entries'} of ${rel === '' ? '.' : rel} to sync again\n`,
+      );
+    });
+}
+
+function withIndex<T>(
+  ctx: CliContext,
+  master: string,
+  slave: string,
+  workdir: string | undefined,
+  fn: (i: GfidIndex) => T,
+): T {
+  const dir = sessionDirOf(resolveWorkdir(workdir, ctx.io.env), resolveMasterRoot(master), resolveSlaveRoot(slave));
+  const index = SqliteGfidIndex.open(path.join(dir, 'index.db'));
+  try {
+    return fn(index);
+  } finally {
+    index.close();
+  }
+}
+
+/** Queues the gfid at `rel` and every gfid below it; returns how many. */
+function queueSubtree(index: GfidIndex, rel: string, nowMs: number): number {
+  let gfid: Gfid = ROOT_GFID;
+  for (const comp of rel === '' || rel === '.' ? [] : rel.split(path.sep)) {
+    const row = index.lookup(gfid, Buffer.from(comp));
+    if (row === undefined) {
+      throw new GeorepError('USAGE', `${rel} is not in the session's index (not recorded yet, or not on the master)`);
+    }
+    gfid = row.gfid;
+  }
+  let n = 0;
+  const queue = (g: Gfid): void => {
+    const where = index.pathOf(g);
+    index.ledgerRecord(
+      {
+        gfid: g,
+        path: where === undefined ? g : displayPath(where),
+        code: 'RESYNC',
+        errno: null,
+        message: 'queued by georep resync',
+      },
+      nowMs,
+      nowMs,
+      0,
+    );
+    n++;
+  };
+  index.transaction(() => {
+    const stack: Gfid[] = [gfid];
+    while (stack.length > 0) {
+      const g = stack.pop() as Gfid; // length checked above
+      if (g !== ROOT_GFID) queue(g);
+      for (const child of index.children(g)) {
+        if (child.type === 'dir') stack.push(child.gfid);
+        else queue(child.gfid);
+      }
+    }
+  });
+  return n;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+function jsonOf(i: LedgerItem): Record<string, string | number | null> {
+  return {
+    gfid: i.gfid,
+    path: i.path,
+    code: i.code,
+    errno: i.errno,
+    message: i.message,
+    attempts: i.attempts,
+    first_failure: iso(i.firstMs),
+    last_failure: iso(i.lastMs),
+    next_retry: iso(i.nextMs),
+  };
+}
