@@ -28,6 +28,8 @@ export const DAEMON_FILES = {
   state: 'monitor.json',
   fault: 'fault.json',
   log: 'georep.log',
+  /** Present while the worker is paused (georep pause): holds the paused worker's pid. */
+  paused: 'paused',
 } as const;
 
 /** Errors no restart can fix: the child says so (EXIT.permanent) and the monitor stops. */
@@ -95,6 +97,27 @@ export function addDaemonCommands(program: Command, ctx: CliContext): void {
       const s = prepareSession(ctx, master, slave, opts.workdir, {});
       await stopDaemon(ctx, s);
     });
+
+  for (const verb of ['pause', 'resume'] as const) {
+    program
+      .command(verb)
+      .summary(verb === 'pause' ? 'pause syncing (the recorder keeps recording)' : 'resume a paused session')
+      .description(
+        verb === 'pause'
+          ? 'Stop the worker where it is (SIGSTOP to its process group: rsync and the slave agent too), as gsyncd does. ' +
+              'The recorder keeps recording, so nothing is missed; georep resume carries on.'
+          : 'Let a paused worker carry on from where it stopped.',
+      )
+      .argument('<master>')
+      .argument('<slave>')
+      .option('--workdir <dir>', WORKDIR_HELP)
+      .action((master: string, slave: string, opts: DaemonFlags) => {
+        const s = prepareSession(ctx, master, slave, opts.workdir, {});
+        if (verb === 'pause') pauseWorker(s);
+        else resumeWorker(s);
+        ctx.io.stdout.write(`georep: ${verb === 'pause' ? 'paused' : 'resumed'} ${s.masterRoot} -> ${s.slaveRoot}\n`);
+      });
+  }
 
   for (const role of ['recorder', 'worker'] as const) {
     const cmd = program
@@ -173,6 +196,8 @@ async function stopDaemon(ctx: CliContext, s: PreparedSession): Promise<void> {
   if (pid === undefined) {
     throw new GeorepError('NOT_RUNNING', `no session daemon runs for ${s.masterRoot} -> ${s.slaveRoot}`);
   }
+  // A stopped (paused) process holds SIGTERM until it continues: let it, so it can stop cleanly.
+  if (fs.existsSync(path.join(s.sessionDir, DAEMON_FILES.paused))) resumeWorker(s);
   process.kill(pid, 'SIGTERM');
   const deadline = ctx.io.clock.nowMs() + s.config.stopTimeout * 1000 + STOP_GRACE_MS;
   while (isAlive(pid) && ctx.io.clock.nowMs() < deadline) await ctx.io.clock.sleep(POLL_MS);
@@ -283,6 +308,44 @@ export function withHeapCap(self: readonly string[], mib: number): string[] {
     `--max-semi-space-size=${DAEMON_SEMI_SPACE_MIB}`,
     ...rest.filter((a) => !ours.test(a)),
   ];
+}
+
+/** The running worker's pid, from the monitor's state. */
+function workerPid(s: PreparedSession): number {
+  if (readLivePid(path.join(s.sessionDir, DAEMON_FILES.pid)) === undefined) {
+    throw new GeorepError('NOT_RUNNING', `no session daemon runs for ${s.masterRoot} -> ${s.slaveRoot}`);
+  }
+  let state: { children?: Record<string, number> } = {};
+  try {
+    state = JSON.parse(fs.readFileSync(path.join(s.sessionDir, DAEMON_FILES.state), 'utf8')) as typeof state;
+  } catch {
+    // not written yet
+  }
+  const pid = state.children?.['worker'];
+  if (pid === undefined || !isAlive(pid)) {
+    throw new GeorepError('NOT_RUNNING', 'the worker is not running right now (starting or restarting); try again');
+  }
+  return pid;
+}
+
+function pauseWorker(s: PreparedSession): void {
+  const pid = workerPid(s);
+  // The worker leads its process group (the supervisor starts it detached): rsync and the
+  // slave agent stop with it.
+  process.kill(-pid, 'SIGSTOP');
+  writeFileAtomic(path.join(s.sessionDir, DAEMON_FILES.paused), `${pid}\n`);
+}
+
+function resumeWorker(s: PreparedSession): void {
+  const marker = path.join(s.sessionDir, DAEMON_FILES.paused);
+  let pid: number | undefined;
+  try {
+    pid = Number(fs.readFileSync(marker, 'utf8').trim());
+  } catch {
+    throw new GeorepError('USAGE', `the session ${s.masterRoot} -> ${s.slaveRoot} is not paused`);
+  }
+  if (Number.isSafeInteger(pid) && pid > 0 && isAlive(pid)) process.kill(-pid, 'SIGCONT');
+  fs.rmSync(marker, { force: true });
 }
 
 function readFault(file: string): { code: ErrorCode; message: string } | undefined {

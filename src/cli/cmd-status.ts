@@ -147,7 +147,8 @@ async function sessionStatus(dir: string, nowMs: number): Promise<SessionStatus 
   if (info === undefined) return undefined;
   const monitorAlive = readLivePid(path.join(dir, DAEMON_FILES.pid)) !== undefined;
   const monitor = readJson<{ state?: string; cause?: string }>(path.join(dir, DAEMON_FILES.state));
-  if (monitorAlive) {
+  const paused = monitorAlive && fs.existsSync(path.join(dir, DAEMON_FILES.paused));
+  if (monitorAlive && !paused) {
     const live = await queryStatus(statusSocketPath(dir));
     if (live !== undefined) return live;
   }
@@ -169,7 +170,7 @@ async function sessionStatus(dir: string, nowMs: number): Promise<SessionStatus 
     });
   return {
     ...base,
-    worker_status: monitorAlive ? 'Initializing…' : faulty ? 'Faulty' : 'Stopped',
+    worker_status: paused ? 'Paused' : monitorAlive ? 'Initializing…' : faulty ? 'Faulty' : 'Stopped',
     uptime_seconds: monitorAlive ? base.uptime_seconds : null,
     fault: faulty ? (monitor?.cause ?? 'unknown cause') : null,
   };

@@ -155,4 +155,24 @@ describe('e2e: status and checkpoints', function () {
     expect(await geo('resync', master, slave, path.join(master, 'free'))).to.match(/queued 3 entries of free/);
     await until('drift repaired', async () => fs.readFileSync(path.join(slave, 'free/a'), 'utf8') === 'a');
   });
+
+  it('pauses and resumes a session: nothing reaches the slave while paused, all of it after', async () => {
+    w('a', 'a');
+    await geo('start', master, slave);
+    await until('Active', async () => (await status()).worker_status === 'Active');
+    await until('first sync', async () => fs.existsSync(path.join(slave, 'a')));
+    await geo('pause', master, slave);
+    expect((await status()).worker_status).to.equal('Paused');
+    w('while-paused', 'p');
+    await sleep(3000);
+    expect(fs.existsSync(path.join(slave, 'while-paused')), 'synced while paused').to.equal(false);
+    await geo('resume', master, slave);
+    await until('synced after resume', async () => fs.existsSync(path.join(slave, 'while-paused')));
+    // A paused session also stops cleanly.
+    await geo('pause', master, slave);
+    const started = Date.now();
+    await geo('stop', master, slave);
+    expect(Date.now() - started).to.be.lessThan(8000);
+    expect((await status()).worker_status).to.equal('Stopped');
+  });
 });
