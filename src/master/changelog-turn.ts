@@ -211,7 +211,12 @@ function currentRecords(index: GfidIndex, root: Buffer, gfid: Gfid): Change[] | 
     }
   }
   if (out.length === 0) return undefined;
-  const first = out[0];
+  const names = index.namesOf(gfid);
+  const sole = names[0];
+  // One name on the master: the slave drops any other name it still has for it (RENAME onto
+  // itself, see the agent's settleSoleName) before the CREATE finds it present or makes it.
+  if (names.length === 1 && sole !== undefined) out.unshift({ kind: 'E', gfid, fop: 'RENAME', entry: sole, to: sole });
+  const first = out.find((c) => c.kind === 'E' && c.fop !== 'RENAME');
   out.push(first?.kind === 'E' && first.fop === 'CREATE' ? { kind: 'D', gfid } : { kind: 'M', gfid, fop: 'SETATTR' });
   return out;
 }

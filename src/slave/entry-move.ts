@@ -23,6 +23,10 @@ const sameName = (a: SlaveName, b: SlaveName): boolean => a.pargfid === b.pargfi
 export function applyRename(ctx: SlaveContext, op: OpOf<'RENAME'>): void {
   const to = resolvePlace(ctx, op.to);
   const from = nameOf(op.entry);
+  if (sameName(from, to.at)) {
+    settleSoleName(ctx, op.gfid, to);
+    return;
+  }
   const fromHolds = ctx.index.lookup(from.pargfid, from.name) === op.gfid;
   if (ctx.index.lookup(to.at.pargfid, to.at.name) === op.gfid) {
     // Already moved. If the source still holds the gfid too, it is a hard link a replayed CREATE
@@ -38,6 +42,27 @@ export function applyRename(ctx: SlaveContext, op: OpOf<'RENAME'>): void {
     });
   }
   moveEntry(ctx, op.gfid, type, source, to);
+}
+
+/**
+ * RENAME of a name onto itself never comes from a changelog; the master sends it when it syncs
+ * an entry again from its current state, meaning "this is the gfid's one name": the gfid moves
+ * there from wherever the slave has it, and any other name of it goes. Unknown: nothing to do
+ * (the CREATE that follows makes it).
+ */
+function settleSoleName(ctx: SlaveContext, gfid: Gfid, to: Place): void {
+  const type = ctx.index.typeOf(gfid);
+  if (type === undefined) return;
+  if (ctx.index.lookup(to.at.pargfid, to.at.name) !== gfid) {
+    const source = ctx.index.firstName(gfid);
+    if (source !== undefined) moveEntry(ctx, gfid, type, source, to);
+  }
+  for (const n of ctx.index.namesOf(gfid)) {
+    if (!sameName(n, to.at)) {
+      ctx.log.info('removed a stale name of a resynced entry', { gfid, path: displayPath(placeOf(ctx, n).rel) });
+      removeName(ctx, n);
+    }
+  }
 }
 
 /** Renames the entry at `from` (holding `gfid`) onto `to`, replacing whatever occupies `to`. */

@@ -42,6 +42,17 @@ describe('slave/entry ops: moving and removing', () => {
     expect(existsSync(p('a'))).to.equal(false);
   });
 
+  it('RENAME of a name onto itself (a resync) settles the gfid there: moved if elsewhere, other names dropped', async () => {
+    const f = newGfid();
+    await apply(a.client, [ops.create(f, ROOT_GFID, 'old'), ops.create(f, ROOT_GFID, 'stale-link')]);
+    const ino = lstatSync(p('old')).ino;
+    expect(await apply(a.client, [ops.rename(f, at(ROOT_GFID, 'new'), at(ROOT_GFID, 'new'))])).to.deep.equal([]);
+    expect(readdirSync(a.root).sort()).to.deep.equal(['.georep', 'new']);
+    expect(lstatSync(p('new')).ino).to.equal(ino);
+    // A gfid the slave does not know: nothing to settle, and no failure (its CREATE follows).
+    expect(await apply(a.client, [ops.rename(newGfid(), at(ROOT_GFID, 'x'), at(ROOT_GFID, 'x'))])).to.deep.equal([]);
+  });
+
   it('RENAME replaces whatever occupies the target, a non-empty directory included', async () => {
     const f = newGfid();
     const d = newGfid();
