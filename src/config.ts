@@ -38,6 +38,8 @@ export interface Config {
   readonly daemonHeap: number; // daemon-heap (MiB)
   readonly retryBackoff: number; // retry-backoff (seconds)
   readonly retryBackoffMax: number; // retry-backoff-max (seconds)
+  readonly metricsPort: number; // metrics-port (0 = off)
+  readonly metricsAddress: string; // metrics-address
 }
 
 /** The slice the recorder needs. */

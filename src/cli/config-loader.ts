@@ -70,6 +70,8 @@ function buildConfig(v: Readonly<Record<string, OptionValue>>): Config {
     daemonHeap: num(v, 'daemonHeap'),
     retryBackoff: num(v, 'retryBackoff'),
     retryBackoffMax: num(v, 'retryBackoffMax'),
+    metricsPort: num(v, 'metricsPort'),
+    metricsAddress: str(v, 'metricsAddress'),
   };
 }
 

@@ -55,6 +55,8 @@ export const CONFIG_FIELDS: { readonly [F in keyof Config]: FieldKind } = {
   daemonHeap: 'number',
   retryBackoff: 'number',
   retryBackoffMax: 'number',
+  metricsPort: 'number',
+  metricsAddress: 'string',
 };
 
 const TYPE_KIND: Readonly<Record<OptionType, 'number' | 'boolean' | 'string' | 'choice'>> = {

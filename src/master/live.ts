@@ -20,6 +20,7 @@ import { writeFileAtomic } from '../atomic-file.js';
 import { CHECKPOINT_FILE, CheckpointTracker, readCheckpointState } from './checkpoint.js';
 import { SESSION_STATUS_FILE, buildStatus } from './session-status.js';
 import type { SessionStatus, WorkerStatus } from './session-status.js';
+import { MetricsServer } from './metrics.js';
 import { StatusService, statusSocketPath } from './status-service.js';
 
 export interface LiveOptions {
@@ -65,11 +66,16 @@ export async function runLive(opts: LiveOptions): Promise<void> {
       ledger: index.ledgerCount(),
     });
   const statusFile = path.join(opts.sessionDir, SESSION_STATUS_FILE);
+  const metrics = opts.config.metricsPort > 0 ? new MetricsServer(snapshot, () => clock.nowMs()) : undefined;
   const service = new StatusService(statusSocketPath(opts.sessionDir), snapshot);
   const slave = SlaveClient.spawn([...opts.agentCommand, opts.slaveRoot], opts.log);
   const stop = AbortSignal.any([opts.signal, slave.died]);
   try {
     await service.start();
+    if (metrics !== undefined) {
+      const port = await metrics.listen(opts.config.metricsPort, opts.config.metricsAddress);
+      opts.log.info('metrics served', { url: `http://${opts.config.metricsAddress}:${port}/metrics` });
+    }
     const choice = choiceFromConfig(opts.config);
     const hello = await greet(slave, choice.mode === 'recover', opts, clock);
     const fullCrawl = decideFullCrawl(index, hello.slaveId, choice.mode === 'recover', opts.log);
@@ -88,6 +94,7 @@ export async function runLive(opts: LiveOptions): Promise<void> {
       ownsNames: false,
       consumer,
       wake: (signal) => notifier.next(signal),
+      onBatchDone: (seconds, outcome) => metrics?.batchDone(seconds, outcome.entryOps, outcome.metaOps),
       onTurn: (stimeMs, clean) => {
         tracker.update(stimeMs, clean);
         writeFileAtomic(statusFile, JSON.stringify(snapshot(), null, 2) + '\n');
@@ -128,6 +135,7 @@ export async function runLive(opts: LiveOptions): Promise<void> {
   } finally {
     for (const m of masters) await m.stop();
     await service.close();
+    await metrics?.close();
     notifier.close();
     await slave.close();
     index.close();

@@ -14,7 +14,7 @@ import { LIMITS } from '../slave/index.js';
 import { Syncer } from '../syncer/index.js';
 import type { SyncEngine } from '../syncer/index.js';
 import { BatchRunner } from './batch-runner.js';
-import type { ItemProblem } from './batch-runner.js';
+import type { BatchOutcome, ItemProblem } from './batch-runner.js';
 import type { Need } from './crawler.js';
 import { CrawlStats } from './crawl-stats.js';
 import { JobTable } from './job-table.js';
@@ -47,6 +47,8 @@ export interface MasterDeps {
   readonly wake?: (signal: AbortSignal) => Promise<void>;
   /** After each live turn: the stime now, and whether nothing is left to retry (checkpoints, status). */
   readonly onTurn?: (stimeMs: number, clean: boolean) => void;
+  /** A batch was confirmed (metrics): seconds from planning to confirmation, and its ops. */
+  readonly onBatchDone?: (seconds: number, outcome: BatchOutcome) => void;
   readonly crawl: CrawlConfig;
   readonly syncer: SyncerConfig;
   readonly onSkip: (path: string, reason: string) => void;
@@ -198,6 +200,7 @@ export class MasterBase {
       metas: plan.metaOps.length,
     };
     await this.roomForBatch();
+    const plannedMs = deps.clock.nowMs();
     this.stats.pend(planned.files, planned.bytes, planned.deletes, planned.entries, planned.metas);
     deps.onBatch?.(this.stats);
     const { rest, entryFailures } = await this.runner().start(plan, deps.signal);
@@ -211,8 +214,10 @@ export class MasterBase {
       });
     }
     const confirmed = rest.then((outcome) => {
-      for (const p of [...outcome.failures, ...outcome.vanished]) if (p.gfid !== undefined) this.turnProblems.set(p.gfid, p);
+      for (const p of [...outcome.failures, ...outcome.vanished])
+        if (p.gfid !== undefined) this.turnProblems.set(p.gfid, p);
       this.stats.settle(planned, outcome);
+      deps.onBatchDone?.((deps.clock.nowMs() - plannedMs) / 1000, outcome);
       this.saveStats();
       deps.onBatch?.(this.stats);
       return outcome.failures.length === 0;

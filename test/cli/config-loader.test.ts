@@ -52,6 +52,8 @@ describe('cli/config-loader', () => {
       daemonHeap: 128,
       retryBackoff: 1,
       retryBackoffMax: 300,
+      metricsPort: 0,
+      metricsAddress: '127.0.0.1',
     });
   });
 

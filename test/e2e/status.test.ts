@@ -5,6 +5,7 @@
 
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
@@ -175,4 +176,31 @@ describe('e2e: status and checkpoints', function () {
     expect(Date.now() - started).to.be.lessThan(8000);
     expect((await status()).worker_status).to.equal('Stopped');
   });
+
+  it('serves Prometheus metrics on loopback when metrics-port is set', async () => {
+    const port = await freePort();
+    w('a', 'a');
+    await geo('start', master, slave, '--metrics-port', String(port));
+    await until('Active', async () => (await status()).worker_status === 'Active');
+    w('b', 'b');
+    await until('b synced', async () => fs.existsSync(path.join(slave, 'b')));
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(text).to.match(/^georep_worker_status\{[^}]*status="Active"\} 1$/m);
+    expect(text).to.match(/^georep_crawl_status\{[^}]*status="Changelog Crawl"\} 1$/m);
+    expect(text).to.match(/^georep_failures\{[^}]*\} 0$/m);
+    expect(text).to.match(/^georep_stime_age_seconds\{[^}]*\} [0-9.]+$/m);
+    const entryOps = /^georep_entry_ops_total (\d+)$/m.exec(text);
+    expect(Number(entryOps?.[1])).to.be.greaterThan(0);
+  });
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
