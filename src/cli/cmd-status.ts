@@ -203,7 +203,7 @@ function formatTable(all: readonly SessionStatus[], detail: boolean): string {
       s.checkpoint_time ?? 'N/A',
       s.checkpoint_time === null ? 'N/A' : s.checkpoint_completed ? 'Yes' : 'No',
       s.checkpoint_completion_time ?? 'N/A',
-      `${s.backlog_changelogs} (${humanBytes(s.backlog_bytes)})`,
+      `${s.backlog_changelogs} (${humanBytes(s.backlog_bytes)})${s.eta_seconds === null || s.eta_seconds === 0 ? '' : `, ETA ${s.eta_seconds} s`}`,
     ];
   });
   const header = detail ? [...head, ...more] : head;

@@ -66,7 +66,10 @@ export async function changelogTurn(m: MasterBase): Promise<boolean> {
     m,
     due.map((i) => i.gfid),
   );
-  for (const f of files) consumer.done(f);
+  for (const f of files) {
+    m.stats.changelogBytesDone += sizeOf(f.path);
+    consumer.done(f);
+  }
   m.stats.retryPending = index.ledgerCount();
   m.saveStats();
   if (!landed && m.turnProblems.size === 0) {

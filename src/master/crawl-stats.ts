@@ -41,6 +41,8 @@ export class CrawlStats {
   deletes = 0;
   lastSyncedMs: number | null = null;
   retryPending = 0;
+  /** Bytes of changelogs a live worker has processed (for the backlog rate and ETA). */
+  changelogBytesDone = 0;
   /** Every failure seen, counting repeats (a turn compares it before and after). */
   failureEvents = 0;
   /** The latest failure per path and cause: a live session retries, and a retry is not a new failure. */

@@ -51,8 +51,13 @@ export async function runLive(opts: LiveOptions): Promise<void> {
   let workerStatus: WorkerStatus = 'Initializing…';
   const checkpointFile = path.join(opts.sessionDir, CHECKPOINT_FILE);
   const tracker = new CheckpointTracker(checkpointFile, opts.checkpointTargetMs, clock, opts.log);
+  const rate = new RateWindow(RATE_WINDOW_MS);
   const snapshot = (): SessionStatus =>
     buildStatus({
+      rate: rate.perSecond(
+        clock.nowMs(),
+        masters.reduce((n, m) => n + m.stats.changelogBytesDone, 0),
+      ),
       master: opts.masterRoot,
       slave: opts.slaveRoot,
       workerStatus,
@@ -139,6 +144,24 @@ export async function runLive(opts: LiveOptions): Promise<void> {
     notifier.close();
     await slave.close();
     index.close();
+  }
+}
+
+/** The window the backlog rate (and so the ETA) is measured over. */
+const RATE_WINDOW_MS = 60_000;
+
+/** A rate over a sliding window, from samples of a growing total. */
+class RateWindow {
+  private readonly samples: { t: number; total: number }[] = [];
+
+  constructor(private readonly windowMs: number) {}
+
+  perSecond(nowMs: number, total: number): number | undefined {
+    this.samples.push({ t: nowMs, total });
+    while (this.samples.length > 2 && (this.samples[1]?.t ?? nowMs) <= nowMs - this.windowMs) this.samples.shift();
+    const first = this.samples[0];
+    if (first === undefined || nowMs - first.t < 1000) return undefined;
+    return ((total - first.total) * 1000) / (nowMs - first.t);
   }
 }
 

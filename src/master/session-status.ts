@@ -38,6 +38,10 @@ export interface SessionStatus {
   /** Changelogs published and not yet done, and their bytes. */
   readonly backlog_changelogs: number;
   readonly backlog_bytes: number;
+  /** Changelog bytes processed per second over the last minute; null before there is a rate. */
+  readonly backlog_rate_bytes_per_second: number | null;
+  /** Seconds until the backlog is processed at that rate (0 with no backlog); null when unknown. */
+  readonly eta_seconds: number | null;
   readonly uptime_seconds: number | null;
   /** Why the session stopped for good (Faulty); null otherwise. */
   readonly fault: string | null;
@@ -51,6 +55,8 @@ export interface StatusParts {
   readonly stimeMs: number | undefined;
   readonly checkpoint: CheckpointState | undefined;
   readonly backlog: { readonly files: number; readonly bytes: number };
+  /** Changelog bytes processed per second, recently (undefined: no rate yet). */
+  readonly rate?: number;
   readonly startedMs: number | undefined;
   readonly fault: string | undefined;
   readonly nowMs: number;
@@ -83,6 +89,9 @@ export function buildStatus(p: StatusParts): SessionStatus {
     checkpoint_completion_time: iso(p.checkpoint?.completedMs),
     backlog_changelogs: p.backlog.files,
     backlog_bytes: p.backlog.bytes,
+    backlog_rate_bytes_per_second: p.rate === undefined ? null : Math.round(p.rate),
+    eta_seconds:
+      p.backlog.bytes === 0 ? 0 : p.rate === undefined || p.rate <= 0 ? null : Math.ceil(p.backlog.bytes / p.rate),
     uptime_seconds: p.startedMs === undefined ? null : Math.max(0, Math.round((p.nowMs - p.startedMs) / 1000)),
     fault: p.fault ?? null,
   };

@@ -93,6 +93,9 @@ describe('e2e: status and checkpoints', function () {
     const setAt = Date.now();
     await until('idle checkpoint', async () => (await status()).checkpoint_completed);
     expect(Date.now() - setAt).to.be.lessThan(5000);
+    const idle = await status();
+    expect([idle.backlog_changelogs, idle.eta_seconds]).to.deep.equal([0, 0]); // nothing left: no wait
+    expect(idle.backlog_rate_bytes_per_second).to.be.a('number'); // measured over the burst
 
     // Only the owner can reach the socket.
     expect(fs.statSync(socket).mode & 0o777).to.equal(0o600);
