@@ -259,6 +259,7 @@ async function runMonitor(
     {
       onStart: (name, pid) => {
         children[name] = pid;
+        if (state.state !== 'Active') log.info('session active', { event: 'worker_status', status: 'Active' });
         save({ state: 'Active' });
       },
       onExit: (exit, restartInMs) => {
@@ -278,7 +279,7 @@ async function runMonitor(
       const fault = readFault(faultFile);
       const cause = `${result.exit.name} stopped for good: ${fault?.message ?? `exit code ${String(result.exit.code)}`}`;
       save({ state: 'Faulty', cause });
-      log.error(cause);
+      log.error(cause, { event: 'worker_status', status: 'Faulty' });
       throw new GeorepError(fault?.code ?? 'USAGE', cause);
     }
     save({ state: 'Stopped' });

@@ -247,6 +247,7 @@ describe('e2e: live daemon (georep start/stop)', function () {
     const state = JSON.parse(fs.readFileSync(path.join(sessionDir(), 'monitor.json'), 'utf8')) as { state: string };
     expect(state.state).to.equal('Faulty');
     expect(r.stderr).to.not.match(/restart/i); // no restart loop (the foreground monitor logs to stderr)
+    expect(r.stderr).to.match(/"event":"worker_status","status":"Faulty"/); // the state change, as an event
   });
 
   it('resumes after a one-shot sync ran between two daemon runs', async function () {
