@@ -19,6 +19,7 @@ import { buildBulkTree } from '../test/support/tree-builder.js';
 import type { BulkSummary } from '../test/support/tree-builder.js';
 import { compareTrees, formatDifferences } from '../test/support/tree-compare.js';
 import type { Difference } from '../test/support/tree-compare.js';
+import { envBytes, envInt } from './env.js';
 import { hasGnuTime, timed } from './measure.js';
 import { median } from './report.js';
 
@@ -42,24 +43,6 @@ interface Params {
   readonly scenarios: readonly ScenarioKey[];
   readonly keep: boolean;
   readonly strict: boolean;
-}
-
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-  return n;
-}
-
-/** A byte count: plain, or with a binary suffix (K, M, G, T; an optional "iB"/"B" is accepted). */
-function envBytes(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const m = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?$/i.exec(raw.trim());
-  if (m === null) throw new Error(`${name} must be a byte count such as 268435456 or 256M, got ${JSON.stringify(raw)}`);
-  const power = ['', 'K', 'M', 'G', 'T'].indexOf((m[2] ?? '').toUpperCase());
-  return Math.round(Number(m[1]) * 1024 ** power);
 }
 
 function envScenarios(): ScenarioKey[] {
@@ -754,7 +737,6 @@ interface Row {
 }
 
 const f2 = (x: number): string => (Number.isNaN(x) ? 'n/a' : x.toFixed(2));
-const f3 = (x: number): string => (Number.isNaN(x) ? 'n/a' : x.toFixed(3));
 
 function verdict(ok: boolean | undefined): string {
   return ok === undefined ? '' : ok ? 'met' : 'MISSED';

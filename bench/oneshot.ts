@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { repoRoot } from '../test/support/cli.js';
 import { buildBulkTree } from '../test/support/tree-builder.js';
 import { compareTrees, formatDifferences } from '../test/support/tree-compare.js';
+import { envBytes, envInt } from './env.js';
 import { hasGnuTime, timed } from './measure.js';
 import type { Sample } from './measure.js';
 import { formatTable, summarize } from './report.js';
@@ -22,27 +23,10 @@ interface BenchParams {
   readonly keep: boolean;
 }
 
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-  return n;
-}
-
-/** A byte count: plain, or with a binary suffix (K, M, G, T; an optional "iB"/"B" is accepted). */
-function parseBytes(name: string, raw: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?$/i.exec(raw.trim());
-  if (m === null) throw new Error(`${name} must be a byte count such as 1073741824 or 1G, got ${JSON.stringify(raw)}`);
-  const power = ['', 'K', 'M', 'G', 'T'].indexOf((m[2] ?? '').toUpperCase());
-  return Math.round(Number(m[1]) * 1024 ** power);
-}
-
 function readParams(): BenchParams {
-  const rawBytes = process.env['BENCH_BYTES'];
   return {
     files: envInt('BENCH_FILES', 50_000),
-    bytes: rawBytes === undefined || rawBytes === '' ? 1024 ** 3 : parseBytes('BENCH_BYTES', rawBytes),
+    bytes: envBytes('BENCH_BYTES', 1024 ** 3),
     rounds: envInt('BENCH_ROUNDS', 3),
     seed: envInt('BENCH_SEED', 42),
     keep: process.env['BENCH_KEEP'] === '1',

@@ -37,6 +37,17 @@ export function decodePosition(s: string): DirPath | undefined {
  */
 export type Pass = { readonly kind: 'all' } | { readonly kind: 'after' | 'upto'; readonly pos: DirPath };
 
+/** The passes of a turn that starts from a saved position ('' or none: one whole pass). */
+export function passesFrom(saved: string | undefined): Pass[] {
+  const pos = saved === undefined || saved === '' ? undefined : decodePosition(saved);
+  return pos === undefined
+    ? [{ kind: 'all' }]
+    : [
+        { kind: 'after', pos },
+        { kind: 'upto', pos },
+      ];
+}
+
 export function shouldVisit(pass: Pass, dir: DirPath): boolean {
   if (pass.kind === 'all') return true;
   const c = comparePreorder(dir, pass.pos);

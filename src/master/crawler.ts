@@ -10,7 +10,7 @@ import type { Change, EntryName, EntryType, GfidIndex, Gfid, IndexedEntry, Synce
 import { hasErrno } from '../errors.js';
 import type { DirPath, Pass } from '../changelog/index.js';
 import type { Seen } from './process-change.js';
-import { decodePosition, encodePosition, shouldDescend, shouldVisit } from '../changelog/index.js';
+import { encodePosition, passesFrom, shouldDescend, shouldVisit } from '../changelog/index.js';
 import { absPath, attrsOf, entryTypeOf, joinRel } from '../changelog/index.js';
 
 /** What a crawl must do for an entry the index already holds. */
@@ -88,15 +88,7 @@ export class XsyncCrawler {
   async crawl(signal?: AbortSignal): Promise<void> {
     this.startMs = this.deps.clock.nowMs();
     const saved = this.deps.index.getMeta(POSITION_KEY);
-    const pos = saved === undefined || saved === '' ? undefined : decodePosition(saved);
-    const passes: Pass[] =
-      pos === undefined
-        ? [{ kind: 'all' }]
-        : [
-            { kind: 'after', pos },
-            { kind: 'upto', pos },
-          ];
-    for (const pass of passes) await this.walk(pass, signal);
+    for (const pass of passesFrom(saved)) await this.walk(pass, signal);
     this.emitDeferredLinks();
     await this.deps.sink.flush();
     this.deps.index.setMeta(POSITION_KEY, '');

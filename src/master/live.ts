@@ -15,7 +15,7 @@ import { SlaveClient } from '../slave/index.js';
 import { buildMaster, choiceFromConfig } from './builder.js';
 import type { DetectMode, Master } from './builder.js';
 import type { MasterDeps } from './master-base.js';
-import { checkMaster, decideFullCrawl, greet, prepareSessionDirs } from './session-setup.js';
+import { checkMaster, decideFullCrawl, greet, prepareSessionDirs, sessionDeps } from './session-setup.js';
 import { writeFileAtomic } from '../atomic-file.js';
 import { CHECKPOINT_FILE, CheckpointTracker, readCheckpointState } from './checkpoint.js';
 import { SESSION_STATUS_FILE, buildStatus } from './session-status.js';
@@ -86,16 +86,7 @@ export async function runLive(opts: LiveOptions): Promise<void> {
     const fullCrawl = decideFullCrawl(index, hello.slaveId, choice.mode === 'recover', opts.log);
     const dirs = prepareSessionDirs(opts.sessionDir);
     const base: Omit<MasterDeps, 'fullCrawl'> = {
-      rootPath: opts.masterRoot,
-      root: Buffer.from(opts.masterRoot),
-      index,
-      slave,
-      log: opts.log,
-      clock,
-      xsyncDir: dirs.xsync,
-      statsFile: dirs.stats,
-      stagingDir: hello.stagingDir,
-      slaveIsRoot: hello.isRoot,
+      ...sessionDeps(opts.masterRoot, { index, slave, log: opts.log, clock, dirs, hello }),
       ownsNames: false,
       consumer,
       wake: (signal) => notifier.next(signal),

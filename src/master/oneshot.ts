@@ -17,7 +17,7 @@ import { buildMaster, choiceFromConfig } from './builder.js';
 import type { Master } from './builder.js';
 import type { CrawlStats } from './crawl-stats.js';
 import { SessionLock } from './session-lock.js';
-import { checkMaster, decideFullCrawl, greet, prepareSessionDirs } from './session-setup.js';
+import { checkMaster, decideFullCrawl, greet, prepareSessionDirs, sessionDeps } from './session-setup.js';
 
 export interface Progress {
   readonly phase: 'crawl' | 'sync' | 'done';
@@ -82,16 +82,7 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
     const stop = opts.signal === undefined ? slave.died : AbortSignal.any([opts.signal, slave.died]);
     const report = (phase: Progress['phase'], s: CrawlStats): void => opts.onProgress?.(progressOf(phase, s));
     master.start({
-      rootPath: opts.masterRoot,
-      root: Buffer.from(opts.masterRoot),
-      index,
-      slave,
-      log: opts.log,
-      clock,
-      xsyncDir: dirs.xsync,
-      statsFile: dirs.stats,
-      stagingDir: hello.stagingDir,
-      slaveIsRoot: hello.isRoot,
+      ...sessionDeps(opts.masterRoot, { index, slave, log: opts.log, clock, dirs, hello }),
       fullCrawl,
       ownsNames: true,
       crawl: opts.config,

@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../clock.js';
-import type { SqliteGfidIndex } from '../changelog/index.js';
+import type { GfidIndex, SqliteGfidIndex } from '../changelog/index.js';
+import type { MasterDeps } from './master-base.js';
 import { GeorepError, errnoOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { PROTOCOL_VERSION } from '../slave/index.js';
@@ -74,4 +75,33 @@ export function prepareSessionDirs(sessionDir: string): { xsync: string; stats: 
   fs.rmSync(xsync, { recursive: true, force: true });
   fs.mkdirSync(xsync, { recursive: true, mode: 0o700 });
   return { xsync, stats: path.join(sessionDir, 'status.json') };
+}
+
+/** The master's dependencies every session kind shares: where things are, and who it talks to. */
+export function sessionDeps(
+  masterRoot: string,
+  parts: {
+    readonly index: GfidIndex;
+    readonly slave: SlaveClient;
+    readonly log: Logger;
+    readonly clock: Clock;
+    readonly dirs: { readonly xsync: string; readonly stats: string };
+    readonly hello: Methods['hello']['result'];
+  },
+): Pick<
+  MasterDeps,
+  'rootPath' | 'root' | 'index' | 'slave' | 'log' | 'clock' | 'xsyncDir' | 'statsFile' | 'stagingDir' | 'slaveIsRoot'
+> {
+  return {
+    rootPath: masterRoot,
+    root: Buffer.from(masterRoot),
+    index: parts.index,
+    slave: parts.slave,
+    log: parts.log,
+    clock: parts.clock,
+    xsyncDir: parts.dirs.xsync,
+    statsFile: parts.dirs.stats,
+    stagingDir: parts.hello.stagingDir,
+    slaveIsRoot: parts.hello.isRoot,
+  };
 }

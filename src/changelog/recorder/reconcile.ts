@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import type { Clock } from '../../clock.js';
 import { hasErrno } from '../../errors.js';
-import { decodePosition, encodePosition, shouldDescend, shouldVisit } from '../crawl-position.js';
+import { encodePosition, passesFrom, shouldDescend, shouldVisit } from '../crawl-position.js';
 import type { DirPath, Pass } from '../crawl-position.js';
 import { absPath, joinRel } from '../entry-stat.js';
 import type { GfidIndex, IndexedEntry } from '../gfid-index.js';
@@ -51,15 +51,7 @@ export class ReconcileScan {
   async run(signal: AbortSignal): Promise<void> {
     this.startMs = this.deps.clock.nowMs();
     const saved = this.deps.subtree === undefined ? this.deps.index.getMeta(RECONCILE_POSITION_KEY) : undefined;
-    const pos = saved === undefined || saved === '' ? undefined : decodePosition(saved);
-    const passes: Pass[] =
-      pos === undefined
-        ? [{ kind: 'all' }]
-        : [
-            { kind: 'after', pos },
-            { kind: 'upto', pos },
-          ];
-    for (const pass of passes) await this.walk(pass, signal);
+    for (const pass of passesFrom(saved)) await this.walk(pass, signal);
     // Names whose object vanished and never turned up elsewhere in the walk: gone for good.
     const last = [...this.kept.values()].map((row) => this.checkOf(row));
     this.kept.clear();
