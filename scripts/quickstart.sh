@@ -46,6 +46,8 @@ quickstart: OK, the slave is an exact copy.
   master:  $master
   slave:   $slave
   workdir: $work   (session state; see README "Workdir layout")
-Try: bin/georep config "$master" "$slave"
+Try: bin/georep config "$master" "$slave" --workdir "$work"
+Keep it in step continuously: bin/georep start "$master" "$slave" --workdir "$work"
+  then bin/georep status --workdir "$work", and bin/georep stop "$master" "$slave" --workdir "$work"
 Remove it all with: rm -rf "$base"
 DONE

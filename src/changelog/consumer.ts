@@ -43,6 +43,20 @@ export class ChangelogConsumer {
     return this.last;
   }
 
+  /** Published changelogs not yet done and their bytes (status); leaves the last scan as it was. */
+  backlog(): { readonly files: number; readonly bytes: number } {
+    let bytes = 0;
+    const files = listChangelogs(this.dir, 'CHANGELOG');
+    for (const f of files) {
+      try {
+        bytes += fs.statSync(f.path).size;
+      } catch {
+        // done meanwhile
+      }
+    }
+    return { files: files.length, bytes };
+  }
+
   /** The files of the last scan. */
   getchanges(): readonly ChangelogFile[] {
     return this.last.files;

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import type { Clock } from '../clock.js';
 import { writeFileAtomic } from '../atomic-file.js';
 import { GeorepError, isGeorepError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
@@ -378,7 +379,7 @@ async function runChild(ctx: CliContext, s: PreparedSession, role: 'recorder' | 
   const stopWatch = exitWhenParentGone(() => gone.abort(new GeorepError('ABORTED', 'the monitor is gone')));
   const stop = AbortSignal.any([signal, gone.signal]);
   try {
-    if (role === 'recorder') await runRecorderProcess(s, log, stop);
+    if (role === 'recorder') await runRecorderProcess(s, log, ctx.io.clock, stop);
     else {
       const { runLive } = await import('../master/live.js');
       const checkpointModule = await import('../master/checkpoint.js');
@@ -412,12 +413,11 @@ async function runChild(ctx: CliContext, s: PreparedSession, role: 'recorder' | 
   }
 }
 
-async function runRecorderProcess(s: PreparedSession, log: Logger, signal: AbortSignal): Promise<void> {
+async function runRecorderProcess(s: PreparedSession, log: Logger, clock: Clock, signal: AbortSignal): Promise<void> {
   const { SqliteGfidIndex } = await import('../changelog/index.js');
   const { Recorder } = await import('../changelog/recorder/recorder.js');
   const { createChangeSource } = await import('../changelog/watch/change-source.js');
   const { CHANGELOG_DIR } = await import('../master/live.js');
-  const { systemClock } = await import('../clock.js');
   const index = SqliteGfidIndex.open(path.join(s.sessionDir, 'index.db'));
   try {
     if (index.quarantined !== undefined)
@@ -436,7 +436,7 @@ async function runRecorderProcess(s: PreparedSession, log: Logger, signal: Abort
       index,
       changelogDir,
       source,
-      clock: systemClock,
+      clock,
       log,
       intervalMs: s.config.changeInterval * 1000,
       settleMs: s.config.watchSettle,

@@ -53,7 +53,7 @@ export class BatchRunner {
    * while rsync moves this one's data: requests reach the agent in order, and a later batch's
    * metadata is sent after its own data, so a directory's mtime is always set last.
    */
-  async start(plan: Plan, signal?: AbortSignal): Promise<{ rest: Promise<BatchOutcome>; entryFailures: number }> {
+  async start(plan: Plan, signal?: AbortSignal): Promise<{ rest: Promise<BatchOutcome> }> {
     const failed = new Map<Gfid, ItemProblem>();
     const fail = (gfid: Gfid, code: string, message: string, where?: string): void => {
       if (!failed.has(gfid)) failed.set(gfid, { path: where ?? this.display(plan, gfid), code, message, gfid });
@@ -77,7 +77,7 @@ export class BatchRunner {
         else this.deps.index.unlink(d.entry);
       }
     });
-    return { rest: this.finish(plan, failed, fail, deletes, signal), entryFailures: entryFailures.length };
+    return { rest: this.finish(plan, failed, fail, deletes, signal) };
   }
 
   private async finish(

@@ -25,8 +25,6 @@ import type { ItemProblem } from './batch-runner.js';
 import type { MasterBase } from './master-base.js';
 
 export const ENTRY_STIME_KEY = 'entry_stime';
-/** Before the ledger: a JSON list of gfids to sync again. Read once into the ledger, then dropped. */
-export const RETRY_KEY = 'retry';
 
 const ERRNO_CODE = /^E[A-Z0-9]+$/;
 
@@ -35,7 +33,6 @@ export async function changelogTurn(m: MasterBase): Promise<boolean> {
   const consumer = deps.consumer;
   if (consumer === undefined) throw new GeorepError('USAGE', 'a changelog crawl needs the recorder (georep start)');
   const { index, clock } = deps;
-  adoptRetryList(index, clock.nowMs());
   const due = index.ledgerDue(clock.nowMs());
   const { files, coveredMs } = consumer.scan();
   const stime = Number(index.getMeta('stime') ?? '0');
@@ -45,7 +42,8 @@ export async function changelogTurn(m: MasterBase): Promise<boolean> {
   }
   m.turnProblems.clear();
   const entryStime = parseChangelogName(index.getMeta(ENTRY_STIME_KEY) ?? '');
-  for (const batch of batches(files, deps.crawl.changelogBatchSize)) {
+  const sizes = new Map(files.map((f) => [f.path, sizeOf(f.path)]));
+  for (const batch of batches(files, sizes, deps.crawl.changelogBatchSize)) {
     await m.processChangelogs(
       batch.map((f) => ({
         path: f.path,
@@ -67,7 +65,7 @@ export async function changelogTurn(m: MasterBase): Promise<boolean> {
     due.map((i) => i.gfid),
   );
   for (const f of files) {
-    m.stats.changelogBytesDone += sizeOf(f.path);
+    m.stats.changelogBytesDone += sizes.get(f.path) ?? 0;
     consumer.done(f);
   }
   m.stats.retryPending = index.ledgerCount();
@@ -118,32 +116,6 @@ function ledgerFields(
   p: ItemProblem,
 ): { gfid: Gfid; path: string; code: string; errno: string | null; message: string } {
   return { gfid, path: p.path, code: p.code, errno: ERRNO_CODE.test(p.code) ? p.code : null, message: p.message };
-}
-
-/** A retry list left by an older georep becomes ledger items (due now). */
-function adoptRetryList(index: GfidIndex, nowMs: number): void {
-  const raw = index.getMeta(RETRY_KEY);
-  if (raw === undefined) return;
-  let list: unknown = [];
-  try {
-    list = JSON.parse(raw);
-  } catch {
-    // damaged: dropped below; the entries it named are found again by the next reconcile
-  }
-  index.transaction(() => {
-    if (Array.isArray(list)) {
-      for (const g of list) {
-        if (typeof g !== 'string' || index.objectOf(g as Gfid) === undefined) continue;
-        index.ledgerRecord(
-          { gfid: g as Gfid, path: g, code: 'RESYNC', errno: null, message: 'queued for another sync' },
-          nowMs,
-          nowMs,
-          0,
-        );
-      }
-    }
-    index.deleteMeta(RETRY_KEY);
-  });
 }
 
 /**
@@ -235,12 +207,16 @@ function nameOf(f: ChangelogName): string {
 }
 
 /** Consecutive files grouped up to `maxBytes` each (a bigger file is a batch of its own). */
-function batches(files: readonly ChangelogFile[], maxBytes: number): ChangelogFile[][] {
+function batches(
+  files: readonly ChangelogFile[],
+  sizes: ReadonlyMap<string, number>,
+  maxBytes: number,
+): ChangelogFile[][] {
   const out: ChangelogFile[][] = [];
   let cur: ChangelogFile[] = [];
   let bytes = 0;
   for (const f of files) {
-    const size = sizeOf(f.path);
+    const size = sizes.get(f.path) ?? 0;
     if (cur.length > 0 && bytes + size > maxBytes) {
       out.push(cur);
       cur = [];

@@ -9,13 +9,12 @@ import { systemClock } from '../clock.js';
 import type { Clock } from '../clock.js';
 import { SqliteGfidIndex } from '../changelog/index.js';
 import { ChangelogConsumer } from '../changelog/consumer.js';
-import type { Config } from '../config.js';
-import type { Logger } from '../log.js';
 import { SlaveClient } from '../slave/index.js';
 import { buildMaster, choiceFromConfig } from './builder.js';
 import type { DetectMode, Master } from './builder.js';
 import type { MasterDeps } from './master-base.js';
 import { checkMaster, decideFullCrawl, greet, prepareSessionDirs, sessionDeps } from './session-setup.js';
+import type { SessionRunOptions } from './session-setup.js';
 import { writeFileAtomic } from '../atomic-file.js';
 import { CHECKPOINT_FILE, CheckpointTracker, readCheckpointState } from './checkpoint.js';
 import { SESSION_STATUS_FILE, buildStatus } from './session-status.js';
@@ -23,14 +22,7 @@ import type { SessionStatus, WorkerStatus } from './session-status.js';
 import { MetricsServer } from './metrics.js';
 import { StatusService, statusSocketPath } from './status-service.js';
 
-export interface LiveOptions {
-  readonly masterRoot: string;
-  readonly slaveRoot: string;
-  readonly sessionDir: string;
-  readonly config: Config;
-  readonly agentCommand: readonly string[];
-  readonly log: Logger;
-  readonly clock?: Clock;
+export interface LiveOptions extends SessionRunOptions {
   readonly signal: AbortSignal;
   /** The checkpoint target now configured for the session (unix ms), read afresh each turn. */
   readonly checkpointTargetMs: () => number | undefined;
@@ -64,7 +56,7 @@ export async function runLive(opts: LiveOptions): Promise<void> {
       stats: masters.at(-1)?.stats.snapshot(clock.nowMs()),
       stimeMs: metaNumber(index.getMeta('stime')),
       checkpoint: readCheckpointState(checkpointFile),
-      backlog: backlogOf(consumer),
+      backlog: consumer.backlog(),
       startedMs,
       fault: undefined,
       nowMs: clock.nowMs(),
@@ -158,20 +150,6 @@ class RateWindow {
 
 function metaNumber(v: string | undefined): number | undefined {
   return v === undefined || v === '' ? undefined : Number(v);
-}
-
-/** Changelogs published and not yet done, and their size. */
-function backlogOf(consumer: ChangelogConsumer): { files: number; bytes: number } {
-  let bytes = 0;
-  const files = consumer.scan().files;
-  for (const f of files) {
-    try {
-      bytes += fs.statSync(f.path).size;
-    } catch {
-      // done meanwhile
-    }
-  }
-  return { files: files.length, bytes };
 }
 
 /** Waits until the recorder has built its index (its first start can take a while on a big tree). */

@@ -72,8 +72,6 @@ export class MasterBase {
   readonly stats = new CrawlStats();
   readonly jobs = new JobTable();
   turns = 0;
-  /** A batch of this turn met gfids the recorder had not caught up with: the turn must run again. */
-  private incomplete = false;
   /**
    * gfids this turn could not bring to the slave (failed, vanished mid-copy, or not yet where
    * the recorder says): a live session syncs them again from their current state (retry set).
@@ -172,7 +170,7 @@ export class MasterBase {
     files: readonly { readonly path: string; readonly entryOps: boolean }[],
     source: 'changelog' | 'crawl',
     seen?: Map<Gfid, Seen>,
-  ): Promise<boolean> {
+  ): Promise<void> {
     const { deps } = this;
     // The recorder renames directories in another process: paths cached for one batch only.
     if (!deps.ownsNames) deps.index.forgetCachedPaths();
@@ -186,8 +184,7 @@ export class MasterBase {
     const file = files.map((f) => f.path).join(', ');
     const plan = classifier.plan(files.at(-1)?.path ?? '');
     if (plan.unresolved.length > 0) {
-      this.incomplete = true;
-      deps.log.debug('the recorder has not caught up with some entries; this batch will run again', {
+      deps.log.debug('the recorder has not caught up with some entries; they are synced again later', {
         batch: file,
         gfids: plan.unresolved.length,
       });
@@ -203,7 +200,7 @@ export class MasterBase {
     const plannedMs = deps.clock.nowMs();
     this.stats.pend(planned.files, planned.bytes, planned.deletes, planned.entries, planned.metas);
     deps.onBatch?.(this.stats);
-    const { rest, entryFailures } = await this.runner().start(plan, deps.signal);
+    const { rest } = await this.runner().start(plan, deps.signal);
     this.stats.entriesApplied(planned.entries);
     for (const gfid of plan.unresolved) {
       this.turnProblems.set(gfid, {
@@ -226,7 +223,6 @@ export class MasterBase {
     const forget = (): void => void this.inFlight.delete(confirmed);
     confirmed.then(forget, forget);
     this.jobs.add(TURN_KEY, file, () => confirmed);
-    return entryFailures === 0 && plan.unresolved.length === 0;
   }
 
   /** Sleeps between turns: the change interval, or less when `wake` says there is work. */
@@ -261,12 +257,9 @@ export class MasterBase {
     return true;
   }
 
-  /** Waits for every batch of the turn; true when all landed and none met an unrecorded change. */
+  /** Waits for every batch of the turn; true when all landed (what did not is in turnProblems). */
   async settleTurn(): Promise<boolean> {
-    const { ok } = await this.jobs.wait(TURN_KEY);
-    const incomplete = this.incomplete;
-    this.incomplete = false;
-    return ok && !incomplete;
+    return (await this.jobs.wait(TURN_KEY)).ok;
   }
 
   /** Moves the slave's stime (and the session's copy) to `markMs`. */

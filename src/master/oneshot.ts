@@ -4,12 +4,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { RECORDER_KEYS } from '../changelog/recorder/recorder.js';
-import { ENTRY_STIME_KEY, RETRY_KEY } from './changelog-turn.js';
+import { ENTRY_STIME_KEY } from './changelog-turn.js';
 import { CHANGELOG_DIR } from './live.js';
 import { systemClock } from '../clock.js';
-import type { Clock } from '../clock.js';
 import { SqliteGfidIndex } from '../changelog/index.js';
-import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { SlaveClient } from '../slave/index.js';
 import type { ItemProblem } from './batch-runner.js';
@@ -18,6 +16,7 @@ import type { Master } from './builder.js';
 import type { CrawlStats } from './crawl-stats.js';
 import { SessionLock } from './session-lock.js';
 import { checkMaster, decideFullCrawl, greet, prepareSessionDirs, sessionDeps } from './session-setup.js';
+import type { SessionRunOptions } from './session-setup.js';
 
 export interface Progress {
   readonly phase: 'crawl' | 'sync' | 'done';
@@ -28,18 +27,7 @@ export interface Progress {
   readonly bytesDone: number;
 }
 
-export interface OneshotOptions {
-  /** Absolute, real path of the master root. */
-  readonly masterRoot: string;
-  /** Absolute path of the slave root (created if missing). */
-  readonly slaveRoot: string;
-  /** Absolute path of this session's workdir folder (exists). */
-  readonly sessionDir: string;
-  readonly config: Config;
-  /** argv that runs `georep slave`; the slave root is appended. */
-  readonly agentCommand: readonly string[];
-  readonly log: Logger;
-  readonly clock?: Clock;
+export interface OneshotOptions extends SessionRunOptions {
   readonly onProgress?: (p: Progress) => void;
   readonly signal?: AbortSignal;
 }
@@ -144,7 +132,6 @@ function forgetLiveHistory(index: SqliteGfidIndex, sessionDir: string, log: Logg
   index.transaction(() => {
     index.deleteMeta(RECORDER_KEYS.historyStart);
     index.deleteMeta(ENTRY_STIME_KEY);
-    index.deleteMeta(RETRY_KEY);
     index.journalDrop(BigInt(Number.MAX_SAFE_INTEGER));
   });
   fs.rmSync(path.join(sessionDir, CHANGELOG_DIR), { recursive: true, force: true });

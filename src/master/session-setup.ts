@@ -7,11 +7,27 @@ import path from 'node:path';
 import type { Clock } from '../clock.js';
 import type { GfidIndex, SqliteGfidIndex } from '../changelog/index.js';
 import type { MasterDeps } from './master-base.js';
+import type { Config } from '../config.js';
 import { GeorepError, errnoOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { PROTOCOL_VERSION } from '../slave/index.js';
 import type { Methods, SlaveClient } from '../slave/index.js';
 import { masterVolumeId } from './volume-id.js';
+
+/** What a one-shot sync and a live worker are both given about their session. */
+export interface SessionRunOptions {
+  /** Absolute, real path of the master root. */
+  readonly masterRoot: string;
+  /** Absolute path of the slave root (created if missing). */
+  readonly slaveRoot: string;
+  /** Absolute path of this session's workdir folder (exists). */
+  readonly sessionDir: string;
+  readonly config: Config;
+  /** argv that runs `georep slave`; the slave root is appended. */
+  readonly agentCommand: readonly string[];
+  readonly log: Logger;
+  readonly clock?: Clock;
+}
 
 export async function greet(
   slave: SlaveClient,

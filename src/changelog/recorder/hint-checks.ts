@@ -3,14 +3,12 @@
 // against the real names (index and disk) by how they decode, so any byte name is found.
 // Invariant: every name a hint may concern is checked; a check too many costs only an lstat.
 
-import fs from 'node:fs';
 import path from 'node:path';
-import { hasErrno } from '../../errors.js';
 import { absPath, joinRel } from '../entry-stat.js';
 import type { GfidIndex } from '../gfid-index.js';
 import { ROOT_GFID } from '../record.js';
 import type { Check, DirRef } from './tree-diff.js';
-import { lstatIfAny } from './tree-diff.js';
+import { listNames, lstatIfAny } from './tree-diff.js';
 
 const LOSSY = '\uFFFD';
 
@@ -80,14 +78,5 @@ export class HintChecks {
     for (const n of listNames(absPath(this.root, dir.rel))) consider(n);
     for (const row of this.index.children(dir.gfid)) consider(row.name);
     return [...found.values()];
-  }
-}
-
-function listNames(abs: Buffer): Buffer[] {
-  try {
-    return fs.readdirSync(abs, { encoding: 'buffer' });
-  } catch (e) {
-    if (hasErrno(e, 'ENOENT', 'ENOTDIR')) return [];
-    throw e;
   }
 }

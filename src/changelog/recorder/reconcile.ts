@@ -3,16 +3,14 @@
 // so whatever changed while nobody watched is recorded: creates, writes, deletes, and renames
 // (by inode). Rate-limited and resumable: the position is saved with each chunk's commit.
 
-import fs from 'node:fs';
 import type { Clock } from '../../clock.js';
-import { hasErrno } from '../../errors.js';
 import { encodePosition, passesFrom, shouldDescend, shouldVisit } from '../crawl-position.js';
 import type { DirPath, Pass } from '../crawl-position.js';
 import { absPath, joinRel } from '../entry-stat.js';
 import type { GfidIndex, IndexedEntry } from '../gfid-index.js';
 import { ROOT_GFID } from '../record.js';
 import type { Check, DirRef } from './tree-diff.js';
-import { lstatIfAny } from './tree-diff.js';
+import { listNames, lstatIfAny } from './tree-diff.js';
 
 export const RECONCILE_POSITION_KEY = 'recorder.reconcile.position';
 
@@ -141,12 +139,3 @@ export class ReconcileScan {
 }
 
 const keyOf = (row: IndexedEntry): string => `${row.pargfid}/${row.name.toString('latin1')}`;
-
-function listNames(abs: Buffer): Buffer[] {
-  try {
-    return fs.readdirSync(abs, { encoding: 'buffer' });
-  } catch (e) {
-    if (hasErrno(e, 'ENOENT', 'ENOTDIR')) return [];
-    throw e;
-  }
-}

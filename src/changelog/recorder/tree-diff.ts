@@ -145,7 +145,7 @@ export class TreeDiff {
 
   /** Every entry below a new directory is new there (a rename into it is found by inode later). */
   private expand(dir: Appeared, top: Appeared): void {
-    for (const name of listDir(absPath(this.deps.root, dir.rel))) {
+    for (const name of listNames(absPath(this.deps.root, dir.rel)).sort(Buffer.compare)) {
       const rel = joinRel(dir.rel, name);
       const st = lstatIfAny(absPath(this.deps.root, rel));
       if (st === undefined) continue;
@@ -428,9 +428,10 @@ export function isHopName(name: Buffer): boolean {
   return name.length > HOP_PREFIX.length && name.subarray(0, HOP_PREFIX.length).toString('latin1') === HOP_PREFIX;
 }
 
-function listDir(abs: Buffer): Buffer[] {
+/** The names in a directory as bytes; none when it is gone (removed while the recorder looked). */
+export function listNames(abs: Buffer): Buffer[] {
   try {
-    return fs.readdirSync(abs, { encoding: 'buffer' }).sort(Buffer.compare);
+    return fs.readdirSync(abs, { encoding: 'buffer' });
   } catch (e) {
     if (hasErrno(e, 'ENOENT', 'ENOTDIR')) return [];
     throw e;
