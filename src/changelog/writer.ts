@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { GeorepError, hasErrno } from '../errors.js';
 import { changelogName } from './changelog-name.js';
-import type { ChangelogPrefix } from './changelog-name.js';
+import type { ChangelogName, ChangelogPrefix } from './changelog-name.js';
 import { formatRecord } from './format.js';
 import { fsCall, ioError } from './fs-call.js';
 import type { Change } from './record.js';
@@ -26,21 +26,28 @@ export class ChangelogWriter {
     readonly dir: string,
     readonly prefix: ChangelogPrefix,
     readonly ts: number,
+    private readonly firstSeq: number,
     private readonly tmpPath: string,
     fd: number,
   ) {
     this.fd = fd;
   }
 
-  /** Starts `<dir>/<prefix>.<tsSeconds>` (published by close()); `dir` must exist. */
-  static open(dir: string, prefix: ChangelogPrefix, tsSeconds: number): ChangelogWriter {
+  /**
+   * Starts `<dir>/<prefix>.<tsSeconds>` (published by close()); `dir` must exist. With `after`,
+   * the name sorts after it (same second, next seq; or its second if the clock is behind it):
+   * a consumer that deletes what it processed frees names, and a reused name would sort as
+   * already processed.
+   */
+  static open(dir: string, prefix: ChangelogPrefix, tsSeconds: number, after?: ChangelogName): ChangelogWriter {
     if (!Number.isSafeInteger(tsSeconds) || tsSeconds < 0) {
       throw new GeorepError('CONFIG_INVALID', `changelog timestamp must be whole unix seconds, got ${tsSeconds}`);
     }
+    const first = nameAfter(prefix, tsSeconds, after);
     // Dot-prefixed and suffixed so it can never match a changelog name (changelog-name.ts).
-    const tmp = path.join(dir, `.${prefix}.${tsSeconds}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+    const tmp = path.join(dir, `.${prefix}.${first.ts}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
     const fd = fsCall('creating changelog', tmp, () => fs.openSync(tmp, 'wx', 0o644));
-    return new ChangelogWriter(dir, prefix, tsSeconds, tmp, fd);
+    return new ChangelogWriter(dir, prefix, first.ts, first.seq, tmp, fd);
   }
 
   /** Records appended so far. */
@@ -125,7 +132,7 @@ export class ChangelogWriter {
 
   /** Gives the temp file its final name, adding `.<n>` when that second already has a file. */
   private publish(): string {
-    for (let seq = 0; ; seq++) {
+    for (let seq = this.firstSeq; ; seq++) {
       const final = path.join(this.dir, changelogName(this.prefix, this.ts, seq));
       // link() never replaces an existing file (rename() would), so two writers in one
       // second, in one process or two, each get their own name.
@@ -150,4 +157,10 @@ export class ChangelogWriter {
       return final;
     }
   }
+}
+
+/** The first name of `prefix` at `tsSeconds` that sorts after `after` (the name itself when none). */
+export function nameAfter(prefix: ChangelogPrefix, tsSeconds: number, after?: ChangelogName): ChangelogName {
+  if (after === undefined || tsSeconds > after.ts) return { prefix, ts: tsSeconds, seq: 0 };
+  return { prefix, ts: after.ts, seq: after.seq + 1 };
 }

@@ -7,6 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { systemClock } from '../../src/clock.js';
+import type { Clock } from '../../src/clock.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { SqliteGfidIndex, listChangelogs, readChangelog } from '../../src/changelog/index.js';
 import type { Change } from '../../src/changelog/index.js';
 import { ChangelogConsumer } from '../../src/changelog/consumer.js';
@@ -37,14 +39,14 @@ describe('Recorder (real watcher)', function () {
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  function recorder(kind: 'parcel' | 'chokidar' = 'parcel'): Recorder {
+  function recorder(kind: 'parcel' | 'chokidar' = 'parcel', clock: Clock = systemClock): Recorder {
     return new Recorder({
       rootPath: root,
       root: Buffer.from(root),
       index,
       changelogDir: dir,
       source: createChangeSource(kind, { root, ignore: [], usePolling: false, pollIntervalMs: 100 }),
-      clock: systemClock,
+      clock,
       log: silentLogger(),
       intervalMs: 200,
       settleMs: 0,
@@ -155,5 +157,32 @@ describe('Recorder (real watcher)', function () {
     );
     expect(got.filter((c) => c.kind === 'D')).to.have.length(1);
     expect(index.journalRead().lines).to.deep.equal([]);
+  });
+
+  it('never reuses a changelog name, even after the worker deleted it, the clock went back or it restarted', () => {
+    const clock = new ManualClock(1_800_000_000_500);
+    const rec = recorder('parcel', clock);
+    const names: string[] = [];
+    const publish = (r: Recorder, line: string): void => {
+      index.journalAppend([line]);
+      const file = r.rollover(clock.nowMs());
+      expect(file).to.be.a('string');
+      names.push(path.basename(file as string));
+      fs.rmSync(file as string); // the worker processed it and purged it (ChangelogConsumer.done)
+    };
+    publish(rec, 'D 00000000-0000-0000-0000-000000000001');
+    publish(rec, 'D 00000000-0000-0000-0000-000000000002'); // same second, the first file gone
+    clock.advance(-5_000); // the clock stepped back
+    publish(rec, 'D 00000000-0000-0000-0000-000000000003');
+    publish(recorder('parcel', clock), 'D 00000000-0000-0000-0000-000000000004'); // a restart
+    clock.advance(10_000);
+    publish(rec, 'D 00000000-0000-0000-0000-000000000005');
+    expect(names).to.deep.equal([
+      'CHANGELOG.1800000000',
+      'CHANGELOG.1800000000.1',
+      'CHANGELOG.1800000000.2',
+      'CHANGELOG.1800000000.3',
+      'CHANGELOG.1800000005',
+    ]);
   });
 });

@@ -6,9 +6,11 @@
 // reconcile scan (at start, and after a watcher says it may have missed events).
 
 import { isUtf8 } from 'node:buffer';
+import { basename } from 'node:path';
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../log.js';
-import { ChangelogWriter } from '../writer.js';
+import { changelogName, parseChangelogName } from '../changelog-name.js';
+import { ChangelogWriter, nameAfter } from '../writer.js';
 import { displayPath } from '../name-codec.js';
 import { formatRecord } from '../format.js';
 import type { GfidIndex, IndexedEntry } from '../gfid-index.js';
@@ -28,6 +30,12 @@ export const RECORDER_KEYS = {
   covered: 'recorder.coveredMs',
   /** Unix ms of the last change recorded at or below the root (the root's xtime). */
   rootXtime: 'recorder.rootXtimeMs',
+  /**
+   * The newest changelog name handed out. Names only grow: the worker deletes what it has
+   * processed, and a reused name would sort at or before its entry_stime, so its entry ops
+   * would be skipped as already applied.
+   */
+  lastChangelog: 'recorder.lastChangelog',
 } as const;
 
 /** Hints applied per transaction when a burst queued many: keeps each commit and its memory small. */
@@ -131,12 +139,17 @@ export class Recorder {
     const { lines, lastSeq } = index.journalRead();
     let published: string | undefined;
     if (lines.length > 0) {
-      const writer = ChangelogWriter.open(changelogDir, 'CHANGELOG', Math.floor(clock.nowMs() / 1000));
+      const after = parseChangelogName(index.getMeta(RECORDER_KEYS.lastChangelog) ?? '');
+      const name = nameAfter('CHANGELOG', Math.floor(clock.nowMs() / 1000), after);
+      // Reserved before the file exists: a crash in between leaves a gap, never a reused name.
+      index.setMeta(RECORDER_KEYS.lastChangelog, changelogName(name.prefix, name.ts, name.seq));
+      const writer = ChangelogWriter.open(changelogDir, 'CHANGELOG', name.ts, after);
       for (const line of lines) writer.appendLine(line);
       published = writer.close();
     }
     // A crash here republishes the same records in the next file: every record is idempotent.
     index.transaction(() => {
+      if (published !== undefined) index.setMeta(RECORDER_KEYS.lastChangelog, basename(published));
       if (lastSeq > 0n) index.journalDrop(lastSeq);
       const prev = Number(index.getMeta(RECORDER_KEYS.covered) ?? '0');
       index.setMeta(RECORDER_KEYS.covered, String(Math.max(prev, coveredMs)));
