@@ -143,11 +143,14 @@ export class ChangeClassifier {
         this.entryOps.push({ op: c.fop, gfid: c.gfid, entry });
         this.deletions.push({ gfid: c.gfid, entry: c.entry, dir: c.fop === 'RMDIR' });
         return;
-      case 'RENAME':
+      case 'RENAME': {
         this.touchedDirs.add(c.to.pargfid);
-        if (this.stat(c.gfid) === null) return;
-        this.entryOps.push({ op: 'RENAME', gfid: c.gfid, entry, to: wire(c.to) });
+        // Sent even for a gfid the master has lost since: its UNLINK names only the new name,
+        // so a dropped RENAME would leave the slave's copy at the old one (kill -9 e2e test).
+        const gone = this.stat(c.gfid) === null && this.index.objectOf(c.gfid) === undefined;
+        this.entryOps.push({ op: 'RENAME', gfid: c.gfid, entry, to: wire(c.to), ...(gone ? { gone } : {}) });
         return;
+      }
       case 'LINK':
         if (this.stat(c.gfid) === null) return;
         this.entryOps.push({ op: 'LINK', gfid: c.gfid, entry });

@@ -21,6 +21,10 @@ type RemoveOp = Extract<EntryOp, { op: 'UNLINK' | 'RMDIR' }>;
 const sameName = (a: SlaveName, b: SlaveName): boolean => a.pargfid === b.pargfid && a.name.equals(b.name);
 
 export function applyRename(ctx: SlaveContext, op: OpOf<'RENAME'>): void {
+  if (op.gone === true) {
+    renameGone(ctx, op);
+    return;
+  }
   const to = resolvePlace(ctx, op.to);
   const from = nameOf(op.entry);
   if (sameName(from, to.at)) {
@@ -42,6 +46,21 @@ export function applyRename(ctx: SlaveContext, op: OpOf<'RENAME'>): void {
     });
   }
   moveEntry(ctx, op.gfid, type, source, to);
+}
+
+/**
+ * RENAME of a gfid the master has since removed. The records that follow name it only at
+ * `to` (its UNLINK there), so this record is the last chance to drop the names the slave has
+ * for it; and the rename replaced whatever was at `to`, which the master records nowhere else.
+ * Every name of a gone gfid goes (it has none left on the master), then the occupant of `to`.
+ * A target directory the slave never had (made and removed on the master meanwhile) leaves no
+ * occupant to remove.
+ */
+function renameGone(ctx: SlaveContext, op: OpOf<'RENAME'>): void {
+  for (const n of ctx.index.namesOf(op.gfid)) removeName(ctx, n);
+  const to = nameOf(op.to);
+  if (ctx.index.dirPath(to.pargfid) === undefined) return;
+  if (ctx.index.lookup(to.pargfid, to.name) !== undefined) removeName(ctx, to);
 }
 
 /**

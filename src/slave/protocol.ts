@@ -89,7 +89,18 @@ export type EntryOp =
       readonly gid: number;
     }
   | { readonly op: 'LINK'; readonly gfid: Gfid; readonly entry: WireEntry }
-  | { readonly op: 'RENAME'; readonly gfid: Gfid; readonly entry: WireEntry; readonly to: WireEntry }
+  | {
+      readonly op: 'RENAME';
+      readonly gfid: Gfid;
+      readonly entry: WireEntry;
+      readonly to: WireEntry;
+      /**
+       * The master no longer has the gfid (removed after this rename, before the batch was
+       * read): the slave drops every name of it and whatever the rename replaced at `to`,
+       * instead of moving data that is about to go into a place it may not have.
+       */
+      readonly gone?: boolean;
+    }
   | { readonly op: 'UNLINK' | 'RMDIR'; readonly gfid: Gfid; readonly entry: WireEntry };
 
 export type EntryOpName = EntryOp['op'];
@@ -354,8 +365,10 @@ function entryOp(v: unknown, i: number): EntryOp {
       };
     case 'SYMLINK':
       return { op, ...base, target: wire(f['target'], `${what}.target`, decodeTarget), ...owner(f, what) };
-    case 'RENAME':
-      return { op, ...base, to: entry(f['to'], `${what}.to`) };
+    case 'RENAME': {
+      const moved = { op, ...base, to: entry(f['to'], `${what}.to`) };
+      return f['gone'] === undefined ? moved : { ...moved, gone: bool(f['gone'], `${what}.gone`) };
+    }
     case 'LINK':
     case 'UNLINK':
     case 'RMDIR':

@@ -66,4 +66,24 @@ describe('ChangeClassifier (changelog source)', () => {
     for (const r of records) normal.add(r);
     expect(normal.plan('b').entryOps.map((o) => o.op)).to.deep.equal(['UNLINK']);
   });
+
+  it('sends a RENAME of a gfid the master has lost since, marked gone (its UNLINK names only the new name)', () => {
+    const kept = plant('kept', 'x');
+    const lost = plant('lost', 'y');
+    fs.renameSync(path.join(root, 'kept'), path.join(root, 'kept2'));
+    index.rename({ pargfid: ROOT_GFID, name: Buffer.from('kept') }, { pargfid: ROOT_GFID, name: Buffer.from('kept2') });
+    fs.rmSync(path.join(root, 'lost')); // mv lost b; rm b: the recorder forgot the gfid
+    index.unlink({ pargfid: ROOT_GFID, name: Buffer.from('lost') });
+    const at = (name: string) => ({ pargfid: ROOT_GFID, name: Buffer.from(name) });
+    const c = new ChangeClassifier(Buffer.from(root), index, { source: 'changelog' });
+    c.add({ kind: 'E', gfid: kept, fop: 'RENAME', entry: at('kept'), to: at('kept2') });
+    c.add({ kind: 'E', gfid: lost, fop: 'RENAME', entry: at('lost'), to: at('b') });
+    c.add({ kind: 'E', gfid: lost, fop: 'UNLINK', entry: at('b') });
+    const ops = c.plan('batch').entryOps;
+    expect(ops.map((o) => [o.op, o.gfid, o.op === 'RENAME' ? (o.gone ?? false) : null])).to.deep.equal([
+      ['RENAME', kept, false],
+      ['RENAME', lost, true],
+      ['UNLINK', lost, null],
+    ]);
+  });
 });

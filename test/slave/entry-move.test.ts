@@ -4,6 +4,8 @@
 import { expect } from 'chai';
 import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Gfid } from '../../src/changelog/index.js';
+import type { EntryOp } from '../../src/slave/protocol.js';
 import { ROOT_GFID, apply, at, newGfid, ops, useReadyAgent } from './harness.js';
 
 describe('slave/entry ops: moving and removing', () => {
@@ -40,6 +42,37 @@ describe('slave/entry ops: moving and removing', () => {
     // The gfid now lives at the target: its CREATE is found present there and its data lands there.
     expect(await apply(a.client, [ops.create(f, ROOT_GFID, 'b')])).to.deep.equal([]);
     expect(existsSync(p('a'))).to.equal(false);
+  });
+
+  it('RENAME of a gfid the master has lost (gone): its names and what it replaced go; nothing unknown fails', async () => {
+    const f = newGfid();
+    const victim = newGfid();
+    const d = newGfid();
+    await apply(a.client, [
+      ops.mkdir(d, ROOT_GFID, 'd'),
+      ops.create(f, ROOT_GFID, 'a'),
+      ops.create(f, d, 'hardlink'),
+      ops.create(victim, ROOT_GFID, 'b'),
+      ops.create(newGfid(), ROOT_GFID, 'keep'),
+    ]);
+    const gone = (g: Gfid, from: string, toDir: Gfid, to: string): EntryOp => ({
+      op: 'RENAME',
+      gfid: g,
+      entry: at(ROOT_GFID, from),
+      to: at(toDir, to),
+      gone: true,
+    });
+    // mv a b; rm b (on the master, before the worker read the changelog): its UNLINK names b only.
+    expect(await apply(a.client, [gone(f, 'a', ROOT_GFID, 'b'), ops.unlink(f, ROOT_GFID, 'b')])).to.deep.equal([]);
+    expect(readdirSync(a.root).sort()).to.deep.equal(['.georep', 'd', 'keep']);
+    expect(readdirSync(p('d'))).to.deep.equal([]);
+    // Into a directory the slave never had, and of a gfid it never had: no-ops, and no failure.
+    const g = newGfid();
+    await apply(a.client, [ops.create(g, ROOT_GFID, 'x')]);
+    expect(await apply(a.client, [gone(g, 'x', newGfid(), 'y'), gone(newGfid(), 'q', ROOT_GFID, 'z')])).to.deep.equal(
+      [],
+    );
+    expect(readdirSync(a.root).sort()).to.deep.equal(['.georep', 'd', 'keep']);
   });
 
   it('RENAME of a name onto itself (a resync) settles the gfid there: moved if elsewhere, other names dropped', async () => {
