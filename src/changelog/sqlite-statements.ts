@@ -31,6 +31,28 @@ export interface EntryRow extends SyncedRow {
   readonly ino: bigint;
 }
 
+type Int = bigint | null;
+/** An EntryRow as a raw row, in the column order of ENTRY. */
+export type EntryTuple = readonly [
+  string,
+  Buffer,
+  string,
+  string,
+  bigint,
+  Int,
+  Int,
+  Int,
+  Int,
+  Int,
+  Int,
+  Int,
+  Int,
+  Int,
+  Int,
+  Int,
+  Int,
+];
+
 export interface LedgerRow {
   readonly gfid: string;
   readonly path: string;
@@ -68,7 +90,9 @@ export type Statements = ReturnType<typeof prepareStatements>;
 export function prepareStatements(db: Db) {
   return {
     lookup: db.prepare<[string, Buffer], EntryRow>(`${ENTRY} WHERE n.pargfid = ? AND n.name = ?`),
-    children: db.prepare<[string], EntryRow>(`${ENTRY} WHERE n.pargfid = ? ORDER BY n.name`),
+    // Raw rows (arrays): a crawl reads every row of the index, and arrays cost about half as
+    // much as objects to build (measured: 50k rows in 162 ms instead of 257 ms).
+    children: db.prepare<[string], EntryTuple>(`${ENTRY} WHERE n.pargfid = ? ORDER BY n.name`).raw(true),
     subdirs: db.prepare<[string], { readonly name: Buffer; readonly gfid: string }>(
       `SELECT n.name, n.gfid FROM names n JOIN objects o ON o.gfid = n.gfid
        WHERE n.pargfid = ? AND o.type = 'dir' ORDER BY n.name`,
@@ -186,6 +210,27 @@ export function toEntry(r: EntryRow): IndexedEntry {
       mode: r.r_mode,
       uid: r.r_uid,
       gid: r.r_gid,
+    }),
+  };
+}
+
+export function tupleToEntry(t: EntryTuple): IndexedEntry {
+  const [pargfid, name, gfid, type, ino, size, mtimeNs, ctimeNs, mode, uid, gid] = t;
+  const [rSize, rMtimeNs, rCtimeNs, rMode, rUid, rGid] = t.slice(11) as Int[];
+  return {
+    gfid: gfid as Gfid,
+    pargfid: pargfid as Gfid,
+    name,
+    type: entryTypeOf(type, gfid),
+    ino,
+    synced: toSynced({ size, mtime_ns: mtimeNs, ctime_ns: ctimeNs, mode, uid, gid }),
+    recorded: toSynced({
+      size: rSize ?? null,
+      mtime_ns: rMtimeNs ?? null,
+      ctime_ns: rCtimeNs ?? null,
+      mode: rMode ?? null,
+      uid: rUid ?? null,
+      gid: rGid ?? null,
     }),
   };
 }

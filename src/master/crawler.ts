@@ -171,7 +171,7 @@ export class XsyncCrawler {
     const now = attrsOf(st);
     if (row !== undefined && row.type === type && row.ino === st.ino && !this.symlinkChanged(row, now)) {
       const need = this.cfg.policy.classify(row, now);
-      if (need !== 'none') this.seen.set(row.gfid, { rel, st });
+      if (need !== 'none') this.seen.set(row.gfid, { rel, st, synced: row.synced });
       if (need === 'create') this.emitCreate(row.gfid, type, at, st);
       else if (need === 'update') this.emitUpdate(row.gfid, type, row.synced, now);
       this.seenByIno.set(st.ino, row.gfid);
@@ -198,7 +198,7 @@ export class XsyncCrawler {
   private createNew(type: EntryType, at: EntryName, st: BigIntStats, rel: Buffer): Gfid | undefined {
     if (!this.replicable(type, rel)) return undefined;
     const gfid = this.deps.index.create(type, st.ino, at);
-    this.seen.set(gfid, { rel, st });
+    this.seen.set(gfid, { rel, st, synced: null });
     this.emitCreate(gfid, type, at, st);
     this.seenByIno.set(st.ino, gfid);
     return gfid;

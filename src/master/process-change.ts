@@ -29,12 +29,16 @@ export interface ClassifyOptions {
 export interface Seen {
   readonly rel: Buffer;
   readonly st: BigIntStats;
+  /** What the index held as confirmed on the slave when the crawl read the row (null: nothing). */
+  readonly synced?: SyncedAttrs | null;
 }
 
 export class ChangeClassifier {
   private readonly entryOps: EntryOp[] = [];
   private readonly data = new Map<Gfid, DataItem & { off: boolean }>();
   private readonly meta = new Set<Gfid>();
+  /** Confirmed attrs the crawl read with the row (saves an index lookup per crawled file). */
+  private readonly seenSynced = new Map<Gfid, SyncedAttrs | null>();
   private readonly touchedDirs = new Set<Gfid>();
   private readonly stats = new Map<Gfid, BigIntStats | null>();
   private readonly paths = new Map<Gfid, Buffer>();
@@ -195,7 +199,8 @@ export class ChangeClassifier {
   /** A crawl-found change whose size and mtime match the confirmed ones can only be caught by content. */
   private quickCheckOff(gfid: Gfid, st: BigIntStats): boolean {
     if (this.opts.source === 'changelog') return true;
-    const was = this.index.syncedOf(gfid);
+    const known = this.seenSynced.get(gfid);
+    const was = known === undefined ? this.index.syncedOf(gfid) : known;
     return was !== null && attrDelta(was, attrsOf(st)).ctimeOnly;
   }
 
@@ -215,6 +220,7 @@ export class ChangeClassifier {
     const seen = this.opts.seen?.get(gfid);
     if (seen !== undefined) {
       this.opts.seen?.delete(gfid);
+      if (seen.synced !== undefined) this.seenSynced.set(gfid, seen.synced);
       this.paths.set(gfid, seen.rel);
       this.stats.set(gfid, seen.st);
       return seen.st;
