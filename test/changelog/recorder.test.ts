@@ -185,4 +185,44 @@ describe('Recorder (real watcher)', function () {
       'CHANGELOG.1800000005',
     ]);
   });
+
+  it('a long reconcile publishes what it found every change-interval, without moving coverage before its end', async () => {
+    for (let i = 0; i < 6; i++) {
+      fs.mkdirSync(path.join(root, `d${i}`));
+      fs.writeFileSync(path.join(root, `d${i}`, 'f'), 'v1');
+    }
+    const clock = new ManualClock(1_800_000_000_000);
+    const published: { file: string | undefined; coveredMs: number }[] = [];
+    const rec = new Recorder({
+      rootPath: root,
+      root: Buffer.from(root),
+      index,
+      changelogDir: dir,
+      source: createChangeSource('parcel', { root, ignore: [], usePolling: false, pollIntervalMs: 100 }),
+      clock,
+      log: silentLogger(),
+      intervalMs: 1000,
+      settleMs: 0,
+      crawlRate: 2, // entries per second: the scan sleeps (on the manual clock) between directories
+      reconcileIntervalMs: 0,
+      onRollover: (file, coveredMs) => published.push({ file, coveredMs }),
+    });
+    const signal = new AbortController().signal;
+    await rec.reconcile(signal, 'start'); // builds the index and starts the history: nothing published
+    expect(published).to.deep.equal([]);
+    const covered = index.getMeta(RECORDER_KEYS.covered);
+    for (let i = 0; i < 6; i++) fs.writeFileSync(path.join(root, `d${i}`, 'f'), 'version 2'); // while stopped
+    await rec.reconcile(signal, 'start');
+    const files = published.map((p) => p.file).filter((f): f is string => f !== undefined);
+    expect(files.length, 'changelogs published during the scan').to.be.at.least(2);
+    expect(published.every((p) => String(p.coveredMs) === covered)).to.equal(true);
+    expect(index.getMeta(RECORDER_KEYS.covered)).to.equal(covered);
+    // The last directories' records wait in the journal for the run loop's next rollover.
+    const last = rec.rollover(clock.nowMs());
+    const ds = [...files, last ?? []]
+      .flat()
+      .flatMap((f) => readChangelog(f))
+      .filter((c) => c.kind === 'D');
+    expect(ds, 'one D per changed file, across the published changelogs').to.have.length(6);
+  });
 });

@@ -175,6 +175,7 @@ export class Recorder {
     deps.log.info(building ? 'building the gfid index of the master' : 'reconciling the master with the gfid index', {
       why,
     });
+    let publishedMs = startMs;
     const scan = new ReconcileScan({
       index: deps.index,
       root: deps.root,
@@ -182,6 +183,19 @@ export class Recorder {
       rate: deps.crawlRate,
       applyChunk: (checks, deferVanished) =>
         this.applyChecksInTx(checks, { expandNewDirs: false, deferVanished, journal: !building }),
+      // A long scan (a big tree, a slow rate) publishes what it found every change-interval, so
+      // the worker syncs it meanwhile. Coverage stays where it was: the scan has not seen the
+      // rest yet. Not while a history is being started: the worker waits for its start.
+      ...(noHistory
+        ? {}
+        : {
+            onProgress: () => {
+              const now = deps.clock.nowMs();
+              if (now - publishedMs < deps.intervalMs) return;
+              publishedMs = now;
+              this.rollover(Number(deps.index.getMeta(RECORDER_KEYS.covered) ?? '0'));
+            },
+          }),
     });
     this.reconciling = scan;
     try {
