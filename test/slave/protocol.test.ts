@@ -7,7 +7,7 @@ import { displayPath } from '../../src/changelog/index.js';
 import { GeorepError } from '../../src/errors.js';
 import { LIMITS, checkName, decodeName, decodePath, decodeTarget, validateParams } from '../../src/slave/index.js';
 import type { MethodName } from '../../src/slave/index.js';
-import { ROOT_GFID, item, newGfid, ops, wire } from './harness.js';
+import { ROOT_GFID, at, item, newGfid, ops, wire } from './harness.js';
 import { codeOf } from '../support/error-code.js';
 
 const check = (method: MethodName, params: unknown) => codeOf(() => validateParams(method, params));
@@ -174,6 +174,13 @@ describe('slave/protocol validators', () => {
         deferred: true,
       });
       expect(validateParams('entryOps', { ops: [create] }).ops[0]).to.not.have.property('deferred');
+    });
+
+    it('checks RENAME gone as a boolean, and adds it only when sent', () => {
+      const mv = ops.rename(newGfid(), at(ROOT_GFID, 'a'), at(ROOT_GFID, 'b'));
+      expect(check('entryOps', { ops: [{ ...mv, gone: 1 }] })).to.equal('BAD_REQUEST');
+      expect(validateParams('entryOps', { ops: [{ ...mv, gone: true }] }).ops[0]).to.deep.equal({ ...mv, gone: true });
+      expect(validateParams('entryOps', { ops: [mv] }).ops[0]).to.not.have.property('gone');
     });
 
     it('refuses a box whose items collide: one path twice, or a path inside another', () => {
