@@ -12,7 +12,7 @@ import { escapeName } from './name-codec.js';
 import { nameProblem } from './name-check.js';
 import { ROOT_GFID } from './record.js';
 import type { EntryName, Gfid } from './record.js';
-import { entryTypeOf, prepareStatements, toEntry, toSynced, tupleToEntry } from './sqlite-statements.js';
+import { entryTypeOf, prepareStatements, toEntry, toSynced } from './sqlite-statements.js';
 import type { LedgerRow, Statements } from './sqlite-statements.js';
 import { connect, isCorruption, quarantineFiles } from './sqlite-store.js';
 import type { Db } from './sqlite-store.js';
@@ -83,7 +83,7 @@ export class SqliteGfidIndex implements GfidIndex {
   }
 
   children(pargfid: Gfid): readonly IndexedEntry[] {
-    return this.guard(() => this.st.children.all(pargfid).map(tupleToEntry));
+    return this.guard(() => this.st.children.all(pargfid).map(toEntry));
   }
 
   subdirs(pargfid: Gfid): readonly { readonly name: Buffer; readonly gfid: Gfid }[] {
