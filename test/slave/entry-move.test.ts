@@ -56,10 +56,7 @@ describe('slave/entry ops: moving and removing', () => {
       ops.create(newGfid(), ROOT_GFID, 'keep'),
     ]);
     const gone = (g: Gfid, from: string, toDir: Gfid, to: string): EntryOp => ({
-      op: 'RENAME',
-      gfid: g,
-      entry: at(ROOT_GFID, from),
-      to: at(toDir, to),
+      ...ops.rename(g, at(ROOT_GFID, from), at(toDir, to)),
       gone: true,
     });
     // mv a b; rm b (on the master, before the worker read the changelog): its UNLINK names b only.

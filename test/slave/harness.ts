@@ -112,6 +112,7 @@ export const item = (gfid: Gfid, path: string | Buffer): StageItem => ({
 });
 
 type CreateOp = Extract<EntryOp, { op: 'CREATE' }>;
+type RenameOp = Extract<EntryOp, { op: 'RENAME' }>;
 
 export const ops = {
   create: (gfid: Gfid, parent: Gfid, name: string | Buffer, mode = 0o100644): CreateOp => ({
@@ -153,7 +154,7 @@ export const ops = {
     gid: 0,
   }),
   link: (gfid: Gfid, parent: Gfid, name: string): EntryOp => ({ op: 'LINK', gfid, entry: at(parent, name) }),
-  rename: (gfid: Gfid, from: WireEntry, to: WireEntry): EntryOp => ({ op: 'RENAME', gfid, entry: from, to }),
+  rename: (gfid: Gfid, from: WireEntry, to: WireEntry): RenameOp => ({ op: 'RENAME', gfid, entry: from, to }),
   unlink: (gfid: Gfid, parent: Gfid, name: string | Buffer): EntryOp => ({
     op: 'UNLINK',
     gfid,
