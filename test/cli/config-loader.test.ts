@@ -44,7 +44,7 @@ describe('cli/config-loader', () => {
       watcher: 'parcel',
       watcherPolling: false,
       watcherPollInterval: 1000,
-      watchSettle: 200,
+      watchSettle: 1000,
       restartBackoff: 1,
       restartBackoffMax: 60,
       stopTimeout: 10,

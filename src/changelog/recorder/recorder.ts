@@ -94,6 +94,9 @@ export class Recorder {
     try {
       await this.reconcile(signal, 'start');
       while (!signal.aborted) {
+        // Watcher batches already handed to this process run first (I/O callbacks come before
+        // setImmediate): a change reported before the tick is then in this tick's drain.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         const tickMs = deps.clock.nowMs();
         if (this.overflow !== undefined) {
           const reason = this.overflow;
