@@ -7,12 +7,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { systemClock } from '../../src/clock.js';
-import type { Clock } from '../../src/clock.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { ROOT_GFID, SqliteGfidIndex, listChangelogs, readChangelog } from '../../src/changelog/index.js';
 import type { Change } from '../../src/changelog/index.js';
 import { ChangelogConsumer } from '../../src/changelog/consumer.js';
 import { RECORDER_KEYS, Recorder } from '../../src/changelog/recorder/recorder.js';
+import type { RecorderDeps } from '../../src/changelog/recorder/recorder.js';
 import { createChangeSource } from '../../src/changelog/watch/change-source.js';
 import { silentLogger } from '../../src/log.js';
 import { resolveConfig } from '../../src/cli/config-loader.js';
@@ -41,19 +41,20 @@ describe('Recorder (real watcher)', function () {
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  function recorder(kind: 'parcel' | 'chokidar' = 'parcel', clock: Clock = systemClock): Recorder {
+  function recorder(kind: 'parcel' | 'chokidar' = 'parcel', over: Partial<RecorderDeps> = {}): Recorder {
     return new Recorder({
       rootPath: root,
       root: Buffer.from(root),
       index,
       changelogDir: dir,
       source: createChangeSource(kind, { root, ignore: [], usePolling: false, pollIntervalMs: 100 }),
-      clock,
+      clock: systemClock,
       log: silentLogger(),
       intervalMs: 200,
       settleMs: 0,
       crawlRate: 0,
       reconcileIntervalMs: 0,
+      ...over,
     });
   }
 
@@ -163,7 +164,7 @@ describe('Recorder (real watcher)', function () {
 
   it('never reuses a changelog name, even after the worker deleted it, the clock went back or it restarted', () => {
     const clock = new ManualClock(1_800_000_000_500);
-    const rec = recorder('parcel', clock);
+    const rec = recorder('parcel', { clock });
     const names: string[] = [];
     const publish = (r: Recorder, line: string): void => {
       index.journalAppend([line]);
@@ -176,7 +177,7 @@ describe('Recorder (real watcher)', function () {
     publish(rec, 'D 00000000-0000-0000-0000-000000000002'); // same second, the first file gone
     clock.advance(-5_000); // the clock stepped back
     publish(rec, 'D 00000000-0000-0000-0000-000000000003');
-    publish(recorder('parcel', clock), 'D 00000000-0000-0000-0000-000000000004'); // a restart
+    publish(recorder('parcel', { clock }), 'D 00000000-0000-0000-0000-000000000004'); // a restart
     clock.advance(10_000);
     publish(rec, 'D 00000000-0000-0000-0000-000000000005');
     expect(names).to.deep.equal([
@@ -195,18 +196,10 @@ describe('Recorder (real watcher)', function () {
     }
     const clock = new ManualClock(1_800_000_000_000);
     const published: { file: string | undefined; coveredMs: number }[] = [];
-    const rec = new Recorder({
-      rootPath: root,
-      root: Buffer.from(root),
-      index,
-      changelogDir: dir,
-      source: createChangeSource('parcel', { root, ignore: [], usePolling: false, pollIntervalMs: 100 }),
+    const rec = recorder('parcel', {
       clock,
-      log: silentLogger(),
       intervalMs: 1000,
-      settleMs: 0,
       crawlRate: 2, // entries per second: the scan sleeps (on the manual clock) between directories
-      reconcileIntervalMs: 0,
       onRollover: (file, coveredMs) => published.push({ file, coveredMs }),
     });
     const signal = new AbortController().signal;
@@ -233,18 +226,8 @@ describe('Recorder (real watcher)', function () {
     const settleMs = resolveConfig([], loadSchema()).watchSettle;
     const violations: string[] = [];
     let checked = 0;
-    const rec = new Recorder({
-      rootPath: root,
-      root: Buffer.from(root),
-      index,
-      changelogDir: dir,
-      source: createChangeSource('parcel', { root, ignore: [], usePolling: false, pollIntervalMs: 100 }),
-      clock: systemClock,
-      log: silentLogger(),
-      intervalMs: 200,
+    const rec = recorder('parcel', {
       settleMs,
-      crawlRate: 0,
-      reconcileIntervalMs: 0,
       // Each rollover claims every change made before coveredMs: each file written before it
       // must be in the index, with the size and mtime it has now.
       onRollover: (_file, coveredMs) => {
