@@ -46,6 +46,8 @@ export class ChangeClassifier {
   /** Where this batch's entry records put each gfid (saves an index query per data record). */
   private readonly parents = new Map<Gfid, Gfid>();
   private readonly unresolved = new Set<Gfid>();
+  /** gfids this batch makes on the slave (CREATE, MKDIR, MKNOD, SYMLINK). */
+  private readonly made = new Set<Gfid>();
   private applyEntries: boolean;
 
   constructor(
@@ -94,10 +96,12 @@ export class ChangeClassifier {
   plan(batch: string): Plan {
     const confirm = new Map<Gfid, SyncedAttrs>();
     const metaOps: MetaOp[] = [];
+    const metaSent = new Set<Gfid>();
     const metaFor = (gfid: Gfid): void => {
       const st = this.stat(gfid);
       if (st === null) return;
       metaOps.push(metaOpOf(gfid, st));
+      metaSent.add(gfid);
     };
     for (const gfid of this.meta) {
       const st = this.stat(gfid);
@@ -108,7 +112,8 @@ export class ChangeClassifier {
     }
     // Directories last: entry ops and data commits inside them moved their mtimes.
     for (const gfid of this.touchedDirs) metaFor(gfid);
-    for (const [gfid, st] of this.stats) if (st !== null) confirm.set(gfid, attrsOf(st));
+    for (const [gfid, st] of this.stats)
+      if (st !== null && this.bringsAttrs(gfid, st, metaSent)) confirm.set(gfid, attrsOf(st));
     const items = [...this.data.values()];
     const strip = ({ gfid, path, size, mtimeNs, ino, sparse }: DataItem): DataItem => ({
       gfid,
@@ -131,6 +136,25 @@ export class ChangeClassifier {
       paths: this.paths,
       unresolved: [...this.unresolved],
     };
+  }
+
+  /**
+   * Whether this batch brings the slave's copy of `gfid` to `st`, so the index may record
+   * `st` as confirmed once it lands. A gfid this batch only names (RENAME, LINK) keeps what
+   * was confirmed before: the slave moved the same file, whatever content it had. Recording
+   * the master's current attrs there claimed content the slave never got, and the next
+   * hybrid crawl then skipped the file for good (kill -9 e2e test).
+   */
+  private bringsAttrs(gfid: Gfid, st: BigIntStats, metaSent: ReadonlySet<Gfid>): boolean {
+    if (this.data.has(gfid)) return true; // content and attrs come with rsync
+    if (!this.made.has(gfid) && !metaSent.has(gfid)) return false;
+    if (!st.isFile()) return true; // a directory, symlink or device is made or set here
+    // A file's attrs without its data: only true if its content is what was confirmed before.
+    const known = this.seenSynced.get(gfid);
+    const was = known === undefined ? this.index.syncedOf(gfid) : known;
+    if (was === null) return false;
+    const d = attrDelta(was, attrsOf(st));
+    return !d.content && !d.ctimeOnly;
   }
 
   private addEntry(c: EntryChange): void {
@@ -168,6 +192,7 @@ export class ChangeClassifier {
         const st = this.stat(c.gfid);
         if (st === null) return;
         const owned = { gfid: c.gfid, entry, mode: c.mode, uid: c.uid, gid: c.gid };
+        this.made.add(c.gfid);
         this.entryOps.push(
           c.fop === 'MKNOD' ? { op: 'MKNOD', ...owned, rdev: Number(st.rdev) } : { op: c.fop, ...owned },
         );
@@ -186,6 +211,7 @@ export class ChangeClassifier {
       if (hasErrno(e, 'ENOENT', 'EINVAL')) return; // replaced in the interim: next turn
       throw e;
     }
+    this.made.add(gfid);
     this.entryOps.push({
       op: 'SYMLINK',
       gfid,

@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { ROOT_GFID, SqliteGfidIndex } from '../../src/changelog/index.js';
+import { ROOT_GFID, SqliteGfidIndex, attrsOf } from '../../src/changelog/index.js';
+import type { Gfid } from '../../src/changelog/index.js';
 import { ChangeClassifier } from '../../src/master/process-change.js';
 
 describe('ChangeClassifier (changelog source)', () => {
@@ -85,5 +86,55 @@ describe('ChangeClassifier (changelog source)', () => {
       ['RENAME', lost, true],
       ['UNLINK', lost, null],
     ]);
+  });
+
+  describe('what a batch may record as confirmed on the slave', () => {
+    const at = (name: string) => ({ pargfid: ROOT_GFID, name: Buffer.from(name) });
+    const confirmSynced = (g: Gfid, name: string) =>
+      index.markSynced(g, attrsOf(fs.lstatSync(path.join(root, name), { bigint: true })));
+
+    it('a file whose data it sends', () => {
+      const g = plant('f', 'v1');
+      const c = new ChangeClassifier(Buffer.from(root), index, { source: 'changelog' });
+      c.add({ kind: 'D', gfid: g });
+      expect(c.plan('b').confirm.has(g)).to.equal(true);
+    });
+
+    it('not a file it only renames, whose content changed since it was confirmed', () => {
+      const g = plant('f', 'v1');
+      confirmSynced(g, 'f');
+      fs.appendFileSync(path.join(root, 'f'), '+more'); // its D is in a batch that was lost
+      fs.renameSync(path.join(root, 'f'), path.join(root, 'g'));
+      index.rename(at('f'), at('g'));
+      const c = new ChangeClassifier(Buffer.from(root), index, { source: 'changelog' });
+      c.add({ kind: 'E', gfid: g, fop: 'RENAME', entry: at('f'), to: at('g') });
+      const plan = c.plan('b');
+      expect(plan.entryOps.map((o) => o.op)).to.deep.equal(['RENAME']);
+      expect(plan.confirm.has(g)).to.equal(false);
+    });
+
+    it('a file whose attrs alone it sends only while its content is the confirmed one', () => {
+      const same = plant('same', 'v1');
+      const changed = plant('changed', 'v1');
+      confirmSynced(same, 'same');
+      confirmSynced(changed, 'changed');
+      fs.chmodSync(path.join(root, 'same'), 0o600);
+      fs.appendFileSync(path.join(root, 'changed'), '+more');
+      fs.chmodSync(path.join(root, 'changed'), 0o600);
+      const c = new ChangeClassifier(Buffer.from(root), index, { source: 'changelog' });
+      c.add({ kind: 'M', gfid: same, fop: 'SETATTR' });
+      c.add({ kind: 'M', gfid: changed, fop: 'SETATTR' });
+      const plan = c.plan('b');
+      expect(plan.metaOps.map((o) => o.gfid)).to.have.members([same, changed]);
+      expect([plan.confirm.has(same), plan.confirm.has(changed)]).to.deep.equal([true, false]);
+    });
+
+    it('a directory it makes', () => {
+      fs.mkdirSync(path.join(root, 'd'));
+      const d = index.create('dir', fs.statSync(path.join(root, 'd'), { bigint: true }).ino, at('d'));
+      const c = new ChangeClassifier(Buffer.from(root), index, { source: 'changelog' });
+      c.add({ kind: 'E', gfid: d, fop: 'MKDIR', mode: 0o40755, uid: 0, gid: 0, entry: at('d') });
+      expect(c.plan('b').confirm.has(d)).to.equal(true);
+    });
   });
 });
