@@ -7,7 +7,9 @@
 //   retried on its own, with backoff, from the entry's current state (never by replaying old
 //   records, which could undo later ones), and leaves the ledger when a retry lands;
 // - stime moves to the recorder's coverage once every problem of the turn is in the ledger: the
-//   ledger, not stime, keeps them. Checkpoints complete only with the ledger empty.
+//   ledger, not stime, keeps them. Checkpoints complete only with the ledger empty;
+// - a batch whose outcome is unknown (the agent died, the worker stopped mid-batch) is in no
+//   ledger: the turn's changelogs stay, and stime with them, until a turn accounts for them.
 
 import fs from 'node:fs';
 import {
@@ -41,6 +43,7 @@ export async function changelogTurn(m: MasterBase): Promise<boolean> {
     return true; // nothing new, not even time
   }
   m.turnProblems.clear();
+  m.lostBatches = 0;
   const entryStime = parseChangelogName(index.getMeta(ENTRY_STIME_KEY) ?? '');
   const sizes = new Map(files.map((f) => [f.path, sizeOf(f.path)]));
   for (const batch of batches(files, sizes, deps.crawl.changelogBatchSize)) {
@@ -60,21 +63,23 @@ export async function changelogTurn(m: MasterBase): Promise<boolean> {
       due.map((i) => i.gfid),
     );
   const landed = await m.settleTurn();
-  recordProblems(
-    m,
-    due.map((i) => i.gfid),
-  );
+  // A lost batch may hold a retried item too: nothing is resolved on its word.
+  const lost = m.lostBatches > 0;
+  recordProblems(m, lost ? [] : due.map((i) => i.gfid));
+  if (lost) {
+    // Its changelogs stay and are read again next turn: entry ops once (entry_stime), data and
+    // metadata from what the entries are then. stime stays.
+    m.stats.retryPending = index.ledgerCount();
+    m.saveStats();
+    deps.onTurn?.(stime, false);
+    return false;
+  }
   for (const f of files) {
     m.stats.changelogBytesDone += sizes.get(f.path) ?? 0;
     consumer.done(f);
   }
   m.stats.retryPending = index.ledgerCount();
   m.saveStats();
-  if (!landed && m.turnProblems.size === 0) {
-    // Something failed that names no entry (the ledger cannot hold it): stime stays.
-    deps.onTurn?.(stime, false);
-    return false;
-  }
   const next = Math.max(coveredMs, stime);
   await m.markStime(next);
   deps.onTurn?.(next, index.ledgerCount() === 0);

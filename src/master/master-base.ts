@@ -77,6 +77,12 @@ export class MasterBase {
    * the recorder says): a live session syncs them again from their current state (retry set).
    */
   readonly turnProblems = new Map<Gfid, ItemProblem>();
+  /**
+   * Batches of this turn whose outcome is unknown: the slave agent died or the worker stopped
+   * while they were in flight, or a failure named no entry. What they carried is in no ledger,
+   * so the changelogs they came from must be read again, never marked done.
+   */
+  lostBatches = 0;
   private failuresAtTurnStart = 0;
   private readonly inFlight = new Set<Promise<boolean>>();
   // Set by start(), never in the constructor: ts-mixer runs constructors on a scratch object.
@@ -210,15 +216,29 @@ export class MasterBase {
         message: 'the entry moved before it could be synced; it is synced again from where it is now',
       });
     }
-    const confirmed = rest.then((outcome) => {
-      for (const p of [...outcome.failures, ...outcome.vanished])
-        if (p.gfid !== undefined) this.turnProblems.set(p.gfid, p);
-      this.stats.settle(planned, outcome);
-      deps.onBatchDone?.((deps.clock.nowMs() - plannedMs) / 1000, outcome);
-      this.saveStats();
-      deps.onBatch?.(this.stats);
-      return outcome.failures.length === 0;
-    });
+    const confirmed = rest.then(
+      (outcome) => {
+        for (const p of [...outcome.failures, ...outcome.vanished]) {
+          if (p.gfid !== undefined) this.turnProblems.set(p.gfid, p);
+          else this.lostBatches++;
+        }
+        this.stats.settle(planned, outcome);
+        deps.onBatchDone?.((deps.clock.nowMs() - plannedMs) / 1000, outcome);
+        this.saveStats();
+        deps.onBatch?.(this.stats);
+        return outcome.failures.length === 0;
+      },
+      (e: unknown) => {
+        this.lostBatches++;
+        if (deps.signal?.aborted !== true) {
+          // Counted as a failure: a one-shot sync must not exit 0, a hybrid crawl runs again.
+          const message = `the batch did not finish (${e instanceof Error ? e.message : String(e)}); it is synced again`;
+          this.stats.addFailures([{ path: file, code: e instanceof GeorepError ? e.code : 'BATCH_LOST', message }]);
+          deps.log.warn(message, { batch: file });
+        }
+        throw e;
+      },
+    );
     this.inFlight.add(confirmed);
     const forget = (): void => void this.inFlight.delete(confirmed);
     confirmed.then(forget, forget);
