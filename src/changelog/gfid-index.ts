@@ -76,12 +76,15 @@ export interface GfidIndex {
   clearSynced(): void;
   count(): number;
 
-  /** Type and inode of a gfid's object, if known. */
-  objectOf(gfid: Gfid): { readonly type: EntryType; readonly ino: bigint } | undefined;
+  /**
+   * Type and inode of a gfid's object, if known, and the birth time the recorder saw on it
+   * (null: not seen yet, or the file system reports none).
+   */
+  objectOf(gfid: Gfid): { readonly type: EntryType; readonly ino: bigint; readonly btimeNs: bigint | null } | undefined;
   /** What the recorder last saw of the object (null when it has not looked yet). */
   recordedOf(gfid: Gfid): SyncedAttrs | null;
-  /** Records what the recorder saw, and the inode it saw it on. */
-  setRecorded(gfid: Gfid, attrs: SyncedAttrs, ino: bigint): void;
+  /** Records what the recorder saw, and the inode (and its birth time, 0n if none) it saw it on. */
+  setRecorded(gfid: Gfid, attrs: SyncedAttrs, ino: bigint, btimeNs: bigint): void;
   /** When the recorder last recorded a change in or below the object (unix ms); undefined if never. */
   xtimeOf(gfid: Gfid): number | undefined;
   setXtime(gfid: Gfid, ms: number): void;

@@ -212,10 +212,14 @@ export class SqliteGfidIndex implements GfidIndex {
     return this.guard(() => Number(this.st.count.get() ?? 0n));
   }
 
-  objectOf(gfid: Gfid): { readonly type: EntryType; readonly ino: bigint } | undefined {
+  objectOf(
+    gfid: Gfid,
+  ): { readonly type: EntryType; readonly ino: bigint; readonly btimeNs: bigint | null } | undefined {
     return this.guard(() => {
       const row = this.st.objectOf.get(gfid);
-      return row === undefined ? undefined : { type: entryTypeOf(row.type, gfid), ino: row.ino };
+      return row === undefined
+        ? undefined
+        : { type: entryTypeOf(row.type, gfid), ino: row.ino, btimeNs: row.btime_ns === 0n ? null : row.btime_ns };
     });
   }
 
@@ -226,8 +230,8 @@ export class SqliteGfidIndex implements GfidIndex {
     });
   }
 
-  setRecorded(gfid: Gfid, a: SyncedAttrs, ino: bigint): void {
-    this.guard(() => this.st.setRecorded.run(a.size, a.mtimeNs, a.ctimeNs, a.mode, a.uid, a.gid, ino, gfid));
+  setRecorded(gfid: Gfid, a: SyncedAttrs, ino: bigint, btimeNs: bigint): void {
+    this.guard(() => this.st.setRecorded.run(a.size, a.mtimeNs, a.ctimeNs, a.mode, a.uid, a.gid, ino, btimeNs, gfid));
   }
 
   xtimeOf(gfid: Gfid): number | undefined {

@@ -118,16 +118,16 @@ export function prepareStatements(db: Db) {
        WHERE size IS NOT NULL`,
     ),
     count: db.prepare<[], bigint>('SELECT count(*) FROM objects').pluck(),
-    objectOf: db.prepare<[string], { readonly type: string; readonly ino: bigint }>(
-      'SELECT type, ino FROM objects WHERE gfid = ?',
+    objectOf: db.prepare<[string], { readonly type: string; readonly ino: bigint; readonly btime_ns: bigint | null }>(
+      'SELECT type, ino, btime_ns FROM objects WHERE gfid = ?',
     ),
     recordedOf: db.prepare<[string], SyncedRow>(
       `SELECT r_size AS size, r_mtime_ns AS mtime_ns, r_ctime_ns AS ctime_ns, r_mode AS mode, r_uid AS uid, r_gid AS gid
        FROM objects WHERE gfid = ?`,
     ),
-    setRecorded: db.prepare<[number, bigint, bigint, number, number, number, bigint, string]>(
-      `UPDATE objects SET r_size = ?, r_mtime_ns = ?, r_ctime_ns = ?, r_mode = ?, r_uid = ?, r_gid = ?, ino = ?
-       WHERE gfid = ?`,
+    setRecorded: db.prepare<[number, bigint, bigint, number, number, number, bigint, bigint, string]>(
+      `UPDATE objects SET r_size = ?, r_mtime_ns = ?, r_ctime_ns = ?, r_mode = ?, r_uid = ?, r_gid = ?, ino = ?,
+       btime_ns = ? WHERE gfid = ?`,
     ),
     setXtime: db.prepare<[number, string]>('UPDATE objects SET xtime_ms = ? WHERE gfid = ?'),
     xtimeOf: db.prepare<[string], bigint | null>('SELECT xtime_ms FROM objects WHERE gfid = ?').pluck(),

@@ -9,7 +9,7 @@ import { fsCall, ioError } from './fs-call.js';
 
 export type Db = Database.Database;
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 /**
  * How long a statement waits for another connection's write to finish: the recorder and the
  * worker share the session's index (the recorder owns names, the worker the synced columns),
@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS ledger (
 // WITHOUT ROWID: every lookup is by primary key, so the key is the row (no second b-tree).
 // The synced columns are NULL until the slave confirmed the object; they are set together.
 // The r_* columns are what the recorder last saw of the object (NULL until it looked), and
-// xtime_ms when it last recorded a change in or below it (GlusterFS's marker xtime). The
+// xtime_ms when it last recorded a change in or below it (GlusterFS's marker xtime);
+// btime_ns the inode's birth time it saw (0: the file system reports none). The
 // journal holds records the recorder committed together with their index changes and has
 // not yet published as a CHANGELOG file (see recorder/journal.ts).
 const SCHEMA = `
@@ -42,7 +43,7 @@ CREATE TABLE IF NOT EXISTS objects (
   ino INTEGER NOT NULL,
   size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, mode INTEGER, uid INTEGER, gid INTEGER,
   r_size INTEGER, r_mtime_ns INTEGER, r_ctime_ns INTEGER, r_mode INTEGER, r_uid INTEGER, r_gid INTEGER,
-  xtime_ms INTEGER
+  xtime_ms INTEGER, btime_ns INTEGER
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS objects_ino ON objects (ino);
 CREATE TABLE IF NOT EXISTS names (
@@ -67,6 +68,9 @@ ALTER TABLE objects ADD COLUMN r_gid INTEGER;
 ALTER TABLE objects ADD COLUMN xtime_ms INTEGER;
 CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, line TEXT NOT NULL);
 `;
+
+/** Version 2 lacks the birth time the recorder tells a reused inode from a renamed file by. */
+const MIGRATE_FROM_2 = `ALTER TABLE objects ADD COLUMN btime_ns INTEGER;`;
 
 /**
  * Opens (creating if needed) and prepares a database. Damage surfaces as SQLite's error, or as
@@ -95,9 +99,10 @@ export function connect(path: string): Db {
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
     } else if (version === SCHEMA_VERSION) {
       db.exec(LEDGER);
-    } else if (version === 1) {
+    } else if (version === 1 || version === 2) {
       db.transaction(() => {
-        db.exec(MIGRATE_FROM_1);
+        if (version === 1) db.exec(MIGRATE_FROM_1);
+        db.exec(MIGRATE_FROM_2);
         db.exec(LEDGER);
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
       })();

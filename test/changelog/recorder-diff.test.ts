@@ -247,6 +247,24 @@ describe('recorder diff (TreeDiff, HintChecks, ReconcileScan)', () => {
     h.verify();
   });
 
+  it('tells a reused inode from a rename by birth time: a deleted file is no RENAME of a new one', () => {
+    const one = h.gfidAt('a/one') as Gfid;
+    const recorded = h.index.recordedOf(one);
+    const born = h.index.objectOf(one)?.btimeNs;
+    expect(born, 'the recorder keeps the birth time it saw').to.be.a('bigint');
+    fs.rmSync(path.join(root, 'a/one'));
+    w('b/new', 'new');
+    // ext4 hands the freed inode to the next file at once; here the index is told so directly,
+    // whatever this file system does: the old object's row now names the new file's inode.
+    const ino = fs.lstatSync(path.join(root, 'b/new'), { bigint: true }).ino;
+    if (recorded === null || born === undefined || born === null) throw new Error('nothing recorded for a/one');
+    h.index.setRecorded(one, recorded, ino, born);
+    const got = h.hint('a/one', 'b/new');
+    expect(fops(got)).to.have.members(['CREATE', 'UNLINK']);
+    expect(h.gfidAt('b/new')).to.not.equal(one);
+    h.verify();
+  });
+
   it('records a swap through a temporary name without losing either gfid', () => {
     const one = h.gfidAt('a/one');
     const two = h.gfidAt('a/two');

@@ -302,6 +302,27 @@ describe('SqliteGfidIndex on a file', () => {
     }
   });
 
+  it('opens a version-2 database in place: every gfid kept, birth times unknown until seen', () => {
+    const p = path.join(dir, 'index.db');
+    const old = SqliteGfidIndex.open(p);
+    const g = old.create('file', 7n, at(ROOT_GFID, 'kept'));
+    old.close();
+    const raw = new Database(p);
+    raw.exec('ALTER TABLE objects DROP COLUMN btime_ns');
+    raw.pragma('user_version = 2');
+    raw.close();
+    const idx = SqliteGfidIndex.open(p);
+    try {
+      expect(idx.quarantined).to.equal(undefined);
+      expect(idx.objectOf(g)).to.deep.equal({ type: 'file', ino: 7n, btimeNs: null });
+      const attrs: SyncedAttrs = { size: 1, mtimeNs: 2n, ctimeNs: 3n, mode: 0o100644, uid: 0, gid: 0 };
+      idx.setRecorded(g, attrs, 7n, 99n);
+      expect(idx.objectOf(g)?.btimeNs).to.equal(99n);
+    } finally {
+      idx.close();
+    }
+  });
+
   it('quarantines a database with a schema version it does not know', () => {
     const p = path.join(dir, 'index.db');
     SqliteGfidIndex.open(p).close();

@@ -140,7 +140,7 @@ export class TreeDiff {
     }
     const a: Appeared = { parent: { kind: 'known', dir: c.dir }, name: c.name, rel, st: c.st, type };
     this.appeared.push(a);
-    if (this.opts.expandNewDirs && type === 'dir' && this.knownObject(c.st.ino, 'dir') === undefined) this.expand(a, a);
+    if (this.opts.expandNewDirs && type === 'dir' && this.knownObject(c.st, 'dir') === undefined) this.expand(a, a);
   }
 
   /** Every entry below a new directory is new there (a rename into it is found by inode later). */
@@ -157,15 +157,23 @@ export class TreeDiff {
       const a: Appeared = { parent: { kind: 'new', dir }, name, rel, st, type };
       this.appeared.push(a);
       if (type === 'dir') this.newTrees.add(top);
-      if (type === 'dir' && this.knownObject(st.ino, 'dir') === undefined) this.expand(a, top);
+      if (type === 'dir' && this.knownObject(st, 'dir') === undefined) this.expand(a, top);
     }
   }
 
-  /** A known gfid of this inode and type, if any. */
-  private knownObject(ino: bigint, type: EntryType): Gfid | undefined {
-    const gfid = this.deps.index.gfidOfIno(ino);
+  /**
+   * A known gfid of this object, if any: same inode and type, and the same birth time where
+   * both are known. A file deleted while a new one got its inode (ext4 hands a freed inode out
+   * again at once) is not a rename: with ignore-deletes the slave must keep the old file.
+   * Births within one clock tick (a few ms) look alike: those are still taken for a rename.
+   */
+  private knownObject(st: BigIntStats, type: EntryType): Gfid | undefined {
+    const gfid = this.deps.index.gfidOfIno(st.ino);
     if (gfid === undefined) return undefined;
-    return this.deps.index.objectOf(gfid)?.type === type ? gfid : undefined;
+    const obj = this.deps.index.objectOf(gfid);
+    if (obj?.type !== type) return undefined;
+    const reborn = obj.btimeNs !== null && st.birthtimeNs !== 0n && obj.btimeNs !== st.birthtimeNs;
+    return reborn ? undefined : gfid;
   }
 
   /** Decides, for each new name, whether it is a moved object, another link, or a new object. */
@@ -174,7 +182,7 @@ export class TreeDiff {
     const actions: Action[] = [];
     const newByIno = new Map<bigint, Appeared>();
     for (const a of this.appeared) {
-      const gfid = this.knownObject(a.st.ino, a.type);
+      const gfid = this.knownObject(a.st, a.type);
       if (gfid === undefined) {
         const first = a.type === 'dir' ? undefined : newByIno.get(a.st.ino);
         if (first !== undefined) actions.push({ kind: 'link', to: a, of: first });
@@ -304,7 +312,7 @@ export class TreeDiff {
         emit({ kind: 'E', gfid, fop: 'MKNOD', ...owned });
         emit({ kind: 'M', gfid, fop: 'SETATTR' });
     }
-    this.deps.index.setRecorded(gfid, attrsOf(a.st), a.st.ino);
+    this.deps.index.setRecorded(gfid, attrsOf(a.st), a.st.ino, a.st.birthtimeNs);
     return true;
   }
 
@@ -389,7 +397,7 @@ export class TreeDiff {
     if (d.meta || (d.content && type !== 'file')) emit({ kind: 'M', gfid, fop: 'SETATTR' });
     if (d.content || d.meta) this.touch(gfid);
     // An unchanged entry costs no write: a reconcile of an unchanged tree only reads.
-    if (how !== 'inPlace' || was === null || !sameAttrs(was, now)) index.setRecorded(gfid, now, st.ino);
+    if (how !== 'inPlace' || was === null || !sameAttrs(was, now)) index.setRecorded(gfid, now, st.ino, st.birthtimeNs);
   }
 
   private touch(...gfids: Gfid[]): void {
