@@ -33,11 +33,12 @@ describe('e2e: status and checkpoints', function () {
     slave = path.join(tmp, 'slave');
     fs.mkdirSync(master);
   });
-  afterEach(async () => {
+  afterEach(async function () {
     await runGeorep(['stop', master, slave, '--workdir', work]);
     for (const d of locked) execFileSync('chattr', ['-i', d]);
     locked.length = 0;
-    fs.rmSync(tmp, { recursive: true, force: true });
+    if (process.env['GEOREP_KEEP_TMP'] === '1' && this.currentTest?.state === 'failed') console.log(`kept ${tmp}`);
+    else fs.rmSync(tmp, { recursive: true, force: true });
   });
 
   const geo = async (...args: string[]): Promise<string> => {
