@@ -66,20 +66,20 @@ export async function changelogTurn(m: MasterBase): Promise<boolean> {
   // A lost batch may hold a retried item too: nothing is resolved on its word.
   const lost = m.lostBatches > 0;
   recordProblems(m, lost ? [] : due.map((i) => i.gfid));
-  if (lost) {
-    // Its changelogs stay and are read again next turn: entry ops once (entry_stime), data and
-    // metadata from what the entries are then. stime stays.
-    m.stats.retryPending = index.ledgerCount();
-    m.saveStats();
-    deps.onTurn?.(stime, false);
-    return false;
-  }
-  for (const f of files) {
-    m.stats.changelogBytesDone += sizes.get(f.path) ?? 0;
-    consumer.done(f);
+  // After a lost batch the changelogs stay and are read again next turn: entry ops once
+  // (entry_stime), data and metadata from what the entries are then. stime stays.
+  if (!lost) {
+    for (const f of files) {
+      m.stats.changelogBytesDone += sizes.get(f.path) ?? 0;
+      consumer.done(f);
+    }
   }
   m.stats.retryPending = index.ledgerCount();
   m.saveStats();
+  if (lost) {
+    deps.onTurn?.(stime, false);
+    return false;
+  }
   const next = Math.max(coveredMs, stime);
   await m.markStime(next);
   deps.onTurn?.(next, index.ledgerCount() === 0);

@@ -150,8 +150,7 @@ export class ChangeClassifier {
     if (!this.made.has(gfid) && !metaSent.has(gfid)) return false;
     if (!st.isFile()) return true; // a directory, symlink or device is made or set here
     // A file's attrs without its data: only true if its content is what was confirmed before.
-    const known = this.seenSynced.get(gfid);
-    const was = known === undefined ? this.index.syncedOf(gfid) : known;
+    const was = this.confirmedOf(gfid);
     if (was === null) return false;
     const d = attrDelta(was, attrsOf(st));
     return !d.content && !d.ctimeOnly;
@@ -225,9 +224,14 @@ export class ChangeClassifier {
   /** A crawl-found change whose size and mtime match the confirmed ones can only be caught by content. */
   private quickCheckOff(gfid: Gfid, st: BigIntStats): boolean {
     if (this.opts.source === 'changelog') return true;
-    const known = this.seenSynced.get(gfid);
-    const was = known === undefined ? this.index.syncedOf(gfid) : known;
+    const was = this.confirmedOf(gfid);
     return was !== null && attrDelta(was, attrsOf(st)).ctimeOnly;
+  }
+
+  /** What the slave last confirmed of `gfid`: as the crawl read it with the row, else from the index. */
+  private confirmedOf(gfid: Gfid): SyncedAttrs | null {
+    const known = this.seenSynced.get(gfid);
+    return known === undefined ? this.index.syncedOf(gfid) : known;
   }
 
   /** The directory holding a single-named gfid: from this batch's entry record, else the index. */
