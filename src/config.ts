@@ -19,6 +19,7 @@ export interface Config {
   readonly syncBoxFiles: number; // sync-box-files (max files per rsync run)
   readonly crawlRate: number; // crawl-rate (entries per second, 0 = unlimited)
   readonly ignoreDeletes: boolean; // ignore-deletes
+  readonly seedCopy: boolean; // seed-copy
   readonly specialSyncMode: SyncMode; // special-sync-mode
   readonly useRsyncXattrs: boolean; // use-rsync-xattrs
   readonly syncMethod: SyncMethod; // sync-method
@@ -67,6 +68,7 @@ export type CrawlConfig = Pick<
   | 'changelogBatchSize'
   | 'crawlRate'
   | 'ignoreDeletes'
+  | 'seedCopy'
   | 'specialSyncMode'
   | 'changeInterval'
   | 'retryBackoff'

@@ -51,6 +51,7 @@ function buildConfig(v: Readonly<Record<string, OptionValue>>): Config {
     syncBoxFiles: num(v, 'syncBoxFiles'),
     crawlRate: num(v, 'crawlRate'),
     ignoreDeletes: bool(v, 'ignoreDeletes'),
+    seedCopy: bool(v, 'seedCopy'),
     specialSyncMode: oneOf(v, 'specialSyncMode', SYNC_MODES),
     useRsyncXattrs: bool(v, 'useRsyncXattrs'),
     syncMethod: oneOf(v, 'syncMethod', SYNC_METHODS),

@@ -36,6 +36,7 @@ export const CONFIG_FIELDS: { readonly [F in keyof Config]: FieldKind } = {
   syncBoxFiles: 'number',
   crawlRate: 'number',
   ignoreDeletes: 'boolean',
+  seedCopy: 'boolean',
   specialSyncMode: { choices: SYNC_MODES },
   useRsyncXattrs: 'boolean',
   syncMethod: { choices: SYNC_METHODS },

@@ -12,13 +12,17 @@ export function formatSummary(report: OneshotReport, master: string, slave: stri
   const failures = report.failures.length;
   const head =
     `${failures === 0 ? 'Replicated' : 'Partly replicated'} ${displayText(master)} to ${displayText(slave)} ` +
-    `in ${humanDuration(report.durationMs)}: ${report.entryOps} ${plural(report.entryOps, 'entry op')}, ` +
+    `in ${humanDuration(report.durationMs)}: ${seededText(report.entriesSeeded)}${report.entryOps} ${plural(report.entryOps, 'entry op')}, ` +
     `${report.metaOps} ${plural(report.metaOps, 'metadata op')}, ` +
     `${report.dataFiles} ${plural(report.dataFiles, 'file')} with data (${humanBytes(report.bytesSent)} sent), ${report.deletes} ${plural(report.deletes, 'delete')}; ` +
     `${skippedText(report.skipped)}; ${failures === 0 ? 'no failures.' : `${failures} ${plural(failures, 'failure')}:`}`;
   const lines = [head, ...listed(report.failures, 'failed')];
   if (report.skipped.length > 0) lines.push(...listed(report.skipped, 'skipped'));
   return `${lines.join('\n')}\n`;
+}
+
+function seededText(n: number): string {
+  return n === 0 ? '' : `${n} ${plural(n, 'entry')} copied in bulk (seed copy), `;
 }
 
 function skippedText(skipped: readonly ItemProblem[]): string {
@@ -54,4 +58,5 @@ function listed(items: readonly ItemProblem[], verb: string): string[] {
   return lines;
 }
 
-const plural = (n: number, word: string): string => (n === 1 ? word : `${word}s`);
+const plural = (n: number, word: string): string =>
+  n === 1 ? word : word.endsWith('y') ? `${word.slice(0, -1)}ies` : `${word}s`;

@@ -19,6 +19,8 @@ export interface CrawlStatsSnapshot {
   readonly entryOps: number;
   readonly metaOps: number;
   readonly deletes: number;
+  /** Entries a seed copy made that were adopted as they were (one-shot into an empty slave). */
+  readonly entriesSeeded: number;
   readonly failures: readonly ItemProblem[];
   readonly lastSyncedMs: number | null;
   /** Live session: entries that did not land and are synced again each turn (the stime waits for them). */
@@ -39,6 +41,7 @@ export class CrawlStats {
   entryOps = 0;
   metaOps = 0;
   deletes = 0;
+  entriesSeeded = 0;
   lastSyncedMs: number | null = null;
   retryPending = 0;
   /** Bytes of changelogs a live worker has processed (for the backlog rate and ETA). */
@@ -103,6 +106,7 @@ export class CrawlStats {
       entryOps: this.entryOps,
       metaOps: this.metaOps,
       deletes: this.deletes,
+      entriesSeeded: this.entriesSeeded,
       failures: this.failures,
       lastSyncedMs: this.lastSyncedMs,
       retryPending: this.retryPending,

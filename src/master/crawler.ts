@@ -298,7 +298,9 @@ export class XsyncCrawler {
 
   private async throttle(signal?: AbortSignal): Promise<void> {
     this.deps.onScan?.(this.scanned);
-    if (this.cfg.crawlRate <= 0) return;
+    // Between chunks the event loop runs: replies, timers and child processes (a seed copy)
+    // would otherwise wait for the whole walk.
+    if (this.cfg.crawlRate <= 0) return new Promise((resolve) => setImmediate(resolve));
     const dueMs = (this.scanned / this.cfg.crawlRate) * 1000;
     const elapsed = this.deps.clock.nowMs() - this.startMs;
     if (dueMs > elapsed) await this.deps.clock.sleep(dueMs - elapsed, signal);

@@ -18,8 +18,11 @@ import type { BatchOutcome, ItemProblem } from './batch-runner.js';
 import type { Need } from './crawler.js';
 import { CrawlStats } from './crawl-stats.js';
 import { JobTable } from './job-table.js';
+import type { Plan } from './plan.js';
 import { ChangeClassifier } from './process-change.js';
 import type { Seen } from './process-change.js';
+import { adoptSeeded, runSeed } from './seeding.js';
+import type { SeedSettings } from './seeding.js';
 
 export interface MasterDeps {
   /** The master root, as given (absolute, real path) and as bytes for joining raw names. */
@@ -51,6 +54,8 @@ export interface MasterDeps {
   readonly onBatchDone?: (seconds: number, outcome: BatchOutcome) => void;
   readonly crawl: CrawlConfig;
   readonly syncer: SyncerConfig;
+  /** One-shot into a local slave with seed-copy on: a full crawl first tries a seed copy. */
+  readonly seed?: SeedSettings;
   readonly onSkip: (path: string, reason: string) => void;
   readonly onBatch?: (stats: CrawlStats) => void;
   readonly signal?: AbortSignal;
@@ -85,6 +90,12 @@ export class MasterBase {
   lostBatches = 0;
   private failuresAtTurnStart = 0;
   private readonly inFlight = new Set<Promise<boolean>>();
+  /** The seed copy of this turn, if one runs: true once its copy is in the slave root. */
+  private seeding: Promise<boolean> | undefined;
+  /** A seed copy is still running: the crawl walks on and its batches queue (XsyncSink). */
+  seedRunning = false;
+  /** Resolves when the batch before has sent its entry ops: batches reach the slave in order. */
+  private sendOrder: Promise<void> = Promise.resolve();
   // Set by start(), never in the constructor: ts-mixer runs constructors on a scratch object.
   private started: { deps: MasterDeps; syncer: Syncer; runner: BatchRunner } | undefined;
 
@@ -188,7 +199,23 @@ export class MasterBase {
       for (const change of readChangelog(f.path)) classifier.add(change);
     }
     const file = files.map((f) => f.path).join(', ');
-    const plan = classifier.plan(files.at(-1)?.path ?? '');
+    const classified = classifier.plan(files.at(-1)?.path ?? '');
+    // Batches may be classified ahead (while a seed copy runs); they are sent one after another.
+    const turn = this.sendOrder;
+    let sent = (): void => undefined;
+    this.sendOrder = new Promise((resolve) => (sent = resolve));
+    try {
+      await turn;
+      await this.sendBatch(classified, file);
+    } finally {
+      sent();
+    }
+  }
+
+  /** Adopts what a seed copy made, then applies the batch's entry ops; data and metadata go on. */
+  private async sendBatch(classified: Plan, file: string): Promise<void> {
+    const { deps } = this;
+    const plan = await this.adoptSeeded(classified);
     if (plan.unresolved.length > 0) {
       deps.log.debug('the recorder has not caught up with some entries; they are synced again later', {
         batch: file,
@@ -243,6 +270,38 @@ export class MasterBase {
     const forget = (): void => void this.inFlight.delete(confirmed);
     confirmed.then(forget, forget);
     this.jobs.add(TURN_KEY, file, () => confirmed);
+  }
+
+  /**
+   * Starts a seed copy (seeding.ts) beside the crawl. Batches processed from now on wait for it,
+   * then send only what it did not make as the crawl saw it.
+   */
+  startSeed(settings: SeedSettings): void {
+    const { slave, rootPath, log, signal } = this.deps;
+    const seeding = runSeed(settings, {
+      slave,
+      sourceRoot: rootPath,
+      log,
+      ...(signal === undefined ? {} : { signal }),
+    });
+    this.seedRunning = true;
+    const over = (): void => {
+      this.seedRunning = false;
+    };
+    seeding.then(over, over); // awaited by the batches and by seedSettled(); no unhandled rejection meanwhile
+    this.seeding = seeding;
+  }
+
+  /** Waits for this turn's seed copy; true when it landed (its leftovers are then purged). */
+  async seedSettled(): Promise<boolean> {
+    return this.seeding === undefined ? false : await this.seeding;
+  }
+
+  private async adoptSeeded(plan: Plan): Promise<Plan> {
+    if (this.seeding === undefined || !(await this.seeding)) return plan;
+    const adoption = await adoptSeeded(plan, this.deps.slave, this.deps.signal);
+    this.stats.entriesSeeded += adoption.adopted;
+    return adoption.plan;
   }
 
   /** Sleeps between turns: the change interval, or less when `wake` says there is work. */

@@ -40,6 +40,8 @@ export interface OneshotReport {
   readonly dataFiles: number;
   readonly bytesSent: number;
   readonly deletes: number;
+  /** Entries the seed copy made and the slave adopted as they were (an empty local slave). */
+  readonly entriesSeeded: number;
   /** Entries deliberately not replicated (sockets; devices when not root), with the reason. */
   readonly skipped: readonly ItemProblem[];
   /** Entries that should have landed and did not. Non-empty means the slave is not a mirror. */
@@ -75,6 +77,7 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
       ownsNames: true,
       crawl: opts.config,
       syncer: opts.config,
+      ...(opts.config.seedCopy ? { seed: { jobs: opts.config.syncJobs, xattrs: master.rsyncCarriesXattrs() } } : {}),
       onSkip: (p, reason) => {
         skipped.push({ path: p, code: 'SKIPPED', message: reason });
         opts.log.warn(`skipped ${p}: ${reason}`);
@@ -104,6 +107,7 @@ function reportOf(s: CrawlStats, skipped: readonly ItemProblem[], durationMs: nu
     dataFiles: s.filesSynced,
     bytesSent: s.bytesSynced,
     deletes: s.deletes,
+    entriesSeeded: s.entriesSeeded,
     skipped,
     failures: [...s.failures],
     durationMs,

@@ -10,11 +10,20 @@ import type { RecordSink } from './crawler.js';
 
 export class XsyncSink implements RecordSink {
   private writer: ChangelogWriter | undefined;
+  /** Files handed over while holding: their processing runs on (MasterBase keeps their order). */
+  private readonly held: Promise<void>[] = [];
 
+  /**
+   * `holdWhile`: while it returns true, flush() hands the closed file over and returns at once,
+   * so the crawl walks on (a seed copy is running, and batches wait for it anyway); drain()
+   * then waits for every file handed over. The crawl's saved position may run ahead of processed batches: a resumed
+   * crawl still covers every directory, and an entry never confirmed is found new again.
+   */
   constructor(
     private readonly dir: string,
     private readonly clock: Clock,
     private readonly process: (file: string) => Promise<void>,
+    private readonly holdWhile: () => boolean = () => false,
   ) {}
 
   get pending(): number {
@@ -35,7 +44,16 @@ export class XsyncSink implements RecordSink {
       return;
     }
     const file = writer.close();
-    await this.process(file);
-    fs.rmSync(file, { force: true });
+    const run = this.process(file).then(() => fs.rmSync(file, { force: true }));
+    if (!this.holdWhile()) return run;
+    run.catch(() => undefined); // drain() reports it
+    this.held.push(run);
+  }
+
+  /** Waits until every file handed over is processed; rejects with the first failure. */
+  async drain(): Promise<void> {
+    const runs = this.held.splice(0);
+    const failed = (await Promise.allSettled(runs)).find((r) => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
   }
 }

@@ -21,4 +21,10 @@ export interface SlaveContext {
    * Only a hint that saves lstat calls: a gfid missing here is simply looked at on disk.
    */
   readonly unwritten: Set<Gfid>;
+  /**
+   * Where this connection's seed copy stands: 'copying' after seedBegin, 'adopting' once
+   * seedCommit moved it into the root. Only then does `adopt` trust unknown entries: the
+   * slave held nothing before, so every one of them came from the master's copy.
+   */
+  seed: 'none' | 'copying' | 'adopting';
 }

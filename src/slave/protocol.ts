@@ -105,6 +105,29 @@ export type EntryOp =
 
 export type EntryOpName = EntryOp['op'];
 
+/** What an entry a seed copy made is adopted as: an object type, or another name of a file gfid. */
+export type AdoptKind = 'file' | 'dir' | 'symlink' | 'fifo' | 'chardev' | 'blockdev' | 'link';
+export const ADOPT_KINDS = ['file', 'dir', 'symlink', 'fifo', 'chardev', 'blockdev', 'link'] as const;
+
+/**
+ * What the master's crawl saw of one entry the seed copy should have made at `entry`. The agent
+ * records the gfid for the slave's entry there only if it matches: type, permission bits,
+ * owner (root only), and for a file its size and mtime to the nanosecond, for a symlink its
+ * target, for a device its rdev, for a `link` the inode of the gfid's adopted first name.
+ */
+export interface AdoptItem {
+  readonly gfid: Gfid;
+  readonly entry: WireEntry;
+  readonly kind: AdoptKind;
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly size: number;
+  readonly mtime: Timespec;
+  readonly rdev: number;
+  readonly target?: WireName;
+}
+
 /** setattr for an existing gfid: permission bits, owner (root only), times. */
 export interface MetaOp {
   readonly gfid: Gfid;
@@ -175,6 +198,21 @@ export interface Methods {
     params: { readonly dirs: readonly Gfid[] };
     result: { readonly removed: number; readonly failures: readonly OpFailure[] };
   };
+  /**
+   * Seed copy, step 1: when the slave holds nothing yet (no index entry, nothing in the root
+   * but .georep), makes an empty `<root>/.georep/seed` and returns its absolute path, for the
+   * master to copy its whole tree into (a local slave only). `dir` null: no seeding, `reason` why.
+   */
+  seedBegin: { params: Record<string, never>; result: { readonly dir: string | null; readonly reason: string } };
+  /**
+   * Seed copy, step 2: moves every entry of the seed folder into the still-empty root. From
+   * then on, on this connection, `adopt` may record those entries for the master's gfids.
+   */
+  seedCommit: { params: Record<string, never>; result: { readonly moved: number } };
+  /** The seed copy failed: its folder goes, the slave stays as it was. */
+  seedAbort: { params: Record<string, never>; result: null };
+  /** Records each item's gfid for the seeded entry at its place, when it matches; returns the adopted indexes. */
+  adopt: { params: { readonly items: readonly AdoptItem[] }; result: { readonly adopted: readonly number[] } };
   setStime: { params: { readonly stimeMs: number }; result: null };
   bye: { params: Record<string, never>; result: null };
 }
@@ -187,6 +225,10 @@ export const METHOD_NAMES = [
   'stageData',
   'commitData',
   'purgeUnknown',
+  'seedBegin',
+  'seedCommit',
+  'seedAbort',
+  'adopt',
   'setStime',
   'bye',
 ] as const satisfies readonly MethodName[];
@@ -472,6 +514,26 @@ function stageItems(v: unknown): readonly StageItem[] {
   });
 }
 
+function adoptItem(v: unknown, i: number): AdoptItem {
+  const what = `items[${i}]`;
+  const f = fields(v, what);
+  const kind = f['kind'];
+  if (typeof kind !== 'string' || !(ADOPT_KINDS as readonly string[]).includes(kind))
+    badRequest(`${what}.kind ${show(kind)} is not one of ${ADOPT_KINDS.join(', ')}`);
+  const item = {
+    gfid: gfid(f['gfid'], `${what}.gfid`),
+    entry: entry(f['entry'], `${what}.entry`),
+    kind: kind as AdoptKind,
+    mode: int(f['mode'], `${what}.mode`, 0, MODE_MAX),
+    ...owner(f, what),
+    size: int(f['size'], `${what}.size`, 0, Number.MAX_SAFE_INTEGER),
+    mtime: timespec(f['mtime'], `${what}.mtime`),
+    rdev: int(f['rdev'], `${what}.rdev`, 0, Number.MAX_SAFE_INTEGER),
+  };
+  if (kind !== 'symlink') return item;
+  return { ...item, target: wire(f['target'], `${what}.target`, decodeTarget) };
+}
+
 const gfidList = (v: unknown, what: string): readonly Gfid[] =>
   list(v, what, LIMITS.gfidsPerCall, (x, i) => gfid(x, `${what}[${i}]`));
 
@@ -493,6 +555,10 @@ const VALIDATORS: Validators = {
   stageData: (p) => ({ box: boxName(p['box']), items: stageItems(p['items']), basis: bool(p['basis'], 'basis') }),
   commitData: (p) => ({ box: boxName(p['box']), items: stageItems(p['items']) }),
   purgeUnknown: (p) => ({ dirs: gfidList(p['dirs'], 'dirs') }),
+  seedBegin: () => ({}),
+  seedCommit: () => ({}),
+  seedAbort: () => ({}),
+  adopt: (p) => ({ items: list(p['items'], 'items', LIMITS.opsPerBatch, adoptItem) }),
   setStime: (p) => {
     const stimeMs = p['stimeMs'];
     if (typeof stimeMs !== 'number' || !Number.isFinite(stimeMs) || stimeMs < 0)

@@ -40,6 +40,17 @@ function dispatch(agent: SlaveAgent, method: MethodName, params: unknown): unkno
       return agent.commitData(validateParams('commitData', params));
     case 'purgeUnknown':
       return agent.purgeUnknown(validateParams('purgeUnknown', params));
+    case 'seedBegin':
+      validateParams('seedBegin', params);
+      return agent.seedBegin();
+    case 'seedCommit':
+      validateParams('seedCommit', params);
+      return agent.seedCommit();
+    case 'seedAbort':
+      validateParams('seedAbort', params);
+      return agent.seedAbort();
+    case 'adopt':
+      return agent.adopt(validateParams('adopt', params));
     case 'setStime':
       return agent.setStime(validateParams('setStime', params));
     case 'bye':

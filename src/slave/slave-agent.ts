@@ -10,6 +10,8 @@ import { applyMetaOps } from './meta-ops.js';
 import { PROTOCOL_VERSION } from './protocol.js';
 import type { MethodName, Methods } from './protocol.js';
 import { purgeUnknown } from './purge.js';
+import { adopt } from './adopt.js';
+import { seedAbort, seedBegin, seedCommit } from './seed.js';
 import { openSlaveRoot } from './slave-root.js';
 import { commitData, stageData } from './staging.js';
 import { bindVolume, readStime } from './volume-mark.js';
@@ -50,6 +52,7 @@ export class SlaveAgent {
       tmpDir: opened.tmpDir,
       log: this.log,
       unwritten: new Set(),
+      seed: 'none',
     };
     return {
       version: PROTOCOL_VERSION,
@@ -88,6 +91,23 @@ export class SlaveAgent {
 
   purgeUnknown(p: P<'purgeUnknown'>): R<'purgeUnknown'> {
     return purgeUnknown(this.need(), p);
+  }
+
+  seedBegin(): R<'seedBegin'> {
+    return seedBegin(this.need());
+  }
+
+  seedCommit(): R<'seedCommit'> {
+    return seedCommit(this.need());
+  }
+
+  seedAbort(): R<'seedAbort'> {
+    seedAbort(this.need());
+    return null;
+  }
+
+  adopt(p: P<'adopt'>): R<'adopt'> {
+    return adopt(this.need(), p);
   }
 
   setStime(p: P<'setStime'>): R<'setStime'> {

@@ -39,6 +39,7 @@ function prepareAll(db: Database.Database) {
     namesOf: p('SELECT pargfid, name FROM names WHERE gfid = ?'),
     firstName: p('SELECT pargfid, name FROM names WHERE gfid = ? LIMIT 1'),
     hasNames: p('SELECT 1 FROM names WHERE gfid = ? LIMIT 1').pluck(),
+    anyName: p('SELECT 1 FROM names LIMIT 1').pluck(),
     addObject: p(
       'INSERT INTO objects (gfid, type) VALUES (?, ?) ON CONFLICT (gfid) DO UPDATE SET type = excluded.type',
     ),
@@ -120,6 +121,11 @@ export class SlaveIndex {
     if (typeof g !== 'string' || !isGfid(g))
       throw new GeorepError('STATE_CORRUPT', 'slave index holds a malformed gfid');
     return g;
+  }
+
+  /** No entry recorded under the root (a slave that never received anything). */
+  isEmpty(): boolean {
+    return this.st.anyName.get() === undefined;
   }
 
   typeOf(gfid: Gfid): ObjectType | undefined {

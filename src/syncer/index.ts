@@ -16,3 +16,5 @@ export { ExecaSpawner } from './spawner.js';
 export type { Command, PipeOutcome, RunOptions, SpawnOutcome, Spawner } from './spawner.js';
 export { TransferError, isTransferError } from './transfer-error.js';
 export { RSYNC_EXIT_CODES, classifyRsyncExit, rsyncExitMeaning } from './rsync-exit.js';
+export { SeedCopy, cpCommand, sourceGroups } from './seed-copy.js';
+export type { SeedCopyRequest, SeedCopyResult } from './seed-copy.js';

@@ -33,6 +33,7 @@ describe('cli/config-loader', () => {
       syncBoxFiles: 2000,
       crawlRate: 0,
       ignoreDeletes: false,
+      seedCopy: true,
       specialSyncMode: 'normal',
       useRsyncXattrs: false,
       syncMethod: 'rsync',

@@ -40,6 +40,7 @@ const report = (over: Partial<OneshotReport> = {}): OneshotReport => ({
   dataFiles: 10,
   bytesSent: 2048,
   deletes: 1,
+  entriesSeeded: 0,
   skipped: [],
   failures: [],
   durationMs: 1500,

@@ -55,7 +55,19 @@ describe('e2e: sync --oneshot failures and special files', function () {
     const script = `#!/bin/sh\necho $$ > '${pidFile}'\necho started > '${fifo}'\nexec sleep 60\n`;
     fs.writeFileSync(stalling, script, { mode: 0o755 });
     const cmd = georepCommand();
-    const args = ['sync', '--oneshot', master, slave, '--workdir', work, '--rsync-command', stalling];
+    // No seed copy: these tests are about failures of the file-by-file transfer.
+    const args = [
+      'sync',
+      '--oneshot',
+      master,
+      slave,
+      '--workdir',
+      work,
+      '--seed-copy',
+      'false',
+      '--rsync-command',
+      stalling,
+    ];
     const opts = { reject: false, cwd: repoRoot, stdin: 'ignore', timeout: 30_000 } as const;
     const child = execa(cmd.file, [...cmd.args, ...args], opts);
     await fs.promises.readFile(fifo); // returns once the stalling rsync has written to it
@@ -63,7 +75,7 @@ describe('e2e: sync --oneshot failures and special files', function () {
   };
 
   const sync = async (...flags: string[]) => {
-    const args = ['sync', '--oneshot', master, slave, '--workdir', work, ...flags];
+    const args = ['sync', '--oneshot', master, slave, '--workdir', work, '--seed-copy', 'false', ...flags];
     return { args, r: await runGeorep(args) };
   };
 

@@ -10,10 +10,15 @@ export class CrawlXsync {
     const deps = this.deps;
     this.stats.crawlStatus = 'Hybrid Crawl';
     const turnStartMs = deps.clock.nowMs();
-    const sink = new XsyncSink(deps.xsyncDir, deps.clock, async (file) => {
-      // The sink flushes only while the crawler (declared below) is running.
-      await this.processChangelog(file, 'crawl', crawler.seen);
-    });
+    const sink = new XsyncSink(
+      deps.xsyncDir,
+      deps.clock,
+      async (file) => {
+        // The sink flushes only while the crawler (declared below) is running.
+        await this.processChangelog(file, 'crawl', crawler.seen);
+      },
+      () => this.seedRunning,
+    );
     const policy = {
       classify: this.classifyEntry.bind(this),
       propagateDeletes: this.propagatesDeletes(),
@@ -32,9 +37,14 @@ export class CrawlXsync {
         },
       },
     );
+    if (deps.seed !== undefined && deps.fullCrawl) this.startSeed(deps.seed);
     await crawler.crawl(deps.signal);
+    await sink.drain();
+    // A seed copy made everything in the slave that its index does not know, whatever the
+    // purge axis: what no batch adopted or replaced is the copy's, never the operator's.
+    const seeded = await this.seedSettled();
     // After every batch is settled: the purge keeps only what the slave index knows.
-    const purge = deps.fullCrawl && this.purgesUnknown() && this.propagatesDeletes();
+    const purge = deps.fullCrawl && ((this.purgesUnknown() && this.propagatesDeletes()) || seeded);
     await this.finishTurn(turnStartMs, purge ? () => this.purgeUnknown(crawler.dirs) : undefined);
   }
 }

@@ -1,0 +1,150 @@
+// Seeding: a one-shot sync into an empty local slave starts with a bulk copy of the whole
+// tree (SeedCopy, run beside the crawl), then each batch offers its new entries to the agent
+// for adoption before anything is sent. An entry the copy made exactly as the crawl saw it
+// (type, mode, owner, and size and mtime to the ns for a file) is recorded, not sent again;
+// whatever does not match (changed meanwhile, a hard link split between two cp processes)
+// goes the usual way, by gfid, and replaces the copy. The crawl's purge then drops what the
+// copy made that the crawl never saw.
+
+import { getuid } from 'node:process';
+import { GeorepError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { LIMITS } from '../slave/index.js';
+import type { AdoptItem, AdoptKind, EntryOp, SlaveCaller, Timespec } from '../slave/index.js';
+import { SeedCopy } from '../syncer/index.js';
+import type { Gfid } from '../changelog/index.js';
+import type { Plan } from './plan.js';
+
+export interface SeedSettings {
+  /** cp processes in parallel (sync-jobs). */
+  readonly jobs: number;
+  /** Extended attributes are copied too (use-rsync-xattrs). */
+  readonly xattrs: boolean;
+}
+
+export interface SeedDeps {
+  readonly slave: SlaveCaller;
+  readonly sourceRoot: string;
+  readonly log: Logger;
+  readonly signal?: AbortSignal;
+}
+
+/** Runs the seed copy when the slave is empty; true when its copy is in the slave root. */
+export async function runSeed(settings: SeedSettings, deps: SeedDeps): Promise<boolean> {
+  const { slave, log, signal } = deps;
+  const begun = await slave.call('seedBegin', {}, signal);
+  if (begun.dir === null) {
+    log.info(`no seed copy: ${begun.reason}; syncing file by file`);
+    return false;
+  }
+  const copied = await new SeedCopy().run({
+    sourceRoot: deps.sourceRoot,
+    destDir: begun.dir,
+    jobs: settings.jobs,
+    owners: getuid?.() === 0,
+    xattrs: settings.xattrs,
+    ...(signal === undefined ? {} : { signal }),
+  });
+  if (!copied.ok) {
+    signal?.throwIfAborted();
+    await slave.call('seedAbort', {}, signal);
+    log.warn(`seed copy failed (${copied.why}); dropped it, syncing file by file`);
+    return false;
+  }
+  try {
+    const { moved } = await slave.call('seedCommit', {}, signal);
+    log.info('seed copy done', { processes: copied.processes, seconds: copied.durationMs / 1000, topEntries: moved });
+    return true;
+  } catch (e) {
+    if (!(e instanceof GeorepError) || e.code !== 'ENTRY_CONFLICT') throw e;
+    log.warn(e.message);
+    return false;
+  }
+}
+
+const S_IFMT = 0o170000;
+const SPECIAL_KINDS: ReadonlyMap<number, AdoptKind> = new Map([
+  [0o010000, 'fifo'],
+  [0o020000, 'chardev'],
+  [0o060000, 'blockdev'],
+]);
+const ZERO: Timespec = { sec: 0, nsec: 0 };
+
+function timespec(ns: bigint): Timespec {
+  const sec = ns / 1_000_000_000n;
+  return { sec: Number(sec), nsec: Number(ns - sec * 1_000_000_000n) };
+}
+
+/** The adoption item for one creating entry op, or undefined when the op makes nothing adoptable. */
+function itemOf(op: EntryOp, size: ReadonlyMap<Gfid, { size: number; mtimeNs: bigint }>): AdoptItem | undefined {
+  const base = { gfid: op.gfid, entry: op.entry, size: 0, mtime: ZERO, rdev: 0 };
+  switch (op.op) {
+    case 'CREATE': {
+      const d = size.get(op.gfid); // only a file whose data this batch sends: its size and mtime are known
+      if (d === undefined) return undefined;
+      return {
+        ...base,
+        kind: 'file',
+        mode: op.mode,
+        uid: op.uid,
+        gid: op.gid,
+        size: d.size,
+        mtime: timespec(d.mtimeNs),
+      };
+    }
+    case 'MKDIR':
+      return { ...base, kind: 'dir', mode: op.mode, uid: op.uid, gid: op.gid };
+    case 'MKNOD': {
+      const kind = SPECIAL_KINDS.get(op.mode & S_IFMT);
+      return kind === undefined ? undefined : { ...base, kind, mode: op.mode, uid: op.uid, gid: op.gid, rdev: op.rdev };
+    }
+    case 'SYMLINK':
+      return { ...base, kind: 'symlink', mode: 0, uid: op.uid, gid: op.gid, target: op.target };
+    case 'LINK':
+      return { ...base, kind: 'link', mode: 0, uid: 0, gid: 0 };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Offers the plan's creating entry ops for adoption and returns the plan without what was
+ * adopted: its entry op, and a file's data. Metadata ops stay (directories' times are set after
+ * the batch's changes inside them), and so does `confirm`: an adopted entry is on the slave as
+ * the crawl saw it.
+ */
+export async function adoptSeeded(
+  plan: Plan,
+  slave: SlaveCaller,
+  signal?: AbortSignal,
+): Promise<{ plan: Plan; adopted: number }> {
+  const data = new Map([...plan.dataNs, ...plan.dataOff].map((d) => [d.gfid, d]));
+  const offered: { item: AdoptItem; op: number }[] = [];
+  plan.entryOps.forEach((op, i) => {
+    const item = itemOf(op, data);
+    if (item !== undefined) offered.push({ item, op: i });
+  });
+  const adoptedOps = new Set<number>();
+  const adoptedFiles = new Set<Gfid>();
+  for (let start = 0; start < offered.length; start += LIMITS.opsPerBatch) {
+    const chunk = offered.slice(start, start + LIMITS.opsPerBatch);
+    const { adopted } = await slave.call('adopt', { items: chunk.map((c) => c.item) }, signal);
+    for (const i of adopted) {
+      const hit = chunk[i];
+      if (hit === undefined) continue;
+      adoptedOps.add(hit.op);
+      if (hit.item.kind === 'file') adoptedFiles.add(hit.item.gfid);
+    }
+  }
+  if (adoptedOps.size === 0) return { plan, adopted: 0 };
+  const keep = <T extends { gfid: Gfid }>(items: readonly T[]): T[] => items.filter((d) => !adoptedFiles.has(d.gfid));
+  return {
+    plan: {
+      ...plan,
+      entryOps: plan.entryOps.filter((_, i) => !adoptedOps.has(i)),
+      dataOff: keep(plan.dataOff),
+      dataNs: keep(plan.dataNs),
+    },
+    adopted: adoptedOps.size,
+  };
+}

@@ -1,0 +1,90 @@
+// adopt: after a seed copy, records the master's gfid for each entry the copy made, provided
+// it is what the master's crawl saw (AdoptItem). Anything that does not match is left alone:
+// the master sends it the usual way (entry op, data by gfid), which replaces it. Invariant:
+// adopt runs only after seedCommit on this connection (see SlaveContext.seed).
+
+import { lstatSync, readlinkSync } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
+import { GeorepError } from '../errors.js';
+import type { SlaveContext } from './context.js';
+import { placeOf, resolvePlace } from './place.js';
+import type { Place } from './place.js';
+import { decodeTarget } from './protocol.js';
+import type { AdoptItem, Methods } from './protocol.js';
+import type { ObjectType } from './slave-index.js';
+
+const PERM_MASK = 0o7777n;
+
+export function adopt(ctx: SlaveContext, p: Methods['adopt']['params']): Methods['adopt']['result'] {
+  if (ctx.seed !== 'adopting')
+    throw new GeorepError('BAD_REQUEST', 'adopt is accepted only after a seed copy (seedCommit) on this connection');
+  const adopted: number[] = [];
+  ctx.index.transaction(() => {
+    p.items.forEach((item, i) => {
+      if (adoptOne(ctx, item)) adopted.push(i);
+    });
+  });
+  ctx.log.debug('adopted seeded entries', { items: p.items.length, adopted: adopted.length });
+  return { adopted };
+}
+
+function adoptOne(ctx: SlaveContext, item: AdoptItem): boolean {
+  const place = placeIfAny(ctx, item);
+  if (place === undefined || ctx.index.lookup(place.at.pargfid, place.at.name) !== undefined) return false;
+  const st = lstatSync(place.abs, { bigint: true, throwIfNoEntry: false });
+  if (st === undefined) return false;
+  const kind = item.kind;
+  if (kind === 'link') {
+    if (ctx.index.typeOf(item.gfid) !== 'file' || !sameInode(ctx, item, st)) return false;
+    ctx.index.add(item.gfid, 'file', place.at);
+    return true;
+  }
+  if (ctx.index.typeOf(item.gfid) !== undefined || !matches(ctx, item, kind, st, place)) return false;
+  ctx.index.add(item.gfid, kind, place.at);
+  return true;
+}
+
+/** The item's place, or undefined when its parent is not (or not safely) a known directory. */
+function placeIfAny(ctx: SlaveContext, item: AdoptItem): Place | undefined {
+  try {
+    return resolvePlace(ctx, item.entry);
+  } catch (e) {
+    // An unknown parent (not adopted either), a symlink in the path: the usual way handles it.
+    if (e instanceof GeorepError) return undefined;
+    throw e;
+  }
+}
+
+function sameInode(ctx: SlaveContext, item: AdoptItem, st: BigIntStats): boolean {
+  const first = ctx.index.firstName(item.gfid);
+  if (first === undefined) return false;
+  const src = lstatSync(placeOf(ctx, first).abs, { bigint: true, throwIfNoEntry: false });
+  return src !== undefined && src.ino === st.ino && src.dev === st.dev;
+}
+
+function matches(ctx: SlaveContext, item: AdoptItem, kind: ObjectType, st: BigIntStats, place: Place): boolean {
+  if (ctx.isRoot && (st.uid !== BigInt(item.uid) || st.gid !== BigInt(item.gid))) return false;
+  if (kind !== 'symlink' && (st.mode & PERM_MASK) !== (BigInt(item.mode) & PERM_MASK)) return false;
+  switch (kind) {
+    case 'file':
+      return (
+        st.isFile() &&
+        st.size === BigInt(item.size) &&
+        st.mtimeNs === BigInt(item.mtime.sec) * 1_000_000_000n + BigInt(item.mtime.nsec)
+      );
+    case 'dir':
+      return st.isDirectory();
+    case 'symlink':
+      return (
+        st.isSymbolicLink() &&
+        item.target !== undefined &&
+        readlinkSync(place.abs, { encoding: 'buffer' }).equals(decodeTarget(item.target))
+      );
+    case 'fifo':
+      return st.isFIFO();
+    case 'chardev':
+      return st.isCharacterDevice() && st.rdev === BigInt(item.rdev);
+    case 'blockdev':
+      return st.isBlockDevice() && st.rdev === BigInt(item.rdev);
+  }
+}

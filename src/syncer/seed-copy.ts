@@ -1,0 +1,93 @@
+// SeedCopy: the whole master tree copied at once into an empty local slave's seed folder by
+// GNU cp, several processes in parallel over the top-level entries. File by file through the
+// gfid pipeline, a first sync paid per-file costs on both ends that a bulk copy does not: cp
+// copies in the kernel (copy_file_range) and sets times to the nanosecond. What it made is
+// then adopted entry by entry against the crawl (src/master/seeding.ts, src/slave/adopt.ts).
+
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ExecaSpawner } from './spawner.js';
+import type { Command, Spawner } from './spawner.js';
+import { stderrTail } from './stderr-scan.js';
+
+export interface SeedCopyRequest {
+  /** The master root (absolute). */
+  readonly sourceRoot: string;
+  /** The empty folder the tree is copied into (seedBegin's answer). */
+  readonly destDir: string;
+  /** cp processes run in parallel (sync-jobs). */
+  readonly jobs: number;
+  /** Owners are copied (this process runs as root). */
+  readonly owners: boolean;
+  /** Extended attributes are copied (use-rsync-xattrs). */
+  readonly xattrs: boolean;
+  readonly signal?: AbortSignal;
+}
+
+export interface SeedCopyResult {
+  readonly ok: boolean;
+  /** Why not, for the log: the failing cp's exit and stderr. */
+  readonly why: string;
+  readonly processes: number;
+  readonly durationMs: number;
+}
+
+/** The master's own top-level .georep is never replicated (the crawl skips it too). */
+const RESERVED = Buffer.from('.georep');
+/** Past this many argument bytes one cp of the root's contents is used instead (ARG_MAX). */
+const MAX_ARG_BYTES = 512 * 1024;
+
+export class SeedCopy {
+  constructor(private readonly spawner: Spawner = new ExecaSpawner()) {}
+
+  async run(req: SeedCopyRequest): Promise<SeedCopyResult> {
+    const started = performance.now();
+    const groups = sourceGroups(req.sourceRoot, req.jobs);
+    if (groups.length === 0) return { ok: true, why: '', processes: 0, durationMs: 0 };
+    const outs = await Promise.all(
+      groups.map((g) => this.spawner.run(cpCommand(req, g), req.signal === undefined ? {} : { signal: req.signal })),
+    );
+    const bad = outs.find((o) => o.exitCode !== 0);
+    const durationMs = Math.round(performance.now() - started);
+    if (bad === undefined) return { ok: true, why: '', processes: groups.length, durationMs };
+    const how =
+      bad.startError !== undefined
+        ? `could not start ${bad.argv[0] ?? 'cp'}: ${bad.startError}`
+        : bad.exitCode === undefined
+          ? `killed by ${bad.signal ?? 'a signal'}`
+          : `exit code ${bad.exitCode}`;
+    const tail = stderrTail(bad.stderr);
+    return { ok: false, why: `cp ${how}${tail === '' ? '' : ': ' + tail}`, processes: groups.length, durationMs };
+  }
+}
+
+/**
+ * The cp command line: -d copies symlinks as symlinks, --preserve=links keeps hard links
+ * within one process, cp's default --sparse=auto keeps holes.
+ */
+export function cpCommand(
+  req: Pick<SeedCopyRequest, 'destDir' | 'owners' | 'xattrs'>,
+  sources: readonly string[],
+): Command {
+  const keep = ['mode', 'timestamps', 'links', ...(req.owners ? ['ownership'] : []), ...(req.xattrs ? ['xattr'] : [])];
+  return { file: 'cp', args: ['-dR', `--preserve=${keep.join(',')}`, '-t', req.destDir, '--', ...sources] };
+}
+
+/**
+ * The top-level entries in `jobs` groups of about equal count. Names that are not valid UTF-8
+ * cannot travel as arguments: then one cp copies the root's contents (`root/.`), as it does
+ * when the names would not fit in an argument list.
+ */
+export function sourceGroups(root: string, jobs: number): string[][] {
+  const names = readdirSync(root, { encoding: 'buffer' })
+    .filter((n) => !n.equals(RESERVED))
+    .sort(Buffer.compare); // the same groups on every run
+  if (names.length === 0) return [];
+  const texts = names.map((n) => n.toString('utf8'));
+  const lossless = texts.every((t, i) => Buffer.from(t, 'utf8').equals(names[i] as Buffer));
+  const bytes = names.reduce((sum, n) => sum + n.length + root.length + 2, 0);
+  if (!lossless || bytes > MAX_ARG_BYTES) return [[`${root.replace(/\/+$/, '')}/.`]]; // not join(): it drops the '.'
+  const groups: string[][] = Array.from({ length: Math.min(jobs, names.length) }, () => []);
+  texts.forEach((t, i) => groups[i % groups.length]?.push(join(root, t)));
+  return groups;
+}
