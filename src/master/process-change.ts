@@ -282,7 +282,8 @@ function wire(e: EntryName): WireEntry {
   return { pargfid: e.pargfid, name: escapeName(e.name) };
 }
 
-function timespec(ns: bigint): Timespec {
+/** A time in ns as the wire's Timespec: nsec in [0, 1e9), also before 1970. */
+export function timespec(ns: bigint): Timespec {
   const sec = ns >= 0n ? ns / 1_000_000_000n : -((-ns + 999_999_999n) / 1_000_000_000n);
   return { sec: Number(sec), nsec: Number(ns - sec * 1_000_000_000n) };
 }

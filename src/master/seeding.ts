@@ -14,6 +14,7 @@ import type { AdoptItem, AdoptKind, EntryOp, SlaveCaller, Timespec } from '../sl
 import { SeedCopy } from '../syncer/index.js';
 import type { Gfid } from '../changelog/index.js';
 import type { Plan } from './plan.js';
+import { timespec } from './process-change.js';
 
 export interface SeedSettings {
   /** cp processes in parallel (sync-jobs). */
@@ -69,11 +70,6 @@ const SPECIAL_KINDS: ReadonlyMap<number, AdoptKind> = new Map([
   [0o060000, 'blockdev'],
 ]);
 const ZERO: Timespec = { sec: 0, nsec: 0 };
-
-function timespec(ns: bigint): Timespec {
-  const sec = ns / 1_000_000_000n;
-  return { sec: Number(sec), nsec: Number(ns - sec * 1_000_000_000n) };
-}
 
 /** The adoption item for one creating entry op, or undefined when the op makes nothing adoptable. */
 function itemOf(op: EntryOp, size: ReadonlyMap<Gfid, { size: number; mtimeNs: bigint }>): AdoptItem | undefined {
