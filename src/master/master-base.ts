@@ -92,8 +92,7 @@ export class MasterBase {
   private readonly inFlight = new Set<Promise<boolean>>();
   /** The seed copy of this turn, if one runs: true once its copy is in the slave root. */
   private seeding: Promise<boolean> | undefined;
-  /** A seed copy is still running: the crawl walks on and its batches queue (XsyncSink). */
-  seedRunning = false;
+  private seedCopying = false;
   /** Resolves when the batch before has sent its entry ops: batches reach the slave in order. */
   private sendOrder: Promise<void> = Promise.resolve();
   // Set by start(), never in the constructor: ts-mixer runs constructors on a scratch object.
@@ -284,12 +283,17 @@ export class MasterBase {
       log,
       ...(signal === undefined ? {} : { signal }),
     });
-    this.seedRunning = true;
+    this.seedCopying = true;
     const over = (): void => {
-      this.seedRunning = false;
+      this.seedCopying = false;
     };
     seeding.then(over, over); // awaited by the batches and by seedSettled(); no unhandled rejection meanwhile
     this.seeding = seeding;
+  }
+
+  /** A seed copy is still running: the crawl walks on and its batches queue (XsyncSink). */
+  get seedRunning(): boolean {
+    return this.seedCopying;
   }
 
   /** Waits for this turn's seed copy; true when it landed (its leftovers are then purged). */

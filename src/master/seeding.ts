@@ -72,11 +72,11 @@ const SPECIAL_KINDS: ReadonlyMap<number, AdoptKind> = new Map([
 const ZERO: Timespec = { sec: 0, nsec: 0 };
 
 /** The adoption item for one creating entry op, or undefined when the op makes nothing adoptable. */
-function itemOf(op: EntryOp, size: ReadonlyMap<Gfid, { size: number; mtimeNs: bigint }>): AdoptItem | undefined {
+function itemOf(op: EntryOp, data: ReadonlyMap<Gfid, { size: number; mtimeNs: bigint }>): AdoptItem | undefined {
   const base = { gfid: op.gfid, entry: op.entry, size: 0, mtime: ZERO, rdev: 0 };
   switch (op.op) {
     case 'CREATE': {
-      const d = size.get(op.gfid); // only a file whose data this batch sends: its size and mtime are known
+      const d = data.get(op.gfid); // only a file whose data this batch sends: its size and mtime are known
       if (d === undefined) return undefined;
       return {
         ...base,

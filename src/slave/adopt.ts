@@ -7,13 +7,12 @@ import { lstatSync, readlinkSync } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import { GeorepError } from '../errors.js';
 import type { SlaveContext } from './context.js';
+import { PERM_MASK } from './entry-create.js';
 import { placeOf, resolvePlace } from './place.js';
 import type { Place } from './place.js';
 import { decodeTarget } from './protocol.js';
 import type { AdoptItem, Methods } from './protocol.js';
 import type { ObjectType } from './slave-index.js';
-
-const PERM_MASK = 0o7777n;
 
 export function adopt(ctx: SlaveContext, p: Methods['adopt']['params']): Methods['adopt']['result'] {
   if (ctx.seed !== 'adopting')
@@ -64,7 +63,7 @@ function sameInode(ctx: SlaveContext, item: AdoptItem, st: BigIntStats): boolean
 
 function matches(ctx: SlaveContext, item: AdoptItem, kind: ObjectType, st: BigIntStats, place: Place): boolean {
   if (ctx.isRoot && (st.uid !== BigInt(item.uid) || st.gid !== BigInt(item.gid))) return false;
-  if (kind !== 'symlink' && (st.mode & PERM_MASK) !== (BigInt(item.mode) & PERM_MASK)) return false;
+  if (kind !== 'symlink' && (Number(st.mode) & PERM_MASK) !== (item.mode & PERM_MASK)) return false;
   switch (kind) {
     case 'file':
       return (

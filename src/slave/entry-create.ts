@@ -28,7 +28,8 @@ import { moveEntry } from './entry-move.js';
 
 type OpOf<K extends EntryOp['op']> = EntryOp & { readonly op: K };
 
-const PERM_MASK = 0o7777;
+/** The permission bits of st_mode (setuid, setgid, sticky, rwx). */
+export const PERM_MASK = 0o7777;
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 /** Owner first, then mode: chown clears setuid/setgid bits, so chmod must come after it. */

@@ -8,7 +8,7 @@ import { renameSync, rmSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { GeorepError } from '../errors.js';
 import type { SlaveContext } from './context.js';
-import { applyCreate, linkGfid, setOwnerMode } from './entry-create.js';
+import { PERM_MASK, applyCreate, linkGfid, setOwnerMode } from './entry-create.js';
 import { errnoError } from './op-failure.js';
 import { displayPath } from './paths.js';
 import { claimPlace, resolvePlace, statType } from './place.js';
@@ -17,8 +17,6 @@ import type { ObjectType } from './slave-index.js';
 
 type MknodOp = Extract<EntryOp, { op: 'MKNOD' }>;
 type NodeType = Extract<ObjectType, 'fifo' | 'chardev' | 'blockdev'>;
-
-const PERM_MASK = 0o7777;
 
 function nodeType(mode: number): NodeType | 'file' | 'socket' | undefined {
   switch (mode & constants.S_IFMT) {
