@@ -6,7 +6,7 @@ export const SYNC_MODES = ['normal', 'partial', 'recover'] as const;
 export type SyncMode = (typeof SYNC_MODES)[number];
 export const SYNC_METHODS = ['rsync', 'tarssh'] as const;
 export type SyncMethod = (typeof SYNC_METHODS)[number];
-export const WATCHER_KINDS = ['parcel', 'chokidar'] as const;
+export const WATCHER_KINDS = ['inotify', 'parcel', 'chokidar'] as const;
 export type WatcherKind = (typeof WATCHER_KINDS)[number];
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -32,6 +32,7 @@ export interface Config {
   readonly watcherPolling: boolean; // watcher-polling
   readonly watcherPollInterval: number; // watcher-poll-interval (ms)
   readonly watchSettle: number; // watch-settle (ms)
+  readonly watchCookieTimeout: number; // watch-cookie-timeout (ms)
   readonly restartBackoff: number; // restart-backoff (seconds)
   readonly restartBackoffMax: number; // restart-backoff-max (seconds)
   readonly stopTimeout: number; // stop-timeout (seconds)
@@ -52,6 +53,7 @@ export type RecorderConfig = Pick<
   | 'watcherPolling'
   | 'watcherPollInterval'
   | 'watchSettle'
+  | 'watchCookieTimeout'
   | 'reconcileInterval'
 >;
 

@@ -429,6 +429,8 @@ async function runRecorderProcess(s: PreparedSession, log: Logger, clock: Clock,
       ignore: [],
       usePolling: s.config.watcherPolling,
       pollIntervalMs: s.config.watcherPollInterval,
+      cookieDir: path.join(s.sessionDir, 'watch-cookies'),
+      cookieTimeoutMs: s.config.watchCookieTimeout,
     });
     const recorder = new Recorder({
       rootPath: s.masterRoot,

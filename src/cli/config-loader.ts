@@ -64,6 +64,7 @@ function buildConfig(v: Readonly<Record<string, OptionValue>>): Config {
     watcherPolling: bool(v, 'watcherPolling'),
     watcherPollInterval: num(v, 'watcherPollInterval'),
     watchSettle: num(v, 'watchSettle'),
+    watchCookieTimeout: num(v, 'watchCookieTimeout'),
     restartBackoff: num(v, 'restartBackoff'),
     restartBackoffMax: num(v, 'restartBackoffMax'),
     stopTimeout: num(v, 'stopTimeout'),

@@ -49,6 +49,7 @@ export const CONFIG_FIELDS: { readonly [F in keyof Config]: FieldKind } = {
   watcherPolling: 'boolean',
   watcherPollInterval: 'number',
   watchSettle: 'number',
+  watchCookieTimeout: 'number',
   restartBackoff: 'number',
   restartBackoffMax: 'number',
   stopTimeout: 'number',

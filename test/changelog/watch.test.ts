@@ -19,7 +19,9 @@ import type {
 } from '../../src/changelog/watch/change-source.js';
 import { ChokidarSource } from '../../src/changelog/watch/chokidar-source.js';
 import { ParcelSource } from '../../src/changelog/watch/parcel-source.js';
+import { InotifySource } from '../../src/changelog/watch/inotify-source.js';
 import { GeorepError } from '../../src/errors.js';
+import type { WatcherKind } from '../../src/config.js';
 import { codeOfAsync } from '../support/error-code.js';
 
 /** How long a hint may take to arrive before the test fails (polling included). */
@@ -59,17 +61,25 @@ class HintLog implements ChangeSourceHandlers {
 
 interface Variant {
   readonly label: string;
-  readonly kind: 'parcel' | 'chokidar';
+  readonly kind: WatcherKind;
   readonly usePolling: boolean;
   /** What the watcher does with a name that is not UTF-8 (see the last shared test). */
   readonly nonUtf8: 'lossy' | 'dropped';
 }
 
 const VARIANTS: readonly Variant[] = [
+  { label: 'inotify', kind: 'inotify', usePolling: false, nonUtf8: 'lossy' },
   { label: 'parcel', kind: 'parcel', usePolling: false, nonUtf8: 'lossy' },
   { label: 'chokidar', kind: 'chokidar', usePolling: false, nonUtf8: 'dropped' },
   { label: 'chokidar (polling)', kind: 'chokidar', usePolling: true, nonUtf8: 'dropped' },
 ];
+
+const COOKIE_TIMEOUT_MS = 5000;
+
+/** The inotify source's marker directory: beside the watched root, never inside it. */
+function cookieDirOf(root: string): string {
+  return `${root}-cookies`;
+}
 
 function tempRoot(): string {
   return fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'georep-watch-')));
@@ -89,6 +99,8 @@ for (const v of VARIANTS) {
         ignore: [ignored, globLike],
         usePolling: v.usePolling,
         pollIntervalMs: POLL_MS,
+        cookieDir: cookieDirOf(root),
+        cookieTimeoutMs: COOKIE_TIMEOUT_MS,
       };
       const source = createChangeSource(v.kind, opts);
       sources.push(source);
@@ -112,6 +124,7 @@ for (const v of VARIANTS) {
     afterEach(async () => {
       for (const s of sources) await s.close();
       fs.rmSync(root, { recursive: true, force: true });
+      fs.rmSync(cookieDirOf(root), { recursive: true, force: true });
       expect(log.overflows).to.deep.equal([]);
     });
 
@@ -233,14 +246,17 @@ describe('ChangeSource: start failures and overflow', () => {
     ignore,
     usePolling: false,
     pollIntervalMs: POLL_MS,
+    cookieDir: cookieDirOf(r),
+    cookieTimeoutMs: COOKIE_TIMEOUT_MS,
   });
 
   it('createChangeSource picks the named source', () => {
     expect(createChangeSource('parcel', opts(root)).name).to.equal('parcel');
     expect(createChangeSource('chokidar', opts(root)).name).to.equal('chokidar');
+    expect(createChangeSource('inotify', opts(root)).name).to.equal('inotify');
   });
 
-  for (const kind of ['parcel', 'chokidar'] as const) {
+  for (const kind of ['inotify', 'parcel', 'chokidar'] as const) {
     it(`${kind}: a missing root or a file as root is WATCH_FAILED`, async () => {
       fs.writeFileSync(path.join(root, 'file'), 'x');
       for (const r of [path.join(root, 'missing'), path.join(root, 'file')]) {
@@ -352,5 +368,81 @@ describe('ChangeSource: start failures and overflow', () => {
     const started = source.start(new HintLog());
     await source.close();
     await started;
+  });
+});
+
+describe('ChangeSource: inotify (marker sync, directories that move or arrive)', () => {
+  let root: string;
+  let log: HintLog;
+  let source: InotifySource;
+  const at = (...parts: string[]): string => path.join(root, ...parts);
+
+  beforeEach(async () => {
+    root = tempRoot();
+    log = new HintLog();
+    source = new InotifySource(
+      {
+        root,
+        ignore: [],
+        usePolling: false,
+        pollIntervalMs: POLL_MS,
+        cookieDir: cookieDirOf(root),
+        cookieTimeoutMs: COOKIE_TIMEOUT_MS,
+      },
+      { cookieDir: cookieDirOf(root), cookieTimeoutMs: COOKIE_TIMEOUT_MS },
+    );
+    await source.start(log);
+  });
+  afterEach(async () => {
+    await source.close();
+    fs.rmSync(root, { recursive: true, force: true });
+    fs.rmSync(cookieDirOf(root), { recursive: true, force: true });
+  });
+
+  it('sync() resolves only once every change made before it has been handed over, with no wait of its own', async () => {
+    for (let i = 0; i < 2000; i++) fs.writeFileSync(at(`f${i}`), 'x');
+    await source.sync();
+    const got = new Set(log.hints.map((h) => h.path));
+    const missing = Array.from({ length: 2000 }, (_, i) => at(`f${i}`)).filter((p) => !got.has(p));
+    expect(missing).to.deep.equal([]);
+    expect(log.overflows).to.deep.equal([]);
+    expect(fs.readdirSync(cookieDirOf(root)), 'markers removed').to.deep.equal([]);
+  });
+
+  it('watches a directory tree made at once, and a renamed directory under its new path only', async () => {
+    fs.mkdirSync(at('a', 'sub'), { recursive: true });
+    await source.sync();
+    fs.renameSync(at('a'), at('b'));
+    fs.mkdirSync(at('x', 'y', 'z'), { recursive: true });
+    await source.sync();
+    const mark = log.hints.length;
+    fs.writeFileSync(at('b', 'sub', 'late'), 'l');
+    fs.writeFileSync(at('x', 'y', 'z', 'late'), 'l');
+    await source.sync();
+    const after = log.hints.slice(mark).map((h) => h.path);
+    expect(after).to.include.members([at('b', 'sub', 'late'), at('x', 'y', 'z', 'late')]);
+    expect(
+      after.filter((p) => p.startsWith(at('a') + '/')),
+      'no hint under the old name',
+    ).to.deep.equal([]);
+    expect(log.overflows).to.deep.equal([]);
+  });
+
+  it('reports an overflow when its marker cannot be made, and proves delivery again after', async () => {
+    fs.rmSync(cookieDirOf(root), { recursive: true });
+    await source.sync();
+    expect(log.overflows.join('\n')).to.match(/marker file .* reconciling/);
+    fs.writeFileSync(at('again'), 'x');
+    await source.sync();
+    expect(log.has('create', at('again'))).to.equal(true);
+    expect(log.overflows).to.have.length(1);
+  });
+
+  it('sync() rejects when stopped before its marker is seen', async () => {
+    const ac = new AbortController();
+    const pending = source.sync(ac.signal);
+    ac.abort(new Error('stopping'));
+    const err = await pending.catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(Error);
   });
 });

@@ -53,7 +53,7 @@ export interface RecorderDeps {
   readonly log: Logger;
   /** Rollover period, ms. */
   readonly intervalMs: number;
-  /** How long a watcher may take to report a change, ms (see watch-settle). */
+  /** How long a watcher without sync() may take to report a change, ms (see watch-settle). */
   readonly settleMs: number;
   /** Reconcile scan rate, entries per second (0 = unlimited). */
   readonly crawlRate: number;
@@ -98,6 +98,7 @@ export class Recorder {
         // setImmediate): a change reported before the tick is then in this tick's drain.
         await new Promise<void>((resolve) => setImmediate(resolve));
         const tickMs = deps.clock.nowMs();
+        const vouchedMs = await this.vouch(tickMs, signal);
         if (this.overflow !== undefined) {
           const reason = this.overflow;
           this.overflow = undefined;
@@ -110,19 +111,42 @@ export class Recorder {
         }
         this.drain();
         if (this.structural.size > 0) await this.rewatch(signal);
-        this.rollover(tickMs - deps.settleMs);
+        // A watcher failure reported since the check above: publish, but vouch only after the
+        // reconcile of the next tick.
+        this.rollover(this.overflow === undefined ? vouchedMs : 0);
         const waitMs = tickMs + deps.intervalMs - deps.clock.nowMs();
         if (waitMs > 0) await deps.clock.sleep(waitMs, signal);
       }
     } catch (e) {
-      if (!signal.aborted) throw e; // a stop interrupts a sleep or a scan: finish below
+      if (!signal.aborted) {
+        await deps.source.close();
+        throw e;
+      }
+      // A stop interrupts a sleep or a scan: finish below.
+    }
+    // A clean stop publishes what was recorded, so nothing waits for the next start.
+    let stopMs = deps.clock.nowMs();
+    try {
+      stopMs = await this.vouch(stopMs);
     } finally {
       await deps.source.close();
     }
-    // A clean stop publishes what was recorded, so nothing waits for the next start.
-    const stopMs = deps.clock.nowMs();
     this.drain();
-    this.rollover(stopMs - deps.settleMs);
+    // Events the watcher may have missed are for the next start's reconcile: no claim past them.
+    this.rollover(this.overflow === undefined ? stopMs : 0);
+  }
+
+  /**
+   * The time this tick may vouch for: with a source that can prove delivery (sync), `tickMs`
+   * itself once every change made before it has been handed over; otherwise `tickMs` less the
+   * time the watcher may take to report (watch-settle). If sync finds events were dropped it
+   * reports an overflow, and the reconcile that follows is what makes the claim true.
+   */
+  private async vouch(tickMs: number, signal?: AbortSignal): Promise<number> {
+    const { source, settleMs } = this.deps;
+    if (source.sync === undefined) return tickMs - settleMs;
+    await source.sync(signal);
+    return tickMs;
   }
 
   /** Applies every queued hint, a transaction per chunk. */

@@ -5,7 +5,9 @@
 import path from 'node:path';
 import { errnoOf } from '../../errors.js';
 import { assertNever } from '../record.js';
+import type { WatcherKind } from '../../config.js';
 import { ChokidarSource } from './chokidar-source.js';
+import { InotifySource } from './inotify-source.js';
 import { ParcelSource } from './parcel-source.js';
 
 export type HintKind = 'create' | 'update' | 'delete';
@@ -24,7 +26,7 @@ export interface ChangeSourceHandlers {
 }
 
 export interface ChangeSource {
-  readonly name: 'parcel' | 'chokidar';
+  readonly name: WatcherKind;
   /** Starts watching `root` recursively; resolves once watching is established (events after this point are delivered). Paths under any of `ignore` (absolute directory paths) are never reported. */
   start(handlers: ChangeSourceHandlers): Promise<void>;
   /**
@@ -39,6 +41,11 @@ export interface ChangeSource {
    * watchSubtree added). Events during the switch may be lost: the caller reconciles after it.
    */
   refresh(): Promise<void>;
+  /**
+   * Resolves once every change made before the call has reached onHints (the inotify source's
+   * marker file). Sources without it are trusted for changes older than watch-settle instead.
+   */
+  sync?(signal?: AbortSignal): Promise<void>;
   /** Stops watching; idempotent. */
   close(): Promise<void>;
 }
@@ -50,10 +57,16 @@ export interface ChangeSourceOptions {
   readonly usePolling: boolean;
   /** chokidar polling interval, ms. */
   readonly pollIntervalMs: number;
+  /** inotify only: a private directory for sync()'s marker files, outside the watched tree. */
+  readonly cookieDir: string;
+  /** inotify only: how long sync() waits for its marker (watch-cookie-timeout), ms. */
+  readonly cookieTimeoutMs: number;
 }
 
-export function createChangeSource(kind: 'parcel' | 'chokidar', opts: ChangeSourceOptions): ChangeSource {
+export function createChangeSource(kind: WatcherKind, opts: ChangeSourceOptions): ChangeSource {
   switch (kind) {
+    case 'inotify':
+      return new InotifySource(opts, { cookieDir: opts.cookieDir, cookieTimeoutMs: opts.cookieTimeoutMs });
     case 'parcel':
       return new ParcelSource(opts);
     case 'chokidar':
@@ -63,7 +76,7 @@ export function createChangeSource(kind: 'parcel' | 'chokidar', opts: ChangeSour
   }
 }
 
-// Helpers shared by the two sources. They are function declarations on purpose: the sources
+// Helpers shared by the sources. They are function declarations on purpose: the sources
 // import this module while it imports them, and hoisted functions are usable across that cycle.
 
 /** What to tell a human whose inotify watch limit ran out. */
