@@ -380,17 +380,14 @@ describe('ChangeSource: inotify (marker sync, directories that move or arrive)',
   beforeEach(async () => {
     root = tempRoot();
     log = new HintLog();
-    source = new InotifySource(
-      {
-        root,
-        ignore: [],
-        usePolling: false,
-        pollIntervalMs: POLL_MS,
-        cookieDir: cookieDirOf(root),
-        cookieTimeoutMs: COOKIE_TIMEOUT_MS,
-      },
-      { cookieDir: cookieDirOf(root), cookieTimeoutMs: COOKIE_TIMEOUT_MS },
-    );
+    source = new InotifySource({
+      root,
+      ignore: [],
+      usePolling: false,
+      pollIntervalMs: POLL_MS,
+      cookieDir: cookieDirOf(root),
+      cookieTimeoutMs: COOKIE_TIMEOUT_MS,
+    });
     await source.start(log);
   });
   afterEach(async () => {

@@ -66,7 +66,7 @@ export interface ChangeSourceOptions {
 export function createChangeSource(kind: WatcherKind, opts: ChangeSourceOptions): ChangeSource {
   switch (kind) {
     case 'inotify':
-      return new InotifySource(opts, { cookieDir: opts.cookieDir, cookieTimeoutMs: opts.cookieTimeoutMs });
+      return new InotifySource(opts);
     case 'parcel':
       return new ParcelSource(opts);
     case 'chokidar':

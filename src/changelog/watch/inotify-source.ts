@@ -24,13 +24,6 @@ import { GeorepError, errnoOf } from '../../errors.js';
 import { describeError, ignoreMatcher, isWatchLimitError, resolveIgnores, watchLimitAdvice } from './change-source.js';
 import type { ChangeHint, ChangeSource, ChangeSourceHandlers, ChangeSourceOptions } from './change-source.js';
 
-export interface InotifyTuning {
-  /** Directory for sync()'s marker files (created if missing, private to this source). */
-  readonly cookieDir: string;
-  /** How long sync() waits for its marker's event before reporting an overflow, ms. */
-  readonly cookieTimeoutMs: number;
-}
-
 interface Watch {
   readonly watcher: FSWatcher;
   readonly ino: bigint;
@@ -59,10 +52,11 @@ export class InotifySource implements ChangeSource {
   /** Rejects a pending sync() when the source closes under it. */
   private readonly cookieClosers = new Map<string, () => void>();
 
-  constructor(
-    opts: ChangeSourceOptions,
-    private readonly tuning: InotifyTuning,
-  ) {
+  /** Where sync()'s markers go (opts.cookieDir) and how long it waits for one (opts.cookieTimeoutMs). */
+  private readonly tuning: Pick<ChangeSourceOptions, 'cookieDir' | 'cookieTimeoutMs'>;
+
+  constructor(opts: ChangeSourceOptions) {
+    this.tuning = { cookieDir: opts.cookieDir, cookieTimeoutMs: opts.cookieTimeoutMs };
     const root = path.resolve(opts.root);
     this.root = Buffer.from(root);
     this.isIgnored = ignoreMatcher(resolveIgnores(root, opts.ignore));
