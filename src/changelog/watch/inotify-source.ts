@@ -20,7 +20,8 @@
 import fs from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import path from 'node:path';
-import { GeorepError, errnoOf } from '../../errors.js';
+import { GeorepError, hasErrno } from '../../errors.js';
+import { lstatIfAny } from '../recorder/tree-diff.js';
 import { describeError, ignoreMatcher, isWatchLimitError, resolveIgnores, watchLimitAdvice } from './change-source.js';
 import type { ChangeHint, ChangeSource, ChangeSourceHandlers, ChangeSourceOptions } from './change-source.js';
 
@@ -185,7 +186,7 @@ export class InotifySource implements ChangeSource {
       try {
         names = fs.readdirSync(cur, { encoding: 'buffer' });
       } catch (e) {
-        if (gone(e)) continue;
+        if (hasErrno(e, 'ENOENT', 'ENOTDIR')) continue;
         throw e;
       }
       for (const n of names) {
@@ -208,7 +209,7 @@ export class InotifySource implements ChangeSource {
     try {
       watcher = fs.watch(dir, { persistent: false, encoding: 'buffer' }, (type, name) => this.onEvent(dir, type, name));
     } catch (e) {
-      if (gone(e)) return false;
+      if (hasErrno(e, 'ENOENT', 'ENOTDIR')) return false;
       throw e;
     }
     watcher.on('error', (e) => this.watchError(dir, e));
@@ -300,19 +301,4 @@ export class InotifySource implements ChangeSource {
       { path: root, cause: e },
     );
   }
-}
-
-function lstatIfAny(p: Buffer): fs.BigIntStats | undefined {
-  try {
-    return fs.lstatSync(p, { bigint: true });
-  } catch (e) {
-    if (gone(e)) return undefined;
-    throw e;
-  }
-}
-
-/** The entry went away (or its parent was replaced by a file) between two looks. */
-function gone(e: unknown): boolean {
-  const code = errnoOf(e);
-  return code === 'ENOENT' || code === 'ENOTDIR';
 }
