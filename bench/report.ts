@@ -1,10 +1,10 @@
 // Benchmark report: medians per scenario and tool, the georep/rsync ratio against the targets
-// (first sync ≤ 1.0× rsync -a wall time; unchanged re-run < 1.0×), as a table and as JSON.
+// (first sync ≤ 1.0× rsync -a wall time; unchanged re-runs < 1.0×), as a table and as JSON.
 
 import type { Sample } from './measure.js';
 
 export type Tool = 'rsync' | 'georep';
-export type ScenarioName = 'first sync' | 'unchanged re-run';
+export type ScenarioName = 'first sync' | 'unchanged re-run' | 'second unchanged re-run';
 
 export interface Scenario {
   readonly name: ScenarioName;

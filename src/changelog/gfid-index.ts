@@ -29,6 +29,12 @@ export interface IndexedEntry {
   readonly recorded: SyncedAttrs | null;
 }
 
+/** A directory's digest (master/dir-digest.ts) and the gfids of its subdirectories, in name order. */
+export interface DirDigest {
+  readonly digest: Buffer;
+  readonly subdirs: readonly Gfid[];
+}
+
 /** A gfid whose sync failed, kept until a retry lands it (the failure ledger). */
 export interface LedgerItem {
   readonly gfid: Gfid;
@@ -75,6 +81,12 @@ export interface GfidIndex {
   /** Forget every confirmation (recover mode, or a slave found reset): the next crawl sends all. */
   clearSynced(): void;
   count(): number;
+  /**
+   * The digest a crawl stored for a directory whose children were all confirmed (see
+   * master/dir-digest.ts). Any later change to a child's name or confirmed attrs removes it.
+   */
+  dirDigest(gfid: Gfid): DirDigest | undefined;
+  setDirDigest(gfid: Gfid, d: DirDigest): void;
 
   /**
    * Type and inode of a gfid's object, if known, and the birth time the recorder saw on it

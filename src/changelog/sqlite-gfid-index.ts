@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { systemClock } from '../clock.js';
 import type { Clock } from '../clock.js';
 import { GeorepError } from '../errors.js';
-import type { EntryType, GfidIndex, IndexedEntry, LedgerItem, SyncedAttrs } from './gfid-index.js';
+import type { DirDigest, EntryType, GfidIndex, IndexedEntry, LedgerItem, SyncedAttrs } from './gfid-index.js';
 import { DirPaths } from './dir-paths.js';
 import { escapeName } from './name-codec.js';
 import { nameProblem } from './name-check.js';
@@ -205,7 +205,25 @@ export class SqliteGfidIndex implements GfidIndex {
   }
 
   clearSynced(): void {
-    this.guard(() => this.st.clearSynced.run());
+    this.guard(() => {
+      // First, so the triggers the update fires find nothing left to delete.
+      this.st.clearDigests.run();
+      this.st.clearSynced.run();
+    });
+  }
+
+  dirDigest(gfid: Gfid): DirDigest | undefined {
+    return this.guard(() => {
+      const row = this.st.dirDigest.get(gfid);
+      if (row === undefined) return undefined;
+      // Stored by setDirDigest from gfids the index minted; the triggers keep them current.
+      const subdirs = row.subdirs === '' ? [] : (row.subdirs.split(',') as Gfid[]);
+      return { digest: row.digest, subdirs };
+    });
+  }
+
+  setDirDigest(gfid: Gfid, d: DirDigest): void {
+    this.guard(() => this.st.setDirDigest.run(gfid, d.digest, d.subdirs.join(',')));
   }
 
   count(): number {

@@ -117,6 +117,14 @@ export function prepareStatements(db: Db) {
       `UPDATE objects SET size = NULL, mtime_ns = NULL, ctime_ns = NULL, mode = NULL, uid = NULL, gid = NULL
        WHERE size IS NOT NULL`,
     ),
+    clearDigests: db.prepare('DELETE FROM dir_digests'),
+    dirDigest: db.prepare<[string], { readonly digest: Buffer; readonly subdirs: string }>(
+      'SELECT digest, subdirs FROM dir_digests WHERE gfid = ?',
+    ),
+    setDirDigest: db.prepare<[string, Buffer, string]>(
+      `INSERT INTO dir_digests (gfid, digest, subdirs) VALUES (?, ?, ?)
+       ON CONFLICT (gfid) DO UPDATE SET digest = excluded.digest, subdirs = excluded.subdirs`,
+    ),
     count: db.prepare<[], bigint>('SELECT count(*) FROM objects').pluck(),
     objectOf: db.prepare<[string], { readonly type: string; readonly ino: bigint; readonly btime_ns: bigint | null }>(
       'SELECT type, ino, btime_ns FROM objects WHERE gfid = ?',

@@ -29,6 +29,38 @@ CREATE TABLE IF NOT EXISTS ledger (
 ) WITHOUT ROWID;
 `;
 
+/**
+ * Directory digests: for a directory whose children a crawl found all confirmed on the slave,
+ * a hash of their lstat (see master/dir-digest.ts), and the gfids of its subdirectories in name
+ * order, comma-separated. A later crawl that computes the same hash skips reading the children's
+ * rows and walks on into those subdirectories. The triggers make a digest vouch for the index as well
+ * as for the master: any write to a child's name or to the columns a crawl compares (type,
+ * inode, the synced attrs) deletes its parent's digest, whichever process or code path makes
+ * it. The recorder's columns (r_*, xtime_ms) are left out: a crawl does not read them.
+ * Created by every open (IF NOT EXISTS), so older files gain them without a migration.
+ */
+const DIGESTS = `
+CREATE TABLE IF NOT EXISTS dir_digests (
+  gfid TEXT PRIMARY KEY NOT NULL, digest BLOB NOT NULL, subdirs TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS names_insert_digest AFTER INSERT ON names WHEN EXISTS (SELECT 1 FROM dir_digests) BEGIN
+  DELETE FROM dir_digests WHERE gfid = NEW.pargfid;
+END;
+CREATE TRIGGER IF NOT EXISTS names_delete_digest AFTER DELETE ON names WHEN EXISTS (SELECT 1 FROM dir_digests) BEGIN
+  DELETE FROM dir_digests WHERE gfid = OLD.pargfid;
+END;
+CREATE TRIGGER IF NOT EXISTS names_update_digest AFTER UPDATE ON names WHEN EXISTS (SELECT 1 FROM dir_digests) BEGIN
+  DELETE FROM dir_digests WHERE gfid IN (OLD.pargfid, NEW.pargfid);
+END;
+CREATE TRIGGER IF NOT EXISTS objects_update_digest
+AFTER UPDATE OF type, ino, size, mtime_ns, ctime_ns, mode, uid, gid ON objects WHEN EXISTS (SELECT 1 FROM dir_digests) BEGIN
+  DELETE FROM dir_digests WHERE gfid IN (SELECT pargfid FROM names WHERE gfid = NEW.gfid);
+END;
+CREATE TRIGGER IF NOT EXISTS objects_delete_digest AFTER DELETE ON objects WHEN EXISTS (SELECT 1 FROM dir_digests) BEGIN
+  DELETE FROM dir_digests WHERE gfid = OLD.gfid;
+END;
+`;
+
 // WITHOUT ROWID: every lookup is by primary key, so the key is the row (no second b-tree).
 // The synced columns are NULL until the slave confirmed the object; they are set together.
 // The r_* columns are what the recorder last saw of the object (NULL until it looked), and
@@ -55,7 +87,7 @@ CREATE TABLE IF NOT EXISTS names (
 CREATE INDEX IF NOT EXISTS names_gfid ON names (gfid);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, line TEXT NOT NULL);
-${LEDGER}`;
+${LEDGER}${DIGESTS}`;
 
 /** Version 1 (before the recorder) lacks the recorder's columns and journal; adding them keeps every gfid. */
 const MIGRATE_FROM_1 = `
@@ -98,12 +130,12 @@ export function connect(path: string): Db {
       db.exec(SCHEMA);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
     } else if (version === SCHEMA_VERSION) {
-      db.exec(LEDGER);
+      db.exec(LEDGER + DIGESTS);
     } else if (version === 1 || version === 2) {
       db.transaction(() => {
         if (version === 1) db.exec(MIGRATE_FROM_1);
         db.exec(MIGRATE_FROM_2);
-        db.exec(LEDGER);
+        db.exec(LEDGER + DIGESTS);
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
       })();
     } else if (version !== SCHEMA_VERSION) {
@@ -116,7 +148,8 @@ export function connect(path: string): Db {
     }
     // Touching every table's root page surfaces a damaged file now rather than mid-batch
     // (cheap: no scan).
-    for (const t of ['objects', 'names', 'meta', 'journal', 'ledger']) db.prepare(`SELECT 1 FROM ${t} LIMIT 1`).get();
+    for (const t of ['objects', 'names', 'meta', 'journal', 'ledger', 'dir_digests'])
+      db.prepare(`SELECT 1 FROM ${t} LIMIT 1`).get();
     ok = true;
     return db;
   } finally {

@@ -417,7 +417,7 @@ async function runRecorderProcess(s: PreparedSession, log: Logger, clock: Clock,
   const { SqliteGfidIndex } = await import('../changelog/index.js');
   const { Recorder } = await import('../changelog/recorder/recorder.js');
   const { createChangeSource } = await import('../changelog/watch/change-source.js');
-  const { CHANGELOG_DIR } = await import('../master/live.js');
+  const { CHANGELOG_DIR } = await import('../master/session-setup.js');
   const index = SqliteGfidIndex.open(path.join(s.sessionDir, 'index.db'));
   try {
     if (index.quarantined !== undefined)

@@ -12,6 +12,8 @@ import type { DirPath, Pass } from '../changelog/index.js';
 import type { Seen } from './process-change.js';
 import { encodePosition, passesFrom, shouldDescend, shouldVisit } from '../changelog/index.js';
 import { absPath, attrsOf, entryTypeOf, joinRel } from '../changelog/index.js';
+import { dirDigest } from './dir-digest.js';
+import type { StatedChild } from './dir-digest.js';
 
 /** What a crawl must do for an entry the index already holds. */
 export type Need = 'none' | 'create' | 'update';
@@ -28,6 +30,12 @@ export interface CrawlPolicy {
    * not recorded yet (new, replaced or vanished names) to the changelogs that will say so.
    */
   readonly ownsNames: boolean;
+  /**
+   * A directory whose children match the digest stored at its last clean crawl is skipped
+   * (dir-digest.ts). Only for a mode that trusts the index's confirmations, and not on a full
+   * crawl, which must look at everything.
+   */
+  readonly skipUnchangedDirs: boolean;
 }
 
 /** Receives records; flush() closes the batch and resolves once it is confirmed on the slave. */
@@ -58,6 +66,11 @@ export const POSITION_KEY = 'xsync.position';
 const TX_ENTRIES = 4096;
 const RESERVED_ROOT_NAME = Buffer.from('.georep');
 
+interface Child extends StatedChild {
+  /** Path relative to the master root. */
+  readonly rel: Buffer;
+}
+
 interface DirTask {
   readonly gfid: Gfid;
   readonly rel: Buffer;
@@ -66,6 +79,7 @@ interface DirTask {
 
 export class XsyncCrawler {
   private scanned = 0;
+  private unchangedDirs = 0;
   private startMs = 0;
   /** gfids created or confirmed present in this turn: a later name with the same inode is a LINK. */
   private readonly seenByIno = new Map<bigint, Gfid>();
@@ -82,6 +96,11 @@ export class XsyncCrawler {
 
   get entriesScanned(): number {
     return this.scanned;
+  }
+
+  /** Directories this turn found unchanged by their digest (their children's rows not read). */
+  get dirsUnchanged(): number {
+    return this.unchangedDirs;
   }
 
   /** One full turn. Resumes after a saved position, wrapping around to cover every directory. */
@@ -130,33 +149,80 @@ export class XsyncCrawler {
 
   /** Emits records for one directory's entries (when visited); returns its subdirectories. */
   private crawlDir(dir: DirTask, visit: boolean): DirTask[] {
-    const names = this.listDir(dir.rel);
-    const known = new Map<string, IndexedEntry>();
-    if (visit) {
-      this.dirs.push(dir.gfid);
-      for (const row of this.deps.index.children(dir.gfid)) known.set(row.name.toString('latin1'), row);
+    const { children, reserved } = this.statChildren(dir);
+    if (!visit) return this.passThrough(dir, children);
+    this.dirs.push(dir.gfid);
+    this.scanned += children.length;
+    if (reserved) this.deps.onSkip('.georep', 'the name .georep is reserved for the slave control folder');
+    const digest = this.cfg.policy.skipUnchangedDirs && !reserved ? dirDigest(children) : undefined;
+    if (digest !== undefined) {
+      const unchanged = this.unchangedSubdirs(dir, children, digest);
+      if (unchanged !== undefined) return unchanged;
     }
+    const known = new Map<string, IndexedEntry>();
+    for (const row of this.deps.index.children(dir.gfid)) known.set(row.name.toString('latin1'), row);
     const subdirs: DirTask[] = [];
-    for (const name of names) {
+    let clean = true;
+    for (const { name, rel, st } of children) {
+      const key = name.toString('latin1');
+      const row = known.get(key);
+      known.delete(key);
+      const { gfid, need } = this.visitEntry(dir.gfid, name, rel, st, row);
+      if (need !== 'none') clean = false;
+      if (st.isDirectory() && gfid !== undefined) subdirs.push({ gfid, rel, comps: [...dir.comps, name] });
+    }
+    for (const gone of known.values()) {
+      this.vanished(gone);
+      clean = false;
+    }
+    // Every child confirmed as it is now: the next crawl may skip this directory's rows.
+    if (clean && digest !== undefined) {
+      this.deps.index.setDirDigest(dir.gfid, { digest, subdirs: subdirs.map((d) => d.gfid) });
+    }
+    return subdirs;
+  }
+
+  /** The children's names and lstat, sorted by name bytes; `reserved`: the root holds .georep. */
+  private statChildren(dir: DirTask): { children: Child[]; reserved: boolean } {
+    const children: Child[] = [];
+    let reserved = false;
+    for (const name of this.listDir(dir.rel)) {
       if (dir.gfid === ROOT_GFID && name.equals(RESERVED_ROOT_NAME)) {
-        if (visit) this.deps.onSkip('.georep', 'the name .georep is reserved for the slave control folder');
+        reserved = true;
         continue;
       }
       const rel = joinRel(dir.rel, name);
       const st = this.lstat(rel);
-      if (st === undefined) continue; // vanished since readdir: the next turn sees it gone
-      const key = name.toString('latin1');
-      const row = visit ? known.get(key) : this.deps.index.lookup(dir.gfid, name);
-      known.delete(key);
-      let gfid: Gfid | undefined = row?.gfid;
-      if (visit) {
-        this.scanned++;
-        gfid = this.visitEntry(dir.gfid, name, rel, st, row);
-      }
-      if (st.isDirectory() && gfid !== undefined) subdirs.push({ gfid, rel, comps: [...dir.comps, name] });
+      if (st !== undefined) children.push({ name, rel, st }); // else vanished since readdir: the next turn sees it gone
     }
-    if (visit) for (const gone of known.values()) this.vanished(gone);
+    return { children, reserved };
+  }
+
+  /** A directory outside this pass (a resumed crawl's earlier part): only its indexed subdirectories. */
+  private passThrough(dir: DirTask, children: readonly Child[]): DirTask[] {
+    const subdirs: DirTask[] = [];
+    for (const { name, rel, st } of children) {
+      if (!st.isDirectory()) continue;
+      const gfid = this.deps.index.lookup(dir.gfid, name)?.gfid;
+      if (gfid !== undefined) subdirs.push({ gfid, rel, comps: [...dir.comps, name] });
+    }
     return subdirs;
+  }
+
+  /**
+   * The subdirectories of a directory whose children match its stored digest, from the index;
+   * undefined when they do not match (or a child is hard-linked: the walk must then see it, so
+   * that a new name of its inode elsewhere is recorded as a LINK).
+   */
+  private unchangedSubdirs(dir: DirTask, children: readonly Child[], digest: Buffer): DirTask[] | undefined {
+    if (children.some((c) => c.st.nlink > 1n && !c.st.isDirectory())) return undefined;
+    const stored = this.deps.index.dirDigest(dir.gfid);
+    if (stored === undefined || !stored.digest.equals(digest)) return undefined;
+    const dirs = children.filter((c) => c.st.isDirectory());
+    // Equal digests mean equal children, so equal subdirectories; this only guards the pairing.
+    if (stored.subdirs.length !== dirs.length) return undefined;
+    this.unchangedDirs++;
+    return dirs.map((c, i) => ({ gfid: stored.subdirs[i] as Gfid, rel: c.rel, comps: [...dir.comps, c.name] }));
   }
 
   private visitEntry(
@@ -165,7 +231,7 @@ export class XsyncCrawler {
     rel: Buffer,
     st: BigIntStats,
     row: IndexedEntry | undefined,
-  ): Gfid | undefined {
+  ): { gfid: Gfid | undefined; need: Need } {
     const type = entryTypeOf(st);
     const at: EntryName = { pargfid, name };
     const now = attrsOf(st);
@@ -175,15 +241,15 @@ export class XsyncCrawler {
       if (need === 'create') this.emitCreate(row.gfid, type, at, st);
       else if (need === 'update') this.emitUpdate(row.gfid, type, row.synced, now);
       this.seenByIno.set(st.ino, row.gfid);
-      return row.gfid;
+      return { gfid: row.gfid, need };
     }
-    if (!this.cfg.policy.ownsNames) return undefined;
+    if (!this.cfg.policy.ownsNames) return { gfid: undefined, need: 'create' };
     if (row !== undefined) this.replaced(row);
     if (type === 'file' && st.nlink > 1n) {
       this.deferredLinks.push({ at, st, rel });
-      return undefined;
+      return { gfid: undefined, need: 'create' };
     }
-    return this.createNew(type, at, st, rel);
+    return { gfid: this.createNew(type, at, st, rel), need: 'create' };
   }
 
   /** A symlink whose target may have changed is replaced (new gfid): SYMLINK of a known gfid is a no-op. */

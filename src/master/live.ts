@@ -13,7 +13,14 @@ import { SlaveClient } from '../slave/index.js';
 import { buildMaster, choiceFromConfig } from './builder.js';
 import type { DetectMode, Master } from './builder.js';
 import type { MasterDeps } from './master-base.js';
-import { checkMaster, decideFullCrawl, greet, prepareSessionDirs, sessionDeps } from './session-setup.js';
+import {
+  CHANGELOG_DIR,
+  checkMaster,
+  decideFullCrawl,
+  greet,
+  prepareSessionDirs,
+  sessionDeps,
+} from './session-setup.js';
 import type { SessionRunOptions } from './session-setup.js';
 import { writeFileAtomic } from '../atomic-file.js';
 import { CHECKPOINT_FILE, CheckpointTracker, readCheckpointState } from './checkpoint.js';
@@ -27,8 +34,6 @@ export interface LiveOptions extends SessionRunOptions {
   /** The checkpoint target now configured for the session (unix ms), read afresh each turn. */
   readonly checkpointTargetMs: () => number | undefined;
 }
-
-export const CHANGELOG_DIR = 'changelogs';
 
 export async function runLive(opts: LiveOptions): Promise<void> {
   const clock = opts.clock ?? systemClock;

@@ -113,6 +113,13 @@ export class MasterBase {
   rebindsForeignSlave(): boolean {
     return unwired('sync-mode');
   }
+  /**
+   * Mode axis: does an entry's confirmation in the index stand until it changes? When it does,
+   * a crawl skips directories unchanged since their last clean crawl (dir-digest.ts).
+   */
+  trustsConfirmations(): boolean {
+    return unwired('sync-mode');
+  }
   /** Mode axis: on a full crawl, remove slave entries the master never had? */
   purgesUnknown(): boolean {
     return unwired('sync-mode');

@@ -5,7 +5,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { RECORDER_KEYS } from '../changelog/recorder/recorder.js';
 import { ENTRY_STIME_KEY } from './changelog-turn.js';
-import { CHANGELOG_DIR } from './live.js';
 import { systemClock } from '../clock.js';
 import { SqliteGfidIndex } from '../changelog/index.js';
 import type { Logger } from '../log.js';
@@ -15,7 +14,14 @@ import { buildMaster, choiceFromConfig } from './builder.js';
 import type { Master } from './builder.js';
 import type { CrawlStats } from './crawl-stats.js';
 import { SessionLock } from './session-lock.js';
-import { checkMaster, decideFullCrawl, greet, prepareSessionDirs, sessionDeps } from './session-setup.js';
+import {
+  CHANGELOG_DIR,
+  checkMaster,
+  decideFullCrawl,
+  greet,
+  prepareSessionDirs,
+  sessionDeps,
+} from './session-setup.js';
 import type { SessionRunOptions } from './session-setup.js';
 
 export interface Progress {

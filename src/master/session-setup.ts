@@ -85,6 +85,12 @@ export function decideFullCrawl(index: SqliteGfidIndex, slaveId: string, recover
   return recover || index.count() === 0;
 }
 
+/**
+ * The session folder the recorder publishes CHANGELOG files in. Here, not in live.ts, so that a
+ * one-shot sync and the recorder process do not load the live worker (and its metrics) for it.
+ */
+export const CHANGELOG_DIR = 'changelogs';
+
 export function prepareSessionDirs(sessionDir: string): { xsync: string; stats: string } {
   const xsync = path.join(sessionDir, 'xsync');
   // Leftover XSYNC files are crawl output from an interrupted run: the crawl regenerates them.

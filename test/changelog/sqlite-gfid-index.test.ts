@@ -215,6 +215,67 @@ describe('SqliteGfidIndex', () => {
     expect(idx.children(ROOT_GFID).map((c) => c.synced)).to.deep.equal([null, null]);
   });
 
+  describe('directory digests', () => {
+    const digest = Buffer.from('d1g3st');
+    let d: Gfid;
+    let f: Gfid;
+    let sub: Gfid;
+    beforeEach(() => {
+      d = idx.create('dir', 10n, at(ROOT_GFID, 'd'));
+      f = idx.create('file', 11n, at(d, 'f'));
+      sub = idx.create('dir', 12n, at(d, 's'));
+      idx.markSynced(f, attrs);
+      idx.setDirDigest(d, { digest, subdirs: [sub] });
+      idx.setDirDigest(ROOT_GFID, { digest, subdirs: [d] });
+    });
+    const kept = (): boolean => idx.dirDigest(d) !== undefined;
+
+    it('stores a digest with its subdirectories, and an empty list as empty', () => {
+      expect(idx.dirDigest(d)).to.deep.equal({ digest, subdirs: [sub] });
+      idx.setDirDigest(sub, { digest, subdirs: [] });
+      expect(idx.dirDigest(sub)?.subdirs).to.deep.equal([]);
+    });
+
+    // Each write a crawl's verdict depends on must drop the parent's digest, and only that one.
+    const writes: [string, () => void][] = [
+      ['a new name', () => idx.create('file', 13n, at(d, 'g'))],
+      ['a hard link', () => idx.link(f, at(d, 'f2'))],
+      ['an unlink', () => idx.unlink(at(d, 'f'))],
+      ['a rename within', () => idx.rename(at(d, 'f'), at(d, 'f3'))],
+      ['a rename out', () => idx.rename(at(d, 'f'), at(ROOT_GFID, 'f'))],
+      ['a removed subtree', () => idx.removeTree(sub)],
+      ['a confirmation', () => idx.markSynced(f, { ...attrs, size: 1 })],
+      ['a new inode seen by the recorder', () => idx.setRecorded(f, attrs, 99n, 0n)],
+      ['clearSynced', () => idx.clearSynced()],
+    ];
+    for (const [what, write] of writes) {
+      it(`drops the parent's digest on ${what}`, () => {
+        write();
+        expect(kept()).to.equal(false);
+      });
+    }
+
+    it("keeps it on writes a crawl does not compare (xtime), and on other directories' children", () => {
+      idx.setXtime(f, 1732270000000);
+      idx.markSynced(idx.create('file', 20n, at(sub, 'deep')), attrs);
+      expect(kept()).to.equal(true);
+    });
+
+    it('moving a directory in drops the digests of both parents', () => {
+      const e = idx.create('dir', 30n, at(ROOT_GFID, 'e'));
+      idx.setDirDigest(e, { digest, subdirs: [] });
+      idx.rename(at(d, 's'), at(e, 's'));
+      expect([kept(), idx.dirDigest(e)]).to.deep.equal([false, undefined]);
+    });
+
+    it('forgets the digest of a directory that is removed', () => {
+      idx.unlink(at(d, 's'));
+      idx.setDirDigest(sub, { digest, subdirs: [] }); // a stale row for a gone gfid…
+      idx.removeTree(d);
+      expect(idx.dirDigest(d)).to.equal(undefined);
+    });
+  });
+
   it('keeps meta key/values', () => {
     expect(idx.getMeta('stime')).to.equal(undefined);
     idx.setMeta('stime', '1732270000.5');

@@ -42,6 +42,30 @@ function atimeMovesOnRead(dir: string): boolean {
   return moved;
 }
 
+/** Changes of every kind a re-run must carry over, on the awkward tree. */
+const CONVERGE_OPS: readonly MutateOp[] = [
+  { op: 'delete', path: AWKWARD.space },
+  { op: 'delete', path: 'nested/a/b' },
+  { op: 'rename', from: AWKWARD.dash, to: 'renamed -rf' },
+  { op: 'rename', from: AWKWARD.mode0755, to: 'nested/a/m0755-moved' },
+  { op: 'rename', from: 'links', to: 'links renamed' },
+  { op: 'rename', from: AWKWARD.nonUtf8Dir, to: Buffer.from([0xfe, 0xff, 0x2d, 0x64]) },
+  { op: 'replace-dir-with-file', path: AWKWARD.emptyDir, content: 'was a directory\n' },
+  { op: 'replace-file-with-dir', path: AWKWARD.percent },
+  { op: 'rewrite-same-second', path: AWKWARD.hardLinks[0] },
+  { op: 'rewrite-same-second', path: AWKWARD.long255Multibyte },
+  { op: 'rewrite-keep-mtime', path: AWKWARD.nonUtf8File },
+  { op: 'rewrite-keep-mtime', path: AWKWARD.big },
+  { op: 'chmod', path: AWKWARD.mode0444, mode: 0o640 },
+  { op: 'chmod', path: AWKWARD.privateDir, mode: 0o750 },
+  { op: 'delete', path: 'links renamed/dangling' },
+  { op: 'add-symlink', path: 'links renamed/dangling', target: 'elsewhere/now' },
+  { op: 'add-link', existing: AWKWARD.hardLinks[1], path: 'hard/four' },
+  { op: 'add-file', path: 'new/dir/deep/file.txt', content: 'fresh\n' },
+  { op: 'add-file', path: Buffer.from([0x6e, 0xfe, 0x0a, 0x74]), content: 'non-UTF-8 + newline\n', mode: 0o600 },
+  { op: 'add-dir', path: 'new/empty' },
+];
+
 /** The one error line: exactly one line, naming `p`, no stack frame. */
 function expectOneLineError(r: RunResult, p: string, args: readonly string[]): void {
   const lines = r.stderr.trimEnd().split('\n');
@@ -118,35 +142,20 @@ describe('e2e: georep sync --oneshot', function () {
     assertTreesEqual(master, slave);
   });
 
-  it('(c) converges after deletes, renames, type changes, quick-check traps, chmod and new files', async function () {
-    buildAwkwardTree(master);
-    await syncOk();
-    const ops: MutateOp[] = [
-      { op: 'delete', path: AWKWARD.space },
-      { op: 'delete', path: 'nested/a/b' },
-      { op: 'rename', from: AWKWARD.dash, to: 'renamed -rf' },
-      { op: 'rename', from: AWKWARD.mode0755, to: 'nested/a/m0755-moved' },
-      { op: 'rename', from: 'links', to: 'links renamed' },
-      { op: 'rename', from: AWKWARD.nonUtf8Dir, to: Buffer.from([0xfe, 0xff, 0x2d, 0x64]) },
-      { op: 'replace-dir-with-file', path: AWKWARD.emptyDir, content: 'was a directory\n' },
-      { op: 'replace-file-with-dir', path: AWKWARD.percent },
-      { op: 'rewrite-same-second', path: AWKWARD.hardLinks[0] },
-      { op: 'rewrite-same-second', path: AWKWARD.long255Multibyte },
-      { op: 'rewrite-keep-mtime', path: AWKWARD.nonUtf8File },
-      { op: 'rewrite-keep-mtime', path: AWKWARD.big },
-      { op: 'chmod', path: AWKWARD.mode0444, mode: 0o640 },
-      { op: 'chmod', path: AWKWARD.privateDir, mode: 0o750 },
-      { op: 'delete', path: 'links renamed/dangling' },
-      { op: 'add-symlink', path: 'links renamed/dangling', target: 'elsewhere/now' },
-      { op: 'add-link', existing: AWKWARD.hardLinks[1], path: 'hard/four' },
-      { op: 'add-file', path: 'new/dir/deep/file.txt', content: 'fresh\n' },
-      { op: 'add-file', path: Buffer.from([0x6e, 0xfe, 0x0a, 0x74]), content: 'non-UTF-8 + newline\n', mode: 0o600 },
-      { op: 'add-dir', path: 'new/empty' },
-    ];
-    mutate(master, ops);
-    await syncOk();
-    assertTreesEqual(master, slave);
-  });
+  // After a clean re-run every directory has a digest (src/master/dir-digest.ts): the next run
+  // skips their index rows, and must still find every change below them.
+  for (const cleanRerun of [false, true]) {
+    const after = cleanRerun ? 'after a clean re-run (directory digests in use)' : 'after the first sync';
+    it(`(c) converges ${after}: deletes, renames, type changes, quick-check traps, chmod, new files`, async function () {
+      buildAwkwardTree(master);
+      await syncOk();
+      if (cleanRerun) await syncOk();
+      mutate(master, CONVERGE_OPS);
+      const r = await syncOk({ flags: ['--log-level', 'debug'] });
+      assertTreesEqual(master, slave);
+      if (cleanRerun) expect(r.stderr).to.match(/"dirsUnchanged":[1-9]/);
+    });
+  }
 
   it('(d) --ignore-deletes keeps deleted entries on the slave and still syncs new ones', async function () {
     smallTree(master);

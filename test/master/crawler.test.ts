@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { ROOT_GFID, SqliteGfidIndex } from '../../src/changelog/index.js';
-import type { Change } from '../../src/changelog/index.js';
+import type { Change, Gfid } from '../../src/changelog/index.js';
 import { POSITION_KEY, XsyncCrawler } from '../../src/master/crawler.js';
 import type { CrawlPolicy, RecordSink } from '../../src/master/crawler.js';
 import { attrsOf } from '../../src/changelog/entry-stat.js';
@@ -39,11 +39,14 @@ const normal: CrawlPolicy = {
   propagateDeletes: true,
   devicesAllowed: false,
   ownsNames: true,
+  skipUnchangedDirs: true,
 };
 
 describe('XsyncCrawler', () => {
   let root: string;
   let index: SqliteGfidIndex;
+  /** The crawler of the last crawl(). */
+  let last: XsyncCrawler | undefined;
   beforeEach(() => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'georep-crawl-'));
     index = SqliteGfidIndex.open(':memory:');
@@ -64,6 +67,7 @@ describe('XsyncCrawler', () => {
       { root: Buffer.from(root), batchEntries, crawlRate, policy },
       { index, clock, sink, onSkip: () => undefined },
     );
+    last = crawler;
     await crawler.crawl();
     return sink;
   }
@@ -152,8 +156,124 @@ describe('XsyncCrawler', () => {
     fs.writeFileSync(path.join(root, 'a'), 'x');
     await crawl();
     confirmAll();
-    const recover: CrawlPolicy = { ...normal, classify: (r, n) => new ModeRecover().classifyEntry(r, n) };
+    const recover: CrawlPolicy = {
+      ...normal,
+      classify: (r, n) => new ModeRecover().classifyEntry(r, n),
+      skipUnchangedDirs: new ModeRecover().trustsConfirmations(),
+    };
     expect(fops((await crawl(recover)).all())).to.include('E CREATE a');
+  });
+
+  describe('directories unchanged since a clean crawl (digests)', () => {
+    const gfidAt = (...names: string[]): Gfid =>
+      names.reduce((g: Gfid, n) => {
+        const row = index.lookup(g, Buffer.from(n));
+        if (row === undefined) throw new Error(`${n} is not in the index`);
+        return row.gfid;
+      }, ROOT_GFID);
+
+    /** A confirmed tree whose last crawl found it clean, so every directory has a digest. */
+    async function digested(): Promise<void> {
+      fs.mkdirSync(path.join(root, 'd'));
+      fs.mkdirSync(path.join(root, 'd', 'e'));
+      fs.writeFileSync(path.join(root, 'd', 'f'), 'one');
+      fs.writeFileSync(path.join(root, 'd', 'e', 'g'), 'two');
+      fs.writeFileSync(path.join(root, 'top'), 'three');
+      await crawl();
+      confirmAll();
+      expect((await crawl()).all()).to.deep.equal([]);
+      expect(last?.dirsUnchanged).to.equal(0); // this clean crawl stores the digests
+    }
+
+    it('skips the rows of every unchanged directory, still walking the whole tree', async () => {
+      await digested();
+      expect((await crawl()).all()).to.deep.equal([]);
+      expect(last?.dirsUnchanged).to.equal(3); // the root, d and d/e
+      expect(last?.entriesScanned).to.equal(5);
+      // The walk reached d/e through the stored subdirectories: a change there is still seen.
+      fs.writeFileSync(path.join(root, 'd', 'e', 'g'), 'twice as long');
+      expect(fops((await crawl()).all())).to.deep.equal(['D', 'M']);
+      expect(last?.dirsUnchanged).to.equal(2);
+    });
+
+    it('sees a rewrite that kept size and mtime: the ctime moved', async () => {
+      await digested();
+      const f = path.join(root, 'd', 'f');
+      const ref = path.join(os.tmpdir(), `georep-crawl-ref-${process.pid}`);
+      execFileSync('touch', ['-r', f, ref]); // keeps f's times to the nanosecond (utimes has ms)
+      await new Promise((r) => setTimeout(r, 20)); // past the kernel's coarse clock tick
+      fs.writeFileSync(f, 'ONE');
+      execFileSync('touch', ['-r', ref, f]);
+      fs.rmSync(ref);
+      const st = fs.statSync(f, { bigint: true });
+      const synced = index.syncedOf(gfidAt('d', 'f'));
+      expect([st.size, st.mtimeNs]).to.deep.equal([BigInt(synced?.size ?? -1), synced?.mtimeNs]);
+      expect(fops((await crawl()).all())).to.deep.equal(['D', 'M']);
+    });
+
+    it('stops trusting a digest once the index changes under it, the master unchanged', async () => {
+      await digested();
+      const f = gfidAt('d', 'f');
+      const synced = index.syncedOf(f);
+      if (synced === null) throw new Error('d/f is not confirmed');
+      // A confirmation of other attrs (what a failed or later sync may leave): d/f is sent again.
+      index.markSynced(f, { ...synced, size: synced.size + 1 });
+      expect(fops((await crawl()).all())).to.deep.equal(['D', 'M']);
+      confirmAll();
+      await crawl();
+      // A name the index lost: it is created again.
+      index.unlink({ pargfid: ROOT_GFID, name: Buffer.from('top') });
+      expect(fops((await crawl()).all())).to.deep.equal(['E CREATE top', 'D']);
+    });
+
+    it('a slave found reset (clearSynced) resends everything', async () => {
+      await digested();
+      index.clearSynced();
+      const out = fops((await crawl()).all());
+      expect(out.filter((x) => x.startsWith('E '))).to.have.length(5);
+      expect(last?.dirsUnchanged).to.equal(0);
+    });
+
+    it('is not used in recover mode, nor when the policy says not to', async () => {
+      await digested();
+      const recover: CrawlPolicy = {
+        ...normal,
+        classify: (r, n) => new ModeRecover().classifyEntry(r, n),
+        skipUnchangedDirs: new ModeRecover().trustsConfirmations(),
+      };
+      expect(fops((await crawl(recover)).all())).to.include.members(['E CREATE f', 'E CREATE g', 'E CREATE top']);
+      expect(last?.dirsUnchanged).to.equal(0);
+      await crawl({ ...normal, skipUnchangedDirs: false });
+      expect(last?.dirsUnchanged).to.equal(0);
+    });
+
+    it('never skips a directory holding a hard-linked file, so a new name elsewhere is a LINK', async () => {
+      await digested();
+      fs.linkSync(path.join(root, 'top'), path.join(root, 'd', 'e', 'h'));
+      const out = (await crawl()).all();
+      const top = gfidAt('top');
+      expect(out.filter((c) => c.kind === 'E').map((c) => (c.kind === 'E' ? [c.fop, c.gfid] : []))).to.deep.equal([
+        ['LINK', top],
+      ]);
+      confirmAll();
+      await crawl();
+      await crawl();
+      expect(last?.dirsUnchanged).to.equal(1); // d only: the root and d/e hold a name of top
+    });
+
+    it('names the reserved .georep on every crawl (the root is never skipped then)', async () => {
+      await digested();
+      fs.mkdirSync(path.join(root, '.georep'));
+      const skipped: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const crawler = new XsyncCrawler(
+          { root: Buffer.from(root), batchEntries: 100, crawlRate: 0, policy: normal },
+          { index, clock: new ManualClock(), sink: new RecordingSink(), onSkip: (p) => skipped.push(p) },
+        );
+        await crawler.crawl();
+      }
+      expect(skipped).to.deep.equal(['.georep', '.georep']);
+    });
   });
 
   it('writes batches of the configured size and saves the position after each', async () => {

@@ -24,6 +24,7 @@ export class CrawlXsync {
       propagateDeletes: this.propagatesDeletes(),
       devicesAllowed: deps.slaveIsRoot,
       ownsNames: deps.ownsNames,
+      skipUnchangedDirs: this.trustsConfirmations() && !deps.fullCrawl,
     };
     const crawler = new XsyncCrawler(
       { root: deps.root, batchEntries: deps.crawl.xsyncChangelogEntries, crawlRate: deps.crawl.crawlRate, policy },
@@ -39,6 +40,11 @@ export class CrawlXsync {
     );
     if (deps.seed !== undefined && deps.fullCrawl) this.startSeed(deps.seed);
     await crawler.crawl(deps.signal);
+    deps.log.debug('crawl walked the master', {
+      entries: crawler.entriesScanned,
+      dirsUnchanged: crawler.dirsUnchanged,
+      durationMs: deps.clock.nowMs() - turnStartMs,
+    });
     await sink.drain();
     // A seed copy made everything in the slave that its index does not know, whatever the
     // purge axis: what no batch adopted or replaced is the copy's, never the operator's.

@@ -14,6 +14,9 @@ export class ModeNormal {
   rebindsForeignSlave(): boolean {
     return false;
   }
+  trustsConfirmations(): boolean {
+    return true;
+  }
   purgesUnknown(): boolean {
     return true;
   }

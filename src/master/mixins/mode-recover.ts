@@ -14,6 +14,10 @@ export class ModeRecover {
   rebindsForeignSlave(): boolean {
     return true;
   }
+  /** Recover verifies every entry again: no confirmation, and no directory digest, is trusted. */
+  trustsConfirmations(): boolean {
+    return false;
+  }
   purgesUnknown(): boolean {
     return true;
   }
