@@ -1,7 +1,9 @@
 // Entry stat helpers: what a crawl knows about one master entry (type, inode, attrs) and how
 // it compares with what the index last confirmed on the slave.
 
+import fs from 'node:fs';
 import type { BigIntStats } from 'node:fs';
+import { hasErrno } from '../errors.js';
 import type { EntryType, SyncedAttrs } from './gfid-index.js';
 
 export function entryTypeOf(st: BigIntStats): EntryType {
@@ -65,3 +67,23 @@ export function absPath(root: Buffer, rel: Buffer): Buffer {
 }
 
 const SLASH = Buffer.from('/');
+
+/** The names in a directory as bytes; none when it is gone (removed while we looked). */
+export function listNames(abs: Buffer): Buffer[] {
+  try {
+    return fs.readdirSync(abs, { encoding: 'buffer' });
+  } catch (e) {
+    if (hasErrno(e, 'ENOENT', 'ENOTDIR')) return [];
+    throw e;
+  }
+}
+
+/** An entry's lstat; none when it or a parent is gone (removed while we looked). */
+export function lstatIfAny(abs: Buffer): BigIntStats | undefined {
+  try {
+    return fs.lstatSync(abs, { bigint: true });
+  } catch (e) {
+    if (hasErrno(e, 'ENOENT', 'ENOTDIR')) return undefined;
+    throw e;
+  }
+}

@@ -2,18 +2,17 @@
 // compares every entry with the gfid index and emits GlusterFS records for what the slave does
 // not have yet. Rate-limited and resumable: the position is saved after each confirmed batch.
 
-import fs from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import type { Clock } from '../clock.js';
 import { ROOT_GFID, displayPath } from '../changelog/index.js';
 import type { Change, EntryName, EntryType, GfidIndex, Gfid, IndexedEntry, SyncedAttrs } from '../changelog/index.js';
-import { hasErrno } from '../errors.js';
 import type { DirPath, Pass } from '../changelog/index.js';
 import type { Seen } from './process-change.js';
 import { encodePosition, passesFrom, shouldDescend, shouldVisit } from '../changelog/index.js';
-import { absPath, attrsOf, entryTypeOf, joinRel } from '../changelog/index.js';
+import { attrsOf, entryTypeOf } from '../changelog/index.js';
 import { dirDigest } from './dir-digest.js';
-import type { StatedChild } from './dir-digest.js';
+import { listDir } from './dir-listing.js';
+import type { ListedChild } from './dir-listing.js';
 
 /** What a crawl must do for an entry the index already holds. */
 export type Need = 'none' | 'create' | 'update';
@@ -64,12 +63,6 @@ export interface CrawlerConfig {
 export const POSITION_KEY = 'xsync.position';
 /** Entries crawled per index transaction: large enough that commits are rare, small enough to keep memory flat. */
 const TX_ENTRIES = 4096;
-const RESERVED_ROOT_NAME = Buffer.from('.georep');
-
-interface Child extends StatedChild {
-  /** Path relative to the master root. */
-  readonly rel: Buffer;
-}
 
 interface DirTask {
   readonly gfid: Gfid;
@@ -149,7 +142,7 @@ export class XsyncCrawler {
 
   /** Emits records for one directory's entries (when visited); returns its subdirectories. */
   private crawlDir(dir: DirTask, visit: boolean): DirTask[] {
-    const { children, reserved } = this.statChildren(dir);
+    const { children, reserved } = listDir(this.cfg.root, dir.rel);
     if (!visit) return this.passThrough(dir, children);
     this.dirs.push(dir.gfid);
     this.scanned += children.length;
@@ -182,24 +175,8 @@ export class XsyncCrawler {
     return subdirs;
   }
 
-  /** The children's names and lstat, sorted by name bytes; `reserved`: the root holds .georep. */
-  private statChildren(dir: DirTask): { children: Child[]; reserved: boolean } {
-    const children: Child[] = [];
-    let reserved = false;
-    for (const name of this.listDir(dir.rel)) {
-      if (dir.gfid === ROOT_GFID && name.equals(RESERVED_ROOT_NAME)) {
-        reserved = true;
-        continue;
-      }
-      const rel = joinRel(dir.rel, name);
-      const st = this.lstat(rel);
-      if (st !== undefined) children.push({ name, rel, st }); // else vanished since readdir: the next turn sees it gone
-    }
-    return { children, reserved };
-  }
-
   /** A directory outside this pass (a resumed crawl's earlier part): only its indexed subdirectories. */
-  private passThrough(dir: DirTask, children: readonly Child[]): DirTask[] {
+  private passThrough(dir: DirTask, children: readonly ListedChild[]): DirTask[] {
     const subdirs: DirTask[] = [];
     for (const { name, rel, st } of children) {
       if (!st.isDirectory()) continue;
@@ -214,7 +191,7 @@ export class XsyncCrawler {
    * undefined when they do not match (or a child is hard-linked: the walk must then see it, so
    * that a new name of its inode elsewhere is recorded as a LINK).
    */
-  private unchangedSubdirs(dir: DirTask, children: readonly Child[], digest: Buffer): DirTask[] | undefined {
+  private unchangedSubdirs(dir: DirTask, children: readonly ListedChild[], digest: Buffer): DirTask[] | undefined {
     if (children.some((c) => c.st.nlink > 1n && !c.st.isDirectory())) return undefined;
     const stored = this.deps.index.dirDigest(dir.gfid);
     if (stored === undefined || !stored.digest.equals(digest)) return undefined;
@@ -342,24 +319,6 @@ export class XsyncCrawler {
       this.deps.sink.append({ kind: 'E', gfid: existing, fop: 'LINK', entry: at });
     }
     this.deferredLinks.length = 0;
-  }
-
-  private listDir(rel: Buffer): Buffer[] {
-    try {
-      return fs.readdirSync(absPath(this.cfg.root, rel), { encoding: 'buffer' }).sort(Buffer.compare);
-    } catch (e) {
-      if (hasErrno(e, 'ENOENT', 'ENOTDIR')) return []; // removed while we walked
-      throw e;
-    }
-  }
-
-  private lstat(rel: Buffer): BigIntStats | undefined {
-    try {
-      return fs.lstatSync(absPath(this.cfg.root, rel), { bigint: true });
-    } catch (e) {
-      if (hasErrno(e, 'ENOENT')) return undefined;
-      throw e;
-    }
   }
 
   private async throttle(signal?: AbortSignal): Promise<void> {

@@ -8,7 +8,7 @@ import { absPath, joinRel } from '../entry-stat.js';
 import type { GfidIndex } from '../gfid-index.js';
 import { ROOT_GFID } from '../record.js';
 import type { Check, DirRef } from './tree-diff.js';
-import { listNames, lstatIfAny } from './tree-diff.js';
+import { listNames, lstatIfAny } from '../entry-stat.js';
 
 const LOSSY = '\uFFFD';
 

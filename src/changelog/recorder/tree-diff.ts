@@ -4,10 +4,8 @@
 // that mirrors the index can apply them in order too. Renames are found by inode, never by
 // pairing watcher events.
 
-import fs from 'node:fs';
 import type { BigIntStats } from 'node:fs';
-import { hasErrno } from '../../errors.js';
-import { absPath, attrsOf, entryTypeOf, joinRel, sameAttrs } from '../entry-stat.js';
+import { absPath, attrsOf, entryTypeOf, joinRel, listNames, lstatIfAny, sameAttrs } from '../entry-stat.js';
 import type { EntryType, GfidIndex, IndexedEntry, SyncedAttrs } from '../gfid-index.js';
 import { ROOT_GFID } from '../record.js';
 import type { Change, EntryName, Gfid } from '../record.js';
@@ -434,23 +432,4 @@ function targetOf(a: Appeared): EntryName | undefined {
 
 export function isHopName(name: Buffer): boolean {
   return name.length > HOP_PREFIX.length && name.subarray(0, HOP_PREFIX.length).toString('latin1') === HOP_PREFIX;
-}
-
-/** The names in a directory as bytes; none when it is gone (removed while the recorder looked). */
-export function listNames(abs: Buffer): Buffer[] {
-  try {
-    return fs.readdirSync(abs, { encoding: 'buffer' });
-  } catch (e) {
-    if (hasErrno(e, 'ENOENT', 'ENOTDIR')) return [];
-    throw e;
-  }
-}
-
-export function lstatIfAny(abs: Buffer): BigIntStats | undefined {
-  try {
-    return fs.lstatSync(abs, { bigint: true });
-  } catch (e) {
-    if (hasErrno(e, 'ENOENT', 'ENOTDIR')) return undefined;
-    throw e;
-  }
 }

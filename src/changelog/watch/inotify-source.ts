@@ -21,7 +21,7 @@ import fs from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { GeorepError, hasErrno } from '../../errors.js';
-import { lstatIfAny } from '../recorder/tree-diff.js';
+import { lstatIfAny } from '../entry-stat.js';
 import { describeError, ignoreMatcher, isWatchLimitError, resolveIgnores, watchLimitAdvice } from './change-source.js';
 import type { ChangeHint, ChangeSource, ChangeSourceHandlers, ChangeSourceOptions } from './change-source.js';
 
