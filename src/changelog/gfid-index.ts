@@ -35,6 +35,14 @@ export interface DirDigest {
   readonly subdirs: readonly Gfid[];
 }
 
+/** A child of a directory whose digest is staged: what the crawl listed of it. */
+export interface StagedChild {
+  readonly gfid: Gfid;
+  readonly type: EntryType;
+  readonly ino: bigint;
+  readonly attrs: SyncedAttrs;
+}
+
 /** A gfid whose sync failed, kept until a retry lands it (the failure ledger). */
 export interface LedgerItem {
   readonly gfid: Gfid;
@@ -87,6 +95,19 @@ export interface GfidIndex {
    */
   dirDigest(gfid: Gfid): DirDigest | undefined;
   setDirDigest(gfid: Gfid, d: DirDigest): void;
+  /**
+   * Holds a digest back, with what was listed of each child, for a directory whose children
+   * the turn is still sending: their confirmations would drop a digest stored now.
+   */
+  stageDirDigest(gfid: Gfid, d: DirDigest, children: readonly StagedChild[]): void;
+  /**
+   * Stores each staged digest whose directory now holds exactly the children staged, each
+   * confirmed with what was listed (what a crawl would find clean), and forgets them all.
+   * Returns how many were stored.
+   */
+  commitStagedDigests(): number;
+  /** Forgets the staged digests (a new turn starts). */
+  dropStagedDigests(): void;
 
   /**
    * Type and inode of a gfid's object, if known, and the birth time the recorder saw on it

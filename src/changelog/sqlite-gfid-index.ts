@@ -6,7 +6,15 @@ import { randomUUID } from 'node:crypto';
 import { systemClock } from '../clock.js';
 import type { Clock } from '../clock.js';
 import { GeorepError } from '../errors.js';
-import type { DirDigest, EntryType, GfidIndex, IndexedEntry, LedgerItem, SyncedAttrs } from './gfid-index.js';
+import type {
+  DirDigest,
+  EntryType,
+  StagedChild,
+  GfidIndex,
+  IndexedEntry,
+  LedgerItem,
+  SyncedAttrs,
+} from './gfid-index.js';
 import { DirPaths } from './dir-paths.js';
 import { escapeName } from './name-codec.js';
 import { nameProblem } from './name-check.js';
@@ -224,6 +232,35 @@ export class SqliteGfidIndex implements GfidIndex {
 
   setDirDigest(gfid: Gfid, d: DirDigest): void {
     this.guard(() => this.st.setDirDigest.run(gfid, d.digest, d.subdirs.join(',')));
+  }
+
+  stageDirDigest(gfid: Gfid, d: DirDigest, children: readonly StagedChild[]): void {
+    this.guard(() => {
+      this.st.stageDirDigest.run(gfid, d.digest, d.subdirs.join(','), children.length);
+      for (const c of children) {
+        const a = c.attrs;
+        this.st.stageChild.run(gfid, c.gfid, c.type, c.ino, a.size, a.mtimeNs, a.ctimeNs, a.mode, a.uid, a.gid);
+      }
+    });
+  }
+
+  commitStagedDigests(): number {
+    return this.guard(() =>
+      this.db.transaction(() => {
+        const n = this.st.commitStagedDigests.run().changes;
+        this.dropStaged();
+        return n;
+      })(),
+    );
+  }
+
+  dropStagedDigests(): void {
+    this.guard(() => this.dropStaged());
+  }
+
+  private dropStaged(): void {
+    this.st.dropStagedDigests.run();
+    this.st.dropStagedChildren.run();
   }
 
   count(): number {

@@ -61,6 +61,25 @@ CREATE TRIGGER IF NOT EXISTS objects_delete_digest AFTER DELETE ON objects WHEN 
 END;
 `;
 
+/**
+ * Digests a crawl holds back until the entries it sends are confirmed (see
+ * GfidIndex.stageDirDigest), with what it listed of each child: a digest is stored only once
+ * every child's row says exactly that. Temp tables: they belong to this connection, and a
+ * process that dies mid-turn leaves none behind. No triggers: the turn's own confirmations
+ * are what the digests wait for.
+ */
+const STAGED_DIGESTS = `
+CREATE TEMP TABLE IF NOT EXISTS staged_digests (
+  gfid TEXT PRIMARY KEY NOT NULL, digest BLOB NOT NULL, subdirs TEXT NOT NULL, children INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TEMP TABLE IF NOT EXISTS staged_children (
+  dir TEXT NOT NULL, gfid TEXT NOT NULL, type TEXT NOT NULL, ino INTEGER NOT NULL,
+  size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,
+  mode INTEGER NOT NULL, uid INTEGER NOT NULL, gid INTEGER NOT NULL,
+  PRIMARY KEY (dir, gfid)
+) WITHOUT ROWID;
+`;
+
 // WITHOUT ROWID: every lookup is by primary key, so the key is the row (no second b-tree).
 // The synced columns are NULL until the slave confirmed the object; they are set together.
 // The r_* columns are what the recorder last saw of the object (NULL until it looked), and
@@ -146,6 +165,7 @@ export function connect(path: string): Db {
         { path },
       );
     }
+    db.exec(STAGED_DIGESTS);
     // Touching every table's root page surfaces a damaged file now rather than mid-batch
     // (cheap: no scan).
     for (const t of ['objects', 'names', 'meta', 'journal', 'ledger', 'dir_digests'])

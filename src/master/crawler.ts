@@ -5,7 +5,16 @@
 import type { BigIntStats } from 'node:fs';
 import type { Clock } from '../clock.js';
 import { ROOT_GFID, displayPath } from '../changelog/index.js';
-import type { Change, EntryName, EntryType, GfidIndex, Gfid, IndexedEntry, SyncedAttrs } from '../changelog/index.js';
+import type {
+  Change,
+  EntryName,
+  EntryType,
+  GfidIndex,
+  Gfid,
+  IndexedEntry,
+  StagedChild,
+  SyncedAttrs,
+} from '../changelog/index.js';
 import type { DirPath, Pass } from '../changelog/index.js';
 import type { Seen } from './process-change.js';
 import { encodePosition, passesFrom, shouldDescend, shouldVisit } from '../changelog/index.js';
@@ -30,11 +39,11 @@ export interface CrawlPolicy {
    */
   readonly ownsNames: boolean;
   /**
-   * A directory whose children match the digest stored at its last clean crawl is skipped
-   * (dir-digest.ts). Only for a mode that trusts the index's confirmations, and not on a full
-   * crawl, which must look at everything.
+   * Directory digests (dir-digest.ts). 'use': a directory whose children match the digest
+   * stored for it is skipped, and digests are stored. 'record': only stored (a full crawl must
+   * look at everything). 'off': neither (recover mode trusts no confirmation).
    */
-  readonly skipUnchangedDirs: boolean;
+  readonly digests: 'use' | 'record' | 'off';
 }
 
 /** Receives records; flush() closes the batch and resolves once it is confirmed on the slave. */
@@ -100,6 +109,7 @@ export class XsyncCrawler {
   async crawl(signal?: AbortSignal): Promise<void> {
     this.startMs = this.deps.clock.nowMs();
     const saved = this.deps.index.getMeta(POSITION_KEY);
+    this.deps.index.dropStagedDigests(); // an earlier turn's that did not land
     for (const pass of passesFrom(saved)) await this.walk(pass, signal);
     this.emitDeferredLinks();
     await this.deps.sink.flush();
@@ -147,30 +157,40 @@ export class XsyncCrawler {
     this.dirs.push(dir.gfid);
     this.scanned += children.length;
     if (reserved) this.deps.onSkip('.georep', 'the name .georep is reserved for the slave control folder');
-    const digest = this.cfg.policy.skipUnchangedDirs && !reserved ? dirDigest(children) : undefined;
-    if (digest !== undefined) {
+    const digest = this.cfg.policy.digests !== 'off' && !reserved ? dirDigest(children) : undefined;
+    if (digest !== undefined && this.cfg.policy.digests === 'use') {
       const unchanged = this.unchangedSubdirs(dir, children, digest);
       if (unchanged !== undefined) return unchanged;
     }
     const known = new Map<string, IndexedEntry>();
     for (const row of this.deps.index.children(dir.gfid)) known.set(row.name.toString('latin1'), row);
     const subdirs: DirTask[] = [];
-    let clean = true;
+    const listed: StagedChild[] = [];
+    let clean = true; // every child confirmed as it is now
+    let whole = true; // every child is indexed here (so its confirmation can be checked)
     for (const { name, rel, st } of children) {
       const key = name.toString('latin1');
       const row = known.get(key);
       known.delete(key);
       const { gfid, need } = this.visitEntry(dir.gfid, name, rel, st, row);
       if (need !== 'none') clean = false;
-      if (st.isDirectory() && gfid !== undefined) subdirs.push({ gfid, rel, comps: [...dir.comps, name] });
+      // No gfid: skipped (a socket), a later name of a hard-linked inode, or left to the recorder.
+      if (gfid === undefined) whole = false;
+      else {
+        if (st.isDirectory()) subdirs.push({ gfid, rel, comps: [...dir.comps, name] });
+        if (digest !== undefined) listed.push({ gfid, type: entryTypeOf(st), ino: st.ino, attrs: attrsOf(st) });
+      }
     }
     for (const gone of known.values()) {
       this.vanished(gone);
-      clean = false;
+      clean = whole = false;
     }
-    // Every child confirmed as it is now: the next crawl may skip this directory's rows.
-    if (clean && digest !== undefined) {
-      this.deps.index.setDirDigest(dir.gfid, { digest, subdirs: subdirs.map((d) => d.gfid) });
+    if (digest !== undefined && whole) {
+      const d = { digest, subdirs: subdirs.map((s) => s.gfid) };
+      // Clean: the next crawl may skip this directory's rows. Otherwise, once the entries this
+      // turn sends are confirmed as listed (staged until the turn ends, see crawl-xsync.ts).
+      if (clean) this.deps.index.setDirDigest(dir.gfid, d);
+      else this.deps.index.stageDirDigest(dir.gfid, d, listed);
     }
     return subdirs;
   }

@@ -268,6 +268,54 @@ describe('SqliteGfidIndex', () => {
       expect([kept(), idx.dirDigest(e)]).to.deep.equal([false, undefined]);
     });
 
+    describe('staged until their children are confirmed as listed', () => {
+      let e: Gfid;
+      let g: Gfid;
+      let h: Gfid;
+      beforeEach(() => {
+        e = idx.create('dir', 40n, at(ROOT_GFID, 'e'));
+        g = idx.create('file', 41n, at(e, 'g'));
+        h = idx.create('dir', 42n, at(e, 'h'));
+        idx.stageDirDigest(e, { digest, subdirs: [h] }, [
+          { gfid: g, type: 'file', ino: 41n, attrs },
+          { gfid: h, type: 'dir', ino: 42n, attrs: { ...attrs, size: 4096, mode: 0o40755 } },
+        ]);
+      });
+      const confirmBoth = (): void => {
+        idx.markSynced(g, attrs);
+        idx.markSynced(h, { ...attrs, size: 4096, mode: 0o40755 });
+      };
+
+      it('stores the digest once every child is confirmed as listed, and only once', () => {
+        confirmBoth(); // the turn's own confirmations: they do not drop a staged digest
+        expect(idx.dirDigest(e)).to.equal(undefined);
+        expect(idx.commitStagedDigests()).to.equal(1);
+        expect(idx.dirDigest(e)).to.deep.equal({ digest, subdirs: [h] });
+        expect(idx.commitStagedDigests()).to.equal(0);
+      });
+
+      // Whatever would make a crawl find the directory unclean keeps its digest out.
+      const spoilers: [string, () => void][] = [
+        ['a child left unconfirmed', () => idx.markSynced(h, { ...attrs, size: 4096, mode: 0o40755 })],
+        ['a child confirmed with other attrs', () => (confirmBoth(), idx.markSynced(g, { ...attrs, size: 1 }))],
+        ['a child on another inode', () => (confirmBoth(), idx.setRecorded(g, attrs, 99n, 0n))],
+        ['a child renamed away', () => (confirmBoth(), idx.rename(at(e, 'g'), at(ROOT_GFID, 'g')))],
+        ['a child more', () => (confirmBoth(), idx.markSynced(idx.create('file', 43n, at(e, 'x')), attrs))],
+      ];
+      for (const [what, spoil] of spoilers) {
+        it(`keeps it out with ${what}`, () => {
+          spoil();
+          expect([idx.commitStagedDigests(), idx.dirDigest(e)]).to.deep.equal([0, undefined]);
+        });
+      }
+
+      it('forgets staged digests on dropStagedDigests', () => {
+        confirmBoth();
+        idx.dropStagedDigests();
+        expect(idx.commitStagedDigests()).to.equal(0);
+      });
+    });
+
     it('forgets the digest of a directory that is removed', () => {
       idx.unlink(at(d, 's'));
       idx.setDirDigest(sub, { digest, subdirs: [] }); // a stale row for a gone gfid…

@@ -39,7 +39,7 @@ const normal: CrawlPolicy = {
   propagateDeletes: true,
   devicesAllowed: false,
   ownsNames: true,
-  skipUnchangedDirs: true,
+  digests: 'use',
 };
 
 describe('XsyncCrawler', () => {
@@ -159,7 +159,7 @@ describe('XsyncCrawler', () => {
     const recover: CrawlPolicy = {
       ...normal,
       classify: (r, n) => new ModeRecover().classifyEntry(r, n),
-      skipUnchangedDirs: new ModeRecover().trustsConfirmations(),
+      digests: new ModeRecover().trustsConfirmations() ? 'use' : 'off',
     };
     expect(fops((await crawl(recover)).all())).to.include('E CREATE a');
   });
@@ -194,6 +194,55 @@ describe('XsyncCrawler', () => {
       fs.writeFileSync(path.join(root, 'd', 'e', 'g'), 'twice as long');
       expect(fops((await crawl()).all())).to.deep.equal(['D', 'M']);
       expect(last?.dirsUnchanged).to.equal(2);
+    });
+
+    it('stores what a turn staged once it landed, so even the run after a first sync skips', async () => {
+      fs.mkdirSync(path.join(root, 'd'));
+      fs.writeFileSync(path.join(root, 'd', 'f'), 'one');
+      await crawl({ ...normal, digests: 'record' }); // a first sync: everything is sent
+      confirmAll();
+      expect(index.commitStagedDigests()).to.equal(2); // what crawl-xsync does when the turn landed
+      expect((await crawl()).all()).to.deep.equal([]);
+      expect(last?.dirsUnchanged).to.equal(2);
+    });
+
+    it('stores no staged digest for a directory with a child the turn did not confirm', async () => {
+      fs.mkdirSync(path.join(root, 'd'));
+      fs.writeFileSync(path.join(root, 'd', 'f'), 'one');
+      fs.writeFileSync(path.join(root, 'd', 'g'), 'two');
+      await crawl({ ...normal, digests: 'record' });
+      confirmAll();
+      index.markSynced(gfidAt('d', 'g'), {
+        ...attrsOf(fs.lstatSync(path.join(root, 'd', 'g'), { bigint: true })),
+        size: 7,
+      });
+      expect(index.commitStagedDigests()).to.equal(1); // the root only
+      expect(fops((await crawl()).all())).to.deep.equal(['D', 'M']);
+      expect(last?.dirsUnchanged).to.equal(1);
+    });
+
+    it('a new crawl forgets what the last one staged', async () => {
+      fs.writeFileSync(path.join(root, 'f'), 'one');
+      await crawl();
+      confirmAll();
+      await crawl(); // drops the first turn's staged digest, and stores its own (clean)
+      expect(index.commitStagedDigests()).to.equal(0);
+      expect((await crawl()).all()).to.deep.equal([]);
+      expect(last?.dirsUnchanged).to.equal(1);
+    });
+
+    it('a file changed between the listing and its confirmation is still seen', async () => {
+      fs.mkdirSync(path.join(root, 'd'));
+      const f = path.join(root, 'd', 'f');
+      fs.writeFileSync(f, 'one');
+      await crawl();
+      const listed = attrsOf(fs.lstatSync(f, { bigint: true }));
+      confirmAll();
+      // The slave confirmed what was listed; the master has moved on since.
+      fs.writeFileSync(f, 'one, and more');
+      index.markSynced(gfidAt('d', 'f'), listed);
+      index.commitStagedDigests();
+      expect(fops((await crawl()).all())).to.deep.equal(['D', 'M']);
     });
 
     it('sees a rewrite that kept size and mtime: the ctime moved', async () => {
@@ -239,11 +288,11 @@ describe('XsyncCrawler', () => {
       const recover: CrawlPolicy = {
         ...normal,
         classify: (r, n) => new ModeRecover().classifyEntry(r, n),
-        skipUnchangedDirs: new ModeRecover().trustsConfirmations(),
+        digests: new ModeRecover().trustsConfirmations() ? 'use' : 'off',
       };
       expect(fops((await crawl(recover)).all())).to.include.members(['E CREATE f', 'E CREATE g', 'E CREATE top']);
       expect(last?.dirsUnchanged).to.equal(0);
-      await crawl({ ...normal, skipUnchangedDirs: false });
+      await crawl({ ...normal, digests: 'record' });
       expect(last?.dirsUnchanged).to.equal(0);
     });
 

@@ -2,6 +2,7 @@
 // batches and feed each to the same process_change the live changelogs use.
 
 import { XsyncCrawler } from '../crawler.js';
+import type { CrawlPolicy } from '../crawler.js';
 import type { MasterBase } from '../master-base.js';
 import { XsyncSink } from '../xsync-sink.js';
 
@@ -19,12 +20,13 @@ export class CrawlXsync {
       },
       () => this.seedRunning,
     );
+    const digests: CrawlPolicy['digests'] = !this.trustsConfirmations() ? 'off' : deps.fullCrawl ? 'record' : 'use';
     const policy = {
       classify: this.classifyEntry.bind(this),
       propagateDeletes: this.propagatesDeletes(),
       devicesAllowed: deps.slaveIsRoot,
       ownsNames: deps.ownsNames,
-      skipUnchangedDirs: this.trustsConfirmations() && !deps.fullCrawl,
+      digests,
     };
     const crawler = new XsyncCrawler(
       { root: deps.root, batchEntries: deps.crawl.xsyncChangelogEntries, crawlRate: deps.crawl.crawlRate, policy },
@@ -52,5 +54,9 @@ export class CrawlXsync {
     // After every batch is settled: the purge keeps only what the slave index knows.
     const purge = deps.fullCrawl && ((this.purgesUnknown() && this.propagatesDeletes()) || seeded);
     await this.finishTurn(turnStartMs, purge ? () => this.purgeUnknown(crawler.dirs) : undefined);
+    // Every batch is settled: a directory whose children are all confirmed as the crawl listed
+    // them gets its digest now, so the next crawl may skip it (even the one after a first sync).
+    const stored = deps.index.commitStagedDigests();
+    deps.log.debug('directory digests stored for the next crawl', { dirs: stored });
   }
 }
