@@ -129,7 +129,7 @@ export function prepareStatements(db: Db) {
       `INSERT OR REPLACE INTO staged_digests (gfid, digest, subdirs, children) VALUES (?, ?, ?, ?)`,
     ),
     stageChild: db.prepare<[string, string, string, bigint, number, bigint, bigint, number, number, number]>(
-      `INSERT OR REPLACE INTO staged_children (dir, gfid, type, ino, size, mtime_ns, ctime_ns, mode, uid, gid)
+      `INSERT INTO staged_children (dir, gfid, type, ino, size, mtime_ns, ctime_ns, mode, uid, gid)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     // A staged digest is stored when its directory still has exactly the children listed, each
@@ -138,13 +138,12 @@ export function prepareStatements(db: Db) {
       `INSERT INTO dir_digests (gfid, digest, subdirs)
        SELECT s.gfid, s.digest, s.subdirs FROM staged_digests s
        WHERE (SELECT count(*) FROM names n WHERE n.pargfid = s.gfid) = s.children
-         AND NOT EXISTS (
-           SELECT 1 FROM staged_children c LEFT JOIN objects o ON o.gfid = c.gfid
-           WHERE c.dir = s.gfid AND (
-             o.gfid IS NULL OR o.type IS NOT c.type OR o.ino IS NOT c.ino OR o.size IS NOT c.size
+         AND s.gfid NOT IN (
+           SELECT c.dir FROM staged_children c LEFT JOIN objects o ON o.gfid = c.gfid
+           WHERE o.gfid IS NULL OR o.type IS NOT c.type OR o.ino IS NOT c.ino OR o.size IS NOT c.size
              OR o.mtime_ns IS NOT c.mtime_ns OR o.ctime_ns IS NOT c.ctime_ns OR o.mode IS NOT c.mode
              OR o.uid IS NOT c.uid OR o.gid IS NOT c.gid
-             OR NOT EXISTS (SELECT 1 FROM names n WHERE n.gfid = c.gfid AND n.pargfid = c.dir)))
+             OR NOT EXISTS (SELECT 1 FROM names n WHERE n.gfid = c.gfid AND n.pargfid = c.dir))
        ON CONFLICT (gfid) DO UPDATE SET digest = excluded.digest, subdirs = excluded.subdirs`,
     ),
     dropStagedDigests: db.prepare('DELETE FROM staged_digests'),

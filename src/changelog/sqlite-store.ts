@@ -30,14 +30,15 @@ CREATE TABLE IF NOT EXISTS ledger (
 `;
 
 /**
- * Directory digests: for a directory whose children a crawl found all confirmed on the slave,
- * a hash of their lstat (see master/dir-digest.ts), and the gfids of its subdirectories in name
- * order, comma-separated. A later crawl that computes the same hash skips reading the children's
- * rows and walks on into those subdirectories. The triggers make a digest vouch for the index as well
- * as for the master: any write to a child's name or to the columns a crawl compares (type,
- * inode, the synced attrs) deletes its parent's digest, whichever process or code path makes
- * it. The recorder's columns (r_*, xtime_ms) are left out: a crawl does not read them.
- * Created by every open (IF NOT EXISTS), so older files gain them without a migration.
+ * Directory digests: for a directory whose children are all confirmed on the slave as a crawl
+ * listed them, a hash of their lstat (see master/dir-digest.ts), and the gfids of its
+ * subdirectories in name order, comma-separated. A later crawl that computes the same hash
+ * skips reading the children's rows and walks on into those subdirectories. The triggers make
+ * a digest vouch for the index as well as for the master: any write to a child's name or to
+ * the columns a crawl compares (type, inode, the synced attrs) deletes its parent's digest,
+ * whichever process or code path makes it. The recorder's columns (r_*, xtime_ms) are left
+ * out: a crawl does not read them. A trigger's WHEN skips its work while no digest exists (a
+ * first sync). Created by every open (IF NOT EXISTS): older files gain them without migrating.
  */
 const DIGESTS = `
 CREATE TABLE IF NOT EXISTS dir_digests (
@@ -75,9 +76,8 @@ CREATE TEMP TABLE IF NOT EXISTS staged_digests (
 CREATE TEMP TABLE IF NOT EXISTS staged_children (
   dir TEXT NOT NULL, gfid TEXT NOT NULL, type TEXT NOT NULL, ino INTEGER NOT NULL,
   size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,
-  mode INTEGER NOT NULL, uid INTEGER NOT NULL, gid INTEGER NOT NULL,
-  PRIMARY KEY (dir, gfid)
-) WITHOUT ROWID;
+  mode INTEGER NOT NULL, uid INTEGER NOT NULL, gid INTEGER NOT NULL
+);
 `;
 
 // WITHOUT ROWID: every lookup is by primary key, so the key is the row (no second b-tree).

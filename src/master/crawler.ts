@@ -39,11 +39,13 @@ export interface CrawlPolicy {
    */
   readonly ownsNames: boolean;
   /**
-   * Directory digests (dir-digest.ts). 'use': a directory whose children match the digest
-   * stored for it is skipped, and digests are stored. 'record': only stored (a full crawl must
-   * look at everything). 'off': neither (recover mode trusts no confirmation).
+   * Directory digests (dir-digest.ts): a directory whose children match its stored digest is
+   * skipped, and digests are stored (at once for a clean directory, else staged until the
+   * turn's confirmations are in). Off in recover mode, which trusts no confirmation, and on a
+   * full crawl, which must look at everything. Staging every directory of a first sync was
+   * measured too: 50k files, +0.24 s on a 4.7 s first sync for 0.34 s saved on the next run.
    */
-  readonly digests: 'use' | 'record' | 'off';
+  readonly useDigests: boolean;
 }
 
 /** Receives records; flush() closes the batch and resolves once it is confirmed on the slave. */
@@ -157,8 +159,8 @@ export class XsyncCrawler {
     this.dirs.push(dir.gfid);
     this.scanned += children.length;
     if (reserved) this.deps.onSkip('.georep', 'the name .georep is reserved for the slave control folder');
-    const digest = this.cfg.policy.digests !== 'off' && !reserved ? dirDigest(children) : undefined;
-    if (digest !== undefined && this.cfg.policy.digests === 'use') {
+    const digest = this.cfg.policy.useDigests && !reserved ? dirDigest(children) : undefined;
+    if (digest !== undefined) {
       const unchanged = this.unchangedSubdirs(dir, children, digest);
       if (unchanged !== undefined) return unchanged;
     }

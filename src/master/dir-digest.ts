@@ -1,8 +1,9 @@
 // Directory digest: one hash over the lstat of a directory's children, so a crawl can tell a
 // directory unchanged since its last clean crawl without reading one index row per child.
 //
-// Why it is safe to skip the rows: a digest is stored only after a crawl found every child
-// confirmed on the slave with exactly its current attrs, and the index deletes it on any later
+// Why it is safe to skip the rows: a digest is stored only when every child is confirmed on the
+// slave with exactly the attrs the crawl listed (found so by the crawl, or checked once the
+// turn's confirmations are in: GfidIndex.stageDirDigest), and the index deletes it on any later
 // write to a child's name or confirmed attrs (sqlite-store.ts, DIGESTS). The hash covers each
 // child's name, inode, mode (type and permissions), owner, link count, size, mtime and ctime.
 // ctime alone moves on every change of the others, content writes included, and cannot be set

@@ -39,7 +39,7 @@ const normal: CrawlPolicy = {
   propagateDeletes: true,
   devicesAllowed: false,
   ownsNames: true,
-  digests: 'use',
+  useDigests: true,
 };
 
 describe('XsyncCrawler', () => {
@@ -159,7 +159,7 @@ describe('XsyncCrawler', () => {
     const recover: CrawlPolicy = {
       ...normal,
       classify: (r, n) => new ModeRecover().classifyEntry(r, n),
-      digests: new ModeRecover().trustsConfirmations() ? 'use' : 'off',
+      useDigests: new ModeRecover().trustsConfirmations(),
     };
     expect(fops((await crawl(recover)).all())).to.include('E CREATE a');
   });
@@ -196,12 +196,12 @@ describe('XsyncCrawler', () => {
       expect(last?.dirsUnchanged).to.equal(2);
     });
 
-    it('stores what a turn staged once it landed, so even the run after a first sync skips', async () => {
+    it('stores what a turn staged once its entries are confirmed as listed', async () => {
       fs.mkdirSync(path.join(root, 'd'));
       fs.writeFileSync(path.join(root, 'd', 'f'), 'one');
-      await crawl({ ...normal, digests: 'record' }); // a first sync: everything is sent
+      await crawl(); // everything is sent: both directories are staged
       confirmAll();
-      expect(index.commitStagedDigests()).to.equal(2); // what crawl-xsync does when the turn landed
+      expect(index.commitStagedDigests()).to.equal(2); // what crawl-xsync does once the turn settled
       expect((await crawl()).all()).to.deep.equal([]);
       expect(last?.dirsUnchanged).to.equal(2);
     });
@@ -210,7 +210,7 @@ describe('XsyncCrawler', () => {
       fs.mkdirSync(path.join(root, 'd'));
       fs.writeFileSync(path.join(root, 'd', 'f'), 'one');
       fs.writeFileSync(path.join(root, 'd', 'g'), 'two');
-      await crawl({ ...normal, digests: 'record' });
+      await crawl();
       confirmAll();
       index.markSynced(gfidAt('d', 'g'), {
         ...attrsOf(fs.lstatSync(path.join(root, 'd', 'g'), { bigint: true })),
@@ -288,11 +288,11 @@ describe('XsyncCrawler', () => {
       const recover: CrawlPolicy = {
         ...normal,
         classify: (r, n) => new ModeRecover().classifyEntry(r, n),
-        digests: new ModeRecover().trustsConfirmations() ? 'use' : 'off',
+        useDigests: new ModeRecover().trustsConfirmations(),
       };
       expect(fops((await crawl(recover)).all())).to.include.members(['E CREATE f', 'E CREATE g', 'E CREATE top']);
       expect(last?.dirsUnchanged).to.equal(0);
-      await crawl({ ...normal, digests: 'record' });
+      await crawl({ ...normal, useDigests: false });
       expect(last?.dirsUnchanged).to.equal(0);
     });
 

@@ -2,7 +2,6 @@
 // batches and feed each to the same process_change the live changelogs use.
 
 import { XsyncCrawler } from '../crawler.js';
-import type { CrawlPolicy } from '../crawler.js';
 import type { MasterBase } from '../master-base.js';
 import { XsyncSink } from '../xsync-sink.js';
 
@@ -20,13 +19,12 @@ export class CrawlXsync {
       },
       () => this.seedRunning,
     );
-    const digests: CrawlPolicy['digests'] = !this.trustsConfirmations() ? 'off' : deps.fullCrawl ? 'record' : 'use';
     const policy = {
       classify: this.classifyEntry.bind(this),
       propagateDeletes: this.propagatesDeletes(),
       devicesAllowed: deps.slaveIsRoot,
       ownsNames: deps.ownsNames,
-      digests,
+      useDigests: this.trustsConfirmations() && !deps.fullCrawl,
     };
     const crawler = new XsyncCrawler(
       { root: deps.root, batchEntries: deps.crawl.xsyncChangelogEntries, crawlRate: deps.crawl.crawlRate, policy },
@@ -55,7 +53,7 @@ export class CrawlXsync {
     const purge = deps.fullCrawl && ((this.purgesUnknown() && this.propagatesDeletes()) || seeded);
     await this.finishTurn(turnStartMs, purge ? () => this.purgeUnknown(crawler.dirs) : undefined);
     // Every batch is settled: a directory whose children are all confirmed as the crawl listed
-    // them gets its digest now, so the next crawl may skip it (even the one after a first sync).
+    // them gets its digest now, so the next crawl may skip it.
     const stored = deps.index.commitStagedDigests();
     deps.log.debug('directory digests stored for the next crawl', { dirs: stored });
   }
