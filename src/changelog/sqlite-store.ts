@@ -37,8 +37,9 @@ CREATE TABLE IF NOT EXISTS ledger (
  * a digest vouch for the index as well as for the master: any write to a child's name or to
  * the columns a crawl compares (type, inode, the synced attrs) deletes its parent's digest,
  * whichever process or code path makes it. The recorder's columns (r_*, xtime_ms) are left
- * out: a crawl does not read them. A trigger's WHEN skips its work while no digest exists (a
- * first sync). Created by every open (IF NOT EXISTS): older files gain them without migrating.
+ * out: a crawl does not read them, and so is a write that leaves the compared values as they
+ * were (a confirmation repeated, the recorder noting the same inode). A trigger's WHEN also
+ * skips its work while no digest exists (a first sync). Created by every open (IF NOT EXISTS): older files gain them without migrating.
  */
 const DIGESTS = `
 CREATE TABLE IF NOT EXISTS dir_digests (
@@ -54,7 +55,10 @@ CREATE TRIGGER IF NOT EXISTS names_update_digest AFTER UPDATE ON names WHEN EXIS
   DELETE FROM dir_digests WHERE gfid IN (OLD.pargfid, NEW.pargfid);
 END;
 CREATE TRIGGER IF NOT EXISTS objects_update_digest
-AFTER UPDATE OF type, ino, size, mtime_ns, ctime_ns, mode, uid, gid ON objects WHEN EXISTS (SELECT 1 FROM dir_digests) BEGIN
+AFTER UPDATE OF type, ino, size, mtime_ns, ctime_ns, mode, uid, gid ON objects
+WHEN (OLD.type IS NOT NEW.type OR OLD.ino IS NOT NEW.ino OR OLD.size IS NOT NEW.size
+  OR OLD.mtime_ns IS NOT NEW.mtime_ns OR OLD.ctime_ns IS NOT NEW.ctime_ns OR OLD.mode IS NOT NEW.mode
+  OR OLD.uid IS NOT NEW.uid OR OLD.gid IS NOT NEW.gid) AND EXISTS (SELECT 1 FROM dir_digests) BEGIN
   DELETE FROM dir_digests WHERE gfid IN (SELECT pargfid FROM names WHERE gfid = NEW.gfid);
 END;
 CREATE TRIGGER IF NOT EXISTS objects_delete_digest AFTER DELETE ON objects WHEN EXISTS (SELECT 1 FROM dir_digests) BEGIN
