@@ -167,7 +167,7 @@ export class XsyncCrawler {
     const known = new Map<string, IndexedEntry>();
     for (const row of this.deps.index.children(dir.gfid)) known.set(row.name.toString('latin1'), row);
     const subdirs: DirTask[] = [];
-    const listed: StagedChild[] = [];
+    const gfids: (Gfid | undefined)[] = []; // each child's, in listing order
     let clean = true; // every child confirmed as it is now
     let whole = true; // every child is indexed here (so its confirmation can be checked)
     for (const { name, rel, st } of children) {
@@ -178,10 +178,8 @@ export class XsyncCrawler {
       if (need !== 'none') clean = false;
       // No gfid: skipped (a socket), a later name of a hard-linked inode, or left to the recorder.
       if (gfid === undefined) whole = false;
-      else {
-        if (st.isDirectory()) subdirs.push({ gfid, rel, comps: [...dir.comps, name] });
-        if (digest !== undefined) listed.push({ gfid, type: entryTypeOf(st), ino: st.ino, attrs: attrsOf(st) });
-      }
+      else if (st.isDirectory()) subdirs.push({ gfid, rel, comps: [...dir.comps, name] });
+      gfids.push(gfid);
     }
     for (const gone of known.values()) {
       this.vanished(gone);
@@ -192,9 +190,19 @@ export class XsyncCrawler {
       // Clean: the next crawl may skip this directory's rows. Otherwise, once the entries this
       // turn sends are confirmed as listed (staged until the turn ends, see crawl-xsync.ts).
       if (clean) this.deps.index.setDirDigest(dir.gfid, d);
-      else this.deps.index.stageDirDigest(dir.gfid, d, listed);
+      else this.deps.index.stageDirDigest(dir.gfid, d, this.listedChildren(children, gfids));
     }
     return subdirs;
+  }
+
+  /** What was listed of each child, for a staged digest (`gfids`: every child's, none missing). */
+  private listedChildren(children: readonly ListedChild[], gfids: readonly (Gfid | undefined)[]): StagedChild[] {
+    return children.map(({ st }, i) => ({
+      gfid: gfids[i] as Gfid, // the caller's `whole`: every child has one
+      type: entryTypeOf(st),
+      ino: st.ino,
+      attrs: attrsOf(st),
+    }));
   }
 
   /** A directory outside this pass (a resumed crawl's earlier part): only its indexed subdirectories. */
