@@ -10,3 +10,4 @@ export * from './reader.js';
 export * from './sqlite-gfid-index.js';
 export * from './entry-stat.js';
 export * from './crawl-position.js';
+export * from './rel-path.js';

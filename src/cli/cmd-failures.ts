@@ -5,7 +5,7 @@
 
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ROOT_GFID, SqliteGfidIndex, displayPath } from '../changelog/index.js';
+import { ROOT_GFID, SqliteGfidIndex, displayPath, relativeInside } from '../changelog/index.js';
 import type { Gfid, GfidIndex, LedgerItem } from '../changelog/index.js';
 import { GeorepError } from '../errors.js';
 import { WORKDIR_HELP } from './cmd-sync.js';
@@ -62,9 +62,10 @@ export function addFailureCommands(program: Command, ctx: CliContext): void {
     .option('--workdir <dir>', WORKDIR_HELP)
     .action((master: string, slave: string, target: string, flags: Flags) => {
       const masterRoot = resolveMasterRoot(master);
-      const rel = path.isAbsolute(target) ? path.relative(masterRoot, target) : path.normalize(target);
-      if (rel.startsWith('..') || path.isAbsolute(rel)) {
-        throw new GeorepError('USAGE', `${target} is not inside the master ${masterRoot}`);
+      // A relative path is taken from the master root; '..dots' is a name, '../x' leaves it.
+      const rel = relativeInside(masterRoot, path.resolve(masterRoot, target));
+      if (rel === undefined) {
+        throw new GeorepError('USAGE', `${target} is not inside the master ${masterRoot}; give a path under it`);
       }
       const n = withIndex(ctx, master, slave, flags.workdir, (index) => queueSubtree(index, rel, ctx.io.clock.nowMs()));
       ctx.io.stdout.write(

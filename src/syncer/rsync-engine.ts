@@ -69,7 +69,10 @@ export class RsyncEngine implements SyncEngine {
 
   async transfer(req: TransferRequest): Promise<TransferResult> {
     const cmd = buildRsyncCommand(this.cfg, req);
-    const out = await this.deps.spawner.run(cmd, { stdin: nulTerminated(req.paths), signal: req.signal });
+    const out = await this.deps.spawner.run(cmd, {
+      stdin: nulTerminated(req.paths.map(filesFromLine)),
+      signal: req.signal,
+    });
     const exitCode = checkRsyncExit(out, req);
     return {
       exitCode,
@@ -116,6 +119,18 @@ function checkRsyncExit(out: SpawnOutcome, req: TransferRequest): number {
     );
   }
   return out.exitCode;
+}
+
+const DOT_SLASH = Buffer.from('./');
+
+/**
+ * A master-relative path as a --files-from line. rsync skips lines that begin with '#' or ';'
+ * (comments), even with --from0, so a bare '#hash' would never be sent; './' makes every line
+ * start with '.', and under the implied --relative rsync drops a leading './' from the path it
+ * creates, so the file still lands at its master-relative path.
+ */
+export function filesFromLine(rel: Buffer): Buffer {
+  return Buffer.concat([DOT_SLASH, rel]);
 }
 
 const UNITS: Readonly<Record<string, number>> = { '': 1, K: 1e3, M: 1e6, G: 1e9, T: 1e12 };

@@ -233,6 +233,18 @@ describe('recorder diff (TreeDiff, HintChecks, ReconcileScan)', () => {
     h.verify();
   });
 
+  it("records names that start with '..' at the root and below: they are names, not the parent", () => {
+    for (const n of ['..dots', '...', '..config']) w(n, n);
+    w('a/..deep', 'deep');
+    const made = h.hint('..dots', '...', '..config', 'a/..deep');
+    expect(fops(made)).to.have.members(['CREATE', 'CREATE', 'CREATE', 'CREATE']);
+    fs.rmSync(path.join(root, '..dots'));
+    fs.writeFileSync(path.join(root, '...'), 'longer now');
+    const changed = h.hint('..dots', '...');
+    expect(changed.map((c) => (c.kind === 'E' ? c.fop : c.kind))).to.include.members(['UNLINK', 'D']);
+    h.verify();
+  });
+
   it('records a rename in a directory, across directories and over a name as RENAME of the same gfid', () => {
     const one = h.gfidAt('a/one');
     const two = h.gfidAt('a/two');

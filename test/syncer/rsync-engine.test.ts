@@ -122,6 +122,15 @@ describe('RsyncEngine', () => {
     expect(fs.readdirSync(boxDir).sort()).to.deep.equal(['a.txt', 'dir']);
   });
 
+  it('sends names that rsync would take for comments or options: leading #, ;, -, .. at the top and below', async () => {
+    // rsync drops --files-from lines that begin with '#' or ';', even with --from0.
+    const rels = ['#hash', ';semi', '-dash', '--delete', '..dots', '...', '#dir/f', ';d/#g', 'd/..x/;y'];
+    for (const r of rels) w.file(r, `content of ${r}`);
+    const r = await engine().transfer(req(rels, 'off'));
+    expect(r.exitCode).to.equal(0);
+    for (const rel of rels) expect(fs.readFileSync(staged(rel), 'utf8')).to.equal(`content of ${rel}`);
+  });
+
   it('keeps the box folders the agent made: a master folder swapped for a symlink stays a folder in the box', async () => {
     const elsewhere = path.join(w.base, 'elsewhere');
     fs.mkdirSync(elsewhere);

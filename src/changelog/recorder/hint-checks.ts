@@ -5,6 +5,7 @@
 
 import path from 'node:path';
 import { absPath, joinRel } from '../entry-stat.js';
+import { relativeInside } from '../rel-path.js';
 import type { GfidIndex } from '../gfid-index.js';
 import { ROOT_GFID } from '../record.js';
 import type { Check, DirRef } from './tree-diff.js';
@@ -23,11 +24,9 @@ export class HintChecks {
 
   /** Adds the names a hint at `absolute` may concern. Paths outside the root are ignored. */
   add(absolute: string): void {
-    const rel = path.relative(this.rootPath, absolute);
-    if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) {
-      // The root itself changed (its attributes): nothing to record, it has no name.
-      return;
-    }
+    const rel = relativeInside(this.rootPath, absolute);
+    // The root itself changed (its attributes): nothing to record, it has no name.
+    if (rel === undefined || rel === '') return;
     const comps = rel.split(path.sep);
     let dir: DirRef = { gfid: ROOT_GFID, rel: Buffer.alloc(0) };
     for (let i = 0; i < comps.length - 1; i++) {
