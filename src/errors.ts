@@ -29,6 +29,7 @@ export const ERROR_CODES = [
   'WATCH_LIMIT', // the kernel's inotify watch or instance limit is reached
   'WATCH_FAILED', // a watcher could not start or broke
   'NOT_RUNNING', // georep stop/status for a session with no daemon
+  'BATCH_LOST', // a batch's outcome is unknown (the agent died or the worker stopped mid-batch)
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -46,6 +46,7 @@ const BY_CODE: Readonly<Record<ErrorCode, ExitCode>> = {
   ENTRY_CONFLICT: EXIT.syncFailed,
   RSYNC_FAILED: EXIT.syncFailed,
   CHANGED_DURING_SYNC: EXIT.syncFailed,
+  BATCH_LOST: EXIT.syncFailed,
   TAR_FAILED: EXIT.syncFailed,
   STATE_CORRUPT: EXIT.syncFailed,
   SESSION_BUSY: EXIT.syncFailed,

@@ -23,12 +23,10 @@ import {
 } from '../changelog/index.js';
 import type { Change, ChangelogFile, ChangelogName, GfidIndex, Gfid } from '../changelog/index.js';
 import { GeorepError, hasErrno } from '../errors.js';
-import type { ItemProblem } from './batch-runner.js';
+import { recordProblems } from './failure-ledger.js';
 import type { MasterBase } from './master-base.js';
 
 export const ENTRY_STIME_KEY = 'entry_stime';
-
-const ERRNO_CODE = /^E[A-Z0-9]+$/;
 
 export async function changelogTurn(m: MasterBase): Promise<boolean> {
   const { deps } = m;
@@ -84,43 +82,6 @@ export async function changelogTurn(m: MasterBase): Promise<boolean> {
   await m.markStime(next);
   deps.onTurn?.(next, index.ledgerCount() === 0);
   return landed;
-}
-
-/** Files this turn's problems in the ledger and resolves the due items that landed. */
-function recordProblems(m: MasterBase, retried: readonly Gfid[]): void {
-  const { index, clock, log, crawl } = m.deps;
-  const now = clock.nowMs();
-  index.transaction(() => {
-    for (const [gfid, p] of m.turnProblems) {
-      if (index.objectOf(gfid) === undefined) continue; // gone from the master: nothing to sync
-      const prev = index.ledgerGet(gfid);
-      const attempts = (prev?.attempts ?? 0) + 1;
-      const waitS = Math.min(crawl.retryBackoffMax, crawl.retryBackoff * 2 ** Math.min(attempts - 1, 30));
-      index.ledgerRecord(ledgerFields(gfid, p), now, now + waitS * 1000);
-      if (prev === undefined)
-        log.warn(`failed: ${p.path}: ${p.message}`, { event: 'failure_added', code: p.code, gfid });
-    }
-    for (const gfid of retried) {
-      if (m.turnProblems.has(gfid)) continue;
-      const item = index.ledgerGet(gfid);
-      index.ledgerResolve(gfid);
-      if (item !== undefined && item.code !== 'RESYNC') {
-        log.info(`resolved: ${item.path}`, {
-          event: 'failure_resolved',
-          code: item.code,
-          attempts: item.attempts,
-          gfid,
-        });
-      }
-    }
-  });
-}
-
-function ledgerFields(
-  gfid: Gfid,
-  p: ItemProblem,
-): { gfid: Gfid; path: string; code: string; errno: string | null; message: string } {
-  return { gfid, path: p.path, code: p.code, errno: ERRNO_CODE.test(p.code) ? p.code : null, message: p.message };
 }
 
 /**

@@ -244,11 +244,17 @@ export class XsyncCrawler {
     const now = attrsOf(st);
     if (row !== undefined && row.type === type && row.ino === st.ino && !this.symlinkChanged(row, now)) {
       const need = this.cfg.policy.classify(row, now);
-      if (need !== 'none') this.seen.set(row.gfid, { rel, st, synced: row.synced });
+      // The index confirms objects, not names: a hard-linked file confirmed through one name
+      // says nothing of its others, which may sit in a batch that never reached the slave (or
+      // a slave seeded without -H holds them as separate files). Each name is sent as an entry
+      // op every crawl; the agent links the ones it lacks and finds the others present.
+      const named = type === 'file' && st.nlink > 1n;
+      if (need !== 'none' || named) this.seen.set(row.gfid, { rel, st, synced: row.synced });
       if (need === 'create') this.emitCreate(row.gfid, type, at, st);
       else if (need === 'update') this.emitUpdate(row.gfid, type, row.synced, now);
+      if (need !== 'create' && named) this.emitName(row.gfid, at, st);
       this.seenByIno.set(st.ino, row.gfid);
-      return { gfid: row.gfid, need };
+      return { gfid: row.gfid, need: need === 'none' && named ? 'update' : need };
     }
     if (!this.cfg.policy.ownsNames) return { gfid: undefined, need: 'create' };
     if (row !== undefined) this.replaced(row);
@@ -309,6 +315,19 @@ export class XsyncCrawler {
         sink.append({ kind: 'E', gfid, fop: 'MKNOD', ...owned });
         sink.append({ kind: 'M', gfid, fop: 'SETATTR' });
     }
+  }
+
+  /** One name of a known file, as a CREATE: the agent makes it a link to the gfid's file, or finds it there. */
+  private emitName(gfid: Gfid, entry: EntryName, st: BigIntStats): void {
+    this.deps.sink.append({
+      kind: 'E',
+      gfid,
+      fop: 'CREATE',
+      mode: Number(st.mode),
+      uid: Number(st.uid),
+      gid: Number(st.gid),
+      entry,
+    });
   }
 
   private emitUpdate(gfid: Gfid, type: EntryType, was: SyncedAttrs | null, now: SyncedAttrs): void {

@@ -23,6 +23,7 @@ import {
 } from './session-setup.js';
 import type { SessionRunOptions } from './session-setup.js';
 import { writeFileAtomic } from '../atomic-file.js';
+import { GeorepError } from '../errors.js';
 import { CHECKPOINT_FILE, CheckpointTracker, readCheckpointState } from './checkpoint.js';
 import { SESSION_STATUS_FILE, buildStatus } from './session-status.js';
 import type { SessionStatus, WorkerStatus } from './session-status.js';
@@ -112,8 +113,13 @@ export async function runLive(opts: LiveOptions): Promise<void> {
       });
       const hybrid = start('xsync', fullCrawl);
       await hybrid.run(1);
-      if (hybrid.stats.failures.length > 0) {
-        throw new Error(`hybrid crawl left ${hybrid.stats.failures.length} failures; restarting it`);
+      // What did not land is in the failure ledger (retried by the changelog crawl); only a
+      // batch with no known outcome (the agent died mid-batch) makes the crawl run again.
+      if (hybrid.lostBatches > 0) {
+        throw new GeorepError(
+          'BATCH_LOST',
+          `the hybrid crawl lost ${hybrid.lostBatches} batch(es) whose outcome is unknown; it runs again from the start`,
+        );
       }
     }
     await start('history').run(1);

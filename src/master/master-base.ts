@@ -17,6 +17,7 @@ import { BatchRunner } from './batch-runner.js';
 import type { BatchOutcome, ItemProblem } from './batch-runner.js';
 import type { Need } from './crawler.js';
 import { CrawlStats } from './crawl-stats.js';
+import { recordProblems } from './failure-ledger.js';
 import { JobTable } from './job-table.js';
 import type { Plan } from './plan.js';
 import { ChangeClassifier } from './process-change.js';
@@ -347,6 +348,22 @@ export class MasterBase {
     return true;
   }
 
+  /**
+   * The end of a live session's crawl turn (one-shot syncs use finishTurn): what did not land
+   * goes into the failure ledger, then stime moves to `markMs`, so one entry that cannot land
+   * never holds the session back. A batch whose outcome is unknown is in no ledger: stime
+   * stays, and false tells the caller to crawl again.
+   */
+  async finishLedgerTurn(markMs: number, settled?: () => Promise<void>): Promise<boolean> {
+    await this.settleTurn();
+    await settled?.();
+    if (this.lostBatches > 0) return false;
+    recordProblems(this, []);
+    this.stats.retryPending = this.deps.index.ledgerCount();
+    await this.markStime(markMs);
+    return true;
+  }
+
   /** Waits for every batch of the turn; true when all landed (what did not is in turnProblems). */
   async settleTurn(): Promise<boolean> {
     return (await this.jobs.wait(TURN_KEY)).ok;
@@ -366,7 +383,9 @@ export class MasterBase {
       const chunk = dirs.slice(start, start + LIMITS.gfidsPerCall);
       const res = await this.deps.slave.call('purgeUnknown', { dirs: chunk }, this.deps.signal);
       this.stats.deletes += res.removed;
-      this.stats.addFailures(res.failures.map((f) => ({ path: f.path ?? f.gfid, code: f.code, message: f.message })));
+      const problems = res.failures.map((f) => ({ path: f.path ?? f.gfid, code: f.code, message: f.message }));
+      this.stats.addFailures(problems);
+      res.failures.forEach((f, i) => this.turnProblems.set(f.gfid, { ...(problems[i] as ItemProblem), gfid: f.gfid }));
     }
     this.saveStats();
   }

@@ -4,7 +4,7 @@
 
 import fs from 'node:fs';
 import type { BigIntStats } from 'node:fs';
-import { escapeName } from '../changelog/index.js';
+import { ROOT_GFID, escapeName, joinRel } from '../changelog/index.js';
 import type { Change, EntryChange, EntryName, GfidIndex, Gfid, SyncedAttrs } from '../changelog/index.js';
 import { hasErrno } from '../errors.js';
 import type { EntryOp, MetaOp, Timespec, WireEntry } from '../slave/index.js';
@@ -81,10 +81,12 @@ export class ChangeClassifier {
           sparse: st.blocks * 512n < st.size,
           off: this.quickCheckOff(c.gfid, st),
         });
-        // The commit renames into every directory holding a name of the gfid.
+        // The commit renames into every directory holding a name of the gfid on the slave. A
+        // name whose directory the slave has not got yet (a later batch of this crawl makes
+        // it) is not there, and that directory's attributes come with its own batch.
         const names = st.nlink > 1n ? this.index.namesOf(c.gfid) : [];
         if (names.length === 0) this.touchedDirs.add(this.parentOf(c.gfid));
-        for (const n of names) this.touchedDirs.add(n.pargfid);
+        for (const n of names) if (this.dirOnSlave(n.pargfid)) this.touchedDirs.add(n.pargfid);
         return;
       }
       case 'M':
@@ -234,6 +236,11 @@ export class ChangeClassifier {
     return known === undefined ? this.index.syncedOf(gfid) : known;
   }
 
+  /** A directory this batch names in an entry op or makes, or one the slave confirmed. */
+  private dirOnSlave(dir: Gfid): boolean {
+    return dir === ROOT_GFID || this.touchedDirs.has(dir) || this.made.has(dir) || this.index.syncedOf(dir) !== null;
+  }
+
   /** The directory holding a single-named gfid: from this batch's entry record, else the index. */
   private parentOf(gfid: Gfid): Gfid {
     const known = this.parents.get(gfid);
@@ -256,17 +263,23 @@ export class ChangeClassifier {
       return seen.st;
     }
     const rel = this.index.pathOf(gfid);
-    let st: BigIntStats | null = null;
-    if (rel !== undefined) {
-      this.paths.set(gfid, rel);
-      try {
-        st = fs.lstatSync(absPath(this.root, rel), { bigint: true });
-      } catch (e) {
-        if (!hasErrno(e, 'ENOENT', 'ENOTDIR')) throw e;
+    if (rel !== undefined) this.paths.set(gfid, rel);
+    let st = lstatOrNull(this.root, rel);
+    const obj = this.index.objectOf(gfid);
+    // pathOf gives a hard-linked file's first name, which may be one whose removal is still on
+    // its way (a renamed directory's old name, in a one-shot re-run): another name will do.
+    if (st === null && obj?.type === 'file') {
+      for (const n of this.index.namesOf(gfid)) {
+        const dir = this.index.pathOf(n.pargfid);
+        const other = dir === undefined ? undefined : joinRel(dir, n.name);
+        const found = lstatOrNull(this.root, other);
+        if (other === undefined || found === null || found.ino !== obj.ino) continue;
+        this.paths.set(gfid, other);
+        st = found;
+        break;
       }
     }
     if (this.opts.source === 'changelog') {
-      const obj = this.index.objectOf(gfid);
       // The path now holds another object (the gfid's moved away and a new one took its name):
       // reading it would send the wrong content. Data is addressed by gfid, never by a stale path.
       if (st !== null && obj !== undefined && st.ino !== obj.ino) st = null;
@@ -275,6 +288,17 @@ export class ChangeClassifier {
     }
     this.stats.set(gfid, st);
     return st;
+  }
+}
+
+/** lstat of a master-relative path; null when nothing is there (or no path is known). */
+function lstatOrNull(root: Buffer, rel: Buffer | undefined): BigIntStats | null {
+  if (rel === undefined) return null;
+  try {
+    return fs.lstatSync(absPath(root, rel), { bigint: true });
+  } catch (e) {
+    if (!hasErrno(e, 'ENOENT', 'ENOTDIR')) throw e;
+    return null;
   }
 }
 

@@ -84,6 +84,15 @@ describe('XsyncCrawler', () => {
     walk(ROOT_GFID, '');
   }
 
+  const gfidAt = (...names: string[]): Gfid =>
+    names
+      .flatMap((n) => n.split('/'))
+      .reduce((g: Gfid, n) => {
+        const row = index.lookup(g, Buffer.from(n));
+        if (row === undefined) throw new Error(`${n} is not in the index`);
+        return row.gfid;
+      }, ROOT_GFID);
+
   const fops = (cs: readonly Change[]): string[] =>
     cs.map((c) => (c.kind === 'E' ? `E ${c.fop} ${c.entry.name.toString()}` : c.kind));
 
@@ -138,6 +147,24 @@ describe('XsyncCrawler', () => {
     expect(links[0]?.gfid).to.equal(creates[0]?.gfid);
   });
 
+  it('sends every name of a hard-linked file on each crawl, though its object is confirmed through one', async () => {
+    // The index confirms objects, not names: with small batches, the names of one inode land in
+    // different batches, and a name whose batch came after the object's confirmation was lost.
+    for (const d of ['a', 'b', 'c']) fs.mkdirSync(path.join(root, d));
+    fs.writeFileSync(path.join(root, 'a', 'one'), 'linked');
+    fs.linkSync(path.join(root, 'a', 'one'), path.join(root, 'c', 'two'));
+    for (let i = 0; i < 6; i++) fs.writeFileSync(path.join(root, 'b', `f${i}`), String(i));
+    await crawl();
+    const gfid = gfidAt('a/one');
+    confirmAll(); // as if the batch of a/one landed before the crawl reached c/two
+    const live = { ...normal, ownsNames: false };
+    const names = (await crawl(live, 2))
+      .all()
+      .filter((c) => c.kind === 'E' && c.gfid === gfid)
+      .map((c) => (c.kind === 'E' ? `${c.fop} ${c.entry.name.toString()}` : ''));
+    expect(names).to.deep.equal(['CREATE one', 'CREATE two']);
+  });
+
   it('replaces a directory that became a file: RMDIR is not needed, a new gfid is created', async () => {
     fs.mkdirSync(path.join(root, 'x'));
     fs.writeFileSync(path.join(root, 'x', 'inner'), '1');
@@ -165,13 +192,6 @@ describe('XsyncCrawler', () => {
   });
 
   describe('directories unchanged since a clean crawl (digests)', () => {
-    const gfidAt = (...names: string[]): Gfid =>
-      names.reduce((g: Gfid, n) => {
-        const row = index.lookup(g, Buffer.from(n));
-        if (row === undefined) throw new Error(`${n} is not in the index`);
-        return row.gfid;
-      }, ROOT_GFID);
-
     /** A confirmed tree whose last crawl found it clean, so every directory has a digest. */
     async function digested(): Promise<void> {
       fs.mkdirSync(path.join(root, 'd'));
@@ -301,7 +321,9 @@ describe('XsyncCrawler', () => {
       fs.linkSync(path.join(root, 'top'), path.join(root, 'd', 'e', 'h'));
       const out = (await crawl()).all();
       const top = gfidAt('top');
+      // The name it had is sent again too (every name of a hard-linked file is, each crawl).
       expect(out.filter((c) => c.kind === 'E').map((c) => (c.kind === 'E' ? [c.fop, c.gfid] : []))).to.deep.equal([
+        ['CREATE', top],
         ['LINK', top],
       ]);
       confirmAll();

@@ -68,6 +68,48 @@ describe('ChangeClassifier (changelog source)', () => {
     expect(normal.plan('b').entryOps.map((o) => o.op)).to.deep.equal(['UNLINK']);
   });
 
+  it("sets the attributes of a hard-linked file's directories only where the slave has them", () => {
+    // A crawl batch sends one name; the other name's directory is made by a later batch. A
+    // setattr of it now failed with GFID_UNKNOWN, and the hybrid crawl then restarted forever.
+    const dirOf = (name: string): Gfid => {
+      fs.mkdirSync(path.join(root, name));
+      const ino = fs.statSync(path.join(root, name), { bigint: true }).ino;
+      return index.create('dir', ino, { pargfid: ROOT_GFID, name: Buffer.from(name) });
+    };
+    const [here, later, done] = [dirOf('here'), dirOf('later'), dirOf('done')];
+    fs.writeFileSync(path.join(root, 'here', 'a'), 'linked');
+    fs.linkSync(path.join(root, 'here', 'a'), path.join(root, 'later', 'b'));
+    fs.linkSync(path.join(root, 'here', 'a'), path.join(root, 'done', 'c'));
+    const ino = fs.statSync(path.join(root, 'here', 'a'), { bigint: true }).ino;
+    const g = index.create('file', ino, { pargfid: here, name: Buffer.from('a') });
+    index.link(g, { pargfid: later, name: Buffer.from('b') });
+    index.link(g, { pargfid: done, name: Buffer.from('c') });
+    index.markSynced(done, attrsOf(fs.lstatSync(path.join(root, 'done'), { bigint: true })));
+    const c = new ChangeClassifier(Buffer.from(root), index, { source: 'crawl' });
+    c.add({
+      kind: 'E',
+      gfid: g,
+      fop: 'CREATE',
+      mode: 0o100644,
+      uid: 0,
+      gid: 0,
+      entry: { pargfid: here, name: Buffer.from('a') },
+    });
+    c.add({ kind: 'D', gfid: g });
+    expect(c.plan('b').metaOps.map((o) => o.gfid)).to.have.members([here, done]);
+  });
+
+  it("reads a hard-linked file through another name when its first one is gone (a renamed directory's old name)", () => {
+    fs.writeFileSync(path.join(root, 'z'), 'linked');
+    const ino = fs.statSync(path.join(root, 'z'), { bigint: true }).ino;
+    // 'a-gone' sorts first, so it is the gfid's path; its removal is not confirmed yet.
+    const g = index.create('file', ino, { pargfid: ROOT_GFID, name: Buffer.from('a-gone') });
+    index.link(g, { pargfid: ROOT_GFID, name: Buffer.from('z') });
+    const c = new ChangeClassifier(Buffer.from(root), index, { source: 'crawl' });
+    c.add({ kind: 'E', gfid: g, fop: 'LINK', entry: { pargfid: ROOT_GFID, name: Buffer.from('z') } });
+    expect(c.plan('b').entryOps.map((o) => o.op)).to.deep.equal(['LINK']);
+  });
+
   it('sends a RENAME of a gfid the master has lost since, marked gone (its UNLINK names only the new name)', () => {
     const kept = plant('kept', 'x');
     const lost = plant('lost', 'y');

@@ -51,7 +51,11 @@ export class CrawlXsync {
     const seeded = await this.seedSettled();
     // After every batch is settled: the purge keeps only what the slave index knows.
     const purge = deps.fullCrawl && ((this.purgesUnknown() && this.propagatesDeletes()) || seeded);
-    await this.finishTurn(turnStartMs, purge ? () => this.purgeUnknown(crawler.dirs) : undefined);
+    const settled = purge ? () => this.purgeUnknown(crawler.dirs) : undefined;
+    // A live session files what did not land in its failure ledger and goes on; a one-shot
+    // sync reports it and exits non-zero.
+    if (deps.consumer === undefined) await this.finishTurn(turnStartMs, settled);
+    else await this.finishLedgerTurn(turnStartMs, settled);
     // Every batch is settled: a directory whose children are all confirmed as the crawl listed
     // them gets its digest now, so the next crawl may skip it.
     const stored = deps.index.commitStagedDigests();

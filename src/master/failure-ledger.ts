@@ -1,0 +1,47 @@
+// The failure ledger's writer for a live session's turns (hybrid, history and changelog
+// crawls alike): what a turn could not bring to the slave is filed with its cause, attempts
+// and backoff before the turn's stime moves, and retried items that landed leave it. The
+// ledger, not stime, keeps what is missing; a checkpoint completes only with it empty.
+
+import type { Gfid } from '../changelog/index.js';
+import type { ItemProblem } from './batch-runner.js';
+import type { MasterBase } from './master-base.js';
+
+const ERRNO_CODE = /^E[A-Z0-9]+$/;
+
+/** Files this turn's problems in the ledger and resolves the due items that landed. */
+export function recordProblems(m: MasterBase, retried: readonly Gfid[]): void {
+  const { index, clock, log, crawl } = m.deps;
+  const now = clock.nowMs();
+  index.transaction(() => {
+    for (const [gfid, p] of m.turnProblems) {
+      if (index.objectOf(gfid) === undefined) continue; // gone from the master: nothing to sync
+      const prev = index.ledgerGet(gfid);
+      const attempts = (prev?.attempts ?? 0) + 1;
+      const waitS = Math.min(crawl.retryBackoffMax, crawl.retryBackoff * 2 ** Math.min(attempts - 1, 30));
+      index.ledgerRecord(ledgerFields(gfid, p), now, now + waitS * 1000);
+      if (prev === undefined)
+        log.warn(`failed: ${p.path}: ${p.message}`, { event: 'failure_added', code: p.code, gfid });
+    }
+    for (const gfid of retried) {
+      if (m.turnProblems.has(gfid)) continue;
+      const item = index.ledgerGet(gfid);
+      index.ledgerResolve(gfid);
+      if (item !== undefined && item.code !== 'RESYNC') {
+        log.info(`resolved: ${item.path}`, {
+          event: 'failure_resolved',
+          code: item.code,
+          attempts: item.attempts,
+          gfid,
+        });
+      }
+    }
+  });
+}
+
+function ledgerFields(
+  gfid: Gfid,
+  p: ItemProblem,
+): { gfid: Gfid; path: string; code: string; errno: string | null; message: string } {
+  return { gfid, path: p.path, code: p.code, errno: ERRNO_CODE.test(p.code) ? p.code : null, message: p.message };
+}
