@@ -87,3 +87,13 @@ export function lstatIfAny(abs: Buffer): BigIntStats | undefined {
     throw e;
   }
 }
+
+/** A symlink's target as bytes; none when it is gone or no longer a symlink (replaced while we looked). */
+export function readTarget(abs: Buffer): Buffer | undefined {
+  try {
+    return fs.readlinkSync(abs, { encoding: 'buffer' });
+  } catch (e) {
+    if (hasErrno(e, 'ENOENT', 'ENOTDIR', 'EINVAL')) return undefined;
+    throw e;
+  }
+}

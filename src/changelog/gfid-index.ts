@@ -27,6 +27,8 @@ export interface IndexedEntry {
   readonly synced: SyncedAttrs | null;
   /** What the recorder last saw (null until it looked). */
   readonly recorded: SyncedAttrs | null;
+  /** A symlink's target, fixed for its gfid (null: not a symlink, or not read yet). */
+  readonly target: Buffer | null;
 }
 
 /** A directory's digest (master/dir-digest.ts) and the gfids of its subdirectories, in name order. */
@@ -114,6 +116,13 @@ export interface GfidIndex {
    * (null: not seen yet, or the file system reports none).
    */
   objectOf(gfid: Gfid): { readonly type: EntryType; readonly ino: bigint; readonly btimeNs: bigint | null } | undefined;
+  /**
+   * The target a symlink gfid stands for, set once when the gfid is minted (or first seen by
+   * this version). A symlink has no content but its target: another target at the same name
+   * is another object (a new gfid), never an attribute change, whatever inode it got.
+   */
+  targetOf(gfid: Gfid): Buffer | undefined;
+  setTarget(gfid: Gfid, target: Buffer): void;
   /** What the recorder last saw of the object (null when it has not looked yet). */
   recordedOf(gfid: Gfid): SyncedAttrs | null;
   /** Records what the recorder saw, and the inode (and its birth time, 0n if none) it saw it on. */

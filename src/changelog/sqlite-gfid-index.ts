@@ -278,6 +278,14 @@ export class SqliteGfidIndex implements GfidIndex {
     });
   }
 
+  targetOf(gfid: Gfid): Buffer | undefined {
+    return this.guard(() => this.st.targetOf.get(gfid) ?? undefined);
+  }
+
+  setTarget(gfid: Gfid, target: Buffer): void {
+    this.guard(() => this.st.setTarget.run(target, gfid));
+  }
+
   recordedOf(gfid: Gfid): SyncedAttrs | null {
     return this.guard(() => {
       const row = this.st.recordedOf.get(gfid);

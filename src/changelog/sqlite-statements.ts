@@ -29,6 +29,7 @@ export type EntryTuple = readonly [
   gfid: string,
   type: string,
   ino: bigint,
+  target: Buffer | null,
   ...attrs: Int[],
 ];
 
@@ -55,7 +56,7 @@ export interface AtRow {
   readonly type: string;
 }
 
-const ENTRY = `SELECT n.pargfid, n.name, n.gfid, o.type, o.ino, o.size, o.mtime_ns, o.ctime_ns, o.mode, o.uid, o.gid,
+const ENTRY = `SELECT n.pargfid, n.name, n.gfid, o.type, o.ino, o.target, o.size, o.mtime_ns, o.ctime_ns, o.mode, o.uid, o.gid,
   o.r_size, o.r_mtime_ns, o.r_ctime_ns, o.r_mode, o.r_uid, o.r_gid
   FROM names n JOIN objects o ON o.gfid = n.gfid`;
 
@@ -160,6 +161,8 @@ export function prepareStatements(db: Db) {
       `UPDATE objects SET r_size = ?, r_mtime_ns = ?, r_ctime_ns = ?, r_mode = ?, r_uid = ?, r_gid = ?, ino = ?,
        btime_ns = ? WHERE gfid = ?`,
     ),
+    targetOf: db.prepare<[string], Buffer | null>('SELECT target FROM objects WHERE gfid = ?').pluck(),
+    setTarget: db.prepare<[Buffer, string]>('UPDATE objects SET target = ? WHERE gfid = ?'),
     setXtime: db.prepare<[number, string]>('UPDATE objects SET xtime_ms = ? WHERE gfid = ?'),
     xtimeOf: db.prepare<[string], bigint | null>('SELECT xtime_ms FROM objects WHERE gfid = ?').pluck(),
     journalAppend: db.prepare<[string]>('INSERT INTO journal (line) VALUES (?)'),
@@ -203,7 +206,7 @@ export function entryTypeOf(type: string, gfid: string): EntryType {
 }
 
 export function toEntry(t: EntryTuple): IndexedEntry {
-  const [pargfid, name, gfid, type, ino, ...a] = t;
+  const [pargfid, name, gfid, type, ino, target, ...a] = t;
   const attrsFrom = (at: number): SyncedAttrs | null =>
     toSynced({
       size: a[at] ?? null,
@@ -222,6 +225,7 @@ export function toEntry(t: EntryTuple): IndexedEntry {
     ino,
     synced: attrsFrom(0),
     recorded: attrsFrom(6),
+    target,
   };
 }
 

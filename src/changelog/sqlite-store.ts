@@ -9,7 +9,7 @@ import { fsCall, ioError } from './fs-call.js';
 
 export type Db = Database.Database;
 
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 /**
  * How long a statement waits for another connection's write to finish: the recorder and the
  * worker share the session's index (the recorder owns names, the worker the synced columns),
@@ -88,7 +88,8 @@ CREATE TEMP TABLE IF NOT EXISTS staged_children (
 // The synced columns are NULL until the slave confirmed the object; they are set together.
 // The r_* columns are what the recorder last saw of the object (NULL until it looked), and
 // xtime_ms when it last recorded a change in or below it (GlusterFS's marker xtime);
-// btime_ns the inode's birth time it saw (0: the file system reports none). The
+// btime_ns the inode's birth time it saw (0: the file system reports none); target a
+// symlink's target, fixed for its gfid (see GfidIndex.targetOf). The
 // journal holds records the recorder committed together with their index changes and has
 // not yet published as a CHANGELOG file (see recorder/journal.ts).
 const SCHEMA = `
@@ -98,7 +99,7 @@ CREATE TABLE IF NOT EXISTS objects (
   ino INTEGER NOT NULL,
   size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, mode INTEGER, uid INTEGER, gid INTEGER,
   r_size INTEGER, r_mtime_ns INTEGER, r_ctime_ns INTEGER, r_mode INTEGER, r_uid INTEGER, r_gid INTEGER,
-  xtime_ms INTEGER, btime_ns INTEGER
+  xtime_ms INTEGER, btime_ns INTEGER, target BLOB
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS objects_ino ON objects (ino);
 CREATE TABLE IF NOT EXISTS names (
@@ -128,6 +129,12 @@ CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, line TEXT NOT NULL)
 const MIGRATE_FROM_2 = `ALTER TABLE objects ADD COLUMN btime_ns INTEGER;`;
 
 /**
+ * Version 3 lacks symlink targets. Its symlinks get theirs when next seen; until then a
+ * retarget is found as before, by a change of size, mtime or birth time.
+ */
+const MIGRATE_FROM_3 = `ALTER TABLE objects ADD COLUMN target BLOB;`;
+
+/**
  * Opens (creating if needed) and prepares a database. Damage surfaces as SQLite's error, or as
  * STATE_CORRUPT for a schema this code does not know (see isCorruption).
  */
@@ -154,10 +161,11 @@ export function connect(path: string): Db {
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
     } else if (version === SCHEMA_VERSION) {
       db.exec(LEDGER + DIGESTS);
-    } else if (version === 1 || version === 2) {
+    } else if (version >= 1 && version <= 3) {
       db.transaction(() => {
         if (version === 1) db.exec(MIGRATE_FROM_1);
-        db.exec(MIGRATE_FROM_2);
+        if (version <= 2) db.exec(MIGRATE_FROM_2);
+        db.exec(MIGRATE_FROM_3);
         db.exec(LEDGER + DIGESTS);
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
       })();

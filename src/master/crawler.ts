@@ -170,15 +170,16 @@ export class XsyncCrawler {
     const gfids: (Gfid | undefined)[] = []; // each child's, in listing order
     let clean = true; // every child confirmed as it is now
     let whole = true; // every child is indexed here (so its confirmation can be checked)
-    for (const { name, rel, st } of children) {
+    for (const child of children) {
+      const { name, st } = child;
       const key = name.toString('latin1');
       const row = known.get(key);
       known.delete(key);
-      const { gfid, need } = this.visitEntry(dir.gfid, name, rel, st, row);
+      const { gfid, need } = this.visitEntry(dir.gfid, child, row);
       if (need !== 'none') clean = false;
       // No gfid: skipped (a socket), a later name of a hard-linked inode, or left to the recorder.
       if (gfid === undefined) whole = false;
-      else if (st.isDirectory()) subdirs.push({ gfid, rel, comps: [...dir.comps, name] });
+      else if (st.isDirectory()) subdirs.push({ gfid, rel: child.rel, comps: [...dir.comps, name] });
       gfids.push(gfid);
     }
     for (const gone of known.values()) {
@@ -234,15 +235,14 @@ export class XsyncCrawler {
 
   private visitEntry(
     pargfid: Gfid,
-    name: Buffer,
-    rel: Buffer,
-    st: BigIntStats,
+    child: ListedChild,
     row: IndexedEntry | undefined,
   ): { gfid: Gfid | undefined; need: Need } {
+    const { name, rel, st } = child;
     const type = entryTypeOf(st);
     const at: EntryName = { pargfid, name };
     const now = attrsOf(st);
-    if (row !== undefined && row.type === type && row.ino === st.ino && !this.symlinkChanged(row, now)) {
+    if (row !== undefined && row.type === type && row.ino === st.ino && !this.symlinkChanged(row, now, child.target)) {
       const need = this.cfg.policy.classify(row, now);
       // The index confirms objects, not names: a hard-linked file confirmed through one name
       // says nothing of its others, which may sit in a batch that never reached the slave (or
@@ -262,21 +262,25 @@ export class XsyncCrawler {
       this.deferredLinks.push({ at, st, rel });
       return { gfid: undefined, need: 'create' };
     }
-    return { gfid: this.createNew(type, at, st, rel), need: 'create' };
+    return { gfid: this.createNew(type, at, st, rel, child.target), need: 'create' };
   }
 
-  /** A symlink whose target may have changed is replaced (new gfid): SYMLINK of a known gfid is a no-op. */
-  private symlinkChanged(row: IndexedEntry, now: SyncedAttrs): boolean {
-    return (
-      row.type === 'symlink' &&
-      row.synced !== null &&
-      (row.synced.mtimeNs !== now.mtimeNs || row.synced.size !== now.size)
-    );
+  /**
+   * A symlink with another target is another object (new gfid): SYMLINK of a known gfid is a
+   * no-op. The target the gfid stands for decides; an index from before targets were kept
+   * falls back to a change of size or mtime.
+   */
+  private symlinkChanged(row: IndexedEntry, now: SyncedAttrs, target: Buffer | undefined): boolean {
+    if (row.type !== 'symlink') return false;
+    if (row.target !== null) return target !== undefined && !target.equals(row.target);
+    if (target !== undefined && this.cfg.policy.ownsNames) this.deps.index.setTarget(row.gfid, target);
+    return row.synced !== null && (row.synced.mtimeNs !== now.mtimeNs || row.synced.size !== now.size);
   }
 
-  private createNew(type: EntryType, at: EntryName, st: BigIntStats, rel: Buffer): Gfid | undefined {
+  private createNew(type: EntryType, at: EntryName, st: BigIntStats, rel: Buffer, target?: Buffer): Gfid | undefined {
     if (!this.replicable(type, rel)) return undefined;
     const gfid = this.deps.index.create(type, st.ino, at);
+    if (target !== undefined) this.deps.index.setTarget(gfid, target);
     this.seen.set(gfid, { rel, st, synced: null });
     this.emitCreate(gfid, type, at, st);
     this.seenByIno.set(st.ino, gfid);

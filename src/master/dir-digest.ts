@@ -5,7 +5,8 @@
 // slave with exactly the attrs the crawl listed (found so by the crawl, or checked once the
 // turn's confirmations are in: GfidIndex.stageDirDigest), and the index deletes it on any later
 // write to a child's name or confirmed attrs (sqlite-store.ts, DIGESTS). The hash covers each
-// child's name, inode, mode (type and permissions), owner, link count, size, mtime and ctime.
+// child's name, inode, mode (type and permissions), owner, link count, size, mtime and ctime,
+// and a symlink's target.
 // ctime alone moves on every change of the others, content writes included, and cannot be set
 // from user space; the rest are hashed so that equality does not rest on that alone.
 
@@ -15,11 +16,15 @@ import type { BigIntStats } from 'node:fs';
 export interface StatedChild {
   readonly name: Buffer;
   readonly st: BigIntStats;
+  /** A symlink's target (absent for other types). */
+  readonly target?: Buffer;
 }
 
 /** Changing what is hashed changes this tag, so digests of an older layout never match. */
-const LAYOUT = Buffer.from('georep-dir-digest-2\0');
+const LAYOUT = Buffer.from('georep-dir-digest-3\0');
 const FIELDS = 8;
+
+const TARGET_LENGTH = Buffer.alloc(4);
 
 /** SHA-256 of the children's names and lstat, in the order given (the crawl's: by name bytes). */
 export function dirDigest(children: readonly StatedChild[]): Buffer {
@@ -42,5 +47,12 @@ export function dirDigest(children: readonly StatedChild[]): Buffer {
   // The lengths make the names' concatenation unambiguous; the counts are fixed by them.
   const hash = createHash('sha256').update(LAYOUT).update(lengths);
   for (const c of children) hash.update(c.name);
-  return hash.update(fields).digest();
+  hash.update(fields);
+  // Symlink targets last, each after its length (the listing order says whose it is).
+  for (const c of children) {
+    if (c.target === undefined) continue;
+    TARGET_LENGTH.writeUInt32LE(c.target.length);
+    hash.update(TARGET_LENGTH).update(c.target);
+  }
+  return hash.digest();
 }

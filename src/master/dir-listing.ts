@@ -1,8 +1,8 @@
 // Directory listing for the crawl: a directory's children in name-byte order (the order the
-// crawl walks, stores digests and resumes in), each with its lstat, and the reserved root name
-// set aside.
+// crawl walks, stores digests and resumes in), each with its lstat (and a symlink's target),
+// and the reserved root name set aside.
 
-import { absPath, joinRel, listNames, lstatIfAny } from '../changelog/index.js';
+import { absPath, joinRel, listNames, lstatIfAny, readTarget } from '../changelog/index.js';
 import type { StatedChild } from './dir-digest.js';
 
 /** The slave's control folder: a master entry of this name at the root is never replicated. */
@@ -32,8 +32,13 @@ export function listDir(root: Buffer, rel: Buffer): DirListing {
       continue;
     }
     const childRel = joinRel(rel, name);
-    const st = lstatIfAny(absPath(root, childRel));
-    if (st !== undefined) children.push({ name, rel: childRel, st });
+    const abs = absPath(root, childRel);
+    const st = lstatIfAny(abs);
+    if (st === undefined) continue;
+    // A symlink's target is what it holds: read with the listing, so the crawl and the
+    // digest compare it (a retarget may keep the inode, size and even the clock tick).
+    const target = st.isSymbolicLink() ? readTarget(abs) : undefined;
+    children.push(target === undefined ? { name, rel: childRel, st } : { name, rel: childRel, st, target });
   }
   return { children, reserved };
 }

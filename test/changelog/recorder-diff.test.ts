@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { ROOT_GFID, SqliteGfidIndex, absPath, joinRel } from '../../src/changelog/index.js';
+import { ROOT_GFID, SqliteGfidIndex, absPath, attrsOf, joinRel } from '../../src/changelog/index.js';
 import type { Change, Gfid } from '../../src/changelog/index.js';
 import { HintChecks } from '../../src/changelog/recorder/hint-checks.js';
 import { ReconcileScan } from '../../src/changelog/recorder/reconcile.js';
@@ -274,6 +274,30 @@ describe('recorder diff (TreeDiff, HintChecks, ReconcileScan)', () => {
     const got = h.hint('a/one', 'b/new');
     expect(fops(got)).to.have.members(['CREATE', 'UNLINK']);
     expect(h.gfidAt('b/new')).to.not.equal(one);
+    h.verify();
+  });
+
+  it('records a symlink retargeted on the same inode and birth tick as a new object, live and by a reconcile', async () => {
+    fs.symlinkSync('a/one', path.join(root, 'ln'));
+    fs.symlinkSync('../b/three', path.join(root, 'a/ln2'));
+    h.hint('ln', 'a/ln2');
+    const retarget = (rel: string, target: string): Gfid => {
+      const was = h.gfidAt(rel) as Gfid;
+      fs.rmSync(path.join(root, rel));
+      fs.symlinkSync(target, path.join(root, rel));
+      // ext4 may hand the freed inode to the new link within one clock tick; the index is told
+      // so directly: only the target tells the new link from the old one.
+      const st = fs.lstatSync(path.join(root, rel), { bigint: true });
+      h.index.setRecorded(was, attrsOf(st), st.ino, st.birthtimeNs);
+      return was;
+    };
+    const ln = retarget('ln', 'top');
+    expect(fops(h.hint('ln'))).to.have.members(['UNLINK', 'SYMLINK']);
+    expect(h.gfidAt('ln')).to.not.equal(ln);
+    const ln2 = retarget('a/ln2', '../top');
+    expect(fops(await h.reconcile())).to.have.members(['UNLINK', 'SYMLINK']);
+    expect(h.gfidAt('a/ln2')).to.not.equal(ln2);
+    expect(h.index.targetOf(h.gfidAt('a/ln2') as Gfid)?.toString()).to.equal('../top');
     h.verify();
   });
 

@@ -420,6 +420,7 @@ describe('SqliteGfidIndex on a file', () => {
     old.close();
     const raw = new Database(p);
     raw.exec('ALTER TABLE objects DROP COLUMN btime_ns');
+    raw.exec('ALTER TABLE objects DROP COLUMN target');
     raw.pragma('user_version = 2');
     raw.close();
     const idx = SqliteGfidIndex.open(p);
@@ -429,6 +430,28 @@ describe('SqliteGfidIndex on a file', () => {
       const attrs: SyncedAttrs = { size: 1, mtimeNs: 2n, ctimeNs: 3n, mode: 0o100644, uid: 0, gid: 0 };
       idx.setRecorded(g, attrs, 7n, 99n);
       expect(idx.objectOf(g)?.btimeNs).to.equal(99n);
+    } finally {
+      idx.close();
+    }
+  });
+
+  it('opens a version-3 database in place: every gfid kept, symlink targets unknown until seen', () => {
+    const p = path.join(dir, 'index.db');
+    const old = SqliteGfidIndex.open(p);
+    const g = old.create('symlink', 8n, at(ROOT_GFID, 'ln'));
+    old.close();
+    const raw = new Database(p);
+    raw.exec('ALTER TABLE objects DROP COLUMN target');
+    raw.pragma('user_version = 3');
+    raw.close();
+    const idx = SqliteGfidIndex.open(p);
+    try {
+      expect(idx.quarantined).to.equal(undefined);
+      expect(idx.targetOf(g)).to.equal(undefined);
+      expect(idx.lookup(ROOT_GFID, Buffer.from('ln'))?.target).to.equal(null);
+      idx.setTarget(g, Buffer.from('there'));
+      expect(idx.targetOf(g)?.toString()).to.equal('there');
+      expect(idx.lookup(ROOT_GFID, Buffer.from('ln'))?.target?.toString()).to.equal('there');
     } finally {
       idx.close();
     }

@@ -14,6 +14,7 @@ const row: IndexedEntry = {
   ino: 1n,
   synced: attrs,
   recorded: null,
+  target: null,
 };
 const base: MasterChoice = { detect: 'xsync', mode: 'normal', sendmark: 'normal', purge: 'normal', engine: 'rsync' };
 const syncerCfg: SyncerConfig = {

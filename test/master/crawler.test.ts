@@ -165,6 +165,22 @@ describe('XsyncCrawler', () => {
     expect(names).to.deep.equal(['CREATE one', 'CREATE two']);
   });
 
+  it('replaces a symlink whose target changed, though inode, size and times match what was confirmed', async () => {
+    fs.symlinkSync('aaa', path.join(root, 'ln'));
+    await crawl();
+    const was = gfidAt('ln');
+    fs.rmSync(path.join(root, 'ln'));
+    fs.symlinkSync('bbb', path.join(root, 'ln'));
+    // As if ext4 gave the new link the old inode within one clock tick: only the target differs.
+    const st = fs.lstatSync(path.join(root, 'ln'), { bigint: true });
+    index.setRecorded(was, attrsOf(st), st.ino, st.birthtimeNs);
+    index.markSynced(was, attrsOf(st));
+    const out = (await crawl()).all();
+    expect(fops(out)).to.include('E SYMLINK ln');
+    expect(gfidAt('ln')).to.not.equal(was);
+    expect(index.targetOf(gfidAt('ln'))?.toString()).to.equal('bbb');
+  });
+
   it('replaces a directory that became a file: RMDIR is not needed, a new gfid is created', async () => {
     fs.mkdirSync(path.join(root, 'x'));
     fs.writeFileSync(path.join(root, 'x', 'inner'), '1');

@@ -5,7 +5,7 @@
 // pairing watcher events.
 
 import type { BigIntStats } from 'node:fs';
-import { absPath, attrsOf, entryTypeOf, joinRel, listNames, lstatIfAny, sameAttrs } from '../entry-stat.js';
+import { absPath, attrsOf, entryTypeOf, joinRel, listNames, lstatIfAny, readTarget, sameAttrs } from '../entry-stat.js';
 import type { EntryType, GfidIndex, IndexedEntry, SyncedAttrs } from '../gfid-index.js';
 import { ROOT_GFID } from '../record.js';
 import type { Change, EntryName, Gfid } from '../record.js';
@@ -127,7 +127,7 @@ export class TreeDiff {
     }
     const type = entryTypeOf(c.st);
     const rel = joinRel(c.dir.rel, c.name);
-    if (row !== undefined && row.type === type && row.ino === c.st.ino) {
+    if (row !== undefined && row.type === type && row.ino === c.st.ino && this.sameObject(row, c.st, rel)) {
       this.refresh(row.gfid, type, c.st, 'inPlace', row.recorded ?? row.synced);
       return;
     }
@@ -138,7 +138,34 @@ export class TreeDiff {
     }
     const a: Appeared = { parent: { kind: 'known', dir: c.dir }, name: c.name, rel, st: c.st, type };
     this.appeared.push(a);
-    if (this.opts.expandNewDirs && type === 'dir' && this.knownObject(c.st, 'dir') === undefined) this.expand(a, a);
+    if (this.opts.expandNewDirs && type === 'dir' && this.knownObject(c.st, 'dir', rel) === undefined)
+      this.expand(a, a);
+  }
+
+  /**
+   * Whether the entry at a name whose row has its inode and type is still that row's object.
+   * ext4 hands a freed inode out again at once, so `rm l; ln -s other l` (or any delete and
+   * create) can leave the same inode at the same name: a symlink with another target, or an
+   * inode born since, is another object. Recorded as an attribute change, a retargeted
+   * symlink kept its old target on the slave for good.
+   */
+  private sameObject(row: IndexedEntry, st: BigIntStats, rel: Buffer): boolean {
+    if (row.type === 'symlink') {
+      const now = readTarget(absPath(this.deps.root, rel));
+      if (row.target === null) {
+        if (now !== undefined) this.deps.index.setTarget(row.gfid, now); // first seen by this version
+      } else if (now !== undefined && !now.equals(row.target)) return false;
+    }
+    const was = row.recorded ?? row.synced;
+    // A new inode's ctime is its birth: unchanged attrs mean the same object (and no query).
+    if (was !== null && sameAttrs(was, attrsOf(st))) return true;
+    return !this.reborn(row.gfid, st);
+  }
+
+  /** The object's inode was born after the one the index knows (both birth times known). */
+  private reborn(gfid: Gfid, st: BigIntStats): boolean {
+    const obj = this.deps.index.objectOf(gfid);
+    return obj !== undefined && obj.btimeNs !== null && st.birthtimeNs !== 0n && obj.btimeNs !== st.birthtimeNs;
   }
 
   /** Every entry below a new directory is new there (a rename into it is found by inode later). */
@@ -155,7 +182,7 @@ export class TreeDiff {
       const a: Appeared = { parent: { kind: 'new', dir }, name, rel, st, type };
       this.appeared.push(a);
       if (type === 'dir') this.newTrees.add(top);
-      if (type === 'dir' && this.knownObject(st, 'dir') === undefined) this.expand(a, top);
+      if (type === 'dir' && this.knownObject(st, 'dir', rel) === undefined) this.expand(a, top);
     }
   }
 
@@ -165,13 +192,17 @@ export class TreeDiff {
    * again at once) is not a rename: with ignore-deletes the slave must keep the old file.
    * Births within one clock tick (a few ms) look alike: those are still taken for a rename.
    */
-  private knownObject(st: BigIntStats, type: EntryType): Gfid | undefined {
+  private knownObject(st: BigIntStats, type: EntryType, rel: Buffer): Gfid | undefined {
     const gfid = this.deps.index.gfidOfIno(st.ino);
     if (gfid === undefined) return undefined;
-    const obj = this.deps.index.objectOf(gfid);
-    if (obj?.type !== type) return undefined;
-    const reborn = obj.btimeNs !== null && st.birthtimeNs !== 0n && obj.btimeNs !== st.birthtimeNs;
-    return reborn ? undefined : gfid;
+    if (this.deps.index.objectOf(gfid)?.type !== type || this.reborn(gfid, st)) return undefined;
+    // A symlink with another target is another object, even on the inode and birth tick of one.
+    if (type === 'symlink') {
+      const was = this.deps.index.targetOf(gfid);
+      const now = readTarget(absPath(this.deps.root, rel));
+      if (was !== undefined && now !== undefined && !now.equals(was)) return undefined;
+    }
+    return gfid;
   }
 
   /** Decides, for each new name, whether it is a moved object, another link, or a new object. */
@@ -180,7 +211,7 @@ export class TreeDiff {
     const actions: Action[] = [];
     const newByIno = new Map<bigint, Appeared>();
     for (const a of this.appeared) {
-      const gfid = this.knownObject(a.st, a.type);
+      const gfid = this.knownObject(a.st, a.type, a.rel);
       if (gfid === undefined) {
         const first = a.type === 'dir' ? undefined : newByIno.get(a.st.ino);
         if (first !== undefined) actions.push({ kind: 'link', to: a, of: first });
@@ -311,6 +342,10 @@ export class TreeDiff {
         emit({ kind: 'M', gfid, fop: 'SETATTR' });
     }
     this.deps.index.setRecorded(gfid, attrsOf(a.st), a.st.ino, a.st.birthtimeNs);
+    if (a.type === 'symlink') {
+      const target = readTarget(absPath(this.deps.root, a.rel));
+      if (target !== undefined) this.deps.index.setTarget(gfid, target);
+    }
     return true;
   }
 
