@@ -8,6 +8,8 @@ export const SYNC_METHODS = ['rsync', 'tarssh'] as const;
 export type SyncMethod = (typeof SYNC_METHODS)[number];
 export const WATCHER_KINDS = ['inotify', 'parcel', 'chokidar'] as const;
 export type WatcherKind = (typeof WATCHER_KINDS)[number];
+export const COMPRESS_KINDS = ['off', 'ssh', 'zstd', 'zlib'] as const;
+export type CompressKind = (typeof COMPRESS_KINDS)[number];
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -26,6 +28,12 @@ export interface Config {
   readonly rsyncCommand: string; // rsync-command
   readonly rsyncOptions: string; // rsync-options (extra args, split on whitespace)
   readonly sshCommand: string; // ssh-command
+  readonly sshPort: number; // ssh-port (0 = the address's, else 22)
+  readonly sshOptions: string; // ssh-options (extra args, split on whitespace)
+  readonly sshIdentity: string; // ssh-identity ('' = ssh's defaults)
+  readonly remoteGeorep: string; // remote-georep (split on whitespace)
+  readonly slaveTimeout: number; // slave-timeout (seconds)
+  readonly compress: CompressKind; // compress
   readonly logLevel: LogLevel; // log-level
   readonly checkpoint: string; // checkpoint ('' | 'now' | unix seconds)
   readonly watcher: WatcherKind; // watcher
@@ -60,7 +68,20 @@ export type RecorderConfig = Pick<
 /** The slice the Syncer and its engines need. */
 export type SyncerConfig = Pick<
   Config,
-  'syncJobs' | 'syncBoxFiles' | 'syncMethod' | 'rsyncCommand' | 'rsyncOptions' | 'sshCommand' | 'useRsyncXattrs'
+  | 'syncJobs'
+  | 'syncBoxFiles'
+  | 'syncMethod'
+  | 'rsyncCommand'
+  | 'rsyncOptions'
+  | 'sshCommand'
+  | 'useRsyncXattrs'
+  | 'compress'
+>;
+
+/** The slice that shapes the ssh link to a remote slave. */
+export type SshConfig = Pick<
+  Config,
+  'sshCommand' | 'sshPort' | 'sshOptions' | 'sshIdentity' | 'remoteGeorep' | 'slaveTimeout' | 'compress'
 >;
 
 /** The slice the crawl and process_change need. */

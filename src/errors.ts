@@ -29,6 +29,9 @@ export const ERROR_CODES = [
   'WATCH_LIMIT', // the kernel's inotify watch or instance limit is reached
   'WATCH_FAILED', // a watcher could not start or broke
   'NOT_RUNNING', // georep stop/status for a session with no daemon
+  'SSH_SETUP_NEEDED', // a remote slave whose host key the session has not pinned yet (georep ssh-setup)
+  'SSH_REFUSED', // the slave host's key changed, or it refused our key: an operator must act
+  'SLAVE_UNREACHABLE', // the slave host cannot be reached now (retried with backoff)
   'BATCH_LOST', // a batch's outcome is unknown (the agent died or the worker stopped mid-batch)
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -2,7 +2,7 @@
 // Invariant: the result has every field, each validated; inputs are copied into null-prototype
 // objects first, so a key such as "__proto__" or "constructor" is just an unknown option.
 
-import { LOG_LEVELS, SYNC_METHODS, SYNC_MODES, WATCHER_KINDS } from '../config.js';
+import { COMPRESS_KINDS, LOG_LEVELS, SYNC_METHODS, SYNC_MODES, WATCHER_KINDS } from '../config.js';
 import type { Config } from '../config.js';
 import { GeorepError } from '../errors.js';
 import { closestKey } from './closest-key.js';
@@ -58,6 +58,12 @@ function buildConfig(v: Readonly<Record<string, OptionValue>>): Config {
     rsyncCommand: str(v, 'rsyncCommand'),
     rsyncOptions: str(v, 'rsyncOptions'),
     sshCommand: str(v, 'sshCommand'),
+    sshPort: num(v, 'sshPort'),
+    sshOptions: str(v, 'sshOptions'),
+    sshIdentity: str(v, 'sshIdentity'),
+    remoteGeorep: str(v, 'remoteGeorep'),
+    slaveTimeout: num(v, 'slaveTimeout'),
+    compress: oneOf(v, 'compress', COMPRESS_KINDS),
     logLevel: oneOf(v, 'logLevel', LOG_LEVELS),
     checkpoint: str(v, 'checkpoint'),
     watcher: oneOf(v, 'watcher', WATCHER_KINDS),

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import ini from 'ini';
-import { LOG_LEVELS, SYNC_METHODS, SYNC_MODES, WATCHER_KINDS } from '../config.js';
+import { COMPRESS_KINDS, LOG_LEVELS, SYNC_METHODS, SYNC_MODES, WATCHER_KINDS } from '../config.js';
 import type { Config } from '../config.js';
 import { GeorepError } from '../errors.js';
 import { parseOptionValue } from './values.js';
@@ -43,6 +43,12 @@ export const CONFIG_FIELDS: { readonly [F in keyof Config]: FieldKind } = {
   rsyncCommand: 'string',
   rsyncOptions: 'string',
   sshCommand: 'string',
+  sshPort: 'number',
+  sshOptions: 'string',
+  sshIdentity: 'string',
+  remoteGeorep: 'string',
+  slaveTimeout: 'number',
+  compress: { choices: COMPRESS_KINDS },
   logLevel: { choices: LOG_LEVELS },
   checkpoint: 'string',
   watcher: { choices: WATCHER_KINDS },

@@ -8,6 +8,7 @@ import { addDaemonCommands } from './cmd-daemon.js';
 import { addFailureCommands } from './cmd-failures.js';
 import { addStatusCommands } from './cmd-status.js';
 import { addSlaveCommand } from './cmd-slave.js';
+import { addSshSetupCommand } from './cmd-ssh-setup.js';
 import { addSyncCommand } from './cmd-sync.js';
 import type { CliContext } from './context.js';
 import { EXIT_CODE_HELP } from './exit-codes.js';
@@ -48,6 +49,7 @@ export function buildProgram(ctx: CliContext): Command {
   addStatusCommands(program, ctx);
   addFailureCommands(program, ctx);
   addConfigCommand(program, ctx);
+  addSshSetupCommand(program, ctx);
   addSlaveCommand(program, ctx);
   return program;
 }

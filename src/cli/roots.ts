@@ -5,6 +5,8 @@
 import { realpathSync, statSync } from 'node:fs';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { GeorepError, errnoOf } from '../errors.js';
+import { canonicalSlave, isRemoteSpec, parseRemoteSlave } from '../slave/address.js';
+import type { SlaveAddress } from '../slave/address.js';
 
 export function resolveMasterRoot(given: string): string {
   let real: string;
@@ -26,18 +28,23 @@ export function resolveMasterRoot(given: string): string {
   return real;
 }
 
-/** An absolute slave path; `host:/path` (a remote slave) is not supported yet. */
-export function resolveSlaveRoot(given: string): string {
-  if (/^[^/]*:/.test(given)) {
-    throw new GeorepError(
-      'USAGE',
-      `slave ${given} looks like a remote host:path; remote slaves are not supported yet (write ./${given} for a local folder)`,
-      {
-        path: given,
-      },
-    );
-  }
-  return realpathOfExistingPart(resolve(given));
+/**
+ * Where the slave is, and the one string that names it (the session's identity): a local
+ * folder by the real path of its existing part, or a remote one by its canonical address
+ * (`[user@]host:/path` and `ssh://[user@]host[:port]/path` of one place give the same).
+ * `sshPort` is a --ssh-port given on the command line (0: none): it names the port of an
+ * address written without one. A local folder whose name holds a colon is written ./name.
+ */
+export function resolveSlave(given: string, sshPort = 0): { readonly slave: SlaveAddress; readonly name: string } {
+  const slave: SlaveAddress = isRemoteSpec(given)
+    ? parseRemoteSlave(given, sshPort)
+    : { kind: 'local', root: realpathOfExistingPart(resolve(given)) };
+  return { slave, name: canonicalSlave(slave) };
+}
+
+/** The session name of a slave spec (see resolveSlave). */
+export function resolveSlaveRoot(given: string, sshPort = 0): string {
+  return resolveSlave(given, sshPort).name;
 }
 
 /** Refuses any pair of roots where one lies inside (or is) the other. */

@@ -5,7 +5,8 @@
 import type { Config } from '../config.js';
 import { resolveConfig } from './config-loader.js';
 import type { CliContext } from './context.js';
-import { checkDisjoint, realpathOfExistingPart, resolveMasterRoot, resolveSlaveRoot } from './roots.js';
+import type { SlaveAddress } from '../slave/address.js';
+import { checkDisjoint, realpathOfExistingPart, resolveMasterRoot, resolveSlave } from './roots.js';
 import { readSessionValues, sessionConfPath } from './session-values.js';
 import type { RawValue } from './values.js';
 import { ensureSessionDir, resolveWorkdir, sessionDirOf } from './workdir.js';
@@ -14,7 +15,9 @@ export interface PreparedSession {
   /** The workdir holding the session folder (children of the daemon are given it). */
   readonly workdir: string;
   readonly masterRoot: string;
+  /** The slave's session name: its real local path, or its canonical ssh:// address. */
   readonly slaveRoot: string;
+  readonly slave: SlaveAddress;
   readonly sessionDir: string;
   readonly config: Config;
 }
@@ -28,13 +31,16 @@ export function prepareSession(
   flagValues: Readonly<Record<string, RawValue>>,
 ): PreparedSession {
   const masterRoot = resolveMasterRoot(master);
-  const slaveRoot = resolveSlaveRoot(slave);
+  const { slave: address, name: slaveRoot } = resolveSlave(slave, flagPort(flagValues));
   const workdir = resolveWorkdir(workdirFlag, ctx.io.env);
   const sessionPath = sessionDirOf(workdir, masterRoot, slaveRoot);
-  checkDisjoint({ master: masterRoot, slave: slaveRoot });
   const sessionReal = realpathOfExistingPart(sessionPath);
   checkDisjoint({ master: masterRoot, 'session folder': sessionReal });
-  checkDisjoint({ slave: slaveRoot, 'session folder': sessionReal });
+  // A remote slave is on another host: its path cannot meet ours.
+  if (address.kind === 'local') {
+    checkDisjoint({ master: masterRoot, slave: slaveRoot });
+    checkDisjoint({ slave: slaveRoot, 'session folder': sessionReal });
+  }
   const config = resolveConfig(
     [
       { source: sessionConfPath(sessionPath), values: readSessionValues(sessionPath) },
@@ -42,5 +48,19 @@ export function prepareSession(
     ],
     ctx.schema,
   );
-  return { workdir, masterRoot, slaveRoot, sessionDir: ensureSessionDir(workdir, masterRoot, slaveRoot), config };
+  return {
+    workdir,
+    masterRoot,
+    slaveRoot,
+    slave: address,
+    sessionDir: ensureSessionDir(workdir, masterRoot, slaveRoot),
+    config,
+  };
+}
+
+/** A --ssh-port on the command line (it names the port of a slave address written without one). */
+export function flagPort(flagValues: Readonly<Record<string, RawValue>>): number {
+  const raw = flagValues['ssh-port'];
+  const n = raw === undefined ? 0 : Number(raw);
+  return Number.isInteger(n) && n > 0 && n <= 65535 ? n : 0;
 }

@@ -31,6 +31,13 @@ export const BOOL_WORDS: readonly string[] = [...TRUE_WORDS, ...FALSE_WORDS];
 const BYTE_UNITS: Readonly<Record<string, number>> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 const SECOND_UNITS: Readonly<Record<string, number>> = { '': 1, s: 1, m: 60, h: 3600 };
 
+/**
+ * rsync arguments that would break what georep relies on: writing into the live file instead of
+ * a staged copy (--inplace, --append), deleting master files, or a transfer list of its own.
+ */
+const RSYNC_REFUSED =
+  /^(--inplace|--append|--append-verify|--remove-source-files|--remove-sent-files|--del|--delete.*|--files-from(=.*)?|--from0|-0|--no-relative|--no-R|--write-devices)$/;
+
 /** Checks beyond the schema's type, for options whose text has a grammar of its own. */
 const FIELD_CHECKS: Partial<Record<keyof Config, { readonly expects: string; readonly ok: (v: string) => boolean }>> = {
   checkpoint: {
@@ -38,7 +45,17 @@ const FIELD_CHECKS: Partial<Record<keyof Config, { readonly expects: string; rea
     ok: (v) => v === '' || v === 'now' || /^\d{1,12}$/.test(v),
   },
   rsyncCommand: { expects: 'a program name or path', ok: (v) => v.trim() !== '' },
+  rsyncOptions: {
+    expects:
+      'extra rsync arguments that keep the atomic replace (no --inplace, --append, --append-verify, --remove-source-files, --delete*, --files-from, --from0, --no-relative or --write-devices)',
+    ok: (v) => !v.split(/\s+/).some((w) => RSYNC_REFUSED.test(w)),
+  },
   sshCommand: { expects: 'an ssh command line', ok: (v) => v.trim() !== '' },
+  remoteGeorep: { expects: 'the georep command on the slave host', ok: (v) => v.trim() !== '' },
+  sshIdentity: {
+    expects: 'an absolute path without whitespace, or empty',
+    ok: (v) => v === '' || (v.startsWith('/') && !/\s/.test(v)),
+  },
 };
 
 export function parseOptionValue(spec: ValueSpec, raw: RawValue, source: string): OptionValue {

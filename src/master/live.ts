@@ -9,19 +9,19 @@ import { systemClock } from '../clock.js';
 import type { Clock } from '../clock.js';
 import { SqliteGfidIndex } from '../changelog/index.js';
 import { ChangelogConsumer } from '../changelog/consumer.js';
-import { SlaveClient } from '../slave/index.js';
 import { buildMaster, choiceFromConfig } from './builder.js';
 import type { DetectMode, Master } from './builder.js';
 import type { MasterDeps } from './master-base.js';
 import {
   CHANGELOG_DIR,
   checkMaster,
+  connectSlave,
   decideFullCrawl,
   greet,
   prepareSessionDirs,
   sessionDeps,
 } from './session-setup.js';
-import type { SessionRunOptions } from './session-setup.js';
+import type { SessionRunOptions, SlaveConnection } from './session-setup.js';
 import { writeFileAtomic } from '../atomic-file.js';
 import { GeorepError } from '../errors.js';
 import { CHECKPOINT_FILE, CheckpointTracker, readCheckpointState } from './checkpoint.js';
@@ -71,20 +71,23 @@ export async function runLive(opts: LiveOptions): Promise<void> {
   const statusFile = path.join(opts.sessionDir, SESSION_STATUS_FILE);
   const metrics = opts.config.metricsPort > 0 ? new MetricsServer(snapshot, () => clock.nowMs()) : undefined;
   const service = new StatusService(statusSocketPath(opts.sessionDir), snapshot);
-  const slave = SlaveClient.spawn([...opts.agentCommand, opts.slaveRoot], opts.log);
-  const stop = AbortSignal.any([opts.signal, slave.died]);
+  let conn: SlaveConnection | undefined;
   try {
+    // Status answers while the slave is being reached (over ssh that may take a while, or fail).
     await service.start();
     if (metrics !== undefined) {
       const port = await metrics.listen(opts.config.metricsPort, opts.config.metricsAddress);
       opts.log.info('metrics served', { url: `http://${opts.config.metricsAddress}:${port}/metrics` });
     }
+    conn = await connectSlave(opts, opts.signal);
+    const slave = conn.client;
+    const stop = AbortSignal.any([opts.signal, slave.died]);
     const choice = choiceFromConfig(opts.config);
     const hello = await greet(slave, choice.mode === 'recover', opts, clock);
     const fullCrawl = decideFullCrawl(index, hello.slaveId, choice.mode === 'recover', opts.log);
     const dirs = prepareSessionDirs(opts.sessionDir);
     const base: Omit<MasterDeps, 'fullCrawl'> = {
-      ...sessionDeps(opts.masterRoot, { index, slave, log: opts.log, clock, dirs, hello }),
+      ...sessionDeps(opts.masterRoot, { index, slave, log: opts.log, clock, dirs, hello, remote: conn.remote }),
       ownsNames: false,
       consumer,
       wake: (signal) => notifier.next(signal),
@@ -128,7 +131,7 @@ export async function runLive(opts: LiveOptions): Promise<void> {
     opts.log.info('worker active', { event: 'worker_status', status: workerStatus });
     await start('changelog').run(0);
   } catch (e) {
-    if (slave.died.aborted) throw slave.died.reason;
+    if (conn?.client.died.aborted === true) throw conn.client.died.reason;
     if (opts.signal.aborted) return;
     throw e;
   } finally {
@@ -136,7 +139,7 @@ export async function runLive(opts: LiveOptions): Promise<void> {
     await service.close();
     await metrics?.close();
     notifier.close();
-    await slave.close();
+    await conn?.close();
     index.close();
   }
 }

@@ -12,7 +12,7 @@ import type { Logger } from '../log.js';
 import type { SlaveCaller } from '../slave/index.js';
 import { LIMITS } from '../slave/index.js';
 import { Syncer } from '../syncer/index.js';
-import type { SyncEngine } from '../syncer/index.js';
+import type { EngineOptions, RemoteTarget, SyncEngine } from '../syncer/index.js';
 import { BatchRunner } from './batch-runner.js';
 import type { BatchOutcome, ItemProblem } from './batch-runner.js';
 import type { Need } from './crawler.js';
@@ -38,6 +38,8 @@ export interface MasterDeps {
   readonly statsFile: string;
   readonly stagingDir: string;
   readonly slaveIsRoot: boolean;
+  /** The slave host, for a slave reached over ssh: engines and the seed copy send there. */
+  readonly remote?: RemoteTarget;
   /** No trustworthy record of what the slave holds: send everything, purge unknown slave entries. */
   readonly fullCrawl: boolean;
   /**
@@ -134,14 +136,18 @@ export class MasterBase {
     return unwired('purge');
   }
   /** Engine axis: the SyncEngine the Syncer drives. */
-  createEngine(cfg: SyncerConfig): SyncEngine {
+  createEngine(cfg: EngineOptions): SyncEngine {
     void cfg;
     return unwired('engine');
   }
 
   // ---- common ------------------------------------------------------------------------------
   start(deps: MasterDeps): void {
-    const cfg: SyncerConfig = { ...deps.syncer, useRsyncXattrs: this.rsyncCarriesXattrs() };
+    const cfg: EngineOptions = {
+      ...deps.syncer,
+      useRsyncXattrs: this.rsyncCarriesXattrs(),
+      ...(deps.remote === undefined ? {} : { remote: deps.remote }),
+    };
     const syncer = new Syncer(
       { ...cfg, sourceRoot: deps.rootPath, stagingDir: deps.stagingDir },
       { slave: deps.slave, engine: this.createEngine(cfg), log: deps.log },
@@ -289,6 +295,7 @@ export class MasterBase {
       slave,
       sourceRoot: rootPath,
       log,
+      ...(this.deps.remote === undefined ? {} : { remote: this.deps.remote }),
       ...(signal === undefined ? {} : { signal }),
     });
     this.seedCopying = true;

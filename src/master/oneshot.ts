@@ -8,7 +8,6 @@ import { ENTRY_STIME_KEY } from './changelog-turn.js';
 import { systemClock } from '../clock.js';
 import { SqliteGfidIndex } from '../changelog/index.js';
 import type { Logger } from '../log.js';
-import { SlaveClient } from '../slave/index.js';
 import type { ItemProblem } from './batch-runner.js';
 import { buildMaster, choiceFromConfig } from './builder.js';
 import type { Master } from './builder.js';
@@ -17,12 +16,13 @@ import { SessionLock } from './session-lock.js';
 import {
   CHANGELOG_DIR,
   checkMaster,
+  connectSlave,
   decideFullCrawl,
   greet,
   prepareSessionDirs,
   sessionDeps,
 } from './session-setup.js';
-import type { SessionRunOptions } from './session-setup.js';
+import type { SessionRunOptions, SlaveConnection } from './session-setup.js';
 
 export interface Progress {
   readonly phase: 'crawl' | 'sync' | 'done';
@@ -62,7 +62,7 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
   const lock = SessionLock.acquire(opts.sessionDir);
   const index = SqliteGfidIndex.open(path.join(opts.sessionDir, 'index.db'));
   const skipped: ItemProblem[] = [];
-  let slave: SlaveClient | undefined;
+  let conn: SlaveConnection | undefined;
   let master: Master | undefined;
   try {
     if (index.quarantined !== undefined) {
@@ -70,7 +70,8 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
     }
     forgetLiveHistory(index, opts.sessionDir, opts.log);
     master = new (buildMaster(choiceFromConfig(opts.config)))();
-    slave = SlaveClient.spawn([...opts.agentCommand, opts.slaveRoot], opts.log);
+    conn = await connectSlave(opts, opts.signal);
+    const slave = conn.client;
     const hello = await greet(slave, master.rebindsForeignSlave(), opts, clock);
     const fullCrawl = decideFullCrawl(index, hello.slaveId, opts.config.specialSyncMode === 'recover', opts.log);
     const dirs = prepareSessionDirs(opts.sessionDir);
@@ -78,12 +79,14 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
     const stop = opts.signal === undefined ? slave.died : AbortSignal.any([opts.signal, slave.died]);
     const report = (phase: Progress['phase'], s: CrawlStats): void => opts.onProgress?.(progressOf(phase, s));
     master.start({
-      ...sessionDeps(opts.masterRoot, { index, slave, log: opts.log, clock, dirs, hello }),
+      ...sessionDeps(opts.masterRoot, { index, slave, log: opts.log, clock, dirs, hello, remote: conn.remote }),
       fullCrawl,
       ownsNames: true,
       crawl: opts.config,
       syncer: opts.config,
-      ...(opts.config.seedCopy ? { seed: { jobs: opts.config.syncJobs, xattrs: master.rsyncCarriesXattrs() } } : {}),
+      ...(opts.config.seedCopy
+        ? { seed: { jobs: opts.config.syncJobs, xattrs: master.rsyncCarriesXattrs(), compress: opts.config.compress } }
+        : {}),
       onSkip: (p, reason) => {
         skipped.push({ path: p, code: 'SKIPPED', message: reason });
         opts.log.warn(`skipped ${p}: ${reason}`);
@@ -96,11 +99,11 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
     return reportOf(master.stats, skipped, clock.nowMs() - started);
   } catch (e) {
     // Whatever step the agent's death cut short, the death is the cause to report.
-    if (slave?.died.aborted === true) throw slave.died.reason;
+    if (conn?.client.died.aborted === true) throw conn.client.died.reason;
     throw e;
   } finally {
     await master?.stop();
-    await slave?.close();
+    await conn?.close();
     index.close();
     lock.release();
   }

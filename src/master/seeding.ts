@@ -11,7 +11,9 @@ import { GeorepError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { LIMITS } from '../slave/index.js';
 import type { AdoptItem, AdoptKind, EntryOp, SlaveCaller, Timespec } from '../slave/index.js';
+import type { CompressKind } from '../config.js';
 import { SeedCopy } from '../syncer/index.js';
+import type { RemoteTarget } from '../syncer/index.js';
 import type { Gfid } from '../changelog/index.js';
 import type { Plan } from './plan.js';
 import { timespec } from './process-change.js';
@@ -21,11 +23,15 @@ export interface SeedSettings {
   readonly jobs: number;
   /** Extended attributes are copied too (use-rsync-xattrs). */
   readonly xattrs: boolean;
+  /** Compression of a remote seed stream (the compress option). */
+  readonly compress?: CompressKind;
 }
 
 export interface SeedDeps {
   readonly slave: SlaveCaller;
   readonly sourceRoot: string;
+  /** A slave on another host: the copy is streamed there by rsync instead of cp. */
+  readonly remote?: RemoteTarget;
   readonly log: Logger;
   readonly signal?: AbortSignal;
 }
@@ -44,6 +50,7 @@ export async function runSeed(settings: SeedSettings, deps: SeedDeps): Promise<b
     jobs: settings.jobs,
     owners: getuid?.() === 0,
     xattrs: settings.xattrs,
+    ...(deps.remote === undefined ? {} : { remote: deps.remote, compress: settings.compress }),
     ...(signal === undefined ? {} : { signal }),
   });
   if (!copied.ok) {

@@ -10,16 +10,21 @@ import type { MasterDeps } from './master-base.js';
 import type { Config } from '../config.js';
 import { GeorepError, errnoOf } from '../errors.js';
 import type { Logger } from '../log.js';
-import { PROTOCOL_VERSION } from '../slave/index.js';
-import type { Methods, SlaveClient } from '../slave/index.js';
+import { PROTOCOL_VERSION, SlaveClient } from '../slave/index.js';
+import type { Methods } from '../slave/index.js';
+import type { SlaveAddress } from '../slave/address.js';
+import { SshLink } from '../slave/ssh-link.js';
+import type { RemoteTarget } from '../syncer/index.js';
 import { masterVolumeId } from './volume-id.js';
 
 /** What a one-shot sync and a live worker are both given about their session. */
 export interface SessionRunOptions {
   /** Absolute, real path of the master root. */
   readonly masterRoot: string;
-  /** Absolute path of the slave root (created if missing). */
+  /** The slave as the session names it (a local path, or ssh://user@host:port/path). */
   readonly slaveRoot: string;
+  /** Where the slave is: a local folder, or one on another host over ssh. */
+  readonly slave: SlaveAddress;
   /** Absolute path of this session's workdir folder (exists). */
   readonly sessionDir: string;
   readonly config: Config;
@@ -27,6 +32,49 @@ export interface SessionRunOptions {
   readonly agentCommand: readonly string[];
   readonly log: Logger;
   readonly clock?: Clock;
+}
+
+/** The agent a session talks to, and for a remote slave the ssh link it runs over. */
+export interface SlaveConnection {
+  readonly client: SlaveClient;
+  /** Where rsync, tar and the seed copy send (a remote slave only). */
+  readonly remote: RemoteTarget | undefined;
+  /** Ends the agent, then the ssh link. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the slave agent: a local child, or `georep slave ROOT` on the slave host through one
+ * shared ssh connection (SshLink), pinged while idle so that it exits if the link drops.
+ */
+export async function connectSlave(opts: SessionRunOptions, signal?: AbortSignal): Promise<SlaveConnection> {
+  const { slave, log } = opts;
+  if (slave.kind === 'local') {
+    const client = SlaveClient.spawn([...opts.agentCommand, slave.root], log);
+    return { client, remote: undefined, close: () => client.close() };
+  }
+  if (opts.config.sshPort !== 0 && opts.config.sshPort !== slave.port) {
+    throw new GeorepError(
+      'CONFIG_INVALID',
+      `ssh-port is ${opts.config.sshPort} but this session's slave ${opts.slaveRoot} is on port ${slave.port}; give the port in the slave address (ssh://host:PORT/path) instead`,
+    );
+  }
+  const hint = `${opts.masterRoot} ${opts.slaveRoot}`;
+  const link = await SshLink.open(slave, opts.config, opts.sessionDir, hint, log, signal);
+  const client = SlaveClient.spawn(link.agentCommand(opts.config, opts.config.logLevel), log, {
+    keepAliveMs: (opts.config.slaveTimeout * 1000) / 3,
+  });
+  return {
+    client,
+    remote: link.remoteTarget(),
+    close: async () => {
+      try {
+        await client.close();
+      } finally {
+        await link.close();
+      }
+    },
+  };
 }
 
 export async function greet(
@@ -109,10 +157,21 @@ export function sessionDeps(
     readonly clock: Clock;
     readonly dirs: { readonly xsync: string; readonly stats: string };
     readonly hello: Methods['hello']['result'];
+    readonly remote: RemoteTarget | undefined;
   },
 ): Pick<
   MasterDeps,
-  'rootPath' | 'root' | 'index' | 'slave' | 'log' | 'clock' | 'xsyncDir' | 'statsFile' | 'stagingDir' | 'slaveIsRoot'
+  | 'rootPath'
+  | 'root'
+  | 'index'
+  | 'slave'
+  | 'log'
+  | 'clock'
+  | 'xsyncDir'
+  | 'statsFile'
+  | 'stagingDir'
+  | 'slaveIsRoot'
+  | 'remote'
 > {
   return {
     rootPath: masterRoot,
@@ -125,5 +184,6 @@ export function sessionDeps(
     statsFile: parts.dirs.stats,
     stagingDir: parts.hello.stagingDir,
     slaveIsRoot: parts.hello.isRoot,
+    ...(parts.remote === undefined ? {} : { remote: parts.remote }),
   };
 }

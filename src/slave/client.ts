@@ -66,12 +66,17 @@ export class SlaveClient implements SlaveCaller {
     child.once('error', (e) => this.die(`could not be started (${e.message})`));
   }
 
-  /** Spawns the agent: argv[0] is the executable (a local georep, or ssh … georep slave ROOT). */
-  static spawn(argv: readonly string[], log: Logger): SlaveClient {
+  /**
+   * Spawns the agent: argv[0] is the executable (a local georep, or ssh … georep slave ROOT).
+   * With `keepAliveMs`, a `ping` goes out whenever nothing else did for that long, so an agent
+   * started with an idle timeout (over ssh) knows the master is still there.
+   */
+  static spawn(argv: readonly string[], log: Logger, opts: { readonly keepAliveMs?: number } = {}): SlaveClient {
     const [cmd, ...args] = argv;
     if (cmd === undefined) throw new GeorepError('CONFIG_INVALID', 'the slave agent command is empty');
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const client = new SlaveClient(child.stdout, child.stdin, log, child);
+    if (opts.keepAliveMs !== undefined) client.keepAlive(opts.keepAliveMs);
     const lines = new LineReader(64 * 1024);
     child.stderr.on('data', (chunk: Buffer) =>
       lines.push(chunk).forEach((ev) => client.onStderr(ev.kind === 'line' ? ev.text : '[over-long stderr line]')),
@@ -124,8 +129,22 @@ export class SlaveClient implements SlaveCaller {
         resolve: settle((v: unknown) => resolve(v as Methods[M]['result'])),
         reject: settle(reject),
       });
+      this.lastSentMs = performance.now();
       this.output.write(line);
     });
+  }
+
+  private lastSentMs = 0;
+
+  /** Sends a ping whenever no request went out for `everyMs` and none is waiting for its reply. */
+  private keepAlive(everyMs: number): void {
+    const timer = setInterval(() => {
+      if (this.dead !== undefined || this.closing) return clearInterval(timer);
+      if (this.pending.size > 0 || performance.now() - this.lastSentMs < everyMs) return;
+      // A lost ping is no news: the agent's death is reported by its exit, not here.
+      this.call('ping', {}).catch(() => undefined);
+    }, everyMs);
+    timer.unref();
   }
 
   /** Says bye, ends the request stream and waits for the agent to exit. */

@@ -214,6 +214,11 @@ export interface Methods {
   /** Records each item's gfid for the seeded entry at its place, when it matches; returns the adopted indexes. */
   adopt: { params: { readonly items: readonly AdoptItem[] }; result: { readonly adopted: readonly number[] } };
   setStime: { params: { readonly stimeMs: number }; result: null };
+  /**
+   * Keep-alive: the master sends it while it has nothing else to send, so an agent that hears
+   * nothing for its idle timeout knows the master (or the link) is gone and exits.
+   */
+  ping: { params: Record<string, never>; result: null };
   bye: { params: Record<string, never>; result: null };
 }
 
@@ -230,6 +235,7 @@ export const METHOD_NAMES = [
   'seedAbort',
   'adopt',
   'setStime',
+  'ping',
   'bye',
 ] as const satisfies readonly MethodName[];
 
@@ -565,6 +571,7 @@ const VALIDATORS: Validators = {
       badRequest('stimeMs must be a number >= 0');
     return { stimeMs };
   },
+  ping: () => ({}),
   bye: () => ({}),
 };
 

@@ -53,6 +53,9 @@ function dispatch(agent: SlaveAgent, method: MethodName, params: unknown): unkno
       return agent.adopt(validateParams('adopt', params));
     case 'setStime':
       return agent.setStime(validateParams('setStime', params));
+    case 'ping':
+      validateParams('ping', params);
+      return null;
     case 'bye':
       validateParams('bye', params);
       return null;
@@ -74,13 +77,38 @@ class RpcServer {
     });
   }
 
-  /** Serves until the input ends, `bye` is answered, or the reply stream breaks. */
-  async serve(input: Readable): Promise<void> {
+  /**
+   * Serves until the input ends, `bye` is answered, the reply stream breaks, or (with
+   * `idleMs`) no byte arrives for that long between requests: over ssh a dropped link may
+   * never end the input, and the master pings while idle, so silence means it is gone.
+   */
+  async serve(input: Readable, idleMs?: number): Promise<void> {
     const reader = new LineReader(LIMITS.messageBytes);
-    for await (const chunk of input as AsyncIterable<unknown>) {
-      if (await this.handleAll(reader.push(toBuffer(chunk)))) return;
+    let timer: NodeJS.Timeout | undefined;
+    let silent = false;
+    const arm = (): void => {
+      if (idleMs === undefined) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        silent = true;
+        input.destroy();
+      }, idleMs);
+    };
+    try {
+      arm();
+      for await (const chunk of input as AsyncIterable<unknown>) {
+        clearTimeout(timer);
+        if (await this.handleAll(reader.push(toBuffer(chunk)))) return;
+        arm();
+      }
+      await this.handleAll(reader.end());
+    } catch (e) {
+      if (!silent) throw e;
+    } finally {
+      clearTimeout(timer);
+      if (silent)
+        this.log.warn(`slave agent: no word from the master for ${(idleMs ?? 0) / 1000} s; it is gone, stopping`);
     }
-    await this.handleAll(reader.end());
   }
 
   private async handleAll(events: readonly LineEvent[]): Promise<boolean> {
@@ -132,10 +160,16 @@ class RpcServer {
  * input ends or `bye` arrives; the index is closed either way. Logs go to `log` (stderr), never
  * to `output`, which is the wire.
  */
-export async function runAgent(root: string, input: Readable, output: Writable, log: Logger): Promise<void> {
+export async function runAgent(
+  root: string,
+  input: Readable,
+  output: Writable,
+  log: Logger,
+  opts: { readonly idleTimeoutMs?: number } = {},
+): Promise<void> {
   const agent = new SlaveAgent(resolve(root), log);
   try {
-    await new RpcServer(agent, output, log).serve(input);
+    await new RpcServer(agent, output, log).serve(input, opts.idleTimeoutMs);
   } finally {
     agent.close();
   }

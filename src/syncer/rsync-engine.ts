@@ -14,6 +14,8 @@ import { TransferError } from './transfer-error.js';
 
 export type RsyncEngineConfig = Pick<SyncerConfig, 'rsyncCommand' | 'rsyncOptions' | 'useRsyncXattrs'> & {
   readonly remote?: RemoteTarget;
+  /** Compression of the data to a remote slave (see the compress option); off when absent. */
+  readonly compress?: SyncerConfig['compress'];
 };
 
 /**
@@ -51,8 +53,13 @@ export function buildRsyncCommand(
     default:
       assertNever(req.quickCheck, 'quickCheck');
   }
+  if (cfg.remote !== undefined) {
+    // --protect-args: the staging path reaches the remote rsync through the protocol, never a shell.
+    args.push('--protect-args', '-e', cfg.remote.sshCommand);
+    if (cfg.compress === 'zstd' || cfg.compress === 'zlib')
+      args.push('--compress', `--compress-choice=${cfg.compress}`);
+  }
   args.push(...splitWords(cfg.rsyncOptions));
-  if (cfg.remote !== undefined) args.push('-e', cfg.remote.sshCommand);
   const dest = cfg.remote === undefined ? withSlash(req.stagingDir) : `${cfg.remote.host}:${withSlash(req.stagingDir)}`;
   args.push(withSlash(req.sourceRoot), dest);
   return { file: cfg.rsyncCommand, args };

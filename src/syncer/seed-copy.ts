@@ -6,15 +6,26 @@
 
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ExecaSpawner } from './spawner.js';
+import type { CompressKind } from '../config.js';
+import type { RemoteTarget } from './engine.js';
+import { withSlash } from './remote.js';
+import { filesFromLine } from './rsync-engine.js';
+import { ExecaSpawner, nulTerminated } from './spawner.js';
 import type { Command, Spawner } from './spawner.js';
 import { stderrTail } from './stderr-scan.js';
 
 export interface SeedCopyRequest {
   /** The master root (absolute). */
   readonly sourceRoot: string;
-  /** The empty folder the tree is copied into (seedBegin's answer). */
+  /** The empty folder the tree is copied into (seedBegin's answer): local, or on `remote`. */
   readonly destDir: string;
+  /**
+   * A slave on another host: cp cannot cross hosts, so rsync streams the tree there instead
+   * (one process per group of top-level entries, over the session's shared ssh connection).
+   */
+  readonly remote?: RemoteTarget;
+  /** Compression of a remote stream (the compress option). */
+  readonly compress?: CompressKind;
   /** cp processes run in parallel (sync-jobs). */
   readonly jobs: number;
   /** Owners are copied (this process runs as root). */
@@ -42,14 +53,21 @@ export class SeedCopy {
 
   async run(req: SeedCopyRequest): Promise<SeedCopyResult> {
     const started = performance.now();
-    const groups = sourceGroups(req.sourceRoot, req.jobs);
-    if (groups.length === 0) return { ok: true, why: '', processes: 0, durationMs: 0 };
-    const outs = await Promise.all(
-      groups.map((g) => this.spawner.run(cpCommand(req, g), req.signal === undefined ? {} : { signal: req.signal })),
-    );
+    const signal = req.signal === undefined ? {} : { signal: req.signal };
+    const runs =
+      req.remote === undefined
+        ? sourceGroups(req.sourceRoot, req.jobs).map((g) => this.spawner.run(cpCommand(req, g), signal))
+        : nameGroups(req.sourceRoot, req.jobs).map((g) =>
+            this.spawner.run(rsyncSeedCommand(req, req.remote as RemoteTarget), {
+              ...signal,
+              stdin: nulTerminated(g.map(filesFromLine)),
+            }),
+          );
+    if (runs.length === 0) return { ok: true, why: '', processes: 0, durationMs: 0 };
+    const outs = await Promise.all(runs);
     const bad = outs.find((o) => o.exitCode !== 0);
     const durationMs = Math.round(performance.now() - started);
-    if (bad === undefined) return { ok: true, why: '', processes: groups.length, durationMs };
+    if (bad === undefined) return { ok: true, why: '', processes: outs.length, durationMs };
     const how =
       bad.startError !== undefined
         ? `could not start ${bad.argv[0] ?? 'cp'}: ${bad.startError}`
@@ -57,8 +75,35 @@ export class SeedCopy {
           ? `killed by ${bad.signal ?? 'a signal'}`
           : `exit code ${bad.exitCode}`;
     const tail = stderrTail(bad.stderr);
-    return { ok: false, why: `cp ${how}${tail === '' ? '' : ': ' + tail}`, processes: groups.length, durationMs };
+    const tool = req.remote === undefined ? 'cp' : 'rsync';
+    return { ok: false, why: `${tool} ${how}${tail === '' ? '' : ': ' + tail}`, processes: outs.length, durationMs };
   }
+}
+
+/**
+ * The rsync command line of a remote seed stream: the top-level names on stdin (--files-from,
+ * './'-prefixed like every list georep hands rsync), -r to take each whole, -H for hard links
+ * within the stream, -S for holes, --protect-args so no name meets the remote shell.
+ */
+export function rsyncSeedCommand(
+  req: Pick<SeedCopyRequest, 'sourceRoot' | 'destDir' | 'xattrs' | 'compress'>,
+  remote: RemoteTarget,
+): Command {
+  const args = ['-aHS', '-r', '--numeric-ids', '--files-from=-', '--from0', '--protect-args', '-e', remote.sshCommand];
+  if (req.xattrs) args.push('-X');
+  if (req.compress === 'zstd' || req.compress === 'zlib') args.push('--compress', `--compress-choice=${req.compress}`);
+  args.push(withSlash(req.sourceRoot), `${remote.host}:${withSlash(req.destDir)}`);
+  return { file: 'rsync', args };
+}
+
+/** The top-level names (bytes, any name) in `jobs` groups of about equal count, the reserved one left out. */
+export function nameGroups(root: string, jobs: number): Buffer[][] {
+  const names = readdirSync(root, { encoding: 'buffer' })
+    .filter((n) => !n.equals(RESERVED))
+    .sort(Buffer.compare);
+  const groups: Buffer[][] = Array.from({ length: Math.min(jobs, names.length) }, () => []);
+  names.forEach((n, i) => groups[i % groups.length]?.push(n));
+  return groups;
 }
 
 /**

@@ -25,6 +25,7 @@ const syncerCfg: SyncerConfig = {
   rsyncOptions: '',
   sshCommand: 'ssh',
   useRsyncXattrs: false,
+  compress: 'off',
 };
 const make = (c: Partial<MasterChoice>) => new (buildMaster({ ...base, ...c }))();
 

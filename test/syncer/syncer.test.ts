@@ -28,6 +28,7 @@ const BASE: SyncerConfig = {
   rsyncOptions: '',
   sshCommand: 'ssh',
   useRsyncXattrs: false,
+  compress: 'off',
 };
 
 const codes = (outcomes: readonly DataOutcome[]): string[] =>

@@ -48,6 +48,7 @@ export class FakeSlave implements SlaveCaller {
     seedCommit: () => unsupported('seedCommit'),
     seedAbort: () => unsupported('seedAbort'),
     adopt: () => unsupported('adopt'),
+    ping: () => null,
     bye: () => unsupported('bye'),
     stageData: (p) => this.stageData(p.box, p.items, p.basis),
     commitData: (p) => this.commitData(p.box, p.items),
