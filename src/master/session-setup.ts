@@ -9,6 +9,7 @@ import type { GfidIndex, SqliteGfidIndex } from '../changelog/index.js';
 import type { MasterDeps } from './master-base.js';
 import type { Config } from '../config.js';
 import { GeorepError, errnoOf } from '../errors.js';
+import type { ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { PROTOCOL_VERSION, SlaveClient } from '../slave/index.js';
 import type { Methods } from '../slave/index.js';
@@ -63,6 +64,7 @@ export async function connectSlave(opts: SessionRunOptions, signal?: AbortSignal
   const link = await SshLink.open(slave, opts.config, opts.sessionDir, hint, log, signal);
   const client = SlaveClient.spawn(link.agentCommand(opts.config, opts.config.logLevel), log, {
     keepAliveMs: (opts.config.slaveTimeout * 1000) / 3,
+    exitHint: (code) => remoteExitHint(code, opts.config.remoteGeorep, slave.host),
   });
   return {
     client,
@@ -75,6 +77,27 @@ export async function connectSlave(opts: SessionRunOptions, signal?: AbortSignal
       }
     },
   };
+}
+
+/** What the exit code of `ssh HOST REMOTE-GEOREP slave ROOT` says, for the one-line error. */
+function remoteExitHint(
+  code: number,
+  remoteGeorep: string,
+  host: string,
+): { readonly text: string; readonly code?: ErrorCode } | undefined {
+  if (code === 127)
+    return {
+      code: 'SSH_REFUSED',
+      text: `the georep command was not found on ${host} (remote-georep is "${remoteGeorep}"): install georep there, or set remote-georep to its command`,
+    };
+  if (code === 126)
+    return {
+      code: 'SSH_REFUSED',
+      text: `the georep command on ${host} cannot be run (remote-georep is "${remoteGeorep}"): check its permissions there`,
+    };
+  if (code === 255)
+    return { code: 'SLAVE_UNREACHABLE', text: `the ssh connection to ${host} broke; georep reconnects` };
+  return undefined;
 }
 
 export async function greet(

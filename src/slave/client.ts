@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { GeorepError } from '../errors.js';
+import type { ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { LineReader } from './line-reader.js';
@@ -23,6 +24,9 @@ export interface SlaveCaller {
 // SlaveClient: requests are numbered and matched to replies by id; params are validated before
 // they leave. Invariant: once the agent is gone (exit, broken pipe, closed stream) every pending
 // and later call fails with AGENT_DIED, carrying the agent's last stderr lines.
+
+/** What an agent's exit code means, and its error code when that is not AGENT_DIED. */
+export type ExitHint = (code: number) => { readonly text: string; readonly code?: ErrorCode } | undefined;
 
 interface Pending {
   readonly resolve: (result: unknown) => void;
@@ -47,6 +51,7 @@ export class SlaveClient implements SlaveCaller {
     private readonly output: Writable,
     private readonly log: Logger,
     private readonly child?: ChildProcess,
+    exitHint?: ExitHint,
   ) {
     const replies = new LineReader(LIMITS.messageBytes);
     input.on('data', (chunk: Buffer) =>
@@ -60,9 +65,11 @@ export class SlaveClient implements SlaveCaller {
     }
     // 'close' comes after stdout and stderr are drained: every reply and stderr line is in.
     this.exited = new Promise((done) => child.once('close', () => done()));
-    child.once('close', (code, signal) =>
-      this.die(signal === null ? `exited with code ${String(code)}` : `was killed by ${signal}`),
-    );
+    child.once('close', (code, signal) => {
+      const hint = code === null ? undefined : exitHint?.(code);
+      const how = signal === null ? `exited with code ${String(code)}` : `was killed by ${signal}`;
+      this.die(hint === undefined ? how : `${how}: ${hint.text}`, hint?.code);
+    });
     child.once('error', (e) => this.die(`could not be started (${e.message})`));
   }
 
@@ -71,11 +78,22 @@ export class SlaveClient implements SlaveCaller {
    * With `keepAliveMs`, a `ping` goes out whenever nothing else did for that long, so an agent
    * started with an idle timeout (over ssh) knows the master is still there.
    */
-  static spawn(argv: readonly string[], log: Logger, opts: { readonly keepAliveMs?: number } = {}): SlaveClient {
+  static spawn(
+    argv: readonly string[],
+    log: Logger,
+    opts: {
+      readonly keepAliveMs?: number;
+      /**
+       * What an exit code means for this way of starting the agent (ssh: 127 is no georep
+       * there), and the error code it gets when it is not AGENT_DIED (a cause no retry fixes).
+       */
+      readonly exitHint?: ExitHint;
+    } = {},
+  ): SlaveClient {
     const [cmd, ...args] = argv;
     if (cmd === undefined) throw new GeorepError('CONFIG_INVALID', 'the slave agent command is empty');
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    const client = new SlaveClient(child.stdout, child.stdin, log, child);
+    const client = new SlaveClient(child.stdout, child.stdin, log, child, opts.exitHint);
     if (opts.keepAliveMs !== undefined) client.keepAlive(opts.keepAliveMs);
     const lines = new LineReader(64 * 1024);
     child.stderr.on('data', (chunk: Buffer) =>
@@ -154,7 +172,7 @@ export class SlaveClient implements SlaveCaller {
       try {
         await this.call('bye', {});
       } catch (e) {
-        if (!(e instanceof GeorepError && e.code === 'AGENT_DIED')) throw e;
+        if (!(e instanceof GeorepError && e === this.dead)) throw e; // died meanwhile: nothing to say bye to
       }
       this.output.end();
     }
@@ -200,10 +218,10 @@ export class SlaveClient implements SlaveCaller {
     return this.death.signal;
   }
 
-  private die(how: string): void {
+  private die(how: string, code: ErrorCode = 'AGENT_DIED'): void {
     if (this.dead !== undefined) return;
     const tail = this.stderrTail.length === 0 ? '' : `; its last stderr lines:\n${this.stderrTail.join('\n')}`;
-    this.dead = new GeorepError('AGENT_DIED', `slave agent ${how}${tail}`);
+    this.dead = new GeorepError(code, `slave agent ${how}${tail}`);
     if (!this.closing) this.death.abort(this.dead);
     if (!this.closing) this.log.warn('slave agent died', { how });
     for (const p of this.pending.values()) p.reject(this.dead);

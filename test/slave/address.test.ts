@@ -12,7 +12,11 @@ describe('slave address', () => {
   });
 
   it('gives both spellings of one place the same canonical form, user and port written out', () => {
-    const forms = ['backup@Slave.Example:/srv/data/', 'ssh://backup@slave.example:22/srv/data', 'ssh://backup@slave.example/srv//data'];
+    const forms = [
+      'backup@Slave.Example:/srv/data/',
+      'ssh://backup@slave.example:22/srv/data',
+      'ssh://backup@slave.example/srv//data',
+    ];
     const canon = forms.map((f) => canonicalSlave(parseRemoteSlave(f, 0, 'me')));
     expect(new Set(canon)).to.deep.equal(new Set(['ssh://backup@slave.example:22/srv/data']));
     expect(canonicalSlave(parseRemoteSlave('h:/d', 0, 'me'))).to.equal('ssh://me@h:22/d');

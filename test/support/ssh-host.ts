@@ -153,8 +153,9 @@ export async function startSshHost(opts: { readonly preferNetns?: boolean } = {}
     });
     const readHostKey = (): { hostKey: string; fingerprint: string } => ({
       hostKey: fs.readFileSync(`${hostKeyFile}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' '),
-      fingerprint: execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${hostKeyFile}.pub`], { encoding: 'utf8' })
-        .split(' ')[1] as string,
+      fingerprint: execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${hostKeyFile}.pub`], {
+        encoding: 'utf8',
+      }).split(' ')[1] as string,
     });
     let key = readHostKey();
     const host: SshHost = {
@@ -183,7 +184,20 @@ export async function startSshHost(opts: { readonly preferNetns?: boolean } = {}
           // none yet
         }
         if (rate !== undefined)
-          execFileSync('tc', ['qdisc', 'add', 'dev', hostIface, 'root', 'tbf', 'rate', rate, 'burst', '256kb', 'latency', '50ms']);
+          execFileSync('tc', [
+            'qdisc',
+            'add',
+            'dev',
+            hostIface,
+            'root',
+            'tbf',
+            'rate',
+            rate,
+            'burst',
+            '256kb',
+            'latency',
+            '50ms',
+          ]);
       },
       async rotateHostKey() {
         await stopSshd();
@@ -248,7 +262,8 @@ async function waitForPort(address: string, port: number, proc: ChildProcess, lo
       s.once('error', () => resolve(false));
     });
     if (ok) return;
-    if (Date.now() > deadline) throw new Error(`sshd did not listen on ${address}:${port}: ${fs.readFileSync(log, 'utf8').slice(-500)}`);
+    if (Date.now() > deadline)
+      throw new Error(`sshd did not listen on ${address}:${port}: ${fs.readFileSync(log, 'utf8').slice(-500)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -1,0 +1,211 @@
+// E2E for a remote slave over real ssh: a second host (a network namespace with its own sshd,
+// made and torn down here; an sshd on loopback where namespaces are not allowed), the host key
+// pinned by georep ssh-setup, the agent, rsync and the seed copy over one shared connection.
+// The slave is compared with the master by an independent walk, never by georep's word.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { expect } from 'chai';
+import { EXIT } from '../../src/cli/exit-codes.js';
+import { describeRun, repoRoot, runGeorep } from '../support/cli.js';
+import type { RunResult } from '../support/cli.js';
+import { startSshHost } from '../support/ssh-host.js';
+import type { SshHost } from '../support/ssh-host.js';
+import { buildAwkwardTree } from '../support/tree-builder.js';
+import { compareTrees, formatDifferences } from '../support/tree-compare.js';
+
+/** The georep the slave host runs: this checkout, from source (words, no spaces inside). */
+function remoteGeorep(): string {
+  if (process.env['GEOREP_USE_DIST'] === '1')
+    return `${process.execPath} ${path.join(repoRoot, 'dist', 'cli', 'main.js')}`;
+  const loader = pathToFileURL(path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+  return `${process.execPath} --import ${loader} ${path.join(repoRoot, 'src', 'cli', 'main.ts')}`;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Pids of processes whose command line mentions `needle` (the run's temp folder). */
+function processesMentioning(needle: string): number[] {
+  const out: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      if (fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(needle)) out.push(Number(name));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+describe('e2e: remote slave over ssh', function () {
+  this.timeout(120_000);
+  let host: SshHost;
+  let tmp: string;
+  let work: string;
+  let master: string;
+  /** The slave root on the slave host: spaces, quotes, $ and ; (it must never meet a shell unquoted). */
+  let root: string;
+  let slave: string;
+
+  before(async function () {
+    host = await startSshHost();
+    console.log(
+      `      (slave host: ${host.netns === undefined ? `sshd on loopback port ${host.port}, no namespace` : `namespace ${host.netns} at ${host.address}`})`,
+    );
+  });
+  after(async function () {
+    await host?.close();
+  });
+
+  beforeEach(function () {
+    tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'georep-remote-')));
+    work = path.join(tmp, 'work');
+    master = path.join(tmp, 'master');
+    root = path.join(tmp, `slave it's $HOME;x`);
+    slave = `${host.user}@${host.address}:${root}`;
+    if (host.port !== 22) slave = `ssh://${host.user}@${host.address}:${host.port}${root}`;
+  });
+  afterEach(async function () {
+    await runGeorep(['stop', master, slave, '--workdir', work]);
+    for (const pid of processesMentioning(tmp)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    if (process.env['GEOREP_KEEP_TMP'] === '1' && this.currentTest?.state === 'failed') console.log(`kept ${tmp}`);
+    else fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  const geo = (...args: string[]): Promise<RunResult> => runGeorep([...args, '--workdir', work]);
+  const ok = async (...args: string[]): Promise<RunResult> => {
+    const r = await geo(...args);
+    expect(r.exitCode, describeRun(args, r)).to.equal(EXIT.ok);
+    return r;
+  };
+  /** ssh-setup with the host's fingerprint, and the session's key and remote georep. */
+  const setUp = async (): Promise<void> => {
+    await ok('ssh-setup', master, slave, '--accept-host-key', host.fingerprint);
+    await ok('config', master, slave, 'ssh-identity', host.keyFile);
+    await ok('config', master, slave, 'remote-georep', remoteGeorep());
+  };
+  const equal = (): void => {
+    const diffs = compareTrees(master, root);
+    expect(diffs, formatDifferences(diffs)).to.deep.equal([]);
+  };
+
+  it('refuses to connect before ssh-setup pinned a key, and pins only the fingerprint given', async function () {
+    fs.mkdirSync(master);
+    fs.writeFileSync(path.join(master, 'f'), 'x');
+    const first = await geo('sync', '--oneshot', master, slave);
+    expect(first.exitCode, describeRun(['sync'], first)).to.equal(EXIT.slave);
+    expect(first.stderr).to.match(/no host key is pinned .* run georep ssh-setup/);
+    const wrong = await geo('ssh-setup', master, slave, '--accept-host-key', 'SHA256:AAAAnotthekey');
+    expect(wrong.exitCode).to.equal(EXIT.slave);
+    expect(wrong.stderr).to.include(host.fingerprint);
+    const asked = await geo('ssh-setup', master, slave); // no terminal: it shows the keys and asks for the flag
+    expect(asked.exitCode).to.equal(EXIT.usage);
+    expect(asked.stderr).to.include(host.fingerprint).and.include('--accept-host-key');
+    expect(fs.existsSync(root), 'nothing reached the slave host').to.equal(false);
+  });
+
+  it('one-shot: mirrors the awkward tree into a root whose path holds spaces, quotes, $ and ;, then converges after changes', async function () {
+    buildAwkwardTree(master, { bigFileBytes: 4 * 1024 * 1024, sparseBytes: 8 * 1024 * 1024 });
+    await setUp();
+    await ok('sync', '--oneshot', master, slave);
+    equal();
+    fs.writeFileSync(path.join(master, '#new at top'), 'new');
+    fs.rmSync(path.join(master, 'with space.txt'));
+    fs.renameSync(path.join(master, 'nested'), path.join(master, ';nested moved'));
+    await ok('sync', '--oneshot', master, slave, '--seed-copy', 'false');
+    equal();
+    // Nothing of the session is left running on either side.
+    await sleep(200);
+    expect(processesMentioning(tmp)).to.deep.equal([]);
+  });
+
+  it('one-shot file by file (no seed copy) into an empty remote slave, with small batches', async function () {
+    buildAwkwardTree(master, { bigFileBytes: 1024 * 1024, sparseBytes: 1024 * 1024 });
+    await setUp();
+    await ok(
+      'sync',
+      '--oneshot',
+      master,
+      slave,
+      '--seed-copy',
+      'false',
+      '--xsync-changelog-entries',
+      '7',
+      '--sync-box-files',
+      '3',
+    );
+    equal();
+  });
+
+  it('refuses a slave host whose key changed since ssh-setup, and leaves the slave untouched', async function () {
+    fs.mkdirSync(master);
+    fs.writeFileSync(path.join(master, 'f'), 'one');
+    await setUp();
+    await ok('sync', '--oneshot', master, slave);
+    fs.writeFileSync(path.join(master, 'f'), 'two');
+    await host.rotateHostKey();
+    try {
+      const r = await geo('sync', '--oneshot', master, slave);
+      expect(r.exitCode, describeRun(['sync'], r)).to.equal(EXIT.slave);
+      expect(r.stderr).to.match(/host key .* is not the one pinned/);
+      expect(fs.readFileSync(path.join(root, 'f'), 'utf8')).to.equal('one');
+      // The operator checks the new key and pins it: the session goes on.
+      await ok('ssh-setup', master, slave, '--accept-host-key', host.fingerprint);
+      await ok('sync', '--oneshot', master, slave);
+      equal();
+    } finally {
+      await ok('ssh-setup', master, slave, '--accept-host-key', host.fingerprint);
+    }
+  });
+
+  it('says in one line when the georep command is missing on the slave host', async function () {
+    fs.mkdirSync(master);
+    await setUp();
+    await ok('config', master, slave, 'remote-georep', '/nonexistent/georep');
+    const r = await geo('sync', '--oneshot', master, slave);
+    expect(r.exitCode, describeRun(['sync'], r)).to.equal(EXIT.slave);
+    expect(r.stderr).to.match(/georep command was not found on .* remote-georep/);
+  });
+
+  it('live: georep start replicates to the remote slave, changes follow, stop leaves nothing running', async function () {
+    buildAwkwardTree(master, { bigFileBytes: 1024 * 1024, sparseBytes: 1024 * 1024 });
+    await setUp();
+    await ok('config', master, slave, 'seed-copy', 'false');
+    await ok('start', master, slave);
+    const converge = async (): Promise<void> => {
+      const deadline = Date.now() + 40_000;
+      const compare = (): ReturnType<typeof compareTrees> => {
+        try {
+          return compareTrees(master, root);
+        } catch (e) {
+          // not there yet, or it changed under the walk
+          return [{ path: '.', what: 'missing', master, slave: String(e) }];
+        }
+      };
+      let diffs = compare();
+      while (diffs.length > 0 && Date.now() < deadline) {
+        await sleep(200);
+        diffs = compare();
+      }
+      expect(diffs, formatDifferences(diffs)).to.deep.equal([]);
+    };
+    await converge();
+    fs.writeFileSync(path.join(master, '#live'), 'live');
+    fs.renameSync(path.join(master, 'hard'), path.join(master, '..hard moved'));
+    fs.rmSync(path.join(master, 'links', 'to-file'));
+    fs.symlinkSync('elsewhere', path.join(master, 'links', 'to-file'));
+    await converge();
+    await ok('stop', master, slave);
+    await sleep(300);
+    expect(processesMentioning(tmp)).to.deep.equal([]);
+  });
+});
