@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Installs what georep needs from the system (rsync, openssh client/server, attr tools)
+# Installs what georep needs from the system (rsync, openssh client/server, attr tools, iproute2)
 # and the npm dependencies. Idempotent: safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for cmd in rsync ssh sshd time setfattr; do
+for cmd in rsync ssh sshd time setfattr ip; do
   case $cmd in
+    ip) command -v ip >/dev/null 2>&1 && command -v tc >/dev/null 2>&1 || need+=(iproute2) ;;  # test hosts in network namespaces (remote e2e), tc for shaped links in bench/
     sshd) [ -x /usr/sbin/sshd ] || need+=(openssh-server) ;;
     time) [ -x /usr/bin/time ] || need+=(time) ;;  # GNU time: CPU and peak RSS in bench/
     setfattr) command -v setfattr >/dev/null 2>&1 || need+=(attr) ;;  # xattr tests (use-rsync-xattrs)
