@@ -32,7 +32,7 @@ function processesMentioning(needle: string): number[] {
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
     try {
-      if (fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(needle)) out.push(Number(name));
+      if (fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').replace(/\0/g, ' ').includes(needle)) out.push(Number(name));
     } catch {
       // exited meanwhile
     }
@@ -174,6 +174,89 @@ describe('e2e: remote slave over ssh', function () {
     const r = await geo('sync', '--oneshot', master, slave);
     expect(r.exitCode, describeRun(['sync'], r)).to.equal(EXIT.slave);
     expect(r.stderr).to.match(/georep command was not found on .* remote-georep/);
+  });
+
+  it('live: survives kill -9 of the ssh connection, the remote agent and rsync, and the link going down, then converges', async function () {
+    fs.mkdirSync(master);
+    for (let d = 0; d < 6; d++) {
+      fs.mkdirSync(path.join(master, `d${d}`));
+      for (let f = 0; f < 30; f++) fs.writeFileSync(path.join(master, `d${d}`, `f${f}`), `${d}/${f}\n`.repeat(200));
+    }
+    await setUp();
+    for (const [k, v] of [
+      ['seed-copy', 'false'],
+      ['restart-backoff', '1'],
+      ['restart-backoff-max', '2'],
+      ['slave-timeout', '6'],
+    ] as const)
+      await ok('config', master, slave, k, v);
+    await ok('start', master, slave);
+    let n = 0;
+    let stop = false;
+    // A steady stream of changes the whole time.
+    const load = (async () => {
+      while (!stop) {
+        const d = path.join(master, `d${n % 6}`);
+        fs.writeFileSync(path.join(d, `new${n}`), `n${n}`);
+        fs.appendFileSync(path.join(d, `f${n % 30}`), `more ${n}\n`);
+        if (n % 7 === 0) fs.rmSync(path.join(d, `new${n - 7}`), { force: true });
+        n++;
+        await sleep(40);
+      }
+    })();
+    const kill = async (what: RegExp): Promise<void> => {
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        // The session's processes: named by the run's folder, or (ssh) by the slave host's address.
+        const pids = [...processesMentioning(tmp), ...processesMentioning(`@${host.address} `)].filter((pid) => {
+          try {
+            return what.test(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '));
+          } catch {
+            return false;
+          }
+        });
+        if (pids.length > 0) {
+          for (const pid of pids) process.kill(pid, 'SIGKILL');
+          return;
+        }
+        if (Date.now() > deadline) throw new Error(`no process matching ${String(what)} appeared`);
+        await sleep(50);
+      }
+    };
+    try {
+      await sleep(3000);
+      await kill(/^ssh .* -M -N /); // the shared connection (and every channel with it)
+      await sleep(4000);
+      await kill(/ slave --log-level /); // the agent on the slave host
+      await sleep(4000);
+      await kill(/^rsync /); // a transfer (its remote end goes with it)
+      await sleep(3000);
+      if (host.netns === undefined) console.log('      (no namespace: the link-down part did not run)');
+      else {
+        host.link(false);
+        await sleep(10_000); // longer than slave-timeout: both ends give the link up
+        host.link(true);
+        await sleep(3000);
+      }
+    } finally {
+      if (host.netns !== undefined) host.link(true);
+      stop = true;
+      await load;
+    }
+    const deadline = Date.now() + 60_000;
+    let diffs = ['not compared yet'];
+    while (Date.now() < deadline) {
+      try {
+        diffs = compareTrees(master, root).map((d) => `${d.what} ${d.path}`);
+      } catch (e) {
+        diffs = [String(e)];
+      }
+      if (diffs.length === 0) break;
+      await sleep(300);
+    }
+    expect(diffs, diffs.slice(0, 20).join('\n')).to.deep.equal([]);
+    const failures = await ok('failures', master, slave, '--json');
+    expect(JSON.parse(failures.stdout), 'nothing left in the failure ledger').to.deep.equal([]);
   });
 
   it('live: georep start replicates to the remote slave, changes follow, stop leaves nothing running', async function () {
