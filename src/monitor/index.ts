@@ -7,3 +7,5 @@ export { exitWhenParentGone } from './parent-watch.js';
 export { isAlive, readLivePid, readPidFile, removePidFile, writePidFile } from './pid-file.js';
 export { DEFAULT_STOP_TIMEOUT_MS, Supervisor } from './supervisor.js';
 export type { ChildExit, ChildSpec, SupervisorEvents, SupervisorOptions, SupervisorResult } from './supervisor.js';
+export { parseChildMessage, sendToMonitor } from './child-message.js';
+export type { ChildMessage } from './child-message.js';
