@@ -9,3 +9,7 @@ export { DEFAULT_STOP_TIMEOUT_MS, Supervisor } from './supervisor.js';
 export type { ChildExit, ChildSpec, SupervisorEvents, SupervisorOptions, SupervisorResult } from './supervisor.js';
 export { parseChildMessage, sendToMonitor } from './child-message.js';
 export type { ChildMessage } from './child-message.js';
+export { describeExit, exitCauseFile, readExitCause, writeExitCause } from './exit-cause.js';
+export type { ExitCause } from './exit-cause.js';
+export { MONITOR_STATES, MonitorStatus, readMonitorState } from './monitor-state.js';
+export type { LastExit, MonitorState, MonitorStateName } from './monitor-state.js';
