@@ -43,6 +43,7 @@ export interface Config {
   readonly watchCookieTimeout: number; // watch-cookie-timeout (ms)
   readonly restartBackoff: number; // restart-backoff (seconds)
   readonly restartBackoffMax: number; // restart-backoff-max (seconds)
+  readonly faultyAfterExits: number; // faulty-after-exits (worker exits in a row without a completed turn)
   readonly stopTimeout: number; // stop-timeout (seconds)
   readonly reconcileInterval: number; // reconcile-interval (seconds, 0 = never)
   readonly daemonHeap: number; // daemon-heap (MiB)

@@ -14,7 +14,13 @@ import type { ErrorCode } from '../errors.js';
 import { createLogger } from '../log.js';
 import type { Logger } from '../log.js';
 import { isAlive, readLivePid, removePidFile, Supervisor, writePidFile } from '../monitor/index.js';
-import { exitWhenParentGone } from '../monitor/index.js';
+import {
+  exitWhenParentGone,
+  MonitorStatus,
+  readMonitorState,
+  sendToMonitor,
+  writeExitCause,
+} from '../monitor/index.js';
 import { WORKDIR_HELP } from './cmd-sync.js';
 import type { CliContext } from './context.js';
 import { EXIT } from './exit-codes.js';
@@ -214,15 +220,6 @@ async function stopDaemon(ctx: CliContext, s: PreparedSession): Promise<void> {
   ctx.io.stdout.write(`georep: stopped the session daemon for ${s.masterRoot} -> ${s.slaveRoot}\n`);
 }
 
-interface MonitorState {
-  readonly pid: number;
-  readonly state: 'Initializing' | 'Active' | 'Faulty' | 'Stopped';
-  readonly children: Record<string, number>;
-  readonly lastExit?: { name: string; code: number | null; signal: string | null; restartInMs: number | null };
-  readonly cause?: string;
-  readonly updatedMs: number;
-}
-
 /** The monitor: supervises recorder and worker until stopped or a child fails for good. */
 async function runMonitor(
   ctx: CliContext,
@@ -233,15 +230,19 @@ async function runMonitor(
   const log = createLogger({ level: s.config.logLevel }).child({ proc: 'monitor' });
   const lock = SessionLock.acquire(s.sessionDir);
   const pidFile = path.join(s.sessionDir, DAEMON_FILES.pid);
-  const stateFile = path.join(s.sessionDir, DAEMON_FILES.state);
   const faultFile = path.join(s.sessionDir, DAEMON_FILES.fault);
   fs.rmSync(faultFile, { force: true });
-  const children: Record<string, number> = {};
-  let state: MonitorState = { pid: process.pid, state: 'Initializing', children, updatedMs: ctx.io.clock.nowMs() };
-  const save = (patch: Partial<MonitorState>): void => {
-    state = { ...state, ...patch, children: { ...children }, updatedMs: ctx.io.clock.nowMs() };
-    writeFileAtomic(stateFile, JSON.stringify(state, null, 2) + '\n');
-  };
+  const status = new MonitorStatus(
+    { faultyAfterExits: s.config.faultyAfterExits, worker: 'worker' },
+    {
+      file: path.join(s.sessionDir, DAEMON_FILES.state),
+      sessionDir: s.sessionDir,
+      clock: ctx.io.clock,
+      log,
+      pid: process.pid,
+    },
+  );
+  status.begin();
   const args = flagArgs(s, schemaFlags);
   const supervisor = new Supervisor(
     (['recorder', 'worker'] as const).map((role) => ({
@@ -260,17 +261,9 @@ async function runMonitor(
       log,
     },
     {
-      onStart: (name, pid) => {
-        children[name] = pid;
-        if (state.state !== 'Active') log.info('session active', { event: 'worker_status', status: 'Active' });
-        save({ state: 'Active' });
-      },
-      onExit: (exit, restartInMs) => {
-        delete children[exit.name];
-        save({
-          lastExit: { name: exit.name, code: exit.code, signal: exit.signal, restartInMs: restartInMs ?? null },
-        });
-      },
+      onStart: (name, pid) => status.started(name, pid),
+      onExit: (exit, restartInMs) => status.exited(exit, restartInMs),
+      onMessage: (name, msg) => status.message(name, msg),
     },
   );
   const { signal, release } = ctx.io.trapSignals();
@@ -281,11 +274,10 @@ async function runMonitor(
     if (result.kind === 'permanent') {
       const fault = readFault(faultFile);
       const cause = `${result.exit.name} stopped for good: ${fault?.message ?? `exit code ${String(result.exit.code)}`}`;
-      save({ state: 'Faulty', cause });
-      log.error(cause, { event: 'worker_status', status: 'Faulty' });
+      status.stoppedForGood(cause);
       throw new GeorepError(fault?.code ?? 'USAGE', cause);
     }
-    save({ state: 'Stopped' });
+    status.stopped();
     log.info('session daemon stopped');
   } finally {
     release();
@@ -319,13 +311,7 @@ function workerPid(s: PreparedSession): number {
   if (readLivePid(path.join(s.sessionDir, DAEMON_FILES.pid)) === undefined) {
     throw new GeorepError('NOT_RUNNING', `no session daemon runs for ${s.masterRoot} -> ${s.slaveRoot}`);
   }
-  let state: { children?: Record<string, number> } = {};
-  try {
-    state = JSON.parse(fs.readFileSync(path.join(s.sessionDir, DAEMON_FILES.state), 'utf8')) as typeof state;
-  } catch {
-    // not written yet
-  }
-  const pid = state.children?.['worker'];
+  const pid = readMonitorState(path.join(s.sessionDir, DAEMON_FILES.state))?.children['worker'];
   if (pid === undefined || !isAlive(pid)) {
     throw new GeorepError('NOT_RUNNING', 'the worker is not running right now (starting or restarting); try again');
   }
@@ -391,6 +377,7 @@ async function runChild(ctx: CliContext, s: PreparedSession, role: 'recorder' | 
         log,
         clock: ctx.io.clock,
         signal: stop,
+        onTurnCompleted: () => sendToMonitor({ kind: 'turn' }),
         checkpointTargetMs: () => {
           const { checkpointTargetMs } = checkpointModule;
           const v = readSessionValues(s.sessionDir)['checkpoint'];
@@ -399,6 +386,7 @@ async function runChild(ctx: CliContext, s: PreparedSession, role: 'recorder' | 
       });
     }
   } catch (e) {
+    if (!stop.aborted) recordExitCause(s, role, e, ctx.io.clock, log); // a stop is no failure
     if (isGeorepError(e) && PERMANENT.has(e.code)) {
       writeFileAtomic(
         path.join(s.sessionDir, DAEMON_FILES.fault),
@@ -412,6 +400,19 @@ async function runChild(ctx: CliContext, s: PreparedSession, role: 'recorder' | 
   } finally {
     stopWatch();
     release();
+  }
+}
+
+/**
+ * Leaves why this child fails where the monitor reads it (monitor.json, georep status). Best
+ * effort: the error being reported may be the very reason nothing can be written (a full disk),
+ * and it, not the write's, is what ends the process.
+ */
+function recordExitCause(s: PreparedSession, role: string, error: unknown, clock: Clock, log: Logger): void {
+  try {
+    writeExitCause(s.sessionDir, role, error, clock.nowMs());
+  } catch (w) {
+    log.warn('cannot record why this process exits', { error: w instanceof Error ? w.message : String(w) });
   }
 }
 

@@ -1,6 +1,8 @@
 // `georep status [MASTER SLAVE] [--detail] [--json]` and `georep checkpoint set|status`.
 // Invariant: status never claims more than the daemon knows: a running worker answers over its
-// socket; a stopped one is shown Stopped (or Faulty, with its cause) with its last values.
+// socket, unless its monitor holds it Faulty (monitor-state.ts: the one definition of Faulty,
+// which the worker cannot see); a stopped one is shown Stopped (or Faulty, with its cause)
+// with its last values.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,9 +10,10 @@ import type { Command } from 'commander';
 import { GeorepError } from '../errors.js';
 import { CHECKPOINT_FILE, checkpointTargetMs, readCheckpointState } from '../master/checkpoint.js';
 import { SESSION_STATUS_FILE, buildStatus } from '../master/session-status.js';
-import type { SessionStatus } from '../master/session-status.js';
+import type { SessionStatus, WorkerStatus } from '../master/session-status.js';
 import { queryStatus, statusSocketPath } from '../master/status-service.js';
-import { readLivePid } from '../monitor/index.js';
+import { readLivePid, readMonitorState } from '../monitor/index.js';
+import type { MonitorState } from '../monitor/index.js';
 import { DAEMON_FILES } from './cmd-daemon.js';
 import { WORKDIR_HELP } from './cmd-sync.js';
 import type { CliContext } from './context.js';
@@ -146,14 +149,20 @@ async function sessionStatus(dir: string, nowMs: number): Promise<SessionStatus 
   const info = readJson<{ master: string; slave: string }>(path.join(dir, SESSION_INFO));
   if (info === undefined) return undefined;
   const monitorAlive = readLivePid(path.join(dir, DAEMON_FILES.pid)) !== undefined;
-  const monitor = readJson<{ state?: string; cause?: string }>(path.join(dir, DAEMON_FILES.state));
+  const monitor = readMonitorState(path.join(dir, DAEMON_FILES.state));
   const paused = monitorAlive && fs.existsSync(path.join(dir, DAEMON_FILES.paused));
+  // The monitor's word on the running session: Faulty (with cause and restart count) outranks
+  // whatever a freshly restarted worker says about itself (Initializing…).
+  const running = monitorAlive && monitor !== undefined ? monitor : undefined;
+  const restarts = running?.restarts ?? null;
+  const held = running !== undefined && !paused ? faultOf(running) : undefined;
   if (monitorAlive && !paused) {
     const live = await queryStatus(statusSocketPath(dir));
-    if (live !== undefined) return live;
+    if (live !== undefined) {
+      return held === undefined ? { ...live, restarts } : { ...live, worker_status: 'Faulty', fault: held, restarts };
+    }
   }
   const last = readJson<SessionStatus>(path.join(dir, SESSION_STATUS_FILE));
-  const faulty = !monitorAlive && monitor?.state === 'Faulty';
   const base =
     last ??
     buildStatus({
@@ -168,12 +177,25 @@ async function sessionStatus(dir: string, nowMs: number): Promise<SessionStatus 
       fault: undefined,
       nowMs,
     });
+  const stoppedFaulty = !monitorAlive && monitor?.state === 'Faulty';
+  let workerStatus: WorkerStatus = 'Stopped';
+  if (paused) workerStatus = 'Paused';
+  else if (held !== undefined || stoppedFaulty) workerStatus = 'Faulty';
+  else if (monitorAlive) workerStatus = 'Initializing…';
   return {
     ...base,
-    worker_status: paused ? 'Paused' : monitorAlive ? 'Initializing…' : faulty ? 'Faulty' : 'Stopped',
+    worker_status: workerStatus,
     uptime_seconds: monitorAlive ? base.uptime_seconds : null,
-    fault: faulty ? (monitor?.cause ?? 'unknown cause') : null,
+    fault: held ?? (stoppedFaulty ? (monitor?.cause ?? 'unknown cause') : null),
+    restarts,
   };
+}
+
+/** A running session's fault in one line (cause and restart count), or undefined when not Faulty. */
+function faultOf(m: MonitorState): string | undefined {
+  if (m.state !== 'Faulty') return undefined;
+  const cause = m.cause ?? 'unknown cause';
+  return m.restarts === 0 ? cause : `${cause} (${m.restarts} worker exits in a row without a completed turn)`;
 }
 
 function formatTable(all: readonly SessionStatus[], detail: boolean): string {

@@ -73,6 +73,7 @@ function buildConfig(v: Readonly<Record<string, OptionValue>>): Config {
     watchCookieTimeout: num(v, 'watchCookieTimeout'),
     restartBackoff: num(v, 'restartBackoff'),
     restartBackoffMax: num(v, 'restartBackoffMax'),
+    faultyAfterExits: num(v, 'faultyAfterExits'),
     stopTimeout: num(v, 'stopTimeout'),
     reconcileInterval: num(v, 'reconcileInterval'),
     daemonHeap: num(v, 'daemonHeap'),

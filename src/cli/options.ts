@@ -58,6 +58,7 @@ export const CONFIG_FIELDS: { readonly [F in keyof Config]: FieldKind } = {
   watchCookieTimeout: 'number',
   restartBackoff: 'number',
   restartBackoffMax: 'number',
+  faultyAfterExits: 'number',
   stopTimeout: 'number',
   reconcileInterval: 'number',
   daemonHeap: 'number',

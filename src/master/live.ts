@@ -34,6 +34,11 @@ export interface LiveOptions extends SessionRunOptions {
   readonly signal: AbortSignal;
   /** The checkpoint target now configured for the session (unix ms), read afresh each turn. */
   readonly checkpointTargetMs: () => number | undefined;
+  /**
+   * After each completed turn (a live or history turn, or a whole hybrid crawl): the monitor's
+   * evidence of progress, which ends a Faulty state (src/monitor/monitor-state.ts).
+   */
+  readonly onTurnCompleted?: () => void;
 }
 
 export async function runLive(opts: LiveOptions): Promise<void> {
@@ -95,6 +100,8 @@ export async function runLive(opts: LiveOptions): Promise<void> {
       onTurn: (stimeMs, clean) => {
         tracker.update(stimeMs, clean);
         writeFileAtomic(statusFile, JSON.stringify(snapshot(), null, 2) + '\n');
+        // A turn cut short by a stop or a dead agent is no progress.
+        if (!stop.aborted) opts.onTurnCompleted?.();
       },
       crawl: opts.config,
       syncer: opts.config,
@@ -124,6 +131,7 @@ export async function runLive(opts: LiveOptions): Promise<void> {
           `the hybrid crawl lost ${hybrid.lostBatches} batch(es) whose outcome is unknown; it runs again from the start`,
         );
       }
+      if (!stop.aborted) opts.onTurnCompleted?.();
     }
     await start('history').run(1);
     opts.log.info('live changelog crawl');

@@ -43,8 +43,13 @@ export interface SessionStatus {
   /** Seconds until the backlog is processed at that rate (0 with no backlog); null when unknown. */
   readonly eta_seconds: number | null;
   readonly uptime_seconds: number | null;
-  /** Why the session stopped for good (Faulty); null otherwise. */
+  /**
+   * Faulty: why. While the daemon runs, the worker's last error and how many times in a row it
+   * exited without completing a turn; for a stopped session, why it stopped for good. Else null.
+   */
   readonly fault: string | null;
+  /** Worker exits in a row without a completed turn, from the running monitor; null when none runs. */
+  readonly restarts: number | null;
 }
 
 export interface StatusParts {
@@ -59,6 +64,8 @@ export interface StatusParts {
   readonly rate?: number;
   readonly startedMs: number | undefined;
   readonly fault: string | undefined;
+  /** From the monitor (monitor.json); the worker itself does not know it. */
+  readonly restarts?: number;
   readonly nowMs: number;
   /** Items in the failure ledger (live sessions); else the distinct failures of the last run. */
   readonly ledger?: number;
@@ -94,6 +101,7 @@ export function buildStatus(p: StatusParts): SessionStatus {
       p.backlog.bytes === 0 ? 0 : p.rate === undefined || p.rate <= 0 ? null : Math.ceil(p.backlog.bytes / p.rate),
     uptime_seconds: p.startedMs === undefined ? null : Math.max(0, Math.round((p.nowMs - p.startedMs) / 1000)),
     fault: p.fault ?? null,
+    restarts: p.restarts ?? null,
   };
 }
 

@@ -9,6 +9,8 @@ import { GeorepError, hasErrno } from '../errors.js';
 import type { Logger } from '../log.js';
 import { Backoff, validateBackoffConfig } from './backoff.js';
 import type { BackoffConfig } from './backoff.js';
+import { parseChildMessage } from './child-message.js';
+import type { ChildMessage } from './child-message.js';
 
 export interface ChildSpec {
   /** Free text ('recorder', 'worker', …); unique within a supervisor. */
@@ -35,6 +37,8 @@ export interface SupervisorEvents {
    * whose caller reports the cause) or the supervisor is stopping.
    */
   onExit?(exit: ChildExit, willRestartInMs: number | undefined): void;
+  /** A child sent a well-formed message (child-message.ts); malformed ones are logged and dropped. */
+  onMessage?(name: string, message: ChildMessage): void;
 }
 
 export interface SupervisorOptions {
@@ -53,8 +57,9 @@ export type SupervisorResult = { readonly kind: 'stopped' } | { readonly kind: '
 export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 
 /**
- * fd 3 is an IPC channel the children never need to use: its only job is to close when the
- * monitor dies, however it dies, which a child notices through exitWhenParentGone().
+ * fd 3 is an IPC channel. Its first job is to close when the monitor dies, however it dies,
+ * which a child notices through exitWhenParentGone(); it also carries the child's few
+ * messages (child-message.ts) up to onMessage.
  */
 const CHILD_STDIO: StdioOptions = ['ignore', 'inherit', 'inherit', 'ipc'];
 const STOPPED: SupervisorResult = Object.freeze({ kind: 'stopped' });
@@ -74,6 +79,8 @@ export class Supervisor {
   private readonly opts: SupervisorOptions;
   private readonly live = new Map<string, number>();
   private running = false;
+  /** Ends the current run() with an error (an onMessage callback threw); set while run() runs. */
+  private failRun: ((error: unknown) => void) | undefined;
 
   constructor(
     specs: readonly ChildSpec[],
@@ -105,6 +112,7 @@ export class Supervisor {
       stop.abort();
     };
     const onAbort = (): void => settle({ result: STOPPED });
+    this.failRun = (error) => settle({ error });
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
     try {
@@ -120,6 +128,7 @@ export class Supervisor {
       );
     } finally {
       signal.removeEventListener('abort', onAbort);
+      this.failRun = undefined;
       this.running = false;
     }
     // Every loop ends only after `stop` aborted, and only settle() aborts it.
@@ -247,9 +256,24 @@ export class Supervisor {
         resolve({ name, pid, code, signal });
       });
     });
+    child.on('message', (raw: unknown) => this.deliver(name, raw));
     this.live.set(name, pid);
     this.opts.log.info('child started', { child: name, pid });
     return { name, pid, exited, done: () => done };
+  }
+
+  /** Hands a child's message to onMessage; from an event, so a throw ends run() instead of the process. */
+  private deliver(name: string, raw: unknown): void {
+    const message = parseChildMessage(raw);
+    if (message === undefined) {
+      this.opts.log.warn('dropped a malformed message from a child', { child: name });
+      return;
+    }
+    try {
+      this.events.onMessage?.(name, message);
+    } catch (e) {
+      this.failRun?.(e);
+    }
   }
 }
 

@@ -55,6 +55,7 @@ describe('cli/config-loader', () => {
       watchCookieTimeout: 10000,
       restartBackoff: 1,
       restartBackoffMax: 60,
+      faultyAfterExits: 3,
       stopTimeout: 10,
       reconcileInterval: 3600,
       daemonHeap: 128,

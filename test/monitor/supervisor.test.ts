@@ -38,6 +38,14 @@ fs.writeFileSync(path.join(DIR, 'watched'), String(process.pid));
 setInterval(() => {}, 1000);`,
   watchThenFinish: `const { exitWhenParentGone } = await import(${SRC('monitor/index.ts')});
 exitWhenParentGone(() => process.exit(9));`,
+  // Malformed messages first, then the one the worker sends after each turn, then a marker.
+  messages: `const { sendToMonitor } = await import(${SRC('monitor/index.ts')});
+process.send('turn'); process.send({ kind: 'nope' }); process.send({ kind: 'turn', more: 1 }); process.send([]);
+sendToMonitor({ kind: 'turn' });
+setInterval(() => {}, 1000);`,
+  // sendToMonitor with no monitor (no IPC channel): a no-op, not a crash.
+  noChannel: `const { sendToMonitor } = await import(${SRC('monitor/index.ts')});
+sendToMonitor({ kind: 'turn' }); process.exit(0);`,
   // A "monitor" we can SIGKILL: the real Supervisor keeping one watched child.
   monitor: `const { Supervisor } = await import(${SRC('monitor/index.ts')});
 const { systemClock } = await import(${SRC('clock.ts')});
@@ -61,6 +69,11 @@ function scriptPath(name: Script): string {
 
 function child(name: string, script: Script, ...args: string[]): ChildSpec {
   return { name, command: [process.execPath, scriptPath(script), ...args], cwd: repoRoot };
+}
+
+/** A child whose script imports georep's TypeScript sources. */
+function tsChild(name: string, script: Script): ChildSpec {
+  return { name, command: [process.execPath, '--import', 'tsx', scriptPath(script)], cwd: repoRoot };
 }
 
 function options(over: Partial<SupervisorOptions> = {}): SupervisorOptions {
@@ -285,6 +298,38 @@ describe('monitor/supervisor', () => {
     expect(alive(pids[0])).to.equal(false);
   });
 
+  it("hands a child's well-formed messages to onMessage and drops malformed ones", async () => {
+    const rec = recorder();
+    const ac = new AbortController();
+    const got: { name: string; message: unknown }[] = [];
+    const sup = new Supervisor([tsChild('worker', 'messages')], options(), {
+      ...rec.events,
+      onMessage: (name, message) => {
+        got.push({ name, message });
+        ac.abort();
+      },
+    });
+    expect(await sup.run(ac.signal)).to.deep.equal({ kind: 'stopped' });
+    expect(got).to.deep.equal([{ name: 'worker', message: { kind: 'turn' } }]);
+    expect(rec.starts.filter((s) => alive(s.pid))).to.deep.equal([]);
+  });
+
+  it('stops the children and rejects with the error when onMessage throws', async () => {
+    const rec = recorder();
+    const boom = new Error('message callback bug');
+    const sup = new Supervisor([tsChild('worker', 'messages')], options(), {
+      ...rec.events,
+      onMessage: () => {
+        throw boom;
+      },
+    });
+    let caught: unknown;
+    await sup.run(new AbortController().signal).catch((e: unknown) => (caught = e));
+    expect(caught).to.equal(boom);
+    expect(rec.starts).to.have.length(1);
+    expect(rec.starts.filter((s) => alive(s.pid))).to.deep.equal([]);
+  });
+
   it('refuses duplicate names, an empty command and a bad backoff', () => {
     const a = child('a', 'forever');
     expect(codeOf(() => new Supervisor([a, a], options()))).to.equal('CONFIG_INVALID');
@@ -315,6 +360,16 @@ describe('monitor/parent-watch', () => {
     await monitorGone;
     await waitFor('the orphaned child to exit', () => (alive(watched) ? undefined : true));
     expect(readPid('gone')()).to.equal(watched); // it left through onGone, not by accident
+  });
+
+  it('sends nothing, and does not fail, in a process without a monitor', async () => {
+    const c = spawn(process.execPath, ['--import', 'tsx', scriptPath('noChannel')], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    remember(c.pid);
+    const code = await new Promise((resolve) => c.once('exit', resolve));
+    expect(code).to.equal(0);
   });
 
   it('does not keep a child alive that has finished its work', async () => {

@@ -1,0 +1,30 @@
+// Child messages: what a supervised child tells its monitor over the IPC channel on fd 3 (the
+// one parent-watch.ts watches). Invariant: the monitor acts only on messages that pass
+// parseChildMessage; anything else is dropped, so a child cannot make the monitor throw.
+
+/**
+ * `turn`: the worker completed a turn (a live changelog turn, or a whole hybrid crawl). It is
+ * the monitor's only evidence that the worker makes progress: a restarted worker that never
+ * sends it counts towards Faulty (monitor-state.ts).
+ */
+export type ChildMessage = { readonly kind: 'turn' };
+
+const KINDS: ReadonlySet<string> = new Set<ChildMessage['kind']>(['turn']);
+
+/** The message, or undefined when `v` is not one (a child's message crossed a process boundary). */
+export function parseChildMessage(v: unknown): ChildMessage | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const keys = Object.keys(v);
+  if (keys.length !== 1 || !('kind' in v) || typeof v.kind !== 'string' || !KINDS.has(v.kind)) return undefined;
+  return { kind: 'turn' };
+}
+
+/**
+ * Sends `msg` to the monitor, if this process has one. Never throws: a closed channel means the
+ * monitor is gone, and exitWhenParentGone() is already stopping us (the callback swallows the
+ * ERR_IPC_CHANNEL_CLOSED Node would otherwise raise as an 'error' event on process).
+ */
+export function sendToMonitor(msg: ChildMessage): void {
+  if (process.send === undefined || !process.connected) return;
+  process.send(msg, undefined, {}, () => undefined);
+}
