@@ -54,6 +54,12 @@ export interface LedgerItem {
   readonly errno: string | null;
   readonly message: string;
   readonly attempts: number;
+  /**
+   * The earliest the change this item stands for can have been made (unix ms): the sync time
+   * when the turn that first failed it began, the changes it read being all newer. A checkpoint
+   * waits only for items below its target. Kept at its lowest across retries.
+   */
+  readonly changeMs: number;
   readonly firstMs: number;
   readonly lastMs: number;
   /** Not retried before this time (backoff). */
@@ -148,7 +154,7 @@ export interface GfidIndex {
    * `attempts` 0 queues it without counting an attempt (a resync asked by the operator).
    */
   ledgerRecord(
-    item: Pick<LedgerItem, 'gfid' | 'path' | 'code' | 'errno' | 'message'>,
+    item: Pick<LedgerItem, 'gfid' | 'path' | 'code' | 'errno' | 'message' | 'changeMs'>,
     nowMs: number,
     nextMs: number,
     attempts?: 0 | 1,
@@ -159,6 +165,8 @@ export interface GfidIndex {
   ledgerAll(): readonly LedgerItem[];
   ledgerResolve(gfid: Gfid): void;
   ledgerCount(): number;
+  /** Items whose change may have been made before `ms` (changeMs < ms): what a checkpoint at `ms` waits for. */
+  ledgerCountBefore(ms: number): number;
 
   getMeta(key: string): string | undefined;
   deleteMeta(key: string): void;

@@ -330,7 +330,7 @@ export class SqliteGfidIndex implements GfidIndex {
   }
 
   ledgerRecord(
-    item: Pick<LedgerItem, 'gfid' | 'path' | 'code' | 'errno' | 'message'>,
+    item: Pick<LedgerItem, 'gfid' | 'path' | 'code' | 'errno' | 'message' | 'changeMs'>,
     nowMs: number,
     nextMs: number,
     attempts: 0 | 1 = 1,
@@ -346,6 +346,7 @@ export class SqliteGfidIndex implements GfidIndex {
         nowMs,
         nowMs,
         nextMs,
+        item.changeMs,
       ),
     );
   }
@@ -371,6 +372,10 @@ export class SqliteGfidIndex implements GfidIndex {
 
   ledgerCount(): number {
     return this.guard(() => Number(this.st.ledgerCount.get() ?? 0n));
+  }
+
+  ledgerCountBefore(ms: number): number {
+    return this.guard(() => Number(this.st.ledgerCountBefore.get(ms) ?? 0n));
   }
 
   deleteMeta(key: string): void {
@@ -463,6 +468,7 @@ function toLedgerItem(r: LedgerRow): LedgerItem {
     errno: r.errno,
     message: r.message,
     attempts: Number(r.attempts),
+    changeMs: r.change_ms === null ? 0 : Number(r.change_ms),
     firstMs: Number(r.first_ms),
     lastMs: Number(r.last_ms),
     nextMs: Number(r.next_ms),

@@ -43,6 +43,7 @@ export interface LedgerRow {
   readonly first_ms: bigint;
   readonly last_ms: bigint;
   readonly next_ms: bigint;
+  readonly change_ms: bigint | null;
 }
 
 export interface NameRow {
@@ -171,18 +172,22 @@ export function prepareStatements(db: Db) {
     ),
     journalDrop: db.prepare<[bigint]>('DELETE FROM journal WHERE seq <= ?'),
     journalCount: db.prepare<[], bigint>('SELECT count(*) FROM journal').pluck(),
-    ledgerUpsert: db.prepare<[string, string, string, string | null, string, number, number, number, number]>(
-      `INSERT INTO ledger (gfid, path, code, errno, message, attempts, first_ms, last_ms, next_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ledgerUpsert: db.prepare<[string, string, string, string | null, string, number, number, number, number, number]>(
+      `INSERT INTO ledger (gfid, path, code, errno, message, attempts, first_ms, last_ms, next_ms, change_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (gfid) DO UPDATE SET path = excluded.path, code = excluded.code, errno = excluded.errno,
          message = excluded.message, attempts = ledger.attempts + excluded.attempts,
-         last_ms = excluded.last_ms, next_ms = excluded.next_ms`,
+         last_ms = excluded.last_ms, next_ms = excluded.next_ms,
+         change_ms = CASE WHEN ledger.change_ms IS NULL THEN NULL ELSE min(ledger.change_ms, excluded.change_ms) END`,
     ),
     ledgerGet: db.prepare<[string], LedgerRow>('SELECT * FROM ledger WHERE gfid = ?'),
     ledgerDue: db.prepare<[number], LedgerRow>('SELECT * FROM ledger WHERE next_ms <= ? ORDER BY first_ms'),
     ledgerAll: db.prepare<[], LedgerRow>('SELECT * FROM ledger ORDER BY first_ms, path'),
     ledgerDelete: db.prepare<[string]>('DELETE FROM ledger WHERE gfid = ?'),
     ledgerCount: db.prepare<[], bigint>('SELECT count(*) FROM ledger').pluck(),
+    ledgerCountBefore: db
+      .prepare<[number], bigint>('SELECT count(*) FROM ledger WHERE change_ms IS NULL OR change_ms < ?')
+      .pluck(),
     getMeta: db.prepare<[string], string>('SELECT value FROM meta WHERE key = ?').pluck(),
     deleteMeta: db.prepare<[string]>('DELETE FROM meta WHERE key = ?'),
     setMeta: db.prepare<[string, string]>(

@@ -25,9 +25,19 @@ const LEDGER = `
 CREATE TABLE IF NOT EXISTS ledger (
   gfid TEXT PRIMARY KEY NOT NULL,
   path TEXT NOT NULL, code TEXT NOT NULL, errno TEXT, message TEXT NOT NULL,
-  attempts INTEGER NOT NULL, first_ms INTEGER NOT NULL, last_ms INTEGER NOT NULL, next_ms INTEGER NOT NULL
+  attempts INTEGER NOT NULL, first_ms INTEGER NOT NULL, last_ms INTEGER NOT NULL, next_ms INTEGER NOT NULL,
+  change_ms INTEGER
 ) WITHOUT ROWID;
 `;
+
+/**
+ * change_ms came after the ledger: a file without it gains it in place (NULL: unknown, which
+ * holds back every checkpoint until the item lands, as before).
+ */
+function addLedgerChangeMs(db: Db): void {
+  const cols = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('ledger');
+  if (!cols.includes('change_ms')) db.exec('ALTER TABLE ledger ADD COLUMN change_ms INTEGER');
+}
 
 /**
  * Directory digests: for a directory whose children are all confirmed on the slave as a crawl
@@ -177,6 +187,7 @@ export function connect(path: string): Db {
         { path },
       );
     }
+    addLedgerChangeMs(db);
     db.exec(STAGED_DIGESTS);
     // Touching every table's root page surfaces a damaged file now rather than mid-batch
     // (cheap: no scan).

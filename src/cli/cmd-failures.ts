@@ -110,6 +110,8 @@ function queueSubtree(index: GfidIndex, rel: string, nowMs: number): number {
         code: 'RESYNC',
         errno: null,
         message: 'queued by georep resync',
+        // A checkpoint set from now on waits for it; one set before does not.
+        changeMs: nowMs,
       },
       nowMs,
       nowMs,

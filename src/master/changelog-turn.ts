@@ -37,7 +37,7 @@ export async function changelogTurn(m: MasterBase): Promise<boolean> {
   const { files, coveredMs } = consumer.scan();
   const stime = Number(index.getMeta('stime') ?? '0');
   if (files.length === 0 && due.length === 0 && coveredMs <= stime) {
-    deps.onTurn?.(stime, index.ledgerCount() === 0);
+    deps.onTurn?.(stime);
     return true; // nothing new, not even time
   }
   m.turnProblems.clear();
@@ -63,7 +63,7 @@ export async function changelogTurn(m: MasterBase): Promise<boolean> {
   const landed = await m.settleTurn();
   // A lost batch may hold a retried item too: nothing is resolved on its word.
   const lost = m.lostBatches > 0;
-  recordProblems(m, lost ? [] : due.map((i) => i.gfid));
+  recordProblems(m, lost ? [] : due.map((i) => i.gfid), stime);
   // After a lost batch the changelogs stay and are read again next turn: entry ops once
   // (entry_stime), data and metadata from what the entries are then. stime stays.
   if (!lost) {
@@ -75,12 +75,12 @@ export async function changelogTurn(m: MasterBase): Promise<boolean> {
   m.stats.retryPending = index.ledgerCount();
   m.saveStats();
   if (lost) {
-    deps.onTurn?.(stime, false);
+    deps.onTurn?.(stime);
     return false;
   }
   const next = Math.max(coveredMs, stime);
   await m.markStime(next);
-  deps.onTurn?.(next, index.ledgerCount() === 0);
+  deps.onTurn?.(next);
   return landed;
 }
 

@@ -51,15 +51,17 @@ export class CheckpointTracker {
   ) {}
 
   /**
-   * Evaluates the checkpoint after a turn. `clean` is false while anything that should be on
-   * the slave is not (the retry set): stime alone must not complete a checkpoint then.
+   * Evaluates the checkpoint after a turn. `pendingBefore(target)` counts the failure-ledger
+   * items whose change may have been made before the target: stime alone must not complete a
+   * checkpoint while one of those is not on the slave. Items changed after it do not hold it
+   * back, so a checkpoint completes under a steady stream of newer failures too.
    */
-  update(stimeMs: number, clean: boolean): CheckpointState | undefined {
+  update(stimeMs: number, pendingBefore: (targetMs: number) => number): CheckpointState | undefined {
     const targetMs = this.readTargetMs();
     if (targetMs === undefined) return undefined;
     const known = readCheckpointState(this.file);
     let state: CheckpointState = known?.targetMs === targetMs ? known : { targetMs, completedMs: null };
-    if (state.completedMs === null && clean && stimeMs >= targetMs) {
+    if (state.completedMs === null && stimeMs >= targetMs && pendingBefore(targetMs) === 0) {
       state = { targetMs, completedMs: this.clock.nowMs() };
       this.log.info('checkpoint completed', {
         event: 'checkpoint_completed',

@@ -9,8 +9,11 @@ import type { MasterBase } from './master-base.js';
 
 const ERRNO_CODE = /^E[A-Z0-9]+$/;
 
-/** Files this turn's problems in the ledger and resolves the due items that landed. */
-export function recordProblems(m: MasterBase, retried: readonly Gfid[]): void {
+/**
+ * Files this turn's problems in the ledger and resolves the due items that landed. `sinceMs`
+ * is the sync time when the turn began: every change the turn read was made after it.
+ */
+export function recordProblems(m: MasterBase, retried: readonly Gfid[], sinceMs: number): void {
   const { index, clock, log, crawl } = m.deps;
   const now = clock.nowMs();
   index.transaction(() => {
@@ -19,7 +22,7 @@ export function recordProblems(m: MasterBase, retried: readonly Gfid[]): void {
       const prev = index.ledgerGet(gfid);
       const attempts = (prev?.attempts ?? 0) + 1;
       const waitS = Math.min(crawl.retryBackoffMax, crawl.retryBackoff * 2 ** Math.min(attempts - 1, 30));
-      index.ledgerRecord(ledgerFields(gfid, p), now, now + waitS * 1000);
+      index.ledgerRecord({ ...ledgerFields(gfid, p), changeMs: sinceMs }, now, now + waitS * 1000);
       if (prev === undefined)
         log.warn(`failed: ${p.path}: ${p.message}`, { event: 'failure_added', code: p.code, gfid });
     }

@@ -97,8 +97,8 @@ export async function runLive(opts: LiveOptions): Promise<void> {
       consumer,
       wake: (signal) => notifier.next(signal),
       onBatchDone: (seconds, outcome) => metrics?.batchDone(seconds, outcome.entryOps, outcome.metaOps),
-      onTurn: (stimeMs, clean) => {
-        tracker.update(stimeMs, clean);
+      onTurn: (stimeMs) => {
+        tracker.update(stimeMs, (targetMs) => index.ledgerCountBefore(targetMs));
         writeFileAtomic(statusFile, JSON.stringify(snapshot(), null, 2) + '\n');
         // A turn cut short by a stop or a dead agent is no progress.
         if (!stop.aborted) opts.onTurnCompleted?.();

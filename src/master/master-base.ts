@@ -51,8 +51,8 @@ export interface MasterDeps {
   readonly consumer?: ChangelogConsumer;
   /** Resolves when there may be new work before the change interval is over (a changelog published). */
   readonly wake?: (signal: AbortSignal) => Promise<void>;
-  /** After each live turn: the stime now, and whether nothing is left to retry (checkpoints, status). */
-  readonly onTurn?: (stimeMs: number, clean: boolean) => void;
+  /** After each live turn: the stime now (checkpoints, status). */
+  readonly onTurn?: (stimeMs: number) => void;
   /** A batch was confirmed (metrics): seconds from planning to confirmation, and its ops. */
   readonly onBatchDone?: (seconds: number, outcome: BatchOutcome) => void;
   readonly crawl: CrawlConfig;
@@ -365,7 +365,8 @@ export class MasterBase {
     await this.settleTurn();
     await settled?.();
     if (this.lostBatches > 0) return false;
-    recordProblems(this, []);
+    // A full crawl reads changes of any age: its problems hold back every checkpoint.
+    recordProblems(this, [], 0);
     this.stats.retryPending = this.deps.index.ledgerCount();
     await this.markStime(markMs);
     return true;

@@ -245,6 +245,21 @@ describe('recorder diff (TreeDiff, HintChecks, ReconcileScan)', () => {
     h.verify();
   });
 
+  it('records the new mtime of a directory whose child came and went between two looks', () => {
+    // Nothing is left to record inside: without looking at the directory itself its mtime never
+    // reached the slave, and a checkpoint completed with it stale (seeded random live test).
+    const a = h.gfidAt('a') as Gfid;
+    const nested = h.gfidAt('b') as Gfid;
+    fs.writeFileSync(path.join(root, 'a', 'tmp'), 'x');
+    fs.rmSync(path.join(root, 'a', 'tmp'));
+    fs.mkdirSync(path.join(root, 'b', 'x', 'y'), { recursive: true });
+    fs.rmSync(path.join(root, 'b', 'x'), { recursive: true });
+    const got = h.hint('a/tmp', 'b/x/y');
+    const metas = got.filter((c) => c.kind === 'M').map((c) => c.gfid);
+    expect(metas).to.include.members([a, nested]);
+    h.verify();
+  });
+
   it('records a rename in a directory, across directories and over a name as RENAME of the same gfid', () => {
     const one = h.gfidAt('a/one');
     const two = h.gfidAt('a/two');

@@ -29,20 +29,28 @@ export class HintChecks {
     if (rel === undefined || rel === '') return;
     const comps = rel.split(path.sep);
     let dir: DirRef = { gfid: ROOT_GFID, rel: Buffer.alloc(0) };
-    for (let i = 0; i < comps.length - 1; i++) {
-      const names = this.namesFor(dir, comps[i] as string);
-      const sub = names
-        .map((n) => ({ n, row: this.index.lookup(dir.gfid, n) }))
-        .find((x) => x.row !== undefined && x.row.type === 'dir');
-      if (sub?.row === undefined) {
-        // A directory the index does not know (new, or not yet recorded): look at it, which
-        // looks inside it when it is new.
-        for (const n of names) this.check(dir, n);
-        return;
+    // Where `dir` itself is named, so that it is looked at too: a child made and removed
+    // between two looks leaves nothing to record inside, only the directory's new mtime.
+    let named: { readonly in: DirRef; readonly name: Buffer } | undefined;
+    try {
+      for (let i = 0; i < comps.length - 1; i++) {
+        const names = this.namesFor(dir, comps[i] as string);
+        const sub = names
+          .map((n) => ({ n, row: this.index.lookup(dir.gfid, n) }))
+          .find((x) => x.row !== undefined && x.row.type === 'dir');
+        if (sub?.row === undefined) {
+          // A directory the index does not know (new, or not yet recorded): look at it, which
+          // looks inside it when it is new.
+          for (const n of names) this.check(dir, n);
+          return;
+        }
+        named = { in: dir, name: sub.n };
+        dir = { gfid: sub.row.gfid, rel: joinRel(dir.rel, sub.n) };
       }
-      dir = { gfid: sub.row.gfid, rel: joinRel(dir.rel, sub.n) };
+      for (const n of this.namesFor(dir, comps[comps.length - 1] as string)) this.check(dir, n);
+    } finally {
+      if (named !== undefined) this.check(named.in, named.name);
     }
-    for (const n of this.namesFor(dir, comps[comps.length - 1] as string)) this.check(dir, n);
   }
 
   /** Adds every name in a directory, on disk and in the index (after an unreadable hint). */
