@@ -126,7 +126,15 @@ class RpcServer {
       const message = `request of ${ev.bytes} bytes is over the ${LIMITS.messageBytes}-byte message limit`;
       return { response: { id: salvageId(ev.head), error: { code: 'LIMIT_EXCEEDED', message } }, stop: false };
     }
-    const req = parseRequest(ev.text);
+    let req: ReturnType<typeof parseRequest>;
+    try {
+      req = parseRequest(ev.text);
+    } catch (e) {
+      // Whatever a line holds, it gets an answer and the server goes on (a RangeError from a
+      // peer's pathological nesting included).
+      const message = `request could not be read: ${e instanceof Error ? e.message : String(e)}`;
+      return { response: { id: salvageId(ev.text), error: { code: 'BAD_REQUEST', message } }, stop: false };
+    }
     if (isRejected(req)) return { response: { id: req.id, error: toWireError(req.error) }, stop: false };
     try {
       return {

@@ -43,6 +43,22 @@ describe('slave/rpc-server', () => {
     expect((await raw.reply()).error?.code).to.equal('BAD_REQUEST');
   });
 
+  it('answers a deeply nested line in any field, before and after hello, and keeps serving', async () => {
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000); // 200 KB: under the message limit
+    raw.send(`{"id":1,"method":${deep},"params":{}}\n`);
+    expect((await raw.reply()).error?.code).to.equal('BAD_REQUEST');
+    raw.send(`{"id":2,"method":"hello","params":${deep}}\n`);
+    expect((await raw.reply()).error?.code).to.equal('BAD_REQUEST');
+    raw.request(3, 'hello', helloParams());
+    expect((await raw.reply()).result).to.be.an('object');
+    raw.send(`{"id":4,"method":"entryOps","params":{"ops":${deep}}}\n`);
+    expect((await raw.reply()).error?.code).to.equal('BAD_REQUEST');
+    raw.send(`{"id":5,"method":${deep}}\n`);
+    expect((await raw.reply()).error?.code).to.equal('BAD_REQUEST');
+    raw.request(6, 'ping', {});
+    expect(await raw.reply()).to.deep.equal({ id: 6, result: null });
+  });
+
   it('answers malformed lines, unknown methods and bad params with errors, and keeps serving', async () => {
     raw.send('this is not json\n');
     expect(await raw.reply()).to.deep.include({ id: -1 });
