@@ -156,11 +156,44 @@ class RpcServer {
   /** Writes one reply and waits until the stream took it (backpressure, and `bye` is flushed). */
   private async send(response: RawResponse): Promise<void> {
     if (this.broken) return;
-    const line = JSON.stringify(response) + '\n';
+    const line = boundedLine(response);
     await new Promise<void>((done) => {
       this.output.write(line, () => done());
     });
   }
+}
+
+/** Characters of a failure's message and path kept when a reply would be over the limit. */
+const SHRUNK_TEXT = 160;
+
+/** Cuts a text for a person to `max` characters, keeping both ends (a path's tail names the entry). */
+function shorten(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const half = Math.floor((max - 1) / 2);
+  return `${text.slice(0, half)}…${text.slice(text.length - half)}`;
+}
+
+/**
+ * A reply as one line within LIMITS.messageBytes, as requests are. A batch of failures with long
+ * names can exceed it (every retry then failing the same way): the failures' messages and paths,
+ * which are for people, are shortened; no failure is ever dropped, since a missing one would read
+ * as success. A reply still too big becomes an error reply.
+ */
+export function boundedLine(response: RawResponse): string {
+  const line = JSON.stringify(response) + '\n';
+  if (Buffer.byteLength(line) - 1 <= LIMITS.messageBytes || !('result' in response)) return line;
+  const result = response.result;
+  if (typeof result === 'object' && result !== null && 'failures' in result && Array.isArray(result.failures)) {
+    const failures = (result.failures as Record<string, unknown>[]).map((f) => ({
+      ...f,
+      ...(typeof f['message'] === 'string' ? { message: shorten(f['message'], SHRUNK_TEXT) } : {}),
+      ...(typeof f['path'] === 'string' ? { path: shorten(f['path'], SHRUNK_TEXT) } : {}),
+    }));
+    const shrunk = JSON.stringify({ id: response.id, result: { ...result, failures } }) + '\n';
+    if (Buffer.byteLength(shrunk) - 1 <= LIMITS.messageBytes) return shrunk;
+  }
+  const message = `the reply to request ${response.id} is over the ${LIMITS.messageBytes}-byte message limit; send smaller batches`;
+  return JSON.stringify({ id: response.id, error: { code: 'LIMIT_EXCEEDED', message } }) + '\n';
 }
 
 /**
