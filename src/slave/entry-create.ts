@@ -54,7 +54,9 @@ export function applyCreate(ctx: SlaveContext, op: OpOf<'CREATE'>): void {
     linkGfid(ctx, op.gfid, 'file', place);
     return;
   }
-  const claim = claimPlace(ctx, place, op.gfid, 'file', (st) => st.isFile());
+  // Adopted only when it is no other file's name too: a hard link to something outside the
+  // root (a local user's link to /etc/shadow, say) would get our owner, mode and data.
+  const claim = claimPlace(ctx, place, op.gfid, 'file', (st) => st.isFile() && st.nlink === 1);
   if (claim === 'adopted') setOwnerMode(ctx, place.abs, op.mode, op.uid, op.gid);
   if (claim !== 'free') return;
   if (op.deferred === true) {
@@ -98,7 +100,7 @@ export function applySymlink(ctx: SlaveContext, op: OpOf<'SYMLINK'>): void {
   }
   const target = decodeTarget(op.target);
   const same = (st: Stats): boolean =>
-    st.isSymbolicLink() && readlinkSync(place.abs, { encoding: 'buffer' }).equals(target);
+    st.isSymbolicLink() && st.nlink === 1 && readlinkSync(place.abs, { encoding: 'buffer' }).equals(target);
   const claim = claimPlace(ctx, place, op.gfid, 'symlink', same);
   if (claim === 'present') return;
   if (claim === 'free') symlinkSync(target, place.abs); // the target may dangle; it is never followed

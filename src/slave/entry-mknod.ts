@@ -59,7 +59,7 @@ export function applyMknod(ctx: SlaveContext, op: MknodOp): void {
     place,
     op.gfid,
     type,
-    (st) => statType(st) === type && (type === 'fifo' || st.rdev === op.rdev),
+    (st) => statType(st) === type && st.nlink === 1 && (type === 'fifo' || st.rdev === op.rdev),
   );
   if (claim === 'present') return;
   if (claim === 'free') {

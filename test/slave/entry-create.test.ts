@@ -2,7 +2,7 @@
 // adoption of pre-seeded entries, replacement of conflicting ones.
 
 import { expect } from 'chai';
-import { lstatSync, mkdirSync, readFileSync, readlinkSync, readdirSync, writeFileSync } from 'node:fs';
+import { linkSync, lstatSync, mkdirSync, readFileSync, readlinkSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT_GFID, apply, newGfid, ops, useReadyAgent } from './harness.js';
 
@@ -20,6 +20,19 @@ describe('slave/entry ops: creating', () => {
     expect(lstatSync(p('g')).mode & 0o7777).to.equal(0o600);
     expect(await apply(a.client, [op])).to.deep.equal([]);
     expect(lstatSync(p('f')).ino).to.equal(st.ino);
+  });
+
+  it("never adopts a file at a CREATE's place that is a hard link to something else: it is replaced, the other file untouched", async () => {
+    const outside = join(a.root, '..', 'outside-secret');
+    writeFileSync(outside, 'secret', { mode: 0o600 });
+    linkSync(outside, p('f')); // a local user's link into the slave tree
+    const before = lstatSync(outside);
+    expect(await apply(a.client, [ops.create(newGfid(), ROOT_GFID, 'f', 0o100666)])).to.deep.equal([]);
+    const after = lstatSync(outside);
+    expect([after.mode & 0o7777, after.nlink, readFileSync(outside, 'utf8')]).to.deep.equal([0o600, 1, 'secret']);
+    expect(after.ino).to.equal(before.ino);
+    const made = lstatSync(p('f'));
+    expect([made.ino === before.ino, made.mode & 0o7777, made.size]).to.deep.equal([false, 0o666, 0]);
   });
 
   it('MKDIR makes a directory with its mode; replay is a no-op; children go under it', async () => {
