@@ -39,6 +39,7 @@ export interface Config {
   readonly watcher: WatcherKind; // watcher
   readonly watcherPolling: boolean; // watcher-polling
   readonly watcherPollInterval: number; // watcher-poll-interval (ms)
+  readonly rolloverQuiet: number; // rollover-quiet (ms, 0 = every change-interval only)
   readonly watchSettle: number; // watch-settle (ms)
   readonly watchCookieTimeout: number; // watch-cookie-timeout (ms)
   readonly restartBackoff: number; // restart-backoff (seconds)

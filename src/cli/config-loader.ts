@@ -69,6 +69,7 @@ function buildConfig(v: Readonly<Record<string, OptionValue>>): Config {
     watcher: oneOf(v, 'watcher', WATCHER_KINDS),
     watcherPolling: bool(v, 'watcherPolling'),
     watcherPollInterval: num(v, 'watcherPollInterval'),
+    rolloverQuiet: num(v, 'rolloverQuiet'),
     watchSettle: num(v, 'watchSettle'),
     watchCookieTimeout: num(v, 'watchCookieTimeout'),
     restartBackoff: num(v, 'restartBackoff'),

@@ -54,6 +54,7 @@ export const CONFIG_FIELDS: { readonly [F in keyof Config]: FieldKind } = {
   watcher: { choices: WATCHER_KINDS },
   watcherPolling: 'boolean',
   watcherPollInterval: 'number',
+  rolloverQuiet: 'number',
   watchSettle: 'number',
   watchCookieTimeout: 'number',
   restartBackoff: 'number',

@@ -140,6 +140,31 @@ describe('Recorder (real watcher)', function () {
     });
   }
 
+  it('rolls over at a quiet moment after changes, well before the next change-interval tick', async () => {
+    const rec = recorder('inotify', { intervalMs: 6000, quietMs: 50 });
+    const ac = new AbortController();
+    const running = rec.run(ac.signal);
+    const consumer = new ChangelogConsumer(dir, index);
+    while (consumer.historyStartMs() === undefined) await sleep(20);
+    await sleep(300); // past the first tick after the start-up reconcile
+    const lags: number[] = [];
+    try {
+      for (let i = 0; i < 3; i++) {
+        const t0 = Date.now();
+        fs.writeFileSync(path.join(root, `quick${i}`), 'q');
+        while (!listChangelogs(dir, 'CHANGELOG').some((f) => readChangelog(f.path).some((c) => c.kind === 'D')))
+          await sleep(10);
+        lags.push(Date.now() - t0);
+        for (const f of listChangelogs(dir, 'CHANGELOG')) consumer.done(f);
+      }
+    } finally {
+      ac.abort();
+      await running;
+    }
+    // Each would wait for the 6 s tick without the quiet-moment rollover.
+    expect(Math.max(...lags), `lags ${lags.join(', ')} ms`).to.be.lessThan(1500);
+  });
+
   it('records at start what changed while it was not running, as a rename by inode', async () => {
     await recordUntil(
       recorder(),

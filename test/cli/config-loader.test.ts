@@ -51,6 +51,7 @@ describe('cli/config-loader', () => {
       watcher: 'inotify',
       watcherPolling: false,
       watcherPollInterval: 1000,
+      rolloverQuiet: 50,
       watchSettle: 1000,
       watchCookieTimeout: 10000,
       restartBackoff: 1,

@@ -51,8 +51,14 @@ export interface RecorderDeps {
   readonly source: ChangeSource;
   readonly clock: Clock;
   readonly log: Logger;
-  /** Rollover period, ms. */
+  /** Rollover period, ms: the longest a change waits for its changelog. */
   readonly intervalMs: number;
+  /**
+   * Roll over early once changes have come and then nothing for this long, ms (0: only every
+   * intervalMs). A fixed one-second rollover alone cost a change 0.5 s on average; a stream
+   * with no quiet moment still rolls over every intervalMs, so bursts batch as before.
+   */
+  readonly quietMs?: number;
   /** How long a watcher without sync() may take to report a change, ms (see watch-settle). */
   readonly settleMs: number;
   /** Reconcile scan rate, entries per second (0 = unlimited). */
@@ -71,6 +77,9 @@ export class Recorder {
   /** Directories whose subtree must be watched afresh and re-read (see TreeDiff.structural). */
   private readonly structural = new Set<Gfid>();
   private lastReconcileMs = 0;
+  /** When the watcher last handed over hints, and who waits for the next ones (untilNextTick). */
+  private lastHintMs = 0;
+  private hinted: (() => void) | undefined;
 
   constructor(private readonly deps: RecorderDeps) {}
 
@@ -86,6 +95,8 @@ export class Recorder {
     await deps.source.start({
       onHints: (h) => {
         for (const x of h) this.hints.push(x);
+        this.lastHintMs = deps.clock.nowMs();
+        this.hinted?.();
       },
       onOverflow: (reason) => {
         this.overflow = reason;
@@ -114,8 +125,7 @@ export class Recorder {
         // A watcher failure reported since the check above: publish, but vouch only after the
         // reconcile of the next tick.
         this.rollover(this.overflow === undefined ? vouchedMs : 0);
-        const waitMs = tickMs + deps.intervalMs - deps.clock.nowMs();
-        if (waitMs > 0) await deps.clock.sleep(waitMs, signal);
+        await this.untilNextTick(tickMs, signal);
       }
     } catch (e) {
       if (!signal.aborted) {
@@ -134,6 +144,38 @@ export class Recorder {
     this.drain();
     // Events the watcher may have missed are for the next start's reconcile: no claim past them.
     this.rollover(this.overflow === undefined ? stopMs : 0);
+  }
+
+  /**
+   * Waits until the next rollover is due: intervalMs after the last tick, or earlier once hints
+   * arrived and a quiet moment (quietMs without one) followed, but never sooner than quietMs
+   * after the last tick, so a trickle of changes cannot turn into a storm of tiny changelogs.
+   */
+  private async untilNextTick(tickMs: number, signal: AbortSignal): Promise<void> {
+    const { clock, intervalMs } = this.deps;
+    const quietMs = this.deps.quietMs ?? 0;
+    const dueMs = tickMs + intervalMs;
+    for (;;) {
+      const now = clock.nowMs();
+      if (now >= dueMs) return;
+      const early = this.hints.length > 0 && quietMs > 0 ? Math.max(this.lastHintMs, tickMs) + quietMs : dueMs;
+      if (now >= early) return;
+      const wake = new AbortController();
+      const hinted = new Promise<void>((resolve) => {
+        this.hinted = resolve;
+      });
+      // Settles either way: a sleep cut short by `wake` is no error, one cut by `signal` is below.
+      const slept = clock
+        .sleep(Math.min(early, dueMs) - now, AbortSignal.any([signal, wake.signal]))
+        .catch(() => undefined);
+      try {
+        await Promise.race([slept, hinted]);
+      } finally {
+        wake.abort();
+        this.hinted = undefined;
+      }
+      signal.throwIfAborted();
+    }
   }
 
   /**
