@@ -124,6 +124,10 @@ export async function startSshHost(opts: { readonly preferNetns?: boolean } = {}
         'MaxStartups 100:30:200',
         'MaxSessions 100',
         'LogLevel ERROR',
+        // A home of its own for the test account's sessions: the login shell then reads no
+        // ~/.bashrc of this machine (here it ran pyenv init, 1-2 s per ssh command under load),
+        // as on a slave host with a service account.
+        `SetEnv HOME=${dir}`,
         '',
       ].join('\n'),
     );
