@@ -287,23 +287,32 @@ export class MasterBase {
 
   /**
    * Starts a seed copy (seeding.ts) beside the crawl. Batches processed from now on wait for it,
-   * then send only what it did not make as the crawl saw it.
+   * then send only what it did not make as the crawl saw it. Resolves once the copy runs (or
+   * it is clear none will), so that the walk that follows does not hold it back.
    */
-  startSeed(settings: SeedSettings): void {
+  startSeed(settings: SeedSettings): Promise<void> {
     const { slave, rootPath, log, signal } = this.deps;
-    const seeding = runSeed(settings, {
-      slave,
-      sourceRoot: rootPath,
-      log,
-      ...(this.deps.remote === undefined ? {} : { remote: this.deps.remote }),
-      ...(signal === undefined ? {} : { signal }),
-    });
+    let started = (): void => undefined;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const seeding = runSeed(
+      settings,
+      {
+        slave,
+        sourceRoot: rootPath,
+        log,
+        ...(this.deps.remote === undefined ? {} : { remote: this.deps.remote }),
+        ...(signal === undefined ? {} : { signal }),
+      },
+      started,
+    );
     this.seedCopying = true;
     const over = (): void => {
       this.seedCopying = false;
+      started();
     };
     seeding.then(over, over); // awaited by the batches and by seedSettled(); no unhandled rejection meanwhile
     this.seeding = seeding;
+    return running;
   }
 
   /** A seed copy is still running: the crawl walks on and its batches queue (XsyncSink). */

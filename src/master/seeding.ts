@@ -36,15 +36,27 @@ export interface SeedDeps {
   readonly signal?: AbortSignal;
 }
 
-/** Runs the seed copy when the slave is empty; true when its copy is in the slave root. */
-export async function runSeed(settings: SeedSettings, deps: SeedDeps): Promise<boolean> {
+/**
+ * Runs the seed copy when the slave is empty; true when its copy is in the slave root.
+ * `onStarted` is called once the copy processes run (or it is clear none will): the caller
+ * waits for that before it walks the master, since a walk chunk holds the event loop and the
+ * agent's seedBegin reply would otherwise wait for the whole walk.
+ */
+export async function runSeed(settings: SeedSettings, deps: SeedDeps, onStarted?: () => void): Promise<boolean> {
   const { slave, log, signal } = deps;
-  const begun = await slave.call('seedBegin', {}, signal);
+  let begun: { readonly dir: string | null; readonly reason: string };
+  try {
+    begun = await slave.call('seedBegin', {}, signal);
+  } catch (e) {
+    onStarted?.();
+    throw e;
+  }
   if (begun.dir === null) {
+    onStarted?.();
     log.info(`no seed copy: ${begun.reason}; syncing file by file`);
     return false;
   }
-  const copied = await new SeedCopy().run({
+  const copying = new SeedCopy().run({
     sourceRoot: deps.sourceRoot,
     destDir: begun.dir,
     jobs: settings.jobs,
@@ -53,6 +65,8 @@ export async function runSeed(settings: SeedSettings, deps: SeedDeps): Promise<b
     ...(deps.remote === undefined ? {} : { remote: deps.remote, compress: settings.compress }),
     ...(signal === undefined ? {} : { signal }),
   });
+  onStarted?.(); // run() spawned its processes before returning its promise
+  const copied = await copying;
   if (!copied.ok) {
     signal?.throwIfAborted();
     await slave.call('seedAbort', {}, signal);

@@ -38,7 +38,7 @@ export class CrawlXsync {
         },
       },
     );
-    if (deps.seed !== undefined && deps.fullCrawl) this.startSeed(deps.seed);
+    if (deps.seed !== undefined && deps.fullCrawl) await this.startSeed(deps.seed);
     await crawler.crawl(deps.signal);
     deps.log.debug('crawl walked the master', {
       entries: crawler.entriesScanned,
