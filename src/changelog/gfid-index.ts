@@ -29,6 +29,11 @@ export interface IndexedEntry {
   readonly recorded: SyncedAttrs | null;
   /** A symlink's target, fixed for its gfid (null: not a symlink, or not read yet). */
   readonly target: Buffer | null;
+  /**
+   * This name is confirmed on the slave as a name of the gfid. Kept for hard-linked files,
+   * whose object confirmation says nothing of each of their names.
+   */
+  readonly nameSynced: boolean;
 }
 
 /** A directory's digest (master/dir-digest.ts) and the gfids of its subdirectories, in name order. */
@@ -94,6 +99,8 @@ export interface GfidIndex {
   rename(from: EntryName, to: EntryName): void;
 
   markSynced(gfid: Gfid, attrs: SyncedAttrs): void;
+  /** The slave has `at` as a name of `gfid` (a hard-linked file's name it confirmed). */
+  markNameSynced(gfid: Gfid, at: EntryName): void;
   /** Forget every confirmation (recover mode, or a slave found reset): the next crawl sends all. */
   clearSynced(): void;
   count(): number;

@@ -212,11 +212,16 @@ export class SqliteGfidIndex implements GfidIndex {
     this.guard(() => this.st.markSynced.run(a.size, a.mtimeNs, a.ctimeNs, a.mode, a.uid, a.gid, gfid));
   }
 
+  markNameSynced(gfid: Gfid, at: EntryName): void {
+    this.guard(() => this.st.markNameSynced.run(at.pargfid, at.name, gfid));
+  }
+
   clearSynced(): void {
     this.guard(() => {
       // First, so the triggers the update fires find nothing left to delete.
       this.st.clearDigests.run();
       this.st.clearSynced.run();
+      this.st.clearNamesSynced.run();
     });
   }
 

@@ -30,6 +30,7 @@ export type EntryTuple = readonly [
   type: string,
   ino: bigint,
   target: Buffer | null,
+  nameSynced: bigint,
   ...attrs: Int[],
 ];
 
@@ -57,7 +58,7 @@ export interface AtRow {
   readonly type: string;
 }
 
-const ENTRY = `SELECT n.pargfid, n.name, n.gfid, o.type, o.ino, o.target, o.size, o.mtime_ns, o.ctime_ns, o.mode, o.uid, o.gid,
+const ENTRY = `SELECT n.pargfid, n.name, n.gfid, o.type, o.ino, o.target, n.synced, o.size, o.mtime_ns, o.ctime_ns, o.mode, o.uid, o.gid,
   o.r_size, o.r_mtime_ns, o.r_ctime_ns, o.r_mode, o.r_uid, o.r_gid
   FROM names n JOIN objects o ON o.gfid = n.gfid`;
 
@@ -112,6 +113,9 @@ export function prepareStatements(db: Db) {
       `DELETE FROM objects WHERE gfid IN (SELECT value FROM json_each(?))
        AND NOT EXISTS (SELECT 1 FROM names WHERE names.gfid = objects.gfid)`,
     ),
+    markNameSynced: db.prepare<[string, Buffer, string]>(
+      'UPDATE names SET synced = 1 WHERE pargfid = ? AND name = ? AND gfid = ? AND synced = 0',
+    ),
     markSynced: db.prepare<[number, bigint, bigint, number, number, number, string]>(
       'UPDATE objects SET size = ?, mtime_ns = ?, ctime_ns = ?, mode = ?, uid = ?, gid = ? WHERE gfid = ?',
     ),
@@ -119,6 +123,7 @@ export function prepareStatements(db: Db) {
       `UPDATE objects SET size = NULL, mtime_ns = NULL, ctime_ns = NULL, mode = NULL, uid = NULL, gid = NULL
        WHERE size IS NOT NULL`,
     ),
+    clearNamesSynced: db.prepare('UPDATE names SET synced = 0 WHERE synced = 1'),
     clearDigests: db.prepare('DELETE FROM dir_digests'),
     dirDigest: db.prepare<[string], { readonly digest: Buffer; readonly subdirs: string }>(
       'SELECT digest, subdirs FROM dir_digests WHERE gfid = ?',
@@ -211,7 +216,7 @@ export function entryTypeOf(type: string, gfid: string): EntryType {
 }
 
 export function toEntry(t: EntryTuple): IndexedEntry {
-  const [pargfid, name, gfid, type, ino, target, ...a] = t;
+  const [pargfid, name, gfid, type, ino, target, nameSynced, ...a] = t;
   const attrsFrom = (at: number): SyncedAttrs | null =>
     toSynced({
       size: a[at] ?? null,
@@ -231,6 +236,7 @@ export function toEntry(t: EntryTuple): IndexedEntry {
     synced: attrsFrom(0),
     recorded: attrsFrom(6),
     target,
+    nameSynced: nameSynced !== 0n,
   };
 }
 

@@ -40,6 +40,23 @@ function addLedgerChangeMs(db: Db): void {
 }
 
 /**
+ * names.synced (a name confirmed on the slave as a name of its gfid) came later too: a file
+ * without it gains it in place, every name unconfirmed (each hard-linked name is then sent
+ * once more, a no-op on the slave). The digest trigger on names is recreated to ignore it:
+ * confirming a name changes nothing a crawl lists.
+ */
+function addNameSynced(db: Db): void {
+  const cols = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('names');
+  if (cols.includes('synced')) return;
+  db.exec(`ALTER TABLE names ADD COLUMN synced INTEGER NOT NULL DEFAULT 0;
+    DROP TRIGGER IF EXISTS names_update_digest;
+    CREATE TRIGGER names_update_digest AFTER UPDATE OF pargfid, name, gfid ON names
+    WHEN EXISTS (SELECT 1 FROM dir_digests) BEGIN
+      DELETE FROM dir_digests WHERE gfid IN (OLD.pargfid, NEW.pargfid);
+    END;`);
+}
+
+/**
  * Directory digests: for a directory whose children are all confirmed on the slave as a crawl
  * listed them, a hash of their lstat (see master/dir-digest.ts), and the gfids of its
  * subdirectories in name order, comma-separated. A later crawl that computes the same hash
@@ -61,7 +78,7 @@ END;
 CREATE TRIGGER IF NOT EXISTS names_delete_digest AFTER DELETE ON names WHEN EXISTS (SELECT 1 FROM dir_digests) BEGIN
   DELETE FROM dir_digests WHERE gfid = OLD.pargfid;
 END;
-CREATE TRIGGER IF NOT EXISTS names_update_digest AFTER UPDATE ON names WHEN EXISTS (SELECT 1 FROM dir_digests) BEGIN
+CREATE TRIGGER IF NOT EXISTS names_update_digest AFTER UPDATE OF pargfid, name, gfid ON names WHEN EXISTS (SELECT 1 FROM dir_digests) BEGIN
   DELETE FROM dir_digests WHERE gfid IN (OLD.pargfid, NEW.pargfid);
 END;
 CREATE TRIGGER IF NOT EXISTS objects_update_digest
@@ -116,6 +133,7 @@ CREATE TABLE IF NOT EXISTS names (
   pargfid TEXT NOT NULL,
   name BLOB NOT NULL,
   gfid TEXT NOT NULL,
+  synced INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (pargfid, name)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS names_gfid ON names (gfid);
@@ -188,6 +206,7 @@ export function connect(path: string): Db {
       );
     }
     addLedgerChangeMs(db);
+    addNameSynced(db);
     db.exec(STAGED_DIGESTS);
     // Touching every table's root page surfaces a damaged file now rather than mid-batch
     // (cheap: no scan).

@@ -93,6 +93,8 @@ export class BatchRunner {
     this.deps.index.transaction(() => {
       for (const [gfid, attrs] of plan.confirm)
         if (!failed.has(gfid) && !data.vanished.has(gfid)) this.deps.index.markSynced(gfid, attrs);
+      for (const { gfid, at } of plan.confirmNames)
+        if (!failed.has(gfid) && !data.vanished.has(gfid)) this.deps.index.markNameSynced(gfid, at);
     });
     const outcome = {
       entryOps: plan.entryOps.length,

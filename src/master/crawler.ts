@@ -244,11 +244,11 @@ export class XsyncCrawler {
     const now = attrsOf(st);
     if (row !== undefined && row.type === type && row.ino === st.ino && !this.symlinkChanged(row, now, child.target)) {
       const need = this.cfg.policy.classify(row, now);
-      // The index confirms objects, not names: a hard-linked file confirmed through one name
-      // says nothing of its others, which may sit in a batch that never reached the slave (or
-      // a slave seeded without -H holds them as separate files). Each name is sent as an entry
-      // op every crawl; the agent links the ones it lacks and finds the others present.
-      const named = type === 'file' && st.nlink > 1n;
+      // An object's confirmation says nothing of a hard-linked file's other names, which may
+      // sit in a batch that never reached the slave (or a slave seeded without -H holds them
+      // as separate files). Each name not yet confirmed on its own (nameSynced) is sent as an
+      // entry op; the agent links the ones it lacks and finds the others present.
+      const named = type === 'file' && st.nlink > 1n && !row.nameSynced;
       if (need !== 'none' || named) this.seen.set(row.gfid, { rel, st, synced: row.synced });
       if (need === 'create') this.emitCreate(row.gfid, type, at, st);
       else if (need === 'update') this.emitUpdate(row.gfid, type, row.synced, now);

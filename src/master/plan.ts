@@ -15,6 +15,8 @@ export interface Plan {
   readonly metaOps: readonly MetaOp[];
   /** Attrs to mark as confirmed per gfid, once every op naming it succeeded. */
   readonly confirm: ReadonlyMap<Gfid, SyncedAttrs>;
+  /** Names of hard-linked files this batch makes on the slave, to mark confirmed with their gfid. */
+  readonly confirmNames: readonly { readonly gfid: Gfid; readonly at: EntryName }[];
   /** Names to drop from the index once their UNLINK/RMDIR succeeded. */
   readonly deletions: readonly { readonly gfid: Gfid; readonly entry: EntryName; readonly dir: boolean }[];
   /** Current master path (root-relative bytes) of every gfid the plan names, for data items and messages. */

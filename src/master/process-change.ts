@@ -48,6 +48,8 @@ export class ChangeClassifier {
   private readonly unresolved = new Set<Gfid>();
   /** gfids this batch makes on the slave (CREATE, MKDIR, MKNOD, SYMLINK). */
   private readonly made = new Set<Gfid>();
+  /** Names of hard-linked files this batch makes (CREATE, LINK), confirmed when their gfid lands. */
+  private readonly names: { readonly gfid: Gfid; readonly at: EntryName }[] = [];
   private applyEntries: boolean;
 
   constructor(
@@ -134,6 +136,7 @@ export class ChangeClassifier {
       dataNs: items.filter((i) => !i.off).map(strip),
       metaOps,
       confirm,
+      confirmNames: this.names,
       deletions: this.deletions,
       paths: this.paths,
       unresolved: [...this.unresolved],
@@ -180,10 +183,13 @@ export class ChangeClassifier {
         this.entryOps.push({ op: 'RENAME', gfid: c.gfid, entry, to: wire(c.to), ...(gone ? { gone } : {}) });
         return;
       }
-      case 'LINK':
-        if (this.stat(c.gfid) === null) return;
+      case 'LINK': {
+        const st = this.stat(c.gfid);
+        if (st === null) return;
         this.entryOps.push({ op: 'LINK', gfid: c.gfid, entry });
+        if (st.isFile()) this.names.push({ gfid: c.gfid, at: c.entry });
         return;
+      }
       case 'SYMLINK':
         this.addSymlink(c.gfid, entry);
         return;
@@ -197,6 +203,8 @@ export class ChangeClassifier {
         this.entryOps.push(
           c.fop === 'MKNOD' ? { op: 'MKNOD', ...owned, rdev: Number(st.rdev) } : { op: c.fop, ...owned },
         );
+        // A hard-linked file's name is confirmed on its own (IndexedEntry.nameSynced).
+        if (c.fop === 'CREATE' && st.nlink > 1n) this.names.push({ gfid: c.gfid, at: c.entry });
       }
     }
   }

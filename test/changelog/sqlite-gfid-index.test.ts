@@ -260,6 +260,8 @@ describe('SqliteGfidIndex', () => {
       idx.markSynced(f, attrs); // the same confirmation again
       idx.setRecorded(f, { ...attrs, size: 5 }, 11n, 0n); // the recorder's own columns, the same inode
       idx.markSynced(idx.create('file', 20n, at(sub, 'deep')), attrs);
+      idx.markNameSynced(f, at(d, 'f')); // a name confirmed: nothing a crawl lists
+      expect(idx.lookup(d, Buffer.from('f'))?.nameSynced).to.equal(true);
       expect(kept()).to.equal(true);
     });
 
@@ -442,12 +444,16 @@ describe('SqliteGfidIndex on a file', () => {
     old.close();
     const raw = new Database(p);
     raw.exec('ALTER TABLE objects DROP COLUMN target');
+    raw.exec('ALTER TABLE names DROP COLUMN synced');
     raw.pragma('user_version = 3');
     raw.close();
     const idx = SqliteGfidIndex.open(p);
     try {
       expect(idx.quarantined).to.equal(undefined);
       expect(idx.targetOf(g)).to.equal(undefined);
+      expect(idx.lookup(ROOT_GFID, Buffer.from('ln'))?.nameSynced).to.equal(false);
+      idx.markNameSynced(g, at(ROOT_GFID, 'ln'));
+      expect(idx.lookup(ROOT_GFID, Buffer.from('ln'))?.nameSynced).to.equal(true);
       expect(idx.lookup(ROOT_GFID, Buffer.from('ln'))?.target).to.equal(null);
       idx.setTarget(g, Buffer.from('there'));
       expect(idx.targetOf(g)?.toString()).to.equal('there');

@@ -15,6 +15,7 @@ const row: IndexedEntry = {
   synced: attrs,
   recorded: null,
   target: null,
+  nameSynced: false,
 };
 const base: MasterChoice = { detect: 'xsync', mode: 'normal', sendmark: 'normal', purge: 'normal', engine: 'rsync' };
 const syncerCfg: SyncerConfig = {
