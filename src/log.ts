@@ -42,7 +42,7 @@ export function createLogger(opts: LoggerOptions): Logger {
         stderrLevels: ['error', 'warn', 'info', 'debug'],
         silent: opts.silent ?? false,
         format: winston.format.combine(
-          winston.format.timestamp({ format: 'HH:mm:ss' }),
+          winston.format.timestamp({ format: 'HH:mm:ss.SSS' }),
           winston.format.printf(({ level, message, timestamp, ...meta }) => {
             const extra = Object.keys(meta).length > 0 ? ' ' + JSON.stringify(meta) : '';
             return `${String(timestamp)} ${level.toUpperCase()} ${String(message)}${extra}`;
