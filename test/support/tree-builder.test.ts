@@ -1,11 +1,22 @@
 // Tests for the tree builders and mutations: the awkward tree really holds each trap, the bulk
 // tree hits its counts and byte total deterministically, and each mutation does what it says.
 
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
-import { AWKWARD, OWNERS, awkwardTime, buildAwkwardTree, buildBulkTree, mutate } from './tree-builder.js';
+import {
+  AWKWARD,
+  AWKWARD_LINK_GROUPS,
+  OWNERS,
+  awkwardTime,
+  buildAwkwardTree,
+  buildBulkTree,
+  mutate,
+  replaceSymlinkOps,
+  retargetOps,
+} from './tree-builder.js';
 import { joinBytes, nsOf } from './tree-bytes.js';
 import type { RelPath } from './tree-bytes.js';
 import { compareTrees } from './tree-compare.js';
@@ -38,6 +49,44 @@ describe('support/tree-builder', function () {
     expect(Buffer.byteLength(AWKWARD.long255Multibyte)).to.equal(255);
     expect(st(AWKWARD.long255).isFile() && st(AWKWARD.long255Multibyte).isFile()).to.equal(true);
     expect(st(joinBytes(AWKWARD.nonUtf8Dir, 'inner.txt')).isFile()).to.equal(true);
+  });
+
+  it('holds names that start with #, ;, -, --, .. at the top, below a #dir and deep down', function () {
+    const A = AWKWARD;
+    const top = fs.readdirSync(root);
+    for (const name of [A.hash, A.semicolon, A.dash, A.dashDash, A.dotDots, A.threeDots, A.dotDotDir, A.hashDir]) {
+      expect(top).to.include(name);
+    }
+    expect(st(A.hashDir).isDirectory() && st(A.dotDotDir).isDirectory()).to.equal(true);
+    for (const rel of [A.dotDotDirFile, ...A.hashDirFiles]) expect(st(rel).isFile(), rel).to.equal(true);
+    const deep = [A.deepHash, A.deepSemicolon, A.deepDash, A.deepDashDash, A.deepDotDots, A.deepThreeDots];
+    for (const rel of [...deep, A.deepSpace, A.deepNewline, A.deepLong255]) {
+      expect(rel.startsWith(`${A.deepDir}/`), rel).to.equal(true);
+      expect(st(rel).isFile(), rel).to.equal(true);
+    }
+    expect(Buffer.byteLength(A.deepLong255.slice(A.deepDir.length + 1))).to.equal(255);
+    expect(fs.readdirSync(joinBytes(root, A.deepDir), { encoding: 'buffer' }).map((b) => b.toString('hex'))).to.include(
+      Buffer.from([0xff, 0xfe, 0x2d, 0x64, 0x65, 0x65, 0x70]).toString('hex'),
+    );
+    expect(st(A.deepNonUtf8).isFile()).to.equal(true);
+    expect(st(A.deepEmptyFile).size).to.equal(0n);
+    expect(fs.readdirSync(joinBytes(root, A.deepEmptyDir))).to.deep.equal([]);
+    expect(fs.readlinkSync(joinBytes(root, A.symlinkRoot), 'utf8')).to.equal(A.symlinkRootTarget);
+    expect(fs.readlinkSync(joinBytes(root, A.symlinkDeep), 'utf8')).to.equal(A.symlinkDeepTarget);
+    expect(fs.statSync(joinBytes(root, A.symlinkDeep)).isFile(), 'the deep symlink resolves').to.equal(true);
+  });
+
+  it('spreads a hard-link group over the first and last directories a crawl visits', function () {
+    const inos = AWKWARD.farLinks.map((p) => st(p).ino);
+    expect(new Set(inos).size).to.equal(1);
+    expect(st(AWKWARD.farLinks[0]).nlink).to.equal(BigInt(AWKWARD.farLinks.length));
+    const dirs = AWKWARD.farLinks.map((p) => {
+      const b = joinBytes(p);
+      return b.subarray(0, Math.max(0, b.lastIndexOf(0x2f))).toString('latin1');
+    });
+    expect(new Set(dirs).size, 'every name in its own directory').to.equal(AWKWARD.farLinks.length);
+    expect(dirs).to.include(''); // one at the top
+    expect(dirs).to.include(AWKWARD.deepDir);
   });
 
   it('creates empty entries, links of every kind, a FIFO and a 3-name hard-link group', function () {
@@ -74,7 +123,8 @@ describe('support/tree-builder', function () {
     const entries = walkTree(root);
     const mtimes = new Set(entries.map((e) => e.st.mtimeNs));
     // Every entry got its own stamp (hard links share one inode, hence one stamp).
-    expect(mtimes.size).to.equal(entries.length - (AWKWARD.hardLinks.length - 1));
+    const extraNames = AWKWARD_LINK_GROUPS.reduce((n, g) => n + g.length - 1, 0);
+    expect(mtimes.size).to.equal(entries.length - extraNames);
     for (const e of entries) expect(e.st.mtimeNs % 1000n).to.equal(789n);
     expect(st('.').mtimeNs).to.equal(nsOf(awkwardTime(entries.length - 1)));
   });
@@ -167,6 +217,25 @@ describe('support/tree-mutate', function () {
     expect(fs.readlinkSync(joinBytes(root, 'x/link'), 'buffer')).to.deep.equal(Buffer.from([0xff, 0x0a]));
     expect(st('x/fourth').nlink).to.equal(4n);
     expect(st('x/empty').isDirectory()).to.equal(true);
+  });
+
+  it('retargets a symlink on its own inode (rm + ln -s), and by a rename over it on another', function () {
+    const rootIno = st(AWKWARD.symlinkRoot).ino;
+    const deepIno = st(AWKWARD.symlinkDeep).ino;
+    const before = fs.readdirSync(joinBytes(root, AWKWARD.deepDir)).length;
+    mutate(root, [
+      ...retargetOps(AWKWARD.symlinkRoot, '..dotz'),
+      ...retargetOps(AWKWARD.symlinkDeep, Buffer.from([0x23, 0xff])),
+      ...replaceSymlinkOps(AWKWARD.symlinkToFile, 'elsewhere'),
+    ]);
+    expect(fs.readlinkSync(joinBytes(root, AWKWARD.symlinkRoot), 'utf8')).to.equal('..dotz');
+    expect(fs.readlinkSync(joinBytes(root, AWKWARD.symlinkDeep), 'buffer')).to.deep.equal(Buffer.from([0x23, 0xff]));
+    expect(fs.readlinkSync(joinBytes(root, AWKWARD.symlinkToFile), 'utf8')).to.equal('elsewhere');
+    // Best effort; on ext2/3/4 (stat -f reports 'ext2/ext3') the freed inode comes back.
+    if (execFileSync('stat', ['-f', '-c', '%T', root], { encoding: 'utf8' }).startsWith('ext')) {
+      expect([st(AWKWARD.symlinkRoot).ino, st(AWKWARD.symlinkDeep).ino]).to.deep.equal([rootIno, deepIno]);
+    }
+    expect(fs.readdirSync(joinBytes(root, AWKWARD.deepDir)).length, 'no filler left behind').to.equal(before);
   });
 
   it('refuses a same-size rewrite of an empty file (it cannot differ)', function () {

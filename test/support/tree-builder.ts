@@ -1,6 +1,7 @@
 // Tree builders for e2e tests: an "awkward" tree holding every trap a replicator must get
-// right (odd name bytes, links of each kind, sparse and big files, modes, ns mtimes, a FIFO),
-// plus re-exports of the bulk (benchmark) builder and the mutation helpers.
+// right (odd name bytes at the top and deep down, links of each kind, hard-link groups spread
+// over far-apart directories, sparse and big files, modes, ns mtimes, a FIFO), plus re-exports
+// of the bulk (benchmark) builder and the mutation helpers.
 
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -9,7 +10,7 @@ import type { NsTime, RelPath } from './tree-bytes.js';
 
 export { buildBulkTree } from './tree-bulk.js';
 export type { BulkOptions, BulkSummary } from './tree-bulk.js';
-export { mutate } from './tree-mutate.js';
+export { mutate, replaceSymlinkOps, retargetOps, retargetSymlink } from './tree-mutate.js';
 export type { MutateOp } from './tree-mutate.js';
 
 const MiB = 1024 * 1024;
@@ -43,6 +44,44 @@ export const AWKWARD = {
   mode0444: 'modes/m0444',
   privateDir: 'modes/private',
   fifo: 'fifo',
+  // Names that other programs misread, at the top and deep down (DESIGN: a name is bytes):
+  // rsync's --files-from skips lines starting with '#' or ';', a leading '-' reads as an
+  // option, and '..dots' is a name, not the parent.
+  hash: '#hash',
+  semicolon: ';semi',
+  dashDash: '--dd',
+  dotDots: '..dots',
+  threeDots: '...',
+  /** A top-level directory whose name starts with '..', with a file below it. */
+  dotDotDir: '..config',
+  dotDotDirFile: '..config/inner',
+  /** A top-level directory named like a comment: everything below it is lost to a bare --files-from. */
+  hashDir: '#dir',
+  hashDirFiles: ['#dir/inner.txt', '#dir/;sub/..deeper'],
+  deepDir: 'nested/a/b/c',
+  deepHash: 'nested/a/b/c/#hash',
+  deepSemicolon: 'nested/a/b/c/;semi',
+  deepDash: 'nested/a/b/c/-rf',
+  deepDashDash: 'nested/a/b/c/--dd',
+  deepDotDots: 'nested/a/b/c/..dots',
+  deepThreeDots: 'nested/a/b/c/...',
+  deepSpace: 'nested/a/b/c/with space.txt',
+  deepNewline: 'nested/a/b/c/new\nline',
+  deepNonUtf8: Buffer.from('nested/a/b/c/\xff\xfe-deep', 'latin1'),
+  deepLong255: `nested/a/b/c/${'D'.repeat(255)}`,
+  deepEmptyFile: 'nested/a/b/c/empty',
+  deepEmptyDir: 'nested/a/b/c/#empty-dir',
+  deepSparse: 'nested/a/b/c/sparse.bin',
+  /** Symlinks with awkward names and targets, at the top and deep: tests retarget them. */
+  symlinkRoot: '#link',
+  symlinkRootTarget: '..dots',
+  symlinkDeep: 'nested/a/b/c/;link',
+  symlinkDeepTarget: '../../../../#dir/inner.txt',
+  /**
+   * One inode under four names in far-apart directories (the first and last a crawl visits,
+   * children sorted by bytes), so a small crawl batch puts each name into another batch.
+   */
+  farLinks: ['..far', '#dir/;far', 'nested/a/b/c/#far', Buffer.from('\xff\xfe-d/-far', 'latin1')],
   /** Given away to other users when the builder runs as root (see OWNERS). */
   owned: ['modes/m0600', 'links/to-dir', 'modes/private'],
 } as const;
@@ -71,6 +110,14 @@ function writeFile(root: string, rel: RelPath, content: string | Buffer, mode?: 
   fs.writeFileSync(p, content);
   if (mode !== undefined) fs.chmodSync(p, mode);
 }
+
+function mkParents(root: string, rel: RelPath): void {
+  const p = joinBytes(root, rel);
+  fs.mkdirSync(p.subarray(0, p.lastIndexOf(0x2f)), { recursive: true });
+}
+
+/** Every hard-link group of the awkward tree (each: the names of one inode). */
+export const AWKWARD_LINK_GROUPS: readonly (readonly RelPath[])[] = [AWKWARD.hardLinks, AWKWARD.farLinks];
 
 function writeBig(p: Buffer, size: number, rnd: SeededBytes): void {
   const fd = fs.openSync(p, 'w');
@@ -138,16 +185,49 @@ export function buildAwkwardTree(root: string, opts: AwkwardOptions = {}): void 
   writeFile(root, A.emptyFile, '');
   writeFile(root, A.deep, 'deep\n');
 
-  const [first, ...others] = A.hardLinks;
-  writeFile(root, first, 'one inode, three names\n');
-  for (const other of others) fs.linkSync(joinBytes(root, first), joinBytes(root, other));
+  for (const [rel, text] of [
+    [A.hash, 'leading hash\n'],
+    [A.semicolon, 'leading semicolon\n'],
+    [A.dashDash, 'leading double dash\n'],
+    [A.dotDots, 'leading dot dot\n'],
+    [A.threeDots, 'three dots\n'],
+    [A.dotDotDirFile, 'inside a directory named ..config\n'],
+    ...A.hashDirFiles.map((f) => [f, `below #dir: ${f}\n`] as const),
+    [A.deepHash, 'deep leading hash\n'],
+    [A.deepSemicolon, 'deep leading semicolon\n'],
+    [A.deepDash, 'deep leading dash\n'],
+    [A.deepDashDash, 'deep leading double dash\n'],
+    [A.deepDotDots, 'deep leading dot dot\n'],
+    [A.deepThreeDots, 'deep three dots\n'],
+    [A.deepSpace, 'deep space\n'],
+    [A.deepNewline, 'deep newline\n'],
+    [A.deepNonUtf8, 'deep non-UTF-8 name\n'],
+    [A.deepLong255, 'deep 255-byte name\n'],
+    [A.deepEmptyFile, ''],
+  ] as const) {
+    mkParents(root, rel);
+    writeFile(root, rel, text);
+  }
+  fs.mkdirSync(joinBytes(root, A.deepEmptyDir));
+
+  for (const [group, text] of [
+    [A.hardLinks, 'one inode, three names\n'],
+    [A.farLinks, 'one inode, four names in far-apart directories\n'],
+  ] as const) {
+    const [first, ...others] = group;
+    writeFile(root, first, text);
+    for (const other of others) fs.linkSync(joinBytes(root, first), joinBytes(root, other));
+  }
 
   fs.symlinkSync(`../${A.space}`, joinBytes(root, A.symlinkToFile));
   fs.symlinkSync('does/not/exist', joinBytes(root, A.symlinkDangling));
   fs.symlinkSync('../nested', joinBytes(root, A.symlinkToDir));
   fs.symlinkSync(A.newlineTarget, joinBytes(root, A.symlinkNewline));
+  fs.symlinkSync(A.symlinkRootTarget, joinBytes(root, A.symlinkRoot));
+  fs.symlinkSync(A.symlinkDeepTarget, joinBytes(root, A.symlinkDeep));
 
   writeSparse(joinBytes(root, A.sparse), sparseBytes, rnd);
+  writeSparse(joinBytes(root, A.deepSparse), sparseBytes, rnd);
   writeBig(joinBytes(root, A.big), bigBytes, rnd);
 
   writeFile(root, A.mode0600, 'rw owner only\n', 0o600);

@@ -26,7 +26,40 @@ export type MutateOp =
   | { readonly op: 'add-dir'; readonly path: RelPath }
   | { readonly op: 'add-symlink'; readonly path: RelPath; readonly target: RelPath }
   /** A new hard link `path` to the existing `existing`. */
-  | { readonly op: 'add-link'; readonly existing: RelPath; readonly path: RelPath };
+  | { readonly op: 'add-link'; readonly existing: RelPath; readonly path: RelPath }
+  /** rm + ln -s under the same name, on the same inode when the filesystem allows (retargetSymlink). */
+  | { readonly op: 'retarget-symlink'; readonly path: RelPath; readonly target: RelPath };
+
+/** Most symlinks made to fill lower free inodes before the freed one comes back. */
+const MAX_FILLERS = 64;
+
+/**
+ * Retargets the symlink at `p` the way tools do (unlink, then symlink under the same name) and
+ * tries to make the new symlink reuse the old one's inode, the case a replicator cannot tell
+ * from an attribute change by inode and size alone. ext4 hands out the lowest free inode of the
+ * parent's group, so symlinks are made (and parked under filler names) until the freed inode
+ * comes back; the fillers are removed at the end. Returns whether the inode was reused (not
+ * guaranteed: the allocator may pick another group).
+ */
+export function retargetSymlink(p: Buffer, target: Buffer): boolean {
+  const ino = fs.lstatSync(p, { bigint: true }).ino;
+  if (!fs.lstatSync(p).isSymbolicLink()) throw new Error(`mutate: ${displayPath(p)} is not a symlink`);
+  fs.unlinkSync(p);
+  const fillers: Buffer[] = [];
+  let reused = false;
+  try {
+    for (let i = 0; ; i++) {
+      fs.symlinkSync(target, p);
+      reused = fs.lstatSync(p, { bigint: true }).ino === ino;
+      if (reused || i >= MAX_FILLERS) return reused;
+      const filler = Buffer.concat([p, Buffer.from(`.filler-${i}`)]);
+      fs.renameSync(p, filler);
+      fillers.push(filler);
+    }
+  } finally {
+    for (const f of fillers) fs.unlinkSync(f);
+  }
+}
 
 /** Inverts every byte of a non-empty regular file in place: same size, different content. */
 function invertContent(p: Buffer): void {
@@ -111,6 +144,9 @@ function applyOne(root: string, op: MutateOp): void {
       fs.linkSync(joinBytes(root, op.existing), p);
       return;
     }
+    case 'retarget-symlink':
+      retargetSymlink(joinBytes(root, op.path), typeof op.target === 'string' ? Buffer.from(op.target) : op.target);
+      return;
     default:
       assertNever(op);
   }
@@ -119,6 +155,17 @@ function applyOne(root: string, op: MutateOp): void {
 function assertNever(x: never): never {
   throw new Error(`mutate: unknown op ${JSON.stringify(x)}`);
 }
+
+/** A symlink retargeted by rm + ln -s, landing on the freed inode where it can (retargetSymlink). */
+export const retargetOps = (link: RelPath, target: RelPath): MutateOp[] => [
+  { op: 'retarget-symlink', path: link, target },
+];
+
+/** A symlink replaced by ln -s to a temporary name and a rename over it: another inode for sure. */
+export const replaceSymlinkOps = (link: string, target: RelPath): MutateOp[] => [
+  { op: 'add-symlink', path: `${link}.tmp`, target },
+  { op: 'rename', from: `${link}.tmp`, to: link },
+];
 
 /** Applies `ops` to the tree at `root`, in order. */
 export function mutate(root: string, ops: readonly MutateOp[]): void {
