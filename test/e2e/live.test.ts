@@ -1,21 +1,83 @@
 // E2E for the live daemon (`georep start` / `georep stop`): real trees, real watcher, real
 // rsync, real processes. The slave must become equal to the master within seconds of each
 // change, renames must move slave files (same inode), and no process may outlive `stop`.
+// The trees hold the awkward names (leading '#', ';', '-', '..'; newlines, non-UTF-8, 255
+// bytes) at the top and deep down, hard-link groups that a small crawl batch splits, and
+// symlinks retargeted under the same name (issue 13).
 
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { describeRun, runGeorep } from '../support/cli.js';
+import { AWKWARD, buildAwkwardTree, mutate, replaceSymlinkOps, retargetOps } from '../support/tree-builder.js';
+import type { MutateOp } from '../support/tree-builder.js';
+import { displayPath, joinBytes } from '../support/tree-bytes.js';
+import type { RelPath } from '../support/tree-bytes.js';
 import { compareTrees, formatDifferences } from '../support/tree-compare.js';
 import type { CompareOptions, Difference } from '../support/tree-compare.js';
+import type { SessionStatus } from '../../src/master/session-status.js';
 
-/** How long the slave may take to catch up with one round of changes in these tests. */
-const CONVERGE_MS = 20_000;
+/** How long the slave may take to catch up with one round of changes (on a loaded 2-core machine). */
+const CONVERGE_MS = 30_000;
 const POLL_MS = 100;
+/** A whole first sync in crawl batches of 4 records is many rounds: on a loaded 2-core machine, 15 s. */
+const FIRST_SYNC_MS = 60_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const KiB = 1024;
+/** The awkward tree with small big and sparse files: these tests are about names and links, not volume. */
+const awkwardTree = (root: string): void =>
+  buildAwkwardTree(root, { bigFileBytes: 256 * KiB, sparseBytes: 2048 * KiB });
+
+const DEEP = AWKWARD.deepDir;
+
+/** Changes to awkward names at the top and deep down, made while the daemon runs. */
+const LIVE_AWKWARD_OPS: readonly MutateOp[] = [
+  ...retargetOps(AWKWARD.symlinkRoot, AWKWARD.dashDash),
+  ...retargetOps(AWKWARD.symlinkDeep, '#far'),
+  ...replaceSymlinkOps(AWKWARD.symlinkDangling, 'still/not/there'),
+  ...retargetOps(AWKWARD.symlinkNewline, 'line1\nline3'),
+  { op: 'rewrite-same-second', path: AWKWARD.hash },
+  { op: 'rewrite-keep-mtime', path: AWKWARD.deepSemicolon },
+  { op: 'add-file', path: '#new', content: 'new, leading hash\n' },
+  { op: 'add-file', path: ';new', content: 'new, leading semicolon\n' },
+  { op: 'add-file', path: '..new', content: 'new, leading dot dot\n' },
+  { op: 'add-file', path: `${DEEP}/#new deep`, content: 'new deep, leading hash\n' },
+  { op: 'add-file', path: '#dir/;sub/#new', content: 'new below #dir\n' },
+  { op: 'delete', path: AWKWARD.dotDots },
+  { op: 'delete', path: AWKWARD.deepDotDots },
+  { op: 'rename', from: AWKWARD.threeDots, to: '..renamed' },
+  { op: 'rename', from: AWKWARD.deepDashDash, to: `${DEEP}/--renamed` },
+  { op: 'chmod', path: AWKWARD.deepDash, mode: 0o600 },
+  { op: 'add-link', existing: AWKWARD.farLinks[0], path: '..far-new' },
+  { op: 'add-link', existing: AWKWARD.farLinks[2], path: `${DEEP}/;far-new` },
+  { op: 'delete', path: AWKWARD.farLinks[3] },
+  // Directories that hold hard-link names move: '#dir' holds one of farLinks.
+  { op: 'rename', from: AWKWARD.hashDir, to: '#dir renamed' },
+  { op: 'rename', from: AWKWARD.dotDotDir, to: `${DEEP}/..config-moved` },
+];
+
+/** Changes to awkward names at the top and deep down, made while the daemon is stopped. */
+const STOPPED_AWKWARD_OPS: readonly MutateOp[] = [
+  // Same length as the old target ('..dots'): only the target bytes differ.
+  ...retargetOps(AWKWARD.symlinkRoot, '..dotz'),
+  ...retargetOps(AWKWARD.symlinkDeep, '../../../../..config/inner'),
+  ...replaceSymlinkOps(AWKWARD.symlinkToFile, `../${AWKWARD.hash}`),
+  { op: 'delete', path: AWKWARD.dotDots },
+  { op: 'delete', path: AWKWARD.deepHash },
+  { op: 'rewrite-same-second', path: AWKWARD.deepNonUtf8 },
+  { op: 'rewrite-keep-mtime', path: AWKWARD.semicolon },
+  { op: 'add-file', path: '..new', content: 'new while stopped\n' },
+  { op: 'add-link', existing: AWKWARD.hardLinks[0], path: '#hard' },
+  // Directories holding hard-link names move, one of them from deep down to the top.
+  { op: 'rename', from: AWKWARD.hashDir, to: ';dir' },
+  { op: 'rename', from: 'nested/a/b', to: '..b' },
+  { op: 'add-file', path: ';dir/#new', content: 'new below the renamed #dir\n' },
+];
 
 function alive(pid: number): boolean {
   try {
@@ -54,6 +116,11 @@ function cmdline(pid: number): string {
   }
 }
 
+/** chattr on a slave directory (root only: the tests run as root, as georep's e2e suite does). */
+function chattr(flag: '+i' | '-i', dir: Buffer): void {
+  execFileSync('chattr', [flag, dir.toString('utf8')]);
+}
+
 /** Waits until the slave equals the master; returns ms taken or throws with the differences. */
 async function converge(master: string, slave: string, opts: CompareOptions = {}, limitMs = CONVERGE_MS) {
   const start = Date.now();
@@ -82,6 +149,8 @@ describe('e2e: live daemon (georep start/stop)', function () {
   let master: string;
   let slave: string;
   let extra: string[];
+  /** Slave directories made immutable by a test: made mutable again in afterEach, whatever happened. */
+  const locked: Buffer[] = [];
 
   beforeEach(function () {
     tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'georep-live-')));
@@ -92,6 +161,7 @@ describe('e2e: live daemon (georep start/stop)', function () {
     extra = [];
   });
   afterEach(async function () {
+    for (const dir of locked.splice(0)) chattr('-i', dir);
     const pids = sessionPids();
     if (pids.monitor !== undefined && alive(pids.monitor)) await runGeorep(['stop', master, slave, '--workdir', work]);
     // Anything of ours still running after stop is a test failure below; here it is cleaned up.
@@ -154,6 +224,38 @@ describe('e2e: live daemon (georep start/stop)', function () {
     }
   }
 
+  async function geo(...args: string[]): Promise<string> {
+    const all = [...args, '--workdir', work];
+    const r = await runGeorep(all);
+    expect(r.exitCode, describeRun(all, r)).to.equal(EXIT.ok);
+    return r.stdout;
+  }
+
+  /** Crawl batches of 4 records (a file's CREATE + D is 2): every directory lands in its own batch. */
+  async function smallBatches(): Promise<void> {
+    await geo('config', master, slave, 'xsync-changelog-entries', '4');
+    await geo('config', master, slave, 'seed-copy', 'false');
+  }
+
+  const status = async (): Promise<SessionStatus> =>
+    JSON.parse(await geo('status', master, slave, '--json')) as SessionStatus;
+
+  async function until(what: string, ok: () => boolean | Promise<boolean>, limitMs = CONVERGE_MS): Promise<void> {
+    const deadline = Date.now() + limitMs;
+    while (!(await ok())) {
+      if (Date.now() > deadline) throw new Error(`timed out after ${limitMs} ms waiting for ${what}`);
+      await sleep(POLL_MS);
+    }
+  }
+
+  /** Every name of each master hard-link group is one inode on the slave too. */
+  function expectLinked(groups: readonly (readonly RelPath[])[]): void {
+    for (const group of groups) {
+      const inos = group.map((rel) => fs.lstatSync(joinBytes(slave, rel), { bigint: true }).ino);
+      expect(new Set(inos).size, `slave names of one inode: ${group.map(displayPath).join(', ')}`).to.equal(1);
+    }
+  }
+
   const w = (rel: string, data: string | Buffer = 'x'): void => {
     fs.mkdirSync(path.dirname(path.join(master, rel)), { recursive: true });
     fs.writeFileSync(path.join(master, rel), data);
@@ -162,6 +264,7 @@ describe('e2e: live daemon (georep start/stop)', function () {
   const s = (rel: string): string => path.join(slave, rel);
 
   it('replicates every kind of change while running, and a rename moves the slave file', async function () {
+    awkwardTree(master);
     w('a/one', 'one');
     w('a/two', 'two');
     w('b/three', 'three');
@@ -198,10 +301,17 @@ describe('e2e: live daemon (georep start/stop)', function () {
     fs.rmSync(m('a/c-moved'), { recursive: true });
     fs.unlinkSync(m('b/one-link'));
     await converge(master, slave);
+
+    // awkward names at the top and deep down: new, rewritten, deleted, renamed, linked, and
+    // symlinks retargeted under the same name
+    mutate(master, LIVE_AWKWARD_OPS);
+    await converge(master, slave);
+    expect(fs.readlinkSync(joinBytes(slave, AWKWARD.symlinkRoot), 'utf8')).to.equal(AWKWARD.dashDash);
     await stop();
   });
 
-  it('propagates changes made while stopped (renames as moves, deletes) after start', async function () {
+  it('propagates changes made while stopped (renames as moves, deletes, symlink retargets) after start', async function () {
+    awkwardTree(master);
     w('keep/file', 'k');
     w('gone/file', 'g');
     w('moving/file', 'm');
@@ -213,24 +323,33 @@ describe('e2e: live daemon (georep start/stop)', function () {
     fs.rmSync(m('gone'), { recursive: true });
     w('keep/file', 'rewritten while stopped');
     w('fresh/dir/file', 'f');
+    mutate(master, STOPPED_AWKWARD_OPS);
     await start();
     await converge(master, slave);
     expect(fs.statSync(s('keep/moved'), { bigint: true }).ino).to.equal(ino);
+    expect(fs.readlinkSync(joinBytes(slave, AWKWARD.symlinkRoot), 'utf8')).to.equal('..dotz');
     await stop();
   });
 
   it('keeps deleted files on the slave with ignore-deletes', async function () {
     extra = ['--ignore-deletes'];
+    awkwardTree(master);
     w('a/file', 'a');
     w('b/file', 'b');
     await start();
     await converge(master, slave);
+    const gone = [AWKWARD.dotDots, AWKWARD.deepDotDots, AWKWARD.hashDirFiles[0], AWKWARD.deepHash] as const;
+    const kept = gone.map((rel) => fs.readFileSync(joinBytes(slave, rel)));
     fs.rmSync(m('a/file'));
+    mutate(
+      master,
+      gone.map((rel) => ({ op: 'delete', path: rel })),
+    );
     w('c/file', 'c');
-    const start0 = Date.now();
-    while (!fs.existsSync(s('c/file')) && Date.now() - start0 < CONVERGE_MS) await sleep(POLL_MS);
-    expect(fs.existsSync(s('c/file'))).to.equal(true);
+    w('#c/..file', 'c');
+    await until('new files on the slave', () => fs.existsSync(s('c/file')) && fs.existsSync(s('#c/..file')));
     expect(fs.readFileSync(s('a/file'), 'utf8')).to.equal('a');
+    expect(gone.map((rel) => fs.readFileSync(joinBytes(slave, rel)))).to.deep.equal(kept);
     await stop();
   });
 
@@ -251,19 +370,90 @@ describe('e2e: live daemon (georep start/stop)', function () {
   });
 
   it('resumes after a one-shot sync ran between two daemon runs', async function () {
+    awkwardTree(master);
     w('a/one', '1');
     await start();
     await converge(master, slave);
     await stop();
     w('a/two', '2');
     fs.rmSync(m('a/one'));
+    mutate(master, [
+      { op: 'delete', path: AWKWARD.deepDotDots },
+      ...retargetOps(AWKWARD.symlinkDeep, '#hash'),
+      { op: 'rename', from: AWKWARD.hashDir, to: '..dir' },
+    ]);
     const once = ['sync', '--oneshot', master, slave, '--workdir', work];
     const r = await runGeorep(once);
     expect(r.exitCode, describeRun(once, r)).to.equal(EXIT.ok);
     w('b/three', '3');
     fs.renameSync(m('a/two'), m('b/two'));
+    mutate(master, [...retargetOps(AWKWARD.symlinkRoot, ';semi'), { op: 'delete', path: AWKWARD.threeDots }]);
     await start();
     await converge(master, slave);
+    await stop();
+  });
+
+  it('first sync into an empty slave, crawl batches of 4, no seed copy: the awkward tree and every hard-link name arrive', async function () {
+    this.timeout(180_000);
+    awkwardTree(master);
+    await smallBatches();
+    await start();
+    await converge(master, slave, {}, FIRST_SYNC_MS);
+    expectLinked([AWKWARD.hardLinks, AWKWARD.farLinks]);
+    await until('Changelog Crawl', async () => (await status()).crawl_status === 'Changelog Crawl', FIRST_SYNC_MS);
+    await stop();
+  });
+
+  it('first sync onto a slave pre-seeded with rsync -a (links copied as separate files): they become links again', async function () {
+    this.timeout(180_000);
+    awkwardTree(master);
+    execFileSync('rsync', ['-aS', `${master}/`, `${slave}/`]); // no -H (-S: keep the sparse files sparse)
+    const ino = (rel: RelPath): bigint => fs.lstatSync(joinBytes(slave, rel), { bigint: true }).ino;
+    expect(ino(AWKWARD.farLinks[0]), 'rsync -a breaks the group').to.not.equal(ino(AWKWARD.farLinks[1]));
+    await smallBatches();
+    await start();
+    await converge(master, slave, {}, FIRST_SYNC_MS);
+    expectLinked([AWKWARD.hardLinks, AWKWARD.farLinks]);
+    await stop();
+  });
+
+  it('a hybrid crawl that meets an entry it cannot land (immutable slave directory) goes live, files it, and lands it once the cause goes', async function () {
+    this.timeout(180_000);
+    awkwardTree(master);
+    execFileSync('rsync', ['-aHS', `${master}/`, `${slave}/`]);
+    // After the pre-seed, new names in a directory that is then made immutable on the slave.
+    mutate(master, [
+      { op: 'add-file', path: `${DEEP}/#blocked`, content: 'cannot land while the slave directory is immutable\n' },
+      { op: 'add-link', existing: AWKWARD.hardLinks[0], path: `${DEEP}/;blocked-link` },
+      { op: 'add-file', path: '#free', content: 'lands at once\n' },
+    ]);
+    const lockedDir = joinBytes(slave, DEEP);
+    chattr('+i', lockedDir);
+    locked.push(lockedDir);
+    await smallBatches();
+    extra = ['--retry-backoff-max', '2'];
+    await start();
+    await until('Changelog Crawl', async () => (await status()).crawl_status === 'Changelog Crawl', FIRST_SYNC_MS);
+    type Failure = { path: string; code: string; attempts: number };
+    const failures = async (): Promise<Failure[]> =>
+      JSON.parse(await geo('failures', master, slave, '--json')) as Failure[];
+    await until('the blocked entry in the failure ledger', async () =>
+      (await failures()).some((f) => f.path === `${DEEP}/#blocked`),
+    );
+    expect((await failures()).find((f) => f.path === `${DEEP}/#blocked`)?.code).to.equal('EPERM');
+    expect(fs.readFileSync(s('#free'), 'utf8')).to.equal('lands at once\n');
+
+    // Other changes keep flowing while the item waits.
+    w('..after/#live', 'written after the crawl');
+    await until('a later change on the slave', () => fs.existsSync(s('..after/#live')));
+    expect(fs.existsSync(s(`${DEEP}/#blocked`))).to.equal(false);
+    expect((await status()).worker_status).to.equal('Active');
+
+    chattr('-i', lockedDir);
+    locked.length = 0;
+    await converge(master, slave);
+    await until('an empty failure ledger', async () => (await failures()).length === 0);
+    expectLinked([[AWKWARD.hardLinks[0], `${DEEP}/;blocked-link`]]);
     await stop();
   });
 
