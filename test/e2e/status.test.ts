@@ -1,7 +1,9 @@
 // E2E for status and checkpoints on a running daemon: the socket and `status --json` answer
 // under load, a checkpoint completes only once the slave really holds everything up to it (and
 // on an idle master within seconds), only the owner can reach the socket, and a stopped
-// session shows Stopped with its last values.
+// session shows Stopped with its last values. The checkpoint tests run on the awkward tree,
+// with changes to awkward names at the top and deep down (a '..dots' deletion, symlinks
+// retargeted under the same name) made just before the checkpoint is set (issue 13).
 
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -13,10 +15,34 @@ import { EXIT } from '../../src/cli/exit-codes.js';
 import type { SessionStatus } from '../../src/master/session-status.js';
 import { queryStatus, statusSocketPath } from '../../src/master/status-service.js';
 import { describeRun, runGeorep } from '../support/cli.js';
+import { AWKWARD, buildAwkwardTree, mutate, replaceSymlinkOps, retargetOps } from '../support/tree-builder.js';
+import type { MutateOp } from '../support/tree-builder.js';
 import { compareTrees, formatDifferences } from '../support/tree-compare.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const WAIT_MS = 30_000;
+const KiB = 1024;
+
+/** The awkward tree with small big and sparse files: these tests are about names, not volume. */
+const awkwardTree = (root: string): void =>
+  buildAwkwardTree(root, { bigFileBytes: 256 * KiB, sparseBytes: 2048 * KiB });
+
+/** Changes to awkward names at the top and deep down, made right before a checkpoint is set. */
+const BEFORE_CHECKPOINT: readonly MutateOp[] = [
+  ...retargetOps(AWKWARD.symlinkRoot, '..dotz'),
+  ...retargetOps(AWKWARD.symlinkDeep, '../../../../..config/inner'),
+  ...replaceSymlinkOps(AWKWARD.symlinkDangling, 'still/not/there'),
+  ...retargetOps(AWKWARD.symlinkNewline, 'line1\nline3'),
+  { op: 'delete', path: AWKWARD.dotDots },
+  { op: 'delete', path: AWKWARD.deepDotDots },
+  { op: 'rename', from: AWKWARD.threeDots, to: '..renamed' },
+  { op: 'rewrite-same-second', path: AWKWARD.hash },
+  { op: 'rewrite-keep-mtime', path: AWKWARD.deepSemicolon },
+  { op: 'add-file', path: ';new', content: 'new, leading semicolon\n' },
+  { op: 'add-file', path: `${AWKWARD.deepDir}/#new`, content: 'new deep, leading hash\n' },
+  { op: 'add-link', existing: AWKWARD.farLinks[0], path: `${AWKWARD.deepDir}/..far-new` },
+  { op: 'rename', from: AWKWARD.dotDotDir, to: '..config renamed' },
+];
 
 describe('e2e: status and checkpoints', function () {
   this.timeout(120_000);
@@ -62,6 +88,7 @@ describe('e2e: status and checkpoints', function () {
   };
 
   it('answers under load, completes a checkpoint only when the slave holds everything, and on an idle master', async () => {
+    awkwardTree(master);
     for (let i = 0; i < 200; i++) w(`d${i % 10}/f${i}`, `v${i}`);
     await geo('start', master, slave);
     await until('Active / Changelog Crawl', async () => {
@@ -69,19 +96,22 @@ describe('e2e: status and checkpoints', function () {
       return s.worker_status === 'Active' && s.crawl_status === 'Changelog Crawl';
     });
 
-    // A burst, then a checkpoint at once: completed must mean the slave has all of it.
+    // Awkward names changed, a burst, then a checkpoint: completed must mean the slave has all
+    // of it. Nothing changes after the checkpoint is set, so the master is what the slave must
+    // hold the moment it completes. The worker is paused until the checkpoint is set, so every
+    // change is still to sync and "not reached yet" does not depend on how fast a burst syncs
+    // (a loaded machine synced it before a second georep command had started).
+    await geo('pause', master, slave);
+    mutate(master, BEFORE_CHECKPOINT);
     for (let i = 0; i < 300; i++) w(`d${i % 10}/f${i}`, `v${i}-second-${'x'.repeat(i)}`);
     fs.renameSync(path.join(master, 'd1'), path.join(master, 'd1-renamed'));
     const socket = statusSocketPath(
       fs.readdirSync(path.join(work, 'sessions')).map((n) => path.join(work, 'sessions', n))[0] ?? '',
     );
     await geo('checkpoint', 'set', master, slave, 'now');
-    // Usually not reached yet; on a loaded machine the CLI may start after the burst landed.
-    // Completed must then already be true of the slave (nothing changes after the set).
-    if (!/not reached yet$/.test((await geo('checkpoint', 'status', master, slave)).trim())) {
-      const early = compareTrees(master, slave);
-      expect(early, `completed at once, but: ${formatDifferences(early)}`).to.deep.equal([]);
-    }
+    await sleep(1500); // past the target second: only the worker's progress can complete it now
+    expect((await geo('checkpoint', 'status', master, slave)).trim()).to.match(/not reached yet$/);
+    await geo('resume', master, slave);
     let live: SessionStatus | undefined;
     await until('checkpoint completed', async () => {
       live = await queryStatus(socket); // the socket answers while the worker syncs
@@ -89,7 +119,7 @@ describe('e2e: status and checkpoints', function () {
       return live?.checkpoint_completed === true;
     });
     const diffs = compareTrees(master, slave);
-    expect(diffs, formatDifferences(diffs)).to.deep.equal([]);
+    expect(diffs, `checkpoint completed, slave differs:\n${formatDifferences(diffs)}`).to.deep.equal([]);
     expect(live?.checkpoint_completion_time).to.be.a('string');
     expect((await geo('checkpoint', 'status', master, slave)).trim()).to.match(/completed at \d{4}-/);
 
@@ -127,22 +157,26 @@ describe('e2e: status and checkpoints', function () {
   });
 
   it('keeps what cannot land in the failure ledger, holds the checkpoint, and lands it once the obstruction goes (chattr +i)', async function () {
-    w('locked/old', 'old');
+    awkwardTree(master);
+    const lockedRel = `${AWKWARD.deepDir}/#locked`;
+    w(`${lockedRel}/old`, 'old');
     w('free/a', 'a');
     await geo('start', master, slave, '--retry-backoff-max', '2');
     await until('Active', async () => (await status()).worker_status === 'Active');
     await until('first sync', async () => fs.existsSync(slave) && compareTrees(master, slave).length === 0);
-    const lockedDir = path.join(slave, 'locked');
+    const lockedDir = path.join(slave, lockedRel);
     execFileSync('chattr', ['+i', lockedDir]);
     locked.push(lockedDir);
-    w('locked/new', 'cannot land while the slave directory is immutable');
+    const blocked = `${lockedRel}/..new`;
+    w(blocked, 'cannot land while the slave directory is immutable');
     w('free/b', 'b');
+    mutate(master, BEFORE_CHECKPOINT);
     await geo('checkpoint', 'set', master, slave, 'now');
     type Failure = { path: string; code: string; attempts: number; first_failure: string };
     const failures = async (): Promise<Failure[]> =>
       JSON.parse(await geo('failures', master, slave, '--json')) as Failure[];
-    await until('the ledger item', async () => (await failures()).some((f) => f.path === 'locked/new'));
-    const item = (await failures()).find((f) => f.path === 'locked/new');
+    await until('the ledger item', async () => (await failures()).some((f) => f.path === blocked));
+    const item = (await failures()).find((f) => f.path === blocked);
     expect(item?.code).to.equal('EPERM');
     await until('free/b landed', async () => fs.existsSync(path.join(slave, 'free/b')));
     await sleep(3000); // several retries and turns: still failing, still held
@@ -150,7 +184,7 @@ describe('e2e: status and checkpoints', function () {
     expect(held.failures).to.be.greaterThan(0);
     expect(held.checkpoint_completed, 'checkpoint completed with a failure in the ledger').to.equal(false);
     expect((await geo('checkpoint', 'status', master, slave)).trim()).to.match(/not reached yet$/);
-    expect((await failures()).find((f) => f.path === 'locked/new')?.attempts).to.be.greaterThan(1);
+    expect((await failures()).find((f) => f.path === blocked)?.attempts).to.be.greaterThan(1);
 
     execFileSync('chattr', ['-i', lockedDir]);
     locked.length = 0;
