@@ -21,7 +21,7 @@ import { compareTrees, formatDifferences } from '../support/tree-compare.js';
 import type { Difference } from '../support/tree-compare.js';
 
 const SEED = Number(process.env['GEOREP_RANDOM_SEED'] ?? 1313);
-const ROUNDS_MS = Number(process.env['GEOREP_RANDOM_MS'] ?? 60_000);
+const ROUNDS_MS = Number(process.env['GEOREP_RANDOM_MS'] ?? 40_000);
 /** A checkpoint must complete within this long of being set (generous: 2 cores, shared). */
 const CHECKPOINT_MS = 30_000;
 /** The first sync and the final convergence. */
