@@ -227,7 +227,7 @@ async function runMonitor(
   schemaFlags: Readonly<Record<string, RawValue>>,
 ): Promise<void> {
   const { SessionLock } = await import('../master/session-lock.js');
-  const log = createLogger({ level: s.config.logLevel }).child({ proc: 'monitor' });
+  const log = createLogger({ level: s.config.logLevel, journal: ctx.io.stderrIsJournal }).child({ proc: 'monitor' });
   const lock = SessionLock.acquire(s.sessionDir);
   const pidFile = path.join(s.sessionDir, DAEMON_FILES.pid);
   const faultFile = path.join(s.sessionDir, DAEMON_FILES.fault);
@@ -361,7 +361,7 @@ function lastLine(file: string): string {
 
 /** A recorder or worker process: runs until the monitor stops it or goes away. */
 async function runChild(ctx: CliContext, s: PreparedSession, role: 'recorder' | 'worker'): Promise<void> {
-  const log: Logger = createLogger({ level: s.config.logLevel }).child({ proc: role });
+  const log: Logger = createLogger({ level: s.config.logLevel, journal: ctx.io.stderrIsJournal }).child({ proc: role });
   const { signal, release } = ctx.io.trapSignals();
   const gone = new AbortController();
   const stopWatch = exitWhenParentGone(() => gone.abort(new GeorepError('ABORTED', 'the monitor is gone')));
