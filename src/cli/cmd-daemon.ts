@@ -52,6 +52,7 @@ const PERMANENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'WATCH_LIMIT',
   'SLAVE_UNWRITABLE',
   'PATH_ESCAPES_ROOT',
+  'STATE_TOO_NEW',
 ]);
 
 /** How long `georep start` waits for the detached monitor to write its pid file. */

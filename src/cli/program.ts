@@ -1,7 +1,6 @@
 // The georep commander program: verbs, help texts, and commander's error handling routed to
 // the CLI's streams. Invariant: commander never calls process.exit (exitOverride); run.ts decides.
 
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { addConfigCommand } from './cmd-config.js';
 import { addDaemonCommands } from './cmd-daemon.js';
@@ -12,8 +11,7 @@ import { addSshSetupCommand } from './cmd-ssh-setup.js';
 import { addSyncCommand } from './cmd-sync.js';
 import type { CliContext } from './context.js';
 import { EXIT_CODE_HELP } from './exit-codes.js';
-
-const PACKAGE_URL = new URL('../../package.json', import.meta.url);
+import { packageVersion } from './package-info.js';
 
 const MAIN_HELP = `
 Examples:
@@ -52,10 +50,4 @@ export function buildProgram(ctx: CliContext): Command {
   addSshSetupCommand(program, ctx);
   addSlaveCommand(program, ctx);
   return program;
-}
-
-function packageVersion(): string {
-  const pkg: unknown = JSON.parse(readFileSync(PACKAGE_URL, 'utf8'));
-  const version = typeof pkg === 'object' && pkg !== null && 'version' in pkg ? pkg.version : undefined;
-  return typeof version === 'string' ? version : 'unknown';
 }
