@@ -2,6 +2,7 @@
 // the CLI's streams. Invariant: commander never calls process.exit (exitOverride); run.ts decides.
 
 import { Command } from 'commander';
+import { addCompletionCommands } from './cmd-completion.js';
 import { addConfigCommand } from './cmd-config.js';
 import { addDaemonCommands } from './cmd-daemon.js';
 import { addFailureCommands } from './cmd-failures.js';
@@ -49,5 +50,6 @@ export function buildProgram(ctx: CliContext): Command {
   addConfigCommand(program, ctx);
   addSshSetupCommand(program, ctx);
   addSlaveCommand(program, ctx);
+  addCompletionCommands(program, ctx);
   return program;
 }
