@@ -27,6 +27,7 @@ import { EXIT } from './exit-codes.js';
 import { addSchemaOptions, collectSchemaFlags } from './flags.js';
 import { prepareSession } from './session.js';
 import { readSessionValues } from './session-values.js';
+import { SystemdStatusReporter, systemdNotify } from './systemd-status.js';
 import type { PreparedSession } from './session.js';
 import type { RawValue } from './values.js';
 
@@ -270,6 +271,12 @@ async function runMonitor(
   const { signal, release } = ctx.io.trapSignals();
   writePidFile(pidFile);
   log.info('session daemon started', { master: s.masterRoot, slave: s.slaveRoot, pid: process.pid });
+  // Under systemd: the state line `systemctl status` shows. Not awaited: it must not hold a stop.
+  const reporting = new AbortController();
+  if (ctx.io.env.notifySocket !== undefined) {
+    const notify = systemdNotify();
+    void new SystemdStatusReporter(s.sessionDir, { clock: ctx.io.clock, notify, log }).run(reporting.signal);
+  }
   try {
     const result = await supervisor.run(signal);
     if (result.kind === 'permanent') {
@@ -281,6 +288,7 @@ async function runMonitor(
     status.stopped();
     log.info('session daemon stopped');
   } finally {
+    reporting.abort();
     release();
     removePidFile(pidFile, process.pid);
     lock.release();

@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import { addCompletionCommands } from './cmd-completion.js';
 import { addConfigCommand } from './cmd-config.js';
+import { addServiceCommands } from './cmd-service.js';
 import { addDaemonCommands } from './cmd-daemon.js';
 import { addFailureCommands } from './cmd-failures.js';
 import { addStatusCommands } from './cmd-status.js';
@@ -23,10 +24,12 @@ Examples:
   $ georep checkpoint set /srv/data /backup/data now  # then: georep checkpoint status …
   $ georep config /srv/data /backup/data sync-jobs 8  # tune the session
   $ georep sync --help                                # every option
+  $ georep service install data /srv/data /backup/data  # run it under systemd (georep@data)
 
 Environment:
   GEOREP_WORKDIR  workdir when --workdir is not given
   GEOREP_DEBUG=1  print stack traces on errors
+  JOURNAL_STREAM, NOTIFY_SOCKET  set by systemd: log lines for the journal, state line for systemctl status
 
 ${EXIT_CODE_HELP}`;
 
@@ -50,6 +53,7 @@ export function buildProgram(ctx: CliContext): Command {
   addConfigCommand(program, ctx);
   addSshSetupCommand(program, ctx);
   addSlaveCommand(program, ctx);
+  addServiceCommands(program, ctx);
   addCompletionCommands(program, ctx);
   return program;
 }
