@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Installs what georep needs from the system (rsync, openssh client/server, attr tools, iproute2)
+# Installs what georep needs from the system (rsync, openssh client/server, attr tools, iproute2;
+# systemd and groff for the tests of the unit and the man page)
 # and the npm dependencies. Idempotent: safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for cmd in rsync ssh sshd time setfattr ip; do
+for cmd in rsync ssh sshd time setfattr ip systemd-analyze groff; do
   case $cmd in
+    systemd-analyze) command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd) ;;  # tests verify georep@.service (systemd need not run)
+    groff) command -v groff >/dev/null 2>&1 || need+=(groff-base) ;;  # tests render the man page
     ip) command -v ip >/dev/null 2>&1 && command -v tc >/dev/null 2>&1 || need+=(iproute2) ;;  # test hosts in network namespaces (remote e2e), tc for shaped links in bench/
     sshd) [ -x /usr/sbin/sshd ] || need+=(openssh-server) ;;
     time) [ -x /usr/bin/time ] || need+=(time) ;;  # GNU time: CPU and peak RSS in bench/

@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   'TAR_FAILED', // tar pipeline failed
   'AGENT_DIED', // the slave agent process exited or broke its pipe
   'STATE_CORRUPT', // a database or state file is unreadable
+  'STATE_TOO_NEW', // session state written by a newer georep: refused, never moved aside or rewritten
   'SESSION_BUSY', // another georep process holds the session lock
   'IO_ERROR', // an fs call failed with an errno we do not handle
   'ABORTED', // cancelled through an AbortSignal

@@ -1,5 +1,6 @@
 // Logger: structured winston logging. One line per batch at info; fields (gfid, path, batch,
-// durationMs) go in the metadata object, not into the message text.
+// durationMs) go in the metadata object, not into the message text. Invariant: one event is
+// one line on every sink (a message's own newlines are escaped where a sink splits on them).
 
 import winston from 'winston';
 import type { LogLevel } from './config.js';
@@ -17,6 +18,61 @@ export interface LoggerOptions {
    * which re-logs each line with its level and fields (SlaveClient).
    */
   readonly stderrFormat?: 'text' | 'json';
+  /**
+   * stderr is a systemd journal stream (see isJournalStream): text lines carry sd-daemon's
+   * `<N>` priority prefix and no timestamp (journald stamps each entry itself).
+   */
+  readonly journal?: boolean;
+}
+
+/**
+ * syslog priority of each level (sd-daemon(3) prefixes, RFC 5424 severities): journald keeps
+ * it as PRIORITY=, so `journalctl -p warning` shows warnings and errors only.
+ */
+export const SYSLOG_PRIORITY: Readonly<Record<LogLevel, number>> = { error: 3, warn: 4, info: 6, debug: 7 };
+
+/**
+ * True when stderr is the stream systemd connected to journald. systemd sets JOURNAL_STREAM
+ * to `<device>:<inode>` of that stream; the variable is inherited by anything the service
+ * starts, so only a match with stderr's own device and inode counts (a detached daemon whose
+ * stderr is georep.log is not writing to the journal, whatever its environment says).
+ */
+export function isJournalStream(
+  journalStream: string | undefined,
+  stderrStat: () => { readonly dev: bigint; readonly ino: bigint },
+): boolean {
+  const m = /^(\d+):(\d+)$/.exec(journalStream ?? '');
+  if (m === null) return false;
+  let st: { readonly dev: bigint; readonly ino: bigint };
+  try {
+    st = stderrStat();
+  } catch {
+    return false; // no stderr at all (closed fd 2): certainly not the journal
+  }
+  return st.dev === BigInt(m[1] ?? '') && st.ino === BigInt(m[2] ?? '');
+}
+
+/**
+ * One journal line: `<priority>LEVEL message {fields}`. journald splits entries at newlines,
+ * reads the prefix only at a line's start, and stores a message holding other control
+ * characters as a blob journalctl does not show; so control characters are escaped (as the CLI
+ * shows file names: `\n`, `\t`, `\xNN`; in the JSON fields as `\u00NN`) and an event stays
+ * one readable entry with its priority.
+ */
+export function journalLine(level: string, message: string, meta: Readonly<Record<string, unknown>>): string {
+  const priority = (SYSLOG_PRIORITY as Readonly<Record<string, number>>)[level] ?? SYSLOG_PRIORITY.debug;
+  // JSON.stringify escapes C0 controls but leaves DEL and C1 (U+007F-U+009F) raw.
+  const extra =
+    Object.keys(meta).length > 0 ? ' ' + JSON.stringify(meta).replace(/[\u007f-\u009f]/g, (c) => `\\u${hex4(c)}`) : '';
+  return `<${priority}>${level.toUpperCase()} ${escapeControls(message)}${extra}`;
+}
+
+const hex4 = (c: string): string => c.charCodeAt(0).toString(16).padStart(4, '0');
+
+function escapeControls(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) =>
+    c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
 }
 
 export function createLogger(opts: LoggerOptions): Logger {
@@ -34,6 +90,14 @@ export function createLogger(opts: LoggerOptions): Logger {
         stderrLevels: ['error', 'warn', 'info', 'debug'],
         silent: opts.silent ?? false,
         format: winston.format.json(),
+      }),
+    );
+  } else if (opts.journal === true) {
+    transports.push(
+      new winston.transports.Console({
+        stderrLevels: ['error', 'warn', 'info', 'debug'],
+        silent: opts.silent ?? false,
+        format: winston.format.printf(({ level, message, ...meta }) => journalLine(level, String(message), meta)),
       }),
     );
   } else {

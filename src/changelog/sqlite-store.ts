@@ -197,8 +197,15 @@ export function connect(path: string): Db {
         db.exec(LEDGER + DIGESTS);
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
       })();
+    } else if (version > SCHEMA_VERSION) {
+      // A newer georep's index is refused, never moved aside: a downgrade must not lose it.
+      throw new GeorepError(
+        'STATE_TOO_NEW',
+        `gfid index ${path} has schema version ${version}, written by a newer georep (this one reads ${SCHEMA_VERSION} and older); run that georep or a newer one, or remove the session folder to start over`,
+        { path },
+      );
     } else if (version !== SCHEMA_VERSION) {
-      // A newer or foreign layout is handled like damage: moved aside, rebuilt by a crawl.
+      // A foreign layout is handled like damage: moved aside, rebuilt by a crawl.
       throw new GeorepError(
         'STATE_CORRUPT',
         `gfid index ${path} has schema version ${version}; this georep reads version ${SCHEMA_VERSION}`,

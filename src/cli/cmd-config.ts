@@ -14,6 +14,7 @@ import { resolveMasterRoot, resolveSlaveRoot } from './roots.js';
 import { readSessionValues, sessionConfPath, writeSessionValues } from './session-values.js';
 import { formatOptionValue, parseOptionValue } from './values.js';
 import type { RawValue } from './values.js';
+import { openStateFormat } from './state-format.js';
 import { ensureSessionDir, resolveWorkdir, sessionDirOf } from './workdir.js';
 
 const CONFIG_EXAMPLES = `
@@ -54,6 +55,7 @@ export function addConfigCommand(program: Command, ctx: CliContext): void {
         const slaveRoot = resolveSlaveRoot(slave);
         const workdir = resolveWorkdir(opts.workdir, ctx.io.env);
         const session = { workdir, masterRoot, slaveRoot, dir: sessionDirOf(workdir, masterRoot, slaveRoot) };
+        openStateFormat(session.dir);
         if (opts.reset !== undefined) {
           if (key !== undefined) throw new GeorepError('USAGE', 'give either KEY [VALUE] or --reset KEY, not both');
           resetValue(ctx, session, opts.reset);

@@ -27,6 +27,7 @@ import { EXIT } from './exit-codes.js';
 import { addSchemaOptions, collectSchemaFlags } from './flags.js';
 import { prepareSession } from './session.js';
 import { readSessionValues } from './session-values.js';
+import { SystemdStatusReporter, systemdNotify } from './systemd-status.js';
 import type { PreparedSession } from './session.js';
 import type { RawValue } from './values.js';
 
@@ -52,6 +53,7 @@ const PERMANENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'WATCH_LIMIT',
   'SLAVE_UNWRITABLE',
   'PATH_ESCAPES_ROOT',
+  'STATE_TOO_NEW',
 ]);
 
 /** How long `georep start` waits for the detached monitor to write its pid file. */
@@ -227,7 +229,7 @@ async function runMonitor(
   schemaFlags: Readonly<Record<string, RawValue>>,
 ): Promise<void> {
   const { SessionLock } = await import('../master/session-lock.js');
-  const log = createLogger({ level: s.config.logLevel }).child({ proc: 'monitor' });
+  const log = createLogger({ level: s.config.logLevel, journal: ctx.io.stderrIsJournal }).child({ proc: 'monitor' });
   const lock = SessionLock.acquire(s.sessionDir);
   const pidFile = path.join(s.sessionDir, DAEMON_FILES.pid);
   const faultFile = path.join(s.sessionDir, DAEMON_FILES.fault);
@@ -269,6 +271,12 @@ async function runMonitor(
   const { signal, release } = ctx.io.trapSignals();
   writePidFile(pidFile);
   log.info('session daemon started', { master: s.masterRoot, slave: s.slaveRoot, pid: process.pid });
+  // Under systemd: the state line `systemctl status` shows. Not awaited: it must not hold a stop.
+  const reporting = new AbortController();
+  if (ctx.io.env.notifySocket !== undefined) {
+    const notify = systemdNotify();
+    void new SystemdStatusReporter(s.sessionDir, { clock: ctx.io.clock, notify, log }).run(reporting.signal);
+  }
   try {
     const result = await supervisor.run(signal);
     if (result.kind === 'permanent') {
@@ -280,6 +288,7 @@ async function runMonitor(
     status.stopped();
     log.info('session daemon stopped');
   } finally {
+    reporting.abort();
     release();
     removePidFile(pidFile, process.pid);
     lock.release();
@@ -361,7 +370,7 @@ function lastLine(file: string): string {
 
 /** A recorder or worker process: runs until the monitor stops it or goes away. */
 async function runChild(ctx: CliContext, s: PreparedSession, role: 'recorder' | 'worker'): Promise<void> {
-  const log: Logger = createLogger({ level: s.config.logLevel }).child({ proc: role });
+  const log: Logger = createLogger({ level: s.config.logLevel, journal: ctx.io.stderrIsJournal }).child({ proc: role });
   const { signal, release } = ctx.io.trapSignals();
   const gone = new AbortController();
   const stopWatch = exitWhenParentGone(() => gone.abort(new GeorepError('ABORTED', 'the monitor is gone')));

@@ -11,6 +11,7 @@ import { GeorepError } from '../errors.js';
 import { WORKDIR_HELP } from './cmd-sync.js';
 import type { CliContext } from './context.js';
 import { resolveMasterRoot, resolveSlaveRoot } from './roots.js';
+import { openStateFormat } from './state-format.js';
 import { resolveWorkdir, sessionDirOf } from './workdir.js';
 
 interface Flags {
@@ -82,6 +83,7 @@ function withIndex<T>(
   fn: (i: GfidIndex) => T,
 ): T {
   const dir = sessionDirOf(resolveWorkdir(workdir, ctx.io.env), resolveMasterRoot(master), resolveSlaveRoot(slave));
+  openStateFormat(dir);
   const index = SqliteGfidIndex.open(path.join(dir, 'index.db'));
   try {
     return fn(index);

@@ -145,7 +145,7 @@ function readJson<T>(file: string): T | undefined {
 }
 
 /** One session's status: live from its socket, else from what the daemon left. */
-async function sessionStatus(dir: string, nowMs: number): Promise<SessionStatus | undefined> {
+export async function sessionStatus(dir: string, nowMs: number): Promise<SessionStatus | undefined> {
   const info = readJson<{ master: string; slave: string }>(path.join(dir, SESSION_INFO));
   if (info === undefined) return undefined;
   const monitorAlive = readLivePid(path.join(dir, DAEMON_FILES.pid)) !== undefined;

@@ -58,7 +58,7 @@ export function addSyncCommand(program: Command, ctx: CliContext): void {
 }
 
 async function runOneshotSync(ctx: CliContext, s: PreparedSession, logFile: string | undefined): Promise<void> {
-  const log = createLogger({ level: s.config.logLevel, file: logFile });
+  const log = createLogger({ level: s.config.logLevel, file: logFile, journal: ctx.io.stderrIsJournal });
   const progress = createProgress({
     tty: ctx.io.stderrIsTTY && logFile === undefined,
     stream: ctx.io.stderr,

@@ -13,6 +13,8 @@ export interface CliIo {
   readonly stderr: Writable;
   /** stderr is a terminal (progress bar instead of log lines). */
   readonly stderrIsTTY: boolean;
+  /** stderr is systemd's journal stream: log lines get `<N>` priority prefixes (log.ts). */
+  readonly stderrIsJournal: boolean;
   readonly env: StartupEnv;
   /** argv that runs this same CLI: [node, ...execArgv, main script]. */
   readonly selfCommand: readonly string[];

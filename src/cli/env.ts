@@ -13,6 +13,10 @@ export interface StartupEnv {
   readonly isRoot: boolean;
   /** GEOREP_DEBUG=1: print stack traces on errors. */
   readonly debug: boolean;
+  /** JOURNAL_STREAM, set by systemd when stdout/stderr go to journald (`<dev>:<inode>`). */
+  readonly journalStream: string | undefined;
+  /** NOTIFY_SOCKET, set by systemd (NotifyAccess=) for status updates through systemd-notify. */
+  readonly notifySocket: string | undefined;
 }
 
 export function readStartupEnv(
@@ -27,5 +31,7 @@ export function readStartupEnv(
     home,
     isRoot: uid === 0,
     debug: env['GEOREP_DEBUG'] === '1',
+    journalStream: nonEmpty(env['JOURNAL_STREAM']),
+    notifySocket: nonEmpty(env['NOTIFY_SOCKET']),
   });
 }

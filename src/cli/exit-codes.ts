@@ -52,6 +52,7 @@ const BY_CODE: Readonly<Record<ErrorCode, ExitCode>> = {
   BATCH_LOST: EXIT.syncFailed,
   TAR_FAILED: EXIT.syncFailed,
   STATE_CORRUPT: EXIT.syncFailed,
+  STATE_TOO_NEW: EXIT.usage,
   SESSION_BUSY: EXIT.syncFailed,
   IO_ERROR: EXIT.syncFailed,
   ABORTED: EXIT.interrupted,
@@ -66,7 +67,7 @@ export const exitCodeFor = (code: ErrorCode): ExitCode => BY_CODE[code];
 export const EXIT_CODE_HELP = `Exit codes:
   ${EXIT.ok}    success (sync: every entry replicated)
   ${EXIT.syncFailed}    sync failures: some entries did not reach the slave, or a sync error stopped the run
-  ${EXIT.usage}    usage: bad command line, unknown option, invalid value, master missing
+  ${EXIT.usage}    usage: bad command line, unknown option, invalid value, master missing, state of a newer georep
   ${EXIT.slave}    slave problem: agent died, slave refused (foreign master, path escape), protocol error
   ${EXIT.internal}    internal error (a bug; rerun with GEOREP_DEBUG=1 and report the stack trace)
   ${EXIT.daemon}    daemon: the session is not running, or cannot watch the master (inotify limits)

@@ -2,11 +2,13 @@
 // georep entry point: captures the process's inputs once (argv, env, streams, signals) and
 // hands them to runCli. Invariant: the only module that touches process.env and process.exit.
 
+import { fstatSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { systemClock } from '../clock.js';
 import { GeorepError } from '../errors.js';
+import { isJournalStream } from '../log.js';
 import type { CliIo } from './context.js';
 import { readStartupEnv } from './env.js';
 import { runCli } from './run.js';
@@ -32,12 +34,15 @@ function trapSignals(): { signal: AbortSignal; release: () => void } {
   };
 }
 
+const env = readStartupEnv(process.env, process.getuid?.(), homedir());
+
 const io: CliIo = {
   stdin: process.stdin,
   stdout: process.stdout,
   stderr: process.stderr,
   stderrIsTTY: process.stderr.isTTY === true,
-  env: readStartupEnv(process.env, process.getuid?.(), homedir()),
+  stderrIsJournal: isJournalStream(env.journalStream, () => fstatSync(2, { bigint: true })),
+  env,
   selfCommand: selfCommand(process.execPath, process.execArgv, fileURLToPath(import.meta.url), process.cwd(), (s) =>
     import.meta.resolve(s),
   ),

@@ -1,9 +1,10 @@
 // The georep commander program: verbs, help texts, and commander's error handling routed to
 // the CLI's streams. Invariant: commander never calls process.exit (exitOverride); run.ts decides.
 
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { addCompletionCommands } from './cmd-completion.js';
 import { addConfigCommand } from './cmd-config.js';
+import { addServiceCommands } from './cmd-service.js';
 import { addDaemonCommands } from './cmd-daemon.js';
 import { addFailureCommands } from './cmd-failures.js';
 import { addStatusCommands } from './cmd-status.js';
@@ -12,8 +13,7 @@ import { addSshSetupCommand } from './cmd-ssh-setup.js';
 import { addSyncCommand } from './cmd-sync.js';
 import type { CliContext } from './context.js';
 import { EXIT_CODE_HELP } from './exit-codes.js';
-
-const PACKAGE_URL = new URL('../../package.json', import.meta.url);
+import { packageVersion } from './package-info.js';
 
 const MAIN_HELP = `
 Examples:
@@ -24,10 +24,12 @@ Examples:
   $ georep checkpoint set /srv/data /backup/data now  # then: georep checkpoint status …
   $ georep config /srv/data /backup/data sync-jobs 8  # tune the session
   $ georep sync --help                                # every option
+  $ georep service install data /srv/data /backup/data  # run it under systemd (georep@data)
 
 Environment:
   GEOREP_WORKDIR  workdir when --workdir is not given
   GEOREP_DEBUG=1  print stack traces on errors
+  JOURNAL_STREAM, NOTIFY_SOCKET  set by systemd: log lines for the journal, state line for systemctl status
 
 ${EXIT_CODE_HELP}`;
 
@@ -51,11 +53,7 @@ export function buildProgram(ctx: CliContext): Command {
   addConfigCommand(program, ctx);
   addSshSetupCommand(program, ctx);
   addSlaveCommand(program, ctx);
+  addServiceCommands(program, ctx);
+  addCompletionCommands(program, ctx);
   return program;
-}
-
-function packageVersion(): string {
-  const pkg: unknown = JSON.parse(readFileSync(PACKAGE_URL, 'utf8'));
-  const version = typeof pkg === 'object' && pkg !== null && 'version' in pkg ? pkg.version : undefined;
-  return typeof version === 'string' ? version : 'unknown';
 }

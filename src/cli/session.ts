@@ -8,6 +8,7 @@ import type { CliContext } from './context.js';
 import type { SlaveAddress } from '../slave/address.js';
 import { checkDisjoint, realpathOfExistingPart, resolveMasterRoot, resolveSlave } from './roots.js';
 import { readSessionValues, sessionConfPath } from './session-values.js';
+import { openStateFormat } from './state-format.js';
 import type { RawValue } from './values.js';
 import { ensureSessionDir, resolveWorkdir, sessionDirOf } from './workdir.js';
 
@@ -36,6 +37,7 @@ export function prepareSession(
   const sessionPath = sessionDirOf(workdir, masterRoot, slaveRoot);
   const sessionReal = realpathOfExistingPart(sessionPath);
   checkDisjoint({ master: masterRoot, 'session folder': sessionReal });
+  openStateFormat(sessionPath); // before its options are read: a newer georep's may not parse here
   // A remote slave is on another host: its path cannot meet ours.
   if (address.kind === 'local') {
     checkDisjoint({ master: masterRoot, slave: slaveRoot });

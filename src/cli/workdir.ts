@@ -8,6 +8,7 @@ import { basename, isAbsolute, join, resolve } from 'node:path';
 import { GeorepError } from '../errors.js';
 import { writeFileAtomic } from './atomic-write.js';
 import type { StartupEnv } from './env.js';
+import { openStateFormat, writeStateMarker } from './state-format.js';
 
 /** The workdir of a georep run as root, as gsyncd keeps /var/lib/glusterd/geo-replication. */
 export const SYSTEM_WORKDIR = '/var/lib/georep';
@@ -44,9 +45,14 @@ export function sessionDirOf(workdir: string, masterReal: string, slave: string)
   return join(workdir, SESSIONS_DIR, sessionName(masterReal, slave));
 }
 
-/** Creates the session folder (0700) and its session.json if missing; returns the folder. */
+/**
+ * Creates the session folder (0700), its session.json and state marker if missing; returns the
+ * folder. An existing folder is refused if a newer georep wrote it, upgraded in place if older.
+ */
 export function ensureSessionDir(workdir: string, masterReal: string, slave: string): string {
   const dir = sessionDirOf(workdir, masterReal, slave);
+  openStateFormat(dir);
+  const created = !existsSync(dir);
   try {
     mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR });
     chmodSync(dir, PRIVATE_DIR);
@@ -60,6 +66,7 @@ export function ensureSessionDir(workdir: string, masterReal: string, slave: str
       },
     );
   }
+  if (created) writeStateMarker(dir);
   const info = join(dir, SESSION_INFO);
   if (!existsSync(info)) {
     writeFileAtomic(info, `${JSON.stringify({ version: 1, master: masterReal, slave }, null, 2)}\n`);

@@ -463,15 +463,27 @@ describe('SqliteGfidIndex on a file', () => {
     }
   });
 
-  it('quarantines a database with a schema version it does not know', () => {
+  it('quarantines a database with a schema version no georep writes', () => {
+    const p = path.join(dir, 'index.db');
+    SqliteGfidIndex.open(p).close();
+    const raw = new Database(p);
+    raw.pragma('user_version = -1');
+    raw.close();
+    const idx = SqliteGfidIndex.open(p, { clock: { nowMs: () => 7 } });
+    idx.close();
+    expect(idx.quarantined).to.equal(`${p}.corrupt-7`);
+  });
+
+  it('refuses a database a newer georep wrote (STATE_TOO_NEW) and leaves it where it is', () => {
     const p = path.join(dir, 'index.db');
     SqliteGfidIndex.open(p).close();
     const raw = new Database(p);
     raw.pragma('user_version = 99');
     raw.close();
-    const idx = SqliteGfidIndex.open(p, { clock: { nowMs: () => 7 } });
-    idx.close();
-    expect(idx.quarantined).to.equal(`${p}.corrupt-7`);
+    const before = fs.readFileSync(p);
+    expect(codeOf(() => SqliteGfidIndex.open(p, { clock: { nowMs: () => 7 } }))).to.equal('STATE_TOO_NEW');
+    expect(fs.readdirSync(dir).filter((n) => n.includes('corrupt'))).to.deep.equal([]);
+    expect(fs.readFileSync(p).equals(before)).to.equal(true);
   });
 
   /** A file-backed index with 5000 entries whose data pages get damaged after it opened. */
