@@ -20,6 +20,7 @@ export function adopt(ctx: SlaveContext, p: Methods['adopt']['params']): Methods
   const adopted: number[] = [];
   ctx.index.transaction(() => {
     p.items.forEach((item, i) => {
+      ctx.hooks.beforeItem?.('adopt', i);
       if (adoptOne(ctx, item)) adopted.push(i);
     });
   });

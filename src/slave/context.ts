@@ -4,6 +4,7 @@
 import type { Gfid } from '../changelog/index.js';
 import type { Logger } from '../log.js';
 import type { Confiner } from './confine.js';
+import type { MethodName } from './protocol.js';
 import type { SlaveIndex } from './slave-index.js';
 
 export interface SlaveContext {
@@ -27,4 +28,15 @@ export interface SlaveContext {
    * slave held nothing before, so every one of them came from the master's copy.
    */
   seed: 'none' | 'copying' | 'adopting';
+  readonly hooks: AgentHooks;
+}
+
+/**
+ * Test seam. A local user on the slave may change the tree at any moment, between two ops of
+ * one batch included; a test plays that user here, at a chosen point, so such a race is
+ * deterministic instead of a flaky timing probe. `georep slave` passes none.
+ */
+export interface AgentHooks {
+  /** Called before item `index` of a batch request (entry ops, meta ops, stage/commit items, purge dirs, adopt items). */
+  readonly beforeItem?: (method: MethodName, index: number) => void;
 }

@@ -5,7 +5,7 @@ import type { SlaveContext } from './context.js';
 import { applyCreate, applyLink, applyMkdir, applySymlink } from './entry-create.js';
 import { applyMknod } from './entry-mknod.js';
 import { applyRename, applyRmdir, applyUnlink } from './entry-move.js';
-import { eachOp } from './op-failure.js';
+import { beforeItemOf, eachOp } from './op-failure.js';
 import type { EntryOp, OpFailure } from './protocol.js';
 
 function applyOne(ctx: SlaveContext, op: EntryOp): void {
@@ -30,7 +30,7 @@ function applyOne(ctx: SlaveContext, op: EntryOp): void {
 }
 
 export function applyEntryOps(ctx: SlaveContext, ops: readonly EntryOp[]): { failures: OpFailure[] } {
-  const failures = ctx.index.transaction(() => eachOp(ops, (op) => applyOne(ctx, op)));
+  const failures = ctx.index.transaction(() => eachOp(ops, (op) => applyOne(ctx, op), beforeItemOf(ctx, 'entryOps')));
   ctx.log.debug('entry ops applied', { ops: ops.length, failures: failures.length });
   return { failures };
 }

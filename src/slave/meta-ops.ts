@@ -4,7 +4,7 @@
 import { chmodSync, lchownSync, lstatSync, lutimesSync } from 'node:fs';
 import { GeorepError } from '../errors.js';
 import type { SlaveContext } from './context.js';
-import { eachOp } from './op-failure.js';
+import { beforeItemOf, eachOp } from './op-failure.js';
 import { dirOf } from './paths.js';
 import type { MetaOp, OpFailure, Timespec } from './protocol.js';
 
@@ -53,7 +53,7 @@ function sameWithinResolution(ns: bigint, t: Timespec): boolean {
 }
 
 export function applyMetaOps(ctx: SlaveContext, ops: readonly MetaOp[]): { failures: OpFailure[] } {
-  const failures = ctx.index.transaction(() => eachOp(ops, (op) => setattr(ctx, op)));
+  const failures = ctx.index.transaction(() => eachOp(ops, (op) => setattr(ctx, op), beforeItemOf(ctx, 'metaOps')));
   ctx.log.debug('meta ops applied', { ops: ops.length, failures: failures.length });
   return { failures };
 }

@@ -4,7 +4,8 @@
 
 import { errnoOf, isGeorepError } from '../errors.js';
 import type { Gfid } from '../changelog/index.js';
-import type { OpFailure } from './protocol.js';
+import type { SlaveContext } from './context.js';
+import type { MethodName, OpFailure } from './protocol.js';
 
 export function toFailure(e: unknown, index: number, gfid: Gfid): OpFailure {
   if (isGeorepError(e)) {
@@ -21,10 +22,18 @@ export function errnoError(errno: string, message: string): Error {
   return Object.assign(new Error(`${errno}: ${message}`), { code: errno });
 }
 
-/** Runs `fn` for each item, in order; a nameable failure is recorded and the next item runs. */
-export function eachOp<T extends { readonly gfid: Gfid }>(items: readonly T[], fn: (item: T) => void): OpFailure[] {
+/**
+ * Runs `fn` for each item, in order; a nameable failure is recorded and the next item runs.
+ * `before` (the agent's test seam, AgentHooks.beforeItem) runs ahead of each item.
+ */
+export function eachOp<T extends { readonly gfid: Gfid }>(
+  items: readonly T[],
+  fn: (item: T) => void,
+  before?: (index: number) => void,
+): OpFailure[] {
   const failures: OpFailure[] = [];
   items.forEach((item, i) => {
+    before?.(i);
     try {
       fn(item);
     } catch (e) {
@@ -32,4 +41,10 @@ export function eachOp<T extends { readonly gfid: Gfid }>(items: readonly T[], f
     }
   });
   return failures;
+}
+
+/** The `before` of eachOp for one request's items: the test seam, when a test set one. */
+export function beforeItemOf(ctx: SlaveContext, method: MethodName): ((index: number) => void) | undefined {
+  const hook = ctx.hooks.beforeItem;
+  return hook === undefined ? undefined : (index) => hook(method, index);
 }

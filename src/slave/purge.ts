@@ -7,7 +7,7 @@ import { GeorepError } from '../errors.js';
 import type { Gfid } from '../changelog/index.js';
 import type { SlaveContext } from './context.js';
 import { RESERVED_NAME } from './confine.js';
-import { eachOp } from './op-failure.js';
+import { beforeItemOf, eachOp } from './op-failure.js';
 import { joinRel } from './paths.js';
 import { keepDirTimes } from './dir-times.js';
 import type { Methods } from './protocol.js';
@@ -44,6 +44,7 @@ export function purgeUnknown(
       ({ gfid }) => {
         removed += purgeDir(ctx, gfid);
       },
+      beforeItemOf(ctx, 'purgeUnknown'),
     ),
   );
   (removed > 0 ? ctx.log.info.bind(ctx.log) : ctx.log.debug.bind(ctx.log))('purged unknown entries', {

@@ -10,6 +10,7 @@ import { LineReader } from './line-reader.js';
 import type { LineEvent } from './line-reader.js';
 import { LIMITS, validateParams } from './protocol.js';
 import type { MethodName } from './protocol.js';
+import type { AgentHooks } from './context.js';
 import { SlaveAgent } from './slave-agent.js';
 import { isRejected, parseRequest, salvageId, toWireError } from './wire.js';
 import type { RawResponse } from './wire.js';
@@ -199,16 +200,16 @@ export function boundedLine(response: RawResponse): string {
 /**
  * Runs the slave agent for `root` on a request stream and a reply stream. Resolves when the
  * input ends or `bye` arrives; the index is closed either way. Logs go to `log` (stderr), never
- * to `output`, which is the wire.
+ * to `output`, which is the wire. `hooks` is a test seam (AgentHooks); `georep slave` gives none.
  */
 export async function runAgent(
   root: string,
   input: Readable,
   output: Writable,
   log: Logger,
-  opts: { readonly idleTimeoutMs?: number } = {},
+  opts: { readonly idleTimeoutMs?: number; readonly hooks?: AgentHooks } = {},
 ): Promise<void> {
-  const agent = new SlaveAgent(resolve(root), log);
+  const agent = new SlaveAgent(resolve(root), log, opts.hooks);
   try {
     await new RpcServer(agent, output, log).serve(input, opts.idleTimeoutMs);
   } finally {

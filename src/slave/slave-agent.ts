@@ -4,7 +4,7 @@
 import { GeorepError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { Confiner } from './confine.js';
-import type { SlaveContext } from './context.js';
+import type { AgentHooks, SlaveContext } from './context.js';
 import { applyEntryOps } from './entry-ops.js';
 import { applyMetaOps } from './meta-ops.js';
 import { PROTOCOL_VERSION } from './protocol.js';
@@ -26,6 +26,7 @@ export class SlaveAgent {
   constructor(
     private readonly root: string,
     private readonly log: Logger,
+    private readonly hooks: AgentHooks = {},
   ) {}
 
   hello(p: P<'hello'>): R<'hello'> {
@@ -53,6 +54,7 @@ export class SlaveAgent {
       log: this.log,
       unwritten: new Set(),
       seed: 'none',
+      hooks: this.hooks,
     };
     return {
       version: PROTOCOL_VERSION,

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { GeorepError, errnoOf, hasErrno } from '../errors.js';
 import type { Gfid } from '../changelog/index.js';
 import type { SlaveContext } from './context.js';
-import { eachOp } from './op-failure.js';
+import { beforeItemOf, eachOp } from './op-failure.js';
 import { dirOf, joinRel } from './paths.js';
 import { lstatIfAny, placeOf } from './place.js';
 import type { Place } from './place.js';
@@ -39,7 +39,8 @@ export function stageData(ctx: SlaveContext, p: Methods['stageData']['params']):
   mkdirSync(boxDir, { mode: 0o700 });
   const made = new Set<string>();
   ctx.index.transaction(() => {
-    for (const item of p.items) {
+    for (const [i, item] of p.items.entries()) {
+      ctx.hooks.beforeItem?.('stageData', i);
       const staged = stagedPath(ctx, p.box, item);
       makeParents(staged, boxDir.length, made);
       if (ctx.index.typeOf(item.gfid) === undefined) unknown.push(item.gfid);
@@ -83,11 +84,15 @@ export function commitData(ctx: SlaveContext, p: Methods['commitData']['params']
   const committed: Committed[] = [];
   try {
     const failures = ctx.index.transaction(() =>
-      eachOp(p.items, (item) => {
-        const done = commitOne(ctx, item.gfid, stagedPath(ctx, p.box, item));
-        if (done === undefined) missing.push(item.gfid);
-        else committed.push(done);
-      }),
+      eachOp(
+        p.items,
+        (item) => {
+          const done = commitOne(ctx, item.gfid, stagedPath(ctx, p.box, item));
+          if (done === undefined) missing.push(item.gfid);
+          else committed.push(done);
+        },
+        beforeItemOf(ctx, 'commitData'),
+      ),
     );
     ctx.log.debug('committed data', {
       box: p.box,

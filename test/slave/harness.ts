@@ -9,6 +9,8 @@ import { PassThrough } from 'node:stream';
 import { ROOT_GFID, asGfid, displayPath, escapeName } from '../../src/changelog/index.js';
 import type { Gfid } from '../../src/changelog/index.js';
 import { silentLogger } from '../../src/log.js';
+import type { Logger } from '../../src/log.js';
+import type { AgentHooks } from '../../src/slave/context.js';
 import { SlaveClient, runAgent } from '../../src/slave/index.js';
 import type { EntryOp, Methods, StageItem, WireEntry } from '../../src/slave/index.js';
 
@@ -42,10 +44,16 @@ export interface InProcessAgent {
   readonly fromAgent: PassThrough;
 }
 
-export function startAgent(root: string): InProcessAgent {
+/** How a test starts its agent: the test seam (AgentHooks) and a logger of its own. */
+export interface AgentOptions {
+  readonly hooks?: AgentHooks;
+  readonly log?: Logger;
+}
+
+export function startAgent(root: string, opts: AgentOptions = {}): InProcessAgent {
   const toAgent = new PassThrough();
   const fromAgent = new PassThrough();
-  const done = runAgent(root, toAgent, fromAgent, silentLogger());
+  const done = runAgent(root, toAgent, fromAgent, opts.log ?? silentLogger(), { hooks: opts.hooks ?? {} });
   return { client: SlaveClient.connect(fromAgent, toAgent), done, toAgent, fromAgent };
 }
 
@@ -59,10 +67,10 @@ export type ReadyAgent = InProcessAgent & { readonly root: string };
  * Mocha hooks for a test file: a ready agent per test, closed and its temp dirs removed after
  * it. The returned object reads through to the current test's agent.
  */
-export function useReadyAgent(): ReadyAgent {
+export function useReadyAgent(opts: AgentOptions = {}): ReadyAgent {
   let current: ReadyAgent | undefined;
   beforeEach(async () => {
-    current = await readyAgent();
+    current = await readyAgent(undefined, opts);
   });
   afterEach(async () => {
     if (current !== undefined) {
@@ -96,8 +104,11 @@ export function useReadyAgent(): ReadyAgent {
 }
 
 /** An agent on a fresh temp root, already past hello. */
-export async function readyAgent(root = join(makeTemp(), 'slave')): Promise<InProcessAgent & { root: string }> {
-  const agent = startAgent(root);
+export async function readyAgent(
+  root = join(makeTemp(), 'slave'),
+  opts: AgentOptions = {},
+): Promise<InProcessAgent & { root: string }> {
+  const agent = startAgent(root, opts);
   await agent.client.call('hello', helloParams());
   return { ...agent, root };
 }
