@@ -7,6 +7,7 @@ export const ERROR_CODES = [
   'USAGE', // a command line georep cannot act on (missing flag, overlapping roots, …)
   'MASTER_MISSING', // master root does not exist / is not a directory
   'SLAVE_UNWRITABLE', // slave root cannot be created or written
+  'NATIVE_MISSING', // the slave agent's native part (native/) is not built on its host
   'FOREIGN_MASTER', // slave is bound to another master volume
   'PATH_ESCAPES_ROOT', // a resolved path leaves the slave root
   'BAD_NAME', // name is '', '.', '..', contains '/' or NUL

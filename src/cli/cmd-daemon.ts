@@ -52,6 +52,7 @@ const PERMANENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'SSH_REFUSED',
   'WATCH_LIMIT',
   'SLAVE_UNWRITABLE',
+  'NATIVE_MISSING',
   'PATH_ESCAPES_ROOT',
   'STATE_TOO_NEW',
 ]);

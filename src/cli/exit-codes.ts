@@ -32,6 +32,7 @@ const BY_CODE: Readonly<Record<ErrorCode, ExitCode>> = {
   USAGE: EXIT.usage,
   MASTER_MISSING: EXIT.usage,
   SLAVE_UNWRITABLE: EXIT.slave,
+  NATIVE_MISSING: EXIT.slave,
   FOREIGN_MASTER: EXIT.slave,
   PATH_ESCAPES_ROOT: EXIT.slave,
   BAD_NAME: EXIT.slave,

@@ -1,0 +1,278 @@
+// AtFs: the slave agent's filesystem calls, each relative to a directory descriptor and none
+// following a symlink in the name it is given (native/georep_fs.c, built by scripts/setup.sh).
+// Invariant: every failure is a Node-style system error (code 'ENOENT'…, errno, syscall), so
+// OpFailure, hasErrno and the master's ledger see the same codes as from node:fs.
+
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { constants as osConstants } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getSystemErrorMap, getSystemErrorName } from 'node:util';
+import { escapeName } from '../changelog/index.js';
+import { GeorepError } from '../errors.js';
+import type { Timespec } from './protocol.js';
+import type { ObjectType } from './slave-index.js';
+
+/** What lstat says an entry is ('socket' is never recorded: sockets are not replicated). */
+export type EntryType = ObjectType | 'socket';
+
+/** lstat of one entry, in the units the agent compares (times to the nanosecond). */
+export interface EntryStat {
+  readonly type: EntryType;
+  /** Full st_mode: type bits and permission bits. */
+  readonly mode: number;
+  readonly nlink: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly rdev: number;
+  readonly dev: bigint;
+  readonly ino: bigint;
+  readonly size: bigint;
+  readonly atimeNs: bigint;
+  readonly mtimeNs: bigint;
+}
+
+/** The addon's shape (native/georep_fs.c): each call returns >= 0, or -errno. */
+interface Native {
+  openat(dirfd: number, name: Buffer, flags: number, mode: number): number;
+  close(fd: number): number;
+  fstatat(dirfd: number, name: Buffer, flags: number, out: BigInt64Array): number;
+  mkdirat(dirfd: number, name: Buffer, mode: number): number;
+  mknodat(dirfd: number, name: Buffer, mode: number, rdev: number): number;
+  symlinkat(target: Buffer, dirfd: number, name: Buffer): number;
+  linkat(olddirfd: number, oldname: Buffer, newdirfd: number, newname: Buffer): number;
+  renameat(olddirfd: number, oldname: Buffer, newdirfd: number, newname: Buffer): number;
+  unlinkat(dirfd: number, name: Buffer, flags: number): number;
+  fchownat(dirfd: number, name: Buffer, uid: number, gid: number, flags: number): number;
+  chmodat(dirfd: number, name: Buffer, mode: number): number;
+  utimensat(dirfd: number, name: Buffer, as: number, ans: number, ms: number, mns: number, flags: number): number;
+  readlinkat(dirfd: number, name: Buffer): Buffer | number;
+  readdir(dirfd: number): Buffer[] | number;
+  readonly constants: Readonly<Record<NativeConstant, number>>;
+}
+
+const NATIVE_CONSTANTS = [
+  'AT_FDCWD',
+  'AT_SYMLINK_NOFOLLOW',
+  'AT_REMOVEDIR',
+  'AT_EMPTY_PATH',
+  'O_PATH',
+  'O_NOFOLLOW',
+  'O_DIRECTORY',
+  'O_RDONLY',
+  'O_WRONLY',
+  'O_CREAT',
+  'O_EXCL',
+] as const;
+type NativeConstant = (typeof NATIVE_CONSTANTS)[number];
+const NATIVE_FUNCTIONS = [
+  'openat',
+  'close',
+  'fstatat',
+  'mkdirat',
+  'mknodat',
+  'symlinkat',
+  'linkat',
+  'renameat',
+  'unlinkat',
+  'fchownat',
+  'chmodat',
+  'utimensat',
+  'readlinkat',
+  'readdir',
+] as const;
+
+/** Where node-gyp puts the addon, relative to the repository. */
+export const NATIVE_FILE = join('native', 'build', 'Release', 'georep_fs.node');
+
+const S_IFMT = 0o170000;
+const TYPES: ReadonlyMap<number, EntryType> = new Map([
+  [0o100000, 'file'],
+  [0o040000, 'dir'],
+  [0o120000, 'symlink'],
+  [0o010000, 'fifo'],
+  [0o020000, 'chardev'],
+  [0o060000, 'blockdev'],
+  [0o140000, 'socket'],
+]);
+const EMPTY = Buffer.alloc(0);
+const ENOENT = -osConstants.errno.ENOENT;
+
+/** A Node-style system error for `-errno` from `syscall` on `name`. */
+export function sysError(ret: number, syscall: string, name: Buffer): Error {
+  const code = getSystemErrorName(ret);
+  const text = getSystemErrorMap().get(ret)?.[1] ?? 'system error';
+  const shown = name.length === 0 ? '.' : escapeName(name);
+  return Object.assign(new Error(`${code}: ${text}, ${syscall} '${shown}'`), { code, errno: ret, syscall });
+}
+
+/** The addon in the repository this module runs from (as src/slave, dist/slave or dist-test/src/slave). */
+function addonFile(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [join(here, '..', '..', NATIVE_FILE), join(here, '..', '..', '..', NATIVE_FILE)];
+  return candidates.find((f) => existsSync(f)) ?? join(here, '..', '..', NATIVE_FILE);
+}
+
+/**
+ * Loads the addon. There is no fallback to node:fs: that would be the unsafe path this module
+ * exists to avoid, so a missing or stale build is NATIVE_MISSING with what to run.
+ */
+export function loadAtFs(file = addonFile()): AtFs {
+  let mod: unknown;
+  try {
+    mod = createRequire(import.meta.url)(file);
+  } catch (e) {
+    throw nativeMissing(file, e instanceof Error ? e.message : String(e), e);
+  }
+  const m = mod as Partial<Native> | undefined;
+  const missing = [
+    ...NATIVE_FUNCTIONS.filter((f) => typeof m?.[f] !== 'function'),
+    ...NATIVE_CONSTANTS.filter((c) => typeof m?.constants?.[c] !== 'number'),
+  ];
+  if (missing.length > 0) throw nativeMissing(file, `it lacks ${missing.join(', ')} (an old build)`);
+  return new AtFs(mod as Native);
+}
+
+function nativeMissing(file: string, why: string, cause?: unknown): GeorepError {
+  return new GeorepError(
+    'NATIVE_MISSING',
+    `the slave agent's native part ${file} cannot be loaded (${why}); build it on this host with \`npm run setup\` or \`npm run build:native\` in the georep folder (needs g++, make and python3)`,
+    { path: file, cause },
+  );
+}
+
+export class AtFs {
+  /** Filled by each stat call; read out before the next one. */
+  private readonly statBuf = new BigInt64Array(16);
+  readonly c: Readonly<Record<NativeConstant, number>>;
+
+  constructor(private readonly n: Native) {
+    this.c = n.constants;
+  }
+
+  /** openat; O_CLOEXEC is always added. */
+  open(dirfd: number, name: Buffer, flags: number, mode = 0): number {
+    return this.check(this.n.openat(dirfd, name, flags, mode), 'openat', name);
+  }
+
+  close(fd: number): void {
+    this.check(this.n.close(fd), 'close', EMPTY);
+  }
+
+  /** lstat of `name` in dirfd (dirfd itself for an empty name); undefined when it does not exist. */
+  statIfAny(dirfd: number, name: Buffer): EntryStat | undefined {
+    const flags = name.length === 0 ? this.c.AT_EMPTY_PATH : this.c.AT_SYMLINK_NOFOLLOW;
+    const r = this.n.fstatat(dirfd, name, flags, this.statBuf);
+    if (r === ENOENT) return undefined;
+    this.check(r, 'fstatat', name);
+    const b = this.statBuf;
+    const mode = Number(b[2]);
+    return {
+      type: TYPES.get(mode & S_IFMT) ?? 'socket',
+      mode,
+      nlink: Number(b[3]),
+      uid: Number(b[4]),
+      gid: Number(b[5]),
+      rdev: Number(b[6]),
+      dev: b[0] ?? 0n,
+      ino: b[1] ?? 0n,
+      size: b[7] ?? 0n,
+      atimeNs: (b[9] ?? 0n) * 1_000_000_000n + (b[10] ?? 0n),
+      mtimeNs: (b[11] ?? 0n) * 1_000_000_000n + (b[12] ?? 0n),
+    };
+  }
+
+  stat(dirfd: number, name: Buffer): EntryStat {
+    const st = this.statIfAny(dirfd, name);
+    if (st === undefined) throw sysError(ENOENT, 'fstatat', name);
+    return st;
+  }
+
+  mkdir(dirfd: number, name: Buffer, mode: number): void {
+    this.check(this.n.mkdirat(dirfd, name, mode), 'mkdirat', name);
+  }
+
+  mknod(dirfd: number, name: Buffer, mode: number, rdev: number): void {
+    this.check(this.n.mknodat(dirfd, name, mode, rdev), 'mknodat', name);
+  }
+
+  symlink(target: Buffer, dirfd: number, name: Buffer): void {
+    this.check(this.n.symlinkat(target, dirfd, name), 'symlinkat', name);
+  }
+
+  /** A hard link; a symlink source is linked itself, never its target. */
+  link(fromDir: number, fromName: Buffer, toDir: number, toName: Buffer): void {
+    this.check(this.n.linkat(fromDir, fromName, toDir, toName), 'linkat', toName);
+  }
+
+  rename(fromDir: number, fromName: Buffer, toDir: number, toName: Buffer): void {
+    this.check(this.n.renameat(fromDir, fromName, toDir, toName), 'renameat', toName);
+  }
+
+  /** unlinkat of a non-directory; false when it was already gone. */
+  unlinkIfAny(dirfd: number, name: Buffer): boolean {
+    const r = this.n.unlinkat(dirfd, name, 0);
+    if (r === ENOENT) return false;
+    this.check(r, 'unlinkat', name);
+    return true;
+  }
+
+  /** unlinkat(AT_REMOVEDIR) of an empty directory. */
+  rmdir(dirfd: number, name: Buffer): void {
+    this.check(this.n.unlinkat(dirfd, name, this.c.AT_REMOVEDIR), 'rmdir', name);
+  }
+
+  /** Raw unlinkat result for callers that branch on the errno (recursive removal): 0 or -errno. */
+  tryUnlink(dirfd: number, name: Buffer, flags: number): number {
+    return this.n.unlinkat(dirfd, name, flags);
+  }
+
+  /** Raw openat result: a descriptor, or -errno. */
+  tryOpen(dirfd: number, name: Buffer, flags: number): number {
+    return this.n.openat(dirfd, name, flags, 0);
+  }
+
+  /** lchown (dirfd itself for an empty name). */
+  chown(dirfd: number, name: Buffer, uid: number, gid: number): void {
+    const flags = name.length === 0 ? this.c.AT_EMPTY_PATH : this.c.AT_SYMLINK_NOFOLLOW;
+    this.check(this.n.fchownat(dirfd, name, uid, gid, flags), 'fchownat', name);
+  }
+
+  /** chmod of the entry itself, never through a symlink (a symlink: EOPNOTSUPP, which Node names ENOTSUP). */
+  chmod(dirfd: number, name: Buffer, mode: number): void {
+    this.check(this.n.chmodat(dirfd, name, mode), 'chmod', name);
+  }
+
+  /** Sets atime and mtime exactly (any time_t), on a symlink itself (dirfd itself for an empty name). */
+  utimes(dirfd: number, name: Buffer, atime: Timespec, mtime: Timespec): void {
+    const r = this.n.utimensat(dirfd, name, atime.sec, atime.nsec, mtime.sec, mtime.nsec, this.c.AT_SYMLINK_NOFOLLOW);
+    this.check(r, 'utimensat', name);
+  }
+
+  readlink(dirfd: number, name: Buffer): Buffer {
+    const r = this.n.readlinkat(dirfd, name);
+    if (typeof r === 'number') throw sysError(r, 'readlinkat', name);
+    return r;
+  }
+
+  /** The names in directory dirfd ('.' and '..' left out). */
+  readdir(dirfd: number): Buffer[] {
+    const r = this.n.readdir(dirfd);
+    if (typeof r === 'number') throw sysError(r, 'readdir', EMPTY);
+    return r;
+  }
+
+  private check(r: number, syscall: string, name: Buffer): number {
+    if (r < 0) throw sysError(r, syscall, name);
+    return r;
+  }
+}
+
+/** A time in nanoseconds as a timespec (floor division: nsec is always 0..999999999). */
+export function timespecOf(ns: bigint): Timespec {
+  const sec = ns >= 0n ? ns / 1_000_000_000n : -((-ns + 999_999_999n) / 1_000_000_000n);
+  return { sec: Number(sec), nsec: Number(ns - sec * 1_000_000_000n) };
+}
+
+export const nsOf = (t: Timespec): bigint => BigInt(t.sec) * 1_000_000_000n + BigInt(t.nsec);
