@@ -36,6 +36,7 @@ export interface EntryStat {
 /** The addon's shape (native/georep_fs.c): each call returns >= 0, or -errno. */
 interface Native {
   openat(dirfd: number, name: Buffer, flags: number, mode: number): number;
+  openBeneath(dirfd: number, path: Buffer, flags: number): number;
   close(fd: number): number;
   fstatat(dirfd: number, name: Buffer, flags: number, out: BigInt64Array): number;
   mkdirat(dirfd: number, name: Buffer, mode: number): number;
@@ -46,6 +47,7 @@ interface Native {
   unlinkat(dirfd: number, name: Buffer, flags: number): number;
   fchownat(dirfd: number, name: Buffer, uid: number, gid: number, flags: number): number;
   chmodat(dirfd: number, name: Buffer, mode: number): number;
+  chmodatProc(dirfd: number, name: Buffer, mode: number): number;
   utimensat(dirfd: number, name: Buffer, as: number, ans: number, ms: number, mns: number, flags: number): number;
   readlinkat(dirfd: number, name: Buffer): Buffer | number;
   readdir(dirfd: number): Buffer[] | number;
@@ -68,6 +70,7 @@ const NATIVE_CONSTANTS = [
 type NativeConstant = (typeof NATIVE_CONSTANTS)[number];
 const NATIVE_FUNCTIONS = [
   'openat',
+  'openBeneath',
   'close',
   'fstatat',
   'mkdirat',
@@ -78,6 +81,7 @@ const NATIVE_FUNCTIONS = [
   'unlinkat',
   'fchownat',
   'chmodat',
+  'chmodatProc',
   'utimensat',
   'readlinkat',
   'readdir',
@@ -228,6 +232,15 @@ export class AtFs {
     return this.n.unlinkat(dirfd, name, flags);
   }
 
+  /**
+   * Opens relative path `path` (several components) under dirfd in one call, refusing a symlink
+   * at any component (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS). Raw: a descriptor or
+   * -errno; -ENOSYS where the kernel has no openat2 (the caller then walks component by component).
+   */
+  tryOpenBeneath(dirfd: number, path: Buffer, flags: number): number {
+    return this.n.openBeneath(dirfd, path, flags);
+  }
+
   /** Raw openat result: a descriptor, or -errno. */
   tryOpen(dirfd: number, name: Buffer, flags: number): number {
     return this.n.openat(dirfd, name, flags, 0);
@@ -242,6 +255,11 @@ export class AtFs {
   /** chmod of the entry itself, never through a symlink (a symlink: EOPNOTSUPP, which Node names ENOTSUP). */
   chmod(dirfd: number, name: Buffer, mode: number): void {
     this.check(this.n.chmodat(dirfd, name, mode), 'chmod', name);
+  }
+
+  /** chmod's fallback for kernels before 6.6 (O_PATH and /proc/self/fd), on its own: for tests. */
+  chmodViaProc(dirfd: number, name: Buffer, mode: number): void {
+    this.check(this.n.chmodatProc(dirfd, name, mode), 'chmod', name);
   }
 
   /** Sets atime and mtime exactly (any time_t), on a symlink itself (dirfd itself for an empty name). */

@@ -68,6 +68,19 @@ describe('slave/fs-at', () => {
     expect(lstatSync(join(dir, 'target')).mode & 0o7777).to.equal(0o640);
   });
 
+  it('chmod’s fallback for kernels before 6.6 (/proc/self/fd) acts alike', () => {
+    writeFileSync(join(dir, 'target'), 'x', { mode: 0o600 });
+    symlinkSync('target', join(dir, 'ln'));
+    expect(codeOf(() => fs.chmodViaProc(dirFd, b('ln'), 0o777))).to.equal('ENOTSUP');
+    expect(lstatSync(join(dir, 'target')).mode & 0o7777).to.equal(0o600);
+    fs.chmodViaProc(dirFd, b('target'), 0o4640);
+    expect(lstatSync(join(dir, 'target')).mode & 0o7777).to.equal(0o4640);
+    const fd = fs.open(dirFd, b('target'), fs.c.O_PATH | fs.c.O_NOFOLLOW);
+    fs.chmodViaProc(fd, b(''), 0o604);
+    fs.close(fd);
+    expect(lstatSync(join(dir, 'target')).mode & 0o7777).to.equal(0o604);
+  });
+
   it('sets times to the nanosecond, before 1970 too, on a file, a directory and the descriptor itself', () => {
     writeFileSync(join(dir, 'f'), 'x');
     mkdirSync(join(dir, 'd'));
