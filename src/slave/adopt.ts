@@ -3,12 +3,12 @@
 // the master sends it the usual way (entry op, data by gfid), which replaces it. Invariant:
 // adopt runs only after seedCommit on this connection (see SlaveContext.seed).
 
-import { lstatSync, readlinkSync } from 'node:fs';
-import type { BigIntStats } from 'node:fs';
 import { GeorepError } from '../errors.js';
 import type { SlaveContext } from './context.js';
 import { PERM_MASK } from './entry-create.js';
-import { placeOf, resolvePlace } from './place.js';
+import type { EntryStat } from './fs-at.js';
+import { nsOf } from './fs-at.js';
+import { lstatIfAny, placeOf, resolvePlace } from './place.js';
 import type { Place } from './place.js';
 import { decodeTarget } from './protocol.js';
 import type { AdoptItem, Methods } from './protocol.js';
@@ -21,7 +21,7 @@ export function adopt(ctx: SlaveContext, p: Methods['adopt']['params']): Methods
   ctx.index.transaction(() => {
     p.items.forEach((item, i) => {
       ctx.hooks.beforeItem?.('adopt', i);
-      if (adoptOne(ctx, item)) adopted.push(i);
+      if (ctx.confine.scoped(() => adoptOne(ctx, item))) adopted.push(i);
     });
   });
   ctx.log.debug('adopted seeded entries', { items: p.items.length, adopted: adopted.length });
@@ -31,7 +31,7 @@ export function adopt(ctx: SlaveContext, p: Methods['adopt']['params']): Methods
 function adoptOne(ctx: SlaveContext, item: AdoptItem): boolean {
   const place = placeIfAny(ctx, item);
   if (place === undefined || ctx.index.lookup(place.at.pargfid, place.at.name) !== undefined) return false;
-  const st = lstatSync(place.abs, { bigint: true, throwIfNoEntry: false });
+  const st = lstatIfAny(ctx, place);
   if (st === undefined) return false;
   const kind = item.kind;
   if (kind === 'link') {
@@ -55,36 +55,27 @@ function placeIfAny(ctx: SlaveContext, item: AdoptItem): Place | undefined {
   }
 }
 
-function sameInode(ctx: SlaveContext, item: AdoptItem, st: BigIntStats): boolean {
+function sameInode(ctx: SlaveContext, item: AdoptItem, st: EntryStat): boolean {
   const first = ctx.index.firstName(item.gfid);
   if (first === undefined) return false;
-  const src = lstatSync(placeOf(ctx, first).abs, { bigint: true, throwIfNoEntry: false });
+  const src = lstatIfAny(ctx, placeOf(ctx, first));
   return src !== undefined && src.ino === st.ino && src.dev === st.dev;
 }
 
-function matches(ctx: SlaveContext, item: AdoptItem, kind: ObjectType, st: BigIntStats, place: Place): boolean {
-  if (ctx.isRoot && (st.uid !== BigInt(item.uid) || st.gid !== BigInt(item.gid))) return false;
-  if (kind !== 'symlink' && (Number(st.mode) & PERM_MASK) !== (item.mode & PERM_MASK)) return false;
+function matches(ctx: SlaveContext, item: AdoptItem, kind: ObjectType, st: EntryStat, place: Place): boolean {
+  if (ctx.isRoot && (st.uid !== item.uid || st.gid !== item.gid)) return false;
+  if (kind !== 'symlink' && (st.mode & PERM_MASK) !== (item.mode & PERM_MASK)) return false;
+  if (st.type !== kind) return false;
   switch (kind) {
     case 'file':
-      return (
-        st.isFile() &&
-        st.size === BigInt(item.size) &&
-        st.mtimeNs === BigInt(item.mtime.sec) * 1_000_000_000n + BigInt(item.mtime.nsec)
-      );
-    case 'dir':
-      return st.isDirectory();
+      return st.size === BigInt(item.size) && st.mtimeNs === nsOf(item.mtime);
     case 'symlink':
-      return (
-        st.isSymbolicLink() &&
-        item.target !== undefined &&
-        readlinkSync(place.abs, { encoding: 'buffer' }).equals(decodeTarget(item.target))
-      );
-    case 'fifo':
-      return st.isFIFO();
+      return item.target !== undefined && ctx.fs.readlink(place.dir, place.name).equals(decodeTarget(item.target));
     case 'chardev':
-      return st.isCharacterDevice() && st.rdev === BigInt(item.rdev);
     case 'blockdev':
-      return st.isBlockDevice() && st.rdev === BigInt(item.rdev);
+      return st.rdev === item.rdev;
+    case 'dir':
+    case 'fifo':
+      return true;
   }
 }

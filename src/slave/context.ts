@@ -4,18 +4,23 @@
 import type { Gfid } from '../changelog/index.js';
 import type { Logger } from '../log.js';
 import type { Confiner } from './confine.js';
+import type { AtFs } from './fs-at.js';
 import type { MethodName } from './protocol.js';
 import type { SlaveIndex } from './slave-index.js';
 
 export interface SlaveContext {
   readonly index: SlaveIndex;
   readonly confine: Confiner;
+  /** The descriptor-relative calls every filesystem change goes through (confine.fs). */
+  readonly fs: AtFs;
   /** Owners (uid/gid) and device nodes are applied only when the agent runs as root. */
   readonly isRoot: boolean;
-  /** Absolute path of <root>/.georep/staging, where rsync writes staged files. */
+  /**
+   * Absolute path of <root>/.georep/staging, where rsync writes staged files (by path: the box
+   * folders in it are the agent's, made under a descriptor of the state folder). The agent
+   * itself reaches it only through confine.stateDir.
+   */
   readonly stagingDir: string;
-  /** Absolute path of <root>/.georep/tmp, for entries built by external tools (mkfifo, mknod). */
-  readonly tmpDir: string;
   readonly log: Logger;
   /**
    * gfids a deferred CREATE recorded in this session whose file the commit has not written yet.

@@ -2,23 +2,10 @@
 // Invariant: idempotent: a gfid already at its place is a no-op, an unknown entry of the same
 // type is adopted, anything else at the place is replaced; owners are applied only as root.
 
-import {
-  chmodSync,
-  closeSync,
-  constants,
-  fchmodSync,
-  fchownSync,
-  lchownSync,
-  linkSync,
-  mkdirSync,
-  openSync,
-  readlinkSync,
-  symlinkSync,
-} from 'node:fs';
-import type { Stats } from 'node:fs';
 import { GeorepError } from '../errors.js';
 import type { Gfid } from '../changelog/index.js';
 import type { SlaveContext } from './context.js';
+import type { EntryStat } from './fs-at.js';
 import { claimPlace, lstatIfAny, placeOf, resolvePlace } from './place.js';
 import type { Place } from './place.js';
 import { decodeTarget } from './protocol.js';
@@ -30,13 +17,18 @@ type OpOf<K extends EntryOp['op']> = EntryOp & { readonly op: K };
 
 /** The permission bits of st_mode (setuid, setgid, sticky, rwx). */
 export const PERM_MASK = 0o7777;
-const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+const SELF = Buffer.alloc(0);
 
-/** Owner first, then mode: chown clears setuid/setgid bits, so chmod must come after it. */
-export function setOwnerMode(ctx: SlaveContext, abs: Buffer, mode: number, uid: number, gid: number): void {
-  if (ctx.isRoot) lchownSync(abs, uid, gid);
-  // Only called on entries lstat showed (or we made) not to be symlinks, so chmod follows nothing.
-  chmodSync(abs, mode & PERM_MASK);
+/**
+ * Owner first, then mode: chown clears setuid/setgid bits, so chmod must come after it. Both act
+ * on one inode, the one at `place` when it is opened here (O_PATH|O_NOFOLLOW): never on a
+ * symlink's target, and never on another entry swapped in between the two calls.
+ */
+export function setOwnerMode(ctx: SlaveContext, place: Place, mode: number, uid: number, gid: number): void {
+  const { fs } = ctx;
+  const fd = ctx.confine.track(fs.open(place.dir, place.name, fs.c.O_PATH | fs.c.O_NOFOLLOW));
+  if (ctx.isRoot) fs.chown(fd, SELF, uid, gid);
+  fs.chmod(fd, SELF, mode & PERM_MASK); // a symlink: ENOTSUP (callers pass none)
 }
 
 function knownType(ctx: SlaveContext, gfid: Gfid, want: ObjectType): ObjectType | undefined {
@@ -56,8 +48,8 @@ export function applyCreate(ctx: SlaveContext, op: OpOf<'CREATE'>): void {
   }
   // Adopted only when it is no other file's name too: a hard link to something outside the
   // root (a local user's link to /etc/shadow, say) would get our owner, mode and data.
-  const claim = claimPlace(ctx, place, op.gfid, 'file', (st) => st.isFile() && st.nlink === 1);
-  if (claim === 'adopted') setOwnerMode(ctx, place.abs, op.mode, op.uid, op.gid);
+  const claim = claimPlace(ctx, place, op.gfid, 'file', (st) => st.type === 'file' && st.nlink === 1);
+  if (claim === 'adopted') setOwnerMode(ctx, place, op.mode, op.uid, op.gid);
   if (claim !== 'free') return;
   if (op.deferred === true) {
     // Its data follows in this batch: the commit's rename creates the file (mode and owner
@@ -67,13 +59,11 @@ export function applyCreate(ctx: SlaveContext, op: OpOf<'CREATE'>): void {
     return;
   }
   // O_EXCL|O_NOFOLLOW: never opens whatever may have appeared there, a symlink least of all.
-  const fd = openSync(place.abs, CREATE_FLAGS, op.mode & PERM_MASK);
-  try {
-    if (ctx.isRoot) fchownSync(fd, op.uid, op.gid);
-    fchmodSync(fd, op.mode & PERM_MASK); // the umask cut the bits open() applied
-  } finally {
-    closeSync(fd);
-  }
+  const { fs } = ctx;
+  const flags = fs.c.O_WRONLY | fs.c.O_CREAT | fs.c.O_EXCL | fs.c.O_NOFOLLOW;
+  const fd = ctx.confine.track(fs.open(place.dir, place.name, flags, op.mode & PERM_MASK));
+  if (ctx.isRoot) fs.chown(fd, SELF, op.uid, op.gid);
+  fs.chmod(fd, SELF, op.mode & PERM_MASK); // the umask cut the bits open() applied
   ctx.index.add(op.gfid, 'file', place.at);
 }
 
@@ -85,10 +75,10 @@ export function applyMkdir(ctx: SlaveContext, op: OpOf<'MKDIR'>): void {
     moveEntry(ctx, op.gfid, 'dir', from, place);
     return;
   }
-  const claim = claimPlace(ctx, place, op.gfid, 'dir', (st) => st.isDirectory());
+  const claim = claimPlace(ctx, place, op.gfid, 'dir', (st) => st.type === 'dir');
   if (claim === 'present') return;
-  if (claim === 'free') mkdirSync(place.abs, op.mode & PERM_MASK);
-  setOwnerMode(ctx, place.abs, op.mode, op.uid, op.gid);
+  if (claim === 'free') ctx.fs.mkdir(place.dir, place.name, op.mode & PERM_MASK);
+  setOwnerMode(ctx, place, op.mode, op.uid, op.gid);
   if (claim === 'free') ctx.index.add(op.gfid, 'dir', place.at);
 }
 
@@ -99,12 +89,12 @@ export function applySymlink(ctx: SlaveContext, op: OpOf<'SYMLINK'>): void {
     return;
   }
   const target = decodeTarget(op.target);
-  const same = (st: Stats): boolean =>
-    st.isSymbolicLink() && st.nlink === 1 && readlinkSync(place.abs, { encoding: 'buffer' }).equals(target);
+  const same = (st: EntryStat): boolean =>
+    st.type === 'symlink' && st.nlink === 1 && ctx.fs.readlink(place.dir, place.name).equals(target);
   const claim = claimPlace(ctx, place, op.gfid, 'symlink', same);
   if (claim === 'present') return;
-  if (claim === 'free') symlinkSync(target, place.abs); // the target may dangle; it is never followed
-  if (ctx.isRoot) lchownSync(place.abs, op.uid, op.gid);
+  if (claim === 'free') ctx.fs.symlink(target, place.dir, place.name); // the target may dangle; it is never followed
+  if (ctx.isRoot) ctx.fs.chown(place.dir, place.name, op.uid, op.gid); // the link itself
   if (claim === 'free') ctx.index.add(op.gfid, 'symlink', place.at);
 }
 
@@ -122,14 +112,16 @@ export function linkGfid(ctx: SlaveContext, gfid: Gfid, type: ObjectType, place:
   if (first === undefined)
     throw new GeorepError('GFID_UNKNOWN', `gfid ${gfid} has no name on the slave`, { path: gfid });
   const source = placeOf(ctx, first);
-  let srcSt: Stats | undefined;
+  let srcSt: EntryStat | undefined;
   // An unknown entry that already is this inode (a crash before the index commit) is adopted.
-  const sameInode = (st: Stats): boolean => {
-    srcSt ??= lstatIfAny(source.abs);
+  const sameInode = (st: EntryStat): boolean => {
+    srcSt ??= lstatIfAny(ctx, source);
     return srcSt !== undefined && st.ino === srcSt.ino && st.dev === srcSt.dev;
   };
   if (claimPlace(ctx, place, gfid, type, sameInode) !== 'free') return;
   // A deferred CREATE has no file yet: record the name; the commit links every name of the gfid.
-  if (type !== 'file' || (srcSt ?? lstatIfAny(source.abs)) !== undefined) linkSync(source.abs, place.abs); // link(2) does not follow a symlink source
+  // linkat without AT_SYMLINK_FOLLOW links a symlink source itself.
+  if (type !== 'file' || (srcSt ?? lstatIfAny(ctx, source)) !== undefined)
+    ctx.fs.link(source.dir, source.name, place.dir, place.name);
   ctx.index.add(gfid, type, place.at);
 }

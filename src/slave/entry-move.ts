@@ -2,16 +2,16 @@
 // Invariant: idempotent under replay: a gfid already at `to` is a no-op, removing a name that
 // no longer holds the gfid is a no-op, and a rename the index missed (crash) is completed.
 
-import { renameSync, rmSync, unlinkSync } from 'node:fs';
 import { GeorepError } from '../errors.js';
 import type { Gfid } from '../changelog/index.js';
 import type { SlaveContext } from './context.js';
 import { errnoError } from './op-failure.js';
 import { displayPath } from './paths.js';
-import { lstatIfAny, nameOf, placeOf, removeOccupant, resolvePlace, statType, unlinkIfAny } from './place.js';
+import type { EntryStat } from './fs-at.js';
+import { lstatIfAny, nameOf, placeOf, removeOccupant, resolvePlace } from './place.js';
 import type { Place } from './place.js';
-import type { Stats } from 'node:fs';
 import type { EntryOp } from './protocol.js';
+import { removeTree } from './remove-tree.js';
 import type { ObjectType, SlaveName } from './slave-index.js';
 
 type OpOf<K extends EntryOp['op']> = EntryOp & { readonly op: K };
@@ -87,21 +87,21 @@ function settleSoleName(ctx: SlaveContext, gfid: Gfid, to: Place): void {
 /** Renames the entry at `from` (holding `gfid`) onto `to`, replacing whatever occupies `to`. */
 export function moveEntry(ctx: SlaveContext, gfid: Gfid, type: ObjectType, from: SlaveName, to: Place): void {
   const src = placeOf(ctx, from);
-  const srcSt = lstatIfAny(src.abs);
-  const dstSt = lstatIfAny(to.abs);
+  const srcSt = lstatIfAny(ctx, src);
+  const dstSt = lstatIfAny(ctx, to);
   const atTo = ctx.index.lookup(to.at.pargfid, to.at.name);
   ctx.confine.invalidate();
   if (srcSt === undefined) {
     // The disk already has it at `to` but the index does not (a crash before the commit): finish.
-    if (dstSt !== undefined && atTo === undefined && statType(dstSt) === type) {
+    if (dstSt !== undefined && atTo === undefined && dstSt.type === type) {
       ctx.index.moveName(from, to.at);
       return;
     }
-    if (type === 'file' && (dstSt === undefined || !dstSt.isDirectory()) && ctx.unwritten.has(gfid)) {
+    if (type === 'file' && dstSt?.type !== 'dir' && ctx.unwritten.has(gfid)) {
       moveUnwritten(ctx, gfid, from, to, dstSt, atTo);
       return;
     }
-    if (type === 'file' && (dstSt === undefined || !dstSt.isDirectory())) {
+    if (type === 'file' && dstSt?.type !== 'dir') {
       // Its file is gone from the slave (lost, or its data never landed before an agent restart):
       // the name moves so the gfid lives where the master has it, and the failure makes the
       // master send it again (recreated at the target by its data).
@@ -116,13 +116,13 @@ export function moveEntry(ctx: SlaveContext, gfid: Gfid, type: ObjectType, from:
   }
   if (dstSt !== undefined && dstSt.ino === srcSt.ino && dstSt.dev === srcSt.dev) {
     // Two names of one inode: rename(2) would leave both; the source name must go.
-    unlinkSync(src.abs);
+    ctx.fs.unlinkIfAny(src.dir, src.name);
   } else {
     // rename(2) replaces a non-directory atomically; a directory on either side needs the place cleared.
-    if (dstSt !== undefined && (dstSt.isDirectory() || srcSt.isDirectory())) removeOccupant(ctx, to, dstSt, atTo);
+    if (dstSt !== undefined && (dstSt.type === 'dir' || srcSt.type === 'dir')) removeOccupant(ctx, to, dstSt, atTo);
     else if (dstSt !== undefined)
-      ctx.log.info('replaced a slave entry', { path: displayPath(to.rel), was: statType(dstSt), gfid: atTo ?? null });
-    renameSync(src.abs, to.abs);
+      ctx.log.info('replaced a slave entry', { path: displayPath(to.rel), was: dstSt.type, gfid: atTo ?? null });
+    ctx.fs.rename(src.dir, src.name, to.dir, to.name);
   }
   ctx.index.moveName(from, to.at);
 }
@@ -138,11 +138,11 @@ function moveUnwritten(
   gfid: Gfid,
   from: SlaveName,
   to: Place,
-  occupant: Stats | undefined,
+  occupant: EntryStat | undefined,
   atTo: Gfid | undefined,
 ): void {
   let dstSt = occupant;
-  if (dstSt !== undefined && !dstSt.isFile()) {
+  if (dstSt !== undefined && dstSt.type !== 'file') {
     removeOccupant(ctx, to, dstSt, atTo); // a symlink or special file is no basis: it goes now
     dstSt = undefined;
   } else if (atTo !== undefined) ctx.index.removeName(to.at);
@@ -159,9 +159,7 @@ function moveUnwritten(
 /** Removes one name from disk and index (a directory with its subtree). */
 function removeName(ctx: SlaveContext, at: SlaveName): void {
   const place = placeOf(ctx, at);
-  const st = lstatIfAny(place.abs);
-  if (st?.isDirectory() === true) rmSync(place.abs, { recursive: true, force: true });
-  else if (st !== undefined) unlinkIfAny(place.abs);
+  removeTree(ctx.fs, place.dir, place.name);
   ctx.index.removeName(at);
   ctx.confine.invalidate();
 }
@@ -171,7 +169,7 @@ export function applyUnlink(ctx: SlaveContext, op: RemoveOp): void {
   // Missing, or the name now holds another gfid: nothing of this gfid to remove (idempotent replay).
   if (ctx.index.lookup(at.pargfid, at.name) !== op.gfid) return;
   const place = placeOf(ctx, at);
-  unlinkIfAny(place.abs); // unlink(2) removes a symlink itself, never its target
+  ctx.fs.unlinkIfAny(place.dir, place.name); // unlinkat removes a symlink itself, never its target
   ctx.index.removeName(at);
   ctx.confine.invalidate();
 }
@@ -181,7 +179,7 @@ export function applyRmdir(ctx: SlaveContext, op: RemoveOp): void {
   if (ctx.index.lookup(at.pargfid, at.name) !== op.gfid) return;
   const place = placeOf(ctx, at);
   // The whole subtree goes, as on the master (which could only rmdir it empty, after its children).
-  rmSync(place.abs, { recursive: true, force: true });
+  removeTree(ctx.fs, place.dir, place.name);
   ctx.index.removeName(at);
   ctx.confine.invalidate();
 }

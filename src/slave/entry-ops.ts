@@ -1,5 +1,6 @@
 // entryOps: applies a batch of entry ops in order, in one index transaction. Invariant: one
-// op's failure (ENOSPC, EPERM, an unknown gfid…) becomes an OpFailure and the next op runs.
+// op's failure (ENOSPC, EPERM, an unknown gfid…) becomes an OpFailure and the next op runs;
+// each op walks from the root afresh (its own Confiner scope).
 
 import type { SlaveContext } from './context.js';
 import { applyCreate, applyLink, applyMkdir, applySymlink } from './entry-create.js';
@@ -30,7 +31,9 @@ function applyOne(ctx: SlaveContext, op: EntryOp): void {
 }
 
 export function applyEntryOps(ctx: SlaveContext, ops: readonly EntryOp[]): { failures: OpFailure[] } {
-  const failures = ctx.index.transaction(() => eachOp(ops, (op) => applyOne(ctx, op), beforeItemOf(ctx, 'entryOps')));
+  const failures = ctx.index.transaction(() =>
+    eachOp(ops, (op) => ctx.confine.scoped(() => applyOne(ctx, op)), beforeItemOf(ctx, 'entryOps')),
+  );
   ctx.log.debug('entry ops applied', { ops: ops.length, failures: failures.length });
   return { failures };
 }

@@ -1,36 +1,31 @@
 // Place: where an entry op acts (a name in a directory, resolved by gfid against the slave
-// index and confined to ROOT), and how a place is cleared for a new entry. Invariant: an
-// occupant is removed only after its parent chain was verified, and never through a symlink.
+// index and confined to ROOT), and how a place is cleared for a new entry. Invariant: a place is
+// a directory descriptor walked from the root plus one name, and everything done there is done
+// relative to that descriptor, never through a symlink; it is valid for the current scope (op).
 
-import { lstatSync, rmSync, unlinkSync } from 'node:fs';
-import type { Stats } from 'node:fs';
-import { GeorepError, hasErrno } from '../errors.js';
+import { GeorepError } from '../errors.js';
 import type { Gfid } from '../changelog/index.js';
 import type { SlaveContext } from './context.js';
+import type { EntryStat } from './fs-at.js';
 import { displayPath } from './paths.js';
 import { decodeName } from './protocol.js';
 import type { WireEntry } from './protocol.js';
+import { removeTree } from './remove-tree.js';
 import type { ObjectType, SlaveName } from './slave-index.js';
 
 export interface Place {
   readonly at: SlaveName;
-  /** Path relative to the root. */
+  /** Path relative to the root (messages, length checks). */
   readonly rel: Buffer;
-  readonly abs: Buffer;
+  /** Descriptor of the directory holding the entry, walked from the root in this scope. */
+  readonly dir: number;
+  /** The entry's name in `dir` (at.name). */
+  readonly name: Buffer;
 }
 
-/** The object type of what lstat found ('socket' is never recorded: sockets are not replicated). */
-export function statType(st: Stats): ObjectType | 'socket' {
-  if (st.isFile()) return 'file';
-  if (st.isDirectory()) return 'dir';
-  if (st.isSymbolicLink()) return 'symlink';
-  if (st.isFIFO()) return 'fifo';
-  if (st.isCharacterDevice()) return 'chardev';
-  if (st.isBlockDevice()) return 'blockdev';
-  return 'socket';
-}
-
-export const lstatIfAny = (abs: Buffer): Stats | undefined => lstatSync(abs, { throwIfNoEntry: false });
+/** lstat of what is at `place`, if anything. */
+export const lstatIfAny = (ctx: SlaveContext, place: Place): EntryStat | undefined =>
+  ctx.fs.statIfAny(place.dir, place.name);
 
 /** Decodes a wire entry (already validated) into a slave name. */
 export function nameOf(entry: WireEntry): SlaveName {
@@ -52,8 +47,8 @@ export function placeOf(ctx: SlaveContext, at: SlaveName): Place {
     });
   }
   const rel = ctx.confine.childOf(dirRel, at.name);
-  ctx.confine.assertDir(dirRel);
-  return { at, rel, abs: ctx.confine.abs(rel) };
+  ctx.confine.abs(rel); // PATH_TOO_LONG, as the master's limits count it
+  return { at, rel, dir: ctx.confine.dir(dirRel), name: at.name };
 }
 
 export const resolvePlace = (ctx: SlaveContext, entry: WireEntry): Place => placeOf(ctx, nameOf(entry));
@@ -71,11 +66,11 @@ export function claimPlace(
   place: Place,
   gfid: Gfid,
   type: ObjectType,
-  fits: (st: Stats) => boolean,
+  fits: (st: EntryStat) => boolean,
 ): Claim {
   const known = ctx.index.lookup(place.at.pargfid, place.at.name);
   if (known === gfid) return 'present';
-  const st = lstatIfAny(place.abs);
+  const st = lstatIfAny(ctx, place);
   if (known === undefined && st !== undefined && fits(st)) {
     ctx.index.add(gfid, type, place.at);
     ctx.log.info('adopted an existing slave entry', { path: displayPath(place.rel), gfid, type });
@@ -87,19 +82,9 @@ export function claimPlace(
 }
 
 /** Removes what occupies `place` (a directory with its whole subtree) and forgets it in the index. */
-export function removeOccupant(ctx: SlaveContext, place: Place, st: Stats, known: Gfid | undefined): void {
-  // rmSync lstat()s each entry and unlinks symlinks rather than following them.
-  if (st.isDirectory()) rmSync(place.abs, { recursive: true, force: true });
-  else unlinkIfAny(place.abs);
+export function removeOccupant(ctx: SlaveContext, place: Place, st: EntryStat, known: Gfid | undefined): void {
+  removeTree(ctx.fs, place.dir, place.name);
   if (known !== undefined) ctx.index.removeName(place.at);
   ctx.confine.invalidate();
-  ctx.log.info('replaced a slave entry', { path: displayPath(place.rel), was: statType(st), gfid: known ?? null });
-}
-
-export function unlinkIfAny(abs: Buffer): void {
-  try {
-    unlinkSync(abs);
-  } catch (e) {
-    if (!hasErrno(e, 'ENOENT')) throw e;
-  }
+  ctx.log.info('replaced a slave entry', { path: displayPath(place.rel), was: st.type, gfid: known ?? null });
 }

@@ -1,16 +1,15 @@
 // purgeUnknown: the normal purge. In each listed directory, removes the entries the slave index
-// does not know (recursively). Invariant: `.georep` at ROOT is never touched, and removal
-// never follows a symlink (rmSync lstat()s every entry).
+// does not know (recursively). Invariant: `.georep` at ROOT is never touched, and the directory
+// is listed and emptied through one descriptor walked from the root (removeTree follows nothing).
 
-import { readdirSync, rmSync } from 'node:fs';
 import { GeorepError } from '../errors.js';
 import type { Gfid } from '../changelog/index.js';
 import type { SlaveContext } from './context.js';
 import { RESERVED_NAME } from './confine.js';
 import { beforeItemOf, eachOp } from './op-failure.js';
-import { joinRel } from './paths.js';
 import { keepDirTimes } from './dir-times.js';
 import type { Methods } from './protocol.js';
+import { removeTree } from './remove-tree.js';
 
 function purgeDir(ctx: SlaveContext, dir: Gfid): number {
   const dirRel = ctx.index.dirPath(dir);
@@ -20,17 +19,18 @@ function purgeDir(ctx: SlaveContext, dir: Gfid): number {
       `purge of directory gfid ${dir}, which the slave does not know as a directory`,
       { path: dir },
     );
-  ctx.confine.assertDir(dirRel);
-  const unknown = readdirSync(ctx.confine.abs(dirRel), { encoding: 'buffer' }).filter(
-    (name) => !(dirRel.length === 0 && name.equals(RESERVED_NAME)) && ctx.index.lookup(dir, name) === undefined,
-  );
-  if (unknown.length === 0) return 0;
-  // The master set this directory's mtime already; removing entries must not change it.
-  keepDirTimes(ctx.confine.abs(dirRel), () => {
-    for (const name of unknown) rmSync(ctx.confine.abs(joinRel(dirRel, name)), { recursive: true, force: true });
+  const fd = ctx.confine.dir(dirRel);
+  // The master set this directory's times already; listing and removing entries must not change
+  // them (their values are taken before the listing, which may move atime).
+  return keepDirTimes(ctx.fs, fd, () => {
+    const unknown = ctx.fs
+      .readdir(fd)
+      .filter(
+        (name) => !(dirRel.length === 0 && name.equals(RESERVED_NAME)) && ctx.index.lookup(dir, name) === undefined,
+      );
+    for (const name of unknown) removeTree(ctx.fs, fd, name);
+    return unknown.length;
   });
-  ctx.confine.invalidate();
-  return unknown.length;
 }
 
 export function purgeUnknown(
@@ -42,7 +42,7 @@ export function purgeUnknown(
     eachOp(
       p.dirs.map((gfid) => ({ gfid })),
       ({ gfid }) => {
-        removed += purgeDir(ctx, gfid);
+        removed += ctx.confine.scoped(() => purgeDir(ctx, gfid));
       },
       beforeItemOf(ctx, 'purgeUnknown'),
     ),

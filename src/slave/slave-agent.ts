@@ -3,8 +3,8 @@
 
 import { GeorepError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { Confiner } from './confine.js';
 import type { AgentHooks, SlaveContext } from './context.js';
+import { loadAtFs } from './fs-at.js';
 import { applyEntryOps } from './entry-ops.js';
 import { applyMetaOps } from './meta-ops.js';
 import { PROTOCOL_VERSION } from './protocol.js';
@@ -21,6 +21,8 @@ type R<M extends MethodName> = Methods[M]['result'];
 
 export class SlaveAgent {
   private ctx: SlaveContext | undefined;
+  /** The descriptor of <root>/.georep the index lives behind; closed with it. */
+  private stateFd = -1;
 
   /** `root` as given on the command line; it is created and resolved at hello. */
   constructor(
@@ -37,20 +39,25 @@ export class SlaveAgent {
         `master speaks protocol ${p.version}, this slave agent speaks ${PROTOCOL_VERSION}; install the same georep version on both hosts`,
       );
     }
-    const opened = openSlaveRoot(this.root, this.log);
+    const fs = loadAtFs(); // NATIVE_MISSING: no unsafe fallback
+    const opened = openSlaveRoot(this.root, fs, this.log);
     try {
       bindVolume(opened.index, opened.root, p, this.log);
     } catch (e) {
-      opened.index.close(); // FOREIGN_MASTER: the connection stays unusable, hold nothing open
+      // FOREIGN_MASTER: the connection stays unusable, hold nothing open
+      opened.index.close();
+      fs.close(opened.stateFd);
+      opened.confine.close();
       throw e;
     }
     const isRoot = process.getuid?.() === 0;
+    this.stateFd = opened.stateFd;
     this.ctx = {
       index: opened.index,
-      confine: new Confiner(opened.root),
+      confine: opened.confine,
+      fs,
       isRoot,
       stagingDir: opened.stagingDir,
-      tmpDir: opened.tmpDir,
       log: this.log,
       unwritten: new Set(),
       seed: 'none',
@@ -66,12 +73,11 @@ export class SlaveAgent {
   }
 
   /**
-   * The context for one request. Verified directories are forgotten between requests: the slave
-   * tree may have changed meanwhile (a symlink planted in place of a directory).
+   * The context for one request. Nothing verified carries over from one request (or op) to the
+   * next: each walks from the root's descriptor again (Confiner.scoped).
    */
   private need(): SlaveContext {
     if (this.ctx === undefined) throw new GeorepError('BAD_REQUEST', 'hello must come first');
-    this.ctx.confine.invalidate();
     return this.ctx;
   }
 
@@ -118,7 +124,11 @@ export class SlaveAgent {
   }
 
   close(): void {
-    this.ctx?.index.close();
+    if (this.ctx !== undefined) {
+      this.ctx.index.close();
+      this.ctx.fs.close(this.stateFd);
+      this.ctx.confine.close();
+    }
     this.ctx = undefined;
   }
 }

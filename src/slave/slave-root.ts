@@ -1,22 +1,29 @@
-// Opening a slave root for `hello`: creates ROOT (mkdir -p) and <root>/.georep (0700) with its
-// index, staging/ and tmp/. Invariant: a root that cannot be created or written fails with
-// SLAVE_UNWRITABLE naming the path, the errno and what to do; the state dir is never a symlink.
+// Opening a slave root for `hello`: creates ROOT (mkdir -p), holds a descriptor of it (the anchor
+// of every later walk), makes <root>/.georep (0700) with a fresh staging/, and opens the index
+// through a descriptor of .georep. Invariant: a root that cannot be created or written fails
+// with SLAVE_UNWRITABLE naming the path, the errno and what to do; .georep is reached from the
+// root's descriptor without following a symlink, here and on every later request.
 
 import { randomUUID } from 'node:crypto';
-import { keepDirTimes } from './dir-times.js';
-import { lstatSync, mkdirSync, realpathSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { GeorepError, errnoOf } from '../errors.js';
 import type { Logger } from '../log.js';
+import { Confiner, RESERVED_NAME } from './confine.js';
+import { keepDirTimes } from './dir-times.js';
+import type { AtFs } from './fs-at.js';
+import { removeTree } from './remove-tree.js';
 import { SlaveIndex } from './slave-index.js';
 
 export interface OpenedRoot {
   /** Absolute real path of the slave root. */
   readonly root: string;
+  readonly confine: Confiner;
   readonly index: SlaveIndex;
+  /** Descriptor of <root>/.georep the index was opened through; closed with the index. */
+  readonly stateFd: number;
   readonly stagingDir: string;
-  readonly tmpDir: string;
   readonly slaveId: string;
 }
 
@@ -39,65 +46,91 @@ function step<T>(path: string, fn: () => T): T {
   }
 }
 
-function makeStateDir(root: string): string {
-  const dir = join(root, '.georep');
-  const st = step(dir, () => lstatSync(dir, { throwIfNoEntry: false }));
-  if (st === undefined) step(dir, () => keepDirTimes(root, () => mkdirSync(dir, { mode: 0o700 })));
-  else if (!st.isDirectory()) {
+/** <root>/.georep exists and is a directory (made 0700 without moving the root's times). */
+function makeStateDir(confine: Confiner, stateDir: string): void {
+  const { fs, rootFd } = confine;
+  const st = step(stateDir, () => fs.statIfAny(rootFd, RESERVED_NAME));
+  if (st === undefined) step(stateDir, () => keepDirTimes(fs, rootFd, () => fs.mkdir(rootFd, RESERVED_NAME, 0o700)));
+  else if (st.type !== 'dir') {
     throw new GeorepError(
       'PATH_ESCAPES_ROOT',
-      `${dir} is ${st.isSymbolicLink() ? 'a symlink' : 'not a directory'}; remove it so georep can keep its state there`,
-      { path: dir },
+      `${stateDir} is ${st.type === 'symlink' ? 'a symlink' : 'not a directory'}; remove it so georep can keep its state there`,
+      { path: stateDir },
     );
   }
-  return dir;
 }
 
-/** A fresh empty directory: leftovers of an interrupted session are dropped. */
-function freshDir(dir: string): void {
-  step(dir, () => {
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { mode: 0o700 });
+/** A fresh empty staging/: boxes of an interrupted session are dropped (and tmp/ of older versions). */
+function freshStaging(confine: Confiner, stagingDir: string): void {
+  const { fs } = confine;
+  step(stagingDir, () => {
+    const state = confine.stateDir();
+    removeTree(fs, state, Buffer.from('staging'));
+    removeTree(fs, state, Buffer.from('tmp'));
+    fs.mkdir(state, Buffer.from('staging'), 0o700);
   });
 }
 
 const CORRUPT = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB']);
+const INDEX = 'index.db';
 
 /** Opens the index; a corrupt one is moved aside and rebuilt empty (entries get adopted again). */
-function openIndex(file: string, log: Logger): SlaveIndex {
+function openIndex(fs: AtFs, stateFd: number, shown: string, log: Logger): SlaveIndex {
+  // SQLite opens its files by path; /proc/self/fd/N names the .georep this descriptor holds,
+  // whatever happens to the path <root>/.georep meanwhile.
+  const file = `/proc/self/fd/${stateFd}/${INDEX}`;
   try {
     return SlaveIndex.open(file);
   } catch (e) {
-    if (!(e instanceof Database.SqliteError)) throw errnoOf(e) === undefined ? e : unwritable(file, e);
-    if (!CORRUPT.has(e.code)) throw unwritable(file, e);
-    const aside = `${file}.corrupt-${randomUUID()}`;
-    log.warn('slave index is corrupt; moved aside, starting an empty one', { path: file, aside });
-    for (const suffix of ['', '-wal', '-shm']) rmOrMove(file + suffix, aside + suffix);
+    if (!(e instanceof Database.SqliteError)) throw errnoOf(e) === undefined ? e : unwritable(shown, e);
+    if (!CORRUPT.has(e.code)) throw unwritable(shown, e);
+    const aside = `${INDEX}.corrupt-${randomUUID()}`;
+    log.warn('slave index is corrupt; moved aside, starting an empty one', { path: shown, aside });
+    for (const suffix of ['', '-wal', '-shm']) {
+      step(shown + suffix, () => {
+        const from = Buffer.from(INDEX + suffix);
+        if (fs.statIfAny(stateFd, from) !== undefined) fs.rename(stateFd, from, stateFd, Buffer.from(aside + suffix));
+      });
+    }
     return SlaveIndex.open(file);
   }
 }
 
-function rmOrMove(from: string, to: string): void {
-  step(from, () => {
-    if (lstatSync(from, { throwIfNoEntry: false }) !== undefined) renameSync(from, to);
-  });
+/** A root others may write without the sticky bit lets them swap .georep; the agent copes, but says so. */
+function warnIfShared(confine: Confiner, log: Logger): void {
+  const mode = confine.fs.stat(confine.rootFd, Buffer.alloc(0)).mode;
+  if ((mode & 0o022) !== 0 && (mode & 0o1000) === 0)
+    log.warn('slave root is writable by other users without the sticky bit: they can rename georep’s state folder', {
+      path: confine.root,
+      mode: `0${(mode & 0o7777).toString(8)}`,
+    });
 }
 
-export function openSlaveRoot(rootArg: string, log: Logger): OpenedRoot {
+export function openSlaveRoot(rootArg: string, fs: AtFs, log: Logger): OpenedRoot {
   step(rootArg, () => mkdirSync(rootArg, { recursive: true }));
+  // The root's own path is the operator's: resolved once here, then held by descriptor.
   const root = step(rootArg, () => realpathSync(rootArg));
-  if (!step(root, () => lstatSync(root)).isDirectory()) throw unwritable(root, new Error('not a directory'));
-  const stateDir = makeStateDir(root);
-  const stagingDir = join(stateDir, 'staging');
-  const tmpDir = join(stateDir, 'tmp');
-  freshDir(stagingDir);
-  freshDir(tmpDir);
-  const index = openIndex(join(stateDir, 'index.db'), log);
-  let slaveId = index.getMeta('slaveId');
-  if (slaveId === undefined) {
-    slaveId = randomUUID();
-    index.setMeta('slaveId', slaveId);
-    log.info('initialised slave root', { path: root, slaveId });
+  const rootFd = step(root, () => fs.open(fs.c.AT_FDCWD, Buffer.from(root), fs.c.O_PATH | fs.c.O_DIRECTORY));
+  const confine = new Confiner(root, fs, rootFd);
+  let stateFd = -1;
+  try {
+    const stateDir = join(root, RESERVED_NAME.toString());
+    const stagingDir = join(stateDir, 'staging');
+    warnIfShared(confine, log);
+    makeStateDir(confine, stateDir);
+    confine.scoped(() => freshStaging(confine, stagingDir));
+    stateFd = confine.holdStateDir();
+    const index = openIndex(fs, stateFd, join(stateDir, INDEX), log);
+    let slaveId = index.getMeta('slaveId');
+    if (slaveId === undefined) {
+      slaveId = randomUUID();
+      index.setMeta('slaveId', slaveId);
+      log.info('initialised slave root', { path: root, slaveId });
+    }
+    return { root, confine, index, stateFd, stagingDir, slaveId };
+  } catch (e) {
+    if (stateFd >= 0) fs.close(stateFd);
+    confine.close();
+    throw e;
   }
-  return { root, index, stagingDir, tmpDir, slaveId };
 }

@@ -3,29 +3,96 @@
 // stageData hard-links each gfid's live file there as rsync's delta basis (rsync writes a new
 // file over the staging name, never into the live inode); commitData renames each result onto
 // the names the slave's own index holds for the gfid, so a path the master computed earlier
-// only ever names the staging file, never the place the data lands.
+// only ever names the staging file, never the place the data lands. Invariant: the agent reaches
+// the box through a descriptor of the state folder walked from the root on every request, and
+// each link and rename is made between two directory descriptors (linkat, renameat): neither
+// end can be redirected by a directory swapped for a symlink.
 
-import { linkSync, lstatSync, mkdirSync, renameSync, rmSync } from 'node:fs';
-import type { BigIntStats } from 'node:fs';
-import { join } from 'node:path';
+import { constants as osConstants } from 'node:os';
 import { GeorepError, errnoOf, hasErrno } from '../errors.js';
 import type { Gfid } from '../changelog/index.js';
 import type { SlaveContext } from './context.js';
+import type { EntryStat } from './fs-at.js';
+import { sysError, timespecOf } from './fs-at.js';
 import { beforeItemOf, eachOp } from './op-failure.js';
-import { dirOf, joinRel } from './paths.js';
 import { lstatIfAny, placeOf } from './place.js';
 import type { Place } from './place.js';
 import { decodePath } from './protocol.js';
-import type { Committed, Methods, StageItem } from './protocol.js';
+import type { Committed, Methods } from './protocol.js';
+import { removeTree } from './remove-tree.js';
 
 type Result<M extends 'stageData' | 'commitData'> = Methods[M]['result'];
 
-const SLASH = 0x2f;
+const { ENOENT, ENOTDIR, ELOOP, EEXIST } = osConstants.errno;
 
-/** Absolute staging path of an item (box and path were validated: plain components only). */
-function stagedPath(ctx: SlaveContext, box: string, item: StageItem): Buffer {
-  return Buffer.concat([Buffer.from(join(ctx.stagingDir, box) + '/'), decodePath(item.path)]);
+/** Where an item's staged file is: a folder of the box (by descriptor) and the file's name. */
+interface Staged {
+  readonly dir: number;
+  readonly name: Buffer;
 }
+
+/**
+ * One staging box, held by descriptor for one request. Its folders are the agent's own, made
+ * by stageData inside the 0700 state folder; they are walked with O_NOFOLLOW all the same.
+ * Descriptors go to the scope that is current when the box is walked (the request's).
+ */
+class Box {
+  private readonly dirs = new Map<string, number>();
+
+  constructor(
+    private readonly ctx: SlaveContext,
+    private readonly fd: number,
+  ) {}
+
+  /** Opens box `name` in the staging folder; undefined when it does not exist (or is no folder). */
+  static openIfAny(ctx: SlaveContext, staging: number, name: Buffer): Box | undefined {
+    const fd = ctx.fs.tryOpen(staging, name, dirFlags(ctx));
+    if (fd === -ENOENT || fd === -ENOTDIR || fd === -ELOOP) return undefined;
+    if (fd < 0) throw sysError(fd, 'openat', name);
+    return new Box(ctx, ctx.confine.track(fd));
+  }
+
+  /**
+   * The folder and name of item path `rel` in the box. `make`: mkdir -p its folders (rsync runs
+   * with --no-implied-dirs); otherwise undefined when one is missing or is no folder.
+   */
+  staged(rel: Buffer, make: boolean): Staged | undefined {
+    const slash = rel.lastIndexOf(0x2f);
+    if (slash < 0) return { dir: this.fd, name: rel };
+    let dir = this.fd;
+    for (let start = 0; start <= slash;) {
+      const end = rel.indexOf(0x2f, start);
+      const key = rel.subarray(0, end).toString('latin1');
+      const known = this.dirs.get(key);
+      if (known !== undefined) dir = known;
+      else {
+        const next = this.enter(dir, rel.subarray(start, end), make);
+        if (next === undefined) return undefined;
+        this.dirs.set(key, next);
+        dir = next;
+      }
+      start = end + 1;
+    }
+    return { dir, name: rel.subarray(slash + 1) };
+  }
+
+  private enter(parent: number, name: Buffer, make: boolean): number | undefined {
+    const { fs } = this.ctx;
+    if (make) {
+      try {
+        fs.mkdir(parent, name, 0o700);
+      } catch (e) {
+        if (!hasErrno(e, 'EEXIST')) throw e;
+      }
+    }
+    const fd = fs.tryOpen(parent, name, dirFlags(this.ctx));
+    if (fd >= 0) return this.ctx.confine.track(fd);
+    if (!make && (fd === -ENOENT || fd === -ENOTDIR || fd === -ELOOP)) return undefined;
+    throw sysError(fd === -ENOTDIR || fd === -ELOOP ? -EEXIST : fd, 'mkdirat', name);
+  }
+}
+
+const dirFlags = (ctx: SlaveContext): number => ctx.fs.c.O_PATH | ctx.fs.c.O_DIRECTORY | ctx.fs.c.O_NOFOLLOW;
 
 /** The live places of a regular file gfid: its first name, then its other hard links. */
 function livePlaces(ctx: SlaveContext, gfid: Gfid): Place[] {
@@ -34,44 +101,39 @@ function livePlaces(ctx: SlaveContext, gfid: Gfid): Place[] {
 
 export function stageData(ctx: SlaveContext, p: Methods['stageData']['params']): Result<'stageData'> {
   const unknown: Gfid[] = [];
-  const boxDir = join(ctx.stagingDir, p.box);
-  rmSync(boxDir, { recursive: true, force: true }); // a leftover of an interrupted box
-  mkdirSync(boxDir, { mode: 0o700 });
-  const made = new Set<string>();
-  ctx.index.transaction(() => {
-    for (const [i, item] of p.items.entries()) {
-      ctx.hooks.beforeItem?.('stageData', i);
-      const staged = stagedPath(ctx, p.box, item);
-      makeParents(staged, boxDir.length, made);
-      if (ctx.index.typeOf(item.gfid) === undefined) unknown.push(item.gfid);
-      else if (p.basis) linkBasis(ctx, item.gfid, staged);
-    }
+  const boxName = Buffer.from(p.box);
+  ctx.confine.scoped(() => {
+    const staging = ctx.confine.stateDir('staging');
+    removeTree(ctx.fs, staging, boxName); // a leftover of an interrupted box
+    ctx.fs.mkdir(staging, boxName, 0o700);
+    const box = Box.openIfAny(ctx, staging, boxName);
+    if (box === undefined) throw sysError(-ENOENT, 'openat', boxName); // removed under our feet
+    ctx.index.transaction(() => {
+      for (const [i, item] of p.items.entries()) {
+        ctx.hooks.beforeItem?.('stageData', i);
+        const staged = box.staged(decodePath(item.path), true) as Staged; // make: never undefined
+        if (ctx.index.typeOf(item.gfid) === undefined) unknown.push(item.gfid);
+        // The live file is walked to afresh for each item, in a scope of its own.
+        else if (p.basis) ctx.confine.scoped(() => linkBasis(ctx, item.gfid, staged));
+      }
+    });
   });
   ctx.log.debug('staged data', { box: p.box, items: p.items.length, unknown: unknown.length, basis: p.basis });
   return { unknown };
 }
 
-/** mkdir -p of the staged file's parents inside the box (rsync runs with --no-implied-dirs). */
-function makeParents(staged: Buffer, boxDirLength: number, made: Set<string>): void {
-  const parent = staged.subarray(0, staged.lastIndexOf(SLASH));
-  if (parent.length <= boxDirLength) return;
-  const key = parent.toString('latin1');
-  if (made.has(key)) return;
-  mkdirSync(parent, { recursive: true, mode: 0o700 });
-  made.add(key);
-}
-
 /** Errors that only cost the basis (rsync then sends the whole file; commit reports the gfid). */
 const NO_BASIS_CODES = new Set(['PATH_ESCAPES_ROOT', 'PATH_TOO_LONG', 'GFID_UNKNOWN', 'ENTRY_CONFLICT']);
 
-function linkBasis(ctx: SlaveContext, gfid: Gfid, staged: Buffer): void {
+function linkBasis(ctx: SlaveContext, gfid: Gfid, staged: Staged): void {
   try {
-    // Not a regular file, or no file written yet (a deferred CREATE): no basis.
-    if (ctx.unwritten.has(gfid)) return;
-    const live = ctx.index.typeOf(gfid) === 'file' ? livePlaces(ctx, gfid)[0] : undefined;
-    // No file yet (a deferred CREATE) or an empty one: nothing to delta against.
-    const size = live === undefined ? 0 : (lstatIfAny(live.abs)?.size ?? 0);
-    if (live !== undefined && size > 0) linkSync(live.abs, staged);
+    // No file written yet (a deferred CREATE), or not a regular file: no basis.
+    if (ctx.unwritten.has(gfid) || ctx.index.typeOf(gfid) !== 'file') return;
+    const first = ctx.index.firstName(gfid);
+    const live = first === undefined ? undefined : placeOf(ctx, first);
+    // An empty file: nothing to delta against.
+    if (live !== undefined && (lstatIfAny(ctx, live)?.size ?? 0n) > 0n)
+      ctx.fs.link(live.dir, live.name, staged.dir, staged.name);
   } catch (e) {
     const known = e instanceof GeorepError ? NO_BASIS_CODES.has(e.code) : hasErrno(e, 'ENOENT', 'EMLINK', 'EPERM');
     if (!known) throw e;
@@ -82,71 +144,71 @@ function linkBasis(ctx: SlaveContext, gfid: Gfid, staged: Buffer): void {
 export function commitData(ctx: SlaveContext, p: Methods['commitData']['params']): Result<'commitData'> {
   const missing: Gfid[] = [];
   const committed: Committed[] = [];
-  try {
-    const failures = ctx.index.transaction(() =>
-      eachOp(
-        p.items,
-        (item) => {
-          const done = commitOne(ctx, item.gfid, stagedPath(ctx, p.box, item));
-          if (done === undefined) missing.push(item.gfid);
-          else committed.push(done);
-        },
-        beforeItemOf(ctx, 'commitData'),
-      ),
-    );
-    ctx.log.debug('committed data', {
-      box: p.box,
-      items: p.items.length,
-      committed: committed.length,
-      missing: missing.length,
-      failures: failures.length,
-    });
-    return { committed, missing, failures };
-  } finally {
-    rmSync(join(ctx.stagingDir, p.box), { recursive: true, force: true }); // the box is done
-  }
+  const boxName = Buffer.from(p.box);
+  return ctx.confine.scoped(() => {
+    const staging = ctx.confine.stateDir('staging');
+    try {
+      const box = Box.openIfAny(ctx, staging, boxName);
+      const failures = ctx.index.transaction(() =>
+        eachOp(
+          p.items,
+          (item) => {
+            const staged = box?.staged(decodePath(item.path), false);
+            const done = staged === undefined ? undefined : ctx.confine.scoped(() => commitOne(ctx, item.gfid, staged));
+            if (done === undefined) missing.push(item.gfid);
+            else committed.push(done);
+          },
+          beforeItemOf(ctx, 'commitData'),
+        ),
+      );
+      ctx.log.debug('committed data', {
+        box: p.box,
+        items: p.items.length,
+        committed: committed.length,
+        missing: missing.length,
+        failures: failures.length,
+      });
+      return { committed, missing, failures };
+    } finally {
+      removeTree(ctx.fs, staging, boxName); // the box is done
+    }
+  });
 }
 
 /** Commits one staged file; undefined when no regular file was staged for the gfid. */
-function commitOne(ctx: SlaveContext, gfid: Gfid, staged: Buffer): Committed | undefined {
-  const st = lstatSync(staged, { bigint: true, throwIfNoEntry: false });
+function commitOne(ctx: SlaveContext, gfid: Gfid, staged: Staged): Committed | undefined {
+  const st = ctx.fs.statIfAny(staged.dir, staged.name);
   // Anything but a regular file (the master path turned into a directory or symlink while the
   // engine ran) is not this gfid's content: the master's next turn records what it became.
-  if (st === undefined || !st.isFile()) return undefined;
+  if (st === undefined || st.type !== 'file') return undefined;
   const type = ctx.index.typeOf(gfid);
   const [first, ...others] = type === 'file' ? livePlaces(ctx, gfid) : [];
   if (first === undefined) {
-    rmSync(staged, { force: true });
+    ctx.fs.unlinkIfAny(staged.dir, staged.name);
     if (type === undefined)
       throw new GeorepError('GFID_UNKNOWN', `data for gfid ${gfid}, which the slave does not know`, { path: gfid });
     throw new GeorepError('ENTRY_CONFLICT', `data for gfid ${gfid} (a ${type} on the slave) is not a regular file`, {
       path: gfid,
     });
   }
-  const live = ctx.unwritten.delete(gfid) ? undefined : lstatSync(first.abs, { bigint: true, throwIfNoEntry: false });
+  const live = ctx.unwritten.delete(gfid) ? undefined : lstatIfAny(ctx, first);
   if (live !== undefined && live.ino === st.ino && live.dev === st.dev) {
-    rmSync(staged); // rsync left the basis as it was: the content is unchanged
+    ctx.fs.unlinkIfAny(staged.dir, staged.name); // rsync left the basis as it was: the content is unchanged
     return committedOf(gfid, false, st);
   }
-  renameSync(staged, first.abs); // atomic: readers see the old file or the new one
+  ctx.fs.rename(staged.dir, staged.name, first.dir, first.name); // atomic: readers see the old file or the new one
   for (const other of others) relink(ctx, first, other, gfid);
   return committedOf(gfid, true, st);
 }
 
-function committedOf(gfid: Gfid, replaced: boolean, st: BigIntStats): Committed {
-  const sec = st.mtimeNs / 1_000_000_000n;
-  return {
-    gfid,
-    replaced,
-    size: Number(st.size),
-    mtime: { sec: Number(sec), nsec: Number(st.mtimeNs - sec * 1_000_000_000n) },
-  };
+function committedOf(gfid: Gfid, replaced: boolean, st: EntryStat): Committed {
+  return { gfid, replaced, size: Number(st.size), mtime: timespecOf(st.mtimeNs) };
 }
 
 /** Points another hard-link name at the new file: link to a temp name beside it, rename over it. */
 function relink(ctx: SlaveContext, first: Place, other: Place, gfid: Gfid): void {
-  const tmp = ctx.confine.abs(joinRel(dirOf(other.rel), Buffer.from(`.georep-relink.${gfid}`)));
-  rmSync(tmp, { force: true }); // a leftover of an interrupted commit
-  linkSync(first.abs, tmp);
-  renameSync(tmp, other.abs);
+  const tmp = Buffer.from(`.georep-relink.${gfid}`);
+  ctx.fs.unlinkIfAny(other.dir, tmp); // a leftover of an interrupted commit
+  ctx.fs.link(first.dir, first.name, other.dir, tmp);
+  ctx.fs.rename(other.dir, tmp, other.dir, other.name);
 }
