@@ -1,7 +1,9 @@
 // entryOps: applies a batch of entry ops in order, in one index transaction. Invariant: one
 // op's failure (ENOSPC, EPERM, an unknown gfid…) becomes an OpFailure and the next op runs;
-// each op walks from the root afresh (its own Confiner scope).
+// each op walks from the root afresh (its own Confiner scope), and none names the root itself.
 
+import { ROOT_GFID } from '../changelog/index.js';
+import { GeorepError } from '../errors.js';
 import type { SlaveContext } from './context.js';
 import { applyCreate, applyLink, applyMkdir, applySymlink } from './entry-create.js';
 import { applyMknod } from './entry-mknod.js';
@@ -10,6 +12,10 @@ import { beforeItemOf, eachOp } from './op-failure.js';
 import type { EntryOp, OpFailure } from './protocol.js';
 
 function applyOne(ctx: SlaveContext, op: EntryOp): void {
+  // The root has no name and is never made, moved or removed: a MKDIR of its gfid elsewhere
+  // would give it one (and the index a cycle), an RMDIR of that name would drop the whole index.
+  if (op.gfid === ROOT_GFID)
+    throw new GeorepError('ENTRY_CONFLICT', `${op.op} of the slave root's own gfid ${ROOT_GFID}`, { path: op.gfid });
   switch (op.op) {
     case 'CREATE':
       return applyCreate(ctx, op);

@@ -1,7 +1,7 @@
 // metaOps: setattr by gfid (permission bits, owner when root, atime/mtime). Invariants: nothing
 // is done through a symlink: owner and mode change the one inode opened O_PATH|O_NOFOLLOW at the
 // place, times are set with utimensat(AT_SYMLINK_NOFOLLOW); times are exact to the nanosecond,
-// before 1970 too.
+// before 1970 too; the slave root gets its times only (its mode and owner are the operator's).
 
 import { ROOT_GFID } from '../changelog/index.js';
 import { GeorepError } from '../errors.js';
@@ -38,12 +38,11 @@ function setattr(ctx: SlaveContext, op: MetaOp): void {
   const at = target(ctx, op);
   const st = fs.stat(at.dir, at.name);
   const wanted = ownerModeChanges(ctx, op, st);
-  if (wanted.chown || wanted.chmod) {
+  if (at.name.length > 0 && (wanted.chown || wanted.chmod)) {
     // Owner and mode go to one inode, the one at the name when it is opened here (O_PATH,
     // not followed if a symlink), judged again from its own stat: never another entry swapped
     // in between two calls.
-    const fd =
-      at.name.length === 0 ? at.dir : ctx.confine.track(fs.open(at.dir, at.name, fs.c.O_PATH | fs.c.O_NOFOLLOW));
+    const fd = ctx.confine.track(fs.open(at.dir, at.name, fs.c.O_PATH | fs.c.O_NOFOLLOW));
     const change = ownerModeChanges(ctx, op, fs.stat(fd, SELF));
     if (change.chown) fs.chown(fd, SELF, op.uid, op.gid);
     if (change.chmod) fs.chmod(fd, SELF, op.mode & 0o7777);

@@ -48,6 +48,24 @@ describe('slave/confine', () => {
     expect(lstatSync(p('d/.georep')).isDirectory()).to.equal(true);
   });
 
+  it('never gives the root gfid a name, nor moves or removes it', async () => {
+    const keep = newGfid();
+    await apply(a.client, [ops.create(keep, ROOT_GFID, 'keep')]);
+    const codes = await apply(a.client, [
+      ops.mkdir(ROOT_GFID, ROOT_GFID, 'r'),
+      ops.create(ROOT_GFID, ROOT_GFID, 'c'),
+      ops.symlink(ROOT_GFID, ROOT_GFID, 's', 'keep'),
+      ops.mknod(ROOT_GFID, ROOT_GFID, 'n', 0o10644),
+      ops.link(ROOT_GFID, ROOT_GFID, 'l'),
+      ops.rename(ROOT_GFID, at(ROOT_GFID, 'r'), at(ROOT_GFID, 'r2')),
+      ops.rmdir(ROOT_GFID, ROOT_GFID, 'r'),
+      ops.unlink(ROOT_GFID, ROOT_GFID, 'keep'),
+    ]);
+    expect(codes).to.deep.equal(Array(8).fill('ENTRY_CONFLICT'));
+    expect(readdirSync(a.root).sort()).to.deep.equal(['.georep', 'keep']);
+    expect((await a.client.call('purgeUnknown', { dirs: [ROOT_GFID] })).removed).to.equal(0);
+  });
+
   it('never goes through a symlink planted in place of a slave directory', async () => {
     const outside = makeTemp();
     writeFileSync(join(outside, 'f'), 'precious');

@@ -72,9 +72,15 @@ describe('slave/meta-ops', () => {
     expect([after.mode, after.uid, after.mtimeMs]).to.deep.equal([before.mode, before.uid, before.mtimeMs]);
   });
 
-  it('applies to the root by ROOT_GFID, and fails an unknown gfid with GFID_UNKNOWN, going on', async () => {
-    const r = await a.client.call('metaOps', { ops: [meta(newGfid()), meta(ROOT_GFID, { mode: 0o40711 })] });
+  it('sets the root’s times by ROOT_GFID, never its mode or owner, and fails an unknown gfid with GFID_UNKNOWN, going on', async () => {
+    // The root's mode and owner are the slave operator's: a root made writable for others would
+    // let a local user swap the agent's own .georep folder.
+    const before = lstatSync(a.root, { bigint: true });
+    const root = meta(ROOT_GFID, { mode: 0o40777, uid: 4321, gid: 4321 });
+    const r = await a.client.call('metaOps', { ops: [meta(newGfid()), root] });
     expect(r.failures.map((f) => [f.index, f.code])).to.deep.equal([[0, 'GFID_UNKNOWN']]);
-    expect(lstatSync(a.root).mode & 0o7777).to.equal(0o711);
+    const st = lstatSync(a.root, { bigint: true });
+    expect([st.mode, st.uid, st.gid]).to.deep.equal([before.mode, before.uid, before.gid]);
+    expect(st.mtimeNs).to.equal(1_600_000_000_123_456_789n);
   });
 });
