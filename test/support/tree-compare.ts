@@ -1,6 +1,7 @@
 // compareTrees: is the slave an exact mirror of the master? Walks both byte-exactly and reports
 // every difference in names, types, content, symlink targets, hard-link groups, modes, mtimes,
-// owners and sparseness. The slave's control folder (.georep at its root) is not compared.
+// owners and sparseness. The slave's control folder (.georep at its root) is not compared, nor
+// the slave root's own mode and owner (the slave operator's).
 
 import { AssertionError } from 'node:assert';
 import { createHash } from 'node:crypto';
@@ -42,11 +43,11 @@ export interface CompareOptions {
 }
 
 /**
- * Regular files must match mtime to the nanosecond: rsync sets it with utimensat. Directories,
- * symlinks and special files get theirs from Node's utimes/lutimes, which pass seconds as a
- * double, so the ns part can land a few hundred ns off; they are allowed 1 µs.
+ * Every mtime must match to the nanosecond: rsync sets a file's with utimensat, and the slave
+ * agent sets every other entry's the same way (native/georep_fs.c), no longer through Node's
+ * utimes, whose seconds as a double lost the last digits.
  */
-const NON_FILE_MTIME_SLACK_NS = 1000n;
+const NON_FILE_MTIME_SLACK_NS = 0n;
 /** A sparse master file's copy may use this many more bytes of blocks than the master's. */
 const SPARSE_SLACK_BYTES = 1024n * 1024n;
 const HASH_CHUNK = 1024 * 1024;
@@ -97,16 +98,19 @@ function compareFile(ctx: Ctx, rel: Buffer, m: Buffer, s: Buffer, ms: BigIntStat
 }
 
 function compareMeta(ctx: Ctx, rel: Buffer, type: EntryType, ms: BigIntStats, ss: BigIntStats): void {
+  // The slave root's own mode and owner are the slave operator's, never replicated (a root made
+  // writable for others would let them swap the agent's .georep): only its mtime is compared.
+  const isRoot = rel.length === 0;
   // A symlink's own mode is always 0777 on Linux and cannot be changed: nothing to compare.
-  if (type !== 'symlink' && (ms.mode & 0o7777n) !== (ss.mode & 0o7777n)) {
+  if (!isRoot && type !== 'symlink' && (ms.mode & 0o7777n) !== (ss.mode & 0o7777n)) {
     push(ctx, rel, 'mode', fmtMode(ms.mode), fmtMode(ss.mode));
   }
   const delta = ms.mtimeNs > ss.mtimeNs ? ms.mtimeNs - ss.mtimeNs : ss.mtimeNs - ms.mtimeNs;
   if (delta > (type === 'file' ? 0n : NON_FILE_MTIME_SLACK_NS)) {
     push(ctx, rel, 'mtime', fmtNs(ms.mtimeNs), fmtNs(ss.mtimeNs));
   }
-  if (ctx.owners && ms.uid !== ss.uid) push(ctx, rel, 'owner', String(ms.uid), String(ss.uid));
-  if (ctx.owners && ms.gid !== ss.gid) push(ctx, rel, 'group', String(ms.gid), String(ss.gid));
+  if (!isRoot && ctx.owners && ms.uid !== ss.uid) push(ctx, rel, 'owner', String(ms.uid), String(ss.uid));
+  if (!isRoot && ctx.owners && ms.gid !== ss.gid) push(ctx, rel, 'group', String(ms.gid), String(ss.gid));
 }
 
 function compareEntry(ctx: Ctx, rel: Buffer, m: Buffer, s: Buffer, ms: BigIntStats, ss: BigIntStats): void {
