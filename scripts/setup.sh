@@ -45,12 +45,10 @@ if [ "$node_major" -lt 20 ]; then
   exit 1
 fi
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
-fi
-
-# node-gyp builds offline against the headers of the Node that runs it; without nodedir it would
-# try to download them. The machine's npm config may already name them; this is the fallback.
+# node-gyp (npm ci runs package.json's install script, which builds native/; so does the step
+# below when node_modules is already there) builds offline against the headers of the Node that
+# runs it; without nodedir it would try to download them. The machine's npm config may already
+# name them; this is the fallback.
 node_prefix=$(dirname "$(dirname "$(command -v node)")")
 export npm_config_nodedir="${npm_config_nodedir:-$(npm config get nodedir 2>/dev/null | grep -v '^undefined$' || true)}"
 export npm_config_nodedir="${npm_config_nodedir:-$node_prefix}"
@@ -59,6 +57,10 @@ if [ ! -f "$npm_config_nodedir/include/node/node_api.h" ]; then
   echo "setup: install the headers of this Node (Debian: apt-get install -y libnode-dev, or a Node build that ships include/node) and set npm_config_nodedir to its prefix" >&2
   exit 1
 fi
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+fi
+
 addon=native/build/Release/georep_fs.node
 if [ ! -f "$addon" ] || [ native/georep_fs.c -nt "$addon" ] || [ native/binding.gyp -nt "$addon" ]; then
   echo "setup: building the slave agent's native part (native/)"
