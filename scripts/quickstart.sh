@@ -30,8 +30,9 @@ echo "quickstart: georep sync --oneshot \"$master\" \"$slave\" --workdir \"$work
 
 echo "quickstart: verifying with diff -r --no-dereference (the slave's .georep/ folder is the agent's own state)"
 diff -r --no-dereference --exclude=.georep "$master" "$slave"
-# diff compares content and symlink targets; also compare types and permission bits.
-modes() { (cd "$1" && find . -path ./.georep -prune -o -printf '%p %y %m\0' | sort -z | md5sum); }
+# diff compares content and symlink targets; also compare types and permission bits (below the
+# roots: the slave root's own mode is the slave operator's, georep leaves it as it is).
+modes() { (cd "$1" && find . -mindepth 1 -path ./.georep -prune -o -printf '%p %y %m\0' | sort -z | md5sum); }
 if [ "$(modes "$master")" != "$(modes "$slave")" ]; then
   echo "quickstart: file types or permissions differ between master and slave" >&2
   exit 1
