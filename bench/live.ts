@@ -1,11 +1,20 @@
-// Benchmark of the live daemon (`georep start` / `georep stop`, compiled dist/):
-//   s2    lag: one small rewrite until the slave copy has the same content; bursts of mixed changes
-//         until every changed path matches (then one full compareTrees to confirm)
+// Benchmark of the live daemon (`georep start` / `georep stop`, compiled dist/), on the bulk tree
+// plus the hard cases (bench/live-tree.ts: hard links far apart, symlinks, awkward byte names,
+// empty and sparse files):
+//   first sync  `georep start` on a fresh workdir → caught up, next to `rsync -a` and `rsync -aH`
+//               of the same tree into empty directories
+//   s2    lag: one small rewrite until the slave has it; bursts of mixed changes (writes, renames,
+//         deletes, chmods, symlink retargets, hard links added and removed, awkward directories
+//         renamed) until every changed path matches
 //   s3    catch-up after changes made while stopped: `georep start` → slave equal, against
-//         `rsync -a --delete` of the same change set on a copy that was equal before
+//         `rsync -a --delete` and `rsync -aH --delete` of the same change set on copies that
+//         were equal before
 //   idle  CPU of the session's processes while nothing changes
 //   rss   peak RSS and inotify watches on a tree of many tiny files, and the time to the first
 //         caught-up state
+// Every time reported is confirmed by a full compareTrees of the whole tree (an independent
+// walk); a scenario whose slave does not equal the master within its limit is reported as
+// FAILED with the first differences, the others still run, and the process exits 1.
 // Medians and p95 are reported: these machines are noisy.
 
 import { execFileSync } from 'node:child_process';
@@ -14,13 +23,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { repoRoot, runGeorep } from '../test/support/cli.js';
-import { SeededBytes, SeededRandom } from '../test/support/tree-bytes.js';
+import { displayPath, SeededBytes, SeededRandom } from '../test/support/tree-bytes.js';
 import { buildBulkTree } from '../test/support/tree-builder.js';
 import type { BulkSummary } from '../test/support/tree-builder.js';
 import { compareTrees, formatDifferences } from '../test/support/tree-compare.js';
 import type { Difference } from '../test/support/tree-compare.js';
 import { envBytes, envInt } from './env.js';
 import { hasGnuTime, timed } from './measure.js';
+import { absOf, addHardCases, applyChanges, BURST_MIX, CATCHUP_MIX, showRel, TreeModel } from './live-tree.js';
+import type { HardSummary, Rel } from './live-tree.js';
 import { median } from './report.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -59,11 +70,15 @@ function envScenarios(): ScenarioKey[] {
 }
 
 function readParams(): Params {
+  const files = envInt('BENCH_FILES', 50_000);
+  // Sizes default in proportion to BENCH_FILES (256 MiB at 50,000 files; the rss tree 4 × as
+  // many tiny files, 200,000 and 100 MiB), so a small run stays small.
+  const rssFiles = envInt('BENCH_RSS_FILES', 4 * files);
   return {
-    files: envInt('BENCH_FILES', 50_000),
-    bytes: envBytes('BENCH_BYTES', 256 * 1024 ** 2),
-    rssFiles: envInt('BENCH_RSS_FILES', 200_000),
-    rssBytes: envBytes('BENCH_RSS_BYTES', 100 * 1024 ** 2),
+    files,
+    bytes: envBytes('BENCH_BYTES', Math.round((files * 256 * 1024 ** 2) / 50_000)),
+    rssFiles,
+    rssBytes: envBytes('BENCH_RSS_BYTES', Math.round((rssFiles * 100 * 1024 ** 2) / 200_000)),
     rounds: envInt('BENCH_ROUNDS', 3),
     seed: envInt('BENCH_SEED', 42),
     lagSamples: envInt('BENCH_LAG_SAMPLES', 20),
@@ -84,10 +99,15 @@ const TARGET_RSS_MB = 200; // 10^6 bytes
 
 const SINGLE_POLL_MS = 10;
 const BURST_POLL_MS = 50;
-/** One change (or one burst) must reach the slave within this long, or the benchmark fails. */
+/** One change (or one burst) must reach the slave within this long, or its scenario fails. */
 const LAG_LIMIT_MS = 60_000;
-/** The first full sync of a tree (and an S3 catch-up) must be done within this long. */
+/** The first full sync of a tree must be done within this long. */
 const CATCHUP_LIMIT_MS = 30 * 60_000;
+/**
+ * An S3 catch-up (1 % of the files changed while stopped) must be done within this long, or
+ * twice the first sync of the whole tree when that took longer.
+ */
+const S3_LIMIT_MS = 60_000;
 /** Quiet time after the slave caught up before the idle CPU window opens. */
 const IDLE_SETTLE_MS = 5_000;
 
@@ -401,9 +421,25 @@ function compareSafe(master: string, slave: string): Difference[] {
 }
 
 /**
+ * A scenario's slave did not equal the master within its limit (or its daemon died): the
+ * scenario is reported as FAILED with these differences, and the bench goes on.
+ */
+class NotConverged extends Error {
+  constructor(
+    message: string,
+    readonly diffs: readonly Difference[],
+    readonly log: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
  * Waits for the first caught-up state after a start on a fresh workdir: status.json says the
  * worker is in its live Changelog crawl with nothing pending (written after `sinceMs`), and a
- * full compareTrees agrees. Returns the time (from `t0`) at which that state was first seen.
+ * full compareTrees agrees. Returns the time (from `t0`) of the status poll after which the full
+ * compare agreed. Once status says caught up, the slave must equal the master within
+ * LAG_LIMIT_MS (compared again every poll), or the first sync did not converge.
  */
 async function waitFirstCaughtUp(
   s: Session,
@@ -412,6 +448,7 @@ async function waitFirstCaughtUp(
   onPoll: () => void,
 ): Promise<{ caughtUpS: number; compareS: number; compares: number }> {
   let compares = 0;
+  let caughtSince: number | undefined;
   for (;;) {
     onPoll();
     const st = s.status();
@@ -427,16 +464,24 @@ async function waitFirstCaughtUp(
       compares++;
       const compareS = (nowMs() - seen) / 1000;
       if (diffs.length === 0) return { caughtUpS: (seen - t0) / 1000, compareS, compares };
+      caughtSince ??= seen;
       console.log(`  status says caught up but the slave differs in ${diffs.length} places; waiting`);
-      if (compares >= 10)
-        fail(
-          `the slave never became equal to the master after the first sync (${diffs.length} differences):\n` +
-            `${formatDifferences(diffs)}\n--- georep.log (tail) ---\n${s.logTail()}`,
+      if (nowMs() - caughtSince > LAG_LIMIT_MS)
+        throw new NotConverged(
+          `status has said caught up for ${((nowMs() - caughtSince) / 1000).toFixed(0)} s, but the slave still ` +
+            `differs from the master in ${diffs.length} places (${compares} full compares)`,
+          diffs,
+          s.logTail(),
         );
     }
-    if (!s.running()) fail(`the session daemon is not running\n--- georep.log (tail) ---\n${s.logTail()}`);
+    if (!s.running())
+      throw new NotConverged('the session daemon is not running', compareSafe(s.master, s.slave), s.logTail());
     if (nowMs() - t0 > CATCHUP_LIMIT_MS)
-      fail(`not caught up after ${CATCHUP_LIMIT_MS / 1000} s; status ${JSON.stringify(st)}\n${s.logTail()}`);
+      throw new NotConverged(
+        `not caught up after ${CATCHUP_LIMIT_MS / 1000} s\nstatus ${JSON.stringify(st)}`,
+        compareSafe(s.master, s.slave),
+        s.logTail(),
+      );
     await sleep(250);
   }
 }
@@ -445,35 +490,43 @@ async function waitFirstCaughtUp(
 // The cheap convergence check: the expected state of the changed paths only
 
 interface Expected {
-  readonly rel: string;
-  readonly kind: 'absent' | 'file' | 'dir' | 'other';
+  readonly rel: Rel;
+  readonly kind: 'absent' | 'file' | 'dir' | 'symlink' | 'other';
   readonly mode: number;
   readonly size: number;
   readonly mtimeNs: bigint;
+  /** Names of a regular file (hard links). */
+  readonly nlink: bigint;
   /** File content (small files) or its sha256 (large ones). */
   readonly content?: Buffer;
   readonly sha256?: string;
+  /** A symlink's target. */
+  readonly target?: Buffer;
 }
 
 const INLINE_CONTENT = 4 * 1024 * 1024;
+/** Directories and symlinks get their mtime through a double: allowed 1 µs (as in compareTrees). */
+const NON_FILE_MTIME_SLACK_NS = 1000n;
 
 function sha256(buf: Buffer): string {
   return createHash('sha256').update(buf).digest('hex');
 }
 
-/** The master's state of `rels` (relative paths; '' is the root), right now. */
-function expectState(master: string, rels: Iterable<string>): Expected[] {
+const KIND_ORDER = { file: 0, other: 1, absent: 2, symlink: 3, dir: 4 } as const;
+
+/** The master's state of `rels` (relative; '' is the root), right now. */
+function expectState(master: string, rels: Iterable<Rel>): Expected[] {
   const out: Expected[] = [];
   for (const rel of rels) {
-    const p = path.join(master, rel);
+    const p = absOf(master, rel);
     let st: fs.BigIntStats;
     try {
       st = fs.lstatSync(p, { bigint: true });
     } catch {
-      out.push({ rel, kind: 'absent', mode: 0, size: 0, mtimeNs: 0n });
+      out.push({ rel, kind: 'absent', mode: 0, size: 0, mtimeNs: 0n, nlink: 0n });
       continue;
     }
-    const base = { rel, mode: Number(st.mode & 0o7777n), size: Number(st.size), mtimeNs: st.mtimeNs };
+    const base = { rel, mode: Number(st.mode & 0o7777n), size: Number(st.size), mtimeNs: st.mtimeNs, nlink: st.nlink };
     if (st.isFile()) {
       const data = fs.readFileSync(p);
       out.push(
@@ -481,15 +534,17 @@ function expectState(master: string, rels: Iterable<string>): Expected[] {
           ? { ...base, kind: 'file', content: data }
           : { ...base, kind: 'file', sha256: sha256(data) },
       );
-    } else out.push({ ...base, kind: st.isDirectory() ? 'dir' : 'other' });
+    } else if (st.isSymbolicLink())
+      out.push({ ...base, kind: 'symlink', target: fs.readlinkSync(p, { encoding: 'buffer' }) });
+    else out.push({ ...base, kind: st.isDirectory() ? 'dir' : 'other' });
   }
   // Files first: their content is what lags; directory mtimes settle with them.
-  return out.sort((a, b) => (a.kind === 'dir' ? 1 : 0) - (b.kind === 'dir' ? 1 : 0));
+  return out.sort((a, b) => KIND_ORDER[a.kind] - KIND_ORDER[b.kind]);
 }
 
 /** Why the slave's `e.rel` does not match (undefined when it does). */
 function mismatch(slave: string, e: Expected): string | undefined {
-  const p = path.join(slave, e.rel);
+  const p = absOf(slave, e.rel);
   let st: fs.BigIntStats;
   try {
     st = fs.lstatSync(p, { bigint: true });
@@ -497,17 +552,28 @@ function mismatch(slave: string, e: Expected): string | undefined {
     return e.kind === 'absent' ? undefined : 'missing';
   }
   if (e.kind === 'absent') return 'still present';
-  const kind = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other';
+  const kind = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other';
   if (kind !== e.kind) return `type ${kind}, want ${e.kind}`;
-  if (Number(st.mode & 0o7777n) !== e.mode)
+  if (e.kind !== 'symlink' && Number(st.mode & 0o7777n) !== e.mode)
     return `mode ${(st.mode & 0o7777n).toString(8)}, want ${e.mode.toString(8)}`;
-  if (e.kind === 'dir') {
+  if (e.kind === 'dir' || e.kind === 'symlink') {
+    if (e.kind === 'symlink') {
+      let target: Buffer;
+      try {
+        target = fs.readlinkSync(p, { encoding: 'buffer' });
+      } catch {
+        return 'unreadable link';
+      }
+      if (!target.equals(e.target ?? Buffer.alloc(0)))
+        return `target ${displayPath(target)}, want ${displayPath(e.target ?? '')}`;
+    }
     const d = st.mtimeNs > e.mtimeNs ? st.mtimeNs - e.mtimeNs : e.mtimeNs - st.mtimeNs;
-    return d > 1000n ? `mtime ${st.mtimeNs}, want ${e.mtimeNs}` : undefined;
+    return d > NON_FILE_MTIME_SLACK_NS ? `mtime ${st.mtimeNs}, want ${e.mtimeNs}` : undefined;
   }
   if (e.kind !== 'file') return undefined;
   if (Number(st.size) !== e.size) return `size ${st.size}, want ${e.size}`;
   if (st.mtimeNs !== e.mtimeNs) return `mtime ${st.mtimeNs}, want ${e.mtimeNs}`;
+  if (st.nlink !== e.nlink) return `${st.nlink} names, want ${e.nlink}`;
   let data: Buffer;
   try {
     data = fs.readFileSync(p);
@@ -522,14 +588,27 @@ function mismatch(slave: string, e: Expected): string | undefined {
 function firstMismatch(slave: string, expected: readonly Expected[]): string | undefined {
   for (const e of expected) {
     const why = mismatch(slave, e);
-    if (why !== undefined) return `${e.rel === '' ? '.' : e.rel}: ${why}`;
+    if (why !== undefined) return `${showRel(e.rel)}: ${why}`;
   }
   return undefined;
 }
 
+interface Converged {
+  /** ms from t0 to the moment the slave was seen equal (see waitEqual). */
+  readonly lagMs: number;
+  /** Duration of the full compare that confirmed it, s. */
+  readonly compareS: number;
+  /** Full compares made (more than one: the cheap check passed before the whole tree was equal). */
+  readonly compares: number;
+}
+
 /**
- * Polls the changed paths every `pollMs` until they all match; returns ms from `t0` (taken
- * at the moment of the poll that matched). Then one full compareTrees must agree.
+ * Polls the changed paths every `pollMs` until they all match, then confirms with a full
+ * compareTrees of the whole tree. The time reported is the poll at which every changed path
+ * matched, when the first full compare then agrees. When it does not (the cheap check passed
+ * before something else landed), full compares are repeated and the time is the end of the
+ * first one that agrees. A slave not equal to the master within `limitMs` throws NotConverged
+ * with the differences of the last full compare.
  */
 async function waitEqual(
   s: Session,
@@ -538,189 +617,46 @@ async function waitEqual(
   pollMs: number,
   limitMs: number,
   what: string,
-): Promise<{ lagMs: number; compareS: number }> {
-  let last: string | undefined;
+): Promise<Converged> {
+  let cheapAt: number | undefined;
+  let lastCheap: string | undefined;
+  let diffs: Difference[] = [];
+  let compares = 0;
   for (;;) {
     const t = nowMs();
-    last = firstMismatch(s.slave, expected);
-    if (last === undefined) {
-      const lagMs = t - t0;
+    if (cheapAt === undefined) {
+      lastCheap = firstMismatch(s.slave, expected);
+      if (lastCheap === undefined) cheapAt = t;
+    }
+    if (cheapAt !== undefined) {
       const c0 = nowMs();
-      const diffs = compareSafe(s.master, s.slave);
-      const compareS = (nowMs() - c0) / 1000;
-      if (diffs.length > 0) {
-        await sleep(5_000);
-        const later = compareSafe(s.master, s.slave).length;
-        fail(
-          `${what}: every changed path matched after ${lagMs.toFixed(0)} ms, but the full compare found ` +
-            `${diffs.length} differences (${later === 0 ? 'gone 5 s later: the cheap check passed early' : `${later} still there 5 s later`}):\n` +
-            `${formatDifferences(diffs)}\n--- georep.log (tail) ---\n${s.logTail()}`,
+      diffs = compareSafe(s.master, s.slave);
+      compares++;
+      const c1 = nowMs();
+      if (diffs.length === 0)
+        return { lagMs: (compares === 1 ? cheapAt : c1) - t0, compareS: (c1 - c0) / 1000, compares };
+      if (compares === 1)
+        console.log(
+          `  ${what}: every changed path matched after ${(cheapAt - t0).toFixed(0)} ms, but the full compare found ` +
+            `${diffs.length} differences (first: ${diffs[0]?.path}: ${diffs[0]?.what}); comparing again until ${limitMs / 1000} s`,
         );
-      }
-      return { lagMs, compareS };
     }
-    if (t - t0 > limitMs)
-      fail(
-        `${what}: the slave did not converge within ${limitMs / 1000} s; first mismatch ${last}\n` +
-          `status ${JSON.stringify(s.status())}\n--- georep.log (tail) ---\n${s.logTail()}`,
+    if (nowMs() - t0 > limitMs) {
+      if (cheapAt === undefined) diffs = compareSafe(s.master, s.slave);
+      throw new NotConverged(
+        `${what}: the slave did not equal the master within ${limitMs / 1000} s; ` +
+          (cheapAt === undefined
+            ? `a changed path still differs (${lastCheap})`
+            : `every changed path matched after ${(cheapAt - t0).toFixed(0)} ms, but ${compares} full compares found differences`) +
+          `\nstatus ${JSON.stringify(s.status())}`,
+        diffs,
+        s.logTail(),
       );
-    if (!s.running()) fail(`${what}: the session daemon is not running\n--- georep.log (tail) ---\n${s.logTail()}`);
-    await sleep(pollMs);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Change sets
-
-/** The master's regular files and directories (relative), kept up to date as changes are made. */
-class TreeModel {
-  readonly files: string[] = [];
-  readonly dirs: string[] = [''];
-
-  constructor(root: string) {
-    const walk = (rel: string): void => {
-      for (const d of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
-        const r = rel === '' ? d.name : `${rel}/${d.name}`;
-        if (d.isDirectory()) {
-          this.dirs.push(r);
-          walk(r);
-        } else if (d.isFile()) this.files.push(r);
-      }
-    };
-    walk('');
-  }
-
-  /** Removes and returns a random file (swap-remove). */
-  take(rnd: SeededRandom): string {
-    const i = rnd.int(this.files.length);
-    const f = this.files[i] ?? '';
-    const lastFile = this.files.pop() ?? '';
-    if (i < this.files.length) this.files[i] = lastFile;
-    return f;
-  }
-
-  pick(rnd: SeededRandom): string {
-    return this.files[rnd.int(this.files.length)] ?? '';
-  }
-
-  pickDir(rnd: SeededRandom): string {
-    return this.dirs[rnd.int(this.dirs.length)] ?? '';
-  }
-}
-
-type OpKind = 'create' | 'append' | 'rewrite' | 'rename-same-dir' | 'rename-cross-dir' | 'delete' | 'chmod';
-type Mix = readonly (readonly [OpKind, number])[];
-
-/** S2 bursts: every kind of change. */
-const BURST_MIX: Mix = [
-  ['create', 20],
-  ['append', 15],
-  ['rewrite', 15],
-  ['rename-same-dir', 12],
-  ['rename-cross-dir', 13],
-  ['delete', 15],
-  ['chmod', 10],
-];
-/** S3 (changes while stopped): rewrites, renames, deletes and creates. */
-const CATCHUP_MIX: Mix = [
-  ['rewrite', 30],
-  ['rename-same-dir', 12],
-  ['rename-cross-dir', 13],
-  ['delete', 20],
-  ['create', 25],
-];
-const MODES = [0o600, 0o640, 0o644, 0o664];
-
-function chooseOp(mix: Mix, rnd: SeededRandom): OpKind {
-  const total = mix.reduce((a, [, w]) => a + w, 0);
-  let x = rnd.next() * total;
-  for (const [op, w] of mix) {
-    if (x < w) return op;
-    x -= w;
-  }
-  return mix[0]?.[0] ?? 'create';
-}
-
-const dirOf = (rel: string): string => (rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
-const join = (dir: string, name: string): string => (dir === '' ? name : `${dir}/${name}`);
-
-/**
- * Applies `count` changes of `mix` to the master as fast as possible; returns the changed paths
- * (both names of a rename) and their parent directories, and the count per kind.
- */
-function applyChanges(
-  master: string,
-  model: TreeModel,
-  mix: Mix,
-  count: number,
-  tag: string,
-  rnd: SeededRandom,
-  pool: Buffer,
-): { changed: Set<string>; kinds: Record<string, number> } {
-  const changed = new Set<string>();
-  const kinds: Record<string, number> = {};
-  const touch = (rel: string): void => {
-    changed.add(rel);
-    changed.add(dirOf(rel));
-  };
-  const slice = (min: number, max: number): Buffer => {
-    const n = min + rnd.int(max - min + 1);
-    const at = rnd.int(pool.length - n);
-    return pool.subarray(at, at + n);
-  };
-  const abs = (rel: string): string => path.join(master, rel);
-  for (let i = 0; i < count; i++) {
-    let op = chooseOp(mix, rnd);
-    if (op !== 'create' && model.files.length < 10) op = 'create';
-    kinds[op] = (kinds[op] ?? 0) + 1;
-    switch (op) {
-      case 'create': {
-        const rel = join(model.pickDir(rnd), `new-${tag}-${i}.dat`);
-        fs.writeFileSync(abs(rel), slice(0, 16 * 1024), { flag: 'wx' });
-        model.files.push(rel);
-        touch(rel);
-        break;
-      }
-      case 'append': {
-        const rel = model.pick(rnd);
-        fs.appendFileSync(abs(rel), slice(1, 4096));
-        touch(rel);
-        break;
-      }
-      case 'rewrite': {
-        const rel = model.pick(rnd);
-        fs.writeFileSync(abs(rel), slice(1, 16 * 1024));
-        touch(rel);
-        break;
-      }
-      case 'rename-same-dir':
-      case 'rename-cross-dir': {
-        const from = model.take(rnd);
-        const dir = op === 'rename-same-dir' ? dirOf(from) : model.pickDir(rnd);
-        const to = join(dir, `mv-${tag}-${i}.dat`);
-        fs.renameSync(abs(from), abs(to));
-        model.files.push(to);
-        touch(from);
-        touch(to);
-        break;
-      }
-      case 'delete': {
-        const rel = model.take(rnd);
-        fs.unlinkSync(abs(rel));
-        touch(rel);
-        break;
-      }
-      case 'chmod': {
-        const rel = model.pick(rnd);
-        const cur = fs.statSync(abs(rel)).mode & 0o7777;
-        const others = MODES.filter((m) => m !== cur);
-        fs.chmodSync(abs(rel), others[rnd.int(others.length)] ?? 0o644);
-        touch(rel);
-        break;
-      }
     }
+    if (!s.running())
+      throw new NotConverged(`${what}: the session daemon is not running`, compareSafe(s.master, s.slave), s.logTail());
+    await sleep(cheapAt === undefined ? pollMs : 250);
   }
-  return { changed, kinds };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -742,6 +678,14 @@ function verdict(ok: boolean | undefined): string {
   return ok === undefined ? '' : ok ? 'met' : 'MISSED';
 }
 
+interface Failure {
+  readonly scenario: string;
+  readonly message: string;
+  readonly differences: number;
+  readonly firstDifferences: string;
+  readonly log: string;
+}
+
 interface Ctx {
   readonly p: Params;
   readonly base: string;
@@ -749,6 +693,50 @@ interface Ctx {
   readonly rows: Row[];
   readonly results: Record<string, unknown>;
   readonly missed: string[];
+  readonly failures: Failure[];
+  /** The daemon's first sync of the main tree, s (bounds the S3 wait). */
+  firstSyncS?: number;
+}
+
+/**
+ * Runs one scenario. When it throws (its slave did not converge, its daemon died, a command
+ * failed) it is reported as FAILED, with the first differences, and the bench goes on.
+ */
+async function runScenario(ctx: Ctx, name: string, fn: () => Promise<void>): Promise<boolean> {
+  try {
+    await fn();
+    return true;
+  } catch (e) {
+    const message =
+      e instanceof BenchFailure || e instanceof NotConverged
+        ? e.message
+        : e instanceof Error
+          ? (e.stack ?? e.message)
+          : String(e);
+    const diffs = e instanceof NotConverged ? e.diffs : [];
+    const failure: Failure = {
+      scenario: name,
+      message,
+      differences: diffs.length,
+      firstDifferences: formatDifferences(diffs),
+      log: e instanceof NotConverged ? e.log : '',
+    };
+    ctx.failures.push(failure);
+    const firstLine = message.split('\n')[0] ?? '';
+    ctx.rows.push({
+      scenario: name,
+      metric: `FAILED: ${firstLine.length > 110 ? `${firstLine.slice(0, 110)}…` : firstLine}`,
+      n: '',
+      p50: 'FAILED',
+      p95: '',
+      target: '',
+      verdict: 'FAILED',
+    });
+    console.log(`\nFAILED: ${name}: ${message}`);
+    if (diffs.length > 0) console.log(`  ${diffs.length} differences, the first:\n${failure.firstDifferences}`);
+    if (failure.log !== '') console.log(`--- georep.log (tail) ---\n${failure.log}\n---`);
+    return false;
+  }
 }
 
 /** Peak RSS per role (kB, VmHWM) while `poll` is called; warns when a process was replaced. */
@@ -779,11 +767,15 @@ class RssTracker {
 
 const mb = (kb: number): number => (kb * 1024) / 1e6;
 
+interface FirstSyncResult {
+  readonly caughtUpS: number;
+  readonly compareS: number;
+  readonly peakMb: Record<Role, number>;
+  readonly cpuS: number;
+}
+
 /** Starts the daemon on a fresh workdir and waits for the first caught-up state. */
-async function firstSync(
-  s: Session,
-  label: string,
-): Promise<{ caughtUpS: number; compareS: number; peakMb: Record<Role, number>; cpuS: number }> {
+async function firstSync(s: Session, label: string): Promise<FirstSyncResult> {
   const rss = new RssTracker(s);
   const sinceEpoch = Date.now();
   const t0 = nowMs();
@@ -806,87 +798,195 @@ async function firstSync(
   return { caughtUpS: r.caughtUpS, compareS: r.compareS, peakMb, cpuS };
 }
 
-async function scenarioS2(ctx: Ctx, s: Session, model: TreeModel): Promise<void> {
+/** rsync variants measured next to the daemon: -a, and -aH since georep keeps hard links. */
+const RSYNC_FLAGS = ['-a', '-aH'] as const;
+type RsyncFlag = (typeof RSYNC_FLAGS)[number];
+
+/** rsync copies of the master made by the first-sync comparison; S3 reuses the first of each. */
+type Copies = Record<RsyncFlag, string>;
+
+/**
+ * First sync: `rsync -a` and `rsync -aH` of the tree into empty directories, then the daemon's
+ * first sync (start on a fresh workdir → caught up, confirmed by compareTrees), then the rsyncs
+ * again (order A B G B A), `sync` before each. Ratios are georep over the rsync medians.
+ */
+async function scenarioFirstSync(ctx: Ctx, s: Session, label: string, copies: Partial<Copies>): Promise<void> {
+  const { base, gnuTime } = ctx;
+  const rs: Record<RsyncFlag, { wallS: number; cpuS: number | null }[]> = { '-a': [], '-aH': [] };
+  const runRsync = async (flag: RsyncFlag, k: number): Promise<void> => {
+    const dir = path.join(base, `rsync${flag}-${k}`);
+    execFileSync('sync');
+    const r = await timed('rsync', [flag, `${s.master}/`, `${dir}/`], { gnuTime });
+    if (r.exitCode !== 0) fail(`rsync ${flag} exited ${r.exitCode}:\n${r.stderr}`);
+    rs[flag].push({ wallS: r.wallS, cpuS: r.cpuS });
+    if (k === 0) copies[flag] = dir;
+    console.log(
+      `  rsync ${flag.padEnd(3)} into an empty dir: ${r.wallS.toFixed(2)} s${r.cpuS === null ? '' : ` (cpu ${r.cpuS.toFixed(2)} s)`}`,
+    );
+  };
+  console.log(`first sync: rsync -a, rsync -aH, georep, rsync -aH, rsync -a (sync before each)`);
+  await runRsync('-a', 0);
+  await runRsync('-aH', 0);
+  // rsync's own result is not required to be equal (no -S, for one): what differs is printed.
+  const rsDiffs = compareSafe(s.master, copies['-aH'] ?? '');
+  const byKind = new Map<string, number>();
+  for (const d of rsDiffs) byKind.set(d.what, (byKind.get(d.what) ?? 0) + 1);
+  console.log(
+    `  the rsync -aH copy differs from the master in ${rsDiffs.length} places` +
+      (rsDiffs.length > 0
+        ? ` (${[...byKind].map(([k, n]) => `${k} ${n}`).join(', ')}): rsync's result, not judged`
+        : ''),
+  );
+  execFileSync('sync');
+  ctx.results['firstSync'] = { rsync: rs };
+  const first = await firstSync(s, label);
+  ctx.firstSyncS = first.caughtUpS;
+  await runRsync('-aH', 1);
+  await runRsync('-a', 1);
+  const med = (flag: RsyncFlag): number => median(rs[flag].map((x) => x.wallS));
+  const medCpu = (flag: RsyncFlag): number =>
+    rs[flag].every((x) => x.cpuS !== null) ? median(rs[flag].map((x) => x.cpuS ?? 0)) : Number.NaN;
+  const scenario = `first sync ${label}`;
+  ctx.rows.push({
+    scenario,
+    metric: `georep start → caught up, s (cpu ${first.cpuS.toFixed(1)} s; peak RSS MB rec ${first.peakMb.recorder.toFixed(0)}, wrk ${first.peakMb.worker.toFixed(0)}, agent ${first.peakMb.agent.toFixed(0)})`,
+    n: '1',
+    p50: first.caughtUpS.toFixed(2),
+    p95: '',
+    target: '',
+    verdict: '',
+  });
+  for (const flag of RSYNC_FLAGS)
+    ctx.rows.push({
+      scenario,
+      metric: `rsync ${flag} into an empty dir, s (cpu ${f2(medCpu(flag))} s)`,
+      n: String(rs[flag].length),
+      p50: f2(med(flag)),
+      p95: f2(stats(rs[flag].map((x) => x.wallS)).p95),
+      target: '',
+      verdict: '',
+    });
+  for (const flag of RSYNC_FLAGS)
+    ctx.rows.push({
+      scenario,
+      metric: `georep / rsync ${flag} (medians)`,
+      n: '',
+      p50: `${f2(first.caughtUpS / med(flag))}×`,
+      p95: '',
+      target: '',
+      verdict: '',
+    });
+  ctx.results['firstSync'] = {
+    georep: first,
+    rsync: rs,
+    ratio: Object.fromEntries(RSYNC_FLAGS.map((flag) => [flag, first.caughtUpS / med(flag)])),
+  };
+}
+
+/** When an earlier scenario on this session failed: the slave must be equal again before timing. */
+function requireEqual(s: Session, after: readonly Failure[]): void {
+  if (after.length === 0) return;
+  const diffs = compareSafe(s.master, s.slave);
+  if (diffs.length > 0)
+    throw new NotConverged(
+      `not measured: the slave still differs from the master after ${after.map((f) => f.scenario).join(', ')} failed`,
+      diffs,
+      '',
+    );
+}
+
+async function scenarioS2Single(ctx: Ctx, s: Session, model: TreeModel): Promise<void> {
   const { p } = ctx;
   const rnd = new SeededRandom(p.seed + 2);
-  const pool = new SeededBytes(`${p.seed}-s2`).next(1024 * 1024);
-
-  // (a) single change: rewrite one small file with new content, poll the slave copy.
+  // Rewrite one small file with new content; every sample confirmed by a full compare.
   console.log(`S2a: single-change lag, ${p.lagSamples} samples (random 0.3-1.3 s pause between them)`);
+  requireEqual(s, ctx.failures);
   const probe = model.pick(rnd);
+  console.log(`  probe ${showRel(probe)}`);
   const lags: number[] = [];
+  const compareS: number[] = [];
+  ctx.results['s2single'] = { probe: showRel(probe), samplesS: lags, compareS };
   for (let i = -1; i < p.lagSamples; i++) {
     const content = Buffer.from(`georep live bench probe ${i} ${rnd.next()}\n`);
-    fs.writeFileSync(path.join(s.master, probe), content);
+    fs.writeFileSync(absOf(s.master, probe), content);
     const t0 = nowMs();
-    const slaveFile = path.join(s.slave, probe);
-    for (;;) {
-      let data: Buffer | undefined;
-      try {
-        data = fs.readFileSync(slaveFile);
-      } catch {
-        data = undefined;
-      }
-      if (data?.equals(content) === true) break;
-      if (nowMs() - t0 > LAG_LIMIT_MS)
-        fail(`S2a: ${probe} did not reach the slave within ${LAG_LIMIT_MS / 1000} s\n${s.logTail()}`);
-      await sleep(SINGLE_POLL_MS);
+    const expected = expectState(s.master, [probe]);
+    const r = await waitEqual(s, expected, t0, SINGLE_POLL_MS, LAG_LIMIT_MS, `S2a sample ${i + 1}`);
+    if (i >= 0) {
+      lags.push(r.lagMs / 1000); // sample 0 is a warm-up
+      compareS.push(r.compareS);
     }
-    const lag = nowMs() - t0;
-    if (i >= 0) lags.push(lag / 1000); // sample -1 is a warm-up
-    process.stdout.write(i >= 0 ? ` ${(lag / 1000).toFixed(2)}` : `  warm-up ${(lag / 1000).toFixed(2)} s; samples:`);
+    process.stdout.write(
+      i >= 0 ? ` ${(r.lagMs / 1000).toFixed(2)}` : `  warm-up ${(r.lagMs / 1000).toFixed(2)} s; samples:`,
+    );
     await sleep(300 + rnd.int(1000));
   }
-  process.stdout.write('\n');
-  const c0 = nowMs();
-  const diffs = compareSafe(s.master, s.slave);
-  if (diffs.length > 0) fail(`S2a: the slave differs after the single changes:\n${formatDifferences(diffs)}`);
-  console.log(`  verified by compareTrees (${((nowMs() - c0) / 1000).toFixed(1)} s)`);
+  process.stdout.write(`\n  each confirmed by compareTrees (median ${f2(median(compareS))} s)\n`);
   const single = stats(lags);
+  ctx.rows.push({
+    scenario: 'S2 single change',
+    metric: 'lag s (write → slave equal, confirmed by compareTrees)',
+    n: String(single.n),
+    p50: f2(single.p50),
+    p95: f2(single.p95),
+    target: `p50 ≤ ${TARGET_LAG_P50_S} s`,
+    verdict: verdict(single.p50 <= TARGET_LAG_P50_S),
+  });
+  if (single.p50 > TARGET_LAG_P50_S) ctx.missed.push('S2 single-change lag');
+  ctx.results['s2single'] = { ...single, probe: showRel(probe), samplesS: lags, compareS };
+}
 
-  // (b) bursts of mixed changes.
+async function scenarioS2Burst(ctx: Ctx, s: Session, model: TreeModel): Promise<void> {
+  const { p } = ctx;
+  const rnd = new SeededRandom(p.seed + 22);
+  const pool = new SeededBytes(`${p.seed}-s2`).next(1024 * 1024);
   console.log(`S2b: ${p.bursts} bursts of ${p.burstOps} mixed changes`);
+  requireEqual(s, ctx.failures);
   const burstLags: number[] = [];
   const burstDetails: unknown[] = [];
+  // Kept as they come: a later burst that fails leaves the confirmed ones in the JSON.
+  ctx.results['s2burst'] = { samplesS: burstLags, burstDetails };
   for (let b = 0; b < p.bursts; b++) {
     const a0 = nowMs();
     const { changed, kinds } = applyChanges(s.master, model, BURST_MIX, p.burstOps, `b${b}`, rnd, pool);
     const t0 = nowMs();
     const expected = expectState(s.master, changed);
-    const r = await waitEqual(s, expected, t0, BURST_POLL_MS, LAG_LIMIT_MS, `S2b burst ${b + 1}`);
+    const r = await waitEqual(
+      s,
+      expected,
+      t0,
+      BURST_POLL_MS,
+      LAG_LIMIT_MS,
+      `S2b burst ${b + 1}` + (burstLags.length > 0 ? ` (bursts before it: ${burstLags.map(f2).join(', ')} s)` : ''),
+    );
     burstLags.push(r.lagMs / 1000);
-    burstDetails.push({ applyMs: t0 - a0, lagS: r.lagMs / 1000, paths: expected.length, kinds, compareS: r.compareS });
+    burstDetails.push({
+      applyMs: t0 - a0,
+      lagS: r.lagMs / 1000,
+      paths: expected.length,
+      kinds,
+      compareS: r.compareS,
+      compares: r.compares,
+    });
     console.log(
       `  burst ${b + 1}: applied in ${(t0 - a0).toFixed(0)} ms, ${expected.length} paths to check; ` +
-        `lag ${(r.lagMs / 1000).toFixed(2)} s (verified by compareTrees in ${r.compareS.toFixed(1)} s)`,
+        `lag ${(r.lagMs / 1000).toFixed(2)} s (confirmed by compareTrees in ${r.compareS.toFixed(1)} s` +
+        `${r.compares > 1 ? `, after ${r.compares} compares` : ''})`,
     );
     await sleep(1000 + rnd.int(1000));
   }
   const burst = stats(burstLags);
-
-  ctx.rows.push(
-    {
-      scenario: 'S2 single change',
-      metric: 'lag s (write → slave content equal)',
-      n: String(single.n),
-      p50: f2(single.p50),
-      p95: f2(single.p95),
-      target: `p50 ≤ ${TARGET_LAG_P50_S} s`,
-      verdict: verdict(single.p50 <= TARGET_LAG_P50_S),
-    },
-    {
-      scenario: `S2 burst (${p.burstOps} changes)`,
-      metric: 'lag s (last change → slave equal)',
-      n: String(burst.n),
-      p50: f2(burst.p50),
-      p95: f2(burst.p95),
-      target: `p50 ≤ ${TARGET_LAG_P50_S} s`,
-      verdict: verdict(burst.p50 <= TARGET_LAG_P50_S),
-    },
-  );
-  if (single.p50 > TARGET_LAG_P50_S) ctx.missed.push('S2 single-change lag');
+  ctx.rows.push({
+    scenario: `S2 burst (${p.burstOps} changes)`,
+    metric: 'lag s (last change → slave equal, confirmed by compareTrees)',
+    n: String(burst.n),
+    p50: f2(burst.p50),
+    p95: f2(burst.p95),
+    target: `p50 ≤ ${TARGET_LAG_P50_S} s`,
+    verdict: verdict(burst.p50 <= TARGET_LAG_P50_S),
+  });
   if (burst.p50 > TARGET_LAG_P50_S) ctx.missed.push('S2 burst lag');
-  ctx.results['s2'] = { single: { ...single, samplesS: lags }, burst: { ...burst, samplesS: burstLags, burstDetails } };
+  ctx.results['s2burst'] = { ...burst, samplesS: burstLags, burstDetails };
 }
 
 async function scenarioIdle(ctx: Ctx, s: Session): Promise<void> {
@@ -930,96 +1030,120 @@ async function scenarioIdle(ctx: Ctx, s: Session): Promise<void> {
   ctx.results['idle'] = { wallS, clockTicks: CLK_TCK, totalPct: total, byRolePct: byRole, processes: procs };
 }
 
-async function scenarioS3(ctx: Ctx, s: Session, model: TreeModel): Promise<void> {
+async function scenarioS3(ctx: Ctx, s: Session, model: TreeModel, copies: Partial<Copies>): Promise<void> {
   const { p, base, gnuTime } = ctx;
   const rnd = new SeededRandom(p.seed + 3);
   const pool = new SeededBytes(`${p.seed}-s3`).next(1024 * 1024);
-  const copy = path.join(base, 'rsync-copy');
   const count = Math.max(1, Math.round(model.files.length / 100));
+  const limitMs = Math.max(S3_LIMIT_MS, 2 * (ctx.firstSyncS ?? 0) * 1000);
   console.log(`S3: catch-up after ${count} changes (1 % of the files) made while stopped, ${p.rounds} rounds`);
-  console.log(`  preparing the rsync copy (rsync -a) …`);
-  execFileSync('rsync', ['-a', `${s.master}/`, `${copy}/`]);
+  // The rsync copies: those of the first-sync comparison, brought up to date (untimed).
+  const copy: Copies = { '-a': '', '-aH': '' };
+  for (const flag of RSYNC_FLAGS) {
+    copy[flag] = copies[flag] ?? path.join(base, `s3-rsync${flag}`);
+    console.log(`  bringing the rsync ${flag} copy up to date (rsync ${flag} --delete, untimed) …`);
+    execFileSync('rsync', [flag, '--delete', `${s.master}/`, `${copy[flag]}/`]);
+  }
+  type Tool = 'georep' | RsyncFlag;
+  const TOOLS: readonly Tool[] = ['georep', '-a', '-aH'];
   const geo: number[] = [];
   const geoCpu: number[] = [];
-  const rs: number[] = [];
-  const rsCpu: (number | null)[] = [];
+  const rs: Record<RsyncFlag, number[]> = { '-a': [], '-aH': [] };
+  const rsCpu: Record<RsyncFlag, (number | null)[]> = { '-a': [], '-aH': [] };
   const details: unknown[] = [];
+  ctx.results['s3'] = { changes: count, rounds: details };
   for (let round = 0; round < p.rounds; round++) {
     if (s.running()) await s.stop();
     const { changed, kinds } = applyChanges(s.master, model, CATCHUP_MIX, count, `s${round}`, rnd, pool);
     const expected = expectState(s.master, changed);
-    const order = round % 2 === 0 ? (['georep', 'rsync'] as const) : (['rsync', 'georep'] as const);
-    console.log(`  round ${round + 1}/${p.rounds} (${order.join(' then ')}), ${expected.length} paths to check`);
-    const detail: Record<string, unknown> = { round: round + 1, order, kinds, paths: expected.length };
+    // The order rotates: each tool goes first, second and third in turn.
+    const order = TOOLS.map((_, k) => TOOLS[(k + round) % TOOLS.length] ?? 'georep');
+    const names = order.map((t) => (t === 'georep' ? 'georep' : `rsync ${t}`));
+    console.log(`  round ${round + 1}/${p.rounds} (${names.join(', ')}), ${expected.length} paths to check`);
+    const detail: Record<string, unknown> = { round: round + 1, order: names, kinds, paths: expected.length };
+    details.push(detail);
     for (const tool of order) {
       execFileSync('sync');
-      if (tool === 'rsync') {
-        const r = await timed('rsync', ['-a', '--delete', `${s.master}/`, `${copy}/`], { gnuTime });
-        if (r.exitCode !== 0) fail(`rsync -a --delete exited ${r.exitCode}:\n${r.stderr}`);
-        rs.push(r.wallS);
-        rsCpu.push(r.cpuS);
-        detail['rsync'] = { wallS: r.wallS, cpuS: r.cpuS };
-        console.log(`    rsync  ${r.wallS.toFixed(2)} s${r.cpuS === null ? '' : `, cpu ${r.cpuS.toFixed(2)} s`}`);
+      if (tool !== 'georep') {
+        const r = await timed('rsync', [tool, '--delete', `${s.master}/`, `${copy[tool]}/`], { gnuTime });
+        if (r.exitCode !== 0) fail(`rsync ${tool} --delete exited ${r.exitCode}:\n${r.stderr}`);
+        rs[tool].push(r.wallS);
+        rsCpu[tool].push(r.cpuS);
+        detail[`rsync ${tool}`] = { wallS: r.wallS, cpuS: r.cpuS };
+        console.log(
+          `    rsync ${tool.padEnd(3)} --delete ${r.wallS.toFixed(2)} s${r.cpuS === null ? '' : `, cpu ${r.cpuS.toFixed(2)} s`}`,
+        );
       } else {
         const t0 = nowMs();
         await s.start();
         const startedS = (nowMs() - t0) / 1000;
-        const r = await waitEqual(s, expected, t0, BURST_POLL_MS, CATCHUP_LIMIT_MS, `S3 round ${round + 1}`);
+        const r = await waitEqual(s, expected, t0, BURST_POLL_MS, limitMs, `S3 round ${round + 1}`);
         // The session's processes all started with this start: their CPU is the catch-up's
         // (the wait for the full compare adds a little idle time).
         const cpuS = s.tree().reduce((a, proc) => a + proc.ticks, 0) / CLK_TCK;
         await s.stop();
         geo.push(r.lagMs / 1000);
         geoCpu.push(cpuS);
-        detail['georep'] = { wallS: r.lagMs / 1000, startCommandS: startedS, cpuS, compareS: r.compareS };
+        detail['georep'] = {
+          wallS: r.lagMs / 1000,
+          startCommandS: startedS,
+          cpuS,
+          compareS: r.compareS,
+          compares: r.compares,
+        };
         console.log(
-          `    georep ${(r.lagMs / 1000).toFixed(2)} s (start command ${startedS.toFixed(2)} s), cpu ≈ ${cpuS.toFixed(2)} s; ` +
-            `verified by compareTrees in ${r.compareS.toFixed(1)} s`,
+          `    georep          ${(r.lagMs / 1000).toFixed(2)} s (start command ${startedS.toFixed(2)} s), cpu ≈ ${cpuS.toFixed(2)} s; ` +
+            `confirmed by compareTrees in ${r.compareS.toFixed(1)} s${r.compares > 1 ? ` after ${r.compares} compares` : ''}`,
         );
       }
     }
-    details.push(detail);
   }
   const g = stats(geo);
-  const r = stats(rs);
-  const ratio = g.p50 / r.p50;
-  const rsCpuNums = rsCpu.filter((x): x is number => x !== null);
-  const rsCpuMed = rsCpuNums.length === rsCpu.length ? median(rsCpuNums) : Number.NaN;
-  ctx.rows.push(
-    {
+  ctx.rows.push({
+    scenario: 'S3 catch-up (1 %)',
+    metric: `georep start → slave equal, s (cpu ≈ ${f2(median(geoCpu))} s)`,
+    n: String(g.n),
+    p50: f2(g.p50),
+    p95: f2(g.p95),
+    target: '',
+    verdict: '',
+  });
+  const ratios: Record<string, number> = {};
+  for (const flag of RSYNC_FLAGS) {
+    const r = stats(rs[flag]);
+    const cpu = rsCpu[flag].filter((x): x is number => x !== null);
+    const cpuMed = cpu.length === rsCpu[flag].length ? median(cpu) : Number.NaN;
+    ctx.rows.push({
       scenario: 'S3 catch-up (1 %)',
-      metric: `georep start → slave equal, s (cpu ≈ ${f2(median(geoCpu))} s)`,
-      n: String(g.n),
-      p50: f2(g.p50),
-      p95: f2(g.p95),
-      target: '',
-      verdict: '',
-    },
-    {
-      scenario: 'S3 catch-up (1 %)',
-      metric: `rsync -a --delete, s (cpu ${f2(rsCpuMed)} s)`,
+      metric: `rsync ${flag} --delete, s (cpu ${f2(cpuMed)} s)`,
       n: String(r.n),
       p50: f2(r.p50),
       p95: f2(r.p95),
       target: '',
       verdict: '',
-    },
-    {
+    });
+    ratios[flag] = g.p50 / r.p50;
+  }
+  for (const flag of RSYNC_FLAGS) {
+    const ratio = ratios[flag] ?? Number.NaN;
+    ctx.rows.push({
       scenario: 'S3 catch-up (1 %)',
-      metric: 'georep / rsync (medians)',
+      metric: `georep / rsync ${flag} --delete (medians)`,
       n: '',
       p50: `${f2(ratio)}×`,
       p95: '',
       target: `≤ ${TARGET_CATCHUP_RATIO}×`,
       verdict: verdict(ratio <= TARGET_CATCHUP_RATIO),
-    },
-  );
-  if (!(ratio <= TARGET_CATCHUP_RATIO)) ctx.missed.push('S3 catch-up ratio');
+    });
+  }
+  if (!((ratios['-a'] ?? Number.NaN) <= TARGET_CATCHUP_RATIO)) ctx.missed.push('S3 catch-up ratio');
   ctx.results['s3'] = {
     changes: count,
     georep: { ...g, samplesS: geo, cpuS: geoCpu },
-    rsync: { ...r, samplesS: rs, cpuS: rsCpu },
-    ratio,
+    rsync: Object.fromEntries(
+      RSYNC_FLAGS.map((flag) => [flag, { ...stats(rs[flag]), samplesS: rs[flag], cpuS: rsCpu[flag] }]),
+    ),
+    ratio: ratios,
     rounds: details,
   };
 }
@@ -1156,9 +1280,9 @@ async function main(): Promise<void> {
   const base = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'georep-bench-live-')));
   emergencyBase = base;
   emergencyKeep = p.keep;
-  const ctx: Ctx = { p, base, gnuTime, rows: [], results: {}, missed: [] };
+  const ctx: Ctx = { p, base, gnuTime, rows: [], results: {}, missed: [], failures: [] };
   let tree: BulkSummary | undefined;
-  let firstSync50: unknown;
+  let hard: HardSummary | undefined;
   try {
     const needMain = p.scenarios.some((x) => x !== 'rss');
     if (needMain) {
@@ -1166,31 +1290,79 @@ async function main(): Promise<void> {
       console.log(`generating ${p.files} files / ${(p.bytes / 1024 ** 2).toFixed(0)} MiB (seed ${p.seed}) …`);
       const g0 = nowMs();
       tree = buildBulkTree(master, { files: p.files, totalBytes: p.bytes, seed: p.seed });
+      hard = addHardCases(master, p.seed);
       console.log(
-        `  ${tree.files} files in ${tree.dirs} dirs, ${tree.bytes} bytes (${((nowMs() - g0) / 1000).toFixed(1)} s)`,
+        `  ${tree.files} files in ${tree.dirs} dirs, ${tree.bytes} bytes; plus ${hard.awkwardFiles} files and ` +
+          `${hard.awkwardDirs} dirs with awkward names (in ${hard.places.join(', ')}), ${hard.hardLinkGroups} hard-link ` +
+          `groups (${hard.hardLinkNames} names), ${hard.symlinks} symlinks, ${hard.emptyFiles} empty files, ` +
+          `${hard.emptyDirs} empty dirs, ${hard.sparseFiles} sparse files (${((nowMs() - g0) / 1000).toFixed(1)} s)`,
       );
-      const s = new Session(master, path.join(base, 'slave'), path.join(base, 'work'));
-      const first = await firstSync(s, `first sync of ${p.files} files`);
-      firstSync50 = first;
-      ctx.rows.push({
-        scenario: `first sync ${p.files} files`,
-        metric: `start → caught up, s (cpu ${first.cpuS.toFixed(1)} s; peak RSS MB rec ${first.peakMb.recorder.toFixed(0)}, wrk ${first.peakMb.worker.toFixed(0)}, agent ${first.peakMb.agent.toFixed(0)})`,
-        n: '1',
-        p50: first.caughtUpS.toFixed(1),
-        p95: '',
-        target: '',
-        verdict: '',
-      });
-      const model = new TreeModel(master);
-      if (p.scenarios.includes('s2')) await scenarioS2(ctx, s, model);
-      if (p.scenarios.includes('idle')) await scenarioIdle(ctx, s);
-      if (p.scenarios.includes('s3')) await scenarioS3(ctx, s, model);
-      if (s.running()) await s.stop();
+      let s: Session | undefined = new Session(master, path.join(base, 'slave'), path.join(base, 'work'));
+      const first = s;
+      const copies: Partial<Copies> = {};
+      const synced = await runScenario(ctx, `first sync ${p.files} files`, () =>
+        scenarioFirstSync(ctx, first, `${p.files} files`, copies),
+      );
+      const steps: (readonly [ScenarioKey, string, (s: Session, m: TreeModel) => Promise<void>])[] = [
+        ['s2', 'S2 single change', (ss, m) => scenarioS2Single(ctx, ss, m)],
+        ['s2', `S2 burst (${p.burstOps} changes)`, (ss, m) => scenarioS2Burst(ctx, ss, m)],
+        ['idle', 'idle CPU', (ss) => scenarioIdle(ctx, ss)],
+        ['s3', 'S3 catch-up (1 %)', (ss, m) => scenarioS3(ctx, ss, m, copies)],
+      ];
+      const rest = steps.filter(([key]) => p.scenarios.includes(key));
+      let model = synced ? new TreeModel(master) : undefined;
+      if (model !== undefined)
+        console.log(
+          `  model: ${model.files.length} single-name files, ${model.dirs.length} dirs (${model.awkDirs.length} awkward), ` +
+            `${model.symlinks.length} symlinks, ${model.groups.length} hard-link groups`,
+        );
+      for (const [i, [, name, run]] of rest.entries()) {
+        const cur = s;
+        const m = model;
+        if (cur === undefined || m === undefined) {
+          const why = m === undefined ? 'the first sync failed' : 'no session converged after an earlier failure';
+          ctx.rows.push({
+            scenario: name,
+            metric: `not run: ${why}`,
+            n: '',
+            p50: '',
+            p95: '',
+            target: '',
+            verdict: '',
+          });
+          continue;
+        }
+        if (await runScenario(ctx, name, () => run(cur, m))) continue;
+        if (i === rest.length - 1) break;
+        // The failed session is left as it is (BENCH_KEEP=1 keeps its folders); the scenarios
+        // after it run on a fresh session of the same master, after its own (untimed) first sync.
+        try {
+          if (cur.running()) await cur.stop();
+        } catch (e) {
+          console.log(`  could not stop the failed session cleanly: ${String(e)}`);
+        }
+        model = new TreeModel(master);
+        const n = Session.all.length;
+        const next = new Session(master, path.join(base, `slave-${n}`), path.join(base, `work-${n}`));
+        console.log(`starting a fresh session (slave-${n}) for the remaining scenarios …`);
+        const ok = await runScenario(ctx, `fresh session ${n + 1} (after ${name} failed)`, async () => {
+          await firstSync(next, `fresh session ${n + 1}`);
+        });
+        s = ok ? next : undefined;
+      }
+      if (s?.running() === true) await s.stop();
     }
-    if (p.scenarios.includes('rss')) await scenarioRss(ctx);
+    if (p.scenarios.includes('rss')) await runScenario(ctx, `RSS ${p.rssFiles} files`, () => scenarioRss(ctx));
 
     console.log(`\n${formatRows(ctx.rows)}`);
     console.log(`(p95 is nearest-rank: with fewer than 20 samples it is the maximum)`);
+    if (ctx.failures.length > 0) {
+      console.log(`\n${ctx.failures.length} scenario(s) FAILED (no time reported for them):`);
+      for (const f of ctx.failures) {
+        console.log(`- ${f.scenario}: ${f.message.split('\n')[0] ?? ''}`);
+        if (f.differences > 0) console.log(`  ${f.differences} differences, the first:\n${f.firstDifferences}`);
+      }
+    }
     const outDir = path.join(repoRoot, 'bench', 'out');
     fs.mkdirSync(outDir, { recursive: true });
     const outFile = path.join(outDir, `live-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
@@ -1201,13 +1373,16 @@ async function main(): Promise<void> {
       host,
       gnuTime,
       tree,
-      firstSync: firstSync50,
+      hardCases: hard,
       results: ctx.results,
       table: ctx.rows,
       missed: ctx.missed,
+      failures: ctx.failures,
     };
     fs.writeFileSync(outFile, `${JSON.stringify(json, null, 2)}\n`);
     console.log(`\nwrote ${path.relative(repoRoot, outFile)}`);
+    if (ctx.failures.length > 0)
+      fail(`${ctx.failures.length} scenario(s) failed: ${ctx.failures.map((f) => f.scenario).join(', ')}`);
     if (p.strict && ctx.missed.length > 0) fail(`targets missed (BENCH_STRICT=1): ${ctx.missed.join(', ')}`);
   } finally {
     cleanupAll();
