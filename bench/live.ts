@@ -30,7 +30,18 @@ import { compareTrees, formatDifferences } from '../test/support/tree-compare.js
 import type { Difference } from '../test/support/tree-compare.js';
 import { envBytes, envInt } from './env.js';
 import { hasGnuTime, timed } from './measure.js';
-import { absOf, addHardCases, applyChanges, BURST_MIX, CATCHUP_MIX, showRel, TreeModel } from './live-tree.js';
+import {
+  absOf,
+  addHardCases,
+  applyChanges,
+  BURST_MIX,
+  bytesOf,
+  CATCHUP_MIX,
+  dirOf,
+  relOf,
+  showRel,
+  TreeModel,
+} from './live-tree.js';
 import type { HardSummary, Rel } from './live-tree.js';
 import { median } from './report.js';
 
@@ -388,6 +399,16 @@ class Session {
     if (survivors.length > 0) fail(`pids ${survivors.join(', ')} survived georep stop`);
   }
 
+  /** `georep resync` of one path (relative to the master, argv-safe; '.' is the root). */
+  async resync(rel: string): Promise<void> {
+    const target = rel === '.' ? this.master : path.join(this.master, rel);
+    const r = await runGeorep(['resync', this.master, this.slave, target, '--workdir', this.work], {
+      useDist: true,
+      timeoutMs: 60_000,
+    });
+    if (r.exitCode !== 0) fail(`georep resync ${JSON.stringify(rel)} exited ${r.exitCode ?? r.signal}:\n${r.stderr}`);
+  }
+
   /** Best effort at the end of the run: `georep stop`, then SIGKILL what this session's files name. */
   cleanupSync(): void {
     try {
@@ -680,6 +701,8 @@ function verdict(ok: boolean | undefined): string {
 
 interface Failure {
   readonly scenario: string;
+  /** Whether an untimed repair (georep resync) or a fresh session let the next scenarios run. */
+  recovery?: string;
   readonly message: string;
   readonly differences: number;
   readonly firstDifferences: string;
@@ -702,10 +725,13 @@ interface Ctx {
  * Runs one scenario. When it throws (its slave did not converge, its daemon died, a command
  * failed) it is reported as FAILED, with the first differences, and the bench goes on.
  */
-async function runScenario(ctx: Ctx, name: string, fn: () => Promise<void>): Promise<boolean> {
+/** Each failure's full list of differences (for the repair). */
+const failures = new WeakMap<Failure, readonly Difference[]>();
+
+async function runScenario(ctx: Ctx, name: string, fn: () => Promise<void>): Promise<Failure | undefined> {
   try {
     await fn();
-    return true;
+    return undefined;
   } catch (e) {
     const message =
       e instanceof BenchFailure || e instanceof NotConverged
@@ -735,7 +761,8 @@ async function runScenario(ctx: Ctx, name: string, fn: () => Promise<void>): Pro
     console.log(`\nFAILED: ${name}: ${message}`);
     if (diffs.length > 0) console.log(`  ${diffs.length} differences, the first:\n${failure.firstDifferences}`);
     if (failure.log !== '') console.log(`--- georep.log (tail) ---\n${failure.log}\n---`);
-    return false;
+    failures.set(failure, diffs);
+    return failure;
   }
 }
 
@@ -883,16 +910,76 @@ async function scenarioFirstSync(ctx: Ctx, s: Session, label: string, copies: Pa
   };
 }
 
-/** When an earlier scenario on this session failed: the slave must be equal again before timing. */
-function requireEqual(s: Session, after: readonly Failure[]): void {
-  if (after.length === 0) return;
-  const diffs = compareSafe(s.master, s.slave);
-  if (diffs.length > 0)
-    throw new NotConverged(
-      `not measured: the slave still differs from the master after ${after.map((f) => f.scenario).join(', ')} failed`,
-      diffs,
-      '',
-    );
+/** The bytes of a compareTrees display path (displayPath: '\\\\' is a backslash, '\\xNN' a byte). */
+function undisplay(shown: string): Buffer {
+  const out: number[] = [];
+  for (let i = 0; i < shown.length; i++) {
+    const c = shown.charCodeAt(i);
+    if (c === 0x5c && shown[i + 1] === '\\') {
+      out.push(0x5c);
+      i++;
+    } else if (c === 0x5c && shown[i + 1] === 'x') {
+      out.push(Number.parseInt(shown.slice(i + 2, i + 4), 16));
+      i += 3;
+    } else out.push(c);
+  }
+  return Buffer.from(out);
+}
+
+/** Most paths a repair queues; more differences than that are not repaired but left to a fresh session. */
+const REPAIR_MAX_PATHS = 20;
+
+/**
+ * After a failure, tries to make the slave equal again without timing anything: `georep resync`
+ * of each differing path (a missing or extra name: its directory; a name argv cannot carry: its
+ * nearest ancestor that it can), then full compares until equal or LAG_LIMIT_MS. True when the
+ * slave equals the master.
+ */
+async function repair(s: Session, diffs: readonly Difference[]): Promise<boolean> {
+  if (diffs.length === 0) return compareSafe(s.master, s.slave).length === 0;
+  if (!s.running()) return false;
+  const targets = new Set<string>();
+  for (const d of diffs) {
+    let rel = d.path === '.' ? '' : relOf(undisplay(d.path));
+    if (d.what === 'missing' || d.what === 'extra' || d.what === 'type') rel = dirOf(rel);
+    while (
+      rel !== '' &&
+      !(fs.existsSync(absOf(s.master, rel)) && Buffer.from(bytesOf(rel).toString('utf8')).equals(bytesOf(rel)))
+    )
+      rel = dirOf(rel);
+    if (rel === '') {
+      // A resync of the root is one of the whole tree (and ran the worker out of heap at 50,000 files).
+      console.log(`  repair: ${d.path} would need a resync of the whole tree: not tried`);
+      return false;
+    }
+    targets.add(bytesOf(rel).toString('utf8'));
+  }
+  if (targets.size > REPAIR_MAX_PATHS) {
+    console.log(`  repair: ${targets.size} paths differ, more than ${REPAIR_MAX_PATHS}: not tried`);
+    return false;
+  }
+  console.log(`  repair (untimed): georep resync of ${[...targets].map((t) => JSON.stringify(t)).join(', ')}`);
+  try {
+    for (const t of targets) await s.resync(t);
+  } catch (e) {
+    console.log(`  repair: ${String(e)}`);
+    return false;
+  }
+  const t0 = nowMs();
+  for (;;) {
+    const left = compareSafe(s.master, s.slave);
+    if (left.length === 0) {
+      console.log(`  repair: the slave equals the master again after ${((nowMs() - t0) / 1000).toFixed(1)} s`);
+      return true;
+    }
+    if (nowMs() - t0 > LAG_LIMIT_MS || !s.running()) {
+      console.log(
+        `  repair: the slave still differs in ${left.length} places (first: ${left[0]?.path}: ${left[0]?.what})`,
+      );
+      return false;
+    }
+    await sleep(1000);
+  }
 }
 
 async function scenarioS2Single(ctx: Ctx, s: Session, model: TreeModel): Promise<void> {
@@ -900,7 +987,6 @@ async function scenarioS2Single(ctx: Ctx, s: Session, model: TreeModel): Promise
   const rnd = new SeededRandom(p.seed + 2);
   // Rewrite one small file with new content; every sample confirmed by a full compare.
   console.log(`S2a: single-change lag, ${p.lagSamples} samples (random 0.3-1.3 s pause between them)`);
-  requireEqual(s, ctx.failures);
   const probe = model.pick(rnd);
   console.log(`  probe ${showRel(probe)}`);
   const lags: number[] = [];
@@ -941,7 +1027,6 @@ async function scenarioS2Burst(ctx: Ctx, s: Session, model: TreeModel): Promise<
   const rnd = new SeededRandom(p.seed + 22);
   const pool = new SeededBytes(`${p.seed}-s2`).next(1024 * 1024);
   console.log(`S2b: ${p.bursts} bursts of ${p.burstOps} mixed changes`);
-  requireEqual(s, ctx.failures);
   const burstLags: number[] = [];
   const burstDetails: unknown[] = [];
   // Kept as they come: a later burst that fails leaves the confirmed ones in the JSON.
@@ -1300,7 +1385,7 @@ async function main(): Promise<void> {
       let s: Session | undefined = new Session(master, path.join(base, 'slave'), path.join(base, 'work'));
       const first = s;
       const copies: Partial<Copies> = {};
-      const synced = await runScenario(ctx, `first sync ${p.files} files`, () =>
+      const firstFailed = await runScenario(ctx, `first sync ${p.files} files`, () =>
         scenarioFirstSync(ctx, first, `${p.files} files`, copies),
       );
       const steps: (readonly [ScenarioKey, string, (s: Session, m: TreeModel) => Promise<void>])[] = [
@@ -1310,7 +1395,36 @@ async function main(): Promise<void> {
         ['s3', 'S3 catch-up (1 %)', (ss, m) => scenarioS3(ctx, ss, m, copies)],
       ];
       const rest = steps.filter(([key]) => p.scenarios.includes(key));
-      let model = synced ? new TreeModel(master) : undefined;
+      /**
+       * After a failure: an untimed repair of the session (georep resync of what differs), else a
+       * fresh session of the same master (its first sync untimed, repaired the same way if need
+       * be). Undefined when neither gives a slave equal to the master.
+       */
+      const recover = async (cur: Session, failure: Failure): Promise<Session | undefined> => {
+        if (await repair(cur, failures.get(failure) ?? [])) {
+          failure.recovery = 'repaired by georep resync (untimed); the next scenarios ran on the same session';
+          return cur;
+        }
+        try {
+          if (cur.running()) await cur.stop();
+        } catch (e) {
+          console.log(`  could not stop the failed session cleanly: ${String(e)}`);
+        }
+        const n = Session.all.length;
+        const next = new Session(master, path.join(base, `slave-${n}`), path.join(base, `work-${n}`));
+        console.log(`starting a fresh session (slave-${n}) for the remaining scenarios …`);
+        const f = await runScenario(ctx, `fresh session ${n + 1} (after ${failure.scenario} failed)`, async () => {
+          await firstSync(next, `fresh session ${n + 1}`);
+        });
+        if (f === undefined || (await repair(next, failures.get(f) ?? []))) {
+          failure.recovery = `the next scenarios ran on a fresh session (slave-${n})`;
+          return next;
+        }
+        failure.recovery = 'none: the next scenarios did not run';
+        return undefined;
+      };
+      if (firstFailed !== undefined && rest.length > 0) s = await recover(first, firstFailed);
+      let model = s === undefined ? undefined : new TreeModel(master);
       if (model !== undefined)
         console.log(
           `  model: ${model.files.length} single-name files, ${model.dirs.length} dirs (${model.awkDirs.length} awkward), ` +
@@ -1320,10 +1434,9 @@ async function main(): Promise<void> {
         const cur = s;
         const m = model;
         if (cur === undefined || m === undefined) {
-          const why = m === undefined ? 'the first sync failed' : 'no session converged after an earlier failure';
           ctx.rows.push({
             scenario: name,
-            metric: `not run: ${why}`,
+            metric: 'not run: no session equal to the master after an earlier failure',
             n: '',
             p50: '',
             p95: '',
@@ -1332,23 +1445,10 @@ async function main(): Promise<void> {
           });
           continue;
         }
-        if (await runScenario(ctx, name, () => run(cur, m))) continue;
-        if (i === rest.length - 1) break;
-        // The failed session is left as it is (BENCH_KEEP=1 keeps its folders); the scenarios
-        // after it run on a fresh session of the same master, after its own (untimed) first sync.
-        try {
-          if (cur.running()) await cur.stop();
-        } catch (e) {
-          console.log(`  could not stop the failed session cleanly: ${String(e)}`);
-        }
-        model = new TreeModel(master);
-        const n = Session.all.length;
-        const next = new Session(master, path.join(base, `slave-${n}`), path.join(base, `work-${n}`));
-        console.log(`starting a fresh session (slave-${n}) for the remaining scenarios …`);
-        const ok = await runScenario(ctx, `fresh session ${n + 1} (after ${name} failed)`, async () => {
-          await firstSync(next, `fresh session ${n + 1}`);
-        });
-        s = ok ? next : undefined;
+        const failed = await runScenario(ctx, name, () => run(cur, m));
+        if (failed === undefined || i === rest.length - 1) continue;
+        s = await recover(cur, failed);
+        model = new TreeModel(master); // a change set may have stopped half-way
       }
       if (s?.running() === true) await s.stop();
     }
@@ -1360,6 +1460,7 @@ async function main(): Promise<void> {
       console.log(`\n${ctx.failures.length} scenario(s) FAILED (no time reported for them):`);
       for (const f of ctx.failures) {
         console.log(`- ${f.scenario}: ${f.message.split('\n')[0] ?? ''}`);
+        if (f.recovery !== undefined) console.log(`  recovery: ${f.recovery}`);
         if (f.differences > 0) console.log(`  ${f.differences} differences, the first:\n${f.firstDifferences}`);
       }
     }
