@@ -490,7 +490,8 @@ async function waitFirstCaughtUp(
       if (nowMs() - caughtSince > LAG_LIMIT_MS)
         throw new NotConverged(
           `status has said caught up for ${((nowMs() - caughtSince) / 1000).toFixed(0)} s, but the slave still ` +
-            `differs from the master in ${diffs.length} places (${compares} full compares)`,
+            `differs from the master in ${diffs.length} places (${compares} full compares; status first said ` +
+            `caught up ${((caughtSince - t0) / 1000).toFixed(1)} s after the start, not a reported time)`,
           diffs,
           s.logTail(),
         );
@@ -866,14 +867,32 @@ async function scenarioFirstSync(ctx: Ctx, s: Session, label: string, copies: Pa
   );
   execFileSync('sync');
   ctx.results['firstSync'] = { rsync: rs };
-  const first = await firstSync(s, label);
-  ctx.firstSyncS = first.caughtUpS;
-  await runRsync('-aH', 1);
-  await runRsync('-a', 1);
+  const scenario = `first sync ${label}`;
   const med = (flag: RsyncFlag): number => median(rs[flag].map((x) => x.wallS));
   const medCpu = (flag: RsyncFlag): number =>
     rs[flag].every((x) => x.cpuS !== null) ? median(rs[flag].map((x) => x.cpuS ?? 0)) : Number.NaN;
-  const scenario = `first sync ${label}`;
+  const rsyncRows = (): void => {
+    for (const flag of RSYNC_FLAGS)
+      ctx.rows.push({
+        scenario,
+        metric: `rsync ${flag} into an empty dir, s (cpu ${f2(medCpu(flag))} s)`,
+        n: String(rs[flag].length),
+        p50: f2(med(flag)),
+        p95: f2(stats(rs[flag].map((x) => x.wallS)).p95),
+        target: '',
+        verdict: '',
+      });
+  };
+  let first: FirstSyncResult;
+  try {
+    first = await firstSync(s, label);
+  } catch (e) {
+    rsyncRows(); // measured all the same; the failure row follows them
+    throw e;
+  }
+  ctx.firstSyncS = first.caughtUpS;
+  await runRsync('-aH', 1);
+  await runRsync('-a', 1);
   ctx.rows.push({
     scenario,
     metric: `georep start → caught up, s (cpu ${first.cpuS.toFixed(1)} s; peak RSS MB rec ${first.peakMb.recorder.toFixed(0)}, wrk ${first.peakMb.worker.toFixed(0)}, agent ${first.peakMb.agent.toFixed(0)})`,
@@ -883,16 +902,7 @@ async function scenarioFirstSync(ctx: Ctx, s: Session, label: string, copies: Pa
     target: '',
     verdict: '',
   });
-  for (const flag of RSYNC_FLAGS)
-    ctx.rows.push({
-      scenario,
-      metric: `rsync ${flag} into an empty dir, s (cpu ${f2(medCpu(flag))} s)`,
-      n: String(rs[flag].length),
-      p50: f2(med(flag)),
-      p95: f2(stats(rs[flag].map((x) => x.wallS)).p95),
-      target: '',
-      verdict: '',
-    });
+  rsyncRows();
   for (const flag of RSYNC_FLAGS)
     ctx.rows.push({
       scenario,
