@@ -316,6 +316,19 @@ describe('recorder diff (TreeDiff, HintChecks, ReconcileScan)', () => {
     h.verify();
   });
 
+  it('records two new links and the removal of the original name in one look as one move and one link', () => {
+    // ln a d1/b; ln a d2/c; rm a: both new names found the old name stale and claimed it, and
+    // the second move failed ("cannot rename …/top: no such entry") at every restart.
+    const top = h.gfidAt('top');
+    fs.linkSync(path.join(root, 'top'), path.join(root, 'a', 'b'));
+    fs.linkSync(path.join(root, 'top'), path.join(root, 'b', 'c'));
+    fs.rmSync(path.join(root, 'top'));
+    const got = h.hint('top', 'a/b', 'b/c');
+    expect(fops(got)).to.have.members(['RENAME', 'LINK']);
+    expect([h.gfidAt('a/b'), h.gfidAt('b/c')]).to.deep.equal([top, top]);
+    h.verify();
+  });
+
   it('records a swap through a temporary name without losing either gfid', () => {
     const one = h.gfidAt('a/one');
     const two = h.gfidAt('a/two');

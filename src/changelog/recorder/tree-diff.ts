@@ -210,6 +210,7 @@ export class TreeDiff {
     const { index } = this.deps;
     const actions: Action[] = [];
     const newByIno = new Map<bigint, Appeared>();
+    const claimed = new Set<string>();
     for (const a of this.appeared) {
       const gfid = this.knownObject(a.st, a.type, a.rel);
       if (gfid === undefined) {
@@ -221,8 +222,13 @@ export class TreeDiff {
         }
         continue;
       }
-      const stale = index.namesOf(gfid).find((n) => this.isStale(n, a.st.ino));
+      // A stale name moves once: a second new name of the same object (ln a b; ln a c; rm a)
+      // is a link, not another move of the name the first already took.
+      const stale = index
+        .namesOf(gfid)
+        .find((n) => !claimed.has(keyOf(n.pargfid, n.name)) && this.isStale(n, a.st.ino));
       if (stale !== undefined) {
+        claimed.add(keyOf(stale.pargfid, stale.name));
         this.vanished.delete(keyOf(stale.pargfid, stale.name));
         actions.push({ kind: 'move', m: { gfid, type: a.type, from: stale, to: a } });
       } else if (a.type !== 'dir') {
