@@ -91,33 +91,39 @@ export async function changelogTurn(m: MasterBase): Promise<boolean> {
 async function resync(m: MasterBase, gfids: readonly Gfid[]): Promise<void> {
   const { deps } = m;
   deps.index.forgetCachedPaths();
-  const records: Change[] = [];
   const byDepth = gfids
     .map((g) => ({ g, rel: deps.index.pathOf(g) }))
     .filter((x): x is { g: Gfid; rel: Buffer } => x.rel !== undefined)
     .sort((a, b) => depth(a.rel) - depth(b.rel));
-  for (const { g } of byDepth) {
-    const rs = currentRecords(deps.index, deps.root, g);
-    if (rs !== undefined) records.push(...rs);
-    else {
-      // Still not where the recorder says: the next retry will know.
-      m.turnProblems.set(g, {
-        gfid: g,
-        path: g,
-        code: 'RECORDER_BEHIND',
-        message: 'the entry moved before it could be synced; it is synced again from where it is now',
-      });
+  if (byDepth.length === 0) return;
+  deps.log.debug('syncing entries again from their current state', { entries: byDepth.length });
+  // In batches of a crawl's size, parents first: a resync of a whole tree (georep resync of the
+  // root, 50,000 entries) as one batch ran the worker out of its heap at every start.
+  const per = Math.max(1, deps.crawl.xsyncChangelogEntries);
+  for (let at = 0; at < byDepth.length; at += per) {
+    const records: Change[] = [];
+    for (const { g } of byDepth.slice(at, at + per)) {
+      const rs = currentRecords(deps.index, deps.root, g);
+      if (rs !== undefined) records.push(...rs);
+      else {
+        // Still not where the recorder says: the next retry will know.
+        m.turnProblems.set(g, {
+          gfid: g,
+          path: g,
+          code: 'RECORDER_BEHIND',
+          message: 'the entry moved before it could be synced; it is synced again from where it is now',
+        });
+      }
     }
-  }
-  if (records.length === 0) return;
-  const writer = ChangelogWriter.open(deps.xsyncDir, 'XSYNC-CHANGELOG', Math.floor(deps.clock.nowMs() / 1000));
-  for (const r of records) writer.append(r);
-  const file = writer.close();
-  try {
-    deps.log.debug('syncing entries again from their current state', { entries: byDepth.length });
-    await m.processChangelogs([{ path: file, entryOps: true }], 'changelog');
-  } finally {
-    fs.rmSync(file, { force: true });
+    if (records.length === 0) continue;
+    const writer = ChangelogWriter.open(deps.xsyncDir, 'XSYNC-CHANGELOG', Math.floor(deps.clock.nowMs() / 1000));
+    for (const r of records) writer.append(r);
+    const file = writer.close();
+    try {
+      await m.processChangelogs([{ path: file, entryOps: true }], 'changelog');
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
   }
 }
 

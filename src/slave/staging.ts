@@ -12,6 +12,7 @@ import { constants as osConstants } from 'node:os';
 import { GeorepError, errnoOf, hasErrno } from '../errors.js';
 import type { Gfid } from '../changelog/index.js';
 import type { SlaveContext } from './context.js';
+import { keepDirTimes } from './dir-times.js';
 import type { EntryStat } from './fs-at.js';
 import { sysError, timespecOf } from './fs-at.js';
 import { beforeItemOf, eachOp } from './op-failure.js';
@@ -196,7 +197,11 @@ function commitOne(ctx: SlaveContext, gfid: Gfid, staged: Staged): Committed | u
     ctx.fs.unlinkIfAny(staged.dir, staged.name); // rsync left the basis as it was: the content is unchanged
     return committedOf(gfid, false, st);
   }
-  ctx.fs.rename(staged.dir, staged.name, first.dir, first.name); // atomic: readers see the old file or the new one
+  // Atomic: readers see the old file or the new one. The rename is how georep replaces content,
+  // not a change of the directory: its times are kept (a directory's times come from the
+  // master, by meta op; a commit landing after that op once left them at the moment of the
+  // rename, seen on the first sync of a tree whose hard-link names sit in different batches).
+  keepDirTimes(ctx.fs, first.dir, () => ctx.fs.rename(staged.dir, staged.name, first.dir, first.name));
   for (const other of others) relink(ctx, first, other, gfid);
   return committedOf(gfid, true, st);
 }
@@ -208,7 +213,9 @@ function committedOf(gfid: Gfid, replaced: boolean, st: EntryStat): Committed {
 /** Points another hard-link name at the new file: link to a temp name beside it, rename over it. */
 function relink(ctx: SlaveContext, first: Place, other: Place, gfid: Gfid): void {
   const tmp = Buffer.from(`.georep-relink.${gfid}`);
-  ctx.fs.unlinkIfAny(other.dir, tmp); // a leftover of an interrupted commit
-  ctx.fs.link(first.dir, first.name, other.dir, tmp);
-  ctx.fs.rename(other.dir, tmp, other.dir, other.name);
+  keepDirTimes(ctx.fs, other.dir, () => {
+    ctx.fs.unlinkIfAny(other.dir, tmp); // a leftover of an interrupted commit
+    ctx.fs.link(first.dir, first.name, other.dir, tmp);
+    ctx.fs.rename(other.dir, tmp, other.dir, other.name);
+  });
 }

@@ -15,6 +15,7 @@ import {
   rmSync,
   symlinkSync,
   unlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -99,6 +100,19 @@ describe('slave/staging', () => {
     expect(lstatSync(p('a')).nlink).to.equal(3);
     expect(readdirSync(a.root).filter((n) => n.startsWith('.georep-'))).to.deep.equal([]);
     expect(readdirSync(p('d'))).to.deep.equal(['b']);
+  });
+
+  it('leaves the times of every directory holding a replaced name as they were (a meta op may have set them already)', async () => {
+    const f = newGfid();
+    const d = newGfid();
+    await apply(a.client, [ops.mkdir(d, ROOT_GFID, 'd'), ops.create(f, d, 'a'), ops.link(f, ROOT_GFID, 'c')]);
+    const old = new Date('2001-02-03T04:05:06Z');
+    for (const dir of [p('d'), a.root]) utimesSync(dir, old, old);
+    await stage([item(f, 'd/a')]);
+    rsyncWrites('d/a', 'v2');
+    expect((await commit([item(f, 'd/a')])).committed.map((c) => c.replaced)).to.deep.equal([true]);
+    expect(readFileSync(p('c'), 'utf8')).to.equal('v2');
+    for (const dir of [p('d'), a.root]) expect(lstatSync(dir).mtimeMs, dir).to.equal(old.getTime());
   });
 
   it('keeps the inode when the content did not change (replaced false), and reports what was not staged', async () => {
