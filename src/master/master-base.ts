@@ -6,7 +6,7 @@ import type { Clock } from '../clock.js';
 import type { CrawlConfig, SyncerConfig } from '../config.js';
 import { displayPath, readChangelog } from '../changelog/index.js';
 import type { ChangelogConsumer } from '../changelog/consumer.js';
-import type { GfidIndex, Gfid, IndexedEntry, SyncedAttrs } from '../changelog/index.js';
+import type { EntryName, GfidIndex, Gfid, IndexedEntry, SyncedAttrs } from '../changelog/index.js';
 import { GeorepError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SlaveCaller } from '../slave/index.js';
@@ -19,7 +19,7 @@ import type { Need } from './crawler.js';
 import { CrawlStats } from './crawl-stats.js';
 import { recordProblems } from './failure-ledger.js';
 import { JobTable } from './job-table.js';
-import type { Plan } from './plan.js';
+import type { HeldRecord, Plan } from './plan.js';
 import { ChangeClassifier } from './process-change.js';
 import type { Seen } from './process-change.js';
 import { adoptSeeded, runSeed } from './seeding.js';
@@ -66,6 +66,15 @@ export interface MasterDeps {
 
 const TURN_KEY = '.';
 
+/** Where a turn's held deletes go, and which names hold one already (see MasterBase.deleteHold). */
+export interface DeleteHold {
+  heldAt(at: EntryName): boolean;
+  hold(items: readonly HeldRecord[]): void;
+}
+
+/** Ledger code of an entry blocked by a held delete (see DeleteHold): retried after the release. */
+export const DELETE_HELD = 'DELETE_HELD';
+
 /**
  * Batches whose data may still be moving while the next one is planned: two lets the crawl and
  * entry ops of one batch overlap rsync of the previous one; more would only queue in the Syncer.
@@ -91,6 +100,12 @@ export class MasterBase {
    * so the changelogs they came from must be read again, never marked done.
    */
   lostBatches = 0;
+  /**
+   * Set while the mass-delete brake holds this turn's deletes (delete-brake.ts): batches
+   * classified meanwhile keep their deletes from the slave and hand them to `hold` (before
+   * anything of the batch is sent), and block entry ops that would take a held name.
+   */
+  deleteHold: DeleteHold | undefined;
   private failuresAtTurnStart = 0;
   private readonly inFlight = new Set<Promise<boolean>>();
   /** The seed copy of this turn, if one runs: true once its copy is in the slave root. */
@@ -204,7 +219,13 @@ export class MasterBase {
     const { deps } = this;
     // The recorder renames directories in another process: paths cached for one batch only.
     if (!deps.ownsNames) deps.index.forgetCachedPaths();
-    const common = { source, propagateDeletes: this.propagatesDeletes(), ...(seen === undefined ? {} : { seen }) };
+    const hold = this.deleteHold;
+    const common = {
+      source,
+      propagateDeletes: this.propagatesDeletes(),
+      ...(seen === undefined ? {} : { seen }),
+      ...(hold === undefined ? {} : { hold }),
+    };
     // One classifier per batch keeps the plan's order: each file's records are added in turn.
     const classifier = new ChangeClassifier(deps.root, deps.index, common);
     for (const f of files) {
@@ -213,6 +234,8 @@ export class MasterBase {
     }
     const file = files.map((f) => f.path).join(', ');
     const classified = classifier.plan(files.at(-1)?.path ?? '');
+    // Kept before anything of the batch is sent: a crash then replays the batch, holding again.
+    if (classified.held.length > 0) hold?.hold(classified.held);
     // Batches may be classified ahead (while a seed copy runs); they are sent one after another.
     const turn = this.sendOrder;
     let sent = (): void => undefined;
@@ -254,6 +277,15 @@ export class MasterBase {
         path: displayPath(plan.paths.get(gfid) ?? Buffer.from(gfid)),
         code: 'RECORDER_BEHIND',
         message: 'the entry moved before it could be synced; it is synced again from where it is now',
+      });
+    }
+    for (const gfid of plan.blocked) {
+      this.turnProblems.set(gfid, {
+        gfid,
+        path: displayPath(plan.paths.get(gfid) ?? deps.index.pathOf(gfid) ?? Buffer.from(gfid)),
+        code: DELETE_HELD,
+        message:
+          'it would replace an entry whose delete the mass-delete brake holds on the slave; it is synced after georep release',
       });
     }
     const confirmed = rest.then(
