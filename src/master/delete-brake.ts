@@ -108,6 +108,11 @@ export class DeleteBrake {
     return { cause, sinceMs: Number(index.getMeta(BRAKE_KEYS.sinceMs) ?? '0'), held: held.count() };
   }
 
+  /** The deletes held (a release pages through them). */
+  get held(): HeldDeletes {
+    return this.deps.held;
+  }
+
   get engaged(): boolean {
     return this.deps.index.getMeta(BRAKE_KEYS.cause) !== undefined;
   }

@@ -16,6 +16,7 @@ import type { EngineOptions, RemoteTarget, SyncEngine } from '../syncer/index.js
 import { BatchRunner } from './batch-runner.js';
 import type { BatchOutcome, ItemProblem } from './batch-runner.js';
 import type { Need } from './crawler.js';
+import type { DeleteBrake } from './delete-brake.js';
 import { CrawlStats } from './crawl-stats.js';
 import { recordProblems } from './failure-ledger.js';
 import { JobTable } from './job-table.js';
@@ -57,6 +58,8 @@ export interface MasterDeps {
   readonly onBatchDone?: (seconds: number, outcome: BatchOutcome) => void;
   readonly crawl: CrawlConfig;
   readonly syncer: SyncerConfig;
+  /** The mass-delete brake (delete-brake.ts); none in tests that do not exercise it. */
+  readonly brake?: DeleteBrake;
   /** One-shot into a local slave with seed-copy on: a full crawl first tries a seed copy. */
   readonly seed?: SeedSettings;
   readonly onSkip: (path: string, reason: string) => void;
