@@ -71,8 +71,8 @@ function turnRemoves(files: readonly string[]): RemoveOp[] {
   const out: RemoveOp[] = [];
   for (const f of files) {
     for (const c of readChangelog(f)) {
-      if (c.kind === 'E' && (c.fop === 'UNLINK' || c.fop === 'RMDIR'))
-        out.push({ op: c.fop, gfid: c.gfid, entry: { pargfid: c.entry.pargfid, name: escapeName(c.entry.name) } });
+      const op = removeOpOf(c);
+      if (op !== undefined) out.push(op);
     }
   }
   return out;
@@ -92,21 +92,37 @@ function heldAfter(brake: DeleteBrake, afterSeq: number): RemoveOp[] {
   return out;
 }
 
-/** What removing `ops` would take from the slave, asked in requests of LIMITS.opsPerBatch. */
-export async function countRemovals(m: MasterBase, ops: readonly RemoveOp[]): Promise<RemovalCount> {
+/**
+ * What removing `ops`, and purging unknown entries in `dirs`, would take from the slave, asked
+ * in requests within the protocol's limits. Purged entries count on both sides: the slave's
+ * index does not hold them.
+ */
+export async function countRemovals(
+  m: MasterBase,
+  ops: readonly RemoveOp[],
+  dirs: readonly Gfid[] = [],
+): Promise<RemovalCount> {
   const { slave, signal } = m.deps;
   let entries = 0;
+  let unknown = 0;
   let total = 0;
-  for (let start = 0; start < ops.length; start += LIMITS.opsPerBatch) {
-    const res = await slave.call(
-      'countRemovals',
-      { ops: ops.slice(start, start + LIMITS.opsPerBatch), dirs: [] },
-      signal,
-    );
+  const ask = async (p: { ops: readonly RemoveOp[]; dirs: readonly Gfid[] }): Promise<void> => {
+    const res = await slave.call('countRemovals', p, signal);
     entries += res.entries;
+    unknown += res.unknown;
     total = res.total;
-  }
-  return { entries, total };
+  };
+  for (let start = 0; start < ops.length; start += LIMITS.opsPerBatch)
+    await ask({ ops: ops.slice(start, start + LIMITS.opsPerBatch), dirs: [] });
+  for (let start = 0; start < dirs.length; start += LIMITS.gfidsPerCall)
+    await ask({ ops: [], dirs: dirs.slice(start, start + LIMITS.gfidsPerCall) });
+  return { entries: entries + unknown, total: total + unknown };
+}
+
+/** The ops an UNLINK/RMDIR record stands for; undefined for any other record. */
+export function removeOpOf(c: Change): RemoveOp | undefined {
+  if (c.kind !== 'E' || (c.fop !== 'UNLINK' && c.fop !== 'RMDIR')) return undefined;
+  return { op: c.fop, gfid: c.gfid, entry: { pargfid: c.entry.pargfid, name: escapeName(c.entry.name) } };
 }
 
 /**
@@ -144,7 +160,7 @@ async function applyRelease(m: MasterBase, brake: DeleteBrake, uptoSeq: number):
     for (const item of deps.index.ledgerAll())
       if (item.code === DELETE_HELD) deps.index.ledgerRecord(item, now, now, 0);
   });
-  if (brake.purgeHeld) await m.purgeUnknown(indexedDirs(m));
+  if (brake.purgeHeld) await m.purgeUnknown(indexedDirs(m)); // a full crawl's, held (crawl-brake.ts)
   return sent;
 }
 

@@ -50,7 +50,7 @@ export interface BrakeState {
 export function limitCause(cfg: BrakeConfig, count: RemovalCount): string | undefined {
   const { entries, total } = count;
   if (cfg.deleteBrakeCount > 0 && entries > cfg.deleteBrakeCount) {
-    return `${entries} deletes in one turn exceed delete-brake-count ${cfg.deleteBrakeCount}`;
+    return `${entries} deletes exceed delete-brake-count ${cfg.deleteBrakeCount}`;
   }
   const base = Math.max(total, entries);
   if (
@@ -60,7 +60,7 @@ export function limitCause(cfg: BrakeConfig, count: RemovalCount): string | unde
     entries * 100 > cfg.deleteBrakePercent * base
   ) {
     const pct = Math.round((entries * 1000) / base) / 10;
-    return `${entries} deletes in one turn would remove ${pct}% of the ${base} entries on the slave (delete-brake-percent ${cfg.deleteBrakePercent})`;
+    return `${entries} deletes would remove ${pct}% of the ${base} entries on the slave (delete-brake-percent ${cfg.deleteBrakePercent})`;
   }
   return undefined;
 }
@@ -136,6 +136,12 @@ export class DeleteBrake {
       return `the master root ${rootPath} is empty`;
     }
     return undefined;
+  }
+
+  /** Takes the master root as it is now as the one the session syncs (deletes were allowed). */
+  acceptRoot(): void {
+    const now = rootIdentity(this.deps.rootPath);
+    if ('id' in now) this.deps.index.setMeta(BRAKE_KEYS.root, now.id);
   }
 
   limitCause(count: RemovalCount): string | undefined {

@@ -60,6 +60,8 @@ export interface MasterDeps {
   readonly syncer: SyncerConfig;
   /** The mass-delete brake (delete-brake.ts); none in tests that do not exercise it. */
   readonly brake?: DeleteBrake;
+  /** One-shot `--allow-mass-delete`: a crawl's deletes go even over the brake's limits. */
+  readonly allowMassDelete?: boolean;
   /** One-shot into a local slave with seed-copy on: a full crawl first tries a seed copy. */
   readonly seed?: SeedSettings;
   readonly onSkip: (path: string, reason: string) => void;
