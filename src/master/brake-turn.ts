@@ -10,9 +10,9 @@ import type { Change, Gfid, HeldDelete } from '../changelog/index.js';
 import { hasErrno } from '../errors.js';
 import { LIMITS } from '../slave/index.js';
 import type { RemoveOp } from '../slave/index.js';
-import type { DeleteBrake, RemovalCount } from './delete-brake.js';
-import { DELETE_HELD } from './master-base.js';
-import type { DeleteHold, MasterBase } from './master-base.js';
+import { DELETE_HELD } from './delete-brake.js';
+import type { DeleteBrake, DeleteHold, RemovalCount } from './delete-brake.js';
+import type { MasterBase } from './master-base.js';
 
 /** Held deletes applied per batch when a release lets them go. */
 const RELEASE_PAGE = 5000;
@@ -35,9 +35,10 @@ export async function brakeVerdict(
   files: readonly string[],
   sinceMs: number,
 ): Promise<BrakeVerdict> {
-  const removes = turnRemoves(files);
   const hold = deleteHold(brake, sinceMs);
   const releaseSeq = brake.releaseAsked();
+  if (releaseSeq === undefined && brake.engaged) return { hold, released: 0 };
+  const removes = turnRemoves(files);
   if (releaseSeq !== undefined) {
     // The operator has seen the cause and the root as they are: what was held up to the
     // request goes. What was held since, with this turn's deletes, is counted afresh.
@@ -50,7 +51,6 @@ export async function brakeVerdict(
     brake.engage(cause);
     return { hold, released };
   }
-  if (brake.engaged) return { hold, released: 0 };
   const cause =
     brake.rootCause(removes.length > 0) ??
     (removes.length === 0 ? undefined : brake.limitCause(await countRemovals(m, removes)));
@@ -59,7 +59,8 @@ export async function brakeVerdict(
   return { hold, released: 0 };
 }
 
-function deleteHold(brake: DeleteBrake, sinceMs: number): DeleteHold {
+/** Holds deletes in `brake`, each made after `sinceMs`; names held block what would take them. */
+export function deleteHold(brake: DeleteBrake, sinceMs: number): DeleteHold {
   return {
     heldAt: (at) => brake.heldAt(at),
     hold: (items) => brake.hold(items.map((i) => ({ ...i, changeMs: sinceMs }))),

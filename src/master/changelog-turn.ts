@@ -25,7 +25,7 @@ import type { Change, ChangelogFile, ChangelogName, GfidIndex, Gfid } from '../c
 import { GeorepError, hasErrno } from '../errors.js';
 import { brakeVerdict } from './brake-turn.js';
 import { recordProblems } from './failure-ledger.js';
-import { DELETE_HELD } from './master-base.js';
+import { DELETE_HELD } from './delete-brake.js';
 import type { MasterBase } from './master-base.js';
 
 export const ENTRY_STIME_KEY = 'entry_stime';

@@ -8,13 +8,26 @@
 import fs from 'node:fs';
 import { ChangelogWriter } from '../changelog/index.js';
 import type { Change, Gfid } from '../changelog/index.js';
-import { countRemovals, removeOpOf } from './brake-turn.js';
+import { countRemovals, deleteHold, removeOpOf } from './brake-turn.js';
 import type { RecordSink } from './crawler.js';
-import type { DeleteBrake } from './delete-brake.js';
+import type { DeleteBrake, DeleteHold } from './delete-brake.js';
 import type { MasterBase } from './master-base.js';
 
 /** The failure a one-shot sync reports when it refuses a mass delete. */
 export const MASS_DELETE = 'MASS_DELETE';
+
+/**
+ * Before a live hybrid crawl sends anything: a master root that is not the session's engages
+ * the brake, and while it is engaged the crawl's batches hold their deletes and block what
+ * would take a held name (a full crawl's changes may be of any age: held as made at 0).
+ */
+export function liveCrawlHold(brake: DeleteBrake): DeleteHold | undefined {
+  if (!brake.engaged) {
+    const cause = brake.rootCause(false);
+    if (cause !== undefined) brake.engage(cause);
+  }
+  return brake.engaged ? deleteHold(brake, 0) : undefined;
+}
 
 /** A RecordSink that keeps the crawl's UNLINK/RMDIR records in `deferred` instead of its batches. */
 export function deferDeletes(sink: RecordSink, deferred: Change[]): RecordSink {

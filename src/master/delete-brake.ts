@@ -13,8 +13,18 @@ import type { Config } from '../config.js';
 import type { EntryName, GfidIndex, HeldDeletes, NewHeldDelete } from '../changelog/index.js';
 import { errnoOf } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { HeldRecord } from './plan.js';
 
 export type BrakeConfig = Pick<Config, 'deleteBrakePercent' | 'deleteBrakeCount' | 'deleteBrakeMin'>;
+
+/** Ledger code of an entry a held delete blocked (see DeleteHold): synced after the release. */
+export const DELETE_HELD = 'DELETE_HELD';
+
+/** Where a turn's held deletes go, and which names hold one already (MasterBase.deleteHold). */
+export interface DeleteHold {
+  heldAt(at: EntryName): boolean;
+  hold(items: readonly HeldRecord[]): void;
+}
 
 /** Session meta keys of the brake. */
 export const BRAKE_KEYS = {

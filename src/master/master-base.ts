@@ -6,7 +6,7 @@ import type { Clock } from '../clock.js';
 import type { CrawlConfig, SyncerConfig } from '../config.js';
 import { displayPath, readChangelog } from '../changelog/index.js';
 import type { ChangelogConsumer } from '../changelog/consumer.js';
-import type { EntryName, GfidIndex, Gfid, IndexedEntry, SyncedAttrs } from '../changelog/index.js';
+import type { GfidIndex, Gfid, IndexedEntry, SyncedAttrs } from '../changelog/index.js';
 import { GeorepError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SlaveCaller } from '../slave/index.js';
@@ -16,11 +16,12 @@ import type { EngineOptions, RemoteTarget, SyncEngine } from '../syncer/index.js
 import { BatchRunner } from './batch-runner.js';
 import type { BatchOutcome, ItemProblem } from './batch-runner.js';
 import type { Need } from './crawler.js';
-import type { DeleteBrake } from './delete-brake.js';
+import { DELETE_HELD } from './delete-brake.js';
+import type { DeleteBrake, DeleteHold } from './delete-brake.js';
 import { CrawlStats } from './crawl-stats.js';
 import { recordProblems } from './failure-ledger.js';
 import { JobTable } from './job-table.js';
-import type { HeldRecord, Plan } from './plan.js';
+import type { Plan } from './plan.js';
 import { ChangeClassifier } from './process-change.js';
 import type { Seen } from './process-change.js';
 import { adoptSeeded, runSeed } from './seeding.js';
@@ -70,15 +71,6 @@ export interface MasterDeps {
 }
 
 const TURN_KEY = '.';
-
-/** Where a turn's held deletes go, and which names hold one already (see MasterBase.deleteHold). */
-export interface DeleteHold {
-  heldAt(at: EntryName): boolean;
-  hold(items: readonly HeldRecord[]): void;
-}
-
-/** Ledger code of an entry blocked by a held delete (see DeleteHold): retried after the release. */
-export const DELETE_HELD = 'DELETE_HELD';
 
 /**
  * Batches whose data may still be moving while the next one is planned: two lets the crawl and

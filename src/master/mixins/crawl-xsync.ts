@@ -2,7 +2,7 @@
 // batches and feed each to the same process_change the live changelogs use.
 
 import type { Change } from '../../changelog/index.js';
-import { deferDeletes, gateCrawlDeletes, sendDeferred } from '../crawl-brake.js';
+import { deferDeletes, gateCrawlDeletes, liveCrawlHold, sendDeferred } from '../crawl-brake.js';
 import { XsyncCrawler } from '../crawler.js';
 import type { MasterBase } from '../master-base.js';
 import { XsyncSink } from '../xsync-sink.js';
@@ -43,6 +43,7 @@ export class CrawlXsync {
         },
       },
     );
+    this.deleteHold = brake !== undefined && deps.consumer !== undefined ? liveCrawlHold(brake) : undefined;
     if (deps.seed !== undefined && deps.fullCrawl) await this.startSeed(deps.seed);
     await crawler.crawl(deps.signal);
     deps.log.debug('crawl walked the master', {
