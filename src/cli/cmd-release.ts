@@ -12,6 +12,7 @@ import { requestRelease } from '../master/delete-brake.js';
 import { WORKDIR_HELP } from './cmd-sync.js';
 import type { CliContext } from './context.js';
 import { resolveMasterRoot, resolveSlaveRoot } from './roots.js';
+import { openStateFormat } from './state-format.js';
 import { resolveWorkdir, sessionDirOf } from './workdir.js';
 
 interface Flags {
@@ -34,7 +35,9 @@ export function addReleaseCommand(program: Command, ctx: CliContext): void {
     .action((master: string, slave: string, flags: Flags) => {
       const masterRoot = resolveMasterRoot(master);
       const workdir = resolveWorkdir(flags.workdir, ctx.io.env);
-      const file = path.join(sessionDirOf(workdir, masterRoot, resolveSlaveRoot(slave)), 'index.db');
+      const dir = sessionDirOf(workdir, masterRoot, resolveSlaveRoot(slave));
+      openStateFormat(dir);
+      const file = path.join(dir, 'index.db');
       if (!fs.existsSync(file))
         throw new GeorepError('NOT_RUNNING', `no session for ${masterRoot} -> ${slave} in ${workdir}`);
       const index = SqliteGfidIndex.open(file);
