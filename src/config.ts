@@ -21,6 +21,9 @@ export interface Config {
   readonly syncBoxFiles: number; // sync-box-files (max files per rsync run)
   readonly crawlRate: number; // crawl-rate (entries per second, 0 = unlimited)
   readonly ignoreDeletes: boolean; // ignore-deletes
+  readonly deleteBrakePercent: number; // delete-brake-percent (0 = off)
+  readonly deleteBrakeCount: number; // delete-brake-count (0 = off)
+  readonly deleteBrakeMin: number; // delete-brake-min (deletes before the percent applies)
   readonly seedCopy: boolean; // seed-copy
   readonly specialSyncMode: SyncMode; // special-sync-mode
   readonly useRsyncXattrs: boolean; // use-rsync-xattrs
@@ -93,6 +96,9 @@ export type CrawlConfig = Pick<
   | 'changelogBatchSize'
   | 'crawlRate'
   | 'ignoreDeletes'
+  | 'deleteBrakePercent'
+  | 'deleteBrakeCount'
+  | 'deleteBrakeMin'
   | 'seedCopy'
   | 'specialSyncMode'
   | 'changeInterval'

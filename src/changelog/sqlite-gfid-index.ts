@@ -16,6 +16,8 @@ import type {
   SyncedAttrs,
 } from './gfid-index.js';
 import { DirPaths } from './dir-paths.js';
+import type { HeldDeletes } from './held-deletes.js';
+import { SqliteHeldDeletes } from './sqlite-held-deletes.js';
 import { escapeName } from './name-codec.js';
 import { nameProblem } from './name-check.js';
 import { ROOT_GFID } from './record.js';
@@ -41,6 +43,7 @@ export class SqliteGfidIndex implements GfidIndex {
   private readonly dirPaths = new DirPaths((gfid) => this.st.firstName.get(gfid));
   /** The last parent found to be a directory: a crawl creates many entries in one directory. */
   private knownDir: Gfid | undefined;
+  private held: HeldDeletes | undefined;
 
   private constructor(
     readonly path: string,
@@ -81,6 +84,15 @@ export class SqliteGfidIndex implements GfidIndex {
       // Paths cached inside a rolled-back transaction may describe names that never were.
       if (!ok) this.forgetDirs();
     }
+  }
+
+  /**
+   * The mass-delete brake's held deletes, in this database and on this connection: holding
+   * inside transaction() commits or rolls back with the index changes around it.
+   */
+  heldDeletes(): HeldDeletes {
+    this.held ??= new SqliteHeldDeletes((fn) => this.guard(() => fn(this.db)));
+    return this.held;
   }
 
   lookup(pargfid: Gfid, name: Buffer): IndexedEntry | undefined {

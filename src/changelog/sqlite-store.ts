@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { GeorepError, hasErrno, isGeorepError } from '../errors.js';
 import { fsCall, ioError } from './fs-call.js';
+import { HELD_DELETES } from './sqlite-held-deletes.js';
 
 export type Db = Database.Database;
 
@@ -214,10 +215,11 @@ export function connect(path: string): Db {
     }
     addLedgerChangeMs(db);
     addNameSynced(db);
+    db.exec(HELD_DELETES);
     db.exec(STAGED_DIGESTS);
     // Touching every table's root page surfaces a damaged file now rather than mid-batch
     // (cheap: no scan).
-    for (const t of ['objects', 'names', 'meta', 'journal', 'ledger', 'dir_digests'])
+    for (const t of ['objects', 'names', 'meta', 'journal', 'ledger', 'dir_digests', 'held_deletes'])
       db.prepare(`SELECT 1 FROM ${t} LIMIT 1`).get();
     ok = true;
     return db;

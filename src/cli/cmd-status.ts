@@ -188,6 +188,9 @@ export async function sessionStatus(dir: string, nowMs: number): Promise<Session
     uptime_seconds: monitorAlive ? base.uptime_seconds : null,
     fault: held ?? (stoppedFaulty ? (monitor?.cause ?? 'unknown cause') : null),
     restarts,
+    // A status file from before the mass-delete brake has neither field.
+    held: base.held ?? null,
+    deletes_held: base.deletes_held ?? 0,
   };
 }
 
@@ -237,5 +240,11 @@ function formatTable(all: readonly SessionStatus[], detail: boolean): string {
       .trimEnd();
   const out = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
   for (const s of all) if (s.fault !== null) out.push(`${s.master} -> ${s.slave}: Faulty: ${s.fault}`);
+  for (const s of all) {
+    if (s.held !== null)
+      out.push(
+        `${s.master} -> ${s.slave}: Held: ${s.held}; ${s.deletes_held} deletes held until georep release MASTER SLAVE`,
+      );
+  }
   return out.join('\n') + '\n';
 }

@@ -27,6 +27,7 @@ interface SyncFlags {
   readonly oneshot?: boolean;
   readonly workdir?: string;
   readonly logFile?: string;
+  readonly allowMassDelete?: boolean;
 }
 
 export function addSyncCommand(program: Command, ctx: CliContext): void {
@@ -41,7 +42,11 @@ export function addSyncCommand(program: Command, ctx: CliContext): void {
     .argument('<slave>', 'local directory to replicate into (created if missing)')
     .option('--oneshot', 'one full pass, then exit (required for now)')
     .option('--workdir <dir>', WORKDIR_HELP)
-    .option('--log-file <file>', 'append JSON log lines to this file instead of human lines on stderr');
+    .option('--log-file <file>', 'append JSON log lines to this file instead of human lines on stderr')
+    .option(
+      '--allow-mass-delete',
+      'delete on the slave even what the mass-delete brake refuses (over delete-brake-percent or delete-brake-count, or an emptied, replaced or unmounted master root)',
+    );
   const attributes = addSchemaOptions(cmd, ctx.schema);
   cmd.addHelpText('after', SYNC_EXAMPLES);
   cmd.action(async (master: string, slave: string, _opts: unknown, command: Command) => {
@@ -53,11 +58,21 @@ export function addSyncCommand(program: Command, ctx: CliContext): void {
       );
     }
     const session = prepareSession(ctx, master, slave, flags.workdir, collectSchemaFlags(command, attributes));
-    await runOneshotSync(ctx, session, flags.logFile === undefined ? undefined : resolve(flags.logFile));
+    await runOneshotSync(
+      ctx,
+      session,
+      flags.logFile === undefined ? undefined : resolve(flags.logFile),
+      flags.allowMassDelete === true,
+    );
   });
 }
 
-async function runOneshotSync(ctx: CliContext, s: PreparedSession, logFile: string | undefined): Promise<void> {
+async function runOneshotSync(
+  ctx: CliContext,
+  s: PreparedSession,
+  logFile: string | undefined,
+  allowMassDelete: boolean,
+): Promise<void> {
   const log = createLogger({ level: s.config.logLevel, file: logFile, journal: ctx.io.stderrIsJournal });
   const progress = createProgress({
     tty: ctx.io.stderrIsTTY && logFile === undefined,
@@ -78,6 +93,7 @@ async function runOneshotSync(ctx: CliContext, s: PreparedSession, logFile: stri
       clock: ctx.io.clock,
       onProgress: (p) => progress.update(p),
       signal,
+      allowMassDelete,
     });
   } catch (e) {
     // After a stop, whichever step the abort cut short is beside the point: say why it stopped.

@@ -7,6 +7,7 @@ import { addConfigCommand } from './cmd-config.js';
 import { addServiceCommands } from './cmd-service.js';
 import { addDaemonCommands } from './cmd-daemon.js';
 import { addFailureCommands } from './cmd-failures.js';
+import { addReleaseCommand } from './cmd-release.js';
 import { addStatusCommands } from './cmd-status.js';
 import { addSlaveCommand } from './cmd-slave.js';
 import { addSshSetupCommand } from './cmd-ssh-setup.js';
@@ -50,6 +51,7 @@ export function buildProgram(ctx: CliContext): Command {
   addDaemonCommands(program, ctx);
   addStatusCommands(program, ctx);
   addFailureCommands(program, ctx);
+  addReleaseCommand(program, ctx);
   addConfigCommand(program, ctx);
   addSshSetupCommand(program, ctx);
   addSlaveCommand(program, ctx);

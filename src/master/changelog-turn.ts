@@ -23,7 +23,9 @@ import {
 } from '../changelog/index.js';
 import type { Change, ChangelogFile, ChangelogName, GfidIndex, Gfid } from '../changelog/index.js';
 import { GeorepError, hasErrno } from '../errors.js';
+import { brakeVerdict } from './brake-turn.js';
 import { recordProblems } from './failure-ledger.js';
+import { DELETE_HELD } from './delete-brake.js';
 import type { MasterBase } from './master-base.js';
 
 export const ENTRY_STIME_KEY = 'entry_stime';
@@ -33,23 +35,34 @@ export async function changelogTurn(m: MasterBase): Promise<boolean> {
   const consumer = deps.consumer;
   if (consumer === undefined) throw new GeorepError('USAGE', 'a changelog crawl needs the recorder (georep start)');
   const { index, clock } = deps;
-  const due = index.ledgerDue(clock.nowMs());
   const { files, coveredMs } = consumer.scan();
   const stime = Number(index.getMeta('stime') ?? '0');
-  if (files.length === 0 && due.length === 0 && coveredMs <= stime) {
+  const entryStime = parseChangelogName(index.getMeta(ENTRY_STIME_KEY) ?? '');
+  const applies = (f: ChangelogName): boolean => entryStime === undefined || compareChangelogNames(f, entryStime) > 0;
+  m.turnProblems.clear();
+  m.lostBatches = 0;
+  // The brake's verdict comes before any batch of the turn is sent (brake-turn.ts).
+  m.deleteHold = undefined;
+  const verdict =
+    deps.brake === undefined || !m.propagatesDeletes()
+      ? { hold: undefined, released: 0 }
+      : await brakeVerdict(
+          m,
+          deps.brake,
+          files.filter(applies).map((f) => f.path),
+          stime,
+        );
+  m.deleteHold = verdict.hold;
+  // While deletes are held, what they blocked would only be blocked again.
+  const due = index.ledgerDue(clock.nowMs()).filter((i) => verdict.hold === undefined || i.code !== DELETE_HELD);
+  if (files.length === 0 && due.length === 0 && coveredMs <= stime && verdict.released === 0) {
     deps.onTurn?.(stime);
     return true; // nothing new, not even time
   }
-  m.turnProblems.clear();
-  m.lostBatches = 0;
-  const entryStime = parseChangelogName(index.getMeta(ENTRY_STIME_KEY) ?? '');
   const sizes = new Map(files.map((f) => [f.path, sizeOf(f.path)]));
   for (const batch of batches(files, sizes, deps.crawl.changelogBatchSize)) {
     await m.processChangelogs(
-      batch.map((f) => ({
-        path: f.path,
-        entryOps: entryStime === undefined || compareChangelogNames(f, entryStime) > 0,
-      })),
+      batch.map((f) => ({ path: f.path, entryOps: applies(f) })),
       'changelog',
     );
     const last = batch.at(-1);

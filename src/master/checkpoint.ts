@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import { writeFileAtomic } from '../atomic-file.js';
 import type { Clock } from '../clock.js';
+import type { GfidIndex, HeldDeletes } from '../changelog/index.js';
 import type { Logger } from '../log.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.json';
@@ -41,6 +42,18 @@ export function readCheckpointState(file: string): CheckpointState | undefined {
   }
 }
 
+/**
+ * What a checkpoint at a target waits for: failure-ledger items and deletes the mass-delete
+ * brake holds whose change may have been made before it. A held delete is a change the slave
+ * does not have, as a ledger item is: status must not say the slave holds the master as it was.
+ */
+export function pendingBefore(
+  index: Pick<GfidIndex, 'ledgerCountBefore'>,
+  held: Pick<HeldDeletes, 'countBefore'>,
+): (targetMs: number) => number {
+  return (targetMs) => index.ledgerCountBefore(targetMs) + held.countBefore(targetMs);
+}
+
 export class CheckpointTracker {
   constructor(
     private readonly file: string,
@@ -52,7 +65,7 @@ export class CheckpointTracker {
 
   /**
    * Evaluates the checkpoint after a turn. `pendingBefore(target)` counts the failure-ledger
-   * items whose change may have been made before the target: stime alone must not complete a
+   * items (and held deletes, see pendingBefore) whose change may have been made before the target: stime alone must not complete a
    * checkpoint while one of those is not on the slave. Items changed after it do not hold it
    * back, so a checkpoint completes under a steady stream of newer failures too.
    */

@@ -24,9 +24,10 @@ import {
 import type { SessionRunOptions, SlaveConnection } from './session-setup.js';
 import { writeFileAtomic } from '../atomic-file.js';
 import { GeorepError } from '../errors.js';
-import { CHECKPOINT_FILE, CheckpointTracker, readCheckpointState } from './checkpoint.js';
+import { CHECKPOINT_FILE, CheckpointTracker, pendingBefore, readCheckpointState } from './checkpoint.js';
 import { SESSION_STATUS_FILE, buildStatus } from './session-status.js';
 import type { SessionStatus, WorkerStatus } from './session-status.js';
+import { DeleteBrake } from './delete-brake.js';
 import { MetricsServer } from './metrics.js';
 import { StatusService, statusSocketPath } from './status-service.js';
 
@@ -45,6 +46,8 @@ export async function runLive(opts: LiveOptions): Promise<void> {
   const clock = opts.clock ?? systemClock;
   checkMaster(opts.masterRoot);
   const index = SqliteGfidIndex.open(path.join(opts.sessionDir, 'index.db'));
+  const held = index.heldDeletes();
+  const brake = new DeleteBrake(opts.config, { rootPath: opts.masterRoot, index, held, log: opts.log, clock });
   const changelogDir = path.join(opts.sessionDir, CHANGELOG_DIR);
   const consumer = new ChangelogConsumer(changelogDir, index);
   consumer.register();
@@ -72,6 +75,7 @@ export async function runLive(opts: LiveOptions): Promise<void> {
       fault: undefined,
       nowMs: clock.nowMs(),
       ledger: index.ledgerCount(),
+      brake: brake.state(),
     });
   const statusFile = path.join(opts.sessionDir, SESSION_STATUS_FILE);
   const metrics = opts.config.metricsPort > 0 ? new MetricsServer(snapshot, () => clock.nowMs()) : undefined;
@@ -95,10 +99,11 @@ export async function runLive(opts: LiveOptions): Promise<void> {
       ...sessionDeps(opts.masterRoot, { index, slave, log: opts.log, clock, dirs, hello, remote: conn.remote }),
       ownsNames: false,
       consumer,
+      brake,
       wake: (signal) => notifier.next(signal),
       onBatchDone: (seconds, outcome) => metrics?.batchDone(seconds, outcome.entryOps, outcome.metaOps),
       onTurn: (stimeMs) => {
-        tracker.update(stimeMs, (targetMs) => index.ledgerCountBefore(targetMs));
+        tracker.update(stimeMs, pendingBefore(index, held));
         writeFileAtomic(statusFile, JSON.stringify(snapshot(), null, 2) + '\n');
         // A turn cut short by a stop or a dead agent is no progress.
         if (!stop.aborted) opts.onTurnCompleted?.();

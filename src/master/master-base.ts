@@ -16,6 +16,8 @@ import type { EngineOptions, RemoteTarget, SyncEngine } from '../syncer/index.js
 import { BatchRunner } from './batch-runner.js';
 import type { BatchOutcome, ItemProblem } from './batch-runner.js';
 import type { Need } from './crawler.js';
+import { DELETE_HELD } from './delete-brake.js';
+import type { DeleteBrake, DeleteHold } from './delete-brake.js';
 import { CrawlStats } from './crawl-stats.js';
 import { recordProblems } from './failure-ledger.js';
 import { JobTable } from './job-table.js';
@@ -57,6 +59,10 @@ export interface MasterDeps {
   readonly onBatchDone?: (seconds: number, outcome: BatchOutcome) => void;
   readonly crawl: CrawlConfig;
   readonly syncer: SyncerConfig;
+  /** The mass-delete brake (delete-brake.ts); none in tests that do not exercise it. */
+  readonly brake?: DeleteBrake;
+  /** One-shot `--allow-mass-delete`: a crawl's deletes go even over the brake's limits. */
+  readonly allowMassDelete?: boolean;
   /** One-shot into a local slave with seed-copy on: a full crawl first tries a seed copy. */
   readonly seed?: SeedSettings;
   readonly onSkip: (path: string, reason: string) => void;
@@ -91,6 +97,12 @@ export class MasterBase {
    * so the changelogs they came from must be read again, never marked done.
    */
   lostBatches = 0;
+  /**
+   * Set while the mass-delete brake holds this turn's deletes (delete-brake.ts): batches
+   * classified meanwhile keep their deletes from the slave and hand them to `hold` (before
+   * anything of the batch is sent), and block entry ops that would take a held name.
+   */
+  deleteHold: DeleteHold | undefined;
   private failuresAtTurnStart = 0;
   private readonly inFlight = new Set<Promise<boolean>>();
   /** The seed copy of this turn, if one runs: true once its copy is in the slave root. */
@@ -204,7 +216,13 @@ export class MasterBase {
     const { deps } = this;
     // The recorder renames directories in another process: paths cached for one batch only.
     if (!deps.ownsNames) deps.index.forgetCachedPaths();
-    const common = { source, propagateDeletes: this.propagatesDeletes(), ...(seen === undefined ? {} : { seen }) };
+    const hold = this.deleteHold;
+    const common = {
+      source,
+      propagateDeletes: this.propagatesDeletes(),
+      ...(seen === undefined ? {} : { seen }),
+      ...(hold === undefined ? {} : { hold }),
+    };
     // One classifier per batch keeps the plan's order: each file's records are added in turn.
     const classifier = new ChangeClassifier(deps.root, deps.index, common);
     for (const f of files) {
@@ -213,6 +231,8 @@ export class MasterBase {
     }
     const file = files.map((f) => f.path).join(', ');
     const classified = classifier.plan(files.at(-1)?.path ?? '');
+    // Kept before anything of the batch is sent: a crash then replays the batch, holding again.
+    if (classified.held.length > 0) hold?.hold(classified.held);
     // Batches may be classified ahead (while a seed copy runs); they are sent one after another.
     const turn = this.sendOrder;
     let sent = (): void => undefined;
@@ -254,6 +274,15 @@ export class MasterBase {
         path: displayPath(plan.paths.get(gfid) ?? Buffer.from(gfid)),
         code: 'RECORDER_BEHIND',
         message: 'the entry moved before it could be synced; it is synced again from where it is now',
+      });
+    }
+    for (const gfid of plan.blocked) {
+      this.turnProblems.set(gfid, {
+        gfid,
+        path: displayPath(plan.paths.get(gfid) ?? deps.index.pathOf(gfid) ?? Buffer.from(gfid)),
+        code: DELETE_HELD,
+        message:
+          'it would replace an entry whose delete the mass-delete brake holds on the slave; it is synced after georep release',
       });
     }
     const confirmed = rest.then(

@@ -70,6 +70,11 @@ export class MetricsServer {
     gauge('georep_pending_data_files', 'files planned and not yet on the slave', (s) => s.data);
     gauge('georep_pending_meta_ops', 'metadata ops planned and not yet applied', (s) => s.meta);
     gauge('georep_failures', 'entries in the failure ledger (retried until they land)', (s) => s.failures);
+    gauge(
+      'georep_deletes_held',
+      'deletes the mass-delete brake holds back from the slave (until georep release)',
+      (s) => s.deletes_held,
+    );
     gauge('georep_stime_age_seconds', 'seconds since the time up to which the slave is in sync', (s) =>
       s.last_synced === null ? null : (this.nowMs() - Date.parse(s.last_synced)) / 1000,
     );

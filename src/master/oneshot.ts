@@ -10,6 +10,7 @@ import { SqliteGfidIndex } from '../changelog/index.js';
 import type { Logger } from '../log.js';
 import type { ItemProblem } from './batch-runner.js';
 import { buildMaster, choiceFromConfig } from './builder.js';
+import { DeleteBrake } from './delete-brake.js';
 import type { Master } from './builder.js';
 import type { CrawlStats } from './crawl-stats.js';
 import { SessionLock } from './session-lock.js';
@@ -36,6 +37,11 @@ export interface Progress {
 export interface OneshotOptions extends SessionRunOptions {
   readonly onProgress?: (p: Progress) => void;
   readonly signal?: AbortSignal;
+  /**
+   * Deletes go to the slave even when they are a mass delete (delete-brake.ts). Without it such
+   * a run deletes nothing and fails with MASS_DELETE.
+   */
+  readonly allowMassDelete?: boolean;
 }
 
 export type { ItemProblem };
@@ -82,6 +88,14 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
       ...sessionDeps(opts.masterRoot, { index, slave, log: opts.log, clock, dirs, hello, remote: conn.remote }),
       fullCrawl,
       ownsNames: true,
+      brake: new DeleteBrake(opts.config, {
+        rootPath: opts.masterRoot,
+        index,
+        held: index.heldDeletes(),
+        log: opts.log,
+        clock,
+      }),
+      allowMassDelete: opts.allowMassDelete === true,
       crawl: opts.config,
       syncer: opts.config,
       ...(opts.config.seedCopy

@@ -27,4 +27,18 @@ export interface Plan {
    * batch must be processed again before the stime may pass it.
    */
   readonly unresolved: readonly Gfid[];
+  /** Deletes the mass-delete brake holds back (not sent): this batch's UNLINK/RMDIR records. */
+  readonly held: readonly HeldRecord[];
+  /**
+   * gfids whose entry op would have taken a name whose delete is held (replacing, on the
+   * slave, what the brake keeps there): not sent, synced again after the release.
+   */
+  readonly blocked: readonly Gfid[];
+}
+
+/** A delete the brake holds: the name the master removed, and whether it was a directory. */
+export interface HeldRecord {
+  readonly gfid: Gfid;
+  readonly entry: EntryName;
+  readonly dir: boolean;
 }

@@ -10,7 +10,7 @@ import { hasErrno } from '../errors.js';
 import type { EntryOp, MetaOp, Timespec, WireEntry } from '../slave/index.js';
 import type { DataItem } from '../syncer/index.js';
 import { absPath, attrDelta, attrsOf } from '../changelog/index.js';
-import type { Plan } from './plan.js';
+import type { HeldRecord, Plan } from './plan.js';
 
 export interface ClassifyOptions {
   /** 'changelog': D records prove a change (quick check off); 'crawl': compare mtimes to the ns. */
@@ -24,6 +24,14 @@ export interface ClassifyOptions {
   readonly propagateDeletes?: boolean;
   /** Entry records are applied (false when replaying a changelog whose entry ops already landed: entry_stime). */
   readonly entryOps?: boolean;
+  /**
+   * The mass-delete brake holds this batch's deletes (delete-brake.ts): UNLINK/RMDIR records
+   * go to Plan.held instead of the slave; a RENAME of a gfid the master has lost since is sent
+   * as a plain rename (`gone` makes the slave drop every name of it); and an entry op that
+   * would take a name whose delete is held (the slave would replace what the brake keeps
+   * there), or that names a gfid or directory so blocked, is blocked (Plan.blocked).
+   */
+  readonly hold?: { readonly heldAt: (at: EntryName) => boolean };
 }
 
 export interface Seen {
@@ -50,6 +58,10 @@ export class ChangeClassifier {
   private readonly made = new Set<Gfid>();
   /** Names of hard-linked files this batch makes (CREATE, LINK), confirmed when their gfid lands. */
   private readonly names: { readonly gfid: Gfid; readonly at: EntryName }[] = [];
+  /** Deletes held by the brake, and the names they keep on the slave (see ClassifyOptions.hold). */
+  private readonly held: HeldRecord[] = [];
+  private readonly heldNames = new Set<string>();
+  private readonly blocked = new Set<Gfid>();
   private applyEntries: boolean;
 
   constructor(
@@ -109,16 +121,17 @@ export class ChangeClassifier {
     };
     for (const gfid of this.meta) {
       const st = this.stat(gfid);
-      if (st === null || this.touchedDirs.has(gfid)) continue;
+      if (st === null || this.touchedDirs.has(gfid) || this.blocked.has(gfid)) continue;
       // rsync -a carries mode, owner and times of the files it delivers.
       if (st.isFile() && this.data.has(gfid)) continue;
       metaFor(gfid);
     }
     // Directories last: entry ops and data commits inside them moved their mtimes.
-    for (const gfid of this.touchedDirs) metaFor(gfid);
+    for (const gfid of this.touchedDirs) if (!this.blocked.has(gfid)) metaFor(gfid);
     for (const [gfid, st] of this.stats)
-      if (st !== null && this.bringsAttrs(gfid, st, metaSent)) confirm.set(gfid, attrsOf(st));
-    const items = [...this.data.values()];
+      if (st !== null && !this.blocked.has(gfid) && this.bringsAttrs(gfid, st, metaSent))
+        confirm.set(gfid, attrsOf(st));
+    const items = [...this.data.values()].filter((i) => !this.blocked.has(i.gfid));
     const strip = ({ gfid, path, size, mtimeNs, ino, sparse }: DataItem): DataItem => ({
       gfid,
       path,
@@ -136,10 +149,12 @@ export class ChangeClassifier {
       dataNs: items.filter((i) => !i.off).map(strip),
       metaOps,
       confirm,
-      confirmNames: this.names,
+      confirmNames: this.names.filter((n) => !this.blocked.has(n.gfid)),
       deletions: this.deletions,
       paths: this.paths,
       unresolved: [...this.unresolved],
+      held: this.held,
+      blocked: [...this.blocked],
     };
   }
 
@@ -166,12 +181,21 @@ export class ChangeClassifier {
     if ((c.fop === 'UNLINK' || c.fop === 'RMDIR') && this.opts.propagateDeletes === false) return;
     // A directory the master has again (or still) is not removed: a later record explains it.
     if (c.fop === 'RMDIR' && this.stat(c.gfid) !== null) return;
+    if (this.isBlocked(c)) {
+      this.blocked.add(c.gfid);
+      return;
+    }
     this.touchedDirs.add(c.entry.pargfid);
     if (c.fop === 'CREATE') this.parents.set(c.gfid, c.entry.pargfid);
     const entry = wire(c.entry);
     switch (c.fop) {
       case 'UNLINK':
       case 'RMDIR':
+        if (this.opts.hold !== undefined) {
+          this.held.push({ gfid: c.gfid, entry: c.entry, dir: c.fop === 'RMDIR' });
+          this.heldNames.add(nameKey(c.entry));
+          return;
+        }
         this.entryOps.push({ op: c.fop, gfid: c.gfid, entry });
         this.deletions.push({ gfid: c.gfid, entry: c.entry, dir: c.fop === 'RMDIR' });
         return;
@@ -179,7 +203,9 @@ export class ChangeClassifier {
         this.touchedDirs.add(c.to.pargfid);
         // Sent even for a gfid the master has lost since: its UNLINK names only the new name,
         // so a dropped RENAME would leave the slave's copy at the old one (kill -9 e2e test).
-        const gone = this.stat(c.gfid) === null && this.index.objectOf(c.gfid) === undefined;
+        // Not while deletes are held: `gone` drops every slave name of the gfid.
+        const gone =
+          this.opts.hold === undefined && this.stat(c.gfid) === null && this.index.objectOf(c.gfid) === undefined;
         this.entryOps.push({ op: 'RENAME', gfid: c.gfid, entry, to: wire(c.to), ...(gone ? { gone } : {}) });
         return;
       }
@@ -207,6 +233,18 @@ export class ChangeClassifier {
         if (c.fop === 'CREATE' && st.nlink > 1n) this.names.push({ gfid: c.gfid, at: c.entry });
       }
     }
+  }
+
+  /**
+   * While deletes are held: an entry op that would take a held name on the slave (replacing
+   * what the brake keeps there), or that names a gfid or a parent directory already blocked.
+   */
+  private isBlocked(c: EntryChange): boolean {
+    const hold = this.opts.hold;
+    if (hold === undefined || c.fop === 'UNLINK' || c.fop === 'RMDIR') return false;
+    if (this.blocked.has(c.gfid)) return true;
+    const to = c.fop === 'RENAME' ? c.to : c.entry;
+    return this.blocked.has(to.pargfid) || this.heldNames.has(nameKey(to)) || hold.heldAt(to);
   }
 
   private addSymlink(gfid: Gfid, entry: WireEntry): void {
@@ -308,6 +346,10 @@ function lstatOrNull(root: Buffer, rel: Buffer | undefined): BigIntStats | null 
     if (!hasErrno(e, 'ENOENT', 'ENOTDIR')) throw e;
     return null;
   }
+}
+
+function nameKey(e: EntryName): string {
+  return `${e.pargfid}/${e.name.toString('latin1')}`;
 }
 
 function wire(e: EntryName): WireEntry {

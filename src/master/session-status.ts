@@ -6,11 +6,12 @@
 
 import type { CheckpointState } from './checkpoint.js';
 import type { CrawlStatsSnapshot } from './crawl-stats.js';
+import type { BrakeState } from './delete-brake.js';
 
 /** The last status the worker served, for `georep status` when the daemon is not running. */
 export const SESSION_STATUS_FILE = 'session-status.json';
 
-export const WORKER_STATUSES = ['Initializing…', 'Active', 'Passive', 'Faulty', 'Paused', 'Stopped'] as const;
+export const WORKER_STATUSES = ['Initializing…', 'Active', 'Held', 'Passive', 'Faulty', 'Paused', 'Stopped'] as const;
 export type WorkerStatus = (typeof WORKER_STATUSES)[number];
 
 export interface SessionStatus {
@@ -50,6 +51,13 @@ export interface SessionStatus {
   readonly fault: string | null;
   /** Worker exits in a row without a completed turn, from the running monitor; null when none runs. */
   readonly restarts: number | null;
+  /**
+   * Held: why the mass-delete brake holds every delete (one line), until `georep release`;
+   * null while it does not. The worker syncs everything else meanwhile.
+   */
+  readonly held: string | null;
+  /** Deletes the brake holds back from the slave. */
+  readonly deletes_held: number;
 }
 
 export interface StatusParts {
@@ -69,6 +77,8 @@ export interface StatusParts {
   readonly nowMs: number;
   /** Items in the failure ledger (live sessions); else the distinct failures of the last run. */
   readonly ledger?: number;
+  /** The mass-delete brake, when engaged (delete-brake.ts). */
+  readonly brake?: BrakeState | undefined;
 }
 
 const iso = (ms: number | null | undefined): string | null =>
@@ -76,10 +86,12 @@ const iso = (ms: number | null | undefined): string | null =>
 
 export function buildStatus(p: StatusParts): SessionStatus {
   const s = p.stats;
+  // Held says more than Active (or Initializing…): deletes stop, nothing else does.
+  const held = p.brake !== undefined && (p.workerStatus === 'Active' || p.workerStatus === 'Initializing…');
   return {
     master: p.master,
     slave: p.slave,
-    worker_status: p.workerStatus,
+    worker_status: held ? 'Held' : p.workerStatus,
     crawl_status: s?.crawlStatus ?? null,
     last_synced: iso(p.stimeMs),
     entry: s?.entryPending ?? 0,
@@ -102,6 +114,8 @@ export function buildStatus(p: StatusParts): SessionStatus {
     uptime_seconds: p.startedMs === undefined ? null : Math.max(0, Math.round((p.nowMs - p.startedMs) / 1000)),
     fault: p.fault ?? null,
     restarts: p.restarts ?? null,
+    held: p.brake?.cause ?? null,
+    deletes_held: p.brake?.held ?? 0,
   };
 }
 
@@ -115,6 +129,6 @@ export function socketText(s: SessionStatus): string {
         : `checkpoint ${s.checkpoint_time} not reached yet`;
   const fields =
     `Uptime=${s.uptime_seconds ?? 0};FilesSyncd=${s.files_synced};FilesPending=${s.data};` +
-    `BytesPending=${s.bytes_pending};DeletesPending=${s.deletes_pending}`;
+    `BytesPending=${s.bytes_pending};DeletesPending=${s.deletes_pending};DeletesHeld=${s.deletes_held}`;
   return `${cp}\n${fields}\n`;
 }

@@ -104,6 +104,8 @@ export type EntryOp =
   | { readonly op: 'UNLINK' | 'RMDIR'; readonly gfid: Gfid; readonly entry: WireEntry };
 
 export type EntryOpName = EntryOp['op'];
+/** The entry ops that remove a name (what the master's mass-delete brake counts and holds). */
+export type RemoveOp = Extract<EntryOp, { readonly op: 'UNLINK' | 'RMDIR' }>;
 
 /** What an entry a seed copy made is adopted as: an object type, or another name of a file gfid. */
 export type AdoptKind = 'file' | 'dir' | 'symlink' | 'fifo' | 'chardev' | 'blockdev' | 'link';
@@ -199,6 +201,17 @@ export interface Methods {
     result: { readonly removed: number; readonly failures: readonly OpFailure[] };
   };
   /**
+   * Counts, changing nothing, what removals would take from the slave (the master's
+   * mass-delete brake asks before it sends any). `entries`: the names `ops` would remove, each
+   * only if it still holds its gfid, an RMDIR with everything the index has below it, each name
+   * once. `unknown`: what purgeUnknown of `dirs` would remove, recursively. `total`: the names
+   * the slave index holds.
+   */
+  countRemovals: {
+    params: { readonly ops: readonly RemoveOp[]; readonly dirs: readonly Gfid[] };
+    result: { readonly entries: number; readonly unknown: number; readonly total: number };
+  };
+  /**
    * Seed copy, step 1: when the slave holds nothing yet (no index entry, nothing in the root
    * but .georep), makes an empty `<root>/.georep/seed` and returns its absolute path, for the
    * master to copy its whole tree into (a local slave only). `dir` null: no seeding, `reason` why.
@@ -230,6 +243,7 @@ export const METHOD_NAMES = [
   'stageData',
   'commitData',
   'purgeUnknown',
+  'countRemovals',
   'seedBegin',
   'seedCommit',
   'seedAbort',
@@ -433,6 +447,12 @@ function entryOp(v: unknown, i: number): EntryOp {
   }
 }
 
+function removeOp(v: unknown, i: number): RemoveOp {
+  const op = entryOp(v, i);
+  if (op.op !== 'UNLINK' && op.op !== 'RMDIR') return badRequest(`ops[${i}].op ${show(op.op)} removes nothing`);
+  return op;
+}
+
 function metaOp(v: unknown, i: number): MetaOp {
   const what = `ops[${i}]`;
   const f = fields(v, what);
@@ -568,6 +588,10 @@ const VALIDATORS: Validators = {
   stageData: (p) => ({ box: boxName(p['box']), items: stageItems(p['items']), basis: bool(p['basis'], 'basis') }),
   commitData: (p) => ({ box: boxName(p['box']), items: stageItems(p['items']) }),
   purgeUnknown: (p) => ({ dirs: gfidList(p['dirs'], 'dirs') }),
+  countRemovals: (p) => ({
+    ops: list(p['ops'], 'ops', LIMITS.opsPerBatch, removeOp),
+    dirs: gfidList(p['dirs'], 'dirs'),
+  }),
   seedBegin: () => ({}),
   seedCommit: () => ({}),
   seedAbort: () => ({}),

@@ -41,6 +41,8 @@ function dispatch(agent: SlaveAgent, method: MethodName, params: unknown): unkno
       return agent.commitData(validateParams('commitData', params));
     case 'purgeUnknown':
       return agent.purgeUnknown(validateParams('purgeUnknown', params));
+    case 'countRemovals':
+      return agent.countRemovals(validateParams('countRemovals', params));
     case 'seedBegin':
       validateParams('seedBegin', params);
       return agent.seedBegin();

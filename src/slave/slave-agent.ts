@@ -10,6 +10,7 @@ import { applyMetaOps } from './meta-ops.js';
 import { PROTOCOL_VERSION } from './protocol.js';
 import type { MethodName, Methods } from './protocol.js';
 import { purgeUnknown } from './purge.js';
+import { countRemovals } from './removal-count.js';
 import { adopt } from './adopt.js';
 import { seedAbort, seedBegin, seedCommit } from './seed.js';
 import { openSlaveRoot } from './slave-root.js';
@@ -99,6 +100,10 @@ export class SlaveAgent {
 
   purgeUnknown(p: P<'purgeUnknown'>): R<'purgeUnknown'> {
     return purgeUnknown(this.need(), p);
+  }
+
+  countRemovals(p: P<'countRemovals'>): R<'countRemovals'> {
+    return countRemovals(this.need(), p);
   }
 
   seedBegin(): R<'seedBegin'> {

@@ -26,6 +26,7 @@ CREATE INDEX IF NOT EXISTS names_by_gfid ON names (gfid);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TEMP TABLE IF NOT EXISTS doomed_dirs (g TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TEMP TABLE IF NOT EXISTS doomed_objs (g TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TEMP TABLE IF NOT EXISTS counted (pargfid TEXT NOT NULL, name BLOB NOT NULL, PRIMARY KEY (pargfid, name)) WITHOUT ROWID;
 `;
 
 /** A directory chain deeper than this can only come from a corrupt (cyclic) index. */
@@ -57,6 +58,14 @@ function prepareAll(db: Database.Database) {
     delChildren: p('DELETE FROM names WHERE pargfid IN (SELECT g FROM doomed_dirs)'),
     delOrphans: p(`DELETE FROM objects WHERE gfid IN (SELECT g FROM doomed_objs)
       AND NOT EXISTS (SELECT 1 FROM names n WHERE n.gfid = objects.gfid)`),
+    nameCount: p('SELECT count(*) FROM names').pluck(),
+    countClear: p('DELETE FROM counted'),
+    countName: p('INSERT OR IGNORE INTO counted (pargfid, name) VALUES (?, ?)'),
+    countBelow: p(`INSERT OR IGNORE INTO counted (pargfid, name) SELECT pargfid, name FROM names WHERE pargfid IN (
+      WITH RECURSIVE sub(g) AS (
+        SELECT ? UNION SELECT n.gfid FROM names n JOIN sub ON n.pargfid = sub.g
+        JOIN objects o ON o.gfid = n.gfid AND o.type = 'dir') SELECT g FROM sub)`),
+    countedCount: p('SELECT count(*) FROM counted').pluck(),
     getMeta: p('SELECT value FROM meta WHERE key = ?').pluck(),
     setMeta: p('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
     delMeta: p('DELETE FROM meta WHERE key = ?'),
@@ -178,6 +187,30 @@ export class SlaveIndex {
     if (this.typeOf(gfid) === 'dir') this.dropSubtree(gfid);
     this.st.delName.run(at.pargfid, at.name);
     if (gfid !== ROOT_GFID && this.st.hasNames.get(gfid) === undefined) this.st.delObject.run(gfid);
+  }
+
+  /** Names the index holds (every entry below the root, a hard link once per name). */
+  nameCount(): number {
+    return Number(this.st.nameCount.get());
+  }
+
+  /**
+   * How many names removing `removals` would take from the index: each name that still holds
+   * its gfid, and for a directory every name below it; a name counted once, however many
+   * removals reach it (a file's UNLINK and its directory's RMDIR in one turn). Changes nothing.
+   */
+  removalCount(removals: readonly { readonly gfid: Gfid; readonly at: SlaveName }[]): number {
+    return this.transaction(() => {
+      this.st.countClear.run();
+      for (const r of removals) {
+        if (this.lookup(r.at.pargfid, r.at.name) !== r.gfid) continue;
+        this.st.countName.run(r.at.pargfid, r.at.name);
+        if (this.typeOf(r.gfid) === 'dir') this.st.countBelow.run(r.gfid);
+      }
+      const n = Number(this.st.countedCount.get());
+      this.st.countClear.run();
+      return n;
+    });
   }
 
   /** Moves one name; whatever the index had at `to` is forgotten first. */

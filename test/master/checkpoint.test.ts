@@ -5,10 +5,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { SqliteGfidIndex } from '../../src/changelog/index.js';
+import { ROOT_GFID, SqliteGfidIndex } from '../../src/changelog/index.js';
 import type { Gfid } from '../../src/changelog/index.js';
 import { silentLogger } from '../../src/log.js';
-import { CheckpointTracker, checkpointTargetMs, readCheckpointState } from '../../src/master/checkpoint.js';
+import {
+  CheckpointTracker,
+  checkpointTargetMs,
+  pendingBefore,
+  readCheckpointState,
+} from '../../src/master/checkpoint.js';
 import { ManualClock } from '../support/manual-clock.js';
 
 describe('CheckpointTracker', () => {
@@ -57,6 +62,30 @@ describe('CheckpointTracker', () => {
       // A retry that fails again keeps the earliest change time.
       index.ledgerRecord(item('11111111-1111-4111-8111-111111111111', 34_000), 36_000, 37_000);
       expect(index.ledgerGet('11111111-1111-4111-8111-111111111111' as Gfid)?.changeMs).to.equal(30_000);
+    } finally {
+      index.close();
+    }
+  });
+
+  it('waits for deletes the mass-delete brake holds, made before the target, until they are released', () => {
+    const index = SqliteGfidIndex.open(':memory:');
+    try {
+      const held = index.heldDeletes();
+      const t = new CheckpointTracker(path.join(dir, 'h.json'), () => 20_000, new ManualClock(40_000), silentLogger());
+      const gfid = '11111111-1111-4111-8111-111111111111' as Gfid;
+      held.hold(
+        [{ gfid, entry: { pargfid: ROOT_GFID, name: Buffer.from('a') }, dir: false, changeMs: 30_000 }],
+        31_000,
+      );
+      // Held after the target: no hold on it.
+      expect(pendingBefore(index, held)(20_000)).to.equal(0);
+      held.hold(
+        [{ gfid, entry: { pargfid: ROOT_GFID, name: Buffer.from('b') }, dir: false, changeMs: 10_000 }],
+        31_000,
+      );
+      expect(t.update(35_000, pendingBefore(index, held))?.completedMs).to.equal(null);
+      held.drop(0, held.lastSeq()); // released and sent
+      expect(t.update(35_000, pendingBefore(index, held))?.completedMs).to.equal(40_000);
     } finally {
       index.close();
     }

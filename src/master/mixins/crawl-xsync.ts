@@ -1,6 +1,8 @@
 // Detection axis, Xsync (hybrid crawl): walk the master, write XSYNC-CHANGELOG files in
 // batches and feed each to the same process_change the live changelogs use.
 
+import type { Change } from '../../changelog/index.js';
+import { deferDeletes, gateCrawlDeletes, liveCrawlHold, sendDeferred } from '../crawl-brake.js';
 import { XsyncCrawler } from '../crawler.js';
 import type { MasterBase } from '../master-base.js';
 import { XsyncSink } from '../xsync-sink.js';
@@ -26,18 +28,22 @@ export class CrawlXsync {
       ownsNames: deps.ownsNames,
       useDigests: this.trustsConfirmations() && !deps.fullCrawl,
     };
+    // The mass-delete brake counts the crawl's deletes and its purge together, at the end.
+    const brake = this.propagatesDeletes() ? deps.brake : undefined;
+    const deferred: Change[] = [];
     const crawler = new XsyncCrawler(
       { root: deps.root, batchEntries: deps.crawl.xsyncChangelogEntries, crawlRate: deps.crawl.crawlRate, policy },
       {
         index: deps.index,
         clock: deps.clock,
-        sink,
+        sink: brake === undefined ? sink : deferDeletes(sink, deferred),
         onSkip: deps.onSkip,
         onScan: (n) => {
           this.stats.entriesScanned = n;
         },
       },
     );
+    this.deleteHold = brake !== undefined && deps.consumer !== undefined ? liveCrawlHold(brake) : undefined;
     if (deps.seed !== undefined && deps.fullCrawl) await this.startSeed(deps.seed);
     await crawler.crawl(deps.signal);
     deps.log.debug('crawl walked the master', {
@@ -50,7 +56,12 @@ export class CrawlXsync {
     // purge axis: what no batch adopted or replaced is the copy's, never the operator's.
     const seeded = await this.seedSettled();
     // After every batch is settled: the purge keeps only what the slave index knows.
-    const purge = deps.fullCrawl && ((this.purgesUnknown() && this.propagatesDeletes()) || seeded);
+    let purge = deps.fullCrawl && ((this.purgesUnknown() && this.propagatesDeletes()) || seeded);
+    if (brake !== undefined) {
+      const gate = await gateCrawlDeletes(this, brake, deferred, purge ? crawler.dirs : undefined, seeded);
+      if (gate.sendDeletes) await sendDeferred(this, deferred);
+      purge = gate.purge;
+    }
     const settled = purge ? () => this.purgeUnknown(crawler.dirs) : undefined;
     // A live session files what did not land in its failure ledger and goes on; a one-shot
     // sync reports it and exits non-zero.

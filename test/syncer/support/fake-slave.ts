@@ -43,6 +43,7 @@ export class FakeSlave implements SlaveCaller {
     entryOps: () => unsupported('entryOps'),
     metaOps: () => unsupported('metaOps'),
     purgeUnknown: () => unsupported('purgeUnknown'),
+    countRemovals: () => unsupported('countRemovals'),
     setStime: () => unsupported('setStime'),
     seedBegin: () => unsupported('seedBegin'),
     seedCommit: () => unsupported('seedCommit'),
