@@ -8,7 +8,7 @@ import type { Gfid } from '../changelog/record.js';
 import { GeorepError } from '../errors.js';
 import { isGfid, unescapeName } from '../changelog/index.js';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Limits, counted in bytes (Buffer.byteLength) where they are sizes. */
 export const LIMITS = {

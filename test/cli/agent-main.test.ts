@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { PROTOCOL_VERSION } from '../../src/slave/index.js';
 import { repoRoot } from '../support/cli.js';
 
 const entry = path.join(repoRoot, 'src', 'cli', 'agent-main.ts');
@@ -31,7 +32,12 @@ describe('cli/agent-main', () => {
     const hello = {
       id: 1,
       method: 'hello',
-      params: { version: 1, masterVolume: '6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b', masterPath: '/m', rebind: false },
+      params: {
+        version: PROTOCOL_VERSION,
+        masterVolume: '6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b',
+        masterPath: '/m',
+        rebind: false,
+      },
     };
     const bye = { id: 2, method: 'bye', params: {} };
     const r = run(

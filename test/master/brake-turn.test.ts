@@ -164,9 +164,7 @@ describe('changelogTurn with the mass-delete brake', function () {
     await turn();
     expect(fs.readdirSync(s('a')).length, 'the slave keeps every file').to.equal(FILES / 2);
     expect(fs.existsSync(s('fresh')), 'a new directory still arrives').to.equal(true);
-    expect(index.getMeta(BRAKE_KEYS.cause)).to.match(
-      /151 deletes would remove 50% of the 302 entries on the slave/,
-    );
+    expect(index.getMeta(BRAKE_KEYS.cause)).to.match(/151 deletes would remove 50% of the 302 entries on the slave/);
     expect(index.heldDeletes().count()).to.equal(1);
     expect(Number(index.getMeta('stime'))).to.be.greaterThan(stimeBefore); // stime moves by the one rule
     expect(fs.readdirSync(changelogs)).to.deep.equal([]);

@@ -11,7 +11,7 @@ import type { Gfid } from '../../src/changelog/index.js';
 import { silentLogger } from '../../src/log.js';
 import type { Logger } from '../../src/log.js';
 import type { AgentHooks } from '../../src/slave/context.js';
-import { SlaveClient, runAgent } from '../../src/slave/index.js';
+import { PROTOCOL_VERSION, SlaveClient, runAgent } from '../../src/slave/index.js';
 import type { EntryOp, Methods, StageItem, WireEntry } from '../../src/slave/index.js';
 
 export const VOLUME = '6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b';
@@ -58,7 +58,7 @@ export function startAgent(root: string, opts: AgentOptions = {}): InProcessAgen
 }
 
 export function helloParams(over: Partial<Methods['hello']['params']> = {}): Methods['hello']['params'] {
-  return { version: 1, masterVolume: VOLUME, masterPath: '/srv/master', rebind: false, ...over };
+  return { version: PROTOCOL_VERSION, masterVolume: VOLUME, masterPath: '/srv/master', rebind: false, ...over };
 }
 
 export type ReadyAgent = InProcessAgent & { readonly root: string };

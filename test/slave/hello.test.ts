@@ -6,6 +6,7 @@ import { existsSync, lstatSync, mkdirSync, realpathSync, symlinkSync, writeFileS
 import { join } from 'node:path';
 import { GeorepError } from '../../src/errors.js';
 import { cleanupTemps, helloParams, makeTemp, newGfid, startAgent } from './harness.js';
+import { PROTOCOL_VERSION } from '../../src/slave/index.js';
 import type { Methods } from '../../src/slave/index.js';
 
 type HelloResult = Methods['hello']['result'];
@@ -41,7 +42,7 @@ describe('slave/hello', () => {
   it('creates a missing root (mkdir -p) and a private .georep with index and staging', async () => {
     const root = join(makeTemp(), 'a', 'b', 'slave');
     const r = ok(await session(root));
-    expect(r.version).to.equal(1);
+    expect(r.version).to.equal(PROTOCOL_VERSION);
     expect(r.stagingDir).to.equal(join(realpathSync(root), '.georep', 'staging'));
     expect(r.isRoot).to.equal(process.getuid?.() === 0);
     expect(r.stimeMs).to.equal(null);

@@ -5,7 +5,15 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { displayPath } from '../../src/changelog/index.js';
 import { GeorepError } from '../../src/errors.js';
-import { LIMITS, checkName, decodeName, decodePath, decodeTarget, validateParams } from '../../src/slave/index.js';
+import {
+  LIMITS,
+  PROTOCOL_VERSION,
+  checkName,
+  decodeName,
+  decodePath,
+  decodeTarget,
+  validateParams,
+} from '../../src/slave/index.js';
 import type { MethodName } from '../../src/slave/index.js';
 import { ROOT_GFID, at, item, newGfid, ops, wire } from './harness.js';
 import { codeOf } from '../support/error-code.js';
@@ -156,7 +164,7 @@ describe('slave/protocol validators', () => {
       };
       expect(check('metaOps', { ops: [meta] })).to.equal(undefined);
       expect(check('metaOps', { ops: [{ ...meta, mtime: { sec: 1, nsec: 1e9 } }] })).to.equal('BAD_REQUEST');
-      const hello = { version: 1, masterVolume: newGfid(), masterPath: '/m', rebind: false };
+      const hello = { version: PROTOCOL_VERSION, masterVolume: newGfid(), masterPath: '/m', rebind: false };
       expect(check('hello', hello)).to.equal(undefined);
       expect(check('hello', { ...hello, masterVolume: 'vol' })).to.equal('BAD_REQUEST');
       expect(check('hello', { ...hello, rebind: 'yes' })).to.equal('BAD_REQUEST');

@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { LIMITS } from '../../src/slave/index.js';
+import { LIMITS, PROTOCOL_VERSION } from '../../src/slave/index.js';
 import { ROOT_GFID, RawWire, cleanupTemps, helloParams, makeTemp, startAgent } from './harness.js';
 
 /** A valid setStime request line of exactly `bytes` bytes (without its newline); unknown params fields are ignored. */
@@ -31,11 +31,11 @@ describe('slave/rpc-server', () => {
     raw.request(2, 'hello', helloParams());
     const r = await raw.reply();
     expect(r.id).to.equal(2);
-    expect(r.result).to.include({ version: 1, stimeMs: null });
+    expect(r.result).to.include({ version: PROTOCOL_VERSION, stimeMs: null });
   });
 
   it('refuses another protocol version with PROTOCOL_VERSION, and a second hello', async () => {
-    raw.request(1, 'hello', helloParams({ version: 2 }));
+    raw.request(1, 'hello', helloParams({ version: PROTOCOL_VERSION + 1 }));
     expect((await raw.reply()).error?.code).to.equal('PROTOCOL_VERSION');
     raw.request(2, 'hello', helloParams());
     expect((await raw.reply()).result).to.be.an('object');
