@@ -14,6 +14,7 @@ import { ReconcileScan } from '../../src/changelog/recorder/reconcile.js';
 import { TreeDiff } from '../../src/changelog/recorder/tree-diff.js';
 import type { Check } from '../../src/changelog/recorder/tree-diff.js';
 import { ManualClock } from '../support/manual-clock.js';
+import { setTimesNs, timeOfNs } from '../support/tree-bytes.js';
 
 class Harness {
   readonly index = SqliteGfidIndex.open(':memory:');
@@ -46,6 +47,13 @@ class Harness {
   hint(...rels: (string | Buffer)[]): Change[] {
     const checks = new HintChecks(this.root, this.rootBuf, this.index);
     for (const r of rels) checks.add(path.join(this.root, Buffer.from(r).toString('utf8')));
+    return this.apply(checks.take(), false, true);
+  }
+
+  /** One batch of hints, each with whether the watcher reported a write there. */
+  hintWritten(...hints: [rel: string, written: boolean][]): Change[] {
+    const checks = new HintChecks(this.root, this.rootBuf, this.index);
+    for (const [r, written] of hints) checks.add(path.join(this.root, r), written);
     return this.apply(checks.take(), false, true);
   }
 
@@ -326,6 +334,29 @@ describe('recorder diff (TreeDiff, HintChecks, ReconcileScan)', () => {
     const got = h.hint('top', 'a/b', 'b/c');
     expect(fops(got)).to.have.members(['RENAME', 'LINK']);
     expect([h.gfidAt('a/b'), h.gfidAt('b/c')]).to.deep.equal([top, top]);
+    h.verify();
+  });
+
+  it('sends the content of a file rewritten with its size and mtime put back and then renamed, live and by a reconcile', async () => {
+    // rename(2) moves ctime as a write does: alone it proves nothing, so a moved file's ctime
+    // was ignored and the rewrite never reached the slave (seeded random live test).
+    const rewriteKeepTimes = (rel: string): void => {
+      const abs = path.join(root, rel);
+      const st = fs.lstatSync(abs, { bigint: true });
+      fs.writeFileSync(abs, 'Z'.repeat(Number(st.size)));
+      setTimesNs(Buffer.from(abs), timeOfNs(st.mtimeNs));
+      expect(fs.lstatSync(abs, { bigint: true }).mtimeNs).to.equal(st.mtimeNs);
+    };
+    const one = h.gfidAt('a/one') as Gfid;
+    rewriteKeepTimes('a/one');
+    fs.renameSync(path.join(root, 'a/one'), path.join(root, 'a/uno'));
+    const live = h.hintWritten(['a/one', true], ['a/uno', false]);
+    expect(live.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.deep.equal([one]);
+    const three = h.gfidAt('b/three') as Gfid;
+    rewriteKeepTimes('b/three');
+    fs.renameSync(path.join(root, 'b/three'), path.join(root, 'b/tres'));
+    const scanned = await h.reconcile();
+    expect(scanned.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.deep.equal([three]);
     h.verify();
   });
 

@@ -22,8 +22,11 @@ export class HintChecks {
     private readonly index: GfidIndex,
   ) {}
 
-  /** Adds the names a hint at `absolute` may concern. Paths outside the root are ignored. */
-  add(absolute: string): void {
+  /**
+   * Adds the names a hint at `absolute` may concern. Paths outside the root are ignored.
+   * `written`: the watcher reported a write there (see Check.written).
+   */
+  add(absolute: string, written = false): void {
     const rel = relativeInside(this.rootPath, absolute);
     // The root itself changed (its attributes): nothing to record, it has no name.
     if (rel === undefined || rel === '') return;
@@ -47,7 +50,7 @@ export class HintChecks {
         named = { in: dir, name: sub.n };
         dir = { gfid: sub.row.gfid, rel: joinRel(dir.rel, sub.n) };
       }
-      for (const n of this.namesFor(dir, comps[comps.length - 1] as string)) this.check(dir, n);
+      for (const n of this.namesFor(dir, comps[comps.length - 1] as string)) this.check(dir, n, written);
     } finally {
       if (named !== undefined) this.check(named.in, named.name);
     }
@@ -69,10 +72,15 @@ export class HintChecks {
     return this.checks.size;
   }
 
-  private check(dir: DirRef, name: Buffer): void {
+  private check(dir: DirRef, name: Buffer, written = false): void {
     const key = `${dir.gfid}/${name.toString('latin1')}`;
-    if (this.checks.has(key)) return;
-    this.checks.set(key, { dir, name, st: lstatIfAny(absPath(this.root, joinRel(dir.rel, name))) });
+    const had = this.checks.get(key);
+    if (had !== undefined) {
+      if (written && had.written !== true) this.checks.set(key, { ...had, written });
+      return;
+    }
+    const st = lstatIfAny(absPath(this.root, joinRel(dir.rel, name)));
+    this.checks.set(key, written ? { dir, name, st, written } : { dir, name, st });
   }
 
   /** The byte names in `dir` that a (possibly lossy) component string can stand for. */

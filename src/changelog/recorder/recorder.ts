@@ -197,7 +197,7 @@ export class Recorder {
     while (this.hints.length > 0) {
       const chunk = this.hints.splice(0, HINTS_PER_TX);
       const checks = new HintChecks(deps.rootPath, deps.root, deps.index);
-      for (const h of chunk) checks.add(h.path);
+      for (const h of chunk) checks.add(h.path, h.kind === 'update');
       this.applyChecks(checks.take(), { expandNewDirs: true, deferVanished: false, journal: true });
     }
   }

@@ -23,6 +23,11 @@ export interface Check {
   readonly st: BigIntStats | undefined;
   /** The index row at this name when the caller already read it (null: none); else looked up. */
   readonly row?: IndexedEntry | null;
+  /**
+   * The watcher reported a write at this name (IN_MODIFY, IN_ATTRIB): whatever object was here
+   * may have new content, even if it moved on with its size and mtime put back.
+   */
+  readonly written?: boolean;
 }
 
 export interface DiffDeps {
@@ -80,6 +85,8 @@ export class TreeDiff {
   private readonly vanished = new Map<string, IndexedEntry>();
   private readonly appeared: Appeared[] = [];
   private readonly hopped = new Set<Move>();
+  /** Objects a write was reported for at a name they have left (see Check.written). */
+  private readonly written = new Set<Gfid>();
   /** Objects whose xtime moves: each entry a record names, and its old and new parents. */
   readonly touched = new Set<Gfid>();
   /**
@@ -114,6 +121,7 @@ export class TreeDiff {
     this.newTrees.clear();
     this.vanished.clear();
     this.appeared.length = 0;
+    this.written.clear();
     return kept;
   }
 
@@ -121,6 +129,7 @@ export class TreeDiff {
     if (c.dir.gfid === ROOT_GFID && (c.name.equals(RESERVED_ROOT_NAME) || isHopName(c.name))) return;
     const { index } = this.deps;
     const row = c.row === undefined ? index.lookup(c.dir.gfid, c.name) : (c.row ?? undefined);
+    if (row !== undefined && c.written === true) this.written.add(row.gfid);
     if (c.st === undefined) {
       if (row !== undefined) this.vanished.set(keyOf(row.pargfid, row.name), row);
       return;
@@ -318,7 +327,7 @@ export class TreeDiff {
     this.deps.emit({ kind: 'E', gfid: m.gfid, fop: 'RENAME', entry: m.from, to });
     m.to.gfid = m.gfid;
     if (m.type === 'dir') this.structural.add(m.gfid);
-    this.refresh(m.gfid, m.type, m.to.st, 'moved');
+    this.refresh(m.gfid, m.type, m.to.st, 'moved', undefined, this.maybeWritten(m.gfid));
     return true;
   }
 
@@ -365,8 +374,19 @@ export class TreeDiff {
     to.gfid = gfid;
     this.touch(at.pargfid, gfid);
     this.deps.emit({ kind: 'E', gfid, fop: 'LINK', entry: at });
-    this.refresh(gfid, to.type, to.st, 'linked');
+    this.refresh(gfid, to.type, to.st, 'linked', undefined, this.maybeWritten(gfid));
     return true;
+  }
+
+  /**
+   * Whether a moved or linked object's ctime move may be a write: rename(2) and link(2) move
+   * ctime too, so it proves nothing alone, but a rewrite with its size and mtime put back (cp -p,
+   * tar) just before a rename left the slave with the old content for good. Live, a write the
+   * watcher reported at the object's old name says so; a reconcile scan has no such report and
+   * counts every ctime move (an rsync delta pass over an unchanged file is the price).
+   */
+  private maybeWritten(gfid: Gfid): boolean {
+    return this.written.has(gfid) || this.opts.deferVanished;
   }
 
   private tryDelete(row: IndexedEntry, pending: readonly Action[]): boolean {
@@ -427,11 +447,12 @@ export class TreeDiff {
     st: BigIntStats,
     how: 'inPlace' | 'moved' | 'linked',
     known?: SyncedAttrs | null,
+    written = false,
   ): void {
     const { index, emit } = this.deps;
     const now = attrsOf(st);
     const was = known !== undefined ? known : (index.recordedOf(gfid) ?? index.syncedOf(gfid));
-    const d = was === null ? { content: true, meta: true } : delta(was, now, type, how);
+    const d = was === null ? { content: true, meta: true } : delta(was, now, type, how, written);
     if (d.content && type === 'file') emit({ kind: 'D', gfid });
     if (d.meta || (d.content && type !== 'file')) emit({ kind: 'M', gfid, fop: 'SETATTR' });
     if (d.content || d.meta) this.touch(gfid);
@@ -450,11 +471,14 @@ function delta(
   now: SyncedAttrs,
   type: EntryType,
   how: 'inPlace' | 'moved' | 'linked',
+  written: boolean,
 ): { content: boolean; meta: boolean } {
   const ownerOrMode = was.mode !== now.mode || was.uid !== now.uid || was.gid !== now.gid;
   const sizeOrMtime = was.size !== now.size || was.mtimeNs !== now.mtimeNs;
-  // rename(2) and link(2) move ctime; so do chmod and chown.
-  const ctimeOnly = how === 'inPlace' && type === 'file' && !sizeOrMtime && !ownerOrMode && was.ctimeNs !== now.ctimeNs;
+  // rename(2) and link(2) move ctime; so do chmod and chown. A moved object's ctime counts only
+  // where a write may hide behind it (see TreeDiff.maybeWritten).
+  const ctimeOnly =
+    (how === 'inPlace' || written) && type === 'file' && !sizeOrMtime && !ownerOrMode && was.ctimeNs !== now.ctimeNs;
   return {
     content: type === 'file' ? sizeOrMtime || ctimeOnly : type === 'symlink' && was.size !== now.size,
     meta: ownerOrMode || was.mtimeNs !== now.mtimeNs,
