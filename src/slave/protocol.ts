@@ -165,6 +165,14 @@ export interface ListedEntry {
   readonly target?: WireName;
 }
 
+/** A listed directory's own attributes (its name is its parent's business). */
+export interface DirAttrs {
+  readonly mode: number; // full st_mode
+  readonly uid: number;
+  readonly gid: number;
+  readonly mtime: Timespec;
+}
+
 /** One file's content digest, or why the agent could not read it (an errno name, NOT_FILE). */
 export type HashResult = { readonly sha256: string } | { readonly error: string };
 
@@ -262,13 +270,19 @@ export interface Methods {
   setStime: { params: { readonly stimeMs: number }; result: null };
   /**
    * Verify: one page of directory `dir` ('' is the root; the root's .georep is never listed),
-   * entries sorted by their raw name bytes, those after `after` (null: from the start). `found`
-   * false: no directory there (absent, or not a real directory). `next` names the last entry
-   * when more follow (ask again with it as `after`), else null. Read-only.
+   * entries sorted by their raw name bytes, those after `after` (null: from the start), and the
+   * directory's own attributes. `found` false: no directory there (absent, or not a real
+   * directory). `next` names the last entry when more follow (ask again with it as `after`),
+   * else null. Read-only.
    */
   listDir: {
     params: { readonly dir: WirePath; readonly after: WireName | null };
-    result: { readonly found: boolean; readonly entries: readonly ListedEntry[]; readonly next: WireName | null };
+    result: {
+      readonly found: boolean;
+      readonly self: DirAttrs | null;
+      readonly entries: readonly ListedEntry[];
+      readonly next: WireName | null;
+    };
   };
   /** Verify with checksums: the SHA-256 of each named regular file in `dir`, in order. Read-only. */
   hashFiles: {
@@ -712,6 +726,15 @@ function listedEntry(v: unknown, i: number): ListedEntry {
   return { ...entry, target: wire(f['target'], `${what}.target`, decodeTarget) };
 }
 
+function dirAttrs(v: unknown): DirAttrs {
+  const f = fields(v, 'self');
+  return {
+    mode: int(f['mode'], 'self.mode', 0, MODE_MAX),
+    ...owner(f, 'self'),
+    mtime: timespec(f['mtime'], 'self.mtime'),
+  };
+}
+
 function hashResult(v: unknown, i: number): HashResult {
   const f = fields(v, `hashes[${i}]`);
   const sha256 = f['sha256'];
@@ -742,8 +765,10 @@ const RESULT_VALIDATORS: ResultValidators = {
   listDir: (r) => {
     const f = fields(r, 'result');
     const next = f['next'];
+    const self = f['self'];
     return {
       found: bool(f['found'], 'found'),
+      self: self === null ? null : dirAttrs(self),
       entries: list(f['entries'], 'entries', LIMITS.listEntries, listedEntry),
       next: next === null ? null : wire(next, 'next', checkName),
     };

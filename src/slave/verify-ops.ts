@@ -16,7 +16,7 @@ import { keepDirTimes } from './dir-times.js';
 import type { EntryStat } from './fs-at.js';
 import { dirOf } from './paths.js';
 import { LIMITS, decodeDirPath, decodeName, decodePath } from './protocol.js';
-import type { DropFailure, HashResult, ListedEntry, Methods } from './protocol.js';
+import type { DirAttrs, DropFailure, HashResult, ListedEntry, Methods } from './protocol.js';
 import { removeTree } from './remove-tree.js';
 import { toWireError } from './wire.js';
 
@@ -30,7 +30,8 @@ const ENTRY_OVERHEAD_BYTES = 256;
 /** Listings of directories being paged; the master asks a few directories ahead. */
 const CACHED_DIRS = 8;
 
-const NOT_FOUND: R<'listDir'> = { found: false, entries: [], next: null };
+const NOT_FOUND: R<'listDir'> = { found: false, self: null, entries: [], next: null };
+const SELF = Buffer.alloc(0);
 
 /** A directory that is not there for reading: absent, not a directory, or reached through a symlink. */
 function gone(e: unknown): boolean {
@@ -80,6 +81,8 @@ export class VerifyReader {
         if (gone(e)) return NOT_FOUND;
         throw e;
       }
+      const st = ctx.fs.stat(fd, SELF);
+      const self: DirAttrs = { mode: st.mode, uid: st.uid, gid: st.gid, mtime: toTimespec(st.mtimeNs) };
       const key = rel.toString('latin1');
       const names = (p.after === null ? undefined : this.paging.get(key)) ?? this.readNames(ctx, fd, rel.length === 0);
       this.paging.delete(key);
@@ -88,7 +91,7 @@ export class VerifyReader {
       for (let i = p.after === null ? 0 : firstAfter(names, decodeName(p.after)); i < names.length; i++) {
         if (entries.length >= LIMITS.listEntries || bytes >= PAGE_BYTES) {
           this.remember(key, names);
-          return { found: true, entries, next: (entries.at(-1) as ListedEntry).name };
+          return { found: true, self, entries, next: (entries.at(-1) as ListedEntry).name };
         }
         const name = names[i] as Buffer;
         const st = ctx.fs.statIfAny(fd, name);
@@ -97,7 +100,7 @@ export class VerifyReader {
         bytes += 3 * (entry.name.length + (entry.target?.length ?? 0)) + ENTRY_OVERHEAD_BYTES;
         entries.push(entry);
       }
-      return { found: true, entries, next: null };
+      return { found: true, self, entries, next: null };
     });
   }
 

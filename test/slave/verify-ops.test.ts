@@ -44,6 +44,9 @@ describe('slave/verify-ops', () => {
     expect(file).to.include({ kind: 'file', size: 3, nlink: 1, ino: String(lstatSync(p('b')).ino) });
     expect(file?.mode).to.equal(lstatSync(p('b')).mode);
     expect(link).to.include({ kind: 'symlink', target: wire('../out\nside') });
+    const root = await a.client.call('listDir', { dir: '', after: null });
+    expect(root.self?.mode).to.equal(lstatSync(a.root).mode);
+    expect(root.self?.mtime.sec).to.equal(Math.floor(lstatSync(a.root).mtimeMs / 1000));
   });
 
   it('pages a directory over LIMITS.listEntries: every name once, in order', async () => {
@@ -64,6 +67,7 @@ describe('slave/verify-ops', () => {
     for (const dir of ['absent', 'file', 'via', 'via/f'])
       expect(await a.client.call('listDir', { dir, after: null }), dir).to.deep.equal({
         found: false,
+        self: null,
         entries: [],
         next: null,
       });
@@ -150,7 +154,7 @@ describe('slave/verify-ops', () => {
       ino: '18446744073709551615',
       rdev: 0,
     };
-    const reply = (entries: unknown[]) => ({ found: true, entries, next: null });
+    const reply = (entries: unknown[]) => ({ found: true, self: null, entries, next: null });
     const ok = Array.from({ length: LIMITS.listEntries }, () => entry);
     expect(codeOf(() => validateResult('listDir', reply(ok)))).to.equal(undefined);
     expect(codeOf(() => validateResult('listDir', reply([...ok, entry])))).to.equal('LIMIT_EXCEEDED');
