@@ -106,6 +106,10 @@ export class SqliteGfidIndex implements GfidIndex {
     return this.guard(() => this.st.children.all(pargfid).map(toEntry));
   }
 
+  childGfids(pargfid: Gfid): readonly (readonly [Buffer, Gfid])[] {
+    return this.guard(() => this.st.childGfids.all(pargfid) as [Buffer, Gfid][]);
+  }
+
   subdirs(pargfid: Gfid): readonly { readonly name: Buffer; readonly gfid: Gfid }[] {
     return this.guard(() => this.st.subdirs.all(pargfid).map((r) => ({ name: r.name, gfid: r.gfid as Gfid })));
   }

@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { GeorepError, isGeorepError } from '../errors.js';
 import { createLogger } from '../log.js';
 import type { Logger } from '../log.js';
-import type { Delivery, EntryLine, RepairReport } from '../verify/index.js';
+import type { Delivery, EntryLine, RepairReport, VerifyProgress } from '../verify/index.js';
 import type { CliContext } from './context.js';
 import { WORKDIR_HELP } from './cmd-sync.js';
 import { EXIT } from './exit-codes.js';
@@ -130,7 +130,7 @@ async function verifyAction(ctx: CliContext, s: PreparedSession, flags: VerifyFl
         if (json && lines.length > 0)
           await writeText(ctx.io.stdout, lines.map((l) => v.formatLine(l)).join('\n') + '\n');
       },
-      onProgress: (p) => progress.update(p),
+      ...(progress.live ? { onProgress: (p: VerifyProgress) => progress.update(p) } : {}),
     });
     progress.finish();
     const { done } = result;
@@ -202,7 +202,9 @@ async function deliverAndReport(
   const v = await import('../verify/index.js');
   let delivery: Delivery | undefined;
   if (flags.queueOnly !== true && report.divergent > 0)
-    delivery = await v.deliverQueued({ ...s, agentCommand: agentCommand(ctx, s), log, clock: ctx.io.clock, signal });
+    delivery = await (
+      await import('../verify/deliver.js')
+    ).deliverQueued({ ...s, agentCommand: agentCommand(ctx, s), log, clock: ctx.io.clock, signal });
   out.write(v.formatRepairSummary(report, delivery?.kind ?? 'queued'));
   if (delivery?.kind === 'synced') out.write(formatSummary(delivery.report, s.masterRoot, s.slaveRoot));
   const synced = delivery?.kind !== 'synced' || delivery.report.failures.length === 0;

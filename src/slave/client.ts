@@ -150,11 +150,28 @@ export class SlaveClient implements SlaveCaller {
         reject: settle(reject),
       });
       this.lastSentMs = performance.now();
-      this.output.write(line);
+      this.writeBatched(line);
     });
   }
 
   private lastSentMs = 0;
+  private corked = false;
+
+  /**
+   * Requests made in one tick (a verify asking for several listings ahead) leave in one write:
+   * a write to the pipe wakes the agent, and on a busy host each wake-up costs the writer.
+   */
+  private writeBatched(line: string): void {
+    if (!this.corked) {
+      this.corked = true;
+      this.output.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.output.uncork();
+      });
+    }
+    this.output.write(line);
+  }
 
   /** Sends a ping whenever no request went out for `everyMs` and none is waiting for its reply. */
   private keepAlive(everyMs: number): void {

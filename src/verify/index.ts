@@ -7,6 +7,7 @@ export type { DoneLine, EntryLine, Totals } from './lines.js';
 export { FirstDivergences, formatRepairSummary, formatVerifySummary } from './summary.js';
 export { runRepair } from './repair-run.js';
 export type { RepairReport } from './repair.js';
-export { deliverQueued } from './deliver.js';
+// deliver.ts (the one-shot sync after a repair) loads the whole master pipeline: imported by
+// the CLI only when a repair runs.
 export type { Delivery } from './deliver.js';
 export { verifyProgress } from './progress.js';

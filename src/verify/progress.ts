@@ -10,17 +10,20 @@ import type { VerifyProgress } from './run.js';
 const REDRAW_MS = 200;
 
 export interface VerifyProgressSink {
+  /** Something is drawn (a terminal): worth the cost of an estimate. */
+  readonly live: boolean;
   update(p: VerifyProgress): void;
   finish(): void;
 }
 
 export function verifyProgress(tty: boolean, stream: NodeJS.WritableStream, clock: Clock): VerifyProgressSink {
-  if (!tty) return { update: () => undefined, finish: () => undefined };
+  if (!tty) return { live: false, update: () => undefined, finish: () => undefined };
   let lastDraw = 0;
   let drawn = false;
   let firstMs: number | undefined;
   let firstExamined = 0;
   return {
+    live: true,
     update(p) {
       const now = clock.nowMs();
       if (firstMs === undefined) {

@@ -7,7 +7,7 @@
 import { lstatSync } from 'node:fs';
 import type { Clock } from '../clock.js';
 import type { GfidIndex, Gfid } from '../changelog/index.js';
-import { ROOT_GFID, comparePreorder, isAncestorOrSelf } from '../changelog/index.js';
+import { ROOT_GFID, comparePreorder, escapeName, isAncestorOrSelf } from '../changelog/index.js';
 import type { DirPath } from '../changelog/index.js';
 import { hasErrno } from '../errors.js';
 import type { HashResult } from '../slave/protocol.js';
@@ -131,8 +131,12 @@ export class VerifyWalk {
     if (task.visit || this.descends(task.comps)) this.stack.push(task);
   }
 
-  /** Asks the slave for the listings of the next directories to visit. */
+  /**
+   * Asks the slave for the listings of the next directories to visit, in bursts: when half of
+   * those asked ahead were taken, up to `prefetch` more go out together (one write to the pipe).
+   */
   private prefetch(): void {
+    if (this.deps.slave.ahead > this.cfg.prefetch / 2) return;
     for (let i = this.stack.length - 1, n = 0; i >= 0 && n < this.cfg.prefetch; i--) {
       const t = this.stack[i] as DirTask;
       if (!t.visit || !t.onSlave) continue;
@@ -150,17 +154,23 @@ export class VerifyWalk {
       const m = statChild(masterDir, name);
       if (m?.kind !== 'dir') continue;
       const comps = [...task.comps, name];
-      const gfid = gfids?.get(name.toString('latin1'));
+      const gfid = gfids?.get(name);
       subdirs.push({ comps, rel: joinRel(task.rel, name), gfid, onSlave: true, visit: this.visits(comps) });
     }
     for (let i = subdirs.length - 1; i >= 0; i--) this.push(subdirs[i] as DirTask);
   }
 
   private async compareDir(task: DirTask): Promise<void> {
-    const slaveDir = task.onSlave ? await this.deps.slave.take(task.rel) : EMPTY_DIR;
+    // The master's side is read while the agent lists the slave's (asked ahead, or now).
+    const listing = task.onSlave ? this.deps.slave.take(task.rel) : Promise.resolve(EMPTY_DIR);
     const masterDir = childPathOrRoot(this.deps.masterRoot, task.rel);
     const names = this.masterNames(masterDir, task);
-    if (names === undefined) return; // the master directory went since its parent was listed
+    if (names === undefined) {
+      listing.catch(() => undefined); // not needed any more
+      return; // the master directory went since its parent was listed
+    }
+    const mine = names.map((name) => this.masterEntry(masterDir, name, task));
+    const slaveDir = await listing;
     this.totals.dirs++;
     const pending: Pending[] = [];
     if (task.comps.length === 0) this.compareRoot(slaveDir, pending);
@@ -174,7 +184,7 @@ export class VerifyWalk {
       const name = names[i];
       const s = theirs[j];
       const c = name === undefined ? 1 : s === undefined ? -1 : Buffer.compare(name, s.name);
-      const m = c <= 0 ? this.masterEntry(masterDir, name as Buffer, task) : undefined;
+      const m = c <= 0 ? mine[i] : undefined;
       if (c <= 0) i++;
       if (c >= 0) j++;
       if (m === 'skip') continue;
@@ -188,7 +198,7 @@ export class VerifyWalk {
         subdirs.push({
           comps,
           rel,
-          gfid: gfids?.get(entryName.toString('latin1')),
+          gfid: gfids?.get(entryName),
           onSlave,
           visit: this.visits(comps),
         });
@@ -197,7 +207,7 @@ export class VerifyWalk {
         this.totals.unsampled++;
         continue;
       }
-      const p = this.judge(rel, gfids?.get(entryName.toString('latin1')) ?? null, m, other);
+      const p = this.judge(rel, gfids?.get(entryName) ?? null, m, other);
       if (p.m !== undefined && p.s !== undefined && p.shape === undefined && this.cfg.checksum && needsHash(p.m, p.s)) {
         p.hash = hashes.length;
         hashes.push({ name: entryName, size: p.m.size });
@@ -205,7 +215,8 @@ export class VerifyWalk {
       pending.push(p);
     }
     const digests = hashes.length === 0 ? undefined : await this.hashBoth(task.rel, masterDir, hashes);
-    const lines = pending.map((p) => this.lineOf(p, digests));
+    const prefix = task.rel.length === 0 ? '' : `${pathText(task.rel)}/`;
+    const lines = pending.map((p) => this.lineOf(p, digests, prefix));
     for (let k = subdirs.length - 1; k >= 0; k--) this.push(subdirs[k] as DirTask);
     await this.deps.emit(lines);
   }
@@ -216,7 +227,7 @@ export class VerifyWalk {
       return sortedNames(masterDir);
     } catch (e) {
       if (!hasErrno(e, 'ENOENT', 'ENOTDIR')) throw e;
-      if (task.onSlave) this.deps.slave.drop(task.rel);
+      if (task.onSlave && !task.visit) this.deps.slave.drop(task.rel);
       return undefined;
     }
   }
@@ -289,12 +300,17 @@ export class VerifyWalk {
     return ours.map((master, k) => ({ master, slave: slave[k] ?? { error: 'EIO' } }));
   }
 
-  private lineOf(p: Pending, digests: { master: HashResult; slave: HashResult }[] | undefined): EntryLine {
+  private lineOf(
+    p: Pending,
+    digests: { master: HashResult; slave: HashResult }[] | undefined,
+    prefix: string,
+  ): EntryLine {
     const content = p.hash === undefined ? undefined : contentFinding(digests?.[p.hash]);
     const finding = p.shape ?? content ?? p.links ?? p.attrs;
     const type = (p.m ?? p.s)?.kind ?? 'file';
     this.totals.examined++;
-    const path = pathText(p.rel);
+    // The directory's part is escaped once per directory, each name once.
+    const path = p.rel.length === 0 ? '.' : prefix + escapeName((p.m ?? p.s)?.name ?? p.rel);
     if (finding === undefined) {
       this.totals.ok++;
       return { path, gfid: p.gfid, verdict: 'ok', type };
@@ -303,16 +319,17 @@ export class VerifyWalk {
     return { path, gfid: p.gfid, verdict: finding.verdict, type, master: finding.master, slave: finding.slave };
   }
 
-  /** The master gfids of a directory's children, by name (latin1: one char per byte). */
-  private gfidsOf(task: DirTask): Map<string, Gfid> | undefined {
+  /** The master gfids of a directory's children, looked up in name order. */
+  private gfidsOf(task: DirTask): SortedGfids | undefined {
     if (this.deps.index === undefined || task.gfid === undefined) return undefined;
-    const out = new Map<string, Gfid>();
-    for (const row of this.deps.index.children(task.gfid)) out.set(row.name.toString('latin1'), row.gfid);
-    return out;
+    return new SortedGfids(this.deps.index.childGfids(task.gfid));
   }
 
   private async throttle(): Promise<void> {
-    if (this.cfg.rate <= 0) return;
+    // Each directory yields to the event loop: the agent's replies are read off the pipe as they
+    // come. Otherwise the pipe fills while this process compares, and the agent, unable to
+    // write, stops listing the directories asked ahead: the two sides would take turns.
+    if (this.cfg.rate <= 0) return new Promise((resolve) => setImmediate(resolve));
     const dueMs = ((this.totals.examined - this.examinedAtStart) / this.cfg.rate) * 1000;
     const elapsed = this.deps.clock.nowMs() - this.startMs;
     if (dueMs > elapsed) await this.deps.clock.sleep(dueMs - elapsed, this.deps.signal);
@@ -325,6 +342,24 @@ function contentFinding(d: { master: HashResult; slave: HashResult } | undefined
     'sha256' in h ? `sha256 ${h.sha256.slice(0, 16)}…` : `unreadable (${h.error})`;
   if ('sha256' in d.master && 'sha256' in d.slave && d.master.sha256 === d.slave.sha256) return undefined;
   return { verdict: 'content', master: text(d.master), slave: text(d.slave) };
+}
+
+/**
+ * A directory's children as the session index has them, sorted by name bytes (SQLite orders
+ * BLOBs with memcmp, as Buffer.compare does). Asked in increasing name order, as the merge
+ * walks, so each lookup only moves a cursor.
+ */
+class SortedGfids {
+  private i = 0;
+
+  constructor(private readonly rows: readonly (readonly [Buffer, Gfid])[]) {}
+
+  get(name: Buffer): Gfid | undefined {
+    while (this.i < this.rows.length && Buffer.compare((this.rows[this.i] as readonly [Buffer, Gfid])[0], name) < 0)
+      this.i++;
+    const row = this.rows[this.i];
+    return row !== undefined && row[0].equals(name) ? row[1] : undefined;
+  }
 }
 
 const SLASH = Buffer.from('/');
