@@ -1,6 +1,7 @@
 // What verify and repair open for a run: the verify lock, the session's gfid index (when there
 // is one), and the slave agent, greeted as a sync greets it (locally or over ssh).
 
+import { setMaxListeners } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SqliteGfidIndex } from '../changelog/index.js';
@@ -10,6 +11,9 @@ import { checkMaster, connectSlave, greet } from '../master/session-setup.js';
 import type { SessionRunOptions, SlaveConnection } from '../master/session-setup.js';
 import type { Methods } from '../slave/protocol.js';
 import { VerifyLock } from './verify-lock.js';
+
+/** Calls a verify or repair may have in flight at once (a bound, with room to spare). */
+const IN_FLIGHT_CALLS = 256;
 
 export interface OpenedSession {
   readonly conn: SlaveConnection;
@@ -51,6 +55,8 @@ export async function openSession(
     conn = await connectSlave({ ...opts, clock }, opts.signal);
     const hello = await greet(conn.client, false, opts, clock);
     const stop = opts.signal === undefined ? conn.client.died : AbortSignal.any([opts.signal, conn.client.died]);
+    // Each call in flight listens on it (listings asked ahead, digests): more than Node's 10.
+    setMaxListeners(IN_FLIGHT_CALLS, stop);
     return { conn, hello, index, stop, close };
   } catch (e) {
     await close();
