@@ -55,8 +55,10 @@ export interface VerifyResult {
 
 /** How often the position is saved (a killed verify redoes at most this much). */
 const SAVE_EVERY_MS = 1000;
-/** Slave listings asked ahead of the directory compared. */
+/** Slave listings asked ahead of the directory compared: the next this many to visit… */
 const PREFETCH_DIRS = 16;
+/** …and never more than this many waiting (a directory's listing each). */
+const MAX_AHEAD = 32;
 
 export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
   const clock = opts.clock ?? systemClock;
@@ -97,6 +99,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
         devices: hello.isRoot,
         rate: opts.config.verifyRate,
         prefetch: PREFETCH_DIRS,
+        maxAhead: MAX_AHEAD,
       },
       {
         masterRoot: Buffer.from(opts.masterRoot),

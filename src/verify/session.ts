@@ -12,6 +12,9 @@ import type { SessionRunOptions, SlaveConnection } from '../master/session-setup
 import type { Methods } from '../slave/protocol.js';
 import { VerifyLock } from './verify-lock.js';
 
+/** SQLite page cache of the session index for a verify or repair (the store's default is 16 MiB). */
+const INDEX_CACHE_KIB = 1024;
+
 /** Calls a verify or repair may have in flight at once (a bound, with room to spare). */
 const IN_FLIGHT_CALLS = 256;
 
@@ -42,6 +45,8 @@ export async function openSession(
   const lock = VerifyLock.acquire(opts.sessionDir);
   // Without a session index (never synced) lines carry no gfid; verify creates no session state.
   const index = exists ? SqliteGfidIndex.open(indexFile) : undefined;
+  // Memory must not grow with the tree: the walk reads each directory's rows once.
+  index?.setCacheKiB(INDEX_CACHE_KIB);
   let conn: SlaveConnection | undefined;
   const close = async (): Promise<void> => {
     try {

@@ -2,12 +2,12 @@
 // (listDir, hashFiles), a directory at a time. Listings of the next few directories are asked
 // ahead (prefetch), so the agent lists while the master compares; memory holds at most those.
 
-import { displayPath, escapeName } from '../changelog/index.js';
+import { displayPath } from '../changelog/index.js';
 import type { SlaveCaller } from '../slave/client.js';
 import { LIMITS } from '../slave/protocol.js';
 import type { DirAttrs, HashResult, Methods } from '../slave/protocol.js';
 import type { Listed } from './list-dir.js';
-import { fromWire } from './wire-entry.js';
+import { fromWire, wireName } from './wire-entry.js';
 
 export interface SlaveDir {
   /** False: no directory at that path on the slave (absent, or something else). */
@@ -71,7 +71,7 @@ export class SlaveDirs {
     };
     for (const f of files) {
       if (names.length >= LIMITS.namesPerCall || (names.length > 0 && bytes + f.size > HASH_BYTES_PER_CALL)) flush();
-      names.push(escapeName(f.name));
+      names.push(wireName(f.name));
       bytes += f.size;
     }
     flush();

@@ -7,7 +7,7 @@
 import { lstatSync } from 'node:fs';
 import type { Clock } from '../clock.js';
 import type { GfidIndex, Gfid } from '../changelog/index.js';
-import { ROOT_GFID, comparePreorder, escapeName, isAncestorOrSelf } from '../changelog/index.js';
+import { ROOT_GFID, comparePreorder, isAncestorOrSelf } from '../changelog/index.js';
 import type { DirPath } from '../changelog/index.js';
 import { hasErrno } from '../errors.js';
 import type { HashResult } from '../slave/protocol.js';
@@ -21,7 +21,7 @@ import type { Sampler } from './sample.js';
 import type { SlaveDir, SlaveDirs } from './slave-dirs.js';
 import { judgeAttrs, judgeShape, needsHash } from './verdict.js';
 import type { CompareRules, Finding } from './verdict.js';
-import { fromTimespec } from './wire-entry.js';
+import { fromTimespec, wireName } from './wire-entry.js';
 
 export interface WalkConfig {
   readonly checksum: boolean;
@@ -31,8 +31,10 @@ export interface WalkConfig {
   readonly devices: boolean;
   /** Entries per second; 0 = unlimited. */
   readonly rate: number;
-  /** Slave listings asked ahead of the directory being compared. */
+  /** The next directories (in visit order) whose slave listings are asked ahead. */
   readonly prefetch: number;
+  /** Most listings asked ahead and not taken yet. */
+  readonly maxAhead: number;
 }
 
 export interface WalkDeps {
@@ -132,14 +134,15 @@ export class VerifyWalk {
   }
 
   /**
-   * Asks the slave for the listings of the next directories to visit, in bursts: when half of
-   * those asked ahead were taken, up to `prefetch` more go out together (one write to the pipe).
+   * Asks the slave for the listings of the next directories to visit: the top of the stack,
+   * which after a directory holds its own subdirectories (preorder), so those come first. At
+   * most `maxAhead` listings wait (memory: that many directories).
    */
   private prefetch(): void {
-    if (this.deps.slave.ahead > this.cfg.prefetch / 2) return;
     for (let i = this.stack.length - 1, n = 0; i >= 0 && n < this.cfg.prefetch; i--) {
       const t = this.stack[i] as DirTask;
       if (!t.visit || !t.onSlave) continue;
+      if (this.deps.slave.ahead >= this.cfg.maxAhead) return;
       this.deps.slave.prefetch(t.rel);
       n++;
     }
@@ -310,7 +313,7 @@ export class VerifyWalk {
     const type = (p.m ?? p.s)?.kind ?? 'file';
     this.totals.examined++;
     // The directory's part is escaped once per directory, each name once.
-    const path = p.rel.length === 0 ? '.' : prefix + escapeName((p.m ?? p.s)?.name ?? p.rel);
+    const path = p.rel.length === 0 ? '.' : prefix + wireName((p.m ?? p.s)?.name ?? p.rel);
     if (finding === undefined) {
       this.totals.ok++;
       return { path, gfid: p.gfid, verdict: 'ok', type };

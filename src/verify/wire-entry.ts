@@ -7,6 +7,19 @@ import type { Listed } from './list-dir.js';
 
 const NS = 1_000_000_000n;
 
+/**
+ * escapeName, with a fast path for the common name of printable ASCII without '%' or '/' (which
+ * escapeName leaves as it is): it builds its output a character at a time, and every entry of
+ * a verify is named on the wire and in a line.
+ */
+export function wireName(name: Buffer): string {
+  for (let i = 0; i < name.length; i++) {
+    const b = name[i] as number;
+    if (b <= 0x20 || b >= 0x7f || b === 0x25 || b === 0x2f) return escapeName(name);
+  }
+  return name.toString('latin1');
+}
+
 export function toTimespec(ns: bigint): Timespec {
   let sec = ns / NS;
   if (ns < 0n && sec * NS !== ns) sec -= 1n; // floor: nsec stays in [0, 1e9)
@@ -17,7 +30,7 @@ export const fromTimespec = (t: Timespec): bigint => BigInt(t.sec) * NS + BigInt
 
 export function toWire(e: Listed): ListedEntry {
   const out: ListedEntry = {
-    name: escapeName(e.name),
+    name: wireName(e.name),
     kind: e.kind,
     mode: e.mode,
     uid: e.uid,

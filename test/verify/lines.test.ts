@@ -5,6 +5,8 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { formatLine, parseLine, pathBytes, pathText } from '../../src/verify/lines.js';
 import { codeOf } from '../support/error-code.js';
+import { escapeName } from '../../src/changelog/index.js';
+import { wireName } from '../../src/verify/wire-entry.js';
 
 /** A name: 1-40 bytes, no '/' or NUL, not '.' or '..'. */
 const nameArb = fc
@@ -35,5 +37,19 @@ describe('verify/lines', () => {
       ).to.equal('USAGE');
     expect(codeOf(() => parseLine('{"path":"a","gfid":"x","verdict":"ok","type":"file"}', 1))).to.equal('USAGE');
     expect(parseLine('{"done":true,"divergent":0}', 2)).to.include({ done: true });
+  });
+});
+
+describe('verify/wire-entry', () => {
+  it('wireName is escapeName, faster for plain names', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 60 }), (a) => {
+        const b = Buffer.from(a);
+        expect(wireName(b)).to.equal(escapeName(b));
+      }),
+      { numRuns: 2000 },
+    );
+    for (const s of ['plain.txt', 'a b', '%41', 'é', 'x/y', '~!@#$^&*()'])
+      expect(wireName(Buffer.from(s))).to.equal(escapeName(Buffer.from(s)));
   });
 });
