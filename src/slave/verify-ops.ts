@@ -5,11 +5,11 @@
 
 import { closeSync } from 'node:fs';
 import { getSystemErrorName } from 'node:util';
-import { ROOT_GFID, escapeName } from '../changelog/index.js';
+import { ROOT_GFID } from '../changelog/index.js';
 import type { Gfid } from '../changelog/index.js';
 import { GeorepError, hasErrno } from '../errors.js';
 import { HASH_OPEN_FLAGS, hashFd, openError } from '../verify/hash-file.js';
-import { toTimespec } from '../verify/wire-entry.js';
+import { toTimespec, wireName } from '../verify/wire-entry.js';
 import { RESERVED_NAME } from './confine.js';
 import type { SlaveContext } from './context.js';
 import { keepDirTimes } from './dir-times.js';
@@ -53,7 +53,7 @@ function firstAfter(names: readonly Buffer[], after: Buffer): number {
 /** One entry on the wire, from what fstatat said of it (and its target, for a symlink). */
 function listed(name: Buffer, st: EntryStat, target: Buffer | undefined): ListedEntry {
   const entry: ListedEntry = {
-    name: escapeName(name),
+    name: wireName(name),
     kind: st.type,
     mode: st.mode,
     uid: st.uid,
@@ -64,7 +64,7 @@ function listed(name: Buffer, st: EntryStat, target: Buffer | undefined): Listed
     ino: st.ino.toString(),
     rdev: st.rdev,
   };
-  return target === undefined ? entry : { ...entry, target: escapeName(target) };
+  return target === undefined ? entry : { ...entry, target: wireName(target) };
 }
 
 export class VerifyReader {

@@ -34,11 +34,11 @@ export interface CompareRules {
 }
 
 /**
- * Regular files must match mtime to the nanosecond (rsync sets it with utimensat). Directories,
- * symlinks and special files get theirs from Node's utimes/lutimes, which take seconds as a
- * double: their ns part may land a few hundred ns off, so they are allowed 1 µs.
+ * The roots: only their mtime. The slave root's mode and owner are its operator's (the agent
+ * sets the root's times only), as tree-compare and the agent agree.
  */
-const NON_FILE_MTIME_SLACK_NS = 1000n;
+export const ROOT_RULES = { owners: false, mode: false } as const;
+
 const PERM_MASK = 0o7777;
 
 const fmtMode = (m: number): string => `0${(m & PERM_MASK).toString(8)}`;
@@ -61,16 +61,18 @@ export function judgeShape(m: Listed, s: Listed): Finding | undefined {
   return undefined;
 }
 
-/** Permission bits, owner, mtime. */
-export function judgeAttrs(m: Listed, s: Listed, rules: CompareRules): Finding | undefined {
+/** Permission bits, owner, mtime (to the nanosecond: the agent sets every time with utimensat, as rsync does). */
+export function judgeAttrs(
+  m: Listed,
+  s: Listed,
+  rules: CompareRules & { readonly mode?: boolean },
+): Finding | undefined {
   // A symlink's own mode is always 0777 on Linux and cannot be changed: nothing to compare.
-  if (m.kind !== 'symlink' && (m.mode & PERM_MASK) !== (s.mode & PERM_MASK))
+  if (rules.mode !== false && m.kind !== 'symlink' && (m.mode & PERM_MASK) !== (s.mode & PERM_MASK))
     return { verdict: 'mode', master: fmtMode(m.mode), slave: fmtMode(s.mode) };
   if (rules.owners && (m.uid !== s.uid || m.gid !== s.gid))
     return { verdict: 'owner', master: `${m.uid}:${m.gid}`, slave: `${s.uid}:${s.gid}` };
-  const delta = m.mtimeNs > s.mtimeNs ? m.mtimeNs - s.mtimeNs : s.mtimeNs - m.mtimeNs;
-  if (delta > (m.kind === 'file' ? 0n : NON_FILE_MTIME_SLACK_NS))
-    return { verdict: 'mtime', master: fmtNs(m.mtimeNs), slave: fmtNs(s.mtimeNs) };
+  if (m.mtimeNs !== s.mtimeNs) return { verdict: 'mtime', master: fmtNs(m.mtimeNs), slave: fmtNs(s.mtimeNs) };
   return undefined;
 }
 

@@ -19,7 +19,7 @@ import { childPath, kindOf, sortedNames, statChild } from './list-dir.js';
 import type { Listed } from './list-dir.js';
 import type { Sampler } from './sample.js';
 import type { SlaveDir, SlaveDirs } from './slave-dirs.js';
-import { judgeAttrs, judgeShape, needsHash } from './verdict.js';
+import { ROOT_RULES, judgeAttrs, judgeShape, needsHash } from './verdict.js';
 import type { CompareRules, Finding } from './verdict.js';
 import { fromTimespec, wireName } from './wire-entry.js';
 
@@ -271,8 +271,15 @@ export class VerifyWalk {
       self === null
         ? undefined
         : { ...m, mode: self.mode, uid: self.uid, gid: self.gid, mtimeNs: fromTimespec(self.mtime) };
-    if (this.cfg.sampler.includes(Buffer.alloc(0))) pending.push(this.judge(Buffer.alloc(0), ROOT_GFID, m, s));
-    else this.totals.unsampled++;
+    if (!this.cfg.sampler.includes(Buffer.alloc(0))) {
+      this.totals.unsampled++;
+      return;
+    }
+    const rel = Buffer.alloc(0);
+    const attrs = s === undefined ? undefined : judgeAttrs(m, s, ROOT_RULES);
+    const shape: Finding | undefined =
+      s === undefined ? { verdict: 'missing', master: 'dir', slave: 'absent' } : undefined;
+    pending.push({ rel, gfid: ROOT_GFID, m, s, shape, links: undefined, attrs });
   }
 
   private judge(rel: Buffer, gfid: Gfid | null, m: Listed | undefined, s: Listed | undefined): Pending {
