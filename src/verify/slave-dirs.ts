@@ -52,11 +52,6 @@ export class SlaveDirs {
     return listing ?? this.list(rel);
   }
 
-  /** Forgets a listing asked ahead that will not be taken (its directory went on the master). */
-  drop(rel: Buffer): void {
-    this.asked.delete(rel.toString('latin1'));
-  }
-
   /** SHA-256 of the named files of `rel`, in order; requests are cut by count and by bytes. */
   async hash(rel: Buffer, files: readonly { readonly name: Buffer; readonly size: number }[]): Promise<HashResult[]> {
     const dir = wirePath(rel);

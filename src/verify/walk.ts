@@ -153,7 +153,7 @@ export class VerifyWalk {
     const masterDir = childPathOrRoot(this.deps.masterRoot, task.rel);
     const gfids = this.gfidsOf(task);
     const subdirs: DirTask[] = [];
-    for (const name of this.masterNames(masterDir, task) ?? []) {
+    for (const name of this.masterNames(masterDir) ?? []) {
       const m = statChild(masterDir, name);
       if (m?.kind !== 'dir') continue;
       const comps = [...task.comps, name];
@@ -167,7 +167,7 @@ export class VerifyWalk {
     // The master's side is read while the agent lists the slave's (asked ahead, or now).
     const listing = task.onSlave ? this.deps.slave.take(task.rel) : Promise.resolve(EMPTY_DIR);
     const masterDir = childPathOrRoot(this.deps.masterRoot, task.rel);
-    const names = this.masterNames(masterDir, task);
+    const names = this.masterNames(masterDir);
     if (names === undefined) {
       listing.catch(() => undefined); // not needed any more
       return; // the master directory went since its parent was listed
@@ -225,12 +225,11 @@ export class VerifyWalk {
   }
 
   /** The master's names in a directory, sorted; undefined when the directory is gone. */
-  private masterNames(masterDir: Buffer, task: DirTask): Buffer[] | undefined {
+  private masterNames(masterDir: Buffer): Buffer[] | undefined {
     try {
       return sortedNames(masterDir);
     } catch (e) {
       if (!hasErrno(e, 'ENOENT', 'ENOTDIR')) throw e;
-      if (task.onSlave && !task.visit) this.deps.slave.drop(task.rel);
       return undefined;
     }
   }
