@@ -34,6 +34,7 @@ Examples:
   $ georep verify --json --checksum /srv/data /backup/data | georep repair /srv/data /backup/data --from -`;
 
 interface CommonFlags {
+  readonly allowMassDelete?: boolean;
   readonly workdir?: string;
   readonly logFile?: string;
   readonly queueOnly?: boolean;
@@ -51,6 +52,8 @@ interface RepairFlags extends CommonFlags {
   readonly from?: string;
 }
 
+const ALLOW_MASS_DELETE_HELP =
+  'remove entries only the slave has even when the mass-delete brake refuses (over delete-brake-percent or delete-brake-count of the entries verify saw, or an empty master root)';
 const QUEUE_ONLY_HELP =
   'only queue (and remove what is only on the slave): leave syncing to the daemon or the next georep sync --oneshot';
 
@@ -72,6 +75,7 @@ export function addVerifyCommands(program: Command, ctx: CliContext): void {
     .option('--restart', 'ignore the position an interrupted verify saved: start from the root')
     .option('--repair', 'repair what diverges in the same pass (as georep repair does)')
     .option('--queue-only', `with --repair: ${QUEUE_ONLY_HELP}`)
+    .option('--allow-mass-delete', `with --repair: ${ALLOW_MASS_DELETE_HELP}`)
     .option('--workdir <dir>', WORKDIR_HELP)
     .option('--log-file <file>', 'append JSON log lines to this file instead of human lines on stderr');
   const verifyAttrs = addSchemaOptions(verify, ctx.schema);
@@ -96,6 +100,7 @@ export function addVerifyCommands(program: Command, ctx: CliContext): void {
     .argument('<slave>', 'its slave, as given to verify')
     .option('--from <file>', 'verify --json output; - reads standard input', '-')
     .option('--queue-only', QUEUE_ONLY_HELP)
+    .option('--allow-mass-delete', ALLOW_MASS_DELETE_HELP)
     .option('--workdir <dir>', WORKDIR_HELP)
     .option('--log-file <file>', 'append JSON log lines to this file instead of human lines on stderr');
   const repairAttrs = addSchemaOptions(repair, ctx.schema);
@@ -125,6 +130,7 @@ async function verifyAction(ctx: CliContext, s: PreparedSession, flags: VerifyFl
       sample,
       restart: flags.restart === true,
       repair: flags.repair === true,
+      allowMassDelete: flags.allowMassDelete === true,
       onLines: async (lines: readonly EntryLine[]) => {
         for (const l of lines) first.add(l);
         if (json && lines.length > 0)
@@ -175,6 +181,7 @@ async function repairAction(ctx: CliContext, s: PreparedSession, flags: RepairFl
       clock: ctx.io.clock,
       signal,
       input,
+      allowMassDelete: flags.allowMassDelete === true,
     });
     ctx.setExit(await deliverAndReport(ctx, s, log, report, flags, signal, ctx.io.stdout));
   } catch (e) {
@@ -204,7 +211,14 @@ async function deliverAndReport(
   if (flags.queueOnly !== true && report.divergent > 0)
     delivery = await (
       await import('../verify/deliver.js')
-    ).deliverQueued({ ...s, agentCommand: agentCommand(ctx, s), log, clock: ctx.io.clock, signal });
+    ).deliverQueued({
+      ...s,
+      agentCommand: agentCommand(ctx, s),
+      log,
+      clock: ctx.io.clock,
+      signal,
+      allowMassDelete: flags.allowMassDelete === true,
+    });
   out.write(v.formatRepairSummary(report, delivery?.kind ?? 'queued'));
   if (delivery?.kind === 'synced') out.write(formatSummary(delivery.report, s.masterRoot, s.slaveRoot));
   const synced = delivery?.kind !== 'synced' || delivery.report.failures.length === 0;

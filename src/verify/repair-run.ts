@@ -16,6 +16,8 @@ export interface RepairOptions extends Omit<SessionRunOptions, 'clock'> {
   readonly signal?: AbortSignal;
   /** verify --json output. */
   readonly input: Readable;
+  /** Remove extra slave entries even over the mass-delete brake's limits. */
+  readonly allowMassDelete: boolean;
 }
 
 export async function runRepair(opts: RepairOptions): Promise<RepairReport> {
@@ -30,17 +32,22 @@ export async function runRepair(opts: RepairOptions): Promise<RepairReport> {
       clock,
       log: opts.log,
       ignoreDeletes: opts.config.ignoreDeletes,
+      brake: opts.config,
+      allowMassDelete: opts.allowMassDelete,
+      masterRoot: opts.masterRoot,
       signal: session.stop,
     });
     let lineNo = 0;
+    let examined: number | undefined; // from verify's closing line, the base of delete-brake-percent
     for await (const text of createInterface({ input: opts.input, crlfDelay: Infinity })) {
       lineNo++;
       session.stop.throwIfAborted();
       if (text.trim() === '') continue;
       const line = parseLine(text, lineNo);
-      if (!('done' in line)) await repairer.add(line);
+      if ('done' in line) examined = typeof line.totals?.examined === 'number' ? line.totals.examined : undefined;
+      else await repairer.add(line);
     }
-    return await repairer.finish();
+    return await repairer.finish(examined);
   } catch (e) {
     if (opts.signal?.aborted === true) throw opts.signal.reason;
     if (session.conn.client.died.aborted) throw session.conn.client.died.reason;

@@ -5,11 +5,17 @@
 // directory that is missing or of another type, with its subtree) is queued in the failure
 // ledger as RESYNC, as `georep resync` queues, where the live worker or a one-shot sync picks
 // it up and tracks it until it lands. Lines are handled in batches: memory is one batch.
+// Extra entries obey the mass-delete brake as a sync's deletes do: they are removed only at
+// the end, and not at all when they are over delete-brake-count or delete-brake-percent of the
+// entries verify saw, or when the master root is empty (an emptied or unmounted master makes
+// every slave entry extra), unless --allow-mass-delete.
 
 import { ROOT_GFID, displayPath } from '../changelog/index.js';
 import type { Gfid, GfidIndex } from '../changelog/index.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
+import { isEmptyDir, limitCause } from '../master/delete-brake.js';
+import type { BrakeConfig } from '../master/delete-brake.js';
 import type { SlaveCaller } from '../slave/client.js';
 import { LIMITS } from '../slave/protocol.js';
 import type { EntryLine } from './lines.js';
@@ -20,6 +26,10 @@ import type { Verdict } from './verdict.js';
 const DROPPED: ReadonlySet<Verdict> = new Set(['missing', 'type', 'target']);
 /** Problems listed by name in the report. */
 const SHOWN_PROBLEMS = 20;
+/** Extra entries held for the brake's decision when delete-brake-count does not bound them. */
+const MAX_HELD_EXTRAS = 100_000;
+/** The problem code of extras the brake kept. */
+export const MASS_DELETE = 'MASS_DELETE';
 
 export interface RepairDeps {
   readonly index: GfidIndex;
@@ -28,6 +38,12 @@ export interface RepairDeps {
   readonly log: Logger;
   /** ignore-deletes: entries only the slave has are kept. */
   readonly ignoreDeletes: boolean;
+  /** The mass-delete brake's limits, for the extras. */
+  readonly brake: BrakeConfig;
+  /** --allow-mass-delete: extras go whatever their number, as they come. */
+  readonly allowMassDelete: boolean;
+  /** The master root (an empty one makes every slave entry extra: nothing is removed then). */
+  readonly masterRoot: string;
   readonly signal?: AbortSignal;
 }
 
@@ -55,6 +71,9 @@ export interface RepairReport {
 
 export class Repairer {
   private batch: EntryLine[] = [];
+  /** Extra paths waiting for the brake's decision at finish() (unless --allow-mass-delete). */
+  private extras: string[] = [];
+  private extraCount = 0;
   readonly report: RepairReport = {
     divergent: 0,
     queued: 0,
@@ -74,9 +93,28 @@ export class Repairer {
     if (this.batch.length >= LIMITS.namesPerCall) await this.flush();
   }
 
-  async finish(): Promise<RepairReport> {
+  /** `total`: the entries verify examined, the base of delete-brake-percent (unknown: count limit only). */
+  async finish(total?: number): Promise<RepairReport> {
     await this.flush();
+    if (this.extraCount === 0 || this.deps.allowMassDelete) return this.report; // (dropped as they came)
+    const cause = this.brakeCause(total);
+    if (cause !== undefined) {
+      const message = `${cause}; no extra entry was removed from the slave: rerun with --allow-mass-delete to remove ${this.extraCount}`;
+      this.problem({ path: '.', code: MASS_DELETE, message });
+      return this.report;
+    }
+    for (let k = 0; k < this.extras.length; k += LIMITS.namesPerCall)
+      await this.dropAll(this.extras.slice(k, k + LIMITS.namesPerCall));
+    this.extras = [];
     return this.report;
+  }
+
+  private brakeCause(total: number | undefined): string | undefined {
+    const { brake, masterRoot } = this.deps;
+    if (isEmptyDir(masterRoot)) return `the master root ${masterRoot} is empty (unmounted or emptied?)`;
+    if (this.extras.length < this.extraCount)
+      return `${this.extraCount} entries only on the slave are more than a repair holds back (${this.extras.length})`;
+    return limitCause(brake, { entries: this.extraCount, total: total ?? 0 });
   }
 
   private async flush(): Promise<void> {
@@ -84,6 +122,10 @@ export class Repairer {
     this.batch = [];
     if (lines.length === 0) return;
     await this.drop(lines);
+    if (this.deps.allowMassDelete) {
+      await this.dropAll(this.extras);
+      this.extras = [];
+    }
     const nowMs = this.deps.clock.nowMs();
     this.deps.index.transaction(() => {
       for (const l of lines) if (l.verdict !== 'extra') this.queue(l, nowMs);
@@ -91,12 +133,27 @@ export class Repairer {
   }
 
   private async drop(lines: readonly EntryLine[]): Promise<void> {
-    const paths: string[] = [];
+    const paths: string[] = []; // a line's path is a WirePath
     for (const l of lines) {
       if (l.path === '.') continue;
-      if (l.verdict === 'extra' && this.deps.ignoreDeletes) this.report.kept++;
-      else if (l.verdict === 'extra' || DROPPED.has(l.verdict)) paths.push(l.path); // a line's path is a WirePath
+      if (l.verdict === 'extra') this.extra(l.path);
+      else if (DROPPED.has(l.verdict)) paths.push(l.path);
     }
+    await this.dropAll(paths);
+  }
+
+  /** An entry only the slave has: kept (ignore-deletes), removed now (--allow-mass-delete), or held. */
+  private extra(path: string): void {
+    if (this.deps.ignoreDeletes) {
+      this.report.kept++;
+      return;
+    }
+    this.extraCount++;
+    const cap = this.deps.brake.deleteBrakeCount > 0 ? this.deps.brake.deleteBrakeCount + 1 : MAX_HELD_EXTRAS;
+    if (this.deps.allowMassDelete || this.extras.length < cap) this.extras.push(path);
+  }
+
+  private async dropAll(paths: readonly string[]): Promise<void> {
     if (paths.length === 0) return;
     const r = await this.deps.slave.call('dropPaths', { paths }, this.deps.signal);
     this.report.dropped += r.dropped;

@@ -41,6 +41,8 @@ export interface VerifyOptions extends Omit<SessionRunOptions, 'clock'> {
   readonly restart: boolean;
   /** Repair what diverges as the lines come (verify --repair). */
   readonly repair: boolean;
+  /** With repair: remove extra slave entries even over the mass-delete brake's limits. */
+  readonly allowMassDelete: boolean;
   readonly signal?: AbortSignal;
   /** One directory's lines, in order; awaited (backpressure). */
   readonly onLines: (lines: readonly EntryLine[]) => Promise<void>;
@@ -83,6 +85,9 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
             clock,
             log: opts.log,
             ignoreDeletes: opts.config.ignoreDeletes,
+            brake: opts.config,
+            allowMassDelete: opts.allowMassDelete,
+            masterRoot: opts.masterRoot,
             signal: stop,
           })
         : undefined;
@@ -139,7 +144,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
       if (conn.client.died.aborted) throw conn.client.died.reason;
       throw e;
     }
-    const repair = await repairer?.finish();
+    const repair = await repairer?.finish(walk.totals.examined);
     clearPosition(opts.sessionDir);
     const done = doneLine(walk.totals, before + clock.nowMs() - startedMs, opts, saved !== undefined);
     // The peak resident set of this process: what bounded memory means, measurable per run.

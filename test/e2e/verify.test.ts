@@ -166,6 +166,31 @@ describe('e2e: georep verify and repair', function () {
     expect((await verify(EXIT.ok, '--checksum')).done.divergent).to.equal(0);
   });
 
+  it('repair obeys the mass-delete brake for extra entries: kept over delete-brake-percent, removed with --allow-mass-delete', async function () {
+    smallTree();
+    await sync();
+    for (let i = 0; i < 12; i++) fs.writeFileSync(path.join(slave, `extra-${i}`), 'only on the slave\n');
+    const brake = ['--delete-brake-min', '5']; // 12 extras of about 50 entries: over 10 %
+    const refused = await run(['verify', '--repair', master, slave, ...brake], EXIT.syncFailed);
+    expect(refused.stdout).to.include('MASS_DELETE').and.include('--allow-mass-delete');
+    expect(fs.existsSync(path.join(slave, 'extra-0')), 'nothing removed').to.equal(true);
+    await run(['verify', '--repair', '--allow-mass-delete', master, slave, ...brake], EXIT.ok);
+    equal();
+  });
+
+  it('an emptied master root makes every slave entry extra: repair removes none of them', async function () {
+    smallTree();
+    await sync();
+    const lines = path.join(tmp, 'v.jsonl');
+    for (const name of fs.readdirSync(master, { encoding: 'buffer' }))
+      fs.rmSync(joinBytes(master, name), { recursive: true });
+    fs.writeFileSync(lines, (await run(['verify', '--json', master, slave], EXIT.syncFailed)).stdout);
+    const before = walkTree(slave).length;
+    const r = await run(['repair', master, slave, '--from', lines, '--queue-only'], EXIT.syncFailed);
+    expect(r.stdout).to.include('MASS_DELETE').and.include('empty');
+    expect(walkTree(slave).length).to.equal(before);
+  });
+
   it('a directory missing on the slave, and one of another type, come back whole', async function () {
     smallTree();
     await sync();
