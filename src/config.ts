@@ -20,6 +20,7 @@ export interface Config {
   readonly xsyncChangelogEntries: number; // xsync-changelog-entries (records per XSYNC file)
   readonly syncBoxFiles: number; // sync-box-files (max files per rsync run)
   readonly crawlRate: number; // crawl-rate (entries per second, 0 = unlimited)
+  readonly verifyRate: number; // verify-rate (entries per second, 0 = unlimited)
   readonly ignoreDeletes: boolean; // ignore-deletes
   readonly deleteBrakePercent: number; // delete-brake-percent (0 = off)
   readonly deleteBrakeCount: number; // delete-brake-count (0 = off)

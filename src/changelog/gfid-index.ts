@@ -77,6 +77,8 @@ export interface GfidIndex {
 
   lookup(pargfid: Gfid, name: Buffer): IndexedEntry | undefined;
   children(pargfid: Gfid): readonly IndexedEntry[];
+  /** Name and gfid of each child of a directory, sorted by name bytes (verify needs only these). */
+  childGfids(pargfid: Gfid): readonly (readonly [Buffer, Gfid])[];
   /** The subdirectories of a directory, by name (a walk needs only these). */
   subdirs(pargfid: Gfid): readonly { readonly name: Buffer; readonly gfid: Gfid }[];
   /** Every name of a gfid (more than one for hard links). */

@@ -73,6 +73,9 @@ export function prepareStatements(db: Db) {
   return {
     lookup: db.prepare<[string, Buffer], EntryTuple>(`${ENTRY} WHERE n.pargfid = ? AND n.name = ?`).raw(true),
     children: db.prepare<[string], EntryTuple>(`${ENTRY} WHERE n.pargfid = ? ORDER BY n.name`).raw(true),
+    childGfids: db
+      .prepare<[string], [Buffer, string]>('SELECT name, gfid FROM names WHERE pargfid = ? ORDER BY name')
+      .raw(true),
     subdirs: db.prepare<[string], { readonly name: Buffer; readonly gfid: string }>(
       `SELECT n.name, n.gfid FROM names n JOIN objects o ON o.gfid = n.gfid
        WHERE n.pargfid = ? AND o.type = 'dir' ORDER BY n.name`,

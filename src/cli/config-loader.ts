@@ -50,6 +50,7 @@ function buildConfig(v: Readonly<Record<string, OptionValue>>): Config {
     xsyncChangelogEntries: num(v, 'xsyncChangelogEntries'),
     syncBoxFiles: num(v, 'syncBoxFiles'),
     crawlRate: num(v, 'crawlRate'),
+    verifyRate: num(v, 'verifyRate'),
     ignoreDeletes: bool(v, 'ignoreDeletes'),
     deleteBrakePercent: num(v, 'deleteBrakePercent'),
     deleteBrakeCount: num(v, 'deleteBrakeCount'),

@@ -35,6 +35,7 @@ export const CONFIG_FIELDS: { readonly [F in keyof Config]: FieldKind } = {
   xsyncChangelogEntries: 'number',
   syncBoxFiles: 'number',
   crawlRate: 'number',
+  verifyRate: 'number',
   ignoreDeletes: 'boolean',
   deleteBrakePercent: 'number',
   deleteBrakeCount: 'number',

@@ -12,6 +12,7 @@ import { addStatusCommands } from './cmd-status.js';
 import { addSlaveCommand } from './cmd-slave.js';
 import { addSshSetupCommand } from './cmd-ssh-setup.js';
 import { addSyncCommand } from './cmd-sync.js';
+import { addVerifyCommands } from './cmd-verify.js';
 import type { CliContext } from './context.js';
 import { EXIT_CODE_HELP } from './exit-codes.js';
 import { packageVersion } from './package-info.js';
@@ -23,6 +24,7 @@ Examples:
   $ georep stop /srv/data /backup/data                # stop the daemon
   $ georep status --detail                            # every session: state, pending work, checkpoint
   $ georep checkpoint set /srv/data /backup/data now  # then: georep checkpoint status …
+  $ georep verify --checksum /srv/data /backup/data   # compare every entry (and its content)
   $ georep config /srv/data /backup/data sync-jobs 8  # tune the session
   $ georep sync --help                                # every option
   $ georep service install data /srv/data /backup/data  # run it under systemd (georep@data)
@@ -52,6 +54,7 @@ export function buildProgram(ctx: CliContext): Command {
   addStatusCommands(program, ctx);
   addFailureCommands(program, ctx);
   addReleaseCommand(program, ctx);
+  addVerifyCommands(program, ctx);
   addConfigCommand(program, ctx);
   addSshSetupCommand(program, ctx);
   addSlaveCommand(program, ctx);

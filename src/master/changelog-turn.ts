@@ -14,6 +14,7 @@
 import fs from 'node:fs';
 import {
   ChangelogWriter,
+  ROOT_GFID,
   absPath,
   changelogName,
   compareChangelogNames,
@@ -99,9 +100,10 @@ export async function changelogTurn(m: MasterBase): Promise<boolean> {
 
 /**
  * Syncs gfids again from what they are now: each name the recorder holds for it is created
- * (or found present) on the slave, and its data or attributes sent. Parents go first.
+ * (or found present) on the slave, and its data or attributes sent. Parents go first. Also
+ * run by a one-shot sync for what the ledger holds (oneshot-ledger.ts).
  */
-async function resync(m: MasterBase, gfids: readonly Gfid[]): Promise<void> {
+export async function resync(m: MasterBase, gfids: readonly Gfid[]): Promise<void> {
   const { deps } = m;
   deps.index.forgetCachedPaths();
   const byDepth = gfids
@@ -142,6 +144,8 @@ async function resync(m: MasterBase, gfids: readonly Gfid[]): Promise<void> {
 
 /** The records that create `gfid` at each of its names as it is now; undefined when its path is gone. */
 function currentRecords(index: GfidIndex, root: Buffer, gfid: Gfid): Change[] | undefined {
+  // The root has no name: only its attributes can be sent again (georep repair queues it).
+  if (gfid === ROOT_GFID) return [{ kind: 'M', gfid, fop: 'SETATTR' }];
   const out: Change[] = [];
   for (const entry of index.namesOf(gfid)) {
     const dir = index.pathOf(entry.pargfid);

@@ -13,6 +13,7 @@ import { buildMaster, choiceFromConfig } from './builder.js';
 import { DeleteBrake } from './delete-brake.js';
 import type { Master } from './builder.js';
 import type { CrawlStats } from './crawl-stats.js';
+import { MOVED_SINCE, retryLedger } from './oneshot-ledger.js';
 import { SessionLock } from './session-lock.js';
 import {
   CHANGELOG_DIR,
@@ -108,7 +109,9 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
       onBatch: (s) => report('sync', s),
       signal: stop,
     });
+    if (!fullCrawl) await retryLedger(master); // a full crawl sends everything anyway
     await master.run(1);
+    await retryLedger(master, fullCrawl ? undefined : MOVED_SINCE);
     report('done', master.stats);
     return reportOf(master.stats, skipped, clock.nowMs() - started);
   } catch (e) {

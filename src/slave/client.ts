@@ -9,7 +9,7 @@ import type { ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { LineReader } from './line-reader.js';
-import { LIMITS, validateParams } from './protocol.js';
+import { LIMITS, validateParams, validateResult } from './protocol.js';
 import { fromWireError, parseResponse } from './wire.js';
 import type { MethodName, Methods } from './protocol.js';
 
@@ -29,6 +29,7 @@ export interface SlaveCaller {
 export type ExitHint = (code: number) => { readonly text: string; readonly code?: ErrorCode } | undefined;
 
 interface Pending {
+  readonly method: MethodName;
   readonly resolve: (result: unknown) => void;
   readonly reject: (e: GeorepError) => void;
 }
@@ -144,15 +145,33 @@ export class SlaveClient implements SlaveCaller {
           fn(v);
         };
       this.pending.set(id, {
+        method,
         resolve: settle((v: unknown) => resolve(v as Methods[M]['result'])),
         reject: settle(reject),
       });
       this.lastSentMs = performance.now();
-      this.output.write(line);
+      this.writeBatched(line);
     });
   }
 
   private lastSentMs = 0;
+  private corked = false;
+
+  /**
+   * Requests made in one tick (a verify asking for several listings ahead) leave in one write:
+   * a write to the pipe wakes the agent, and on a busy host each wake-up costs the writer.
+   */
+  private writeBatched(line: string): void {
+    if (!this.corked) {
+      this.corked = true;
+      this.output.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.output.uncork();
+      });
+    }
+    this.output.write(line);
+  }
 
   /** Sends a ping whenever no request went out for `everyMs` and none is waiting for its reply. */
   private keepAlive(everyMs: number): void {
@@ -194,8 +213,19 @@ export class SlaveClient implements SlaveCaller {
     const p = this.pending.get(reply.id);
     if (p === undefined) return;
     this.pending.delete(reply.id);
-    if ('error' in reply) p.reject(fromWireError(reply.error));
-    else p.resolve(reply.result);
+    if ('error' in reply) {
+      p.reject(fromWireError(reply.error));
+      return;
+    }
+    // Replies that carry what the slave tree holds are checked as requests are (protocol.ts).
+    let result: unknown;
+    try {
+      result = validateResult(p.method, reply.result);
+    } catch (e) {
+      p.reject(e instanceof GeorepError ? e : new GeorepError('BAD_REQUEST', String(e)));
+      return;
+    }
+    p.resolve(result);
   }
 
   private onStderr(line: string): void {

@@ -24,6 +24,10 @@ export const LIMITS = {
   boxNameBytes: 64,
   /** One JSON message (request or response line), in bytes. */
   messageBytes: 8 << 20,
+  /** Entries in one listDir reply (a bigger directory comes in pages). */
+  listEntries: 4096,
+  /** Names in one hashFiles request, paths in one dropPaths request. */
+  namesPerCall: 1000,
 } as const;
 
 /**
@@ -140,6 +144,43 @@ export interface MetaOp {
   readonly mtime: Timespec;
 }
 
+/** What a directory entry is, as verify compares it (sockets are listed too: the master skips its own). */
+export const ENTRY_KINDS = ['file', 'dir', 'symlink', 'fifo', 'socket', 'chardev', 'blockdev'] as const;
+export type EntryKind = (typeof ENTRY_KINDS)[number];
+
+/** One entry of a slave directory as listDir reports it: what lstat says, and a symlink's target. */
+export interface ListedEntry {
+  readonly name: WireName;
+  readonly kind: EntryKind;
+  readonly mode: number; // full st_mode
+  readonly uid: number;
+  readonly gid: number;
+  readonly size: number;
+  readonly mtime: Timespec;
+  readonly nlink: number;
+  /** Decimal: inode numbers may pass 2^53. Only compared with other inodes of the same side. */
+  readonly ino: string;
+  readonly rdev: number;
+  /** A symlink's target, escaped as a name is (it may hold any byte but NUL). */
+  readonly target?: WireName;
+}
+
+/** A listed directory's own attributes (its name is its parent's business). */
+export interface DirAttrs {
+  readonly mode: number; // full st_mode
+  readonly uid: number;
+  readonly gid: number;
+  readonly mtime: Timespec;
+}
+
+/** One file's content digest, or why the agent could not read it (an errno name, NOT_FILE). */
+export type HashResult = { readonly sha256: string } | { readonly error: string };
+
+/** One path of a dropPaths request that could not be cleared. `index` is its position. */
+export interface DropFailure extends WireError {
+  readonly index: number;
+}
+
 /** The wire error shape: no stacks, no class names. `code` is an ErrorCode or an errno name. */
 export interface WireError {
   readonly code: string;
@@ -228,6 +269,36 @@ export interface Methods {
   adopt: { params: { readonly items: readonly AdoptItem[] }; result: { readonly adopted: readonly number[] } };
   setStime: { params: { readonly stimeMs: number }; result: null };
   /**
+   * Verify: one page of directory `dir` ('' is the root; the root's .georep is never listed),
+   * entries sorted by their raw name bytes, those after `after` (null: from the start), and the
+   * directory's own attributes. `found` false: no directory there (absent, or not a real
+   * directory). `next` names the last entry when more follow (ask again with it as `after`),
+   * else null. Read-only.
+   */
+  listDir: {
+    params: { readonly dir: WirePath; readonly after: WireName | null };
+    result: {
+      readonly found: boolean;
+      readonly self: DirAttrs | null;
+      readonly entries: readonly ListedEntry[];
+      readonly next: WireName | null;
+    };
+  };
+  /** Verify with checksums: the SHA-256 of each named regular file in `dir`, in order. Read-only. */
+  hashFiles: {
+    params: { readonly dir: WirePath; readonly names: readonly WireName[] };
+    result: { readonly hashes: readonly HashResult[] };
+  };
+  /**
+   * Repair: empties each place (a directory with its subtree) and forgets its names in the slave
+   * index, so entries the master sends again are made afresh. The parent's times are kept.
+   * `dropped` counts the paths where there was something to remove or forget.
+   */
+  dropPaths: {
+    params: { readonly paths: readonly WirePath[] };
+    result: { readonly dropped: number; readonly failures: readonly DropFailure[] };
+  };
+  /**
    * Keep-alive: the master sends it while it has nothing else to send, so an agent that hears
    * nothing for its idle timeout knows the master (or the link) is gone and exits.
    */
@@ -249,6 +320,9 @@ export const METHOD_NAMES = [
   'seedAbort',
   'adopt',
   'setStime',
+  'listDir',
+  'hashFiles',
+  'dropPaths',
   'ping',
   'bye',
 ] as const satisfies readonly MethodName[];
@@ -602,9 +676,121 @@ const VALIDATORS: Validators = {
       badRequest('stimeMs must be a number >= 0');
     return { stimeMs };
   },
+  listDir: (p) => ({
+    dir: wire(p['dir'], 'dir', decodeDirPath),
+    after: p['after'] === null ? null : wire(p['after'], 'after', checkName),
+  }),
+  hashFiles: (p) => ({
+    dir: wire(p['dir'], 'dir', decodeDirPath),
+    names: list(p['names'], 'names', LIMITS.namesPerCall, (x, i) => wire(x, `names[${i}]`, checkName)),
+  }),
+  dropPaths: (p) => ({
+    paths: list(p['paths'], 'paths', LIMITS.namesPerCall, (x, i) => wire(x, `paths[${i}]`, decodePath)),
+  }),
   ping: () => ({}),
   bye: () => ({}),
 };
+
+/** A directory as listDir and hashFiles name it: '' for the root, else a WirePath. */
+export function decodeDirPath(wire: string, what = 'dir'): Buffer {
+  return wire === '' ? Buffer.alloc(0) : decodePath(wire, what);
+}
+
+// Reply validators, for the methods whose replies carry what the slave tree holds (a slave host
+// is not trusted with the master's decisions): the client checks them before using them.
+
+const SHA256_RE = /^[0-9a-f]{64}$/;
+const INO_RE = /^\d{1,20}$/;
+const ERROR_CODE_RE = /^[A-Z][A-Z0-9_]{0,39}$/;
+
+function listedEntry(v: unknown, i: number): ListedEntry {
+  const what = `entries[${i}]`;
+  const f = fields(v, what);
+  const kind = f['kind'];
+  if (typeof kind !== 'string' || !(ENTRY_KINDS as readonly string[]).includes(kind))
+    badReply(`${what}.kind ${show(kind)} is not one of ${ENTRY_KINDS.join(', ')}`);
+  const ino = f['ino'];
+  if (typeof ino !== 'string' || !INO_RE.test(ino)) badReply(`${what}.ino must be a decimal string`);
+  const entry = {
+    name: wire(f['name'], `${what}.name`, checkName),
+    kind: kind as EntryKind,
+    mode: int(f['mode'], `${what}.mode`, 0, MODE_MAX),
+    ...owner(f, what),
+    size: int(f['size'], `${what}.size`, 0, Number.MAX_SAFE_INTEGER),
+    mtime: timespec(f['mtime'], `${what}.mtime`),
+    nlink: int(f['nlink'], `${what}.nlink`, 0, Number.MAX_SAFE_INTEGER),
+    ino,
+    rdev: int(f['rdev'], `${what}.rdev`, 0, Number.MAX_SAFE_INTEGER),
+  };
+  if (kind !== 'symlink') return entry;
+  return { ...entry, target: wire(f['target'], `${what}.target`, decodeTarget) };
+}
+
+function dirAttrs(v: unknown): DirAttrs {
+  const f = fields(v, 'self');
+  return {
+    mode: int(f['mode'], 'self.mode', 0, MODE_MAX),
+    ...owner(f, 'self'),
+    mtime: timespec(f['mtime'], 'self.mtime'),
+  };
+}
+
+function hashResult(v: unknown, i: number): HashResult {
+  const f = fields(v, `hashes[${i}]`);
+  const sha256 = f['sha256'];
+  if (typeof sha256 === 'string' && SHA256_RE.test(sha256)) return { sha256 };
+  const error = f['error'];
+  if (typeof error === 'string' && ERROR_CODE_RE.test(error)) return { error };
+  return badReply(`hashes[${i}] must hold a lowercase hex sha256 or an error code`);
+}
+
+function dropFailure(v: unknown, i: number): DropFailure {
+  const what = `failures[${i}]`;
+  const f = fields(v, what);
+  const base = {
+    index: int(f['index'], `${what}.index`, 0, LIMITS.namesPerCall - 1),
+    code: text(f['code'], `${what}.code`, 64),
+    message: text(f['message'], `${what}.message`, LIMITS.pathBytes * 4),
+  };
+  return f['path'] === undefined ? base : { ...base, path: text(f['path'], `${what}.path`, LIMITS.pathBytes * 3) };
+}
+
+function badReply(what: string): never {
+  throw new GeorepError('BAD_REQUEST', `bad reply from the slave agent: ${what}`);
+}
+
+type ResultValidators = { readonly [M in MethodName]?: (r: unknown) => Methods[M]['result'] };
+
+const RESULT_VALIDATORS: ResultValidators = {
+  listDir: (r) => {
+    const f = fields(r, 'result');
+    const next = f['next'];
+    const self = f['self'];
+    return {
+      found: bool(f['found'], 'found'),
+      self: self === null ? null : dirAttrs(self),
+      entries: list(f['entries'], 'entries', LIMITS.listEntries, listedEntry),
+      next: next === null ? null : wire(next, 'next', checkName),
+    };
+  },
+  hashFiles: (r) => ({ hashes: list(fields(r, 'result')['hashes'], 'hashes', LIMITS.namesPerCall, hashResult) }),
+  dropPaths: (r) => {
+    const f = fields(r, 'result');
+    return {
+      dropped: int(f['dropped'], 'dropped', 0, LIMITS.namesPerCall),
+      failures: list(f['failures'], 'failures', LIMITS.namesPerCall, dropFailure),
+    };
+  },
+};
+
+/**
+ * Checks a reply of `method` against its declared result, for the methods that declare a
+ * validator (the others are passed through). Throws GeorepError BAD_REQUEST naming the field.
+ */
+export function validateResult<M extends MethodName>(method: M, result: unknown): Methods[M]['result'] {
+  const validate = RESULT_VALIDATORS[method] as ((r: unknown) => Methods[M]['result']) | undefined;
+  return validate === undefined ? (result as Methods[M]['result']) : validate(result);
+}
 
 export function isMethodName(v: unknown): v is MethodName {
   return typeof v === 'string' && (METHOD_NAMES as readonly string[]).includes(v);

@@ -56,6 +56,12 @@ function dispatch(agent: SlaveAgent, method: MethodName, params: unknown): unkno
       return agent.adopt(validateParams('adopt', params));
     case 'setStime':
       return agent.setStime(validateParams('setStime', params));
+    case 'listDir':
+      return agent.listDir(validateParams('listDir', params));
+    case 'hashFiles':
+      return agent.hashFiles(validateParams('hashFiles', params));
+    case 'dropPaths':
+      return agent.dropPaths(validateParams('dropPaths', params));
     case 'ping':
       validateParams('ping', params);
       return null;

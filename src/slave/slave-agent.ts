@@ -16,6 +16,7 @@ import { seedAbort, seedBegin, seedCommit } from './seed.js';
 import { openSlaveRoot } from './slave-root.js';
 import { commitData, stageData } from './staging.js';
 import { bindVolume, readStime } from './volume-mark.js';
+import { VerifyReader, dropPaths } from './verify-ops.js';
 
 type P<M extends MethodName> = Methods[M]['params'];
 type R<M extends MethodName> = Methods[M]['result'];
@@ -24,6 +25,7 @@ export class SlaveAgent {
   private ctx: SlaveContext | undefined;
   /** The descriptor of <root>/.georep the index lives behind; closed with it. */
   private stateFd = -1;
+  private readonly verify = new VerifyReader();
 
   /** `root` as given on the command line; it is created and resolved at hello. */
   constructor(
@@ -126,6 +128,18 @@ export class SlaveAgent {
   setStime(p: P<'setStime'>): R<'setStime'> {
     this.need().index.setMetaDurably('stimeMs', String(p.stimeMs));
     return null;
+  }
+
+  listDir(p: P<'listDir'>): R<'listDir'> {
+    return this.verify.listDir(this.need(), p);
+  }
+
+  hashFiles(p: P<'hashFiles'>): R<'hashFiles'> {
+    return this.verify.hashFiles(this.need(), p);
+  }
+
+  dropPaths(p: P<'dropPaths'>): R<'dropPaths'> {
+    return dropPaths(this.need(), p);
   }
 
   close(): void {

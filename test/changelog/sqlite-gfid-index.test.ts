@@ -69,6 +69,16 @@ describe('SqliteGfidIndex', () => {
     expect(idx.pathOf('11111111-2222-4333-8444-555555555555' as Gfid)).to.equal(undefined);
   });
 
+  it('lists child names and gfids in raw byte order, as Buffer.compare sorts (verify merges on it)', () => {
+    const names = [Buffer.from([0xff]), Buffer.from('b'), Buffer.from('B'), Buffer.from('a b'), Buffer.from('\u00e9')];
+    const made = new Map(
+      names.map((n, i) => [n.toString('latin1'), idx.create('file', BigInt(100 + i), at(ROOT_GFID, n))]),
+    );
+    const rows = idx.childGfids(ROOT_GFID);
+    expect(rows.map(([n]) => n)).to.deep.equal([...names].sort(Buffer.compare));
+    for (const [n, g] of rows) expect(g).to.equal(made.get(n.toString('latin1')));
+  });
+
   it('returns path buffers the caller may modify', () => {
     const a = idx.create('dir', 1n, at(ROOT_GFID, 'a'));
     const p = idx.pathOf(a);

@@ -32,6 +32,7 @@ describe('cli/config-loader', () => {
       xsyncChangelogEntries: 8192,
       syncBoxFiles: 2000,
       crawlRate: 0,
+      verifyRate: 0,
       ignoreDeletes: false,
       deleteBrakePercent: 10,
       deleteBrakeCount: 10000,

@@ -1,0 +1,214 @@
+// The agent's side of verify (listDir, hashFiles: read-only) and of repair (dropPaths). Paths
+// are the slave's own, relative to ROOT, and reached as every op reaches them (confine.ts): a
+// directory descriptor walked from the root's without following a symlink, and each entry
+// relative to it; .georep at ROOT is never listed nor touched.
+
+import { closeSync } from 'node:fs';
+import { getSystemErrorName } from 'node:util';
+import { ROOT_GFID } from '../changelog/index.js';
+import type { Gfid } from '../changelog/index.js';
+import { GeorepError, hasErrno } from '../errors.js';
+import { HASH_OPEN_FLAGS, hashFd, openError } from '../verify/hash-file.js';
+import { toTimespec, wireName } from '../verify/wire-entry.js';
+import { RESERVED_NAME } from './confine.js';
+import type { SlaveContext } from './context.js';
+import { keepDirTimes } from './dir-times.js';
+import type { EntryStat } from './fs-at.js';
+import { dirOf } from './paths.js';
+import { LIMITS, decodeDirPath, decodeName, decodePath } from './protocol.js';
+import type { DirAttrs, DropFailure, HashResult, ListedEntry, Methods } from './protocol.js';
+import { removeTree } from './remove-tree.js';
+import { toWireError } from './wire.js';
+
+type P<M extends 'listDir' | 'hashFiles' | 'dropPaths'> = Methods[M]['params'];
+type R<M extends 'listDir' | 'hashFiles' | 'dropPaths'> = Methods[M]['result'];
+
+/** Reply bytes a page may reach before it ends early (well under LIMITS.messageBytes). */
+const PAGE_BYTES = LIMITS.messageBytes / 2;
+/** JSON of an entry besides its name and target: a generous bound. */
+const ENTRY_OVERHEAD_BYTES = 256;
+/** Listings of directories being paged; the master asks a few directories ahead. */
+const CACHED_DIRS = 8;
+
+const NOT_FOUND: R<'listDir'> = { found: false, self: null, entries: [], next: null };
+const SELF = Buffer.alloc(0);
+
+/** A directory that is not there for reading: absent, not a directory, or reached through a symlink. */
+function gone(e: unknown): boolean {
+  return (e instanceof GeorepError && e.code === 'PATH_ESCAPES_ROOT') || hasErrno(e, 'ENOENT', 'ENOTDIR');
+}
+
+/** Index of the first name after `after` in sorted `names`. */
+function firstAfter(names: readonly Buffer[], after: Buffer): number {
+  let lo = 0;
+  let hi = names.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (Buffer.compare(names[mid] as Buffer, after) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** One entry on the wire, from what fstatat said of it (and its target, for a symlink). */
+function listed(name: Buffer, st: EntryStat, target: Buffer | undefined): ListedEntry {
+  const entry: ListedEntry = {
+    name: wireName(name),
+    kind: st.type,
+    mode: st.mode,
+    uid: st.uid,
+    gid: st.gid,
+    size: Number(st.size),
+    mtime: toTimespec(st.mtimeNs),
+    nlink: st.nlink,
+    ino: st.ino.toString(),
+    rdev: st.rdev,
+  };
+  return target === undefined ? entry : { ...entry, target: wireName(target) };
+}
+
+export class VerifyReader {
+  /** Sorted names of directories whose listing is being paged, by relative path (latin1). */
+  private readonly paging = new Map<string, Buffer[]>();
+
+  listDir(ctx: SlaveContext, p: P<'listDir'>): R<'listDir'> {
+    const rel = decodeDirPath(p.dir);
+    return ctx.confine.scoped(() => {
+      let fd: number;
+      try {
+        fd = ctx.confine.dir(rel);
+      } catch (e) {
+        if (gone(e)) return NOT_FOUND;
+        throw e;
+      }
+      const st = ctx.fs.stat(fd, SELF);
+      const self: DirAttrs = { mode: st.mode, uid: st.uid, gid: st.gid, mtime: toTimespec(st.mtimeNs) };
+      const key = rel.toString('latin1');
+      const names = (p.after === null ? undefined : this.paging.get(key)) ?? this.readNames(ctx, fd, rel.length === 0);
+      this.paging.delete(key);
+      const entries: ListedEntry[] = [];
+      let bytes = 0;
+      for (let i = p.after === null ? 0 : firstAfter(names, decodeName(p.after)); i < names.length; i++) {
+        if (entries.length >= LIMITS.listEntries || bytes >= PAGE_BYTES) {
+          this.remember(key, names);
+          return { found: true, self, entries, next: (entries.at(-1) as ListedEntry).name };
+        }
+        const name = names[i] as Buffer;
+        const st = ctx.fs.statIfAny(fd, name);
+        if (st === undefined) continue; // removed since the readdir
+        const entry = listed(name, st, st.type === 'symlink' ? ctx.fs.readlink(fd, name) : undefined);
+        bytes += 3 * (entry.name.length + (entry.target?.length ?? 0)) + ENTRY_OVERHEAD_BYTES;
+        entries.push(entry);
+      }
+      return { found: true, self, entries, next: null };
+    });
+  }
+
+  hashFiles(ctx: SlaveContext, p: P<'hashFiles'>): R<'hashFiles'> {
+    const rel = decodeDirPath(p.dir);
+    return ctx.confine.scoped(() => {
+      let fd: number;
+      try {
+        fd = ctx.confine.dir(rel);
+      } catch (e) {
+        if (gone(e)) return { hashes: p.names.map((): HashResult => ({ error: 'ENOENT' })) };
+        throw e;
+      }
+      return { hashes: p.names.map((n) => hashOne(ctx, fd, rel, n)) };
+    });
+  }
+
+  private readNames(ctx: SlaveContext, fd: number, atRoot: boolean): Buffer[] {
+    const names = ctx.fs.readdir(fd).sort(Buffer.compare);
+    return atRoot ? names.filter((n) => !n.equals(RESERVED_NAME)) : names;
+  }
+
+  private remember(key: string, names: Buffer[]): void {
+    this.paging.set(key, names);
+    if (this.paging.size > CACHED_DIRS) this.paging.delete(this.paging.keys().next().value as string);
+  }
+}
+
+/** One file's digest, opened relative to its directory's descriptor. */
+function hashOne(ctx: SlaveContext, dirFd: number, rel: Buffer, wire: string): HashResult {
+  let name: Buffer;
+  try {
+    name = decodeName(wire);
+    ctx.confine.childOf(rel, name); // the reserved .georep at ROOT
+  } catch (e) {
+    if (e instanceof GeorepError) return { error: e.code };
+    throw e;
+  }
+  const fd = ctx.fs.tryOpen(dirFd, name, HASH_OPEN_FLAGS);
+  if (fd < 0) return openError(getSystemErrorName(fd));
+  try {
+    return hashFd(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The slave index's gfid for directory `rel`, walking its names from ROOT; undefined if unknown. */
+function dirGfid(ctx: SlaveContext, rel: Buffer): Gfid | undefined {
+  let gfid: Gfid | undefined = ROOT_GFID;
+  let start = 0;
+  while (gfid !== undefined && start < rel.length) {
+    const end = rel.indexOf(0x2f, start);
+    const stop = end < 0 ? rel.length : end;
+    gfid = ctx.index.lookup(gfid, rel.subarray(start, stop));
+    start = stop + 1;
+  }
+  return gfid;
+}
+
+/** Empties one place and forgets its name; true when there was something to remove or forget. */
+function dropOne(ctx: SlaveContext, rel: Buffer): boolean {
+  const parentRel = dirOf(rel);
+  const name = rel.subarray(parentRel.length === 0 ? 0 : parentRel.length + 1);
+  ctx.confine.childOf(parentRel, name); // BAD_NAME for the reserved .georep at ROOT
+  const removed = removeFromDisk(ctx, parentRel, name);
+  // The index after the disk (slave-index.ts): a removal that failed leaves the name known.
+  const pargfid = dirGfid(ctx, parentRel);
+  if (pargfid === undefined || ctx.index.lookup(pargfid, name) === undefined) return removed;
+  ctx.index.removeName({ pargfid, name }); // a directory's subtree goes with it
+  return true;
+}
+
+function removeFromDisk(ctx: SlaveContext, parentRel: Buffer, name: Buffer): boolean {
+  let dirFd: number;
+  try {
+    dirFd = ctx.confine.dir(parentRel);
+  } catch (e) {
+    if (gone(e)) return false; // no parent directory: nothing on disk below it
+    throw e;
+  }
+  if (ctx.fs.statIfAny(dirFd, name) === undefined) return false;
+  // Verify reported the parent's own attributes separately; removing an entry must not change them.
+  keepDirTimes(ctx.fs, dirFd, () => removeTree(ctx.fs, dirFd, name));
+  ctx.confine.invalidate();
+  return true;
+}
+
+export function dropPaths(ctx: SlaveContext, p: P<'dropPaths'>): R<'dropPaths'> {
+  let dropped = 0;
+  const failures: DropFailure[] = [];
+  ctx.index.transaction(() => {
+    p.paths.forEach((path, index) => {
+      try {
+        if (ctx.confine.scoped(() => dropOne(ctx, decodePath(path)))) dropped++;
+      } catch (e) {
+        if (!(e instanceof GeorepError) && !hasErrno(e, ...ERRNOS)) throw e;
+        failures.push({ index, ...toWireError(e) });
+      }
+    });
+  });
+  (dropped > 0 ? ctx.log.info.bind(ctx.log) : ctx.log.debug.bind(ctx.log))('dropped slave entries for repair', {
+    paths: p.paths.length,
+    dropped,
+    failures: failures.length,
+  });
+  return { dropped, failures };
+}
+
+/** System errors one path's drop may meet without stopping the others. */
+const ERRNOS = ['EACCES', 'EPERM', 'EBUSY', 'EROFS', 'EIO', 'ENOTEMPTY', 'ENAMETOOLONG', 'ELOOP', 'ENOENT', 'ENOTDIR'];

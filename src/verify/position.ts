@@ -1,0 +1,59 @@
+// The persisted position of a verify (the session folder's verify-position.json): the last
+// directory whose lines were written, with the totals and open hard-link groups at that moment,
+// so a verify killed half-way resumes after that directory and ends with the same totals as an
+// uninterrupted one. Saved atomically, at most once a second, and removed when a verify completes.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomic } from '../atomic-file.js';
+import { GeorepError, hasErrno } from '../errors.js';
+import type { LinkGroupsState } from './links.js';
+import type { Totals } from './lines.js';
+
+export const POSITION_FILE = 'verify-position.json';
+const VERSION = 1;
+
+export interface VerifyPosition {
+  readonly version: typeof VERSION;
+  /** What the run compares: a resumed run must compare the same. */
+  readonly checksum: boolean;
+  readonly sample: number;
+  readonly seed: number;
+  /** encodePosition of the last directory done (crawl-position.ts). */
+  readonly after: string;
+  readonly totals: Totals;
+  readonly links: LinkGroupsState;
+  /** Time spent by the runs so far. */
+  readonly elapsedMs: number;
+}
+
+export function loadPosition(sessionDir: string): VerifyPosition | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(sessionDir, POSITION_FILE), 'utf8');
+  } catch (e) {
+    if (hasErrno(e, 'ENOENT')) return undefined;
+    throw e;
+  }
+  try {
+    const v = JSON.parse(text) as Partial<VerifyPosition>;
+    if (v.version !== VERSION || typeof v.after !== 'string' || typeof v.totals !== 'object') return undefined;
+    return v as VerifyPosition;
+  } catch (e) {
+    if (e instanceof SyntaxError) return undefined; // unreadable: start over
+    throw e;
+  }
+}
+
+export function savePosition(sessionDir: string, p: Omit<VerifyPosition, 'version'>): void {
+  const file = path.join(sessionDir, POSITION_FILE);
+  try {
+    writeFileAtomic(file, JSON.stringify({ version: VERSION, ...p }) + '\n');
+  } catch (e) {
+    throw new GeorepError('IO_ERROR', `cannot save the verify position in ${file}`, { path: file, cause: e });
+  }
+}
+
+export function clearPosition(sessionDir: string): void {
+  fs.rmSync(path.join(sessionDir, POSITION_FILE), { force: true });
+}

@@ -1,0 +1,241 @@
+// Repairer: turns verify's divergent lines into work the session does. What the slave must not
+// keep in the way is dropped there first (an extra entry, unless ignore-deletes; the wrong
+// object at a missing, retyped or retargeted name, with the slave index's names for it, so the
+// entry is made afresh rather than found "present"); then every divergent master entry (a
+// directory that is missing or of another type, with its subtree) is queued in the failure
+// ledger as RESYNC, as `georep resync` queues, where the live worker or a one-shot sync picks
+// it up and tracks it until it lands. Lines are handled in batches: memory is one batch.
+// Extra entries obey the mass-delete brake as a sync's deletes do: they are removed only at
+// the end, and not at all when they are over delete-brake-count or delete-brake-percent of the
+// entries verify saw, or when the master root is empty (an emptied or unmounted master makes
+// every slave entry extra), unless --allow-mass-delete.
+
+import { ROOT_GFID, displayPath } from '../changelog/index.js';
+import type { Gfid, GfidIndex } from '../changelog/index.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import { isEmptyDir, limitCause } from '../master/delete-brake.js';
+import type { BrakeConfig } from '../master/delete-brake.js';
+import type { SlaveCaller } from '../slave/client.js';
+import { LIMITS } from '../slave/protocol.js';
+import type { EntryLine } from './lines.js';
+import { pathBytes } from './lines.js';
+import type { Verdict } from './verdict.js';
+
+/** Verdicts whose slave entry is dropped before the master's is sent again. */
+const DROPPED: ReadonlySet<Verdict> = new Set(['missing', 'type', 'target']);
+/** Problems listed by name in the report. */
+const SHOWN_PROBLEMS = 20;
+/** Extra entries held for the brake's decision when delete-brake-count does not bound them. */
+const MAX_HELD_EXTRAS = 100_000;
+/** The problem code of extras the brake kept. */
+export const MASS_DELETE = 'MASS_DELETE';
+
+export interface RepairDeps {
+  readonly index: GfidIndex;
+  readonly slave: SlaveCaller;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** ignore-deletes: entries only the slave has are kept. */
+  readonly ignoreDeletes: boolean;
+  /** The mass-delete brake's limits, for the extras. */
+  readonly brake: BrakeConfig;
+  /** --allow-mass-delete: extras go whatever their number, as they come. */
+  readonly allowMassDelete: boolean;
+  /** The master root (an empty one makes every slave entry extra: nothing is removed then). */
+  readonly masterRoot: string;
+  readonly signal?: AbortSignal;
+}
+
+export interface RepairProblem {
+  readonly path: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface RepairReport {
+  /** Divergent lines read. */
+  divergent: number;
+  /** Entries queued in the ledger (subtrees counted entry by entry). */
+  queued: number;
+  /** Entries the ledger held already (a failure being retried): left as they are. */
+  alreadyQueued: number;
+  /** Slave places emptied or forgotten. */
+  dropped: number;
+  /** Extra slave entries kept (ignore-deletes). */
+  kept: number;
+  /** Problems (not in the session index, a drop that failed), the first SHOWN_PROBLEMS of them. */
+  readonly problems: RepairProblem[];
+  problemCount: number;
+}
+
+export class Repairer {
+  private batch: EntryLine[] = [];
+  /** Extra paths waiting for the brake's decision at finish() (unless --allow-mass-delete). */
+  private extras: string[] = [];
+  private extraCount = 0;
+  readonly report: RepairReport = {
+    divergent: 0,
+    queued: 0,
+    alreadyQueued: 0,
+    dropped: 0,
+    kept: 0,
+    problems: [],
+    problemCount: 0,
+  };
+
+  constructor(private readonly deps: RepairDeps) {}
+
+  async add(line: EntryLine): Promise<void> {
+    if (line.verdict === 'ok') return;
+    this.report.divergent++;
+    this.batch.push(line);
+    if (this.batch.length >= LIMITS.namesPerCall) await this.flush();
+  }
+
+  /** `total`: the entries verify examined, the base of delete-brake-percent (unknown: count limit only). */
+  async finish(total?: number): Promise<RepairReport> {
+    await this.flush();
+    if (this.extraCount === 0 || this.deps.allowMassDelete) return this.report; // (dropped as they came)
+    const cause = this.brakeCause(total);
+    if (cause !== undefined) {
+      const message = `${cause}; no extra entry was removed from the slave: rerun with --allow-mass-delete to remove ${this.extraCount}`;
+      this.problem({ path: '.', code: MASS_DELETE, message });
+      return this.report;
+    }
+    for (let k = 0; k < this.extras.length; k += LIMITS.namesPerCall)
+      await this.dropAll(this.extras.slice(k, k + LIMITS.namesPerCall));
+    this.extras = [];
+    return this.report;
+  }
+
+  private brakeCause(total: number | undefined): string | undefined {
+    const { brake, masterRoot } = this.deps;
+    if (isEmptyDir(masterRoot)) return `the master root ${masterRoot} is empty (unmounted or emptied?)`;
+    if (this.extras.length < this.extraCount)
+      return `${this.extraCount} entries only on the slave are more than a repair holds back (${this.extras.length})`;
+    return limitCause(brake, { entries: this.extraCount, total: total ?? 0 });
+  }
+
+  private async flush(): Promise<void> {
+    const lines = this.batch;
+    this.batch = [];
+    if (lines.length === 0) return;
+    await this.drop(lines);
+    if (this.deps.allowMassDelete) {
+      await this.dropAll(this.extras);
+      this.extras = [];
+    }
+    const nowMs = this.deps.clock.nowMs();
+    this.deps.index.transaction(() => {
+      for (const l of lines) if (l.verdict !== 'extra') this.queue(l, nowMs);
+    });
+  }
+
+  private async drop(lines: readonly EntryLine[]): Promise<void> {
+    const paths: string[] = []; // a line's path is a WirePath
+    for (const l of lines) {
+      if (l.path === '.') continue;
+      if (l.verdict === 'extra') this.extra(l.path);
+      else if (DROPPED.has(l.verdict)) paths.push(l.path);
+    }
+    await this.dropAll(paths);
+  }
+
+  /** An entry only the slave has: kept (ignore-deletes), removed now (--allow-mass-delete), or held. */
+  private extra(path: string): void {
+    if (this.deps.ignoreDeletes) {
+      this.report.kept++;
+      return;
+    }
+    this.extraCount++;
+    const cap = this.deps.brake.deleteBrakeCount > 0 ? this.deps.brake.deleteBrakeCount + 1 : MAX_HELD_EXTRAS;
+    if (this.deps.allowMassDelete || this.extras.length < cap) this.extras.push(path);
+  }
+
+  private async dropAll(paths: readonly string[]): Promise<void> {
+    if (paths.length === 0) return;
+    const r = await this.deps.slave.call('dropPaths', { paths }, this.deps.signal);
+    this.report.dropped += r.dropped;
+    for (const f of r.failures)
+      this.problem({ path: paths[f.index] ?? f.path ?? '?', code: f.code, message: f.message });
+  }
+
+  private queue(l: EntryLine, nowMs: number): void {
+    const gfid = this.resolve(l.path);
+    if (gfid === undefined) {
+      this.problem({
+        path: l.path,
+        code: 'GFID_UNKNOWN',
+        message:
+          'not in the session index (not synced yet, or changed since the verify): run georep sync or verify again',
+      });
+      return;
+    }
+    const subtree = l.type === 'dir' && (l.verdict === 'missing' || l.verdict === 'type');
+    if (!subtree) {
+      this.record(gfid, l.path, l.verdict, nowMs);
+      return;
+    }
+    const stack: Gfid[] = [gfid];
+    while (stack.length > 0) {
+      const g = stack.pop() as Gfid; // length checked above
+      this.record(g, undefined, l.verdict, nowMs);
+      for (const child of this.deps.index.children(g)) {
+        if (child.type === 'dir') stack.push(child.gfid);
+        else this.record(child.gfid, undefined, l.verdict, nowMs);
+      }
+    }
+  }
+
+  private record(gfid: Gfid, path: string | undefined, verdict: Verdict, nowMs: number): void {
+    const { index } = this.deps;
+    const held = index.ledgerGet(gfid);
+    if (held !== undefined) {
+      if (held.code !== 'RESYNC') this.report.alreadyQueued++;
+      return;
+    }
+    const where = path ?? pathOf(index, gfid);
+    index.ledgerRecord(
+      {
+        gfid,
+        path: where,
+        code: 'RESYNC',
+        errno: null,
+        message: `queued by georep repair (verify said ${verdict})`,
+        // A checkpoint set from now on waits for it; one set before does not.
+        changeMs: nowMs,
+      },
+      nowMs,
+      nowMs,
+      0,
+    );
+    this.report.queued++;
+  }
+
+  /** The master gfid at a line's path, by the session index's names. */
+  private resolve(path: string): Gfid | undefined {
+    const rel = pathBytes(path);
+    let gfid: Gfid | undefined = ROOT_GFID;
+    let start = 0;
+    while (gfid !== undefined && start < rel.length) {
+      const end = rel.indexOf(0x2f, start);
+      const stop = end < 0 ? rel.length : end;
+      gfid = this.deps.index.lookup(gfid, rel.subarray(start, stop))?.gfid;
+      start = stop + 1;
+    }
+    return gfid;
+  }
+
+  private problem(p: RepairProblem): void {
+    this.report.problemCount++;
+    if (this.report.problems.length < SHOWN_PROBLEMS) this.report.problems.push(p);
+    this.deps.log.warn(`repair: ${p.path}: ${p.message}`, { code: p.code });
+  }
+}
+
+function pathOf(index: GfidIndex, gfid: Gfid): string {
+  const rel = index.pathOf(gfid);
+  if (rel === undefined) return gfid;
+  return displayPath(rel);
+}
