@@ -177,6 +177,7 @@ describe('e2e: remote slave over ssh', function () {
   });
 
   it('live: survives kill -9 of the ssh connection, the remote agent and rsync, and the link going down, then converges', async function () {
+    this.timeout(180_000);
     fs.mkdirSync(master);
     for (let d = 0; d < 6; d++) {
       fs.mkdirSync(path.join(master, `d${d}`));
@@ -255,8 +256,15 @@ describe('e2e: remote slave over ssh', function () {
       await sleep(300);
     }
     expect(diffs, diffs.slice(0, 20).join('\n')).to.deep.equal([]);
-    const failures = await ok('failures', master, slave, '--json');
-    expect(JSON.parse(failures.stdout), 'nothing left in the failure ledger').to.deep.equal([]);
+    // A file the load kept writing may sit in the ledger (CHANGED_DURING_SYNC) until its next
+    // retry, even after a later change delivered it: the ledger empties at that retry.
+    let left: unknown[] = [];
+    while (Date.now() < deadline + 30_000) {
+      left = JSON.parse((await ok('failures', master, slave, '--json')).stdout) as unknown[];
+      if (left.length === 0) break;
+      await sleep(500);
+    }
+    expect(left, 'nothing left in the failure ledger').to.deep.equal([]);
   });
 
   it('live: georep start replicates to the remote slave, changes follow, stop leaves nothing running', async function () {
