@@ -217,8 +217,16 @@ describe('e2e: remote slave over ssh', function () {
           }
         });
         if (pids.length > 0) {
-          for (const pid of pids) process.kill(pid, 'SIGKILL');
-          return;
+          let killed = 0;
+          for (const pid of pids) {
+            try {
+              process.kill(pid, 'SIGKILL');
+              killed++;
+            } catch (e) {
+              if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e; // it ended on its own meanwhile
+            }
+          }
+          if (killed > 0) return;
         }
         if (Date.now() > deadline) throw new Error(`no process matching ${String(what)} appeared`);
         await sleep(50);
