@@ -14,7 +14,7 @@ import type { Logger } from '../log.js';
 import { PROTOCOL_VERSION, SlaveClient } from '../slave/index.js';
 import type { Methods } from '../slave/index.js';
 import type { SlaveAddress } from '../slave/address.js';
-import { SshLink } from '../slave/ssh-link.js';
+import { SESSION_KEY_FILE, SshLink } from '../slave/ssh-link.js';
 import type { RemoteTarget } from '../syncer/index.js';
 import { masterVolumeId } from './volume-id.js';
 
@@ -58,6 +58,16 @@ export async function connectSlave(opts: SessionRunOptions, signal?: AbortSignal
     throw new GeorepError(
       'CONFIG_INVALID',
       `ssh-port is ${opts.config.sshPort} but this session's slave ${opts.slaveRoot} is on port ${slave.port}; give the port in the slave address (ssh://host:PORT/path) instead`,
+    );
+  }
+  if (
+    opts.config.syncMethod === 'tarssh' &&
+    opts.config.sshIdentity === '' &&
+    fs.existsSync(path.join(opts.sessionDir, SESSION_KEY_FILE))
+  ) {
+    throw new GeorepError(
+      'CONFIG_INVALID',
+      `this session reaches ${slave.host} with its restricted session key (georep ssh-setup --make-key), whose forced command runs no tar: set sync-method rsync, or ssh-identity to another key`,
     );
   }
   const hint = `${opts.masterRoot} ${opts.slaveRoot}`;
