@@ -104,7 +104,7 @@ function judgeRsync(words: readonly string[], root: string, realRoot: string): G
   if (words[0] !== 'rsync' || words[1] !== '--server') throw refuse('rsync must run as "rsync --server …"');
   const dot = words.indexOf('.', 2);
   if (dot < 0) throw refuse('not an rsync server command line');
-  const options = words.slice(2, dot);
+  const options = words.slice(2, dot).map(spellForRrsync);
   for (const o of options) {
     if (!PLAIN_WORD.test(o)) throw refuse(`rsync option ${JSON.stringify(o)}`);
     if (o === '--sender') throw refuse('this key only writes to the slave (rsync --sender)');
@@ -122,6 +122,16 @@ function judgeRsync(words: readonly string[], root: string, realRoot: string): G
     );
   const dir = path.posix.join(realRoot, GATE_STATE_DIR);
   return { kind: 'rsync', dir, command: ['rsync', '--server', ...options, '.', rel].join(' ') };
+}
+
+/**
+ * rsync sends --modify-window=-1 (nanosecond mtimes, crawl jobs) to the server as "-@-1", which
+ * rrsync's pattern for a short option with a number (no sign) rejects; the long spelling is the
+ * same option, and rrsync takes it.
+ */
+function spellForRrsync(option: string): string {
+  const window = /^-@(-?\d+)$/.exec(option);
+  return window === null ? option : `--modify-window=${window[1] ?? ''}`;
 }
 
 /** `target` relative to ROOT's state folder when it lies in one of its writable subfolders. */

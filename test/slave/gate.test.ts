@@ -32,6 +32,10 @@ describe('slave gate', function () {
       dir: '/data/slave/.georep',
       command: 'rsync --server -logDtpre.iLsfxCIvu --numeric-ids --no-implied-dirs . staging/b0123456789abcdef/',
     });
+    const crawl = 'rsync --server -logDtpRSe.LsfxCIvu --stats -@-1 --numeric-ids . /data/slave/.georep/staging/b1/';
+    expect(judgeRemoteCommand(crawl, ROOT, REAL)).to.include({
+      command: 'rsync --server -logDtpRSe.LsfxCIvu --stats --modify-window=-1 --numeric-ids . staging/b1/',
+    });
     const seed = 'rsync --server -logDtpHSre.iLsfxCIvu . /data/slave/.georep/seed/';
     expect(judgeRemoteCommand(seed, ROOT, REAL)).to.include({
       kind: 'rsync',
