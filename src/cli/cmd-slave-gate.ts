@@ -71,7 +71,7 @@ function runRrsync(dir: string, command: string): Promise<number> {
       reject(
         new GeorepError(
           'GATE_REFUSED',
-          `georep slave-gate: cannot run ${RRSYNC_COMMAND} (${e.message}); install rsync on the slave host (Debian's rsync package ships rrsync)`,
+          `slave-gate: refused: cannot run ${RRSYNC_COMMAND} (${e.message}); install rsync on the slave host (Debian's rsync package ships rrsync)`,
           { cause: e },
         ),
       ),

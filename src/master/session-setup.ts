@@ -74,7 +74,7 @@ export async function connectSlave(opts: SessionRunOptions, signal?: AbortSignal
   const link = await SshLink.open(slave, opts.config, opts.sessionDir, hint, log, signal);
   const client = SlaveClient.spawn(link.agentCommand(opts.config, opts.config.logLevel), log, {
     keepAliveMs: (opts.config.slaveTimeout * 1000) / 3,
-    exitHint: (code) => remoteExitHint(code, opts.config.remoteGeorep, slave.host),
+    exitHint: (code, stderr) => remoteExitHint(code, stderr, opts.config.remoteGeorep, slave.host, hint),
   });
   return {
     client,
@@ -92,9 +92,17 @@ export async function connectSlave(opts: SessionRunOptions, signal?: AbortSignal
 /** What the exit code of `ssh HOST REMOTE-GEOREP slave ROOT` says, for the one-line error. */
 function remoteExitHint(
   code: number,
+  stderr: readonly string[],
   remoteGeorep: string,
   host: string,
+  session: string,
 ): { readonly text: string; readonly code?: ErrorCode } | undefined {
+  const refused = stderr.find((l) => l.includes('slave-gate: refused'));
+  if (refused !== undefined)
+    return {
+      code: 'SSH_REFUSED',
+      text: `the slave host let our key run only georep slave-gate (a restricted key), and it refused the agent (${refused.trim()}); if the slave root or remote-georep changed, run georep ssh-setup ${session} --make-key and put the line it prints in authorized_keys on the slave host`,
+    };
   if (code === 127)
     return {
       code: 'SSH_REFUSED',

@@ -43,7 +43,7 @@ export type GatedCommand =
     };
 
 function refuse(why: string): GeorepError {
-  return new GeorepError('GATE_REFUSED', `georep slave-gate: refused: ${why}`);
+  return new GeorepError('GATE_REFUSED', `slave-gate: refused: ${why}`);
 }
 
 /** A path as the gate compares it: normalized, no trailing slash. */

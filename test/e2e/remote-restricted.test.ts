@@ -201,6 +201,17 @@ describe('e2e: remote slave through a restricted session key', function () {
     expect(fs.existsSync(path.join(root, '.georep', 'payload'))).to.equal(false);
     // The slave is still the master's.
     equal();
+
+    // A session for another root given this key: its master is refused in one line, and the
+    // other root is never made.
+    const slave2 = slave.replace(root, other);
+    await ok('ssh-setup', master, slave2, '--accept-host-key', host.fingerprint);
+    await ok('config', master, slave2, 'remote-georep', remoteGeorep());
+    await ok('config', master, slave2, 'ssh-identity', key);
+    const r = await geo('sync', '--oneshot', master, slave2);
+    expect(r.exitCode, describeRun(['sync', slave2], r)).to.equal(EXIT.slave);
+    expect(r.stderr).to.match(/restricted key.*refused the agent.*serves the slave root/);
+    expect(fs.existsSync(other), 'no agent ran for another root').to.equal(false);
     // Forwarding is off (restrict): a remote forward is refused at once.
     const fwd = spawnSync(
       sshWords[0] as string,
