@@ -59,7 +59,8 @@ describe('e2e: remote slave through a restricted session key', function () {
     tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'georep-gate-')));
     work = path.join(tmp, 'work');
     master = path.join(tmp, 'master');
-    root = path.join(tmp, `slave it's $HOME;x`);
+    // Quotes of both kinds, a backslash, $ and ;: through authorized_keys, the login shell and rsync.
+    root = path.join(tmp, `slave it's "$HOME";x\\y`);
     slave =
       host.port === 22
         ? `${host.user}@${host.address}:${root}`
