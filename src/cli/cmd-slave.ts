@@ -30,38 +30,27 @@ export function addSlaveCommand(program: Command, ctx: CliContext): void {
       'exit when the master sends nothing for this long (it pings while idle; over ssh a dropped link may never close stdin)',
     )
     .addHelpText('after', SLAVE_EXAMPLES)
-    .action(async (root: string, opts: SlaveFlags) => {
-      await runSlaveAgent(ctx, root, opts);
+    .action(async (root: string, opts: { logLevel?: string; logFile?: string; idleTimeout?: string }) => {
+      const idle = opts.idleTimeout === undefined ? undefined : Number(opts.idleTimeout);
+      if (idle !== undefined && !(Number.isInteger(idle) && idle > 0)) {
+        throw new GeorepError('USAGE', `--idle-timeout expects whole seconds > 0, got ${String(opts.idleTimeout)}`);
+      }
+      const values: Record<string, RawValue> = opts.logLevel === undefined ? {} : { 'log-level': opts.logLevel };
+      const config = resolveConfig([{ source: 'the command line', values }], ctx.schema);
+      // Without a log file the agent's stderr goes to the master, which re-logs it: JSON lines.
+      const log = createLogger(
+        opts.logFile === undefined
+          ? { level: config.logLevel, stderrFormat: 'json' }
+          : { level: config.logLevel, file: resolve(opts.logFile) },
+      );
+      // Loaded here, not at the top: the agent process loads only slave code, the other verbs none of it.
+      const { runAgent } = await import('../slave/index.js');
+      await runAgent(
+        resolve(root),
+        ctx.io.stdin,
+        ctx.io.stdout,
+        log,
+        idle === undefined ? {} : { idleTimeoutMs: idle * 1000 },
+      );
     });
-}
-
-export interface SlaveFlags {
-  readonly logLevel?: string;
-  readonly logFile?: string;
-  readonly idleTimeout?: string;
-}
-
-/** Runs the agent for `root` on this process's stdin/stdout (`georep slave`, and the gate's agent). */
-export async function runSlaveAgent(ctx: CliContext, root: string, opts: SlaveFlags): Promise<void> {
-  const idle = opts.idleTimeout === undefined ? undefined : Number(opts.idleTimeout);
-  if (idle !== undefined && !(Number.isInteger(idle) && idle > 0)) {
-    throw new GeorepError('USAGE', `--idle-timeout expects whole seconds > 0, got ${String(opts.idleTimeout)}`);
-  }
-  const values: Record<string, RawValue> = opts.logLevel === undefined ? {} : { 'log-level': opts.logLevel };
-  const config = resolveConfig([{ source: 'the command line', values }], ctx.schema);
-  // Without a log file the agent's stderr goes to the master, which re-logs it: JSON lines.
-  const log = createLogger(
-    opts.logFile === undefined
-      ? { level: config.logLevel, stderrFormat: 'json' }
-      : { level: config.logLevel, file: resolve(opts.logFile) },
-  );
-  // Loaded here, not at the top: the agent process loads only slave code, the other verbs none of it.
-  const { runAgent } = await import('../slave/index.js');
-  await runAgent(
-    resolve(root),
-    ctx.io.stdin,
-    ctx.io.stdout,
-    log,
-    idle === undefined ? {} : { idleTimeoutMs: idle * 1000 },
-  );
 }

@@ -17,11 +17,6 @@ export interface StartupEnv {
   readonly journalStream: string | undefined;
   /** NOTIFY_SOCKET, set by systemd (NotifyAccess=) for status updates through systemd-notify. */
   readonly notifySocket: string | undefined;
-  /**
-   * SSH_ORIGINAL_COMMAND, set by sshd when a forced command runs in place of the one the client
-   * asked for (georep slave-gate reads the request from it). Kept as given, empty included.
-   */
-  readonly sshOriginalCommand: string | undefined;
 }
 
 export function readStartupEnv(
@@ -38,6 +33,5 @@ export function readStartupEnv(
     debug: env['GEOREP_DEBUG'] === '1',
     journalStream: nonEmpty(env['JOURNAL_STREAM']),
     notifySocket: nonEmpty(env['NOTIFY_SOCKET']),
-    sshOriginalCommand: env['SSH_ORIGINAL_COMMAND'],
   });
 }

@@ -10,7 +10,6 @@ import { addFailureCommands } from './cmd-failures.js';
 import { addReleaseCommand } from './cmd-release.js';
 import { addStatusCommands } from './cmd-status.js';
 import { addSlaveCommand } from './cmd-slave.js';
-import { addSlaveGateCommand } from './cmd-slave-gate.js';
 import { addSshSetupCommand } from './cmd-ssh-setup.js';
 import { addSyncCommand } from './cmd-sync.js';
 import { addVerifyCommands } from './cmd-verify.js';
@@ -59,7 +58,6 @@ export function buildProgram(ctx: CliContext): Command {
   addConfigCommand(program, ctx);
   addSshSetupCommand(program, ctx);
   addSlaveCommand(program, ctx);
-  addSlaveGateCommand(program, ctx);
   addServiceCommands(program, ctx);
   addCompletionCommands(program, ctx);
   return program;
