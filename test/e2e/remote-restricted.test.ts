@@ -4,7 +4,7 @@
 // seed copy, a file-by-file sync and a live session all work, compared by an independent walk;
 // the same key used by hand reaches nothing else; the private key appears in no log or status.
 
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -20,11 +20,32 @@ import { compareTrees, formatDifferences } from '../support/tree-compare.js';
 
 /** The georep the slave host runs: this checkout, from source (words, no spaces inside). */
 function remoteGeorep(): string {
+  if (process.env['GEOREP_USE_DIST'] === '1')
+    return `${process.execPath} ${path.join(repoRoot, 'dist', 'cli', 'main.js')}`;
   const loader = pathToFileURL(path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
   return `${process.execPath} --import ${loader} ${path.join(repoRoot, 'src', 'cli', 'main.ts')}`;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface Ran {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a command to its end (killed after 30 s), with its output. */
+function run(file: string, args: readonly string[]): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
 
 /** Every file under `dir` (no symlinks followed). */
 function filesUnder(dir: string): string[] {
@@ -172,56 +193,45 @@ describe('e2e: remote slave through a restricted session key', function () {
       String(host.port),
     ];
     const dest = `${host.user}@${host.address}`;
-    const ssh = (command: string): ReturnType<typeof spawnSync> =>
-      spawnSync(sshWords[0] as string, [...sshWords.slice(1), dest, command], { encoding: 'utf8', timeout: 30_000 });
-
-    const shell = ssh('cat /etc/passwd');
-    expect(shell.status, String(shell.stderr)).to.not.equal(0);
-    expect(String(shell.stdout)).to.not.include('root:');
-    expect(String(shell.stderr)).to.match(/slave-gate: refused/);
-
+    const ssh = (...args: string[]): Promise<Ran> => run(sshWords[0] as string, [...sshWords.slice(1), ...args]);
     const other = path.join(tmp, 'other root');
-    const agent = ssh(`${remoteGeorep()} slave -- '${other}'`);
-    expect(agent.status).to.not.equal(0);
-    expect(String(agent.stderr)).to.match(/slave-gate: refused: this key serves the slave root/);
-    expect(fs.existsSync(other), 'no agent ran for another root').to.equal(false);
-
     const outside = path.join(tmp, 'outside');
     fs.mkdirSync(outside);
     const payload = path.join(tmp, 'payload');
     fs.writeFileSync(payload, 'pwned');
-    for (const target of [`${outside}/`, `${root}/`, `${root}/.georep/`, `${root}/.georep/staging/../../`]) {
-      const r = spawnSync('rsync', ['-e', sshWords.join(' '), payload, `${dest}:${target}`], {
-        encoding: 'utf8',
-        timeout: 30_000,
-      });
-      expect(r.status, `rsync to ${target}`).to.not.equal(0);
-    }
+    const targets = [`${outside}/`, `${root}/`, `${root}/.georep/`, `${root}/.georep/staging/../../`];
+    /** A session for another root given this key (run beside the probes: each georep start costs seconds). */
+    const otherSession = async (): Promise<RunResult> => {
+      const slave2 = slave.replace(root, other);
+      await ok('ssh-setup', master, slave2, '--accept-host-key', host.fingerprint);
+      await ok('config', master, slave2, 'remote-georep', remoteGeorep());
+      await ok('config', master, slave2, 'ssh-identity', key);
+      return geo('sync', '--oneshot', master, slave2);
+    };
+    const [shell, agent, fwd, session2, ...rsyncs] = await Promise.all([
+      ssh(dest, 'cat /etc/passwd'),
+      ssh(dest, `${remoteGeorep()} slave -- '${other}'`),
+      // Forwarding is off (restrict): a remote forward is refused at once.
+      ssh('-N', '-oExitOnForwardFailure=yes', '-R', '0:127.0.0.1:22', dest),
+      otherSession(),
+      ...targets.map((t) => run('rsync', ['-e', sshWords.join(' '), payload, `${dest}:${t}`])),
+    ]);
+
+    expect(shell.status, shell.stderr).to.not.equal(0);
+    expect(shell.stdout).to.not.include('root:');
+    expect(shell.stderr).to.match(/slave-gate: refused/);
+    expect(agent.status).to.not.equal(0);
+    expect(agent.stderr).to.match(/slave-gate: refused: this key serves the slave root/);
+    expect(fwd.status, 'port forwarding is refused').to.not.equal(0);
+    rsyncs.forEach((r, i) => expect(r.status, `rsync to ${targets[i] ?? ''}`).to.not.equal(0));
     expect(fs.readdirSync(outside)).to.deep.equal([]);
     expect(fs.existsSync(path.join(root, 'payload'))).to.equal(false);
     expect(fs.existsSync(path.join(root, '.georep', 'payload'))).to.equal(false);
+    // The other session's master is refused in one line; no agent ever ran for the other root.
+    expect(session2.exitCode, describeRun(['sync', 'other root'], session2)).to.equal(EXIT.slave);
+    expect(session2.stderr).to.match(/restricted key.*refused the agent.*serves the slave root/);
+    expect(fs.existsSync(other), 'no agent ran for another root').to.equal(false);
     // The slave is still the master's.
     equal();
-
-    // A session for another root given this key: its master is refused in one line, and the
-    // other root is never made.
-    const slave2 = slave.replace(root, other);
-    await ok('ssh-setup', master, slave2, '--accept-host-key', host.fingerprint);
-    await ok('config', master, slave2, 'remote-georep', remoteGeorep());
-    await ok('config', master, slave2, 'ssh-identity', key);
-    const r = await geo('sync', '--oneshot', master, slave2);
-    expect(r.exitCode, describeRun(['sync', slave2], r)).to.equal(EXIT.slave);
-    expect(r.stderr).to.match(/restricted key.*refused the agent.*serves the slave root/);
-    expect(fs.existsSync(other), 'no agent ran for another root').to.equal(false);
-    // Forwarding is off (restrict): a remote forward is refused at once.
-    const fwd = spawnSync(
-      sshWords[0] as string,
-      [...sshWords.slice(1), '-N', '-oExitOnForwardFailure=yes', '-R', '0:127.0.0.1:22', dest],
-      {
-        encoding: 'utf8',
-        timeout: 30_000,
-      },
-    );
-    expect(fwd.status, 'port forwarding is refused').to.not.equal(0);
   });
 });
