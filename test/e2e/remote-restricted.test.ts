@@ -208,12 +208,15 @@ describe('e2e: remote slave through a restricted session key', function () {
       await ok('config', master, slave2, 'ssh-identity', key);
       return geo('sync', '--oneshot', master, slave2);
     };
-    const [shell, agent, fwd, session2, ...rsyncs] = await Promise.all([
+    const [shell, agent, fwd, session2, tarssh, tar, ...rsyncs] = await Promise.all([
       ssh(dest, 'cat /etc/passwd'),
       ssh(dest, `${remoteGeorep()} slave -- '${other}'`),
       // Forwarding is off (restrict): a remote forward is refused at once.
       ssh('-N', '-oExitOnForwardFailure=yes', '-R', '0:127.0.0.1:22', dest),
       otherSession(),
+      // The gate runs no tar, so the session says so before it starts.
+      geo('sync', '--oneshot', master, slave, '--sync-method', 'tarssh'),
+      ssh(dest, `tar -C '${root}/.georep/staging' -x -f - --numeric-owner`),
       ...targets.map((t) => run('rsync', ['-e', sshWords.join(' '), payload, `${dest}:${t}`])),
     ]);
 
@@ -223,6 +226,10 @@ describe('e2e: remote slave through a restricted session key', function () {
     expect(agent.status).to.not.equal(0);
     expect(agent.stderr).to.match(/slave-gate: refused: this key serves the slave root/);
     expect(fwd.status, 'port forwarding is refused').to.not.equal(0);
+    expect(tarssh.exitCode, describeRun(['sync', 'tarssh'], tarssh)).to.equal(EXIT.usage);
+    expect(tarssh.stderr).to.match(/restricted session key .* runs no tar/);
+    expect(tar.status).to.not.equal(0);
+    expect(tar.stderr).to.match(/slave-gate: refused: tar is not allowed/);
     rsyncs.forEach((r, i) => expect(r.status, `rsync to ${targets[i] ?? ''}`).to.not.equal(0));
     expect(fs.readdirSync(outside)).to.deep.equal([]);
     expect(fs.existsSync(path.join(root, 'payload'))).to.equal(false);
