@@ -62,7 +62,13 @@ const PLAIN_WORD = /^[A-Za-z0-9_.,=:+@%/-]+$/;
 export function judgeRemoteCommand(original: string | undefined, root: string, realRoot: string): GatedCommand {
   if (original === undefined || original.trim() === '')
     throw refuse('no command given: this key runs only georep for its slave root, not a shell');
-  const words = splitShellWords(original);
+  let words: string[];
+  try {
+    words = splitShellWords(original);
+  } catch (e) {
+    if (e instanceof GeorepError) throw refuse(e.message);
+    throw e;
+  }
   const program = path.posix.basename(words[0] ?? '');
   if (program === 'rsync') return judgeRsync(words, root, realRoot);
   if (program === 'tar')

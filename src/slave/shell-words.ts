@@ -14,7 +14,7 @@ const DOUBLE_QUOTED_SPECIAL = new Set(['$', '`', '!']);
 const DOUBLE_QUOTED_ESCAPABLE = new Set(['$', '`', '"', '\\']);
 
 function refuse(line: string, why: string): GeorepError {
-  return new GeorepError('GATE_REFUSED', `refused remote command (${why}): ${JSON.stringify(line.slice(0, 200))}`);
+  return new GeorepError('GATE_REFUSED', `the command line holds ${why}: ${JSON.stringify(line.slice(0, 200))}`);
 }
 
 /**

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect } from 'chai';
 import { EXIT } from '../../src/cli/exit-codes.js';
+import { shellQuote } from '../../src/syncer/remote.js';
 import { describeRun, repoRoot, runGeorep } from '../support/cli.js';
 import type { RunResult } from '../support/cli.js';
 import { startSshHost } from '../support/ssh-host.js';
@@ -208,21 +209,25 @@ describe('e2e: remote slave through a restricted session key', function () {
       await ok('config', master, slave2, 'ssh-identity', key);
       return geo('sync', '--oneshot', master, slave2);
     };
-    const [shell, agent, fwd, session2, tarssh, tar, ...rsyncs] = await Promise.all([
+    const [shell, chained, agent, fwd, session2, tarssh, tar, ...rsyncs] = await Promise.all([
       ssh(dest, 'cat /etc/passwd'),
-      ssh(dest, `${remoteGeorep()} slave -- '${other}'`),
+      ssh(dest, `rsync --server -logDtpre.iLsfxCIvu . ${shellQuote(`${root}/.georep/seed/`)}; cat /etc/passwd`),
+      ssh(dest, `${remoteGeorep()} slave -- ${shellQuote(other)}`),
       // Forwarding is off (restrict): a remote forward is refused at once.
       ssh('-N', '-oExitOnForwardFailure=yes', '-R', '0:127.0.0.1:22', dest),
       otherSession(),
       // The gate runs no tar, so the session says so before it starts.
       geo('sync', '--oneshot', master, slave, '--sync-method', 'tarssh'),
-      ssh(dest, `tar -C '${root}/.georep/staging' -x -f - --numeric-owner`),
+      ssh(dest, `tar -C ${shellQuote(`${root}/.georep/staging`)} -x -f - --numeric-owner`),
       ...targets.map((t) => run('rsync', ['-e', sshWords.join(' '), payload, `${dest}:${t}`])),
     ]);
 
     expect(shell.status, shell.stderr).to.not.equal(0);
     expect(shell.stdout).to.not.include('root:');
     expect(shell.stderr).to.match(/slave-gate: refused/);
+    expect(chained.status).to.not.equal(0);
+    expect(chained.stdout).to.not.include('root:');
+    expect(chained.stderr).to.match(/slave-gate: refused: the command line holds an unquoted ";"/);
     expect(agent.status).to.not.equal(0);
     expect(agent.stderr).to.match(/slave-gate: refused: this key serves the slave root/);
     expect(fwd.status, 'port forwarding is refused').to.not.equal(0);
