@@ -34,6 +34,7 @@ export const ERROR_CODES = [
   'SSH_SETUP_NEEDED', // a remote slave whose host key the session has not pinned yet (georep ssh-setup)
   'SSH_REFUSED', // the slave host's key changed, or it refused our key: an operator must act
   'SLAVE_UNREACHABLE', // the slave host cannot be reached now (retried with backoff)
+  'GATE_REFUSED', // the forced command of a restricted session key refused a remote command
   'BATCH_LOST', // a batch's outcome is unknown (the agent died or the worker stopped mid-batch)
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

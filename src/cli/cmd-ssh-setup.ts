@@ -17,17 +17,21 @@ import { WORKDIR_HELP } from './cmd-sync.js';
 import type { CliContext } from './context.js';
 import { addSchemaOptions, collectSchemaFlags } from './flags.js';
 import { prepareSession } from './session.js';
+import { authorizedKeysLine, ensureSessionKey } from './session-key.js';
 
 const EXAMPLES = `
 Examples:
   $ georep ssh-setup /srv/data backup@dr-site:/backup/data
   $ georep ssh-setup /srv/data ssh://backup@dr-site:2222/backup/data --accept-host-key SHA256:Qm…
+  $ georep ssh-setup /srv/data backup@dr-site:/backup/data --make-key   # then add the printed line
+                                                                        # to ~backup/.ssh/authorized_keys
 
 Check the fingerprint out of band (on the slave host: ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub).`;
 
 interface SetupFlags {
   readonly workdir?: string;
   readonly acceptHostKey?: string;
+  readonly makeKey?: boolean;
 }
 
 /** One host key as ssh-keyscan gave it, with its fingerprint. */
@@ -50,6 +54,10 @@ export function addSshSetupCommand(program: Command, ctx: CliContext): void {
     .argument('<master>', 'directory tree to replicate (must exist)')
     .argument('<slave>', 'remote slave: [user@]host:/path or ssh://[user@]host[:port]/path')
     .option('--accept-host-key <fingerprint>', 'pin the key with this SHA256 fingerprint without asking (for scripts)')
+    .option(
+      '--make-key',
+      "make the session's own ssh key (once) and print its authorized_keys line for the slave host, restricted to this slave root",
+    )
     .option('--workdir <dir>', WORKDIR_HELP);
   const attributes = addSchemaOptions(cmd, ctx.schema);
   cmd.addHelpText('after', EXAMPLES);
@@ -68,7 +76,33 @@ export function addSshSetupCommand(program: Command, ctx: CliContext): void {
     ctx.io.stdout.write(
       `georep: ${had ? 'replaced the pinned host key' : 'pinned the host key'} of ${s.slave.host}:${s.slave.port} for ${s.masterRoot} -> ${s.slaveRoot}: ${chosen.map((k) => `${k.type} ${k.fingerprint}`).join(', ')}\n`,
     );
+    if (flags.makeKey === true) printSessionKey(ctx, s.sessionDir, s.slave, s.config);
   });
+}
+
+/**
+ * Makes the session key if needed and prints the restricted authorized_keys line (last, on a
+ * line of its own, for scripts). Only the public key is printed.
+ */
+function printSessionKey(
+  ctx: CliContext,
+  sessionDir: string,
+  slave: RemoteSlave,
+  config: { readonly sshIdentity: string; readonly remoteGeorep: string; readonly syncMethod: string },
+): void {
+  const key = ensureSessionKey(sessionDir, `georep-session-${path.basename(sessionDir)}`);
+  const line = authorizedKeysLine(key.publicKey, config.remoteGeorep, slave.root);
+  const out = ctx.io.stdout;
+  out.write(
+    `georep: ${key.created ? 'made' : 'kept'} the session key ${key.fingerprint} (${key.file}); add this line to ~${slave.user}/.ssh/authorized_keys on ${slave.host}:\n`,
+  );
+  if (config.sshIdentity !== '')
+    out.write(
+      `georep: note: ssh-identity is set (${config.sshIdentity}), so the session uses that key; clear it to use this one\n`,
+    );
+  if (config.syncMethod === 'tarssh')
+    out.write('georep: note: a restricted key does not run tar; set sync-method rsync for this session\n');
+  out.write(`${line}\n`);
 }
 
 /** The host's keys by ssh-keyscan, each with its fingerprint; SLAVE_UNREACHABLE when there are none. */

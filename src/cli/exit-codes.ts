@@ -45,6 +45,7 @@ const BY_CODE: Readonly<Record<ErrorCode, ExitCode>> = {
   SSH_SETUP_NEEDED: EXIT.slave,
   SSH_REFUSED: EXIT.slave,
   SLAVE_UNREACHABLE: EXIT.slave,
+  GATE_REFUSED: EXIT.slave,
   CHANGELOG_MALFORMED: EXIT.syncFailed,
   GFID_UNKNOWN: EXIT.syncFailed,
   ENTRY_CONFLICT: EXIT.syncFailed,

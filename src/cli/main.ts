@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // georep entry point: captures the process's inputs once (argv, env, streams, signals) and
 // hands them to runCli. Invariant: the only module that touches process.env and process.exit.
+// `slave-gate` (a restricted key's forced command, started by sshd for every rsync stream) is
+// dispatched before the CLI's modules load: see slave-gate.ts.
 
 import { fstatSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -8,11 +10,10 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { systemClock } from '../clock.js';
 import { GeorepError } from '../errors.js';
-import { isJournalStream } from '../log.js';
 import type { CliIo } from './context.js';
 import { readStartupEnv } from './env.js';
-import { runCli } from './run.js';
 import { selfCommand } from './self-command.js';
+import { SLAVE_GATE_VERB, runSlaveGate } from './slave-gate.js';
 
 /** How long a finished run waits for stray handles (a child's pipe, a timer) before exiting anyway. */
 const EXIT_GRACE_MS = 2000;
@@ -34,30 +35,44 @@ function trapSignals(): { signal: AbortSignal; release: () => void } {
   };
 }
 
-const env = readStartupEnv(process.env, process.getuid?.(), homedir());
+const argv = process.argv.slice(2);
+if (argv[0] === SLAVE_GATE_VERB) {
+  const code = await runSlaveGate(argv.slice(1), {
+    request: process.env['SSH_ORIGINAL_COMMAND'],
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+  });
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+} else {
+  // Loaded here, not above: the gate needs none of the CLI.
+  const [{ isJournalStream }, { runCli }] = await Promise.all([import('../log.js'), import('./run.js')]);
+  const env = readStartupEnv(process.env, process.getuid?.(), homedir());
 
-const io: CliIo = {
-  stdin: process.stdin,
-  stdout: process.stdout,
-  stderr: process.stderr,
-  stderrIsTTY: process.stderr.isTTY === true,
-  stderrIsJournal: isJournalStream(env.journalStream, () => fstatSync(2, { bigint: true })),
-  env,
-  selfCommand: selfCommand(process.execPath, process.execArgv, fileURLToPath(import.meta.url), process.cwd(), (s) =>
-    import.meta.resolve(s),
-  ),
-  // The agent's slim entry beside this file (.ts from source under tsx, .js when built).
-  agentCommand: selfCommand(
-    process.execPath,
-    process.execArgv,
-    fileURLToPath(new URL(`./agent-main${extname(fileURLToPath(import.meta.url))}`, import.meta.url)),
-    process.cwd(),
-    (s) => import.meta.resolve(s),
-  ),
-  clock: systemClock,
-  trapSignals,
-};
+  const io: CliIo = {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stderrIsTTY: process.stderr.isTTY === true,
+    stderrIsJournal: isJournalStream(env.journalStream, () => fstatSync(2, { bigint: true })),
+    env,
+    selfCommand: selfCommand(process.execPath, process.execArgv, fileURLToPath(import.meta.url), process.cwd(), (s) =>
+      import.meta.resolve(s),
+    ),
+    // The agent's slim entry beside this file (.ts from source under tsx, .js when built).
+    agentCommand: selfCommand(
+      process.execPath,
+      process.execArgv,
+      fileURLToPath(new URL(`./agent-main${extname(fileURLToPath(import.meta.url))}`, import.meta.url)),
+      process.cwd(),
+      (s) => import.meta.resolve(s),
+    ),
+    clock: systemClock,
+    trapSignals,
+  };
 
-const code = await runCli(process.argv.slice(2), io);
-process.exitCode = code;
-setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+  const code = await runCli(argv, io);
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+}

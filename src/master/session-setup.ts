@@ -14,7 +14,7 @@ import type { Logger } from '../log.js';
 import { PROTOCOL_VERSION, SlaveClient } from '../slave/index.js';
 import type { Methods } from '../slave/index.js';
 import type { SlaveAddress } from '../slave/address.js';
-import { SshLink } from '../slave/ssh-link.js';
+import { SESSION_KEY_FILE, SshLink } from '../slave/ssh-link.js';
 import type { RemoteTarget } from '../syncer/index.js';
 import { masterVolumeId } from './volume-id.js';
 
@@ -60,11 +60,21 @@ export async function connectSlave(opts: SessionRunOptions, signal?: AbortSignal
       `ssh-port is ${opts.config.sshPort} but this session's slave ${opts.slaveRoot} is on port ${slave.port}; give the port in the slave address (ssh://host:PORT/path) instead`,
     );
   }
+  if (
+    opts.config.syncMethod === 'tarssh' &&
+    opts.config.sshIdentity === '' &&
+    fs.existsSync(path.join(opts.sessionDir, SESSION_KEY_FILE))
+  ) {
+    throw new GeorepError(
+      'CONFIG_INVALID',
+      `this session reaches ${slave.host} with its restricted session key (georep ssh-setup --make-key), whose forced command runs no tar: set sync-method rsync, or ssh-identity to another key`,
+    );
+  }
   const hint = `${opts.masterRoot} ${opts.slaveRoot}`;
   const link = await SshLink.open(slave, opts.config, opts.sessionDir, hint, log, signal);
   const client = SlaveClient.spawn(link.agentCommand(opts.config, opts.config.logLevel), log, {
     keepAliveMs: (opts.config.slaveTimeout * 1000) / 3,
-    exitHint: (code) => remoteExitHint(code, opts.config.remoteGeorep, slave.host),
+    exitHint: (code, stderr) => remoteExitHint(code, stderr, opts.config.remoteGeorep, slave.host, hint),
   });
   return {
     client,
@@ -82,9 +92,17 @@ export async function connectSlave(opts: SessionRunOptions, signal?: AbortSignal
 /** What the exit code of `ssh HOST REMOTE-GEOREP slave ROOT` says, for the one-line error. */
 function remoteExitHint(
   code: number,
+  stderr: readonly string[],
   remoteGeorep: string,
   host: string,
+  session: string,
 ): { readonly text: string; readonly code?: ErrorCode } | undefined {
+  const refused = stderr.find((l) => l.includes('slave-gate: refused'));
+  if (refused !== undefined)
+    return {
+      code: 'SSH_REFUSED',
+      text: `the slave host let our key run only georep slave-gate (a restricted key), and it refused the agent (${refused.trim()}); if the slave root or remote-georep changed, run georep ssh-setup ${session} --make-key and put the line it prints in authorized_keys on the slave host`,
+    };
   if (code === 127)
     return {
       code: 'SSH_REFUSED',

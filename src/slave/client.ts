@@ -26,7 +26,10 @@ export interface SlaveCaller {
 // and later call fails with AGENT_DIED, carrying the agent's last stderr lines.
 
 /** What an agent's exit code means, and its error code when that is not AGENT_DIED. */
-export type ExitHint = (code: number) => { readonly text: string; readonly code?: ErrorCode } | undefined;
+export type ExitHint = (
+  code: number,
+  stderrTail: readonly string[],
+) => { readonly text: string; readonly code?: ErrorCode } | undefined;
 
 interface Pending {
   readonly method: MethodName;
@@ -67,7 +70,7 @@ export class SlaveClient implements SlaveCaller {
     // 'close' comes after stdout and stderr are drained: every reply and stderr line is in.
     this.exited = new Promise((done) => child.once('close', () => done()));
     child.once('close', (code, signal) => {
-      const hint = code === null ? undefined : exitHint?.(code);
+      const hint = code === null ? undefined : exitHint?.(code, this.stderrTail);
       const how = signal === null ? `exited with code ${String(code)}` : `was killed by ${signal}`;
       this.die(hint === undefined ? how : `${how}: ${hint.text}`, hint?.code);
     });

@@ -31,6 +31,28 @@ export interface SshSettings {
 /** The session's pinned host keys (OpenSSH known_hosts format), written by georep ssh-setup. */
 export const KNOWN_HOSTS_FILE = 'known_hosts';
 
+/**
+ * The session's own private key (its .pub beside it), made by georep ssh-setup --make-key. Used
+ * when ssh-identity is empty: the slave host lets it in only through georep slave-gate.
+ */
+export const SESSION_KEY_FILE = 'ssh-key';
+
+/**
+ * The key file ssh is given: ssh-identity when set, else the session key when there is one,
+ * else none (ssh's defaults). A session key on a path with whitespace is copied into `runDir`
+ * (0600), since rsync splits its -e command on whitespace.
+ */
+export function identityFor(sshIdentity: string, sessionDir: string, runDir: string): string {
+  if (sshIdentity !== '') return sshIdentity;
+  const own = path.join(sessionDir, SESSION_KEY_FILE);
+  if (!fs.existsSync(own)) return '';
+  if (!/\s/.test(own)) return own;
+  const copy = path.join(runDir, SESSION_KEY_FILE);
+  fs.copyFileSync(own, copy);
+  fs.chmodSync(copy, 0o600);
+  return copy;
+}
+
 /** Keep-alive probes ssh sends (ServerAliveCountMax): the link is given up after this many go unanswered. */
 const ALIVE_PROBES = 3;
 
@@ -176,7 +198,8 @@ export class SshLink {
     // A copy on a short path without whitespace: rsync splits its -e command on whitespace.
     const knownHosts = path.join(dir, KNOWN_HOSTS_FILE);
     fs.copyFileSync(pinnedKeys, knownHosts);
-    const argv = sshArgv(slave, settings, knownHosts, path.join(dir, 'cm'));
+    const identity = identityFor(settings.sshIdentity, sessionDir, dir);
+    const argv = sshArgv(slave, { ...settings, sshIdentity: identity }, knownHosts, path.join(dir, 'cm'));
     const [program, ...args] = argv;
     const master = spawn(program as string, [...args, '-M', '-N', '-oControlPersist=no', sshDestination(slave)], {
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -15,3 +15,13 @@ export function shellQuote(word: string): string {
 export function withSlash(dir: string): string {
   return dir.endsWith('/') ? dir : dir + '/';
 }
+
+/**
+ * How remote rsync runs carry the one path on their command line (the staging box or the seed
+ * folder; every file name travels in a --from0 list on stdin): by rsync's own argument escaping
+ * (rsync >= 3.2.4 backslash-escapes every shell character of a remote argument), made explicit
+ * so RSYNC_OLD_ARGS / RSYNC_PROTECT_ARGS in the environment cannot change it. Not
+ * --protect-args: it moves the path into the rsync protocol, where the forced command of a
+ * restricted key (georep slave-gate, through rrsync) cannot check it, so rrsync refuses it.
+ */
+export const REMOTE_RSYNC_ARGS = ['--no-protect-args', '--no-old-args'] as const;

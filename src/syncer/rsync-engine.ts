@@ -6,7 +6,7 @@ import { assertNever } from '../changelog/index.js';
 import type { SyncerConfig } from '../config.js';
 import type { EngineDeps, RemoteTarget, SyncEngine, TransferRequest, TransferResult } from './engine.js';
 import { classifyRsyncExit, rsyncExitMeaning } from './rsync-exit.js';
-import { splitWords, withSlash } from './remote.js';
+import { REMOTE_RSYNC_ARGS, splitWords, withSlash } from './remote.js';
 import { ExecaSpawner, nulTerminated } from './spawner.js';
 import type { Command, SpawnOutcome } from './spawner.js';
 import { stderrTail } from './stderr-scan.js';
@@ -54,8 +54,8 @@ export function buildRsyncCommand(
       assertNever(req.quickCheck, 'quickCheck');
   }
   if (cfg.remote !== undefined) {
-    // --protect-args: the staging path reaches the remote rsync through the protocol, never a shell.
-    args.push('--protect-args', '-e', cfg.remote.sshCommand);
+    // The staging path is escaped by rsync itself for the remote shell (REMOTE_RSYNC_ARGS).
+    args.push(...REMOTE_RSYNC_ARGS, '-e', cfg.remote.sshCommand);
     if (cfg.compress === 'zstd' || cfg.compress === 'zlib')
       args.push('--compress', `--compress-choice=${cfg.compress}`);
   }

@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CompressKind } from '../config.js';
 import type { RemoteTarget } from './engine.js';
-import { withSlash } from './remote.js';
+import { REMOTE_RSYNC_ARGS, withSlash } from './remote.js';
 import { filesFromLine } from './rsync-engine.js';
 import { ExecaSpawner, nulTerminated } from './spawner.js';
 import type { Command, Spawner } from './spawner.js';
@@ -83,13 +83,22 @@ export class SeedCopy {
 /**
  * The rsync command line of a remote seed stream: the top-level names on stdin (--files-from,
  * './'-prefixed like every list georep hands rsync), -r to take each whole, -H for hard links
- * within the stream, -S for holes, --protect-args so no name meets the remote shell.
+ * within the stream, -S for holes; no name meets the remote shell (see REMOTE_RSYNC_ARGS).
  */
 export function rsyncSeedCommand(
   req: Pick<SeedCopyRequest, 'sourceRoot' | 'destDir' | 'xattrs' | 'compress'>,
   remote: RemoteTarget,
 ): Command {
-  const args = ['-aHS', '-r', '--numeric-ids', '--files-from=-', '--from0', '--protect-args', '-e', remote.sshCommand];
+  const args = [
+    '-aHS',
+    '-r',
+    '--numeric-ids',
+    '--files-from=-',
+    '--from0',
+    ...REMOTE_RSYNC_ARGS,
+    '-e',
+    remote.sshCommand,
+  ];
   if (req.xattrs) args.push('-X');
   if (req.compress === 'zstd' || req.compress === 'zlib') args.push('--compress', `--compress-choice=${req.compress}`);
   args.push(withSlash(req.sourceRoot), `${remote.host}:${withSlash(req.destDir)}`);
