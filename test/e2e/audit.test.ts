@@ -11,6 +11,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import type { SessionStatus } from '../../src/master/session-status.js';
+import { logEvents } from '../support/event-log.js';
 import { LiveSession } from '../support/live-session.js';
 import { compareTrees, formatDifferences } from '../support/tree-compare.js';
 
@@ -26,25 +27,7 @@ async function until(what: string, ok: () => boolean | Promise<boolean>, limitMs
 }
 
 /** Structured log entries of the session log with event `name`. */
-function events(s: LiveSession, name: string): Record<string, unknown>[] {
-  let text = '';
-  try {
-    text = fs.readFileSync(s.logPath(), 'utf8');
-  } catch {
-    return [];
-  }
-  const out: Record<string, unknown>[] = [];
-  for (const line of text.split('\n')) {
-    const at = line.indexOf('{');
-    if (at < 0 || !line.includes(`"event":"${name}"`)) continue;
-    try {
-      out.push(JSON.parse(line.slice(at)) as Record<string, unknown>);
-    } catch {
-      // not a JSON line
-    }
-  }
-  return out;
-}
+const events = (s: LiveSession, name: string): Record<string, unknown>[] => logEvents(s.logPath(), name);
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
