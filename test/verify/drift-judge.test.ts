@@ -125,19 +125,17 @@ describe('verify/drift-judge', () => {
       );
     ledger(gfids.get('a/x'));
     ledger(gfids.get('b')); // a directory: everything below it
-    index
-      .heldDeletes()
-      .hold(
-        [
-          {
-            gfid: gfids.get('a/y') as Gfid,
-            entry: { pargfid: gfids.get('a') as Gfid, name: Buffer.from('held') },
-            dir: false,
-            changeMs: now,
-          },
-        ],
-        now,
-      );
+    index.heldDeletes().hold(
+      [
+        {
+          gfid: gfids.get('a/y') as Gfid,
+          entry: { pargfid: gfids.get('a') as Gfid, name: Buffer.from('held') },
+          dir: false,
+          changeMs: now,
+        },
+      ],
+      now,
+    );
     const j = judge();
     expect(j.judge(line('a/x', 'content', gfids.get('a/x')))).to.equal('known');
     expect(j.judge(line('b/y', 'missing', gfids.get('b/y')))).to.equal('known');
