@@ -83,6 +83,8 @@ export async function runAuditRound(opts: AuditRoundOptions): Promise<AuditResul
             path: l.path,
             verdict: l.verdict,
             gfid: l.gfid,
+            master: l.master ?? null,
+            slave: l.slave ?? null,
           },
         );
       }
