@@ -21,6 +21,10 @@ export interface Config {
   readonly syncBoxFiles: number; // sync-box-files (max files per rsync run)
   readonly crawlRate: number; // crawl-rate (entries per second, 0 = unlimited)
   readonly verifyRate: number; // verify-rate (entries per second, 0 = unlimited)
+  readonly auditInterval: number; // audit-interval (seconds, 0 = no scheduled audit)
+  readonly auditSample: number; // audit-sample (fraction of entries in (0, 1])
+  readonly auditChecksum: boolean; // audit-checksum (compare contents too)
+  readonly auditRepair: boolean; // audit-repair (repair the drift found)
   readonly ignoreDeletes: boolean; // ignore-deletes
   readonly deleteBrakePercent: number; // delete-brake-percent (0 = off)
   readonly deleteBrakeCount: number; // delete-brake-count (0 = off)

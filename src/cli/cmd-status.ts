@@ -191,6 +191,12 @@ export async function sessionStatus(dir: string, nowMs: number): Promise<Session
     // A status file from before the mass-delete brake has neither field.
     held: base.held ?? null,
     deletes_held: base.deletes_held ?? 0,
+    // Nor one from before the scheduled audit: no audit, not zero drift.
+    drift: base.drift ?? null,
+    audit_time: base.audit_time ?? null,
+    audit_examined: base.audit_examined ?? null,
+    audit_in_flight: base.audit_in_flight ?? null,
+    audit_repaired: base.audit_repaired ?? null,
   };
 }
 
@@ -214,6 +220,8 @@ function formatTable(all: readonly SessionStatus[], detail: boolean): string {
     'CHECKPOINT COMPLETED',
     'COMPLETION TIME',
     'BACKLOG',
+    'LAST AUDIT',
+    'DRIFT',
   ];
   const rows = all.map((s) => {
     const base = [s.master, s.slave, s.worker_status, s.crawl_status ?? 'N/A', s.last_synced ?? 'N/A'];
@@ -229,6 +237,8 @@ function formatTable(all: readonly SessionStatus[], detail: boolean): string {
       s.checkpoint_time === null ? 'N/A' : s.checkpoint_completed ? 'Yes' : 'No',
       s.checkpoint_completion_time ?? 'N/A',
       `${s.backlog_changelogs} (${humanBytes(s.backlog_bytes)})${s.eta_seconds === null || s.eta_seconds === 0 ? '' : `, ETA ${s.eta_seconds} s`}`,
+      s.audit_time ?? 'never',
+      s.drift === null ? 'N/A' : `${s.drift} of ${s.audit_examined ?? '?'}`,
     ];
   });
   const header = detail ? [...head, ...more] : head;
@@ -246,5 +256,16 @@ function formatTable(all: readonly SessionStatus[], detail: boolean): string {
         `${s.master} -> ${s.slave}: Held: ${s.held}; ${s.deletes_held} deletes held until georep release MASTER SLAVE`,
       );
   }
+  for (const s of all) {
+    if (s.drift !== null && s.drift > 0) out.push(`${s.master} -> ${s.slave}: Drift: ${driftText(s)}`);
+  }
   return out.join('\n') + '\n';
+}
+
+/** One line on the drift the last audit found (drift > 0). */
+function driftText(s: SessionStatus): string {
+  const found = `the audit of ${s.audit_time ?? '?'} found ${s.drift ?? 0} of ${s.audit_examined ?? '?'} entries examined different on the slave`;
+  if (s.audit_repaired !== null)
+    return `${found}; ${s.audit_repaired} queued for repair (georep failures shows what is left)`;
+  return `${found}; repair with georep verify --repair MASTER SLAVE, or set audit-repair`;
 }

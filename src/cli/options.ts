@@ -36,6 +36,10 @@ export const CONFIG_FIELDS: { readonly [F in keyof Config]: FieldKind } = {
   syncBoxFiles: 'number',
   crawlRate: 'number',
   verifyRate: 'number',
+  auditInterval: 'number',
+  auditSample: 'number',
+  auditChecksum: 'boolean',
+  auditRepair: 'boolean',
   ignoreDeletes: 'boolean',
   deleteBrakePercent: 'number',
   deleteBrakeCount: 'number',
@@ -77,6 +81,7 @@ const TYPE_KIND: Readonly<Record<OptionType, 'number' | 'boolean' | 'string' | '
   int: 'number',
   bytes: 'number',
   seconds: 'number',
+  fraction: 'number',
   bool: 'boolean',
   string: 'string',
   choice: 'choice',
@@ -167,9 +172,9 @@ function checkKind(spec: ValueSpec, source: string): void {
   } else if (want !== have) {
     schemaError(source, spec.key, `has type=${spec.type} but georep needs a ${want}`);
   }
-  const numeric = have === 'number';
+  const numeric = have === 'number' && spec.type !== 'fraction'; // a fraction's range is (0, 1]
   if (!numeric && (spec.min !== undefined || spec.max !== undefined))
-    schemaError(source, spec.key, 'min=/max= apply only to numbers');
+    schemaError(source, spec.key, 'min=/max= apply only to int, bytes and seconds');
   if (have !== 'choice' && spec.choices !== undefined)
     schemaError(source, spec.key, 'choices= applies only to type=choice');
   if (spec.min !== undefined && spec.max !== undefined && spec.min > spec.max)

@@ -14,13 +14,14 @@ const STATUS_POLL_MS = 5000;
 /** systemd-notify waits for systemd to have read the message; never longer than this. */
 const NOTIFY_TIMEOUT_MS = 10_000;
 
-/** `Active, Changelog Crawl, last synced 2026-…, 2 failures, checkpoint … completed` — one line. */
+/** `Active, Changelog Crawl, last synced 2026-…, 2 failures, drift 1 at the audit of …, checkpoint … completed` — one line. */
 export function statusLine(s: SessionStatus): string {
   const parts: string[] = [s.worker_status];
   if (s.crawl_status !== null) parts.push(s.crawl_status);
   parts.push(`last synced ${s.last_synced ?? 'never'}`);
   if (s.backlog_changelogs > 0) parts.push(`backlog ${s.backlog_changelogs} changelogs`);
   if (s.failures > 0) parts.push(`${s.failures} failures (georep failures)`);
+  if (s.drift !== null && s.drift > 0) parts.push(`drift ${s.drift} at the audit of ${s.audit_time ?? '?'}`);
   if (s.checkpoint_time !== null) {
     parts.push(`checkpoint ${s.checkpoint_time} ${s.checkpoint_completed ? 'completed' : 'not reached yet'}`);
   }

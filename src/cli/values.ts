@@ -5,12 +5,12 @@
 import type { Config } from '../config.js';
 import { GeorepError } from '../errors.js';
 
-export const OPTION_TYPES = ['int', 'bool', 'string', 'choice', 'bytes', 'seconds'] as const;
+export const OPTION_TYPES = ['int', 'bool', 'string', 'choice', 'bytes', 'seconds', 'fraction'] as const;
 export type OptionType = (typeof OPTION_TYPES)[number];
 
 /** A value as it arrives: text from a file or flag, a boolean from ini or a bare flag, a number from code. */
 export type RawValue = string | number | boolean;
-/** A validated value: numbers for int/bytes/seconds, booleans for bool, strings otherwise. */
+/** A validated value: numbers for int/bytes/seconds/fraction, booleans for bool, strings otherwise. */
 export type OptionValue = number | boolean | string;
 
 /** What validation needs to know about an option. */
@@ -83,7 +83,16 @@ function parseByType(spec: ValueSpec, raw: RawValue): OptionValue | undefined {
     }
     case 'string':
       return typeof raw === 'string' ? raw : undefined;
+    case 'fraction':
+      return parseFraction(raw);
   }
+}
+
+/** A decimal number greater than 0 and at most 1 (a share of the entries: audit-sample). */
+function parseFraction(raw: RawValue): number | undefined {
+  const n =
+    typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*(0|1)?(\.\d+)?\s*$/.test(raw) ? Number(raw) : NaN;
+  return Number.isFinite(n) && n > 0 && n <= 1 ? n : undefined;
 }
 
 function parseBool(raw: RawValue): boolean | undefined {
@@ -131,6 +140,8 @@ export function describeExpected(spec: ValueSpec): string {
       return `one of ${(spec.choices ?? []).join(', ')}`;
     case 'string':
       return check?.expects ?? 'a string';
+    case 'fraction':
+      return 'a fraction greater than 0 and at most 1 (such as 0.01)';
   }
 }
 

@@ -30,6 +30,9 @@ import type { SessionStatus, WorkerStatus } from './session-status.js';
 import { DeleteBrake } from './delete-brake.js';
 import { MetricsServer } from './metrics.js';
 import { StatusService, statusSocketPath } from './status-service.js';
+import { loadAuditResult, saveAuditResult } from '../verify/audit-state.js';
+import type { AuditResult } from '../verify/audit-state.js';
+import { AuditSchedule } from '../verify/audit-schedule.js';
 
 export interface LiveOptions extends SessionRunOptions {
   readonly signal: AbortSignal;
@@ -58,6 +61,7 @@ export async function runLive(opts: LiveOptions): Promise<void> {
   const checkpointFile = path.join(opts.sessionDir, CHECKPOINT_FILE);
   const tracker = new CheckpointTracker(checkpointFile, opts.checkpointTargetMs, clock, opts.log);
   const rate = new RateWindow(RATE_WINDOW_MS);
+  let lastAudit: AuditResult | undefined = loadAuditResult(opts.sessionDir);
   const snapshot = (): SessionStatus =>
     buildStatus({
       rate: rate.perSecond(
@@ -76,6 +80,7 @@ export async function runLive(opts: LiveOptions): Promise<void> {
       nowMs: clock.nowMs(),
       ledger: index.ledgerCount(),
       brake: brake.state(),
+      audit: lastAudit,
     });
   const statusFile = path.join(opts.sessionDir, SESSION_STATUS_FILE);
   const metrics = opts.config.metricsPort > 0 ? new MetricsServer(snapshot, () => clock.nowMs()) : undefined;
@@ -142,7 +147,29 @@ export async function runLive(opts: LiveOptions): Promise<void> {
     opts.log.info('live changelog crawl');
     workerStatus = 'Active';
     opts.log.info('worker active', { event: 'worker_status', status: workerStatus });
-    await start('changelog').run(0);
+    // The scheduled audit runs beside the live crawl, never before it: during a hybrid or
+    // history crawl nearly every difference is a change on its way.
+    const auditStop = new AbortController();
+    const auditing = new AuditSchedule({
+      clock,
+      log: opts.log,
+      intervalMs: opts.config.auditInterval * 1000,
+      lastEndMs: lastAudit?.endedMs,
+      round: async (signal) => {
+        const { runAuditRound } = await import('../verify/audit-round.js');
+        return runAuditRound({ session: opts, index, held, clock, signal });
+      },
+      onResult: (r) => {
+        lastAudit = r;
+        saveAuditResult(opts.sessionDir, r);
+      },
+    }).run(AbortSignal.any([stop, auditStop.signal]));
+    try {
+      await start('changelog').run(0);
+    } finally {
+      auditStop.abort();
+      await auditing;
+    }
   } catch (e) {
     if (conn?.client.died.aborted === true) throw conn.client.died.reason;
     if (opts.signal.aborted) return;

@@ -75,6 +75,21 @@ export class MetricsServer {
       'deletes the mass-delete brake holds back from the slave (until georep release)',
       (s) => s.deletes_held,
     );
+    // Absent (not 0) until an audit has completed: no audit is not "no drift".
+    gauge(
+      'georep_audit_drift_entries',
+      'entries the last scheduled audit found different on the slave (not counting changes still on their way)',
+      (s) => s.drift,
+    );
+    gauge('georep_audit_examined_entries', 'entries the last scheduled audit compared', (s) => s.audit_examined);
+    gauge(
+      'georep_audit_in_flight_entries',
+      'divergences the last scheduled audit left out because the entry changed since the last sync',
+      (s) => s.audit_in_flight,
+    );
+    gauge('georep_audit_last_timestamp_seconds', 'unix time the last scheduled audit ended', (s) =>
+      s.audit_time === null ? null : Date.parse(s.audit_time) / 1000,
+    );
     gauge('georep_stime_age_seconds', 'seconds since the time up to which the slave is in sync', (s) =>
       s.last_synced === null ? null : (this.nowMs() - Date.parse(s.last_synced)) / 1000,
     );

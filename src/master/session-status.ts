@@ -7,6 +7,7 @@
 import type { CheckpointState } from './checkpoint.js';
 import type { CrawlStatsSnapshot } from './crawl-stats.js';
 import type { BrakeState } from './delete-brake.js';
+import type { AuditResult } from '../verify/audit-state.js';
 
 /** The last status the worker served, for `georep status` when the daemon is not running. */
 export const SESSION_STATUS_FILE = 'session-status.json';
@@ -58,6 +59,20 @@ export interface SessionStatus {
   readonly held: string | null;
   /** Deletes the brake holds back from the slave. */
   readonly deletes_held: number;
+  /**
+   * Entries the last scheduled audit (audit-interval) found different on the slave, beyond
+   * changes still on their way and what the failure ledger tracks; null when no audit has
+   * completed (never 0 for "not looked").
+   */
+  readonly drift: number | null;
+  /** When the last audit ended (ISO); null: never. */
+  readonly audit_time: string | null;
+  /** Entries the last audit compared. */
+  readonly audit_examined: number | null;
+  /** Divergences the last audit left out because the entry changed since the last sync. */
+  readonly audit_in_flight: number | null;
+  /** With audit-repair: entries the last audit queued again or cleared; else null. */
+  readonly audit_repaired: number | null;
 }
 
 export interface StatusParts {
@@ -79,6 +94,8 @@ export interface StatusParts {
   readonly ledger?: number;
   /** The mass-delete brake, when engaged (delete-brake.ts). */
   readonly brake?: BrakeState | undefined;
+  /** The last completed scheduled audit (audit-state.ts). */
+  readonly audit?: AuditResult | undefined;
 }
 
 const iso = (ms: number | null | undefined): string | null =>
@@ -116,6 +133,11 @@ export function buildStatus(p: StatusParts): SessionStatus {
     restarts: p.restarts ?? null,
     held: p.brake?.cause ?? null,
     deletes_held: p.brake?.held ?? 0,
+    drift: p.audit?.drift ?? null,
+    audit_time: iso(p.audit?.endedMs),
+    audit_examined: p.audit?.examined ?? null,
+    audit_in_flight: p.audit?.inFlight ?? null,
+    audit_repaired: p.audit?.repaired ?? null,
   };
 }
 

@@ -279,14 +279,23 @@ export class SshLink {
   }
 }
 
-/** /tmp/georep-<uid>/ssh-<hash>-<pid>: short (a socket path must fit 107 bytes), private, per process. */
+/** Links this process opened so far: each has a folder of its own. */
+let linksOpened = 0;
+
+/**
+ * /tmp/georep-<uid>/ssh-<hash>-<pid>-<n>: short (a socket path must fit 107 bytes), private,
+ * per link. Per link, not per process: the worker's scheduled audit opens a second link to the
+ * same slave beside the worker's own, and one folder for both would have the audit's open
+ * (and close) remove the worker's control socket, leaving every later rsync and tar channel to
+ * connect and authenticate on its own.
+ */
 function runtimeDir(sessionDir: string): string {
   const uid = process.getuid?.() ?? 0;
   const base = path.join('/tmp', `georep-${uid}`);
   fs.mkdirSync(base, { recursive: true, mode: 0o700 });
   fs.chmodSync(base, 0o700);
   const tag = createHash('sha256').update(sessionDir).digest('hex').slice(0, 10);
-  const dir = path.join(base, `ssh-${tag}-${process.pid}`);
+  const dir = path.join(base, `ssh-${tag}-${process.pid}-${++linksOpened}`);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { mode: 0o700 });
   return dir;

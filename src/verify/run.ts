@@ -58,9 +58,9 @@ export interface VerifyResult {
 /** How often the position is saved (a killed verify redoes at most this much). */
 const SAVE_EVERY_MS = 1000;
 /** Slave listings asked ahead of the directory compared: the next this many to visit… */
-const PREFETCH_DIRS = 16;
+export const PREFETCH_DIRS = 16;
 /** …and never more than this many waiting (a directory's listing each). */
-const MAX_AHEAD = 32;
+export const MAX_AHEAD = 32;
 
 export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
   const clock = opts.clock ?? systemClock;

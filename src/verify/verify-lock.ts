@@ -1,5 +1,6 @@
-// One verify (or repair) per session at a time: a pid file beside the session lock. Separate
-// from the session lock, which the daemon and one-shot syncs hold: verify reads while they run.
+// One verify, repair or scheduled audit per session at a time: a pid file beside the session
+// lock. Separate from the session lock, which the daemon and one-shot syncs hold: verify reads
+// while they run (and the daemon's worker takes this lock for its audits).
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,7 +23,7 @@ export class VerifyLock {
       if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
         throw new GeorepError(
           'SESSION_BUSY',
-          `a verify or repair of this session runs already (georep process ${owner}); wait for it or stop it`,
+          `a verify, repair or scheduled audit of this session runs already (georep process ${owner}); wait for it, or stop it (an audit is run by the session's worker)`,
           { path: sessionDir },
         );
       }

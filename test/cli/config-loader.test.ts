@@ -33,6 +33,10 @@ describe('cli/config-loader', () => {
       syncBoxFiles: 2000,
       crawlRate: 0,
       verifyRate: 0,
+      auditInterval: 0,
+      auditSample: 1,
+      auditChecksum: false,
+      auditRepair: false,
       ignoreDeletes: false,
       deleteBrakePercent: 10,
       deleteBrakeCount: 10000,
@@ -106,6 +110,19 @@ describe('cli/config-loader', () => {
     }
   });
 
+  it('parses a fraction (audit-sample) as a decimal in (0, 1]', () => {
+    for (const [raw, want] of [
+      ['0.01', 0.01],
+      ['.5', 0.5],
+      ['1', 1],
+      ['1.0', 1],
+      [0.25, 0.25],
+    ] as const) {
+      expect(resolveConfig([flags({ 'audit-sample': raw })], schema).auditSample, String(raw)).to.equal(want);
+    }
+    expect(resolveConfig([flags({ 'audit-interval': '10m' })], schema).auditInterval).to.equal(600);
+  });
+
   it('accepts choices case-insensitively and stores the canonical name', () => {
     expect(resolveConfig([flags({ 'sync-method': 'TarSSH' })], schema).syncMethod).to.equal('tarssh');
   });
@@ -157,6 +174,13 @@ describe('cli/config-loader', () => {
     ['ssh-identity', 'relative/key'],
     ['slave-timeout', '1'],
     ['compress', 'lz4'],
+    ['audit-sample', '0'],
+    ['audit-sample', '1.5'],
+    ['audit-sample', '-0.1'],
+    ['audit-sample', '1%'],
+    ['audit-sample', 'all'],
+    ['audit-sample', 2],
+    ['audit-interval', '-1'],
   ];
   for (const [key, raw] of invalid) {
     it(`rejects ${key}=${JSON.stringify(raw)} with CONFIG_INVALID naming the option and the value`, () => {

@@ -63,6 +63,8 @@ describe('cli/options', () => {
     ['min above max', 'sync-jobs', 'value=3\ntype=int\nmin=9\nmax=2\nhelp=Parallel copies.'],
     ['choice the code lacks', 'sync-method', 'value=rsync\ntype=choice\nchoices=rsync,scp\nhelp=How data travels.'],
     ['choice without choices', 'sync-method', 'value=rsync\ntype=choice\nhelp=How data travels.'],
+    ['min on a fraction', 'audit-sample', 'value=1\ntype=fraction\nmin=0\nhelp=Share of entries audited.'],
+    ['fraction default out of range', 'audit-sample', 'value=0\ntype=fraction\nhelp=Share of entries audited.'],
     ['min on a string', 'rsync-command', 'value=rsync\ntype=string\nmin=1\nhelp=The rsync program.'],
   ];
   for (const [what, key, body] of broken) {

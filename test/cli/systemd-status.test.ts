@@ -53,6 +53,8 @@ describe('cli/systemd-status', function () {
         worker_status: 'Faulty',
         backlog_changelogs: 3,
         failures: 2,
+        drift: 4,
+        audit_time: '2026-12-06T11:00:00.000Z',
         checkpoint_time: '2026-12-06T12:00:00Z',
         checkpoint_completed: false,
         fault: 'agent died\nagain',
@@ -60,6 +62,7 @@ describe('cli/systemd-status', function () {
     );
     expect(line).to.equal(
       'Faulty, last synced never, backlog 3 changelogs, 2 failures (georep failures), ' +
+        'drift 4 at the audit of 2026-12-06T11:00:00.000Z, ' +
         'checkpoint 2026-12-06T12:00:00Z not reached yet, Faulty: agent died again',
     );
   });

@@ -40,3 +40,50 @@ describe('session status with the mass-delete brake', () => {
     expect(text).to.match(/^georep_worker_status\{master="\/m",slave="\/s",status="Held"\} 1$/m);
   });
 });
+
+describe('session status with the scheduled audit', () => {
+  it('says null (never), not 0, until an audit completed; then its time, counts and drift', async () => {
+    const never = buildStatus(parts);
+    expect([
+      never.drift,
+      never.audit_time,
+      never.audit_examined,
+      never.audit_in_flight,
+      never.audit_repaired,
+    ]).to.deep.equal([null, null, null, null, null]);
+    const none = await new MetricsServer(
+      () => never,
+      () => parts.nowMs,
+    ).registry.metrics();
+    expect(none).to.not.match(/^georep_audit_drift_entries\{/m);
+
+    const audit = {
+      startedMs: 1_700_000_005_000,
+      endedMs: 1_700_000_006_000,
+      examined: 120,
+      drift: 2,
+      inFlight: 5,
+      known: 1,
+      sample: 1,
+      checksum: false,
+      repaired: null,
+    };
+    const s = buildStatus({ ...parts, audit });
+    expect([s.drift, s.audit_time, s.audit_examined, s.audit_in_flight, s.audit_repaired]).to.deep.equal([
+      2,
+      new Date(audit.endedMs).toISOString(),
+      120,
+      5,
+      null,
+    ]);
+    const text = await new MetricsServer(
+      () => s,
+      () => parts.nowMs,
+    ).registry.metrics();
+    expect(text).to.match(/^georep_audit_drift_entries\{master="\/m",slave="\/s"\} 2$/m);
+    expect(text).to.match(/^georep_audit_examined_entries\{master="\/m",slave="\/s"\} 120$/m);
+    expect(text).to.match(/^georep_audit_last_timestamp_seconds\{master="\/m",slave="\/s"\} 1700000006$/m);
+    // A clean audit is 0, not absent.
+    expect(buildStatus({ ...parts, audit: { ...audit, drift: 0 } }).drift).to.equal(0);
+  });
+});
