@@ -7,7 +7,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { systemClock } from '../clock.js';
 import type { Clock } from '../clock.js';
-import { SqliteGfidIndex } from '../changelog/index.js';
 import { ChangelogConsumer } from '../changelog/consumer.js';
 import { buildMaster, choiceFromConfig } from './builder.js';
 import type { DetectMode, Master } from './builder.js';
@@ -18,6 +17,7 @@ import {
   connectSlave,
   decideFullCrawl,
   greet,
+  openSessionIndex,
   prepareSessionDirs,
   sessionDeps,
 } from './session-setup.js';
@@ -45,7 +45,7 @@ export interface LiveOptions extends SessionRunOptions {
 export async function runLive(opts: LiveOptions): Promise<void> {
   const clock = opts.clock ?? systemClock;
   checkMaster(opts.masterRoot);
-  const index = SqliteGfidIndex.open(path.join(opts.sessionDir, 'index.db'));
+  const index = openSessionIndex(opts.sessionDir, opts.log, clock);
   const held = index.heldDeletes();
   const brake = new DeleteBrake(opts.config, { rootPath: opts.masterRoot, index, held, log: opts.log, clock });
   const changelogDir = path.join(opts.sessionDir, CHANGELOG_DIR);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { RECORDER_KEYS } from '../changelog/recorder/recorder.js';
 import { ENTRY_STIME_KEY } from './changelog-turn.js';
 import { systemClock } from '../clock.js';
-import { SqliteGfidIndex } from '../changelog/index.js';
+import type { SqliteGfidIndex } from '../changelog/index.js';
 import type { Logger } from '../log.js';
 import type { ItemProblem } from './batch-runner.js';
 import { buildMaster, choiceFromConfig } from './builder.js';
@@ -21,6 +21,7 @@ import {
   connectSlave,
   decideFullCrawl,
   greet,
+  openSessionIndex,
   prepareSessionDirs,
   sessionDeps,
 } from './session-setup.js';
@@ -67,14 +68,11 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
   const started = clock.nowMs();
   checkMaster(opts.masterRoot);
   const lock = SessionLock.acquire(opts.sessionDir);
-  const index = SqliteGfidIndex.open(path.join(opts.sessionDir, 'index.db'));
+  const index = openSessionIndex(opts.sessionDir, opts.log, clock);
   const skipped: ItemProblem[] = [];
   let conn: SlaveConnection | undefined;
   let master: Master | undefined;
   try {
-    if (index.quarantined !== undefined) {
-      opts.log.warn('gfid index was corrupt; moved aside, resending everything', { path: index.quarantined });
-    }
     forgetLiveHistory(index, opts.sessionDir, opts.log);
     master = new (buildMaster(choiceFromConfig(opts.config)))();
     conn = await connectSlave(opts, opts.signal);

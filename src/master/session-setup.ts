@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../clock.js';
-import type { GfidIndex, SqliteGfidIndex } from '../changelog/index.js';
+import { SqliteGfidIndex } from '../changelog/index.js';
+import type { GfidIndex } from '../changelog/index.js';
 import type { MasterDeps } from './master-base.js';
 import type { Config } from '../config.js';
 import { GeorepError, errnoOf } from '../errors.js';
@@ -154,6 +155,24 @@ export function decideFullCrawl(index: SqliteGfidIndex, slaveId: string, recover
     return true;
   }
   return recover || index.count() === 0;
+}
+
+/**
+ * Opens the session's gfid index, as the session's own processes do (one-shot sync, recorder,
+ * worker): checked at open, and quarantined when corrupt (store-quarantine.ts). With the index
+ * go the changelogs and crawl files it describes: their gfids mean nothing to the empty index
+ * that replaces it, which the next crawl rebuilds (a recorder's reconcile, a worker's hybrid
+ * crawl, a one-shot's full crawl; see decideFullCrawl for the slave's side).
+ */
+export function openSessionIndex(sessionDir: string, log: Logger, clock?: Clock): SqliteGfidIndex {
+  return SqliteGfidIndex.open(path.join(sessionDir, 'index.db'), {
+    log,
+    ...(clock === undefined ? {} : { clock }),
+    onQuarantine: () => {
+      for (const dir of [CHANGELOG_DIR, 'xsync'])
+        fs.rmSync(path.join(sessionDir, dir), { recursive: true, force: true });
+    },
+  });
 }
 
 /**
