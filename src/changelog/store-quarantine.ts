@@ -61,7 +61,7 @@ export function checkIntegrity(db: Database.Database, what: string, path: string
  * with: what happened, in one line, and that the next start rebuilds it. Writing the mark is
  * best effort (the disk may be what failed); without it the next open's quick_check decides.
  */
-export function condemn(path: string, what: string, cause: unknown): GeorepError {
+export function condemn(path: string, what: string, cause: unknown, shown = path): GeorepError {
   const why = corruptionCause(cause);
   try {
     fs.writeFileSync(path + CONDEMNED_SUFFIX, JSON.stringify({ cause: why }) + '\n', { mode: 0o600 });
@@ -70,8 +70,8 @@ export function condemn(path: string, what: string, cause: unknown): GeorepError
   }
   return new GeorepError(
     'STATE_CORRUPT',
-    `${what} ${path} is corrupt (${why}); it is moved aside and rebuilt when georep next opens it: run the sync again (a daemon restarts by itself)`,
-    { path, cause },
+    `${what} ${shown} is corrupt (${why}); it is moved aside and rebuilt when georep next opens it: run the sync again (a daemon restarts by itself)`,
+    { path: shown, cause },
   );
 }
 
@@ -122,6 +122,8 @@ export function quarantineFiles(path: string, nowMs: number, what = 'store'): st
 export interface QuarantineOptions {
   /** What the store is, for messages ('gfid index', 'slave index'). */
   readonly what: string;
+  /** The path people know the store by, when `path` is another way to it (/proc/self/fd/N/…). */
+  readonly shown?: string;
   /** Names the quarantined file. */
   readonly clock: Pick<Clock, 'nowMs'>;
   /** Where the quarantine event goes; none: the caller reports `quarantined` itself. */
@@ -154,11 +156,13 @@ export function openOrQuarantine<T>(path: string, open: () => T, opts: Quarantin
     }
   }
   const aside = quarantineFiles(path, opts.clock.nowMs(), opts.what);
-  opts.log?.warn(`${opts.what} ${path} was corrupt (${cause}); moved it to ${aside} and rebuilding it`, {
+  const shown = opts.shown ?? path;
+  const shownAside = shown + aside.slice(path.length);
+  opts.log?.warn(`${opts.what} ${shown} was corrupt (${cause}); moved it to ${shownAside} and rebuilding it`, {
     event: QUARANTINE_EVENT,
     store: opts.what,
-    path,
-    quarantined: aside,
+    path: shown,
+    quarantined: shownAside,
     cause,
   });
   opts.onQuarantine?.(aside);

@@ -4,7 +4,7 @@
 
 import Database from 'better-sqlite3';
 import { GeorepError } from '../errors.js';
-import { ROOT_GFID, isGfid } from '../changelog/index.js';
+import { ROOT_GFID, checkIntegrity, isGfid } from '../changelog/index.js';
 import type { Gfid } from '../changelog/index.js';
 import { joinRel } from './paths.js';
 
@@ -97,11 +97,15 @@ export class SlaveIndex {
     this.st.addObject.run(ROOT_GFID, 'dir');
   }
 
-  /** Opens (creating if needed) the index at `file`; ':memory:' for tests. */
-  static open(file: string): SlaveIndex {
+  /**
+   * Opens (creating if needed) the index at `file`; ':memory:' for tests. A damaged file fails
+   * here (SQLite's error, or quick_check's STATE_CORRUPT), for slave-root.ts to quarantine.
+   */
+  static open(file: string, shown = file): SlaveIndex {
     const db = new Database(file);
     try {
       db.pragma('journal_mode = WAL');
+      checkIntegrity(db, 'slave index', shown);
       db.pragma('synchronous = NORMAL');
       // Checkpoint the WAL every 32 MiB (default 4 MiB): each checkpoint is an fsync of the database.
       db.pragma('wal_autocheckpoint = 8192');
