@@ -28,6 +28,7 @@ import { CHECKPOINT_FILE, CheckpointTracker, pendingBefore, readCheckpointState 
 import { SESSION_STATUS_FILE, buildStatus } from './session-status.js';
 import type { SessionStatus, WorkerStatus } from './session-status.js';
 import { DeleteBrake } from './delete-brake.js';
+import { endReverify } from './reverify.js';
 import { MetricsServer } from './metrics.js';
 import { StatusService, statusSocketPath } from './status-service.js';
 
@@ -136,7 +137,10 @@ export async function runLive(opts: LiveOptions): Promise<void> {
           `the hybrid crawl lost ${hybrid.lostBatches} batch(es) whose outcome is unknown; it runs again from the start`,
         );
       }
-      if (!stop.aborted) opts.onTurnCompleted?.();
+      if (!stop.aborted) {
+        endReverify(index);
+        opts.onTurnCompleted?.();
+      }
     }
     await start('history').run(1);
     opts.log.info('live changelog crawl');

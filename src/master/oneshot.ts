@@ -15,6 +15,7 @@ import type { Master } from './builder.js';
 import type { CrawlStats } from './crawl-stats.js';
 import { MOVED_SINCE, retryLedger } from './oneshot-ledger.js';
 import { SessionLock } from './session-lock.js';
+import { endReverify } from './reverify.js';
 import {
   CHANGELOG_DIR,
   checkMaster,
@@ -109,6 +110,8 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
     });
     if (!fullCrawl) await retryLedger(master); // a full crawl sends everything anyway
     await master.run(1);
+    // A run cut short leaves it set: the next run goes on distrusting what it did not confirm.
+    if (fullCrawl && master.stats.failures.length === 0 && !stop.aborted) endReverify(index);
     await retryLedger(master, fullCrawl ? undefined : MOVED_SINCE);
     report('done', master.stats);
     return reportOf(master.stats, skipped, clock.nowMs() - started);

@@ -18,6 +18,7 @@ import type { SlaveAddress } from '../slave/address.js';
 import { SshLink } from '../slave/ssh-link.js';
 import type { RemoteTarget } from '../syncer/index.js';
 import { masterVolumeId } from './volume-id.js';
+import { startReverify } from './reverify.js';
 
 /** What a one-shot sync and a live worker are both given about their session. */
 export interface SessionRunOptions {
@@ -149,7 +150,12 @@ export function checkMaster(root: string): void {
 export function decideFullCrawl(index: SqliteGfidIndex, slaveId: string, recover: boolean, log: Logger): boolean {
   const known = index.getMeta('slaveId');
   if (known !== slaveId) {
-    if (known !== undefined) log.warn('slave was recreated since the last sync; sending everything again', { slaveId });
+    if (known !== undefined) {
+      log.warn('slave was recreated since the last sync (or its index rebuilt); sending everything again', {
+        slaveId,
+      });
+      startReverify(index, 'slave recreated');
+    }
     index.clearSynced();
     index.setMeta('slaveId', slaveId);
     return true;
@@ -165,7 +171,7 @@ export function decideFullCrawl(index: SqliteGfidIndex, slaveId: string, recover
  * crawl, a one-shot's full crawl; see decideFullCrawl for the slave's side).
  */
 export function openSessionIndex(sessionDir: string, log: Logger, clock?: Clock): SqliteGfidIndex {
-  return SqliteGfidIndex.open(path.join(sessionDir, 'index.db'), {
+  const index = SqliteGfidIndex.open(path.join(sessionDir, 'index.db'), {
     log,
     ...(clock === undefined ? {} : { clock }),
     onQuarantine: () => {
@@ -173,6 +179,8 @@ export function openSessionIndex(sessionDir: string, log: Logger, clock?: Clock)
         fs.rmSync(path.join(sessionDir, dir), { recursive: true, force: true });
     },
   });
+  if (index.quarantined !== undefined) startReverify(index, 'session index quarantined');
+  return index;
 }
 
 /**

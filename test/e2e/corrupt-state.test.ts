@@ -1,0 +1,199 @@
+// E2E, issue 15 item 5: corrupt state is never fatal. Pages in the middle of the master's
+// session index or of the slave agent's index are overwritten with garbage between two
+// `georep sync --oneshot` runs (or the slave's index is made to disagree with itself, which only
+// a query finds): the next runs move the file aside under a timestamp, log an event naming it,
+// rebuild, and the slave converges (checked by an independent walk, never by georep's status).
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import Database from 'better-sqlite3';
+import { expect } from 'chai';
+import { EXIT } from '../../src/cli/exit-codes.js';
+import { describeRun, runGeorep } from '../support/cli.js';
+import type { RunResult } from '../support/cli.js';
+import { buildAwkwardTree, mutate } from '../support/tree-builder.js';
+import type { MutateOp } from '../support/tree-builder.js';
+import { assertTreesEqual } from '../support/tree-compare.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const STAMP = /\.corrupt-\d{8}T\d{6}\.\d{3}Z$/;
+
+/** The awkward tree plus a few hundred small files, so that each index spans many pages. */
+function buildTree(root: string): void {
+  buildAwkwardTree(root, { bigFileBytes: 256 * KiB, sparseBytes: 2 * MiB });
+  for (let d = 0; d < 8; d++) {
+    const dir = path.join(root, 'bulk', `dir-${d}`);
+    fs.mkdirSync(dir, { recursive: true });
+    for (let f = 0; f < 60; f++) fs.writeFileSync(path.join(dir, `file-with-a-longer-name-${f}`), `${d}/${f}\n`);
+  }
+}
+
+const CHANGES: readonly MutateOp[] = [
+  { op: 'add-file', path: 'bulk/dir-1/added after the damage', content: 'new\n' },
+  { op: 'delete', path: 'bulk/dir-2/file-with-a-longer-name-7' },
+  { op: 'rename', from: 'bulk/dir-3', to: 'bulk/dir-3 renamed' },
+  { op: 'rewrite-keep-mtime', path: 'bulk/dir-4/file-with-a-longer-name-9' },
+  { op: 'chmod', path: 'bulk/dir-5/file-with-a-longer-name-1', mode: 0o600 },
+];
+
+/** Overwrites four pages in the middle of a (checkpointed) SQLite file with garbage. */
+function garbleMiddle(file: string): void {
+  const db = new Database(file);
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.close();
+  const size = fs.statSync(file).size;
+  expect(size, `${file} is too small to damage in the middle`).to.be.above(16 * 4096);
+  const fd = fs.openSync(file, 'r+');
+  try {
+    const junk = Buffer.alloc(4 * 4096);
+    for (let i = 0; i < junk.length; i++) junk[i] = (i * 131 + 7) & 0xff;
+    fs.writeSync(fd, junk, 0, junk.length, Math.floor(size / 4096 / 2) * 4096);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** JSON log lines of a run's --log-file that carry `event`. */
+function events(logFile: string, event: string): Record<string, unknown>[] {
+  const lines = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').split('\n') : [];
+  return lines
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((e) => e['event'] === event);
+}
+
+/** The quarantined main files beside `file` (not their -wal/-shm). */
+function quarantinedBeside(file: string): string[] {
+  const dir = path.dirname(file);
+  const base = path.basename(file);
+  return fs
+    .readdirSync(dir)
+    .filter((n) => n.startsWith(`${base}.corrupt-`) && STAMP.test(n))
+    .map((n) => path.join(dir, n));
+}
+
+describe('e2e: corrupt state is never fatal', function () {
+  this.timeout(120_000);
+  let tmp: string;
+  let work: string;
+  let master: string;
+  let slave: string;
+
+  beforeEach(function () {
+    tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'georep-e2e-corrupt-')));
+    work = path.join(tmp, 'work');
+    master = path.join(tmp, 'master');
+    slave = path.join(tmp, 'slave');
+    buildTree(master);
+  });
+  afterEach(function () {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  const sync = async (logFile?: string): Promise<{ args: string[]; r: RunResult }> => {
+    const args = ['sync', '--oneshot', master, slave, '--workdir', work];
+    if (logFile !== undefined) args.push('--log-file', logFile);
+    return { args, r: await runGeorep(args) };
+  };
+  const syncOk = async (logFile?: string): Promise<RunResult> => {
+    const { args, r } = await sync(logFile);
+    expect(r.exitCode, describeRun(args, r)).to.equal(EXIT.ok);
+    return r;
+  };
+  const sessionIndex = (): string => {
+    const sessions = fs.readdirSync(path.join(work, 'sessions'));
+    expect(sessions).to.have.lengthOf(1);
+    return path.join(work, 'sessions', sessions[0] ?? '', 'index.db');
+  };
+  const slaveIndex = (): string => path.join(slave, '.georep', 'index.db');
+
+  it("the master's session index garbled in the middle: the next sync quarantines it, rebuilds and converges", async function () {
+    await syncOk();
+    const file = sessionIndex();
+    garbleMiddle(file);
+    mutate(master, CHANGES);
+    const log = path.join(tmp, 'run.log');
+    await syncOk(log);
+    assertTreesEqual(master, slave);
+    const aside = quarantinedBeside(file);
+    expect(aside, 'one quarantined file with a timestamp').to.have.lengthOf(1);
+    const named = events(log, 'state_quarantined');
+    expect(named).to.have.lengthOf(1);
+    expect(named[0]).to.include({ path: file, quarantined: aside[0] });
+    // Rebuilt: the next run is a clean re-run.
+    await syncOk();
+    assertTreesEqual(master, slave);
+    expect(quarantinedBeside(file)).to.have.lengthOf(1);
+  });
+
+  it("the slave's index garbled in the middle: the next sync quarantines it, re-adopts the slave's tree and converges", async function () {
+    await syncOk();
+    const file = slaveIndex();
+    garbleMiddle(file);
+    mutate(master, CHANGES);
+    const log = path.join(tmp, 'run.log');
+    await syncOk(log);
+    assertTreesEqual(master, slave);
+    const aside = quarantinedBeside(file);
+    expect(aside, 'one quarantined file with a timestamp').to.have.lengthOf(1);
+    const named = events(log, 'state_quarantined');
+    expect(named, 'the agent event, relayed to the master log').to.have.lengthOf(1);
+    expect(named[0]).to.include({ path: file, quarantined: aside[0] });
+    await syncOk();
+    assertTreesEqual(master, slave);
+  });
+
+  it("the slave's index out of step with itself (met mid-run): that sync fails in one line, the next one quarantines and converges", async function () {
+    await syncOk();
+    const file = slaveIndex();
+    // Every entry of names_by_gfid under bulk/dir-2 gets its gfid's last digit changed, in the
+    // index only: quick_check sees nothing, removing such a name meets SQLITE_CORRUPT_INDEX.
+    const db = new Database(file);
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    const indexPages = db.prepare("SELECT pageno FROM dbstat WHERE name = 'names_by_gfid'").pluck().all().map(Number);
+    db.close();
+    expect(indexPages.length).to.be.above(0);
+    const bytes = fs.readFileSync(file);
+    const victims = fs.readdirSync(path.join(master, 'bulk', 'dir-2')).slice(0, 5);
+    const gfids = gfidsOf(file, victims);
+    let damaged = 0;
+    for (const p of indexPages) {
+      const page = bytes.subarray((p - 1) * 4096, p * 4096);
+      for (const g of gfids) {
+        const at = page.indexOf(g);
+        if (at < 0) continue;
+        page.write(g.endsWith('f') ? 'e' : 'f', at + 35);
+        damaged++;
+      }
+    }
+    expect(damaged, 'index cells damaged').to.be.above(0);
+    fs.writeFileSync(file, bytes);
+    for (const v of victims) fs.rmSync(path.join(master, 'bulk', 'dir-2', v));
+
+    const { args, r } = await sync();
+    expect(r.exitCode, describeRun(args, r)).to.equal(EXIT.syncFailed);
+    const lines = r.stderr.trimEnd().split('\n');
+    const last = lines.at(-1) ?? '';
+    expect(last, describeRun(args, r)).to.match(/^georep: slave index .*index\.db is corrupt \(SQLITE_CORRUPT_INDEX/);
+    expect(fs.existsSync(`${file}.condemned`)).to.equal(true);
+
+    const log = path.join(tmp, 'run.log');
+    await syncOk(log);
+    assertTreesEqual(master, slave);
+    expect(quarantinedBeside(file)).to.have.lengthOf(1);
+    expect(events(log, 'state_quarantined')).to.have.lengthOf(1);
+  });
+});
+
+/** The gfids the slave index holds for these names (any parent). */
+function gfidsOf(file: string, names: readonly string[]): string[] {
+  const db = new Database(file, { readonly: true });
+  try {
+    const q = db.prepare('SELECT gfid FROM names WHERE name = ?').pluck();
+    return names.flatMap((n) => q.all(Buffer.from(n)).map(String));
+  } finally {
+    db.close();
+  }
+}
