@@ -16,6 +16,7 @@ import {
   checkMaster,
   connectSlave,
   decideFullCrawl,
+  forgetSlaveNames,
   greet,
   openSessionIndex,
   prepareSessionDirs,
@@ -94,7 +95,9 @@ export async function runLive(opts: LiveOptions): Promise<void> {
     const stop = AbortSignal.any([opts.signal, slave.died]);
     const choice = choiceFromConfig(opts.config);
     const hello = await greet(slave, choice.mode === 'recover', opts, clock);
+    const unknownSlave = index.getMeta('slaveId') === undefined;
     const fullCrawl = decideFullCrawl(index, hello.slaveId, choice.mode === 'recover', opts.log);
+    if (unknownSlave) await forgetSlaveNames(slave, index, opts.log, opts.signal);
     const dirs = prepareSessionDirs(opts.sessionDir);
     const base: Omit<MasterDeps, 'fullCrawl'> = {
       ...sessionDeps(opts.masterRoot, { index, slave, log: opts.log, clock, dirs, hello, remote: conn.remote }),

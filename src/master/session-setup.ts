@@ -184,6 +184,28 @@ export function openSessionIndex(sessionDir: string, log: Logger, clock?: Clock)
 }
 
 /**
+ * When the session index does not know the slave it just greeted (read before decideFullCrawl
+ * records it: a first sync, a quarantined index, a session started over), the slave's own index
+ * names gfids of another index: an entry op for a new gfid would replace every entry it finds
+ * under another gfid (a whole directory tree, resent). The slave forgets them and adopts what it
+ * holds by name instead; since nothing then proves those copies' content, the full crawl
+ * re-verifies it (reverify.ts).
+ */
+export async function forgetSlaveNames(
+  slave: SlaveClient,
+  index: GfidIndex,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<void> {
+  const { forgotten } = await slave.call('forgetNames', {}, signal);
+  if (forgotten === 0) return;
+  log.info('the slave holds entries this session index does not know: the slave adopts them by name', {
+    names: forgotten,
+  });
+  startReverify(index, 'slave adopts by name');
+}
+
+/**
  * The session folder the recorder publishes CHANGELOG files in. Here, not in live.ts, so that a
  * one-shot sync and the recorder process do not load the live worker (and its metrics) for it.
  */

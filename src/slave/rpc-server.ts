@@ -62,6 +62,9 @@ function dispatch(agent: SlaveAgent, method: MethodName, params: unknown): unkno
       return agent.hashFiles(validateParams('hashFiles', params));
     case 'dropPaths':
       return agent.dropPaths(validateParams('dropPaths', params));
+    case 'forgetNames':
+      validateParams('forgetNames', params);
+      return agent.forgetNames();
     case 'ping':
       validateParams('ping', params);
       return null;

@@ -148,6 +148,16 @@ export class SlaveAgent {
     return adopt(this.need(), p);
   }
 
+  forgetNames(): R<'forgetNames'> {
+    const ctx = this.need();
+    const forgotten = ctx.index.forgetNames();
+    if (forgotten > 0)
+      ctx.log.info('the master does not know this slave index: forgot its names, entries are adopted by name', {
+        forgotten,
+      });
+    return { forgotten };
+  }
+
   setStime(p: P<'setStime'>): R<'setStime'> {
     this.need().index.setMetaDurably('stimeMs', String(p.stimeMs));
     return null;

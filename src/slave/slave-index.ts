@@ -59,6 +59,8 @@ function prepareAll(db: Database.Database) {
     delOrphans: p(`DELETE FROM objects WHERE gfid IN (SELECT g FROM doomed_objs)
       AND NOT EXISTS (SELECT 1 FROM names n WHERE n.gfid = objects.gfid)`),
     nameCount: p('SELECT count(*) FROM names').pluck(),
+    forgetNames: p('DELETE FROM names'),
+    forgetObjects: p('DELETE FROM objects WHERE gfid <> ?'),
     countClear: p('DELETE FROM counted'),
     countName: p('INSERT OR IGNORE INTO counted (pargfid, name) VALUES (?, ?)'),
     countBelow: p(`INSERT OR IGNORE INTO counted (pargfid, name) SELECT pargfid, name FROM names WHERE pargfid IN (
@@ -191,6 +193,17 @@ export class SlaveIndex {
     if (this.typeOf(gfid) === 'dir') this.dropSubtree(gfid);
     this.st.delName.run(at.pargfid, at.name);
     if (gfid !== ROOT_GFID && this.st.hasNames.get(gfid) === undefined) this.st.delObject.run(gfid);
+  }
+
+  /** Forgets every name and object (not the meta: volume mark, slaveId, stime); returns the names it held. */
+  forgetNames(): number {
+    return this.transaction(() => {
+      const n = this.nameCount();
+      this.st.forgetNames.run();
+      this.st.forgetObjects.run(ROOT_GFID);
+      this.dirPaths.clear();
+      return n;
+    });
   }
 
   /** Names the index holds (every entry below the root, a hard link once per name). */

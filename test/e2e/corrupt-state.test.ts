@@ -112,11 +112,16 @@ describe('e2e: corrupt state is never fatal', function () {
   it("the master's session index garbled in the middle: the next sync quarantines it, rebuilds and converges", async function () {
     await syncOk();
     const file = sessionIndex();
+    const kept = ['bulk', 'bulk/dir-0', 'nested/a'].map((d) => fs.lstatSync(path.join(slave, d)).ino);
     garbleMiddle(file);
     mutate(master, CHANGES);
     const log = path.join(tmp, 'run.log');
     await syncOk(log);
     assertTreesEqual(master, slave);
+    // The rebuilt index has new gfids: the slave adopted what it held by name, rather than
+    // removing every directory its old gfids named (with all below) and receiving it again.
+    const after = ['bulk', 'bulk/dir-0', 'nested/a'].map((d) => fs.lstatSync(path.join(slave, d)).ino);
+    expect(after, 'slave directories kept').to.deep.equal(kept);
     const aside = quarantinedBeside(file);
     expect(aside, 'one quarantined file with a timestamp').to.have.lengthOf(1);
     const named = events(log, 'state_quarantined');
