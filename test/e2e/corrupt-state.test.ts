@@ -14,7 +14,8 @@ import { describeRun, runGeorep } from '../support/cli.js';
 import type { RunResult } from '../support/cli.js';
 import { buildAwkwardTree, mutate } from '../support/tree-builder.js';
 import type { MutateOp } from '../support/tree-builder.js';
-import { assertTreesEqual } from '../support/tree-compare.js';
+import { assertTreesEqual, compareTrees, formatDifferences } from '../support/tree-compare.js';
+import { LiveSession } from '../support/live-session.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -53,6 +54,14 @@ function garbleMiddle(file: string): void {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** The fields of each text log line (the daemon's georep.log) whose event is `event`. */
+function textEvents(logFile: string, event: string): Record<string, unknown>[] {
+  const lines = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').split('\n') : [];
+  return lines
+    .filter((l) => l.includes(`"event":"${event}"`))
+    .map((l) => JSON.parse(l.slice(l.indexOf('{'))) as Record<string, unknown>);
 }
 
 /** JSON log lines of a run's --log-file that carry `event`. */
@@ -202,3 +211,53 @@ function gfidsOf(file: string, names: readonly string[]): string[] {
     db.close();
   }
 }
+
+describe('e2e: corrupt state is never fatal, live daemon', function () {
+  this.timeout(240_000);
+  let s: LiveSession;
+  beforeEach(function () {
+    s = new LiveSession('georep-e2e-corrupt-live-');
+    buildTree(s.master);
+  });
+  afterEach(async function () {
+    await s.cleanup(false);
+  });
+
+  async function until(what: string, ok: () => boolean, limitMs = 90_000): Promise<void> {
+    const deadline = Date.now() + limitMs;
+    while (!ok()) {
+      if (Date.now() > deadline) throw new Error(`timed out after ${limitMs} ms waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  const converged = (): boolean => compareTrees(s.master, s.slave).length === 0;
+
+  it('both indexes garbled in the middle while stopped: start quarantines both, the session comes back and converges', async function () {
+    await s.start();
+    await until('the first sync', converged);
+    await s.stop();
+    const dir = s.sessionDir() ?? '';
+    const masterIndex = path.join(dir, 'index.db');
+    const slaveIndex = path.join(s.slave, '.georep', 'index.db');
+    garbleMiddle(masterIndex);
+    garbleMiddle(slaveIndex);
+    mutate(s.master, CHANGES);
+
+    await s.start();
+    await until('convergence after the rebuild', converged).catch((e: unknown) => {
+      throw new Error(`${String(e)}\n${formatDifferences(compareTrees(s.master, s.slave))}`);
+    });
+    // The rebuilt session goes on replicating.
+    fs.writeFileSync(path.join(s.master, 'bulk', 'dir-0', 'written after the rebuild'), 'live\n');
+    await until('a change made after the rebuild', converged);
+    assertTreesEqual(s.master, s.slave);
+
+    for (const file of [masterIndex, slaveIndex]) {
+      const aside = quarantinedBeside(file);
+      expect(aside, `${file} quarantined once`).to.have.lengthOf(1);
+      const named = textEvents(s.logPath(), 'state_quarantined').filter((e) => e['path'] === file);
+      expect(named, `the event naming ${file}`).to.have.lengthOf(1);
+      expect(named[0]?.['quarantined']).to.equal(aside[0]);
+    }
+  });
+});
