@@ -51,7 +51,10 @@ export function corruptionCause(e: unknown): string {
  */
 export function checkIntegrity(db: Database.Database, what: string, path: string): void {
   const rows = db.prepare('PRAGMA quick_check(1)').pluck().all() as unknown[];
-  const first = String(rows[0] ?? 'no answer');
+  // One line: SQLite prefixes the first problem with "*** in database main ***" and a newline.
+  const first = String(rows[0] ?? 'no answer')
+    .replace(/\*\*\* in database \w+ \*\*\*\s*/g, '')
+    .replace(/\s*\n\s*/g, '; ');
   if (first !== 'ok')
     throw new GeorepError('STATE_CORRUPT', `${what} ${path} fails SQLite's quick_check: ${first}`, { path });
 }

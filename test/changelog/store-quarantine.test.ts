@@ -81,6 +81,7 @@ describe('store quarantine (shared by the master and the slave)', () => {
       expect(isCorruption(scan)).to.equal(true);
       const check = caught(() => checkIntegrity(db, 'test store', p));
       expect(isCorruption(check)).to.equal(true);
+      expect((check as Error).message, 'one line').not.to.include('\n');
     } finally {
       db.close();
     }

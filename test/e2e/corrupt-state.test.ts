@@ -260,4 +260,31 @@ describe('e2e: corrupt state is never fatal, live daemon', function () {
       expect(named[0]?.['quarantined']).to.equal(aside[0]);
     }
   });
+
+  it('the session index garbled while running: the restarted worker quarantines it, the recorder follows, the session converges', async function () {
+    await s.start();
+    await until('the first sync', converged);
+    const dir = s.sessionDir() ?? '';
+    const masterIndex = path.join(dir, 'index.db');
+    garbleMiddle(masterIndex);
+    mutate(s.master, CHANGES);
+    // The worker's next open is the one that finds the damage (unless a running process meets
+    // it first, which condemns the file: the same quarantine follows).
+    const state = JSON.parse(fs.readFileSync(path.join(dir, 'monitor.json'), 'utf8')) as {
+      children?: Record<string, number>;
+    };
+    const worker = state.children?.['worker'];
+    expect(worker).to.be.a('number');
+    process.kill(worker ?? 0, 'SIGKILL');
+    await until('convergence after the rebuild', converged).catch((e: unknown) => {
+      throw new Error(`${String(e)}\n${formatDifferences(compareTrees(s.master, s.slave))}`);
+    });
+    fs.writeFileSync(path.join(s.master, 'bulk', 'dir-0', 'written after the rebuild'), 'live\n');
+    await until('a change made after the rebuild', converged);
+    assertTreesEqual(s.master, s.slave);
+    const aside = quarantinedBeside(masterIndex);
+    expect(aside, 'quarantined once').to.have.lengthOf(1);
+    const named = textEvents(s.logPath(), 'state_quarantined');
+    expect(named.map((e) => e['quarantined'])).to.deep.equal(aside);
+  });
 });
