@@ -95,9 +95,9 @@ export async function runLive(opts: LiveOptions): Promise<void> {
     const stop = AbortSignal.any([opts.signal, slave.died]);
     const choice = choiceFromConfig(opts.config);
     const hello = await greet(slave, choice.mode === 'recover', opts, clock);
-    const unknownSlave = index.getMeta('slaveId') === undefined;
+    // Before decideFullCrawl records the slave: an interrupted forget is asked again next time.
+    if (index.getMeta('slaveId') === undefined) await forgetSlaveNames(slave, index, opts.log, opts.signal);
     const fullCrawl = decideFullCrawl(index, hello.slaveId, choice.mode === 'recover', opts.log);
-    if (unknownSlave) await forgetSlaveNames(slave, index, opts.log, opts.signal);
     const dirs = prepareSessionDirs(opts.sessionDir);
     const base: Omit<MasterDeps, 'fullCrawl'> = {
       ...sessionDeps(opts.masterRoot, { index, slave, log: opts.log, clock, dirs, hello, remote: conn.remote }),

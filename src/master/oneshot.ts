@@ -80,9 +80,9 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
     conn = await connectSlave(opts, opts.signal);
     const slave = conn.client;
     const hello = await greet(slave, master.rebindsForeignSlave(), opts, clock);
-    const unknownSlave = index.getMeta('slaveId') === undefined;
+    // Before decideFullCrawl records the slave: an interrupted forget is asked again next time.
+    if (index.getMeta('slaveId') === undefined) await forgetSlaveNames(slave, index, opts.log, opts.signal);
     const fullCrawl = decideFullCrawl(index, hello.slaveId, opts.config.specialSyncMode === 'recover', opts.log);
-    if (unknownSlave) await forgetSlaveNames(slave, index, opts.log, opts.signal);
     const dirs = prepareSessionDirs(opts.sessionDir);
     // A dead agent stops the run as a user's stop does: nothing in flight can land any more.
     const stop = opts.signal === undefined ? slave.died : AbortSignal.any([opts.signal, slave.died]);

@@ -49,6 +49,7 @@ export class SlaveAgent {
     }
     const fs = loadAtFs(); // NATIVE_MISSING: no unsafe fallback
     const opened = openSlaveRoot(this.root, fs, this.log);
+    this.indexFile = opened.indexFile; // corruption met from here on condemns the index (failure())
     try {
       bindVolume(opened.index, opened.root, p, this.log);
     } catch (e) {
@@ -60,7 +61,6 @@ export class SlaveAgent {
     }
     const isRoot = process.getuid?.() === 0;
     this.stateFd = opened.stateFd;
-    this.indexFile = opened.indexFile;
     this.ctx = {
       index: opened.index,
       confine: opened.confine,
