@@ -22,7 +22,7 @@ export class ChangelogConsumer {
 
   constructor(
     private readonly dir: string,
-    private readonly index: Pick<GfidIndex, 'getMeta'>,
+    private readonly index: Pick<GfidIndex, 'getMeta' | 'assertCurrent'>,
   ) {}
 
   /** Makes sure the changelog directory exists (the recorder may not have started yet). */
@@ -38,6 +38,8 @@ export class ChangelogConsumer {
 
   /** Lists what is published. Coverage is read first: a file published after it is simply early. */
   scan(): Scan {
+    // An idle worker makes no transaction: each turn's scan is where it notices a quarantine.
+    this.index.assertCurrent();
     const coveredMs = Number(this.index.getMeta(RECORDER_KEYS.covered) ?? '0');
     this.last = { files: listChangelogs(this.dir, 'CHANGELOG'), coveredMs };
     return this.last;

@@ -181,5 +181,12 @@ export interface GfidIndex {
   deleteMeta(key: string): void;
   setMeta(key: string, value: string): void;
 
+  /**
+   * Throws STATE_CORRUPT when the file this index was opened from has since been condemned or
+   * moved aside by another process (store-quarantine.ts): its answers are no longer the
+   * session's. Cheap (a stat); transactions and the recorder's publish call it themselves.
+   */
+  assertCurrent(): void;
+
   close(): void;
 }

@@ -8,6 +8,7 @@ export * from './changelog-name.js';
 export * from './writer.js';
 export * from './reader.js';
 export * from './sqlite-gfid-index.js';
+export * from './store-quarantine.js';
 export * from './held-deletes.js';
 export * from './entry-stat.js';
 export * from './crawl-position.js';

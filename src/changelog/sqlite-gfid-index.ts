@@ -1,11 +1,13 @@
 // SqliteGfidIndex: the GfidIndex on better-sqlite3. Invariants: every object has at least one
 // name and a directory exactly one; the root is implicit (no row); a database SQLite calls
-// corrupt is quarantined and replaced by an empty one (see sqlite-store.ts), never fatal.
+// corrupt is quarantined at open and replaced by an empty one (store-quarantine.ts), never fatal;
+// met while open it is condemned, and this process ends so that the next open rebuilds it.
 
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import { systemClock } from '../clock.js';
 import type { Clock } from '../clock.js';
-import { GeorepError } from '../errors.js';
+import { GeorepError, isGeorepError } from '../errors.js';
 import type {
   DirDigest,
   EntryType,
@@ -24,20 +26,37 @@ import { ROOT_GFID } from './record.js';
 import type { EntryName, Gfid } from './record.js';
 import { entryTypeOf, prepareStatements, toEntry, toSynced } from './sqlite-statements.js';
 import type { LedgerRow, Statements } from './sqlite-statements.js';
-import { connect, isCorruption, quarantineFiles } from './sqlite-store.js';
+import { connect } from './sqlite-store.js';
 import type { Db } from './sqlite-store.js';
+import { withOpenLock } from './store-open-lock.js';
+import { CONDEMNED_SUFFIX, checkIntegrity, condemn, isCorruption, openOrQuarantine } from './store-quarantine.js';
+import type { Logger } from '../log.js';
 
 const show = (at: EntryName): string => `${at.pargfid}/${escapeName(at.name)}`;
 
 export interface OpenOptions {
-  /** Names the quarantined file (`<path>.corrupt-<ms>`). */
+  /** Names the quarantined file (`<path>.corrupt-<stamp>`). */
   readonly clock?: Pick<Clock, 'nowMs'>;
+  /** Gets the quarantine event (store-quarantine.ts). */
+  readonly log?: Logger;
+  /**
+   * Run `PRAGMA quick_check` at open (default true). The session's own processes do; a command
+   * that only reads a few rows (failures, release) skips it: what it reads is checked as read.
+   */
+  readonly check?: boolean;
+  /**
+   * Called when the open quarantined a corrupt file, before the empty one is made (under the
+   * open lock): state that describes the old file's gfids goes with it (session-index.ts).
+   */
+  readonly onQuarantine?: (aside: string) => void;
 }
 
 export class SqliteGfidIndex implements GfidIndex {
-  /** Where a corrupt database was moved when this instance replaced it; undefined if never. */
-  quarantined: string | undefined;
-  private db: Db;
+  /** Where a corrupt database was moved when this open replaced it; undefined if it did not. */
+  readonly quarantined: string | undefined;
+  private readonly db: Db;
+  /** The inode this connection opened: another process may since have moved the file aside. */
+  private readonly ino: number;
   private st: Statements;
   /** Cleared whenever a directory's name changes or may have (see dir-paths.ts). */
   private readonly dirPaths = new DirPaths((gfid) => this.st.firstName.get(gfid));
@@ -47,33 +66,39 @@ export class SqliteGfidIndex implements GfidIndex {
 
   private constructor(
     readonly path: string,
-    private readonly clock: Pick<Clock, 'nowMs'>,
     db: Db,
+    ino: number,
     quarantined: string | undefined,
   ) {
     this.db = db;
+    this.ino = ino;
     this.st = prepareStatements(db);
     this.quarantined = quarantined;
   }
 
+  /**
+   * Opens (creating if needed) the index at `path`. A file that was condemned, is not a
+   * database, or fails quick_check is moved aside and replaced by an empty one (`quarantined`
+   * says where it went): the next crawl rebuilds it.
+   */
   static open(path: string, opts: OpenOptions = {}): SqliteGfidIndex {
-    const clock = opts.clock ?? systemClock;
-    if (path === ':memory:') return new SqliteGfidIndex(path, clock, connect(path), undefined);
-    let db: Db;
-    let quarantined: string | undefined;
-    try {
-      db = connect(path);
-    } catch (e) {
-      if (!isCorruption(e)) throw e;
-      quarantined = quarantineFiles(path, clock.nowMs());
-      db = connect(path);
-    }
-    return new SqliteGfidIndex(path, clock, db, quarantined);
+    if (path === ':memory:') return new SqliteGfidIndex(path, connect(path), 0, undefined);
+    const check = opts.check ?? true;
+    return withOpenLock(path, () => {
+      const opened = openOrQuarantine(path, () => connectChecked(path, check), {
+        what: 'gfid index',
+        clock: opts.clock ?? systemClock,
+        ...(opts.log === undefined ? {} : { log: opts.log }),
+        ...(opts.onQuarantine === undefined ? {} : { onQuarantine: opts.onQuarantine }),
+      });
+      return new SqliteGfidIndex(path, opened.store, fs.statSync(path).ino, opened.quarantined);
+    });
   }
 
   transaction<T>(fn: () => T): T {
     let ok = false;
     try {
+      if (!this.db.inTransaction) this.assertCurrent();
       // IMMEDIATE: take the write lock at BEGIN, waiting (busy timeout) for the other process.
       // A deferred transaction that reads, then writes after the other process committed,
       // gets SQLITE_BUSY at once, without waiting: the recorder and worker share this file.
@@ -348,6 +373,8 @@ export class SqliteGfidIndex implements GfidIndex {
   }
 
   journalRead(): { readonly lines: readonly string[]; readonly lastSeq: bigint } {
+    // What is read here is published as a CHANGELOG: never from a file moved aside meanwhile.
+    this.assertCurrent();
     return this.guard(() => {
       const rows = this.st.journalRead.all();
       return { lines: rows.map((r) => r.line), lastSeq: rows.at(-1)?.seq ?? 0n };
@@ -452,34 +479,58 @@ export class SqliteGfidIndex implements GfidIndex {
   }
 
   /**
-   * Runs one operation. On corruption of a file-backed database, outside a transaction, the
-   * file is quarantined and this instance continues on a fresh empty one; the operation in
-   * flight fails with STATE_CORRUPT (its answer would be wrong either way). Inside a
-   * transaction the error goes up unchanged, so the outermost transaction() rolls back first.
+   * Throws STATE_CORRUPT when the file this connection opened is no longer the session's: another
+   * process condemned it or moved it aside (a quarantine). Writing on would write into the
+   * quarantined file, and reading on would read it: this process ends, and its restart opens the
+   * new one. Called before every outermost transaction, and by the recorder before it publishes.
+   */
+  assertCurrent(): void {
+    if (this.path === ':memory:') return;
+    let ino: number | undefined;
+    try {
+      ino = fs.statSync(this.path).ino;
+    } catch {
+      ino = undefined; // moved aside and not yet replaced
+    }
+    if (ino === this.ino && !fs.existsSync(this.path + CONDEMNED_SUFFIX)) return;
+    throw new GeorepError(
+      'STATE_CORRUPT',
+      `gfid index ${this.path} was found corrupt by another georep process and is being rebuilt; this process ends so that it restarts on the new one`,
+      { path: this.path },
+    );
+  }
+
+  /**
+   * Runs one operation. Corruption met here condemns the file (store-quarantine.ts) and fails
+   * with STATE_CORRUPT, which ends the process: the file is shared with another process, which
+   * would go on writing into it if this one moved it aside now, so the move waits for the next
+   * open. Inside a transaction the error goes up unchanged, so the outermost transaction() rolls
+   * back first and then condemns.
    */
   private guard<T>(fn: () => T): T {
     try {
       return fn();
     } catch (e) {
-      if (!isCorruption(e) || this.db.inTransaction) throw e;
-      throw this.quarantine(e);
+      // Already this file's verdict (condemned, or moved aside by another process): as it is,
+      // never a mark on the file that replaced it.
+      if (!isCorruption(e) || this.db.inTransaction || (isGeorepError(e) && e.path === this.path)) throw e;
+      if (this.path === ':memory:')
+        throw new GeorepError('STATE_CORRUPT', 'the in-memory gfid index reports corruption', { cause: e });
+      throw condemn(this.path, 'gfid index', e);
     }
   }
+}
 
-  private quarantine(cause: unknown): GeorepError {
-    if (this.path === ':memory:') {
-      return new GeorepError('STATE_CORRUPT', 'the in-memory gfid index reports corruption', { cause });
-    }
-    this.db.close();
-    this.forgetDirs();
-    this.quarantined = quarantineFiles(this.path, this.clock.nowMs());
-    this.db = connect(this.path);
-    this.st = prepareStatements(this.db);
-    return new GeorepError(
-      'STATE_CORRUPT',
-      `gfid index ${this.path} was corrupt and was moved to ${this.quarantined}; continuing with an empty index (the next crawl resends everything)`,
-      { path: this.path, cause },
-    );
+/** connect() and, unless told not to, quick_check; the connection is closed if the check fails. */
+function connectChecked(path: string, check: boolean): Db {
+  const db = connect(path);
+  if (!check) return db;
+  try {
+    checkIntegrity(db, 'gfid index', path);
+    return db;
+  } catch (e) {
+    db.close();
+    throw e;
   }
 }
 

@@ -1,11 +1,9 @@
-// SQLite store of the gfid index: connection settings, schema, and quarantine. Invariant: a
-// database SQLite reports corrupt is moved aside (with its -wal/-shm) and replaced by an empty
-// one, never repaired in place and never fatal; an empty index makes the next crawl resend all.
+// SQLite store of the gfid index: connection settings and schema. A database SQLite reports
+// corrupt is moved aside and replaced by an empty one (store-quarantine.ts), never repaired in
+// place and never fatal; an empty index makes the next crawl rebuild it.
 
-import fs from 'node:fs';
 import Database from 'better-sqlite3';
-import { GeorepError, hasErrno, isGeorepError } from '../errors.js';
-import { fsCall, ioError } from './fs-call.js';
+import { GeorepError } from '../errors.js';
 import { HELD_DELETES } from './sqlite-held-deletes.js';
 
 export type Db = Database.Database;
@@ -165,7 +163,7 @@ const MIGRATE_FROM_3 = `ALTER TABLE objects ADD COLUMN target BLOB;`;
 
 /**
  * Opens (creating if needed) and prepares a database. Damage surfaces as SQLite's error, or as
- * STATE_CORRUPT for a schema this code does not know (see isCorruption).
+ * STATE_CORRUPT for a schema this code does not know (see store-quarantine.ts).
  */
 export function connect(path: string): Db {
   const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
@@ -226,27 +224,4 @@ export function connect(path: string): Db {
   } finally {
     if (!ok) db.close();
   }
-}
-
-/** True when SQLite says the file is damaged or not a database, or its content is unusable. */
-export function isCorruption(e: unknown): boolean {
-  if (isGeorepError(e)) return e.code === 'STATE_CORRUPT';
-  if (!(e instanceof Database.SqliteError)) return false;
-  // Extended codes (SQLITE_CORRUPT_INDEX, …) share the primary code's prefix.
-  return e.code.startsWith('SQLITE_CORRUPT') || e.code === 'SQLITE_NOTADB';
-}
-
-/** Moves `path` and its -wal/-shm to `<path>.corrupt-<ms>[.<n>]`; returns the new main path. */
-export function quarantineFiles(path: string, nowMs: number): string {
-  let aside = `${path}.corrupt-${nowMs}`;
-  for (let n = 1; fs.existsSync(aside); n++) aside = `${path}.corrupt-${nowMs}.${n}`;
-  fsCall('quarantining gfid index', path, () => fs.renameSync(path, aside));
-  for (const suffix of ['-wal', '-shm']) {
-    try {
-      fs.renameSync(path + suffix, aside + suffix);
-    } catch (e) {
-      if (!hasErrno(e, 'ENOENT')) throw ioError('quarantining gfid index', path + suffix, e); // ENOENT: none
-    }
-  }
-  return aside;
 }

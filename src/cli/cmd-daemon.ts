@@ -427,14 +427,11 @@ function recordExitCause(s: PreparedSession, role: string, error: unknown, clock
 }
 
 async function runRecorderProcess(s: PreparedSession, log: Logger, clock: Clock, signal: AbortSignal): Promise<void> {
-  const { SqliteGfidIndex } = await import('../changelog/index.js');
   const { Recorder } = await import('../changelog/recorder/recorder.js');
   const { createChangeSource } = await import('../changelog/watch/change-source.js');
-  const { CHANGELOG_DIR } = await import('../master/session-setup.js');
-  const index = SqliteGfidIndex.open(path.join(s.sessionDir, 'index.db'));
+  const { CHANGELOG_DIR, openSessionIndex } = await import('../master/session-setup.js');
+  const index = openSessionIndex(s.sessionDir, log, clock);
   try {
-    if (index.quarantined !== undefined)
-      log.warn('gfid index was corrupt; moved aside and rebuilt', { path: index.quarantined });
     const changelogDir = path.join(s.sessionDir, CHANGELOG_DIR);
     fs.mkdirSync(changelogDir, { recursive: true, mode: 0o700 });
     const source = createChangeSource(s.config.watcher, {

@@ -5,7 +5,9 @@
 
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ROOT_GFID, SqliteGfidIndex, displayPath, relativeInside } from '../changelog/index.js';
+import { ROOT_GFID, displayPath, relativeInside } from '../changelog/index.js';
+import { createLogger } from '../log.js';
+import { openSessionIndex } from '../master/session-setup.js';
 import type { Gfid, GfidIndex, LedgerItem } from '../changelog/index.js';
 import { GeorepError } from '../errors.js';
 import { WORKDIR_HELP } from './cmd-sync.js';
@@ -84,7 +86,7 @@ function withIndex<T>(
 ): T {
   const dir = sessionDirOf(resolveWorkdir(workdir, ctx.io.env), resolveMasterRoot(master), resolveSlaveRoot(slave));
   openStateFormat(dir);
-  const index = SqliteGfidIndex.open(path.join(dir, 'index.db'));
+  const index = openSessionIndex(dir, createLogger({ level: 'warn', journal: ctx.io.stderrIsJournal }));
   try {
     return fn(index);
   } finally {

@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { SqliteGfidIndex } from '../changelog/index.js';
+import { createLogger } from '../log.js';
+import { openSessionIndex } from '../master/session-setup.js';
 import { GeorepError } from '../errors.js';
 import { requestRelease } from '../master/delete-brake.js';
 import { WORKDIR_HELP } from './cmd-sync.js';
@@ -40,7 +41,7 @@ export function addReleaseCommand(program: Command, ctx: CliContext): void {
       const file = path.join(dir, 'index.db');
       if (!fs.existsSync(file))
         throw new GeorepError('NOT_RUNNING', `no session for ${masterRoot} -> ${slave} in ${workdir}`);
-      const index = SqliteGfidIndex.open(file);
+      const index = openSessionIndex(dir, createLogger({ level: 'warn', journal: ctx.io.stderrIsJournal }));
       let r: { readonly held: number; readonly engaged: boolean };
       try {
         r = requestRelease(index, index.heldDeletes());

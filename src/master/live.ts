@@ -7,7 +7,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { systemClock } from '../clock.js';
 import type { Clock } from '../clock.js';
-import { SqliteGfidIndex } from '../changelog/index.js';
 import { ChangelogConsumer } from '../changelog/consumer.js';
 import { buildMaster, choiceFromConfig } from './builder.js';
 import type { DetectMode, Master } from './builder.js';
@@ -17,7 +16,9 @@ import {
   checkMaster,
   connectSlave,
   decideFullCrawl,
+  forgetSlaveNames,
   greet,
+  openSessionIndex,
   prepareSessionDirs,
   sessionDeps,
 } from './session-setup.js';
@@ -28,6 +29,7 @@ import { CHECKPOINT_FILE, CheckpointTracker, pendingBefore, readCheckpointState 
 import { SESSION_STATUS_FILE, buildStatus } from './session-status.js';
 import type { SessionStatus, WorkerStatus } from './session-status.js';
 import { DeleteBrake } from './delete-brake.js';
+import { endReverify } from './reverify.js';
 import { MetricsServer } from './metrics.js';
 import { StatusService, statusSocketPath } from './status-service.js';
 import { loadAuditResult, saveAuditResult } from '../verify/audit-state.js';
@@ -48,7 +50,7 @@ export interface LiveOptions extends SessionRunOptions {
 export async function runLive(opts: LiveOptions): Promise<void> {
   const clock = opts.clock ?? systemClock;
   checkMaster(opts.masterRoot);
-  const index = SqliteGfidIndex.open(path.join(opts.sessionDir, 'index.db'));
+  const index = openSessionIndex(opts.sessionDir, opts.log, clock);
   const held = index.heldDeletes();
   const brake = new DeleteBrake(opts.config, { rootPath: opts.masterRoot, index, held, log: opts.log, clock });
   const changelogDir = path.join(opts.sessionDir, CHANGELOG_DIR);
@@ -98,6 +100,8 @@ export async function runLive(opts: LiveOptions): Promise<void> {
     const stop = AbortSignal.any([opts.signal, slave.died]);
     const choice = choiceFromConfig(opts.config);
     const hello = await greet(slave, choice.mode === 'recover', opts, clock);
+    // Before decideFullCrawl records the slave: an interrupted forget is asked again next time.
+    if (index.getMeta('slaveId') === undefined) await forgetSlaveNames(slave, index, opts.log, opts.signal);
     const fullCrawl = decideFullCrawl(index, hello.slaveId, choice.mode === 'recover', opts.log);
     const dirs = prepareSessionDirs(opts.sessionDir);
     const base: Omit<MasterDeps, 'fullCrawl'> = {
@@ -141,7 +145,10 @@ export async function runLive(opts: LiveOptions): Promise<void> {
           `the hybrid crawl lost ${hybrid.lostBatches} batch(es) whose outcome is unknown; it runs again from the start`,
         );
       }
-      if (!stop.aborted) opts.onTurnCompleted?.();
+      if (!stop.aborted) {
+        endReverify(index);
+        opts.onTurnCompleted?.();
+      }
     }
     await start('history').run(1);
     opts.log.info('live changelog crawl');

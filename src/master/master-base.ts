@@ -22,6 +22,7 @@ import { CrawlStats } from './crawl-stats.js';
 import { recordProblems } from './failure-ledger.js';
 import { JobTable } from './job-table.js';
 import type { Plan } from './plan.js';
+import { reverifying } from './reverify.js';
 import { ChangeClassifier } from './process-change.js';
 import type { Seen } from './process-change.js';
 import { adoptSeeded, runSeed } from './seeding.js';
@@ -220,6 +221,7 @@ export class MasterBase {
     const common = {
       source,
       propagateDeletes: this.propagatesDeletes(),
+      reverifyContent: reverifying(deps.index),
       ...(seen === undefined ? {} : { seen }),
       ...(hold === undefined ? {} : { hold }),
     };

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { RECORDER_KEYS } from '../changelog/recorder/recorder.js';
 import { ENTRY_STIME_KEY } from './changelog-turn.js';
 import { systemClock } from '../clock.js';
-import { SqliteGfidIndex } from '../changelog/index.js';
+import type { SqliteGfidIndex } from '../changelog/index.js';
 import type { Logger } from '../log.js';
 import type { ItemProblem } from './batch-runner.js';
 import { buildMaster, choiceFromConfig } from './builder.js';
@@ -15,12 +15,15 @@ import type { Master } from './builder.js';
 import type { CrawlStats } from './crawl-stats.js';
 import { MOVED_SINCE, retryLedger } from './oneshot-ledger.js';
 import { SessionLock } from './session-lock.js';
+import { endReverify } from './reverify.js';
 import {
   CHANGELOG_DIR,
   checkMaster,
   connectSlave,
   decideFullCrawl,
+  forgetSlaveNames,
   greet,
+  openSessionIndex,
   prepareSessionDirs,
   sessionDeps,
 } from './session-setup.js';
@@ -67,19 +70,18 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
   const started = clock.nowMs();
   checkMaster(opts.masterRoot);
   const lock = SessionLock.acquire(opts.sessionDir);
-  const index = SqliteGfidIndex.open(path.join(opts.sessionDir, 'index.db'));
+  const index = openSessionIndex(opts.sessionDir, opts.log, clock);
   const skipped: ItemProblem[] = [];
   let conn: SlaveConnection | undefined;
   let master: Master | undefined;
   try {
-    if (index.quarantined !== undefined) {
-      opts.log.warn('gfid index was corrupt; moved aside, resending everything', { path: index.quarantined });
-    }
     forgetLiveHistory(index, opts.sessionDir, opts.log);
     master = new (buildMaster(choiceFromConfig(opts.config)))();
     conn = await connectSlave(opts, opts.signal);
     const slave = conn.client;
     const hello = await greet(slave, master.rebindsForeignSlave(), opts, clock);
+    // Before decideFullCrawl records the slave: an interrupted forget is asked again next time.
+    if (index.getMeta('slaveId') === undefined) await forgetSlaveNames(slave, index, opts.log, opts.signal);
     const fullCrawl = decideFullCrawl(index, hello.slaveId, opts.config.specialSyncMode === 'recover', opts.log);
     const dirs = prepareSessionDirs(opts.sessionDir);
     // A dead agent stops the run as a user's stop does: nothing in flight can land any more.
@@ -111,6 +113,8 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
     });
     if (!fullCrawl) await retryLedger(master); // a full crawl sends everything anyway
     await master.run(1);
+    // A run cut short leaves it set: the next run goes on distrusting what it did not confirm.
+    if (fullCrawl && master.stats.failures.length === 0 && !stop.aborted) endReverify(index);
     await retryLedger(master, fullCrawl ? undefined : MOVED_SINCE);
     report('done', master.stats);
     return reportOf(master.stats, skipped, clock.nowMs() - started);

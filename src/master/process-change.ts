@@ -32,6 +32,13 @@ export interface ClassifyOptions {
    * there), or that names a gfid or directory so blocked, is blocked (Plan.blocked).
    */
   readonly hold?: { readonly heldAt: (at: EntryName) => boolean };
+  /**
+   * The slave's copies are not known to hold what the index last confirmed: its index or ours
+   * was rebuilt (a quarantine, a recreated slave), and the slave adopted what it found by name.
+   * A file with nothing confirmed then goes with the quick check off (a delta transfer against
+   * the adopted copy): one rewritten with its size and mtime put back must not be taken as sent.
+   */
+  readonly reverifyContent?: boolean;
 }
 
 export interface Seen {
@@ -273,7 +280,8 @@ export class ChangeClassifier {
   private quickCheckOff(gfid: Gfid, st: BigIntStats): boolean {
     if (this.opts.source === 'changelog') return true;
     const was = this.confirmedOf(gfid);
-    return was !== null && attrDelta(was, attrsOf(st)).ctimeOnly;
+    if (was === null) return this.opts.reverifyContent === true;
+    return attrDelta(was, attrsOf(st)).ctimeOnly;
   }
 
   /** What the slave last confirmed of `gfid`: as the crawl read it with the row, else from the index. */

@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../clock.js';
-import type { GfidIndex, SqliteGfidIndex } from '../changelog/index.js';
+import { SqliteGfidIndex } from '../changelog/index.js';
+import type { GfidIndex } from '../changelog/index.js';
 import type { MasterDeps } from './master-base.js';
 import type { Config } from '../config.js';
 import { GeorepError, errnoOf } from '../errors.js';
@@ -17,6 +18,7 @@ import type { SlaveAddress } from '../slave/address.js';
 import { SESSION_KEY_FILE, SshLink } from '../slave/ssh-link.js';
 import type { RemoteTarget } from '../syncer/index.js';
 import { masterVolumeId } from './volume-id.js';
+import { startReverify } from './reverify.js';
 
 /** What a one-shot sync and a live worker are both given about their session. */
 export interface SessionRunOptions {
@@ -166,12 +168,59 @@ export function checkMaster(root: string): void {
 export function decideFullCrawl(index: SqliteGfidIndex, slaveId: string, recover: boolean, log: Logger): boolean {
   const known = index.getMeta('slaveId');
   if (known !== slaveId) {
-    if (known !== undefined) log.warn('slave was recreated since the last sync; sending everything again', { slaveId });
+    if (known !== undefined) {
+      log.warn('slave was recreated since the last sync (or its index rebuilt); sending everything again', {
+        slaveId,
+      });
+      startReverify(index, 'slave recreated');
+    }
     index.clearSynced();
     index.setMeta('slaveId', slaveId);
     return true;
   }
   return recover || index.count() === 0;
+}
+
+/**
+ * Opens the session's gfid index, as the session's own processes do (one-shot sync, recorder,
+ * worker): checked at open, and quarantined when corrupt (store-quarantine.ts). With the index
+ * go the changelogs and crawl files it describes: their gfids mean nothing to the empty index
+ * that replaces it, which the next crawl rebuilds (a recorder's reconcile, a worker's hybrid
+ * crawl, a one-shot's full crawl; see decideFullCrawl for the slave's side).
+ */
+export function openSessionIndex(sessionDir: string, log: Logger, clock?: Clock): SqliteGfidIndex {
+  const index = SqliteGfidIndex.open(path.join(sessionDir, 'index.db'), {
+    log,
+    ...(clock === undefined ? {} : { clock }),
+    onQuarantine: () => {
+      for (const dir of [CHANGELOG_DIR, 'xsync'])
+        fs.rmSync(path.join(sessionDir, dir), { recursive: true, force: true });
+    },
+  });
+  if (index.quarantined !== undefined) startReverify(index, 'session index quarantined');
+  return index;
+}
+
+/**
+ * When the session index does not know the slave it just greeted (read before decideFullCrawl
+ * records it: a first sync, a quarantined index, a session started over), the slave's own index
+ * names gfids of another index: an entry op for a new gfid would replace every entry it finds
+ * under another gfid (a whole directory tree, resent). The slave forgets them and adopts what it
+ * holds by name instead; since nothing then proves those copies' content, the full crawl
+ * re-verifies it (reverify.ts).
+ */
+export async function forgetSlaveNames(
+  slave: SlaveClient,
+  index: GfidIndex,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<void> {
+  const { forgotten } = await slave.call('forgetNames', {}, signal);
+  if (forgotten === 0) return;
+  log.info('the slave holds entries this session index does not know: the slave adopts them by name', {
+    names: forgotten,
+  });
+  startReverify(index, 'slave adopts by name');
 }
 
 /**

@@ -3,11 +3,14 @@
 // bug and propagates, failing the whole request.
 
 import { errnoOf, isGeorepError } from '../errors.js';
+import { isCorruption } from '../changelog/index.js';
 import type { Gfid } from '../changelog/index.js';
 import type { SlaveContext } from './context.js';
 import type { MethodName, OpFailure } from './protocol.js';
 
 export function toFailure(e: unknown, index: number, gfid: Gfid): OpFailure {
+  // A corrupt index is no failure of this op: the whole request fails (SlaveAgent.failure).
+  if (isCorruption(e)) throw e;
   if (isGeorepError(e)) {
     const base = { index, gfid, code: e.code, message: e.message };
     return e.path === undefined ? base : { ...base, path: e.path };

@@ -8,7 +8,7 @@ import type { Gfid } from '../changelog/record.js';
 import { GeorepError } from '../errors.js';
 import { isGfid, unescapeName } from '../changelog/index.js';
 
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** Limits, counted in bytes (Buffer.byteLength) where they are sizes. */
 export const LIMITS = {
@@ -302,6 +302,14 @@ export interface Methods {
    * Keep-alive: the master sends it while it has nothing else to send, so an agent that hears
    * nothing for its idle timeout knows the master (or the link) is gone and exits.
    */
+  /**
+   * The master's index does not know this slave (it was rebuilt after a quarantine, or the
+   * session started over): the gfids the slave index holds mean nothing to it. Forgets every name
+   * and object (the volume mark, slaveId and stime stay), so each entry the master sends next
+   * finds what is here by name and adopts it (claimPlace) rather than replacing it.
+   * `forgotten`: the names the index held.
+   */
+  forgetNames: { params: Record<string, never>; result: { readonly forgotten: number } };
   ping: { params: Record<string, never>; result: null };
   bye: { params: Record<string, never>; result: null };
 }
@@ -323,6 +331,7 @@ export const METHOD_NAMES = [
   'listDir',
   'hashFiles',
   'dropPaths',
+  'forgetNames',
   'ping',
   'bye',
 ] as const satisfies readonly MethodName[];
@@ -687,6 +696,7 @@ const VALIDATORS: Validators = {
   dropPaths: (p) => ({
     paths: list(p['paths'], 'paths', LIMITS.namesPerCall, (x, i) => wire(x, `paths[${i}]`, decodePath)),
   }),
+  forgetNames: () => ({}),
   ping: () => ({}),
   bye: () => ({}),
 };
@@ -774,6 +784,7 @@ const RESULT_VALIDATORS: ResultValidators = {
     };
   },
   hashFiles: (r) => ({ hashes: list(fields(r, 'result')['hashes'], 'hashes', LIMITS.namesPerCall, hashResult) }),
+  forgetNames: (r) => ({ forgotten: int(fields(r, 'result')['forgotten'], 'forgotten', 0, Number.MAX_SAFE_INTEGER) }),
   dropPaths: (r) => {
     const f = fields(r, 'result');
     return {

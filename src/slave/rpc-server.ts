@@ -62,6 +62,9 @@ function dispatch(agent: SlaveAgent, method: MethodName, params: unknown): unkno
       return agent.hashFiles(validateParams('hashFiles', params));
     case 'dropPaths':
       return agent.dropPaths(validateParams('dropPaths', params));
+    case 'forgetNames':
+      validateParams('forgetNames', params);
+      return agent.forgetNames();
     case 'ping':
       validateParams('ping', params);
       return null;
@@ -150,7 +153,8 @@ class RpcServer {
         response: { id: req.id, result: dispatch(this.agent, req.method, req.params) },
         stop: req.method === 'bye',
       };
-    } catch (e) {
+    } catch (caught) {
+      const e = this.agent.failure(caught);
       // The RPC boundary answers every failure (as the monitor is the one place that catches all
       // on the master side); one that is no GeorepError is a bug worth a stack in the log.
       if (!isGeorepError(e))

@@ -2,6 +2,7 @@
 // hello and bye runs before hello has opened the root and bound it to the master volume.
 
 import { GeorepError } from '../errors.js';
+import { condemn, isCorruption } from '../changelog/index.js';
 import type { Logger } from '../log.js';
 import type { AgentHooks, SlaveContext } from './context.js';
 import { loadAtFs } from './fs-at.js';
@@ -23,6 +24,10 @@ type R<M extends MethodName> = Methods[M]['result'];
 
 export class SlaveAgent {
   private ctx: SlaveContext | undefined;
+  /** The index file, for condemning it (failure()). */
+  private indexFile: { readonly path: string; readonly shown: string } | undefined;
+  /** Set once the index was found corrupt: every later request gets this error. */
+  private condemned: GeorepError | undefined;
   /** The descriptor of <root>/.georep the index lives behind; closed with it. */
   private stateFd = -1;
   private readonly verify = new VerifyReader();
@@ -44,6 +49,7 @@ export class SlaveAgent {
     }
     const fs = loadAtFs(); // NATIVE_MISSING: no unsafe fallback
     const opened = openSlaveRoot(this.root, fs, this.log);
+    this.indexFile = opened.indexFile; // corruption met from here on condemns the index (failure())
     try {
       bindVolume(opened.index, opened.root, p, this.log);
     } catch (e) {
@@ -81,7 +87,24 @@ export class SlaveAgent {
    */
   private need(): SlaveContext {
     if (this.ctx === undefined) throw new GeorepError('BAD_REQUEST', 'hello must come first');
+    if (this.condemned !== undefined) throw this.condemned;
     return this.ctx;
+  }
+
+  /**
+   * What a failed request answers. Corruption of the index (SQLite's SQLITE_CORRUPT* or
+   * SQLITE_NOTADB, or a row georep cannot read) condemns it: this request and every later one
+   * fail with STATE_CORRUPT, which ends the master's run, and the next agent's hello moves the
+   * file aside and starts an empty index (store-quarantine.ts). Nothing more is done on an index
+   * whose answers cannot be trusted, and the file is not moved while this connection has it open.
+   */
+  failure(e: unknown): unknown {
+    if (this.indexFile === undefined || !isCorruption(e)) return e;
+    if (this.condemned === undefined) {
+      this.condemned = condemn(this.indexFile.path, 'slave index', e, this.indexFile.shown);
+      this.log.error(this.condemned.message, { event: 'state_corrupt', path: this.indexFile.shown });
+    }
+    return this.condemned;
   }
 
   entryOps(p: P<'entryOps'>): R<'entryOps'> {
@@ -123,6 +146,16 @@ export class SlaveAgent {
 
   adopt(p: P<'adopt'>): R<'adopt'> {
     return adopt(this.need(), p);
+  }
+
+  forgetNames(): R<'forgetNames'> {
+    const ctx = this.need();
+    const forgotten = ctx.index.forgetNames();
+    if (forgotten > 0)
+      ctx.log.info('the master does not know this slave index: forgot its names, entries are adopted by name', {
+        forgotten,
+      });
+    return { forgotten };
   }
 
   setStime(p: P<'setStime'>): R<'setStime'> {

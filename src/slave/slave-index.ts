@@ -4,7 +4,7 @@
 
 import Database from 'better-sqlite3';
 import { GeorepError } from '../errors.js';
-import { ROOT_GFID, isGfid } from '../changelog/index.js';
+import { ROOT_GFID, checkIntegrity, isGfid } from '../changelog/index.js';
 import type { Gfid } from '../changelog/index.js';
 import { joinRel } from './paths.js';
 
@@ -59,6 +59,8 @@ function prepareAll(db: Database.Database) {
     delOrphans: p(`DELETE FROM objects WHERE gfid IN (SELECT g FROM doomed_objs)
       AND NOT EXISTS (SELECT 1 FROM names n WHERE n.gfid = objects.gfid)`),
     nameCount: p('SELECT count(*) FROM names').pluck(),
+    forgetNames: p('DELETE FROM names'),
+    forgetObjects: p('DELETE FROM objects WHERE gfid <> ?'),
     countClear: p('DELETE FROM counted'),
     countName: p('INSERT OR IGNORE INTO counted (pargfid, name) VALUES (?, ?)'),
     countBelow: p(`INSERT OR IGNORE INTO counted (pargfid, name) SELECT pargfid, name FROM names WHERE pargfid IN (
@@ -97,11 +99,15 @@ export class SlaveIndex {
     this.st.addObject.run(ROOT_GFID, 'dir');
   }
 
-  /** Opens (creating if needed) the index at `file`; ':memory:' for tests. */
-  static open(file: string): SlaveIndex {
+  /**
+   * Opens (creating if needed) the index at `file`; ':memory:' for tests. A damaged file fails
+   * here (SQLite's error, or quick_check's STATE_CORRUPT), for slave-root.ts to quarantine.
+   */
+  static open(file: string, shown = file): SlaveIndex {
     const db = new Database(file);
     try {
       db.pragma('journal_mode = WAL');
+      checkIntegrity(db, 'slave index', shown);
       db.pragma('synchronous = NORMAL');
       // Checkpoint the WAL every 32 MiB (default 4 MiB): each checkpoint is an fsync of the database.
       db.pragma('wal_autocheckpoint = 8192');
@@ -187,6 +193,17 @@ export class SlaveIndex {
     if (this.typeOf(gfid) === 'dir') this.dropSubtree(gfid);
     this.st.delName.run(at.pargfid, at.name);
     if (gfid !== ROOT_GFID && this.st.hasNames.get(gfid) === undefined) this.st.delObject.run(gfid);
+  }
+
+  /** Forgets every name and object (not the meta: volume mark, slaveId, stime); returns the names it held. */
+  forgetNames(): number {
+    return this.transaction(() => {
+      const n = this.nameCount();
+      this.st.forgetNames.run();
+      this.st.forgetObjects.run(ROOT_GFID);
+      this.dirPaths.clear();
+      return n;
+    });
   }
 
   /** Names the index holds (every entry below the root, a hard link once per name). */

@@ -9,6 +9,8 @@ import { mkdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { GeorepError, errnoOf } from '../errors.js';
+import { systemClock } from '../clock.js';
+import { openOrQuarantine } from '../changelog/index.js';
 import type { Logger } from '../log.js';
 import { Confiner, RESERVED_NAME } from './confine.js';
 import { keepDirTimes } from './dir-times.js';
@@ -21,6 +23,8 @@ export interface OpenedRoot {
   readonly root: string;
   readonly confine: Confiner;
   readonly index: SlaveIndex;
+  /** The index file as SQLite opened it (through stateFd), and as people know it. */
+  readonly indexFile: { readonly path: string; readonly shown: string };
   /** Descriptor of <root>/.georep the index was opened through; closed with the index. */
   readonly stateFd: number;
   readonly stagingDir: string;
@@ -71,29 +75,57 @@ function freshStaging(confine: Confiner, stagingDir: string): void {
   });
 }
 
-const CORRUPT = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB']);
 const INDEX = 'index.db';
 
-/** Opens the index; a corrupt one is moved aside and rebuilt empty (entries get adopted again). */
-function openIndex(fs: AtFs, stateFd: number, shown: string, log: Logger): SlaveIndex {
+/**
+ * Opens the index; a corrupt one is moved aside and rebuilt empty (store-quarantine.ts, the
+ * master's routine too). The slave then has a new slaveId, so the master sends everything again,
+ * and every entry already here that is what the master sends is adopted in place (claimPlace),
+ * its content kept as rsync's basis. The volume mark is carried over when the old file still
+ * yields it, so a quarantine does not free the root for another master.
+ */
+function openIndex(stateFd: number, shown: string, log: Logger): { index: SlaveIndex; file: string } {
   // SQLite opens its files by path; /proc/self/fd/N names the .georep this descriptor holds,
   // whatever happens to the path <root>/.georep meanwhile.
   const file = `/proc/self/fd/${stateFd}/${INDEX}`;
   try {
-    return SlaveIndex.open(file);
+    const opened = openOrQuarantine(file, () => SlaveIndex.open(file, shown), {
+      what: 'slave index',
+      shown,
+      clock: systemClock,
+      log,
+    });
+    if (opened.quarantined !== undefined) carryVolumeMark(opened.quarantined, opened.store, log);
+    return { index: opened.store, file };
   } catch (e) {
-    if (!(e instanceof Database.SqliteError)) throw errnoOf(e) === undefined ? e : unwritable(shown, e);
-    if (!CORRUPT.has(e.code)) throw unwritable(shown, e);
-    const aside = `${INDEX}.corrupt-${randomUUID()}`;
-    log.warn('slave index is corrupt; moved aside, starting an empty one', { path: shown, aside });
-    for (const suffix of ['', '-wal', '-shm']) {
-      step(shown + suffix, () => {
-        const from = Buffer.from(INDEX + suffix);
-        if (fs.statIfAny(stateFd, from) !== undefined) fs.rename(stateFd, from, stateFd, Buffer.from(aside + suffix));
-      });
-    }
-    return SlaveIndex.open(file);
+    if (e instanceof Database.SqliteError || errnoOf(e) !== undefined) throw unwritable(shown, e);
+    throw e;
   }
+}
+
+/** The master a quarantined index was bound to, when its meta table can still be read. */
+function carryVolumeMark(aside: string, index: SlaveIndex, log: Logger): void {
+  let mark: Map<string, string>;
+  try {
+    const old = new Database(aside, { readonly: true, fileMustExist: true });
+    try {
+      const rows = old.prepare("SELECT key, value FROM meta WHERE key IN ('masterVolume', 'masterPath')").all();
+      mark = new Map(rows.map((r) => [String((r as { key: unknown }).key), String((r as { value: unknown }).value)]));
+    } finally {
+      old.close();
+    }
+  } catch (e) {
+    log.warn('the quarantined slave index does not say which master it was bound to; the next master binds it', {
+      error: e instanceof Error ? e.message : String(e),
+    });
+    return;
+  }
+  const volume = mark.get('masterVolume');
+  if (volume === undefined) return;
+  index.transaction(() => {
+    index.setMeta('masterVolume', volume);
+    index.setMeta('masterPath', mark.get('masterPath') ?? 'unknown path');
+  });
 }
 
 /** A root others may write without the sticky bit lets them swap .georep; the agent copes, but says so. */
@@ -120,14 +152,22 @@ export function openSlaveRoot(rootArg: string, fs: AtFs, log: Logger): OpenedRoo
     makeStateDir(confine, stateDir);
     confine.scoped(() => freshStaging(confine, stagingDir));
     stateFd = confine.holdStateDir();
-    const index = openIndex(fs, stateFd, join(stateDir, INDEX), log);
+    const { index, file: indexFile } = openIndex(stateFd, join(stateDir, INDEX), log);
     let slaveId = index.getMeta('slaveId');
     if (slaveId === undefined) {
       slaveId = randomUUID();
       index.setMeta('slaveId', slaveId);
       log.info('initialised slave root', { path: root, slaveId });
     }
-    return { root, confine, index, stateFd, stagingDir, slaveId };
+    return {
+      root,
+      confine,
+      index,
+      indexFile: { path: indexFile, shown: join(stateDir, INDEX) },
+      stateFd,
+      stagingDir,
+      slaveId,
+    };
   } catch (e) {
     if (stateFd >= 0) fs.close(stateFd);
     confine.close();

@@ -4,10 +4,10 @@
 import { setMaxListeners } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
-import { SqliteGfidIndex } from '../changelog/index.js';
+import type { SqliteGfidIndex } from '../changelog/index.js';
 import type { Clock } from '../clock.js';
 import { GeorepError } from '../errors.js';
-import { checkMaster, connectSlave, greet } from '../master/session-setup.js';
+import { checkMaster, connectSlave, greet, openSessionIndex } from '../master/session-setup.js';
 import type { SessionRunOptions, SlaveConnection } from '../master/session-setup.js';
 import type { Methods } from '../slave/protocol.js';
 import { VerifyLock } from './verify-lock.js';
@@ -44,7 +44,7 @@ export async function openSession(
     );
   const lock = VerifyLock.acquire(opts.sessionDir);
   // Without a session index (never synced) lines carry no gfid; verify creates no session state.
-  const index = exists ? SqliteGfidIndex.open(indexFile) : undefined;
+  const index = exists ? openSessionIndex(opts.sessionDir, opts.log, clock) : undefined;
   // Memory must not grow with the tree: the walk reads each directory's rows once.
   index?.setCacheKiB(INDEX_CACHE_KIB);
   let conn: SlaveConnection | undefined;

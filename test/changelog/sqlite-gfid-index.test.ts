@@ -1,6 +1,7 @@
 // SqliteGfidIndex: names as raw bytes, hard links, renames and subtree removal keep paths
 // right (including cached directory paths), synced attributes round-trip, and a corrupt
-// database file is quarantined and replaced instead of failing.
+// database file is quarantined and replaced at open, or condemned (and the process told to end)
+// when met while open.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,6 +13,7 @@ import { ROOT_GFID } from '../../src/changelog/record.js';
 import type { EntryName, Gfid } from '../../src/changelog/record.js';
 import type { SyncedAttrs } from '../../src/changelog/gfid-index.js';
 import { codeOf } from '../support/error-code.js';
+import { quarantineStamp } from '../../src/changelog/store-quarantine.js';
 
 const at = (pargfid: Gfid, name: string | Buffer): EntryName => ({
   pargfid,
@@ -403,8 +405,8 @@ describe('SqliteGfidIndex on a file', () => {
     fs.writeFileSync(`${p}-wal`, 'stale wal');
     const idx = SqliteGfidIndex.open(p, { clock: { nowMs: () => 1732270000000 } });
     try {
-      expect(idx.quarantined).to.equal(`${p}.corrupt-1732270000000`);
-      expect(fs.readFileSync(`${p}.corrupt-1732270000000`).equals(garbage)).to.equal(true);
+      expect(idx.quarantined).to.equal(`${p}.corrupt-20241122T100640.000Z`);
+      expect(fs.readFileSync(`${p}.corrupt-20241122T100640.000Z`).equals(garbage)).to.equal(true);
       // SQLite drops a WAL it cannot use when it closes the bad file; either way the stale
       // WAL must not be applied to the fresh database.
       const wal = `${p}-wal`;
@@ -481,7 +483,7 @@ describe('SqliteGfidIndex on a file', () => {
     raw.close();
     const idx = SqliteGfidIndex.open(p, { clock: { nowMs: () => 7 } });
     idx.close();
-    expect(idx.quarantined).to.equal(`${p}.corrupt-7`);
+    expect(idx.quarantined).to.equal(`${p}.corrupt-${quarantineStamp(7)}`);
   });
 
   it('refuses a database a newer georep wrote (STATE_TOO_NEW) and leaves it where it is', () => {
@@ -503,7 +505,8 @@ describe('SqliteGfidIndex on a file', () => {
       for (let i = 0; i < 5000; i++) setup.create('file', BigInt(i), at(ROOT_GFID, `some-longer-file-name-${i}`));
     });
     setup.close();
-    const idx = SqliteGfidIndex.open(p, { clock: { nowMs: () => 42 } });
+    // Without quick_check, which would leave every page in this connection's cache.
+    const idx = SqliteGfidIndex.open(p, { clock: { nowMs: () => 42 }, check: false });
     expect(idx.quarantined).to.equal(undefined);
     // Every page past the schema and root pages; the open connection has not read them yet.
     const fd = fs.openSync(p, 'r+');
@@ -514,22 +517,58 @@ describe('SqliteGfidIndex on a file', () => {
   }
 
   for (const inTransaction of [false, true]) {
-    it(`quarantines a database a query finds corrupt${inTransaction ? ' inside a transaction' : ''}, and carries on`, () => {
+    it(`condemns a database a query finds corrupt${inTransaction ? ' inside a transaction' : ''}; the next open quarantines it`, () => {
       const p = path.join(dir, 'index.db');
       const idx = openThenDamage(p);
       try {
         const scan = (): unknown => idx.children(ROOT_GFID);
         expect(codeOf(inTransaction ? () => idx.transaction(scan) : scan)).to.equal('STATE_CORRUPT');
-        expect(idx.quarantined).to.equal(`${p}.corrupt-42`);
-        expect(fs.existsSync(`${p}.corrupt-42`)).to.equal(true);
-        expect(idx.count()).to.equal(0);
-        const f = idx.transaction(() => idx.create('file', 1n, at(ROOT_GFID, 'fresh')));
-        expect(idx.lookup(ROOT_GFID, Buffer.from('fresh'))?.gfid).to.equal(f);
+        // Not moved while open: another process may have it open too.
+        expect(fs.existsSync(`${p}.condemned`)).to.equal(true);
+        expect(fs.readdirSync(dir).filter((n) => n.includes('.corrupt-'))).to.deep.equal([]);
+        // This connection refuses to go on writing into a condemned file.
+        expect(codeOf(() => idx.transaction(() => idx.setMeta('k', 'v')))).to.equal('STATE_CORRUPT');
       } finally {
         idx.close();
       }
+      const again = SqliteGfidIndex.open(p, { clock: { nowMs: () => 42 } });
+      try {
+        expect(again.quarantined).to.equal(`${p}.corrupt-${quarantineStamp(42)}`);
+        expect(fs.existsSync(`${p}.condemned`)).to.equal(false);
+        expect(again.count()).to.equal(0);
+        const f = again.transaction(() => again.create('file', 1n, at(ROOT_GFID, 'fresh')));
+        expect(again.lookup(ROOT_GFID, Buffer.from('fresh'))?.gfid).to.equal(f);
+      } finally {
+        again.close();
+      }
     });
   }
+
+  it('quarantines at open a database whose damage only quick_check finds', () => {
+    const p = path.join(dir, 'index.db');
+    openThenDamage(p).close();
+    const idx = SqliteGfidIndex.open(p, { clock: { nowMs: () => 43 } });
+    try {
+      expect(idx.quarantined).to.equal(`${p}.corrupt-${quarantineStamp(43)}`);
+      expect(idx.count()).to.equal(0);
+    } finally {
+      idx.close();
+    }
+  });
+
+  it('a connection to a file another process moved aside ends with STATE_CORRUPT, never writing into it', () => {
+    const p = path.join(dir, 'index.db');
+    const a = SqliteGfidIndex.open(p);
+    try {
+      a.setMeta('k', 'before');
+      fs.renameSync(p, `${p}.elsewhere`);
+      SqliteGfidIndex.open(p).close(); // the other process's fresh file
+      expect(codeOf(() => a.transaction(() => a.setMeta('k', 'after')))).to.equal('STATE_CORRUPT');
+      expect(fs.existsSync(`${p}.condemned`), 'the new file stays sound').to.equal(false);
+    } finally {
+      a.close();
+    }
+  });
 
   it('does not overwrite an earlier quarantined file of the same millisecond', () => {
     const p = path.join(dir, 'index.db');
@@ -539,8 +578,9 @@ describe('SqliteGfidIndex on a file', () => {
     fs.writeFileSync(p, Buffer.alloc(4096, 2));
     const idx = SqliteGfidIndex.open(p, { clock });
     idx.close();
-    expect(idx.quarantined).to.equal(`${p}.corrupt-5.1`);
-    expect(fs.readFileSync(`${p}.corrupt-5`)[0]).to.equal(1);
-    expect(fs.readFileSync(`${p}.corrupt-5.1`)[0]).to.equal(2);
+    const first = `${p}.corrupt-${quarantineStamp(5)}`;
+    expect(idx.quarantined).to.equal(`${first}.1`);
+    expect(fs.readFileSync(first)[0]).to.equal(1);
+    expect(fs.readFileSync(`${first}.1`)[0]).to.equal(2);
   });
 });

@@ -1,11 +1,24 @@
 // hello: slave root creation, slaveId and stime persistence, the volume mark (FOREIGN_MASTER,
-// rebind), unwritable roots, a corrupt index.
+// rebind), unwritable roots, a corrupt index (quarantined at hello, condemned when a request
+// meets it).
 
 import { expect } from 'chai';
-import { existsSync, lstatSync, mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { GeorepError } from '../../src/errors.js';
-import { cleanupTemps, helloParams, makeTemp, newGfid, startAgent } from './harness.js';
+import { ROOT_GFID, apply, cleanupTemps, helloParams, makeTemp, newGfid, ops, startAgent } from './harness.js';
+import { eventLogger } from '../support/event-log.js';
+import type { Logger } from '../../src/log.js';
 import { PROTOCOL_VERSION } from '../../src/slave/index.js';
 import type { Methods } from '../../src/slave/index.js';
 
@@ -16,8 +29,9 @@ async function session(
   root: string,
   over: Partial<Methods['hello']['params']> = {},
   then?: (a: ReturnType<typeof startAgent>) => Promise<void>,
+  log?: Logger,
 ): Promise<HelloResult | string> {
-  const a = startAgent(root);
+  const a = startAgent(root, log === undefined ? {} : { log });
   try {
     const r = await a.client.call('hello', helloParams(over));
     await then?.(a);
@@ -89,5 +103,87 @@ describe('slave/hello', () => {
     writeFileSync(join(root, '.georep', 'index.db'), 'this is not a database, just garbage bytes '.repeat(100));
     const again = ok(await session(root));
     expect(again.slaveId).to.not.equal(first.slaveId);
+  });
+
+  it('quarantines at hello an index whose middle pages are garbage (quick_check), keeping the volume mark', async () => {
+    const root = join(makeTemp(), 'slave');
+    const first = ok(await session(root));
+    const file = join(root, '.georep', 'index.db');
+    const db = new Database(file);
+    db.transaction(() => {
+      const add = db.prepare('INSERT INTO names (pargfid, name, gfid) VALUES (?, ?, ?)');
+      for (let i = 0; i < 4000; i++) add.run(ROOT_GFID, Buffer.from(`a-longer-entry-name-${i}`), newGfid());
+    })();
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.close();
+    const size = readFileSync(file).length;
+    const junk = Buffer.alloc(4096 * 4, 0xa5);
+    const bytes = readFileSync(file);
+    junk.copy(bytes, Math.floor(size / 4096 / 2) * 4096);
+    writeFileSync(file, bytes);
+
+    const { log, events } = eventLogger();
+    const again = ok(await session(root, {}, undefined, log));
+    expect(again.slaveId, 'a new index, so the master sends everything again').to.not.equal(first.slaveId);
+    const quarantined = events.filter((e) => e['event'] === 'state_quarantined');
+    expect(quarantined).to.have.lengthOf(1);
+    const aside = String(quarantined[0]?.['quarantined']);
+    expect(aside).to.match(
+      new RegExp(`^${realpathSync(root)}/\\.georep/index\\.db\\.corrupt-\\d{8}T\\d{6}\\.\\d{3}Z$`),
+    );
+    expect(existsSync(aside)).to.equal(true);
+    expect(await session(root, { masterVolume: newGfid() }), 'still bound to its master').to.equal('FOREIGN_MASTER');
+  });
+
+  it('condemns the index when a request meets SQLITE_CORRUPT_INDEX; every later request fails; the next hello quarantines it', async () => {
+    const root = join(makeTemp(), 'slave');
+    const g = newGfid();
+    const first = ok(
+      await session(root, {}, async (a) => {
+        expect(await apply(a.client, [ops.create(g, ROOT_GFID, 'victim')])).to.deep.equal([]);
+      }),
+    );
+    // The names_by_gfid index entry of `victim` gets another gfid; the table keeps the real one.
+    const file = join(root, '.georep', 'index.db');
+    const probe = new Database(file);
+    probe.pragma('wal_checkpoint(TRUNCATE)');
+    const rootPage = Number(
+      probe.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'names_by_gfid'").pluck().get(),
+    );
+    probe.close();
+    const bytes = readFileSync(file);
+    const page = bytes.subarray((rootPage - 1) * 4096, rootPage * 4096);
+    const at = page.indexOf(g);
+    expect(at).to.be.above(0);
+    page.write('f', at + 35); // the last hex digit: same length, sorts after the original
+    writeFileSync(file, bytes);
+
+    const { log, events } = eventLogger();
+    const codes: string[] = [];
+    await session(
+      root,
+      {},
+      async (a) => {
+        for (const batch of [[ops.unlink(g, ROOT_GFID, 'victim')], [ops.create(newGfid(), ROOT_GFID, 'after')]]) {
+          try {
+            await apply(a.client, batch);
+            codes.push('ok');
+          } catch (e) {
+            codes.push(e instanceof GeorepError ? e.code : String(e));
+          }
+        }
+      },
+      log,
+    );
+    expect(codes).to.deep.equal(['STATE_CORRUPT', 'STATE_CORRUPT']);
+    expect(existsSync(`${file}.condemned`)).to.equal(true);
+    expect(readFileSync(`${file}.condemned`, 'utf8')).to.include('SQLITE_CORRUPT_INDEX');
+    expect(events.map((e) => e['event'])).to.include('state_corrupt');
+    expect(existsSync(join(root, 'after')), 'nothing done on a condemned index').to.equal(false);
+
+    const again = ok(await session(root));
+    expect(again.slaveId).to.not.equal(first.slaveId);
+    expect(existsSync(`${file}.condemned`)).to.equal(false);
+    expect(readdirSync(join(root, '.georep')).filter((n) => /^index\.db\.corrupt-[^-]+$/.test(n))).to.have.lengthOf(1);
   });
 });

@@ -52,6 +52,7 @@ export class FakeSlave implements SlaveCaller {
     listDir: () => unsupported('listDir'),
     hashFiles: () => unsupported('hashFiles'),
     dropPaths: () => unsupported('dropPaths'),
+    forgetNames: () => unsupported('forgetNames'),
     ping: () => null,
     bye: () => unsupported('bye'),
     stageData: (p) => this.stageData(p.box, p.items, p.basis),
