@@ -124,7 +124,14 @@ export async function runLive(opts: LiveOptions): Promise<void> {
     };
     const start = (detect: DetectMode, full = false): Master => {
       const m = new (buildMaster({ ...choice, detect }))();
-      m.start({ ...base, fullCrawl: full });
+      // A full hybrid crawl into a slave that holds nothing yet copies the tree in bulk first, as
+      // a one-shot sync does (the agent refuses the seed unless the slave root is empty); the
+      // crawl then adopts what the copy made as it saw it and sends the rest by gfid.
+      const seed =
+        full && detect === 'xsync' && opts.config.seedCopy
+          ? { seed: { jobs: opts.config.syncJobs, xattrs: m.rsyncCarriesXattrs(), compress: opts.config.compress } }
+          : {};
+      m.start({ ...base, ...seed, fullCrawl: full });
       masters.push(m);
       return m;
     };

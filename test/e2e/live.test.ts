@@ -408,6 +408,21 @@ describe('e2e: live daemon (georep start/stop)', function () {
     await stop();
   });
 
+  it('first sync into an empty slave copies the tree in bulk (seed copy, the default) and adopts it: the awkward tree and every hard link arrive, later changes follow', async function () {
+    this.timeout(180_000);
+    awkwardTree(master);
+    await start();
+    await converge(master, slave, {}, FIRST_SYNC_MS);
+    expectLinked([AWKWARD.hardLinks, AWKWARD.farLinks]);
+    await until('Changelog Crawl', async () => (await status()).crawl_status === 'Changelog Crawl', FIRST_SYNC_MS);
+    const logs = fs.readdirSync(path.join(work, 'sessions')).map((d) => path.join(work, 'sessions', d, 'georep.log'));
+    const text = logs.filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f, 'utf8')).join('');
+    expect(text, 'the session log').to.match(/seed copy moved into the slave root/);
+    w('after-seed/new', 'arrives by changelog');
+    await converge(master, slave);
+    await stop();
+  });
+
   it('first sync onto a slave pre-seeded with rsync -a (links copied as separate files): they become links again', async function () {
     this.timeout(180_000);
     awkwardTree(master);
