@@ -51,6 +51,7 @@ const PERMANENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'SSH_SETUP_NEEDED',
   'SSH_REFUSED',
   'WATCH_LIMIT',
+  'SOCKET_UNUSABLE',
   'SLAVE_UNWRITABLE',
   'NATIVE_MISSING',
   'PATH_ESCAPES_ROOT',
@@ -195,7 +196,7 @@ async function startDetached(
     fs.closeSync(fd);
   }
   throw new GeorepError(
-    'USAGE',
+    'DAEMON_NOT_STARTED',
     exited === null
       ? `the session daemon did not start within ${START_WAIT_MS / 1000} s; see ${logFile}`
       : `the session daemon exited at once (code ${String(exited)}): ${lastLine(logFile)}`,

@@ -16,7 +16,6 @@ import type { EngineOptions, RemoteTarget, SyncEngine } from '../syncer/index.js
 import { BatchRunner } from './batch-runner.js';
 import type { BatchOutcome, ItemProblem } from './batch-runner.js';
 import type { Need } from './crawler.js';
-import { DELETE_HELD } from './delete-brake.js';
 import type { DeleteBrake, DeleteHold } from './delete-brake.js';
 import { CrawlStats } from './crawl-stats.js';
 import { recordProblems } from './failure-ledger.js';
@@ -27,6 +26,7 @@ import { ChangeClassifier } from './process-change.js';
 import type { Seen } from './process-change.js';
 import { adoptSeeded, runSeed } from './seeding.js';
 import type { SeedSettings } from './seeding.js';
+import { PROBLEM } from '../problem-codes.js';
 
 export interface MasterDeps {
   /** The master root, as given (absolute, real path) and as bytes for joining raw names. */
@@ -179,7 +179,7 @@ export class MasterBase {
   }
 
   get deps(): MasterDeps {
-    if (this.started === undefined) throw new GeorepError('ABORTED', 'master used before start()');
+    if (this.started === undefined) throw new GeorepError('INTERNAL', 'master used before start() (a georep bug)');
     return this.started.deps;
   }
 
@@ -274,7 +274,7 @@ export class MasterBase {
       this.turnProblems.set(gfid, {
         gfid,
         path: displayPath(plan.paths.get(gfid) ?? Buffer.from(gfid)),
-        code: 'RECORDER_BEHIND',
+        code: PROBLEM.RECORDER_BEHIND,
         message: 'the entry moved before it could be synced; it is synced again from where it is now',
       });
     }
@@ -282,7 +282,7 @@ export class MasterBase {
       this.turnProblems.set(gfid, {
         gfid,
         path: displayPath(plan.paths.get(gfid) ?? deps.index.pathOf(gfid) ?? Buffer.from(gfid)),
-        code: DELETE_HELD,
+        code: PROBLEM.DELETE_HELD,
         message:
           'it would replace an entry whose delete the mass-delete brake holds on the slave; it is synced after georep release',
       });
@@ -447,7 +447,7 @@ export class MasterBase {
   }
 
   private runner(): BatchRunner {
-    if (this.started === undefined) throw new GeorepError('ABORTED', 'master used before start()');
+    if (this.started === undefined) throw new GeorepError('INTERNAL', 'master used before start() (a georep bug)');
     return this.started.runner;
   }
 }

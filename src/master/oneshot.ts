@@ -28,6 +28,7 @@ import {
   sessionDeps,
 } from './session-setup.js';
 import type { SessionRunOptions, SlaveConnection } from './session-setup.js';
+import { PROBLEM } from '../problem-codes.js';
 
 export interface Progress {
   readonly phase: 'crawl' | 'sync' | 'done';
@@ -105,7 +106,7 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
         ? { seed: { jobs: opts.config.syncJobs, xattrs: master.rsyncCarriesXattrs(), compress: opts.config.compress } }
         : {}),
       onSkip: (p, reason) => {
-        skipped.push({ path: p, code: 'SKIPPED', message: reason });
+        skipped.push({ path: p, code: PROBLEM.SKIPPED, message: reason });
         opts.log.warn(`skipped ${p}: ${reason}`);
       },
       onBatch: (s) => report('sync', s),
