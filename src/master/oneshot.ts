@@ -17,7 +17,6 @@ import { MOVED_SINCE, retryLedger } from './oneshot-ledger.js';
 import { SessionLock } from './session-lock.js';
 import { endReverify } from './reverify.js';
 import {
-  CHANGELOG_DIR,
   checkMaster,
   connectSlave,
   decideFullCrawl,
@@ -29,6 +28,7 @@ import {
 } from './session-setup.js';
 import type { SessionRunOptions, SlaveConnection } from './session-setup.js';
 import { PROBLEM } from '../problem-codes.js';
+import { SESSION_FILES } from '../session-files.js';
 
 export interface Progress {
   readonly phase: 'crawl' | 'sync' | 'done';
@@ -169,5 +169,5 @@ function forgetLiveHistory(index: SqliteGfidIndex, sessionDir: string, log: Logg
     index.deleteMeta(ENTRY_STIME_KEY);
     index.journalDrop(BigInt(Number.MAX_SAFE_INTEGER));
   });
-  fs.rmSync(path.join(sessionDir, CHANGELOG_DIR), { recursive: true, force: true });
+  fs.rmSync(path.join(sessionDir, SESSION_FILES.changelogs), { recursive: true, force: true });
 }

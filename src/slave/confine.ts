@@ -12,9 +12,10 @@ import type { AtFs } from './fs-at.js';
 import { sysError } from './fs-at.js';
 import { LIMITS, checkComponent } from './protocol.js';
 import { displayPath, joinRel } from './paths.js';
+import { SLAVE_STATE_DIR } from '../session-files.js';
 
 /** The agent's own state directory, directly under ROOT; no entry op may touch it. */
-export const RESERVED_NAME = Buffer.from('.georep');
+export const RESERVED_NAME = Buffer.from(SLAVE_STATE_DIR);
 
 const ENOTDIR = -osConstants.errno.ENOTDIR;
 const ELOOP = -osConstants.errno.ELOOP;

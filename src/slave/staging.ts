@@ -21,6 +21,7 @@ import type { Place } from './place.js';
 import { decodePath } from './protocol.js';
 import type { Committed, Methods } from './protocol.js';
 import { removeTree } from './remove-tree.js';
+import { SLAVE_STATE_FILES } from '../session-files.js';
 
 type Result<M extends 'stageData' | 'commitData'> = Methods[M]['result'];
 
@@ -104,7 +105,7 @@ export function stageData(ctx: SlaveContext, p: Methods['stageData']['params']):
   const unknown: Gfid[] = [];
   const boxName = Buffer.from(p.box);
   ctx.confine.scoped(() => {
-    const staging = ctx.confine.stateDir('staging');
+    const staging = ctx.confine.stateDir(SLAVE_STATE_FILES.staging);
     removeTree(ctx.fs, staging, boxName); // a leftover of an interrupted box
     ctx.fs.mkdir(staging, boxName, 0o700);
     const box = Box.openIfAny(ctx, staging, boxName);
@@ -147,7 +148,7 @@ export function commitData(ctx: SlaveContext, p: Methods['commitData']['params']
   const committed: Committed[] = [];
   const boxName = Buffer.from(p.box);
   return ctx.confine.scoped(() => {
-    const staging = ctx.confine.stateDir('staging');
+    const staging = ctx.confine.stateDir(SLAVE_STATE_FILES.staging);
     try {
       const box = Box.openIfAny(ctx, staging, boxName);
       const failures = ctx.index.transaction(() =>

@@ -22,6 +22,7 @@ import type { SlaveDir, SlaveDirs } from './slave-dirs.js';
 import { ROOT_RULES, judgeAttrs, judgeShape, needsHash } from './verdict.js';
 import type { CompareRules, Finding } from './verdict.js';
 import { fromTimespec, wireName } from './wire-entry.js';
+import { SLAVE_STATE_DIR } from '../session-files.js';
 
 export interface WalkConfig {
   readonly checksum: boolean;
@@ -81,7 +82,7 @@ interface Pending {
   hash?: number;
 }
 
-const RESERVED = Buffer.from('.georep');
+const RESERVED = Buffer.from(SLAVE_STATE_DIR);
 const EMPTY_DIR: SlaveDir = { found: false, self: null, entries: [] };
 
 export class VerifyWalk {
