@@ -429,7 +429,6 @@ async function runRecorderProcess(s: PreparedSession, log: Logger, clock: Clock,
     fs.mkdirSync(changelogDir, { recursive: true, mode: 0o700 });
     const source = createChangeSource(s.config.watcher, {
       root: s.masterRoot,
-      ignore: [],
       usePolling: s.config.watcherPolling,
       pollIntervalMs: s.config.watcherPollInterval,
       cookieDir: path.join(s.sessionDir, SESSION_FILES.watchCookies),

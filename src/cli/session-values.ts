@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ini from 'ini';
 import { GeorepError, hasErrno } from '../errors.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../atomic-file.js';
 import type { RawValue } from './values.js';
 import { SESSION_FILES } from '../session-files.js';
 

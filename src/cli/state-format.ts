@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GeorepError, hasErrno } from '../errors.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../atomic-file.js';
 import { packageVersion } from './package-info.js';
 import { SESSION_FILES } from '../session-files.js';
 

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { GeorepError } from '../errors.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../atomic-file.js';
 import type { StartupEnv } from './env.js';
 import { openStateFormat, writeStateMarker } from './state-format.js';
 import { SESSIONS_DIR, SESSION_FILES } from '../session-files.js';

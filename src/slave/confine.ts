@@ -11,7 +11,7 @@ import { GeorepError } from '../errors.js';
 import type { AtFs } from './fs-at.js';
 import { sysError } from './fs-at.js';
 import { LIMITS, checkComponent } from './protocol.js';
-import { displayPath, joinRel } from './paths.js';
+import { displayPath, joinRel } from '../changelog/index.js';
 import { SLAVE_STATE_DIR } from '../session-files.js';
 
 /** The agent's own state directory, directly under ROOT; no entry op may touch it. */

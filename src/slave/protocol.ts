@@ -6,7 +6,8 @@
 
 import type { Gfid } from '../changelog/record.js';
 import { GeorepError } from '../errors.js';
-import { isGfid, unescapeName } from '../changelog/index.js';
+import { ENTRY_TYPES, OBJECT_TYPES, isGfid, nameProblem, unescapeName } from '../changelog/index.js';
+import type { EntryType } from '../changelog/index.js';
 
 export const PROTOCOL_VERSION = 3;
 
@@ -112,8 +113,8 @@ export type EntryOpName = EntryOp['op'];
 export type RemoveOp = Extract<EntryOp, { readonly op: 'UNLINK' | 'RMDIR' }>;
 
 /** What an entry a seed copy made is adopted as: an object type, or another name of a file gfid. */
-export type AdoptKind = 'file' | 'dir' | 'symlink' | 'fifo' | 'chardev' | 'blockdev' | 'link';
-export const ADOPT_KINDS = ['file', 'dir', 'symlink', 'fifo', 'chardev', 'blockdev', 'link'] as const;
+export const ADOPT_KINDS = [...OBJECT_TYPES, 'link'] as const;
+export type AdoptKind = (typeof ADOPT_KINDS)[number];
 
 /**
  * What the master's crawl saw of one entry the seed copy should have made at `entry`. The agent
@@ -145,8 +146,8 @@ export interface MetaOp {
 }
 
 /** What a directory entry is, as verify compares it (sockets are listed too: the master skips its own). */
-export const ENTRY_KINDS = ['file', 'dir', 'symlink', 'fifo', 'socket', 'chardev', 'blockdev'] as const;
-export type EntryKind = (typeof ENTRY_KINDS)[number];
+export const ENTRY_KINDS = ENTRY_TYPES;
+export type EntryKind = EntryType;
 
 /** One entry of a slave directory as listDir reports it: what lstat says, and a symlink's target. */
 export interface ListedEntry {
@@ -435,9 +436,12 @@ export function decodeName(wire: string, what = 'name'): Buffer {
 
 /** Throws BAD_NAME unless `raw` is usable as one path component. */
 export function checkComponent(raw: Buffer, what = 'name'): void {
-  const dots = raw.length <= 2 && raw.every((b) => b === 0x2e);
-  if (raw.length === 0 || dots || raw.includes(BYTE_SLASH) || raw.includes(BYTE_NUL)) {
-    throw new GeorepError('BAD_NAME', `${what} ${show(raw.toString('latin1'))} is not a single path component`);
+  const problem = nameProblem(raw);
+  if (problem !== undefined) {
+    throw new GeorepError(
+      'BAD_NAME',
+      `${what} ${show(raw.toString('latin1'))} is not a single path component: ${problem}`,
+    );
   }
 }
 

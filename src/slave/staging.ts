@@ -14,9 +14,10 @@ import type { Gfid } from '../changelog/index.js';
 import type { SlaveContext } from './context.js';
 import { keepDirTimes } from './dir-times.js';
 import type { EntryStat } from './fs-at.js';
-import { sysError, timespecOf } from './fs-at.js';
+import { sysError } from './fs-at.js';
+import { timespecOf } from './timespec.js';
 import { beforeItemOf, eachOp } from './op-failure.js';
-import { lstatIfAny, placeOf } from './place.js';
+import { statAt, placeOf } from './place.js';
 import type { Place } from './place.js';
 import { decodePath } from './protocol.js';
 import type { Committed, Methods } from './protocol.js';
@@ -134,7 +135,7 @@ function linkBasis(ctx: SlaveContext, gfid: Gfid, staged: Staged): void {
     const first = ctx.index.firstName(gfid);
     const live = first === undefined ? undefined : placeOf(ctx, first);
     // An empty file: nothing to delta against.
-    if (live !== undefined && (lstatIfAny(ctx, live)?.size ?? 0n) > 0n)
+    if (live !== undefined && (statAt(ctx, live)?.size ?? 0n) > 0n)
       ctx.fs.link(live.dir, live.name, staged.dir, staged.name);
   } catch (e) {
     const known = e instanceof GeorepError ? NO_BASIS_CODES.has(e.code) : hasErrno(e, 'ENOENT', 'EMLINK', 'EPERM');
@@ -193,7 +194,7 @@ function commitOne(ctx: SlaveContext, gfid: Gfid, staged: Staged): Committed | u
       path: gfid,
     });
   }
-  const live = ctx.unwritten.delete(gfid) ? undefined : lstatIfAny(ctx, first);
+  const live = ctx.unwritten.delete(gfid) ? undefined : statAt(ctx, first);
   if (live !== undefined && live.ino === st.ino && live.dev === st.dev) {
     ctx.fs.unlinkIfAny(staged.dir, staged.name); // rsync left the basis as it was: the content is unchanged
     return committedOf(gfid, false, st);

@@ -47,11 +47,7 @@ export function loadPosition(sessionDir: string): VerifyPosition | undefined {
 
 export function savePosition(sessionDir: string, p: Omit<VerifyPosition, 'version'>): void {
   const file = path.join(sessionDir, SESSION_FILES.verifyPosition);
-  try {
-    writeFileAtomic(file, JSON.stringify({ version: VERSION, ...p }) + '\n');
-  } catch (e) {
-    throw new GeorepError('IO_ERROR', `cannot save the verify position in ${file}`, { path: file, cause: e });
-  }
+  writeFileAtomic(file, JSON.stringify({ version: VERSION, ...p }) + '\n'); // IO_ERROR naming the file when it cannot
 }
 
 export function clearPosition(sessionDir: string): void {

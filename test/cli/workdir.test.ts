@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../../src/cli/atomic-write.js';
+import { writeFileAtomic } from '../../src/atomic-file.js';
 import { readStartupEnv } from '../../src/cli/env.js';
 import { readSessionValues, sessionConfPath, writeSessionValues } from '../../src/cli/session-values.js';
 import { SYSTEM_WORKDIR, ensureSessionDir, resolveWorkdir, sessionDirOf, sessionName } from '../../src/cli/workdir.js';

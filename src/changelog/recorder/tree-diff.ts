@@ -5,8 +5,10 @@
 // pairing watcher events.
 
 import type { BigIntStats } from 'node:fs';
-import { absPath, attrsOf, entryTypeOf, joinRel, listNames, lstatIfAny, readTarget, sameAttrs } from '../entry-stat.js';
-import type { EntryType, GfidIndex, IndexedEntry, SyncedAttrs } from '../gfid-index.js';
+import { attrsOf, entryTypeOf, listNames, lstatIfAny, readTarget, sameAttrs } from '../entry-stat.js';
+import { absPath, joinRel } from '../rel-path.js';
+import type { EntryType } from '../entry-type.js';
+import type { GfidIndex, IndexedEntry, SyncedAttrs } from '../gfid-index.js';
 import { ROOT_GFID } from '../record.js';
 import type { Change, EntryName, Gfid } from '../record.js';
 import { SLAVE_STATE_DIR } from '../../session-files.js';
