@@ -10,7 +10,7 @@ import type { EntryStat } from './fs-at.js';
 import { nsOf } from './timespec.js';
 import { statAt, placeOf, resolvePlace } from './place.js';
 import type { Place } from './place.js';
-import { decodeTarget } from './protocol.js';
+import { decodeTarget } from './wire-names.js';
 import type { AdoptItem, Methods } from './protocol.js';
 import type { ObjectType } from '../changelog/index.js';
 

@@ -10,7 +10,8 @@ import { constants as osConstants } from 'node:os';
 import { GeorepError } from '../errors.js';
 import type { AtFs } from './fs-at.js';
 import { sysError } from './fs-at.js';
-import { LIMITS, checkComponent } from './protocol.js';
+import { LIMITS } from './protocol.js';
+import { checkComponent } from './wire-names.js';
 import { displayPath, joinRel } from '../changelog/index.js';
 import { SLAVE_STATE_DIR } from '../session-files.js';
 

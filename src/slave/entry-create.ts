@@ -8,7 +8,7 @@ import type { SlaveContext } from './context.js';
 import type { EntryStat } from './fs-at.js';
 import { claimPlace, statAt, placeOf, resolvePlace } from './place.js';
 import type { Place } from './place.js';
-import { decodeTarget } from './protocol.js';
+import { decodeTarget } from './wire-names.js';
 import type { EntryOp } from './protocol.js';
 import type { ObjectType } from '../changelog/index.js';
 import { moveEntry } from './entry-move.js';

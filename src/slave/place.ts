@@ -8,7 +8,7 @@ import type { Gfid } from '../changelog/index.js';
 import type { SlaveContext } from './context.js';
 import type { EntryStat } from './fs-at.js';
 import { displayPath } from '../changelog/index.js';
-import { decodeName } from './protocol.js';
+import { decodeName } from './wire-names.js';
 import type { WireEntry } from './protocol.js';
 import { removeTree } from './remove-tree.js';
 import type { ObjectType } from '../changelog/index.js';

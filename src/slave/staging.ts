@@ -19,7 +19,7 @@ import { timespecOf } from './timespec.js';
 import { beforeItemOf, eachOp } from './op-failure.js';
 import { statAt, placeOf } from './place.js';
 import type { Place } from './place.js';
-import { decodePath } from './protocol.js';
+import { decodePath } from './wire-names.js';
 import type { Committed, Methods } from './protocol.js';
 import { removeTree } from './remove-tree.js';
 import { SLAVE_STATE_FILES } from '../session-files.js';
