@@ -19,7 +19,6 @@ import type { Need } from './crawler.js';
 import type { DeleteBrake, DeleteHold } from './delete-brake.js';
 import { CrawlStats } from './crawl-stats.js';
 import { recordProblems } from './failure-ledger.js';
-import { JobTable } from './job-table.js';
 import type { Plan } from './plan.js';
 import { reverifying } from './reverify.js';
 import { ChangeClassifier } from './process-change.js';
@@ -71,8 +70,6 @@ export interface MasterDeps {
   readonly signal?: AbortSignal;
 }
 
-const TURN_KEY = '.';
-
 /**
  * Batches whose data may still be moving while the next one is planned: two lets the crawl and
  * entry ops of one batch overlap rsync of the previous one; more would only queue in the Syncer.
@@ -85,7 +82,6 @@ function unwired(axis: string): never {
 
 export class MasterBase {
   readonly stats = new CrawlStats();
-  readonly jobs = new JobTable();
   turns = 0;
   /**
    * gfids this turn could not bring to the slave (failed, vanished mid-copy, or not yet where
@@ -105,6 +101,12 @@ export class MasterBase {
    */
   deleteHold: DeleteHold | undefined;
   private failuresAtTurnStart = 0;
+  /**
+   * The turn's batches (gsyncd's jobtab), each true once it landed whole: settleTurn() waits for
+   * them all before stime may move. A batch that threw counts as false (it recorded why itself).
+   */
+  private turnBatches: Promise<boolean>[] = [];
+  /** The batches still moving data: the next batch waits while MAX_BATCHES_IN_FLIGHT are. */
   private readonly inFlight = new Set<Promise<boolean>>();
   /** The seed copy of this turn, if one runs: true once its copy is in the slave root. */
   private seeding: Promise<boolean> | undefined;
@@ -313,7 +315,7 @@ export class MasterBase {
     this.inFlight.add(confirmed);
     const forget = (): void => void this.inFlight.delete(confirmed);
     confirmed.then(forget, forget);
-    this.jobs.add(TURN_KEY, file, () => confirmed);
+    this.turnBatches.push(confirmed.catch(() => false));
   }
 
   /**
@@ -414,7 +416,8 @@ export class MasterBase {
 
   /** Waits for every batch of the turn; true when all landed (what did not is in turnProblems). */
   async settleTurn(): Promise<boolean> {
-    return (await this.jobs.wait(TURN_KEY)).ok;
+    const batches = this.turnBatches.splice(0);
+    return (await Promise.all(batches)).every(Boolean);
   }
 
   /** Moves the slave's stime (and the session's copy) to `markMs`. */
