@@ -25,14 +25,11 @@ describe('MasterBase', () => {
   });
   afterEach(() => index.close());
 
+  const unstarted = () =>
+    new (buildMaster({ detect: 'xsync', mode: 'normal', sendmark: 'normal', purge: 'normal', engine: 'rsync' }))();
+
   function started(clock: ManualClock, signal?: AbortSignal) {
-    const m = new (buildMaster({
-      detect: 'xsync',
-      mode: 'normal',
-      sendmark: 'normal',
-      purge: 'normal',
-      engine: 'rsync',
-    }))();
+    const m = unstarted();
     const deps: MasterDeps = {
       rootPath: os.tmpdir(),
       root: Buffer.from(os.tmpdir()),
@@ -56,13 +53,7 @@ describe('MasterBase', () => {
   }
 
   it('used before start() is a georep bug: INTERNAL, exit 4 (not ABORTED, 130)', () => {
-    const m = new (buildMaster({
-      detect: 'xsync',
-      mode: 'normal',
-      sendmark: 'normal',
-      purge: 'normal',
-      engine: 'rsync',
-    }))();
+    const m = unstarted();
     expect(codeOf(() => m.deps)).to.equal('INTERNAL');
     expect(exitCodeFor('INTERNAL')).to.equal(EXIT.internal);
   });
