@@ -62,19 +62,6 @@ export interface Config {
   readonly metricsAddress: string; // metrics-address
 }
 
-/** The slice the recorder needs. */
-export type RecorderConfig = Pick<
-  Config,
-  | 'changeInterval'
-  | 'crawlRate'
-  | 'watcher'
-  | 'watcherPolling'
-  | 'watcherPollInterval'
-  | 'watchSettle'
-  | 'watchCookieTimeout'
-  | 'reconcileInterval'
->;
-
 /** The slice the Syncer and its engines need. */
 export type SyncerConfig = Pick<
   Config,

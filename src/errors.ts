@@ -36,6 +36,9 @@ export const ERROR_CODES = [
   'SLAVE_UNREACHABLE', // the slave host cannot be reached now (retried with backoff)
   'GATE_REFUSED', // the forced command of a restricted session key refused a remote command
   'BATCH_LOST', // a batch's outcome is unknown (the agent died or the worker stopped mid-batch)
+  'DAEMON_NOT_STARTED', // georep start: the detached session daemon did not come up
+  'SOCKET_UNUSABLE', // the status socket's path is too long, or its directory is not this user's
+  'INTERNAL', // a georep bug caught by a check (a component used before it was started, …)
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

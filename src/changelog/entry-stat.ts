@@ -4,7 +4,8 @@
 import fs from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import { hasErrno } from '../errors.js';
-import type { EntryType, SyncedAttrs } from './gfid-index.js';
+import type { EntryType } from './entry-type.js';
+import type { SyncedAttrs } from './gfid-index.js';
 
 export function entryTypeOf(st: BigIntStats): EntryType {
   if (st.isFile()) return 'file';
@@ -55,18 +56,6 @@ export function sameAttrs(a: SyncedAttrs, b: SyncedAttrs): boolean {
     a.gid === b.gid
   );
 }
-
-/** Join a relative path (bytes) and a name. */
-export function joinRel(dir: Buffer, name: Buffer): Buffer {
-  return dir.length === 0 ? name : Buffer.concat([dir, SLASH, name]);
-}
-
-/** Absolute path bytes of a root-relative path. */
-export function absPath(root: Buffer, rel: Buffer): Buffer {
-  return rel.length === 0 ? root : Buffer.concat([root, SLASH, rel]);
-}
-
-const SLASH = Buffer.from('/');
 
 /** The names in a directory as bytes; none when it is gone (removed while we looked). */
 export function listNames(abs: Buffer): Buffer[] {

@@ -2,10 +2,8 @@
 // what was last confirmed on the slave per gfid, and small session key/values. One SQLite
 // database per session; tests run it on ':memory:'. Implemented by SqliteGfidIndex.
 
+import type { EntryType } from './entry-type.js';
 import type { EntryName, Gfid } from './record.js';
-
-export const ENTRY_TYPES = ['file', 'dir', 'symlink', 'fifo', 'socket', 'chardev', 'blockdev'] as const;
-export type EntryType = (typeof ENTRY_TYPES)[number];
 
 /** Attributes of an entry as confirmed on the slave (what a crawl compares against). */
 export interface SyncedAttrs {

@@ -93,17 +93,3 @@ function checkLiteral(lit: string, whole: string): void {
     throw new GeorepError('CHANGELOG_MALFORMED', `name "${whole}" holds an unpaired surrogate`);
   }
 }
-
-/** A root-relative path (bytes, '/'-separated) for messages: each component escaped as in records. */
-export function displayPath(rel: Buffer): string {
-  if (rel.length === 0) return '.';
-  const parts: string[] = [];
-  let start = 0;
-  for (let i = 0; i <= rel.length; i++) {
-    if (i === rel.length || rel[i] === 0x2f) {
-      parts.push(escapeName(rel.subarray(start, i)));
-      start = i + 1;
-    }
-  }
-  return parts.join('/');
-}

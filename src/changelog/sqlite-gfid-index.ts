@@ -8,15 +8,8 @@ import fs from 'node:fs';
 import { systemClock } from '../clock.js';
 import type { Clock } from '../clock.js';
 import { GeorepError, isGeorepError } from '../errors.js';
-import type {
-  DirDigest,
-  EntryType,
-  StagedChild,
-  GfidIndex,
-  IndexedEntry,
-  LedgerItem,
-  SyncedAttrs,
-} from './gfid-index.js';
+import type { EntryType } from './entry-type.js';
+import type { DirDigest, StagedChild, GfidIndex, IndexedEntry, LedgerItem, SyncedAttrs } from './gfid-index.js';
 import { DirPaths } from './dir-paths.js';
 import type { HeldDeletes } from './held-deletes.js';
 import { SqliteHeldDeletes } from './sqlite-held-deletes.js';

@@ -2,8 +2,9 @@
 // row → IndexedEntry mapping. Prepared once per connection (a quarantine replaces both).
 
 import { GeorepError } from '../errors.js';
-import { ENTRY_TYPES } from './gfid-index.js';
-import type { EntryType, IndexedEntry, SyncedAttrs } from './gfid-index.js';
+import { ENTRY_TYPES } from './entry-type.js';
+import type { EntryType } from './entry-type.js';
+import type { IndexedEntry, SyncedAttrs } from './gfid-index.js';
 import type { Gfid } from './record.js';
 import type { Db } from './sqlite-store.js';
 

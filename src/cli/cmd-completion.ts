@@ -11,7 +11,8 @@ import { WORKDIR_HELP } from './cmd-sync.js';
 import { commandTree } from './command-tree.js';
 import type { CliContext } from './context.js';
 import { packageVersion } from './package-info.js';
-import { SESSIONS_DIR, SESSION_INFO, resolveWorkdir } from './workdir.js';
+import { resolveWorkdir } from './workdir.js';
+import { SESSIONS_DIR, SESSION_FILES } from '../session-files.js';
 
 const COMPLETION_HELP = `
 Examples:
@@ -62,7 +63,7 @@ export function listSessionPairs(workdir: string): { master: string; slave: stri
   const out: { master: string; slave: string }[] = [];
   for (const name of names) {
     try {
-      const v: unknown = JSON.parse(fs.readFileSync(path.join(root, name, SESSION_INFO), 'utf8'));
+      const v: unknown = JSON.parse(fs.readFileSync(path.join(root, name, SESSION_FILES.info), 'utf8'));
       if (typeof v === 'object' && v !== null && 'master' in v && 'slave' in v) {
         const { master, slave } = v;
         if (typeof master === 'string' && typeof slave === 'string') out.push({ master, slave });

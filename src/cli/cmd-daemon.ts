@@ -30,15 +30,7 @@ import { readSessionValues } from './session-values.js';
 import { SystemdStatusReporter, systemdNotify } from './systemd-status.js';
 import type { PreparedSession } from './session.js';
 import type { RawValue } from './values.js';
-
-export const DAEMON_FILES = {
-  pid: 'monitor.pid',
-  state: 'monitor.json',
-  fault: 'fault.json',
-  log: 'georep.log',
-  /** Present while the worker is paused (georep pause): holds the paused worker's pid. */
-  paused: 'paused',
-} as const;
+import { DAEMON_FILES, SESSION_FILES } from '../session-files.js';
 
 /** Errors no restart can fix: the child says so (EXIT.permanent) and the monitor stops. */
 const PERMANENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -51,6 +43,7 @@ const PERMANENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'SSH_SETUP_NEEDED',
   'SSH_REFUSED',
   'WATCH_LIMIT',
+  'SOCKET_UNUSABLE',
   'SLAVE_UNWRITABLE',
   'NATIVE_MISSING',
   'PATH_ESCAPES_ROOT',
@@ -195,7 +188,7 @@ async function startDetached(
     fs.closeSync(fd);
   }
   throw new GeorepError(
-    'USAGE',
+    'DAEMON_NOT_STARTED',
     exited === null
       ? `the session daemon did not start within ${START_WAIT_MS / 1000} s; see ${logFile}`
       : `the session daemon exited at once (code ${String(exited)}): ${lastLine(logFile)}`,
@@ -429,17 +422,16 @@ function recordExitCause(s: PreparedSession, role: string, error: unknown, clock
 async function runRecorderProcess(s: PreparedSession, log: Logger, clock: Clock, signal: AbortSignal): Promise<void> {
   const { Recorder } = await import('../changelog/recorder/recorder.js');
   const { createChangeSource } = await import('../changelog/watch/change-source.js');
-  const { CHANGELOG_DIR, openSessionIndex } = await import('../master/session-setup.js');
+  const { openSessionIndex } = await import('../master/session-setup.js');
   const index = openSessionIndex(s.sessionDir, log, clock);
   try {
-    const changelogDir = path.join(s.sessionDir, CHANGELOG_DIR);
+    const changelogDir = path.join(s.sessionDir, SESSION_FILES.changelogs);
     fs.mkdirSync(changelogDir, { recursive: true, mode: 0o700 });
     const source = createChangeSource(s.config.watcher, {
       root: s.masterRoot,
-      ignore: [],
       usePolling: s.config.watcherPolling,
       pollIntervalMs: s.config.watcherPollInterval,
-      cookieDir: path.join(s.sessionDir, 'watch-cookies'),
+      cookieDir: path.join(s.sessionDir, SESSION_FILES.watchCookies),
       cookieTimeoutMs: s.config.watchCookieTimeout,
     });
     const recorder = new Recorder({

@@ -15,6 +15,7 @@ import type { CliContext } from './context.js';
 import { resolveMasterRoot, resolveSlaveRoot } from './roots.js';
 import { openStateFormat } from './state-format.js';
 import { resolveWorkdir, sessionDirOf } from './workdir.js';
+import { PROBLEM } from '../problem-codes.js';
 
 interface Flags {
   readonly json?: boolean;
@@ -111,7 +112,7 @@ function queueSubtree(index: GfidIndex, rel: string, nowMs: number): number {
       {
         gfid: g,
         path: where === undefined ? g : displayPath(where),
-        code: 'RESYNC',
+        code: PROBLEM.RESYNC,
         errno: null,
         message: 'queued by georep resync',
         // A checkpoint set from now on waits for it; one set before does not.

@@ -15,6 +15,7 @@ import type { CliContext } from './context.js';
 import { resolveMasterRoot, resolveSlaveRoot } from './roots.js';
 import { openStateFormat } from './state-format.js';
 import { resolveWorkdir, sessionDirOf } from './workdir.js';
+import { SESSION_FILES } from '../session-files.js';
 
 interface Flags {
   readonly workdir?: string;
@@ -38,7 +39,7 @@ export function addReleaseCommand(program: Command, ctx: CliContext): void {
       const workdir = resolveWorkdir(flags.workdir, ctx.io.env);
       const dir = sessionDirOf(workdir, masterRoot, resolveSlaveRoot(slave));
       openStateFormat(dir);
-      const file = path.join(dir, 'index.db');
+      const file = path.join(dir, SESSION_FILES.index);
       if (!fs.existsSync(file))
         throw new GeorepError('NOT_RUNNING', `no session for ${masterRoot} -> ${slave} in ${workdir}`);
       const index = openSessionIndex(dir, createLogger({ level: 'warn', journal: ctx.io.stderrIsJournal }));

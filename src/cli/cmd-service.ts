@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../atomic-file.js';
 import { GeorepError } from '../errors.js';
 import type { CliContext } from './context.js';
 import { resolveMasterRoot, resolveSlave } from './roots.js';

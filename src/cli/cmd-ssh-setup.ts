@@ -12,7 +12,7 @@ import type { Command } from 'commander';
 import { GeorepError } from '../errors.js';
 import type { RemoteSlave } from '../slave/address.js';
 import { KNOWN_HOSTS_FILE } from '../slave/ssh-link.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../atomic-file.js';
 import { WORKDIR_HELP } from './cmd-sync.js';
 import type { CliContext } from './context.js';
 import { addSchemaOptions, collectSchemaFlags } from './flags.js';

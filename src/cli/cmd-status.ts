@@ -8,19 +8,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { GeorepError } from '../errors.js';
-import { CHECKPOINT_FILE, checkpointTargetMs, readCheckpointState } from '../master/checkpoint.js';
-import { SESSION_STATUS_FILE, buildStatus } from '../master/session-status.js';
+import { checkpointTargetMs, readCheckpointState } from '../master/checkpoint.js';
+import { buildStatus } from '../master/session-status.js';
 import type { SessionStatus, WorkerStatus } from '../master/session-status.js';
 import { queryStatus, statusSocketPath } from '../master/status-service.js';
 import { readLivePid, readMonitorState } from '../monitor/index.js';
 import type { MonitorState } from '../monitor/index.js';
-import { DAEMON_FILES } from './cmd-daemon.js';
 import { WORKDIR_HELP } from './cmd-sync.js';
 import type { CliContext } from './context.js';
 import { humanBytes } from './format.js';
 import { resolveMasterRoot, resolveSlaveRoot } from './roots.js';
 import { readSessionValues, writeSessionValues } from './session-values.js';
-import { SESSIONS_DIR, SESSION_INFO, ensureSessionDir, resolveWorkdir, sessionDirOf } from './workdir.js';
+import { ensureSessionDir, resolveWorkdir, sessionDirOf } from './workdir.js';
+import { DAEMON_FILES, SESSIONS_DIR, SESSION_FILES } from '../session-files.js';
 
 const MS_PER_S = 1000;
 
@@ -86,7 +86,7 @@ export function addStatusCommands(program: Command, ctx: CliContext): void {
         throw new GeorepError('USAGE', `checkpoint time must be now or unix seconds, got ${JSON.stringify(time)}`);
       }
       writeSessionValues(dir, { ...stringValues(readSessionValues(dir)), checkpoint: String(seconds) });
-      fs.rmSync(path.join(dir, CHECKPOINT_FILE), { force: true }); // a new target: no completion yet
+      fs.rmSync(path.join(dir, SESSION_FILES.checkpoint), { force: true }); // a new target: no completion yet
       ctx.io.stdout.write(`georep: checkpoint set to ${new Date(seconds * MS_PER_S).toISOString()}\n`);
     });
   cp.command('status')
@@ -102,7 +102,7 @@ export function addStatusCommands(program: Command, ctx: CliContext): void {
         ctx.io.stdout.write('checkpoint: none set\n');
         return;
       }
-      const st = readCheckpointState(path.join(dir, CHECKPOINT_FILE));
+      const st = readCheckpointState(path.join(dir, SESSION_FILES.checkpoint));
       const at = new Date(target).toISOString();
       ctx.io.stdout.write(
         st?.targetMs === target && st.completedMs !== null
@@ -146,7 +146,7 @@ function readJson<T>(file: string): T | undefined {
 
 /** One session's status: live from its socket, else from what the daemon left. */
 export async function sessionStatus(dir: string, nowMs: number): Promise<SessionStatus | undefined> {
-  const info = readJson<{ master: string; slave: string }>(path.join(dir, SESSION_INFO));
+  const info = readJson<{ master: string; slave: string }>(path.join(dir, SESSION_FILES.info));
   if (info === undefined) return undefined;
   const monitorAlive = readLivePid(path.join(dir, DAEMON_FILES.pid)) !== undefined;
   const monitor = readMonitorState(path.join(dir, DAEMON_FILES.state));
@@ -162,7 +162,7 @@ export async function sessionStatus(dir: string, nowMs: number): Promise<Session
       return held === undefined ? { ...live, restarts } : { ...live, worker_status: 'Faulty', fault: held, restarts };
     }
   }
-  const last = readJson<SessionStatus>(path.join(dir, SESSION_STATUS_FILE));
+  const last = readJson<SessionStatus>(path.join(dir, SESSION_FILES.status));
   const base =
     last ??
     buildStatus({

@@ -13,7 +13,10 @@ export const EXIT = {
   slave: 3,
   /** A bug in georep: an error that is not a GeorepError. */
   internal: 4,
-  /** The session daemon cannot run here (watch limits) or is not running (stop, status). */
+  /**
+   * The session daemon cannot run here (watch limits, no usable status socket), did not start,
+   * or is not running (stop, status).
+   */
   daemon: 5,
   /**
    * A daemon child (recorder, worker) met an error restarting cannot fix (bad config, foreign
@@ -61,6 +64,9 @@ const BY_CODE: Readonly<Record<ErrorCode, ExitCode>> = {
   WATCH_LIMIT: EXIT.daemon,
   WATCH_FAILED: EXIT.daemon,
   NOT_RUNNING: EXIT.daemon,
+  DAEMON_NOT_STARTED: EXIT.daemon,
+  SOCKET_UNUSABLE: EXIT.daemon,
+  INTERNAL: EXIT.internal,
 };
 
 export const exitCodeFor = (code: ErrorCode): ExitCode => BY_CODE[code];
@@ -72,5 +78,5 @@ export const EXIT_CODE_HELP = `Exit codes:
   ${EXIT.usage}    usage: bad command line, unknown option, invalid value, master missing, state of a newer georep
   ${EXIT.slave}    slave problem: agent died, slave refused (foreign master, path escape), protocol error
   ${EXIT.internal}    internal error (a bug; rerun with GEOREP_DEBUG=1 and report the stack trace)
-  ${EXIT.daemon}    daemon: the session is not running, or cannot watch the master (inotify limits)
+  ${EXIT.daemon}    daemon: the session is not running, did not start, or cannot run here (inotify limits, status socket)
   ${EXIT.interrupted}  interrupted (SIGINT/SIGTERM)`;

@@ -28,7 +28,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
 export function reportError(e: unknown, io: Pick<CliIo, 'stderr' | 'env'>): ExitCode {
   // commander has already printed its own message (unknown option, missing argument, help).
   if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
-  if (isGeorepError(e)) {
+  // INTERNAL is a bug a check caught: reported as any other bug.
+  if (isGeorepError(e) && e.code !== 'INTERNAL') {
     io.stderr.write(`georep: ${displayText(e.message)}\n`);
     if (io.env.debug) io.stderr.write(`${details(e)}\n`);
     return exitCodeFor(e.code);

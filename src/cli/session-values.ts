@@ -6,13 +6,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ini from 'ini';
 import { GeorepError, hasErrno } from '../errors.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../atomic-file.js';
 import type { RawValue } from './values.js';
-import { SESSION_CONF } from './workdir.js';
+import { SESSION_FILES } from '../session-files.js';
 
 const HEADER = '# georep session options; change them with `georep config MASTER SLAVE KEY VALUE`.\n';
 
-export const sessionConfPath = (sessionDir: string): string => join(sessionDir, SESSION_CONF);
+export const sessionConfPath = (sessionDir: string): string => join(sessionDir, SESSION_FILES.conf);
 
 /** The session's saved values (null-prototype); none when the session has no file yet. */
 export function readSessionValues(sessionDir: string): Record<string, RawValue> {

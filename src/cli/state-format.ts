@@ -7,10 +7,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GeorepError, hasErrno } from '../errors.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../atomic-file.js';
 import { packageVersion } from './package-info.js';
-
-export const STATE_FORMAT_FILE = 'state-format.json';
+import { SESSION_FILES } from '../session-files.js';
 
 /**
  * The state format this georep writes. Format 1 is everything georep 0.1.0 writes: gfid index
@@ -61,12 +60,12 @@ export function openStateFormat(sessionDir: string, version = packageVersion()):
 /** Marks a new (or just upgraded) session folder as holding this georep's format. */
 export function writeStateMarker(sessionDir: string, version = packageVersion()): void {
   const marker: StateMarker = { format: STATE_FORMAT, georep: version };
-  writeFileAtomic(join(sessionDir, STATE_FORMAT_FILE), `${JSON.stringify(marker)}\n`);
+  writeFileAtomic(join(sessionDir, SESSION_FILES.stateFormat), `${JSON.stringify(marker)}\n`);
 }
 
 /** The marker; undefined when the folder has none; 'no-folder' when the folder does not exist. */
 export function readStateMarker(sessionDir: string): StateMarker | undefined | 'no-folder' {
-  const file = join(sessionDir, STATE_FORMAT_FILE);
+  const file = join(sessionDir, SESSION_FILES.stateFormat);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -6,17 +6,13 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { GeorepError } from '../errors.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../atomic-file.js';
 import type { StartupEnv } from './env.js';
 import { openStateFormat, writeStateMarker } from './state-format.js';
+import { SESSIONS_DIR, SESSION_FILES } from '../session-files.js';
 
 /** The workdir of a georep run as root, as gsyncd keeps /var/lib/glusterd/geo-replication. */
 export const SYSTEM_WORKDIR = '/var/lib/georep';
-export const SESSIONS_DIR = 'sessions';
-/** The session's own option values (INI, key=value). */
-export const SESSION_CONF = 'georep.conf';
-/** Master and slave of the session, for listing sessions. */
-export const SESSION_INFO = 'session.json';
 /** Hex digits of sha256 kept in a session folder name: 48 bits, collisions out of reach. */
 const SESSION_HASH_HEX = 12;
 /** Longest basename kept in a session folder name, so folder and socket paths stay short. */
@@ -67,7 +63,7 @@ export function ensureSessionDir(workdir: string, masterReal: string, slave: str
     );
   }
   if (created) writeStateMarker(dir);
-  const info = join(dir, SESSION_INFO);
+  const info = join(dir, SESSION_FILES.info);
   if (!existsSync(info)) {
     writeFileAtomic(info, `${JSON.stringify({ version: 1, master: masterReal, slave }, null, 2)}\n`);
   }

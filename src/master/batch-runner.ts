@@ -11,6 +11,7 @@ import type { OpFailure } from '../slave/index.js';
 import type { SlaveCaller } from '../slave/index.js';
 import type { DataItem, DataJob, DataJobResult } from '../syncer/index.js';
 import type { Plan } from './plan.js';
+import { PROBLEM } from '../problem-codes.js';
 
 export interface DataSink {
   add(job: DataJob): Promise<DataJobResult>;
@@ -18,6 +19,7 @@ export interface DataSink {
 
 export interface ItemProblem {
   readonly path: string;
+  /** An ItemCode (problem-codes.ts); a string because the slave's wire errors carry it as one. */
   readonly code: string;
   readonly message: string;
   /** The gfid the problem is about, when it is about one (the failure ledger keys on it). */
@@ -106,7 +108,7 @@ export class BatchRunner {
       vanished: [...data.vanished].map((gfid) => ({
         gfid,
         path: this.display(plan, gfid),
-        code: 'VANISHED',
+        code: PROBLEM.VANISHED,
         message: 'the file moved or was removed while it was copied; it is synced again from where it is now',
       })),
     };

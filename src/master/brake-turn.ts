@@ -10,9 +10,9 @@ import type { Change, Gfid, HeldDelete } from '../changelog/index.js';
 import { hasErrno } from '../errors.js';
 import { LIMITS } from '../slave/index.js';
 import type { RemoveOp } from '../slave/index.js';
-import { DELETE_HELD } from './delete-brake.js';
 import type { DeleteBrake, DeleteHold, RemovalCount } from './delete-brake.js';
 import type { MasterBase } from './master-base.js';
+import { PROBLEM } from '../problem-codes.js';
 
 /** Held deletes applied per batch when a release lets them go. */
 const RELEASE_PAGE = 5000;
@@ -159,7 +159,7 @@ async function applyRelease(m: MasterBase, brake: DeleteBrake, uptoSeq: number):
   const now = deps.clock.nowMs();
   deps.index.transaction(() => {
     for (const item of deps.index.ledgerAll())
-      if (item.code === DELETE_HELD) deps.index.ledgerRecord(item, now, now, 0);
+      if (item.code === PROBLEM.DELETE_HELD) deps.index.ledgerRecord(item, now, now, 0);
   });
   if (brake.purgeHeld) await m.purgeUnknown(indexedDirs(m)); // a full crawl's, held (crawl-brake.ts)
   return sent;

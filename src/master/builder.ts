@@ -5,8 +5,7 @@
 import { Mixin } from 'ts-mixer';
 import type { SyncMethod, SyncMode } from '../config.js';
 import { MasterBase } from './master-base.js';
-import { CrawlChangelog } from './mixins/crawl-changelog.js';
-import { CrawlHistory } from './mixins/crawl-history.js';
+import { CrawlChangelog, CrawlHistory } from './mixins/crawl-changelog.js';
 import { CrawlXsync } from './mixins/crawl-xsync.js';
 import { EngineRsync } from './mixins/engine-rsync.js';
 import { EngineTarssh } from './mixins/engine-tarssh.js';

@@ -26,15 +26,16 @@ import type { Change, ChangelogFile, ChangelogName, GfidIndex, Gfid } from '../c
 import { GeorepError, hasErrno } from '../errors.js';
 import { brakeVerdict } from './brake-turn.js';
 import { recordProblems } from './failure-ledger.js';
-import { DELETE_HELD } from './delete-brake.js';
 import type { MasterBase } from './master-base.js';
+import { PROBLEM } from '../problem-codes.js';
 
 export const ENTRY_STIME_KEY = 'entry_stime';
 
 export async function changelogTurn(m: MasterBase): Promise<boolean> {
   const { deps } = m;
   const consumer = deps.consumer;
-  if (consumer === undefined) throw new GeorepError('USAGE', 'a changelog crawl needs the recorder (georep start)');
+  if (consumer === undefined)
+    throw new GeorepError('INTERNAL', 'a changelog crawl was built without the recorder (a georep bug)');
   const { index, clock } = deps;
   const { files, coveredMs } = consumer.scan();
   const stime = Number(index.getMeta('stime') ?? '0');
@@ -55,7 +56,9 @@ export async function changelogTurn(m: MasterBase): Promise<boolean> {
         );
   m.deleteHold = verdict.hold;
   // While deletes are held, what they blocked would only be blocked again.
-  const due = index.ledgerDue(clock.nowMs()).filter((i) => verdict.hold === undefined || i.code !== DELETE_HELD);
+  const due = index
+    .ledgerDue(clock.nowMs())
+    .filter((i) => verdict.hold === undefined || i.code !== PROBLEM.DELETE_HELD);
   if (files.length === 0 && due.length === 0 && coveredMs <= stime && verdict.released === 0) {
     deps.onTurn?.(stime);
     return true; // nothing new, not even time
@@ -125,7 +128,7 @@ export async function resync(m: MasterBase, gfids: readonly Gfid[]): Promise<voi
         m.turnProblems.set(g, {
           gfid: g,
           path: g,
-          code: 'RECORDER_BEHIND',
+          code: PROBLEM.RECORDER_BEHIND,
           message: 'the entry moved before it could be synced; it is synced again from where it is now',
         });
       }

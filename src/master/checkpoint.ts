@@ -10,8 +10,6 @@ import type { Clock } from '../clock.js';
 import type { GfidIndex, HeldDeletes } from '../changelog/index.js';
 import type { Logger } from '../log.js';
 
-export const CHECKPOINT_FILE = 'checkpoint.json';
-
 export interface CheckpointState {
   /** The target, unix ms: everything changed on the master before it must be on the slave. */
   readonly targetMs: number;

@@ -12,9 +12,7 @@ import { countRemovals, deleteHold, removeOpOf } from './brake-turn.js';
 import type { RecordSink } from './crawler.js';
 import type { DeleteBrake, DeleteHold } from './delete-brake.js';
 import type { MasterBase } from './master-base.js';
-
-/** The failure a one-shot sync reports when it refuses a mass delete. */
-export const MASS_DELETE = 'MASS_DELETE';
+import { PROBLEM } from '../problem-codes.js';
 
 /**
  * Before a live hybrid crawl sends anything: a master root that is not the session's engages
@@ -83,7 +81,7 @@ export async function gateCrawlDeletes(
   }
   const message = `${cause}; nothing was deleted on the slave: rerun with --allow-mass-delete to delete ${count?.entries ?? 0} ${count?.entries === 1 ? 'entry' : 'entries'}`;
   deps.log.warn(message, { event: 'delete_brake', action: 'refused', cause });
-  m.stats.addFailures([{ path: deps.rootPath, code: MASS_DELETE, message }]);
+  m.stats.addFailures([{ path: deps.rootPath, code: PROBLEM.MASS_DELETE, message }]);
   return { sendDeletes: false, purge: seeded };
 }
 

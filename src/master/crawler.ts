@@ -22,6 +22,7 @@ import { attrsOf, entryTypeOf } from '../changelog/index.js';
 import { dirDigest } from './dir-digest.js';
 import { listDir } from './dir-listing.js';
 import type { ListedChild } from './dir-listing.js';
+import { SLAVE_STATE_DIR } from '../session-files.js';
 
 /** What a crawl must do for an entry the index already holds. */
 export type Need = 'none' | 'create' | 'update';
@@ -158,7 +159,8 @@ export class XsyncCrawler {
     if (!visit) return this.passThrough(dir, children);
     this.dirs.push(dir.gfid);
     this.scanned += children.length;
-    if (reserved) this.deps.onSkip('.georep', 'the name .georep is reserved for the slave control folder');
+    if (reserved)
+      this.deps.onSkip(SLAVE_STATE_DIR, `the name ${SLAVE_STATE_DIR} is reserved for the slave control folder`);
     const digest = this.cfg.policy.useDigests && !reserved ? dirDigest(children) : undefined;
     if (digest !== undefined) {
       const unchanged = this.unchangedSubdirs(dir, children, digest);

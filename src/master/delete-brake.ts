@@ -17,9 +17,6 @@ import type { HeldRecord } from './plan.js';
 
 export type BrakeConfig = Pick<Config, 'deleteBrakePercent' | 'deleteBrakeCount' | 'deleteBrakeMin'>;
 
-/** Ledger code of an entry a held delete blocked (see DeleteHold): synced after the release. */
-export const DELETE_HELD = 'DELETE_HELD';
-
 /** Where a turn's held deletes go, and which names hold one already (MasterBase.deleteHold). */
 export interface DeleteHold {
   heldAt(at: EntryName): boolean;

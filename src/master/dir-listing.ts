@@ -4,9 +4,10 @@
 
 import { absPath, joinRel, listNames, lstatIfAny, readTarget } from '../changelog/index.js';
 import type { StatedChild } from './dir-digest.js';
+import { SLAVE_STATE_DIR } from '../session-files.js';
 
 /** The slave's control folder: a master entry of this name at the root is never replicated. */
-const RESERVED_ROOT_NAME = Buffer.from('.georep');
+const RESERVED_ROOT_NAME = Buffer.from(SLAVE_STATE_DIR);
 
 export interface ListedChild extends StatedChild {
   /** Path relative to the master root. */

@@ -6,6 +6,7 @@
 import type { Gfid } from '../changelog/index.js';
 import type { ItemProblem } from './batch-runner.js';
 import type { MasterBase } from './master-base.js';
+import { PROBLEM } from '../problem-codes.js';
 
 const ERRNO_CODE = /^E[A-Z0-9]+$/;
 
@@ -30,7 +31,7 @@ export function recordProblems(m: MasterBase, retried: readonly Gfid[], sinceMs:
       if (m.turnProblems.has(gfid)) continue;
       const item = index.ledgerGet(gfid);
       index.ledgerResolve(gfid);
-      if (item !== undefined && item.code !== 'RESYNC') {
+      if (item !== undefined && item.code !== PROBLEM.RESYNC) {
         log.info(`resolved: ${item.path}`, {
           event: 'failure_resolved',
           code: item.code,

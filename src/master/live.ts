@@ -12,7 +12,6 @@ import { buildMaster, choiceFromConfig } from './builder.js';
 import type { DetectMode, Master } from './builder.js';
 import type { MasterDeps } from './master-base.js';
 import {
-  CHANGELOG_DIR,
   checkMaster,
   connectSlave,
   decideFullCrawl,
@@ -25,8 +24,8 @@ import {
 import type { SessionRunOptions, SlaveConnection } from './session-setup.js';
 import { writeFileAtomic } from '../atomic-file.js';
 import { GeorepError } from '../errors.js';
-import { CHECKPOINT_FILE, CheckpointTracker, pendingBefore, readCheckpointState } from './checkpoint.js';
-import { SESSION_STATUS_FILE, buildStatus } from './session-status.js';
+import { CheckpointTracker, pendingBefore, readCheckpointState } from './checkpoint.js';
+import { buildStatus } from './session-status.js';
 import type { SessionStatus, WorkerStatus } from './session-status.js';
 import { DeleteBrake } from './delete-brake.js';
 import { endReverify } from './reverify.js';
@@ -35,6 +34,7 @@ import { StatusService, statusSocketPath } from './status-service.js';
 import { loadAuditResult, saveAuditResult } from '../verify/audit-state.js';
 import type { AuditResult } from '../verify/audit-state.js';
 import { AuditSchedule } from '../verify/audit-schedule.js';
+import { SESSION_FILES } from '../session-files.js';
 
 export interface LiveOptions extends SessionRunOptions {
   readonly signal: AbortSignal;
@@ -53,14 +53,14 @@ export async function runLive(opts: LiveOptions): Promise<void> {
   const index = openSessionIndex(opts.sessionDir, opts.log, clock);
   const held = index.heldDeletes();
   const brake = new DeleteBrake(opts.config, { rootPath: opts.masterRoot, index, held, log: opts.log, clock });
-  const changelogDir = path.join(opts.sessionDir, CHANGELOG_DIR);
+  const changelogDir = path.join(opts.sessionDir, SESSION_FILES.changelogs);
   const consumer = new ChangelogConsumer(changelogDir, index);
   consumer.register();
   const notifier = new PublishNotifier(changelogDir);
   const masters: Master[] = [];
   const startedMs = clock.nowMs();
   let workerStatus: WorkerStatus = 'Initializing…';
-  const checkpointFile = path.join(opts.sessionDir, CHECKPOINT_FILE);
+  const checkpointFile = path.join(opts.sessionDir, SESSION_FILES.checkpoint);
   const tracker = new CheckpointTracker(checkpointFile, opts.checkpointTargetMs, clock, opts.log);
   const rate = new RateWindow(RATE_WINDOW_MS);
   let lastAudit: AuditResult | undefined = loadAuditResult(opts.sessionDir);
@@ -84,7 +84,7 @@ export async function runLive(opts: LiveOptions): Promise<void> {
       brake: brake.state(),
       audit: lastAudit,
     });
-  const statusFile = path.join(opts.sessionDir, SESSION_STATUS_FILE);
+  const statusFile = path.join(opts.sessionDir, SESSION_FILES.status);
   const metrics = opts.config.metricsPort > 0 ? new MetricsServer(snapshot, () => clock.nowMs()) : undefined;
   const service = new StatusService(statusSocketPath(opts.sessionDir), snapshot);
   let conn: SlaveConnection | undefined;

@@ -16,17 +16,16 @@ import type { EngineOptions, RemoteTarget, SyncEngine } from '../syncer/index.js
 import { BatchRunner } from './batch-runner.js';
 import type { BatchOutcome, ItemProblem } from './batch-runner.js';
 import type { Need } from './crawler.js';
-import { DELETE_HELD } from './delete-brake.js';
 import type { DeleteBrake, DeleteHold } from './delete-brake.js';
 import { CrawlStats } from './crawl-stats.js';
 import { recordProblems } from './failure-ledger.js';
-import { JobTable } from './job-table.js';
 import type { Plan } from './plan.js';
 import { reverifying } from './reverify.js';
 import { ChangeClassifier } from './process-change.js';
 import type { Seen } from './process-change.js';
 import { adoptSeeded, runSeed } from './seeding.js';
 import type { SeedSettings } from './seeding.js';
+import { PROBLEM } from '../problem-codes.js';
 
 export interface MasterDeps {
   /** The master root, as given (absolute, real path) and as bytes for joining raw names. */
@@ -71,8 +70,6 @@ export interface MasterDeps {
   readonly signal?: AbortSignal;
 }
 
-const TURN_KEY = '.';
-
 /**
  * Batches whose data may still be moving while the next one is planned: two lets the crawl and
  * entry ops of one batch overlap rsync of the previous one; more would only queue in the Syncer.
@@ -85,7 +82,6 @@ function unwired(axis: string): never {
 
 export class MasterBase {
   readonly stats = new CrawlStats();
-  readonly jobs = new JobTable();
   turns = 0;
   /**
    * gfids this turn could not bring to the slave (failed, vanished mid-copy, or not yet where
@@ -105,6 +101,12 @@ export class MasterBase {
    */
   deleteHold: DeleteHold | undefined;
   private failuresAtTurnStart = 0;
+  /**
+   * The turn's batches (gsyncd's jobtab), each true once it landed whole: settleTurn() waits for
+   * them all before stime may move. A batch that threw counts as false (it recorded why itself).
+   */
+  private turnBatches: Promise<boolean>[] = [];
+  /** The batches still moving data: the next batch waits while MAX_BATCHES_IN_FLIGHT are. */
   private readonly inFlight = new Set<Promise<boolean>>();
   /** The seed copy of this turn, if one runs: true once its copy is in the slave root. */
   private seeding: Promise<boolean> | undefined;
@@ -179,7 +181,7 @@ export class MasterBase {
   }
 
   get deps(): MasterDeps {
-    if (this.started === undefined) throw new GeorepError('ABORTED', 'master used before start()');
+    if (this.started === undefined) throw new GeorepError('INTERNAL', 'master used before start() (a georep bug)');
     return this.started.deps;
   }
 
@@ -274,7 +276,7 @@ export class MasterBase {
       this.turnProblems.set(gfid, {
         gfid,
         path: displayPath(plan.paths.get(gfid) ?? Buffer.from(gfid)),
-        code: 'RECORDER_BEHIND',
+        code: PROBLEM.RECORDER_BEHIND,
         message: 'the entry moved before it could be synced; it is synced again from where it is now',
       });
     }
@@ -282,7 +284,7 @@ export class MasterBase {
       this.turnProblems.set(gfid, {
         gfid,
         path: displayPath(plan.paths.get(gfid) ?? deps.index.pathOf(gfid) ?? Buffer.from(gfid)),
-        code: DELETE_HELD,
+        code: PROBLEM.DELETE_HELD,
         message:
           'it would replace an entry whose delete the mass-delete brake holds on the slave; it is synced after georep release',
       });
@@ -313,7 +315,7 @@ export class MasterBase {
     this.inFlight.add(confirmed);
     const forget = (): void => void this.inFlight.delete(confirmed);
     confirmed.then(forget, forget);
-    this.jobs.add(TURN_KEY, file, () => confirmed);
+    this.turnBatches.push(confirmed.catch(() => false));
   }
 
   /**
@@ -414,7 +416,8 @@ export class MasterBase {
 
   /** Waits for every batch of the turn; true when all landed (what did not is in turnProblems). */
   async settleTurn(): Promise<boolean> {
-    return (await this.jobs.wait(TURN_KEY)).ok;
+    const batches = this.turnBatches.splice(0);
+    return (await Promise.all(batches)).every(Boolean);
   }
 
   /** Moves the slave's stime (and the session's copy) to `markMs`. */
@@ -447,7 +450,7 @@ export class MasterBase {
   }
 
   private runner(): BatchRunner {
-    if (this.started === undefined) throw new GeorepError('ABORTED', 'master used before start()');
+    if (this.started === undefined) throw new GeorepError('INTERNAL', 'master used before start() (a georep bug)');
     return this.started.runner;
   }
 }

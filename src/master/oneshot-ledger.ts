@@ -12,12 +12,13 @@ import { ROOT_GFID } from '../changelog/index.js';
 import type { Gfid, GfidIndex, LedgerItem } from '../changelog/index.js';
 import { recordProblems } from './failure-ledger.js';
 import type { MasterBase } from './master-base.js';
+import { PROBLEM } from '../problem-codes.js';
 
 /** gfids synced again per batch (one XSYNC changelog each); parents are sent before children. */
 const GFIDS_PER_BATCH = 4096;
 
 /** Ledger items a one-shot sync retries after its crawl: those not where the index said. */
-export const MOVED_SINCE: (item: LedgerItem) => boolean = (item) => item.code === 'RECORDER_BEHIND';
+export const MOVED_SINCE: (item: LedgerItem) => boolean = (item) => item.code === PROBLEM.RECORDER_BEHIND;
 
 /** Syncs the ledger's items (`which` of them) again; returns how many there were. */
 export async function retryLedger(m: MasterBase, which: (item: LedgerItem) => boolean = () => true): Promise<number> {

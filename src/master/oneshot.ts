@@ -17,7 +17,6 @@ import { MOVED_SINCE, retryLedger } from './oneshot-ledger.js';
 import { SessionLock } from './session-lock.js';
 import { endReverify } from './reverify.js';
 import {
-  CHANGELOG_DIR,
   checkMaster,
   connectSlave,
   decideFullCrawl,
@@ -28,6 +27,8 @@ import {
   sessionDeps,
 } from './session-setup.js';
 import type { SessionRunOptions, SlaveConnection } from './session-setup.js';
+import { PROBLEM } from '../problem-codes.js';
+import { SESSION_FILES } from '../session-files.js';
 
 export interface Progress {
   readonly phase: 'crawl' | 'sync' | 'done';
@@ -105,7 +106,7 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
         ? { seed: { jobs: opts.config.syncJobs, xattrs: master.rsyncCarriesXattrs(), compress: opts.config.compress } }
         : {}),
       onSkip: (p, reason) => {
-        skipped.push({ path: p, code: 'SKIPPED', message: reason });
+        skipped.push({ path: p, code: PROBLEM.SKIPPED, message: reason });
         opts.log.warn(`skipped ${p}: ${reason}`);
       },
       onBatch: (s) => report('sync', s),
@@ -168,5 +169,5 @@ function forgetLiveHistory(index: SqliteGfidIndex, sessionDir: string, log: Logg
     index.deleteMeta(ENTRY_STIME_KEY);
     index.journalDrop(BigInt(Number.MAX_SAFE_INTEGER));
   });
-  fs.rmSync(path.join(sessionDir, CHANGELOG_DIR), { recursive: true, force: true });
+  fs.rmSync(path.join(sessionDir, SESSION_FILES.changelogs), { recursive: true, force: true });
 }

@@ -7,7 +7,8 @@ import type { BigIntStats } from 'node:fs';
 import { ROOT_GFID, escapeName, joinRel } from '../changelog/index.js';
 import type { Change, EntryChange, EntryName, GfidIndex, Gfid, SyncedAttrs } from '../changelog/index.js';
 import { hasErrno } from '../errors.js';
-import type { EntryOp, MetaOp, Timespec, WireEntry } from '../slave/index.js';
+import type { EntryOp, MetaOp, WireEntry } from '../slave/index.js';
+import { timespecOf } from '../slave/index.js';
 import type { DataItem } from '../syncer/index.js';
 import { absPath, attrDelta, attrsOf } from '../changelog/index.js';
 import type { HeldRecord, Plan } from './plan.js';
@@ -364,19 +365,13 @@ function wire(e: EntryName): WireEntry {
   return { pargfid: e.pargfid, name: escapeName(e.name) };
 }
 
-/** A time in ns as the wire's Timespec: nsec in [0, 1e9), also before 1970. */
-export function timespec(ns: bigint): Timespec {
-  const sec = ns >= 0n ? ns / 1_000_000_000n : -((-ns + 999_999_999n) / 1_000_000_000n);
-  return { sec: Number(sec), nsec: Number(ns - sec * 1_000_000_000n) };
-}
-
 function metaOpOf(gfid: Gfid, st: BigIntStats): MetaOp {
   return {
     gfid,
     mode: Number(st.mode),
     uid: Number(st.uid),
     gid: Number(st.gid),
-    atime: timespec(st.atimeNs),
-    mtime: timespec(st.mtimeNs),
+    atime: timespecOf(st.atimeNs),
+    mtime: timespecOf(st.mtimeNs),
   };
 }

@@ -9,14 +9,13 @@
 import { getuid } from 'node:process';
 import { GeorepError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { LIMITS } from '../slave/index.js';
+import { LIMITS, timespecOf } from '../slave/index.js';
 import type { AdoptItem, AdoptKind, EntryOp, SlaveCaller, Timespec } from '../slave/index.js';
 import type { CompressKind } from '../config.js';
 import { SeedCopy } from '../syncer/index.js';
 import type { RemoteTarget } from '../syncer/index.js';
 import type { Gfid } from '../changelog/index.js';
 import type { Plan } from './plan.js';
-import { timespec } from './process-change.js';
 
 export interface SeedSettings {
   /** cp processes in parallel (sync-jobs). */
@@ -106,7 +105,7 @@ function itemOf(op: EntryOp, data: ReadonlyMap<Gfid, { size: number; mtimeNs: bi
         uid: op.uid,
         gid: op.gid,
         size: d.size,
-        mtime: timespec(d.mtimeNs),
+        mtime: timespecOf(d.mtimeNs),
       };
     }
     case 'MKDIR':

@@ -5,12 +5,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { GeorepError, hasErrno } from '../errors.js';
 import { isAlive } from '../monitor/index.js';
+import { SESSION_FILES } from '../session-files.js';
 
 export class SessionLock {
   private constructor(private readonly file: string) {}
 
   static acquire(sessionDir: string): SessionLock {
-    const file = path.join(sessionDir, 'lock');
+    const file = path.join(sessionDir, SESSION_FILES.lock);
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         fs.writeFileSync(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });

@@ -19,6 +19,7 @@ import { SESSION_KEY_FILE, SshLink } from '../slave/ssh-link.js';
 import type { RemoteTarget } from '../syncer/index.js';
 import { masterVolumeId } from './volume-id.js';
 import { startReverify } from './reverify.js';
+import { SESSION_FILES } from '../session-files.js';
 
 /** What a one-shot sync and a live worker are both given about their session. */
 export interface SessionRunOptions {
@@ -189,11 +190,11 @@ export function decideFullCrawl(index: SqliteGfidIndex, slaveId: string, recover
  * crawl, a one-shot's full crawl; see decideFullCrawl for the slave's side).
  */
 export function openSessionIndex(sessionDir: string, log: Logger, clock?: Clock): SqliteGfidIndex {
-  const index = SqliteGfidIndex.open(path.join(sessionDir, 'index.db'), {
+  const index = SqliteGfidIndex.open(path.join(sessionDir, SESSION_FILES.index), {
     log,
     ...(clock === undefined ? {} : { clock }),
     onQuarantine: () => {
-      for (const dir of [CHANGELOG_DIR, 'xsync'])
+      for (const dir of [SESSION_FILES.changelogs, SESSION_FILES.xsync])
         fs.rmSync(path.join(sessionDir, dir), { recursive: true, force: true });
     },
   });
@@ -223,18 +224,12 @@ export async function forgetSlaveNames(
   startReverify(index, 'slave adopts by name');
 }
 
-/**
- * The session folder the recorder publishes CHANGELOG files in. Here, not in live.ts, so that a
- * one-shot sync and the recorder process do not load the live worker (and its metrics) for it.
- */
-export const CHANGELOG_DIR = 'changelogs';
-
 export function prepareSessionDirs(sessionDir: string): { xsync: string; stats: string } {
-  const xsync = path.join(sessionDir, 'xsync');
+  const xsync = path.join(sessionDir, SESSION_FILES.xsync);
   // Leftover XSYNC files are crawl output from an interrupted run: the crawl regenerates them.
   fs.rmSync(xsync, { recursive: true, force: true });
   fs.mkdirSync(xsync, { recursive: true, mode: 0o700 });
-  return { xsync, stats: path.join(sessionDir, 'status.json') };
+  return { xsync, stats: path.join(sessionDir, SESSION_FILES.stats) };
 }
 
 /** The master's dependencies every session kind shares: where things are, and who it talks to. */

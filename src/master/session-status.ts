@@ -10,7 +10,6 @@ import type { BrakeState } from './delete-brake.js';
 import type { AuditResult } from '../verify/audit-state.js';
 
 /** The last status the worker served, for `georep status` when the daemon is not running. */
-export const SESSION_STATUS_FILE = 'session-status.json';
 
 export const WORKER_STATUSES = ['Initializing…', 'Active', 'Held', 'Passive', 'Faulty', 'Paused', 'Stopped'] as const;
 export type WorkerStatus = (typeof WORKER_STATUSES)[number];

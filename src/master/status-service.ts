@@ -26,7 +26,7 @@ export function statusSocketPath(sessionDir: string, tmpdir = os.tmpdir()): stri
   const p = path.join(tmpdir, `georep-${uid}`, `${hash}.sock`);
   if (Buffer.byteLength(p) > MAX_SOCKET_PATH) {
     throw new GeorepError(
-      'USAGE',
+      'SOCKET_UNUSABLE',
       `status socket path ${p} is longer than ${MAX_SOCKET_PATH} bytes; set TMPDIR shorter`,
     );
   }
@@ -46,7 +46,9 @@ export class StatusService {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const st = fs.lstatSync(dir);
     if (!st.isDirectory() || st.uid !== (process.getuid?.() ?? st.uid)) {
-      throw new GeorepError('USAGE', `${dir} is not a directory of this user; remove it or set TMPDIR`, { path: dir });
+      throw new GeorepError('SOCKET_UNUSABLE', `${dir} is not a directory of this user; remove it or set TMPDIR`, {
+        path: dir,
+      });
     }
     fs.chmodSync(dir, 0o700);
     if (fs.existsSync(this.socketPath)) {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { writeFileAtomic } from '../atomic-file.js';
 import { errnoOf, isGeorepError } from '../errors.js';
 import type { ChildExit } from './supervisor.js';
+import { exitCauseName } from '../session-files.js';
 
 /** What `<role>-exit.json` holds. */
 export interface ExitCause {
@@ -22,7 +23,7 @@ export interface ExitCause {
 const CAUSE_CHARS = 300;
 
 export function exitCauseFile(sessionDir: string, role: string): string {
-  return path.join(sessionDir, `${role}-exit.json`);
+  return path.join(sessionDir, exitCauseName(role));
 }
 
 /** Called by the child as it fails; `error` is what ends it, `pid` the child's own. */

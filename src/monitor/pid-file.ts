@@ -14,11 +14,7 @@ const DECIMAL = 10;
 /** Writes `pid` (default: this process) to `file`, replacing any previous content atomically. */
 export function writePidFile(file: string, pid: number = process.pid): void {
   if (!isPid(pid)) throw new Error(`not a pid: ${pid}`);
-  try {
-    writeFileAtomic(file, `${pid}\n`, PID_FILE_MODE);
-  } catch (e) {
-    throw new GeorepError('IO_ERROR', `cannot write pid file ${file}: ${messageOf(e)}`, { path: file, cause: e });
-  }
+  writeFileAtomic(file, `${pid}\n`, PID_FILE_MODE); // IO_ERROR naming the file when it cannot
 }
 
 /**

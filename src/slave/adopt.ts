@@ -7,12 +7,12 @@ import { GeorepError } from '../errors.js';
 import type { SlaveContext } from './context.js';
 import { PERM_MASK } from './entry-create.js';
 import type { EntryStat } from './fs-at.js';
-import { nsOf } from './fs-at.js';
-import { lstatIfAny, placeOf, resolvePlace } from './place.js';
+import { nsOf } from './timespec.js';
+import { statAt, placeOf, resolvePlace } from './place.js';
 import type { Place } from './place.js';
-import { decodeTarget } from './protocol.js';
+import { decodeTarget } from './wire-names.js';
 import type { AdoptItem, Methods } from './protocol.js';
-import type { ObjectType } from './slave-index.js';
+import type { ObjectType } from '../changelog/index.js';
 
 export function adopt(ctx: SlaveContext, p: Methods['adopt']['params']): Methods['adopt']['result'] {
   if (ctx.seed !== 'adopting')
@@ -31,7 +31,7 @@ export function adopt(ctx: SlaveContext, p: Methods['adopt']['params']): Methods
 function adoptOne(ctx: SlaveContext, item: AdoptItem): boolean {
   const place = placeIfAny(ctx, item);
   if (place === undefined || ctx.index.lookup(place.at.pargfid, place.at.name) !== undefined) return false;
-  const st = lstatIfAny(ctx, place);
+  const st = statAt(ctx, place);
   if (st === undefined) return false;
   const kind = item.kind;
   if (kind === 'link') {
@@ -58,7 +58,7 @@ function placeIfAny(ctx: SlaveContext, item: AdoptItem): Place | undefined {
 function sameInode(ctx: SlaveContext, item: AdoptItem, st: EntryStat): boolean {
   const first = ctx.index.firstName(item.gfid);
   if (first === undefined) return false;
-  const src = lstatIfAny(ctx, placeOf(ctx, first));
+  const src = statAt(ctx, placeOf(ctx, first));
   return src !== undefined && src.ino === st.ino && src.dev === st.dev;
 }
 

@@ -10,11 +10,13 @@ import { constants as osConstants } from 'node:os';
 import { GeorepError } from '../errors.js';
 import type { AtFs } from './fs-at.js';
 import { sysError } from './fs-at.js';
-import { LIMITS, checkComponent } from './protocol.js';
-import { displayPath, joinRel } from './paths.js';
+import { LIMITS } from './protocol.js';
+import { checkComponent } from './wire-names.js';
+import { displayPath, joinRel } from '../changelog/index.js';
+import { SLAVE_STATE_DIR } from '../session-files.js';
 
 /** The agent's own state directory, directly under ROOT; no entry op may touch it. */
-export const RESERVED_NAME = Buffer.from('.georep');
+export const RESERVED_NAME = Buffer.from(SLAVE_STATE_DIR);
 
 const ENOTDIR = -osConstants.errno.ENOTDIR;
 const ELOOP = -osConstants.errno.ELOOP;

@@ -2,7 +2,7 @@
 // not show on the replica, so a directory's atime/mtime are put back after it, to the nanosecond.
 
 import type { AtFs } from './fs-at.js';
-import { timespecOf } from './fs-at.js';
+import { timespecOf } from './timespec.js';
 
 const SELF = Buffer.alloc(0);
 

@@ -6,11 +6,11 @@ import { GeorepError } from '../errors.js';
 import type { Gfid } from '../changelog/index.js';
 import type { SlaveContext } from './context.js';
 import type { EntryStat } from './fs-at.js';
-import { claimPlace, lstatIfAny, placeOf, resolvePlace } from './place.js';
+import { claimPlace, statAt, placeOf, resolvePlace } from './place.js';
 import type { Place } from './place.js';
-import { decodeTarget } from './protocol.js';
+import { decodeTarget } from './wire-names.js';
 import type { EntryOp } from './protocol.js';
-import type { ObjectType } from './slave-index.js';
+import type { ObjectType } from '../changelog/index.js';
 import { moveEntry } from './entry-move.js';
 
 type OpOf<K extends EntryOp['op']> = EntryOp & { readonly op: K };
@@ -115,13 +115,13 @@ export function linkGfid(ctx: SlaveContext, gfid: Gfid, type: ObjectType, place:
   let srcSt: EntryStat | undefined;
   // An unknown entry that already is this inode (a crash before the index commit) is adopted.
   const sameInode = (st: EntryStat): boolean => {
-    srcSt ??= lstatIfAny(ctx, source);
+    srcSt ??= statAt(ctx, source);
     return srcSt !== undefined && st.ino === srcSt.ino && st.dev === srcSt.dev;
   };
   if (claimPlace(ctx, place, gfid, type, sameInode) !== 'free') return;
   // A deferred CREATE has no file yet: record the name; the commit links every name of the gfid.
   // linkat without AT_SYMLINK_FOLLOW links a symlink source itself.
-  if (type !== 'file' || (srcSt ?? lstatIfAny(ctx, source)) !== undefined)
+  if (type !== 'file' || (srcSt ?? statAt(ctx, source)) !== undefined)
     ctx.fs.link(source.dir, source.name, place.dir, place.name);
   ctx.index.add(gfid, type, place.at);
 }

@@ -7,10 +7,10 @@ import { GeorepError } from '../errors.js';
 import type { SlaveContext } from './context.js';
 import { PERM_MASK, applyCreate, linkGfid, setOwnerMode } from './entry-create.js';
 import { errnoError } from './op-failure.js';
-import { displayPath } from './paths.js';
+import { displayPath } from '../changelog/index.js';
 import { claimPlace, resolvePlace } from './place.js';
 import type { EntryOp } from './protocol.js';
-import type { ObjectType } from './slave-index.js';
+import type { ObjectType } from '../changelog/index.js';
 
 type MknodOp = Extract<EntryOp, { op: 'MKNOD' }>;
 type NodeType = Extract<ObjectType, 'fifo' | 'chardev' | 'blockdev'>;

@@ -6,13 +6,14 @@ import { GeorepError } from '../errors.js';
 import type { Gfid } from '../changelog/index.js';
 import type { SlaveContext } from './context.js';
 import { errnoError } from './op-failure.js';
-import { displayPath } from './paths.js';
+import { displayPath } from '../changelog/index.js';
 import type { EntryStat } from './fs-at.js';
-import { lstatIfAny, nameOf, placeOf, removeOccupant, resolvePlace } from './place.js';
+import { statAt, nameOf, placeOf, removeOccupant, resolvePlace } from './place.js';
 import type { Place } from './place.js';
 import type { EntryOp } from './protocol.js';
 import { removeTree } from './remove-tree.js';
-import type { ObjectType, SlaveName } from './slave-index.js';
+import type { ObjectType } from '../changelog/index.js';
+import type { SlaveName } from './slave-index.js';
 
 type OpOf<K extends EntryOp['op']> = EntryOp & { readonly op: K };
 /** UNLINK and RMDIR share one member of EntryOp. */
@@ -87,8 +88,8 @@ function settleSoleName(ctx: SlaveContext, gfid: Gfid, to: Place): void {
 /** Renames the entry at `from` (holding `gfid`) onto `to`, replacing whatever occupies `to`. */
 export function moveEntry(ctx: SlaveContext, gfid: Gfid, type: ObjectType, from: SlaveName, to: Place): void {
   const src = placeOf(ctx, from);
-  const srcSt = lstatIfAny(ctx, src);
-  const dstSt = lstatIfAny(ctx, to);
+  const srcSt = statAt(ctx, src);
+  const dstSt = statAt(ctx, to);
   const atTo = ctx.index.lookup(to.at.pargfid, to.at.name);
   ctx.confine.invalidate();
   if (srcSt === undefined) {

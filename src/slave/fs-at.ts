@@ -11,11 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { getSystemErrorMap, getSystemErrorName } from 'node:util';
 import { escapeName } from '../changelog/index.js';
 import { GeorepError } from '../errors.js';
+import type { EntryType } from '../changelog/index.js';
 import type { Timespec } from './protocol.js';
-import type { ObjectType } from './slave-index.js';
-
-/** What lstat says an entry is ('socket' is never recorded: sockets are not replicated). */
-export type EntryType = ObjectType | 'socket';
 
 /** lstat of one entry, in the units the agent compares (times to the nanosecond). */
 export interface EntryStat {
@@ -286,11 +283,3 @@ export class AtFs {
     return r;
   }
 }
-
-/** A time in nanoseconds as a timespec (floor division: nsec is always 0..999999999). */
-export function timespecOf(ns: bigint): Timespec {
-  const sec = ns >= 0n ? ns / 1_000_000_000n : -((-ns + 999_999_999n) / 1_000_000_000n);
-  return { sec: Number(sec), nsec: Number(ns - sec * 1_000_000_000n) };
-}
-
-export const nsOf = (t: Timespec): bigint => BigInt(t.sec) * 1_000_000_000n + BigInt(t.nsec);

@@ -20,11 +20,13 @@ import { LOG_LEVELS } from '../config.js';
 import type { LogLevel } from '../config.js';
 import { GeorepError } from '../errors.js';
 import { splitShellWords } from './shell-words.js';
+import { SLAVE_STATE_DIR, SLAVE_STATE_FILES } from '../session-files.js';
 
-/** The slave's state folder under ROOT (see confine.ts): the only place rsync may write. */
-export const GATE_STATE_DIR = '.georep';
-/** The state folder's subfolders a master sends data into: staging boxes, the seed copy. */
-const WRITABLE = ['staging', 'seed'] as const;
+/**
+ * The subfolders of the slave's state folder (SLAVE_STATE_DIR) a master sends data into, the
+ * only places rsync may write: staging boxes, the seed copy.
+ */
+const WRITABLE = [SLAVE_STATE_FILES.staging, SLAVE_STATE_FILES.seed] as const;
 
 /** What the gate runs for an accepted request. */
 export type GatedCommand =
@@ -124,9 +126,9 @@ function judgeRsync(words: readonly string[], root: string, realRoot: string): G
   const rel = stateRelative(target, root) ?? stateRelative(target, realRoot);
   if (rel === undefined)
     throw refuse(
-      `rsync may write only into ${path.posix.join(root, GATE_STATE_DIR)}/{${WRITABLE.join(',')}}, not ${target}`,
+      `rsync may write only into ${path.posix.join(root, SLAVE_STATE_DIR)}/{${WRITABLE.join(',')}}, not ${target}`,
     );
-  const dir = path.posix.join(realRoot, GATE_STATE_DIR);
+  const dir = path.posix.join(realRoot, SLAVE_STATE_DIR);
   return { kind: 'rsync', dir, command: ['rsync', '--server', ...options, '.', rel].join(' ') };
 }
 
@@ -143,7 +145,7 @@ function spellForRrsync(option: string): string {
 /** `target` relative to ROOT's state folder when it lies in one of its writable subfolders. */
 function stateRelative(target: string, root: string): string | undefined {
   if (!target.startsWith('/')) return undefined;
-  const state = norm(path.posix.join(root, GATE_STATE_DIR));
+  const state = norm(path.posix.join(root, SLAVE_STATE_DIR));
   const t = norm(target);
   if (!t.startsWith(state + '/')) return undefined;
   const rel = t.slice(state.length + 1);

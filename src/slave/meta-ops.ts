@@ -6,7 +6,7 @@
 import { ROOT_GFID } from '../changelog/index.js';
 import { GeorepError } from '../errors.js';
 import type { SlaveContext } from './context.js';
-import { nsOf } from './fs-at.js';
+import { nsOf } from './timespec.js';
 import type { EntryStat } from './fs-at.js';
 import { beforeItemOf, eachOp } from './op-failure.js';
 import { placeOf } from './place.js';

@@ -7,11 +7,12 @@ import { GeorepError } from '../errors.js';
 import type { Gfid } from '../changelog/index.js';
 import type { SlaveContext } from './context.js';
 import type { EntryStat } from './fs-at.js';
-import { displayPath } from './paths.js';
-import { decodeName } from './protocol.js';
+import { displayPath } from '../changelog/index.js';
+import { decodeName } from './wire-names.js';
 import type { WireEntry } from './protocol.js';
 import { removeTree } from './remove-tree.js';
-import type { ObjectType, SlaveName } from './slave-index.js';
+import type { ObjectType } from '../changelog/index.js';
+import type { SlaveName } from './slave-index.js';
 
 export interface Place {
   readonly at: SlaveName;
@@ -23,8 +24,8 @@ export interface Place {
   readonly name: Buffer;
 }
 
-/** lstat of what is at `place`, if anything. */
-export const lstatIfAny = (ctx: SlaveContext, place: Place): EntryStat | undefined =>
+/** lstat of what is at `place`, if anything (by descriptor; the master's lstatIfAny goes by path). */
+export const statAt = (ctx: SlaveContext, place: Place): EntryStat | undefined =>
   ctx.fs.statIfAny(place.dir, place.name);
 
 /** Decodes a wire entry (already validated) into a slave name. */
@@ -70,7 +71,7 @@ export function claimPlace(
 ): Claim {
   const known = ctx.index.lookup(place.at.pargfid, place.at.name);
   if (known === gfid) return 'present';
-  const st = lstatIfAny(ctx, place);
+  const st = statAt(ctx, place);
   if (known === undefined && st !== undefined && fits(st)) {
     ctx.index.add(gfid, type, place.at);
     ctx.log.info('adopted an existing slave entry', { path: displayPath(place.rel), gfid, type });

@@ -1,34 +1,22 @@
 // The cross-process contract between master and slave agent (after Tahoe's interfaces.py):
 // every RPC method with its params and result types, the limits both ends enforce, the wire
-// error shape. Both ends import the same validators; nothing else lives in this file.
+// error shape. Both ends import the same validators; nothing else lives in this file (LIMITS
+// is re-exported from limits.ts; name decoding is wire-names.ts, box packing path-claims.ts).
 // Longer than our 400-line mark on purpose: types, limits and the validators both ends run
 // stay in one place, so a change to the contract is one reviewable diff (DESIGN, seed 001).
 
 import type { Gfid } from '../changelog/record.js';
 import { GeorepError } from '../errors.js';
-import { isGfid, unescapeName } from '../changelog/index.js';
+import { LIMITS } from './limits.js';
+import { PathClaims } from './path-claims.js';
+import { show } from './quote.js';
+import { checkName, decodeDirPath, decodePath, decodeTarget } from './wire-names.js';
+import { ENTRY_TYPES, OBJECT_TYPES, isGfid } from '../changelog/index.js';
+import type { EntryType } from '../changelog/index.js';
 
 export const PROTOCOL_VERSION = 3;
 
-/** Limits, counted in bytes (Buffer.byteLength) where they are sizes. */
-export const LIMITS = {
-  /** One name (decoded bytes), as NAME_MAX. */
-  nameBytes: 255,
-  /** One path (decoded bytes), as PATH_MAX. */
-  pathBytes: 4096,
-  /** Entry or meta ops in one request. */
-  opsPerBatch: 1000,
-  /** gfids (or stage items) in one stageData/commitData/purgeUnknown request. */
-  gfidsPerCall: 5000,
-  /** A staging box name: short, and plain enough to be one path component anywhere. */
-  boxNameBytes: 64,
-  /** One JSON message (request or response line), in bytes. */
-  messageBytes: 8 << 20,
-  /** Entries in one listDir reply (a bigger directory comes in pages). */
-  listEntries: 4096,
-  /** Names in one hashFiles request, paths in one dropPaths request. */
-  namesPerCall: 1000,
-} as const;
+export { LIMITS };
 
 /**
  * A name on the wire: the changelog escaping of the raw bytes (src/changelog name codec),
@@ -112,8 +100,8 @@ export type EntryOpName = EntryOp['op'];
 export type RemoveOp = Extract<EntryOp, { readonly op: 'UNLINK' | 'RMDIR' }>;
 
 /** What an entry a seed copy made is adopted as: an object type, or another name of a file gfid. */
-export type AdoptKind = 'file' | 'dir' | 'symlink' | 'fifo' | 'chardev' | 'blockdev' | 'link';
-export const ADOPT_KINDS = ['file', 'dir', 'symlink', 'fifo', 'chardev', 'blockdev', 'link'] as const;
+export const ADOPT_KINDS = [...OBJECT_TYPES, 'link'] as const;
+export type AdoptKind = (typeof ADOPT_KINDS)[number];
 
 /**
  * What the master's crawl saw of one entry the seed copy should have made at `entry`. The agent
@@ -145,8 +133,8 @@ export interface MetaOp {
 }
 
 /** What a directory entry is, as verify compares it (sockets are listed too: the master skips its own). */
-export const ENTRY_KINDS = ['file', 'dir', 'symlink', 'fifo', 'socket', 'chardev', 'blockdev'] as const;
-export type EntryKind = (typeof ENTRY_KINDS)[number];
+export const ENTRY_KINDS = ENTRY_TYPES;
+export type EntryKind = EntryType;
 
 /** One entry of a slave directory as listDir reports it: what lstat says, and a symlink's target. */
 export interface ListedEntry {
@@ -355,21 +343,6 @@ type Fields = Readonly<Record<string, unknown>>;
 const UINT32_MAX = 0xffff_ffff;
 const MODE_MAX = 0o177777; // st_mode: type bits + permission bits
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const BYTE_SLASH = 0x2f;
-const BYTE_NUL = 0x00;
-
-/** A value quoted in an error message, cut short: a reply must never echo a whole request. */
-export function show(v: unknown): string {
-  // Only scalars are spelled out: stringifying a value a peer sent may recurse as deep as it
-  // nests (a hostile line of 100,000 '[' overflowed the stack).
-  const s =
-    typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v === null
-      ? JSON.stringify(v)
-      : Array.isArray(v)
-        ? 'an array'
-        : typeof v;
-  return s.length > 60 ? `${s.slice(0, 60)}…` : s;
-}
 
 function badRequest(what: string): never {
   throw new GeorepError('BAD_REQUEST', `bad request: ${what}`);
@@ -409,73 +382,11 @@ function list<T>(v: unknown, what: string, max: number, each: (x: unknown, i: nu
   return v.map((x: unknown, i: number) => each(x, i));
 }
 
-function decode(wire: string, what: string): Buffer {
-  try {
-    return unescapeName(wire);
-  } catch (e) {
-    // The codec reports malformed escapes as CHANGELOG_MALFORMED; on the wire that is a bad name.
-    throw new GeorepError('BAD_NAME', `${what} ${show(wire)} is not a valid escaped name`, { cause: e });
-  }
-}
-
-/**
- * Decodes a wire name to its raw bytes and checks it is one path component:
- * not '', '.', '..', no '/' or NUL (BAD_NAME), at most LIMITS.nameBytes bytes (NAME_TOO_LONG).
- */
-export function decodeName(wire: string, what = 'name'): Buffer {
-  // Each decoded byte takes at most 3 wire characters: a longer string cannot fit, so skip decoding it.
-  if (wire.length > 3 * LIMITS.nameBytes)
-    throw new GeorepError('NAME_TOO_LONG', `${what} is over ${LIMITS.nameBytes} bytes`);
-  const raw = decode(wire, what);
-  if (raw.length > LIMITS.nameBytes)
-    throw new GeorepError('NAME_TOO_LONG', `${what} is ${raw.length} bytes, over ${LIMITS.nameBytes}`);
-  checkComponent(raw, what);
-  return raw;
-}
-
-/** Throws BAD_NAME unless `raw` is usable as one path component. */
-export function checkComponent(raw: Buffer, what = 'name'): void {
-  const dots = raw.length <= 2 && raw.every((b) => b === 0x2e);
-  if (raw.length === 0 || dots || raw.includes(BYTE_SLASH) || raw.includes(BYTE_NUL)) {
-    throw new GeorepError('BAD_NAME', `${what} ${show(raw.toString('latin1'))} is not a single path component`);
-  }
-}
-
-/** Decodes a symlink target: any bytes but NUL, not empty, at most LIMITS.pathBytes. */
-export function decodeTarget(wire: string, what = 'target'): Buffer {
-  if (wire.length > 3 * LIMITS.pathBytes)
-    throw new GeorepError('PATH_TOO_LONG', `${what} is over ${LIMITS.pathBytes} bytes`);
-  const raw = decode(wire, what);
-  if (raw.length > LIMITS.pathBytes)
-    throw new GeorepError('PATH_TOO_LONG', `${what} is ${raw.length} bytes, over ${LIMITS.pathBytes}`);
-  if (raw.length === 0 || raw.includes(BYTE_NUL)) throw new GeorepError('BAD_NAME', `${what} is empty or holds NUL`);
-  return raw;
-}
-
 /** A wire string that passes `check` (a decoder whose result is dropped, or a plain check). */
 function wire(v: unknown, what: string, check: (w: string, what: string) => unknown): string {
   if (typeof v !== 'string') badRequest(`${what} must be a string`);
   check(v, what);
   return v;
-}
-
-/** Characters escapeName never leaves raw in a name, and '%' (an escape needs decoding). */
-const NOT_PLAIN_NAME = /[\u0000-\u0020\u007f%/]/u;
-
-/**
- * decodeName's checks without decoding, for the common plain name: both ends validate every
- * name of every batch, and a Buffer per name was a measurable share of a large sync.
- */
-export function checkName(wire: string, what = 'name'): void {
-  const plain =
-    wire !== '' &&
-    wire !== '.' &&
-    wire !== '..' &&
-    wire.length <= LIMITS.nameBytes &&
-    !NOT_PLAIN_NAME.test(wire) &&
-    wire.isWellFormed() &&
-    Buffer.byteLength(wire) <= LIMITS.nameBytes;
-  if (!plain) decodeName(wire, what); // anything else gets the full check and its precise error
 }
 
 function entry(v: unknown, what: string): WireEntry {
@@ -548,43 +459,6 @@ function metaOp(v: unknown, i: number): MetaOp {
   };
 }
 
-/**
- * Decodes a WirePath to raw bytes: one or more valid components (decodeName each) joined by
- * '/', at most LIMITS.pathBytes. Never absolute, never '.' or '..': it stays inside its box.
- */
-export function decodePath(wire: string, what = 'path'): Buffer {
-  if (wire.length > 3 * LIMITS.pathBytes)
-    throw new GeorepError('PATH_TOO_LONG', `${what} is over ${LIMITS.pathBytes} bytes`);
-  const plain = plainPath(wire);
-  if (plain !== undefined) return plain;
-  const parts = wire.split('/').map((c, i) => decodeName(c, `${what} component ${i}`));
-  const raw = Buffer.concat(parts.flatMap((c, i) => (i === 0 ? [c] : [SLASH, c])));
-  if (raw.length > LIMITS.pathBytes)
-    throw new GeorepError('PATH_TOO_LONG', `${what} is ${raw.length} bytes, over ${LIMITS.pathBytes}`);
-  return raw;
-}
-const SLASH = Buffer.from('/');
-
-/** Characters escapeName never leaves raw (besides '/', the separator here), and '%'. */
-const NOT_PLAIN = /[\u0000-\u0020\u007f%]|\/\/|^\/|\/$|(?:^|\/)\.\.?(?:\/|$)/u;
-
-/**
- * The common case at full speed: a path with no escapes and no empty, '.' or '..' component is
- * its own UTF-8 bytes. undefined sends anything else through the component-wise decoder.
- */
-function plainPath(wire: string): Buffer | undefined {
-  if (wire === '' || NOT_PLAIN.test(wire) || !wire.isWellFormed()) return undefined;
-  const raw = Buffer.from(wire, 'utf8');
-  if (raw.length > LIMITS.pathBytes) return undefined;
-  let start = 0;
-  for (let i = 0; i <= raw.length; i++) {
-    if (i < raw.length && raw[i] !== 0x2f) continue;
-    if (i - start > LIMITS.nameBytes) return undefined;
-    start = i + 1;
-  }
-  return raw;
-}
-
 const BOX_RE = /^[A-Za-z0-9_-]+$/;
 
 function boxName(v: unknown): string {
@@ -592,31 +466,6 @@ function boxName(v: unknown): string {
     badRequest(`box must be 1 to ${LIMITS.boxNameBytes} of [A-Za-z0-9_-], got ${show(v)}`);
   }
   return v;
-}
-
-/**
- * The paths one staging box holds: every item lands at its path in one folder, so two items
- * may share neither a path nor a prefix (a file `q` and a file `q/r`).
- */
-export class PathClaims {
-  private readonly files = new Set<string>();
-  private readonly dirs = new Set<string>();
-
-  /** Claims `path` for one item; false (and nothing claimed) when it collides with a claimed one. */
-  claim(path: Buffer): boolean {
-    const key = path.toString('latin1'); // one char per byte: a faithful key for any bytes
-    if (this.files.has(key) || this.dirs.has(key)) return false;
-    const ancestors: string[] = [];
-    for (let i = 0; i < path.length; i++) {
-      if (path[i] !== BYTE_SLASH) continue;
-      const dir = key.slice(0, i);
-      if (this.files.has(dir)) return false;
-      ancestors.push(dir);
-    }
-    this.files.add(key);
-    for (const dir of ancestors) this.dirs.add(dir);
-    return true;
-  }
 }
 
 function stageItems(v: unknown): readonly StageItem[] {
@@ -701,11 +550,6 @@ const VALIDATORS: Validators = {
   bye: () => ({}),
 };
 
-/** A directory as listDir and hashFiles name it: '' for the root, else a WirePath. */
-export function decodeDirPath(wire: string, what = 'dir'): Buffer {
-  return wire === '' ? Buffer.alloc(0) : decodePath(wire, what);
-}
-
 // Reply validators, for the methods whose replies carry what the slave tree holds (a slave host
 // is not trusted with the master's decisions): the client checks them before using them.
 
@@ -769,9 +613,97 @@ function badReply(what: string): never {
   throw new GeorepError('BAD_REQUEST', `bad reply from the slave agent: ${what}`);
 }
 
-type ResultValidators = { readonly [M in MethodName]?: (r: unknown) => Methods[M]['result'] };
+function opFailure(v: unknown, i: number, maxIndex: number): OpFailure {
+  const what = `failures[${i}]`;
+  const f = fields(v, what);
+  const base = {
+    index: int(f['index'], `${what}.index`, 0, maxIndex),
+    gfid: gfid(f['gfid'], `${what}.gfid`),
+    code: text(f['code'], `${what}.code`, 64),
+    message: text(f['message'], `${what}.message`, LIMITS.pathBytes * 4),
+  };
+  return f['path'] === undefined ? base : { ...base, path: text(f['path'], `${what}.path`, LIMITS.pathBytes * 3) };
+}
 
+/** A reply's `failures`: one per op of a request of at most `ops` items. */
+const opFailures = (v: unknown, ops: number): readonly OpFailure[] =>
+  list(v, 'failures', ops, (x, i) => opFailure(x, i, ops - 1));
+
+function committed(v: unknown, i: number): Committed {
+  const what = `committed[${i}]`;
+  const f = fields(v, what);
+  return {
+    gfid: gfid(f['gfid'], `${what}.gfid`),
+    replaced: bool(f['replaced'], `${what}.replaced`),
+    size: int(f['size'], `${what}.size`, 0, Number.MAX_SAFE_INTEGER),
+    mtime: timespec(f['mtime'], `${what}.mtime`),
+  };
+}
+
+const count = (v: unknown, what: string): number => int(v, what, 0, Number.MAX_SAFE_INTEGER);
+
+function nothing(r: unknown): null {
+  if (r !== null) badReply(`result must be null, got ${show(r)}`);
+  return null;
+}
+
+type ResultValidators = { readonly [M in MethodName]: (r: unknown) => Methods[M]['result'] };
+
+/** Every method's reply is checked before the master uses it: a slave host is not trusted. */
 const RESULT_VALIDATORS: ResultValidators = {
+  hello: (r) => {
+    const f = fields(r, 'result');
+    const slaveId = f['slaveId'];
+    if (typeof slaveId !== 'string' || !UUID_RE.test(slaveId)) badReply('slaveId must be a uuid');
+    const stimeMs = f['stimeMs'];
+    if (stimeMs !== null && (typeof stimeMs !== 'number' || !Number.isFinite(stimeMs) || stimeMs < 0))
+      badReply('stimeMs must be null or a number >= 0');
+    return {
+      version: int(f['version'], 'version', 0, Number.MAX_SAFE_INTEGER),
+      slaveId,
+      stagingDir: text(f['stagingDir'], 'stagingDir', LIMITS.pathBytes),
+      stimeMs,
+      isRoot: bool(f['isRoot'], 'isRoot'),
+    };
+  },
+  entryOps: (r) => ({ failures: opFailures(fields(r, 'result')['failures'], LIMITS.opsPerBatch) }),
+  metaOps: (r) => ({ failures: opFailures(fields(r, 'result')['failures'], LIMITS.opsPerBatch) }),
+  stageData: (r) => ({ unknown: gfidList(fields(r, 'result')['unknown'], 'unknown') }),
+  commitData: (r) => {
+    const f = fields(r, 'result');
+    return {
+      committed: list(f['committed'], 'committed', LIMITS.gfidsPerCall, committed),
+      missing: gfidList(f['missing'], 'missing'),
+      failures: opFailures(f['failures'], LIMITS.gfidsPerCall),
+    };
+  },
+  purgeUnknown: (r) => {
+    const f = fields(r, 'result');
+    return { removed: count(f['removed'], 'removed'), failures: opFailures(f['failures'], LIMITS.gfidsPerCall) };
+  },
+  countRemovals: (r) => {
+    const f = fields(r, 'result');
+    return {
+      entries: count(f['entries'], 'entries'),
+      unknown: count(f['unknown'], 'unknown'),
+      total: count(f['total'], 'total'),
+    };
+  },
+  seedBegin: (r) => {
+    const f = fields(r, 'result');
+    return {
+      dir: f['dir'] === null ? null : text(f['dir'], 'dir', LIMITS.pathBytes),
+      reason: text(f['reason'], 'reason', LIMITS.pathBytes * 4),
+    };
+  },
+  seedCommit: (r) => ({ moved: count(fields(r, 'result')['moved'], 'moved') }),
+  seedAbort: nothing,
+  adopt: (r) => ({
+    adopted: list(fields(r, 'result')['adopted'], 'adopted', LIMITS.opsPerBatch, (x, i) =>
+      int(x, `adopted[${i}]`, 0, LIMITS.opsPerBatch - 1),
+    ),
+  }),
+  setStime: nothing,
   listDir: (r) => {
     const f = fields(r, 'result');
     const next = f['next'];
@@ -792,15 +724,18 @@ const RESULT_VALIDATORS: ResultValidators = {
       failures: list(f['failures'], 'failures', LIMITS.namesPerCall, dropFailure),
     };
   },
+  ping: nothing,
+  bye: nothing,
 };
 
 /**
- * Checks a reply of `method` against its declared result, for the methods that declare a
- * validator (the others are passed through). Throws GeorepError BAD_REQUEST naming the field.
+ * Checks a reply of `method` against its declared result and returns a fresh copy holding only
+ * the declared fields. Throws GeorepError BAD_REQUEST (or LIMIT_EXCEEDED, PATH_TOO_LONG) naming
+ * the field.
  */
 export function validateResult<M extends MethodName>(method: M, result: unknown): Methods[M]['result'] {
-  const validate = RESULT_VALIDATORS[method] as ((r: unknown) => Methods[M]['result']) | undefined;
-  return validate === undefined ? (result as Methods[M]['result']) : validate(result);
+  const validate = RESULT_VALIDATORS[method] as (r: unknown) => Methods[M]['result'];
+  return validate(result);
 }
 
 export function isMethodName(v: unknown): v is MethodName {

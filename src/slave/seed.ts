@@ -12,10 +12,11 @@ import type { SlaveContext } from './context.js';
 import { RESERVED_NAME } from './confine.js';
 import type { Methods } from './protocol.js';
 import { removeTree } from './remove-tree.js';
+import { SLAVE_STATE_FILES } from '../session-files.js';
 
 type Result<M extends 'seedBegin' | 'seedCommit'> = Methods[M]['result'];
 
-const SEED = 'seed';
+const SEED = SLAVE_STATE_FILES.seed;
 
 /** <root>/.georep/seed, for the master's copier (which writes by path, as rsync does). */
 export function seedDirOf(ctx: SlaveContext): string {

@@ -6,10 +6,8 @@ import Database from 'better-sqlite3';
 import { GeorepError } from '../errors.js';
 import { ROOT_GFID, checkIntegrity, isGfid } from '../changelog/index.js';
 import type { Gfid } from '../changelog/index.js';
-import { joinRel } from './paths.js';
-
-export const OBJECT_TYPES = ['file', 'dir', 'symlink', 'fifo', 'chardev', 'blockdev'] as const;
-export type ObjectType = (typeof OBJECT_TYPES)[number];
+import { OBJECT_TYPES, joinRel } from '../changelog/index.js';
+import type { ObjectType } from '../changelog/index.js';
 
 /** One name of a gfid: where it lives. */
 export interface SlaveName {

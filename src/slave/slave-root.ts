@@ -17,6 +17,7 @@ import { keepDirTimes } from './dir-times.js';
 import type { AtFs } from './fs-at.js';
 import { removeTree } from './remove-tree.js';
 import { SlaveIndex } from './slave-index.js';
+import { SLAVE_STATE_FILES } from '../session-files.js';
 
 export interface OpenedRoot {
   /** Absolute real path of the slave root. */
@@ -69,13 +70,13 @@ function freshStaging(confine: Confiner, stagingDir: string): void {
   const { fs } = confine;
   step(stagingDir, () => {
     const state = confine.stateDir();
-    removeTree(fs, state, Buffer.from('staging'));
+    removeTree(fs, state, Buffer.from(SLAVE_STATE_FILES.staging));
     removeTree(fs, state, Buffer.from('tmp'));
-    fs.mkdir(state, Buffer.from('staging'), 0o700);
+    fs.mkdir(state, Buffer.from(SLAVE_STATE_FILES.staging), 0o700);
   });
 }
 
-const INDEX = 'index.db';
+const INDEX = SLAVE_STATE_FILES.index;
 
 /**
  * Opens the index; a corrupt one is moved aside and rebuilt empty (store-quarantine.ts, the
@@ -147,7 +148,7 @@ export function openSlaveRoot(rootArg: string, fs: AtFs, log: Logger): OpenedRoo
   let stateFd = -1;
   try {
     const stateDir = join(root, RESERVED_NAME.toString());
-    const stagingDir = join(stateDir, 'staging');
+    const stagingDir = join(stateDir, SLAVE_STATE_FILES.staging);
     warnIfShared(confine, log);
     makeStateDir(confine, stateDir);
     confine.scoped(() => freshStaging(confine, stagingDir));

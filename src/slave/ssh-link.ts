@@ -17,6 +17,7 @@ import { shellQuote, splitWords } from '../syncer/remote.js';
 import type { RemoteTarget } from '../syncer/index.js';
 import type { RemoteSlave } from './address.js';
 import { canonicalSlave, sshDestination } from './address.js';
+import { SESSION_FILES } from '../session-files.js';
 
 /** The options of a session that shape its ssh (conf/georep.conf says what each does). */
 export interface SshSettings {
@@ -29,13 +30,13 @@ export interface SshSettings {
 }
 
 /** The session's pinned host keys (OpenSSH known_hosts format), written by georep ssh-setup. */
-export const KNOWN_HOSTS_FILE = 'known_hosts';
+export const KNOWN_HOSTS_FILE = SESSION_FILES.knownHosts;
 
 /**
  * The session's own private key (its .pub beside it), made by georep ssh-setup --make-key. Used
  * when ssh-identity is empty: the slave host lets it in only through georep slave-gate.
  */
-export const SESSION_KEY_FILE = 'ssh-key';
+export const SESSION_KEY_FILE = SESSION_FILES.sessionKey;
 
 /**
  * The key file ssh is given: ssh-identity when set, else the session key when there is one,

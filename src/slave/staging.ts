@@ -14,13 +14,15 @@ import type { Gfid } from '../changelog/index.js';
 import type { SlaveContext } from './context.js';
 import { keepDirTimes } from './dir-times.js';
 import type { EntryStat } from './fs-at.js';
-import { sysError, timespecOf } from './fs-at.js';
+import { sysError } from './fs-at.js';
+import { timespecOf } from './timespec.js';
 import { beforeItemOf, eachOp } from './op-failure.js';
-import { lstatIfAny, placeOf } from './place.js';
+import { statAt, placeOf } from './place.js';
 import type { Place } from './place.js';
-import { decodePath } from './protocol.js';
+import { decodePath } from './wire-names.js';
 import type { Committed, Methods } from './protocol.js';
 import { removeTree } from './remove-tree.js';
+import { SLAVE_STATE_FILES } from '../session-files.js';
 
 type Result<M extends 'stageData' | 'commitData'> = Methods[M]['result'];
 
@@ -104,7 +106,7 @@ export function stageData(ctx: SlaveContext, p: Methods['stageData']['params']):
   const unknown: Gfid[] = [];
   const boxName = Buffer.from(p.box);
   ctx.confine.scoped(() => {
-    const staging = ctx.confine.stateDir('staging');
+    const staging = ctx.confine.stateDir(SLAVE_STATE_FILES.staging);
     removeTree(ctx.fs, staging, boxName); // a leftover of an interrupted box
     ctx.fs.mkdir(staging, boxName, 0o700);
     const box = Box.openIfAny(ctx, staging, boxName);
@@ -133,7 +135,7 @@ function linkBasis(ctx: SlaveContext, gfid: Gfid, staged: Staged): void {
     const first = ctx.index.firstName(gfid);
     const live = first === undefined ? undefined : placeOf(ctx, first);
     // An empty file: nothing to delta against.
-    if (live !== undefined && (lstatIfAny(ctx, live)?.size ?? 0n) > 0n)
+    if (live !== undefined && (statAt(ctx, live)?.size ?? 0n) > 0n)
       ctx.fs.link(live.dir, live.name, staged.dir, staged.name);
   } catch (e) {
     const known = e instanceof GeorepError ? NO_BASIS_CODES.has(e.code) : hasErrno(e, 'ENOENT', 'EMLINK', 'EPERM');
@@ -147,7 +149,7 @@ export function commitData(ctx: SlaveContext, p: Methods['commitData']['params']
   const committed: Committed[] = [];
   const boxName = Buffer.from(p.box);
   return ctx.confine.scoped(() => {
-    const staging = ctx.confine.stateDir('staging');
+    const staging = ctx.confine.stateDir(SLAVE_STATE_FILES.staging);
     try {
       const box = Box.openIfAny(ctx, staging, boxName);
       const failures = ctx.index.transaction(() =>
@@ -192,7 +194,7 @@ function commitOne(ctx: SlaveContext, gfid: Gfid, staged: Staged): Committed | u
       path: gfid,
     });
   }
-  const live = ctx.unwritten.delete(gfid) ? undefined : lstatIfAny(ctx, first);
+  const live = ctx.unwritten.delete(gfid) ? undefined : statAt(ctx, first);
   if (live !== undefined && live.ino === st.ino && live.dev === st.dev) {
     ctx.fs.unlinkIfAny(staged.dir, staged.name); // rsync left the basis as it was: the content is unchanged
     return committedOf(gfid, false, st);

@@ -9,13 +9,15 @@ import { ROOT_GFID } from '../changelog/index.js';
 import type { Gfid } from '../changelog/index.js';
 import { GeorepError, hasErrno } from '../errors.js';
 import { HASH_OPEN_FLAGS, hashFd, openError } from '../verify/hash-file.js';
-import { toTimespec, wireName } from '../verify/wire-entry.js';
+import { wireName } from '../verify/wire-entry.js';
+import { timespecOf } from './timespec.js';
 import { RESERVED_NAME } from './confine.js';
 import type { SlaveContext } from './context.js';
 import { keepDirTimes } from './dir-times.js';
 import type { EntryStat } from './fs-at.js';
-import { dirOf } from './paths.js';
-import { LIMITS, decodeDirPath, decodeName, decodePath } from './protocol.js';
+import { dirOf } from '../changelog/index.js';
+import { LIMITS } from './protocol.js';
+import { decodeDirPath, decodeName, decodePath } from './wire-names.js';
 import type { DirAttrs, DropFailure, HashResult, ListedEntry, Methods } from './protocol.js';
 import { removeTree } from './remove-tree.js';
 import { toWireError } from './wire.js';
@@ -59,7 +61,7 @@ function listed(name: Buffer, st: EntryStat, target: Buffer | undefined): Listed
     uid: st.uid,
     gid: st.gid,
     size: Number(st.size),
-    mtime: toTimespec(st.mtimeNs),
+    mtime: timespecOf(st.mtimeNs),
     nlink: st.nlink,
     ino: st.ino.toString(),
     rdev: st.rdev,
@@ -82,7 +84,7 @@ export class VerifyReader {
         throw e;
       }
       const st = ctx.fs.stat(fd, SELF);
-      const self: DirAttrs = { mode: st.mode, uid: st.uid, gid: st.gid, mtime: toTimespec(st.mtimeNs) };
+      const self: DirAttrs = { mode: st.mode, uid: st.uid, gid: st.gid, mtime: timespecOf(st.mtimeNs) };
       const key = rel.toString('latin1');
       const names = (p.after === null ? undefined : this.paging.get(key)) ?? this.readNames(ctx, fd, rel.length === 0);
       this.paging.delete(key);

@@ -4,7 +4,8 @@
 
 import { ERROR_CODES, GeorepError, errnoOf, isGeorepError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
-import { UNKNOWN_REQUEST_ID, isMethodName, show } from './protocol.js';
+import { UNKNOWN_REQUEST_ID, isMethodName } from './protocol.js';
+import { show } from './quote.js';
 import type { MethodName, WireError } from './protocol.js';
 
 export interface RawRequest {

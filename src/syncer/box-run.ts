@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { displayPath } from '../changelog/index.js';
 import type { Gfid } from '../changelog/index.js';
 import type { Committed, OpFailure, SlaveCaller, StageItem } from '../slave/index.js';
+import { nsOf } from '../slave/index.js';
 import { ENGINE_FAILURE_CODE } from './engine.js';
 import type { SyncEngine, TransferResult } from './engine.js';
 import type { DataItem, DataOutcome, QuickCheck } from './job.js';
@@ -150,7 +151,7 @@ function provable(c: Committed, quickCheck: QuickCheck, partial: boolean): boole
 }
 
 function same(c: Committed, size: bigint, mtimeNs: bigint): boolean {
-  return BigInt(c.size) === size && BigInt(c.mtime.sec) * 1_000_000_000n + BigInt(c.mtime.nsec) === mtimeNs;
+  return BigInt(c.size) === size && nsOf(c.mtime) === mtimeNs;
 }
 
 function doubtOf(item: DataItem, ev: Evidence): { code: string; message: string } {

@@ -13,6 +13,7 @@ import { filesFromLine } from './rsync-engine.js';
 import { ExecaSpawner, nulTerminated } from './spawner.js';
 import type { Command, Spawner } from './spawner.js';
 import { stderrTail } from './stderr-scan.js';
+import { SLAVE_STATE_DIR } from '../session-files.js';
 
 export interface SeedCopyRequest {
   /** The master root (absolute). */
@@ -44,7 +45,7 @@ export interface SeedCopyResult {
 }
 
 /** The master's own top-level .georep is never replicated (the crawl skips it too). */
-const RESERVED = Buffer.from('.georep');
+const RESERVED = Buffer.from(SLAVE_STATE_DIR);
 /** Past this many argument bytes one cp of the root's contents is used instead (ARG_MAX). */
 const MAX_ARG_BYTES = 512 * 1024;
 

@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-file.js';
 import { hasErrno } from '../errors.js';
+import { SESSION_FILES } from '../session-files.js';
 
-export const AUDIT_FILE = 'audit.json';
 const VERSION = 1;
 
 /** One completed audit. */
@@ -32,7 +32,7 @@ export interface AuditResult {
 export function loadAuditResult(sessionDir: string): AuditResult | undefined {
   let text: string;
   try {
-    text = fs.readFileSync(path.join(sessionDir, AUDIT_FILE), 'utf8');
+    text = fs.readFileSync(path.join(sessionDir, SESSION_FILES.audit), 'utf8');
   } catch (e) {
     if (hasErrno(e, 'ENOENT')) return undefined;
     throw e;
@@ -48,5 +48,8 @@ export function loadAuditResult(sessionDir: string): AuditResult | undefined {
 }
 
 export function saveAuditResult(sessionDir: string, r: AuditResult): void {
-  writeFileAtomic(path.join(sessionDir, AUDIT_FILE), JSON.stringify({ version: VERSION, ...r }, null, 2) + '\n');
+  writeFileAtomic(
+    path.join(sessionDir, SESSION_FILES.audit),
+    JSON.stringify({ version: VERSION, ...r }, null, 2) + '\n',
+  );
 }

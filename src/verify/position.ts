@@ -9,8 +9,8 @@ import { writeFileAtomic } from '../atomic-file.js';
 import { GeorepError, hasErrno } from '../errors.js';
 import type { LinkGroupsState } from './links.js';
 import type { Totals } from './lines.js';
+import { SESSION_FILES } from '../session-files.js';
 
-export const POSITION_FILE = 'verify-position.json';
 const VERSION = 1;
 
 export interface VerifyPosition {
@@ -30,7 +30,7 @@ export interface VerifyPosition {
 export function loadPosition(sessionDir: string): VerifyPosition | undefined {
   let text: string;
   try {
-    text = fs.readFileSync(path.join(sessionDir, POSITION_FILE), 'utf8');
+    text = fs.readFileSync(path.join(sessionDir, SESSION_FILES.verifyPosition), 'utf8');
   } catch (e) {
     if (hasErrno(e, 'ENOENT')) return undefined;
     throw e;
@@ -46,14 +46,10 @@ export function loadPosition(sessionDir: string): VerifyPosition | undefined {
 }
 
 export function savePosition(sessionDir: string, p: Omit<VerifyPosition, 'version'>): void {
-  const file = path.join(sessionDir, POSITION_FILE);
-  try {
-    writeFileAtomic(file, JSON.stringify({ version: VERSION, ...p }) + '\n');
-  } catch (e) {
-    throw new GeorepError('IO_ERROR', `cannot save the verify position in ${file}`, { path: file, cause: e });
-  }
+  const file = path.join(sessionDir, SESSION_FILES.verifyPosition);
+  writeFileAtomic(file, JSON.stringify({ version: VERSION, ...p }) + '\n'); // IO_ERROR naming the file when it cannot
 }
 
 export function clearPosition(sessionDir: string): void {
-  fs.rmSync(path.join(sessionDir, POSITION_FILE), { force: true });
+  fs.rmSync(path.join(sessionDir, SESSION_FILES.verifyPosition), { force: true });
 }

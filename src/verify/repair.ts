@@ -21,6 +21,7 @@ import { LIMITS } from '../slave/protocol.js';
 import type { EntryLine } from './lines.js';
 import { pathBytes } from './lines.js';
 import type { Verdict } from './verdict.js';
+import { PROBLEM } from '../problem-codes.js';
 
 /** Verdicts whose slave entry is dropped before the master's is sent again. */
 const DROPPED: ReadonlySet<Verdict> = new Set(['missing', 'type', 'target']);
@@ -28,8 +29,6 @@ const DROPPED: ReadonlySet<Verdict> = new Set(['missing', 'type', 'target']);
 const SHOWN_PROBLEMS = 20;
 /** Extra entries held for the brake's decision when delete-brake-count does not bound them. */
 const MAX_HELD_EXTRAS = 100_000;
-/** The problem code of extras the brake kept. */
-export const MASS_DELETE = 'MASS_DELETE';
 
 export interface RepairDeps {
   readonly index: GfidIndex;
@@ -100,7 +99,7 @@ export class Repairer {
     const cause = this.brakeCause(total);
     if (cause !== undefined) {
       const message = `${cause}; no extra entry was removed from the slave: rerun with --allow-mass-delete to remove ${this.extraCount}`;
-      this.problem({ path: '.', code: MASS_DELETE, message });
+      this.problem({ path: '.', code: PROBLEM.MASS_DELETE, message });
       return this.report;
     }
     for (let k = 0; k < this.extras.length; k += LIMITS.namesPerCall)
@@ -192,7 +191,7 @@ export class Repairer {
     const { index } = this.deps;
     const held = index.ledgerGet(gfid);
     if (held !== undefined) {
-      if (held.code !== 'RESYNC') this.report.alreadyQueued++;
+      if (held.code !== PROBLEM.RESYNC) this.report.alreadyQueued++;
       return;
     }
     const where = path ?? pathOf(index, gfid);
@@ -200,7 +199,7 @@ export class Repairer {
       {
         gfid,
         path: where,
-        code: 'RESYNC',
+        code: PROBLEM.RESYNC,
         errno: null,
         message: `queued by georep repair (verify said ${verdict})`,
         // A checkpoint set from now on waits for it; one set before does not.

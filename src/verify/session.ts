@@ -11,6 +11,7 @@ import { checkMaster, connectSlave, greet, openSessionIndex } from '../master/se
 import type { SessionRunOptions, SlaveConnection } from '../master/session-setup.js';
 import type { Methods } from '../slave/protocol.js';
 import { VerifyLock } from './verify-lock.js';
+import { SESSION_FILES } from '../session-files.js';
 
 /** SQLite page cache of the session index for a verify or repair (the store's default is 16 MiB). */
 const INDEX_CACHE_KIB = 1024;
@@ -34,7 +35,7 @@ export async function openSession(
   needIndex: boolean,
 ): Promise<OpenedSession> {
   checkMaster(opts.masterRoot);
-  const indexFile = path.join(opts.sessionDir, 'index.db');
+  const indexFile = path.join(opts.sessionDir, SESSION_FILES.index);
   const exists = fs.existsSync(indexFile);
   if (needIndex && !exists)
     throw new GeorepError(

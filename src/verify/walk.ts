@@ -7,10 +7,11 @@
 import { lstatSync } from 'node:fs';
 import type { Clock } from '../clock.js';
 import type { GfidIndex, Gfid } from '../changelog/index.js';
-import { ROOT_GFID, comparePreorder, isAncestorOrSelf } from '../changelog/index.js';
+import { ROOT_GFID, comparePreorder, isAncestorOrSelf, joinRel } from '../changelog/index.js';
 import type { DirPath } from '../changelog/index.js';
 import { hasErrno } from '../errors.js';
 import type { HashResult } from '../slave/protocol.js';
+import { nsOf } from '../slave/timespec.js';
 import { hashFile } from './hash-file.js';
 import type { EntryLine, Totals } from './lines.js';
 import { pathText } from './lines.js';
@@ -21,7 +22,8 @@ import type { Sampler } from './sample.js';
 import type { SlaveDir, SlaveDirs } from './slave-dirs.js';
 import { ROOT_RULES, judgeAttrs, judgeShape, needsHash } from './verdict.js';
 import type { CompareRules, Finding } from './verdict.js';
-import { fromTimespec, wireName } from './wire-entry.js';
+import { wireName } from './wire-entry.js';
+import { SLAVE_STATE_DIR } from '../session-files.js';
 
 export interface WalkConfig {
   readonly checksum: boolean;
@@ -81,7 +83,7 @@ interface Pending {
   hash?: number;
 }
 
-const RESERVED = Buffer.from('.georep');
+const RESERVED = Buffer.from(SLAVE_STATE_DIR);
 const EMPTY_DIR: SlaveDir = { found: false, self: null, entries: [] };
 
 export class VerifyWalk {
@@ -267,9 +269,7 @@ export class VerifyWalk {
     };
     const self = slaveDir.self;
     const s: Listed | undefined =
-      self === null
-        ? undefined
-        : { ...m, mode: self.mode, uid: self.uid, gid: self.gid, mtimeNs: fromTimespec(self.mtime) };
+      self === null ? undefined : { ...m, mode: self.mode, uid: self.uid, gid: self.gid, mtimeNs: nsOf(self.mtime) };
     if (!this.cfg.sampler.includes(Buffer.alloc(0))) {
       this.totals.unsampled++;
       return;
@@ -371,6 +371,4 @@ class SortedGfids {
   }
 }
 
-const SLASH = Buffer.from('/');
-const joinRel = (dir: Buffer, name: Buffer): Buffer => (dir.length === 0 ? name : Buffer.concat([dir, SLASH, name]));
 const childPathOrRoot = (root: Buffer, rel: Buffer): Buffer => (rel.length === 0 ? root : childPath(root, rel));

@@ -2,10 +2,9 @@
 // the name codec, mtime as seconds and nanoseconds, the inode as a decimal string.
 
 import { escapeName, unescapeName } from '../changelog/index.js';
-import type { ListedEntry, Timespec } from '../slave/protocol.js';
+import type { ListedEntry } from '../slave/protocol.js';
+import { nsOf, timespecOf } from '../slave/timespec.js';
 import type { Listed } from './list-dir.js';
-
-const NS = 1_000_000_000n;
 
 /**
  * escapeName, with a fast path for the common name of printable ASCII without '%' or '/' (which
@@ -20,14 +19,6 @@ export function wireName(name: Buffer): string {
   return name.toString('latin1');
 }
 
-export function toTimespec(ns: bigint): Timespec {
-  let sec = ns / NS;
-  if (ns < 0n && sec * NS !== ns) sec -= 1n; // floor: nsec stays in [0, 1e9)
-  return { sec: Number(sec), nsec: Number(ns - sec * NS) };
-}
-
-export const fromTimespec = (t: Timespec): bigint => BigInt(t.sec) * NS + BigInt(t.nsec);
-
 export function toWire(e: Listed): ListedEntry {
   const out: ListedEntry = {
     name: wireName(e.name),
@@ -36,7 +27,7 @@ export function toWire(e: Listed): ListedEntry {
     uid: e.uid,
     gid: e.gid,
     size: e.size,
-    mtime: toTimespec(e.mtimeNs),
+    mtime: timespecOf(e.mtimeNs),
     nlink: e.nlink,
     ino: e.ino.toString(),
     rdev: e.rdev,
@@ -53,7 +44,7 @@ export function fromWire(w: ListedEntry): Listed {
     uid: w.uid,
     gid: w.gid,
     size: w.size,
-    mtimeNs: fromTimespec(w.mtime),
+    mtimeNs: nsOf(w.mtime),
     nlink: w.nlink,
     ino: BigInt(w.ino),
     rdev: w.rdev,

@@ -53,7 +53,6 @@ describe('Recorder (real watcher)', function () {
       changelogDir: dir,
       source: createChangeSource(kind, {
         root,
-        ignore: [],
         usePolling: false,
         pollIntervalMs: 100,
         cookieDir: path.join(tmp, 'cookies'),

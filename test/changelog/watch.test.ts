@@ -1,6 +1,6 @@
 // ChangeSource: parcel, chokidar and chokidar polling pass the same behavioural tests on real
-// temp trees (hints for create/write/delete/mkdir/rename, nothing under ignored directories,
-// nothing after close), and turn watcher failures into WATCH_LIMIT / WATCH_FAILED or onOverflow.
+// temp trees (hints for create/write/delete/mkdir/rename, nothing after
+// close), and turn watcher failures into WATCH_LIMIT / WATCH_FAILED or onOverflow.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -88,15 +88,12 @@ function tempRoot(): string {
 for (const v of VARIANTS) {
   describe(`ChangeSource: ${v.label}`, () => {
     let root: string;
-    let ignored: string;
-    let globLike: string;
     let log: HintLog;
     let sources: ChangeSource[];
 
     const open = async (handlers: ChangeSourceHandlers): Promise<ChangeSource> => {
       const opts: ChangeSourceOptions = {
         root,
-        ignore: [ignored, globLike],
         usePolling: v.usePolling,
         pollIntervalMs: POLL_MS,
         cookieDir: cookieDirOf(root),
@@ -111,11 +108,6 @@ for (const v of VARIANTS) {
 
     beforeEach(async () => {
       root = tempRoot();
-      ignored = at('.georep');
-      // A name parcel's wrapper would compile as a glob: the source must still ignore it.
-      globLike = at('cache[1]');
-      fs.mkdirSync(path.join(ignored, 'sub'), { recursive: true });
-      fs.mkdirSync(globLike);
       sources = [];
       log = new HintLog();
       await open(log);
@@ -177,20 +169,6 @@ for (const v of VARIANTS) {
       await log.until('delete a + create b', () => log.has('delete', at('a')) && log.has('create', at('b')));
     });
 
-    it('reports nothing under ignored directories, but a sibling sharing their prefix', async () => {
-      fs.writeFileSync(path.join(ignored, 'x'), 'x');
-      fs.writeFileSync(path.join(ignored, 'sub', 'y'), 'y');
-      fs.mkdirSync(path.join(ignored, 'newdir'));
-      fs.writeFileSync(path.join(globLike, 'z'), 'z');
-      fs.rmSync(path.join(ignored, 'sub'), { recursive: true });
-      fs.mkdirSync(at('.georep-other'));
-      fs.writeFileSync(at('sentinel'), 's');
-      await log.hint('create', at('sentinel'));
-      await log.hint('create', at('.georep-other'));
-      const leaked = log.hints.filter((h) => h.path.startsWith(ignored + '/') || h.path.startsWith(globLike));
-      expect(leaked).to.deep.equal([]);
-    });
-
     it('reports the last of two quick writes after it happened', async () => {
       fs.writeFileSync(at('f'), '1');
       await log.hint('create', at('f'));
@@ -241,9 +219,8 @@ describe('ChangeSource: start failures and overflow', () => {
     fs.rmSync(root, { recursive: true, force: true });
   });
 
-  const opts = (r: string, ignore: readonly string[] = []): ChangeSourceOptions => ({
+  const opts = (r: string): ChangeSourceOptions => ({
     root: r,
-    ignore,
     usePolling: false,
     pollIntervalMs: POLL_MS,
     cookieDir: cookieDirOf(r),
@@ -300,18 +277,14 @@ describe('ChangeSource: start failures and overflow', () => {
     expect(await codeOfAsync(other.start(new HintLog()))).to.equal('WATCH_FAILED');
   });
 
-  it('parcel: a callback error is an overflow; empty and ignored events are not delivered', async () => {
+  it('parcel: a callback error is an overflow; empty events are not delivered', async () => {
     const fake = fakeParcel();
     const log = new HintLog();
-    const source = new ParcelSource(opts(root, ['ign']), fake);
+    const source = new ParcelSource(opts(root), fake);
     await source.start(log);
     const cb = fake.state.cb as SubscribeCallback;
     cb(null, []);
-    cb(null, [
-      { path: path.join(root, 'ign'), type: 'create' },
-      { path: path.join(root, 'ign', 'x'), type: 'update' },
-      { path: path.join(root, 'ignx'), type: 'delete' },
-    ]);
+    cb(null, [{ path: path.join(root, 'ignx'), type: 'delete' }]);
     expect(log.hints).to.deep.equal([{ path: path.join(root, 'ignx'), kind: 'delete' }]);
     cb(new Error('Error reading from inotify: Input/output error'), []);
     expect(log.overflows).to.have.length(1);
@@ -382,7 +355,6 @@ describe('ChangeSource: inotify (marker sync, directories that move or arrive)',
     log = new HintLog();
     source = new InotifySource({
       root,
-      ignore: [],
       usePolling: false,
       pollIntervalMs: POLL_MS,
       cookieDir: cookieDirOf(root),

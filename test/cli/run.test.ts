@@ -31,6 +31,9 @@ describe('cli/run', () => {
     expect(exitCodeFor('AGENT_DIED')).to.equal(EXIT.slave);
     expect(exitCodeFor('FOREIGN_MASTER')).to.equal(EXIT.slave);
     expect(exitCodeFor('ABORTED')).to.equal(EXIT.interrupted);
+    expect(exitCodeFor('DAEMON_NOT_STARTED')).to.equal(EXIT.daemon);
+    expect(exitCodeFor('SOCKET_UNUSABLE')).to.equal(EXIT.daemon);
+    expect(exitCodeFor('INTERNAL')).to.equal(EXIT.internal);
     for (const code of ERROR_CODES) expect(exitCodeFor(code), code).to.be.a('number').and.not.equal(EXIT.ok);
   });
 
@@ -50,6 +53,16 @@ describe('cli/run', () => {
     expect(code).to.equal(EXIT.internal);
     expect(err.text()).to.match(/^georep: internal error: x is not a function; rerun with GEOREP_DEBUG=1/);
     expect(err.text()).to.not.include('    at ');
+  });
+
+  it('prints an INTERNAL GeorepError as an internal error', () => {
+    const err = sink();
+    const code = reportError(new GeorepError('INTERNAL', 'master used before start()'), {
+      stderr: err.stream,
+      env: env(false),
+    });
+    expect(code).to.equal(EXIT.internal);
+    expect(err.text()).to.match(/^georep: internal error: master used before start\(\); rerun with GEOREP_DEBUG=1/);
   });
 
   it('adds the stack and causes with GEOREP_DEBUG=1', () => {

@@ -9,11 +9,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { readChangelog } from '../../src/changelog/reader.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
-import { STATE_FORMAT, STATE_FORMAT_FILE, openStateFormat, readStateMarker } from '../../src/cli/state-format.js';
+import { STATE_FORMAT, openStateFormat, readStateMarker } from '../../src/cli/state-format.js';
 import { sessionDirOf } from '../../src/cli/workdir.js';
 import { describeRun, repoRoot, runGeorep } from '../support/cli.js';
 import type { RunResult } from '../support/cli.js';
 import { codeOf } from '../support/error-code.js';
+import { SESSION_FILES } from '../../src/session-files.js';
+const STATE_FORMAT_FILE = SESSION_FILES.stateFormat;
 
 const FIXTURES = path.join(repoRoot, 'test', 'fixtures', 'sessions');
 /** Session folders written by georep 0.1.0 at two commits: gfid index schema 3 and 4. */

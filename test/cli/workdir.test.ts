@@ -5,18 +5,12 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../../src/cli/atomic-write.js';
+import { writeFileAtomic } from '../../src/atomic-file.js';
 import { readStartupEnv } from '../../src/cli/env.js';
 import { readSessionValues, sessionConfPath, writeSessionValues } from '../../src/cli/session-values.js';
-import {
-  SESSION_INFO,
-  SYSTEM_WORKDIR,
-  ensureSessionDir,
-  resolveWorkdir,
-  sessionDirOf,
-  sessionName,
-} from '../../src/cli/workdir.js';
+import { SYSTEM_WORKDIR, ensureSessionDir, resolveWorkdir, sessionDirOf, sessionName } from '../../src/cli/workdir.js';
 import { GeorepError } from '../../src/errors.js';
+import { SESSION_FILES } from '../../src/session-files.js';
 
 const user = (env: Record<string, string> = {}) => readStartupEnv(env, 1000, '/home/u');
 const root = (env: Record<string, string> = {}) => readStartupEnv(env, 0, '/root');
@@ -75,7 +69,7 @@ describe('cli/workdir', () => {
       const dir = ensureSessionDir(path.join(tmp, 'wd'), '/srv/data', '/backup/copy');
       expect(dir).to.equal(sessionDirOf(path.join(tmp, 'wd'), '/srv/data', '/backup/copy'));
       expect(fs.statSync(dir).mode & 0o777).to.equal(0o700);
-      const info: unknown = JSON.parse(fs.readFileSync(path.join(dir, SESSION_INFO), 'utf8'));
+      const info: unknown = JSON.parse(fs.readFileSync(path.join(dir, SESSION_FILES.info), 'utf8'));
       expect(info).to.deep.include({ master: '/srv/data', slave: '/backup/copy' });
       expect(ensureSessionDir(path.join(tmp, 'wd'), '/srv/data', '/backup/copy')).to.equal(dir);
     });

@@ -2,10 +2,12 @@ import os from 'node:os';
 import { expect } from 'chai';
 import { SqliteGfidIndex } from '../../src/changelog/index.js';
 import { resolveConfig } from '../../src/cli/config-loader.js';
+import { EXIT, exitCodeFor } from '../../src/cli/exit-codes.js';
 import { silentLogger } from '../../src/log.js';
 import { buildMaster } from '../../src/master/builder.js';
 import type { MasterDeps } from '../../src/master/master-base.js';
 import type { SlaveCaller } from '../../src/slave/index.js';
+import { codeOf } from '../support/error-code.js';
 import { ManualClock } from '../support/manual-clock.js';
 
 /** The shipped defaults (conf/georep.conf), with a change interval these tests can see. */
@@ -23,14 +25,11 @@ describe('MasterBase', () => {
   });
   afterEach(() => index.close());
 
+  const unstarted = () =>
+    new (buildMaster({ detect: 'xsync', mode: 'normal', sendmark: 'normal', purge: 'normal', engine: 'rsync' }))();
+
   function started(clock: ManualClock, signal?: AbortSignal) {
-    const m = new (buildMaster({
-      detect: 'xsync',
-      mode: 'normal',
-      sendmark: 'normal',
-      purge: 'normal',
-      engine: 'rsync',
-    }))();
+    const m = unstarted();
     const deps: MasterDeps = {
       rootPath: os.tmpdir(),
       root: Buffer.from(os.tmpdir()),
@@ -52,6 +51,12 @@ describe('MasterBase', () => {
     m.start(deps);
     return m;
   }
+
+  it('used before start() is a georep bug: INTERNAL, exit 4 (not ABORTED, 130)', () => {
+    const m = unstarted();
+    expect(codeOf(() => m.deps)).to.equal('INTERNAL');
+    expect(exitCodeFor('INTERNAL')).to.equal(EXIT.internal);
+  });
 
   it('runs exactly `turns` turns, change-interval apart, and counts them', async () => {
     const clock = new ManualClock();

@@ -109,3 +109,49 @@ describe('slave/client parseLogLine', () => {
     }
   });
 });
+
+describe('slave/client reply validation', () => {
+  /** An agent that answers every request with `result` (a slave host is not trusted). */
+  const lyingAgent = (result: unknown): string[] => [
+    process.execPath,
+    '-e',
+    `require('readline').createInterface({ input: process.stdin }).on('line', (l) => {
+       const { id, method } = JSON.parse(l);
+       const result = method === 'bye' ? null : ${JSON.stringify(result)};
+       process.stdout.write(JSON.stringify({ id, result }) + '\\n');
+       if (method === 'bye') process.exit(0);
+     });`,
+  ];
+
+  it('refuses a reply that does not match its method (BAD_REQUEST), for every method', async () => {
+    const cases: [string, unknown][] = [
+      ['entryOps', { failures: 'none' }],
+      ['entryOps', { failures: [{ index: 0, gfid: 'not-a-gfid', code: 'EIO', message: 'x' }] }],
+      ['setStime', { stimeMs: 1 }],
+      ['countRemovals', { entries: -1, unknown: 0, total: 0 }],
+    ];
+    for (const [method, result] of cases) {
+      const client = SlaveClient.spawn(lyingAgent(result), silentLogger());
+      try {
+        const call =
+          method === 'entryOps'
+            ? client.call('entryOps', { ops: [] })
+            : method === 'setStime'
+              ? client.call('setStime', { stimeMs: 1 })
+              : client.call('countRemovals', { ops: [], dirs: [] });
+        expect(await codeOfAsync(call), `${method} ${JSON.stringify(result)}`).to.equal('BAD_REQUEST');
+      } finally {
+        await client.close();
+      }
+    }
+  });
+
+  it('passes on a well-formed reply with only its declared fields', async () => {
+    const client = SlaveClient.spawn(lyingAgent({ failures: [], extra: 'dropped' }), silentLogger());
+    try {
+      expect(await client.call('entryOps', { ops: [] })).to.deep.equal({ failures: [] });
+    } finally {
+      await client.close();
+    }
+  });
+});

@@ -4,7 +4,7 @@
 // Invariant: every name a hint may concern is checked; a check too many costs only an lstat.
 
 import path from 'node:path';
-import { absPath, joinRel } from '../entry-stat.js';
+import { absPath, joinRel } from '../rel-path.js';
 import { relativeInside } from '../rel-path.js';
 import type { GfidIndex } from '../gfid-index.js';
 import { ROOT_GFID } from '../record.js';
@@ -54,12 +54,6 @@ export class HintChecks {
     } finally {
       if (named !== undefined) this.check(named.in, named.name);
     }
-  }
-
-  /** Adds every name in a directory, on disk and in the index (after an unreadable hint). */
-  addDir(dir: DirRef): void {
-    for (const n of listNames(absPath(this.root, dir.rel))) this.check(dir, n);
-    for (const row of this.index.children(dir.gfid)) this.check(dir, row.name);
   }
 
   take(): Check[] {

@@ -6,7 +6,7 @@
 import type { Clock } from '../../clock.js';
 import { encodePosition, passesFrom, shouldDescend, shouldVisit } from '../crawl-position.js';
 import type { DirPath, Pass } from '../crawl-position.js';
-import { absPath, joinRel } from '../entry-stat.js';
+import { absPath, joinRel } from '../rel-path.js';
 import type { GfidIndex, IndexedEntry } from '../gfid-index.js';
 import { ROOT_GFID } from '../record.js';
 import type { Check, DirRef } from './tree-diff.js';

@@ -11,7 +11,7 @@ import type { Clock } from '../../clock.js';
 import type { Logger } from '../../log.js';
 import { changelogName, parseChangelogName } from '../changelog-name.js';
 import { ChangelogWriter, nameAfter } from '../writer.js';
-import { displayPath } from '../name-codec.js';
+import { displayPath } from '../rel-path.js';
 import { formatRecord } from '../format.js';
 import type { GfidIndex, IndexedEntry } from '../gfid-index.js';
 import { ROOT_GFID } from '../record.js';

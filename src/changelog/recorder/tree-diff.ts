@@ -5,10 +5,13 @@
 // pairing watcher events.
 
 import type { BigIntStats } from 'node:fs';
-import { absPath, attrsOf, entryTypeOf, joinRel, listNames, lstatIfAny, readTarget, sameAttrs } from '../entry-stat.js';
-import type { EntryType, GfidIndex, IndexedEntry, SyncedAttrs } from '../gfid-index.js';
+import { attrsOf, entryTypeOf, listNames, lstatIfAny, readTarget, sameAttrs } from '../entry-stat.js';
+import { absPath, joinRel } from '../rel-path.js';
+import type { EntryType } from '../entry-type.js';
+import type { GfidIndex, IndexedEntry, SyncedAttrs } from '../gfid-index.js';
 import { ROOT_GFID } from '../record.js';
 import type { Change, EntryName, Gfid } from '../record.js';
+import { SLAVE_STATE_DIR } from '../../session-files.js';
 
 /** A directory the recorder knows: its gfid and path relative to the root. */
 export interface DirRef {
@@ -48,7 +51,7 @@ export interface DiffOptions {
   readonly deferVanished: boolean;
 }
 
-export const RESERVED_ROOT_NAME = Buffer.from('.georep');
+export const RESERVED_ROOT_NAME = Buffer.from(SLAVE_STATE_DIR);
 /** Deeper than any real tree (a 4096-byte path holds at most 2048 levels): beyond it, a cycle. */
 const MAX_DEPTH = 4096;
 /** Prefix of the temporary name a rename cycle (a swap) passes through, in the root. */

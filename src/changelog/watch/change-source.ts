@@ -27,7 +27,7 @@ export interface ChangeSourceHandlers {
 
 export interface ChangeSource {
   readonly name: WatcherKind;
-  /** Starts watching `root` recursively; resolves once watching is established (events after this point are delivered). Paths under any of `ignore` (absolute directory paths) are never reported. */
+  /** Starts watching `root` recursively; resolves once watching is established (events after this point are delivered). */
   start(handlers: ChangeSourceHandlers): Promise<void>;
   /**
    * Makes sure a subtree is watched under its current path. The recorder calls it after a
@@ -52,7 +52,6 @@ export interface ChangeSource {
 
 export interface ChangeSourceOptions {
   readonly root: string;
-  readonly ignore: readonly string[];
   /** chokidar only: poll (for network filesystems). */
   readonly usePolling: boolean;
   /** chokidar polling interval, ms. */
@@ -92,17 +91,6 @@ export function watchLimitAdvice(): string {
 export function isWatchLimitError(e: unknown): boolean {
   if (errnoOf(e) === 'ENOSPC') return true;
   return e instanceof Error && e.message.includes('No space left on device');
-}
-
-/** `ignore` as absolute, normalized directory paths (relative entries are taken against `root`). */
-export function resolveIgnores(root: string, ignore: readonly string[]): readonly string[] {
-  return ignore.map((p) => path.resolve(root, p));
-}
-
-/** A predicate: is `p` one of `dirs` or anywhere below one of them? Compares whole path components. */
-export function ignoreMatcher(dirs: readonly string[]): (p: string) => boolean {
-  const prefixes = dirs.map((d) => (d.endsWith(path.sep) ? d : d + path.sep));
-  return (p) => dirs.includes(p) || prefixes.some((pre) => p.startsWith(pre));
 }
 
 /** `e`'s message, for a human-readable reason. */

@@ -1,6 +1,6 @@
 // ChokidarSource: a ChangeSource over chokidar 5 (fs.watch per file and directory, or stat polling
 // for network filesystems). Invariant: every change chokidar reports reaches onHints within about
-// batchMs, in order, never under an ignored directory, and nothing is delivered after close() begins.
+// batchMs, in order, and nothing is delivered after close() begins.
 //
 // chokidar 5 hazards this source works around or passes on (read from its index.js/handler.js):
 // - Its 'change' event is throttled per path (50 ms, leading edge only): a second write within
@@ -20,7 +20,7 @@ import path from 'node:path';
 import { watch as chokidarWatch } from 'chokidar';
 import type { ChokidarOptions, FSWatcher } from 'chokidar';
 import { GeorepError } from '../../errors.js';
-import { describeError, ignoreMatcher, isWatchLimitError, resolveIgnores, watchLimitAdvice } from './change-source.js';
+import { describeError, isWatchLimitError, watchLimitAdvice } from './change-source.js';
 import type { ChangeHint, ChangeSource, ChangeSourceHandlers, ChangeSourceOptions, HintKind } from './change-source.js';
 
 /** Default batching delay: events arriving within it go to onHints as one array (chokidar emits
@@ -46,7 +46,6 @@ type State = 'idle' | 'starting' | 'running' | 'closed';
 export class ChokidarSource implements ChangeSource {
   readonly name = 'chokidar' as const;
   private readonly root: string;
-  private readonly isIgnored: (p: string) => boolean;
   private readonly batchMs: number;
   private readonly trailingMs: number;
   private state: State = 'idle';
@@ -65,7 +64,6 @@ export class ChokidarSource implements ChangeSource {
     private readonly deps: ChokidarDeps = { watch: chokidarWatch },
   ) {
     this.root = path.resolve(opts.root);
-    this.isIgnored = ignoreMatcher(resolveIgnores(this.root, opts.ignore));
     this.batchMs = tuning.batchMs ?? CHOKIDAR_BATCH_MS;
     this.trailingMs = tuning.trailingMs ?? CHOKIDAR_TRAILING_MS;
   }
@@ -82,7 +80,6 @@ export class ChokidarSource implements ChangeSource {
         usePolling,
         interval: pollIntervalMs,
         binaryInterval: pollIntervalMs,
-        ignored: (p: string) => this.isIgnored(p),
         followSymlinks: false,
         atomic: false,
         awaitWriteFinish: false,
@@ -167,7 +164,7 @@ export class ChokidarSource implements ChangeSource {
   }
 
   private hint(p: string, kind: HintKind, trail: boolean): void {
-    if (this.state === 'closed' || this.isIgnored(p)) return;
+    if (this.state === 'closed') return;
     this.queue({ path: p, kind });
     const t = this.trailing.get(p);
     if (t !== undefined) clearTimeout(t);

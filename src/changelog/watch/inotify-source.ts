@@ -10,7 +10,7 @@
 // Every change whose system call returned before the marker was created is queued ahead of it,
 // so once the marker is seen, all of them have been handed to onHints: exact, not a time bound.
 //
-// Invariants: every directory under the root (not ignored) is watched from start() on, and a
+// Invariants: every directory under the root is watched from start() on, and a
 // directory that appears is watched in the callback that reports it, before the recorder looks
 // inside (what was made there before is for its scan to find); a watch whose directory was
 // renamed or removed is released at the next sync(); nothing is delivered after close() begins.
@@ -22,7 +22,7 @@ import type { FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { GeorepError, hasErrno } from '../../errors.js';
 import { lstatIfAny } from '../entry-stat.js';
-import { describeError, ignoreMatcher, isWatchLimitError, resolveIgnores, watchLimitAdvice } from './change-source.js';
+import { describeError, isWatchLimitError, watchLimitAdvice } from './change-source.js';
 import type { ChangeHint, ChangeSource, ChangeSourceHandlers, ChangeSourceOptions } from './change-source.js';
 
 interface Watch {
@@ -40,7 +40,6 @@ const COOKIE_PREFIX = 'cookie-';
 export class InotifySource implements ChangeSource {
   readonly name = 'inotify' as const;
   private readonly root: Buffer;
-  private readonly isIgnored: (p: string) => boolean;
   private state: State = 'idle';
   private handlers: ChangeSourceHandlers | undefined;
   /** Watched directories by path (latin1 of the bytes). */
@@ -60,7 +59,6 @@ export class InotifySource implements ChangeSource {
     this.tuning = { cookieDir: opts.cookieDir, cookieTimeoutMs: opts.cookieTimeoutMs };
     const root = path.resolve(opts.root);
     this.root = Buffer.from(root);
-    this.isIgnored = ignoreMatcher(resolveIgnores(root, opts.ignore));
   }
 
   // async although every step is synchronous: a failure is a rejection, as with the other sources.
@@ -180,7 +178,6 @@ export class InotifySource implements ChangeSource {
     const stack = [dir];
     while (stack.length > 0) {
       const cur = stack.pop() as Buffer; // length checked above
-      if (this.isIgnored(cur.toString())) continue;
       if (!this.watchDir(cur)) continue;
       let names: Buffer[];
       try {
@@ -228,7 +225,6 @@ export class InotifySource implements ChangeSource {
     }
     const full = Buffer.concat([dir, SEP, name]);
     const text = full.toString();
-    if (this.isIgnored(text)) return;
     let kind: ChangeHint['kind'] = 'update';
     if (type === 'rename') {
       const st = lstatIfAny(full);

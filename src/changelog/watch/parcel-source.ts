@@ -1,6 +1,5 @@
 // ParcelSource: a ChangeSource over @parcel/watcher (inotify on Linux: one watch per directory).
-// Invariant: nothing is delivered after close() begins, and no path under an ignored directory is
-// ever delivered (filtered here too: parcel's own ignore takes glob-like paths as globs).
+// Invariant: nothing is delivered after close() begins.
 //
 // How @parcel/watcher 2.6.0 reports trouble (read from its src/*.cc; checked on Linux 6.x):
 // - subscribe() rejects with a plain Error whose message is parcel's own text plus strerror, no
@@ -23,7 +22,7 @@
 import path from 'node:path';
 import type { AsyncSubscription, Event, Options, SubscribeCallback } from '@parcel/watcher';
 import { GeorepError } from '../../errors.js';
-import { describeError, ignoreMatcher, isWatchLimitError, resolveIgnores, watchLimitAdvice } from './change-source.js';
+import { describeError, isWatchLimitError, watchLimitAdvice } from './change-source.js';
 import type { ChangeHint, ChangeSource, ChangeSourceHandlers, ChangeSourceOptions, HintKind } from './change-source.js';
 
 /** The part of @parcel/watcher this source calls. */
@@ -42,10 +41,6 @@ async function loadParcel(): Promise<ParcelApi> {
   return mod.default;
 }
 
-/** Characters is-glob (used by parcel's wrapper) may take as glob syntax: such an ignore path
- * would be compiled as a glob, not compared as a path. We filter those in JS only. */
-const GLOB_LIKE = /[*?[\]{}()!+@|\\]/;
-
 /** Parcel's own message says what failed but not what the recorder does about it. */
 function callbackErrorReason(root: string, err: Error): string {
   const what = `@parcel/watcher stopped watching ${root}: ${err.message}`;
@@ -58,8 +53,6 @@ type State = 'idle' | 'starting' | 'running' | 'closed';
 export class ParcelSource implements ChangeSource {
   readonly name = 'parcel' as const;
   private readonly root: string;
-  private readonly ignores: readonly string[];
-  private readonly isIgnored: (p: string) => boolean;
   private state: State = 'idle';
   private subscription: AsyncSubscription | undefined;
   private starting: Promise<void> | undefined;
@@ -73,8 +66,6 @@ export class ParcelSource implements ChangeSource {
     private readonly deps: ParcelSourceDeps = { load: loadParcel },
   ) {
     this.root = path.resolve(opts.root);
-    this.ignores = resolveIgnores(this.root, opts.ignore);
-    this.isIgnored = ignoreMatcher(this.ignores);
   }
 
   start(handlers: ChangeSourceHandlers): Promise<void> {
@@ -152,18 +143,14 @@ export class ParcelSource implements ChangeSource {
   }
 
   private parcelOptions(): Options {
-    const ignore = this.ignores.filter((p) => !GLOB_LIKE.test(p));
     // Named on Linux: left to choose, parcel first probes for watchman through a shell and
     // leaves that shell unreaped for the recorder's whole life.
-    return process.platform === 'linux' ? { ignore, backend: 'inotify' } : { ignore };
+    return process.platform === 'linux' ? { backend: 'inotify' } : {};
   }
 
   private toHints(events: readonly Event[]): ChangeHint[] {
     const hints: ChangeHint[] = [];
-    for (const e of events) {
-      if (this.isIgnored(e.path)) continue;
-      hints.push({ path: e.path, kind: hintKind(e.type) });
-    }
+    for (const e of events) hints.push({ path: e.path, kind: hintKind(e.type) });
     return hints;
   }
 
