@@ -28,6 +28,8 @@ export const SESSION_FILES = {
   status: 'session-status.json',
   /** The checkpoint target and its completion (checkpoint.ts). */
   checkpoint: 'checkpoint.json',
+  /** One verify, repair or scheduled audit at a time (verify/verify-lock.ts). */
+  verifyLock: 'verify.lock',
   /** Where georep verify resumes (verify/position.ts). */
   verifyPosition: 'verify-position.json',
   /** The slave host's pinned ssh host key (georep ssh-setup). */
