@@ -5,6 +5,7 @@
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import type { EntryKind } from '../slave/protocol.js';
+import { entryTypeOf } from '../changelog/entry-stat.js';
 
 /** One directory entry as verify compares it. */
 export interface Listed {
@@ -25,16 +26,6 @@ export interface Listed {
 
 const SLASH = Buffer.from('/');
 
-export function kindOf(st: BigIntStats): EntryKind {
-  if (st.isFile()) return 'file';
-  if (st.isDirectory()) return 'dir';
-  if (st.isSymbolicLink()) return 'symlink';
-  if (st.isFIFO()) return 'fifo';
-  if (st.isSocket()) return 'socket';
-  if (st.isCharacterDevice()) return 'chardev';
-  return 'blockdev';
-}
-
 /** The names in `absDir`, sorted bytewise (the order both sides merge in). */
 export function sortedNames(absDir: Buffer): Buffer[] {
   return readdirSync(absDir, { encoding: 'buffer' }).sort(Buffer.compare);
@@ -50,7 +41,7 @@ export function statChild(absDir: Buffer, name: Buffer): Listed | undefined {
   const abs = childPath(absDir, name);
   const st = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
   if (st === undefined) return undefined;
-  const kind = kindOf(st);
+  const kind = entryTypeOf(st);
   const entry: Listed = {
     name,
     kind,

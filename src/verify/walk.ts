@@ -16,7 +16,8 @@ import { hashFile } from './hash-file.js';
 import type { EntryLine, Totals } from './lines.js';
 import { pathText } from './lines.js';
 import { LinkGroups } from './links.js';
-import { childPath, kindOf, sortedNames, statChild } from './list-dir.js';
+import { entryTypeOf } from '../changelog/entry-stat.js';
+import { childPath, sortedNames, statChild } from './list-dir.js';
 import type { Listed } from './list-dir.js';
 import type { Sampler } from './sample.js';
 import type { SlaveDir, SlaveDirs } from './slave-dirs.js';
@@ -257,7 +258,7 @@ export class VerifyWalk {
     const st = lstatSync(root, { bigint: true });
     const m: Listed = {
       name: Buffer.from('.'),
-      kind: kindOf(st),
+      kind: entryTypeOf(st),
       mode: Number(st.mode),
       uid: Number(st.uid),
       gid: Number(st.gid),
