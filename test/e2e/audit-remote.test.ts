@@ -8,13 +8,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { expect } from 'chai';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import type { SessionStatus } from '../../src/master/session-status.js';
 import { describeRun, repoRoot, runGeorep } from '../support/cli.js';
 import { logEvents } from '../support/event-log.js';
-import { startSshHost } from '../support/ssh-host.js';
+import { remoteGeorepCommand, slaveAddress, startSshHost } from '../support/ssh-host.js';
 import type { SshHost } from '../support/ssh-host.js';
 import { compareTrees, formatDifferences } from '../support/tree-compare.js';
 
@@ -22,12 +21,7 @@ const WAIT_MS = 60_000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The georep the slave host runs: this checkout (as remote.test.ts). */
-function remoteGeorep(): string {
-  if (process.env['GEOREP_USE_DIST'] === '1')
-    return `${process.execPath} ${path.join(repoRoot, 'dist', 'cli', 'main.js')}`;
-  const loader = pathToFileURL(path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
-  return `${process.execPath} --import ${loader} ${path.join(repoRoot, 'src', 'cli', 'main.ts')}`;
-}
+const remoteGeorep = (): string => remoteGeorepCommand(repoRoot);
 
 describe('e2e: scheduled audit of a remote slave over ssh', function () {
   this.timeout(240_000);
@@ -49,10 +43,7 @@ describe('e2e: scheduled audit of a remote slave over ssh', function () {
     work = path.join(tmp, 'work');
     master = path.join(tmp, 'master');
     root = path.join(tmp, 'slave root');
-    slave =
-      host.port === 22
-        ? `${host.user}@${host.address}:${root}`
-        : `ssh://${host.user}@${host.address}:${host.port}${root}`;
+    slave = slaveAddress(host, root);
   });
   afterEach(async function () {
     await runGeorep(['stop', master, slave, '--workdir', work]);

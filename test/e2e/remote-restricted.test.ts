@@ -8,24 +8,18 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { expect } from 'chai';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { shellQuote } from '../../src/syncer/remote.js';
 import { describeRun, repoRoot, runGeorep } from '../support/cli.js';
 import type { RunResult } from '../support/cli.js';
-import { startSshHost } from '../support/ssh-host.js';
+import { remoteGeorepCommand, slaveAddress, startSshHost } from '../support/ssh-host.js';
 import type { SshHost } from '../support/ssh-host.js';
 import { buildAwkwardTree } from '../support/tree-builder.js';
 import { compareTrees, formatDifferences } from '../support/tree-compare.js';
 
 /** The georep the slave host runs: this checkout, from source (words, no spaces inside). */
-function remoteGeorep(): string {
-  if (process.env['GEOREP_USE_DIST'] === '1')
-    return `${process.execPath} ${path.join(repoRoot, 'dist', 'cli', 'main.js')}`;
-  const loader = pathToFileURL(path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
-  return `${process.execPath} --import ${loader} ${path.join(repoRoot, 'src', 'cli', 'main.ts')}`;
-}
+const remoteGeorep = (): string => remoteGeorepCommand(repoRoot);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -83,10 +77,7 @@ describe('e2e: remote slave through a restricted session key', function () {
     master = path.join(tmp, 'master');
     // Quotes of both kinds, a backslash, $ and ;: through authorized_keys, the login shell and rsync.
     root = path.join(tmp, `slave it's "$HOME";x\\y`);
-    slave =
-      host.port === 22
-        ? `${host.user}@${host.address}:${root}`
-        : `ssh://${host.user}@${host.address}:${host.port}${root}`;
+    slave = slaveAddress(host, root);
   });
   afterEach(async function () {
     await runGeorep(['stop', master, slave, '--workdir', work]);

@@ -6,23 +6,17 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { expect } from 'chai';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { describeRun, repoRoot, runGeorep } from '../support/cli.js';
 import type { RunResult } from '../support/cli.js';
-import { startSshHost } from '../support/ssh-host.js';
+import { remoteGeorepCommand, slaveAddress, startSshHost } from '../support/ssh-host.js';
 import type { SshHost } from '../support/ssh-host.js';
 import { buildAwkwardTree } from '../support/tree-builder.js';
 import { compareTrees, formatDifferences } from '../support/tree-compare.js';
 
 /** The georep the slave host runs: this checkout, from source (words, no spaces inside). */
-function remoteGeorep(): string {
-  if (process.env['GEOREP_USE_DIST'] === '1')
-    return `${process.execPath} ${path.join(repoRoot, 'dist', 'cli', 'main.js')}`;
-  const loader = pathToFileURL(path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
-  return `${process.execPath} --import ${loader} ${path.join(repoRoot, 'src', 'cli', 'main.ts')}`;
-}
+const remoteGeorep = (): string => remoteGeorepCommand(repoRoot);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -65,8 +59,7 @@ describe('e2e: remote slave over ssh', function () {
     work = path.join(tmp, 'work');
     master = path.join(tmp, 'master');
     root = path.join(tmp, `slave it's $HOME;x`);
-    slave = `${host.user}@${host.address}:${root}`;
-    if (host.port !== 22) slave = `ssh://${host.user}@${host.address}:${host.port}${root}`;
+    slave = slaveAddress(host, root);
   });
   afterEach(async function () {
     await runGeorep(['stop', master, slave, '--workdir', work]);

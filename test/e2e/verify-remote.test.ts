@@ -6,23 +6,17 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { expect } from 'chai';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { describeRun, repoRoot, runGeorep } from '../support/cli.js';
 import type { RunResult } from '../support/cli.js';
-import { startSshHost } from '../support/ssh-host.js';
+import { remoteGeorepCommand, slaveAddress, startSshHost } from '../support/ssh-host.js';
 import type { SshHost } from '../support/ssh-host.js';
 import { AWKWARD, buildAwkwardTree, mutate } from '../support/tree-builder.js';
 import { compareTrees, formatDifferences } from '../support/tree-compare.js';
 
 /** The georep the slave host runs: this checkout (as remote.test.ts). */
-function remoteGeorep(): string {
-  if (process.env['GEOREP_USE_DIST'] === '1')
-    return `${process.execPath} ${path.join(repoRoot, 'dist', 'cli', 'main.js')}`;
-  const loader = pathToFileURL(path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
-  return `${process.execPath} --import ${loader} ${path.join(repoRoot, 'src', 'cli', 'main.ts')}`;
-}
+const remoteGeorep = (): string => remoteGeorepCommand(repoRoot);
 
 describe('e2e: verify and repair a remote slave over ssh', function () {
   this.timeout(180_000);
@@ -44,10 +38,7 @@ describe('e2e: verify and repair a remote slave over ssh', function () {
     work = path.join(tmp, 'work');
     master = path.join(tmp, 'master');
     root = path.join(tmp, 'slave root');
-    slave =
-      host.port === 22
-        ? `${host.user}@${host.address}:${root}`
-        : `ssh://${host.user}@${host.address}:${host.port}${root}`;
+    slave = slaveAddress(host, root);
   });
   afterEach(function () {
     fs.rmSync(tmp, { recursive: true, force: true });

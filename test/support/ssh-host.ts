@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export interface SshHost {
   /** The address sshd listens on (the namespace's, or 127.0.0.1). */
@@ -270,4 +271,22 @@ async function waitForPort(address: string, port: number, proc: ChildProcess, lo
       throw new Error(`sshd did not listen on ${address}:${port}: ${fs.readFileSync(log, 'utf8').slice(-500)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * The georep command the slave host runs (option remote-georep): this checkout, compiled with
+ * GEOREP_USE_DIST=1 (as the suite runs), else from source through tsx.
+ */
+export function remoteGeorepCommand(repoRoot: string): string {
+  if (process.env['GEOREP_USE_DIST'] === '1')
+    return `${process.execPath} ${path.join(repoRoot, 'dist', 'cli', 'main.js')}`;
+  const loader = pathToFileURL(path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+  return `${process.execPath} --import ${loader} ${path.join(repoRoot, 'src', 'cli', 'main.ts')}`;
+}
+
+/** The SLAVE argument for `root` on `host`: user@host:/path, or the ssh:// form off port 22. */
+export function slaveAddress(host: Pick<SshHost, 'user' | 'address' | 'port'>, root: string): string {
+  return host.port === 22
+    ? `${host.user}@${host.address}:${root}`
+    : `ssh://${host.user}@${host.address}:${host.port}${root}`;
 }
