@@ -8,6 +8,14 @@ import { ROOT_GFID, isGfid } from '../changelog/index.js';
 import type { Gfid } from '../changelog/index.js';
 import { joinRel } from './paths.js';
 
+/**
+ * SQLite's page cache of the index, in KiB. better-sqlite3's build default is 16 MB, which a
+ * 200k-entry index fills during a first sync (one-shot memory target, issue 15). An adoption
+ * or entry-op request (at most LIMITS.opsPerBatch items) touches a few hundred pages; the rest
+ * is reread from the OS page cache.
+ */
+export const INDEX_CACHE_KIB = 4096;
+
 export const OBJECT_TYPES = ['file', 'dir', 'symlink', 'fifo', 'chardev', 'blockdev'] as const;
 export type ObjectType = (typeof OBJECT_TYPES)[number];
 
@@ -107,6 +115,7 @@ export class SlaveIndex {
       db.pragma('wal_autocheckpoint = 8192');
       // Two agents on one slave root would be a misconfiguration; wait rather than fail at once.
       db.pragma('busy_timeout = 5000');
+      db.pragma(`cache_size = -${INDEX_CACHE_KIB}`);
       db.exec(SCHEMA);
       return new SlaveIndex(db);
     } catch (e) {
