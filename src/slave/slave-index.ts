@@ -4,7 +4,7 @@
 
 import Database from 'better-sqlite3';
 import { GeorepError } from '../errors.js';
-import { ROOT_GFID, isGfid } from '../changelog/index.js';
+import { ROOT_GFID, isGfid, unpooled } from '../changelog/index.js';
 import type { Gfid } from '../changelog/index.js';
 import { joinRel } from './paths.js';
 
@@ -169,7 +169,8 @@ export class SlaveIndex {
     if (at === undefined) return undefined;
     const parent = this.dirPath(at.pargfid, depth + 1);
     if (parent === undefined) return undefined;
-    const path = joinRel(parent, at.name);
+    // Kept in memory of its own: a pooled view would pin a shared 8 KiB slab (unpooled.ts).
+    const path = unpooled(joinRel(parent, at.name));
     this.dirPaths.set(gfid, path);
     return path;
   }
