@@ -4,6 +4,7 @@
 
 import { GeorepError } from '../errors.js';
 import { ROOT_GFID } from './record.js';
+import { unpooled } from './unpooled.js';
 import type { Gfid } from './record.js';
 
 /** One name of a gfid (the first, in a fixed order) and whether the gfid is a directory. */
@@ -46,6 +47,7 @@ export class DirPaths {
     for (const link of chain.reverse()) {
       p = p.length === 0 ? link.name : Buffer.concat([p, SLASH, link.name]);
       if (link.dir) {
+        p = unpooled(p); // kept: not a view pinning a shared pool slab
         if (this.cache.size >= MAX_CACHED_DIRS) this.cache.clear();
         this.cache.set(link.gfid, p);
       }

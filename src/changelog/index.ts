@@ -14,3 +14,4 @@ export * from './held-deletes.js';
 export * from './entry-stat.js';
 export * from './crawl-position.js';
 export * from './rel-path.js';
+export * from './unpooled.js';

@@ -165,6 +165,9 @@ const MIGRATE_FROM_3 = `ALTER TABLE objects ADD COLUMN target BLOB;`;
  * Opens (creating if needed) and prepares a database. Damage surfaces as SQLite's error, or as
  * STATE_CORRUPT for a schema this code does not know (see store-quarantine.ts).
  */
+/** SQLite's page cache of a session database, in KiB (see connect). */
+export const STORE_CACHE_KIB = 6144;
+
 export function connect(path: string): Db {
   const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
   let ok = false;
@@ -176,7 +179,9 @@ export function connect(path: string): Db {
       db.pragma('synchronous = NORMAL');
     }
     db.pragma('foreign_keys = OFF');
-    db.pragma('cache_size = -16384'); // 16 MiB cap, used only as needed: a crawl transaction (~4096 entries) stays in memory
+    // Used only as needed, capped: a crawl transaction (~4096 entries, ~2 MiB of pages) stays
+    // in memory; a first sync of 200k files filled the 16 MiB cap this was before.
+    db.pragma(`cache_size = -${STORE_CACHE_KIB}`);
     // Checkpoint the WAL every 32 MiB rather than every 4 MiB (the default): a first crawl
     // writes every row and then updates it, and each checkpoint is an fsync of the database.
     db.pragma('wal_autocheckpoint = 8192');

@@ -91,13 +91,24 @@ export class XsyncCrawler {
   private readonly deferredLinks: { at: EntryName; st: BigIntStats; rel: Buffer }[] = [];
   /** Directories visited in this turn (for the slave's purge of unknown entries). */
   readonly dirs: Gfid[] = [];
-  /** Path and lstat of each gfid this turn recorded, for process_change (which takes them). */
-  readonly seen = new Map<Gfid, Seen>();
+  /** Path and lstat of each gfid recorded since the last takeSeen(), for process_change. */
+  private seen = new Map<Gfid, Seen>();
 
   constructor(
     private readonly cfg: CrawlerConfig,
     private readonly deps: CrawlerDeps,
   ) {}
+
+  /**
+   * What the crawl saw of the gfids recorded since the last call (a batch's), for its
+   * process_change. Each batch gets its own map, so that one whose processing waits (behind a
+   * seed copy) can drop it: the crawl's lstat of a whole tree is not kept.
+   */
+  takeSeen(): Map<Gfid, Seen> {
+    const batch = this.seen;
+    this.seen = new Map();
+    return batch;
+  }
 
   get entriesScanned(): number {
     return this.scanned;

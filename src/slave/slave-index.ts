@@ -4,10 +4,18 @@
 
 import Database from 'better-sqlite3';
 import { GeorepError } from '../errors.js';
-import { ROOT_GFID, checkIntegrity, isGfid } from '../changelog/index.js';
+import { ROOT_GFID, checkIntegrity, isGfid, unpooled } from '../changelog/index.js';
 import type { Gfid } from '../changelog/index.js';
 import { OBJECT_TYPES, joinRel } from '../changelog/index.js';
 import type { ObjectType } from '../changelog/index.js';
+
+/**
+ * SQLite's page cache of the index, in KiB. better-sqlite3's build default is 16 MB, which a
+ * 200k-entry index fills during a first sync (one-shot memory target, issue 15). An adoption
+ * or entry-op request (at most LIMITS.opsPerBatch items) touches a few hundred pages; the rest
+ * is reread from the OS page cache.
+ */
+export const INDEX_CACHE_KIB = 4096;
 
 /** One name of a gfid: where it lives. */
 export interface SlaveName {
@@ -111,6 +119,7 @@ export class SlaveIndex {
       db.pragma('wal_autocheckpoint = 8192');
       // Two agents on one slave root would be a misconfiguration; wait rather than fail at once.
       db.pragma('busy_timeout = 5000');
+      db.pragma(`cache_size = -${INDEX_CACHE_KIB}`);
       db.exec(SCHEMA);
       return new SlaveIndex(db);
     } catch (e) {
@@ -164,7 +173,8 @@ export class SlaveIndex {
     if (at === undefined) return undefined;
     const parent = this.dirPath(at.pargfid, depth + 1);
     if (parent === undefined) return undefined;
-    const path = joinRel(parent, at.name);
+    // Kept in memory of its own: a pooled view would pin a shared 8 KiB slab (unpooled.ts).
+    const path = unpooled(joinRel(parent, at.name));
     this.dirPaths.set(gfid, path);
     return path;
   }

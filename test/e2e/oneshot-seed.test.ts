@@ -72,6 +72,16 @@ ${after}
     expect(again).to.include('0 files with data');
   });
 
+  it('adopts as much when batches wait for the copy and are classified from the index', async () => {
+    // Batches of 4 records and a slow cp: all but the first two wait for the copy and are
+    // classified afterwards from the index and a fresh lstat, not from the crawl's.
+    fs.writeFileSync(path.join(bin, 'cp'), `#!/bin/sh\nsleep 1\nexec "${realCp}" "$@"\n`, { mode: 0o755 });
+    const out = await sync('--xsync-changelog-entries', '4');
+    expect(out).to.match(/2[0-9] entries copied in bulk \(seed copy\), 1 entry op,/);
+    expect(out).to.include('0 files with data');
+    assertTreesEqual(master, slave);
+  });
+
   it('sends what the copy got wrong and purges what it made that the master lacks', async () => {
     // The copy of a.txt gets other content with the master's mtime kept, and the copy gains a
     // file the master never had (as when one is deleted between the copy and the crawl).

@@ -15,10 +15,9 @@ export class CrawlXsync {
     const sink = new XsyncSink(
       deps.xsyncDir,
       deps.clock,
-      async (file) => {
-        // The sink flushes only while the crawler (declared below) is running.
-        await this.processChangelog(file, 'crawl', crawler.seen);
-      },
+      // The sink flushes only while the crawler (declared below) is running; the file holds
+      // exactly the records since the last flush, so the crawl's view of them goes with it.
+      (file): Promise<void> => this.processChangelog(file, 'crawl', crawler.takeSeen()),
       () => this.seedRunning,
     );
     const policy = {
