@@ -434,15 +434,25 @@ describe('recorder diff (TreeDiff, HintChecks, ReconcileScan)', () => {
     h.verify();
   });
 
-  it('records writes (D) and chmod (M) on known files', () => {
+  it('records writes (D) and chmod (M, and D: a chmod hides a rewrite with its size and mtime put back) on known files', () => {
     fs.appendFileSync(path.join(root, 'a/one'), 'more');
     fs.chmodSync(path.join(root, 'a/two'), 0o600);
     const got = h.hint('a/one', 'a/two');
     expect(got).to.deep.equal([
       { kind: 'D', gfid: h.gfidAt('a/one') },
       { kind: 'M', gfid: h.gfidAt('a/one'), fop: 'SETATTR' },
+      { kind: 'D', gfid: h.gfidAt('a/two') },
       { kind: 'M', gfid: h.gfidAt('a/two'), fop: 'SETATTR' },
     ]);
+    // Seeded random live test (seed 31): rewritten with size and mtime put back, then chmod'ed,
+    // in one look: the mode change explained the ctime move and the content was never sent.
+    const three = path.join(root, 'b/three');
+    const st = fs.lstatSync(three, { bigint: true });
+    fs.writeFileSync(three, 'Z'.repeat(Number(st.size)));
+    setTimesNs(Buffer.from(three), timeOfNs(st.mtimeNs));
+    fs.chmodSync(three, 0o640);
+    const hidden = h.hint('b/three');
+    expect(hidden.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.deep.equal([h.gfidAt('b/three')]);
     h.verify();
   });
 
