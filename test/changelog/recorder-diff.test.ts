@@ -393,6 +393,27 @@ describe('recorder diff (TreeDiff, HintChecks, ReconcileScan)', () => {
     h.verify();
   });
 
+  it('a hint at the old path of a file whose directory was renamed in the same look is no delete', () => {
+    // A write in a directory, then the directory renamed, before the next look: the write's hint
+    // names the old path, which is gone. The name went with its directory; it was recorded as
+    // UNLINK (the slave lost the file, the index forgot it until a reconcile).
+    const one = h.gfidAt('a/one') as Gfid;
+    fs.renameSync(path.join(root, 'a'), path.join(root, 'a-moved'));
+    fs.appendFileSync(path.join(root, 'a-moved/one'), 'more');
+    const live = h.hintWritten(['a/one', true], ['a', false], ['a-moved', false]);
+    expect(fops(live)).to.deep.equal(['RENAME']);
+    expect(live.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.deep.equal([one]);
+    expect(h.gfidAt('a-moved/one')).to.equal(one);
+    h.verify();
+    // The rename's own hints come in a later look: the index still ends where the disk is.
+    fs.renameSync(path.join(root, 'a-moved'), path.join(root, 'a-later'));
+    fs.appendFileSync(path.join(root, 'a-later/one'), 'again');
+    h.hintWritten(['a-moved/one', true]);
+    h.hint('a-moved', 'a-later');
+    expect(h.gfidAt('a-later/one')).to.not.equal(undefined);
+    h.verify();
+  });
+
   it('records a swap through a temporary name without losing either gfid', () => {
     const one = h.gfidAt('a/one');
     const two = h.gfidAt('a/two');

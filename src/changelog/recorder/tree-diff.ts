@@ -88,6 +88,8 @@ export class TreeDiff {
   private readonly vanished = new Map<string, IndexedEntry>();
   private readonly appeared: Appeared[] = [];
   private readonly hopped = new Set<Move>();
+  /** Names checked at a path their directory had left (see look): looked at again after the moves. */
+  private readonly movedAway = new Map<string, { readonly row: IndexedEntry; readonly written: boolean }>();
   /** Objects a write was reported for at a name they have left (see Check.written). */
   private readonly written = new Set<Gfid>();
   /** Objects whose xtime moves: each entry a record names, and its old and new parents. */
@@ -117,9 +119,18 @@ export class TreeDiff {
       seen.add(key);
       this.look(c);
     }
-    const actions = this.resolve();
-    this.run(actions);
+    this.run(this.resolve());
+    // Names checked under a directory that had moved away: look again where the moves (now
+    // recorded) put them. One more pass: their directories are where the index says now.
+    const again = this.relook();
     const kept = [...this.vanished.values()];
+    if (again.length > 0) {
+      this.vanished.clear();
+      this.appeared.length = 0;
+      for (const c of again) this.look(c);
+      this.run(this.resolve());
+      kept.push(...this.vanished.values());
+    }
     for (const t of this.newTrees) if (t.gfid !== undefined) this.structural.add(t.gfid);
     this.newTrees.clear();
     this.vanished.clear();
@@ -134,7 +145,14 @@ export class TreeDiff {
     const row = c.row === undefined ? index.lookup(c.dir.gfid, c.name) : (c.row ?? undefined);
     if (row !== undefined && c.written === true) this.written.add(row.gfid);
     if (c.st === undefined) {
-      if (row !== undefined) this.vanished.set(keyOf(row.pargfid, row.name), row);
+      if (row === undefined) return;
+      // The path named the directory where it was: if the directory moved on (a rename in this
+      // look), the name went with it and is not gone: look for it where the rename puts it.
+      if (!this.dirStillAt(c.dir)) {
+        this.movedAway.set(keyOf(row.pargfid, row.name), { row, written: c.written === true });
+        return;
+      }
+      this.vanished.set(keyOf(row.pargfid, row.name), row);
       return;
     }
     const type = entryTypeOf(c.st);
@@ -152,6 +170,37 @@ export class TreeDiff {
     this.appeared.push(a);
     if (this.opts.expandNewDirs && type === 'dir' && this.knownObject(c.st, 'dir', rel) === undefined)
       this.expand(a, a);
+  }
+
+  /** Whether the directory `dir` names is still at `dir.rel` (its inode there); the root always is. */
+  private dirStillAt(dir: DirRef): boolean {
+    if (dir.gfid === ROOT_GFID) return true;
+    const st = lstatIfAny(absPath(this.deps.root, dir.rel));
+    return st !== undefined && st.isDirectory() && this.deps.index.objectOf(dir.gfid)?.ino === st.ino;
+  }
+
+  /** Checks of the names in movedAway at their directories' paths now; clears movedAway. */
+  private relook(): Check[] {
+    const out: Check[] = [];
+    for (const { row, written } of this.movedAway.values()) {
+      const rel = this.deps.index.pathOf(row.pargfid);
+      // The directory is gone from the index (removed with its subtree): nothing left to do.
+      if (rel === undefined) continue;
+      const dir = { gfid: row.pargfid, rel };
+      if (!this.dirStillAt(dir)) {
+        // Its move is for a later look to record; a write reported here must not wait for a
+        // hint that will not come again: the content goes by gfid, wherever the name ends up.
+        if (written && row.type === 'file') {
+          this.deps.emit({ kind: 'D', gfid: row.gfid });
+          this.touch(row.gfid);
+        }
+        continue;
+      }
+      const st = lstatIfAny(absPath(this.deps.root, joinRel(rel, row.name)));
+      out.push(written ? { dir, name: row.name, st, written } : { dir, name: row.name, st });
+    }
+    this.movedAway.clear();
+    return out;
   }
 
   /**
