@@ -414,6 +414,20 @@ describe('recorder diff (TreeDiff, HintChecks, ReconcileScan)', () => {
     h.verify();
   });
 
+  it('sends the content of a file given a new hard link and rewritten through it with its size and mtime put back, in one look', () => {
+    // Seeded random live test (seed 23): link(2) moves ctime, so the rewrite hid behind the link.
+    const one = h.gfidAt('a/one') as Gfid;
+    fs.linkSync(path.join(root, 'a/one'), path.join(root, 'b/link'));
+    const abs = path.join(root, 'b/link');
+    const st = fs.lstatSync(abs, { bigint: true });
+    fs.writeFileSync(abs, 'Z'.repeat(Number(st.size)));
+    setTimesNs(Buffer.from(abs), timeOfNs(st.mtimeNs));
+    const got = h.hintWritten(['b/link', true]);
+    expect(fops(got)).to.deep.equal(['LINK']);
+    expect(got.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.deep.equal([one]);
+    h.verify();
+  });
+
   it('records a swap through a temporary name without losing either gfid', () => {
     const one = h.gfidAt('a/one');
     const two = h.gfidAt('a/two');

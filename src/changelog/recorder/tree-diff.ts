@@ -67,6 +67,8 @@ interface Appeared {
   readonly type: EntryType;
   /** Minted when the entry is created (directories: before their children). */
   gfid?: Gfid;
+  /** The watcher reported a write at this new name (see Check.written). */
+  readonly written?: boolean;
 }
 
 interface Move {
@@ -166,7 +168,14 @@ export class TreeDiff {
       this.deps.onSkip(rel, 'sockets are not replicated (a copy would be meaningless)');
       return;
     }
-    const a: Appeared = { parent: { kind: 'known', dir: c.dir }, name: c.name, rel, st: c.st, type };
+    const a: Appeared = {
+      parent: { kind: 'known', dir: c.dir },
+      name: c.name,
+      rel,
+      st: c.st,
+      type,
+      written: c.written === true,
+    };
     this.appeared.push(a);
     if (this.opts.expandNewDirs && type === 'dir' && this.knownObject(c.st, 'dir', rel) === undefined)
       this.expand(a, a);
@@ -379,7 +388,7 @@ export class TreeDiff {
     this.deps.emit({ kind: 'E', gfid: m.gfid, fop: 'RENAME', entry: m.from, to });
     m.to.gfid = m.gfid;
     if (m.type === 'dir') this.structural.add(m.gfid);
-    this.refresh(m.gfid, m.type, m.to.st, 'moved', undefined, this.maybeWritten(m.gfid));
+    this.refresh(m.gfid, m.type, m.to.st, 'moved', undefined, this.maybeWritten(m.gfid) || m.to.written === true);
     return true;
   }
 
@@ -426,7 +435,8 @@ export class TreeDiff {
     to.gfid = gfid;
     this.touch(at.pargfid, gfid);
     this.deps.emit({ kind: 'E', gfid, fop: 'LINK', entry: at });
-    this.refresh(gfid, to.type, to.st, 'linked', undefined, this.maybeWritten(gfid));
+    // A write reported at the new name (ln a b; rewrite b keeping its size and mtime) counts too.
+    this.refresh(gfid, to.type, to.st, 'linked', undefined, this.maybeWritten(gfid) || to.written === true);
     return true;
   }
 
