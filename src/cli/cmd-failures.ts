@@ -148,6 +148,9 @@ function jsonOf(i: LedgerItem): Record<string, string | number | null> {
     errno: i.errno,
     message: i.message,
     attempts: i.attempts,
+    // The earliest the change can have been made (null: unknown, an item from before this was
+    // kept): a checkpoint waits for the items whose change is older than its target.
+    change_time: i.changeMs > 0 ? iso(i.changeMs) : null,
     first_failure: iso(i.firstMs),
     last_failure: iso(i.lastMs),
     next_retry: iso(i.nextMs),

@@ -172,12 +172,14 @@ describe('e2e: status and checkpoints', function () {
     w('free/b', 'b');
     mutate(master, BEFORE_CHECKPOINT);
     await geo('checkpoint', 'set', master, slave, 'now');
-    type Failure = { path: string; code: string; attempts: number; first_failure: string };
+    type Failure = { path: string; code: string; attempts: number; change_time: string | null; first_failure: string };
     const failures = async (): Promise<Failure[]> =>
       JSON.parse(await geo('failures', master, slave, '--json')) as Failure[];
     await until('the ledger item', async () => (await failures()).some((f) => f.path === blocked));
     const item = (await failures()).find((f) => f.path === blocked);
     expect(item?.code).to.equal('EPERM');
+    // Its change was made before the checkpoint's target, and the ledger says so: the reason it is waited for.
+    expect(Date.parse(item?.change_time ?? '')).to.be.at.most(Date.parse(item?.first_failure ?? ''));
     await until('free/b landed', async () => fs.existsSync(path.join(slave, 'free/b')));
     await sleep(3000); // several retries and turns: still failing, still held
     const held = await status();

@@ -16,6 +16,8 @@ export interface LedgerEntry {
   readonly code: string;
   readonly message: string;
   readonly attempts: number;
+  /** The earliest its change can have been made; null when unknown. */
+  readonly change_time: string | null;
   readonly first_failure: string;
 }
 
