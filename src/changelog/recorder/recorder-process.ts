@@ -11,7 +11,7 @@ import type { Config } from '../../config.js';
 import type { Logger } from '../../log.js';
 import { SESSION_FILES } from '../../session-files.js';
 import type { GfidIndex } from '../gfid-index.js';
-import { createChangeSource } from '../watch/change-source.js';
+import { createChangeSource } from '../watch/create-change-source.js';
 import { Recorder } from './recorder.js';
 
 export interface RecorderProcessOptions {
