@@ -14,12 +14,26 @@ import type { GfidIndex } from '../gfid-index.js';
 import { createChangeSource } from '../watch/create-change-source.js';
 import { Recorder } from './recorder.js';
 
+/** The options the recorder process reads: its watcher's and its Recorder's. */
+export type RecorderProcessConfig = Pick<
+  Config,
+  | 'watcher'
+  | 'watcherPolling'
+  | 'watcherPollInterval'
+  | 'watchCookieTimeout'
+  | 'changeInterval'
+  | 'rolloverQuiet'
+  | 'watchSettle'
+  | 'crawlRate'
+  | 'reconcileInterval'
+>;
+
 export interface RecorderProcessOptions {
   /** Absolute, real path of the master root. */
   readonly masterRoot: string;
   /** This session's folder in the workdir (exists). */
   readonly sessionDir: string;
-  readonly config: Config;
+  readonly config: RecorderProcessConfig;
   /**
    * Opens the session's gfid index as the session's processes do (checked, quarantined when
    * corrupt: master/session-setup.ts's openSessionIndex, which this folder cannot import).
