@@ -2,6 +2,9 @@
 // name and a directory exactly one; the root is implicit (no row); a database SQLite calls
 // corrupt is quarantined at open and replaced by an empty one (store-quarantine.ts), never fatal;
 // met while open it is condemned, and this process ends so that the next open rebuilds it.
+// Why this file is long: one class implements all of GfidIndex (names, confirmations, recorder
+// attributes, digests, the record journal, the failure ledger, session meta) over one database;
+// splitting it into role interfaces is still to do (issue 16).
 
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';

@@ -2,6 +2,7 @@
 // Invariant: every ErrorCode maps to exactly one exit code (a new code fails to compile here).
 
 import type { ErrorCode } from '../errors.js';
+import { PERMANENT_EXIT } from '../monitor/index.js';
 
 export const EXIT = {
   ok: 0,
@@ -23,7 +24,7 @@ export const EXIT = {
    * slave, watch limits): the monitor stops the session and reports the cause instead of
    * restarting it in a loop. Never the exit code of a command a user runs.
    */
-  permanent: 64,
+  permanent: PERMANENT_EXIT,
   /** Stopped by SIGINT or SIGTERM. */
   interrupted: 130,
 } as const;

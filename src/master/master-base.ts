@@ -1,6 +1,8 @@
 // MasterBase: what every composed Master shares (gsyncd's GMasterCommon): the job table, stats,
 // the crawl loop with its `turns` limit, process_change (classify → plan → apply) and sendmark.
 // The five axes override the hooks below; buildMaster() wires one variant of each.
+// Why this file is long: the turn loop, the batch pipeline, seeding and stime settling still
+// share MasterBase's fields; giving a turn one owner (a BatchPipeline) is still to do (issue 16).
 
 import type { Clock } from '../clock.js';
 import type { CrawlConfig, SyncerConfig } from '../config.js';

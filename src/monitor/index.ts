@@ -1,4 +1,5 @@
-// monitor/: the per-session supervisor and what it needs around it (backoff, pid file, the
+// monitor/: the session daemon: the monitor process and its supervisor, the frame of its children,
+// the start/stop/pause control from outside, and what they need around it (backoff, pid file, the
 // child-side parent watch). Other directories import from here, never from the files behind it.
 
 export { Backoff, DEFAULT_BACKOFF, validateBackoffConfig } from './backoff.js';
@@ -13,3 +14,10 @@ export { describeExit, exitCauseFile, readExitCause, writeExitCause } from './ex
 export type { ExitCause } from './exit-cause.js';
 export { MONITOR_STATES, MonitorStatus, readMonitorState } from './monitor-state.js';
 export type { LastExit, MonitorState, MonitorStateName } from './monitor-state.js';
+export { DAEMON_ROLES } from './daemon-session.js';
+export type { DaemonRole } from './daemon-session.js';
+export { PERMANENT_EXIT, runDaemonChild } from './child-process.js';
+export { startDaemon, stopDaemon } from './daemon-control.js';
+export { runMonitor } from './monitor-process.js';
+export type { MonitorProcessOptions } from './monitor-process.js';
+export { pauseWorker, resumeWorker } from './worker-pause.js';

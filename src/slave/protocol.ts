@@ -2,8 +2,8 @@
 // every RPC method with its params and result types, the limits both ends enforce, the wire
 // error shape. Both ends import the same validators; nothing else lives in this file (LIMITS
 // is re-exported from limits.ts; name decoding is wire-names.ts, box packing path-claims.ts).
-// Longer than our 400-line mark on purpose: types, limits and the validators both ends run
-// stay in one place, so a change to the contract is one reviewable diff (DESIGN, seed 001).
+// Why this file is long: the whole cross-process contract (types, limits and the validators both
+// ends run) stays in one place, so a change to it is one reviewable diff (DESIGN, seed 001).
 
 import type { Gfid } from '../changelog/record.js';
 import { GeorepError } from '../errors.js';

@@ -13,7 +13,7 @@ import type { Change } from '../../src/changelog/index.js';
 import { ChangelogConsumer } from '../../src/changelog/consumer.js';
 import { RECORDER_KEYS, Recorder } from '../../src/changelog/recorder/recorder.js';
 import type { RecorderDeps } from '../../src/changelog/recorder/recorder.js';
-import { createChangeSource } from '../../src/changelog/watch/change-source.js';
+import { createChangeSource } from '../../src/changelog/watch/create-change-source.js';
 import type { WatcherKind } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
 import { resolveConfig } from '../../src/cli/config-loader.js';

@@ -9,7 +9,7 @@ import type { AsyncSubscription, SubscribeCallback } from '@parcel/watcher';
 import { watch } from 'chokidar';
 import type { ChokidarOptions, FSWatcher } from 'chokidar';
 import { expect } from 'chai';
-import { createChangeSource } from '../../src/changelog/watch/change-source.js';
+import { createChangeSource } from '../../src/changelog/watch/create-change-source.js';
 import type {
   ChangeHint,
   ChangeSource,

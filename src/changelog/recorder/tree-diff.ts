@@ -3,6 +3,9 @@
 // index mutations, each valid when applied in order (POSIX rename rules included), so a slave
 // that mirrors the index can apply them in order too. Renames are found by inode, never by
 // pairing watcher events.
+// Why this file is long: one look is one algorithm over shared state (find renames by inode, then
+// order moves, creates, links and deletes so each is valid in turn, swaps through a temporary
+// name); split into files, its steps would pass that state around instead of reading it.
 
 import type { BigIntStats } from 'node:fs';
 import { attrsOf, entryTypeOf, listNames, lstatIfAny, readTarget, sameAttrs } from '../entry-stat.js';

@@ -1,14 +1,10 @@
-// ChangeSource: what the recorder needs from a file watcher, and the one place that picks one.
+// ChangeSource: what the recorder needs from a file watcher (the contract every source
+// implements; create-change-source.ts picks one). Only the contract lives here, so the sources
+// depend on it and it on none of them.
 // Invariant: a hint is never a fact (the recorder re-reads the tree), and whatever a source knows
 // it may have missed is reported through onOverflow, so the recorder reconciles, never trusts silence.
 
-import path from 'node:path';
-import { errnoOf } from '../../errors.js';
-import { assertNever } from '../record.js';
 import type { WatcherKind } from '../../config.js';
-import { ChokidarSource } from './chokidar-source.js';
-import { InotifySource } from './inotify-source.js';
-import { ParcelSource } from './parcel-source.js';
 
 export type HintKind = 'create' | 'update' | 'delete';
 
@@ -60,40 +56,4 @@ export interface ChangeSourceOptions {
   readonly cookieDir: string;
   /** inotify only: how long sync() waits for its marker (watch-cookie-timeout), ms. */
   readonly cookieTimeoutMs: number;
-}
-
-export function createChangeSource(kind: WatcherKind, opts: ChangeSourceOptions): ChangeSource {
-  switch (kind) {
-    case 'inotify':
-      return new InotifySource(opts);
-    case 'parcel':
-      return new ParcelSource(opts);
-    case 'chokidar':
-      return new ChokidarSource(opts);
-    default:
-      return assertNever(kind, 'change source');
-  }
-}
-
-// Helpers shared by the sources. They are function declarations on purpose: the sources
-// import this module while it imports them, and hoisted functions are usable across that cycle.
-
-/** What to tell a human whose inotify watch limit ran out. */
-export function watchLimitAdvice(): string {
-  return (
-    'raise fs.inotify.max_user_watches (sysctl -w fs.inotify.max_user_watches=<n>, and persist it in ' +
-    '/etc/sysctl.d/); the limit is per user and shared by every process of that user. chokidar takes one ' +
-    'watch per file and directory, the parcel source one per directory'
-  );
-}
-
-/** True when `e` says the inotify watch limit was reached: Node's ENOSPC, or parcel's strerror text. */
-export function isWatchLimitError(e: unknown): boolean {
-  if (errnoOf(e) === 'ENOSPC') return true;
-  return e instanceof Error && e.message.includes('No space left on device');
-}
-
-/** `e`'s message, for a human-readable reason. */
-export function describeError(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }

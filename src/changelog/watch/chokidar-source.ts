@@ -20,7 +20,7 @@ import path from 'node:path';
 import { watch as chokidarWatch } from 'chokidar';
 import type { ChokidarOptions, FSWatcher } from 'chokidar';
 import { GeorepError } from '../../errors.js';
-import { describeError, isWatchLimitError, watchLimitAdvice } from './change-source.js';
+import { describeError, isWatchLimitError, watchLimitAdvice } from './watch-errors.js';
 import type { ChangeHint, ChangeSource, ChangeSourceHandlers, ChangeSourceOptions, HintKind } from './change-source.js';
 
 /** Default batching delay: events arriving within it go to onHints as one array (chokidar emits

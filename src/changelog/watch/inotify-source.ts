@@ -22,7 +22,7 @@ import type { FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { GeorepError, hasErrno } from '../../errors.js';
 import { lstatIfAny } from '../entry-stat.js';
-import { describeError, isWatchLimitError, watchLimitAdvice } from './change-source.js';
+import { describeError, isWatchLimitError, watchLimitAdvice } from './watch-errors.js';
 import type { ChangeHint, ChangeSource, ChangeSourceHandlers, ChangeSourceOptions } from './change-source.js';
 
 interface Watch {

@@ -22,7 +22,7 @@
 import path from 'node:path';
 import type { AsyncSubscription, Event, Options, SubscribeCallback } from '@parcel/watcher';
 import { GeorepError } from '../../errors.js';
-import { describeError, isWatchLimitError, watchLimitAdvice } from './change-source.js';
+import { describeError, isWatchLimitError, watchLimitAdvice } from './watch-errors.js';
 import type { ChangeHint, ChangeSource, ChangeSourceHandlers, ChangeSourceOptions, HintKind } from './change-source.js';
 
 /** The part of @parcel/watcher this source calls. */
