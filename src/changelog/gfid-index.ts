@@ -4,6 +4,7 @@
 
 import type { EntryType } from './entry-type.js';
 import type { EntryName, Gfid } from './record.js';
+import type { MetaKey } from './session-meta.js';
 
 /** Attributes of an entry as confirmed on the slave (what a crawl compares against). */
 export interface SyncedAttrs {
@@ -175,9 +176,9 @@ export interface GfidIndex {
   /** Items whose change may have been made before `ms` (changeMs < ms): what a checkpoint at `ms` waits for. */
   ledgerCountBefore(ms: number): number;
 
-  getMeta(key: string): string | undefined;
-  deleteMeta(key: string): void;
-  setMeta(key: string, value: string): void;
+  getMeta(key: MetaKey): string | undefined;
+  deleteMeta(key: MetaKey): void;
+  setMeta(key: MetaKey, value: string): void;
 
   /**
    * Throws STATE_CORRUPT when the file this index was opened from has since been condemned or

@@ -1,6 +1,7 @@
 // Public surface of src/changelog for other directories.
 export * from './record.js';
 export * from './gfid-index.js';
+export * from './session-meta.js';
 export * from './entry-type.js';
 export * from './name-codec.js';
 export * from './name-check.js';

@@ -20,6 +20,7 @@ import { escapeName } from './name-codec.js';
 import { nameProblem } from './name-check.js';
 import { ROOT_GFID } from './record.js';
 import type { EntryName, Gfid } from './record.js';
+import type { MetaKey } from './session-meta.js';
 import { entryTypeOf, prepareStatements, toEntry, toSynced } from './sqlite-statements.js';
 import type { LedgerRow, Statements } from './sqlite-statements.js';
 import { connect } from './sqlite-store.js';
@@ -430,15 +431,15 @@ export class SqliteGfidIndex implements GfidIndex {
     return this.guard(() => Number(this.st.ledgerCountBefore.get(ms) ?? 0n));
   }
 
-  deleteMeta(key: string): void {
+  deleteMeta(key: MetaKey): void {
     this.guard(() => this.st.deleteMeta.run(key));
   }
 
-  getMeta(key: string): string | undefined {
+  getMeta(key: MetaKey): string | undefined {
     return this.guard(() => this.st.getMeta.get(key));
   }
 
-  setMeta(key: string, value: string): void {
+  setMeta(key: MetaKey, value: string): void {
     this.guard(() => this.st.setMeta.run(key, value));
   }
 

@@ -22,14 +22,14 @@ import {
   joinRel,
   parseChangelogName,
 } from '../changelog/index.js';
-import type { Change, ChangelogFile, ChangelogName, GfidIndex, Gfid } from '../changelog/index.js';
+import type { Change, ChangelogFile, ChangelogName, GfidIndex, Gfid, MetaKey } from '../changelog/index.js';
 import { GeorepError, hasErrno } from '../errors.js';
 import { brakeVerdict } from './brake-turn.js';
 import { recordProblems } from './failure-ledger.js';
 import type { MasterBase } from './master-base.js';
 import { PROBLEM } from '../problem-codes.js';
 
-export const ENTRY_STIME_KEY = 'entry_stime';
+export const ENTRY_STIME_KEY = 'entry_stime' satisfies MetaKey;
 
 export async function changelogTurn(m: MasterBase): Promise<boolean> {
   const { deps } = m;

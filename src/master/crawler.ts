@@ -15,7 +15,7 @@ import type {
   StagedChild,
   SyncedAttrs,
 } from '../changelog/index.js';
-import type { DirPath, Pass } from '../changelog/index.js';
+import type { DirPath, MetaKey, Pass } from '../changelog/index.js';
 import type { Seen } from './process-change.js';
 import { encodePosition, passesFrom, shouldDescend, shouldVisit } from '../changelog/index.js';
 import { attrsOf, entryTypeOf } from '../changelog/index.js';
@@ -72,7 +72,7 @@ export interface CrawlerConfig {
   readonly policy: CrawlPolicy;
 }
 
-export const POSITION_KEY = 'xsync.position';
+export const POSITION_KEY = 'xsync.position' satisfies MetaKey;
 /** Entries crawled per index transaction: large enough that commits are rare, small enough to keep memory flat. */
 const TX_ENTRIES = 4096;
 

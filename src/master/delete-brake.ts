@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
-import type { EntryName, GfidIndex, HeldDeletes, NewHeldDelete } from '../changelog/index.js';
+import type { EntryName, GfidIndex, HeldDeletes, MetaKey, NewHeldDelete } from '../changelog/index.js';
 import { errnoOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { HeldRecord } from './plan.js';
@@ -34,7 +34,7 @@ export const BRAKE_KEYS = {
   release: 'brake.releaseSeq',
   /** A full crawl's purge of unknown slave entries was held: the release runs it. */
   purge: 'brake.purgeHeld',
-} as const;
+} as const satisfies Record<string, MetaKey>;
 
 /** What a turn's deletes would take from the slave: entries removed, of the entries it holds. */
 export interface RemovalCount {

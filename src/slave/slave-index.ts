@@ -8,6 +8,7 @@ import { ROOT_GFID, checkIntegrity, isGfid, unpooled } from '../changelog/index.
 import type { Gfid } from '../changelog/index.js';
 import { OBJECT_TYPES, joinRel } from '../changelog/index.js';
 import type { ObjectType } from '../changelog/index.js';
+import type { SlaveMetaKey } from './slave-meta.js';
 
 /**
  * SQLite's page cache of the index, in KiB. better-sqlite3's build default is 16 MB, which a
@@ -255,18 +256,18 @@ export class SlaveIndex {
     this.dirPaths.clear();
   }
 
-  getMeta(key: string): string | undefined {
+  getMeta(key: SlaveMetaKey): string | undefined {
     const v: unknown = this.st.getMeta.get(key);
     return typeof v === 'string' ? v : undefined;
   }
 
-  setMeta(key: string, value: string | undefined): void {
+  setMeta(key: SlaveMetaKey, value: string | undefined): void {
     if (value === undefined) this.st.delMeta.run(key);
     else this.st.setMeta.run(key, value);
   }
 
   /** setMeta with the commit synced to disk before returning (stime must survive power loss). */
-  setMetaDurably(key: string, value: string): void {
+  setMetaDurably(key: SlaveMetaKey, value: string): void {
     this.db.pragma('synchronous = FULL');
     try {
       this.setMeta(key, value);

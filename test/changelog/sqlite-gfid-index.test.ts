@@ -344,9 +344,9 @@ describe('SqliteGfidIndex', () => {
     expect(idx.getMeta('stime')).to.equal(undefined);
     idx.setMeta('stime', '1732270000.5');
     idx.setMeta('stime', '1732270001.0');
-    idx.setMeta('volume', 'ünï');
+    idx.setMeta('brake.cause', 'ünï');
     expect(idx.getMeta('stime')).to.equal('1732270001.0');
-    expect(idx.getMeta('volume')).to.equal('ünï');
+    expect(idx.getMeta('brake.cause')).to.equal('ünï');
   });
 
   it('does 50,000 create + markSynced in one transaction in well under a second', function () {
@@ -386,13 +386,13 @@ describe('SqliteGfidIndex on a file', () => {
     const a = SqliteGfidIndex.open(p);
     const f = a.create('file', 9n, at(ROOT_GFID, Buffer.from([0xfe])));
     a.markSynced(f, attrs);
-    a.setMeta('k', 'v');
+    a.setMeta('brake.cause', 'v');
     a.close();
     const b = SqliteGfidIndex.open(p);
     try {
       expect(b.quarantined).to.equal(undefined);
       expect(b.lookup(ROOT_GFID, Buffer.from([0xfe]))).to.deep.include({ gfid: f, synced: attrs });
-      expect(b.getMeta('k')).to.equal('v');
+      expect(b.getMeta('brake.cause')).to.equal('v');
     } finally {
       b.close();
     }
@@ -527,7 +527,7 @@ describe('SqliteGfidIndex on a file', () => {
         expect(fs.existsSync(`${p}.condemned`)).to.equal(true);
         expect(fs.readdirSync(dir).filter((n) => n.includes('.corrupt-'))).to.deep.equal([]);
         // This connection refuses to go on writing into a condemned file.
-        expect(codeOf(() => idx.transaction(() => idx.setMeta('k', 'v')))).to.equal('STATE_CORRUPT');
+        expect(codeOf(() => idx.transaction(() => idx.setMeta('brake.cause', 'v')))).to.equal('STATE_CORRUPT');
       } finally {
         idx.close();
       }
@@ -560,10 +560,10 @@ describe('SqliteGfidIndex on a file', () => {
     const p = path.join(dir, 'index.db');
     const a = SqliteGfidIndex.open(p);
     try {
-      a.setMeta('k', 'before');
+      a.setMeta('brake.cause', 'before');
       fs.renameSync(p, `${p}.elsewhere`);
       SqliteGfidIndex.open(p).close(); // the other process's fresh file
-      expect(codeOf(() => a.transaction(() => a.setMeta('k', 'after')))).to.equal('STATE_CORRUPT');
+      expect(codeOf(() => a.transaction(() => a.setMeta('brake.cause', 'after')))).to.equal('STATE_CORRUPT');
       expect(fs.existsSync(`${p}.condemned`), 'the new file stays sound').to.equal(false);
     } finally {
       a.close();

@@ -8,11 +8,12 @@ import { encodePosition, passesFrom, shouldDescend, shouldVisit } from '../crawl
 import type { DirPath, Pass } from '../crawl-position.js';
 import { absPath, joinRel } from '../rel-path.js';
 import type { GfidIndex, IndexedEntry } from '../gfid-index.js';
+import type { MetaKey } from '../session-meta.js';
 import { ROOT_GFID } from '../record.js';
 import type { Check, DirRef } from './tree-diff.js';
 import { listNames, lstatIfAny } from '../entry-stat.js';
 
-export const RECONCILE_POSITION_KEY = 'recorder.reconcile.position';
+export const RECONCILE_POSITION_KEY = 'recorder.reconcile.position' satisfies MetaKey;
 
 /** Names looked at per transaction: large enough that commits are rare, small enough to keep memory flat. */
 const CHUNK_NAMES = 4096;

@@ -14,6 +14,7 @@ import { ChangelogWriter, nameAfter } from '../writer.js';
 import { displayPath } from '../rel-path.js';
 import { formatRecord } from '../format.js';
 import type { GfidIndex, IndexedEntry } from '../gfid-index.js';
+import type { MetaKey } from '../session-meta.js';
 import { ROOT_GFID } from '../record.js';
 import type { Change, Gfid } from '../record.js';
 import type { ChangeHint, ChangeSource } from '../watch/change-source.js';
@@ -36,7 +37,7 @@ export const RECORDER_KEYS = {
    * would be skipped as already applied.
    */
   lastChangelog: 'recorder.lastChangelog',
-} as const;
+} as const satisfies Record<string, MetaKey>;
 
 /** Hints applied per transaction when a burst queued many: keeps each commit and its memory small. */
 const HINTS_PER_TX = 4096;

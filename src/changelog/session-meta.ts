@@ -1,0 +1,45 @@
+// Session meta: the small key/values the session index keeps beside its names (the meta table).
+// Invariant: every key any georep process reads or writes is declared once, here, with what its
+// value holds; getMeta/setMeta/deleteMeta take only these keys, so a misspelt key, or one two
+// modules read differently, fails to compile instead of reading as "never set". The strings are
+// the on-disk keys: renaming one is a schema change (older session folders hold them).
+
+/**
+ * Every session meta key (as stored) → what its value holds. All values are strings; "unix ms"
+ * is a decimal integer. Unset means what each line says.
+ */
+export const SESSION_META = {
+  slaveId:
+    'The slaveId of the slave index the confirmations describe; another id at hello means the slave was recreated (or its index rebuilt): confirmations are cleared and a full crawl sends everything',
+  stime:
+    'Unix ms the slave was last brought up to (the sync time): every change made before it is on the slave, but for failure-ledger items and held deletes older than it. Unset before the first completed turn',
+  entry_stime:
+    'The name of the last changelog file whose entry ops were applied (a file name, not a time): a retried turn skips the entry ops of files up to it',
+  'xsync.position':
+    "The last directory an xsync crawl flushed (crawl-position.ts encoding): the next crawl resumes after it; '' or unset: from the start",
+  'slave.reverifyContent':
+    "Why the slave's content is being re-verified (one line); present from a rebuild of either index until the full crawl after it completes (master/reverify.ts)",
+  'brake.cause': 'Why the mass-delete brake is engaged (one line); unset while it is not',
+  'brake.sinceMs': 'Unix ms the brake engaged',
+  'brake.root': '`<st_dev>:<st_ino>` of the master root the session syncs, recorded on first sight',
+  'brake.releaseSeq': '`georep release` asked to let go of the held deletes up to this seq',
+  'brake.purgeHeld': "'1' when a full crawl's purge of unknown slave entries was held: the release runs it",
+  'recorder.historyStartMs':
+    'Unix ms from which the published changelogs describe every change; unset while the recorder has not built the index yet',
+  'recorder.coveredMs': 'Unix ms before which every change the watcher reported is in a published changelog',
+  'recorder.rootXtimeMs': 'Unix ms of the last change recorded at or below the root (the root xtime)',
+  'recorder.lastChangelog':
+    'The newest changelog file name handed out; names only grow, as a reused one would sort at or before entry_stime',
+  'recorder.reconcile.position':
+    "The last directory a whole-tree reconcile committed (crawl-position.ts encoding): the next one resumes after it; '' or unset: from the start",
+} as const;
+
+/** A session meta key: one of SESSION_META's. */
+export type MetaKey = keyof typeof SESSION_META;
+
+/** The session's key/values (the meta table of the session index). */
+export interface SessionMeta {
+  getMeta(key: MetaKey): string | undefined;
+  setMeta(key: MetaKey, value: string): void;
+  deleteMeta(key: MetaKey): void;
+}
