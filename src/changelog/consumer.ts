@@ -5,7 +5,7 @@
 
 import fs from 'node:fs';
 import { fsCall } from './fs-call.js';
-import type { GfidIndex } from './gfid-index.js';
+import type { GfidIndex } from '../store/index.js';
 import { listChangelogs } from './reader.js';
 import type { ChangelogFile } from './reader.js';
 import { RECORDER_KEYS } from './recorder/recorder.js';

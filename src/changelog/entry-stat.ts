@@ -5,7 +5,19 @@ import fs from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import { hasErrno } from '../errors.js';
 import type { EntryType } from './entry-type.js';
-import type { SyncedAttrs } from './gfid-index.js';
+
+/**
+ * The attributes of an entry a crawl compares: as confirmed on the slave (the index's synced
+ * columns) or as the recorder last saw them (its recorded columns).
+ */
+export interface SyncedAttrs {
+  readonly size: number;
+  readonly mtimeNs: bigint;
+  readonly ctimeNs: bigint;
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+}
 
 export function entryTypeOf(st: BigIntStats): EntryType {
   if (st.isFile()) return 'file';

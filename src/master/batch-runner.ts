@@ -3,7 +3,8 @@
 // gsyncd it never retries a whole changelog: each failed item is reported with its cause and
 // stays unconfirmed, so the next turn sends it again.
 
-import type { GfidIndex, Gfid } from '../changelog/index.js';
+import type { Gfid } from '../changelog/index.js';
+import type { GfidIndex } from '../store/index.js';
 import { displayPath, unescapeName } from '../changelog/index.js';
 import type { Logger } from '../log.js';
 import { LIMITS } from '../slave/index.js';

@@ -6,7 +6,8 @@
 
 import fs from 'node:fs';
 import { ChangelogWriter, ROOT_GFID, absPath, escapeName, joinRel, readChangelog } from '../changelog/index.js';
-import type { Change, Gfid, HeldDelete } from '../changelog/index.js';
+import type { Change, Gfid } from '../changelog/index.js';
+import type { HeldDelete } from '../store/index.js';
 import { hasErrno } from '../errors.js';
 import { LIMITS } from '../slave/index.js';
 import type { RemoveOp } from '../slave/index.js';

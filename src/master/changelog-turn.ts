@@ -22,7 +22,8 @@ import {
   joinRel,
   parseChangelogName,
 } from '../changelog/index.js';
-import type { Change, ChangelogFile, ChangelogName, GfidIndex, Gfid, MetaKey } from '../changelog/index.js';
+import type { Change, ChangelogFile, ChangelogName, Gfid } from '../changelog/index.js';
+import type { GfidIndex, MetaKey } from '../store/index.js';
 import { GeorepError, hasErrno } from '../errors.js';
 import { brakeVerdict } from './brake-turn.js';
 import { recordProblems } from './failure-ledger.js';

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import { writeFileAtomic } from '../atomic-file.js';
 import type { Clock } from '../clock.js';
-import type { GfidIndex, HeldDeletes } from '../changelog/index.js';
+import type { GfidIndex, HeldDeletes } from '../store/index.js';
 import type { Logger } from '../log.js';
 
 export interface CheckpointState {

@@ -5,17 +5,10 @@
 import type { BigIntStats } from 'node:fs';
 import type { Clock } from '../clock.js';
 import { ROOT_GFID, displayPath } from '../changelog/index.js';
-import type {
-  Change,
-  EntryName,
-  EntryType,
-  GfidIndex,
-  Gfid,
-  IndexedEntry,
-  StagedChild,
-  SyncedAttrs,
-} from '../changelog/index.js';
-import type { DirPath, MetaKey, Pass } from '../changelog/index.js';
+import type { Change, EntryName, EntryType, Gfid, SyncedAttrs } from '../changelog/index.js';
+import type { GfidIndex, IndexedEntry, StagedChild } from '../store/index.js';
+import type { DirPath, Pass } from '../changelog/index.js';
+import type { MetaKey } from '../store/index.js';
 import type { Seen } from './process-change.js';
 import { encodePosition, passesFrom, shouldDescend, shouldVisit } from '../changelog/index.js';
 import { attrsOf, entryTypeOf } from '../changelog/index.js';

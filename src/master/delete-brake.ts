@@ -10,7 +10,8 @@
 import fs from 'node:fs';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
-import type { EntryName, GfidIndex, HeldDeletes, MetaKey, NewHeldDelete } from '../changelog/index.js';
+import type { EntryName } from '../changelog/index.js';
+import type { GfidIndex, HeldDeletes, MetaKey, NewHeldDelete } from '../store/index.js';
 import { errnoOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { HeldRecord } from './plan.js';

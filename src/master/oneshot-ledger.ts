@@ -9,7 +9,8 @@
 
 import { resync as changelogTurnResync } from './changelog-turn.js';
 import { ROOT_GFID } from '../changelog/index.js';
-import type { Gfid, GfidIndex, LedgerItem } from '../changelog/index.js';
+import type { Gfid } from '../changelog/index.js';
+import type { GfidIndex, LedgerItem } from '../store/index.js';
 import { recordProblems } from './failure-ledger.js';
 import type { MasterBase } from './master-base.js';
 import { PROBLEM } from '../problem-codes.js';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { RECORDER_KEYS } from '../changelog/recorder/recorder.js';
 import { ENTRY_STIME_KEY } from './changelog-turn.js';
 import { systemClock } from '../clock.js';
-import type { SqliteGfidIndex } from '../changelog/index.js';
+import type { SqliteGfidIndex } from '../store/index.js';
 import type { Logger } from '../log.js';
 import type { ItemProblem } from './batch-runner.js';
 import { buildMaster, choiceFromConfig } from './builder.js';

@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import { ROOT_GFID, escapeName, joinRel } from '../changelog/index.js';
-import type { Change, EntryChange, EntryName, GfidIndex, Gfid, SyncedAttrs } from '../changelog/index.js';
+import type { Change, EntryChange, EntryName, Gfid, SyncedAttrs } from '../changelog/index.js';
+import type { GfidIndex } from '../store/index.js';
 import { hasErrno } from '../errors.js';
 import type { EntryOp, MetaOp, WireEntry } from '../slave/index.js';
 import { timespecOf } from '../slave/index.js';

@@ -4,7 +4,7 @@
 // rsync's quick check off (a delta transfer against the adopted copy, see ClassifyOptions): a
 // file rewritten with its size and mtime put back is sent, not taken as already there.
 
-import type { GfidIndex, MetaKey } from '../changelog/index.js';
+import type { GfidIndex, MetaKey } from '../store/index.js';
 
 /** Meta key of the session index; present while the slave's content is to be re-verified. */
 export const REVERIFY_KEY = 'slave.reverifyContent' satisfies MetaKey;

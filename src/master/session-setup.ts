@@ -5,8 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../clock.js';
-import { SqliteGfidIndex } from '../changelog/index.js';
-import type { GfidIndex } from '../changelog/index.js';
+import { SqliteGfidIndex } from '../store/index.js';
+import type { GfidIndex } from '../store/index.js';
 import type { MasterDeps } from './master-base.js';
 import type { Config } from '../config.js';
 import { GeorepError, errnoOf } from '../errors.js';

@@ -3,7 +3,7 @@
 // bug and propagates, failing the whole request.
 
 import { errnoOf, isGeorepError } from '../errors.js';
-import { isCorruption } from '../changelog/index.js';
+import { isCorruption } from '../store/index.js';
 import type { Gfid } from '../changelog/index.js';
 import type { SlaveContext } from './context.js';
 import type { MethodName, OpFailure } from './protocol.js';

@@ -2,7 +2,7 @@
 // hello and bye runs before hello has opened the root and bound it to the master volume.
 
 import { GeorepError } from '../errors.js';
-import { condemn, isCorruption } from '../changelog/index.js';
+import { condemn, isCorruption } from '../store/index.js';
 import type { Logger } from '../log.js';
 import type { AgentHooks, SlaveContext } from './context.js';
 import { loadAtFs } from './fs-at.js';

@@ -4,7 +4,8 @@
 
 import Database from 'better-sqlite3';
 import { GeorepError } from '../errors.js';
-import { ROOT_GFID, checkIntegrity, isGfid, unpooled } from '../changelog/index.js';
+import { ROOT_GFID, isGfid, unpooled } from '../changelog/index.js';
+import { checkIntegrity } from '../store/index.js';
 import type { Gfid } from '../changelog/index.js';
 import { OBJECT_TYPES, joinRel } from '../changelog/index.js';
 import type { ObjectType } from '../changelog/index.js';

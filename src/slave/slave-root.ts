@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { GeorepError, errnoOf } from '../errors.js';
 import { systemClock } from '../clock.js';
-import { openOrQuarantine } from '../changelog/index.js';
+import { openOrQuarantine } from '../store/index.js';
 import type { Logger } from '../log.js';
 import { Confiner, RESERVED_NAME } from './confine.js';
 import { keepDirTimes } from './dir-times.js';

@@ -10,7 +10,7 @@
 
 import { randomInt } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import type { HeldDeletes, SqliteGfidIndex } from '../changelog/index.js';
+import type { HeldDeletes, SqliteGfidIndex } from '../store/index.js';
 import type { Clock } from '../clock.js';
 import { connectSlave, greet } from '../master/session-setup.js';
 import type { SessionRunOptions, SlaveConnection } from '../master/session-setup.js';

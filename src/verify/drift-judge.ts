@@ -25,7 +25,8 @@
 
 import { lstatSync } from 'node:fs';
 import { ROOT_GFID } from '../changelog/index.js';
-import type { Gfid, GfidIndex, HeldDeletes } from '../changelog/index.js';
+import type { Gfid } from '../changelog/index.js';
+import type { GfidIndex, HeldDeletes } from '../store/index.js';
 import { hasErrno } from '../errors.js';
 import type { EntryLine } from './lines.js';
 import { pathBytes } from './lines.js';

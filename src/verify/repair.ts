@@ -11,7 +11,8 @@
 // every slave entry extra), unless --allow-mass-delete.
 
 import { ROOT_GFID, displayPath } from '../changelog/index.js';
-import type { Gfid, GfidIndex } from '../changelog/index.js';
+import type { Gfid } from '../changelog/index.js';
+import type { GfidIndex } from '../store/index.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { isEmptyDir, limitCause } from '../master/delete-brake.js';

@@ -4,7 +4,7 @@
 import { setMaxListeners } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { SqliteGfidIndex } from '../changelog/index.js';
+import type { SqliteGfidIndex } from '../store/index.js';
 import type { Clock } from '../clock.js';
 import { GeorepError } from '../errors.js';
 import { checkMaster, connectSlave, greet, openSessionIndex } from '../master/session-setup.js';

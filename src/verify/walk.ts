@@ -6,7 +6,8 @@
 
 import { lstatSync } from 'node:fs';
 import type { Clock } from '../clock.js';
-import type { GfidIndex, Gfid } from '../changelog/index.js';
+import type { Gfid } from '../changelog/index.js';
+import type { GfidIndex } from '../store/index.js';
 import { ROOT_GFID, comparePreorder, isAncestorOrSelf, joinRel } from '../changelog/index.js';
 import type { DirPath } from '../changelog/index.js';
 import { hasErrno } from '../errors.js';

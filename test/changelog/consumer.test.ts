@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { ChangelogWriter, SqliteGfidIndex } from '../../src/changelog/index.js';
+import { ChangelogWriter } from '../../src/changelog/index.js';
+import { SqliteGfidIndex } from '../../src/store/index.js';
 import { ChangelogConsumer } from '../../src/changelog/consumer.js';
 import { RECORDER_KEYS } from '../../src/changelog/recorder/recorder.js';
 

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { ROOT_GFID } from '../../src/changelog/index.js';
-import type { Gfid, IndexedEntry, SyncedAttrs } from '../../src/changelog/index.js';
+import type { Gfid, SyncedAttrs } from '../../src/changelog/index.js';
+import type { IndexedEntry } from '../../src/store/index.js';
 import type { SyncerConfig } from '../../src/config.js';
 import { buildMaster, choiceFromConfig } from '../../src/master/builder.js';
 import type { MasterChoice } from '../../src/master/builder.js';

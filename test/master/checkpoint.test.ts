@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { ROOT_GFID, SqliteGfidIndex } from '../../src/changelog/index.js';
+import { ROOT_GFID } from '../../src/changelog/index.js';
+import { SqliteGfidIndex } from '../../src/store/index.js';
 import type { Gfid } from '../../src/changelog/index.js';
 import { silentLogger } from '../../src/log.js';
 import {

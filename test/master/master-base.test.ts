@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { expect } from 'chai';
-import { SqliteGfidIndex } from '../../src/changelog/index.js';
+import { SqliteGfidIndex } from '../../src/store/index.js';
 import { resolveConfig } from '../../src/cli/config-loader.js';
 import { EXIT, exitCodeFor } from '../../src/cli/exit-codes.js';
 import { silentLogger } from '../../src/log.js';

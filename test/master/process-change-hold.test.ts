@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { ROOT_GFID, SqliteGfidIndex } from '../../src/changelog/index.js';
+import { ROOT_GFID } from '../../src/changelog/index.js';
+import { SqliteGfidIndex } from '../../src/store/index.js';
 import type { EntryName, Gfid } from '../../src/changelog/index.js';
 import { ChangeClassifier } from '../../src/master/process-change.js';
 

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { absPath, joinRel } from '../rel-path.js';
 import { relativeInside } from '../rel-path.js';
-import type { GfidIndex } from '../gfid-index.js';
+import type { GfidIndex } from '../../store/index.js';
 import { ROOT_GFID } from '../record.js';
 import type { Gfid } from '../record.js';
 import type { Check, DirRef } from './tree-diff.js';

@@ -10,7 +10,7 @@ import type { Clock } from '../../clock.js';
 import type { Config } from '../../config.js';
 import type { Logger } from '../../log.js';
 import { SESSION_FILES } from '../../session-files.js';
-import type { GfidIndex } from '../gfid-index.js';
+import type { GfidIndex } from '../../store/index.js';
 import { createChangeSource } from '../watch/create-change-source.js';
 import { Recorder } from './recorder.js';
 

@@ -2,7 +2,8 @@
 // ones the slave confirmed; a slave bound to another master is refused; a full crawl purges
 // slave entries the master never had.
 
-import type { IndexedEntry, SyncedAttrs } from '../../changelog/index.js';
+import type { SyncedAttrs } from '../../changelog/index.js';
+import type { IndexedEntry } from '../../store/index.js';
 import type { Need } from '../crawler.js';
 import { sameAttrs } from '../../changelog/index.js';
 

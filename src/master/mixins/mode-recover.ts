@@ -2,7 +2,8 @@
 // over from a previous master volume, and every entry is verified again rather than trusted
 // from the index (entry ops are idempotent; rsync's ns quick check skips identical files).
 
-import type { IndexedEntry, SyncedAttrs } from '../../changelog/index.js';
+import type { SyncedAttrs } from '../../changelog/index.js';
+import type { IndexedEntry } from '../../store/index.js';
 import type { Need } from '../crawler.js';
 
 export class ModeRecover {

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import type { Clock } from '../clock.js';
 import { GeorepError, hasErrno, isGeorepError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { fsCall, ioError } from './fs-call.js';
+import { fsCall, ioError } from '../changelog/index.js';
 
 /** The structured log event (`event` field) that names a quarantined store. */
 export const QUARANTINE_EVENT = 'state_quarantined';

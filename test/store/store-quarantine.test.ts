@@ -17,7 +17,7 @@ import {
   openOrQuarantine,
   quarantineFiles,
   quarantineStamp,
-} from '../../src/changelog/store-quarantine.js';
+} from '../../src/store/store-quarantine.js';
 import { GeorepError } from '../../src/errors.js';
 import { eventLogger } from '../support/event-log.js';
 

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { withOpenLock } from '../../src/changelog/store-open-lock.js';
+import { withOpenLock } from '../../src/store/store-open-lock.js';
 import { codeOf } from '../support/error-code.js';
 
 describe('withOpenLock', () => {

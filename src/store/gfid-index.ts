@@ -2,19 +2,9 @@
 // what was last confirmed on the slave per gfid, and small session key/values. One SQLite
 // database per session; tests run it on ':memory:'. Implemented by SqliteGfidIndex.
 
-import type { EntryType } from './entry-type.js';
-import type { EntryName, Gfid } from './record.js';
+import type { EntryType } from '../changelog/index.js';
+import type { EntryName, Gfid, SyncedAttrs } from '../changelog/index.js';
 import type { MetaKey } from './session-meta.js';
-
-/** Attributes of an entry as confirmed on the slave (what a crawl compares against). */
-export interface SyncedAttrs {
-  readonly size: number;
-  readonly mtimeNs: bigint;
-  readonly ctimeNs: bigint;
-  readonly mode: number;
-  readonly uid: number;
-  readonly gid: number;
-}
 
 export interface IndexedEntry {
   readonly gfid: Gfid;

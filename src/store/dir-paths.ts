@@ -3,9 +3,9 @@
 // changes (rename, unlink, removeTree, rollback), so a cached path is never stale.
 
 import { GeorepError } from '../errors.js';
-import { ROOT_GFID } from './record.js';
-import { unpooled } from './unpooled.js';
-import type { Gfid } from './record.js';
+import { ROOT_GFID } from '../changelog/index.js';
+import { unpooled } from '../changelog/index.js';
+import type { Gfid } from '../changelog/index.js';
 
 /** One name of a gfid (the first, in a fixed order) and whether the gfid is a directory. */
 export interface ParentLink {

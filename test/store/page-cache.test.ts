@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
-import { STORE_CACHE_KIB, connect } from '../../src/changelog/sqlite-store.js';
+import { STORE_CACHE_KIB, connect } from '../../src/store/sqlite-store.js';
 import { INDEX_CACHE_KIB, SlaveIndex } from '../../src/slave/slave-index.js';
 
 describe('SQLite page caches', () => {

@@ -3,7 +3,7 @@
 // slave. A narrow store of its own (seed 004's one broker per role), on the index's connection
 // so that holding commits with the index changes around it.
 
-import type { EntryName, Gfid } from './record.js';
+import type { EntryName, Gfid } from '../changelog/index.js';
 
 /** One delete the brake holds: a name the master removed, which the slave still has. */
 export interface HeldDelete {

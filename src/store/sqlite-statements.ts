@@ -2,10 +2,11 @@
 // row → IndexedEntry mapping. Prepared once per connection (a quarantine replaces both).
 
 import { GeorepError } from '../errors.js';
-import { ENTRY_TYPES } from './entry-type.js';
-import type { EntryType } from './entry-type.js';
-import type { IndexedEntry, SyncedAttrs } from './gfid-index.js';
-import type { Gfid } from './record.js';
+import { ENTRY_TYPES } from '../changelog/index.js';
+import type { EntryType } from '../changelog/index.js';
+import type { IndexedEntry } from './gfid-index.js';
+import type { SyncedAttrs } from '../changelog/index.js';
+import type { Gfid } from '../changelog/index.js';
 import type { Db } from './sqlite-store.js';
 
 /** The synced columns of an object row. */

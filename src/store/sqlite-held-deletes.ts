@@ -3,7 +3,7 @@
 // connection: statements are prepared per connection.
 
 import type { HeldDelete, HeldDeletes, NewHeldDelete } from './held-deletes.js';
-import type { EntryName, Gfid } from './record.js';
+import type { EntryName, Gfid } from '../changelog/index.js';
 import type { Db } from './sqlite-store.js';
 
 /**

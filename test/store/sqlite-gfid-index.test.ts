@@ -8,12 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
-import { SqliteGfidIndex } from '../../src/changelog/sqlite-gfid-index.js';
+import { SqliteGfidIndex } from '../../src/store/sqlite-gfid-index.js';
 import { ROOT_GFID } from '../../src/changelog/record.js';
 import type { EntryName, Gfid } from '../../src/changelog/record.js';
-import type { SyncedAttrs } from '../../src/changelog/gfid-index.js';
+import type { SyncedAttrs } from '../../src/changelog/entry-stat.js';
 import { codeOf } from '../support/error-code.js';
-import { quarantineStamp } from '../../src/changelog/store-quarantine.js';
+import { quarantineStamp } from '../../src/store/store-quarantine.js';
 
 const at = (pargfid: Gfid, name: string | Buffer): EntryName => ({
   pargfid,
