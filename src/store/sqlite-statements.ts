@@ -4,7 +4,7 @@
 import { GeorepError } from '../errors.js';
 import { ENTRY_TYPES } from '../changelog/index.js';
 import type { EntryType } from '../changelog/index.js';
-import type { IndexedEntry } from './gfid-index.js';
+import type { IndexedEntry } from './name-index.js';
 import type { SyncedAttrs } from '../changelog/index.js';
 import type { Gfid } from '../changelog/index.js';
 import type { Db } from './sqlite-store.js';
