@@ -5,7 +5,7 @@
 
 import fs from 'node:fs';
 import { fsCall } from './fs-call.js';
-import type { GfidIndex } from '../store/index.js';
+import type { SessionMeta, StoreConnection } from '../store/index.js';
 import { listChangelogs } from './reader.js';
 import type { ChangelogFile } from './reader.js';
 import { RECORDER_KEYS } from './recorder/recorder.js';
@@ -22,7 +22,7 @@ export class ChangelogConsumer {
 
   constructor(
     private readonly dir: string,
-    private readonly index: Pick<GfidIndex, 'getMeta' | 'assertCurrent'>,
+    private readonly index: Pick<SessionMeta, 'getMeta'> & Pick<StoreConnection, 'assertCurrent'>,
   ) {}
 
   /** Makes sure the changelog directory exists (the recorder may not have started yet). */

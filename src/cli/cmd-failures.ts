@@ -9,7 +9,7 @@ import { ROOT_GFID, displayPath, relativeInside } from '../changelog/index.js';
 import { createLogger } from '../log.js';
 import { openSessionIndex } from '../master/session-setup.js';
 import type { Gfid } from '../changelog/index.js';
-import type { GfidIndex, LedgerItem } from '../store/index.js';
+import type { FailureLedgerStore, GfidIndex, LedgerItem, NameIndex, StoreConnection } from '../store/index.js';
 import { GeorepError } from '../errors.js';
 import { WORKDIR_HELP } from './cmd-sync.js';
 import type { CliContext } from './context.js';
@@ -97,7 +97,11 @@ function withIndex<T>(
 }
 
 /** Queues the gfid at `rel` and every gfid below it; returns how many. */
-function queueSubtree(index: GfidIndex, rel: string, nowMs: number): number {
+function queueSubtree(
+  index: NameIndex & Pick<FailureLedgerStore, 'ledgerRecord'> & Pick<StoreConnection, 'transaction'>,
+  rel: string,
+  nowMs: number,
+): number {
   let gfid: Gfid = ROOT_GFID;
   for (const comp of rel === '' || rel === '.' ? [] : rel.split(path.sep)) {
     const row = index.lookup(gfid, Buffer.from(comp));

@@ -4,7 +4,7 @@
 // stays unconfirmed, so the next turn sends it again.
 
 import type { Gfid } from '../changelog/index.js';
-import type { GfidIndex } from '../store/index.js';
+import type { Confirmations, NameIndex, StoreConnection } from '../store/index.js';
 import { displayPath, unescapeName } from '../changelog/index.js';
 import type { Logger } from '../log.js';
 import { LIMITS } from '../slave/index.js';
@@ -41,7 +41,8 @@ export interface BatchOutcome {
 export interface BatchDeps {
   readonly slave: SlaveCaller;
   readonly syncer: DataSink;
-  readonly index: GfidIndex;
+  /** Where the slave's confirmations go, and the names whose delete it confirmed leave. */
+  readonly index: Pick<NameIndex, 'unlink' | 'removeTree'> & Confirmations & Pick<StoreConnection, 'transaction'>;
   readonly log: Logger;
   /** Names are this process's to change (one-shot); false when the recorder owns them (live). */
   readonly ownsNames: boolean;

@@ -23,7 +23,7 @@ import {
   parseChangelogName,
 } from '../changelog/index.js';
 import type { Change, ChangelogFile, ChangelogName, Gfid } from '../changelog/index.js';
-import type { GfidIndex, MetaKey } from '../store/index.js';
+import type { MetaKey, NameIndex } from '../store/index.js';
 import { GeorepError, hasErrno } from '../errors.js';
 import { brakeVerdict } from './brake-turn.js';
 import { recordProblems } from './failure-ledger.js';
@@ -147,7 +147,7 @@ export async function resync(m: MasterBase, gfids: readonly Gfid[]): Promise<voi
 }
 
 /** The records that create `gfid` at each of its names as it is now; undefined when its path is gone. */
-function currentRecords(index: GfidIndex, root: Buffer, gfid: Gfid): Change[] | undefined {
+function currentRecords(index: Pick<NameIndex, 'namesOf' | 'pathOf'>, root: Buffer, gfid: Gfid): Change[] | undefined {
   // The root has no name: only its attributes can be sent again (georep repair queues it).
   if (gfid === ROOT_GFID) return [{ kind: 'M', gfid, fop: 'SETATTR' }];
   const out: Change[] = [];

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import { writeFileAtomic } from '../atomic-file.js';
 import type { Clock } from '../clock.js';
-import type { GfidIndex, HeldDeletes } from '../store/index.js';
+import type { FailureLedgerStore, HeldDeletes } from '../store/index.js';
 import type { Logger } from '../log.js';
 
 export interface CheckpointState {
@@ -46,7 +46,7 @@ export function readCheckpointState(file: string): CheckpointState | undefined {
  * does not have, as a ledger item is: status must not say the slave holds the master as it was.
  */
 export function pendingBefore(
-  index: Pick<GfidIndex, 'ledgerCountBefore'>,
+  index: Pick<FailureLedgerStore, 'ledgerCountBefore'>,
   held: Pick<HeldDeletes, 'countBefore'>,
 ): (targetMs: number) => number {
   return (targetMs) => index.ledgerCountBefore(targetMs) + held.countBefore(targetMs);

@@ -6,7 +6,14 @@ import type { BigIntStats } from 'node:fs';
 import type { Clock } from '../clock.js';
 import { ROOT_GFID, displayPath } from '../changelog/index.js';
 import type { Change, EntryName, EntryType, Gfid, SyncedAttrs } from '../changelog/index.js';
-import type { GfidIndex, IndexedEntry, StagedChild } from '../store/index.js';
+import type {
+  DigestStore,
+  IndexedEntry,
+  NameIndex,
+  SessionMeta,
+  StagedChild,
+  StoreConnection,
+} from '../store/index.js';
 import type { DirPath, Pass } from '../changelog/index.js';
 import type { MetaKey } from '../store/index.js';
 import type { Seen } from './process-change.js';
@@ -50,7 +57,8 @@ export interface RecordSink {
 }
 
 export interface CrawlerDeps {
-  readonly index: GfidIndex;
+  /** Names it brings in step with the master, the digests that skip clean directories, its position. */
+  readonly index: NameIndex & DigestStore & SessionMeta & Pick<StoreConnection, 'transaction'>;
   readonly clock: Clock;
   readonly sink: RecordSink;
   readonly onSkip: (path: string, reason: string) => void;

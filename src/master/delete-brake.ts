@@ -11,7 +11,10 @@ import fs from 'node:fs';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { EntryName } from '../changelog/index.js';
-import type { GfidIndex, HeldDeletes, MetaKey, NewHeldDelete } from '../store/index.js';
+import type { HeldDeletes, MetaKey, NameIndex, NewHeldDelete, SessionMeta, StoreConnection } from '../store/index.js';
+
+/** What the brake keeps in the session index: its meta keys, and the entry count it judges by. */
+export type BrakeIndex = SessionMeta & Pick<NameIndex, 'count'> & Pick<StoreConnection, 'transaction'>;
 import { errnoOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { HeldRecord } from './plan.js';
@@ -96,7 +99,7 @@ export function isEmptyDir(dirPath: string): boolean {
 
 export interface BrakeDeps {
   readonly rootPath: string;
-  readonly index: GfidIndex;
+  readonly index: BrakeIndex;
   readonly held: HeldDeletes;
   readonly log: Logger;
   readonly clock: Pick<Clock, 'nowMs'>;
@@ -223,7 +226,7 @@ export class DeleteBrake {
  * this moment is counted afresh then. Returns the deletes held, and whether the brake is engaged.
  */
 export function requestRelease(
-  index: GfidIndex,
+  index: SessionMeta & Pick<StoreConnection, 'transaction'>,
   held: HeldDeletes,
 ): { readonly held: number; readonly engaged: boolean } {
   return index.transaction(() => {

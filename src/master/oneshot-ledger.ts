@@ -10,7 +10,7 @@
 import { resync as changelogTurnResync } from './changelog-turn.js';
 import { ROOT_GFID } from '../changelog/index.js';
 import type { Gfid } from '../changelog/index.js';
-import type { GfidIndex, LedgerItem } from '../store/index.js';
+import type { LedgerItem, NameIndex } from '../store/index.js';
 import { recordProblems } from './failure-ledger.js';
 import type { MasterBase } from './master-base.js';
 import { PROBLEM } from '../problem-codes.js';
@@ -52,7 +52,7 @@ export async function retryLedger(m: MasterBase, which: (item: LedgerItem) => bo
 }
 
 /** Components in the deepest path of `gfid` (0: the root; -1: gone from the index). */
-function deepestName(index: GfidIndex, gfid: Gfid): number {
+function deepestName(index: Pick<NameIndex, 'namesOf' | 'pathOf'>, gfid: Gfid): number {
   if (gfid === ROOT_GFID) return 0;
   let deepest = -1;
   for (const n of index.namesOf(gfid)) {

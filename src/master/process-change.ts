@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import { ROOT_GFID, escapeName, joinRel } from '../changelog/index.js';
 import type { Change, EntryChange, EntryName, Gfid, SyncedAttrs } from '../changelog/index.js';
-import type { GfidIndex } from '../store/index.js';
+import type { Confirmations, NameIndex } from '../store/index.js';
 import { hasErrno } from '../errors.js';
 import type { EntryOp, MetaOp, WireEntry } from '../slave/index.js';
 import { timespecOf } from '../slave/index.js';
@@ -75,7 +75,7 @@ export class ChangeClassifier {
 
   constructor(
     private readonly root: Buffer,
-    private readonly index: GfidIndex,
+    private readonly index: NameIndex & Pick<Confirmations, 'syncedOf'>,
     private readonly opts: ClassifyOptions,
   ) {
     this.applyEntries = opts.entryOps ?? true;

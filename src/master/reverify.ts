@@ -4,22 +4,22 @@
 // rsync's quick check off (a delta transfer against the adopted copy, see ClassifyOptions): a
 // file rewritten with its size and mtime put back is sent, not taken as already there.
 
-import type { GfidIndex, MetaKey } from '../store/index.js';
+import type { MetaKey, SessionMeta } from '../store/index.js';
 
 /** Meta key of the session index; present while the slave's content is to be re-verified. */
 export const REVERIFY_KEY = 'slave.reverifyContent' satisfies MetaKey;
 
 /** Whether the crawl distrusts what the slave holds (see the file header). */
-export function reverifying(index: Pick<GfidIndex, 'getMeta'>): boolean {
+export function reverifying(index: Pick<SessionMeta, 'getMeta'>): boolean {
   return index.getMeta(REVERIFY_KEY) !== undefined;
 }
 
 /** From now until endReverify: the slave's content is to be proven by the full crawl. */
-export function startReverify(index: Pick<GfidIndex, 'setMeta'>, why: string): void {
+export function startReverify(index: Pick<SessionMeta, 'setMeta'>, why: string): void {
   index.setMeta(REVERIFY_KEY, why);
 }
 
 /** The full crawl completed: every file was sent or compared with the quick check off. */
-export function endReverify(index: Pick<GfidIndex, 'getMeta' | 'deleteMeta'>): void {
+export function endReverify(index: Pick<SessionMeta, 'getMeta' | 'deleteMeta'>): void {
   if (reverifying(index)) index.deleteMeta(REVERIFY_KEY);
 }

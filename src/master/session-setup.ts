@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../clock.js';
 import { SqliteGfidIndex } from '../store/index.js';
-import type { GfidIndex } from '../store/index.js';
+import type { Confirmations, GfidIndex, NameIndex, SessionMeta } from '../store/index.js';
 import type { MasterDeps } from './master-base.js';
 import type { Config } from '../config.js';
 import { GeorepError, errnoOf } from '../errors.js';
@@ -166,7 +166,12 @@ export function checkMaster(root: string): void {
  * A slave we have no confirmed record of (first sync, a slave recreated since, or recover
  * mode) gets a full crawl: every entry is sent again and unknown slave entries are purged.
  */
-export function decideFullCrawl(index: SqliteGfidIndex, slaveId: string, recover: boolean, log: Logger): boolean {
+export function decideFullCrawl(
+  index: SessionMeta & Pick<Confirmations, 'clearSynced'> & Pick<NameIndex, 'count'>,
+  slaveId: string,
+  recover: boolean,
+  log: Logger,
+): boolean {
   const known = index.getMeta('slaveId');
   if (known !== slaveId) {
     if (known !== undefined) {
@@ -212,7 +217,7 @@ export function openSessionIndex(sessionDir: string, log: Logger, clock?: Clock)
  */
 export async function forgetSlaveNames(
   slave: SlaveClient,
-  index: GfidIndex,
+  index: Pick<SessionMeta, 'setMeta'>,
   log: Logger,
   signal?: AbortSignal,
 ): Promise<void> {

@@ -26,7 +26,7 @@
 import { lstatSync } from 'node:fs';
 import { ROOT_GFID } from '../changelog/index.js';
 import type { Gfid } from '../changelog/index.js';
-import type { GfidIndex, HeldDeletes } from '../store/index.js';
+import type { FailureLedgerStore, HeldDeletes, NameIndex } from '../store/index.js';
 import { hasErrno } from '../errors.js';
 import type { EntryLine } from './lines.js';
 import { pathBytes } from './lines.js';
@@ -43,7 +43,7 @@ export const CTIME_MARGIN_MS = 2000;
 
 export interface DriftJudgeDeps {
   readonly masterRoot: Buffer;
-  readonly index: Pick<GfidIndex, 'lookup' | 'ledgerGet'>;
+  readonly index: Pick<NameIndex, 'lookup'> & Pick<FailureLedgerStore, 'ledgerGet'>;
   readonly held: Pick<HeldDeletes, 'heldAt'>;
   /** ignore-deletes: entries only the slave has are kept on purpose. */
   readonly ignoreDeletes: boolean;

@@ -12,7 +12,7 @@
 
 import { ROOT_GFID, displayPath } from '../changelog/index.js';
 import type { Gfid } from '../changelog/index.js';
-import type { GfidIndex } from '../store/index.js';
+import type { FailureLedgerStore, NameIndex, StoreConnection } from '../store/index.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { isEmptyDir, limitCause } from '../master/delete-brake.js';
@@ -32,7 +32,8 @@ const SHOWN_PROBLEMS = 20;
 const MAX_HELD_EXTRAS = 100_000;
 
 export interface RepairDeps {
-  readonly index: GfidIndex;
+  /** Names to find what drifted, the ledger to queue it in. */
+  readonly index: NameIndex & FailureLedgerStore & Pick<StoreConnection, 'transaction'>;
   readonly slave: SlaveCaller;
   readonly clock: Clock;
   readonly log: Logger;
@@ -234,7 +235,7 @@ export class Repairer {
   }
 }
 
-function pathOf(index: GfidIndex, gfid: Gfid): string {
+function pathOf(index: Pick<NameIndex, 'pathOf'>, gfid: Gfid): string {
   const rel = index.pathOf(gfid);
   if (rel === undefined) return gfid;
   return displayPath(rel);

@@ -7,7 +7,7 @@
 import { lstatSync } from 'node:fs';
 import type { Clock } from '../clock.js';
 import type { Gfid } from '../changelog/index.js';
-import type { GfidIndex } from '../store/index.js';
+import type { NameIndex } from '../store/index.js';
 import { ROOT_GFID, comparePreorder, isAncestorOrSelf, joinRel } from '../changelog/index.js';
 import type { DirPath } from '../changelog/index.js';
 import { hasErrno } from '../errors.js';
@@ -45,7 +45,7 @@ export interface WalkDeps {
   readonly masterRoot: Buffer;
   readonly slave: SlaveDirs;
   /** The session's gfid index (for each line's gfid); undefined without a session. */
-  readonly index: GfidIndex | undefined;
+  readonly index: Pick<NameIndex, 'childGfids'> | undefined;
   readonly clock: Clock;
   readonly signal?: AbortSignal;
   /** One directory's lines, in name order. Awaited: a slow reader slows the walk, not memory. */

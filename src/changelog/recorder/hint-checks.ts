@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { absPath, joinRel } from '../rel-path.js';
 import { relativeInside } from '../rel-path.js';
-import type { GfidIndex } from '../../store/index.js';
+import type { NameIndex } from '../../store/index.js';
 import { ROOT_GFID } from '../record.js';
 import type { Gfid } from '../record.js';
 import type { Check, DirRef } from './tree-diff.js';
@@ -20,7 +20,7 @@ export class HintChecks {
   constructor(
     private readonly rootPath: string,
     private readonly root: Buffer,
-    private readonly index: GfidIndex,
+    private readonly index: NameIndex,
   ) {}
 
   /**

@@ -7,8 +7,7 @@ import type { Clock } from '../../clock.js';
 import { encodePosition, passesFrom, shouldDescend, shouldVisit } from '../crawl-position.js';
 import type { DirPath, Pass } from '../crawl-position.js';
 import { absPath, joinRel } from '../rel-path.js';
-import type { GfidIndex, IndexedEntry } from '../../store/index.js';
-import type { MetaKey } from '../../store/index.js';
+import type { IndexedEntry, MetaKey, NameIndex, SessionMeta, StoreConnection } from '../../store/index.js';
 import { ROOT_GFID } from '../record.js';
 import type { Check, DirRef } from './tree-diff.js';
 import { listNames, lstatIfAny } from '../entry-stat.js';
@@ -19,7 +18,8 @@ export const RECONCILE_POSITION_KEY = 'recorder.reconcile.position' satisfies Me
 const CHUNK_NAMES = 4096;
 
 export interface ReconcileDeps {
-  readonly index: GfidIndex;
+  /** Names to walk, meta to keep its position in. */
+  readonly index: NameIndex & SessionMeta & Pick<StoreConnection, 'transaction'>;
   readonly root: Buffer;
   readonly clock: Clock;
   /** Applies one chunk of checks in one transaction; returns the vanished names it deferred. */

@@ -11,7 +11,7 @@ import type { BigIntStats } from 'node:fs';
 import { attrsOf, entryTypeOf, listNames, lstatIfAny, readTarget, sameAttrs } from '../entry-stat.js';
 import { absPath, joinRel } from '../rel-path.js';
 import type { EntryType } from '../entry-type.js';
-import type { GfidIndex, IndexedEntry } from '../../store/index.js';
+import type { Confirmations, IndexedEntry, NameIndex, RecorderAttrs } from '../../store/index.js';
 import type { SyncedAttrs } from '../entry-stat.js';
 import { ROOT_GFID } from '../record.js';
 import type { Change, EntryName, Gfid } from '../record.js';
@@ -38,7 +38,8 @@ export interface Check {
 }
 
 export interface DiffDeps {
-  readonly index: GfidIndex;
+  /** Names it moves and what the recorder saw (the confirmed attrs stand in before it first looked). */
+  readonly index: NameIndex & RecorderAttrs & Pick<Confirmations, 'syncedOf'>;
   readonly root: Buffer;
   readonly emit: (c: Change) => void;
   /** An entry deliberately not recorded (sockets), said once per name by the caller. */
