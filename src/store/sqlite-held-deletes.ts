@@ -1,24 +1,10 @@
-// SqliteHeldDeletes: HeldDeletes in the session's index database (table held_deletes). It runs
-// on the gfid index's connection (SqliteGfidIndex.heldDeletes()), whose quarantine replaces the
-// connection: statements are prepared per connection.
+// SqliteHeldDeletes: HeldDeletes in the session's index database (table held_deletes, see
+// sqlite-store.ts). It runs on the gfid index's connection (SqliteGfidIndex.heldDeletes()),
+// whose quarantine replaces the connection: statements are prepared per connection.
 
 import type { HeldDelete, HeldDeletes, NewHeldDelete } from './held-deletes.js';
 import type { EntryName, Gfid } from '../changelog/index.js';
 import type { Db } from './sqlite-store.js';
-
-/**
- * One row per held delete. AUTOINCREMENT: a seq is never reused, so "held up to seq N" (what
- * a release covers) never takes in a delete held after it. The unique key makes holding the
- * records of a replayed changelog a no-op. Created by every open (IF NOT EXISTS).
- */
-export const HELD_DELETES = `
-CREATE TABLE IF NOT EXISTS held_deletes (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  gfid TEXT NOT NULL, pargfid TEXT NOT NULL, name BLOB NOT NULL, dir INTEGER NOT NULL,
-  change_ms INTEGER NOT NULL, held_ms INTEGER NOT NULL,
-  UNIQUE (pargfid, name, gfid)
-);
-`;
 
 interface Row {
   readonly seq: bigint;

@@ -1,4 +1,4 @@
-// Prepared statements of the gfid index, typed by their bind parameters and rows, and the
+// Prepared statements of the gfid index's names, objects and confirmations, typed by their bind parameters and rows, and the
 // row → IndexedEntry mapping. Prepared once per connection (a quarantine replaces both).
 
 import { GeorepError } from '../errors.js';
@@ -35,19 +35,6 @@ export type EntryTuple = readonly [
   nameSynced: bigint,
   ...attrs: Int[],
 ];
-
-export interface LedgerRow {
-  readonly gfid: string;
-  readonly path: string;
-  readonly code: string;
-  readonly errno: string | null;
-  readonly message: string;
-  readonly attempts: bigint;
-  readonly first_ms: bigint;
-  readonly last_ms: bigint;
-  readonly next_ms: bigint;
-  readonly change_ms: bigint | null;
-}
 
 export interface NameRow {
   readonly pargfid: string;
@@ -129,37 +116,6 @@ export function prepareStatements(db: Db) {
        WHERE size IS NOT NULL`,
     ),
     clearNamesSynced: db.prepare('UPDATE names SET synced = 0 WHERE synced = 1'),
-    clearDigests: db.prepare('DELETE FROM dir_digests'),
-    dirDigest: db.prepare<[string], { readonly digest: Buffer; readonly subdirs: string }>(
-      'SELECT digest, subdirs FROM dir_digests WHERE gfid = ?',
-    ),
-    setDirDigest: db.prepare<[string, Buffer, string]>(
-      `INSERT INTO dir_digests (gfid, digest, subdirs) VALUES (?, ?, ?)
-       ON CONFLICT (gfid) DO UPDATE SET digest = excluded.digest, subdirs = excluded.subdirs`,
-    ),
-    stageDirDigest: db.prepare<[string, Buffer, string, number]>(
-      `INSERT OR REPLACE INTO staged_digests (gfid, digest, subdirs, children) VALUES (?, ?, ?, ?)`,
-    ),
-    stageChild: db.prepare<[string, string, string, bigint, number, bigint, bigint, number, number, number]>(
-      `INSERT INTO staged_children (dir, gfid, type, ino, size, mtime_ns, ctime_ns, mode, uid, gid)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    // A staged digest is stored when its directory still has exactly the children listed, each
-    // named there and confirmed with what was listed: what a crawl then would find clean.
-    commitStagedDigests: db.prepare(
-      `INSERT INTO dir_digests (gfid, digest, subdirs)
-       SELECT s.gfid, s.digest, s.subdirs FROM staged_digests s
-       WHERE (SELECT count(*) FROM names n WHERE n.pargfid = s.gfid) = s.children
-         AND s.gfid NOT IN (
-           SELECT c.dir FROM staged_children c LEFT JOIN objects o ON o.gfid = c.gfid
-           WHERE o.gfid IS NULL OR o.type IS NOT c.type OR o.ino IS NOT c.ino OR o.size IS NOT c.size
-             OR o.mtime_ns IS NOT c.mtime_ns OR o.ctime_ns IS NOT c.ctime_ns OR o.mode IS NOT c.mode
-             OR o.uid IS NOT c.uid OR o.gid IS NOT c.gid
-             OR NOT EXISTS (SELECT 1 FROM names n WHERE n.gfid = c.gfid AND n.pargfid = c.dir))
-       ON CONFLICT (gfid) DO UPDATE SET digest = excluded.digest, subdirs = excluded.subdirs`,
-    ),
-    dropStagedDigests: db.prepare('DELETE FROM staged_digests'),
-    dropStagedChildren: db.prepare('DELETE FROM staged_children'),
     count: db.prepare<[], bigint>('SELECT count(*) FROM objects').pluck(),
     objectOf: db.prepare<[string], { readonly type: string; readonly ino: bigint; readonly btime_ns: bigint | null }>(
       'SELECT type, ino, btime_ns FROM objects WHERE gfid = ?',
@@ -176,33 +132,6 @@ export function prepareStatements(db: Db) {
     setTarget: db.prepare<[Buffer, string]>('UPDATE objects SET target = ? WHERE gfid = ?'),
     setXtime: db.prepare<[number, string]>('UPDATE objects SET xtime_ms = ? WHERE gfid = ?'),
     xtimeOf: db.prepare<[string], bigint | null>('SELECT xtime_ms FROM objects WHERE gfid = ?').pluck(),
-    journalAppend: db.prepare<[string]>('INSERT INTO journal (line) VALUES (?)'),
-    journalRead: db.prepare<[], { readonly seq: bigint; readonly line: string }>(
-      'SELECT seq, line FROM journal ORDER BY seq',
-    ),
-    journalDrop: db.prepare<[bigint]>('DELETE FROM journal WHERE seq <= ?'),
-    journalCount: db.prepare<[], bigint>('SELECT count(*) FROM journal').pluck(),
-    ledgerUpsert: db.prepare<[string, string, string, string | null, string, number, number, number, number, number]>(
-      `INSERT INTO ledger (gfid, path, code, errno, message, attempts, first_ms, last_ms, next_ms, change_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (gfid) DO UPDATE SET path = excluded.path, code = excluded.code, errno = excluded.errno,
-         message = excluded.message, attempts = ledger.attempts + excluded.attempts,
-         last_ms = excluded.last_ms, next_ms = excluded.next_ms,
-         change_ms = CASE WHEN ledger.change_ms IS NULL THEN NULL ELSE min(ledger.change_ms, excluded.change_ms) END`,
-    ),
-    ledgerGet: db.prepare<[string], LedgerRow>('SELECT * FROM ledger WHERE gfid = ?'),
-    ledgerDue: db.prepare<[number], LedgerRow>('SELECT * FROM ledger WHERE next_ms <= ? ORDER BY first_ms'),
-    ledgerAll: db.prepare<[], LedgerRow>('SELECT * FROM ledger ORDER BY first_ms, path'),
-    ledgerDelete: db.prepare<[string]>('DELETE FROM ledger WHERE gfid = ?'),
-    ledgerCount: db.prepare<[], bigint>('SELECT count(*) FROM ledger').pluck(),
-    ledgerCountBefore: db
-      .prepare<[number], bigint>('SELECT count(*) FROM ledger WHERE change_ms IS NULL OR change_ms < ?')
-      .pluck(),
-    getMeta: db.prepare<[string], string>('SELECT value FROM meta WHERE key = ?').pluck(),
-    deleteMeta: db.prepare<[string]>('DELETE FROM meta WHERE key = ?'),
-    setMeta: db.prepare<[string, string]>(
-      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-    ),
   };
 }
 

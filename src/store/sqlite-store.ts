@@ -4,7 +4,6 @@
 
 import Database from 'better-sqlite3';
 import { GeorepError } from '../errors.js';
-import { HELD_DELETES } from './sqlite-held-deletes.js';
 
 export type Db = Database.Database;
 
@@ -54,6 +53,20 @@ function addNameSynced(db: Db): void {
       DELETE FROM dir_digests WHERE gfid IN (OLD.pargfid, NEW.pargfid);
     END;`);
 }
+
+/**
+ * The brake's held deletes (held-deletes.ts), one row each. AUTOINCREMENT: a seq is never reused, so "held up to seq N" (what
+ * a release covers) never takes in a delete held after it. The unique key makes holding the
+ * records of a replayed changelog a no-op. Created by every open (IF NOT EXISTS).
+ */
+const HELD_DELETES = `
+CREATE TABLE IF NOT EXISTS held_deletes (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  gfid TEXT NOT NULL, pargfid TEXT NOT NULL, name BLOB NOT NULL, dir INTEGER NOT NULL,
+  change_ms INTEGER NOT NULL, held_ms INTEGER NOT NULL,
+  UNIQUE (pargfid, name, gfid)
+);
+`;
 
 /**
  * Directory digests: for a directory whose children are all confirmed on the slave as a crawl
