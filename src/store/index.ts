@@ -1,13 +1,15 @@
-// Public surface of src/store (the session's state store) for other directories.
-export * from './gfid-index.js';
-export * from './store-connection.js';
-export * from './name-index.js';
-export * from './confirmations.js';
-export * from './recorder-attrs.js';
-export * from './digest-store.js';
-export * from './record-journal.js';
-export * from './failure-ledger-store.js';
-export * from './session-meta.js';
-export * from './sqlite-gfid-index.js';
-export * from './store-quarantine.js';
-export * from './held-deletes.js';
+// Public surface of src/store (the session's state store) for other directories: the role
+// interfaces and their value types, the SQLite index that implements them all, the brake's held
+// deletes, and the corruption check and quarantine routine the slave's index shares.
+export type { GfidIndex } from './gfid-index.js';
+export type { StoreConnection } from './store-connection.js';
+export type { IndexedEntry, NameIndex } from './name-index.js';
+export type { Confirmations } from './confirmations.js';
+export type { RecorderAttrs } from './recorder-attrs.js';
+export type { DigestStore, DirDigest, StagedChild } from './digest-store.js';
+export type { RecordJournal } from './record-journal.js';
+export type { FailureLedgerStore, LedgerItem } from './failure-ledger-store.js';
+export type { MetaKey, SessionMeta } from './session-meta.js';
+export { SqliteGfidIndex } from './sqlite-gfid-index.js';
+export type { HeldDelete, HeldDeletes, NewHeldDelete } from './held-deletes.js';
+export { checkIntegrity, condemn, isCorruption, openOrQuarantine } from './store-quarantine.js';
