@@ -19,6 +19,7 @@ import { buildRandomTree, compareSnapshots, noiseStep, RandomTree, Rng, takeSnap
 import type { TreeSnapshot } from '../support/random-ops.js';
 import { compareTrees, formatDifferences } from '../support/tree-compare.js';
 import type { Difference } from '../support/tree-compare.js';
+import { joinBytes, pathOfDisplay } from '../support/tree-bytes.js';
 
 const SEED = Number(process.env['GEOREP_RANDOM_SEED'] ?? 1313);
 const ROUNDS_MS = Number(process.env['GEOREP_RANDOM_MS'] ?? 40_000);
@@ -75,6 +76,44 @@ describe('e2e: live daemon under seeded random changes, with checkpoints (issue 
         `ops: ${path.join(s.tmp, 'ops.log')}${process.env['GEOREP_KEEP_TMP'] === '1' ? '' : ' (set GEOREP_KEEP_TMP=1 to keep them)'}`,
       ].join('\n'),
     );
+  };
+
+  /**
+   * What the run knows of the first few differing paths, for a failure seen only in CI output
+   * (the temp folder is gone by then): both sides' lstat (a slave ctime says when the slave
+   * last touched the inode), the operations that named the path, and the session log's lines
+   * that do.
+   */
+  const explain = (diffs: readonly Difference[]): string => {
+    flushLog();
+    const lines = (file: string): string[] => {
+      try {
+        return fs.readFileSync(file, 'utf8').split('\n');
+      } catch {
+        return [];
+      }
+    };
+    const stat = (root: string, rel: string): string => {
+      try {
+        const st = fs.lstatSync(joinBytes(root, pathOfDisplay(rel)), { bigint: true });
+        const t = (ns: bigint): string => new Date(Number(ns / 1_000_000n)).toISOString();
+        return `ino ${st.ino} nlink ${st.nlink} size ${st.size} mtime ${t(st.mtimeNs)} ctime ${t(st.ctimeNs)}`;
+      } catch (e) {
+        return String(e);
+      }
+    };
+    const ops = lines(path.join(s.tmp, 'ops.log'));
+    const logged = lines(s.logPath());
+    const out: string[] = [];
+    for (const d of diffs.slice(0, 3)) {
+      const base = d.path.split('/').at(-1) ?? d.path;
+      const quoted = JSON.stringify(base).slice(1, -1); // as the ops log spells it
+      const names = (l: string): boolean => l.includes(`/${quoted}"`) || l.includes(`"${quoted}"`);
+      out.push(`-- ${d.path}`, `   master: ${stat(s.master, d.path)}`, `   slave:  ${stat(s.slave, d.path)}`);
+      out.push(...ops.filter(names).slice(-20).map((l) => `   op: ${l}`));
+      out.push(...logged.filter((l) => l.includes(base)).slice(-20).map((l) => `   log: ${l.slice(0, 400)}`));
+    }
+    return out.join('\n');
   };
 
   /** The slave minus its control folder and the noise subtree; retried if it moves under the walk. */
@@ -226,7 +265,7 @@ describe('e2e: live daemon under seeded random changes, with checkpoints (issue 
           }
           fail(
             `checkpoint ${checkpoints} (target ${new Date(target).toISOString()}) completed, but the slave lacks changes made before it was set: ${diffs.length} differences; ${later}`,
-            `${formatDifferences(diffs, 40)}\nstatus: ${JSON.stringify(st)}`,
+            `${formatDifferences(diffs, 40)}\nstatus: ${JSON.stringify(st)}\n${explain(diffs)}`,
           );
         }
         if (!st.checkpoint_completed || Date.parse(st.checkpoint_time ?? '') !== target) {

@@ -47,6 +47,22 @@ export function displayPath(p: RelPath): string {
   return s;
 }
 
+/** The bytes of a path in displayPath's form (its inverse). */
+export function pathOfDisplay(shown: string): Buffer {
+  const out: number[] = [];
+  for (let i = 0; i < shown.length; i++) {
+    const c = shown.charCodeAt(i);
+    if (c === 0x5c && shown[i + 1] === '\\') {
+      out.push(0x5c);
+      i++;
+    } else if (c === 0x5c && shown[i + 1] === 'x') {
+      out.push(parseInt(shown.slice(i + 2, i + 4), 16));
+      i += 3;
+    } else out.push(c);
+  }
+  return Buffer.from(out);
+}
+
 /** True when the bytes survive a round trip through a JS string (argv is UTF-8). */
 const isArgvSafe = (b: Buffer): boolean => Buffer.from(b.toString('utf8'), 'utf8').equals(b);
 

@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { AWKWARD, buildAwkwardTree, makeSocket } from './tree-builder.js';
 import { assertTreesEqual, compareTrees } from './tree-compare.js';
 import type { DiffKind } from './tree-compare.js';
-import { copyTimesNs, displayPath, joinBytes, splitBytes, timeOfNs, setTimesNs } from './tree-bytes.js';
+import { copyTimesNs, displayPath, joinBytes, pathOfDisplay, splitBytes, timeOfNs, setTimesNs } from './tree-bytes.js';
 import type { RelPath } from './tree-bytes.js';
 
 const MiB = 1024 * 1024;
@@ -80,6 +80,13 @@ describe('support/tree-compare', function () {
     restoreParent(AWKWARD.nfd);
     expect(kinds()).to.deep.equal([{ path: displayPath(AWKWARD.nfd), what: 'missing' }]);
     expect(displayPath(AWKWARD.nfd)).to.equal('e\\xcc\\x81');
+  });
+
+  it('reads a displayed path back to its bytes (backslashes, \\xNN, non-UTF-8)', function () {
+    const raw = Buffer.from([0x5c, 0x78, 0x41, 0x2f, 0x0a, 0xff, 0x20, 0x5c]); // \xA/<nl><ff> \\
+    expect(displayPath(raw)).to.equal('\\\\xA/\\x0a\\xff \\\\');
+    expect(pathOfDisplay(displayPath(raw))).to.deep.equal(raw);
+    expect(pathOfDisplay(displayPath(AWKWARD.nfd))).to.deep.equal(Buffer.from(AWKWARD.nfd));
   });
 
   it('detects an extra file', function () {
