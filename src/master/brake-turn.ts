@@ -11,6 +11,7 @@ import type { HeldDelete } from '../store/index.js';
 import { hasErrno } from '../errors.js';
 import { LIMITS } from '../slave/index.js';
 import type { RemoveOp } from '../slave/index.js';
+import type { BatchPipeline } from './batch-pipeline.js';
 import type { DeleteBrake, DeleteHold, RemovalCount } from './delete-brake.js';
 import type { MasterBase } from './master-base.js';
 import { PROBLEM } from '../problem-codes.js';
@@ -21,17 +22,18 @@ const RELEASE_PAGE = 5000;
 export interface BrakeVerdict {
   /** The turn holds its deletes (undefined: they go to the slave). */
   readonly hold: DeleteHold | undefined;
-  /** Held deletes a release sent to the slave in this turn (its batches are in the turn's jobs). */
+  /** Held deletes a release sent to the slave in this turn (its batches are in the turn's pipeline). */
   readonly released: number;
 }
 
 /**
  * Decides whether the turn that reads `files` (changelogs whose entry ops are still to apply)
- * holds its deletes; applies a requested release first. `sinceMs` is the sync time at the start
- * of the turn: every change the turn reads was made after it.
+ * holds its deletes; applies a requested release first, as batches of `turn`. `sinceMs` is the
+ * sync time at the start of the turn: every change the turn reads was made after it.
  */
 export async function brakeVerdict(
   m: MasterBase,
+  turn: BatchPipeline,
   brake: DeleteBrake,
   files: readonly string[],
   sinceMs: number,
@@ -46,7 +48,7 @@ export async function brakeVerdict(
     const late = heldAfter(brake, releaseSeq);
     const pending = [...removes, ...late];
     const cause = pending.length === 0 ? undefined : brake.limitCause(await countRemovals(m, pending));
-    const released = await applyRelease(m, brake, cause === undefined ? Number.MAX_SAFE_INTEGER : releaseSeq);
+    const released = await applyRelease(m, turn, brake, cause === undefined ? Number.MAX_SAFE_INTEGER : releaseSeq);
     brake.clear(released);
     if (cause === undefined) return { hold: undefined, released };
     brake.engage(cause);
@@ -133,7 +135,7 @@ export function removeOpOf(c: Change): RemoveOp | undefined {
  * and forgets them once their entry ops are applied. Entries a held delete blocked (ledger
  * DELETE_HELD) are due at once, and a held purge runs. Returns how many deletes were sent.
  */
-async function applyRelease(m: MasterBase, brake: DeleteBrake, uptoSeq: number): Promise<number> {
+async function applyRelease(m: MasterBase, turn: BatchPipeline, brake: DeleteBrake, uptoSeq: number): Promise<number> {
   const { deps } = m;
   let sent = 0;
   let after = 0;
@@ -148,7 +150,7 @@ async function applyRelease(m: MasterBase, brake: DeleteBrake, uptoSeq: number):
       for (const r of records) writer.append(r);
       const file = writer.close();
       try {
-        await m.processChangelogs([{ path: file, entryOps: true }], 'changelog');
+        await turn.process([{ path: file, entryOps: true }], 'changelog');
       } finally {
         fs.rmSync(file, { force: true });
       }
@@ -162,7 +164,7 @@ async function applyRelease(m: MasterBase, brake: DeleteBrake, uptoSeq: number):
     for (const item of deps.index.ledgerAll())
       if (item.code === PROBLEM.DELETE_HELD) deps.index.ledgerRecord(item, now, now, 0);
   });
-  if (brake.purgeHeld) await m.purgeUnknown(indexedDirs(m)); // a full crawl's, held (crawl-brake.ts)
+  if (brake.purgeHeld) await turn.purgeUnknown(indexedDirs(m)); // a full crawl's, held (crawl-brake.ts)
   return sent;
 }
 

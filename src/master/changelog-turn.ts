@@ -10,6 +10,8 @@
 //   ledger, not stime, keeps them. Checkpoints complete only with the ledger empty;
 // - a batch whose outcome is unknown (the agent died, the worker stopped mid-batch) is in no
 //   ledger: the turn's changelogs stay, and stime with them, until a turn accounts for them.
+// The turn's batches are its BatchPipeline's; this file decides what the turn reads and what
+// its TurnResult means for the ledger, the changelogs and stime.
 
 import fs from 'node:fs';
 import {
@@ -25,14 +27,15 @@ import {
 import type { Change, ChangelogFile, ChangelogName, Gfid } from '../changelog/index.js';
 import type { MetaKey, NameIndex } from '../store/index.js';
 import { GeorepError, hasErrno } from '../errors.js';
+import type { BatchPipeline, TurnResult } from './batch-pipeline.js';
 import { brakeVerdict } from './brake-turn.js';
 import { recordProblems } from './failure-ledger.js';
-import type { MasterBase } from './master-base.js';
+import type { MasterBase, MasterDeps } from './master-base.js';
 import { PROBLEM } from '../problem-codes.js';
 
 export const ENTRY_STIME_KEY = 'entry_stime' satisfies MetaKey;
 
-export async function changelogTurn(m: MasterBase): Promise<boolean> {
+export async function changelogTurn(m: MasterBase): Promise<TurnResult> {
   const { deps } = m;
   const consumer = deps.consumer;
   if (consumer === undefined)
@@ -42,31 +45,32 @@ export async function changelogTurn(m: MasterBase): Promise<boolean> {
   const stime = Number(index.getMeta('stime') ?? '0');
   const entryStime = parseChangelogName(index.getMeta(ENTRY_STIME_KEY) ?? '');
   const applies = (f: ChangelogName): boolean => entryStime === undefined || compareChangelogNames(f, entryStime) > 0;
-  m.turnProblems.clear();
-  m.lostBatches = 0;
-  // The brake's verdict comes before any batch of the turn is sent (brake-turn.ts).
-  m.deleteHold = undefined;
+  // No seed step: a live turn sends every change by gfid.
+  const turn = m.newTurn();
+  // The brake's verdict comes before any batch of the turn is sent (brake-turn.ts); a release's
+  // batches go first, unheld.
   const verdict =
     deps.brake === undefined || !m.propagatesDeletes()
       ? { hold: undefined, released: 0 }
       : await brakeVerdict(
           m,
+          turn,
           deps.brake,
           files.filter(applies).map((f) => f.path),
           stime,
         );
-  m.deleteHold = verdict.hold;
+  turn.holdDeletes(verdict.hold);
   // While deletes are held, what they blocked would only be blocked again.
   const due = index
     .ledgerDue(clock.nowMs())
     .filter((i) => verdict.hold === undefined || i.code !== PROBLEM.DELETE_HELD);
   if (files.length === 0 && due.length === 0 && coveredMs <= stime && verdict.released === 0) {
     deps.onTurn?.(stime);
-    return true; // nothing new, not even time
+    return turn.settle(); // nothing new, not even time
   }
   const sizes = new Map(files.map((f) => [f.path, sizeOf(f.path)]));
   for (const batch of batches(files, sizes, deps.crawl.changelogBatchSize)) {
-    await m.processChangelogs(
+    await turn.process(
       batch.map((f) => ({ path: f.path, entryOps: applies(f) })),
       'changelog',
     );
@@ -75,13 +79,14 @@ export async function changelogTurn(m: MasterBase): Promise<boolean> {
   }
   if (due.length > 0)
     await resync(
-      m,
+      deps,
+      turn,
       due.map((i) => i.gfid),
     );
-  const landed = await m.settleTurn();
+  const result = await turn.settle();
   // A lost batch may hold a retried item too: nothing is resolved on its word.
-  const lost = m.lostBatches > 0;
-  recordProblems(m, lost ? [] : due.map((i) => i.gfid), stime);
+  const lost = result.lostBatches > 0;
+  recordProblems(deps, result.problems, lost ? [] : due.map((i) => i.gfid), stime);
   // After a lost batch the changelogs stay and are read again next turn: entry ops once
   // (entry_stime), data and metadata from what the entries are then. stime stays.
   if (!lost) {
@@ -94,21 +99,24 @@ export async function changelogTurn(m: MasterBase): Promise<boolean> {
   m.saveStats();
   if (lost) {
     deps.onTurn?.(stime);
-    return false;
+    return result;
   }
   const next = Math.max(coveredMs, stime);
   await m.markStime(next);
   deps.onTurn?.(next);
-  return landed;
+  return result;
 }
 
 /**
- * Syncs gfids again from what they are now: each name the recorder holds for it is created
- * (or found present) on the slave, and its data or attributes sent. Parents go first. Also
- * run by a one-shot sync for what the ledger holds (oneshot-ledger.ts).
+ * Syncs gfids again from what they are now, as batches of `turn`: each name the recorder holds
+ * for it is created (or found present) on the slave, and its data or attributes sent. Parents
+ * go first. Also run by a one-shot sync for what the ledger holds (oneshot-ledger.ts).
  */
-export async function resync(m: MasterBase, gfids: readonly Gfid[]): Promise<void> {
-  const { deps } = m;
+export async function resync(
+  deps: Pick<MasterDeps, 'index' | 'root' | 'log' | 'crawl' | 'xsyncDir' | 'clock'>,
+  turn: BatchPipeline,
+  gfids: readonly Gfid[],
+): Promise<void> {
   deps.index.forgetCachedPaths();
   const byDepth = gfids
     .map((g) => ({ g, rel: deps.index.pathOf(g) }))
@@ -126,7 +134,7 @@ export async function resync(m: MasterBase, gfids: readonly Gfid[]): Promise<voi
       if (rs !== undefined) records.push(...rs);
       else {
         // Still not where the recorder says: the next retry will know.
-        m.turnProblems.set(g, {
+        turn.retryLater({
           gfid: g,
           path: g,
           code: PROBLEM.RECORDER_BEHIND,
@@ -139,7 +147,7 @@ export async function resync(m: MasterBase, gfids: readonly Gfid[]): Promise<voi
     for (const r of records) writer.append(r);
     const file = writer.close();
     try {
-      await m.processChangelogs([{ path: file, entryOps: true }], 'changelog');
+      await turn.process([{ path: file, entryOps: true }], 'changelog');
     } finally {
       fs.rmSync(file, { force: true });
     }

@@ -8,10 +8,11 @@
 import fs from 'node:fs';
 import { ChangelogWriter } from '../changelog/index.js';
 import type { Change, Gfid } from '../changelog/index.js';
+import type { BatchPipeline } from './batch-pipeline.js';
 import { countRemovals, deleteHold, removeOpOf } from './brake-turn.js';
 import type { RecordSink } from './crawler.js';
 import type { DeleteBrake, DeleteHold } from './delete-brake.js';
-import type { MasterBase } from './master-base.js';
+import type { MasterBase, MasterDeps } from './master-base.js';
 import { PROBLEM } from '../problem-codes.js';
 
 /**
@@ -85,15 +86,18 @@ export async function gateCrawlDeletes(
   return { sendDeletes: false, purge: seeded };
 }
 
-/** Sends the crawl's deferred deletes as one more batch (after every other batch of the crawl). */
-export async function sendDeferred(m: MasterBase, deferred: readonly Change[]): Promise<void> {
+/** Sends the crawl's deferred deletes as one more batch of `turn` (after every other batch of the crawl). */
+export async function sendDeferred(
+  deps: Pick<MasterDeps, 'xsyncDir' | 'clock'>,
+  turn: BatchPipeline,
+  deferred: readonly Change[],
+): Promise<void> {
   if (deferred.length === 0) return;
-  const { deps } = m;
   const writer = ChangelogWriter.open(deps.xsyncDir, 'XSYNC-CHANGELOG', Math.floor(deps.clock.nowMs() / 1000));
   for (const c of deferred) writer.append(c);
   const file = writer.close();
   try {
-    await m.processChangelog(file, 'crawl');
+    await turn.processFile(file, 'crawl');
   } finally {
     fs.rmSync(file, { force: true });
   }

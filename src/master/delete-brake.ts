@@ -21,7 +21,7 @@ import type { HeldRecord } from './plan.js';
 
 export type BrakeConfig = Pick<Config, 'deleteBrakePercent' | 'deleteBrakeCount' | 'deleteBrakeMin'>;
 
-/** Where a turn's held deletes go, and which names hold one already (MasterBase.deleteHold). */
+/** Where a turn's held deletes go, and which names hold one already (BatchPipeline.holdDeletes). */
 export interface DeleteHold {
   heldAt(at: EntryName): boolean;
   hold(items: readonly HeldRecord[]): void;

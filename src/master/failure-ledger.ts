@@ -5,20 +5,26 @@
 
 import type { Gfid } from '../changelog/index.js';
 import type { ItemProblem } from './batch-runner.js';
-import type { MasterBase } from './master-base.js';
+import type { MasterDeps } from './master-base.js';
 import { PROBLEM } from '../problem-codes.js';
 
 const ERRNO_CODE = /^E[A-Z0-9]+$/;
 
 /**
- * Files this turn's problems in the ledger and resolves the due items that landed. `sinceMs`
- * is the sync time when the turn began: every change the turn read was made after it.
+ * Files a turn's problems (its TurnResult's) in the ledger and resolves the retried items that
+ * landed. `sinceMs` is the sync time when the turn began: every change the turn read was made
+ * after it.
  */
-export function recordProblems(m: MasterBase, retried: readonly Gfid[], sinceMs: number): void {
-  const { index, clock, log, crawl } = m.deps;
+export function recordProblems(
+  deps: Pick<MasterDeps, 'index' | 'clock' | 'log' | 'crawl'>,
+  problems: ReadonlyMap<Gfid, ItemProblem>,
+  retried: readonly Gfid[],
+  sinceMs: number,
+): void {
+  const { index, clock, log, crawl } = deps;
   const now = clock.nowMs();
   index.transaction(() => {
-    for (const [gfid, p] of m.turnProblems) {
+    for (const [gfid, p] of problems) {
       if (index.objectOf(gfid) === undefined) continue; // gone from the master: nothing to sync
       const prev = index.ledgerGet(gfid);
       const attempts = (prev?.attempts ?? 0) + 1;
@@ -28,7 +34,7 @@ export function recordProblems(m: MasterBase, retried: readonly Gfid[], sinceMs:
         log.warn(`failed: ${p.path}: ${p.message}`, { event: 'failure_added', code: p.code, gfid });
     }
     for (const gfid of retried) {
-      if (m.turnProblems.has(gfid)) continue;
+      if (problems.has(gfid)) continue;
       const item = index.ledgerGet(gfid);
       index.ledgerResolve(gfid);
       if (item !== undefined && item.code !== PROBLEM.RESYNC) {

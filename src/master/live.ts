@@ -146,10 +146,11 @@ export async function runLive(opts: LiveOptions): Promise<void> {
       await hybrid.run(1);
       // What did not land is in the failure ledger (retried by the changelog crawl); only a
       // batch with no known outcome (the agent died mid-batch) makes the crawl run again.
-      if (hybrid.lostBatches > 0) {
+      const lost = hybrid.lastTurn?.lostBatches ?? 0;
+      if (lost > 0) {
         throw new GeorepError(
           'BATCH_LOST',
-          `the hybrid crawl lost ${hybrid.lostBatches} batch(es) whose outcome is unknown; it runs again from the start`,
+          `the hybrid crawl lost ${lost} batch(es) whose outcome is unknown; it runs again from the start`,
         );
       }
       if (!stop.aborted) {

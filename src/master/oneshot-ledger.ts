@@ -26,8 +26,7 @@ export async function retryLedger(m: MasterBase, which: (item: LedgerItem) => bo
   const { index } = m.deps;
   const items = index.ledgerAll().filter(which);
   if (items.length === 0) return 0;
-  m.turnProblems.clear();
-  m.lostBatches = 0;
+  const turn = m.newTurn();
   // Waves by depth, each its own batch (sent in order): a parent directory lands before any
   // name in it. By the deepest name: a hard link's other names may lie deeper than its first.
   const waves = new Map<number, Gfid[]>();
@@ -42,11 +41,11 @@ export async function retryLedger(m: MasterBase, which: (item: LedgerItem) => bo
     const wave = waves.get(d) ?? [];
     gfids.push(...wave);
     for (let k = 0; k < wave.length; k += GFIDS_PER_BATCH)
-      await changelogTurnResync(m, wave.slice(k, k + GFIDS_PER_BATCH));
+      await changelogTurnResync(m.deps, turn, wave.slice(k, k + GFIDS_PER_BATCH));
   }
-  await m.settleTurn();
+  const result = await turn.settle();
   // A lost batch may hold any item: nothing is resolved on its word (as in the live turn).
-  if (m.lostBatches === 0) recordProblems(m, gfids, 0);
+  if (result.lostBatches === 0) recordProblems(m.deps, result.problems, gfids, 0);
   m.stats.retryPending = index.ledgerCount();
   return items.length;
 }

@@ -4,7 +4,8 @@
 // (type, mode, owner, and size and mtime to the ns for a file) is recorded, not sent again;
 // whatever does not match (changed meanwhile, a hard link split between two cp processes)
 // goes the usual way, by gfid, and replaces the copy. The crawl's purge then drops what the
-// copy made that the crawl never saw.
+// copy made that the crawl never saw. A turn's pipeline reaches all of this through one
+// SeedStep, which only the first sync's crawl turn plugs in (SeedRun).
 
 import { getuid } from 'node:process';
 import { GeorepError } from '../errors.js';
@@ -16,6 +17,22 @@ import { SeedCopy } from '../syncer/index.js';
 import type { RemoteTarget } from '../syncer/index.js';
 import type { Gfid } from '../changelog/index.js';
 import type { Plan } from './plan.js';
+
+/** A plan less what the slave adopted from a seed copy, and how many entries that was. */
+export interface Adoption {
+  readonly plan: Plan;
+  readonly adopted: number;
+}
+
+/**
+ * The seeding piece of a turn's pipeline (batch-pipeline.ts): before a batch is sent, what a
+ * seed copy made of it is adopted. Only the first sync into an empty slave plugs one in (the
+ * one-shot full crawl, and the live daemon's first hybrid crawl: crawl-xsync.ts); every other
+ * turn, the live changelog turns among them, sends every entry by gfid.
+ */
+export interface SeedStep {
+  adopt(plan: Plan): Promise<Adoption>;
+}
 
 export interface SeedSettings {
   /** cp processes in parallel (sync-jobs). */
@@ -33,6 +50,55 @@ export interface SeedDeps {
   readonly remote?: RemoteTarget;
   readonly log: Logger;
   readonly signal?: AbortSignal;
+}
+
+/**
+ * A seed copy beside one crawl turn: started before the walk, adopted from by each batch once
+ * it landed, settled before the crawl's purge. Batches wait for it; while it runs the crawl's
+ * sink hands its files over without waiting (XsyncSink's holdWhile reads `running`).
+ */
+export class SeedRun implements SeedStep {
+  private copy: Promise<boolean> | undefined;
+  private copying = false;
+
+  constructor(
+    private readonly settings: SeedSettings,
+    private readonly deps: SeedDeps,
+  ) {}
+
+  /**
+   * Starts the copy. Resolves once it runs (or it is clear none will), so that the walk that
+   * follows does not hold it back; batches processed from now on wait for it.
+   */
+  start(): Promise<void> {
+    if (this.copy !== undefined) throw new GeorepError('INTERNAL', 'a seed copy was started twice (a georep bug)');
+    let started = (): void => undefined;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const copy = runSeed(this.settings, this.deps, started);
+    this.copying = true;
+    const over = (): void => {
+      this.copying = false;
+      started();
+    };
+    copy.then(over, over); // awaited by the batches and by settled(); no unhandled rejection meanwhile
+    this.copy = copy;
+    return running;
+  }
+
+  /** The copy is still running: the crawl walks on and its batches queue (XsyncSink). */
+  get running(): boolean {
+    return this.copying;
+  }
+
+  /** Waits for the copy; true when it landed (its leftovers are then purged). */
+  async settled(): Promise<boolean> {
+    return this.copy === undefined ? false : await this.copy;
+  }
+
+  async adopt(plan: Plan): Promise<Adoption> {
+    if (this.copy === undefined || !(await this.copy)) return { plan, adopted: 0 };
+    return adoptSeeded(plan, this.deps.slave, this.deps.signal);
+  }
 }
 
 /**
@@ -129,11 +195,7 @@ function itemOf(op: EntryOp, data: ReadonlyMap<Gfid, { size: number; mtimeNs: bi
  * the batch's changes inside them), and so does `confirm`: an adopted entry is on the slave as
  * the crawl saw it.
  */
-export async function adoptSeeded(
-  plan: Plan,
-  slave: SlaveCaller,
-  signal?: AbortSignal,
-): Promise<{ plan: Plan; adopted: number }> {
+export async function adoptSeeded(plan: Plan, slave: SlaveCaller, signal?: AbortSignal): Promise<Adoption> {
   const data = new Map([...plan.dataNs, ...plan.dataOff].map((d) => [d.gfid, d]));
   const offered: { item: AdoptItem; op: number }[] = [];
   plan.entryOps.forEach((op, i) => {

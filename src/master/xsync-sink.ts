@@ -10,7 +10,7 @@ import type { RecordSink } from './crawler.js';
 
 export class XsyncSink implements RecordSink {
   private writer: ChangelogWriter | undefined;
-  /** Files handed over while holding: their processing runs on (MasterBase keeps their order). */
+  /** Files handed over while holding: their processing runs on (the turn's BatchPipeline keeps their order). */
   private readonly held: Promise<void>[] = [];
 
   /**

@@ -4,15 +4,16 @@
 // checks that the history reaches back that far, else it runs a hybrid crawl first); Changelog
 // (live) then runs until stopped, each turn taking what was published since the last.
 
+import type { TurnResult } from '../batch-pipeline.js';
 import { changelogTurn } from '../changelog-turn.js';
 import type { CrawlStatsSnapshot } from '../crawl-stats.js';
 import type { MasterBase } from '../master-base.js';
 
 function changelogCrawl(status: Extract<CrawlStatsSnapshot['crawlStatus'], 'History Crawl' | 'Changelog Crawl'>) {
   return class CrawlChangelogs {
-    async crawlTurn(this: MasterBase): Promise<void> {
+    crawlTurn(this: MasterBase): Promise<TurnResult> {
       this.stats.crawlStatus = status;
-      await changelogTurn(this);
+      return changelogTurn(this);
     }
   };
 }

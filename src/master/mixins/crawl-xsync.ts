@@ -1,24 +1,29 @@
 // Detection axis, Xsync (hybrid crawl): walk the master, write XSYNC-CHANGELOG files in
-// batches and feed each to the same process_change the live changelogs use.
+// batches and feed each to the turn's pipeline, the same process_change the live changelogs
+// use. The first sync into an empty slave plugs a seed copy into that pipeline (seeding.ts).
 
 import type { Change } from '../../changelog/index.js';
+import type { TurnResult } from '../batch-pipeline.js';
 import { deferDeletes, gateCrawlDeletes, liveCrawlHold, sendDeferred } from '../crawl-brake.js';
 import { XsyncCrawler } from '../crawler.js';
-import type { MasterBase } from '../master-base.js';
+import type { MasterBase, MasterDeps } from '../master-base.js';
+import { SeedRun } from '../seeding.js';
 import { XsyncSink } from '../xsync-sink.js';
 
 export class CrawlXsync {
-  async crawlTurn(this: MasterBase): Promise<void> {
+  async crawlTurn(this: MasterBase): Promise<TurnResult> {
     const deps = this.deps;
     this.stats.crawlStatus = 'Hybrid Crawl';
     const turnStartMs = deps.clock.nowMs();
+    const seed = seedFor(deps);
+    const turn = this.newTurn(seed);
     const sink = new XsyncSink(
       deps.xsyncDir,
       deps.clock,
       // The sink flushes only while the crawler (declared below) is running; the file holds
       // exactly the records since the last flush, so the crawl's view of them goes with it.
-      (file): Promise<void> => this.processChangelog(file, 'crawl', crawler.takeSeen()),
-      () => this.seedRunning,
+      (file): Promise<void> => turn.processFile(file, 'crawl', crawler.takeSeen()),
+      () => seed?.running ?? false,
     );
     const policy = {
       classify: this.classifyEntry.bind(this),
@@ -42,8 +47,8 @@ export class CrawlXsync {
         },
       },
     );
-    this.deleteHold = brake !== undefined && deps.consumer !== undefined ? liveCrawlHold(brake) : undefined;
-    if (deps.seed !== undefined && deps.fullCrawl) await this.startSeed(deps.seed);
+    turn.holdDeletes(brake !== undefined && deps.consumer !== undefined ? liveCrawlHold(brake) : undefined);
+    await seed?.start();
     await crawler.crawl(deps.signal);
     deps.log.debug('crawl walked the master', {
       entries: crawler.entriesScanned,
@@ -53,22 +58,42 @@ export class CrawlXsync {
     await sink.drain();
     // A seed copy made everything in the slave that its index does not know, whatever the
     // purge axis: what no batch adopted or replaced is the copy's, never the operator's.
-    const seeded = await this.seedSettled();
+    const seeded = (await seed?.settled()) ?? false;
     // After every batch is settled: the purge keeps only what the slave index knows.
     let purge = deps.fullCrawl && ((this.purgesUnknown() && this.propagatesDeletes()) || seeded);
     if (brake !== undefined) {
       const gate = await gateCrawlDeletes(this, brake, deferred, purge ? crawler.dirs : undefined, seeded);
-      if (gate.sendDeletes) await sendDeferred(this, deferred);
+      if (gate.sendDeletes) await sendDeferred(deps, turn, deferred);
       purge = gate.purge;
     }
-    const settled = purge ? () => this.purgeUnknown(crawler.dirs) : undefined;
+    const settled = purge ? () => turn.purgeUnknown(crawler.dirs) : undefined;
     // A live session files what did not land in its failure ledger and goes on; a one-shot
     // sync reports it and exits non-zero.
-    if (deps.consumer === undefined) await this.finishTurn(turnStartMs, settled);
-    else await this.finishLedgerTurn(turnStartMs, settled);
+    const result =
+      deps.consumer === undefined
+        ? await this.finishTurn(turn, turnStartMs, settled)
+        : await this.finishLedgerTurn(turn, turnStartMs, settled);
     // Every batch is settled: a directory whose children are all confirmed as the crawl listed
     // them gets its digest now, so the next crawl may skip it.
     const stored = deps.index.commitStagedDigests();
     deps.log.debug('directory digests stored for the next crawl', { dirs: stored });
+    return result;
   }
+}
+
+/**
+ * The seed copy of a full crawl whose session asked for one (deps.seed: a one-shot sync, or the
+ * live daemon's first sync into an empty slave); the agent refuses it unless the slave root is
+ * empty. Any other crawl sends every entry by gfid.
+ */
+function seedFor(deps: MasterDeps): SeedRun | undefined {
+  if (deps.seed === undefined || !deps.fullCrawl) return undefined;
+  const { slave, rootPath, log, remote, signal } = deps;
+  return new SeedRun(deps.seed, {
+    slave,
+    sourceRoot: rootPath,
+    log,
+    ...(remote === undefined ? {} : { remote }),
+    ...(signal === undefined ? {} : { signal }),
+  });
 }
