@@ -7,7 +7,7 @@
 import type { Clock } from '../clock.js';
 import type { CrawlConfig, SyncerConfig } from '../config.js';
 import type { ChangelogConsumer } from '../changelog/consumer.js';
-import type { Gfid, SyncedAttrs } from '../changelog/index.js';
+import type { SyncedAttrs } from '../changelog/index.js';
 import type { GfidIndex, IndexedEntry } from '../store/index.js';
 import { GeorepError } from '../errors.js';
 import type { Logger } from '../log.js';

@@ -110,8 +110,18 @@ describe('e2e: live daemon under seeded random changes, with checkpoints (issue 
       const quoted = JSON.stringify(base).slice(1, -1); // as the ops log spells it
       const names = (l: string): boolean => l.includes(`/${quoted}"`) || l.includes(`"${quoted}"`);
       out.push(`-- ${d.path}`, `   master: ${stat(s.master, d.path)}`, `   slave:  ${stat(s.slave, d.path)}`);
-      out.push(...ops.filter(names).slice(-20).map((l) => `   op: ${l}`));
-      out.push(...logged.filter((l) => l.includes(base)).slice(-20).map((l) => `   log: ${l.slice(0, 400)}`));
+      out.push(
+        ...ops
+          .filter(names)
+          .slice(-20)
+          .map((l) => `   op: ${l}`),
+      );
+      out.push(
+        ...logged
+          .filter((l) => l.includes(base))
+          .slice(-20)
+          .map((l) => `   log: ${l.slice(0, 400)}`),
+      );
     }
     return out.join('\n');
   };

@@ -416,7 +416,10 @@ describe('e2e: live daemon (georep start/stop)', function () {
     expectLinked([AWKWARD.hardLinks, AWKWARD.farLinks]);
     await until('Changelog Crawl', async () => (await status()).crawl_status === 'Changelog Crawl', FIRST_SYNC_MS);
     const logs = fs.readdirSync(path.join(work, 'sessions')).map((d) => path.join(work, 'sessions', d, 'georep.log'));
-    const text = logs.filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f, 'utf8')).join('');
+    const text = logs
+      .filter((f) => fs.existsSync(f))
+      .map((f) => fs.readFileSync(f, 'utf8'))
+      .join('');
     expect(text, 'the session log').to.match(/seed copy moved into the slave root/);
     w('after-seed/new', 'arrives by changelog');
     await converge(master, slave);

@@ -7,7 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { ChangelogWriter, ROOT_GFID, SqliteGfidIndex } from '../../src/changelog/index.js';
+import { ChangelogWriter, ROOT_GFID } from '../../src/changelog/index.js';
+import { SqliteGfidIndex } from '../../src/store/index.js';
 import type { Change, EntryName, Gfid } from '../../src/changelog/index.js';
 import { resolveConfig } from '../../src/cli/config-loader.js';
 import { silentLogger } from '../../src/log.js';
