@@ -1,6 +1,6 @@
 // runBox: how each item of a box is judged. A committed file counts when it has the planned
-// size and mtime (ns), or the current ones of the same master inode; after a partial exit a kept
-// basis under quick check 'off' never does. Not delivered: vanished when the master file is gone, else the
+// size and mtime (ns), or the current ones of the same master inode; a kept
+// basis under quick check 'off' never does (rsync --ignore-times writes a new file for each path it reads). Not delivered: vanished when the master file is gone, else the
 // engine's code. Fatal exit: every sent item fails with it. The box folder always goes.
 
 import { expect } from 'chai';
