@@ -1,5 +1,5 @@
 // Benchmark of the live daemon (`georep start` / `georep stop`, compiled dist/), on the bulk tree
-// plus the hard cases (bench/live-tree.ts: hard links far apart, symlinks, awkward byte names,
+// plus the hard cases (bench/live/tree.ts: hard links far apart, symlinks, awkward byte names,
 // empty and sparse files):
 //   first sync  `georep start` on a fresh workdir → caught up, next to `rsync -a` and `rsync -aH`
 //               of the same tree into empty directories
@@ -30,19 +30,9 @@ import { compareTrees, formatDifferences } from '../test/support/tree-compare.js
 import type { Difference } from '../test/support/tree-compare.js';
 import { envBytes, envInt } from './env.js';
 import { hasGnuTime, timed } from './measure.js';
-import {
-  absOf,
-  addHardCases,
-  applyChanges,
-  BURST_MIX,
-  bytesOf,
-  CATCHUP_MIX,
-  dirOf,
-  relOf,
-  showRel,
-  TreeModel,
-} from './live-tree.js';
-import type { HardSummary, Rel } from './live-tree.js';
+import { absOf, addHardCases, bytesOf, dirOf, relOf, showRel } from './live/tree.js';
+import type { HardSummary, Rel } from './live/tree.js';
+import { applyChanges, BURST_MIX, CATCHUP_MIX, TreeModel } from './live/workload.js';
 import { median } from './report.js';
 
 // ---------------------------------------------------------------------------------------------
