@@ -1,9 +1,10 @@
 // Peak resident memory of a whole process tree, sampled from /proc. GNU time's %M (getrusage)
 // reports the largest single process only; a one-shot sync is a Node master, a Node slave
 // agent and several cp/rsync/tar children, and what the host must have free is their sum.
+// The /proc readers and the process-tree walk are bench/procfs.ts's (shared with bench/live/).
 
 import { spawn } from 'node:child_process';
-import * as fs from 'node:fs';
+import { argvOf, descendants, procPids, procText, statusNumber } from './procfs.js';
 
 export interface ProcPeak {
   readonly pid: number;
@@ -34,63 +35,46 @@ export interface TreeRssSample {
   readonly stderr: string;
 }
 
-function readStatus(pid: number): { ppid: number; rss: number; hwm: number } | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    return undefined; // gone
-  }
-  const field = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
-  return { ppid: field('PPid'), rss: field('VmRSS'), hwm: field('VmHWM') };
+interface ProcStatus {
+  readonly pid: number;
+  readonly ppid: number;
+  /** VmRSS and VmHWM, in KiB. */
+  readonly rss: number;
+  readonly hwm: number;
+}
+
+function readStatus(pid: number): ProcStatus | undefined {
+  const text = procText(pid, 'status');
+  if (text === undefined) return undefined; // gone
+  const field = (k: string): number => statusNumber(text, k) ?? 0;
+  return { pid, ppid: field('PPid'), rss: field('VmRSS'), hwm: field('VmHWM') };
 }
 
 function pssOf(pid: number): number {
-  try {
-    const text = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-    return Number(/^Pss:\s+(\d+)/m.exec(text)?.[1] ?? 0);
-  } catch {
-    return 0;
-  }
+  const text = procText(pid, 'smaps_rollup');
+  return text === undefined ? 0 : Number(/^Pss:\s+(\d+)/m.exec(text)?.[1] ?? 0);
 }
 
 function nameOf(pid: number): string {
-  try {
-    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    const base = (s: string | undefined): string => (s ?? '?').split('/').pop() ?? '?';
-    const exe = base(argv[0]);
-    if (exe === 'node' || exe.startsWith('node')) {
-      const script = argv.slice(1).find((a) => !a.startsWith('-'));
-      return `node ${base(script)}`;
-    }
-    return exe;
-  } catch {
-    return '?';
+  const argv = argvOf(pid);
+  if (argv === undefined) return '?';
+  const base = (s: string | undefined): string => (s ?? '?').split('/').pop() ?? '?';
+  const exe = base(argv[0]);
+  if (exe === 'node' || exe.startsWith('node')) {
+    const script = argv.slice(1).find((a) => !a.startsWith('-'));
+    return `node ${base(script)}`;
   }
+  return exe;
 }
 
-/** The pids of `root` and all its descendants, from one pass over /proc. */
-function treeOf(root: number): Map<number, { ppid: number; rss: number; hwm: number }> {
-  const all = new Map<number, { ppid: number; rss: number; hwm: number }>();
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    const st = readStatus(Number(d));
-    if (st !== undefined) all.set(Number(d), st);
+/** `root` and all its descendants, from one pass over /proc (bench/procfs.ts's walk). */
+function treeOf(root: number): ProcStatus[] {
+  const all: ProcStatus[] = [];
+  for (const pid of procPids()) {
+    const st = readStatus(pid);
+    if (st !== undefined) all.push(st);
   }
-  const out = new Map<number, { ppid: number; rss: number; hwm: number }>();
-  const rootSt = all.get(root);
-  if (rootSt === undefined) return out;
-  out.set(root, rootSt);
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const [pid, st] of all)
-      if (!out.has(pid) && out.has(st.ppid)) {
-        out.set(pid, st);
-        grew = true;
-      }
-  }
-  return out;
+  return descendants(root, all);
 }
 
 /** Runs `file args`, sampling its process tree every `intervalMs`; never rejects on a non-zero exit. */
@@ -118,7 +102,8 @@ export async function runSampled(
     let sum = 0;
     let pss = 0;
     const now: { name: string; rssKiB: number }[] = [];
-    for (const [pid, st] of tree) {
+    for (const st of tree) {
+      const pid = st.pid;
       let name = names.get(pid);
       if (name === undefined || name === '?' || name === 'node ?') {
         name = nameOf(pid);
