@@ -102,7 +102,7 @@ describe('Recorder (real watcher)', function () {
       );
       expect(fops(got)).to.have.members(['CREATE', 'RENAME']);
       expect(index.getMeta(RECORDER_KEYS.historyStart)).to.be.a('string');
-      expect(Number(index.getMeta(RECORDER_KEYS.covered))).to.be.greaterThan(0);
+      expect(Number(index.getMeta(RECORDER_KEYS.recordedUpTo))).to.be.greaterThan(0);
       expect(index.journalRead().lines).to.deep.equal([]);
     });
   }
@@ -243,13 +243,13 @@ describe('Recorder (real watcher)', function () {
     const signal = new AbortController().signal;
     await rec.reconcile(signal, 'start'); // builds the index and starts the history: nothing published
     expect(published).to.deep.equal([]);
-    const covered = index.getMeta(RECORDER_KEYS.covered);
+    const covered = index.getMeta(RECORDER_KEYS.recordedUpTo);
     for (let i = 0; i < 6; i++) fs.writeFileSync(path.join(root, `d${i}`, 'f'), 'version 2'); // while stopped
     await rec.reconcile(signal, 'start');
     const files = published.map((p) => p.file).filter((f): f is string => f !== undefined);
     expect(files.length, 'changelogs published during the scan').to.be.at.least(2);
     expect(published.every((p) => String(p.coveredMs) === covered)).to.equal(true);
-    expect(index.getMeta(RECORDER_KEYS.covered)).to.equal(covered);
+    expect(index.getMeta(RECORDER_KEYS.recordedUpTo)).to.equal(covered);
     // The last directories' records wait in the journal for the run loop's next rollover.
     const last = rec.rollover(clock.nowMs());
     const ds = [...files, last ?? []]
