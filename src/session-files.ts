@@ -70,3 +70,19 @@ export const SLAVE_STATE_FILES = {
   /** Where a seed copy lands before it is moved into the root (seed.ts). */
   seed: 'seed',
 } as const;
+
+/**
+ * The per-user runtime folder in a temp dir (georep-<uid>/), for what must sit on a short path,
+ * as a Unix socket path fits 107 bytes: the status sockets, and one folder per ssh link.
+ */
+export const runtimeDirName = (uid: number): string => `georep-${uid}`;
+
+/** What the runtime folder holds (names relative to it). */
+export const RUNTIME_FILES = {
+  /** A session's status socket, by the 12-hex hash that ends its session folder's name. */
+  statusSocket: (sessionHash: string): string => `${sessionHash}.sock`,
+  /** One ssh link's folder: a tag of the session folder, the process and its link count. */
+  sshLinkDir: (sessionTag: string, pid: number, n: number): string => `ssh-${sessionTag}-${pid}-${n}`,
+  /** The ssh control socket in an ssh link's folder (beside a copy of the pinned known_hosts). */
+  sshControl: 'cm',
+} as const;

@@ -13,12 +13,15 @@ import { RECORDER_KEYS } from './recorder/recorder.js';
 export interface Scan {
   /** Published changelogs not yet done, oldest first. */
   readonly files: readonly ChangelogFile[];
-  /** Every change made before this time (unix ms) is in `files` or already done. */
-  readonly coveredMs: number;
+  /**
+   * The recorder's recorded-up-to time (RECORDER_KEYS.recordedUpTo), read before `files`: every
+   * change made before it (unix ms) is in `files` or already done.
+   */
+  readonly recordedUpToMs: number;
 }
 
 export class ChangelogConsumer {
-  private last: Scan = { files: [], coveredMs: 0 };
+  private last: Scan = { files: [], recordedUpToMs: 0 };
 
   constructor(
     private readonly dir: string,
@@ -36,12 +39,12 @@ export class ChangelogConsumer {
     return v === undefined ? undefined : Number(v);
   }
 
-  /** Lists what is published. Coverage is read first: a file published after it is simply early. */
+  /** Lists what is published. The recorded-up-to time is read first: a file published after it is simply early. */
   scan(): Scan {
     // An idle worker makes no transaction: each turn's scan is where it notices a quarantine.
     this.index.assertCurrent();
-    const coveredMs = Number(this.index.getMeta(RECORDER_KEYS.covered) ?? '0');
-    this.last = { files: listChangelogs(this.dir, 'CHANGELOG'), coveredMs };
+    const recordedUpToMs = Number(this.index.getMeta(RECORDER_KEYS.recordedUpTo) ?? '0');
+    this.last = { files: listChangelogs(this.dir, 'CHANGELOG'), recordedUpToMs };
     return this.last;
   }
 

@@ -1,13 +1,14 @@
 // changelogTurn: one turn of the live crawls (History and Changelog). Invariants:
-// - entry ops of a changelog are applied once: entry_stime names the last file whose entry
-//   ops were sent, and only the batch in flight at a crash is replayed (its ops are idempotent);
+// - entry ops of a changelog are applied once: the entry-ops position (store/sync-points.ts)
+//   names the last file whose entry ops were sent, and only the batch in flight at a crash is
+//   replayed (its ops are idempotent);
 // - whatever a batch could not bring to the slave (a failed op, a file gone mid-copy, a gfid
 //   whose new place the recorder had not recorded yet) goes into the failure ledger (SQLite,
 //   with its cause, attempts and times) before the changelogs are marked done. Each item is
 //   retried on its own, with backoff, from the entry's current state (never by replaying old
 //   records, which could undo later ones), and leaves the ledger when a retry lands;
-// - stime moves to the recorder's coverage once every problem of the turn is in the ledger: the
-//   ledger, not stime, keeps them. Checkpoints complete only with the ledger empty;
+// - stime moves to the recorder's recorded-up-to time once every problem of the turn is in the
+//   ledger: the ledger, not stime, keeps them. Checkpoints complete only with the ledger empty;
 // - a batch whose outcome is unknown (the agent died, the worker stopped mid-batch) is in no
 //   ledger: the turn's changelogs stay, and stime with them, until a turn accounts for them.
 // The turn's batches are its BatchPipeline's; this file decides what the turn reads and what
@@ -22,10 +23,10 @@ import {
   compareChangelogNames,
   entryTypeOf,
   joinRel,
-  parseChangelogName,
 } from '../changelog/index.js';
 import type { Change, ChangelogFile, ChangelogName, Gfid } from '../changelog/index.js';
-import type { MetaKey, NameIndex } from '../store/index.js';
+import { readEntryOpsApplied, readStime, writeEntryOpsApplied } from '../store/index.js';
+import type { NameIndex } from '../store/index.js';
 import { GeorepError, hasErrno } from '../errors.js';
 import type { BatchPipeline, TurnResult } from './batch-pipeline.js';
 import { brakeVerdict } from './brake-turn.js';
@@ -33,18 +34,17 @@ import { recordProblems } from './failure-ledger.js';
 import type { MasterBase, MasterDeps } from './master-base.js';
 import { PROBLEM } from '../problem-codes.js';
 
-export const ENTRY_STIME_KEY = 'entry_stime' satisfies MetaKey;
-
 export async function changelogTurn(m: MasterBase): Promise<TurnResult> {
   const { deps } = m;
   const consumer = deps.consumer;
   if (consumer === undefined)
     throw new GeorepError('INTERNAL', 'a changelog crawl was built without the recorder (a georep bug)');
   const { index, clock } = deps;
-  const { files, coveredMs } = consumer.scan();
-  const stime = Number(index.getMeta('stime') ?? '0');
-  const entryStime = parseChangelogName(index.getMeta(ENTRY_STIME_KEY) ?? '');
-  const applies = (f: ChangelogName): boolean => entryStime === undefined || compareChangelogNames(f, entryStime) > 0;
+  const { files, recordedUpToMs } = consumer.scan();
+  const stimeMs = readStime(index) ?? 0;
+  const entryOpsApplied = readEntryOpsApplied(index);
+  const applies = (f: ChangelogName): boolean =>
+    entryOpsApplied === undefined || compareChangelogNames(f, entryOpsApplied) > 0;
   // No seed step: a live turn sends every change by gfid.
   const turn = m.newTurn();
   // The brake's verdict comes before any batch of the turn is sent (brake-turn.ts); a release's
@@ -57,15 +57,15 @@ export async function changelogTurn(m: MasterBase): Promise<TurnResult> {
           turn,
           deps.brake,
           files.filter(applies).map((f) => f.path),
-          stime,
+          stimeMs,
         );
   turn.holdDeletes(verdict.hold);
   // While deletes are held, what they blocked would only be blocked again.
   const due = index
     .ledgerDue(clock.nowMs())
     .filter((i) => verdict.hold === undefined || i.code !== PROBLEM.DELETE_HELD);
-  if (files.length === 0 && due.length === 0 && coveredMs <= stime && verdict.released === 0) {
-    deps.onTurn?.(stime);
+  if (files.length === 0 && due.length === 0 && recordedUpToMs <= stimeMs && verdict.released === 0) {
+    deps.onTurn?.(stimeMs);
     return turn.settle(); // nothing new, not even time
   }
   const sizes = new Map(files.map((f) => [f.path, sizeOf(f.path)]));
@@ -75,7 +75,7 @@ export async function changelogTurn(m: MasterBase): Promise<TurnResult> {
       'changelog',
     );
     const last = batch.at(-1);
-    if (last !== undefined) index.setMeta(ENTRY_STIME_KEY, nameOf(last));
+    if (last !== undefined) writeEntryOpsApplied(index, nameOf(last));
   }
   if (due.length > 0)
     await resync(
@@ -86,9 +86,9 @@ export async function changelogTurn(m: MasterBase): Promise<TurnResult> {
   const result = await turn.settle();
   // A lost batch may hold a retried item too: nothing is resolved on its word.
   const lost = result.lostBatches > 0;
-  recordProblems(deps, result.problems, lost ? [] : due.map((i) => i.gfid), stime);
+  recordProblems(deps, result.problems, lost ? [] : due.map((i) => i.gfid), stimeMs);
   // After a lost batch the changelogs stay and are read again next turn: entry ops once
-  // (entry_stime), data and metadata from what the entries are then. stime stays.
+  // (the entry-ops position), data and metadata from what the entries are then. stime stays.
   if (!lost) {
     for (const f of files) {
       m.stats.changelogBytesDone += sizes.get(f.path) ?? 0;
@@ -98,10 +98,10 @@ export async function changelogTurn(m: MasterBase): Promise<TurnResult> {
   m.stats.retryPending = index.ledgerCount();
   m.saveStats();
   if (lost) {
-    deps.onTurn?.(stime);
+    deps.onTurn?.(stimeMs);
     return result;
   }
-  const next = Math.max(coveredMs, stime);
+  const next = Math.max(recordedUpToMs, stimeMs);
   await m.markStime(next);
   deps.onTurn?.(next);
   return result;

@@ -22,6 +22,7 @@ export interface CrawlStatsSnapshot {
   /** Entries a seed copy made that were adopted as they were (one-shot into an empty slave). */
   readonly entriesSeeded: number;
   readonly failures: readonly ItemProblem[];
+  /** The stime this worker last set (store/sync-points.ts); the field keeps the stats file's name. */
   readonly lastSyncedMs: number | null;
   /** Live session: entries that did not land and are synced again each turn (the stime waits for them). */
   readonly retryPending: number;

@@ -35,6 +35,7 @@ import { loadAuditResult, saveAuditResult } from '../verify/audit-state.js';
 import type { AuditResult } from '../verify/audit-state.js';
 import { AuditSchedule } from '../verify/audit-schedule.js';
 import { SESSION_FILES } from '../session-files.js';
+import { readStime } from '../store/index.js';
 
 export interface LiveOptions extends SessionRunOptions {
   readonly signal: AbortSignal;
@@ -74,7 +75,7 @@ export async function runLive(opts: LiveOptions): Promise<void> {
       slave: opts.slaveRoot,
       workerStatus,
       stats: masters.at(-1)?.stats.snapshot(clock.nowMs()),
-      stimeMs: metaNumber(index.getMeta('stime')),
+      stimeMs: readStime(index),
       checkpoint: readCheckpointState(checkpointFile),
       backlog: consumer.backlog(),
       startedMs,
@@ -136,10 +137,10 @@ export async function runLive(opts: LiveOptions): Promise<void> {
       return m;
     };
     const historyStart = await waitForRecorder(consumer, clock, opts, stop);
-    const stime = Number(index.getMeta('stime') ?? Number.NaN);
-    if (fullCrawl || !(stime >= historyStart)) {
+    const stimeMs = readStime(index);
+    if (fullCrawl || stimeMs === undefined || !(stimeMs >= historyStart)) {
       opts.log.info('the changelogs do not reach back to the last sync: hybrid crawl first', {
-        stimeMs: Number.isNaN(stime) ? null : stime,
+        stimeMs: stimeMs ?? null,
         historyStartMs: historyStart,
       });
       const hybrid = start('xsync', fullCrawl);
@@ -215,10 +216,6 @@ class RateWindow {
     if (first === undefined || nowMs - first.t < 1000) return undefined;
     return ((total - first.total) * 1000) / (nowMs - first.t);
   }
-}
-
-function metaNumber(v: string | undefined): number | undefined {
-  return v === undefined || v === '' ? undefined : Number(v);
 }
 
 /** Waits until the recorder has built its index (its first start can take a while on a big tree). */

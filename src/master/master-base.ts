@@ -8,6 +8,7 @@ import type { Clock } from '../clock.js';
 import type { CrawlConfig, SyncerConfig } from '../config.js';
 import type { ChangelogConsumer } from '../changelog/consumer.js';
 import type { SyncedAttrs } from '../changelog/index.js';
+import { writeStime } from '../store/index.js';
 import type { GfidIndex, IndexedEntry } from '../store/index.js';
 import { GeorepError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -50,7 +51,7 @@ export interface MasterDeps {
   readonly consumer?: ChangelogConsumer;
   /** Resolves when there may be new work before the change interval is over (a changelog published). */
   readonly wake?: (signal: AbortSignal) => Promise<void>;
-  /** After each live turn: the stime now (checkpoints, status). */
+  /** After each live turn: the stime now, unix ms (checkpoints, status; store/sync-points.ts). */
   readonly onTurn?: (stimeMs: number) => void;
   /** A batch was confirmed (metrics): seconds from planning to confirmation, and its ops. */
   readonly onBatchDone?: (seconds: number, outcome: BatchOutcome) => void;
@@ -191,35 +192,38 @@ export class MasterBase {
   /**
    * The end of a one-shot sync's crawl turn: settles the turn (running `settled`, work that
    * needs every batch confirmed), and only when everything succeeded moves the slave's stime
-   * to `markMs`.
+   * to `stimeMs`.
    */
-  async finishTurn(turn: BatchPipeline, markMs: number, settled?: () => Promise<void>): Promise<TurnResult> {
+  async finishTurn(turn: BatchPipeline, stimeMs: number, settled?: () => Promise<void>): Promise<TurnResult> {
     const result = await turn.settle(settled);
-    if (result.allLanded && result.failures === 0) await this.markStime(markMs);
+    if (result.allLanded && result.failures === 0) await this.markStime(stimeMs);
     return result;
   }
 
   /**
    * The end of a live session's crawl turn: what did not land goes into the failure ledger,
-   * then stime moves to `markMs`, so one entry that cannot land never holds the session back.
+   * then stime moves to `stimeMs`, so one entry that cannot land never holds the session back.
    * A batch whose outcome is unknown is in no ledger: stime stays, and the result's
    * lostBatches tells the caller to crawl again.
    */
-  async finishLedgerTurn(turn: BatchPipeline, markMs: number, settled?: () => Promise<void>): Promise<TurnResult> {
+  async finishLedgerTurn(turn: BatchPipeline, stimeMs: number, settled?: () => Promise<void>): Promise<TurnResult> {
     const result = await turn.settle(settled);
     if (result.lostBatches > 0) return result;
     // A full crawl reads changes of any age: its problems hold back every checkpoint.
     recordProblems(this.deps, result.problems, [], 0);
     this.stats.retryPending = this.deps.index.ledgerCount();
-    await this.markStime(markMs);
+    await this.markStime(stimeMs);
     return result;
   }
 
-  /** Moves the slave's stime (and the session's copy) to `markMs`. */
-  async markStime(markMs: number): Promise<void> {
-    await this.deps.slave.call('setStime', { stimeMs: markMs }, this.deps.signal);
-    this.deps.index.setMeta('stime', String(markMs));
-    this.stats.lastSyncedMs = markMs;
+  /**
+   * Moves stime (store/sync-points.ts) to `stimeMs`: the slave's copy first, durably, then the
+   * session's, so the session never claims more than the slave holds.
+   */
+  async markStime(stimeMs: number): Promise<void> {
+    await this.deps.slave.call('setStime', { stimeMs }, this.deps.signal);
+    writeStime(this.deps.index, stimeMs);
+    this.stats.lastSyncedMs = stimeMs;
     this.saveStats();
   }
 

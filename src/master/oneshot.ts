@@ -4,8 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { RECORDER_KEYS } from '../changelog/recorder/recorder.js';
-import { ENTRY_STIME_KEY } from './changelog-turn.js';
 import { systemClock } from '../clock.js';
+import { forgetEntryOpsApplied } from '../store/index.js';
 import type { SqliteGfidIndex } from '../store/index.js';
 import type { Logger } from '../log.js';
 import type { ItemProblem } from './batch-runner.js';
@@ -166,7 +166,7 @@ function forgetLiveHistory(index: SqliteGfidIndex, sessionDir: string, log: Logg
   log.info("forgetting the live daemon's unprocessed changelogs (the next georep start rebuilds its history)");
   index.transaction(() => {
     index.deleteMeta(RECORDER_KEYS.historyStart);
-    index.deleteMeta(ENTRY_STIME_KEY);
+    forgetEntryOpsApplied(index);
     index.journalDrop(BigInt(Number.MAX_SAFE_INTEGER));
   });
   fs.rmSync(path.join(sessionDir, SESSION_FILES.changelogs), { recursive: true, force: true });

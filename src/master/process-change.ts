@@ -24,7 +24,7 @@ export interface ClassifyOptions {
   readonly seen?: Map<Gfid, Seen>;
   /** Purge axis: UNLINK/RMDIR records reach the slave (false: ignore-deletes). Default true. */
   readonly propagateDeletes?: boolean;
-  /** Entry records are applied (false when replaying a changelog whose entry ops already landed: entry_stime). */
+  /** Entry records are applied (false when replaying a changelog whose entry ops already landed: the entry-ops position). */
   readonly entryOps?: boolean;
   /**
    * The mass-delete brake holds this batch's deletes (delete-brake.ts): UNLINK/RMDIR records

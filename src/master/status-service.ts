@@ -9,6 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { GeorepError } from '../errors.js';
+import { RUNTIME_FILES, runtimeDirName } from '../session-files.js';
 import type { SessionStatus } from './session-status.js';
 import { socketText } from './session-status.js';
 
@@ -23,7 +24,7 @@ const MAX_SOCKET_PATH = 107;
 export function statusSocketPath(sessionDir: string, tmpdir = os.tmpdir()): string {
   const uid = process.getuid?.() ?? 0;
   const hash = /--([0-9a-f]{12})$/.exec(path.basename(sessionDir))?.[1] ?? path.basename(sessionDir).slice(-12);
-  const p = path.join(tmpdir, `georep-${uid}`, `${hash}.sock`);
+  const p = path.join(tmpdir, runtimeDirName(uid), RUNTIME_FILES.statusSocket(hash));
   if (Buffer.byteLength(p) > MAX_SOCKET_PATH) {
     throw new GeorepError(
       'SOCKET_UNUSABLE',

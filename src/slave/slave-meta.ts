@@ -10,7 +10,7 @@ export const SLAVE_META = {
     'The volume id of the master this slave root is bound to (the volume mark); unset until the first hello',
   masterPath: 'The master root of that volume, as the master named it (for the foreign-master refusal)',
   stimeMs:
-    'Unix ms the master last brought this slave up to (setStime); unset until then, and when another master binds it',
+    "The slave's copy of stime (the master's store/sync-points.ts defines it): unix ms the master last brought this slave up to (setStime); unset until then, and when another master binds it",
 } as const;
 
 /** A slave meta key: one of SLAVE_META's. */

@@ -17,7 +17,7 @@ import { shellQuote, splitWords } from '../syncer/remote.js';
 import type { RemoteTarget } from '../syncer/index.js';
 import type { RemoteSlave } from './address.js';
 import { canonicalSlave, sshDestination } from './address.js';
-import { SESSION_FILES } from '../session-files.js';
+import { RUNTIME_FILES, SESSION_FILES, runtimeDirName } from '../session-files.js';
 
 /** The options of a session that shape its ssh (conf/georep.conf says what each does). */
 export interface SshSettings {
@@ -200,7 +200,12 @@ export class SshLink {
     const knownHosts = path.join(dir, KNOWN_HOSTS_FILE);
     fs.copyFileSync(pinnedKeys, knownHosts);
     const identity = identityFor(settings.sshIdentity, sessionDir, dir);
-    const argv = sshArgv(slave, { ...settings, sshIdentity: identity }, knownHosts, path.join(dir, 'cm'));
+    const argv = sshArgv(
+      slave,
+      { ...settings, sshIdentity: identity },
+      knownHosts,
+      path.join(dir, RUNTIME_FILES.sshControl),
+    );
     const [program, ...args] = argv;
     const master = spawn(program as string, [...args, '-M', '-N', '-oControlPersist=no', sshDestination(slave)], {
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -257,7 +262,7 @@ export class SshLink {
 
   /** Resolves once the master connection accepts channels; rejects with what ssh said if it died. */
   private async waitReady(signal: AbortSignal | undefined, stderr: () => string, hint: string): Promise<void> {
-    const socket = path.join(this.dir, 'cm');
+    const socket = path.join(this.dir, RUNTIME_FILES.sshControl);
     const exited = new Promise<void>((resolve) => {
       if (this.master.exitCode !== null || this.master.signalCode !== null) resolve();
       else this.master.once('exit', () => resolve());
@@ -292,11 +297,11 @@ let linksOpened = 0;
  */
 function runtimeDir(sessionDir: string): string {
   const uid = process.getuid?.() ?? 0;
-  const base = path.join('/tmp', `georep-${uid}`);
+  const base = path.join('/tmp', runtimeDirName(uid));
   fs.mkdirSync(base, { recursive: true, mode: 0o700 });
   fs.chmodSync(base, 0o700);
   const tag = createHash('sha256').update(sessionDir).digest('hex').slice(0, 10);
-  const dir = path.join(base, `ssh-${tag}-${process.pid}-${++linksOpened}`);
+  const dir = path.join(base, RUNTIME_FILES.sshLinkDir(tag, process.pid, ++linksOpened));
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { mode: 0o700 });
   return dir;

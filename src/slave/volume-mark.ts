@@ -4,6 +4,7 @@
 
 import { GeorepError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { SLAVE_STATE_DIR } from '../session-files.js';
 import type { Methods } from './protocol.js';
 import type { SlaveIndex } from './slave-index.js';
 
@@ -17,7 +18,7 @@ export function bindVolume(index: SlaveIndex, root: string, hello: Hello, log: L
     if (!hello.rebind) {
       throw new GeorepError(
         'FOREIGN_MASTER',
-        `slave root ${root} is already bound to master volume ${bound} (${boundPath}); remove ${root}/.georep to rebind, pick another slave root, or use special-sync-mode=recover`,
+        `slave root ${root} is already bound to master volume ${bound} (${boundPath}); remove ${root}/${SLAVE_STATE_DIR} to rebind, pick another slave root, or use special-sync-mode=recover`,
         { path: root },
       );
     }

@@ -13,3 +13,12 @@ export type { MetaKey, SessionMeta } from './session-meta.js';
 export { SqliteGfidIndex } from './sqlite-gfid-index.js';
 export type { HeldDelete, HeldDeletes, NewHeldDelete } from './held-deletes.js';
 export { checkIntegrity, condemn, isCorruption, openOrQuarantine } from './store-quarantine.js';
+export {
+  ENTRY_OPS_APPLIED_KEY,
+  STIME_KEY,
+  forgetEntryOpsApplied,
+  readEntryOpsApplied,
+  readStime,
+  writeEntryOpsApplied,
+  writeStime,
+} from './sync-points.js';

@@ -2,7 +2,9 @@
 // Invariant: every key any georep process reads or writes is declared once, here, with what its
 // value holds; getMeta/setMeta/deleteMeta take only these keys, so a misspelt key, or one two
 // modules read differently, fails to compile instead of reading as "never set". The strings are
-// the on-disk keys: renaming one is a schema change (older session folders hold them).
+// the on-disk keys: renaming one is a schema change (older session folders hold them). Where a
+// key's concept has a newer name in code (entry_stime, recorder.coveredMs), the line says so;
+// store/sync-points.ts lists every time concept of a session with its one name.
 
 /**
  * Every session meta key (as stored) → what its value holds. All values are strings; "unix ms"
@@ -12,9 +14,9 @@ export const SESSION_META = {
   slaveId:
     'The slaveId of the slave index the confirmations describe; another id at hello means the slave was recreated (or its index rebuilt): confirmations are cleared and a full crawl sends everything',
   stime:
-    'Unix ms the slave was last brought up to (the sync time): every change made before it is on the slave, but for failure-ledger items and held deletes older than it. Unset before the first completed turn',
+    'stime (sync-points.ts STIME_KEY): unix ms the slave was last brought up to: every change made before it is on the slave, but for failure-ledger items and held deletes older than it. Unset before the first completed turn',
   entry_stime:
-    'The name of the last changelog file whose entry ops were applied (a file name, not a time): a retried turn skips the entry ops of files up to it',
+    'The entry-ops position (sync-points.ts ENTRY_OPS_APPLIED_KEY; the key keeps its old name): the name of the last changelog file whose entry ops were applied (a file name, not a time): a retried turn skips the entry ops of files up to it',
   'xsync.position':
     "The last directory an xsync crawl flushed (crawl-position.ts encoding): the next crawl resumes after it; '' or unset: from the start",
   'slave.reverifyContent':
@@ -25,11 +27,12 @@ export const SESSION_META = {
   'brake.releaseSeq': '`georep release` asked to let go of the held deletes up to this seq',
   'brake.purgeHeld': "'1' when a full crawl's purge of unknown slave entries was held: the release runs it",
   'recorder.historyStartMs':
-    'Unix ms from which the published changelogs describe every change; unset while the recorder has not built the index yet',
-  'recorder.coveredMs': 'Unix ms before which every change the watcher reported is in a published changelog',
+    'History start (RECORDER_KEYS.historyStart): unix ms from which the published changelogs describe every change; unset while the recorder has not built the index yet',
+  'recorder.coveredMs':
+    'Recorded-up-to (RECORDER_KEYS.recordedUpTo; the key keeps its old name): unix ms before which every change the watcher reported is in a published changelog',
   'recorder.rootXtimeMs': 'Unix ms of the last change recorded at or below the root (the root xtime)',
   'recorder.lastChangelog':
-    'The newest changelog file name handed out; names only grow, as a reused one would sort at or before entry_stime',
+    'The newest changelog file name handed out; names only grow, as a reused one would sort at or before the entry-ops position',
   'recorder.reconcile.position':
     "The last directory a whole-tree reconcile committed (crawl-position.ts encoding): the next one resumes after it; '' or unset: from the start",
 } as const;

@@ -10,6 +10,7 @@
 
 import { randomInt } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
+import { readStime } from '../store/index.js';
 import type { HeldDeletes, SqliteGfidIndex } from '../store/index.js';
 import type { Clock } from '../clock.js';
 import { connectSlave, greet } from '../master/session-setup.js';
@@ -50,10 +51,9 @@ export async function runAuditRound(opts: AuditRoundOptions): Promise<AuditResul
   let conn: SlaveConnection | undefined;
   try {
     // Read before the slave is: the slave holds at least this much of the master.
-    const stime = index.getMeta('stime');
     const judge = new DriftJudge(
       { masterRoot: Buffer.from(session.masterRoot), index, held: opts.held, ignoreDeletes: config.ignoreDeletes },
-      stime === undefined || stime === '' ? undefined : Number(stime),
+      readStime(index),
     );
     conn = await connectSlave({ ...session, clock }, opts.signal);
     const client = conn.client;

@@ -66,15 +66,15 @@ export class DriftJudge {
   private readonly cutoffNs: bigint | undefined;
   private chain: DirChain | undefined;
 
-  /** `settledMs`: the session's stime when the audit began; undefined (never synced): nothing is drift. */
+  /** `stimeMs`: the session's stime when the audit began; undefined (never synced): nothing is drift. */
   constructor(
     private readonly deps: DriftJudgeDeps,
-    settledMs: number | undefined,
+    stimeMs: number | undefined,
   ) {
     this.cutoffNs =
-      settledMs === undefined || !Number.isFinite(settledMs)
+      stimeMs === undefined || !Number.isFinite(stimeMs)
         ? undefined
-        : BigInt(Math.floor(settledMs - CTIME_MARGIN_MS)) * 1_000_000n;
+        : BigInt(Math.floor(stimeMs - CTIME_MARGIN_MS)) * 1_000_000n;
   }
 
   /** The kind of one divergent line (an `ok` line is no divergence: in flight is never said of it). */

@@ -27,13 +27,13 @@ describe('ChangelogConsumer', () => {
     c.register();
     expect(c.history(0)).to.equal(undefined); // no index built yet
     index.setMeta(RECORDER_KEYS.historyStart, '5000');
-    index.setMeta(RECORDER_KEYS.covered, '9000');
+    index.setMeta(RECORDER_KEYS.recordedUpTo, '9000');
     const w = ChangelogWriter.open(dir, 'CHANGELOG', 8);
     w.append({ kind: 'D', gfid: '00000000-0000-0000-0000-000000000002' as never });
     w.close();
     expect(c.history(4999)).to.equal(undefined);
     const h = c.history(5000);
-    expect(h?.coveredMs).to.equal(9000);
+    expect(h?.recordedUpToMs).to.equal(9000);
     expect(h?.files.map((f) => f.name)).to.deep.equal(['CHANGELOG.8']);
     expect(c.getchanges().map((f) => f.name)).to.deep.equal(['CHANGELOG.8']);
     for (const f of c.getchanges()) c.done(f);

@@ -102,7 +102,7 @@ describe('Recorder (real watcher)', function () {
       );
       expect(fops(got)).to.have.members(['CREATE', 'RENAME']);
       expect(index.getMeta(RECORDER_KEYS.historyStart)).to.be.a('string');
-      expect(Number(index.getMeta(RECORDER_KEYS.covered))).to.be.greaterThan(0);
+      expect(Number(index.getMeta(RECORDER_KEYS.recordedUpTo))).to.be.greaterThan(0);
       expect(index.journalRead().lines).to.deep.equal([]);
     });
   }
@@ -233,23 +233,23 @@ describe('Recorder (real watcher)', function () {
       fs.writeFileSync(path.join(root, `d${i}`, 'f'), 'v1');
     }
     const clock = new ManualClock(1_800_000_000_000);
-    const published: { file: string | undefined; coveredMs: number }[] = [];
+    const published: { file: string | undefined; recordedUpToMs: number }[] = [];
     const rec = recorder('parcel', {
       clock,
       intervalMs: 1000,
       crawlRate: 2, // entries per second: the scan sleeps (on the manual clock) between directories
-      onRollover: (file, coveredMs) => published.push({ file, coveredMs }),
+      onRollover: (file, recordedUpToMs) => published.push({ file, recordedUpToMs }),
     });
     const signal = new AbortController().signal;
     await rec.reconcile(signal, 'start'); // builds the index and starts the history: nothing published
     expect(published).to.deep.equal([]);
-    const covered = index.getMeta(RECORDER_KEYS.covered);
+    const covered = index.getMeta(RECORDER_KEYS.recordedUpTo);
     for (let i = 0; i < 6; i++) fs.writeFileSync(path.join(root, `d${i}`, 'f'), 'version 2'); // while stopped
     await rec.reconcile(signal, 'start');
     const files = published.map((p) => p.file).filter((f): f is string => f !== undefined);
     expect(files.length, 'changelogs published during the scan').to.be.at.least(2);
-    expect(published.every((p) => String(p.coveredMs) === covered)).to.equal(true);
-    expect(index.getMeta(RECORDER_KEYS.covered)).to.equal(covered);
+    expect(published.every((p) => String(p.recordedUpToMs) === covered)).to.equal(true);
+    expect(index.getMeta(RECORDER_KEYS.recordedUpTo)).to.equal(covered);
     // The last directories' records wait in the journal for the run loop's next rollover.
     const last = rec.rollover(clock.nowMs());
     const ds = [...files, last ?? []]
@@ -268,17 +268,17 @@ describe('Recorder (real watcher)', function () {
     let checked = 0;
     const rec = recorder(config.watcher, {
       settleMs,
-      // Each rollover claims every change made before coveredMs: each file written before it
+      // Each rollover claims every change made before recordedUpToMs: each file written before it
       // must be in the index, with the size and mtime it has now.
-      onRollover: (_file, coveredMs) => {
+      onRollover: (_file, recordedUpToMs) => {
         for (const f of fs.readdirSync(root)) {
           const st = fs.lstatSync(path.join(root, f), { bigint: true });
           // mtimes come from the kernel's coarse clock, up to a tick behind the wall clock.
-          if (st.mtimeNs >= BigInt(coveredMs - COARSE_CLOCK_MS) * 1_000_000n) continue;
+          if (st.mtimeNs >= BigInt(recordedUpToMs - COARSE_CLOCK_MS) * 1_000_000n) continue;
           checked++;
           const got = index.lookup(ROOT_GFID, Buffer.from(f))?.recorded;
           if (got?.size !== Number(st.size) || got.mtimeNs !== st.mtimeNs)
-            violations.push(`${f}: written before ${coveredMs}, not recorded as it is`);
+            violations.push(`${f}: written before ${recordedUpToMs}, not recorded as it is`);
         }
       },
     });

@@ -66,7 +66,7 @@ describe('changelogTurn with the mass-delete brake', function () {
     for (const r of records) w.append(r);
     w.close();
     covered += 1000;
-    index.setMeta(RECORDER_KEYS.covered, String(covered));
+    index.setMeta(RECORDER_KEYS.recordedUpTo, String(covered));
   }
 
   /** A directory on the master, recorded in the index; its MKDIR record. */

@@ -32,7 +32,7 @@ describe('changelogTurn', () => {
     fs.mkdirSync(path.join(tmp, 'master'));
     index = SqliteGfidIndex.open(':memory:');
     index.setMeta(RECORDER_KEYS.historyStart, '0');
-    index.setMeta(RECORDER_KEYS.covered, String(COVERED_MS));
+    index.setMeta(RECORDER_KEYS.recordedUpTo, String(COVERED_MS));
     // The recorder saw the root's attributes change: the worker sends them as a meta op.
     const writer = ChangelogWriter.open(changelogs, 'CHANGELOG', 100);
     writer.append({ kind: 'M', gfid: ROOT_GFID, fop: 'SETATTR' });

@@ -37,7 +37,7 @@ describe('hybrid crawl with the mass-delete brake', function () {
     const ino = fs.statSync(path.join(master, 'kept'), { bigint: true }).ino;
     index.create('dir', ino, { pargfid: ROOT_GFID, name: Buffer.from('kept') });
     index.setMeta(RECORDER_KEYS.historyStart, '0');
-    index.setMeta(RECORDER_KEYS.covered, '1000');
+    index.setMeta(RECORDER_KEYS.recordedUpTo, '1000');
     agent = await readyAgent(path.join(tmp, 'slave'));
     // The slave already holds a tree the master never had (the master's disk was not mounted).
     fs.mkdirSync(path.join(agent.root, 'old'));

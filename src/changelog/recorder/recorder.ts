@@ -15,6 +15,7 @@ import { displayPath } from '../rel-path.js';
 import { formatRecord } from '../format.js';
 import type { GfidIndex, IndexedEntry } from '../../store/index.js';
 import type { MetaKey } from '../../store/index.js';
+import { readStime } from '../../store/index.js';
 import { ROOT_GFID } from '../record.js';
 import type { Change, Gfid } from '../record.js';
 import type { ChangeHint, ChangeSource } from '../watch/change-source.js';
@@ -23,18 +24,30 @@ import { ReconcileScan } from './reconcile.js';
 import type { Check } from './tree-diff.js';
 import { TreeDiff } from './tree-diff.js';
 
-/** Session meta keys the recorder owns (read by the consumer API). */
+/**
+ * Session meta keys the recorder owns (read by the consumer API). The time concepts they hold
+ * are listed, with the worker's, in store/sync-points.ts.
+ */
 export const RECORDER_KEYS = {
-  /** Unix ms from which the published changelogs describe every change (unset: index not built yet). */
+  /**
+   * History start (`historyStartMs`): unix ms from which the published changelogs describe
+   * every change. Unset while the index is not built yet (or after a one-shot sync dropped the
+   * history): a stime older than it needs a hybrid crawl.
+   */
   historyStart: 'recorder.historyStartMs',
-  /** Unix ms before which every change the watcher reported is in a published changelog. */
-  covered: 'recorder.coveredMs',
+  /**
+   * Recorded-up-to (`recordedUpToMs`): unix ms before which every change the watcher reported is
+   * in a published changelog; only grows. A turn that processed every published changelog moves
+   * stime up to it. The on-disk key keeps its old name, `recorder.coveredMs` (session databases
+   * hold it).
+   */
+  recordedUpTo: 'recorder.coveredMs',
   /** Unix ms of the last change recorded at or below the root (the root's xtime). */
   rootXtime: 'recorder.rootXtimeMs',
   /**
    * The newest changelog name handed out. Names only grow: the worker deletes what it has
-   * processed, and a reused name would sort at or before its entry_stime, so its entry ops
-   * would be skipped as already applied.
+   * processed, and a reused name would sort at or before its entry-ops position
+   * (store/sync-points.ts), so its entry ops would be skipped as already applied.
    */
   lastChangelog: 'recorder.lastChangelog',
 } as const satisfies Record<string, MetaKey>;
@@ -67,7 +80,7 @@ export interface RecorderDeps {
   /** A whole-tree reconcile this often, ms (0 = only at start and after an overflow). */
   readonly reconcileIntervalMs: number;
   /** Called after each rollover (tests and status). */
-  readonly onRollover?: (published: string | undefined, coveredMs: number) => void;
+  readonly onRollover?: (published: string | undefined, recordedUpToMs: number) => void;
 }
 
 export class Recorder {
@@ -203,8 +216,11 @@ export class Recorder {
     }
   }
 
-  /** Publishes the journal as one CHANGELOG file (if it holds records) and moves coverage to `coveredMs`. */
-  rollover(coveredMs: number): string | undefined {
+  /**
+   * Publishes the journal as one CHANGELOG file (if it holds records) and moves the
+   * recorded-up-to time to `recordedUpToMs` (never back).
+   */
+  rollover(recordedUpToMs: number): string | undefined {
     const { index, changelogDir, clock } = this.deps;
     const { lines, lastSeq } = index.journalRead();
     let published: string | undefined;
@@ -221,10 +237,10 @@ export class Recorder {
     index.transaction(() => {
       if (published !== undefined) index.setMeta(RECORDER_KEYS.lastChangelog, basename(published));
       if (lastSeq > 0n) index.journalDrop(lastSeq);
-      const prev = Number(index.getMeta(RECORDER_KEYS.covered) ?? '0');
-      index.setMeta(RECORDER_KEYS.covered, String(Math.max(prev, coveredMs)));
+      const prev = Number(index.getMeta(RECORDER_KEYS.recordedUpTo) ?? '0');
+      index.setMeta(RECORDER_KEYS.recordedUpTo, String(Math.max(prev, recordedUpToMs)));
     });
-    this.deps.onRollover?.(published, coveredMs);
+    this.deps.onRollover?.(published, recordedUpToMs);
     return published;
   }
 
@@ -237,9 +253,9 @@ export class Recorder {
   async reconcile(signal: AbortSignal, why: 'start' | 'overflow' | 'interval'): Promise<void> {
     const { deps } = this;
     this.lastReconcileMs = deps.clock.nowMs();
-    const lastSync = deps.index.getMeta('stime');
+    const stimeMs = readStime(deps.index);
     const noHistory = deps.index.getMeta(RECORDER_KEYS.historyStart) === undefined;
-    const bridge = noHistory && lastSync !== undefined && deps.index.count() > 0;
+    const bridge = noHistory && stimeMs !== undefined && deps.index.count() > 0;
     const building = noHistory && !bridge;
     const startMs = deps.clock.nowMs();
     deps.log.info(building ? 'building the gfid index of the master' : 'reconciling the master with the gfid index', {
@@ -254,7 +270,7 @@ export class Recorder {
       applyChunk: (checks, deferVanished) =>
         this.applyChecksInTx(checks, { expandNewDirs: false, deferVanished, journal: !building }),
       // A long scan (a big tree, a slow rate) publishes what it found every change-interval, so
-      // the worker syncs it meanwhile. Coverage stays where it was: the scan has not seen the
+      // the worker syncs it meanwhile. The recorded-up-to time stays where it was: the scan has not seen the
       // rest yet. Not while a history is being started: the worker waits for its start.
       ...(noHistory
         ? {}
@@ -263,7 +279,7 @@ export class Recorder {
               const now = deps.clock.nowMs();
               if (now - publishedMs < deps.intervalMs) return;
               publishedMs = now;
-              this.rollover(Number(deps.index.getMeta(RECORDER_KEYS.covered) ?? '0'));
+              this.rollover(Number(deps.index.getMeta(RECORDER_KEYS.recordedUpTo) ?? '0'));
             },
           }),
     });
@@ -274,10 +290,10 @@ export class Recorder {
       this.reconciling = undefined;
     }
     if (noHistory) {
-      const from = bridge ? Number(lastSync) : startMs;
+      const from = bridge && stimeMs !== undefined ? stimeMs : startMs;
       deps.index.setMeta(RECORDER_KEYS.historyStart, String(from));
-      const prev = Number(deps.index.getMeta(RECORDER_KEYS.covered) ?? '0');
-      deps.index.setMeta(RECORDER_KEYS.covered, String(Math.max(prev, startMs)));
+      const prev = Number(deps.index.getMeta(RECORDER_KEYS.recordedUpTo) ?? '0');
+      deps.index.setMeta(RECORDER_KEYS.recordedUpTo, String(Math.max(prev, startMs)));
     }
     deps.log.info('reconcile done', {
       entries: scan.entriesScanned,
