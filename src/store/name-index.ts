@@ -32,8 +32,12 @@ export interface NameIndex {
   subdirs(pargfid: Gfid): readonly { readonly name: Buffer; readonly gfid: Gfid }[];
   /** Every name of a gfid (more than one for hard links). */
   namesOf(gfid: Gfid): readonly EntryName[];
-  /** A gfid already assigned to this inode (for hard links), if any name of it remains. */
-  gfidOfIno(ino: bigint): Gfid | undefined;
+  /**
+   * The gfids on this inode (for hard links and renames). More than one when a file was
+   * deleted and its inode handed out again before the recorder recorded the delete: callers
+   * tell them apart by type and birth time.
+   */
+  gfidsOfIno(ino: bigint): readonly Gfid[];
   /** Path of a gfid relative to the root, as bytes ('' for the root); undefined if unknown. */
   pathOf(gfid: Gfid): Buffer | undefined;
 

@@ -57,8 +57,8 @@ export class SqliteNames implements NameIndex, Confirmations, RecorderAttrs {
     return this.guard(() => this.st.namesOf.all(gfid).map((r) => ({ pargfid: r.pargfid as Gfid, name: r.name })));
   }
 
-  gfidOfIno(ino: bigint): Gfid | undefined {
-    return this.guard(() => this.st.gfidOfIno.get(ino) as Gfid | undefined);
+  gfidsOfIno(ino: bigint): readonly Gfid[] {
+    return this.guard(() => this.st.gfidsOfIno.all(ino) as Gfid[]);
   }
 
   syncedOf(gfid: Gfid): SyncedAttrs | null {

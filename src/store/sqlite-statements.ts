@@ -84,7 +84,7 @@ export function prepareStatements(db: Db) {
     syncedOf: db.prepare<[string], SyncedRow>(
       'SELECT size, mtime_ns, ctime_ns, mode, uid, gid FROM objects WHERE gfid = ?',
     ),
-    gfidOfIno: db.prepare<[bigint], string>('SELECT gfid FROM objects WHERE ino = ? ORDER BY gfid LIMIT 1').pluck(),
+    gfidsOfIno: db.prepare<[bigint], string>('SELECT gfid FROM objects WHERE ino = ? ORDER BY gfid').pluck(),
     hasChildren: db.prepare<[string], bigint>('SELECT 1 FROM names WHERE pargfid = ? LIMIT 1').pluck(),
     subtree: db.prepare<[string], string>(SUBTREE).pluck(),
     insertName: db.prepare<[string, Buffer, string]>(

@@ -95,14 +95,14 @@ describe('SqliteGfidIndex', () => {
     idx.link(f, at(d2, 'y'));
     idx.link(f, at(d2, 'y')); // the same link again: a no-op
     expect(idx.namesOf(f).map((n) => `${n.pargfid}/${str(n.name)}`)).to.have.members([`${d1}/x`, `${d2}/y`]);
-    expect(idx.gfidOfIno(77n)).to.equal(f);
+    expect(idx.gfidsOfIno(77n)).to.deep.equal([f]);
     expect(idx.count()).to.equal(3);
     idx.unlink(at(d1, 'x'));
     expect(idx.lookup(d2, Buffer.from('y'))?.gfid).to.equal(f);
     expect(str(idx.pathOf(f))).to.equal('d2/y');
     idx.unlink(at(d2, 'y'));
     expect(idx.lookup(d2, Buffer.from('y'))).to.equal(undefined);
-    expect(idx.gfidOfIno(77n)).to.equal(undefined);
+    expect(idx.gfidsOfIno(77n)).to.deep.equal([]);
     expect(idx.namesOf(f)).to.deep.equal([]);
     expect(idx.count()).to.equal(2);
   });
@@ -222,7 +222,7 @@ describe('SqliteGfidIndex', () => {
     const e = idx.lookup(ROOT_GFID, Buffer.from('f'));
     expect(e?.ino).to.equal(2n ** 63n - 1n);
     expect(e?.synced).to.deep.equal(attrs);
-    expect(idx.gfidOfIno(2n ** 63n - 1n)).to.equal(f);
+    expect(idx.gfidsOfIno(2n ** 63n - 1n)).to.deep.equal([f]);
     idx.clearSynced();
     expect(idx.children(ROOT_GFID).map((c) => c.synced)).to.deep.equal([null, null]);
   });

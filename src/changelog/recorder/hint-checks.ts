@@ -128,12 +128,12 @@ export class HintChecks {
   private knownDirAt(rel: Buffer): Gfid | undefined {
     const st = lstatIfAny(absPath(this.root, rel));
     if (st === undefined || !st.isDirectory()) return undefined;
-    const gfid = this.index.gfidOfIno(st.ino);
-    if (gfid === undefined) return undefined;
-    const obj = this.index.objectOf(gfid);
-    if (obj === undefined || obj.type !== 'dir' || obj.ino !== st.ino) return undefined;
-    if (obj.btimeNs !== null && st.birthtimeNs !== 0n && obj.btimeNs !== st.birthtimeNs) return undefined; // inode reused
-    return gfid;
+    // Every gfid on the inode: a removed one not recorded yet may share it (TreeDiff.knownObject).
+    return this.index.gfidsOfIno(st.ino).find((gfid) => {
+      const obj = this.index.objectOf(gfid);
+      if (obj === undefined || obj.type !== 'dir' || obj.ino !== st.ino) return false;
+      return obj.btimeNs === null || st.birthtimeNs === 0n || obj.btimeNs === st.birthtimeNs; // else the inode was reused
+    });
   }
 
   /** The byte names in `dir` that a (possibly lossy) component string can stand for. */

@@ -268,16 +268,20 @@ export class TreeDiff {
    * Births within one clock tick (a few ms) look alike: those are still taken for a rename.
    */
   private knownObject(st: BigIntStats, type: EntryType, rel: Buffer): Gfid | undefined {
-    const gfid = this.deps.index.gfidOfIno(st.ino);
-    if (gfid === undefined) return undefined;
-    if (this.deps.index.objectOf(gfid)?.type !== type || this.reborn(gfid, st)) return undefined;
+    // Every gfid on the inode: a deleted file's, not recorded as deleted yet, may share it
+    // with the new object (seeded random live test, seed 19: a second name became a new file).
+    return this.deps.index.gfidsOfIno(st.ino).find((gfid) => this.isObject(gfid, st, type, rel));
+  }
+
+  private isObject(gfid: Gfid, st: BigIntStats, type: EntryType, rel: Buffer): boolean {
+    if (this.deps.index.objectOf(gfid)?.type !== type || this.reborn(gfid, st)) return false;
     // A symlink with another target is another object, even on the inode and birth tick of one.
     if (type === 'symlink') {
       const was = this.deps.index.targetOf(gfid);
       const now = readTarget(absPath(this.deps.root, rel));
-      if (was !== undefined && now !== undefined && !now.equals(was)) return undefined;
+      if (was !== undefined && now !== undefined && !now.equals(was)) return false;
     }
-    return gfid;
+    return true;
   }
 
   /** Decides, for each new name, whether it is a moved object, another link, or a new object. */
@@ -394,7 +398,8 @@ export class TreeDiff {
     m.to.gfid = m.gfid;
     if (m.type === 'dir') this.structural.add(m.gfid);
     this.refresh(m.gfid, m.type, m.to.st, 'moved', undefined, this.maybeWritten(m.gfid) || m.to.written === true);
-    if (occupant !== undefined && occupant.gfid !== m.gfid && occupant.type === 'file') this.lookAtOtherNames(occupant.gfid);
+    if (occupant !== undefined && occupant.gfid !== m.gfid && occupant.type === 'file')
+      this.lookAtOtherNames(occupant.gfid);
     return true;
   }
 
