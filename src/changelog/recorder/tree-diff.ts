@@ -99,6 +99,10 @@ export class TreeDiff {
   private readonly movedAway = new Map<string, { readonly row: IndexedEntry; readonly written: boolean }>();
   /** Objects a write was reported for at a name they have left (see Check.written). */
   private readonly written = new Set<Gfid>();
+  /** Checks whose path runs through another directory than the one they name (see look). */
+  private readonly displaced: Check[] = [];
+  /** dirStillAt's answers in this pass, by directory gfid. */
+  private readonly stillAt = new Map<Gfid, boolean>();
   /** Objects whose xtime moves: each entry a record names, and its old and new parents. */
   readonly touched = new Set<Gfid>();
   /**
@@ -119,6 +123,7 @@ export class TreeDiff {
    * caller checks them again at the end of its walk.
    */
   apply(checks: Iterable<Check>): IndexedEntry[] {
+    this.stillAt.clear(); // the last pass moved directories
     const seen = new Set<string>();
     for (const c of checks) {
       const key = keyOf(c.dir.gfid, c.name);
@@ -143,6 +148,8 @@ export class TreeDiff {
     this.vanished.clear();
     this.appeared.length = 0;
     this.written.clear();
+    this.displaced.length = 0;
+    this.stillAt.clear();
     return kept;
   }
 
@@ -151,15 +158,19 @@ export class TreeDiff {
     const { index } = this.deps;
     const row = c.row === undefined ? index.lookup(c.dir.gfid, c.name) : (c.row ?? undefined);
     if (row !== undefined && c.written === true) this.written.add(row.gfid);
+    if (c.st === undefined && row === undefined) return;
+    // The path named the directory where it was. If that directory moved on (a rename in this
+    // look), its name went with it and is not gone: it is looked for where the rename puts it.
+    // And what is at the path now is in the directory that holds the path now (one renamed
+    // over it, say): looked at under that one once the moves are recorded. Taken for a child
+    // of the old directory, a new file there was removed with it (seed 19 of the random test).
+    if (!this.dirAtPath(c.dir)) {
+      if (row !== undefined) this.movedAway.set(keyOf(row.pargfid, row.name), { row, written: c.written === true });
+      if (c.st !== undefined) this.displaced.push(c);
+      return;
+    }
     if (c.st === undefined) {
-      if (row === undefined) return;
-      // The path named the directory where it was: if the directory moved on (a rename in this
-      // look), the name went with it and is not gone: look for it where the rename puts it.
-      if (!this.dirStillAt(c.dir)) {
-        this.movedAway.set(keyOf(row.pargfid, row.name), { row, written: c.written === true });
-        return;
-      }
-      this.vanished.set(keyOf(row.pargfid, row.name), row);
+      if (row !== undefined) this.vanished.set(keyOf(row.pargfid, row.name), row);
       return;
     }
     const type = entryTypeOf(c.st);
@@ -186,6 +197,16 @@ export class TreeDiff {
       this.expand(a, a);
   }
 
+  /** dirStillAt, asked once per directory in a pass (before its moves are run). */
+  private dirAtPath(dir: DirRef): boolean {
+    let at = this.stillAt.get(dir.gfid);
+    if (at === undefined) {
+      at = this.dirStillAt(dir);
+      this.stillAt.set(dir.gfid, at);
+    }
+    return at;
+  }
+
   /** Whether the directory `dir` names is still at `dir.rel` (its inode there); the root always is. */
   private dirStillAt(dir: DirRef): boolean {
     if (dir.gfid === ROOT_GFID) return true;
@@ -196,6 +217,17 @@ export class TreeDiff {
   /** Checks of the names in movedAway at their directories' paths now; clears movedAway. */
   private relook(): Check[] {
     const out: Check[] = [];
+    this.stillAt.clear();
+    // Names whose path now runs through another directory: under the one at the path now.
+    for (const c of this.displaced) {
+      const st = lstatIfAny(absPath(this.deps.root, c.dir.rel));
+      const gfid = st?.isDirectory() === true ? this.knownObject(st, 'dir', c.dir.rel) : undefined;
+      if (gfid === undefined) continue; // a new directory: the name is found when it is expanded
+      const name = lstatIfAny(absPath(this.deps.root, joinRel(c.dir.rel, c.name)));
+      const dir = { gfid, rel: c.dir.rel };
+      out.push(c.written === true ? { dir, name: c.name, st: name, written: true } : { dir, name: c.name, st: name });
+    }
+    this.displaced.length = 0;
     for (const { row, written } of this.movedAway.values()) {
       const rel = this.deps.index.pathOf(row.pargfid);
       // The directory is gone from the index (removed with its subtree): nothing left to do.
