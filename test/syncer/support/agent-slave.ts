@@ -25,6 +25,8 @@ export type ItemHook = NonNullable<AgentHooks['beforeItem']>;
 
 export class AgentSlave implements SlaveCaller {
   readonly calls: RecordedCall[] = [];
+  /** Every method called, in order. */
+  readonly methods: MethodName[] = [];
   /** The fault a test injects: runs inside the agent before each item (see AgentHooks). */
   beforeItem: ItemHook | undefined;
   /** Slave directory (relative) -> its gfid, for the parents place() makes. */
@@ -54,6 +56,7 @@ export class AgentSlave implements SlaveCaller {
     params: Methods[M]['params'],
     signal?: AbortSignal,
   ): Promise<Methods[M]['result']> {
+    this.methods.push(method);
     if (method === 'stageData' || method === 'commitData') {
       const p = params as Methods['stageData']['params'] | Methods['commitData']['params'];
       this.calls.push({
@@ -108,6 +111,16 @@ export class AgentSlave implements SlaveCaller {
   async #apply(batch: readonly EntryOp[]): Promise<void> {
     const failed = await apply(this.agent.client, batch);
     if (failed.length > 0) throw new Error(`entry ops failed on the test slave: ${failed.join(', ')}`);
+  }
+
+  /**
+   * Breaks the connection as a dying agent does (its reply stream closes mid-request): the
+   * request in flight and every later one fail with AGENT_DIED. Call from beforeItem to lose a
+   * batch whose outcome the master then cannot know.
+   */
+  cut(): void {
+    this.agent.fromAgent.destroy();
+    this.agent.toAgent.end();
   }
 
   async close(): Promise<void> {
