@@ -23,7 +23,7 @@ import type { DetectMode, MasterChoice, PurgeMode, SendmarkMode } from '../../sr
 import type { MasterDeps } from '../../src/master/master-base.js';
 import { SqliteGfidIndex } from '../../src/store/index.js';
 import type { SyncMethod, SyncMode } from '../../src/config.js';
-import { AgentSlave } from '../syncer/support/agent-slave.js';
+import { AgentSlave } from '../support/agent-slave.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { compareTrees } from '../support/tree-compare.js';
 import type { Difference } from '../support/tree-compare.js';

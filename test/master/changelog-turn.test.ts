@@ -16,7 +16,7 @@ import { silentLogger } from '../../src/log.js';
 import { buildMaster } from '../../src/master/builder.js';
 import type { MasterDeps } from '../../src/master/master-base.js';
 import type { SlaveCaller } from '../../src/slave/index.js';
-import { AgentSlave } from '../syncer/support/agent-slave.js';
+import { AgentSlave } from '../support/agent-slave.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { compareTrees } from '../support/tree-compare.js';
 

@@ -16,7 +16,7 @@ import type { DataOutcome, QuickCheck } from '../../src/syncer/job.js';
 import { RsyncEngine } from '../../src/syncer/rsync-engine.js';
 import { TarEngine } from '../../src/syncer/tar-engine.js';
 import { TransferError } from '../../src/syncer/transfer-error.js';
-import { AgentSlave } from './support/agent-slave.js';
+import { AgentSlave } from '../support/agent-slave.js';
 import { FaultyEngine } from './support/faulty-engine.js';
 import type { Faults } from './support/faulty-engine.js';
 import { gfidOf, makeWorld } from './support/world.js';

@@ -1,17 +1,18 @@
-// AgentSlave: the syncer tests' slave is the real agent (runAgent in-process, test/slave/harness.ts)
-// on a real slave root: real staging boxes, real links and renames, the real SQLite index. This
-// file only wires it up: place() lands a gfid the way the master's entry ops would (MKDIR for
-// each missing parent, CREATE), calls are recorded on their way through (to see boxes and the
-// basis flag), and a test injects faults with the agent's own seam (AgentHooks.beforeItem).
+// AgentSlave: the slave of the syncer and master tests is the real agent (runAgent in-process,
+// test/slave/harness.ts) on a real slave root: real staging boxes, real links and renames, the
+// real SQLite index; there is no fake of it. This file only wires it up: place() lands a gfid
+// the way the master's entry ops would (MKDIR for each missing parent, CREATE), calls are
+// recorded on their way through (to see boxes and the basis flag), and a test injects faults
+// with the agent's own seam (AgentHooks.beforeItem) or cut(), a connection that breaks.
 
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Gfid } from '../../../src/changelog/index.js';
-import type { AgentHooks } from '../../../src/slave/context.js';
-import { LIMITS } from '../../../src/slave/index.js';
-import type { EntryOp, MethodName, Methods, SlaveCaller } from '../../../src/slave/index.js';
-import { ROOT_GFID, apply, newGfid, ops, readyAgent } from '../../slave/harness.js';
-import type { InProcessAgent } from '../../slave/harness.js';
+import type { Gfid } from '../../src/changelog/index.js';
+import type { AgentHooks } from '../../src/slave/context.js';
+import { LIMITS } from '../../src/slave/index.js';
+import type { EntryOp, MethodName, Methods, SlaveCaller } from '../../src/slave/index.js';
+import { ROOT_GFID, apply, newGfid, ops, readyAgent } from '../slave/harness.js';
+import type { InProcessAgent } from '../slave/harness.js';
 
 export interface RecordedCall {
   readonly method: 'stageData' | 'commitData';
