@@ -15,8 +15,10 @@ import { GeorepError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { buildMaster } from '../../src/master/builder.js';
 import type { MasterDeps } from '../../src/master/master-base.js';
-import type { MethodName, SlaveCaller } from '../../src/slave/index.js';
+import type { SlaveCaller } from '../../src/slave/index.js';
+import { AgentSlave } from '../support/agent-slave.js';
 import { ManualClock } from '../support/manual-clock.js';
+import { compareTrees } from '../support/tree-compare.js';
 
 const cfg = resolveConfig([{ source: 'the test', values: { 'sync-jobs': 1 } }]);
 const COVERED_MS = 200_000;
@@ -25,11 +27,15 @@ describe('changelogTurn', () => {
   let tmp: string;
   let index: SqliteGfidIndex;
   let changelogs: string;
+  let agents: AgentSlave[];
   beforeEach(() => {
+    agents = [];
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'georep-turn-'));
     changelogs = path.join(tmp, 'changelogs');
     fs.mkdirSync(changelogs);
     fs.mkdirSync(path.join(tmp, 'master'));
+    const old = new Date('2001-02-03T04:05:06Z');
+    fs.utimesSync(path.join(tmp, 'master'), old, old); // what the root's meta op carries
     index = SqliteGfidIndex.open(':memory:');
     index.setMeta(RECORDER_KEYS.historyStart, '0');
     index.setMeta(RECORDER_KEYS.recordedUpTo, String(COVERED_MS));
@@ -38,25 +44,24 @@ describe('changelogTurn', () => {
     writer.append({ kind: 'M', gfid: ROOT_GFID, fop: 'SETATTR' });
     writer.close();
   });
-  afterEach(() => {
+  afterEach(async () => {
+    for (const a of agents) await a.close();
     index.close();
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  /** A slave whose metaOps calls fail as a dying agent's do, `failing` times. */
-  function slave(failing: number): { caller: SlaveCaller; calls: MethodName[] } {
-    const calls: MethodName[] = [];
-    const caller: SlaveCaller = {
-      call: (method) => {
-        calls.push(method);
-        if (method === 'metaOps' && failing-- > 0)
-          return Promise.reject(new GeorepError('AGENT_DIED', 'slave agent was killed by SIGKILL'));
-        if (method === 'metaOps') return Promise.resolve({ failures: [] } as never);
-        if (method === 'setStime') return Promise.resolve(null as never);
-        return Promise.reject(new Error(`unexpected slave call ${method}`));
-      },
-    };
-    return { caller, calls };
+  /**
+   * The real agent on one slave root; `dying`: its connection breaks as it starts the first
+   * meta op (the op is applied, its reply is lost: the client fails the call with AGENT_DIED).
+   */
+  async function agent(dying: boolean): Promise<AgentSlave> {
+    const slave = await AgentSlave.start(path.join(tmp, 'slave'));
+    agents.push(slave);
+    if (dying)
+      slave.beforeItem = (method) => {
+        if (method === 'metaOps') slave.cut();
+      };
+    return slave;
   }
 
   async function turn(caller: SlaveCaller): Promise<{ turns: { clean: boolean; stime: number }[]; codes: string[] }> {
@@ -78,7 +83,7 @@ describe('changelogTurn', () => {
       clock: new ManualClock(),
       xsyncDir: tmp,
       statsFile: path.join(tmp, 'status.json'),
-      stagingDir: '/nonexistent',
+      stagingDir: path.join(tmp, 'slave', '.georep', 'staging'),
       slaveIsRoot: false,
       fullCrawl: false,
       consumer: new ChangelogConsumer(changelogs, index),
@@ -95,16 +100,24 @@ describe('changelogTurn', () => {
   }
 
   it('keeps the changelogs and stime of a batch whose outcome is unknown, and reads them again', async () => {
-    const dying = slave(1);
     // Counted as a failure too: a one-shot sync would not exit 0 on it.
-    expect(await turn(dying.caller)).to.deep.equal({ turns: [{ stime: 0, clean: false }], codes: ['AGENT_DIED'] });
+    expect(await turn(await agent(true))).to.deep.equal({ turns: [{ stime: 0, clean: false }], codes: ['AGENT_DIED'] });
     expect(fs.readdirSync(changelogs)).to.deep.equal(['CHANGELOG.100']);
     expect(index.getMeta('stime')).to.equal(undefined);
+    const rootDiffs = (): string[] =>
+      compareTrees(path.join(tmp, 'master'), path.join(tmp, 'slave'), { owners: false }).map(
+        (d) => `${d.what} ${d.path}`,
+      );
+    // The agent applied the meta op and only its reply was lost: the slave has it, the master
+    // cannot know, so it keeps the changelog and stime as above.
+    expect(rootDiffs()).to.deep.equal([]);
 
-    const healthy = slave(0);
-    expect(await turn(healthy.caller)).to.deep.equal({ turns: [{ stime: COVERED_MS, clean: true }], codes: [] });
-    expect(healthy.calls).to.deep.equal(['metaOps', 'setStime']);
+    const healthy = await agent(false);
+    expect(await turn(healthy)).to.deep.equal({ turns: [{ stime: COVERED_MS, clean: true }], codes: [] });
+    expect(healthy.methods).to.deep.equal(['metaOps', 'setStime']);
     expect(fs.readdirSync(changelogs)).to.deep.equal([]);
     expect(index.getMeta('stime')).to.equal(String(COVERED_MS));
+    // Replayed (meta ops are idempotent): the slave root still has the master root's times.
+    expect(rootDiffs()).to.deep.equal([]);
   });
 });

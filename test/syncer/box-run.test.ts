@@ -1,7 +1,9 @@
 // runBox: how each item of a box is judged. A committed file counts when it has the planned
-// size and mtime (ns), or the current ones of the same master inode; a kept
-// basis under quick check 'off' never does (rsync --ignore-times writes a new file for each path it reads). Not delivered: vanished when the master file is gone, else the
-// engine's code. Fatal exit: every sent item fails with it. The box folder always goes.
+// size and mtime (ns), or the current ones of the same master inode; a kept basis under quick
+// check 'off' never does (rsync --ignore-times writes a new file for each path it reads). Not
+// delivered: vanished when the master file is gone, else the engine's code. Fatal exit: every
+// sent item fails with it. The box folder always goes. The slave is the real agent in-process
+// (its staging and index); faults come from a decorated real engine.
 
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
@@ -15,7 +17,7 @@ import type { DataOutcome, QuickCheck } from '../../src/syncer/job.js';
 import { RsyncEngine } from '../../src/syncer/rsync-engine.js';
 import { TarEngine } from '../../src/syncer/tar-engine.js';
 import { TransferError } from '../../src/syncer/transfer-error.js';
-import { FakeSlave } from './support/fake-slave.js';
+import { AgentSlave } from '../support/agent-slave.js';
 import { FaultyEngine } from './support/faulty-engine.js';
 import type { Faults } from './support/faulty-engine.js';
 import { gfidOf, makeWorld } from './support/world.js';
@@ -28,34 +30,34 @@ const MTIME = 1_700_000_000.25; // exact in binary: utimes sets it to the nanose
 
 describe('runBox', () => {
   let w: World;
-  let slave: FakeSlave;
+  let slave: AgentSlave;
   const [g1, g2, g3, g4] = [gfidOf(1), gfidOf(2), gfidOf(3), gfidOf(4)];
   const rel = new Map<Gfid, string>();
 
-  beforeEach(() => {
+  beforeEach(async () => {
     w = makeWorld();
-    slave = new FakeSlave(w.slave, w.staging);
+    slave = await AgentSlave.start(w.slave);
     rel.clear();
   });
-  afterEach(() => w.cleanup());
+  afterEach(async () => {
+    await slave.close();
+    w.cleanup();
+  });
 
   /** A master file the slave knows at the same path; `slaveContent` is its old copy there. */
-  function known(gfid: Gfid, name: string, content: string, slaveContent?: string): Buffer {
+  async function known(gfid: Gfid, name: string, content: string, slaveContent?: string): Promise<Buffer> {
     rel.set(gfid, name);
     const src = w.file(name, content);
     fs.utimesSync(src, MTIME, MTIME);
-    slave.paths.set(gfid, name);
-    if (slaveContent !== undefined) {
-      fs.writeFileSync(path.join(w.slave, name), slaveContent);
-      fs.utimesSync(path.join(w.slave, name), MTIME, MTIME);
-    }
+    await slave.place(gfid, name, slaveContent);
+    if (slaveContent !== undefined) fs.utimesSync(path.join(w.slave, name), MTIME, MTIME);
     return src;
   }
   const run = (gfids: readonly Gfid[], engine: SyncEngine, quickCheck: QuickCheck = 'off'): Promise<BoxReport> =>
     runBox(
       {
         sourceRoot: w.master,
-        stagingDir: w.staging,
+        stagingDir: slave.staging,
         items: gfids.map((g) => w.item(g, rel.get(g) ?? `unplanned-${g}`)),
         quickCheck,
         sparse: false,
@@ -70,14 +72,14 @@ describe('runBox', () => {
 
   describe('after a clean exit', () => {
     it('fails an item whose path names another file since planning (CHANGED_DURING_SYNC), never landing it as ok', async () => {
-      known(g1, 'p', 'planned content', 'slave copy');
+      await known(g1, 'p', 'planned content', 'slave copy');
       const items = [w.item(g1, 'p')];
       // Another file moved onto the planned path before rsync read it: its content must not
       // be accepted as g1's, though a clean exit and the master's current file agree with it.
       const other = w.file('other', 'a different file, moved in');
       fs.renameSync(other, path.join(w.master, 'p'));
       const r = await runBox(
-        { sourceRoot: w.master, stagingDir: w.staging, items, quickCheck: 'off', sparse: false },
+        { sourceRoot: w.master, stagingDir: slave.staging, items, quickCheck: 'off', sparse: false },
         { slave, engine: rsync() },
       );
       expect(r.exitCode).to.equal(0);
@@ -85,11 +87,11 @@ describe('runBox', () => {
     });
 
     it('accepts an item its own file changed after planning but before rsync read it (same inode)', async () => {
-      const src = known(g1, 'p', 'planned', 'slave copy');
+      const src = await known(g1, 'p', 'planned', 'slave copy');
       const items = [w.item(g1, 'p')];
       fs.appendFileSync(src, ' and appended before the transfer');
       const r = await runBox(
-        { sourceRoot: w.master, stagingDir: w.staging, items, quickCheck: 'off', sparse: false },
+        { sourceRoot: w.master, stagingDir: slave.staging, items, quickCheck: 'off', sparse: false },
         { slave, engine: rsync() },
       );
       expect(codes(r.outcomes)).to.deep.equal(['ok']);
@@ -97,9 +99,9 @@ describe('runBox', () => {
     });
 
     it('counts a committed item ok; one not committed is vanished when the master lost it, else RSYNC_FAILED', async () => {
-      known(g1, 'f', 'new', 'old');
-      fs.unlinkSync(known(g2, 'gone', 'x'));
-      known(g3, 'now a link', 'x');
+      await known(g1, 'f', 'new', 'old');
+      fs.unlinkSync(await known(g2, 'gone', 'x'));
+      await known(g3, 'now a link', 'x');
       fs.rmSync(path.join(w.master, 'now a link'));
       fs.symlinkSync('f', path.join(w.master, 'now a link')); // rsync sends a symlink: not committed
       const r = await run([g1, g2, g3], rsync());
@@ -107,7 +109,7 @@ describe('runBox', () => {
       expect(codes(r.outcomes)).to.deep.equal(['ok', 'vanished', 'RSYNC_FAILED']);
       expect(r.outcomes.map((o) => o.gfid)).to.deep.equal([g1, g2, g3]);
       expect(onSlave('f')).to.equal('new');
-      expect(fs.readdirSync(w.staging)).to.deep.equal([]);
+      expect(fs.readdirSync(slave.staging)).to.deep.equal([]);
     });
 
     it('sends nothing when the slave knows no item, and still removes the box', async () => {
@@ -120,28 +122,28 @@ describe('runBox', () => {
         ['stageData', [g1, g2]],
         ['commitData', []],
       ]);
-      expect(fs.readdirSync(w.staging)).to.deep.equal([]);
+      expect(fs.readdirSync(slave.staging)).to.deep.equal([]);
     });
   });
 
   describe('after a partial exit', () => {
     it('rsync 23: a vanished file is ok + vanished, a delivered one ok, an unplaceable one RSYNC_FAILED', async () => {
-      fs.unlinkSync(known(g1, 'vanished', 'x'));
-      known(g2, 'delivered', 'new content', 'old');
-      known(g3, 'blocked', 'new', 'old');
-      slave.blocked.add(g3);
-      const r = await run([g1, g2, g3], rsync());
+      fs.unlinkSync(await known(g1, 'vanished', 'x'));
+      await known(g2, 'delivered', 'new content', 'old');
+      await known(g3, 'blocked', 'new', 'old');
+      // A slave user fills its staged name with a non-empty directory: rsync cannot place it.
+      const r = await run([g1, g2, g3], rsync({ blocked: new Set(['blocked']) }));
       expect([r.exitCode, r.fatal]).to.deep.equal([23, undefined]);
       expect(codes(r.outcomes)).to.deep.equal(['vanished', 'ok', 'RSYNC_FAILED']);
       expect([onSlave('delivered'), onSlave('blocked')]).to.deep.equal(['new content', 'old']);
-      expect(fs.readdirSync(w.staging)).to.deep.equal([]);
+      expect(fs.readdirSync(slave.staging)).to.deep.equal([]);
     });
 
     it('accepts delivered files that match what was planned, though the master changed or deleted them since', async () => {
-      const changed = known(g1, 'changed', 'v1');
-      const deleted = known(g2, 'deleted', 'v1');
-      const mtimeOnly = known(g3, 'touched', 'v1');
-      known(g4, 'undelivered', 'x');
+      const changed = await known(g1, 'changed', 'v1');
+      const deleted = await known(g2, 'deleted', 'v1');
+      const mtimeOnly = await known(g3, 'touched', 'v1');
+      await known(g4, 'undelivered', 'x');
       const after = (): void => {
         fs.appendFileSync(changed, ' and more');
         fs.unlinkSync(deleted);
@@ -158,24 +160,24 @@ describe('runBox', () => {
 
     it("quick check 'off': a kept basis does not count even with the master's size and mtime; a replaced file does", async () => {
       // A D record: the content changed, size and mtime did not. rsync never got to `kept`.
-      known(g1, 'kept', 'NEW!', 'old!');
-      known(g2, 'replaced', 'NEW!', 'old!');
+      await known(g1, 'kept', 'NEW!', 'old!');
+      await known(g2, 'replaced', 'NEW!', 'old!');
       const r = await run([g1, g2], rsync({ undelivered: new Set(['kept']) }), 'off');
       expect(codes(r.outcomes)).to.deep.equal(['RSYNC_FAILED', 'ok']);
       expect([onSlave('kept'), onSlave('replaced')]).to.deep.equal(['old!', 'NEW!']);
     });
 
     it("quick check 'ns': a kept basis with the master's size and mtime counts as delivered", async () => {
-      known(g1, 'kept', 'same', 'same');
-      known(g2, 'stale', 'NEWER', 'old');
+      await known(g1, 'kept', 'same', 'same');
+      await known(g2, 'stale', 'NEWER', 'old');
       const r = await run([g1, g2], rsync({ undelivered: new Set(['kept', 'stale']) }), 'ns');
       expect(codes(r.outcomes)).to.deep.equal(['ok', 'RSYNC_FAILED']);
     });
 
     it('tar exit 2 (vanished member): the others are checked against the master and pass; an undelivered one is TAR_FAILED', async () => {
-      fs.unlinkSync(known(g1, 'vanished', 'x'));
-      known(g2, 'delivered', 'new content', 'old');
-      known(g3, 'undelivered', 'new', 'old');
+      fs.unlinkSync(await known(g1, 'vanished', 'x'));
+      await known(g2, 'delivered', 'new content', 'old');
+      await known(g3, 'undelivered', 'new', 'old');
       const r = await run(
         [g1, g2, g3],
         new FaultyEngine(new TarEngine({ useRsyncXattrs: false }), {
@@ -191,8 +193,8 @@ describe('runBox', () => {
 
   describe('after a fatal exit', () => {
     it('fails every sent item with the engine’s code; unknown items are judged as before; the box goes', async () => {
-      known(g1, 'a', 'a', 'old a');
-      fs.unlinkSync(known(g2, 'gone', 'x')); // vanished, but it was sent: the run failed as a whole
+      await known(g1, 'a', 'a', 'old a');
+      fs.unlinkSync(await known(g2, 'gone', 'x')); // vanished, but it was sent: the run failed as a whole
       rel.set(g3, 'unknown');
       w.file('unknown', 'x');
       const r = await run([g1, g2, g3], rsync(undefined, { rsyncOptions: '--no-such-option' }));
@@ -205,12 +207,12 @@ describe('runBox', () => {
         ['stageData', 3],
         ['commitData', 2],
       ]);
-      expect(fs.readdirSync(w.staging)).to.deep.equal([]);
+      expect(fs.readdirSync(slave.staging)).to.deep.equal([]);
     });
 
     it('keeps the files that landed completely before the failure, each checked; fails the rest', async () => {
-      known(g1, 'landed', 'new a', 'old a');
-      known(g2, 'lost', 'new b', 'old b');
+      await known(g1, 'landed', 'new a', 'old a');
+      await known(g2, 'lost', 'new b', 'old b');
       const fatal = new TransferError(
         'RSYNC_FAILED',
         'rsync failed with exit code 11 (error in file I/O): No space left on device',

@@ -1,5 +1,6 @@
-// Syncer end to end: real rsync/tar, real dirs, the FakeSlave (stageData/commitData on a local
-// slave dir). Boxes and their size, modes, one-in-flight per gfid, per-item outcomes, close/abort.
+// Syncer end to end: real rsync/tar, real dirs, the real slave agent in-process (its staging,
+// its SQLite index). Boxes and their size, modes, one-in-flight per gfid, per-item outcomes,
+// close/abort. Faults go in through the agent's seam (beforeItem) or a decorated real engine.
 
 import { expect } from 'chai';
 import fs from 'node:fs';
@@ -14,8 +15,10 @@ import { RsyncEngine } from '../../src/syncer/rsync-engine.js';
 import { MIN_BOX_FILES } from '../../src/syncer/constants.js';
 import { shareBytes, Syncer } from '../../src/syncer/syncer.js';
 import { TarEngine } from '../../src/syncer/tar-engine.js';
-import { FakeSlave } from './support/fake-slave.js';
-import type { FakeSlaveHooks } from './support/fake-slave.js';
+import { AgentSlave } from '../support/agent-slave.js';
+import type { ItemHook } from '../support/agent-slave.js';
+import { FaultyEngine } from './support/faulty-engine.js';
+import type { Faults } from './support/faulty-engine.js';
 import { ObservedEngine } from './support/observed-engine.js';
 import { gfidOf, makeWorld } from './support/world.js';
 import type { World } from './support/world.js';
@@ -37,6 +40,7 @@ const codes = (outcomes: readonly DataOutcome[]): string[] =>
 describe('Syncer', () => {
   let w: World;
   let syncers: Syncer[];
+  let slaves: AgentSlave[];
   /** Master path of each gfid a test planned (known/planned); a job's items carry it. */
   let planned: Map<Gfid, string>;
   const g = Array.from({ length: 10 }, (_, i) => gfidOf(i + 1));
@@ -45,10 +49,12 @@ describe('Syncer', () => {
   beforeEach(() => {
     w = makeWorld();
     syncers = [];
+    slaves = [];
     planned = new Map();
   });
   afterEach(async () => {
     await Promise.all(syncers.map((s) => s.close(AbortSignal.abort())));
+    await Promise.all(slaves.map((s) => s.close()));
     w.cleanup();
   });
 
@@ -63,14 +69,17 @@ describe('Syncer', () => {
     return w.file(rel, content);
   };
 
-  function setup(opts: { cfg?: Partial<SyncerConfig>; tar?: boolean; hooks?: FakeSlaveHooks } = {}) {
+  async function setup(
+    opts: { cfg?: Partial<SyncerConfig>; tar?: boolean; beforeItem?: ItemHook; faults?: Faults } = {},
+  ) {
     const cfg = { ...BASE, ...opts.cfg };
-    const slave = new FakeSlave(w.slave, w.staging, opts.hooks);
-    const engine = new ObservedEngine(
-      opts.tar === true ? new TarEngine({ useRsyncXattrs: false }) : new RsyncEngine(cfg),
-    );
+    const slave = await AgentSlave.start(w.slave);
+    slaves.push(slave);
+    slave.beforeItem = opts.beforeItem;
+    const real = opts.tar === true ? new TarEngine({ useRsyncXattrs: false }) : new RsyncEngine(cfg);
+    const engine = new ObservedEngine(opts.faults === undefined ? real : new FaultyEngine(real, opts.faults));
     const syncer = new Syncer(
-      { ...cfg, sourceRoot: w.master, stagingDir: w.staging },
+      { ...cfg, sourceRoot: w.master, stagingDir: slave.staging },
       { slave, engine, log: silentLogger() },
     );
     syncers.push(syncer);
@@ -78,11 +87,15 @@ describe('Syncer', () => {
      * A master file the slave already knows (its entry op landed) at `slaveRel` (default: the
      * master path); `slaveContent` is the old copy there.
      */
-    const known = (gfid: Gfid, rel: string, content: string, slaveContent?: string, slaveRel = rel): Buffer => {
+    const known = async (
+      gfid: Gfid,
+      rel: string,
+      content: string,
+      slaveContent?: string,
+      slaveRel = rel,
+    ): Promise<Buffer> => {
       const src = plan(gfid, rel, content);
-      slave.paths.set(gfid, slaveRel);
-      fs.mkdirSync(path.dirname(path.join(w.slave, slaveRel)), { recursive: true });
-      if (slaveContent !== undefined) fs.writeFileSync(path.join(w.slave, slaveRel), slaveContent);
+      await slave.place(gfid, slaveRel, slaveContent);
       return src;
     };
     const onSlave = (rel: string): string => fs.readFileSync(path.join(w.slave, rel), 'utf8');
@@ -90,10 +103,10 @@ describe('Syncer', () => {
   }
 
   it('syncs a job end to end (stage with basis, rsync, commit), one outcome per item in order', async () => {
-    const { slave, syncer, known, onSlave } = setup();
-    known(g1, 'new.txt', 'brand new');
-    known(g2, 'old.txt', 'updated content', 'stale');
-    known(g3, 'deep/er/f', 'deep');
+    const { slave, syncer, known, onSlave } = await setup();
+    await known(g1, 'new.txt', 'brand new');
+    await known(g2, 'old.txt', 'updated content', 'stale');
+    await known(g3, 'deep/er/f', 'deep');
     const r = await syncer.add(job([g3, g1, g2]));
     expect(r.outcomes.map((o) => o.gfid)).to.deep.equal([g3, g1, g2]);
     expect(codes(r.outcomes)).to.deep.equal(['ok', 'ok', 'ok']);
@@ -109,12 +122,12 @@ describe('Syncer', () => {
       ['stageData', true],
       ['commitData', undefined],
     ]);
-    expect(fs.readdirSync(w.staging)).to.deep.equal([]); // the box went with the commit
+    expect(fs.readdirSync(slave.staging)).to.deep.equal([]); // the box went with the commit
   });
 
   it('lands data on the slave’s names by gfid, whatever the master path, in a box of its own per run', async () => {
-    const { slave, engine, syncer, known, onSlave } = setup();
-    known(g1, 'master dir/new name', 'moved on the master', 'old', 'slave dir/old name');
+    const { slave, engine, syncer, known, onSlave } = await setup();
+    await known(g1, 'master dir/new name', 'moved on the master', 'old', 'slave dir/old name');
     expect(codes((await syncer.add(job([g1]))).outcomes)).to.deep.equal(['ok']);
     expect(codes((await syncer.add(job([g1]))).outcomes)).to.deep.equal(['ok']);
     expect(onSlave('slave dir/old name')).to.equal('moved on the master');
@@ -123,14 +136,14 @@ describe('Syncer', () => {
     expect(boxes[0]).to.match(/^[A-Za-z0-9_-]{1,64}$/);
     expect([boxes[0] === boxes[1], boxes[1] === boxes[2]]).to.deep.equal([true, false]); // stage + commit share one
     expect(engine.stagingDirs).to.deep.equal([
-      path.join(w.staging, boxes[0] ?? ''),
-      path.join(w.staging, boxes[2] ?? ''),
+      path.join(slave.staging, boxes[0] ?? ''),
+      path.join(slave.staging, boxes[2] ?? ''),
     ]);
   });
 
   it('a D job replaces a stale slave file of the same size and mtime', async () => {
-    const { syncer, known, onSlave } = setup();
-    const src = known(g1, 'f', 'AAAA', 'BBBB');
+    const { syncer, known, onSlave } = await setup();
+    const src = await known(g1, 'f', 'AAAA', 'BBBB');
     fs.utimesSync(src, 1_700_000_000, 1_700_000_000);
     fs.utimesSync(path.join(w.slave, 'f'), 1_700_000_000, 1_700_000_000);
     expect(codes((await syncer.add(job([g1], 'off'))).outcomes)).to.deep.equal(['ok']);
@@ -138,8 +151,8 @@ describe('Syncer', () => {
   });
 
   it('splits a job into boxes of at most syncBoxFiles', async () => {
-    const { engine, syncer, known } = setup({ cfg: { syncBoxFiles: 2 } });
-    for (const [i, gfid] of [g1, g2, g3, g4, g5].entries()) known(gfid, `f${i}`, `c${i}`);
+    const { engine, syncer, known } = await setup({ cfg: { syncBoxFiles: 2 } });
+    for (const [i, gfid] of [g1, g2, g3, g4, g5].entries()) await known(gfid, `f${i}`, `c${i}`);
     const r = await syncer.add(job([g1, g2, g3, g4, g5]));
     expect(codes(r.outcomes)).to.deep.equal(['ok', 'ok', 'ok', 'ok', 'ok']);
     expect(engine.boxes.map((b) => b.paths.length)).to.deep.equal([2, 2, 1]);
@@ -148,9 +161,11 @@ describe('Syncer', () => {
   describe('box size: min(syncBoxFiles, LIMITS.gfidsPerCall, max(MIN_BOX_FILES, ceil(queued / idle workers)))', () => {
     /** Runs one job of n known files and returns the box sizes, largest first. */
     async function boxSizes(n: number, cfg: Partial<SyncerConfig>): Promise<number[]> {
-      const { engine, syncer, known } = setup({ cfg });
+      const { slave, engine, syncer } = await setup({ cfg });
       const many = Array.from({ length: n }, (_, i) => gfidOf(100 + i));
-      for (const [i, gfid] of many.entries()) known(gfid, `many/f${i}`, 'x');
+      const files = many.map((gfid, i) => ({ gfid, rel: `many/f${i}` }));
+      for (const f of files) plan(f.gfid, f.rel, 'x');
+      await slave.placeAll(files);
       const r = await syncer.add(job(many));
       expect(r.outcomes.filter((o) => !o.ok)).to.deep.equal([]);
       return engine.boxes.map((b) => b.paths.length).sort((a, b) => b - a);
@@ -176,8 +191,8 @@ describe('Syncer', () => {
   });
 
   it('never mixes quickCheck modes in one box', async () => {
-    const { engine, syncer, known } = setup();
-    for (const [i, gfid] of [g1, g2, g3, g4, g5].entries()) known(gfid, `f${i}`, `c${i}`);
+    const { engine, syncer, known } = await setup();
+    for (const [i, gfid] of [g1, g2, g3, g4, g5].entries()) await known(gfid, `f${i}`, `c${i}`);
     const results = await Promise.all([
       syncer.add(job([g1, g2], 'off')),
       syncer.add(job([g3, g4], 'ns')),
@@ -191,13 +206,13 @@ describe('Syncer', () => {
   });
 
   it('never mixes sparse and ordinary files in one box (-S only where it is needed)', async () => {
-    const { engine, syncer, known, onSlave } = setup();
-    const sparse = known(g1, 'holes', '');
+    const { engine, syncer, known, onSlave } = await setup();
+    const sparse = await known(g1, 'holes', '');
     const fd = fs.openSync(sparse, 'r+');
     fs.ftruncateSync(fd, 8 << 20); // 8 MiB of hole
     fs.writeSync(fd, 'tail', (8 << 20) - 4);
     fs.closeSync(fd);
-    known(g2, 'plain', 'ordinary content');
+    await known(g2, 'plain', 'ordinary content');
     const [r] = await Promise.all([syncer.add(job([g1, g2]))]);
     expect(codes(r?.outcomes ?? [])).to.deep.equal(['ok', 'ok']);
     expect(engine.boxes.map((b) => b.paths)).to.have.deep.members([['holes'], ['plain']]);
@@ -206,15 +221,15 @@ describe('Syncer', () => {
   });
 
   it('never puts colliding paths in one box: a file and a path inside it, or one path twice, go in separate boxes', async () => {
-    const { engine, syncer, known, onSlave } = setup({ cfg: { syncJobs: 1 } });
+    const { engine, syncer, known, onSlave } = await setup({ cfg: { syncJobs: 1 } });
     // Planned at different times: 'q' was a file, then a directory holding 'r'; 'same' is a
     // path another gfid held in an older batch (its data job is still queued).
-    known(g1, 'q', 'old file q', undefined, 'slave-q');
+    await known(g1, 'q', 'old file q', undefined, 'slave-q');
     const qJob = job([g1]);
     fs.rmSync(path.join(w.master, 'q'));
-    known(g2, 'q/r', 'r content', undefined, 'slave-r');
-    known(g3, 'same', 'three', undefined, 'slave-3');
-    known(g4, 'same', 'four', undefined, 'slave-4');
+    await known(g2, 'q/r', 'r content', undefined, 'slave-r');
+    await known(g3, 'same', 'three', undefined, 'slave-3');
+    await known(g4, 'same', 'four', undefined, 'slave-4');
     const results = await Promise.all([syncer.add(qJob), syncer.add(job([g2, g3, g4]))]);
     expect(results.flatMap((r) => codes(r.outcomes))).to.include.members(['ok']);
     for (const box of engine.boxes) {
@@ -229,9 +244,9 @@ describe('Syncer', () => {
   });
 
   it('keeps one transfer in flight per gfid: a second job for the same gfid waits its turn', async () => {
-    const { engine, syncer, known, onSlave } = setup({ cfg: { syncJobs: 2, syncBoxFiles: 1 } });
-    known(g1, 'shared', 'v1');
-    known(g2, 'other', 'o');
+    const { engine, syncer, known, onSlave } = await setup({ cfg: { syncJobs: 2, syncBoxFiles: 1 } });
+    await known(g1, 'shared', 'v1');
+    await known(g2, 'other', 'o');
     const [a, b, c] = await Promise.all([syncer.add(job([g1])), syncer.add(job([g1])), syncer.add(job([g2]))]);
     expect([a, b, c].flatMap((r) => codes(r.outcomes))).to.deep.equal(['ok', 'ok', 'ok']);
     expect(engine.overlaps).to.deep.equal([]);
@@ -241,20 +256,20 @@ describe('Syncer', () => {
   });
 
   it('after a partial exit (23): a vanished source is ok + vanished, a delivered one ok, an undeliverable one RSYNC_FAILED', async () => {
-    const { slave, syncer, known, onSlave } = setup();
-    fs.unlinkSync(known(g1, 'gone', 'x')); // deleted on the master since the job was planned
-    known(g2, 'fine', 'fine', 'old');
-    known(g3, 'blocked', 'blocked', 'old');
-    slave.blocked.add(g3); // rsync cannot place it: exit 23
+    // A slave user fills 'blocked''s staged name with a non-empty directory: rsync cannot place it (exit 23).
+    const { slave, syncer, known, onSlave } = await setup({ faults: { blocked: new Set(['blocked']) } });
+    fs.unlinkSync(await known(g1, 'gone', 'x')); // deleted on the master since the job was planned
+    await known(g2, 'fine', 'fine', 'old');
+    await known(g3, 'blocked', 'blocked', 'old');
     const r = await syncer.add(job([g1, g2, g3]));
     expect(codes(r.outcomes)).to.deep.equal(['vanished', 'ok', 'RSYNC_FAILED']);
     expect([onSlave('fine'), onSlave('blocked')]).to.deep.equal(['fine', 'old']);
     expect(syncer.filesSynced).to.equal(1);
-    expect(fs.readdirSync(w.staging)).to.deep.equal([]);
+    expect(fs.readdirSync(slave.staging)).to.deep.equal([]);
   });
 
   it('reports a gfid the slave does not know as GFID_UNKNOWN, or vanished when the master lost it too', async () => {
-    const { engine, syncer } = setup();
+    const { engine, syncer } = await setup();
     plan(g1, 'unknown-present', 'x');
     fs.unlinkSync(plan(g2, 'unknown-gone', 'y'));
     const r = await syncer.add(job([g1, g2]));
@@ -263,38 +278,37 @@ describe('Syncer', () => {
   });
 
   it("passes the slave's commit failures through per item", async () => {
-    const { slave, syncer, known } = setup();
-    known(g1, 'ok', 'ok');
+    const { slave, syncer, known } = await setup();
+    await known(g1, 'ok', 'ok');
     plan(g2, 'x', 'x');
-    slave.paths.set(g2, 'missing-parent/x'); // its directory never reached the slave
+    await slave.place(g2, 'gone-parent/x');
+    fs.rmSync(path.join(w.slave, 'gone-parent'), { recursive: true }); // a slave user removed its directory
     expect(codes((await syncer.add(job([g1, g2]))).outcomes)).to.deep.equal(['ok', 'ENOENT']);
   });
 
   it('fails every item of the box with RSYNC_FAILED on a fatal rsync exit, without rejecting', async () => {
-    const { syncer, known } = setup({ cfg: { rsyncOptions: '--no-such-option' } });
-    known(g1, 'a', 'a');
-    known(g2, 'b', 'b');
+    const { slave, syncer, known } = await setup({ cfg: { rsyncOptions: '--no-such-option' } });
+    await known(g1, 'a', 'a');
+    await known(g2, 'b', 'b');
     const r = await syncer.add(job([g1, g2]));
     expect(codes(r.outcomes)).to.deep.equal(['RSYNC_FAILED', 'RSYNC_FAILED']);
     expect(syncer.filesSynced).to.equal(0);
-    expect(fs.readdirSync(w.staging)).to.deep.equal([]); // committed empty: the box is removed all the same
+    expect(fs.readdirSync(slave.staging)).to.deep.equal([]); // committed empty: the box is removed all the same
   });
 
   it('rejects the job when a slave call fails, and keeps serving later jobs', async () => {
     let dead = true;
-    const { syncer, known } = setup({
-      hooks: {
-        before: (m) => {
-          if (dead && m === 'commitData') throw new GeorepError('AGENT_DIED', 'agent exited');
-        },
+    const { syncer, known } = await setup({
+      beforeItem: (m) => {
+        if (dead && m === 'commitData') throw new GeorepError('IO_ERROR', 'the slave disk failed');
       },
     });
-    known(g1, 'a', 'a');
+    await known(g1, 'a', 'a');
     const err = await syncer.add(job([g1])).then(
       () => undefined,
       (e: unknown) => e,
     );
-    expect(isGeorepError(err) && err.code).to.equal('AGENT_DIED');
+    expect(isGeorepError(err) && err.code).to.equal('IO_ERROR');
     dead = false;
     expect(codes((await syncer.add(job([g1]))).outcomes)).to.deep.equal(['ok']);
   });
@@ -302,12 +316,13 @@ describe('Syncer', () => {
   it('never puts more than LIMITS.gfidsPerCall items in a box: one stageData and one commitData carry it', async function () {
     this.timeout(60_000);
     const n = LIMITS.gfidsPerCall + 1;
-    const { slave, syncer } = setup({ cfg: { syncBoxFiles: n }, tar: true });
+    const { slave, syncer } = await setup({ cfg: { syncBoxFiles: n }, tar: true });
     const many = Array.from({ length: n }, (_, i) => gfidOf(1000 + i));
-    for (const gfid of many) {
-      plan(gfid, gfid, 'x');
-      slave.paths.set(gfid, gfid);
-    }
+    for (const gfid of many) plan(gfid, gfid, 'x');
+    await slave.placeAll(
+      many.map((gfid) => ({ gfid, rel: gfid })),
+      { deferred: true },
+    );
     const r = await syncer.add(job(many));
     expect(r.outcomes.every((o) => o.ok && !o.vanished)).to.equal(true);
     expect(slave.calls.map((c) => [c.method, c.gfids.length])).to.deep.equal([
@@ -320,25 +335,23 @@ describe('Syncer', () => {
 
   it('accepts jobs while a worker runs; they go in the next box', async () => {
     let later: Promise<unknown> | undefined;
-    const { engine, syncer, known } = setup({
-      hooks: {
-        before: (m) => {
-          if (m === 'stageData' && later === undefined) later = syncer.add(job([g2, g3]));
-        },
+    const { engine, syncer, known } = await setup({
+      beforeItem: (m) => {
+        if (m === 'stageData' && later === undefined) later = syncer.add(job([g2, g3]));
       },
     });
-    known(g1, 'a', 'a');
-    known(g2, 'b', 'b');
-    known(g3, 'c', 'c');
+    await known(g1, 'a', 'a');
+    await known(g2, 'b', 'b');
+    await known(g3, 'c', 'c');
     expect(codes((await syncer.add(job([g1]))).outcomes)).to.deep.equal(['ok']);
     await later;
     expect(engine.boxes.map((b) => b.paths)).to.deep.equal([['a'], ['b', 'c']]);
   });
 
   it('close drains queued jobs, then refuses new ones with ABORTED', async () => {
-    const { syncer, known } = setup();
-    known(g1, 'a', 'a');
-    known(g2, 'b', 'b');
+    const { syncer, known } = await setup();
+    await known(g1, 'a', 'a');
+    await known(g2, 'b', 'b');
     const pending = [syncer.add(job([g1])), syncer.add(job([g2], 'ns'))];
     await syncer.close();
     expect((await Promise.all(pending)).flatMap((r) => codes(r.outcomes))).to.deep.equal(['ok', 'ok']);
@@ -351,27 +364,32 @@ describe('Syncer', () => {
 
   it('close with an aborted signal ends queued and running items as ABORTED', async () => {
     const ac = new AbortController();
-    const { syncer, known } = setup({ hooks: { before: () => ac.abort() } });
-    known(g1, 'a', 'a');
-    known(g2, 'b', 'b');
+    const { slave, syncer, known } = await setup();
+    slave.beforeItem = (m) => {
+      if (m === 'stageData') ac.abort();
+    };
+    await known(g1, 'a', 'a');
+    await known(g2, 'b', 'b');
     const pending = [syncer.add(job([g1])), syncer.add(job([g2], 'ns'))];
     await syncer.close(ac.signal);
     expect((await Promise.all(pending)).flatMap((r) => codes(r.outcomes))).to.deep.equal(['ABORTED', 'ABORTED']);
   });
 
   it('drives the tar engine the same way, without a basis', async () => {
-    const { slave, syncer, known, onSlave } = setup({ tar: true });
-    known(g1, 'a', 'new a', 'old');
-    fs.unlinkSync(known(g2, 'gone', 'x'));
+    const { slave, syncer, known, onSlave } = await setup({ tar: true });
+    await known(g1, 'a', 'new a', 'old');
+    fs.unlinkSync(await known(g2, 'gone', 'x'));
     const r = await syncer.add(job([g1, g2]));
     expect(codes(r.outcomes)).to.deep.equal(['ok', 'vanished']);
     expect(onSlave('a')).to.equal('new a');
     expect(slave.calls[0]?.basis).to.equal(false);
   });
 
-  it('validates its config slice', () => {
-    const cfg = { ...BASE, syncJobs: 0, sourceRoot: w.master, stagingDir: w.staging };
-    const deps = { slave: new FakeSlave(w.slave, w.staging), engine: new RsyncEngine(BASE), log: silentLogger() };
+  it('validates its config slice', async () => {
+    const slave = await AgentSlave.start(w.slave);
+    slaves.push(slave);
+    const cfg = { ...BASE, syncJobs: 0, sourceRoot: w.master, stagingDir: slave.staging };
+    const deps = { slave, engine: new RsyncEngine(BASE), log: silentLogger() };
     expect(() => new Syncer(cfg, deps))
       .to.throw()
       .that.satisfies((e: unknown) => isGeorepError(e) && e.code === 'CONFIG_INVALID');

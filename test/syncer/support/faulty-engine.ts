@@ -1,7 +1,10 @@
 // FaultyEngine: a decorator over a real SyncEngine that injects what is hard to provoke with
 // real rsync on demand: files it "could not" send (left out of the run, which then reports a
-// tolerated partial exit, as rsync 23 does), and a master change right after the transfer.
+// tolerated partial exit, as rsync 23 does), staged paths a local user on the slave blocks just
+// before the transfer (a real rsync then really cannot place them), and a master change right
+// after the transfer.
 
+import fs from 'node:fs';
 import { displayPath } from '../../../src/changelog/index.js';
 import type { SyncEngine, TransferRequest, TransferResult } from '../../../src/syncer/engine.js';
 import type { TransferError } from '../../../src/syncer/transfer-error.js';
@@ -11,6 +14,11 @@ export interface Faults {
   readonly undelivered?: ReadonlySet<string>;
   /** The partial exit code reported when something was not delivered (rsync's 23 by default). */
   readonly exitCode?: number;
+  /**
+   * Master paths (as displayPath) whose staged name in the box becomes a non-empty directory
+   * before the transfer: rsync cannot put a file there (exit 23), as when a slave user got in.
+   */
+  readonly blocked?: ReadonlySet<string>;
   /** Runs once the real transfer is done: a change on the master while the box was in flight. */
   readonly after?: () => void;
   /** After delivering, fail the whole run as a fatal exit would (a full disk part-way through). */
@@ -34,6 +42,12 @@ export class FaultyEngine implements SyncEngine {
   async transfer(req: TransferRequest): Promise<TransferResult> {
     const skip = this.faults.undelivered ?? new Set<string>();
     const paths = req.paths.filter((p) => !skip.has(displayPath(p)));
+    for (const p of req.paths) {
+      if (!(this.faults.blocked?.has(displayPath(p)) ?? false)) continue;
+      const staged = Buffer.concat([Buffer.from(req.stagingDir + '/'), p]);
+      fs.rmSync(staged, { force: true }); // the basis link, if any
+      fs.mkdirSync(Buffer.concat([staged, Buffer.from('/sub')]), { recursive: true });
+    }
     const out = await this.inner.transfer({ ...req, paths });
     this.faults.after?.();
     if (this.faults.fatal !== undefined) throw this.faults.fatal;
