@@ -42,7 +42,7 @@ function knownType(ctx: SlaveContext, gfid: Gfid, want: ObjectType): ObjectType 
 export function applyCreate(ctx: SlaveContext, op: OpOf<'CREATE'>): void {
   const place = resolvePlace(ctx, op.entry);
   // GlusterFS gfid semantics: CREATE of a gfid the slave already has under another name is a hard link.
-  if (knownType(ctx, op.gfid, 'file') !== undefined) {
+  if (knownType(ctx, op.gfid, 'file') !== undefined && (ctx.unwritten.has(op.gfid) || keepLiveNames(ctx, op.gfid))) {
     linkGfid(ctx, op.gfid, 'file', place);
     return;
   }
@@ -65,6 +65,19 @@ export function applyCreate(ctx: SlaveContext, op: OpOf<'CREATE'>): void {
   if (ctx.isRoot) fs.chown(fd, SELF, op.uid, op.gid);
   fs.chmod(fd, SELF, op.mode & PERM_MASK); // the umask cut the bits open() applied
   ctx.index.add(op.gfid, 'file', place.at);
+}
+
+/**
+ * Forgets the names of a file gfid whose entries are gone from the disk (see claimPlace);
+ * whether any name still holds a regular file. None: the CREATE makes the file again.
+ */
+function keepLiveNames(ctx: SlaveContext, gfid: Gfid): boolean {
+  let live = false;
+  for (const n of ctx.index.namesOf(gfid)) {
+    if (statAt(ctx, placeOf(ctx, n))?.type === 'file') live = true;
+    else ctx.index.removeName(n);
+  }
+  return live;
 }
 
 export function applyMkdir(ctx: SlaveContext, op: OpOf<'MKDIR'>): void {

@@ -70,8 +70,22 @@ export function claimPlace(
   fits: (st: EntryStat) => boolean,
 ): Claim {
   const known = ctx.index.lookup(place.at.pargfid, place.at.name);
-  if (known === gfid) return 'present';
   const st = statAt(ctx, place);
+  // Present by the index and on disk. The index alone is not enough: an entry gone from the
+  // disk under an index that still names it was "present" to every retry, which then did
+  // nothing while the master's ledger emptied (seeded random live test, seed 83). A file whose
+  // data is on its way (a deferred CREATE) has no entry on disk yet and is present.
+  if (known === gfid && (ctx.unwritten.has(gfid) || (st !== undefined && st.type === type))) return 'present';
+  if (known === gfid) {
+    ctx.log.warn('the slave index named an entry the disk does not hold as it says; made again', {
+      path: displayPath(place.rel),
+      gfid,
+      found: st?.type ?? null,
+    });
+    if (st !== undefined) removeOccupant(ctx, place, st, known);
+    else ctx.index.removeName(place.at);
+    return 'free';
+  }
   if (known === undefined && st !== undefined && fits(st)) {
     ctx.index.add(gfid, type, place.at);
     ctx.log.info('adopted an existing slave entry', { path: displayPath(place.rel), gfid, type });
