@@ -3,28 +3,13 @@
 // exists apart from convergence.ts because it changes the slave; nothing it does is timed.
 
 import * as fs from 'node:fs';
+import { pathOfDisplay } from '../../test/support/tree-bytes.js';
 import type { Difference } from '../../test/support/tree-compare.js';
 import { nowMs, sleep } from './clock.js';
 import { compareSafe } from './convergence.js';
 import { LAG_LIMIT_MS } from './params.js';
 import type { Session } from './session-driver.js';
 import { absOf, bytesOf, dirOf, relOf } from './tree.js';
-
-/** The bytes of a compareTrees display path (displayPath: '\\\\' is a backslash, '\\xNN' a byte). */
-function undisplay(shown: string): Buffer {
-  const out: number[] = [];
-  for (let i = 0; i < shown.length; i++) {
-    const c = shown.charCodeAt(i);
-    if (c === 0x5c && shown[i + 1] === '\\') {
-      out.push(0x5c);
-      i++;
-    } else if (c === 0x5c && shown[i + 1] === 'x') {
-      out.push(Number.parseInt(shown.slice(i + 2, i + 4), 16));
-      i += 3;
-    } else out.push(c);
-  }
-  return Buffer.from(out);
-}
 
 /** Most paths a repair queues; more differences than that are not repaired but left to a fresh session. */
 const REPAIR_MAX_PATHS = 20;
@@ -40,7 +25,7 @@ export async function repair(s: Session, diffs: readonly Difference[]): Promise<
   if (!s.running()) return false;
   const targets = new Set<string>();
   for (const d of diffs) {
-    let rel = d.path === '.' ? '' : relOf(undisplay(d.path));
+    let rel = d.path === '.' ? '' : relOf(pathOfDisplay(d.path));
     if (d.what === 'missing' || d.what === 'extra' || d.what === 'type') rel = dirOf(rel);
     while (
       rel !== '' &&
