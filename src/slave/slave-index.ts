@@ -136,7 +136,13 @@ export class SlaveIndex {
 
   /** Runs `fn` in one transaction (all or nothing). */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    try {
+      return this.db.transaction(fn)();
+    } catch (e) {
+      // Paths cached inside it may name what the rollback undid.
+      this.dirPaths.clear();
+      throw e;
+    }
   }
 
   lookup(pargfid: Gfid, name: Buffer): Gfid | undefined {
@@ -192,6 +198,8 @@ export class SlaveIndex {
 
   /** Records `gfid` of `type` under (pargfid, name), replacing whatever the index had there. */
   add(gfid: Gfid, type: ObjectType, at: SlaveName): void {
+    // A name taken from another gfid: a cached path of that one would name this one's directory.
+    if (this.lookup(at.pargfid, at.name) !== undefined) this.dirPaths.clear();
     this.st.addObject.run(gfid, type);
     this.st.addName.run(at.pargfid, at.name, gfid);
   }
