@@ -82,6 +82,8 @@ export async function changelogTurn(m: MasterBase): Promise<TurnResult> {
       deps,
       turn,
       due.map((i) => i.gfid),
+      // The slave said it lacks a gfid these items need: their directories are made again too.
+      new Set(due.filter((i) => i.code === 'GFID_UNKNOWN').map((i) => i.gfid)),
     );
   const result = await turn.settle();
   // A lost batch may hold a retried item too: nothing is resolved on its word.
@@ -116,9 +118,10 @@ export async function resync(
   deps: Pick<MasterDeps, 'index' | 'root' | 'log' | 'crawl' | 'xsyncDir' | 'clock'>,
   turn: BatchPipeline,
   gfids: readonly Gfid[],
+  missingOnSlave: ReadonlySet<Gfid> = new Set(),
 ): Promise<void> {
   deps.index.forgetCachedPaths();
-  const byDepth = withUnconfirmedParents(deps.index, gfids)
+  const byDepth = withParents(deps.index, gfids, missingOnSlave)
     .map((g) => ({ g, rel: deps.index.pathOf(g) }))
     .filter((x): x is { g: Gfid; rel: Buffer } => x.rel !== undefined)
     .sort((a, b) => depth(a.rel) - depth(b.rel));
@@ -155,21 +158,26 @@ export async function resync(
 }
 
 /**
- * `gfids` and every directory above them the slave has not confirmed. An entry whose parent
- * the slave does not know fails again at each retry ("parent directory … is not known on the
- * slave") unless the parent is made first; the parent's own ledger item may not be due in the
- * same turn (seeded random live test, seed 83: a moved directory the slave never got, its
- * children retried every few seconds for good, until a restart's crawl made it).
+ * `gfids` and the directories above them the slave may lack: those it has not confirmed, and,
+ * above an entry in `missingOnSlave` (the slave said it lacks a gfid it needs), all of them,
+ * since a confirmed directory can be gone from the slave since. An entry whose parent the
+ * slave does not know fails again at each retry ("parent directory … is not known on the
+ * slave") unless the parent is made first, and the parent's own ledger item may not be due in
+ * the same turn (seeded random live test, seed 83: a moved directory the slave lost, its
+ * children retried every few seconds for good, until a restart's crawl made it). A directory
+ * the slave has costs a no-op MKDIR and a setattr.
  */
-function withUnconfirmedParents(
+function withParents(
   index: Pick<NameIndex, 'namesOf'> & Pick<Confirmations, 'syncedOf'>,
   gfids: readonly Gfid[],
+  missingOnSlave: ReadonlySet<Gfid>,
 ): Gfid[] {
   const out = new Set<Gfid>(gfids);
   for (const g of gfids) {
+    const all = missingOnSlave.has(g);
     let dir = index.namesOf(g)[0]?.pargfid;
     for (let depth = 0; dir !== undefined && dir !== ROOT_GFID && depth < MAX_PARENT_WALK; depth++) {
-      if (out.has(dir) || index.syncedOf(dir) !== null) break;
+      if (!all && (out.has(dir) || index.syncedOf(dir) !== null)) break;
       out.add(dir);
       dir = index.namesOf(dir)[0]?.pargfid;
     }

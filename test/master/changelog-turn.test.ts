@@ -137,4 +137,27 @@ describe('changelogTurn', () => {
     expect(fs.readFileSync(path.join(tmp, 'slave', 'd', 'f'), 'utf8')).to.equal('f');
     expect(index.ledgerCount()).to.equal(0);
   });
+
+  it('makes again a directory the slave lost though the master had confirmed it, once the slave says it lacks it', async () => {
+    const master = path.join(tmp, 'master');
+    fs.mkdirSync(path.join(master, 'd'));
+    fs.writeFileSync(path.join(master, 'd', 'f'), 'f');
+    const st = (rel: string): fs.BigIntStats => fs.lstatSync(path.join(master, rel), { bigint: true });
+    const d = index.create('dir', st('d').ino, { pargfid: ROOT_GFID, name: Buffer.from('d') });
+    const f = index.create('file', st('d/f').ino, { pargfid: d, name: Buffer.from('f') });
+    const s = st('d');
+    index.markSynced(d, {
+      size: Number(s.size),
+      mtimeNs: s.mtimeNs,
+      ctimeNs: s.ctimeNs,
+      mode: Number(s.mode),
+      uid: 0,
+      gid: 0,
+    });
+    const message = `parent directory ${d} is not known on the slave`;
+    index.ledgerRecord({ gfid: f, path: 'd/f', code: 'GFID_UNKNOWN', errno: null, message, changeMs: 0 }, 0, 0);
+    expect((await turn(await agent(false))).codes).to.deep.equal([]);
+    expect(fs.readFileSync(path.join(tmp, 'slave', 'd', 'f'), 'utf8')).to.equal('f');
+    expect(index.ledgerCount()).to.equal(0);
+  });
 });
