@@ -26,7 +26,7 @@ import {
 } from '../changelog/index.js';
 import type { Change, ChangelogFile, ChangelogName, Gfid } from '../changelog/index.js';
 import { readEntryOpsApplied, readStime, writeEntryOpsApplied } from '../store/index.js';
-import type { Confirmations, NameIndex } from '../store/index.js';
+import type { Confirmations, FailureLedgerStore, NameIndex } from '../store/index.js';
 import { GeorepError, hasErrno } from '../errors.js';
 import type { BatchPipeline, TurnResult } from './batch-pipeline.js';
 import { brakeVerdict } from './brake-turn.js';
@@ -168,7 +168,7 @@ export async function resync(
  * the slave has costs a no-op MKDIR and a setattr.
  */
 function withParents(
-  index: Pick<NameIndex, 'namesOf'> & Pick<Confirmations, 'syncedOf'>,
+  index: Pick<NameIndex, 'namesOf'> & Pick<Confirmations, 'syncedOf'> & Pick<FailureLedgerStore, 'ledgerGet'>,
   gfids: readonly Gfid[],
   missingOnSlave: ReadonlySet<Gfid>,
 ): Gfid[] {
@@ -177,7 +177,8 @@ function withParents(
     const all = missingOnSlave.has(g);
     let dir = index.namesOf(g)[0]?.pargfid;
     for (let depth = 0; dir !== undefined && dir !== ROOT_GFID && depth < MAX_PARENT_WALK; depth++) {
-      if (!all && (out.has(dir) || index.syncedOf(dir) !== null)) break;
+      // A confirmed directory with an item of its own in the ledger may be missing too.
+      if (!all && (out.has(dir) || (index.syncedOf(dir) !== null && index.ledgerGet(dir) === undefined))) break;
       out.add(dir);
       dir = index.namesOf(dir)[0]?.pargfid;
     }

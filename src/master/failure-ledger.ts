@@ -3,6 +3,7 @@
 // and backoff before the turn's stime moves, and retried items that landed leave it. The
 // ledger, not stime, keeps what is missing; a checkpoint completes only with it empty.
 
+import { displayPath } from '../changelog/index.js';
 import type { Gfid } from '../changelog/index.js';
 import type { ItemProblem } from './batch-runner.js';
 import type { MasterDeps } from './master-base.js';
@@ -33,6 +34,7 @@ export function recordProblems(
       if (prev === undefined)
         log.warn(`failed: ${p.path}: ${p.message}`, { event: 'failure_added', code: p.code, gfid });
     }
+    for (const dir of lostDirs(index, problems)) queueSubtree(index, dir, sinceMs, now);
     for (const gfid of retried) {
       if (problems.has(gfid)) continue;
       const item = index.ledgerGet(gfid);
@@ -54,4 +56,47 @@ function ledgerFields(
   p: ItemProblem,
 ): { gfid: Gfid; path: string; code: string; errno: string | null; message: string } {
   return { gfid, path: p.path, code: p.code, errno: ERRNO_CODE.test(p.code) ? p.code : null, message: p.message };
+}
+
+const GFID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * The directories the slave said it lacks (GFID_UNKNOWN: a setattr or RENAME of the directory,
+ * or "parent directory X is not known", whose problem path is X). The master may have
+ * confirmed everything below one long ago; the slave lost it with the directory (seeded random
+ * live test, seed 83: a burst of directory renames over empty ones). Retrying the failed items
+ * alone made the directory again, empty, and a checkpoint completed with 38 entries missing.
+ */
+function lostDirs(index: MasterDeps['index'], problems: ReadonlyMap<Gfid, ItemProblem>): Set<Gfid> {
+  const dirs = new Set<Gfid>();
+  for (const [gfid, p] of problems) {
+    if (p.code !== 'GFID_UNKNOWN') continue;
+    const named = GFID_RE.test(p.path) ? (p.path as Gfid) : gfid; // matched the gfid pattern
+    for (const g of [named, gfid]) if (index.objectOf(g)?.type === 'dir') dirs.add(g);
+  }
+  return dirs;
+}
+
+/** Queues every entry below `dir` (and `dir`) to be synced again, as georep resync does. */
+function queueSubtree(index: MasterDeps['index'], dir: Gfid, changeMs: number, now: number): void {
+  const stack: Gfid[] = [dir];
+  for (let g = stack.pop(); g !== undefined; g = stack.pop()) {
+    if (index.ledgerGet(g) === undefined) {
+      const where = index.pathOf(g);
+      index.ledgerRecord(
+        {
+          gfid: g,
+          path: where === undefined ? g : displayPath(where),
+          code: PROBLEM.RESYNC,
+          errno: null,
+          message: 'the slave lacks a directory above it; synced again',
+          changeMs,
+        },
+        now,
+        now,
+        0,
+      );
+    }
+    for (const child of index.children(g)) stack.push(child.gfid);
+  }
 }
