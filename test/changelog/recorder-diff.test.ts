@@ -505,6 +505,26 @@ describe('recorder diff (TreeDiff, HintChecks, ReconcileScan)', () => {
     h.verify();
   });
 
+  it('sends the content of a file rewritten (size and mtime put back) under a directory moved into a new one, then linked, in one look', () => {
+    // Seeded random live test, seed 151: mkdir n; mv a n/a; rewrite n/a/one keeping its size
+    // and mtime; ln n/a/one b/link. a/one's name was looked for where a was before the look,
+    // so the new link was taken for a move of the file: its real name n/a/one was lost from
+    // the index and the slave moved the file away, keeping stale content under the link.
+    const one = h.gfidAt('a/one') as Gfid;
+    fs.mkdirSync(path.join(root, 'n'));
+    fs.renameSync(path.join(root, 'a'), path.join(root, 'n/a'));
+    const abs = path.join(root, 'n/a/one');
+    const st = fs.lstatSync(abs, { bigint: true });
+    fs.writeFileSync(abs, 'X'.repeat(Number(st.size)));
+    setTimesNs(Buffer.from(abs), timeOfNs(st.mtimeNs));
+    fs.linkSync(abs, path.join(root, 'b/link'));
+    const got = h.hintWritten(['n/a/one', true], ['a', false], ['n', false], ['b/link', false]);
+    expect(got.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.include(one);
+    expect(fops(got).filter((f) => f === 'LINK' || f === 'RENAME')).to.deep.equal(['RENAME', 'LINK']);
+    expect([h.gfidAt('n/a/one'), h.gfidAt('b/link')]).to.deep.equal([one, one]);
+    h.verify();
+  });
+
   it('records a swap through a temporary name without losing either gfid', () => {
     const one = h.gfidAt('a/one');
     const two = h.gfidAt('a/two');

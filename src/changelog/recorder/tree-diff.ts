@@ -322,6 +322,9 @@ export class TreeDiff {
     const actions: Action[] = [];
     const newByIno = new Map<bigint, Appeared>();
     const claimed = new Set<string>();
+    // Directories seen at a new name in this look, by inode: where their children are now.
+    const movedDirs = new Map<bigint, Buffer>();
+    for (const a of this.appeared) if (a.type === 'dir') movedDirs.set(a.st.ino, a.rel);
     for (const a of this.appeared) {
       const gfid = this.knownObject(a.st, a.type, a.rel);
       if (gfid === undefined) {
@@ -337,7 +340,7 @@ export class TreeDiff {
       // is a link, not another move of the name the first already took.
       const stale = index
         .namesOf(gfid)
-        .find((n) => !claimed.has(keyOf(n.pargfid, n.name)) && this.isStale(n, a.st.ino));
+        .find((n) => !claimed.has(keyOf(n.pargfid, n.name)) && this.isStale(n, a.st.ino, movedDirs));
       if (stale !== undefined) {
         claimed.add(keyOf(stale.pargfid, stale.name));
         this.vanished.delete(keyOf(stale.pargfid, stale.name));
@@ -357,13 +360,38 @@ export class TreeDiff {
     return actions;
   }
 
-  /** A name of the object that no longer holds it: gone from disk, or holding another inode. */
-  private isStale(n: EntryName, ino: bigint): boolean {
+  /**
+   * A name of the object that no longer holds it: gone from disk, or holding another inode.
+   * Looked for where its directory is now: a directory moved in this look (into a new one,
+   * say) took the name with it, and a new hard link of the file is a LINK, not a move of the
+   * name the directory carried away (seeded random live test, seed 151: the file's real name
+   * was lost from the index and moved away on the slave).
+   */
+  private isStale(n: EntryName, ino: bigint, movedDirs: ReadonlyMap<bigint, Buffer>): boolean {
     if (this.vanished.has(keyOf(n.pargfid, n.name))) return true;
-    const dirRel = this.deps.index.pathOf(n.pargfid);
+    const dirRel = this.currentDirRel(n.pargfid, movedDirs);
     if (dirRel === undefined) return true;
     const st = lstatIfAny(absPath(this.deps.root, joinRel(dirRel, n.name)));
     return st === undefined || st.ino !== ino;
+  }
+
+  /** The path of directory `gfid` now: its index path, with an ancestor moved in this look at its new place. */
+  private currentDirRel(gfid: Gfid, movedDirs: ReadonlyMap<bigint, Buffer>): Buffer | undefined {
+    const { index } = this.deps;
+    if (movedDirs.size === 0) return index.pathOf(gfid);
+    const chain: { readonly gfid: Gfid; readonly name: Buffer }[] = [];
+    for (let g = gfid, depth = 0; g !== ROOT_GFID; depth++) {
+      const n = index.namesOf(g)[0];
+      if (n === undefined || depth > MAX_DEPTH) return undefined;
+      chain.push({ gfid: g, name: n.name });
+      g = n.pargfid;
+    }
+    let rel: Buffer = Buffer.alloc(0);
+    for (const c of chain.reverse()) {
+      const ino = index.objectOf(c.gfid)?.ino;
+      rel = (ino === undefined ? undefined : movedDirs.get(ino)) ?? joinRel(rel, c.name);
+    }
+    return rel;
   }
 
   /**
