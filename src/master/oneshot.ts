@@ -18,11 +18,12 @@ import { SessionLock } from './session-lock.js';
 import { endReverify } from './reverify.js';
 import {
   checkMaster,
-  connectSlave,
+  dropStartedSlave,
   decideFullCrawl,
   forgetSlaveNames,
   greet,
   openSessionIndex,
+  startSlave,
   prepareSessionDirs,
   sessionDeps,
 } from './session-setup.js';
@@ -71,14 +72,22 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
   const started = clock.nowMs();
   checkMaster(opts.masterRoot);
   const lock = SessionLock.acquire(opts.sessionDir);
-  const index = openSessionIndex(opts.sessionDir, opts.log, clock);
+  const connecting = startSlave(opts, opts.signal);
+  let index: SqliteGfidIndex;
+  try {
+    index = openSessionIndex(opts.sessionDir, opts.log, clock);
+  } catch (e) {
+    await dropStartedSlave(connecting);
+    lock.release();
+    throw e;
+  }
   const skipped: ItemProblem[] = [];
   let conn: SlaveConnection | undefined;
   let master: Master | undefined;
   try {
     forgetLiveHistory(index, opts.sessionDir, opts.log);
     master = new (buildMaster(choiceFromConfig(opts.config)))();
-    conn = await connectSlave(opts, opts.signal);
+    conn = await connecting;
     const slave = conn.client;
     const hello = await greet(slave, master.rebindsForeignSlave(), opts, clock);
     // Before decideFullCrawl records the slave: an interrupted forget is asked again next time.
@@ -125,7 +134,7 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
     throw e;
   } finally {
     await master?.stop();
-    await conn?.close();
+    await (conn === undefined ? dropStartedSlave(connecting) : conn.close());
     index.close();
     lock.release();
   }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { SqliteGfidIndex } from '../store/index.js';
 import type { Clock } from '../clock.js';
 import { GeorepError } from '../errors.js';
-import { checkMaster, connectSlave, greet, openSessionIndex } from '../master/session-setup.js';
+import { checkMaster, dropStartedSlave, greet, openSessionIndex, startSlave } from '../master/session-setup.js';
 import type { SessionRunOptions, SlaveConnection } from '../master/session-setup.js';
 import type { Methods } from '../slave/protocol.js';
 import { VerifyLock } from './verify-lock.js';
@@ -44,21 +44,23 @@ export async function openSession(
       { path: opts.sessionDir },
     );
   const lock = VerifyLock.acquire(opts.sessionDir);
-  // Without a session index (never synced) lines carry no gfid; verify creates no session state.
-  const index = exists ? openSessionIndex(opts.sessionDir, opts.log, clock) : undefined;
-  // Memory must not grow with the tree: the walk reads each directory's rows once.
-  index?.setCacheKiB(INDEX_CACHE_KIB);
+  const connecting = startSlave({ ...opts, clock }, opts.signal);
+  let index: SqliteGfidIndex | undefined;
   let conn: SlaveConnection | undefined;
   const close = async (): Promise<void> => {
     try {
-      await conn?.close();
+      await (conn === undefined ? dropStartedSlave(connecting) : conn.close());
     } finally {
       index?.close();
       lock.release();
     }
   };
   try {
-    conn = await connectSlave({ ...opts, clock }, opts.signal);
+    // Without a session index (never synced) lines carry no gfid; verify creates no session state.
+    index = exists ? openSessionIndex(opts.sessionDir, opts.log, clock) : undefined;
+    // Memory must not grow with the tree: the walk reads each directory's rows once.
+    index?.setCacheKiB(INDEX_CACHE_KIB);
+    conn = await connecting;
     const hello = await greet(conn.client, false, opts, clock);
     const stop = opts.signal === undefined ? conn.client.died : AbortSignal.any([opts.signal, conn.client.died]);
     // Each call in flight listens on it (listings asked ahead, digests): more than Node's 10.
