@@ -22,7 +22,7 @@ import { WORKDIR_HELP } from './cmd-sync.js';
 import type { CliContext } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { addSchemaOptions, collectSchemaFlags } from './flags.js';
-import { prepareSession } from './session.js';
+import { agentCommandOf, prepareSession } from './session.js';
 import { readSessionValues } from './session-values.js';
 import { SystemdStatusReporter, systemdNotify } from './systemd-status.js';
 import type { PreparedSession } from './session.js';
@@ -179,7 +179,7 @@ async function runWorker(ctx: CliContext, s: PreparedSession, log: Logger, signa
   const { runWorkerProcess } = await import('../master/worker-process.js');
   await runWorkerProcess({
     ...s,
-    agentCommand: [...ctx.io.agentCommand, '--log-level', s.config.logLevel],
+    agentCommand: agentCommandOf(ctx, s),
     log,
     clock: ctx.io.clock,
     signal,

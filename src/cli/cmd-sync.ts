@@ -11,7 +11,7 @@ import type { CliContext } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { addSchemaOptions, collectSchemaFlags } from './flags.js';
 import { createProgress } from './progress.js';
-import { prepareSession } from './session.js';
+import { agentCommandOf, prepareSession } from './session.js';
 import type { PreparedSession } from './session.js';
 import { formatSummary } from './summary.js';
 
@@ -88,7 +88,7 @@ async function runOneshotSync(
     log.debug('oneshot sync starting', { master: s.masterRoot, slave: s.slaveRoot, sessionDir: s.sessionDir });
     report = await runOneshot({
       ...s,
-      agentCommand: [...ctx.io.agentCommand, '--log-level', s.config.logLevel],
+      agentCommand: agentCommandOf(ctx, s),
       log,
       clock: ctx.io.clock,
       onProgress: (p) => progress.update(p),

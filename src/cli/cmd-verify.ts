@@ -17,7 +17,7 @@ import { WORKDIR_HELP } from './cmd-sync.js';
 import { EXIT } from './exit-codes.js';
 import type { ExitCode } from './exit-codes.js';
 import { addSchemaOptions, collectSchemaFlags } from './flags.js';
-import { prepareSession } from './session.js';
+import { agentCommandOf, prepareSession } from './session.js';
 import type { PreparedSession } from './session.js';
 import { formatSummary } from './summary.js';
 
@@ -122,7 +122,7 @@ async function verifyAction(ctx: CliContext, s: PreparedSession, flags: VerifyFl
   try {
     const result = await v.runVerify({
       ...s,
-      agentCommand: agentCommand(ctx, s),
+      agentCommand: agentCommandOf(ctx, s),
       log,
       clock: ctx.io.clock,
       signal,
@@ -176,7 +176,7 @@ async function repairAction(ctx: CliContext, s: PreparedSession, flags: RepairFl
   try {
     const report = await v.runRepair({
       ...s,
-      agentCommand: agentCommand(ctx, s),
+      agentCommand: agentCommandOf(ctx, s),
       log,
       clock: ctx.io.clock,
       signal,
@@ -213,7 +213,7 @@ async function deliverAndReport(
       await import('../verify/deliver.js')
     ).deliverQueued({
       ...s,
-      agentCommand: agentCommand(ctx, s),
+      agentCommand: agentCommandOf(ctx, s),
       log,
       clock: ctx.io.clock,
       signal,
@@ -231,12 +231,6 @@ function loggerFor(s: PreparedSession, flags: CommonFlags): Logger {
     file: flags.logFile === undefined ? undefined : resolve(flags.logFile),
   });
 }
-
-const agentCommand = (ctx: CliContext, s: PreparedSession): string[] => [
-  ...ctx.io.agentCommand,
-  '--log-level',
-  s.config.logLevel,
-];
 
 /** --sample's fraction: a number in (0, 1]; 1 when not given. */
 function parseSample(raw: string | undefined): number {
