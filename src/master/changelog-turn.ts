@@ -31,7 +31,8 @@ import { GeorepError, hasErrno } from '../errors.js';
 import type { BatchPipeline, TurnResult } from './batch-pipeline.js';
 import { brakeVerdict } from './brake-turn.js';
 import { recordProblems } from './failure-ledger.js';
-import type { MasterBase, MasterDeps } from './master-base.js';
+import type { MasterBase } from './master-base.js';
+import type { MasterDeps } from './master-deps.js';
 import { PROBLEM } from '../problem-codes.js';
 
 export async function changelogTurn(m: MasterBase): Promise<TurnResult> {

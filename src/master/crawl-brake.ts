@@ -12,7 +12,8 @@ import type { BatchPipeline } from './batch-pipeline.js';
 import { countRemovals, deleteHold, removeOpOf } from './brake-turn.js';
 import type { RecordSink } from './crawler.js';
 import type { DeleteBrake, DeleteHold } from './delete-brake.js';
-import type { MasterBase, MasterDeps } from './master-base.js';
+import type { MasterBase } from './master-base.js';
+import type { MasterDeps } from './master-deps.js';
 import { PROBLEM } from '../problem-codes.js';
 
 /**

@@ -5,7 +5,7 @@
 
 import type { Gfid } from '../changelog/index.js';
 import type { ItemProblem } from './batch-runner.js';
-import type { MasterDeps } from './master-base.js';
+import type { MasterDeps } from './master-deps.js';
 import { PROBLEM } from '../problem-codes.js';
 import { queueSubtree } from './subtree-resync.js';
 

@@ -15,7 +15,7 @@ import { resolveConfig } from '../../src/cli/config-loader.js';
 import { GeorepError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { buildMaster } from '../../src/master/builder.js';
-import type { MasterDeps } from '../../src/master/master-base.js';
+import type { MasterDeps } from '../../src/master/master-deps.js';
 import type { SlaveCaller } from '../../src/slave/index.js';
 import { AgentSlave } from '../support/agent-slave.js';
 import { ManualClock } from '../support/manual-clock.js';
