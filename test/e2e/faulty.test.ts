@@ -12,6 +12,7 @@ import { EXIT } from '../../src/cli/exit-codes.js';
 import { ensureSessionDir } from '../../src/cli/workdir.js';
 import type { SessionStatus } from '../../src/master/session-status.js';
 import { describeRun, runGeorep } from '../support/cli.js';
+import { alive } from '../support/live-session.js';
 import { compareTrees } from '../support/tree-compare.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -22,19 +23,6 @@ interface MonitorJson {
   readonly cause?: string;
   readonly restarts?: number;
   readonly children: Record<string, number>;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
 }
 
 describe('e2e: Faulty (a worker that keeps exiting without completing a turn)', function () {
