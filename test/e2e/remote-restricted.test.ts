@@ -118,8 +118,8 @@ describe('e2e: remote slave through a restricted session key', function () {
       filesUnder(s.work).some((f) => path.basename(f) === 'georep.log'),
       'the session log was written',
     ).to.equal(true);
-    for (const s of secret)
-      for (const t of texts) expect(t.includes(s), 'a private key line in a session file').to.equal(false);
+    for (const line of secret)
+      for (const t of texts) expect(t.includes(line), 'a private key line in a session file').to.equal(false);
   });
 
   it('the same key used by hand reaches no shell, no other path and no other root', async function () {
