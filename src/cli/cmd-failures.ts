@@ -5,18 +5,18 @@
 
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ROOT_GFID, displayPath, relativeInside } from '../changelog/index.js';
+import { ROOT_GFID, relativeInside } from '../changelog/index.js';
 import { createLogger } from '../log.js';
 import { openSessionIndex } from '../master/session-setup.js';
+import { queueSubtree } from '../master/subtree-resync.js';
 import type { Gfid } from '../changelog/index.js';
-import type { FailureLedgerStore, GfidIndex, LedgerItem, NameIndex, StoreConnection } from '../store/index.js';
+import type { GfidIndex, LedgerItem, NameIndex } from '../store/index.js';
 import { GeorepError } from '../errors.js';
 import { WORKDIR_HELP } from './cmd-sync.js';
 import type { CliContext } from './context.js';
 import { resolveMasterRoot, resolveSlaveRoot } from './roots.js';
 import { openStateFormat } from './state-format.js';
 import { resolveWorkdir, sessionDirOf } from './workdir.js';
-import { PROBLEM } from '../problem-codes.js';
 
 interface Flags {
   readonly json?: boolean;
@@ -72,7 +72,12 @@ export function addFailureCommands(program: Command, ctx: CliContext): void {
       if (rel === undefined) {
         throw new GeorepError('USAGE', `${target} is not inside the master ${masterRoot}; give a path under it`);
       }
-      const n = withIndex(ctx, master, slave, flags.workdir, (index) => queueSubtree(index, rel, ctx.io.clock.nowMs()));
+      const n = withIndex(ctx, master, slave, flags.workdir, (index) => {
+        const nowMs = ctx.io.clock.nowMs();
+        // A checkpoint set from now on waits for it; one set before does not.
+        const how = { message: 'queued by georep resync', changeMs: nowMs, nowMs, held: 'requeue' } as const;
+        return queueSubtree(index, gfidAt(index, rel), how);
+      });
       ctx.io.stdout.write(
         `georep: queued ${n} ${n === 1 ? 'entry' : 'entries'} of ${rel === '' ? '.' : rel} to sync again\n`,
       );
@@ -96,12 +101,8 @@ function withIndex<T>(
   }
 }
 
-/** Queues the gfid at `rel` and every gfid below it; returns how many. */
-function queueSubtree(
-  index: NameIndex & Pick<FailureLedgerStore, 'ledgerRecord'> & Pick<StoreConnection, 'transaction'>,
-  rel: string,
-  nowMs: number,
-): number {
+/** The gfid at `rel` (relative to the master root), by the session index's names. */
+function gfidAt(index: Pick<NameIndex, 'lookup'>, rel: string): Gfid {
   let gfid: Gfid = ROOT_GFID;
   for (const comp of rel === '' || rel === '.' ? [] : rel.split(path.sep)) {
     const row = index.lookup(gfid, Buffer.from(comp));
@@ -110,37 +111,7 @@ function queueSubtree(
     }
     gfid = row.gfid;
   }
-  let n = 0;
-  const queue = (g: Gfid): void => {
-    const where = index.pathOf(g);
-    index.ledgerRecord(
-      {
-        gfid: g,
-        path: where === undefined ? g : displayPath(where),
-        code: PROBLEM.RESYNC,
-        errno: null,
-        message: 'queued by georep resync',
-        // A checkpoint set from now on waits for it; one set before does not.
-        changeMs: nowMs,
-      },
-      nowMs,
-      nowMs,
-      0,
-    );
-    n++;
-  };
-  index.transaction(() => {
-    const stack: Gfid[] = [gfid];
-    while (stack.length > 0) {
-      const g = stack.pop() as Gfid; // length checked above
-      if (g !== ROOT_GFID) queue(g);
-      for (const child of index.children(g)) {
-        if (child.type === 'dir') stack.push(child.gfid);
-        else queue(child.gfid);
-      }
-    }
-  });
-  return n;
+  return gfid;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();

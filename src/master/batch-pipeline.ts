@@ -11,7 +11,7 @@ import { LIMITS } from '../slave/index.js';
 import type { BatchRunner, ItemProblem } from './batch-runner.js';
 import type { CrawlStats } from './crawl-stats.js';
 import type { DeleteHold } from './delete-brake.js';
-import type { MasterDeps } from './master-base.js';
+import type { MasterDeps } from './master-deps.js';
 import type { Plan } from './plan.js';
 import { ChangeClassifier } from './process-change.js';
 import type { Seen } from './process-change.js';

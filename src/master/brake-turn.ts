@@ -5,13 +5,14 @@
 // it sends one, so a mass delete never leaks out a batch at a time.
 
 import fs from 'node:fs';
-import { ChangelogWriter, ROOT_GFID, absPath, escapeName, joinRel, readChangelog } from '../changelog/index.js';
+import { ROOT_GFID, absPath, escapeName, joinRel, readChangelog } from '../changelog/index.js';
 import type { Change, Gfid } from '../changelog/index.js';
 import type { HeldDelete } from '../store/index.js';
 import { hasErrno } from '../errors.js';
 import { LIMITS } from '../slave/index.js';
 import type { RemoveOp } from '../slave/index.js';
 import type { BatchPipeline } from './batch-pipeline.js';
+import { processRecords } from './records-batch.js';
 import type { DeleteBrake, DeleteHold, RemovalCount } from './delete-brake.js';
 import type { MasterBase } from './master-base.js';
 import { PROBLEM } from '../problem-codes.js';
@@ -145,16 +146,7 @@ async function applyRelease(m: MasterBase, turn: BatchPipeline, brake: DeleteBra
     if (last === undefined) break;
     deps.index.forgetCachedPaths();
     const records = page.filter((h) => absentOnMaster(m, h)).map(toRecord);
-    if (records.length > 0) {
-      const writer = ChangelogWriter.open(deps.xsyncDir, 'XSYNC-CHANGELOG', Math.floor(deps.clock.nowMs() / 1000));
-      for (const r of records) writer.append(r);
-      const file = writer.close();
-      try {
-        await turn.process([{ path: file, entryOps: true }], 'changelog');
-      } finally {
-        fs.rmSync(file, { force: true });
-      }
-    }
+    await processRecords(deps, turn, records, 'changelog');
     brake.held.drop(after, last.seq);
     sent += records.length;
     after = last.seq;

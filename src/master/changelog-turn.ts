@@ -15,23 +15,17 @@
 // its TurnResult means for the ledger, the changelogs and stime.
 
 import fs from 'node:fs';
-import {
-  ChangelogWriter,
-  ROOT_GFID,
-  absPath,
-  changelogName,
-  compareChangelogNames,
-  entryTypeOf,
-  joinRel,
-} from '../changelog/index.js';
+import { ROOT_GFID, absPath, changelogName, compareChangelogNames, entryTypeOf, joinRel } from '../changelog/index.js';
 import type { Change, ChangelogFile, ChangelogName, Gfid } from '../changelog/index.js';
 import { readEntryOpsApplied, readStime, writeEntryOpsApplied } from '../store/index.js';
 import type { Confirmations, FailureLedgerStore, NameIndex } from '../store/index.js';
 import { GeorepError, hasErrno } from '../errors.js';
 import type { BatchPipeline, TurnResult } from './batch-pipeline.js';
+import { processRecords } from './records-batch.js';
 import { brakeVerdict } from './brake-turn.js';
 import { recordProblems } from './failure-ledger.js';
-import type { MasterBase, MasterDeps } from './master-base.js';
+import type { MasterBase } from './master-base.js';
+import type { MasterDeps } from './master-deps.js';
 import { PROBLEM } from '../problem-codes.js';
 
 export async function changelogTurn(m: MasterBase): Promise<TurnResult> {
@@ -145,15 +139,7 @@ export async function resync(
         });
       }
     }
-    if (records.length === 0) continue;
-    const writer = ChangelogWriter.open(deps.xsyncDir, 'XSYNC-CHANGELOG', Math.floor(deps.clock.nowMs() / 1000));
-    for (const r of records) writer.append(r);
-    const file = writer.close();
-    try {
-      await turn.process([{ path: file, entryOps: true }], 'changelog');
-    } finally {
-      fs.rmSync(file, { force: true });
-    }
+    await processRecords(deps, turn, records, 'changelog');
   }
 }
 

@@ -5,14 +5,14 @@
 // unmounted) sends none of them and fails, unless --allow-mass-delete; a live hybrid crawl
 // holds its purge and engages the brake, until `georep release` runs it.
 
-import fs from 'node:fs';
-import { ChangelogWriter } from '../changelog/index.js';
 import type { Change, Gfid } from '../changelog/index.js';
 import type { BatchPipeline } from './batch-pipeline.js';
+import { processRecords } from './records-batch.js';
 import { countRemovals, deleteHold, removeOpOf } from './brake-turn.js';
 import type { RecordSink } from './crawler.js';
 import type { DeleteBrake, DeleteHold } from './delete-brake.js';
-import type { MasterBase, MasterDeps } from './master-base.js';
+import type { MasterBase } from './master-base.js';
+import type { MasterDeps } from './master-deps.js';
 import { PROBLEM } from '../problem-codes.js';
 
 /**
@@ -92,13 +92,5 @@ export async function sendDeferred(
   turn: BatchPipeline,
   deferred: readonly Change[],
 ): Promise<void> {
-  if (deferred.length === 0) return;
-  const writer = ChangelogWriter.open(deps.xsyncDir, 'XSYNC-CHANGELOG', Math.floor(deps.clock.nowMs() / 1000));
-  for (const c of deferred) writer.append(c);
-  const file = writer.close();
-  try {
-    await turn.processFile(file, 'crawl');
-  } finally {
-    fs.rmSync(file, { force: true });
-  }
+  await processRecords(deps, turn, deferred, 'crawl');
 }

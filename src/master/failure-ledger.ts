@@ -3,11 +3,11 @@
 // and backoff before the turn's stime moves, and retried items that landed leave it. The
 // ledger, not stime, keeps what is missing; a checkpoint completes only with it empty.
 
-import { displayPath } from '../changelog/index.js';
 import type { Gfid } from '../changelog/index.js';
 import type { ItemProblem } from './batch-runner.js';
-import type { MasterDeps } from './master-base.js';
+import type { MasterDeps } from './master-deps.js';
 import { PROBLEM } from '../problem-codes.js';
+import { queueSubtree } from './subtree-resync.js';
 
 const ERRNO_CODE = /^E[A-Z0-9]+$/;
 
@@ -34,7 +34,14 @@ export function recordProblems(
       if (prev === undefined)
         log.warn(`failed: ${p.path}: ${p.message}`, { event: 'failure_added', code: p.code, gfid });
     }
-    for (const dir of lostDirs(index, problems)) queueSubtree(index, dir, sinceMs, now);
+    for (const dir of lostDirs(index, problems)) {
+      queueSubtree(index, dir, {
+        message: 'the slave lacks a directory above it; synced again',
+        changeMs: sinceMs,
+        nowMs: now,
+        held: 'keep',
+      });
+    }
     for (const gfid of retried) {
       if (problems.has(gfid)) continue;
       const item = index.ledgerGet(gfid);
@@ -75,28 +82,4 @@ function lostDirs(index: MasterDeps['index'], problems: ReadonlyMap<Gfid, ItemPr
     for (const g of [named, gfid]) if (index.objectOf(g)?.type === 'dir') dirs.add(g);
   }
   return dirs;
-}
-
-/** Queues every entry below `dir` (and `dir`) to be synced again, as georep resync does. */
-function queueSubtree(index: MasterDeps['index'], dir: Gfid, changeMs: number, now: number): void {
-  const stack: Gfid[] = [dir];
-  for (let g = stack.pop(); g !== undefined; g = stack.pop()) {
-    if (index.ledgerGet(g) === undefined) {
-      const where = index.pathOf(g);
-      index.ledgerRecord(
-        {
-          gfid: g,
-          path: where === undefined ? g : displayPath(where),
-          code: PROBLEM.RESYNC,
-          errno: null,
-          message: 'the slave lacks a directory above it; synced again',
-          changeMs,
-        },
-        now,
-        now,
-        0,
-      );
-    }
-    for (const child of index.children(g)) stack.push(child.gfid);
-  }
 }

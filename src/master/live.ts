@@ -10,7 +10,7 @@ import type { Clock } from '../clock.js';
 import { ChangelogConsumer } from '../changelog/consumer.js';
 import { buildMaster, choiceFromConfig } from './builder.js';
 import type { DetectMode, Master } from './builder.js';
-import type { MasterDeps } from './master-base.js';
+import type { MasterDeps } from './master-deps.js';
 import {
   checkMaster,
   connectSlave,

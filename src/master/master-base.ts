@@ -4,69 +4,20 @@
 // batches belong to its BatchPipeline (batch-pipeline.ts): newTurn() makes one, the crawl
 // mixin feeds it and settles it, and crawlTurn() returns its TurnResult.
 
-import type { Clock } from '../clock.js';
-import type { CrawlConfig, SyncerConfig } from '../config.js';
-import type { ChangelogConsumer } from '../changelog/consumer.js';
 import type { SyncedAttrs } from '../changelog/index.js';
 import { writeStime } from '../store/index.js';
-import type { GfidIndex, IndexedEntry } from '../store/index.js';
+import type { IndexedEntry } from '../store/index.js';
 import { GeorepError } from '../errors.js';
-import type { Logger } from '../log.js';
-import type { SlaveCaller } from '../slave/index.js';
 import { Syncer } from '../syncer/index.js';
-import type { EngineOptions, RemoteTarget, SyncEngine } from '../syncer/index.js';
+import type { EngineOptions, SyncEngine } from '../syncer/index.js';
 import { BatchPipeline } from './batch-pipeline.js';
 import type { TurnResult } from './batch-pipeline.js';
 import { BatchRunner } from './batch-runner.js';
-import type { BatchOutcome } from './batch-runner.js';
 import type { Need } from './crawler.js';
-import type { DeleteBrake } from './delete-brake.js';
 import { CrawlStats } from './crawl-stats.js';
 import { recordProblems } from './failure-ledger.js';
-import type { SeedSettings, SeedStep } from './seeding.js';
-
-export interface MasterDeps {
-  /** The master root, as given (absolute, real path) and as bytes for joining raw names. */
-  readonly rootPath: string;
-  readonly root: Buffer;
-  readonly index: GfidIndex;
-  readonly slave: SlaveCaller;
-  readonly log: Logger;
-  readonly clock: Clock;
-  /** Where XSYNC-CHANGELOG files are written. */
-  readonly xsyncDir: string;
-  readonly statsFile: string;
-  readonly stagingDir: string;
-  readonly slaveIsRoot: boolean;
-  /** The slave host, for a slave reached over ssh: engines and the seed copy send there. */
-  readonly remote?: RemoteTarget;
-  /** No trustworthy record of what the slave holds: send everything, purge unknown slave entries. */
-  readonly fullCrawl: boolean;
-  /**
-   * This process assigns gfids and keeps names (one-shot sync). False in the live daemon,
-   * where the recorder owns them and this process only reads them.
-   */
-  readonly ownsNames: boolean;
-  /** The recorder's changelogs (live daemon only). */
-  readonly consumer?: ChangelogConsumer;
-  /** Resolves when there may be new work before the change interval is over (a changelog published). */
-  readonly wake?: (signal: AbortSignal) => Promise<void>;
-  /** After each live turn: the stime now, unix ms (checkpoints, status; store/sync-points.ts). */
-  readonly onTurn?: (stimeMs: number) => void;
-  /** A batch was confirmed (metrics): seconds from planning to confirmation, and its ops. */
-  readonly onBatchDone?: (seconds: number, outcome: BatchOutcome) => void;
-  readonly crawl: CrawlConfig;
-  readonly syncer: SyncerConfig;
-  /** The mass-delete brake (delete-brake.ts); none in tests that do not exercise it. */
-  readonly brake?: DeleteBrake;
-  /** One-shot `--allow-mass-delete`: a crawl's deletes go even over the brake's limits. */
-  readonly allowMassDelete?: boolean;
-  /** One-shot into a local slave with seed-copy on: a full crawl first tries a seed copy. */
-  readonly seed?: SeedSettings;
-  readonly onSkip: (path: string, reason: string) => void;
-  readonly onBatch?: (stats: CrawlStats) => void;
-  readonly signal?: AbortSignal;
-}
+import type { MasterDeps } from './master-deps.js';
+import type { SeedStep } from './seeding.js';
 
 function unwired(axis: string): never {
   throw new Error(`master built without a ${axis} mixin`);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Clock } from '../clock.js';
 import { SqliteGfidIndex } from '../store/index.js';
 import type { Confirmations, GfidIndex, NameIndex, SessionMeta } from '../store/index.js';
-import type { MasterDeps } from './master-base.js';
+import type { MasterDeps } from './master-deps.js';
 import type { Config } from '../config.js';
 import { GeorepError, errnoOf } from '../errors.js';
 import type { ErrorCode } from '../errors.js';

@@ -17,6 +17,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { isEmptyDir, limitCause } from '../master/delete-brake.js';
 import type { BrakeConfig } from '../master/delete-brake.js';
+import { subtreeOf } from '../master/subtree-resync.js';
 import type { SlaveCaller } from '../slave/client.js';
 import { LIMITS } from '../slave/protocol.js';
 import type { EntryLine } from './lines.js';
@@ -178,15 +179,7 @@ export class Repairer {
       this.record(gfid, l.path, l.verdict, nowMs);
       return;
     }
-    const stack: Gfid[] = [gfid];
-    while (stack.length > 0) {
-      const g = stack.pop() as Gfid; // length checked above
-      this.record(g, undefined, l.verdict, nowMs);
-      for (const child of this.deps.index.children(g)) {
-        if (child.type === 'dir') stack.push(child.gfid);
-        else this.record(child.gfid, undefined, l.verdict, nowMs);
-      }
-    }
+    for (const g of subtreeOf(this.deps.index, gfid)) this.record(g, undefined, l.verdict, nowMs);
   }
 
   private record(gfid: Gfid, path: string | undefined, verdict: Verdict, nowMs: number): void {

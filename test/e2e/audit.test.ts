@@ -7,11 +7,11 @@
 // walk (tree-compare), and a later audit finds nothing.
 
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import type { SessionStatus } from '../../src/master/session-status.js';
 import { logEvents } from '../support/event-log.js';
+import { freePort } from '../support/free-port.js';
 import { LiveSession } from '../support/live-session.js';
 import { compareTrees, formatDifferences } from '../support/tree-compare.js';
 
@@ -28,17 +28,6 @@ async function until(what: string, ok: () => boolean | Promise<boolean>, limitMs
 
 /** Structured log entries of the session log with event `name`. */
 const events = (s: LiveSession, name: string): Record<string, unknown>[] => logEvents(s.logPath(), name);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 describe('e2e: scheduled audit', function () {
   this.timeout(240_000);

@@ -5,13 +5,14 @@
 // rebuild, and the slave converges (checked by an independent walk, never by georep's status).
 
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { EXIT } from '../../src/cli/exit-codes.js';
-import { describeRun, runGeorep } from '../support/cli.js';
+import { describeRun } from '../support/cli.js';
 import type { RunResult } from '../support/cli.js';
+import { logEvents } from '../support/event-log.js';
+import { sessionFixture } from '../support/session-fixture.js';
 import { buildAwkwardTree, mutate } from '../support/tree-builder.js';
 import type { MutateOp } from '../support/tree-builder.js';
 import { assertTreesEqual, compareTrees, formatDifferences } from '../support/tree-compare.js';
@@ -56,23 +57,6 @@ function garbleMiddle(file: string): void {
   }
 }
 
-/** The fields of each text log line (the daemon's georep.log) whose event is `event`. */
-function textEvents(logFile: string, event: string): Record<string, unknown>[] {
-  const lines = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').split('\n') : [];
-  return lines
-    .filter((l) => l.includes(`"event":"${event}"`))
-    .map((l) => JSON.parse(l.slice(l.indexOf('{'))) as Record<string, unknown>);
-}
-
-/** JSON log lines of a run's --log-file that carry `event`. */
-function events(logFile: string, event: string): Record<string, unknown>[] {
-  const lines = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').split('\n') : [];
-  return lines
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .filter((e) => e['event'] === event);
-}
-
 /** The quarantined main files beside `file` (not their -wal/-shm). */
 function quarantinedBeside(file: string): string[] {
   const dir = path.dirname(file);
@@ -85,60 +69,47 @@ function quarantinedBeside(file: string): string[] {
 
 describe('e2e: corrupt state is never fatal', function () {
   this.timeout(120_000);
-  let tmp: string;
-  let work: string;
-  let master: string;
-  let slave: string;
-
+  const s = sessionFixture({ prefix: 'georep-e2e-corrupt-' });
   beforeEach(function () {
-    tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'georep-e2e-corrupt-')));
-    work = path.join(tmp, 'work');
-    master = path.join(tmp, 'master');
-    slave = path.join(tmp, 'slave');
-    buildTree(master);
-  });
-  afterEach(function () {
-    fs.rmSync(tmp, { recursive: true, force: true });
+    buildTree(s.master);
   });
 
-  const sync = async (logFile?: string): Promise<{ args: string[]; r: RunResult }> => {
-    const args = ['sync', '--oneshot', master, slave, '--workdir', work];
-    if (logFile !== undefined) args.push('--log-file', logFile);
-    return { args, r: await runGeorep(args) };
-  };
-  const syncOk = async (logFile?: string): Promise<RunResult> => {
-    const { args, r } = await sync(logFile);
-    expect(r.exitCode, describeRun(args, r)).to.equal(EXIT.ok);
-    return r;
-  };
+  const syncArgs = (logFile?: string): string[] => [
+    'sync',
+    '--oneshot',
+    s.master,
+    s.slave,
+    ...(logFile === undefined ? [] : ['--log-file', logFile]),
+  ];
+  const syncOk = (logFile?: string): Promise<RunResult> => s.expectExit(EXIT.ok, syncArgs(logFile));
   const sessionIndex = (): string => {
-    const sessions = fs.readdirSync(path.join(work, 'sessions'));
+    const sessions = fs.readdirSync(path.join(s.work, 'sessions'));
     expect(sessions).to.have.lengthOf(1);
-    return path.join(work, 'sessions', sessions[0] ?? '', 'index.db');
+    return path.join(s.work, 'sessions', sessions[0] ?? '', 'index.db');
   };
-  const slaveIndex = (): string => path.join(slave, '.georep', 'index.db');
+  const slaveIndex = (): string => path.join(s.slave, '.georep', 'index.db');
 
   it("the master's session index garbled in the middle: the next sync quarantines it, rebuilds and converges", async function () {
     await syncOk();
     const file = sessionIndex();
-    const kept = ['bulk', 'bulk/dir-0', 'nested/a'].map((d) => fs.lstatSync(path.join(slave, d)).ino);
+    const kept = ['bulk', 'bulk/dir-0', 'nested/a'].map((d) => fs.lstatSync(path.join(s.slave, d)).ino);
     garbleMiddle(file);
-    mutate(master, CHANGES);
-    const log = path.join(tmp, 'run.log');
+    mutate(s.master, CHANGES);
+    const log = path.join(s.tmp, 'run.log');
     await syncOk(log);
-    assertTreesEqual(master, slave);
+    assertTreesEqual(s.master, s.slave);
     // The rebuilt index has new gfids: the slave adopted what it held by name, rather than
     // removing every directory its old gfids named (with all below) and receiving it again.
-    const after = ['bulk', 'bulk/dir-0', 'nested/a'].map((d) => fs.lstatSync(path.join(slave, d)).ino);
+    const after = ['bulk', 'bulk/dir-0', 'nested/a'].map((d) => fs.lstatSync(path.join(s.slave, d)).ino);
     expect(after, 'slave directories kept').to.deep.equal(kept);
     const aside = quarantinedBeside(file);
     expect(aside, 'one quarantined file with a timestamp').to.have.lengthOf(1);
-    const named = events(log, 'state_quarantined');
+    const named = logEvents(log, 'state_quarantined');
     expect(named).to.have.lengthOf(1);
     expect(named[0]).to.include({ path: file, quarantined: aside[0] });
     // Rebuilt: the next run is a clean re-run.
     await syncOk();
-    assertTreesEqual(master, slave);
+    assertTreesEqual(s.master, s.slave);
     expect(quarantinedBeside(file)).to.have.lengthOf(1);
   });
 
@@ -146,17 +117,17 @@ describe('e2e: corrupt state is never fatal', function () {
     await syncOk();
     const file = slaveIndex();
     garbleMiddle(file);
-    mutate(master, CHANGES);
-    const log = path.join(tmp, 'run.log');
+    mutate(s.master, CHANGES);
+    const log = path.join(s.tmp, 'run.log');
     await syncOk(log);
-    assertTreesEqual(master, slave);
+    assertTreesEqual(s.master, s.slave);
     const aside = quarantinedBeside(file);
     expect(aside, 'one quarantined file with a timestamp').to.have.lengthOf(1);
-    const named = events(log, 'state_quarantined');
+    const named = logEvents(log, 'state_quarantined');
     expect(named, 'the agent event, relayed to the master log').to.have.lengthOf(1);
     expect(named[0]).to.include({ path: file, quarantined: aside[0] });
     await syncOk();
-    assertTreesEqual(master, slave);
+    assertTreesEqual(s.master, s.slave);
   });
 
   it("the slave's index out of step with itself (met mid-run): that sync fails in one line, the next one quarantines and converges", async function () {
@@ -170,7 +141,7 @@ describe('e2e: corrupt state is never fatal', function () {
     db.close();
     expect(indexPages.length).to.be.above(0);
     const bytes = fs.readFileSync(file);
-    const victims = fs.readdirSync(path.join(master, 'bulk', 'dir-2')).slice(0, 5);
+    const victims = fs.readdirSync(path.join(s.master, 'bulk', 'dir-2')).slice(0, 5);
     const gfids = gfidsOf(file, victims);
     let damaged = 0;
     for (const p of indexPages) {
@@ -184,20 +155,21 @@ describe('e2e: corrupt state is never fatal', function () {
     }
     expect(damaged, 'index cells damaged').to.be.above(0);
     fs.writeFileSync(file, bytes);
-    for (const v of victims) fs.rmSync(path.join(master, 'bulk', 'dir-2', v));
+    for (const v of victims) fs.rmSync(path.join(s.master, 'bulk', 'dir-2', v));
 
-    const { args, r } = await sync();
-    expect(r.exitCode, describeRun(args, r)).to.equal(EXIT.syncFailed);
+    const r = await s.expectExit(EXIT.syncFailed, syncArgs());
     const lines = r.stderr.trimEnd().split('\n');
     const last = lines.at(-1) ?? '';
-    expect(last, describeRun(args, r)).to.match(/^georep: slave index .*index\.db is corrupt \(SQLITE_CORRUPT_INDEX/);
+    expect(last, describeRun(syncArgs(), r)).to.match(
+      /^georep: slave index .*index\.db is corrupt \(SQLITE_CORRUPT_INDEX/,
+    );
     expect(fs.existsSync(`${file}.condemned`)).to.equal(true);
 
-    const log = path.join(tmp, 'run.log');
+    const log = path.join(s.tmp, 'run.log');
     await syncOk(log);
-    assertTreesEqual(master, slave);
+    assertTreesEqual(s.master, s.slave);
     expect(quarantinedBeside(file)).to.have.lengthOf(1);
-    expect(events(log, 'state_quarantined')).to.have.lengthOf(1);
+    expect(logEvents(log, 'state_quarantined')).to.have.lengthOf(1);
   });
 });
 
@@ -263,7 +235,7 @@ describe('e2e: corrupt state is never fatal, live daemon', function () {
     for (const file of [masterIndex, slaveIndex]) {
       const aside = quarantinedBeside(file);
       expect(aside, `${file} quarantined once`).to.have.lengthOf(1);
-      const named = textEvents(s.logPath(), 'state_quarantined').filter((e) => e['path'] === file);
+      const named = logEvents(s.logPath(), 'state_quarantined').filter((e) => e['path'] === file);
       expect(named, `the event naming ${file}`).to.have.lengthOf(1);
       expect(named[0]?.['quarantined']).to.equal(aside[0]);
     }
@@ -292,7 +264,7 @@ describe('e2e: corrupt state is never fatal, live daemon', function () {
     assertTreesEqual(s.master, s.slave);
     const aside = quarantinedBeside(masterIndex);
     expect(aside, 'quarantined once').to.have.lengthOf(1);
-    const named = textEvents(s.logPath(), 'state_quarantined');
+    const named = logEvents(s.logPath(), 'state_quarantined');
     expect(named.map((e) => e['quarantined'])).to.deep.equal(aside);
   });
 });

@@ -5,13 +5,13 @@
 
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { ensureSessionDir } from '../../src/cli/workdir.js';
 import type { SessionStatus } from '../../src/master/session-status.js';
-import { describeRun, runGeorep } from '../support/cli.js';
+import { alive } from '../support/live-session.js';
+import { sessionFixture } from '../support/session-fixture.js';
 import { compareTrees } from '../support/tree-compare.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -24,50 +24,30 @@ interface MonitorJson {
   readonly children: Record<string, number>;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
 describe('e2e: Faulty (a worker that keeps exiting without completing a turn)', function () {
   this.timeout(120_000);
-  let tmp: string;
-  let work: string;
-  let master: string;
-  let slave: string;
   let locked: string | undefined;
-
-  beforeEach(() => {
-    tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'georep-faulty-')));
-    work = path.join(tmp, 'work');
-    master = path.join(tmp, 'master');
-    slave = path.join(tmp, 'slave');
-    fs.mkdirSync(master);
-    fs.writeFileSync(path.join(master, 'file'), 'data');
-    locked = undefined;
+  // The session is stopped if its monitor runs, and whatever of it is left is ended by pid.
+  const s = sessionFixture({
+    prefix: 'georep-faulty-',
+    cleanup: async () => {
+      if (locked !== undefined) execFileSync('chattr', ['-i', locked]);
+      const monitor = monitorPid();
+      const children = Object.values(readMonitor()?.children ?? {});
+      if (monitor !== undefined && alive(monitor)) await s.run(['stop', s.master, s.slave]);
+      for (const pid of [monitor, ...children]) if (pid !== undefined && alive(pid)) process.kill(pid, 'SIGKILL');
+    },
   });
-  afterEach(async function () {
-    if (locked !== undefined) execFileSync('chattr', ['-i', locked]);
-    const monitor = monitorPid();
-    const children = Object.values(readMonitor()?.children ?? {});
-    if (monitor !== undefined && alive(monitor)) await runGeorep(['stop', master, slave, '--workdir', work]);
-    for (const pid of [monitor, ...children]) if (pid !== undefined && alive(pid)) process.kill(pid, 'SIGKILL');
-    if (process.env['GEOREP_KEEP_TMP'] === '1' && this.currentTest?.state === 'failed') console.log(`kept ${tmp}`);
-    else fs.rmSync(tmp, { recursive: true, force: true });
+  beforeEach(() => {
+    fs.mkdirSync(s.master);
+    fs.writeFileSync(path.join(s.master, 'file'), 'data');
+    locked = undefined;
   });
 
   function sessionDir(): string {
-    const [name] = fs.readdirSync(path.join(work, 'sessions'));
+    const [name] = fs.readdirSync(path.join(s.work, 'sessions'));
     if (name === undefined) throw new Error('no session folder');
-    return path.join(work, 'sessions', name);
+    return path.join(s.work, 'sessions', name);
   }
   function readMonitor(): MonitorJson | undefined {
     try {
@@ -83,14 +63,9 @@ describe('e2e: Faulty (a worker that keeps exiting without completing a turn)', 
       return undefined;
     }
   }
-  const geo = async (...args: string[]): Promise<string> => {
-    const all = [...args, '--workdir', work];
-    const r = await runGeorep(all);
-    expect(r.exitCode, describeRun(all, r)).to.equal(EXIT.ok);
-    return r.stdout;
-  };
+  const geo = async (...args: string[]): Promise<string> => (await s.expectExit(EXIT.ok, args)).stdout;
   const status = async (): Promise<SessionStatus> =>
-    JSON.parse(await geo('status', master, slave, '--json')) as SessionStatus;
+    JSON.parse(await geo('status', s.master, s.slave, '--json')) as SessionStatus;
   const until = async <T>(what: string, probe: () => Promise<T | undefined>): Promise<T> => {
     const deadline = Date.now() + WAIT_MS;
     let last: unknown;
@@ -108,16 +83,16 @@ describe('e2e: Faulty (a worker that keeps exiting without completing a turn)', 
     // The real reason: the worker cannot reset its crawl folder (xsync/) in the session folder,
     // as on a filesystem gone read-only; every worker start fails there, after the slave hello.
     // The session folder is made first, as georep config or start would make it.
-    locked = path.join(ensureSessionDir(work, master, slave), 'xsync');
+    locked = path.join(ensureSessionDir(s.work, s.master, s.slave), 'xsync');
     fs.mkdirSync(locked, { mode: 0o700 });
     execFileSync('chattr', ['+i', locked]);
-    await geo('start', master, slave, '--restart-backoff-max', '1');
+    await geo('start', s.master, s.slave, '--restart-backoff-max', '1');
 
     // monitor.json first (cheap to poll), then what georep status makes of it.
     await until('Faulty in monitor.json', () => Promise.resolve(readMonitor()?.state === 'Faulty' ? true : undefined));
     const faulty = await until('Faulty in georep status', async () => {
-      const s = await status();
-      return s.worker_status === 'Faulty' ? s : undefined;
+      const st = await status();
+      return st.worker_status === 'Faulty' ? st : undefined;
     });
     expect(faulty.restarts).to.be.a('number').and.to.be.at.least(3);
     expect(faulty.fault).to.match(/EPERM.*xsync/);
@@ -128,7 +103,7 @@ describe('e2e: Faulty (a worker that keeps exiting without completing a turn)', 
     expect(mon?.cause).to.match(/^EPERM: operation not permitted, rmdir .*xsync/);
     const monitor = monitorPid();
     expect(monitor !== undefined && alive(monitor), 'the monitor keeps restarting the worker').to.equal(true);
-    const table = await geo('status', master, slave, '--detail');
+    const table = await geo('status', s.master, s.slave, '--detail');
     expect(table).to.match(/\sFaulty\s/);
     expect(table).to.match(/: Faulty: EPERM.*worker exits in a row/);
     const log = fs.readFileSync(path.join(sessionDir(), 'georep.log'), 'utf8');
@@ -139,13 +114,13 @@ describe('e2e: Faulty (a worker that keeps exiting without completing a turn)', 
     locked = undefined;
     await until('Active in monitor.json', () => Promise.resolve(readMonitor()?.state === 'Active' ? true : undefined));
     const active = await until('Active again', async () => {
-      const s = await status();
-      return s.worker_status === 'Active' && readMonitor()?.state === 'Active' ? s : undefined;
+      const st = await status();
+      return st.worker_status === 'Active' && readMonitor()?.state === 'Active' ? st : undefined;
     });
     expect([active.fault, active.restarts]).to.deep.equal([null, 0]);
     expect(readMonitor()?.restarts).to.equal(0);
     expect(readMonitor()?.cause).to.equal(undefined);
-    expect(compareTrees(master, slave)).to.deep.equal([]);
+    expect(compareTrees(s.master, s.slave)).to.deep.equal([]);
     expect(fs.readFileSync(path.join(sessionDir(), 'georep.log'), 'utf8')).to.match(
       /"event":"worker_status","status":"Active","restarts":\d+/,
     );

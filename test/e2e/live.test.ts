@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { expect } from 'chai';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { describeRun, runGeorep } from '../support/cli.js';
+import { alive } from '../support/live-session.js';
 import { AWKWARD, buildAwkwardTree, mutate, replaceSymlinkOps, retargetOps } from '../support/tree-builder.js';
 import type { MutateOp } from '../support/tree-builder.js';
 import { displayPath, joinBytes } from '../support/tree-bytes.js';
@@ -78,20 +79,6 @@ const STOPPED_AWKWARD_OPS: readonly MutateOp[] = [
   { op: 'rename', from: 'nested/a/b', to: '..b' },
   { op: 'add-file', path: ';dir/#new', content: 'new below the renamed #dir\n' },
 ];
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A zombie (exited, not yet reaped) is not running.
-  try {
-    return !/\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 function childrenOf(pid: number): number[] {
   const out: number[] = [];

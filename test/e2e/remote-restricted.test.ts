@@ -6,22 +6,15 @@
 
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { shellQuote } from '../../src/syncer/remote.js';
-import { describeRun, repoRoot, runGeorep } from '../support/cli.js';
+import { describeRun } from '../support/cli.js';
 import type { RunResult } from '../support/cli.js';
-import { remoteGeorepCommand, slaveAddress, startSshHost } from '../support/ssh-host.js';
-import type { SshHost } from '../support/ssh-host.js';
+import { remoteSessionFixture } from '../support/remote-session.js';
 import { buildAwkwardTree } from '../support/tree-builder.js';
-import { compareTrees, formatDifferences } from '../support/tree-compare.js';
-
-/** The georep the slave host runs: this checkout, from source (words, no spaces inside). */
-const remoteGeorep = (): string => remoteGeorepCommand(repoRoot);
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { compareTrees, formatDifferences, untilTreesEqual } from '../support/tree-compare.js';
 
 interface Ran {
   readonly status: number | null;
@@ -55,97 +48,59 @@ function filesUnder(dir: string): string[] {
 
 describe('e2e: remote slave through a restricted session key', function () {
   this.timeout(120_000);
-  let host: SshHost;
   let unrestricted: Buffer;
-  let tmp: string;
-  let work: string;
-  let master: string;
-  let root: string;
-  let slave: string;
-
-  before(async function () {
-    host = await startSshHost();
-    unrestricted = fs.readFileSync(host.authorizedKeys);
-  });
-  after(async function () {
-    await host?.close();
-  });
-
-  beforeEach(function () {
-    tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'georep-gate-')));
-    work = path.join(tmp, 'work');
-    master = path.join(tmp, 'master');
+  const s = remoteSessionFixture({
+    prefix: 'georep-gate-',
     // Quotes of both kinds, a backslash, $ and ;: through authorized_keys, the login shell and rsync.
-    root = path.join(tmp, `slave it's "$HOME";x\\y`);
-    slave = slaveAddress(host, root);
-  });
-  afterEach(async function () {
-    await runGeorep(['stop', master, slave, '--workdir', work]);
-    fs.writeFileSync(host.authorizedKeys, unrestricted);
-    if (process.env['GEOREP_KEEP_TMP'] === '1' && this.currentTest?.state === 'failed') console.log(`kept ${tmp}`);
-    else fs.rmSync(tmp, { recursive: true, force: true });
+    rootName: `slave it's "$HOME";x\\y`,
+    cleanup: () => fs.writeFileSync(s.host.authorizedKeys, unrestricted),
   });
 
-  const geo = (...args: string[]): Promise<RunResult> => runGeorep([...args, '--workdir', work]);
-  const ok = async (...args: string[]): Promise<RunResult> => {
-    const r = await geo(...args);
-    expect(r.exitCode, describeRun(args, r)).to.equal(EXIT.ok);
-    return r;
-  };
+  before(function () {
+    unrestricted = fs.readFileSync(s.host.authorizedKeys);
+  });
+
+  const geo = (...args: string[]): Promise<RunResult> => s.run(args);
+  const ok = (...args: string[]): Promise<RunResult> => s.expectExit(EXIT.ok, args);
 
   /** ssh-setup --make-key; the printed line becomes the host's only authorized key. Returns the key file. */
   const setUpRestricted = async (): Promise<string> => {
-    await ok('config', master, slave, 'remote-georep', remoteGeorep());
-    const r = await ok('ssh-setup', master, slave, '--accept-host-key', host.fingerprint, '--make-key');
+    await ok('config', s.master, s.slave, 'remote-georep', s.remoteGeorep);
+    const r = await ok('ssh-setup', s.master, s.slave, '--accept-host-key', s.host.fingerprint, '--make-key');
     const line = r.stdout.trim().split('\n').at(-1) ?? '';
     expect(line).to.match(/^restrict,command="[^\n]* slave-gate -- [^\n]*" ssh-ed25519 AAAA\S+ georep-session-\S+$/);
-    fs.writeFileSync(host.authorizedKeys, line + '\n');
-    const [key] = filesUnder(work).filter((f) => path.basename(f) === 'ssh-key');
+    fs.writeFileSync(s.host.authorizedKeys, line + '\n');
+    const [key] = filesUnder(s.work).filter((f) => path.basename(f) === 'ssh-key');
     expect(key, 'the session key is in the session folder').to.be.a('string');
     expect(fs.statSync(key as string).mode & 0o777).to.equal(0o600);
     // Run again: the same key, the same line.
-    const again = await ok('ssh-setup', master, slave, '--accept-host-key', host.fingerprint, '--make-key');
+    const again = await ok('ssh-setup', s.master, s.slave, '--accept-host-key', s.host.fingerprint, '--make-key');
     expect(again.stdout.trim().split('\n').at(-1)).to.equal(line);
     return key as string;
   };
   const equal = (): void => {
-    const diffs = compareTrees(master, root);
+    const diffs = compareTrees(s.master, s.root);
     expect(diffs, formatDifferences(diffs)).to.deep.equal([]);
   };
-  const converge = async (): Promise<void> => {
-    const deadline = Date.now() + 40_000;
-    const compare = (): ReturnType<typeof compareTrees> => {
-      try {
-        return compareTrees(master, root);
-      } catch (e) {
-        return [{ path: '.', what: 'missing', master, slave: String(e) }];
-      }
-    };
-    let diffs = compare();
-    while (diffs.length > 0 && Date.now() < deadline) {
-      await sleep(200);
-      diffs = compare();
-    }
-    expect(diffs, formatDifferences(diffs)).to.deep.equal([]);
-  };
+  const converge = (): Promise<void> => untilTreesEqual(s.master, s.root);
 
   it('one-shot (seed copy, then file by file) and a live session work through the forced command alone', async function () {
-    buildAwkwardTree(master, { bigFileBytes: 1024 * 1024, sparseBytes: 1024 * 1024 });
+    buildAwkwardTree(s.master, { bigFileBytes: 1024 * 1024, sparseBytes: 1024 * 1024 });
     const key = await setUpRestricted();
-    await ok('sync', '--oneshot', master, slave); // empty slave: the seed copy (rsync -aHS) goes through rrsync
+    await ok('sync', '--oneshot', s.master, s.slave); // empty slave: the seed copy (rsync -aHS) goes through rrsync
     equal();
-    fs.writeFileSync(path.join(master, '#new at top'), 'new');
-    fs.appendFileSync(path.join(master, 'with space.txt'), 'more data for the delta transfer');
-    fs.renameSync(path.join(master, 'nested'), path.join(master, ';nested moved'));
-    await ok('sync', '--oneshot', master, slave, '--seed-copy', 'false'); // rsync into staging boxes
+    fs.writeFileSync(path.join(s.master, '#new at top'), 'new');
+    fs.appendFileSync(path.join(s.master, 'with space.txt'), 'more data for the delta transfer');
+    fs.renameSync(path.join(s.master, 'nested'), path.join(s.master, ';nested moved'));
+    await ok('sync', '--oneshot', s.master, s.slave, '--seed-copy', 'false'); // rsync into staging boxes
     equal();
 
-    await ok('start', master, slave);
-    fs.writeFileSync(path.join(master, '#live'), 'live');
-    fs.writeFileSync(path.join(master, 'with space.txt'), 'rewritten live');
+    await ok('start', s.master, s.slave);
+    fs.writeFileSync(path.join(s.master, '#live'), 'live');
+    fs.writeFileSync(path.join(s.master, 'with space.txt'), 'rewritten live');
     await converge();
-    const status = await ok('status', master, slave, '--json');
-    await ok('stop', master, slave);
+    const status = await ok('status', s.master, s.slave, '--json');
+    await ok('stop', s.master, s.slave);
 
     // The private key is in no log, status or other session file: not one line of its base64.
     const secret = fs
@@ -155,23 +110,23 @@ describe('e2e: remote slave through a restricted session key', function () {
     expect(secret.length).to.be.greaterThan(0);
     const texts = [
       status.stdout,
-      ...filesUnder(work)
+      ...filesUnder(s.work)
         .filter((f) => f !== key)
         .map((f) => fs.readFileSync(f, 'latin1')),
     ];
     expect(
-      filesUnder(work).some((f) => path.basename(f) === 'georep.log'),
+      filesUnder(s.work).some((f) => path.basename(f) === 'georep.log'),
       'the session log was written',
     ).to.equal(true);
-    for (const s of secret)
-      for (const t of texts) expect(t.includes(s), 'a private key line in a session file').to.equal(false);
+    for (const line of secret)
+      for (const t of texts) expect(t.includes(line), 'a private key line in a session file').to.equal(false);
   });
 
   it('the same key used by hand reaches no shell, no other path and no other root', async function () {
-    fs.mkdirSync(master);
-    fs.writeFileSync(path.join(master, 'f'), 'x');
+    fs.mkdirSync(s.master);
+    fs.writeFileSync(path.join(s.master, 'f'), 'x');
     const key = await setUpRestricted();
-    await ok('sync', '--oneshot', master, slave); // the key works for the session (and makes ROOT/.georep)
+    await ok('sync', '--oneshot', s.master, s.slave); // the key works for the session (and makes ROOT/.georep)
     const knownHosts = path.join(path.dirname(key), 'known_hosts');
     const sshWords = [
       'ssh',
@@ -182,34 +137,34 @@ describe('e2e: remote slave through a restricted session key', function () {
       `-oUserKnownHostsFile=${knownHosts}`,
       '-oStrictHostKeyChecking=yes',
       '-p',
-      String(host.port),
+      String(s.host.port),
     ];
-    const dest = `${host.user}@${host.address}`;
+    const dest = `${s.host.user}@${s.host.address}`;
     const ssh = (...args: string[]): Promise<Ran> => run(sshWords[0] as string, [...sshWords.slice(1), ...args]);
-    const other = path.join(tmp, 'other root');
-    const outside = path.join(tmp, 'outside');
+    const other = path.join(s.tmp, 'other root');
+    const outside = path.join(s.tmp, 'outside');
     fs.mkdirSync(outside);
-    const payload = path.join(tmp, 'payload');
+    const payload = path.join(s.tmp, 'payload');
     fs.writeFileSync(payload, 'pwned');
-    const targets = [`${outside}/`, `${root}/`, `${root}/.georep/`, `${root}/.georep/staging/../../`];
+    const targets = [`${outside}/`, `${s.root}/`, `${s.root}/.georep/`, `${s.root}/.georep/staging/../../`];
     /** A session for another root given this key (run beside the probes: each georep start costs seconds). */
     const otherSession = async (): Promise<RunResult> => {
-      const slave2 = slave.replace(root, other);
-      await ok('ssh-setup', master, slave2, '--accept-host-key', host.fingerprint);
-      await ok('config', master, slave2, 'remote-georep', remoteGeorep());
-      await ok('config', master, slave2, 'ssh-identity', key);
-      return geo('sync', '--oneshot', master, slave2);
+      const slave2 = s.slave.replace(s.root, other);
+      await ok('ssh-setup', s.master, slave2, '--accept-host-key', s.host.fingerprint);
+      await ok('config', s.master, slave2, 'remote-georep', s.remoteGeorep);
+      await ok('config', s.master, slave2, 'ssh-identity', key);
+      return geo('sync', '--oneshot', s.master, slave2);
     };
     const [shell, chained, agent, fwd, session2, tarssh, tar, ...rsyncs] = await Promise.all([
       ssh(dest, 'cat /etc/passwd'),
-      ssh(dest, `rsync --server -logDtpre.iLsfxCIvu . ${shellQuote(`${root}/.georep/seed/`)}; cat /etc/passwd`),
-      ssh(dest, `${remoteGeorep()} slave -- ${shellQuote(other)}`),
+      ssh(dest, `rsync --server -logDtpre.iLsfxCIvu . ${shellQuote(`${s.root}/.georep/seed/`)}; cat /etc/passwd`),
+      ssh(dest, `${s.remoteGeorep} slave -- ${shellQuote(other)}`),
       // Forwarding is off (restrict): a remote forward is refused at once.
       ssh('-N', '-oExitOnForwardFailure=yes', '-R', '0:127.0.0.1:22', dest),
       otherSession(),
       // The gate runs no tar, so the session says so before it starts.
-      geo('sync', '--oneshot', master, slave, '--sync-method', 'tarssh'),
-      ssh(dest, `tar -C ${shellQuote(`${root}/.georep/staging`)} -x -f - --numeric-owner`),
+      geo('sync', '--oneshot', s.master, s.slave, '--sync-method', 'tarssh'),
+      ssh(dest, `tar -C ${shellQuote(`${s.root}/.georep/staging`)} -x -f - --numeric-owner`),
       ...targets.map((t) => run('rsync', ['-e', sshWords.join(' '), payload, `${dest}:${t}`])),
     ]);
 
@@ -228,8 +183,8 @@ describe('e2e: remote slave through a restricted session key', function () {
     expect(tar.stderr).to.match(/slave-gate: refused: tar is not allowed/);
     rsyncs.forEach((r, i) => expect(r.status, `rsync to ${targets[i] ?? ''}`).to.not.equal(0));
     expect(fs.readdirSync(outside)).to.deep.equal([]);
-    expect(fs.existsSync(path.join(root, 'payload'))).to.equal(false);
-    expect(fs.existsSync(path.join(root, '.georep', 'payload'))).to.equal(false);
+    expect(fs.existsSync(path.join(s.root, 'payload'))).to.equal(false);
+    expect(fs.existsSync(path.join(s.root, '.georep', 'payload'))).to.equal(false);
     // The other session's master is refused in one line; no agent ever ran for the other root.
     expect(session2.exitCode, describeRun(['sync', 'other root'], session2)).to.equal(EXIT.slave);
     expect(session2.stderr).to.match(/restricted key.*refused the agent.*serves the slave root/);

@@ -4,19 +4,14 @@
 // The slave is compared with the master by an independent walk, never by georep's word.
 
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import { EXIT } from '../../src/cli/exit-codes.js';
-import { describeRun, repoRoot, runGeorep } from '../support/cli.js';
+import { describeRun } from '../support/cli.js';
 import type { RunResult } from '../support/cli.js';
-import { remoteGeorepCommand, slaveAddress, startSshHost } from '../support/ssh-host.js';
-import type { SshHost } from '../support/ssh-host.js';
+import { remoteSessionFixture } from '../support/remote-session.js';
 import { buildAwkwardTree } from '../support/tree-builder.js';
-import { compareTrees, formatDifferences } from '../support/tree-compare.js';
-
-/** The georep the slave host runs: this checkout, from source (words, no spaces inside). */
-const remoteGeorep = (): string => remoteGeorepCommand(repoRoot);
+import { compareTrees, formatDifferences, untilTreesEqual } from '../support/tree-compare.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -36,99 +31,67 @@ function processesMentioning(needle: string): number[] {
 
 describe('e2e: remote slave over ssh', function () {
   this.timeout(120_000);
-  let host: SshHost;
-  let tmp: string;
-  let work: string;
-  let master: string;
-  /** The slave root on the slave host: spaces, quotes, $ and ; (it must never meet a shell unquoted). */
-  let root: string;
-  let slave: string;
-
-  before(async function () {
-    host = await startSshHost();
-    console.log(
-      `      (slave host: ${host.netns === undefined ? `sshd on loopback port ${host.port}, no namespace` : `namespace ${host.netns} at ${host.address}`})`,
-    );
-  });
-  after(async function () {
-    await host?.close();
-  });
-
-  beforeEach(function () {
-    tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'georep-remote-')));
-    work = path.join(tmp, 'work');
-    master = path.join(tmp, 'master');
-    root = path.join(tmp, `slave it's $HOME;x`);
-    slave = slaveAddress(host, root);
-  });
-  afterEach(async function () {
-    await runGeorep(['stop', master, slave, '--workdir', work]);
-    for (const pid of processesMentioning(tmp)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
+  const s = remoteSessionFixture({
+    prefix: 'georep-remote-',
+    // Spaces, quotes, $ and ; in the slave root: it must never meet a shell unquoted.
+    rootName: `slave it's $HOME;x`,
+    // Whatever of this test's still runs (an ssh, an agent on the host), by pid.
+    cleanup: () => {
+      for (const pid of processesMentioning(s.tmp)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
       }
-    }
-    if (process.env['GEOREP_KEEP_TMP'] === '1' && this.currentTest?.state === 'failed') console.log(`kept ${tmp}`);
-    else fs.rmSync(tmp, { recursive: true, force: true });
+    },
   });
 
-  const geo = (...args: string[]): Promise<RunResult> => runGeorep([...args, '--workdir', work]);
-  const ok = async (...args: string[]): Promise<RunResult> => {
-    const r = await geo(...args);
-    expect(r.exitCode, describeRun(args, r)).to.equal(EXIT.ok);
-    return r;
-  };
-  /** ssh-setup with the host's fingerprint, and the session's key and remote georep. */
-  const setUp = async (): Promise<void> => {
-    await ok('ssh-setup', master, slave, '--accept-host-key', host.fingerprint);
-    await ok('config', master, slave, 'ssh-identity', host.keyFile);
-    await ok('config', master, slave, 'remote-georep', remoteGeorep());
-  };
+  const geo = (...args: string[]): Promise<RunResult> => s.run(args);
+  const ok = (...args: string[]): Promise<RunResult> => s.expectExit(EXIT.ok, args);
   const equal = (): void => {
-    const diffs = compareTrees(master, root);
+    const diffs = compareTrees(s.master, s.root);
     expect(diffs, formatDifferences(diffs)).to.deep.equal([]);
   };
 
   it('refuses to connect before ssh-setup pinned a key, and pins only the fingerprint given', async function () {
-    fs.mkdirSync(master);
-    fs.writeFileSync(path.join(master, 'f'), 'x');
-    const first = await geo('sync', '--oneshot', master, slave);
+    fs.mkdirSync(s.master);
+    fs.writeFileSync(path.join(s.master, 'f'), 'x');
+    const first = await geo('sync', '--oneshot', s.master, s.slave);
     expect(first.exitCode, describeRun(['sync'], first)).to.equal(EXIT.slave);
     expect(first.stderr).to.match(/no host key is pinned .* run georep ssh-setup/);
-    const wrong = await geo('ssh-setup', master, slave, '--accept-host-key', 'SHA256:AAAAnotthekey');
+    const wrong = await geo('ssh-setup', s.master, s.slave, '--accept-host-key', 'SHA256:AAAAnotthekey');
     expect(wrong.exitCode).to.equal(EXIT.slave);
-    expect(wrong.stderr).to.include(host.fingerprint);
-    const asked = await geo('ssh-setup', master, slave); // no terminal: it shows the keys and asks for the flag
+    expect(wrong.stderr).to.include(s.host.fingerprint);
+    const asked = await geo('ssh-setup', s.master, s.slave); // no terminal: it shows the keys and asks for the flag
     expect(asked.exitCode).to.equal(EXIT.usage);
-    expect(asked.stderr).to.include(host.fingerprint).and.include('--accept-host-key');
-    expect(fs.existsSync(root), 'nothing reached the slave host').to.equal(false);
+    expect(asked.stderr).to.include(s.host.fingerprint).and.include('--accept-host-key');
+    expect(fs.existsSync(s.root), 'nothing reached the slave host').to.equal(false);
   });
 
   it('one-shot: mirrors the awkward tree into a root whose path holds spaces, quotes, $ and ;, then converges after changes', async function () {
-    buildAwkwardTree(master, { bigFileBytes: 4 * 1024 * 1024, sparseBytes: 8 * 1024 * 1024 });
-    await setUp();
-    await ok('sync', '--oneshot', master, slave);
+    buildAwkwardTree(s.master, { bigFileBytes: 4 * 1024 * 1024, sparseBytes: 8 * 1024 * 1024 });
+    await s.setUp();
+    await ok('sync', '--oneshot', s.master, s.slave);
     equal();
-    fs.writeFileSync(path.join(master, '#new at top'), 'new');
-    fs.rmSync(path.join(master, 'with space.txt'));
-    fs.renameSync(path.join(master, 'nested'), path.join(master, ';nested moved'));
-    await ok('sync', '--oneshot', master, slave, '--seed-copy', 'false');
+    fs.writeFileSync(path.join(s.master, '#new at top'), 'new');
+    fs.rmSync(path.join(s.master, 'with space.txt'));
+    fs.renameSync(path.join(s.master, 'nested'), path.join(s.master, ';nested moved'));
+    await ok('sync', '--oneshot', s.master, s.slave, '--seed-copy', 'false');
     equal();
     // Nothing of the session is left running on either side.
     await sleep(200);
-    expect(processesMentioning(tmp)).to.deep.equal([]);
+    expect(processesMentioning(s.tmp)).to.deep.equal([]);
   });
 
   it('one-shot file by file (no seed copy) into an empty remote slave, with small batches', async function () {
-    buildAwkwardTree(master, { bigFileBytes: 1024 * 1024, sparseBytes: 1024 * 1024 });
-    await setUp();
+    buildAwkwardTree(s.master, { bigFileBytes: 1024 * 1024, sparseBytes: 1024 * 1024 });
+    await s.setUp();
     await ok(
       'sync',
       '--oneshot',
-      master,
-      slave,
+      s.master,
+      s.slave,
       '--seed-copy',
       'false',
       '--xsync-changelog-entries',
@@ -140,57 +103,57 @@ describe('e2e: remote slave over ssh', function () {
   });
 
   it('refuses a slave host whose key changed since ssh-setup, and leaves the slave untouched', async function () {
-    fs.mkdirSync(master);
-    fs.writeFileSync(path.join(master, 'f'), 'one');
-    await setUp();
-    await ok('sync', '--oneshot', master, slave);
-    fs.writeFileSync(path.join(master, 'f'), 'two');
-    await host.rotateHostKey();
+    fs.mkdirSync(s.master);
+    fs.writeFileSync(path.join(s.master, 'f'), 'one');
+    await s.setUp();
+    await ok('sync', '--oneshot', s.master, s.slave);
+    fs.writeFileSync(path.join(s.master, 'f'), 'two');
+    await s.host.rotateHostKey();
     try {
-      const r = await geo('sync', '--oneshot', master, slave);
+      const r = await geo('sync', '--oneshot', s.master, s.slave);
       expect(r.exitCode, describeRun(['sync'], r)).to.equal(EXIT.slave);
       expect(r.stderr).to.match(/host key .* is not the one pinned/);
-      expect(fs.readFileSync(path.join(root, 'f'), 'utf8')).to.equal('one');
+      expect(fs.readFileSync(path.join(s.root, 'f'), 'utf8')).to.equal('one');
       // The operator checks the new key and pins it: the session goes on.
-      await ok('ssh-setup', master, slave, '--accept-host-key', host.fingerprint);
-      await ok('sync', '--oneshot', master, slave);
+      await ok('ssh-setup', s.master, s.slave, '--accept-host-key', s.host.fingerprint);
+      await ok('sync', '--oneshot', s.master, s.slave);
       equal();
     } finally {
-      await ok('ssh-setup', master, slave, '--accept-host-key', host.fingerprint);
+      await ok('ssh-setup', s.master, s.slave, '--accept-host-key', s.host.fingerprint);
     }
   });
 
   it('says in one line when the georep command is missing on the slave host', async function () {
-    fs.mkdirSync(master);
-    await setUp();
-    await ok('config', master, slave, 'remote-georep', '/nonexistent/georep');
-    const r = await geo('sync', '--oneshot', master, slave);
+    fs.mkdirSync(s.master);
+    await s.setUp();
+    await ok('config', s.master, s.slave, 'remote-georep', '/nonexistent/georep');
+    const r = await geo('sync', '--oneshot', s.master, s.slave);
     expect(r.exitCode, describeRun(['sync'], r)).to.equal(EXIT.slave);
     expect(r.stderr).to.match(/georep command was not found on .* remote-georep/);
   });
 
   it('live: survives kill -9 of the ssh connection, the remote agent and rsync, and the link going down, then converges', async function () {
     this.timeout(180_000);
-    fs.mkdirSync(master);
+    fs.mkdirSync(s.master);
     for (let d = 0; d < 6; d++) {
-      fs.mkdirSync(path.join(master, `d${d}`));
-      for (let f = 0; f < 30; f++) fs.writeFileSync(path.join(master, `d${d}`, `f${f}`), `${d}/${f}\n`.repeat(200));
+      fs.mkdirSync(path.join(s.master, `d${d}`));
+      for (let f = 0; f < 30; f++) fs.writeFileSync(path.join(s.master, `d${d}`, `f${f}`), `${d}/${f}\n`.repeat(200));
     }
-    await setUp();
+    await s.setUp();
     for (const [k, v] of [
       ['seed-copy', 'false'],
       ['restart-backoff', '1'],
       ['restart-backoff-max', '2'],
       ['slave-timeout', '6'],
     ] as const)
-      await ok('config', master, slave, k, v);
-    await ok('start', master, slave);
+      await ok('config', s.master, s.slave, k, v);
+    await ok('start', s.master, s.slave);
     let n = 0;
     let stop = false;
     // A steady stream of changes the whole time.
     const load = (async () => {
       while (!stop) {
-        const d = path.join(master, `d${n % 6}`);
+        const d = path.join(s.master, `d${n % 6}`);
         fs.writeFileSync(path.join(d, `new${n}`), `n${n}`);
         fs.appendFileSync(path.join(d, `f${n % 30}`), `more ${n}\n`);
         if (n % 7 === 0) fs.rmSync(path.join(d, `new${n - 7}`), { force: true });
@@ -202,7 +165,7 @@ describe('e2e: remote slave over ssh', function () {
       const deadline = Date.now() + 20_000;
       for (;;) {
         // The session's processes: named by the run's folder, or (ssh) by the slave host's address.
-        const pids = [...processesMentioning(tmp), ...processesMentioning(`@${host.address} `)].filter((pid) => {
+        const pids = [...processesMentioning(s.tmp), ...processesMentioning(`@${s.host.address} `)].filter((pid) => {
           try {
             return what.test(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '));
           } catch {
@@ -233,15 +196,15 @@ describe('e2e: remote slave over ssh', function () {
       await sleep(4000);
       await kill(/^rsync /); // a transfer (its remote end goes with it)
       await sleep(3000);
-      if (host.netns === undefined) console.log('      (no namespace: the link-down part did not run)');
+      if (s.host.netns === undefined) console.log('      (no namespace: the link-down part did not run)');
       else {
-        host.link(false);
+        s.host.link(false);
         await sleep(10_000); // longer than slave-timeout: both ends give the link up
-        host.link(true);
+        s.host.link(true);
         await sleep(3000);
       }
     } finally {
-      if (host.netns !== undefined) host.link(true);
+      if (s.host.netns !== undefined) s.host.link(true);
       stop = true;
       await load;
     }
@@ -249,7 +212,7 @@ describe('e2e: remote slave over ssh', function () {
     let diffs = ['not compared yet'];
     while (Date.now() < deadline) {
       try {
-        diffs = compareTrees(master, root).map((d) => `${d.what} ${d.path}`);
+        diffs = compareTrees(s.master, s.root).map((d) => `${d.what} ${d.path}`);
       } catch (e) {
         diffs = [String(e)];
       }
@@ -261,7 +224,7 @@ describe('e2e: remote slave over ssh', function () {
     // retry, even after a later change delivered it: the ledger empties at that retry.
     let left: unknown[] = [];
     while (Date.now() < deadline + 30_000) {
-      left = JSON.parse((await ok('failures', master, slave, '--json')).stdout) as unknown[];
+      left = JSON.parse((await ok('failures', s.master, s.slave, '--json')).stdout) as unknown[];
       if (left.length === 0) break;
       await sleep(500);
     }
@@ -269,35 +232,19 @@ describe('e2e: remote slave over ssh', function () {
   });
 
   it('live: georep start replicates to the remote slave, changes follow, stop leaves nothing running', async function () {
-    buildAwkwardTree(master, { bigFileBytes: 1024 * 1024, sparseBytes: 1024 * 1024 });
-    await setUp();
-    await ok('config', master, slave, 'seed-copy', 'false');
-    await ok('start', master, slave);
-    const converge = async (): Promise<void> => {
-      const deadline = Date.now() + 40_000;
-      const compare = (): ReturnType<typeof compareTrees> => {
-        try {
-          return compareTrees(master, root);
-        } catch (e) {
-          // not there yet, or it changed under the walk
-          return [{ path: '.', what: 'missing', master, slave: String(e) }];
-        }
-      };
-      let diffs = compare();
-      while (diffs.length > 0 && Date.now() < deadline) {
-        await sleep(200);
-        diffs = compare();
-      }
-      expect(diffs, formatDifferences(diffs)).to.deep.equal([]);
-    };
+    buildAwkwardTree(s.master, { bigFileBytes: 1024 * 1024, sparseBytes: 1024 * 1024 });
+    await s.setUp();
+    await ok('config', s.master, s.slave, 'seed-copy', 'false');
+    await ok('start', s.master, s.slave);
+    const converge = (): Promise<void> => untilTreesEqual(s.master, s.root);
     await converge();
-    fs.writeFileSync(path.join(master, '#live'), 'live');
-    fs.renameSync(path.join(master, 'hard'), path.join(master, '..hard moved'));
-    fs.rmSync(path.join(master, 'links', 'to-file'));
-    fs.symlinkSync('elsewhere', path.join(master, 'links', 'to-file'));
+    fs.writeFileSync(path.join(s.master, '#live'), 'live');
+    fs.renameSync(path.join(s.master, 'hard'), path.join(s.master, '..hard moved'));
+    fs.rmSync(path.join(s.master, 'links', 'to-file'));
+    fs.symlinkSync('elsewhere', path.join(s.master, 'links', 'to-file'));
     await converge();
-    await ok('stop', master, slave);
+    await ok('stop', s.master, s.slave);
     await sleep(300);
-    expect(processesMentioning(tmp)).to.deep.equal([]);
+    expect(processesMentioning(s.tmp)).to.deep.equal([]);
   });
 });

@@ -3,67 +3,31 @@
 // only listings and digests cross the link; tampering is named, repaired, and an independent
 // walk agrees afterwards.
 
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { expect } from 'chai';
 import { EXIT } from '../../src/cli/exit-codes.js';
-import { describeRun, repoRoot, runGeorep } from '../support/cli.js';
 import type { RunResult } from '../support/cli.js';
-import { remoteGeorepCommand, slaveAddress, startSshHost } from '../support/ssh-host.js';
-import type { SshHost } from '../support/ssh-host.js';
+import { remoteSessionFixture } from '../support/remote-session.js';
 import { AWKWARD, buildAwkwardTree, mutate } from '../support/tree-builder.js';
 import { compareTrees, formatDifferences } from '../support/tree-compare.js';
 
-/** The georep the slave host runs: this checkout (as remote.test.ts). */
-const remoteGeorep = (): string => remoteGeorepCommand(repoRoot);
-
 describe('e2e: verify and repair a remote slave over ssh', function () {
   this.timeout(180_000);
-  let host: SshHost;
-  let tmp: string;
-  let work: string;
-  let master: string;
-  let root: string;
-  let slave: string;
+  const s = remoteSessionFixture({ prefix: 'georep-vremote-', rootName: 'slave root', stop: false });
 
-  before(async function () {
-    host = await startSshHost();
-  });
-  after(async function () {
-    await host?.close();
-  });
-  beforeEach(function () {
-    tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'georep-vremote-')));
-    work = path.join(tmp, 'work');
-    master = path.join(tmp, 'master');
-    root = path.join(tmp, 'slave root');
-    slave = slaveAddress(host, root);
-  });
-  afterEach(function () {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  });
-
-  const run = async (exit: number, ...args: string[]): Promise<RunResult> => {
-    const r = await runGeorep([...args, '--workdir', work]);
-    expect(r.exitCode, describeRun(args, r)).to.equal(exit);
-    return r;
-  };
+  const run = (exit: number, ...args: string[]): Promise<RunResult> => s.expectExit(exit, args);
 
   it('names tampering on the remote slave, repairs it, and then finds nothing', async function () {
-    buildAwkwardTree(master, { bigFileBytes: 256 * 1024, sparseBytes: 1024 * 1024 });
-    await run(EXIT.ok, 'ssh-setup', master, slave, '--accept-host-key', host.fingerprint);
-    await run(EXIT.ok, 'config', master, slave, 'ssh-identity', host.keyFile);
-    await run(EXIT.ok, 'config', master, slave, 'remote-georep', remoteGeorep());
-    await run(EXIT.ok, 'sync', '--oneshot', master, slave);
-    expect((await run(EXIT.ok, 'verify', '--checksum', master, slave)).stdout).to.include('No divergence');
+    buildAwkwardTree(s.master, { bigFileBytes: 256 * 1024, sparseBytes: 1024 * 1024 });
+    await s.setUp();
+    await run(EXIT.ok, 'sync', '--oneshot', s.master, s.slave);
+    expect((await run(EXIT.ok, 'verify', '--checksum', s.master, s.slave)).stdout).to.include('No divergence');
 
-    mutate(root, [
+    mutate(s.root, [
       { op: 'rewrite-keep-mtime', path: AWKWARD.backslash },
       { op: 'delete', path: AWKWARD.deep },
       { op: 'add-file', path: 'remote extra', content: 'x' },
     ]);
-    const r = await run(EXIT.syncFailed, 'verify', '--json', '--checksum', master, slave);
+    const r = await run(EXIT.syncFailed, 'verify', '--json', '--checksum', s.master, s.slave);
     const verdicts = new Map(
       r.stdout
         .trim()
@@ -76,8 +40,8 @@ describe('e2e: verify and repair a remote slave over ssh', function () {
     expect(verdicts.get(AWKWARD.deep)).to.equal('missing');
     expect(verdicts.get('remote%20extra')).to.equal('extra');
 
-    await run(EXIT.ok, 'verify', '--repair', '--checksum', master, slave);
-    const diffs = compareTrees(master, root);
+    await run(EXIT.ok, 'verify', '--repair', '--checksum', s.master, s.slave);
+    const diffs = compareTrees(s.master, s.root);
     expect(diffs, formatDifferences(diffs)).to.deep.equal([]);
   });
 });

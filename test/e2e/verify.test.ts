@@ -4,13 +4,13 @@
 // independent walk (tree-compare) confirms; a killed verify resumes with the same totals.
 
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { execa } from 'execa';
 import { expect } from 'chai';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { displayPath as linepath } from '../../src/changelog/index.js';
-import { describeRun, georepCommand, runGeorep } from '../support/cli.js';
+import { georepCommand } from '../support/cli.js';
+import { sessionFixture } from '../support/session-fixture.js';
 import type { RunResult } from '../support/cli.js';
 import { joinBytes, setTimesNs } from '../support/tree-bytes.js';
 import { AWKWARD, buildAwkwardTree, buildBulkTree, mutate } from '../support/tree-builder.js';
@@ -75,40 +75,22 @@ function tamper(slave: string): void {
 
 describe('e2e: georep verify and repair', function () {
   this.timeout(120_000);
-  let tmp: string;
-  let work: string;
-  let master: string;
-  let slave: string;
+  const s = sessionFixture({ prefix: 'georep-verify-' });
 
-  beforeEach(function () {
-    tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'georep-verify-')));
-    work = path.join(tmp, 'work');
-    master = path.join(tmp, 'master');
-    slave = path.join(tmp, 'slave');
-  });
-  afterEach(function () {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  });
-
-  const geo = (args: readonly string[]): Promise<RunResult> => runGeorep([...args, '--workdir', work]);
-  const run = async (args: readonly string[], exit: number): Promise<RunResult> => {
-    const r = await geo(args);
-    expect(r.exitCode, describeRun(args, r)).to.equal(exit);
-    return r;
-  };
-  const sync = (...flags: string[]) => run(['sync', '--oneshot', master, slave, ...flags], EXIT.ok);
+  const run = (args: readonly string[], exit: number): Promise<RunResult> => s.expectExit(exit, args);
+  const sync = (...flags: string[]) => run(['sync', '--oneshot', s.master, s.slave, ...flags], EXIT.ok);
   const verify = async (exit: number, ...flags: string[]) =>
-    parseOutput((await run(['verify', '--json', master, slave, ...flags], exit)).stdout);
-  const smallTree = (): void => buildAwkwardTree(master, { bigFileBytes: 256 * 1024, sparseBytes: 2 * 1024 * 1024 });
+    parseOutput((await run(['verify', '--json', s.master, s.slave, ...flags], exit)).stdout);
+  const smallTree = (): void => buildAwkwardTree(s.master, { bigFileBytes: 256 * 1024, sparseBytes: 2 * 1024 * 1024 });
   const equal = (): void => {
-    const diffs = compareTrees(master, slave);
+    const diffs = compareTrees(s.master, s.slave);
     expect(diffs, formatDifferences(diffs)).to.deep.equal([]);
   };
 
   it('an equal pair: one ok line per entry, the closing line with zero divergent, exit 0', async function () {
     smallTree();
     await sync();
-    const expected = walkTree(master)
+    const expected = walkTree(s.master)
       .map((e) => lineOf(e.rel))
       .sort();
     for (const flags of [[], ['--checksum']]) {
@@ -120,48 +102,48 @@ describe('e2e: georep verify and repair', function () {
       expect(done.totals['examined']).to.equal(expected.length);
       expect(done.seconds).to.be.a('number');
     }
-    const human = await run(['verify', master, slave], EXIT.ok);
+    const human = await run(['verify', s.master, s.slave], EXIT.ok);
     expect(human.stdout).to.include('No divergence');
   });
 
   it('names each tampering with its verdict (the rewrite only with --checksum); repair --from fixes them all', async function () {
     smallTree();
     await sync();
-    tamper(slave);
+    tamper(s.slave);
     const plain = await verify(EXIT.syncFailed);
     const found = verdicts(plain.lines);
     for (const [p, v] of Object.entries(TAMPERED)) expect(found.get(p), p).to.equal(v);
     expect(found.get(REWRITTEN), 'no --checksum: same size and mtime').to.equal('ok');
     expectOnlyParentsBesides(plain.lines, [...Object.keys(TAMPERED)]);
 
-    const linesFile = path.join(tmp, 'verify.jsonl');
-    const checked = await run(['verify', '--json', '--checksum', master, slave], EXIT.syncFailed);
+    const linesFile = path.join(s.tmp, 'verify.jsonl');
+    const checked = await run(['verify', '--json', '--checksum', s.master, s.slave], EXIT.syncFailed);
     fs.writeFileSync(linesFile, checked.stdout);
     const withSums = verdicts(parseOutput(checked.stdout).lines);
     expect(withSums.get(REWRITTEN)).to.equal('content');
     for (const [p, v] of Object.entries(TAMPERED)) expect(withSums.get(p), p).to.equal(v);
 
-    const human = await run(['verify', '--checksum', master, slave], EXIT.syncFailed);
+    const human = await run(['verify', '--checksum', s.master, s.slave], EXIT.syncFailed);
     expect(human.stdout).to.include('divergent').and.include('extra.txt');
 
-    const repaired = await run(['repair', master, slave, '--from', linesFile], EXIT.ok);
+    const repaired = await run(['repair', s.master, s.slave, '--from', linesFile], EXIT.ok);
     expect(repaired.stdout).to.match(/queued to sync again/);
     equal();
     const after = await verify(EXIT.ok, '--checksum');
     expect(after.done.divergent).to.equal(0);
-    const failures = await run(['failures', master, slave], EXIT.ok);
+    const failures = await run(['failures', s.master, s.slave], EXIT.ok);
     expect(failures.stdout).to.include('No failures');
   });
 
   it('verify --repair does both in one pass; with ignore-deletes the extra entry stays', async function () {
     smallTree();
     await sync();
-    tamper(slave);
-    const r = await run(['verify', '--repair', '--checksum', '--ignore-deletes', master, slave], EXIT.ok);
+    tamper(s.slave);
+    const r = await run(['verify', '--repair', '--checksum', '--ignore-deletes', s.master, s.slave], EXIT.ok);
     expect(r.stdout).to.include('kept (ignore-deletes)');
-    const diffs = compareTrees(master, slave);
+    const diffs = compareTrees(s.master, s.slave);
     expect(diffs.map((d) => `${d.path}: ${d.what}`)).to.deep.equal(['extra.txt: extra']);
-    await run(['verify', '--repair', master, slave], EXIT.ok);
+    await run(['verify', '--repair', s.master, s.slave], EXIT.ok);
     equal();
     expect((await verify(EXIT.ok, '--checksum')).done.divergent).to.equal(0);
   });
@@ -169,36 +151,36 @@ describe('e2e: georep verify and repair', function () {
   it('repair obeys the mass-delete brake for extra entries: kept over delete-brake-percent, removed with --allow-mass-delete', async function () {
     smallTree();
     await sync();
-    for (let i = 0; i < 12; i++) fs.writeFileSync(path.join(slave, `extra-${i}`), 'only on the slave\n');
+    for (let i = 0; i < 12; i++) fs.writeFileSync(path.join(s.slave, `extra-${i}`), 'only on the slave\n');
     const brake = ['--delete-brake-min', '5']; // 12 extras of about 50 entries: over 10 %
-    const refused = await run(['verify', '--repair', master, slave, ...brake], EXIT.syncFailed);
+    const refused = await run(['verify', '--repair', s.master, s.slave, ...brake], EXIT.syncFailed);
     expect(refused.stdout).to.include('MASS_DELETE').and.include('--allow-mass-delete');
-    expect(fs.existsSync(path.join(slave, 'extra-0')), 'nothing removed').to.equal(true);
-    await run(['verify', '--repair', '--allow-mass-delete', master, slave, ...brake], EXIT.ok);
+    expect(fs.existsSync(path.join(s.slave, 'extra-0')), 'nothing removed').to.equal(true);
+    await run(['verify', '--repair', '--allow-mass-delete', s.master, s.slave, ...brake], EXIT.ok);
     equal();
   });
 
   it('an emptied master root makes every slave entry extra: repair removes none of them', async function () {
     smallTree();
     await sync();
-    const lines = path.join(tmp, 'v.jsonl');
-    for (const name of fs.readdirSync(master, { encoding: 'buffer' }))
-      fs.rmSync(joinBytes(master, name), { recursive: true });
-    fs.writeFileSync(lines, (await run(['verify', '--json', master, slave], EXIT.syncFailed)).stdout);
-    const before = walkTree(slave).length;
-    const r = await run(['repair', master, slave, '--from', lines, '--queue-only'], EXIT.syncFailed);
+    const lines = path.join(s.tmp, 'v.jsonl');
+    for (const name of fs.readdirSync(s.master, { encoding: 'buffer' }))
+      fs.rmSync(joinBytes(s.master, name), { recursive: true });
+    fs.writeFileSync(lines, (await run(['verify', '--json', s.master, s.slave], EXIT.syncFailed)).stdout);
+    const before = walkTree(s.slave).length;
+    const r = await run(['repair', s.master, s.slave, '--from', lines, '--queue-only'], EXIT.syncFailed);
     expect(r.stdout).to.include('MASS_DELETE').and.include('empty');
-    expect(walkTree(slave).length).to.equal(before);
+    expect(walkTree(s.slave).length).to.equal(before);
   });
 
   it('a directory missing on the slave, and one of another type, come back whole', async function () {
     smallTree();
     await sync();
-    fs.rmSync(path.join(slave, 'nested'), { recursive: true });
-    fs.rmSync(path.join(slave, 'links'), { recursive: true });
-    fs.writeFileSync(path.join(slave, 'links'), 'a file where a directory was\n');
-    fs.rmSync(path.join(slave, AWKWARD.emptyFile));
-    fs.mkdirSync(path.join(slave, AWKWARD.emptyFile));
+    fs.rmSync(path.join(s.slave, 'nested'), { recursive: true });
+    fs.rmSync(path.join(s.slave, 'links'), { recursive: true });
+    fs.writeFileSync(path.join(s.slave, 'links'), 'a file where a directory was\n');
+    fs.rmSync(path.join(s.slave, AWKWARD.emptyFile));
+    fs.mkdirSync(path.join(s.slave, AWKWARD.emptyFile));
     const { lines } = await verify(EXIT.syncFailed);
     const found = verdicts(lines);
     expect(found.get('nested')).to.equal('missing');
@@ -206,24 +188,24 @@ describe('e2e: georep verify and repair', function () {
     expect(found.get('links')).to.equal('type');
     expect(found.get(AWKWARD.symlinkToFile)).to.equal('missing');
     expect(found.get(AWKWARD.emptyFile)).to.equal('type');
-    await run(['verify', '--repair', master, slave], EXIT.ok);
+    await run(['verify', '--repair', s.master, s.slave], EXIT.ok);
     equal();
   });
 
   it('a verify killed half-way resumes after its last saved directory and ends with the same totals', async function () {
     this.timeout(180_000);
-    buildBulkTree(master, { files: 3000, dirs: 60, totalBytes: 3 * 1024 * 1024, seed: 5 });
+    buildBulkTree(s.master, { files: 3000, dirs: 60, totalBytes: 3 * 1024 * 1024, seed: 5 });
     await sync();
-    fs.rmSync(path.join(slave, fs.readdirSync(slave).find((n) => n !== '.georep') ?? ''), { recursive: true });
-    fs.writeFileSync(path.join(slave, 'zz-extra'), 'x');
+    fs.rmSync(path.join(s.slave, fs.readdirSync(s.slave).find((n) => n !== '.georep') ?? ''), { recursive: true });
+    fs.writeFileSync(path.join(s.slave, 'zz-extra'), 'x');
     const full = await verify(EXIT.syncFailed, '--checksum');
     expect(full.done.divergent).to.be.above(0);
 
     // Slowed to ~2 s, killed (-9) once it saved a position, then run again.
     const cmd = georepCommand();
-    const args = ['verify', '--json', '--checksum', '--verify-rate', '1500', master, slave, '--workdir', work];
+    const args = ['verify', '--json', '--checksum', '--verify-rate', '1500', s.master, s.slave, '--workdir', s.work];
     const child = execa(cmd.file, [...cmd.args, ...args], { reject: false, stdin: 'ignore' });
-    const sessions = path.join(work, 'sessions');
+    const sessions = path.join(s.work, 'sessions');
     const saved = (): boolean =>
       fs.existsSync(sessions) &&
       fs.readdirSync(sessions).some((d) => fs.existsSync(path.join(sessions, d, 'verify-position.json')));

@@ -14,7 +14,7 @@ import { RECORDER_KEYS } from '../../src/changelog/recorder/recorder.js';
 import { resolveConfig } from '../../src/cli/config-loader.js';
 import { buildMaster } from '../../src/master/builder.js';
 import { BRAKE_KEYS, DeleteBrake, requestRelease } from '../../src/master/delete-brake.js';
-import type { MasterDeps } from '../../src/master/master-base.js';
+import type { MasterDeps } from '../../src/master/master-deps.js';
 import { cleanupTemps, makeTemp, readyAgent } from '../slave/harness.js';
 import type { ReadyAgent } from '../slave/harness.js';
 import { eventLogger } from '../support/event-log.js';

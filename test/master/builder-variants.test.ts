@@ -20,7 +20,7 @@ import { systemClock } from '../../src/clock.js';
 import { silentLogger } from '../../src/log.js';
 import { buildMaster } from '../../src/master/builder.js';
 import type { DetectMode, MasterChoice, PurgeMode, SendmarkMode } from '../../src/master/builder.js';
-import type { MasterDeps } from '../../src/master/master-base.js';
+import type { MasterDeps } from '../../src/master/master-deps.js';
 import { SqliteGfidIndex } from '../../src/store/index.js';
 import type { SyncMethod, SyncMode } from '../../src/config.js';
 import { AgentSlave } from '../support/agent-slave.js';

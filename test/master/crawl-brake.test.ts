@@ -13,7 +13,7 @@ import { resolveConfig } from '../../src/cli/config-loader.js';
 import { buildMaster } from '../../src/master/builder.js';
 import type { DetectMode } from '../../src/master/builder.js';
 import { BRAKE_KEYS, DeleteBrake, requestRelease } from '../../src/master/delete-brake.js';
-import type { MasterDeps } from '../../src/master/master-base.js';
+import type { MasterDeps } from '../../src/master/master-deps.js';
 import { cleanupTemps, makeTemp, readyAgent } from '../slave/harness.js';
 import type { ReadyAgent } from '../slave/harness.js';
 import { eventLogger } from '../support/event-log.js';

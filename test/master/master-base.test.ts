@@ -5,7 +5,7 @@ import { resolveConfig } from '../../src/cli/config-loader.js';
 import { EXIT, exitCodeFor } from '../../src/cli/exit-codes.js';
 import { silentLogger } from '../../src/log.js';
 import { buildMaster } from '../../src/master/builder.js';
-import type { MasterDeps } from '../../src/master/master-base.js';
+import type { MasterDeps } from '../../src/master/master-deps.js';
 import type { SlaveCaller } from '../../src/slave/index.js';
 import { codeOf } from '../support/error-code.js';
 import { ManualClock } from '../support/manual-clock.js';

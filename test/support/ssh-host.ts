@@ -15,6 +15,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { freePort } from './free-port.js';
 
 export interface SshHost {
   /** The address sshd listens on (the namespace's, or 127.0.0.1). */
@@ -239,17 +240,6 @@ function subnetOf(seed: number): [string, string] {
   const third = Math.floor(k / 64) % 256;
   const fourth = (k % 64) * 4;
   return [`10.${second}.${third}.${fourth + 1}`, `10.${second}.${third}.${fourth + 2}`];
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr !== null ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 async function waitForPort(address: string, port: number, proc: ChildProcess, log: string): Promise<void> {

@@ -207,3 +207,32 @@ export function assertTreesEqual(master: string, slave: string, opts: CompareOpt
     message: `slave ${slave} differs from master ${master} (${diffs.length} differences):\n${formatDifferences(diffs)}`,
   });
 }
+
+/**
+ * Waits until the slave mirrors the master (a live session converging), polling every 200 ms
+ * for up to `timeoutMs`, then asserts it as assertTreesEqual does. A walk that meets a tree
+ * mid-change, or a slave root not made yet, counts as "not yet".
+ */
+export async function untilTreesEqual(
+  master: string,
+  slave: string,
+  timeoutMs = 40_000,
+  opts: CompareOptions = {},
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const compare = (): Difference[] => {
+    try {
+      return compareTrees(master, slave, opts);
+    } catch (e) {
+      return [{ path: '.', what: 'missing', master, slave: String(e) }];
+    }
+  };
+  for (let diffs = compare(); diffs.length > 0; diffs = compare()) {
+    if (Date.now() >= deadline) {
+      throw new AssertionError({
+        message: `slave ${slave} still differs from master ${master} after ${timeoutMs} ms (${diffs.length} differences):\n${formatDifferences(diffs)}`,
+      });
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -6,7 +6,8 @@ import type { Change } from '../../changelog/index.js';
 import type { TurnResult } from '../batch-pipeline.js';
 import { deferDeletes, gateCrawlDeletes, liveCrawlHold, sendDeferred } from '../crawl-brake.js';
 import { XsyncCrawler } from '../crawler.js';
-import type { MasterBase, MasterDeps } from '../master-base.js';
+import type { MasterBase } from '../master-base.js';
+import type { MasterDeps } from '../master-deps.js';
 import { SeedRun } from '../seeding.js';
 import { XsyncSink } from '../xsync-sink.js';
 
