@@ -55,6 +55,11 @@ describe('support/tree-compare', function () {
     fs.closeSync(fd);
     copyTimesNs(M(AWKWARD.space), p);
     expect(kinds()).to.deep.equal([{ path: AWKWARD.space, what: 'content' }]);
+    // A walk without content (a benchmark's cheap poll) does not read it; a size change it sees.
+    expect(compareTrees(master, slave, { content: false })).to.deep.equal([]);
+    fs.appendFileSync(p, 'x');
+    copyTimesNs(M(AWKWARD.space), p);
+    expect(compareTrees(master, slave, { content: false }).map((d) => d.what)).to.deep.equal(['size']);
   });
 
   it('detects one changed byte deep inside a big file (streamed hash)', function () {

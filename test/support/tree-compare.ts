@@ -40,6 +40,11 @@ export interface CompareOptions {
   readonly ignoreSlaveRoot?: readonly string[];
   /** 'skip' (default): master sockets are expected to be absent on the slave (georep skips them). */
   readonly sockets?: 'skip' | 'compare';
+  /**
+   * false: files of the same size are not read (sizes, mtimes to the ns, modes, links still
+   * compared). A cheap poll for a benchmark's convergence, never a verdict on its own.
+   */
+  readonly content?: boolean;
 }
 
 /**
@@ -57,6 +62,7 @@ interface Ctx {
   readonly owners: boolean;
   readonly ignoreSlaveRoot: ReadonlySet<string>;
   readonly skipSockets: boolean;
+  readonly content: boolean;
   /** Per side: inode → display paths of the non-directory names sharing it. */
   readonly groups: { readonly master: Map<bigint, string[]>; readonly slave: Map<bigint, string[]> };
   /** Non-directory names present on both sides with the same type: their inodes. */
@@ -92,6 +98,7 @@ function compareFile(ctx: Ctx, rel: Buffer, m: Buffer, s: Buffer, ms: BigIntStat
     push(ctx, rel, 'size', String(ms.size), String(ss.size));
     return;
   }
+  if (!ctx.content) return;
   const mh = sha256File(m);
   const sh = sha256File(s);
   if (mh !== sh) push(ctx, rel, 'content', `sha256 ${mh.slice(0, 16)}…`, `sha256 ${sh.slice(0, 16)}…`);
@@ -182,6 +189,7 @@ export function compareTrees(master: string, slave: string, opts: CompareOptions
     owners: opts.owners ?? process.getuid?.() === 0,
     ignoreSlaveRoot: new Set((opts.ignoreSlaveRoot ?? ['.georep']).map((n) => Buffer.from(n).toString('latin1'))),
     skipSockets: (opts.sockets ?? 'skip') === 'skip',
+    content: opts.content ?? true,
     groups: { master: new Map(), slave: new Map() },
     pairs: [],
   };
