@@ -205,7 +205,9 @@ export class ChangeClassifier {
           this.heldNames.add(nameKey(c.entry));
           return;
         }
-        this.entryOps.push({ op: c.fop, gfid: c.gfid, entry });
+        // The gfid's last name on the master: the slave drops it wherever it has it (it may
+        // hold it elsewhere still, a move there having failed), so no stale copy stays.
+        this.entryOps.push({ op: c.fop, gfid: c.gfid, entry, ...(this.lost(c.gfid) ? { gone: true } : {}) });
         this.deletions.push({ gfid: c.gfid, entry: c.entry, dir: c.fop === 'RMDIR' });
         return;
       case 'RENAME': {
@@ -213,8 +215,7 @@ export class ChangeClassifier {
         // Sent even for a gfid the master has lost since: its UNLINK names only the new name,
         // so a dropped RENAME would leave the slave's copy at the old one (kill -9 e2e test).
         // Not while deletes are held: `gone` drops every slave name of the gfid.
-        const gone =
-          this.opts.hold === undefined && this.stat(c.gfid) === null && this.index.objectOf(c.gfid) === undefined;
+        const gone = this.opts.hold === undefined && this.lost(c.gfid);
         this.entryOps.push({ op: 'RENAME', gfid: c.gfid, entry, to: wire(c.to), ...(gone ? { gone } : {}) });
         return;
       }
@@ -304,6 +305,11 @@ export class ChangeClassifier {
     const first = this.index.namesOf(gfid)[0];
     if (first === undefined) throw new Error(`gfid ${gfid} has a path but no name`); // stat() resolved it just before
     return first.pargfid;
+  }
+
+  /** The master has the gfid no more: no path to it, and the recorder holds no name of it. */
+  private lost(gfid: Gfid): boolean {
+    return this.stat(gfid) === null && this.index.objectOf(gfid) === undefined;
   }
 
   /** lstat of the gfid's current master path, cached for the batch; null when it is gone. */

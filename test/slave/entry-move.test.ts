@@ -154,6 +154,36 @@ describe('slave/entry ops: moving and removing', () => {
     expect([lstatSync(p('Z/c/f')).ino, readFileSync(p('Z/c/f'), 'utf8')]).to.deep.equal([ino, 'kept']);
   });
 
+  it('UNLINK or RMDIR gone drops every name of the gfid, so a copy left behind never blocks the directory it is in', async () => {
+    // The master: mv Y/c Z/c (Z unknown here: c stays in Y), rm Z/c, mv X Y. The UNLINK names
+    // Z/c only; with the copy left in Y, X could never replace Y (ENOTEMPTY at every retry).
+    const [x, y, c, d, e, z] = [newGfid(), newGfid(), newGfid(), newGfid(), newGfid(), newGfid()];
+    await apply(a.client, [
+      ops.mkdir(x, ROOT_GFID, 'X'),
+      ops.mkdir(y, ROOT_GFID, 'Y'),
+      ops.create(c, y, 'c'),
+      ops.create(c, ROOT_GFID, 'c-link'),
+      ops.mkdir(d, y, 'd'),
+      ops.create(e, d, 'e'),
+      ops.create(newGfid(), ROOT_GFID, 'other'),
+    ]);
+    const gone = (op: EntryOp): EntryOp => ({ ...op, gone: true }) as EntryOp;
+    expect(
+      await apply(a.client, [
+        ops.rename(c, at(y, 'c'), at(z, 'c')),
+        ops.rename(d, at(y, 'd'), at(z, 'd')),
+        gone(ops.unlink(c, z, 'c')),
+        gone(ops.rmdir(d, z, 'd')),
+        ops.rename(x, at(ROOT_GFID, 'X'), at(ROOT_GFID, 'Y')),
+      ]),
+    ).to.deep.equal(['GFID_UNKNOWN', 'GFID_UNKNOWN']);
+    expect(readdirSync(a.root).sort()).to.deep.equal(['.georep', 'Y', 'other']);
+    expect(readdirSync(p('Y'))).to.deep.equal([]);
+    // Replayed, and of gfids the slave never had: no-ops.
+    expect(await apply(a.client, [gone(ops.unlink(c, z, 'c')), gone(ops.rmdir(newGfid(), z, 'q'))])).to.deep.equal([]);
+    expect(readdirSync(a.root).sort()).to.deep.equal(['.georep', 'Y', 'other']);
+  });
+
   it('replaces a known directory whose known entries are gone from its disk, or that holds only unknown ones', async () => {
     const [y, c, w] = [newGfid(), newGfid(), newGfid()];
     await apply(a.client, [ops.mkdir(y, ROOT_GFID, 'Y'), ops.create(c, y, 'c'), ops.mkdir(w, ROOT_GFID, 'W')]);
