@@ -215,7 +215,8 @@ export class ChangeClassifier {
         // Sent even for a gfid the master has lost since: its UNLINK names only the new name,
         // so a dropped RENAME would leave the slave's copy at the old one (kill -9 e2e test).
         // Not while deletes are held: `gone` drops every slave name of the gfid.
-        const gone = this.opts.hold === undefined && this.lost(c.gfid);
+        const gone =
+          this.opts.hold === undefined && this.stat(c.gfid) === null && this.index.objectOf(c.gfid) === undefined;
         this.entryOps.push({ op: 'RENAME', gfid: c.gfid, entry, to: wire(c.to), ...(gone ? { gone } : {}) });
         return;
       }
@@ -307,9 +308,13 @@ export class ChangeClassifier {
     return first.pargfid;
   }
 
-  /** The master has the gfid no more: no path to it, and the recorder holds no name of it. */
+  /**
+   * The master has the gfid no more: the recorder holds no name of it, and nothing is at a
+   * path of it. The index is asked first: a gfid it still has is not stat'ed here, since a
+   * stat that misses it (moved again since) would report it unresolved for an UNLINK alone.
+   */
   private lost(gfid: Gfid): boolean {
-    return this.stat(gfid) === null && this.index.objectOf(gfid) === undefined;
+    return this.index.objectOf(gfid) === undefined && this.stat(gfid) === null;
   }
 
   /** lstat of the gfid's current master path, cached for the batch; null when it is gone. */

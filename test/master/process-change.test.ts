@@ -94,6 +94,22 @@ describe('ChangeClassifier (changelog source)', () => {
     ]);
   });
 
+  it('an UNLINK of a name of a file the recorder still has, moved again since, reports nothing unresolved', () => {
+    // Nothing of the file is synced by an UNLINK: whether its other name is where the recorder
+    // says is for the records that moved it.
+    const at = (name: string) => ({ pargfid: ROOT_GFID, name: Buffer.from(name) });
+    const g = plant('a', 'y');
+    fs.linkSync(path.join(root, 'a'), path.join(root, 'b'));
+    index.link(g, at('b'));
+    fs.rmSync(path.join(root, 'a'));
+    index.unlink(at('a'));
+    fs.renameSync(path.join(root, 'b'), path.join(root, 'c')); // not recorded yet
+    const c = new ChangeClassifier(Buffer.from(root), index, { source: 'changelog' });
+    c.add({ kind: 'E', gfid: g, fop: 'UNLINK', entry: at('a') });
+    const plan = c.plan('b');
+    expect([plan.entryOps.map((o) => o.op), plan.unresolved]).to.deep.equal([['UNLINK'], []]);
+  });
+
   it("sets the attributes of a hard-linked file's directories only where the slave has them", () => {
     // A crawl batch sends one name; the other name's directory is made by a later batch. A
     // setattr of it now failed with GFID_UNKNOWN, and the hybrid crawl then restarted forever.
