@@ -205,7 +205,9 @@ export class ChangeClassifier {
           this.heldNames.add(nameKey(c.entry));
           return;
         }
-        this.entryOps.push({ op: c.fop, gfid: c.gfid, entry });
+        // The gfid's last name on the master: the slave drops it wherever it has it (it may
+        // hold it elsewhere still, a move there having failed), so no stale copy stays.
+        this.entryOps.push({ op: c.fop, gfid: c.gfid, entry, ...(this.lost(c.gfid) ? { gone: true } : {}) });
         this.deletions.push({ gfid: c.gfid, entry: c.entry, dir: c.fop === 'RMDIR' });
         return;
       case 'RENAME': {
@@ -304,6 +306,15 @@ export class ChangeClassifier {
     const first = this.index.namesOf(gfid)[0];
     if (first === undefined) throw new Error(`gfid ${gfid} has a path but no name`); // stat() resolved it just before
     return first.pargfid;
+  }
+
+  /**
+   * The master has the gfid no more: the recorder holds no name of it, and nothing is at a
+   * path of it. The index is asked first: a gfid it still has is not stat'ed here, since a
+   * stat that misses it (moved again since) would report it unresolved for an UNLINK alone.
+   */
+  private lost(gfid: Gfid): boolean {
+    return this.index.objectOf(gfid) === undefined && this.stat(gfid) === null;
   }
 
   /** lstat of the gfid's current master path, cached for the batch; null when it is gone. */

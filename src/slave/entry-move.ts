@@ -165,7 +165,26 @@ function removeName(ctx: SlaveContext, at: SlaveName): void {
   ctx.confine.invalidate();
 }
 
+/**
+ * UNLINK or RMDIR of a gfid the master has no name of left (`gone`): every name the slave has
+ * of it goes, wherever. A copy held elsewhere (its move there failed: a parent the slave
+ * lacked) is named by no later op; left in a directory the master has emptied, it also kept
+ * that directory from being replaced (removeOccupant refuses) for good.
+ */
+function dropGone(ctx: SlaveContext, op: RemoveOp): void {
+  for (const n of ctx.index.namesOf(op.gfid)) {
+    if (ctx.index.lookup(n.pargfid, n.name) !== op.gfid) continue; // gone with a directory dropped before
+    if (!sameName(n, nameOf(op.entry)))
+      ctx.log.info('removed a name of an entry the master has removed', {
+        gfid: op.gfid,
+        path: displayPath(placeOf(ctx, n).rel),
+      });
+    removeName(ctx, n);
+  }
+}
+
 export function applyUnlink(ctx: SlaveContext, op: RemoveOp): void {
+  if (op.gone === true) return dropGone(ctx, op);
   const at = nameOf(op.entry);
   // Missing, or the name now holds another gfid: nothing of this gfid to remove (idempotent replay).
   if (ctx.index.lookup(at.pargfid, at.name) !== op.gfid) return;
@@ -176,6 +195,7 @@ export function applyUnlink(ctx: SlaveContext, op: RemoveOp): void {
 }
 
 export function applyRmdir(ctx: SlaveContext, op: RemoveOp): void {
+  if (op.gone === true) return dropGone(ctx, op);
   const at = nameOf(op.entry);
   if (ctx.index.lookup(at.pargfid, at.name) !== op.gfid) return;
   const place = placeOf(ctx, at);

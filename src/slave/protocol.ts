@@ -93,7 +93,17 @@ export type EntryOp =
        */
       readonly gone?: boolean;
     }
-  | { readonly op: 'UNLINK' | 'RMDIR'; readonly gfid: Gfid; readonly entry: WireEntry };
+  | {
+      readonly op: 'UNLINK' | 'RMDIR';
+      readonly gfid: Gfid;
+      readonly entry: WireEntry;
+      /**
+       * The master no longer has the gfid under any name: the slave drops every name it has of
+       * it, not only `entry`. A slave that has it elsewhere (its move there failed, say for a
+       * parent it lacked) would otherwise keep a copy the master never names again.
+       */
+      readonly gone?: boolean;
+    };
 
 export type EntryOpName = EntryOp['op'];
 /** The entry ops that remove a name (what the master's mass-delete brake counts and holds). */
@@ -433,9 +443,10 @@ function entryOp(v: unknown, i: number): EntryOp {
       return f['gone'] === undefined ? moved : { ...moved, gone: bool(f['gone'], `${what}.gone`) };
     }
     case 'LINK':
+      return { op, ...base };
     case 'UNLINK':
     case 'RMDIR':
-      return { op, ...base };
+      return f['gone'] === undefined ? { op, ...base } : { op, ...base, gone: bool(f['gone'], `${what}.gone`) };
     default:
       return badRequest(`${what}.op ${show(op)} is not an entry op`);
   }

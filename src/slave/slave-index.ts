@@ -48,6 +48,7 @@ function prepareAll(db: Database.Database) {
     namesOf: p('SELECT pargfid, name FROM names WHERE gfid = ?'),
     firstName: p('SELECT pargfid, name FROM names WHERE gfid = ? LIMIT 1'),
     hasNames: p('SELECT 1 FROM names WHERE gfid = ? LIMIT 1').pluck(),
+    childNames: p('SELECT name FROM names WHERE pargfid = ?').pluck(),
     anyName: p('SELECT 1 FROM names LIMIT 1').pluck(),
     addObject: p(
       'INSERT INTO objects (gfid, type) VALUES (?, ?) ON CONFLICT (gfid) DO UPDATE SET type = excluded.type',
@@ -168,6 +169,14 @@ export class SlaveIndex {
 
   firstName(gfid: Gfid): SlaveName | undefined {
     return asName(this.st.firstName.get(gfid));
+  }
+
+  /** The names recorded directly in directory `gfid`, lazily (stop early: the rest is not read). */
+  *childNames(gfid: Gfid): Generator<Buffer> {
+    for (const name of this.st.childNames.iterate(gfid) as IterableIterator<unknown>) {
+      if (!Buffer.isBuffer(name)) throw new GeorepError('STATE_CORRUPT', 'slave index holds a malformed name row');
+      yield name;
+    }
   }
 
   /** Path of a directory relative to the root (empty for the root); undefined unless a known directory. */

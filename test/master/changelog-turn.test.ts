@@ -20,6 +20,7 @@ import type { SlaveCaller } from '../../src/slave/index.js';
 import { AgentSlave } from '../support/agent-slave.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { compareTrees } from '../support/tree-compare.js';
+import { newGfid, ops } from '../slave/harness.js';
 
 const cfg = resolveConfig([{ source: 'the test', values: { 'sync-jobs': 1 } }]);
 const COVERED_MS = 200_000;
@@ -65,7 +66,10 @@ describe('changelogTurn', () => {
     return slave;
   }
 
-  async function turn(caller: SlaveCaller): Promise<{ turns: { clean: boolean; stime: number }[]; codes: string[] }> {
+  async function turn(
+    caller: SlaveCaller,
+    clock = new ManualClock(),
+  ): Promise<{ turns: { clean: boolean; stime: number }[]; codes: string[] }> {
     const m = new (buildMaster({
       detect: 'changelog',
       mode: 'normal',
@@ -81,7 +85,7 @@ describe('changelogTurn', () => {
       slave: caller,
       ownsNames: false,
       log: silentLogger(),
-      clock: new ManualClock(),
+      clock,
       xsyncDir: tmp,
       statsFile: path.join(tmp, 'status.json'),
       stagingDir: path.join(tmp, 'slave', '.georep', 'staging'),
@@ -195,5 +199,42 @@ describe('changelogTurn', () => {
     ).to.deep.equal([]);
     // Left: d's own item, not due yet (the clock stands still here); its retry finds d made.
     expect(index.ledgerAll().map((i) => i.gfid)).to.deep.equal([d]);
+  });
+
+  it('retries a directory renamed over one the slave still fills until the entry there has moved out: nothing is deleted', async () => {
+    // Seeded random live test, seed 83's shape: mv Y/c Z/c, mv X Y (Y empty on the master). The
+    // slave lacks Z, so c stays in its Y; the agent refuses to delete Y with c (ENOTEMPTY), the
+    // retries make Z, move c there, then put X on the emptied Y.
+    const master = path.join(tmp, 'master');
+    fs.mkdirSync(path.join(master, 'Y'));
+    fs.mkdirSync(path.join(master, 'Z', 'c'), { recursive: true });
+    fs.writeFileSync(path.join(master, 'Z', 'c', 'f'), 'f');
+    const st = (rel: string): fs.BigIntStats => fs.lstatSync(path.join(master, rel), { bigint: true });
+    const at = (pargfid: Gfid, name: string) => ({ pargfid, name: Buffer.from(name) });
+    const x = index.create('dir', st('Y').ino, at(ROOT_GFID, 'Y'));
+    const z = index.create('dir', st('Z').ino, at(ROOT_GFID, 'Z'));
+    const c = index.create('dir', st('Z/c').ino, at(z, 'c'));
+    const f = index.create('file', st('Z/c/f').ino, at(c, 'f'));
+    const y = newGfid(); // replaced on the master: the recorder holds it no more
+    const slave = await agent(false);
+    await slave.call('entryOps', {
+      ops: [ops.mkdir(x, ROOT_GFID, 'X'), ops.mkdir(y, ROOT_GFID, 'Y'), ops.mkdir(c, y, 'c'), ops.create(f, c, 'f')],
+    });
+    fs.writeFileSync(path.join(tmp, 'slave', 'Y', 'c', 'f'), 'f');
+    const writer = ChangelogWriter.open(changelogs, 'CHANGELOG', 150);
+    writer.append({ kind: 'E', gfid: c, fop: 'RENAME', entry: at(y, 'c'), to: at(z, 'c') });
+    writer.append({ kind: 'E', gfid: x, fop: 'RENAME', entry: at(ROOT_GFID, 'X'), to: at(ROOT_GFID, 'Y') });
+    writer.close();
+    const clock = new ManualClock();
+    expect((await turn(slave, clock)).codes.sort()).to.deep.equal(['ENOTEMPTY', 'GFID_UNKNOWN']);
+    expect(fs.readFileSync(path.join(tmp, 'slave', 'Y', 'c', 'f'), 'utf8')).to.equal('f');
+    for (let i = 0; i < 4 && index.ledgerCount() > 0; i++) {
+      clock.advance(cfg.retryBackoffMax * 1000);
+      await turn(slave, clock);
+    }
+    expect(index.ledgerAll().map((i) => `${i.code} ${i.path}`)).to.deep.equal([]);
+    expect(
+      compareTrees(master, path.join(tmp, 'slave'), { owners: false }).map((d) => `${d.what} ${d.path}`),
+    ).to.deep.equal([]);
   });
 });

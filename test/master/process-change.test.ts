@@ -69,6 +69,47 @@ describe('ChangeClassifier (changelog source)', () => {
     expect(normal.plan('b').entryOps.map((o) => o.op)).to.deep.equal(['UNLINK']);
   });
 
+  it('marks an UNLINK or RMDIR gone when the master has no name of the gfid left, not when a hard link remains', () => {
+    // The slave may hold the gfid elsewhere (its move there failed): gone drops every name it has of it.
+    const at = (name: string) => ({ pargfid: ROOT_GFID, name: Buffer.from(name) });
+    const lone = plant('lone', 'x');
+    const linked = plant('a', 'y');
+    fs.linkSync(path.join(root, 'a'), path.join(root, 'b'));
+    index.link(linked, at('b'));
+    fs.mkdirSync(path.join(root, 'd'));
+    const dir = index.create('dir', fs.statSync(path.join(root, 'd'), { bigint: true }).ino, at('d'));
+    for (const name of ['lone', 'a', 'd']) fs.rmSync(path.join(root, name), { recursive: true });
+    // As the recorder leaves its index after recording the removals.
+    for (const name of ['lone', 'a', 'd']) index.unlink(at(name));
+    const c = new ChangeClassifier(Buffer.from(root), index, { source: 'changelog' });
+    c.add({ kind: 'E', gfid: lone, fop: 'UNLINK', entry: at('lone') });
+    c.add({ kind: 'E', gfid: linked, fop: 'UNLINK', entry: at('a') });
+    c.add({ kind: 'E', gfid: dir, fop: 'RMDIR', entry: at('d') });
+    expect(
+      c.plan('b').entryOps.map((o) => [o.op, o.gfid, o.op === 'UNLINK' || o.op === 'RMDIR' ? (o.gone ?? false) : null]),
+    ).to.deep.equal([
+      ['UNLINK', lone, true],
+      ['UNLINK', linked, false],
+      ['RMDIR', dir, true],
+    ]);
+  });
+
+  it('an UNLINK of a name of a file the recorder still has, moved again since, reports nothing unresolved', () => {
+    // Nothing of the file is synced by an UNLINK: whether its other name is where the recorder
+    // says is for the records that moved it.
+    const at = (name: string) => ({ pargfid: ROOT_GFID, name: Buffer.from(name) });
+    const g = plant('a', 'y');
+    fs.linkSync(path.join(root, 'a'), path.join(root, 'b'));
+    index.link(g, at('b'));
+    fs.rmSync(path.join(root, 'a'));
+    index.unlink(at('a'));
+    fs.renameSync(path.join(root, 'b'), path.join(root, 'c')); // not recorded yet
+    const c = new ChangeClassifier(Buffer.from(root), index, { source: 'changelog' });
+    c.add({ kind: 'E', gfid: g, fop: 'UNLINK', entry: at('a') });
+    const plan = c.plan('b');
+    expect([plan.entryOps.map((o) => o.op), plan.unresolved]).to.deep.equal([['UNLINK'], []]);
+  });
+
   it("sets the attributes of a hard-linked file's directories only where the slave has them", () => {
     // A crawl batch sends one name; the other name's directory is made by a later batch. A
     // setattr of it now failed with GFID_UNKNOWN, and the hybrid crawl then restarted forever.

@@ -2,7 +2,16 @@
 // crash left the index behind the disk.
 
 import { expect } from 'chai';
-import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { Gfid } from '../../src/changelog/index.js';
 import type { EntryOp } from '../../src/slave/protocol.js';
@@ -100,6 +109,99 @@ describe('slave/entry ops: moving and removing', () => {
     ).to.deep.equal([]);
     expect(readdirSync(a.root).sort()).to.deep.equal(['.georep', 'full', 'victim']);
     expect(readdirSync(p('full'))).to.deep.equal([]);
+  });
+
+  it('never deletes a directory holding entries it knows to put another entry there: ENOTEMPTY, and the retry lands once they moved out', async () => {
+    // The master: mv Y/c Z/c (Z new), mv X Y (over Y, now empty). The slave lacks Z, so c stays
+    // in Y; replacing Y would take c and its subtree along (seeded random live test, seed 83).
+    const [x, y, c, f, z] = [newGfid(), newGfid(), newGfid(), newGfid(), newGfid()];
+    await apply(a.client, [
+      ops.mkdir(x, ROOT_GFID, 'X'),
+      ops.mkdir(y, ROOT_GFID, 'Y'),
+      ops.mkdir(c, y, 'c'),
+      ops.create(f, c, 'f'),
+    ]);
+    writeFileSync(p('Y/c/f'), 'kept');
+    const ino = lstatSync(p('Y/c/f')).ino;
+    expect(
+      await apply(a.client, [
+        ops.rename(c, at(y, 'c'), at(z, 'c')),
+        ops.rename(x, at(ROOT_GFID, 'X'), at(ROOT_GFID, 'Y')),
+      ]),
+    ).to.deep.equal(['GFID_UNKNOWN', 'ENOTEMPTY']);
+    expect(lstatSync(p('Y/c/f')).ino).to.equal(ino);
+    // A MKDIR, CREATE or SYMLINK of another gfid there is refused alike; so is a retry's RENAME onto itself.
+    expect(
+      await apply(a.client, [
+        ops.mkdir(newGfid(), ROOT_GFID, 'Y'),
+        ops.create(newGfid(), ROOT_GFID, 'Y'),
+        ops.symlink(newGfid(), ROOT_GFID, 'Y', 't'),
+        ops.rename(x, at(ROOT_GFID, 'Y'), at(ROOT_GFID, 'Y')),
+      ]),
+    ).to.deep.equal(['ENOTEMPTY', 'ENOTEMPTY', 'ENOTEMPTY', 'ENOTEMPTY']);
+    expect(lstatSync(p('Y/c/f')).ino).to.equal(ino);
+    // The retries, parents first: Z is made, c settles there, then X lands on the empty Y.
+    expect(
+      await apply(a.client, [
+        ops.mkdir(z, ROOT_GFID, 'Z'),
+        ops.rename(c, at(z, 'c'), at(z, 'c')),
+        ops.rename(x, at(ROOT_GFID, 'Y'), at(ROOT_GFID, 'Y')),
+        ops.mkdir(x, ROOT_GFID, 'Y'),
+      ]),
+    ).to.deep.equal([]);
+    expect(readdirSync(a.root).sort()).to.deep.equal(['.georep', 'Y', 'Z']);
+    expect(readdirSync(p('Y'))).to.deep.equal([]);
+    expect([lstatSync(p('Z/c/f')).ino, readFileSync(p('Z/c/f'), 'utf8')]).to.deep.equal([ino, 'kept']);
+  });
+
+  it('UNLINK or RMDIR gone drops every name of the gfid, so a copy left behind never blocks the directory it is in', async () => {
+    // The master: mv Y/c Z/c (Z unknown here: c stays in Y), rm Z/c, mv X Y. The UNLINK names
+    // Z/c only; with the copy left in Y, X could never replace Y (ENOTEMPTY at every retry).
+    const [x, y, c, d, e, z] = [newGfid(), newGfid(), newGfid(), newGfid(), newGfid(), newGfid()];
+    await apply(a.client, [
+      ops.mkdir(x, ROOT_GFID, 'X'),
+      ops.mkdir(y, ROOT_GFID, 'Y'),
+      ops.create(c, y, 'c'),
+      ops.create(c, ROOT_GFID, 'c-link'),
+      ops.mkdir(d, y, 'd'),
+      ops.create(e, d, 'e'),
+      ops.create(newGfid(), ROOT_GFID, 'other'),
+    ]);
+    const gone = (op: EntryOp): EntryOp => ({ ...op, gone: true }) as EntryOp;
+    expect(
+      await apply(a.client, [
+        ops.rename(c, at(y, 'c'), at(z, 'c')),
+        ops.rename(d, at(y, 'd'), at(z, 'd')),
+        gone(ops.unlink(c, z, 'c')),
+        gone(ops.rmdir(d, z, 'd')),
+        ops.rename(x, at(ROOT_GFID, 'X'), at(ROOT_GFID, 'Y')),
+      ]),
+    ).to.deep.equal(['GFID_UNKNOWN', 'GFID_UNKNOWN']);
+    expect(readdirSync(a.root).sort()).to.deep.equal(['.georep', 'Y', 'other']);
+    expect(readdirSync(p('Y'))).to.deep.equal([]);
+    // Replayed, and of gfids the slave never had: no-ops.
+    expect(await apply(a.client, [gone(ops.unlink(c, z, 'c')), gone(ops.rmdir(newGfid(), z, 'q'))])).to.deep.equal([]);
+    expect(readdirSync(a.root).sort()).to.deep.equal(['.georep', 'Y', 'other']);
+  });
+
+  it('replaces a known directory whose known entries are gone from its disk, or that holds only unknown ones', async () => {
+    const [y, c, w] = [newGfid(), newGfid(), newGfid()];
+    await apply(a.client, [ops.mkdir(y, ROOT_GFID, 'Y'), ops.create(c, y, 'c'), ops.mkdir(w, ROOT_GFID, 'W')]);
+    rmSync(p('Y/c')); // lost on the slave: nothing left to keep
+    writeFileSync(p('W/junk'), "a local user's"); // not the master's: goes as before
+    const [d, e] = [newGfid(), newGfid()];
+    expect(
+      await apply(a.client, [
+        ops.mkdir(d, ROOT_GFID, 'd'),
+        ops.rename(d, at(ROOT_GFID, 'd'), at(ROOT_GFID, 'Y')),
+        ops.create(e, ROOT_GFID, 'W'),
+      ]),
+    ).to.deep.equal([]);
+    expect([lstatSync(p('Y')).isDirectory(), readdirSync(p('Y')), lstatSync(p('W')).isFile()]).to.deep.equal([
+      true,
+      [],
+      true,
+    ]);
   });
 
   it('RENAME of a directory carries its subtree; later ops resolve under the new path', async () => {

@@ -191,6 +191,17 @@ describe('slave/protocol validators', () => {
       expect(validateParams('entryOps', { ops: [mv] }).ops[0]).to.not.have.property('gone');
     });
 
+    it('checks UNLINK and RMDIR gone as a boolean, and adds it only when sent', () => {
+      for (const rm of [ops.unlink(newGfid(), ROOT_GFID, 'a'), ops.rmdir(newGfid(), ROOT_GFID, 'a')]) {
+        expect(check('entryOps', { ops: [{ ...rm, gone: 'yes' }] })).to.equal('BAD_REQUEST');
+        expect(validateParams('entryOps', { ops: [{ ...rm, gone: true }] }).ops[0]).to.deep.equal({
+          ...rm,
+          gone: true,
+        });
+        expect(validateParams('entryOps', { ops: [rm] }).ops[0]).to.not.have.property('gone');
+      }
+    });
+
     it('refuses a box whose items collide: one path twice, or a path inside another', () => {
       expect(
         check('stageData', { box: 'b', items: [item(ROOT_GFID, 'a/b'), item(ROOT_GFID, 'a/c')], basis: true }),
