@@ -525,6 +525,23 @@ describe('recorder diff (TreeDiff, HintChecks, ReconcileScan)', () => {
     h.verify();
   });
 
+  it('sends the content of a file linked into new directories and rewritten (size and mtime put back), in one look', () => {
+    // Seeded random live test, seed 521: mkdir -p n/m/k; ln a/one n/m/k/link; rewrite n/m/k/link
+    // keeping its size and mtime. The write landed in a directory no watcher knew yet, so it
+    // was never reported, and link(2) moving ctime hid it: the slave kept the old content.
+    const one = h.gfidAt('a/one') as Gfid;
+    fs.mkdirSync(path.join(root, 'n/m/k'), { recursive: true });
+    const abs = path.join(root, 'n/m/k/link');
+    fs.linkSync(path.join(root, 'a/one'), abs);
+    const st = fs.lstatSync(abs, { bigint: true });
+    fs.writeFileSync(abs, 'Y'.repeat(Number(st.size)));
+    setTimesNs(Buffer.from(abs), timeOfNs(st.mtimeNs));
+    const got = h.hintWritten(['n', false]);
+    expect(fops(got).filter((f) => f === 'LINK')).to.deep.equal(['LINK']);
+    expect(got.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.include(one);
+    h.verify();
+  });
+
   it('records a swap through a temporary name without losing either gfid', () => {
     const one = h.gfidAt('a/one');
     const two = h.gfidAt('a/two');
