@@ -40,6 +40,16 @@ function gone(e: unknown): boolean {
   return (e instanceof GeorepError && e.code === 'PATH_ESCAPES_ROOT') || hasErrno(e, 'ENOENT', 'ENOTDIR');
 }
 
+/** The directory's descriptor (scoped: closed with the request), or undefined when it is gone. */
+function openDirIfThere(ctx: SlaveContext, rel: Buffer): number | undefined {
+  try {
+    return ctx.confine.dir(rel);
+  } catch (e) {
+    if (gone(e)) return undefined;
+    throw e;
+  }
+}
+
 /** Index of the first name after `after` in sorted `names`. */
 function firstAfter(names: readonly Buffer[], after: Buffer): number {
   let lo = 0;
@@ -76,13 +86,8 @@ export class VerifyReader {
   listDir(ctx: SlaveContext, p: P<'listDir'>): R<'listDir'> {
     const rel = decodeDirPath(p.dir);
     return ctx.confine.scoped(() => {
-      let fd: number;
-      try {
-        fd = ctx.confine.dir(rel);
-      } catch (e) {
-        if (gone(e)) return NOT_FOUND;
-        throw e;
-      }
+      const fd = openDirIfThere(ctx, rel);
+      if (fd === undefined) return NOT_FOUND;
       const st = ctx.fs.stat(fd, SELF);
       const self: DirAttrs = { mode: st.mode, uid: st.uid, gid: st.gid, mtime: timespecOf(st.mtimeNs) };
       const key = rel.toString('latin1');
@@ -109,13 +114,8 @@ export class VerifyReader {
   hashFiles(ctx: SlaveContext, p: P<'hashFiles'>): R<'hashFiles'> {
     const rel = decodeDirPath(p.dir);
     return ctx.confine.scoped(() => {
-      let fd: number;
-      try {
-        fd = ctx.confine.dir(rel);
-      } catch (e) {
-        if (gone(e)) return { hashes: p.names.map((): HashResult => ({ error: 'ENOENT' })) };
-        throw e;
-      }
+      const fd = openDirIfThere(ctx, rel);
+      if (fd === undefined) return { hashes: p.names.map((): HashResult => ({ error: 'ENOENT' })) };
       return { hashes: p.names.map((n) => hashOne(ctx, fd, rel, n)) };
     });
   }

@@ -7,7 +7,7 @@ import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
 import type { SessionRunOptions } from '../master/session-setup.js';
 import { parseLine } from './lines.js';
-import { Repairer } from './repair.js';
+import { sessionRepairer } from './repair.js';
 import type { RepairReport } from './repair.js';
 import { openSession } from './session.js';
 
@@ -26,17 +26,7 @@ export async function runRepair(opts: RepairOptions): Promise<RepairReport> {
   try {
     const index = session.index;
     if (index === undefined) throw new Error('openSession returned no index although one was required');
-    const repairer = new Repairer({
-      index,
-      slave: session.conn.client,
-      clock,
-      log: opts.log,
-      ignoreDeletes: opts.config.ignoreDeletes,
-      brake: opts.config,
-      allowMassDelete: opts.allowMassDelete,
-      masterRoot: opts.masterRoot,
-      signal: session.stop,
-    });
+    const repairer = sessionRepairer(opts, index, session.conn.client, clock, session.stop);
     let lineNo = 0;
     let examined: number | undefined; // from verify's closing line, the base of delete-brake-percent
     for await (const text of createInterface({ input: opts.input, crlfDelay: Infinity })) {

@@ -49,6 +49,35 @@ export interface RepairDeps {
   readonly signal?: AbortSignal;
 }
 
+/** What a verify --repair or a repair run gives its Repairer besides the session it opened. */
+export interface RepairRunOptions {
+  readonly log: Logger;
+  readonly config: BrakeConfig & { readonly ignoreDeletes: boolean };
+  readonly masterRoot: string;
+  readonly allowMassDelete: boolean;
+}
+
+/** A Repairer on an opened session's index and agent, with the run's options. */
+export function sessionRepairer(
+  opts: RepairRunOptions,
+  index: RepairDeps['index'],
+  slave: SlaveCaller,
+  clock: Clock,
+  signal: AbortSignal,
+): Repairer {
+  return new Repairer({
+    index,
+    slave,
+    clock,
+    log: opts.log,
+    ignoreDeletes: opts.config.ignoreDeletes,
+    brake: opts.config,
+    allowMassDelete: opts.allowMassDelete,
+    masterRoot: opts.masterRoot,
+    signal,
+  });
+}
+
 export interface RepairProblem {
   readonly path: string;
   readonly code: string;

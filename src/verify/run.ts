@@ -16,7 +16,7 @@ import { divergentOf, emptyTotals } from './lines.js';
 import { LinkGroups } from './links.js';
 import { clearPosition, loadPosition, savePosition } from './position.js';
 import type { VerifyPosition } from './position.js';
-import { Repairer } from './repair.js';
+import { sessionRepairer } from './repair.js';
 import type { RepairReport } from './repair.js';
 import { Sampler } from './sample.js';
 import { openSession } from './session.js';
@@ -78,19 +78,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
         : { after: decodePosition(saved.after) ?? [], totals: saved.totals, links: new LinkGroups(saved.links) };
     if (saved !== undefined) opts.log.info('resuming the last verify where it stopped', { after: saved.after });
     const repairer =
-      opts.repair && index !== undefined
-        ? new Repairer({
-            index,
-            slave: conn.client,
-            clock,
-            log: opts.log,
-            ignoreDeletes: opts.config.ignoreDeletes,
-            brake: opts.config,
-            allowMassDelete: opts.allowMassDelete,
-            masterRoot: opts.masterRoot,
-            signal: stop,
-          })
-        : undefined;
+      opts.repair && index !== undefined ? sessionRepairer(opts, index, conn.client, clock, stop) : undefined;
     const before = saved?.elapsedMs ?? 0;
     // Counting the index is a scan: only for a progress display.
     const expected = opts.onProgress === undefined ? 0 : (index?.count() ?? 0);
