@@ -4,11 +4,9 @@
 // verdict is the turn's DeleteHold, or none. Invariant: a turn counts all of its deletes before
 // it sends one, so a mass delete never leaks out a batch at a time.
 
-import fs from 'node:fs';
-import { ROOT_GFID, absPath, escapeName, joinRel, readChangelog } from '../changelog/index.js';
+import { ROOT_GFID, escapeName, readChangelog } from '../changelog/index.js';
 import type { Change, Gfid } from '../changelog/index.js';
 import type { HeldDelete } from '../store/index.js';
-import { hasErrno } from '../errors.js';
 import { LIMITS } from '../slave/index.js';
 import type { RemoveOp } from '../slave/index.js';
 import type { BatchPipeline } from './batch-pipeline.js';
@@ -131,8 +129,8 @@ export function removeOpOf(c: Change): RemoveOp | undefined {
 }
 
 /**
- * Sends the held deletes up to `uptoSeq`, oldest first, each only where the master still has
- * nothing at its name (UNLINK/RMDIR ops are applied by gfid on the slave, as any delete is),
+ * Sends the held deletes up to `uptoSeq`, oldest first, each unless the master has its gfid at
+ * its name again (UNLINK/RMDIR ops are applied by gfid on the slave, as any delete is),
  * and forgets them once their entry ops are applied. Entries a held delete blocked (ledger
  * DELETE_HELD) are due at once, and a held purge runs. Returns how many deletes were sent.
  */
@@ -145,7 +143,7 @@ async function applyRelease(m: MasterBase, turn: BatchPipeline, brake: DeleteBra
     const last = page.at(-1);
     if (last === undefined) break;
     deps.index.forgetCachedPaths();
-    const records = page.filter((h) => absentOnMaster(m, h)).map(toRecord);
+    const records = page.filter((h) => stillDeleted(m, h)).map(toRecord);
     await processRecords(deps, turn, records, 'changelog');
     brake.held.drop(after, last.seq);
     sent += records.length;
@@ -164,18 +162,15 @@ function toRecord(h: HeldDelete): Change {
   return { kind: 'E', gfid: h.gfid, fop: h.dir ? 'RMDIR' : 'UNLINK', entry: h.entry };
 }
 
-/** Nothing is at the held delete's name on the master now (a new entry there is synced as such). */
-function absentOnMaster(m: MasterBase, h: HeldDelete): boolean {
-  const { index, root } = m.deps;
-  const dir = index.pathOf(h.entry.pargfid);
-  if (dir === undefined) return true; // its directory is gone too
-  try {
-    fs.lstatSync(absPath(root, joinRel(dir, h.entry.name)));
-    return false;
-  } catch (e) {
-    if (hasErrno(e, 'ENOENT', 'ENOTDIR')) return true;
-    throw e;
-  }
+/**
+ * The held delete still stands: the master's index no longer has its gfid at its name. Nothing
+ * is there now, or a new entry is; the new entry reaches the slave only once this delete has
+ * emptied the name, because the slave never deletes a directory holding entries it knows to
+ * make room for another (rm -rf a; mkdir a under the brake: the new a failed ENOTEMPTY for good
+ * while the held RMDIR of the old a was dropped).
+ */
+function stillDeleted(m: MasterBase, h: HeldDelete): boolean {
+  return m.deps.index.lookup(h.entry.pargfid, h.entry.name)?.gfid !== h.gfid;
 }
 
 /** Every directory of the index, the root first: where a held purge looks for unknown entries. */

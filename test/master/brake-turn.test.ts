@@ -193,7 +193,7 @@ describe('changelogTurn with the mass-delete brake', function () {
     expect(fs.existsSync(s('b/f1')), 'released deletes land').to.equal(false);
     expect(index.heldDeletes().count()).to.equal(0);
     expect(index.getMeta(BRAKE_KEYS.cause)).to.equal(undefined);
-    // The held RMDIR of 'a' was not sent (the master has an 'a' again); the new 'a' is synced by the ledger.
+    // The held RMDIR of the old 'a' is sent (the master's 'a' is another gfid), then the new 'a' is synced by the ledger.
     clock.advance(10_000);
     await turn();
     expect(fs.readdirSync(s('a'))).to.deep.equal([]);
