@@ -35,6 +35,7 @@ import { loadAuditResult, saveAuditResult } from '../verify/audit-state.js';
 import type { AuditResult } from '../verify/audit-state.js';
 import { AuditSchedule } from '../verify/audit-schedule.js';
 import { SESSION_FILES } from '../session-files.js';
+import { PublishNotifier } from './publish-notifier.js';
 import { readStime } from '../store/index.js';
 
 export interface LiveOptions extends SessionRunOptions {
@@ -232,49 +233,5 @@ async function waitForRecorder(
     if (!said) opts.log.info('waiting for the recorder to index the master');
     said = true;
     await clock.sleep(opts.config.changeInterval * 1000, signal);
-  }
-}
-
-/**
- * Wakes the worker when the recorder publishes a changelog, so a change waits for one rollover
- * and not also for the worker's next turn. One inotify watch on the changelog directory.
- */
-class PublishNotifier {
-  private readonly watcher: fs.FSWatcher;
-  private waiters: (() => void)[] = [];
-
-  constructor(dir: string) {
-    this.watcher = fs.watch(dir, { persistent: false }, () => this.fire());
-    this.watcher.on('error', () => this.fire()); // the directory went away: the next turn will say so
-  }
-
-  next(signal: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      if (signal.aborted) {
-        reject(signal.reason);
-        return;
-      }
-      const done = (): void => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      const onAbort = (): void => {
-        this.waiters = this.waiters.filter((w) => w !== done);
-        reject(signal.reason);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.waiters.push(done);
-    });
-  }
-
-  close(): void {
-    this.watcher.close();
-    this.fire();
-  }
-
-  private fire(): void {
-    const ws = this.waiters;
-    this.waiters = [];
-    for (const w of ws) w();
   }
 }
