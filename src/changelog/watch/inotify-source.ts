@@ -179,17 +179,18 @@ export class InotifySource implements ChangeSource {
     while (stack.length > 0) {
       const cur = stack.pop() as Buffer; // length checked above
       if (!this.watchDir(cur)) continue;
-      let names: Buffer[];
+      // The directory entries' types (d_type; Node lstats those a filesystem leaves unknown):
+      // an lstat of every name cost 0.6 s of each start at 50k files. watchDir lstats the
+      // directories it watches anyway, so one replaced since is not watched as a directory.
+      let entries: fs.Dirent<Buffer>[];
       try {
-        names = fs.readdirSync(cur, { encoding: 'buffer' });
+        entries = fs.readdirSync(cur, { encoding: 'buffer', withFileTypes: true });
       } catch (e) {
         if (hasErrno(e, 'ENOENT', 'ENOTDIR')) continue;
         throw e;
       }
-      for (const n of names) {
-        const sub = Buffer.concat([cur, SEP, n]);
-        const st = lstatIfAny(sub);
-        if (st?.isDirectory() === true) stack.push(sub);
+      for (const e of entries) {
+        if (e.isDirectory()) stack.push(Buffer.concat([cur, SEP, e.name]));
       }
     }
   }
