@@ -5,18 +5,55 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { createLogger, isJournalStream, journalLine } from '../src/log.js';
-import { georepCommand } from './support/cli.js';
+import winston from 'winston';
+import { buildWinstonLogger, isJournalStream, journalLine } from '../src/log.js';
+import { georepCommand, repoRoot } from './support/cli.js';
 
 /** The line a logger's (only) transport writes for one event, through the transport's own format. */
 function lineOf(journal: boolean, level: string, message: string, meta: Record<string, unknown>): string {
-  const [transport] = createLogger({ level: 'debug', journal }).transports;
+  const [transport] = buildWinstonLogger(winston, { level: 'debug', journal }).transports;
   const info = transport?.format?.transform({ level, message, ...meta });
   if (typeof info !== 'object') throw new Error('the format dropped the event');
   return String((info as unknown as Record<symbol, unknown>)[Symbol.for('message')]); // triple-beam MESSAGE
 }
+
+describe('log (lazy winston)', () => {
+  it('loads winston only once a line at the logger\'s level is written', () => {
+    // A process of its own: this one has winston loaded already.
+    const script = `
+      import { createRequire } from 'node:module';
+      import { createLogger } from ${JSON.stringify(path.join(repoRoot, 'src', 'log.ts'))};
+      const cache = createRequire(import.meta.url).cache;
+      const loaded = () => Object.keys(cache).some((k) => k.includes('/node_modules/winston/'));
+      const log = createLogger({ level: 'info', stderrFormat: 'json' }).child({ proc: 'agent', keep: 1 });
+      log.debug('below the level', { a: 1 });
+      console.log('before', loaded());
+      log.info('written', { keep: 2, b: 3 });
+      console.log('after', loaded());`;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    expect(out).to.equal('before false\nafter true\n');
+  });
+
+  it('writes the child\'s fields with the call\'s, the call\'s winning a clash, and drops what is below the level', () => {
+    const script = `
+      import { createLogger } from ${JSON.stringify(path.join(repoRoot, 'src', 'log.ts'))};
+      const log = createLogger({ level: 'info', stderrFormat: 'json' }).child({ proc: 'agent', keep: 1 });
+      log.debug('below the level');
+      log.info('written', { keep: 2, b: 3 });`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    });
+    const lines = r.stderr.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).to.deep.equal([{ level: 'info', message: 'written', proc: 'agent', keep: 2, b: 3 }]);
+  });
+});
 
 describe('log (journal)', () => {
   it('prefixes each level with its syslog priority and leaves the timestamp to journald', () => {
