@@ -22,7 +22,7 @@ import { WORKDIR_HELP } from './cmd-sync.js';
 import type { CliContext } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { addSchemaOptions, collectSchemaFlags } from './flags.js';
-import { agentCommandOf, prepareSession } from './session.js';
+import { prepareSession, sessionRunOf } from './session.js';
 import { readSessionValues } from './session-values.js';
 import { SystemdStatusReporter, systemdNotify } from './systemd-status.js';
 import type { PreparedSession } from './session.js';
@@ -178,11 +178,7 @@ async function runRecorder(ctx: CliContext, s: PreparedSession, log: Logger, sig
 async function runWorker(ctx: CliContext, s: PreparedSession, log: Logger, signal: AbortSignal): Promise<void> {
   const { runWorkerProcess } = await import('../master/worker-process.js');
   await runWorkerProcess({
-    ...s,
-    agentCommand: agentCommandOf(ctx, s),
-    log,
-    clock: ctx.io.clock,
-    signal,
+    ...sessionRunOf(ctx, s, log, signal),
     onTurnCompleted: () => sendToMonitor({ kind: 'turn' }),
     checkpointValue: () => {
       const v = readSessionValues(s.sessionDir)['checkpoint'];

@@ -4,15 +4,16 @@
 
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { GeorepError, isGeorepError } from '../errors.js';
+import { GeorepError } from '../errors.js';
 import { createLogger } from '../log.js';
 import type { OneshotReport } from '../master/index.js';
 import type { CliContext } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { addSchemaOptions, collectSchemaFlags } from './flags.js';
 import { createProgress } from './progress.js';
-import { agentCommandOf, prepareSession } from './session.js';
+import { prepareSession, sessionRunOf } from './session.js';
 import type { PreparedSession } from './session.js';
+import { runTrapped } from './stop-trap.js';
 import { formatSummary } from './summary.js';
 
 export const WORKDIR_HELP =
@@ -82,27 +83,20 @@ async function runOneshotSync(
   });
   // Loaded here, not at the top: `config` and `slave` never load the master's pipeline.
   const { runOneshot } = await import('../master/index.js');
-  const { signal, release } = ctx.io.trapSignals();
-  let report: OneshotReport | undefined;
-  try {
-    log.debug('oneshot sync starting', { master: s.masterRoot, slave: s.slaveRoot, sessionDir: s.sessionDir });
-    report = await runOneshot({
-      ...s,
-      agentCommand: agentCommandOf(ctx, s),
-      log,
-      clock: ctx.io.clock,
-      onProgress: (p) => progress.update(p),
-      signal,
-      allowMassDelete,
-    });
-  } catch (e) {
-    // After a stop, whichever step the abort cut short is beside the point: say why it stopped.
-    if (signal.aborted && isGeorepError(signal.reason)) throw signal.reason;
-    throw e;
-  } finally {
-    progress.finish(report !== undefined);
-    release();
-  }
+  const report = await runTrapped(ctx.io, async (signal) => {
+    let done: OneshotReport | undefined;
+    try {
+      log.debug('oneshot sync starting', { master: s.masterRoot, slave: s.slaveRoot, sessionDir: s.sessionDir });
+      done = await runOneshot({
+        ...sessionRunOf(ctx, s, log, signal),
+        onProgress: (p) => progress.update(p),
+        allowMassDelete,
+      });
+      return done;
+    } finally {
+      progress.finish(done !== undefined);
+    }
+  });
   ctx.io.stdout.write(formatSummary(report, s.masterRoot, s.slaveRoot));
   ctx.setExit(report.failures.length === 0 ? EXIT.ok : EXIT.syncFailed);
 }

@@ -17,8 +17,9 @@ import { WORKDIR_HELP } from './cmd-sync.js';
 import { EXIT } from './exit-codes.js';
 import type { ExitCode } from './exit-codes.js';
 import { addSchemaOptions, collectSchemaFlags } from './flags.js';
-import { agentCommandOf, prepareSession } from './session.js';
+import { prepareSession, sessionRunOf } from './session.js';
 import type { PreparedSession } from './session.js';
+import { runTrapped } from './stop-trap.js';
 import { formatSummary } from './summary.js';
 
 const VERIFY_EXAMPLES = `
@@ -75,16 +76,10 @@ export function addVerifyCommands(program: Command, ctx: CliContext): void {
     .option('--restart', 'ignore the position an interrupted verify saved: start from the root')
     .option('--repair', 'repair what diverges in the same pass (as georep repair does)')
     .option('--queue-only', `with --repair: ${QUEUE_ONLY_HELP}`)
-    .option('--allow-mass-delete', `with --repair: ${ALLOW_MASS_DELETE_HELP}`)
-    .option('--workdir <dir>', WORKDIR_HELP)
-    .option('--log-file <file>', 'append JSON log lines to this file instead of human lines on stderr');
-  const verifyAttrs = addSchemaOptions(verify, ctx.schema);
-  verify.addHelpText('after', VERIFY_EXAMPLES);
-  verify.action(async (master: string, slave: string, _opts: unknown, command: Command) => {
-    const flags = command.opts<VerifyFlags>();
+    .option('--allow-mass-delete', `with --repair: ${ALLOW_MASS_DELETE_HELP}`);
+  sessionVerb<VerifyFlags>(verify, ctx, VERIFY_EXAMPLES, (flags) => {
     const sample = parseSample(flags.sample);
-    const s = prepareSession(ctx, master, slave, flags.workdir, collectSchemaFlags(command, verifyAttrs));
-    await verifyAction(ctx, s, flags, sample);
+    return (s) => verifyAction(ctx, s, flags, sample);
   });
 
   const repair = program
@@ -100,15 +95,30 @@ export function addVerifyCommands(program: Command, ctx: CliContext): void {
     .argument('<slave>', 'its slave, as given to verify')
     .option('--from <file>', 'verify --json output; - reads standard input', '-')
     .option('--queue-only', QUEUE_ONLY_HELP)
-    .option('--allow-mass-delete', ALLOW_MASS_DELETE_HELP)
+    .option('--allow-mass-delete', ALLOW_MASS_DELETE_HELP);
+  sessionVerb<RepairFlags>(repair, ctx, REPAIR_EXAMPLES, (flags) => (s) => repairAction(ctx, s, flags));
+}
+
+/**
+ * What verify and repair end with: --workdir and --log-file, every schema option as a flag, the
+ * examples, and an action that hands the flags to `accept` first (bad input is refused before
+ * the session folder is created), then runs what it returns on the resolved session.
+ */
+function sessionVerb<F extends CommonFlags>(
+  cmd: Command,
+  ctx: CliContext,
+  examples: string,
+  accept: (flags: F) => (s: PreparedSession) => Promise<void>,
+): void {
+  cmd
     .option('--workdir <dir>', WORKDIR_HELP)
     .option('--log-file <file>', 'append JSON log lines to this file instead of human lines on stderr');
-  const repairAttrs = addSchemaOptions(repair, ctx.schema);
-  repair.addHelpText('after', REPAIR_EXAMPLES);
-  repair.action(async (master: string, slave: string, _opts: unknown, command: Command) => {
-    const flags = command.opts<RepairFlags>();
-    const s = prepareSession(ctx, master, slave, flags.workdir, collectSchemaFlags(command, repairAttrs));
-    await repairAction(ctx, s, flags);
+  const attributes = addSchemaOptions(cmd, ctx.schema);
+  cmd.addHelpText('after', examples);
+  cmd.action(async (master: string, slave: string, _opts: unknown, command: Command) => {
+    const flags = command.opts<F>();
+    const run = accept(flags);
+    await run(prepareSession(ctx, master, slave, flags.workdir, collectSchemaFlags(command, attributes)));
   });
 }
 
@@ -118,53 +128,47 @@ async function verifyAction(ctx: CliContext, s: PreparedSession, flags: VerifyFl
   const progress = v.verifyProgress(ctx.io.stderrIsTTY && flags.logFile === undefined, ctx.io.stderr, ctx.io.clock);
   const first = new v.FirstDivergences();
   const json = flags.json === true;
-  const { signal, release } = ctx.io.trapSignals();
-  try {
-    const result = await v.runVerify({
-      ...s,
-      agentCommand: agentCommandOf(ctx, s),
-      log,
-      clock: ctx.io.clock,
-      signal,
-      checksum: flags.checksum === true,
-      sample,
-      restart: flags.restart === true,
-      repair: flags.repair === true,
-      allowMassDelete: flags.allowMassDelete === true,
-      onLines: async (lines: readonly EntryLine[]) => {
-        for (const l of lines) first.add(l);
-        if (json && lines.length > 0)
-          await writeText(ctx.io.stdout, lines.map((l) => v.formatLine(l)).join('\n') + '\n');
-      },
-      ...(progress.live ? { onProgress: (p: VerifyProgress) => progress.update(p) } : {}),
-    });
-    progress.finish();
-    const { done } = result;
-    if (json) await writeText(ctx.io.stdout, v.formatLine(done) + '\n');
-    else {
-      const hint = `To repair: georep verify --repair ${s.masterRoot} ${s.slaveRoot} (or georep repair with the --json lines).`;
-      ctx.io.stdout.write(
-        v.formatVerifySummary(done, first.lines, {
-          master: s.masterRoot,
-          slave: s.slaveRoot,
-          repairHint: flags.repair === true ? '' : hint,
-        }),
-      );
+  await runTrapped(ctx.io, async (signal) => {
+    try {
+      const result = await v.runVerify({
+        ...sessionRunOf(ctx, s, log, signal),
+        checksum: flags.checksum === true,
+        sample,
+        restart: flags.restart === true,
+        repair: flags.repair === true,
+        allowMassDelete: flags.allowMassDelete === true,
+        onLines: async (lines: readonly EntryLine[]) => {
+          for (const l of lines) first.add(l);
+          if (json && lines.length > 0)
+            await writeText(ctx.io.stdout, lines.map((l) => v.formatLine(l)).join('\n') + '\n');
+        },
+        ...(progress.live ? { onProgress: (p: VerifyProgress) => progress.update(p) } : {}),
+      });
+      progress.finish();
+      const { done } = result;
+      if (json) await writeText(ctx.io.stdout, v.formatLine(done) + '\n');
+      else {
+        const hint = `To repair: georep verify --repair ${s.masterRoot} ${s.slaveRoot} (or georep repair with the --json lines).`;
+        ctx.io.stdout.write(
+          v.formatVerifySummary(done, first.lines, {
+            master: s.masterRoot,
+            slave: s.slaveRoot,
+            repairHint: flags.repair === true ? '' : hint,
+          }),
+        );
+      }
+      if (result.repair === undefined || done.divergent === 0) {
+        ctx.setExit(done.divergent === 0 ? EXIT.ok : EXIT.syncFailed);
+        return;
+      }
+      // Repair reports go to stderr with --json: stdout holds only verify's lines.
+      const out = json ? ctx.io.stderr : ctx.io.stdout;
+      ctx.setExit(await deliverAndReport(ctx, s, log, result.repair, flags, signal, out));
+    } catch (e) {
+      progress.finish();
+      throw e;
     }
-    if (result.repair === undefined || done.divergent === 0) {
-      ctx.setExit(done.divergent === 0 ? EXIT.ok : EXIT.syncFailed);
-      return;
-    }
-    // Repair reports go to stderr with --json: stdout holds only verify's lines.
-    const out = json ? ctx.io.stderr : ctx.io.stdout;
-    ctx.setExit(await deliverAndReport(ctx, s, log, result.repair, flags, signal, out));
-  } catch (e) {
-    progress.finish();
-    if (signal.aborted && isGeorepError(signal.reason)) throw signal.reason;
-    throw e;
-  } finally {
-    release();
-  }
+  });
 }
 
 async function repairAction(ctx: CliContext, s: PreparedSession, flags: RepairFlags): Promise<void> {
@@ -172,25 +176,19 @@ async function repairAction(ctx: CliContext, s: PreparedSession, flags: RepairFl
   const v = await import('../verify/index.js');
   const from = flags.from ?? '-';
   const input: Readable = from === '-' ? ctx.io.stdin : createReadStream(resolve(from));
-  const { signal, release } = ctx.io.trapSignals();
-  try {
-    const report = await v.runRepair({
-      ...s,
-      agentCommand: agentCommandOf(ctx, s),
-      log,
-      clock: ctx.io.clock,
-      signal,
-      input,
-      allowMassDelete: flags.allowMassDelete === true,
-    });
-    ctx.setExit(await deliverAndReport(ctx, s, log, report, flags, signal, ctx.io.stdout));
-  } catch (e) {
-    if (signal.aborted && isGeorepError(signal.reason)) throw signal.reason;
-    if (isGeorepError(e) || !(e instanceof Error) || !('code' in e) || e.code !== 'ENOENT') throw e;
-    throw new GeorepError('USAGE', `cannot read ${from}: no such file`, { path: from, cause: e });
-  } finally {
-    release();
-  }
+  await runTrapped(ctx.io, async (signal) => {
+    try {
+      const report = await v.runRepair({
+        ...sessionRunOf(ctx, s, log, signal),
+        input,
+        allowMassDelete: flags.allowMassDelete === true,
+      });
+      ctx.setExit(await deliverAndReport(ctx, s, log, report, flags, signal, ctx.io.stdout));
+    } catch (e) {
+      if (isGeorepError(e) || !(e instanceof Error) || !('code' in e) || e.code !== 'ENOENT') throw e;
+      throw new GeorepError('USAGE', `cannot read ${from}: no such file`, { path: from, cause: e });
+    }
+  });
 }
 
 /**
@@ -211,14 +209,7 @@ async function deliverAndReport(
   if (flags.queueOnly !== true && report.divergent > 0)
     delivery = await (
       await import('../verify/deliver.js')
-    ).deliverQueued({
-      ...s,
-      agentCommand: agentCommandOf(ctx, s),
-      log,
-      clock: ctx.io.clock,
-      signal,
-      allowMassDelete: flags.allowMassDelete === true,
-    });
+    ).deliverQueued({ ...sessionRunOf(ctx, s, log, signal), allowMassDelete: flags.allowMassDelete === true });
   out.write(v.formatRepairSummary(report, delivery?.kind ?? 'queued'));
   if (delivery?.kind === 'synced') out.write(formatSummary(delivery.report, s.masterRoot, s.slaveRoot));
   const synced = delivery?.kind !== 'synced' || delivery.report.failures.length === 0;

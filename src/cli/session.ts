@@ -3,6 +3,7 @@
 // the session folder is created or anything is spawned.
 
 import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
 import { withHeapCap } from '../monitor/heap-cap.js';
 import { resolveConfig } from './config-loader.js';
 import type { CliContext } from './context.js';
@@ -76,4 +77,12 @@ export function flagPort(flagValues: Readonly<Record<string, RawValue>>): number
  */
 export function agentCommandOf(ctx: CliContext, s: PreparedSession): string[] {
   return [...withHeapCap(ctx.io.agentCommand, s.config.daemonHeap), '--log-level', s.config.logLevel];
+}
+
+/**
+ * What a verb hands the code that runs a session (a sync, a verify, a repair, the worker): the
+ * prepared session with its agent command, log, clock and stop signal.
+ */
+export function sessionRunOf(ctx: CliContext, s: PreparedSession, log: Logger, signal: AbortSignal) {
+  return { ...s, agentCommand: agentCommandOf(ctx, s), log, clock: ctx.io.clock, signal };
 }

@@ -27,12 +27,16 @@ export interface ItemProblem {
   readonly gfid?: Gfid;
 }
 
-export interface BatchOutcome {
+/** What reached the slave: a batch's share (BatchOutcome), summed over a run (OneshotReport). */
+export interface SentCounts {
   readonly entryOps: number;
   readonly metaOps: number;
   readonly dataFiles: number;
   readonly bytesSent: number;
   readonly deletes: number;
+}
+
+export interface BatchOutcome extends SentCounts {
   readonly failures: readonly ItemProblem[];
   /** Files that vanished before they were copied (moved or deleted meanwhile): a live session looks again. */
   readonly vanished: readonly ItemProblem[];

@@ -8,7 +8,7 @@ import { systemClock } from '../clock.js';
 import { forgetEntryOpsApplied } from '../store/index.js';
 import type { SqliteGfidIndex } from '../store/index.js';
 import type { Logger } from '../log.js';
-import type { ItemProblem } from './batch-runner.js';
+import type { ItemProblem, SentCounts } from './batch-runner.js';
 import { buildMaster, choiceFromConfig } from './builder.js';
 import { DeleteBrake } from './delete-brake.js';
 import type { Master } from './builder.js';
@@ -52,12 +52,7 @@ export interface OneshotOptions extends SessionRunOptions {
 
 export type { ItemProblem };
 
-export interface OneshotReport {
-  readonly entryOps: number;
-  readonly metaOps: number;
-  readonly dataFiles: number;
-  readonly bytesSent: number;
-  readonly deletes: number;
+export interface OneshotReport extends SentCounts {
   /** Entries the seed copy made and the slave adopted as they were (an empty local slave). */
   readonly entriesSeeded: number;
   /** Entries deliberately not replicated (sockets; devices when not root), with the reason. */

@@ -8,7 +8,7 @@ import type { Clock } from '../clock.js';
 import { GeorepError, isGeorepError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { DaemonRole } from './daemon-session.js';
+import type { DaemonRole } from './daemon-role.js';
 import { writeExitCause } from './exit-cause.js';
 import { writeFault } from './fault-file.js';
 import { exitWhenParentGone } from './parent-watch.js';

@@ -1,12 +1,8 @@
-// The session as the daemon's processes see it, and the roles the monitor runs as its children.
+// The session as the daemon's processes see it (the roles the monitor runs are daemon-role.ts).
 // It exists so the monitor, the pause protocol and the start/stop control take the few session
 // facts they use, not the CLI's whole view of a session (src/cli/session.ts satisfies it).
 
 import type { Config } from '../config.js';
-
-/** The monitor's children: the recorder watches the master, the worker applies to the slave. */
-export const DAEMON_ROLES = ['recorder', 'worker'] as const;
-export type DaemonRole = (typeof DAEMON_ROLES)[number];
 
 export interface DaemonSession {
   /** Absolute, real path of the master root. */

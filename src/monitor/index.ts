@@ -14,8 +14,8 @@ export { describeExit, exitCauseFile, readExitCause, writeExitCause } from './ex
 export type { ExitCause } from './exit-cause.js';
 export { MONITOR_STATES, MonitorStatus, readMonitorState } from './monitor-state.js';
 export type { LastExit, MonitorState, MonitorStateName } from './monitor-state.js';
-export { DAEMON_ROLES } from './daemon-session.js';
-export type { DaemonRole } from './daemon-session.js';
+export { DAEMON_ROLES } from './daemon-role.js';
+export type { DaemonRole } from './daemon-role.js';
 export { PERMANENT_EXIT, runDaemonChild } from './child-process.js';
 export { startDaemon, stopDaemon } from './daemon-control.js';
 export { runMonitor } from './monitor-process.js';

@@ -26,51 +26,20 @@ function toBuffer(chunk: unknown): Buffer {
   throw new GeorepError('BAD_REQUEST', 'the request stream must carry bytes');
 }
 
-/** Only the names of METHOD_NAMES reach a handler, each through its own validator. */
+/**
+ * Only the names of METHOD_NAMES reach a handler, each through its own validator: hello opens
+ * the agent's context, ping and bye need none, and the agent serves the rest on that context.
+ */
 function dispatch(agent: SlaveAgent, method: MethodName, params: unknown): unknown {
   switch (method) {
     case 'hello':
       return agent.hello(validateParams('hello', params));
-    case 'entryOps':
-      return agent.entryOps(validateParams('entryOps', params));
-    case 'metaOps':
-      return agent.metaOps(validateParams('metaOps', params));
-    case 'stageData':
-      return agent.stageData(validateParams('stageData', params));
-    case 'commitData':
-      return agent.commitData(validateParams('commitData', params));
-    case 'purgeUnknown':
-      return agent.purgeUnknown(validateParams('purgeUnknown', params));
-    case 'countRemovals':
-      return agent.countRemovals(validateParams('countRemovals', params));
-    case 'seedBegin':
-      validateParams('seedBegin', params);
-      return agent.seedBegin();
-    case 'seedCommit':
-      validateParams('seedCommit', params);
-      return agent.seedCommit();
-    case 'seedAbort':
-      validateParams('seedAbort', params);
-      return agent.seedAbort();
-    case 'adopt':
-      return agent.adopt(validateParams('adopt', params));
-    case 'setStime':
-      return agent.setStime(validateParams('setStime', params));
-    case 'listDir':
-      return agent.listDir(validateParams('listDir', params));
-    case 'hashFiles':
-      return agent.hashFiles(validateParams('hashFiles', params));
-    case 'dropPaths':
-      return agent.dropPaths(validateParams('dropPaths', params));
-    case 'forgetNames':
-      validateParams('forgetNames', params);
-      return agent.forgetNames();
     case 'ping':
-      validateParams('ping', params);
-      return null;
     case 'bye':
-      validateParams('bye', params);
+      validateParams(method, params);
       return null;
+    default:
+      return agent.serve(method, validateParams(method, params));
   }
 }
 

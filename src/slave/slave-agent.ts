@@ -22,6 +22,49 @@ import { VerifyReader, dropPaths } from './verify-ops.js';
 type P<M extends MethodName> = Methods[M]['params'];
 type R<M extends MethodName> = Methods[M]['result'];
 
+/** The methods served on the context hello opened: all but hello itself, ping and bye. */
+export type ContextMethod = Exclude<MethodName, 'hello' | 'ping' | 'bye'>;
+
+type Served = { readonly [M in ContextMethod]: (ctx: SlaveContext, p: P<M>, verify: VerifyReader) => R<M> };
+
+/**
+ * Each method, by the module that implements it: one table typed over exactly those names (a new
+ * method fails to compile until it is served), never a lookup of whatever a request names.
+ */
+const SERVED: Served = {
+  entryOps: (ctx, p) => applyEntryOps(ctx, p.ops),
+  metaOps: (ctx, p) => applyMetaOps(ctx, p.ops),
+  stageData,
+  commitData,
+  purgeUnknown,
+  countRemovals,
+  seedBegin,
+  seedCommit,
+  seedAbort: (ctx) => {
+    seedAbort(ctx);
+    return null;
+  },
+  adopt,
+  forgetNames,
+  setStime: (ctx, p) => {
+    ctx.index.setMetaDurably('stimeMs', String(p.stimeMs));
+    return null;
+  },
+  listDir: (ctx, p, verify) => verify.listDir(ctx, p),
+  hashFiles: (ctx, p, verify) => verify.hashFiles(ctx, p),
+  dropPaths,
+};
+
+/** The master does not know this slave's index (a new session): its names go, entries are adopted by name. */
+function forgetNames(ctx: SlaveContext): R<'forgetNames'> {
+  const forgotten = ctx.index.forgetNames();
+  if (forgotten > 0)
+    ctx.log.info('the master does not know this slave index: forgot its names, entries are adopted by name', {
+      forgotten,
+    });
+  return { forgotten };
+}
+
 export class SlaveAgent {
   private ctx: SlaveContext | undefined;
   /** The index file, for condemning it (failure()). */
@@ -107,72 +150,10 @@ export class SlaveAgent {
     return this.condemned;
   }
 
-  entryOps(p: P<'entryOps'>): R<'entryOps'> {
-    return applyEntryOps(this.need(), p.ops);
-  }
-
-  metaOps(p: P<'metaOps'>): R<'metaOps'> {
-    return applyMetaOps(this.need(), p.ops);
-  }
-
-  stageData(p: P<'stageData'>): R<'stageData'> {
-    return stageData(this.need(), p);
-  }
-
-  commitData(p: P<'commitData'>): R<'commitData'> {
-    return commitData(this.need(), p);
-  }
-
-  purgeUnknown(p: P<'purgeUnknown'>): R<'purgeUnknown'> {
-    return purgeUnknown(this.need(), p);
-  }
-
-  countRemovals(p: P<'countRemovals'>): R<'countRemovals'> {
-    return countRemovals(this.need(), p);
-  }
-
-  seedBegin(): R<'seedBegin'> {
-    return seedBegin(this.need());
-  }
-
-  seedCommit(): R<'seedCommit'> {
-    return seedCommit(this.need());
-  }
-
-  seedAbort(): R<'seedAbort'> {
-    seedAbort(this.need());
-    return null;
-  }
-
-  adopt(p: P<'adopt'>): R<'adopt'> {
-    return adopt(this.need(), p);
-  }
-
-  forgetNames(): R<'forgetNames'> {
-    const ctx = this.need();
-    const forgotten = ctx.index.forgetNames();
-    if (forgotten > 0)
-      ctx.log.info('the master does not know this slave index: forgot its names, entries are adopted by name', {
-        forgotten,
-      });
-    return { forgotten };
-  }
-
-  setStime(p: P<'setStime'>): R<'setStime'> {
-    this.need().index.setMetaDurably('stimeMs', String(p.stimeMs));
-    return null;
-  }
-
-  listDir(p: P<'listDir'>): R<'listDir'> {
-    return this.verify.listDir(this.need(), p);
-  }
-
-  hashFiles(p: P<'hashFiles'>): R<'hashFiles'> {
-    return this.verify.hashFiles(this.need(), p);
-  }
-
-  dropPaths(p: P<'dropPaths'>): R<'dropPaths'> {
-    return dropPaths(this.need(), p);
+  /** Serves one method on hello's context, once its params passed their validator. */
+  serve<M extends ContextMethod>(method: M, p: P<M>): R<M> {
+    const handle: (ctx: SlaveContext, p: P<M>, verify: VerifyReader) => R<M> = SERVED[method];
+    return handle(this.need(), p, this.verify);
   }
 
   close(): void {

@@ -19,16 +19,28 @@ function decode(wire: string, what: string): Buffer {
 }
 
 /**
+ * `wire` decoded by `decodeAll`, refused with `code` when it comes to more than `maxBytes` bytes.
+ * Each decoded byte takes at most 3 wire characters: a longer string cannot fit, so it is not decoded.
+ */
+function decodeWithin(
+  wire: string,
+  what: string,
+  maxBytes: number,
+  code: 'NAME_TOO_LONG' | 'PATH_TOO_LONG',
+  decodeAll: (wire: string) => Buffer,
+): Buffer {
+  if (wire.length > 3 * maxBytes) throw new GeorepError(code, `${what} is over ${maxBytes} bytes`);
+  const raw = decodeAll(wire);
+  if (raw.length > maxBytes) throw new GeorepError(code, `${what} is ${raw.length} bytes, over ${maxBytes}`);
+  return raw;
+}
+
+/**
  * Decodes a wire name to its raw bytes and checks it is one path component:
  * not '', '.', '..', no '/' or NUL (BAD_NAME), at most LIMITS.nameBytes bytes (NAME_TOO_LONG).
  */
 export function decodeName(wire: string, what = 'name'): Buffer {
-  // Each decoded byte takes at most 3 wire characters: a longer string cannot fit, so skip decoding it.
-  if (wire.length > 3 * LIMITS.nameBytes)
-    throw new GeorepError('NAME_TOO_LONG', `${what} is over ${LIMITS.nameBytes} bytes`);
-  const raw = decode(wire, what);
-  if (raw.length > LIMITS.nameBytes)
-    throw new GeorepError('NAME_TOO_LONG', `${what} is ${raw.length} bytes, over ${LIMITS.nameBytes}`);
+  const raw = decodeWithin(wire, what, LIMITS.nameBytes, 'NAME_TOO_LONG', (w) => decode(w, what));
   checkComponent(raw, what);
   return raw;
 }
@@ -46,11 +58,7 @@ export function checkComponent(raw: Buffer, what = 'name'): void {
 
 /** Decodes a symlink target: any bytes but NUL, not empty, at most LIMITS.pathBytes. */
 export function decodeTarget(wire: string, what = 'target'): Buffer {
-  if (wire.length > 3 * LIMITS.pathBytes)
-    throw new GeorepError('PATH_TOO_LONG', `${what} is over ${LIMITS.pathBytes} bytes`);
-  const raw = decode(wire, what);
-  if (raw.length > LIMITS.pathBytes)
-    throw new GeorepError('PATH_TOO_LONG', `${what} is ${raw.length} bytes, over ${LIMITS.pathBytes}`);
+  const raw = decodeWithin(wire, what, LIMITS.pathBytes, 'PATH_TOO_LONG', (w) => decode(w, what));
   if (raw.length === 0 || raw.includes(BYTE_NUL)) throw new GeorepError('BAD_NAME', `${what} is empty or holds NUL`);
   return raw;
 }
@@ -79,15 +87,12 @@ export function checkName(wire: string, what = 'name'): void {
  * '/', at most LIMITS.pathBytes. Never absolute, never '.' or '..': it stays inside its box.
  */
 export function decodePath(wire: string, what = 'path'): Buffer {
-  if (wire.length > 3 * LIMITS.pathBytes)
-    throw new GeorepError('PATH_TOO_LONG', `${what} is over ${LIMITS.pathBytes} bytes`);
-  const plain = plainPath(wire);
-  if (plain !== undefined) return plain;
-  const parts = wire.split('/').map((c, i) => decodeName(c, `${what} component ${i}`));
-  const raw = Buffer.concat(parts.flatMap((c, i) => (i === 0 ? [c] : [SLASH, c])));
-  if (raw.length > LIMITS.pathBytes)
-    throw new GeorepError('PATH_TOO_LONG', `${what} is ${raw.length} bytes, over ${LIMITS.pathBytes}`);
-  return raw;
+  return decodeWithin(wire, what, LIMITS.pathBytes, 'PATH_TOO_LONG', (w) => {
+    const plain = plainPath(w);
+    if (plain !== undefined) return plain;
+    const parts = w.split('/').map((c, i) => decodeName(c, `${what} component ${i}`));
+    return Buffer.concat(parts.flatMap((c, i) => (i === 0 ? [c] : [SLASH, c])));
+  });
 }
 const SLASH = Buffer.from('/');
 

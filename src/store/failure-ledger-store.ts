@@ -25,17 +25,15 @@ export interface LedgerItem {
   readonly nextMs: number;
 }
 
+/** A failure as it is recorded: the item less what the ledger counts itself (attempts, times). */
+export type LedgerFailure = Pick<LedgerItem, 'gfid' | 'path' | 'code' | 'errno' | 'message' | 'changeMs'>;
+
 export interface FailureLedgerStore {
   /**
    * Records a failure of `gfid` (one more attempt, or a first one), to be retried from `nextMs`.
    * `attempts` 0 queues it without counting an attempt (a resync asked by the operator).
    */
-  ledgerRecord(
-    item: Pick<LedgerItem, 'gfid' | 'path' | 'code' | 'errno' | 'message' | 'changeMs'>,
-    nowMs: number,
-    nextMs: number,
-    attempts?: 0 | 1,
-  ): void;
+  ledgerRecord(item: LedgerFailure, nowMs: number, nextMs: number, attempts?: 0 | 1): void;
   ledgerGet(gfid: Gfid): LedgerItem | undefined;
   /** Items whose backoff is over at `nowMs`, oldest failure first. */
   ledgerDue(nowMs: number): readonly LedgerItem[];

@@ -7,7 +7,7 @@
 
 import type { Gfid } from '../changelog/index.js';
 import type { DirDigest, StagedChild } from './digest-store.js';
-import type { LedgerItem } from './failure-ledger-store.js';
+import type { LedgerFailure, LedgerItem } from './failure-ledger-store.js';
 import type { GfidIndex } from './gfid-index.js';
 import type { HeldDeletes } from './held-deletes.js';
 import type { MetaKey } from './session-meta.js';
@@ -126,12 +126,7 @@ export class SqliteGfidIndex extends SqliteNames implements GfidIndex {
     this.journal.journalDrop(seq);
   }
 
-  ledgerRecord(
-    item: Pick<LedgerItem, 'gfid' | 'path' | 'code' | 'errno' | 'message' | 'changeMs'>,
-    nowMs: number,
-    nextMs: number,
-    attempts: 0 | 1 = 1,
-  ): void {
+  ledgerRecord(item: LedgerFailure, nowMs: number, nextMs: number, attempts: 0 | 1 = 1): void {
     this.ledger.ledgerRecord(item, nowMs, nextMs, attempts);
   }
 

@@ -3,7 +3,7 @@
 // calls to it.
 
 import type { Gfid } from '../changelog/index.js';
-import type { FailureLedgerStore, LedgerItem } from './failure-ledger-store.js';
+import type { FailureLedgerStore, LedgerFailure, LedgerItem } from './failure-ledger-store.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 import type { Db } from './sqlite-store.js';
 
@@ -48,12 +48,7 @@ export class SqliteLedger implements FailureLedgerStore {
     this.st = prepare(conn.db);
   }
 
-  ledgerRecord(
-    item: Pick<LedgerItem, 'gfid' | 'path' | 'code' | 'errno' | 'message' | 'changeMs'>,
-    nowMs: number,
-    nextMs: number,
-    attempts: 0 | 1 = 1,
-  ): void {
+  ledgerRecord(item: LedgerFailure, nowMs: number, nextMs: number, attempts: 0 | 1 = 1): void {
     const { gfid, path, code, errno, message, changeMs } = item;
     this.conn.guard(() =>
       this.st.upsert.run(gfid, path, code, errno, message, attempts, nowMs, nowMs, nextMs, changeMs),

@@ -4,10 +4,12 @@
 
 import { assertNever } from '../changelog/index.js';
 import type { SyncerConfig } from '../config.js';
-import type { EngineDeps, RemoteTarget, SyncEngine, TransferRequest, TransferResult } from './engine.js';
+import type { RemoteTarget, TransferRequest } from './engine.js';
 import { classifyRsyncExit, rsyncExitMeaning } from './rsync-exit.js';
 import { REMOTE_RSYNC_ARGS, splitWords, withSlash } from './remote.js';
-import { ExecaSpawner, nulTerminated } from './spawner.js';
+import { nulTerminated } from './spawner.js';
+import { SpawningEngine } from './spawning-engine.js';
+import type { EngineRun } from './spawning-engine.js';
 import type { Command, SpawnOutcome } from './spawner.js';
 import { stderrTail } from './stderr-scan.js';
 import { TransferError } from './transfer-error.js';
@@ -65,29 +67,21 @@ export function buildRsyncCommand(
   return { file: cfg.rsyncCommand, args };
 }
 
-export class RsyncEngine implements SyncEngine {
+export class RsyncEngine extends SpawningEngine<RsyncEngineConfig> {
   readonly name = 'rsync';
   readonly usesBasis = true;
 
-  constructor(
-    private readonly cfg: RsyncEngineConfig,
-    private readonly deps: EngineDeps = { spawner: new ExecaSpawner() },
-  ) {}
-
-  async transfer(req: TransferRequest): Promise<TransferResult> {
-    const cmd = buildRsyncCommand(this.cfg, req);
-    const out = await this.deps.spawner.run(cmd, {
+  protected async run(req: TransferRequest): Promise<EngineRun> {
+    const out = await this.deps.spawner.run(buildRsyncCommand(this.cfg, req), {
       stdin: nulTerminated(req.paths.map(filesFromLine)),
       signal: req.signal,
     });
-    const exitCode = checkRsyncExit(out, req);
     return {
-      exitCode,
+      exitCode: checkRsyncExit(out, req),
       bytesSent: parseBytesSent(out.stdout),
       durationMs: out.durationMs,
-      stderrTail: stderrTail(out.stderr),
+      stderr: out.stderr,
       argv: out.argv,
-      partial: exitCode !== 0,
     };
   }
 }

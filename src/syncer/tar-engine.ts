@@ -4,9 +4,11 @@
 
 import type { SyncerConfig } from '../config.js';
 import { TAR_COMMAND } from './constants.js';
-import type { EngineDeps, RemoteTarget, SyncEngine, TransferRequest, TransferResult } from './engine.js';
+import type { RemoteTarget, TransferRequest } from './engine.js';
 import { shellQuote, splitWords } from './remote.js';
-import { ExecaSpawner, nulTerminated } from './spawner.js';
+import { nulTerminated } from './spawner.js';
+import { SpawningEngine } from './spawning-engine.js';
+import type { EngineRun } from './spawning-engine.js';
 import type { Command, PipeOutcome, SpawnOutcome } from './spawner.js';
 import { stderrTail } from './stderr-scan.js';
 import { TransferError } from './transfer-error.js';
@@ -45,29 +47,21 @@ export function buildTarCommands(
   return { source, dest: { file: ssh, args: [...sshArgs, cfg.remote.host, remoteLine] } };
 }
 
-export class TarEngine implements SyncEngine {
+export class TarEngine extends SpawningEngine<TarEngineConfig> {
   readonly name = 'tarssh';
   readonly usesBasis = false;
 
-  constructor(
-    private readonly cfg: TarEngineConfig,
-    private readonly deps: EngineDeps = { spawner: new ExecaSpawner() },
-  ) {}
-
-  async transfer(req: TransferRequest): Promise<TransferResult> {
+  // A member that changed while read is still committed (exit 1, partial): the write that
+  // changed it left a D record of its own, which sends the settled content.
+  protected async run(req: TransferRequest): Promise<EngineRun> {
     const { source, dest } = buildTarCommands(this.cfg, req);
     const out = await this.deps.spawner.pipe(source, dest, { stdin: nulTerminated(req.paths), signal: req.signal });
-    const exitCode = checkTarExit(out, req);
-    const stderr = `${withoutTotals(out.source.stderr)}\n${out.dest.stderr}`;
     return {
-      exitCode,
+      exitCode: checkTarExit(out, req),
       bytesSent: parseTotals(out.source.stderr),
       durationMs: Math.max(out.source.durationMs, out.dest.durationMs),
-      stderrTail: stderrTail(stderr),
+      stderr: `${withoutTotals(out.source.stderr)}\n${out.dest.stderr}`,
       argv: [...out.source.argv, '|', ...out.dest.argv],
-      // A member that changed while read is still committed: the write that changed it left
-      // a D record of its own, which sends the settled content.
-      partial: exitCode !== 0,
     };
   }
 }

@@ -3,10 +3,9 @@
 // atomically at the end of each audit; no file means no audit has completed, which status
 // shows as never (null), not as zero drift.
 
-import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-file.js';
-import { hasErrno } from '../errors.js';
+import { readJsonIfAny } from '../read-json.js';
 import { SESSION_FILES } from '../session-files.js';
 
 const VERSION = 1;
@@ -30,21 +29,13 @@ export interface AuditResult {
 }
 
 export function loadAuditResult(sessionDir: string): AuditResult | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(path.join(sessionDir, SESSION_FILES.audit), 'utf8');
-  } catch (e) {
-    if (hasErrno(e, 'ENOENT')) return undefined;
-    throw e;
-  }
-  try {
-    const v = JSON.parse(text) as Partial<AuditResult> & { version?: number };
-    const nums = [v.startedMs, v.endedMs, v.examined, v.drift, v.inFlight, v.known, v.sample];
-    if (v.version !== VERSION || nums.some((n) => typeof n !== 'number')) return undefined;
-    return v as AuditResult;
-  } catch {
-    return undefined; // a torn or foreign file: as if no audit had run
-  }
+  // A torn or foreign file reads as if no audit had run.
+  const read = readJsonIfAny(path.join(sessionDir, SESSION_FILES.audit));
+  if (typeof read !== 'object' || read === null) return undefined;
+  const v = read as Partial<AuditResult> & { version?: number };
+  const nums = [v.startedMs, v.endedMs, v.examined, v.drift, v.inFlight, v.known, v.sample];
+  if (v.version !== VERSION || nums.some((n) => typeof n !== 'number')) return undefined;
+  return v as AuditResult;
 }
 
 export function saveAuditResult(sessionDir: string, r: AuditResult): void {

@@ -23,6 +23,12 @@ export interface EntryLine {
   readonly slave?: string;
 }
 
+/**
+ * Where a directory's lines go, in name order. Awaited: a slow reader (a pipe of --json lines)
+ * slows the walk, and memory holds no more than one directory's lines.
+ */
+export type LineSink = (lines: readonly EntryLine[]) => Promise<void>;
+
 /** Counts of one verify run (a resumed run includes what was counted before the interruption). */
 export type Totals = { [V in Verdict]: number } & {
   /** Entries with a line. */

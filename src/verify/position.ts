@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-file.js';
-import { GeorepError, hasErrno } from '../errors.js';
+import { readJsonIfAny } from '../read-json.js';
 import type { LinkGroupsState } from './links.js';
 import type { Totals } from './lines.js';
 import { SESSION_FILES } from '../session-files.js';
@@ -28,21 +28,11 @@ export interface VerifyPosition {
 }
 
 export function loadPosition(sessionDir: string): VerifyPosition | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(path.join(sessionDir, SESSION_FILES.verifyPosition), 'utf8');
-  } catch (e) {
-    if (hasErrno(e, 'ENOENT')) return undefined;
-    throw e;
-  }
-  try {
-    const v = JSON.parse(text) as Partial<VerifyPosition>;
-    if (v.version !== VERSION || typeof v.after !== 'string' || typeof v.totals !== 'object') return undefined;
-    return v as VerifyPosition;
-  } catch (e) {
-    if (e instanceof SyntaxError) return undefined; // unreadable: start over
-    throw e;
-  }
+  // Unreadable as JSON: start over.
+  const v = readJsonIfAny(path.join(sessionDir, SESSION_FILES.verifyPosition)) as Partial<VerifyPosition> | undefined;
+  if (v === undefined) return undefined;
+  if (v.version !== VERSION || typeof v.after !== 'string' || typeof v.totals !== 'object') return undefined;
+  return v as VerifyPosition;
 }
 
 export function savePosition(sessionDir: string, p: Omit<VerifyPosition, 'version'>): void {

@@ -11,7 +11,7 @@ import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
 import { GeorepError } from '../errors.js';
 import type { SessionRunOptions } from '../master/session-setup.js';
-import type { DoneLine, EntryLine, Totals } from './lines.js';
+import type { DoneLine, LineSink, Totals } from './lines.js';
 import { divergentOf, emptyTotals } from './lines.js';
 import { LinkGroups } from './links.js';
 import { clearPosition, loadPosition, savePosition } from './position.js';
@@ -44,8 +44,7 @@ export interface VerifyOptions extends Omit<SessionRunOptions, 'clock'> {
   /** With repair: remove extra slave entries even over the mass-delete brake's limits. */
   readonly allowMassDelete: boolean;
   readonly signal?: AbortSignal;
-  /** One directory's lines, in order; awaited (backpressure). */
-  readonly onLines: (lines: readonly EntryLine[]) => Promise<void>;
+  readonly onLines: LineSink;
   readonly onProgress?: (p: VerifyProgress) => void;
 }
 

@@ -14,7 +14,7 @@ import { hasErrno } from '../errors.js';
 import type { HashResult } from '../slave/protocol.js';
 import { nsOf } from '../slave/timespec.js';
 import { hashFile } from './hash-file.js';
-import type { EntryLine, Totals } from './lines.js';
+import type { EntryLine, LineSink, Totals } from './lines.js';
 import { pathText } from './lines.js';
 import { LinkGroups } from './links.js';
 import { entryTypeOf } from '../changelog/entry-stat.js';
@@ -48,8 +48,7 @@ export interface WalkDeps {
   readonly index: Pick<NameIndex, 'childGfids'> | undefined;
   readonly clock: Clock;
   readonly signal?: AbortSignal;
-  /** One directory's lines, in name order. Awaited: a slow reader slows the walk, not memory. */
-  readonly emit: (lines: readonly EntryLine[]) => Promise<void>;
+  readonly emit: LineSink;
   /** After each directory is done: where a resumed walk would go on from. */
   readonly done?: (after: DirPath) => void;
 }
