@@ -14,6 +14,7 @@ import { joinBytes, setTimesNs } from '../support/tree-bytes.js';
 import { AWKWARD, buildAwkwardTree, makeSocket, mutate } from '../support/tree-builder.js';
 import type { MutateOp } from '../support/tree-builder.js';
 import { assertTreesEqual, compareTrees } from '../support/tree-compare.js';
+import { keptSuperset } from '../support/kept-superset.js';
 import { diffSnapshots, snapshotTree } from '../support/tree-walk.js';
 
 const KiB = 1024;
@@ -177,6 +178,46 @@ describe('e2e: georep sync --oneshot', function () {
       (d) => !(d.what === 'extra' || (d.what === 'mtime' && ['.', 'nested/a'].includes(d.path))),
     );
     expect(others).to.deep.equal([]);
+  });
+
+  it('(d) --ignore-deletes: a new directory or file at the name of a kept directory merges it or keeps it aside; nothing is lost, nothing fails', async function () {
+    const w = (rel: string, data: string): void => {
+      fs.mkdirSync(path.dirname(path.join(master, rel)), { recursive: true });
+      fs.writeFileSync(path.join(master, rel), data);
+    };
+    const m = (rel: string): string => path.join(master, rel);
+    w('a/old', 'old a');
+    w('a/same', 'the kept version');
+    w('a/sub/deep', 'deep in a');
+    w('d/dold', 'old d');
+    w('e/enew', 'e');
+    w('x/xold', 'old x');
+    await syncOk({ flags: ['--ignore-deletes'] });
+    const pre = path.join(tmp, 'pre');
+    execFileSync('cp', ['-a', '--', slave, pre]);
+    fs.rmSync(m('a'), { recursive: true });
+    w('a/new', 'new in a');
+    w('a/same', 'the new version');
+    fs.rmSync(m('d'), { recursive: true });
+    fs.renameSync(m('e'), m('d'));
+    fs.rmSync(m('x'), { recursive: true });
+    w('x', 'now a file');
+    await syncOk({ flags: ['--ignore-deletes'] });
+    const failures = await runGeorep(['failures', master, slave, '--workdir', work, '--json']);
+    expect(JSON.parse(failures.stdout), describeRun(['failures'], failures)).to.deep.equal([]);
+    // The new a and d took over the kept ones (merge); the file x put the kept x aside.
+    const asides = fs.readdirSync(slave).filter((n) => n.includes('.georep-kept-'));
+    expect(asides).to.have.lengthOf(1);
+    expect(asides[0]).to.match(/^x\.georep-kept-[0-9a-f]{8}$/);
+    const expected = path.join(tmp, 'expected');
+    keptSuperset(master, expected, [
+      { from: path.join(pre, 'a/old'), rel: 'a/old' },
+      { from: path.join(pre, 'a/sub'), rel: 'a/sub' },
+      { from: path.join(pre, 'd/dold'), rel: 'd/dold' },
+      { from: path.join(pre, 'e'), rel: 'e' },
+      { from: path.join(pre, 'x'), rel: asides[0] as string },
+    ]);
+    assertTreesEqual(expected, slave);
   });
 
   it('(e) converges on a pre-seeded slave without re-sending unchanged big files', async function () {
