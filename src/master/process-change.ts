@@ -217,9 +217,9 @@ export class ChangeClassifier {
         this.touchedDirs.add(c.to.pargfid);
         // Sent even for a gfid the master has lost since: its UNLINK names only the new name,
         // so a dropped RENAME would leave the slave's copy at the old one (kill -9 e2e test).
-        // Not while deletes are held: `gone` drops every slave name of the gfid.
-        const gone =
-          this.opts.hold === undefined && this.stat(c.gfid) === null && this.index.objectOf(c.gfid) === undefined;
+        // Not while deletes are held or ignored: `gone` drops every slave name of the gfid.
+        const sendsDeletes = this.opts.hold === undefined && this.opts.propagateDeletes !== false;
+        const gone = sendsDeletes && this.stat(c.gfid) === null && this.index.objectOf(c.gfid) === undefined;
         const to = wire(c.to);
         this.entryOps.push({ op: 'RENAME', gfid: c.gfid, entry, to, ...(gone ? { gone } : {}), ...this.keeping() });
         return;

@@ -195,6 +195,20 @@ describe('ChangeClassifier (changelog source)', () => {
       ['RENAME', lost, true],
       ['UNLINK', lost, null],
     ]);
+    // With ignore-deletes the slave keeps it, at its last name: a plain rename (gone would drop
+    // every slave name of it and what it replaced, deleting what the slave keeps on purpose).
+    const keep = new ChangeClassifier(Buffer.from(root), index, { source: 'changelog', propagateDeletes: false });
+    keep.add({ kind: 'E', gfid: lost, fop: 'RENAME', entry: at('lost'), to: at('b') });
+    keep.add({ kind: 'E', gfid: lost, fop: 'UNLINK', entry: at('b') });
+    expect(keep.plan('batch').entryOps).to.deep.equal([
+      {
+        op: 'RENAME',
+        gfid: lost,
+        entry: { pargfid: ROOT_GFID, name: 'lost' },
+        to: { pargfid: ROOT_GFID, name: 'b' },
+        keepDeleted: true,
+      },
+    ]);
   });
 
   describe('what a batch may record as confirmed on the slave', () => {
