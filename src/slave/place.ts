@@ -2,8 +2,8 @@
 // index and confined to ROOT), and how a place is cleared for a new entry. Invariant: a place is
 // a directory descriptor walked from the root plus one name, and everything done there is done
 // relative to that descriptor, never through a symlink; it is valid for the current scope (op).
-// A directory holding entries is never deleted to clear a place: refused (ENOTEMPTY), or with
-// ignore-deletes kept (kept-dir.ts).
+// A directory holding entries the index knows is never deleted to clear a place (ENOTEMPTY);
+// with ignore-deletes no directory holding anything is: it is kept (kept-dir.ts).
 
 import { GeorepError } from '../errors.js';
 import type { Gfid } from '../changelog/index.js';
@@ -73,7 +73,8 @@ export type Claim = 'present' | 'adopted' | 'free';
 /**
  * Makes `place` ready to hold `gfid`. An entry the index does not know that `fits` (same type,
  * e.g. a pre-seeded file) is adopted: recorded for the gfid, content kept as rsync's basis.
- * Anything else there (another gfid, another type) is removed.
+ * Anything else there (another gfid, another type) is removed (removeOccupant: a directory
+ * holding entries may be refused, or kept aside).
  */
 export function claimPlace(
   ctx: SlaveContext,
