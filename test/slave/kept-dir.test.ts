@@ -93,11 +93,17 @@ describe('slave/kept directories (ignore-deletes)', () => {
     expect(lstatSync(p('out')).ino).to.equal(old.ino);
   });
 
-  it('a file, symlink or FIFO made at the name of a kept non-empty directory moves it aside; a second one takes -2', async () => {
+  it('a file, hard link, symlink or FIFO made at the name of a kept non-empty directory moves it aside; a second one takes -2', async () => {
     const first = await keptDir('x');
     expect(await apply(a.client, [keep(ops.create(newGfid(), ROOT_GFID, 'x'))])).to.deep.equal([]);
     const aside = `x.georep-kept-${first.dir.slice(0, 8)}`;
     expect([lstatSync(p('x')).isFile(), names(aside)]).to.deep.equal([true, ['f', 'sub']]);
+    const linked = await keptDir('h');
+    expect(await apply(a.client, [keep(ops.link(first.f, ROOT_GFID, 'h'))])).to.deep.equal([]);
+    expect([lstatSync(p('h')).ino, names(`h.georep-kept-${linked.dir.slice(0, 8)}`)]).to.deep.equal([
+      first.ino,
+      ['f', 'sub'],
+    ]);
     // A directory the index does not know, holding a local user's file: kept too.
     mkdirSync(p('y'));
     writeFileSync(p('y/local'), "a local user's");
