@@ -22,7 +22,10 @@ export interface ClassifyOptions {
    * instead of resolving and stat'ing each path again. Entries are taken as they are used.
    */
   readonly seen?: Map<Gfid, Seen>;
-  /** Purge axis: UNLINK/RMDIR records reach the slave (false: ignore-deletes). Default true. */
+  /**
+   * Purge axis: UNLINK/RMDIR records reach the slave (false: ignore-deletes). Default true. With
+   * false, each op that puts an entry at a name is keepDeleted: a directory there may be kept.
+   */
   readonly propagateDeletes?: boolean;
   /** Entry records are applied (false when replaying a changelog whose entry ops already landed: the entry-ops position). */
   readonly entryOps?: boolean;
@@ -214,16 +217,17 @@ export class ChangeClassifier {
         this.touchedDirs.add(c.to.pargfid);
         // Sent even for a gfid the master has lost since: its UNLINK names only the new name,
         // so a dropped RENAME would leave the slave's copy at the old one (kill -9 e2e test).
-        // Not while deletes are held: `gone` drops every slave name of the gfid.
-        const gone =
-          this.opts.hold === undefined && this.stat(c.gfid) === null && this.index.objectOf(c.gfid) === undefined;
-        this.entryOps.push({ op: 'RENAME', gfid: c.gfid, entry, to: wire(c.to), ...(gone ? { gone } : {}) });
+        // Not while deletes are held or ignored: `gone` drops every slave name of the gfid.
+        const sendsDeletes = this.opts.hold === undefined && this.opts.propagateDeletes !== false;
+        const gone = sendsDeletes && this.stat(c.gfid) === null && this.index.objectOf(c.gfid) === undefined;
+        const to = wire(c.to);
+        this.entryOps.push({ op: 'RENAME', gfid: c.gfid, entry, to, ...(gone ? { gone } : {}), ...this.keeping() });
         return;
       }
       case 'LINK': {
         const st = this.stat(c.gfid);
         if (st === null) return;
-        this.entryOps.push({ op: 'LINK', gfid: c.gfid, entry });
+        this.entryOps.push({ op: 'LINK', gfid: c.gfid, entry, ...this.keeping() });
         if (st.isFile()) this.names.push({ gfid: c.gfid, at: c.entry });
         return;
       }
@@ -235,7 +239,7 @@ export class ChangeClassifier {
       case 'MKNOD': {
         const st = this.stat(c.gfid);
         if (st === null) return;
-        const owned = { gfid: c.gfid, entry, mode: c.mode, uid: c.uid, gid: c.gid };
+        const owned = { gfid: c.gfid, entry, mode: c.mode, uid: c.uid, gid: c.gid, ...this.keeping() };
         this.made.add(c.gfid);
         this.entryOps.push(
           c.fop === 'MKNOD' ? { op: 'MKNOD', ...owned, rdev: Number(st.rdev) } : { op: c.fop, ...owned },
@@ -277,7 +281,13 @@ export class ChangeClassifier {
       target: escapeName(target),
       uid: Number(st.uid),
       gid: Number(st.gid),
+      ...this.keeping(),
     });
+  }
+
+  /** keepDeleted for an op that puts an entry at a name, with ignore-deletes (ClassifyOptions.propagateDeletes). */
+  private keeping(): { readonly keepDeleted?: true } {
+    return this.opts.propagateDeletes === false ? { keepDeleted: true } : {};
   }
 
   /** A crawl-found change whose size and mtime match the confirmed ones can only be caught by content. */

@@ -12,6 +12,7 @@ import { decodeTarget } from './wire-names.js';
 import type { EntryOp } from './protocol.js';
 import type { ObjectType } from '../changelog/index.js';
 import { moveEntry } from './entry-move.js';
+import { takeOver } from './kept-dir.js';
 
 type OpOf<K extends EntryOp['op']> = EntryOp & { readonly op: K };
 
@@ -40,7 +41,7 @@ function knownType(ctx: SlaveContext, gfid: Gfid, want: ObjectType): ObjectType 
 }
 
 export function applyCreate(ctx: SlaveContext, op: OpOf<'CREATE'>): void {
-  const place = resolvePlace(ctx, op.entry);
+  const place = resolvePlace(ctx, op.entry, op.keepDeleted === true);
   // GlusterFS gfid semantics: CREATE of a gfid the slave already has under another name is a hard link.
   if (knownType(ctx, op.gfid, 'file') !== undefined && (ctx.unwritten.has(op.gfid) || keepLiveNames(ctx, op.gfid))) {
     linkGfid(ctx, op.gfid, 'file', place);
@@ -81,11 +82,16 @@ function keepLiveNames(ctx: SlaveContext, gfid: Gfid): boolean {
 }
 
 export function applyMkdir(ctx: SlaveContext, op: OpOf<'MKDIR'>): void {
-  const place = resolvePlace(ctx, op.entry);
+  const place = resolvePlace(ctx, op.entry, op.keepDeleted === true);
   const from = knownType(ctx, op.gfid, 'dir') === undefined ? undefined : ctx.index.firstName(op.gfid);
   if (from !== undefined && !(from.pargfid === place.at.pargfid && from.name.equals(place.at.name))) {
     // A directory has one name: MKDIR of a known directory gfid elsewhere (a replayed batch) moves it.
     moveEntry(ctx, op.gfid, 'dir', from, place);
+    return;
+  }
+  // Ignore-deletes: a directory of another gfid here (a kept one) becomes this one, entries and all.
+  if (place.keep && takeOver(ctx, place, op.gfid)) {
+    setOwnerMode(ctx, place, op.mode, op.uid, op.gid);
     return;
   }
   const claim = claimPlace(ctx, place, op.gfid, 'dir', (st) => st.type === 'dir');
@@ -96,7 +102,7 @@ export function applyMkdir(ctx: SlaveContext, op: OpOf<'MKDIR'>): void {
 }
 
 export function applySymlink(ctx: SlaveContext, op: OpOf<'SYMLINK'>): void {
-  const place = resolvePlace(ctx, op.entry);
+  const place = resolvePlace(ctx, op.entry, op.keepDeleted === true);
   if (knownType(ctx, op.gfid, 'symlink') !== undefined) {
     linkGfid(ctx, op.gfid, 'symlink', place);
     return;
@@ -116,7 +122,7 @@ export function applyLink(ctx: SlaveContext, op: OpOf<'LINK'>): void {
   if (type === undefined)
     throw new GeorepError('GFID_UNKNOWN', `LINK of gfid ${op.gfid}, which the slave does not know`, { path: op.gfid });
   if (type === 'dir') throw new GeorepError('ENTRY_CONFLICT', `LINK of directory gfid ${op.gfid}`, { path: op.gfid });
-  linkGfid(ctx, op.gfid, type, resolvePlace(ctx, op.entry));
+  linkGfid(ctx, op.gfid, type, resolvePlace(ctx, op.entry, op.keepDeleted === true));
 }
 
 /** Adds `place` as another name of the existing `gfid` (a hard link to its current file). */

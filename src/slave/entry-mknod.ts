@@ -43,7 +43,7 @@ export function applyMknod(ctx: SlaveContext, op: MknodOp): void {
     throw errnoError('EINVAL', `MKNOD of gfid ${op.gfid} with mode 0${op.mode.toString(8)}, which is no node type`);
   if (type !== 'fifo' && !ctx.isRoot)
     throw errnoError('EPERM', `${type} ${op.entry.name}: device nodes need the slave agent to run as root`);
-  const place = resolvePlace(ctx, op.entry);
+  const place = resolvePlace(ctx, op.entry, op.keepDeleted === true);
   const known = ctx.index.typeOf(op.gfid);
   if (known !== undefined && known !== type) {
     throw new GeorepError('ENTRY_CONFLICT', `gfid ${op.gfid} is a ${known} on the slave, not a ${type}`, {

@@ -26,7 +26,7 @@ export function applyRename(ctx: SlaveContext, op: OpOf<'RENAME'>): void {
     renameGone(ctx, op);
     return;
   }
-  const to = resolvePlace(ctx, op.to);
+  const to = resolvePlace(ctx, op.to, op.keepDeleted === true);
   const from = nameOf(op.entry);
   if (sameName(from, to.at)) {
     settleSoleName(ctx, op.gfid, to);

@@ -2,6 +2,8 @@
 // index and confined to ROOT), and how a place is cleared for a new entry. Invariant: a place is
 // a directory descriptor walked from the root plus one name, and everything done there is done
 // relative to that descriptor, never through a symlink; it is valid for the current scope (op).
+// A directory holding entries the index knows is never deleted to clear a place (ENOTEMPTY);
+// with ignore-deletes no directory holding anything is: it is kept (kept-dir.ts).
 
 import { GeorepError } from '../errors.js';
 import type { Gfid } from '../changelog/index.js';
@@ -12,6 +14,7 @@ import { decodeName } from './wire-names.js';
 import type { WireEntry } from './protocol.js';
 import { removeTree } from './remove-tree.js';
 import { errnoError } from './op-failure.js';
+import { holdsEntries, keepAside } from './kept-dir.js';
 import type { ObjectType } from '../changelog/index.js';
 import type { SlaveName } from './slave-index.js';
 
@@ -23,6 +26,11 @@ export interface Place {
   readonly dir: number;
   /** The entry's name in `dir` (at.name). */
   readonly name: Buffer;
+  /**
+   * The op that resolved it keeps what the master deletes (its keepDeleted, ignore-deletes): a
+   * directory holding entries found here is kept aside, never refused (removeOccupant).
+   */
+  readonly keep: boolean;
 }
 
 /** lstat of what is at `place`, if anything (by descriptor; the master's lstatIfAny goes by path). */
@@ -50,10 +58,14 @@ export function placeOf(ctx: SlaveContext, at: SlaveName): Place {
   }
   const rel = ctx.confine.childOf(dirRel, at.name);
   ctx.confine.abs(rel); // PATH_TOO_LONG, as the master's limits count it
-  return { at, rel, dir: ctx.confine.dir(dirRel), name: at.name };
+  return { at, rel, dir: ctx.confine.dir(dirRel), name: at.name, keep: false };
 }
 
-export const resolvePlace = (ctx: SlaveContext, entry: WireEntry): Place => placeOf(ctx, nameOf(entry));
+/** The place of an op's entry; `keep`: the op's keepDeleted (see Place.keep). */
+export const resolvePlace = (ctx: SlaveContext, entry: WireEntry, keep = false): Place => ({
+  ...placeOf(ctx, nameOf(entry)),
+  keep,
+});
 
 /** What claimPlace found: the gfid already there, an unknown entry adopted for it, or a free place. */
 export type Claim = 'present' | 'adopted' | 'free';
@@ -61,7 +73,8 @@ export type Claim = 'present' | 'adopted' | 'free';
 /**
  * Makes `place` ready to hold `gfid`. An entry the index does not know that `fits` (same type,
  * e.g. a pre-seeded file) is adopted: recorded for the gfid, content kept as rsync's basis.
- * Anything else there (another gfid, another type) is removed.
+ * Anything else there (another gfid, another type) is removed (removeOccupant: a directory
+ * holding entries may be refused, or kept aside).
  */
 export function claimPlace(
   ctx: SlaveContext,
@@ -107,8 +120,15 @@ export function claimPlace(
  * of directory renames over empty directories). The master retries the refused op from its
  * current state; by then the entries' own ops or retries have moved them out. What the index
  * does not know (a local user's files) goes, as does a directory whose known entries are gone.
+ * With ignore-deletes (place.keep) those entries are ones the master deleted and nothing will
+ * ever move out: refusing failed for ever, so a directory holding anything is kept aside instead
+ * (kept-dir.ts); only an empty one is removed.
  */
 export function removeOccupant(ctx: SlaveContext, place: Place, st: EntryStat, known: Gfid | undefined): void {
+  if (st.type === 'dir' && place.keep && holdsEntries(ctx, place)) {
+    keepAside(ctx, place, known);
+    return;
+  }
   if (st.type === 'dir' && known !== undefined) {
     const kept = knownEntryIn(ctx, known);
     if (kept !== undefined) {

@@ -59,6 +59,19 @@ interface Owned {
   readonly gid: number;
 }
 
+/**
+ * The session ignores deletes (ignore-deletes, purge axis noop): what the slave holds at the
+ * op's place may be entries the master deleted and the slave keeps on purpose. A directory found
+ * there holding entries is then neither refused (ENOTEMPTY, which without ignore-deletes waits
+ * for the master's own moves to empty it, and here would wait for ever) nor deleted: a MKDIR
+ * takes it over (the slave's directory gets the new gfid, its entries stay in it), any other op
+ * moves it aside under `<name>.georep-kept-<gfid8>` (src/slave/kept-dir.ts). Sent only when
+ * true. An agent that predates the field drops it in validation and refuses as before: safe.
+ */
+interface Keeping {
+  readonly keepDeleted?: boolean;
+}
+
 export type EntryOp =
   | ({
       readonly op: 'CREATE';
@@ -69,19 +82,20 @@ export type EntryOp =
        * gfid and the commit's rename creates the file. Saves making an empty file to replace.
        */
       readonly deferred?: boolean;
-    } & Owned)
-  | ({ readonly op: 'MKDIR'; readonly gfid: Gfid; readonly entry: WireEntry } & Owned)
-  | ({ readonly op: 'MKNOD'; readonly gfid: Gfid; readonly entry: WireEntry; readonly rdev: number } & Owned)
-  | {
+    } & Owned &
+      Keeping)
+  | ({ readonly op: 'MKDIR'; readonly gfid: Gfid; readonly entry: WireEntry } & Owned & Keeping)
+  | ({ readonly op: 'MKNOD'; readonly gfid: Gfid; readonly entry: WireEntry; readonly rdev: number } & Owned & Keeping)
+  | ({
       readonly op: 'SYMLINK';
       readonly gfid: Gfid;
       readonly entry: WireEntry;
       readonly target: WireName; // escaped bytes of the link target; may dangle
       readonly uid: number;
       readonly gid: number;
-    }
-  | { readonly op: 'LINK'; readonly gfid: Gfid; readonly entry: WireEntry }
-  | {
+    } & Keeping)
+  | ({ readonly op: 'LINK'; readonly gfid: Gfid; readonly entry: WireEntry } & Keeping)
+  | ({
       readonly op: 'RENAME';
       readonly gfid: Gfid;
       readonly entry: WireEntry;
@@ -92,7 +106,7 @@ export type EntryOp =
        * instead of moving data that is about to go into a place it may not have.
        */
       readonly gone?: boolean;
-    }
+    } & Keeping)
   | {
       readonly op: 'UNLINK' | 'RMDIR';
       readonly gfid: Gfid;
@@ -416,6 +430,11 @@ function owner(f: Fields, what: string): { uid: number; gid: number } {
   return { uid: int(f['uid'], `${what}.uid`, 0, UINT32_MAX), gid: int(f['gid'], `${what}.gid`, 0, UINT32_MAX) };
 }
 
+/** An op's keepDeleted (see Keeping), added only when sent. */
+function keeping(f: Fields, what: string): Keeping {
+  return f['keepDeleted'] === undefined ? {} : { keepDeleted: bool(f['keepDeleted'], `${what}.keepDeleted`) };
+}
+
 function entryOp(v: unknown, i: number): EntryOp {
   const what = `ops[${i}]`;
   const f = fields(v, what);
@@ -424,10 +443,11 @@ function entryOp(v: unknown, i: number): EntryOp {
   switch (op) {
     case 'CREATE': {
       const created = { op, ...base, mode: int(f['mode'], `${what}.mode`, 0, MODE_MAX), ...owner(f, what) };
-      return f['deferred'] === undefined ? created : { ...created, deferred: bool(f['deferred'], `${what}.deferred`) };
+      const deferred = f['deferred'] === undefined ? {} : { deferred: bool(f['deferred'], `${what}.deferred`) };
+      return { ...created, ...deferred, ...keeping(f, what) };
     }
     case 'MKDIR':
-      return { op, ...base, mode: int(f['mode'], `${what}.mode`, 0, MODE_MAX), ...owner(f, what) };
+      return { op, ...base, mode: int(f['mode'], `${what}.mode`, 0, MODE_MAX), ...owner(f, what), ...keeping(f, what) };
     case 'MKNOD':
       return {
         op,
@@ -435,15 +455,23 @@ function entryOp(v: unknown, i: number): EntryOp {
         mode: int(f['mode'], `${what}.mode`, 0, MODE_MAX),
         ...owner(f, what),
         rdev: int(f['rdev'], `${what}.rdev`, 0, Number.MAX_SAFE_INTEGER),
+        ...keeping(f, what),
       };
     case 'SYMLINK':
-      return { op, ...base, target: wire(f['target'], `${what}.target`, decodeTarget), ...owner(f, what) };
+      return {
+        op,
+        ...base,
+        target: wire(f['target'], `${what}.target`, decodeTarget),
+        ...owner(f, what),
+        ...keeping(f, what),
+      };
     case 'RENAME': {
       const moved = { op, ...base, to: entry(f['to'], `${what}.to`) };
-      return f['gone'] === undefined ? moved : { ...moved, gone: bool(f['gone'], `${what}.gone`) };
+      const gone = f['gone'] === undefined ? {} : { gone: bool(f['gone'], `${what}.gone`) };
+      return { ...moved, ...gone, ...keeping(f, what) };
     }
     case 'LINK':
-      return { op, ...base };
+      return { op, ...base, ...keeping(f, what) };
     case 'UNLINK':
     case 'RMDIR':
       return f['gone'] === undefined ? { op, ...base } : { op, ...base, gone: bool(f['gone'], `${what}.gone`) };

@@ -57,6 +57,8 @@ function prepareAll(db: Database.Database) {
     delName: p('DELETE FROM names WHERE pargfid = ? AND name = ?'),
     delObject: p('DELETE FROM objects WHERE gfid = ?'),
     moveName: p('UPDATE names SET pargfid = ?, name = ? WHERE pargfid = ? AND name = ?'),
+    retagNames: p('UPDATE names SET gfid = ? WHERE gfid = ?'),
+    retagChildren: p('UPDATE OR REPLACE names SET pargfid = ? WHERE pargfid = ?'),
     clearDoomed: [p('DELETE FROM doomed_dirs'), p('DELETE FROM doomed_objs')],
     markDirs: p(`INSERT INTO doomed_dirs WITH RECURSIVE sub(g) AS (
       SELECT ? UNION SELECT n.gfid FROM names n JOIN sub ON n.pargfid = sub.g
@@ -261,6 +263,21 @@ export class SlaveIndex {
   moveName(from: SlaveName, to: SlaveName): void {
     if (this.lookup(to.pargfid, to.name) !== undefined) this.removeName(to);
     this.st.moveName.run(to.pargfid, to.name, from.pargfid, from.name);
+    this.dirPaths.clear();
+  }
+
+  /**
+   * Directory `from` becomes directory `to`: its name and the names recorded in it now belong
+   * to `to`, and `from` is forgotten. A MKDIR of a new gfid taking over a kept directory
+   * (ignore-deletes, kept-dir.ts): the entries in it stay known, under their new parent.
+   */
+  retagDir(from: Gfid, to: Gfid): void {
+    if (from === ROOT_GFID || to === ROOT_GFID || this.st.hasNames.get(to) !== undefined)
+      throw new GeorepError('INTERNAL', `retagging directory ${from} as ${to}, which is the root or has names`);
+    this.st.addObject.run(to, 'dir');
+    this.st.retagNames.run(to, from);
+    this.st.retagChildren.run(to, from);
+    this.st.delObject.run(from);
     this.dirPaths.clear();
   }
 

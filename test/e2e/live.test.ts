@@ -18,6 +18,7 @@ import type { MutateOp } from '../support/tree-builder.js';
 import { displayPath, joinBytes } from '../support/tree-bytes.js';
 import type { RelPath } from '../support/tree-bytes.js';
 import { compareTrees, formatDifferences } from '../support/tree-compare.js';
+import { keptSuperset } from '../support/kept-superset.js';
 import type { CompareOptions, Difference } from '../support/tree-compare.js';
 import type { SessionStatus } from '../../src/master/session-status.js';
 
@@ -322,11 +323,12 @@ describe('e2e: live daemon (georep start/stop)', function () {
     await stop();
   });
 
-  it('keeps deleted files on the slave with ignore-deletes', async function () {
+  it('keeps deleted files on the slave with ignore-deletes; a new directory or file at the name of a kept directory merges it or keeps it aside', async function () {
     extra = ['--ignore-deletes'];
     awkwardTree(master);
     w('a/file', 'a');
     w('b/file', 'b');
+    for (const rel of ['k/a/old', 'k/a/sub/deep', 'k/d/dold', 'k/e/enew', 'k/x/xold']) w(rel, rel);
     await start();
     await converge(master, slave);
     const gone = [AWKWARD.dotDots, AWKWARD.deepDotDots, AWKWARD.hashDirFiles[0], AWKWARD.deepHash] as const;
@@ -341,6 +343,37 @@ describe('e2e: live daemon (georep start/stop)', function () {
     await until('new files on the slave', () => fs.existsSync(s('c/file')) && fs.existsSync(s('#c/..file')));
     expect(fs.readFileSync(s('a/file'), 'utf8')).to.equal('a');
     expect(gone.map((rel) => fs.readFileSync(joinBytes(slave, rel)))).to.deep.equal(kept);
+
+    // In one look: rm -rf a; mkdir a; write a/new (MKDIR of a new gfid where the slave keeps a),
+    // rm -rf d; mv e d (RENAME of a directory over the kept d), rm -rf x; echo > x (a file there).
+    const pre = path.join(tmp, 'pre-k');
+    execFileSync('cp', ['-a', '--', s('k'), pre]);
+    fs.rmSync(m('k/a'), { recursive: true });
+    w('k/a/new', 'new in a');
+    fs.rmSync(m('k/d'), { recursive: true });
+    fs.renameSync(m('k/e'), m('k/d'));
+    fs.rmSync(m('k/x'), { recursive: true });
+    w('k/x', 'now a file');
+    await until('the new entries on the slave', () =>
+      ['k/a/new', 'k/d/enew', 'k/x'].every((rel) => fs.existsSync(s(rel)) && fs.statSync(s(rel)).isFile()),
+    );
+    // a took over the kept a; the kept d and x are aside, whole.
+    const asides = fs
+      .readdirSync(s('k'))
+      .filter((n) => n.includes('.georep-kept-'))
+      .sort();
+    expect(asides).to.have.lengthOf(2);
+    expect(asides[0]).to.match(/^d\.georep-kept-[0-9a-f]{8}$/);
+    expect(asides[1]).to.match(/^x\.georep-kept-[0-9a-f]{8}$/);
+    const expected = path.join(tmp, 'expected-k');
+    keptSuperset(m('k'), expected, [
+      { from: path.join(pre, 'a/old'), rel: 'a/old' },
+      { from: path.join(pre, 'a/sub'), rel: 'a/sub' },
+      { from: path.join(pre, 'd'), rel: asides[0] as string },
+      { from: path.join(pre, 'x'), rel: asides[1] as string },
+    ]);
+    await converge(expected, s('k'));
+    expect(JSON.parse(await geo('failures', master, slave, '--json'))).to.deep.equal([]);
     await stop();
   });
 

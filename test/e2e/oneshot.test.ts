@@ -14,6 +14,7 @@ import { joinBytes, setTimesNs } from '../support/tree-bytes.js';
 import { AWKWARD, buildAwkwardTree, makeSocket, mutate } from '../support/tree-builder.js';
 import type { MutateOp } from '../support/tree-builder.js';
 import { assertTreesEqual, compareTrees } from '../support/tree-compare.js';
+import { keptSuperset } from '../support/kept-superset.js';
 import { diffSnapshots, snapshotTree } from '../support/tree-walk.js';
 
 const KiB = 1024;
@@ -157,19 +158,38 @@ describe('e2e: georep sync --oneshot', function () {
     });
   }
 
-  it('(d) --ignore-deletes keeps deleted entries on the slave and still syncs new ones', async function () {
+  it('(d) --ignore-deletes keeps deleted entries on the slave and still syncs new ones; a new directory or file at the name of a kept directory merges it or keeps it aside, and nothing fails', async function () {
+    const m = (rel: string): string => path.join(master, rel);
+    const w = (rel: string, data: string): void => {
+      fs.mkdirSync(path.dirname(m(rel)), { recursive: true });
+      fs.writeFileSync(m(rel), data);
+    };
     smallTree(master);
+    for (const rel of ['k/a/old', 'k/a/same', 'k/a/sub/deep', 'k/d/dold', 'k/e/enew', 'k/x/xold']) w(rel, rel);
     await syncOk();
     const kept = fs.readFileSync(path.join(master, AWKWARD.space));
+    const pre = path.join(tmp, 'pre-k');
+    execFileSync('cp', ['-a', '--', path.join(slave, 'k'), pre]);
     mutate(master, [
       { op: 'delete', path: AWKWARD.space },
       { op: 'delete', path: 'nested/a/b' },
       { op: 'add-file', path: 'fresh.txt', content: 'new\n' },
       { op: 'add-file', path: 'nested/fresh-dir/x', content: 'new too\n' },
     ]);
+    // rm -rf a; mkdir a (a/same rewritten), rm -rf d; mv e d, rm -rf x; echo > x: each a new
+    // entry at the name of a directory the slave keeps.
+    fs.rmSync(m('k/a'), { recursive: true });
+    w('k/a/new', 'new in a');
+    w('k/a/same', 'the new version');
+    fs.rmSync(m('k/d'), { recursive: true });
+    fs.renameSync(m('k/e'), m('k/d'));
+    fs.rmSync(m('k/x'), { recursive: true });
+    w('k/x', 'now a file');
     await syncOk({ flags: ['--ignore-deletes'] });
+    const failures = await runGeorep(['failures', master, slave, '--workdir', work, '--json']);
+    expect(JSON.parse(failures.stdout), describeRun(['failures'], failures)).to.deep.equal([]);
     expect(fs.readFileSync(path.join(slave, AWKWARD.space))).to.deep.equal(kept);
-    const diffs = compareTrees(master, slave);
+    const diffs = compareTrees(master, slave).filter((d) => d.path !== 'k' && !d.path.startsWith('k/'));
     // The kept entries are extras; their parents may keep the slave's older mtime. Nothing else.
     const extras = diffs.filter((d) => d.what === 'extra').map((d) => d.path);
     expect(extras.sort()).to.deep.equal(['nested/a/b', AWKWARD.space].sort());
@@ -177,6 +197,20 @@ describe('e2e: georep sync --oneshot', function () {
       (d) => !(d.what === 'extra' || (d.what === 'mtime' && ['.', 'nested/a'].includes(d.path))),
     );
     expect(others).to.deep.equal([]);
+    // k: the new a and d took over the kept ones (a one-shot crawl sees mv e d as a new
+    // directory at d; the live test has the RENAME), the file x put the kept x aside.
+    const asides = fs.readdirSync(path.join(slave, 'k')).filter((n) => n.includes('.georep-kept-'));
+    expect(asides).to.have.lengthOf(1);
+    expect(asides[0]).to.match(/^x\.georep-kept-[0-9a-f]{8}$/);
+    const expected = path.join(tmp, 'expected-k');
+    keptSuperset(m('k'), expected, [
+      { from: path.join(pre, 'a/old'), rel: 'a/old' },
+      { from: path.join(pre, 'a/sub'), rel: 'a/sub' },
+      { from: path.join(pre, 'd/dold'), rel: 'd/dold' },
+      { from: path.join(pre, 'e'), rel: 'e' },
+      { from: path.join(pre, 'x'), rel: asides[0] as string },
+    ]);
+    assertTreesEqual(expected, path.join(slave, 'k'));
   });
 
   it('(e) converges on a pre-seeded slave without re-sending unchanged big files', async function () {

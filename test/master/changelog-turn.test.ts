@@ -69,12 +69,13 @@ describe('changelogTurn', () => {
   async function turn(
     caller: SlaveCaller,
     clock = new ManualClock(),
+    purge: 'normal' | 'noop' = 'normal',
   ): Promise<{ turns: { clean: boolean; stime: number }[]; codes: string[] }> {
     const m = new (buildMaster({
       detect: 'changelog',
       mode: 'normal',
       sendmark: 'normal',
-      purge: 'normal',
+      purge,
       engine: 'rsync',
     }))();
     const turns: { clean: boolean; stime: number }[] = [];
@@ -199,6 +200,55 @@ describe('changelogTurn', () => {
     ).to.deep.equal([]);
     // Left: d's own item, not due yet (the clock stands still here); its retry finds d made.
     expect(index.ledgerAll().map((i) => i.gfid)).to.deep.equal([d]);
+  });
+
+  it('with ignore-deletes, lands what the slave refused for a kept directory (ENOTEMPTY, for ever before) and a rename over one: merged or kept aside', async () => {
+    // rm -rf a; mkdir a; echo > a/new, filed ENOTEMPTY by an agent that refused the kept a; then
+    // rm -rf d; mv e d. The retry from the ledger and the RENAME carry keepDeleted.
+    const master = path.join(tmp, 'master');
+    fs.mkdirSync(path.join(master, 'a'));
+    fs.writeFileSync(path.join(master, 'a', 'new'), 'new');
+    fs.mkdirSync(path.join(master, 'd'));
+    fs.writeFileSync(path.join(master, 'd', 'enew'), 'e');
+    const at = (pargfid: Gfid, name: string) => ({ pargfid, name: Buffer.from(name) });
+    const a2 = index.create('dir', st('a').ino, at(ROOT_GFID, 'a'));
+    const n = index.create('file', st('a/new').ino, at(a2, 'new'));
+    const e = index.create('dir', st('d').ino, at(ROOT_GFID, 'd'));
+    const en = index.create('file', st('d/enew').ino, at(e, 'enew'));
+    confirm(en, 'd/enew');
+    const [a1, old, d1, dold] = [newGfid(), newGfid(), newGfid(), newGfid()];
+    const slave = await agent(false);
+    await slave.call('entryOps', {
+      ops: [
+        ...[ops.mkdir(a1, ROOT_GFID, 'a'), ops.create(old, a1, 'old')],
+        ...[ops.mkdir(d1, ROOT_GFID, 'd'), ops.create(dold, d1, 'dold')],
+        ...[ops.mkdir(e, ROOT_GFID, 'e'), ops.create(en, e, 'enew')],
+      ],
+    });
+    const s = (rel: string): string => path.join(tmp, 'slave', rel);
+    for (const [rel, data] of [
+      ['a/old', 'kept a'],
+      ['d/dold', 'kept d'],
+      ['e/enew', 'e'],
+    ] as const)
+      fs.writeFileSync(s(rel), data);
+    const message = `directory a on the slave (gfid ${a1}) still holds a/old`;
+    index.ledgerRecord({ gfid: a2, path: 'a', code: 'ENOTEMPTY', errno: 'ENOTEMPTY', message, changeMs: 0 }, 0, 0);
+    const unknown = `parent directory ${a2} is not known on the slave`;
+    index.ledgerRecord({ gfid: n, path: a2, code: 'GFID_UNKNOWN', errno: null, message: unknown, changeMs: 0 }, 0, 0);
+    const writer = ChangelogWriter.open(changelogs, 'CHANGELOG', 150);
+    writer.append({ kind: 'E', gfid: e, fop: 'RENAME', entry: at(ROOT_GFID, 'e'), to: at(ROOT_GFID, 'd') });
+    writer.close();
+    expect((await turn(slave, new ManualClock(), 'noop')).codes).to.deep.equal([]);
+    expect(index.ledgerAll().map((i) => `${i.code} ${i.path}`)).to.deep.equal([]);
+    const aside = `d.georep-kept-${d1.slice(0, 8)}`;
+    expect(fs.readdirSync(s('.')).sort()).to.deep.equal(['.georep', 'a', 'd', aside]);
+    expect([
+      fs.readdirSync(s('a')).sort(),
+      fs.readFileSync(s('a/old'), 'utf8'),
+      fs.readFileSync(s('a/new'), 'utf8'),
+    ]).to.deep.equal([['new', 'old'], 'kept a', 'new']);
+    expect([fs.readdirSync(s('d')), fs.readFileSync(s(`${aside}/dold`), 'utf8')]).to.deep.equal([['enew'], 'kept d']);
   });
 
   it('retries a directory renamed over one the slave still fills until the entry there has moved out: nothing is deleted', async () => {

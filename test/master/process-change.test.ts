@@ -69,6 +69,31 @@ describe('ChangeClassifier (changelog source)', () => {
     expect(normal.plan('b').entryOps.map((o) => o.op)).to.deep.equal(['UNLINK']);
   });
 
+  it('marks each op that puts an entry at a name keepDeleted with ignore-deletes, and none without', () => {
+    const at = (name: string) => ({ pargfid: ROOT_GFID, name: Buffer.from(name) });
+    const f = plant('f', 'x');
+    fs.linkSync(path.join(root, 'f'), path.join(root, 'l'));
+    index.link(f, at('l'));
+    fs.mkdirSync(path.join(root, 'd'));
+    const d = index.create('dir', fs.statSync(path.join(root, 'd'), { bigint: true }).ino, at('d'));
+    fs.symlinkSync('f', path.join(root, 's'));
+    const s = index.create('symlink', fs.lstatSync(path.join(root, 's'), { bigint: true }).ino, at('s'));
+    const owned = { mode: 0o100644, uid: 0, gid: 0 };
+    const records = [
+      { kind: 'E', gfid: f, fop: 'CREATE', entry: at('f'), ...owned },
+      { kind: 'E', gfid: d, fop: 'MKDIR', entry: at('d'), ...owned, mode: 0o40755 },
+      { kind: 'E', gfid: s, fop: 'SYMLINK', entry: at('s') },
+      { kind: 'E', gfid: f, fop: 'LINK', entry: at('l') },
+      { kind: 'E', gfid: d, fop: 'RENAME', entry: at('e'), to: at('d') },
+    ] as const;
+    const kept = new ChangeClassifier(Buffer.from(root), index, { source: 'changelog', propagateDeletes: false });
+    const normal = new ChangeClassifier(Buffer.from(root), index, { source: 'changelog' });
+    for (const r of records) [kept, normal].forEach((c) => c.add(r));
+    const flags = (c: ChangeClassifier) => c.plan('b').entryOps.map((o) => [o.op, 'keepDeleted' in o]);
+    expect(flags(kept)).to.deep.equal(records.map((r) => [r.fop, true]));
+    expect(flags(normal)).to.deep.equal(records.map((r) => [r.fop, false]));
+  });
+
   it('marks an UNLINK or RMDIR gone when the master has no name of the gfid left, not when a hard link remains', () => {
     // The slave may hold the gfid elsewhere (its move there failed): gone drops every name it has of it.
     const at = (name: string) => ({ pargfid: ROOT_GFID, name: Buffer.from(name) });
@@ -169,6 +194,20 @@ describe('ChangeClassifier (changelog source)', () => {
       ['RENAME', kept, false],
       ['RENAME', lost, true],
       ['UNLINK', lost, null],
+    ]);
+    // With ignore-deletes the slave keeps it, at its last name: a plain rename (gone would drop
+    // every slave name of it and what it replaced, deleting what the slave keeps on purpose).
+    const keep = new ChangeClassifier(Buffer.from(root), index, { source: 'changelog', propagateDeletes: false });
+    keep.add({ kind: 'E', gfid: lost, fop: 'RENAME', entry: at('lost'), to: at('b') });
+    keep.add({ kind: 'E', gfid: lost, fop: 'UNLINK', entry: at('b') });
+    expect(keep.plan('batch').entryOps).to.deep.equal([
+      {
+        op: 'RENAME',
+        gfid: lost,
+        entry: { pargfid: ROOT_GFID, name: 'lost' },
+        to: { pargfid: ROOT_GFID, name: 'b' },
+        keepDeleted: true,
+      },
     ]);
   });
 

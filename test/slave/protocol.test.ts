@@ -14,7 +14,7 @@ import {
   decodeTarget,
   validateParams,
 } from '../../src/slave/index.js';
-import type { MethodName } from '../../src/slave/index.js';
+import type { EntryOp, MethodName } from '../../src/slave/index.js';
 import { ROOT_GFID, at, item, newGfid, ops, wire } from './harness.js';
 import { codeOf } from '../support/error-code.js';
 
@@ -189,6 +189,29 @@ describe('slave/protocol validators', () => {
       expect(check('entryOps', { ops: [{ ...mv, gone: 1 }] })).to.equal('BAD_REQUEST');
       expect(validateParams('entryOps', { ops: [{ ...mv, gone: true }] }).ops[0]).to.deep.equal({ ...mv, gone: true });
       expect(validateParams('entryOps', { ops: [mv] }).ops[0]).to.not.have.property('gone');
+    });
+
+    it('checks keepDeleted as a boolean on the ops that put an entry at a name, adds it only when sent, drops it elsewhere', () => {
+      const g = newGfid();
+      const placing: EntryOp[] = [
+        ops.create(g, ROOT_GFID, 'f'),
+        ops.mkdir(g, ROOT_GFID, 'd'),
+        ops.mknod(g, ROOT_GFID, 'n', 0o10644),
+        ops.symlink(g, ROOT_GFID, 's', 't'),
+        ops.link(g, ROOT_GFID, 'l'),
+        ops.rename(g, at(ROOT_GFID, 'a'), at(ROOT_GFID, 'b')),
+      ];
+      for (const op of placing) {
+        expect(check('entryOps', { ops: [{ ...op, keepDeleted: 'yes' }] }), op.op).to.equal('BAD_REQUEST');
+        expect(validateParams('entryOps', { ops: [{ ...op, keepDeleted: true }] }).ops[0], op.op).to.deep.equal({
+          ...op,
+          keepDeleted: true,
+        });
+        expect(validateParams('entryOps', { ops: [op] }).ops[0], op.op).to.not.have.property('keepDeleted');
+      }
+      // Nothing is put at an UNLINK's or RMDIR's name: the field is not theirs and goes.
+      const rm = ops.rmdir(g, ROOT_GFID, 'd');
+      expect(validateParams('entryOps', { ops: [{ ...rm, keepDeleted: true }] }).ops[0]).to.deep.equal(rm);
     });
 
     it('checks UNLINK and RMDIR gone as a boolean, and adds it only when sent', () => {
