@@ -14,6 +14,8 @@ import { createProgress } from './progress.js';
 import { prepareSession, sessionRunOf } from './session.js';
 import type { PreparedSession } from './session.js';
 import { runTrapped } from './stop-trap.js';
+import { heapCappedAlready, rerunUnderHeapCap } from './heap-cap-rerun.js';
+import { exitWhenParentGone } from '../monitor/parent-watch.js';
 import { formatSummary } from './summary.js';
 
 export const WORKDIR_HELP =
@@ -59,6 +61,10 @@ export function addSyncCommand(program: Command, ctx: CliContext): void {
       );
     }
     const session = prepareSession(ctx, master, slave, flags.workdir, collectSchemaFlags(command, attributes));
+    if (!heapCappedAlready(ctx.io.heapLimitMiB, session.config.daemonHeap)) {
+      ctx.setExit(await rerunUnderHeapCap(ctx.io, session.config.daemonHeap));
+      return;
+    }
     await runOneshotSync(
       ctx,
       session,
@@ -83,7 +89,13 @@ async function runOneshotSync(
   });
   // Loaded here, not at the top: `config` and `slave` never load the master's pipeline.
   const { runOneshot } = await import('../master/index.js');
-  const report = await runTrapped(ctx.io, async (signal) => {
+  // Run by heapCappedRerun: the georep process that started this one is gone (even SIGKILLed).
+  const orphaned = new AbortController();
+  const unwatch = exitWhenParentGone(() =>
+    orphaned.abort(new GeorepError('ABORTED', 'the georep process that started this sync is gone')),
+  );
+  const report = await runTrapped(ctx.io, async (trapped) => {
+    const signal = AbortSignal.any([trapped, orphaned.signal]);
     let done: OneshotReport | undefined;
     try {
       log.debug('oneshot sync starting', { master: s.masterRoot, slave: s.slaveRoot, sessionDir: s.sessionDir });
@@ -95,6 +107,7 @@ async function runOneshotSync(
       return done;
     } finally {
       progress.finish(done !== undefined);
+      unwatch();
     }
   });
   ctx.io.stdout.write(formatSummary(report, s.masterRoot, s.slaveRoot));

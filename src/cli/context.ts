@@ -18,6 +18,10 @@ export interface CliIo {
   readonly env: StartupEnv;
   /** argv that runs this same CLI: [node, ...execArgv, main script]. */
   readonly selfCommand: readonly string[];
+  /** This invocation's arguments (after the main script): what a rerun under a heap cap repeats. */
+  readonly argv: readonly string[];
+  /** V8's heap limit of this process, MiB (heap-cap-rerun.ts). */
+  readonly heapLimitMiB: number;
   /** argv that starts the slave agent's slim entry (src/cli/agent-main.ts); ROOT is appended. */
   readonly agentCommand: readonly string[];
   readonly clock: Clock;

@@ -5,6 +5,7 @@
 // dispatched before the CLI's modules load: see slave-gate.ts.
 
 import { fstatSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
 import { homedir } from 'node:os';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,8 @@ import type { CliIo } from './context.js';
 import { readStartupEnv } from './env.js';
 import { selfCommand } from './self-command.js';
 import { SLAVE_GATE_VERB, runSlaveGate } from './slave-gate.js';
+import { DAEMON_HEAP_DEFAULT_MIB } from '../monitor/heap-cap.js';
+import { heapCappedAlready, isOneshotSync, rerunUnderHeapCap } from './heap-cap-rerun.js';
 
 /** How long a finished run waits for stray handles (a child's pipe, a timer) before exiting anyway. */
 const EXIT_GRACE_MS = 2000;
@@ -35,6 +38,9 @@ function trapSignals(): { signal: AbortSignal; release: () => void } {
   };
 }
 
+/** V8's heap limit of this process, MiB. */
+const heapLimitMiB = (): number => getHeapStatistics().heap_size_limit / 2 ** 20;
+
 const argv = process.argv.slice(2);
 if (argv[0] === SLAVE_GATE_VERB) {
   const code = await runSlaveGate(argv.slice(1), {
@@ -43,6 +49,20 @@ if (argv[0] === SLAVE_GATE_VERB) {
     stdout: process.stdout,
     stderr: process.stderr,
   });
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+} else if (isOneshotSync(argv) && !heapCappedAlready(heapLimitMiB(), DAEMON_HEAP_DEFAULT_MIB)) {
+  // Before the CLI's modules load, so the rerun costs one bare Node start (see heap-cap-rerun.ts).
+  const code = await rerunUnderHeapCap(
+    {
+      selfCommand: selfCommand(process.execPath, process.execArgv, fileURLToPath(import.meta.url), process.cwd(), (s) =>
+        import.meta.resolve(s),
+      ),
+      argv,
+      stderr: process.stderr,
+    },
+    DAEMON_HEAP_DEFAULT_MIB,
+  );
   process.exitCode = code;
   setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
 } else {
@@ -68,6 +88,8 @@ if (argv[0] === SLAVE_GATE_VERB) {
       process.cwd(),
       (s) => import.meta.resolve(s),
     ),
+    argv,
+    heapLimitMiB: heapLimitMiB(),
     clock: systemClock,
     trapSignals,
   };

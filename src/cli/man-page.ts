@@ -102,6 +102,8 @@ export function programForDocs(): Command {
       stderrIsJournal: false,
       env: readStartupEnv({}, undefined, '/nonexistent'),
       selfCommand: [],
+      argv: [],
+      heapLimitMiB: 0,
       agentCommand: [],
       clock: systemClock,
       trapSignals: () => ({ signal: new AbortController().signal, release: () => undefined }),

@@ -9,6 +9,13 @@
  */
 export const DAEMON_SEMI_SPACE_MIB = 2;
 
+/**
+ * daemon-heap's default (conf/georep.conf; a test keeps the two equal), for the one place that
+ * must decide before the configuration is read: the CLI's entry, which reruns a one-shot sync
+ * under the cap before loading the CLI's modules (cli/heap-cap-rerun.ts).
+ */
+export const DAEMON_HEAP_DEFAULT_MIB = 128;
+
 /** The self command with V8's heap capped (flags after the executable, before any other). */
 export function withHeapCap(self: readonly string[], mib: number): string[] {
   const [exe, ...rest] = self;

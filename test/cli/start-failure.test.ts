@@ -25,6 +25,8 @@ function io(selfCommand: readonly string[], workdir: string): { io: CliIo; stder
       stderrIsJournal: false,
       env: readStartupEnv({ GEOREP_WORKDIR: workdir }, process.getuid?.(), os.homedir()),
       selfCommand,
+      argv: [],
+      heapLimitMiB: 0,
       agentCommand: [],
       clock: systemClock,
       trapSignals: () => ({ signal: new AbortController().signal, release: () => undefined }),

@@ -122,8 +122,16 @@ describe('e2e: sync --oneshot failures and special files', function () {
     }
   });
 
+  /** The heap-capped process a one-shot sync runs its work in (heap-cap-rerun.ts), a child of `parent`. */
+  const cappedSync = (parent: number): number[] =>
+    pidsRunning((c) => c.includes('--max-old-space-size=') && c.includes(`\0${master}\0`)).filter(
+      (pid) => Number(fs.readFileSync(`/proc/${pid}/stat`, 'latin1').replace(/^.*\) /s, '').split(' ')[1]) === parent,
+    );
+
   it('Ctrl-C mid-transfer: exit 130 with the reason in one line, no process left behind; the next run converges', async () => {
     const { child, pidFile } = await stalledSync();
+    const capped = cappedSync(child.pid as number);
+    expect(capped, 'the sync runs in one heap-capped child of the georep process').to.have.length(1);
     child.kill('SIGINT');
     const r = await child;
     expect(r.exitCode, r.stderr).to.equal(EXIT.interrupted);
@@ -135,6 +143,32 @@ describe('e2e: sync --oneshot failures and special files', function () {
     ).to.deep.equal(['georep: stopped by SIGINT; a second SIGINT stops at once']);
     const pid = Number(fs.readFileSync(pidFile, 'utf8'));
     expect(() => process.kill(pid, 0), 'the stalled rsync was killed with its process group').to.throw(/ESRCH/);
+    expect(() => process.kill(capped[0] as number, 0), 'the capped sync ended with it').to.throw(/ESRCH/);
+
+    const again = await sync();
+    expect(again.r.exitCode, describeRun(again.args, again.r)).to.equal(EXIT.ok);
+    assertTreesEqual(master, slave);
+  });
+
+  it('georep SIGKILLed mid-transfer: its heap-capped sync stops by itself, nothing left running; the next run converges', async () => {
+    const { child, pidFile } = await stalledSync();
+    const capped = cappedSync(child.pid as number);
+    expect(capped).to.have.length(1);
+    const rsync = Number(fs.readFileSync(pidFile, 'utf8'));
+    child.kill('SIGKILL');
+    await child; // resolves once the capped child, holding the same stdio, has ended too
+    const gone = (pid: number): boolean => {
+      try {
+        process.kill(pid, 0);
+        return /^\d+ \(.*\) Z/s.test(fs.readFileSync(`/proc/${pid}/stat`, 'latin1')); // a zombie holds nothing
+      } catch {
+        return true;
+      }
+    };
+    const until = Date.now() + 10_000;
+    while (!(gone(capped[0] as number) && gone(rsync)) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(gone(capped[0] as number), 'the capped sync stopped when georep died').to.equal(true);
+    expect(gone(rsync), 'its stalled rsync went with it').to.equal(true);
 
     const again = await sync();
     expect(again.r.exitCode, describeRun(again.args, again.r)).to.equal(EXIT.ok);

@@ -1,0 +1,75 @@
+// Heap-cap rerun: a one-shot sync runs its work in a child of this CLI whose V8 heap is capped at
+// daemon-heap, as the monitor caps its children, unless this process is capped already.
+//
+// Why a child: V8 sizes its heap limit when the process starts (v8.setFlagsFromString cannot
+// lower it later), and without a cap it lets the heap grow lazily far past what is live. A
+// one-shot first sync of 200k files peaked at 310 MiB RSS in the master whose live heap was a
+// few tens of MiB; capped (--max-old-space-size=128 --max-semi-space-size=2) the whole sync
+// stayed under the 300 MB the scale target allows. The price is one more Node start: the entry
+// (main.ts) reruns under daemon-heap's default before loading the CLI's modules; a session
+// configured with another daemon-heap is rerun once more by cmd-sync, which reads the config.
+//
+// The child runs in its own process group with an IPC channel (as the monitor's children): a
+// terminal's Ctrl-C reaches this process only, which passes each SIGINT/SIGTERM/SIGHUP on once,
+// so "a second SIGINT stops at once" keeps its meaning; and the child stops when this process
+// dies, even by SIGKILL (exitWhenParentGone).
+
+import { spawn } from 'node:child_process';
+import { withHeapCap } from '../monitor/heap-cap.js';
+import type { CliIo } from './context.js';
+import { EXIT } from './exit-codes.js';
+import type { ExitCode } from './exit-codes.js';
+
+/**
+ * V8's heap limit also counts the young generation (3 semi-spaces, 48 MiB at Node's default):
+ * a process whose limit is within this of the cap is capped already (the child itself, or a
+ * user's own --max-old-space-size), and runs the work itself.
+ */
+const YOUNG_ALLOWANCE_MIB = 64;
+
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** `georep sync … --oneshot …`: the verb whose work a rerun caps (the daemon's children are capped by the monitor). */
+export function isOneshotSync(argv: readonly string[]): boolean {
+  return argv[0] === 'sync' && argv.includes('--oneshot');
+}
+
+/**
+ * True when this process should run the work itself: its heap limit is the cap's (the rerun
+ * child, or a user's own --max-old-space-size near it). One far above the cap is uncapped; one
+ * below it would run out where the operator raised daemon-heap to avoid just that.
+ */
+export function heapCappedAlready(heapLimitMiB: number, capMiB: number): boolean {
+  return heapLimitMiB >= capMiB && heapLimitMiB <= capMiB + YOUNG_ALLOWANCE_MIB;
+}
+
+/**
+ * Runs this same CLI invocation again in a heap-capped child and resolves with its exit code.
+ * A child killed by a signal is an error exit; SIGABRT is what V8 does at its heap limit.
+ */
+export function rerunUnderHeapCap(io: Pick<CliIo, 'selfCommand' | 'argv' | 'stderr'>, capMiB: number): Promise<ExitCode> {
+  const [file, ...args] = [...withHeapCap(io.selfCommand, capMiB), ...io.argv];
+  return new Promise((resolve) => {
+    const child = spawn(file as string, args, { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], detached: true });
+    const pass = (sig: NodeJS.Signals): void => void child.kill(sig);
+    for (const sig of FORWARDED) process.on(sig, pass);
+    const done = (code: ExitCode): void => {
+      for (const sig of FORWARDED) process.removeListener(sig, pass);
+      resolve(code);
+    };
+    child.on('error', (e) => {
+      io.stderr.write(`georep: cannot start the heap-capped sync process (${e.message}); check that ${file} runs\n`);
+      done(EXIT.internal);
+    });
+    child.on('exit', (code, signal) => {
+      if (signal === 'SIGABRT') {
+        io.stderr.write(
+          `georep: the sync ran out of its ${capMiB} MiB heap (daemon-heap) and stopped; nothing was lost. ` +
+            'Raise it (georep config MASTER SLAVE daemon-heap 512) and run the sync again\n',
+        );
+        done(EXIT.internal);
+      } else if (signal !== null) done(EXIT.interrupted);
+      else done(code as ExitCode);
+    });
+  });
+}
