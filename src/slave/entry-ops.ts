@@ -16,25 +16,21 @@ function applyOne(ctx: SlaveContext, op: EntryOp): void {
   // would give it one (and the index a cycle), an RMDIR of that name would drop the whole index.
   if (op.gfid === ROOT_GFID)
     throw new GeorepError('ENTRY_CONFLICT', `${op.op} of the slave root's own gfid ${ROOT_GFID}`, { path: op.gfid });
-  switch (op.op) {
-    case 'CREATE':
-      return applyCreate(ctx, op);
-    case 'MKDIR':
-      return applyMkdir(ctx, op);
-    case 'MKNOD':
-      return applyMknod(ctx, op);
-    case 'SYMLINK':
-      return applySymlink(ctx, op);
-    case 'LINK':
-      return applyLink(ctx, op);
-    case 'RENAME':
-      return applyRename(ctx, op);
-    case 'UNLINK':
-      return applyUnlink(ctx, op);
-    case 'RMDIR':
-      return applyRmdir(ctx, op);
-  }
+  // The op's own applier: TypeScript cannot pair a union member with its table entry by itself.
+  (APPLY[op.op] as (ctx: SlaveContext, op: EntryOp) => void)(ctx, op);
 }
+
+/** Which module applies each entry op (a table, so a new op without an applier does not compile). */
+const APPLY: { readonly [K in EntryOp['op']]: (ctx: SlaveContext, op: Extract<EntryOp, { op: K }>) => void } = {
+  CREATE: applyCreate,
+  MKDIR: applyMkdir,
+  MKNOD: applyMknod,
+  SYMLINK: applySymlink,
+  LINK: applyLink,
+  RENAME: applyRename,
+  UNLINK: applyUnlink,
+  RMDIR: applyRmdir,
+};
 
 export function applyEntryOps(ctx: SlaveContext, ops: readonly EntryOp[]): { failures: OpFailure[] } {
   const failures = ctx.index.transaction(() =>

@@ -518,24 +518,35 @@ function stageItems(v: unknown): readonly StageItem[] {
   });
 }
 
-function adoptItem(v: unknown, i: number): AdoptItem {
-  const what = `items[${i}]`;
-  const f = fields(v, what);
-  const kind = f['kind'];
-  if (typeof kind !== 'string' || !(ADOPT_KINDS as readonly string[]).includes(kind))
-    badRequest(`${what}.kind ${show(kind)} is not one of ${ADOPT_KINDS.join(', ')}`);
-  const item = {
-    gfid: gfid(f['gfid'], `${what}.gfid`),
-    entry: entry(f['entry'], `${what}.entry`),
-    kind: kind as AdoptKind,
+/** A string field that must be one of `choices`; `bad` says which end refuses it. */
+function oneOf<T extends string>(v: unknown, choices: readonly T[], what: string, bad: (m: string) => never): T {
+  if (typeof v !== 'string' || !(choices as readonly string[]).includes(v))
+    bad(`${what} ${show(v)} is not one of ${choices.join(', ')}`);
+  return v as T;
+}
+
+/** The lstat fields an adopted or listed entry carries (mode, owner, size, mtime, rdev). */
+function statFields(f: Fields, what: string) {
+  return {
     mode: int(f['mode'], `${what}.mode`, 0, MODE_MAX),
     ...owner(f, what),
     size: int(f['size'], `${what}.size`, 0, Number.MAX_SAFE_INTEGER),
     mtime: timespec(f['mtime'], `${what}.mtime`),
     rdev: int(f['rdev'], `${what}.rdev`, 0, Number.MAX_SAFE_INTEGER),
   };
-  if (kind !== 'symlink') return item;
-  return { ...item, target: wire(f['target'], `${what}.target`, decodeTarget) };
+}
+
+/** A symlink's entry gets its target; any other kind is as it is. */
+function withTarget<E extends object>(e: E, kind: string, f: Fields, what: string): E | (E & { target: WireName }) {
+  return kind === 'symlink' ? { ...e, target: wire(f['target'], `${what}.target`, decodeTarget) } : e;
+}
+
+function adoptItem(v: unknown, i: number): AdoptItem {
+  const what = `items[${i}]`;
+  const f = fields(v, what);
+  const kind = oneOf(f['kind'], ADOPT_KINDS, `${what}.kind`, badRequest);
+  const item = { gfid: gfid(f['gfid'], `${what}.gfid`), entry: entry(f['entry'], `${what}.entry`), kind };
+  return withTarget({ ...item, ...statFields(f, what) }, kind, f, what);
 }
 
 const gfidList = (v: unknown, what: string): readonly Gfid[] =>
@@ -599,24 +610,17 @@ const ERROR_CODE_RE = /^[A-Z][A-Z0-9_]{0,39}$/;
 function listedEntry(v: unknown, i: number): ListedEntry {
   const what = `entries[${i}]`;
   const f = fields(v, what);
-  const kind = f['kind'];
-  if (typeof kind !== 'string' || !(ENTRY_KINDS as readonly string[]).includes(kind))
-    badReply(`${what}.kind ${show(kind)} is not one of ${ENTRY_KINDS.join(', ')}`);
+  const kind = oneOf(f['kind'], ENTRY_KINDS, `${what}.kind`, badReply);
   const ino = f['ino'];
   if (typeof ino !== 'string' || !INO_RE.test(ino)) badReply(`${what}.ino must be a decimal string`);
   const entry = {
     name: wire(f['name'], `${what}.name`, checkName),
-    kind: kind as EntryKind,
-    mode: int(f['mode'], `${what}.mode`, 0, MODE_MAX),
-    ...owner(f, what),
-    size: int(f['size'], `${what}.size`, 0, Number.MAX_SAFE_INTEGER),
-    mtime: timespec(f['mtime'], `${what}.mtime`),
+    kind,
+    ...statFields(f, what),
     nlink: int(f['nlink'], `${what}.nlink`, 0, Number.MAX_SAFE_INTEGER),
     ino,
-    rdev: int(f['rdev'], `${what}.rdev`, 0, Number.MAX_SAFE_INTEGER),
   };
-  if (kind !== 'symlink') return entry;
-  return { ...entry, target: wire(f['target'], `${what}.target`, decodeTarget) };
+  return withTarget(entry, kind, f, what);
 }
 
 function dirAttrs(v: unknown): DirAttrs {
