@@ -7,15 +7,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { ROOT_GFID, absPath, attrsOf, joinRel } from '../../src/changelog/index.js';
-import { SqliteGfidIndex } from '../../src/store/index.js';
-import type { Change, Gfid } from '../../src/changelog/index.js';
-import { HintChecks } from '../../src/changelog/recorder/hint-checks.js';
-import { ReconcileScan } from '../../src/changelog/recorder/reconcile.js';
-import { TreeDiff } from '../../src/changelog/recorder/tree-diff.js';
-import type { Check } from '../../src/changelog/recorder/tree-diff.js';
-import { ManualClock } from '../support/manual-clock.js';
-import { setTimesNs, timeOfNs } from '../support/tree-bytes.js';
+import { ROOT_GFID, absPath, attrsOf, joinRel } from '../../../src/changelog/index.js';
+import { SqliteGfidIndex } from '../../../src/store/index.js';
+import type { Change, Gfid } from '../../../src/changelog/index.js';
+import { HintChecks } from '../../../src/changelog/recorder/hint-checks.js';
+import { ReconcileScan } from '../../../src/changelog/recorder/reconcile.js';
+import { TreeDiff } from '../../../src/changelog/recorder/tree-diff.js';
+import type { Check } from '../../../src/changelog/recorder/tree-diff.js';
+import { ManualClock } from '../../support/manual-clock.js';
+import { setTimesNs, timeOfNs } from '../../support/tree-bytes.js';
 
 class Harness {
   readonly index = SqliteGfidIndex.open(':memory:');

@@ -1,0 +1,47 @@
+// Session roots on real temp trees: the master by its real path (and refused when missing or
+// not a folder), a local slave by the real path of its existing part, and no root inside another.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { checkDisjoint, realpathOfExistingPart, resolveMasterRoot, resolveSlave } from '../../src/cli/roots.js';
+import { codeOf } from '../support/error-code.js';
+
+describe('cli/roots', () => {
+  let tmp: string;
+  beforeEach(() => {
+    tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'georep-roots-')));
+    fs.mkdirSync(path.join(tmp, 'real'));
+    fs.symlinkSync('real', path.join(tmp, 'link'));
+    fs.writeFileSync(path.join(tmp, 'file'), 'x');
+  });
+  afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('takes the master by its real path, and refuses one missing or not a folder', () => {
+    expect(resolveMasterRoot(path.join(tmp, 'link'))).to.equal(path.join(tmp, 'real'));
+    expect(codeOf(() => resolveMasterRoot(path.join(tmp, 'nothing')))).to.equal('MASTER_MISSING');
+    expect(codeOf(() => resolveMasterRoot(path.join(tmp, 'file')))).to.equal('MASTER_MISSING');
+    expect(codeOf(() => resolveMasterRoot(path.join(tmp, 'file', 'under')))).to.equal('MASTER_MISSING');
+  });
+
+  it('names a local slave by the real path of its existing part, the rest as given', () => {
+    expect(realpathOfExistingPart(path.join(tmp, 'link', 'new', 'deeper'))).to.equal(
+      path.join(tmp, 'real', 'new', 'deeper'),
+    );
+    expect(realpathOfExistingPart(path.join(tmp, 'link'))).to.equal(path.join(tmp, 'real'));
+    const { slave, name } = resolveSlave(path.join(tmp, 'link', 'slave'));
+    expect(slave).to.deep.equal({ kind: 'local', root: path.join(tmp, 'real', 'slave') });
+    expect(name).to.equal(path.join(tmp, 'real', 'slave'));
+  });
+
+  it('refuses roots inside one another, and not mere name prefixes', () => {
+    expect(codeOf(() => checkDisjoint({ master: '/srv/a', slave: '/srv/a/b' }))).to.equal('USAGE');
+    expect(codeOf(() => checkDisjoint({ master: '/srv/a/b', slave: '/srv/a' }))).to.equal('USAGE');
+    expect(codeOf(() => checkDisjoint({ master: '/srv/a', slave: '/srv/a' }))).to.equal('USAGE');
+    expect(codeOf(() => checkDisjoint({ master: '/srv/a', slave: '/srv/b', workdir: '/srv/a/.w' }))).to.equal('USAGE');
+    expect(codeOf(() => checkDisjoint({ master: '/srv/a', slave: '/srv/ab', workdir: '/srv/a-w' }))).to.equal(
+      undefined,
+    );
+  });
+});
