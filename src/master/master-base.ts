@@ -76,6 +76,7 @@ export class MasterBase {
     const cfg: EngineOptions = {
       ...deps.syncer,
       useRsyncXattrs: this.rsyncCarriesXattrs(),
+      slaveIsRoot: deps.slaveIsRoot,
       ...(deps.remote === undefined ? {} : { remote: deps.remote }),
     };
     const syncer = new Syncer(

@@ -4,10 +4,19 @@
 
 import type { QuickCheck } from './job.js';
 
+import type { SyncerConfig } from '../config.js';
 import type { ErrorCode } from '../errors.js';
 import type { Spawner } from './spawner.js';
 
 export type EngineName = 'rsync' | 'tarssh';
+
+/** What the master's engine axis (master/mixins/engine-*.ts) builds its engine from. */
+export type EngineOptions = SyncerConfig & {
+  /** Set for a slave on another host; its sshCommand is normally the session's ssh-command. */
+  readonly remote?: RemoteTarget;
+  /** The agent runs as root (hello's isRoot): tar extracts with the archive's owners only then. */
+  readonly slaveIsRoot?: boolean;
+};
 
 /** Where the staging dir lives when it is not on this host (rsync `-e`, or tar piped into ssh). */
 export interface RemoteTarget {

@@ -5,13 +5,19 @@ export type { SyncerDeps, SyncerOptions } from './syncer.js';
 export { PostBox } from './postbox.js';
 export type { Delivery, Selector } from './postbox.js';
 export { ENGINE_FAILURE_CODE } from './engine.js';
-export type { EngineDeps, EngineName, RemoteTarget, SyncEngine, TransferRequest, TransferResult } from './engine.js';
+export type {
+  EngineDeps,
+  EngineName,
+  EngineOptions,
+  RemoteTarget,
+  SyncEngine,
+  TransferRequest,
+  TransferResult,
+} from './engine.js';
 export { RsyncEngine, buildRsyncCommand } from './rsync-engine.js';
 export type { RsyncEngineConfig } from './rsync-engine.js';
 export { TarEngine, buildTarCommands } from './tar-engine.js';
 export type { TarEngineConfig } from './tar-engine.js';
-export { createEngine } from './create-engine.js';
-export type { EngineOptions } from './create-engine.js';
 export { ExecaSpawner } from './spawner.js';
 export type { Command, PipeOutcome, RunOptions, SpawnOutcome, Spawner } from './spawner.js';
 export { TransferError, isTransferError } from './transfer-error.js';
