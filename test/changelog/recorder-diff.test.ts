@@ -463,6 +463,43 @@ describe('recorder diff (TreeDiff, HintChecks, ReconcileScan)', () => {
     h.verify();
   });
 
+  it('sends the content of a hard-linked file rewritten through a name in a directory then removed with its subtree', () => {
+    // Seeded random live test (seed 821): ln deep/f89 c/d/link; rewrite c/d/link (same size,
+    // mtime 1 ms on); rm -rf c; echo > c. The RMDIR of c took the name c/d/link with it, and
+    // deep/f89, the file's remaining name, was never looked at: the slave kept the old content.
+    const one = h.gfidAt('a/one') as Gfid;
+    fs.mkdirSync(path.join(root, 'c/d'), { recursive: true });
+    fs.linkSync(path.join(root, 'a/one'), path.join(root, 'c/d/link'));
+    h.hint('c');
+    expect(h.gfidAt('c/d/link')).to.equal(one);
+    const abs = path.join(root, 'c/d/link');
+    const st = fs.lstatSync(abs, { bigint: true });
+    fs.writeFileSync(abs, 'Z'.repeat(Number(st.size)));
+    setTimesNs(Buffer.from(abs), timeOfNs(st.mtimeNs + 1_000_001n));
+    fs.rmSync(path.join(root, 'c'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'c'), 'now a file');
+    const got = h.hintWritten(['c/d/link', true], ['c', false]);
+    expect(fops(got)).to.deep.equal(['RMDIR', 'CREATE']);
+    expect(got.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.include(one);
+    h.verify();
+  });
+
+  it('sends the content of a hard-linked file rewritten (size and mtime put back) in a directory removed in the same look', () => {
+    const one = h.gfidAt('a/one') as Gfid;
+    fs.mkdirSync(path.join(root, 'c/d'), { recursive: true });
+    fs.linkSync(path.join(root, 'a/one'), path.join(root, 'c/d/link'));
+    h.hint('c');
+    const abs = path.join(root, 'c/d/link');
+    const st = fs.lstatSync(abs, { bigint: true });
+    fs.writeFileSync(abs, 'Y'.repeat(Number(st.size)));
+    setTimesNs(Buffer.from(abs), timeOfNs(st.mtimeNs));
+    fs.rmSync(path.join(root, 'c'), { recursive: true });
+    const got = h.hintWritten(['c/d/link', true], ['c', false]);
+    expect(fops(got)).to.deep.equal(['RMDIR']);
+    expect(got.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.deep.equal([one]);
+    h.verify();
+  });
+
   it('links a new name to the file whose inode it is, though a stale gfid in the index holds that inode too', () => {
     // Seeded random live test (seed 19): ext4 hands a freed inode out again at once, so the
     // index may still hold a deleted file's gfid on the inode of a new one (its removal not
