@@ -361,6 +361,10 @@ export class Recorder {
     );
     const kept = diff.apply(checks);
     for (const g of diff.structural) this.structural.add(g);
+    const unseen = diff.unseenWrites[0];
+    if (unseen !== undefined && this.overflow === undefined) {
+      this.overflow = `a write at ${displayPath(unseen)} may have gone to a hard link renamed over since`;
+    }
     if (lines.length > 0) index.journalAppend(lines);
     if (opts.journal && diff.touched.size > 0) this.propagateXtime(diff.touched);
     return kept;

@@ -165,6 +165,27 @@ describe('Recorder (real watcher)', function () {
     expect(Math.max(...lags), `lags ${lags.join(', ')} ms`).to.be.lessThan(1500);
   });
 
+  it('sends a file written through a new hard link that another file was renamed over before the recorder looked', async () => {
+    // Seeded random live test (seed 853): ln old sub/link; append sub/link; mv sub/other
+    // sub/link. No hint names old, whose content changed: the look finds sub/other's file at
+    // sub/link, and a whole-tree reconcile (asked for by that look) finds old's new content.
+    fs.mkdirSync(path.join(root, 'sub'));
+    fs.writeFileSync(path.join(root, 'sub', 'other'), 'other');
+    const oldGfid = (): string | undefined => index.lookup(ROOT_GFID, Buffer.from('old'))?.gfid;
+    const got = await recordUntil(
+      recorder(),
+      () => {
+        // One JS turn: the recorder (same process) cannot look in between.
+        fs.linkSync(path.join(root, 'old'), path.join(root, 'sub', 'link'));
+        fs.appendFileSync(path.join(root, 'sub', 'link'), ' and more');
+        fs.renameSync(path.join(root, 'sub', 'other'), path.join(root, 'sub', 'link'));
+      },
+      (rs) => rs.some((c) => c.kind === 'D' && c.gfid === oldGfid()),
+    );
+    expect(fops(got)).to.include('RENAME');
+    expect(got.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.include(oldGfid());
+  });
+
   it('records at start what changed while it was not running, as a rename by inode', async () => {
     await recordUntil(
       recorder(),

@@ -113,8 +113,13 @@ class Harness {
       { index: this.index, root: this.rootBuf, emit: (c) => out.push(c), onSkip: () => undefined },
       { expandNewDirs: expand, deferVanished: defer },
     );
-    return d.apply(checks);
+    const kept = d.apply(checks);
+    this.unseenWrites = d.unseenWrites.map((r) => r.toString('latin1'));
+    return kept;
   }
+
+  /** TreeDiff.unseenWrites of the last look, as latin1 strings. */
+  unseenWrites: string[] = [];
 
   /** Applies one record to the model, failing on anything a slave could not do. */
   private replay(c: Change): void {
@@ -461,6 +466,60 @@ describe('recorder diff (TreeDiff, HintChecks, ReconcileScan)', () => {
     expect(fops(got)).to.deep.equal(['UNLINK']);
     expect(got.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.deep.equal([one]);
     h.verify();
+  });
+
+  it('sends the content of a hard-linked file rewritten through a name in a directory then removed with its subtree', () => {
+    // Seeded random live test (seed 821): ln deep/f89 c/d/link; rewrite c/d/link (same size,
+    // mtime 1 ms on); rm -rf c; echo > c. The RMDIR of c took the name c/d/link with it, and
+    // deep/f89, the file's remaining name, was never looked at: the slave kept the old content.
+    const one = h.gfidAt('a/one') as Gfid;
+    fs.mkdirSync(path.join(root, 'c/d'), { recursive: true });
+    fs.linkSync(path.join(root, 'a/one'), path.join(root, 'c/d/link'));
+    h.hint('c');
+    expect(h.gfidAt('c/d/link')).to.equal(one);
+    const abs = path.join(root, 'c/d/link');
+    const st = fs.lstatSync(abs, { bigint: true });
+    fs.writeFileSync(abs, 'Z'.repeat(Number(st.size)));
+    setTimesNs(Buffer.from(abs), timeOfNs(st.mtimeNs + 1_000_001n));
+    fs.rmSync(path.join(root, 'c'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'c'), 'now a file');
+    const got = h.hintWritten(['c/d/link', true], ['c', false]);
+    expect(fops(got)).to.deep.equal(['RMDIR', 'CREATE']);
+    expect(got.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.include(one);
+    h.verify();
+  });
+
+  it('sends the content of a hard-linked file rewritten (size and mtime put back) in a directory removed in the same look', () => {
+    const one = h.gfidAt('a/one') as Gfid;
+    fs.mkdirSync(path.join(root, 'c/d'), { recursive: true });
+    fs.linkSync(path.join(root, 'a/one'), path.join(root, 'c/d/link'));
+    h.hint('c');
+    const abs = path.join(root, 'c/d/link');
+    const st = fs.lstatSync(abs, { bigint: true });
+    fs.writeFileSync(abs, 'Y'.repeat(Number(st.size)));
+    setTimesNs(Buffer.from(abs), timeOfNs(st.mtimeNs));
+    fs.rmSync(path.join(root, 'c'), { recursive: true });
+    const got = h.hintWritten(['c/d/link', true], ['c', false]);
+    expect(fops(got)).to.deep.equal(['RMDIR']);
+    expect(got.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.deep.equal([one]);
+    h.verify();
+  });
+
+  it('asks for a reconcile when a write was reported at a name a file was then renamed over, before any look saw what the write went to', () => {
+    // Seeded random live test (seed 853): ln a/one b/link; append b/link; mv b/three b/link, all
+    // before one look. The look finds b/three's file at b/link and nothing names a/one, whose
+    // content changed: only a whole-tree reconcile can find it.
+    fs.linkSync(path.join(root, 'a/one'), path.join(root, 'b/link'));
+    fs.appendFileSync(path.join(root, 'b/link'), 'more');
+    fs.renameSync(path.join(root, 'b/three'), path.join(root, 'b/link'));
+    const got = h.hintWritten(['b/link', true], ['b/three', false]);
+    expect(fops(got)).to.deep.equal(['RENAME']);
+    expect(h.unseenWrites).to.deep.equal(['b/link']);
+    h.verify();
+    // A write after a rename onto a known name, or at a name the index knew: no reconcile.
+    fs.appendFileSync(path.join(root, 'b/link'), 'more');
+    h.hintWritten(['b/link', true]);
+    expect(h.unseenWrites).to.deep.equal([]);
   });
 
   it('links a new name to the file whose inode it is, though a stale gfid in the index holds that inode too', () => {
