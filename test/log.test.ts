@@ -20,7 +20,7 @@ function lineOf(journal: boolean, level: string, message: string, meta: Record<s
 }
 
 describe('log (lazy winston)', () => {
-  it('loads winston only once a line at the logger\'s level is written', () => {
+  it("loads winston only once a line at the logger's level is written", () => {
     // A process of its own: this one has winston loaded already.
     const script = `
       import { createRequire } from 'node:module';
@@ -40,7 +40,7 @@ describe('log (lazy winston)', () => {
     expect(out).to.equal('before false\nafter true\n');
   });
 
-  it('writes the child\'s fields with the call\'s, the call\'s winning a clash, and drops what is below the level', () => {
+  it("writes the child's fields with the call's, the call's winning a clash, and drops what is below the level", () => {
     const script = `
       import { createLogger } from ${JSON.stringify(path.join(repoRoot, 'src', 'log.ts'))};
       const log = createLogger({ level: 'info', stderrFormat: 'json' }).child({ proc: 'agent', keep: 1 });
@@ -50,7 +50,10 @@ describe('log (lazy winston)', () => {
       cwd: repoRoot,
       encoding: 'utf8',
     });
-    const lines = r.stderr.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = r.stderr
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).to.deep.equal([{ level: 'info', message: 'written', proc: 'agent', keep: 2, b: 3 }]);
   });
 });

@@ -53,6 +53,12 @@ export type EntryChange =
       readonly fop: 'RENAME';
       readonly entry: EntryName;
       readonly to: EntryName;
+      /**
+       * Only on a RENAME onto itself, which a resync from current state sends for a hard-linked
+       * file: the gfid's other names on the master. The slave keeps these and `to`, and drops
+       * any other name it has of the gfid (one whose move failed and was synced again).
+       */
+      readonly alsoNamed?: readonly EntryName[];
     };
 
 export type Change =

@@ -49,7 +49,10 @@ export function heapCappedAlready(heapLimitMiB: number, capMiB: number): boolean
  * Runs this same CLI invocation again in a heap-capped child and resolves with its exit code.
  * A child killed by a signal is an error exit; SIGABRT is what V8 does at its heap limit.
  */
-export function rerunUnderHeapCap(io: Pick<CliIo, 'selfCommand' | 'argv' | 'stderr'>, capMiB: number): Promise<ExitCode> {
+export function rerunUnderHeapCap(
+  io: Pick<CliIo, 'selfCommand' | 'argv' | 'stderr'>,
+  capMiB: number,
+): Promise<ExitCode> {
   const [file, ...args] = [...withHeapCap(io.selfCommand, capMiB), ...io.argv];
   return new Promise((resolve) => {
     const child = spawn(file as string, args, { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], detached: true });

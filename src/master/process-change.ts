@@ -220,8 +220,9 @@ export class ChangeClassifier {
         // Not while deletes are held or ignored: `gone` drops every slave name of the gfid.
         const sendsDeletes = this.opts.hold === undefined && this.opts.propagateDeletes !== false;
         const gone = sendsDeletes && this.stat(c.gfid) === null && this.index.objectOf(c.gfid) === undefined;
-        const to = wire(c.to);
-        this.entryOps.push({ op: 'RENAME', gfid: c.gfid, entry, to, ...(gone ? { gone } : {}), ...this.keeping() });
+        const also = c.alsoNamed === undefined ? {} : { alsoNamed: c.alsoNamed.map(wire) };
+        const flags = { ...(gone ? { gone } : {}), ...this.keeping() };
+        this.entryOps.push({ op: 'RENAME', gfid: c.gfid, entry, to: wire(c.to), ...also, ...flags });
         return;
       }
       case 'LINK': {

@@ -14,6 +14,7 @@ import type { EntryOp } from './protocol.js';
 import { removeTree } from './remove-tree.js';
 import type { ObjectType } from '../changelog/index.js';
 import type { SlaveName } from './slave-index.js';
+import { keepDirTimes } from './dir-times.js';
 
 type OpOf<K extends EntryOp['op']> = EntryOp & { readonly op: K };
 /** UNLINK and RMDIR share one member of EntryOp. */
@@ -29,7 +30,7 @@ export function applyRename(ctx: SlaveContext, op: OpOf<'RENAME'>): void {
   const to = resolvePlace(ctx, op.to, op.keepDeleted === true);
   const from = nameOf(op.entry);
   if (sameName(from, to.at)) {
-    settleSoleName(ctx, op.gfid, to);
+    settleSoleName(ctx, op.gfid, to, (op.alsoNamed ?? []).map(nameOf));
     return;
   }
   const fromHolds = ctx.index.lookup(from.pargfid, from.name) === op.gfid;
@@ -66,11 +67,12 @@ function renameGone(ctx: SlaveContext, op: OpOf<'RENAME'>): void {
 
 /**
  * RENAME of a name onto itself never comes from a changelog; the master sends it when it syncs
- * an entry again from its current state, meaning "this is the gfid's one name": the gfid moves
- * there from wherever the slave has it, and any other name of it goes. Unknown: nothing to do
- * (the CREATE that follows makes it).
+ * an entry again from its current state, meaning "these are the gfid's names": the gfid moves
+ * to `to` from wherever the slave has it, and any name of it that is neither `to` nor one of
+ * `alsoNamed` (a hard-linked file's other names on the master) goes. Unknown: nothing to do
+ * (the CREATEs that follow make it).
  */
-function settleSoleName(ctx: SlaveContext, gfid: Gfid, to: Place): void {
+function settleSoleName(ctx: SlaveContext, gfid: Gfid, to: Place, alsoNamed: readonly SlaveName[]): void {
   const type = ctx.index.typeOf(gfid);
   if (type === undefined) return;
   if (ctx.index.lookup(to.at.pargfid, to.at.name) !== gfid) {
@@ -78,9 +80,16 @@ function settleSoleName(ctx: SlaveContext, gfid: Gfid, to: Place): void {
     if (source !== undefined) moveEntry(ctx, gfid, type, source, to);
   }
   for (const n of ctx.index.namesOf(gfid)) {
-    if (!sameName(n, to.at)) {
-      ctx.log.info('removed a stale name of a resynced entry', { gfid, path: displayPath(placeOf(ctx, n).rel) });
-      removeName(ctx, n);
+    if (!sameName(n, to.at) && !alsoNamed.some((a) => sameName(n, a))) {
+      const place = placeOf(ctx, n);
+      ctx.log.info('removed a stale name of a resynced entry', { gfid, path: displayPath(place.rel) });
+      // Its directory's times stay as the master last sent them: the master removed this name
+      // long ago (its RENAME failed here), and sends that directory's times no more.
+      keepDirTimes(ctx.fs, place.dir, () => {
+        removeTree(ctx.fs, place.dir, place.name);
+        ctx.index.removeName(n);
+      });
+      ctx.confine.invalidate();
     }
   }
 }

@@ -106,6 +106,12 @@ export type EntryOp =
        * instead of moving data that is about to go into a place it may not have.
        */
       readonly gone?: boolean;
+      /**
+       * On a RENAME onto itself only (a resync of a hard-linked file): the gfid's other names on
+       * the master, which the slave keeps; any other name of the gfid it has goes. An agent that
+       * ignores it keeps `to` alone, and the CREATEs that follow link the others again.
+       */
+      readonly alsoNamed?: readonly WireEntry[];
     } & Keeping)
   | {
       readonly op: 'UNLINK' | 'RMDIR';
@@ -468,7 +474,15 @@ function entryOp(v: unknown, i: number): EntryOp {
     case 'RENAME': {
       const moved = { op, ...base, to: entry(f['to'], `${what}.to`) };
       const gone = f['gone'] === undefined ? {} : { gone: bool(f['gone'], `${what}.gone`) };
-      return { ...moved, ...gone, ...keeping(f, what) };
+      const also =
+        f['alsoNamed'] === undefined
+          ? {}
+          : {
+              alsoNamed: list(f['alsoNamed'], `${what}.alsoNamed`, LIMITS.gfidsPerCall, (x, j) =>
+                entry(x, `${what}.alsoNamed[${j}]`),
+              ),
+            };
+      return { ...moved, ...gone, ...also, ...keeping(f, what) };
     }
     case 'LINK':
       return { op, ...base, ...keeping(f, what) };

@@ -25,7 +25,9 @@ describe('cli/heap-cap-rerun', () => {
     };
     const at128 = childLimit(128);
     expect(heapCappedAlready(at128, 128), `limit ${at128} MiB under a 128 MiB cap`).to.equal(true);
-    expect(heapCappedAlready(getHeapStatistics().heap_size_limit / 2 ** 20, 128), 'this uncapped mocha').to.equal(false);
+    expect(heapCappedAlready(getHeapStatistics().heap_size_limit / 2 ** 20, 128), 'this uncapped mocha').to.equal(
+      false,
+    );
     expect(heapCappedAlready(at128, 512), 'a cap the operator raised is rerun for').to.equal(false);
   });
 

@@ -125,7 +125,13 @@ describe('e2e: sync --oneshot failures and special files', function () {
   /** The heap-capped process a one-shot sync runs its work in (heap-cap-rerun.ts), a child of `parent`. */
   const cappedSync = (parent: number): number[] =>
     pidsRunning((c) => c.includes('--max-old-space-size=') && c.includes(`\0${master}\0`)).filter(
-      (pid) => Number(fs.readFileSync(`/proc/${pid}/stat`, 'latin1').replace(/^.*\) /s, '').split(' ')[1]) === parent,
+      (pid) =>
+        Number(
+          fs
+            .readFileSync(`/proc/${pid}/stat`, 'latin1')
+            .replace(/^.*\) /s, '')
+            .split(' ')[1],
+        ) === parent,
     );
 
   it('Ctrl-C mid-transfer: exit 130 with the reason in one line, no process left behind; the next run converges', async () => {
@@ -166,7 +172,8 @@ describe('e2e: sync --oneshot failures and special files', function () {
       }
     };
     const until = Date.now() + 10_000;
-    while (!(gone(capped[0] as number) && gone(rsync)) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    while (!(gone(capped[0] as number) && gone(rsync)) && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 50));
     expect(gone(capped[0] as number), 'the capped sync stopped when georep died').to.equal(true);
     expect(gone(rsync), 'its stalled rsync went with it').to.equal(true);
 

@@ -287,4 +287,45 @@ describe('changelogTurn', () => {
       compareTrees(master, path.join(tmp, 'slave'), { owners: false }).map((d) => `${d.what} ${d.path}`),
     ).to.deep.equal([]);
   });
+  it('a hard-linked file whose RENAME failed is resynced to exactly its master names: the old one goes (real agent)', async () => {
+    // Seeded random live test, seed 947: mv B/two C/two with C unknown to the slave. The RENAME
+    // fails GFID_UNKNOWN; the retry makes C and the file's names from the master's current
+    // state, and must drop B/two, which the master no longer has (it stayed: nlink 3 for 2).
+    const master = path.join(tmp, 'master');
+    for (const d of ['A', 'B', 'C']) fs.mkdirSync(path.join(master, d));
+    fs.writeFileSync(path.join(master, 'A', 'one'), 'linked');
+    fs.linkSync(path.join(master, 'A', 'one'), path.join(master, 'C', 'two'));
+    const st = (rel: string): fs.BigIntStats => fs.lstatSync(path.join(master, rel), { bigint: true });
+    const at = (pargfid: Gfid, name: string) => ({ pargfid, name: Buffer.from(name) });
+    const [a, b, c] = ['A', 'B', 'C'].map((d) => index.create('dir', st(d).ino, at(ROOT_GFID, d))) as [
+      Gfid,
+      Gfid,
+      Gfid,
+    ];
+    const f = index.create('file', st('A/one').ino, at(a, 'one'));
+    index.link(f, at(c, 'two'));
+    const slave = await agent(false);
+    await slave.call('entryOps', {
+      ops: [
+        ops.mkdir(a, ROOT_GFID, 'A'),
+        ops.mkdir(b, ROOT_GFID, 'B'),
+        ops.create(f, a, 'one'),
+        ops.create(f, b, 'two'),
+      ],
+    });
+    fs.writeFileSync(path.join(tmp, 'slave', 'A', 'one'), 'linked');
+    const writer = ChangelogWriter.open(changelogs, 'CHANGELOG', 150);
+    writer.append({ kind: 'E', gfid: f, fop: 'RENAME', entry: at(b, 'two'), to: at(c, 'two') });
+    writer.close();
+    const clock = new ManualClock();
+    expect((await turn(slave, clock)).codes).to.deep.equal(['GFID_UNKNOWN']);
+    for (let i = 0; i < 4 && index.ledgerCount() > 0; i++) {
+      clock.advance(cfg.retryBackoffMax * 1000);
+      await turn(slave, clock);
+    }
+    expect(index.ledgerAll().map((i) => `${i.code} ${i.path}`)).to.deep.equal([]);
+    expect(
+      compareTrees(master, path.join(tmp, 'slave'), { owners: false }).map((d) => `${d.what} ${d.path}`),
+    ).to.deep.equal([]);
+  });
 });

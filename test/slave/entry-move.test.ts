@@ -92,6 +92,28 @@ describe('slave/entry ops: moving and removing', () => {
     expect(await apply(a.client, [ops.rename(newGfid(), at(ROOT_GFID, 'x'), at(ROOT_GFID, 'x'))])).to.deep.equal([]);
   });
 
+  it("RENAME onto itself with alsoNamed (a hard-linked file's resync) keeps those names and drops any other", async () => {
+    // Seeded random live test, seed 947: a hard link's RENAME failed (GFID_UNKNOWN), its retry
+    // made the new name, and the old one stayed on the slave beside the master's two.
+    const f = newGfid();
+    const d = newGfid();
+    await apply(a.client, [
+      ops.mkdir(d, ROOT_GFID, 'd'),
+      ops.create(f, ROOT_GFID, 'one'),
+      ops.create(f, d, 'two'),
+      ops.create(f, ROOT_GFID, 'stale'),
+    ]);
+    const ino = lstatSync(p('one')).ino;
+    const resync: EntryOp = {
+      ...ops.rename(f, at(ROOT_GFID, 'one'), at(ROOT_GFID, 'one')),
+      alsoNamed: [at(d, 'two')],
+    } as EntryOp;
+    expect(await apply(a.client, [resync])).to.deep.equal([]);
+    expect(readdirSync(a.root).sort()).to.deep.equal(['.georep', 'd', 'one']);
+    expect(lstatSync(p('d/two')).ino).to.equal(ino);
+    expect(lstatSync(p('one')).nlink).to.equal(2);
+  });
+
   it('RENAME replaces whatever occupies the target, a non-empty directory included', async () => {
     const f = newGfid();
     const d = newGfid();

@@ -191,6 +191,23 @@ describe('slave/protocol validators', () => {
       expect(validateParams('entryOps', { ops: [mv] }).ops[0]).to.not.have.property('gone');
     });
 
+    it('checks RENAME alsoNamed as a list of entries, and adds it only when sent', () => {
+      const mv = ops.rename(newGfid(), at(ROOT_GFID, 'a'), at(ROOT_GFID, 'a'));
+      const also = [at(newGfid(), 'b'), at(ROOT_GFID, 'c')];
+      expect(validateParams('entryOps', { ops: [{ ...mv, alsoNamed: also }] }).ops[0]).to.deep.equal({
+        ...mv,
+        alsoNamed: also,
+      });
+      expect(check('entryOps', { ops: [{ ...mv, alsoNamed: at(ROOT_GFID, 'b') }] }), 'not a list').to.equal(
+        'BAD_REQUEST',
+      );
+      expect(check('entryOps', { ops: [{ ...mv, alsoNamed: [{ pargfid: 'x', name: 'b' }] }] })).to.equal('BAD_REQUEST');
+      expect(check('entryOps', { ops: [{ ...mv, alsoNamed: [at(ROOT_GFID, '../b')] }] }), 'a path').to.equal(
+        'BAD_NAME',
+      );
+      expect(validateParams('entryOps', { ops: [mv] }).ops[0]).to.not.have.property('alsoNamed');
+    });
+
     it('checks keepDeleted as a boolean on the ops that put an entry at a name, adds it only when sent, drops it elsewhere', () => {
       const g = newGfid();
       const placing: EntryOp[] = [

@@ -8,10 +8,8 @@ import { buildTarCommands } from '../../../src/syncer/index.js';
 
 const AT = { sourceRoot: '/m', stagingDir: '/s/.georep/box' };
 const extractArgs = (slaveIsRoot: boolean | undefined): readonly string[] =>
-  buildTarCommands(
-    tarConfigOf({ ...resolveConfig([]), ...(slaveIsRoot === undefined ? {} : { slaveIsRoot }) }),
-    AT,
-  ).dest.args;
+  buildTarCommands(tarConfigOf({ ...resolveConfig([]), ...(slaveIsRoot === undefined ? {} : { slaveIsRoot }) }), AT)
+    .dest.args;
 
 describe('master/mixins/engine-tarssh', () => {
   it('extracts with --same-owner only when the agent runs as root', () => {
