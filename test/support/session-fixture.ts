@@ -72,7 +72,10 @@ export function sessionFixture(opts: SessionFixtureOptions): SessionFixture {
     if (opts.stop === true) await runGeorep(['stop', f.master, f.slave, '--workdir', f.work]);
     await opts.cleanup?.();
     if (process.env['GEOREP_KEEP_TMP'] === '1' && this.currentTest?.state === 'failed') console.log(`kept ${f.tmp}`);
-    else fs.rmSync(f.tmp, { recursive: true, force: true });
+    // A remote agent ends on its host after `stop` returns (its ssh channel closed, it closes
+    // its index): its last files in the slave's .georep may land while this removes the tree
+    // (CI: ENOTEMPTY on .georep). rmSync retries those errors, with a growing pause.
+    else fs.rmSync(f.tmp, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     tmp = undefined;
   });
   return f;
