@@ -314,6 +314,11 @@ describe('changelogTurn', () => {
       ],
     });
     fs.writeFileSync(path.join(tmp, 'slave', 'A', 'one'), 'linked');
+    // The directories' times as earlier syncs left them, equal on both sides to the ns (whole
+    // seconds: ext4's coarse clock would make two mkdirs' times equal only by luck).
+    const old = new Date('2001-02-03T04:05:06Z');
+    for (const d of ['A', 'B', 'C']) fs.utimesSync(path.join(master, d), old, old);
+    for (const d of ['A', 'B']) fs.utimesSync(path.join(tmp, 'slave', d), old, old);
     const writer = ChangelogWriter.open(changelogs, 'CHANGELOG', 150);
     writer.append({ kind: 'E', gfid: f, fop: 'RENAME', entry: at(b, 'two'), to: at(c, 'two') });
     writer.close();
@@ -325,7 +330,12 @@ describe('changelogTurn', () => {
     }
     expect(index.ledgerAll().map((i) => `${i.code} ${i.path}`)).to.deep.equal([]);
     expect(
-      compareTrees(master, path.join(tmp, 'slave'), { owners: false }).map((d) => `${d.what} ${d.path}`),
+      compareTrees(master, path.join(tmp, 'slave'), { owners: false })
+        // B's mtime is left out: this changelog, unlike the recorder's, carries no SETATTR of B
+        // for the master's rename out of it, and a retry may still move B/two (not yet known
+        // which path does it; the names are what this test is about).
+        .filter((d) => !(d.what === 'mtime' && d.path === 'B'))
+        .map((d) => `${d.what} ${d.path} ${d.master} ${d.slave}`),
     ).to.deep.equal([]);
   });
 });
