@@ -45,9 +45,7 @@ export const CONFIG_FIELDS: { readonly [F in keyof Config]: FieldKind } = {
   deleteBrakeCount: 'number',
   deleteBrakeMin: 'number',
   seedCopy: 'boolean',
-  specialSyncMode: { choices: SYNC_MODES },
   useRsyncXattrs: 'boolean',
-  syncMethod: { choices: SYNC_METHODS },
   rsyncCommand: 'string',
   rsyncOptions: 'string',
   sshCommand: 'string',
@@ -56,10 +54,7 @@ export const CONFIG_FIELDS: { readonly [F in keyof Config]: FieldKind } = {
   sshIdentity: 'string',
   remoteGeorep: 'string',
   slaveTimeout: 'number',
-  compress: { choices: COMPRESS_KINDS },
-  logLevel: { choices: LOG_LEVELS },
   checkpoint: 'string',
-  watcher: { choices: WATCHER_KINDS },
   watcherPolling: 'boolean',
   watcherPollInterval: 'number',
   rolloverQuiet: 'number',
@@ -75,6 +70,12 @@ export const CONFIG_FIELDS: { readonly [F in keyof Config]: FieldKind } = {
   retryBackoffMax: 'number',
   metricsPort: 'number',
   metricsAddress: 'string',
+  // the choice options: each lists the values the code implements
+  specialSyncMode: { choices: SYNC_MODES },
+  syncMethod: { choices: SYNC_METHODS },
+  compress: { choices: COMPRESS_KINDS },
+  logLevel: { choices: LOG_LEVELS },
+  watcher: { choices: WATCHER_KINDS },
 };
 
 const TYPE_KIND: Readonly<Record<OptionType, 'number' | 'boolean' | 'string' | 'choice'>> = {

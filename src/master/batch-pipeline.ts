@@ -152,7 +152,7 @@ export class BatchPipeline {
     for (let start = 0; start < dirs.length; start += LIMITS.gfidsPerCall) {
       const chunk = dirs.slice(start, start + LIMITS.gfidsPerCall);
       const res = await slave.call('purgeUnknown', { dirs: chunk }, signal);
-      stats.deletes += res.removed;
+      stats.counts.deletes += res.removed;
       const problems = res.failures.map((f) => ({ path: f.path ?? f.gfid, code: f.code, message: f.message }));
       stats.addFailures(problems);
       res.failures.forEach((f, i) => this.problems.set(f.gfid, { ...(problems[i] as ItemProblem), gfid: f.gfid }));
@@ -208,7 +208,7 @@ export class BatchPipeline {
     const { deps } = this;
     const { stats } = deps;
     const adoption = this.seed === undefined ? { plan: classified, adopted: 0 } : await this.seed.adopt(classified);
-    stats.entriesSeeded += adoption.adopted;
+    stats.counts.entriesSeeded += adoption.adopted;
     const { plan } = adoption;
     if (plan.unresolved.length > 0) {
       deps.log.debug('the recorder has not caught up with some entries; they are synced again later', {

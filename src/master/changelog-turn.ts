@@ -91,7 +91,7 @@ export async function changelogTurn(m: MasterBase): Promise<TurnResult> {
       consumer.done(f);
     }
   }
-  m.stats.retryPending = index.ledgerCount();
+  m.stats.counts.retryPending = index.ledgerCount();
   m.saveStats();
   if (lost) {
     deps.onTurn?.(stimeMs);

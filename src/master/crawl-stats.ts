@@ -4,47 +4,59 @@
 import { writeFileAtomic } from '../atomic-file.js';
 import type { BatchOutcome, ItemProblem } from './batch-runner.js';
 
-export interface CrawlStatsSnapshot {
-  readonly crawlStatus: 'Hybrid Crawl' | 'History Crawl' | 'Changelog Crawl' | 'Idle';
-  readonly entriesScanned: number;
-  readonly filesSynced: number;
-  readonly filesPending: number;
-  readonly bytesSynced: number;
-  readonly bytesPending: number;
-  readonly deletesPending: number;
+/** The counters an operator reads, each a running total or a current backlog; all start at zero. */
+export interface CrawlCounts {
+  entriesScanned: number;
+  filesSynced: number;
+  filesPending: number;
+  bytesSynced: number;
+  bytesPending: number;
+  deletesPending: number;
   /** Entry ops planned and not yet applied on the slave. */
-  readonly entryPending: number;
+  entryPending: number;
   /** Metadata ops planned and not yet applied (they follow the data of their batch). */
-  readonly metaPending: number;
-  readonly entryOps: number;
-  readonly metaOps: number;
-  readonly deletes: number;
+  metaPending: number;
+  entryOps: number;
+  metaOps: number;
+  deletes: number;
   /** Entries a seed copy made that were adopted as they were (one-shot into an empty slave). */
-  readonly entriesSeeded: number;
+  entriesSeeded: number;
+  /** Live session: entries that did not land and are synced again each turn (the stime waits for them). */
+  retryPending: number;
+}
+
+export interface CrawlStatsSnapshot extends Readonly<CrawlCounts> {
+  readonly crawlStatus: 'Hybrid Crawl' | 'History Crawl' | 'Changelog Crawl' | 'Idle';
   readonly failures: readonly ItemProblem[];
   /** The stime this worker last set (store/sync-points.ts); the field keeps the stats file's name. */
   readonly lastSyncedMs: number | null;
-  /** Live session: entries that did not land and are synced again each turn (the stime waits for them). */
-  readonly retryPending: number;
   readonly updatedMs: number;
 }
 
+/** Every CrawlCounts key (the check under it fails to compile when one is missing). */
+const COUNT_NAMES = [
+  'entriesScanned',
+  'filesSynced',
+  'filesPending',
+  'bytesSynced',
+  'bytesPending',
+  'deletesPending',
+  'entryPending',
+  'metaPending',
+  'entryOps',
+  'metaOps',
+  'deletes',
+  'entriesSeeded',
+  'retryPending',
+] as const satisfies readonly (keyof CrawlCounts)[];
+const allCounted: Exclude<keyof CrawlCounts, (typeof COUNT_NAMES)[number]> extends never ? true : false = true;
+void allCounted;
+
 export class CrawlStats {
   crawlStatus: CrawlStatsSnapshot['crawlStatus'] = 'Idle';
-  entriesScanned = 0;
-  filesSynced = 0;
-  filesPending = 0;
-  bytesSynced = 0;
-  bytesPending = 0;
-  deletesPending = 0;
-  entryPending = 0;
-  metaPending = 0;
-  entryOps = 0;
-  metaOps = 0;
-  deletes = 0;
-  entriesSeeded = 0;
+  /** The counters: writers add to them, snapshot copies them. */
+  readonly counts = Object.fromEntries(COUNT_NAMES.map((k) => [k, 0])) as unknown as CrawlCounts;
   lastSyncedMs: number | null = null;
-  retryPending = 0;
   /** Bytes of changelogs a live worker has processed (for the backlog rate and ETA). */
   changelogBytesDone = 0;
   /** Every failure seen, counting repeats (a turn compares it before and after). */
@@ -67,50 +79,41 @@ export class CrawlStats {
 
   /** Counts a batch as pending before it is sent. */
   pend(files: number, bytes: number, deletes: number, entries = 0, metas = 0): void {
-    this.filesPending += files;
-    this.bytesPending += bytes;
-    this.deletesPending += deletes;
-    this.entryPending += entries;
-    this.metaPending += metas;
+    const c = this.counts;
+    c.filesPending += files;
+    c.bytesPending += bytes;
+    c.deletesPending += deletes;
+    c.entryPending += entries;
+    c.metaPending += metas;
   }
 
   /** A batch's entry ops were applied (its data and metadata go on). */
   entriesApplied(n: number): void {
-    this.entryPending = Math.max(0, this.entryPending - n);
+    const c = this.counts;
+    c.entryPending = Math.max(0, c.entryPending - n);
   }
 
   /** Moves a finished batch from pending to done. */
   settle(planned: { files: number; bytes: number; deletes: number; metas?: number }, out: BatchOutcome): void {
-    this.metaPending = Math.max(0, this.metaPending - (planned.metas ?? 0));
-    this.filesPending = Math.max(0, this.filesPending - planned.files);
-    this.bytesPending = Math.max(0, this.bytesPending - planned.bytes);
-    this.deletesPending = Math.max(0, this.deletesPending - planned.deletes);
-    this.filesSynced += out.dataFiles;
-    this.bytesSynced += out.bytesSent;
-    this.entryOps += out.entryOps;
-    this.metaOps += out.metaOps;
-    this.deletes += out.deletes;
+    const c = this.counts;
+    c.metaPending = Math.max(0, c.metaPending - (planned.metas ?? 0));
+    c.filesPending = Math.max(0, c.filesPending - planned.files);
+    c.bytesPending = Math.max(0, c.bytesPending - planned.bytes);
+    c.deletesPending = Math.max(0, c.deletesPending - planned.deletes);
+    c.filesSynced += out.dataFiles;
+    c.bytesSynced += out.bytesSent;
+    c.entryOps += out.entryOps;
+    c.metaOps += out.metaOps;
+    c.deletes += out.deletes;
     this.addFailures(out.failures);
   }
 
   snapshot(nowMs: number): CrawlStatsSnapshot {
     return {
+      ...this.counts,
       crawlStatus: this.crawlStatus,
-      entriesScanned: this.entriesScanned,
-      filesSynced: this.filesSynced,
-      filesPending: this.filesPending,
-      bytesSynced: this.bytesSynced,
-      bytesPending: this.bytesPending,
-      deletesPending: this.deletesPending,
-      entryPending: this.entryPending,
-      metaPending: this.metaPending,
-      entryOps: this.entryOps,
-      metaOps: this.metaOps,
-      deletes: this.deletes,
-      entriesSeeded: this.entriesSeeded,
       failures: this.failures,
       lastSyncedMs: this.lastSyncedMs,
-      retryPending: this.retryPending,
       updatedMs: nowMs,
     };
   }

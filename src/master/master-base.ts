@@ -163,7 +163,7 @@ export class MasterBase {
     if (result.lostBatches > 0) return result;
     // A full crawl reads changes of any age: its problems hold back every checkpoint.
     recordProblems(this.deps, result.problems, [], 0);
-    this.stats.retryPending = this.deps.index.ledgerCount();
+    this.stats.counts.retryPending = this.deps.index.ledgerCount();
     await this.markStime(stimeMs);
     return result;
   }

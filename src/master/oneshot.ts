@@ -135,7 +135,8 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
   }
 }
 
-function reportOf(s: CrawlStats, skipped: readonly ItemProblem[], durationMs: number): OneshotReport {
+function reportOf(stats: CrawlStats, skipped: readonly ItemProblem[], durationMs: number): OneshotReport {
+  const s = stats.counts;
   return {
     entryOps: s.entryOps,
     metaOps: s.metaOps,
@@ -144,12 +145,13 @@ function reportOf(s: CrawlStats, skipped: readonly ItemProblem[], durationMs: nu
     deletes: s.deletes,
     entriesSeeded: s.entriesSeeded,
     skipped,
-    failures: [...s.failures],
+    failures: [...stats.failures],
     durationMs,
   };
 }
 
-function progressOf(phase: Progress['phase'], s: CrawlStats): Progress {
+function progressOf(phase: Progress['phase'], stats: CrawlStats): Progress {
+  const s = stats.counts;
   return {
     phase,
     entriesScanned: s.entriesScanned,

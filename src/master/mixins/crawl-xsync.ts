@@ -44,7 +44,7 @@ export class CrawlXsync {
         sink: brake === undefined ? sink : deferDeletes(sink, deferred),
         onSkip: deps.onSkip,
         onScan: (n) => {
-          this.stats.entriesScanned = n;
+          this.stats.counts.entriesScanned = n;
         },
       },
     );
