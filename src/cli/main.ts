@@ -41,6 +41,12 @@ function trapSignals(): { signal: AbortSignal; release: () => void } {
 /** V8's heap limit of this process, MiB. */
 const heapLimitMiB = (): number => getHeapStatistics().heap_size_limit / 2 ** 20;
 
+/** How to run the entry at `url` the way this process runs (same Node, flags and loader). */
+const commandFor = (url: URL): readonly string[] =>
+  selfCommand(process.execPath, process.execArgv, fileURLToPath(url), process.cwd(), (s) => import.meta.resolve(s));
+/** How to run this CLI again (reruns, services, the monitor's workers). */
+const thisCommand = (): readonly string[] => commandFor(new URL(import.meta.url));
+
 const argv = process.argv.slice(2);
 if (argv[0] === SLAVE_GATE_VERB) {
   const code = await runSlaveGate(argv.slice(1), {
@@ -55,9 +61,7 @@ if (argv[0] === SLAVE_GATE_VERB) {
   // Before the CLI's modules load, so the rerun costs one bare Node start (see heap-cap-rerun.ts).
   const code = await rerunUnderHeapCap(
     {
-      selfCommand: selfCommand(process.execPath, process.execArgv, fileURLToPath(import.meta.url), process.cwd(), (s) =>
-        import.meta.resolve(s),
-      ),
+      selfCommand: thisCommand(),
       argv,
       stderr: process.stderr,
     },
@@ -77,17 +81,9 @@ if (argv[0] === SLAVE_GATE_VERB) {
     stderrIsTTY: process.stderr.isTTY === true,
     stderrIsJournal: isJournalStream(env.journalStream, () => fstatSync(2, { bigint: true })),
     env,
-    selfCommand: selfCommand(process.execPath, process.execArgv, fileURLToPath(import.meta.url), process.cwd(), (s) =>
-      import.meta.resolve(s),
-    ),
+    selfCommand: thisCommand(),
     // The agent's slim entry beside this file (.ts from source under tsx, .js when built).
-    agentCommand: selfCommand(
-      process.execPath,
-      process.execArgv,
-      fileURLToPath(new URL(`./agent-main${extname(fileURLToPath(import.meta.url))}`, import.meta.url)),
-      process.cwd(),
-      (s) => import.meta.resolve(s),
-    ),
+    agentCommand: commandFor(new URL(`./agent-main${extname(fileURLToPath(import.meta.url))}`, import.meta.url)),
     argv,
     heapLimitMiB: heapLimitMiB(),
     clock: systemClock,

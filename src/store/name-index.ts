@@ -47,8 +47,11 @@ export interface NameIndex {
   link(gfid: Gfid, at: EntryName): void;
   /** Forget one name; forgets the object too when it was its last name. */
   unlink(at: EntryName): void;
-  /** Forget a directory's whole subtree (names and objects) and the directory itself. */
-  removeTree(gfid: Gfid): void;
+  /**
+   * Forget a directory's whole subtree (names and objects) and the directory itself. Returns the
+   * objects of the subtree that live on: files hard-linked from outside it, under those names.
+   */
+  removeTree(gfid: Gfid): readonly Gfid[];
   rename(from: EntryName, to: EntryName): void;
   count(): number;
   /**

@@ -125,8 +125,8 @@ export class SqliteNames implements NameIndex, Confirmations, RecorderAttrs {
     });
   }
 
-  removeTree(gfid: Gfid): void {
-    this.guard(() => {
+  removeTree(gfid: Gfid): readonly Gfid[] {
+    return this.guard(() => {
       if (gfid === ROOT_GFID) throw new GeorepError('ENTRY_CONFLICT', 'the root cannot be removed from the gfid index');
       const subtree = JSON.stringify(this.st.subtree.all(gfid));
       this.forgetDirs();
@@ -134,6 +134,7 @@ export class SqliteNames implements NameIndex, Confirmations, RecorderAttrs {
       this.st.deleteNamesOf.run(gfid);
       // A file hard-linked from outside the subtree keeps its object and its outside name.
       this.st.deleteNamelessIn.run(subtree);
+      return this.st.objectsIn.all(subtree) as Gfid[];
     });
   }
 

@@ -101,6 +101,9 @@ export function prepareStatements(db: Db) {
     ),
     deleteNamesUnder: db.prepare<[string]>('DELETE FROM names WHERE pargfid IN (SELECT value FROM json_each(?))'),
     deleteNamesOf: db.prepare<[string]>('DELETE FROM names WHERE gfid = ?'),
+    objectsIn: db
+      .prepare<[string], string>('SELECT gfid FROM objects WHERE gfid IN (SELECT value FROM json_each(?))')
+      .pluck(),
     deleteNamelessIn: db.prepare<[string]>(
       `DELETE FROM objects WHERE gfid IN (SELECT value FROM json_each(?))
        AND NOT EXISTS (SELECT 1 FROM names WHERE names.gfid = objects.gfid)`,

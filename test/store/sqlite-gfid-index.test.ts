@@ -186,13 +186,13 @@ describe('SqliteGfidIndex', () => {
     idx.link(shared, at(ROOT_GFID, 'outside'));
     const keep = idx.create('dir', 5n, at(ROOT_GFID, 'keep'));
     expect(str(idx.pathOf(c))).to.equal('a/b/c');
-    idx.removeTree(a);
+    expect(idx.removeTree(a), 'the objects that live on').to.deep.equal([shared]);
     for (const g of [a, b, c]) expect(idx.pathOf(g), g).to.equal(undefined);
     expect(idx.namesOf(shared)).to.deep.equal([{ pargfid: ROOT_GFID, name: Buffer.from('outside') }]);
     expect(str(idx.pathOf(shared))).to.equal('outside');
     expect(str(idx.pathOf(keep))).to.equal('keep');
     expect(idx.count()).to.equal(2);
-    idx.removeTree(a); // already gone: a no-op
+    expect(idx.removeTree(a)).to.deep.equal([]); // already gone: a no-op
     expect(codeOf(() => idx.removeTree(ROOT_GFID))).to.equal('ENTRY_CONFLICT');
   });
 

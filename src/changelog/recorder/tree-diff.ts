@@ -568,30 +568,18 @@ export class TreeDiff {
 
   private remove(row: IndexedEntry): void {
     const entry = { pargfid: row.pargfid, name: row.name };
-    const files = row.type === 'dir' ? this.filesUnder(row.gfid) : [row.gfid];
-    if (row.type === 'dir') this.deps.index.removeTree(row.gfid);
-    else this.deps.index.unlink(entry);
+    let survivors: readonly Gfid[] = [];
+    if (row.type === 'dir') survivors = this.deps.index.removeTree(row.gfid);
+    else {
+      this.deps.index.unlink(entry);
+      if (this.deps.index.namesOf(row.gfid).length > 0) survivors = [row.gfid];
+    }
     this.touch(row.pargfid);
     this.deps.emit({ kind: 'E', gfid: row.gfid, fop: row.type === 'dir' ? 'RMDIR' : 'UNLINK', entry });
     // A file of a removed subtree hard-linked from outside it lives on under its other names,
     // which no hint names: a write through the name the RMDIR took (seeded random live test,
     // seed 821: ln f c/d/link; rewrite c/d/link; rm -rf c) is found only at those names.
-    for (const gfid of files) if (this.deps.index.namesOf(gfid).length > 0) this.lookAtOtherNames(gfid);
-  }
-
-  /** The files anywhere below directory `dir` in the index (one gfid per file). */
-  private filesUnder(dir: Gfid): Gfid[] {
-    const { index } = this.deps;
-    const files = new Set<Gfid>();
-    const stack: { readonly gfid: Gfid; readonly depth: number }[] = [{ gfid: dir, depth: 0 }];
-    for (let cur = stack.pop(); cur !== undefined; cur = stack.pop()) {
-      if (cur.depth > MAX_DEPTH) continue;
-      for (const child of index.children(cur.gfid)) {
-        if (child.type === 'dir') stack.push({ gfid: child.gfid, depth: cur.depth + 1 });
-        else if (child.type === 'file') files.add(child.gfid);
-      }
-    }
-    return [...files];
+    for (const gfid of survivors) this.lookAtOtherNames(gfid);
   }
 
   private depthOf(dir: Gfid): number {
