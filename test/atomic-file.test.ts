@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { writeFileAtomic } from '../src/atomic-file.js';
+import { writeFileAtomic, writeFileReplace } from '../src/atomic-file.js';
 import { EXIT, exitCodeFor } from '../src/cli/exit-codes.js';
 import { thrown } from './support/error-code.js';
 
@@ -16,20 +16,25 @@ describe('atomic-file', () => {
   });
   afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-  it('replaces the content, with the mode asked for', () => {
-    const file = path.join(tmp, 'f.json');
-    writeFileAtomic(file, 'old');
-    writeFileAtomic(file, Buffer.from('new'), 0o640);
-    expect(fs.readFileSync(file, 'utf8')).to.equal('new');
-    expect(fs.readdirSync(tmp)).to.deep.equal(['f.json']);
-  });
+  for (const [name, write] of [
+    ['writeFileAtomic', writeFileAtomic],
+    ['writeFileReplace', writeFileReplace],
+  ] as const) {
+    it(`${name}: replaces the content, with the mode asked for`, () => {
+      const file = path.join(tmp, 'f.json');
+      write(file, 'old');
+      write(file, Buffer.from('new'), 0o640);
+      expect(fs.readFileSync(file, 'utf8')).to.equal('new');
+      expect(fs.readdirSync(tmp)).to.deep.equal(['f.json']);
+    });
 
-  it('fails with IO_ERROR naming the file, errno kept', () => {
-    const file = path.join(tmp, 'gone', 'f.json');
-    const e = thrown(() => writeFileAtomic(file, 'x'));
-    expect(e.code).to.equal('IO_ERROR');
-    expect(e.path).to.equal(file);
-    expect(e.errno).to.equal('ENOENT');
-    expect(exitCodeFor(e.code)).to.equal(EXIT.syncFailed);
-  });
+    it(`${name}: fails with IO_ERROR naming the file, errno kept`, () => {
+      const file = path.join(tmp, 'gone', 'f.json');
+      const e = thrown(() => write(file, 'x'));
+      expect(e.code).to.equal('IO_ERROR');
+      expect(e.path).to.equal(file);
+      expect(e.errno).to.equal('ENOENT');
+      expect(exitCodeFor(e.code)).to.equal(EXIT.syncFailed);
+    });
+  }
 });

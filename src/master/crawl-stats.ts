@@ -1,7 +1,7 @@
 // CrawlStats: the counters an operator reads (gsyncd's total_crawl_stats), persisted as JSON
 // atomically after every batch so a stopped session's last state stays readable.
 
-import { writeFileAtomic } from '../atomic-file.js';
+import { writeFileReplace } from '../atomic-file.js';
 import type { BatchOutcome, ItemProblem } from './batch-runner.js';
 
 /** The counters an operator reads, each a running total or a current backlog; all start at zero. */
@@ -119,6 +119,6 @@ export class CrawlStats {
   }
 
   save(file: string, nowMs: number): void {
-    writeFileAtomic(file, JSON.stringify(this.snapshot(nowMs), null, 2) + '\n');
+    writeFileReplace(file, JSON.stringify(this.snapshot(nowMs), null, 2) + '\n');
   }
 }

@@ -22,7 +22,7 @@ import {
   sessionDeps,
 } from './session-setup.js';
 import type { SessionRunOptions, SlaveConnection } from './session-setup.js';
-import { writeFileAtomic } from '../atomic-file.js';
+import { writeFileReplace } from '../atomic-file.js';
 import { GeorepError } from '../errors.js';
 import { CheckpointTracker, pendingBefore, readCheckpointState } from './checkpoint.js';
 import { buildStatus } from './session-status.js';
@@ -115,7 +115,7 @@ export async function runLive(opts: LiveOptions): Promise<void> {
       onBatchDone: (seconds, outcome) => metrics?.batchDone(seconds, outcome.entryOps, outcome.metaOps),
       onTurn: (stimeMs) => {
         tracker.update(stimeMs, pendingBefore(index, held));
-        writeFileAtomic(statusFile, JSON.stringify(snapshot(), null, 2) + '\n');
+        writeFileReplace(statusFile, JSON.stringify(snapshot(), null, 2) + '\n');
         // A turn cut short by a stop or a dead agent is no progress.
         if (!stop.aborted) opts.onTurnCompleted?.();
       },
