@@ -1,4 +1,5 @@
-// georep_fs: the *at system calls the slave agent needs and Node's fs does not have.
+// georep_fs: the *at system calls the slave agent needs and Node's fs does not have, and one
+// call the master's walks use for speed (lstatdir: a directory's names with their lstat).
 //
 // Why: the agent must walk every path from its root one component at a time, never following a
 // symlink, and act on the directory it verified rather than on a path that is resolved again
@@ -7,7 +8,7 @@
 // sets times with utimensat from an exact timespec: Node's utimes passes seconds as a double
 // (sub-microsecond digits are lost) and turns a negative time (before 1970) into "now".
 //
-// Shape: thin and synchronous. Every call returns an int: >= 0 on success (a descriptor, or 0),
+// Shape: thin and synchronous. Every call but lstatdir and the listings returns an int: >= 0 on success (a descriptor, or 0),
 // -errno on failure; the TypeScript side (src/slave/fs-at.ts) names the errno and builds the
 // error, and decides which errnos are expected (ENOENT on a probe) without paying for an
 // exception. Names and targets are Buffers (any bytes but NUL; a NUL inside is EINVAL). Every
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -341,6 +343,102 @@ static napi_value f_readdir(napi_env env, napi_callback_info info) {
   return err != 0 ? ret_int(env, -err) : list;
 }
 
+
+// lstatdir(path) -> [names: Buffer[], stats: BigInt64Array] for every entry of the directory at
+// `path` ("." and ".." left out), or -errno when it cannot be listed. One call per directory for
+// the master's walks (the recorder's reconcile, verify): statx relative to the directory's
+// descriptor, no path built per name, no BigIntStats made per entry. Each entry has
+// LSTATDIR_FIELDS slots, in the order below, the fields and values Node's lstat (statx) gives;
+// an entry that went between readdir and statx has mode 0 and -errno in its ino slot.
+#define LSTATDIR_FIELDS 17
+static napi_value f_lstatdir(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  PATH(0, path);
+  int fd = open(path.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return ret_int(env, -errno);
+  DIR *dir = fdopendir(fd);
+  if (dir == NULL) {
+    int e = errno;
+    close(fd);
+    return ret_int(env, -e);
+  }
+  size_t cap = 64, n = 0;
+  int64_t *out = malloc(cap * LSTATDIR_FIELDS * sizeof(int64_t));
+  napi_value names;
+  napi_create_array(env, &names);
+  int err = out == NULL ? ENOMEM : 0;
+  while (err == 0) {
+    errno = 0;
+    struct dirent *de = readdir(dir);
+    if (de == NULL) {
+      err = errno;
+      break;
+    }
+    const char *s = de->d_name;
+    if (s[0] == '.' && (s[1] == 0 || (s[1] == '.' && s[2] == 0))) continue;
+    if (n == cap) {
+      int64_t *bigger = realloc(out, cap * 2 * LSTATDIR_FIELDS * sizeof(int64_t));
+      if (bigger == NULL) {
+        err = ENOMEM;
+        break;
+      }
+      out = bigger;
+      cap *= 2;
+    }
+    int64_t *o = out + n * LSTATDIR_FIELDS;
+    struct statx st;
+    if (statx(fd, s, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_BASIC_STATS | STATX_BTIME, &st) < 0) {
+      memset(o, 0, LSTATDIR_FIELDS * sizeof(int64_t));
+      o[1] = -errno;
+    } else {
+      o[0] = (int64_t)makedev(st.stx_dev_major, st.stx_dev_minor);
+      o[1] = (int64_t)st.stx_ino;
+      o[2] = (int64_t)st.stx_mode;
+      o[3] = (int64_t)st.stx_nlink;
+      o[4] = (int64_t)st.stx_uid;
+      o[5] = (int64_t)st.stx_gid;
+      o[6] = (int64_t)makedev(st.stx_rdev_major, st.stx_rdev_minor);
+      o[7] = (int64_t)st.stx_size;
+      o[8] = (int64_t)st.stx_blocks;
+      o[9] = (int64_t)st.stx_mtime.tv_sec;
+      o[10] = (int64_t)st.stx_mtime.tv_nsec;
+      o[11] = (int64_t)st.stx_ctime.tv_sec;
+      o[12] = (int64_t)st.stx_ctime.tv_nsec;
+      o[13] = (int64_t)st.stx_btime.tv_sec; // 0 where the filesystem keeps none, as Node has it
+      o[14] = (int64_t)st.stx_btime.tv_nsec;
+      o[15] = (int64_t)st.stx_atime.tv_sec;
+      o[16] = (int64_t)st.stx_atime.tv_nsec;
+    }
+    napi_value name;
+    void *copy;
+    if (napi_create_buffer_copy(env, strlen(s), s, &copy, &name) != napi_ok ||
+        napi_set_element(env, names, (uint32_t)n, name) != napi_ok) {
+      free(out);
+      closedir(dir);
+      return NULL;
+    }
+    n++;
+  }
+  closedir(dir);
+  if (err != 0) {
+    free(out);
+    return ret_int(env, -err);
+  }
+  napi_value ab, stats, pair;
+  void *data;
+  if (napi_create_arraybuffer(env, n * LSTATDIR_FIELDS * sizeof(int64_t), &data, &ab) != napi_ok) {
+    free(out);
+    return NULL;
+  }
+  if (n > 0) memcpy(data, out, n * LSTATDIR_FIELDS * sizeof(int64_t));
+  free(out);
+  if (napi_create_typedarray(env, napi_bigint64_array, n * LSTATDIR_FIELDS, ab, 0, &stats) != napi_ok) return NULL;
+  napi_create_array_with_length(env, 2, &pair);
+  napi_set_element(env, pair, 0, names);
+  napi_set_element(env, pair, 1, stats);
+  return pair;
+}
+
 static void add_fn(napi_env env, napi_value exports, const char *name, napi_callback fn) {
   napi_value f;
   napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, NULL, &f);
@@ -370,6 +468,7 @@ static napi_value init(napi_env env, napi_value exports) {
   add_fn(env, exports, "utimensat", f_utimensat);
   add_fn(env, exports, "readlinkat", f_readlinkat);
   add_fn(env, exports, "readdir", f_readdir);
+  add_fn(env, exports, "lstatdir", f_lstatdir);
   napi_value c;
   napi_create_object(env, &c);
   add_const(env, c, "AT_FDCWD", AT_FDCWD);

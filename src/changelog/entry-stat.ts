@@ -3,6 +3,7 @@
 
 import fs from 'node:fs';
 import type { BigIntStats } from 'node:fs';
+import type { LstatView } from './dir-stats.js';
 import { hasErrno } from '../errors.js';
 import type { EntryType } from './entry-type.js';
 
@@ -19,7 +20,7 @@ export interface SyncedAttrs {
   readonly gid: number;
 }
 
-export function entryTypeOf(st: BigIntStats): EntryType {
+export function entryTypeOf(st: LstatView): EntryType {
   if (st.isFile()) return 'file';
   if (st.isDirectory()) return 'dir';
   if (st.isSymbolicLink()) return 'symlink';
@@ -29,7 +30,7 @@ export function entryTypeOf(st: BigIntStats): EntryType {
   return 'blockdev';
 }
 
-export function attrsOf(st: BigIntStats): SyncedAttrs {
+export function attrsOf(st: LstatView): SyncedAttrs {
   return {
     size: Number(st.size),
     mtimeNs: st.mtimeNs,

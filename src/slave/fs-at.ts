@@ -3,14 +3,11 @@
 // Invariant: every failure is a Node-style system error (code 'ENOENT'…, errno, syscall), so
 // OpFailure, hasErrno and the master's ledger see the same codes as from node:fs.
 
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { getSystemErrorMap, getSystemErrorName } from 'node:util';
 import { escapeName } from '../changelog/index.js';
 import { GeorepError } from '../errors.js';
+import { addonFile, requireAddon } from '../native-addon.js';
 import type { EntryType } from '../changelog/index.js';
 import type { Timespec } from './protocol.js';
 
@@ -84,9 +81,6 @@ const NATIVE_FUNCTIONS = [
   'readdir',
 ] as const;
 
-/** Where node-gyp puts the addon, relative to the repository. */
-export const NATIVE_FILE = join('native', 'build', 'Release', 'georep_fs.node');
-
 const S_IFMT = 0o170000;
 const TYPES: ReadonlyMap<number, EntryType> = new Map([
   [0o100000, 'file'],
@@ -108,13 +102,6 @@ export function sysError(ret: number, syscall: string, name: Buffer): Error {
   return Object.assign(new Error(`${code}: ${text}, ${syscall} '${shown}'`), { code, errno: ret, syscall });
 }
 
-/** The addon in the repository this module runs from (as src/slave, dist/slave or dist-test/src/slave). */
-function addonFile(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, '..', '..', NATIVE_FILE), join(here, '..', '..', '..', NATIVE_FILE)];
-  return candidates.find((f) => existsSync(f)) ?? join(here, '..', '..', NATIVE_FILE);
-}
-
 /**
  * Loads the addon. There is no fallback to node:fs: that would be the unsafe path this module
  * exists to avoid, so a missing or stale build is NATIVE_MISSING with what to run.
@@ -122,7 +109,7 @@ function addonFile(): string {
 export function loadAtFs(file = addonFile()): AtFs {
   let mod: unknown;
   try {
-    mod = createRequire(import.meta.url)(file);
+    mod = requireAddon(file);
   } catch (e) {
     throw nativeMissing(file, e instanceof Error ? e.message : String(e), e);
   }

@@ -2,10 +2,11 @@
 // slave agent its own for listDir): names sorted by raw bytes, so the two listings of a
 // directory can be merged in one pass, and each entry as lstat reports it (nothing followed).
 
-import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
-import type { BigIntStats } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import type { EntryKind } from '../slave/protocol.js';
 import { entryTypeOf } from '../changelog/entry-stat.js';
+import { dirStats } from '../changelog/dir-stats.js';
+import type { LstatView } from '../changelog/dir-stats.js';
 
 /** One directory entry as verify compares it. */
 export interface Listed {
@@ -26,21 +27,30 @@ export interface Listed {
 
 const SLASH = Buffer.from('/');
 
-/** The names in `absDir`, sorted bytewise (the order both sides merge in). */
-export function sortedNames(absDir: Buffer): Buffer[] {
-  return readdirSync(absDir, { encoding: 'buffer' }).sort(Buffer.compare);
-}
-
 /** `absDir/name` as bytes. */
 export function childPath(absDir: Buffer, name: Buffer): Buffer {
   return Buffer.concat([absDir, SLASH, name]);
 }
 
-/** What lstat says of `absDir/name`; undefined when it is gone (removed since the listing). */
-export function statChild(absDir: Buffer, name: Buffer): Listed | undefined {
-  const abs = childPath(absDir, name);
-  const st = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
-  if (st === undefined) return undefined;
+/** One named entry of a listing, as lstat says it (undefined: gone since the listing). */
+export interface NamedEntry {
+  readonly name: Buffer;
+  readonly entry: Listed | undefined;
+}
+
+/**
+ * The entries of `absDir` sorted bytewise (the order both sides merge in), each as lstat says
+ * it, in one native call for the directory (changelog/dir-stats.ts); undefined when the
+ * directory is gone.
+ */
+export function listEntries(absDir: Buffer): NamedEntry[] | undefined {
+  const all = dirStats(absDir);
+  if (all === undefined) return undefined;
+  all.sort((a, b) => Buffer.compare(a.name, b.name));
+  return all.map(({ name, st }) => ({ name, entry: st === undefined ? undefined : listedOf(absDir, name, st) }));
+}
+
+function listedOf(absDir: Buffer, name: Buffer, st: LstatView): Listed {
   const kind = entryTypeOf(st);
   const entry: Listed = {
     name,
@@ -55,5 +65,5 @@ export function statChild(absDir: Buffer, name: Buffer): Listed | undefined {
     rdev: Number(st.rdev),
   };
   if (kind !== 'symlink') return entry;
-  return { ...entry, target: readlinkSync(abs, { encoding: 'buffer' }) };
+  return { ...entry, target: readlinkSync(childPath(absDir, name), { encoding: 'buffer' }) };
 }

@@ -10,7 +10,6 @@ import type { Gfid } from '../changelog/index.js';
 import type { NameIndex } from '../store/index.js';
 import { ROOT_GFID, comparePreorder, isAncestorOrSelf, joinRel } from '../changelog/index.js';
 import type { DirPath } from '../changelog/index.js';
-import { hasErrno } from '../errors.js';
 import type { HashResult } from '../slave/protocol.js';
 import { nsOf } from '../slave/timespec.js';
 import { hashFile } from './hash-file.js';
@@ -18,8 +17,8 @@ import type { EntryLine, LineSink, Totals } from './lines.js';
 import { pathText } from './lines.js';
 import { LinkGroups } from './links.js';
 import { entryTypeOf } from '../changelog/entry-stat.js';
-import { childPath, sortedNames, statChild } from './list-dir.js';
-import type { Listed } from './list-dir.js';
+import { childPath, listEntries } from './list-dir.js';
+import type { Listed, NamedEntry } from './list-dir.js';
 import type { Sampler } from './sample.js';
 import type { SlaveDir, SlaveDirs } from './slave-dirs.js';
 import { ROOT_RULES, judgeAttrs, judgeShape, needsHash } from './verdict.js';
@@ -156,8 +155,7 @@ export class VerifyWalk {
     const masterDir = childPathOrRoot(this.deps.masterRoot, task.rel);
     const gfids = this.gfidsOf(task);
     const subdirs: DirTask[] = [];
-    for (const name of this.masterNames(masterDir) ?? []) {
-      const m = statChild(masterDir, name);
+    for (const { name, entry: m } of listEntries(masterDir) ?? []) {
       if (m?.kind !== 'dir') continue;
       const comps = [...task.comps, name];
       const gfid = gfids?.get(name);
@@ -170,12 +168,13 @@ export class VerifyWalk {
     // The master's side is read while the agent lists the slave's (asked ahead, or now).
     const listing = task.onSlave ? this.deps.slave.take(task.rel) : Promise.resolve(EMPTY_DIR);
     const masterDir = childPathOrRoot(this.deps.masterRoot, task.rel);
-    const names = this.masterNames(masterDir);
-    if (names === undefined) {
+    const listed = listEntries(masterDir);
+    if (listed === undefined) {
       listing.catch(() => undefined); // not needed any more
       return; // the master directory went since its parent was listed
     }
-    const mine = names.map((name) => this.masterEntry(masterDir, name, task));
+    const names = listed.map((e) => e.name);
+    const mine = listed.map((e) => this.masterEntry(e, task));
     const slaveDir = await listing;
     this.totals.dirs++;
     const pending: Pending[] = [];
@@ -227,23 +226,12 @@ export class VerifyWalk {
     await this.deps.emit(lines);
   }
 
-  /** The master's names in a directory, sorted; undefined when the directory is gone. */
-  private masterNames(masterDir: Buffer): Buffer[] | undefined {
-    try {
-      return sortedNames(masterDir);
-    } catch (e) {
-      if (!hasErrno(e, 'ENOENT', 'ENOTDIR')) throw e;
-      return undefined;
-    }
-  }
-
   /** A master entry, 'skip' when georep does not replicate it, undefined when it went since the readdir. */
-  private masterEntry(masterDir: Buffer, name: Buffer, task: DirTask): Listed | 'skip' | undefined {
+  private masterEntry({ name, entry: m }: NamedEntry, task: DirTask): Listed | 'skip' | undefined {
     if (task.rel.length === 0 && name.equals(RESERVED)) {
       this.totals.skipped++; // reserved for the slave's control folder: never replicated
       return 'skip';
     }
-    const m = statChild(masterDir, name);
     if (m === undefined) return undefined;
     if (m.kind === 'socket' || (!this.cfg.devices && (m.kind === 'chardev' || m.kind === 'blockdev'))) {
       this.totals.skipped++;

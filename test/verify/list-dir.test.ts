@@ -1,12 +1,15 @@
 // Verify's listing of one folder on real files: names sorted by their bytes (the order both
-// sides merge in, whatever the locale), lstat of a child with a symlink's target, and a child
-// removed since the listing reported as gone rather than thrown.
+// sides merge in, whatever the locale), lstat of each child with a symlink's target, and a
+// folder removed since its parent was listed reported as gone rather than thrown.
 
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { childPath, sortedNames, statChild } from '../../src/verify/list-dir.js';
+import { childPath, listEntries } from '../../src/verify/list-dir.js';
+
+const namesIn = (abs: Buffer): Buffer[] => (listEntries(abs) ?? []).map((e) => e.name);
+const entryOf = (abs: Buffer, name: string) => listEntries(abs)?.find((e) => e.name.equals(Buffer.from(name)))?.entry;
 
 describe('verify/list-dir', () => {
   let dir: string;
@@ -22,7 +25,7 @@ describe('verify/list-dir', () => {
     names.push(Buffer.from([0x7a, 0xff]));
     for (const n of names) fs.writeFileSync(childPath(abs, n), '');
     // B, "a b", b, z\xff, é, U+FF21, U+1F600: as strings the last two would swap (a surrogate pair sorts first)
-    expect(sortedNames(abs).map((n) => n.toString('hex'))).to.deep.equal([
+    expect(namesIn(abs).map((n) => n.toString('hex'))).to.deep.equal([
       '42',
       '612062',
       '62',
@@ -38,16 +41,18 @@ describe('verify/list-dir', () => {
     fs.chmodSync(path.join(dir, 'f'), 0o640);
     fs.symlinkSync('no/such/target', path.join(dir, 'l'));
     fs.mkdirSync(path.join(dir, 'd'));
-    const f = statChild(abs, Buffer.from('f'));
+    const f = entryOf(abs, 'f');
     const st = fs.lstatSync(path.join(dir, 'f'), { bigint: true });
     expect(f).to.deep.include({ kind: 'file', size: 3, mode: 0o100640, mtimeNs: st.mtimeNs, ino: st.ino, nlink: 1 });
     expect(f?.target).to.equal(undefined);
-    const l = statChild(abs, Buffer.from('l'));
+    const l = entryOf(abs, 'l');
     expect([l?.kind, l?.target?.toString()]).to.deep.equal(['symlink', 'no/such/target']);
-    expect(statChild(abs, Buffer.from('d'))?.kind).to.equal('dir');
+    expect(entryOf(abs, 'd')?.kind).to.equal('dir');
   });
 
-  it('says undefined for a child gone since the listing', () => {
-    expect(statChild(abs, Buffer.from('gone'))).to.equal(undefined);
+  it('says undefined for a directory that is gone, or is not one', () => {
+    fs.writeFileSync(path.join(dir, 'f'), '');
+    expect(listEntries(childPath(abs, Buffer.from('gone')))).to.equal(undefined);
+    expect(listEntries(childPath(abs, Buffer.from('f')))).to.equal(undefined);
   });
 });

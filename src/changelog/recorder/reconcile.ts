@@ -10,7 +10,8 @@ import { absPath, joinRel } from '../rel-path.js';
 import type { IndexedEntry, MetaKey, NameIndex, SessionMeta, StoreConnection } from '../../store/index.js';
 import { ROOT_GFID } from '../record.js';
 import type { Check, DirRef } from './tree-diff.js';
-import { listNames, lstatIfAny } from '../entry-stat.js';
+import { lstatIfAny } from '../entry-stat.js';
+import { dirStats } from '../dir-stats.js';
 
 export const RECONCILE_POSITION_KEY = 'recorder.reconcile.position' satisfies MetaKey;
 
@@ -101,13 +102,13 @@ export class ReconcileScan {
   private checksOf(dir: DirTask, out: Check[]): void {
     const rows = new Map<string, IndexedEntry>();
     for (const row of this.deps.index.children(dir.gfid)) rows.set(row.name.toString('latin1'), row);
-    const names = new Map<string, Buffer>();
-    for (const n of listNames(absPath(this.deps.root, dir.rel))) names.set(n.toString('latin1'), n);
-    for (const row of rows.values()) names.set(row.name.toString('latin1'), row.name);
-    for (const [key, name] of names) {
-      const st = lstatIfAny(absPath(this.deps.root, joinRel(dir.rel, name)));
+    for (const { name, st } of dirStats(absPath(this.deps.root, dir.rel)) ?? []) {
+      const key = name.toString('latin1');
       out.push({ dir, name, st, row: rows.get(key) ?? null });
+      rows.delete(key);
     }
+    // Names the index has and the directory no longer lists: gone, or moved away.
+    for (const row of rows.values()) out.push({ dir, name: row.name, st: undefined, row });
   }
 
   private subdirs(dir: DirTask): DirTask[] {

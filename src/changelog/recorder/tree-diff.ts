@@ -7,7 +7,7 @@
 // order moves, creates, links and deletes so each is valid in turn, swaps through a temporary
 // name); split into files, its steps would pass that state around instead of reading it.
 
-import type { BigIntStats } from 'node:fs';
+import type { LstatView } from '../dir-stats.js';
 import { attrsOf, entryTypeOf, listNames, lstatIfAny, readTarget, sameAttrs } from '../entry-stat.js';
 import { absPath, joinRel } from '../rel-path.js';
 import type { EntryType } from '../entry-type.js';
@@ -27,7 +27,7 @@ export interface DirRef {
 export interface Check {
   readonly dir: DirRef;
   readonly name: Buffer;
-  readonly st: BigIntStats | undefined;
+  readonly st: LstatView | undefined;
   /** The index row at this name when the caller already read it (null: none); else looked up. */
   readonly row?: IndexedEntry | null;
   /**
@@ -68,7 +68,7 @@ interface Appeared {
   readonly parent: Parent;
   readonly name: Buffer;
   readonly rel: Buffer;
-  readonly st: BigIntStats;
+  readonly st: LstatView;
   readonly type: EntryType;
   /** Minted when the entry is created (directories: before their children). */
   gfid?: Gfid;
@@ -265,7 +265,7 @@ export class TreeDiff {
    * inode born since, is another object. Recorded as an attribute change, a retargeted
    * symlink kept its old target on the slave for good.
    */
-  private sameObject(row: IndexedEntry, st: BigIntStats, rel: Buffer): boolean {
+  private sameObject(row: IndexedEntry, st: LstatView, rel: Buffer): boolean {
     if (row.type === 'symlink') {
       const now = readTarget(absPath(this.deps.root, rel));
       if (row.target === null) {
@@ -279,7 +279,7 @@ export class TreeDiff {
   }
 
   /** The object's inode was born after the one the index knows (both birth times known). */
-  private reborn(gfid: Gfid, st: BigIntStats): boolean {
+  private reborn(gfid: Gfid, st: LstatView): boolean {
     const obj = this.deps.index.objectOf(gfid);
     return obj !== undefined && obj.btimeNs !== null && st.birthtimeNs !== 0n && obj.btimeNs !== st.birthtimeNs;
   }
@@ -312,13 +312,13 @@ export class TreeDiff {
    * again at once) is not a rename: with ignore-deletes the slave must keep the old file.
    * Births within one clock tick (a few ms) look alike: those are still taken for a rename.
    */
-  private knownObject(st: BigIntStats, type: EntryType, rel: Buffer): Gfid | undefined {
+  private knownObject(st: LstatView, type: EntryType, rel: Buffer): Gfid | undefined {
     // Every gfid on the inode: a deleted file's, not recorded as deleted yet, may share it
     // with the new object (seeded random live test, seed 19: a second name became a new file).
     return this.deps.index.gfidsOfIno(st.ino).find((gfid) => this.isObject(gfid, st, type, rel));
   }
 
-  private isObject(gfid: Gfid, st: BigIntStats, type: EntryType, rel: Buffer): boolean {
+  private isObject(gfid: Gfid, st: LstatView, type: EntryType, rel: Buffer): boolean {
     if (this.deps.index.objectOf(gfid)?.type !== type || this.reborn(gfid, st)) return false;
     // A symlink with another target is another object, even on the inode and birth tick of one.
     if (type === 'symlink') {
@@ -620,7 +620,7 @@ export class TreeDiff {
   private refresh(
     gfid: Gfid,
     type: EntryType,
-    st: BigIntStats,
+    st: LstatView,
     how: 'inPlace' | 'moved' | 'linked',
     known?: SyncedAttrs | null,
     written = false,

@@ -1,0 +1,218 @@
+// dirStats: a directory's names with each entry's lstat, in one native call per directory
+// (native/georep_fs.c, lstatdir). The recorder's reconcile walks every name of the master this
+// way: with node:fs each name costs a path built from its parts, an lstat through that whole
+// path and a BigIntStats of 18 BigInts, which made the walk and the garbage it leaves most of a
+// restart's reconcile (bench/README.md, "Where s3b's time goes"). Here the kernel resolves each
+// name against the directory's descriptor, and a PackedStat reads its fields out of one shared
+// array when asked. Without the addon (not built on this host) the same answer comes from
+// node:fs: the master needs the addon for speed only, never for safety.
+
+import fs from 'node:fs';
+import type { BigIntStats } from 'node:fs';
+import { getSystemErrorName } from 'node:util';
+import { hasErrno } from '../errors.js';
+import { tryLoadAddon } from '../native-addon.js';
+import { joinRel } from './rel-path.js';
+
+/** What the walks read of an entry's lstat: BigIntStats has it, and so has PackedStat. */
+export type LstatView = Pick<
+  BigIntStats,
+  | 'dev'
+  | 'ino'
+  | 'mode'
+  | 'nlink'
+  | 'uid'
+  | 'gid'
+  | 'rdev'
+  | 'size'
+  | 'blocks'
+  | 'mtimeNs'
+  | 'ctimeNs'
+  | 'birthtimeNs'
+  | 'atimeNs'
+  | 'isFile'
+  | 'isDirectory'
+  | 'isSymbolicLink'
+  | 'isFIFO'
+  | 'isSocket'
+  | 'isCharacterDevice'
+  | 'isBlockDevice'
+>;
+
+/** One directory entry: its name, and its lstat (none when it went between listing and lstat). */
+export interface StatEntry {
+  readonly name: Buffer;
+  readonly st: LstatView | undefined;
+}
+
+/** Slots per entry in lstatdir's array, and where each field is (native/georep_fs.c). */
+const FIELDS = 17;
+const enum Slot {
+  dev = 0,
+  ino,
+  mode,
+  nlink,
+  uid,
+  gid,
+  rdev,
+  size,
+  blocks,
+  mtimeSec,
+  mtimeNsec,
+  ctimeSec,
+  ctimeNsec,
+  btimeSec,
+  btimeNsec,
+  atimeSec,
+  atimeNsec,
+}
+const S_IFMT = 0o170000;
+const NS = 1_000_000_000n;
+
+/** One entry of an lstatdir answer, read out field by field as asked (no BigInt made before). */
+class PackedStat implements LstatView {
+  constructor(
+    private readonly a: BigInt64Array,
+    private readonly at: number,
+  ) {}
+  private n(slot: Slot): bigint {
+    return this.a[this.at + slot] as bigint; // at + slot is within the array by construction
+  }
+  private time(sec: Slot): bigint {
+    return this.n(sec) * NS + this.n(sec + 1);
+  }
+  private type(): number {
+    return Number(this.n(Slot.mode)) & S_IFMT;
+  }
+  get dev(): bigint {
+    return this.n(Slot.dev);
+  }
+  get ino(): bigint {
+    return this.n(Slot.ino);
+  }
+  get mode(): bigint {
+    return this.n(Slot.mode);
+  }
+  get nlink(): bigint {
+    return this.n(Slot.nlink);
+  }
+  get uid(): bigint {
+    return this.n(Slot.uid);
+  }
+  get gid(): bigint {
+    return this.n(Slot.gid);
+  }
+  get rdev(): bigint {
+    return this.n(Slot.rdev);
+  }
+  get size(): bigint {
+    return this.n(Slot.size);
+  }
+  get blocks(): bigint {
+    return this.n(Slot.blocks);
+  }
+  get mtimeNs(): bigint {
+    return this.time(Slot.mtimeSec);
+  }
+  get ctimeNs(): bigint {
+    return this.time(Slot.ctimeSec);
+  }
+  get birthtimeNs(): bigint {
+    return this.time(Slot.btimeSec);
+  }
+  get atimeNs(): bigint {
+    return this.time(Slot.atimeSec);
+  }
+  isFile(): boolean {
+    return this.type() === 0o100000;
+  }
+  isDirectory(): boolean {
+    return this.type() === 0o040000;
+  }
+  isSymbolicLink(): boolean {
+    return this.type() === 0o120000;
+  }
+  isFIFO(): boolean {
+    return this.type() === 0o010000;
+  }
+  isSocket(): boolean {
+    return this.type() === 0o140000;
+  }
+  isCharacterDevice(): boolean {
+    return this.type() === 0o020000;
+  }
+  isBlockDevice(): boolean {
+    return this.type() === 0o060000;
+  }
+}
+
+interface LstatDirAddon {
+  lstatdir(path: Buffer): [Buffer[], BigInt64Array] | number;
+}
+
+const isLstatDirAddon = (m: unknown): m is LstatDirAddon =>
+  typeof (m as Partial<LstatDirAddon> | undefined)?.lstatdir === 'function';
+
+let addon: LstatDirAddon | null | undefined;
+function nativeLstatDir(): LstatDirAddon | null {
+  if (addon === undefined) {
+    const m = tryLoadAddon();
+    addon = isLstatDirAddon(m) ? m : null;
+  }
+  return addon;
+}
+
+/** A Node-style system error for -errno from `syscall` on `abs`, as node:fs would throw. */
+function sysError(ret: number, syscall: string, abs: Buffer): Error {
+  const code = getSystemErrorName(ret);
+  return Object.assign(new Error(`${code}: ${syscall} '${abs.toString()}'`), { code, errno: ret, syscall });
+}
+
+/**
+ * The entries of directory `abs` with their lstat, in directory order; undefined when the
+ * directory is gone or is no longer one (removed while we looked). Any other failure throws, as node:fs
+ * would. `useAddon` false takes the node:fs path (tests hold the two to one answer).
+ */
+export function dirStats(abs: Buffer, useAddon = true): StatEntry[] | undefined {
+  const native = useAddon ? nativeLstatDir() : null;
+  if (native === null) return dirStatsByNodeFs(abs);
+  const r = native.lstatdir(abs);
+  if (typeof r === 'number') {
+    const err = sysError(r, 'opendir', abs);
+    // ELOOP: a symlink now stands at the directory's name (opened O_NOFOLLOW); its parent's listing shows it.
+    if (hasErrno(err, 'ENOENT', 'ENOTDIR', 'ELOOP')) return undefined;
+    throw err;
+  }
+  const [names, a] = r;
+  const out: StatEntry[] = new Array<StatEntry>(names.length);
+  for (let i = 0; i < names.length; i++) {
+    const at = i * FIELDS;
+    const name = names[i] as Buffer; // names and a have one entry per name
+    const mode = a[at + Slot.mode] as bigint;
+    if (mode !== 0n) out[i] = { name, st: new PackedStat(a, at) };
+    else {
+      const err = sysError(Number(a[at + Slot.ino]), 'lstat', joinRel(abs, name));
+      if (!hasErrno(err, 'ENOENT', 'ENOTDIR')) throw err;
+      out[i] = { name, st: undefined };
+    }
+  }
+  return out;
+}
+
+function dirStatsByNodeFs(abs: Buffer): StatEntry[] | undefined {
+  let names: Buffer[];
+  try {
+    names = fs.readdirSync(abs, { encoding: 'buffer' });
+  } catch (e) {
+    if (hasErrno(e, 'ENOENT', 'ENOTDIR')) return undefined;
+    throw e;
+  }
+  return names.map((name) => {
+    try {
+      return { name, st: fs.lstatSync(joinRel(abs, name), { bigint: true }) };
+    } catch (e) {
+      if (hasErrno(e, 'ENOENT', 'ENOTDIR')) return { name, st: undefined };
+      throw e;
+    }
+  });
+}
