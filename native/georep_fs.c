@@ -8,8 +8,8 @@
 // sets times with utimensat from an exact timespec: Node's utimes passes seconds as a double
 // (sub-microsecond digits are lost) and turns a negative time (before 1970) into "now".
 //
-// Shape: thin and synchronous. Every call but lstatdir and the listings returns an int: >= 0 on success (a descriptor, or 0),
-// -errno on failure; the TypeScript side (src/slave/fs-at.ts) names the errno and builds the
+// Shape: thin and synchronous. Every call returns an int (or, for the listings, its answer or
+// an int): >= 0 on success (a descriptor, or 0), -errno on failure; the TypeScript side (src/slave/fs-at.ts) names the errno and builds the
 // error, and decides which errnos are expected (ENOENT on a probe) without paying for an
 // exception. Names and targets are Buffers (any bytes but NUL; a NUL inside is EINVAL). Every
 // descriptor is opened O_CLOEXEC, so rsync and other children never inherit one.
