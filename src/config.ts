@@ -41,6 +41,7 @@ export interface Config {
   readonly sshIdentity: string; // ssh-identity ('' = ssh's defaults)
   readonly remoteGeorep: string; // remote-georep (split on whitespace)
   readonly slaveTimeout: number; // slave-timeout (seconds)
+  readonly reconnectProbeInterval: number; // reconnect-probe-interval (seconds, 0 = off)
   readonly compress: CompressKind; // compress
   readonly logLevel: LogLevel; // log-level
   readonly checkpoint: string; // checkpoint ('' | 'now' | unix seconds)

@@ -180,6 +180,7 @@ async function runWorker(ctx: CliContext, s: PreparedSession, log: Logger, signa
   await runWorkerProcess({
     ...sessionRunOf(ctx, s, log, signal),
     onTurnCompleted: () => sendToMonitor({ kind: 'turn' }),
+    onUnreachable: (cause) => sendToMonitor({ kind: 'unreachable', cause }),
     checkpointValue: () => {
       const v = readSessionValues(s.sessionDir)['checkpoint'];
       return v === undefined ? undefined : String(v);

@@ -71,6 +71,7 @@ function buildConfig(v: Readonly<Record<string, OptionValue>>): Config {
     sshIdentity: str(v, 'sshIdentity'),
     remoteGeorep: str(v, 'remoteGeorep'),
     slaveTimeout: num(v, 'slaveTimeout'),
+    reconnectProbeInterval: num(v, 'reconnectProbeInterval'),
     compress: oneOf(v, 'compress', COMPRESS_KINDS),
     logLevel: oneOf(v, 'logLevel', LOG_LEVELS),
     checkpoint: str(v, 'checkpoint'),

@@ -54,6 +54,7 @@ export const CONFIG_FIELDS: { readonly [F in keyof Config]: FieldKind } = {
   sshIdentity: 'string',
   remoteGeorep: 'string',
   slaveTimeout: 'number',
+  reconnectProbeInterval: 'number',
   checkpoint: 'string',
   watcherPolling: 'boolean',
   watcherPollInterval: 'number',

@@ -47,6 +47,8 @@ export interface LiveOptions extends SessionRunOptions {
    * evidence of progress, which ends a Faulty state (src/monitor/monitor-state.ts).
    */
   readonly onTurnCompleted?: () => void;
+  /** The worker waits for a remote slave host that does not answer: it is Faulty for `cause`. */
+  readonly onUnreachable?: (cause: string) => void;
 }
 
 export async function runLive(opts: LiveOptions): Promise<void> {
@@ -62,6 +64,8 @@ export async function runLive(opts: LiveOptions): Promise<void> {
   const masters: Master[] = [];
   const startedMs = clock.nowMs();
   let workerStatus: WorkerStatus = 'Initializing…';
+  /** Why the worker is Faulty while it waits for the slave host (undefined: it is not). */
+  let fault: string | undefined;
   const checkpointFile = path.join(opts.sessionDir, SESSION_FILES.checkpoint);
   const tracker = new CheckpointTracker(checkpointFile, opts.checkpointTargetMs, clock, opts.log);
   const rate = new RateWindow(RATE_WINDOW_MS);
@@ -80,7 +84,7 @@ export async function runLive(opts: LiveOptions): Promise<void> {
       checkpoint: readCheckpointState(checkpointFile),
       backlog: consumer.backlog(),
       startedMs,
-      fault: undefined,
+      fault,
       nowMs: clock.nowMs(),
       ledger: index.ledgerCount(),
       brake: brake.state(),
@@ -97,7 +101,21 @@ export async function runLive(opts: LiveOptions): Promise<void> {
       const port = await metrics.listen(opts.config.metricsPort, opts.config.metricsAddress);
       opts.log.info('metrics served', { url: `http://${opts.config.metricsAddress}:${port}/metrics` });
     }
-    conn = await connectSlave(opts, opts.signal);
+    const probeMs = opts.config.reconnectProbeInterval * 1000;
+    const onUnreachable = (cause: string): void => {
+      workerStatus = 'Faulty';
+      fault = cause;
+      opts.onUnreachable?.(cause);
+    };
+    conn = await connectSlave(
+      opts,
+      opts.signal,
+      probeMs > 0 ? { intervalMs: probeMs, clock, onUnreachable } : undefined,
+    );
+    if (fault !== undefined) {
+      workerStatus = 'Initializing…';
+      fault = undefined;
+    }
     const slave = conn.client;
     const stop = AbortSignal.any([opts.signal, slave.died]);
     const choice = choiceFromConfig(opts.config);

@@ -14,8 +14,10 @@ import type { ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { PROTOCOL_VERSION, SlaveClient } from '../slave/index.js';
 import type { Methods } from '../slave/index.js';
-import type { SlaveAddress } from '../slave/address.js';
-import { SESSION_KEY_FILE, SshLink } from '../slave/ssh-link.js';
+import type { RemoteSlave, SlaveAddress } from '../slave/address.js';
+import { sshDestination } from '../slave/address.js';
+import { probeTargetOf, waitUntilAnswers } from '../slave/reach-probe.js';
+import { SESSION_KEY_FILE, SshLink, sshArgv } from '../slave/ssh-link.js';
 import type { RemoteTarget } from '../syncer/index.js';
 import { masterVolumeId } from './volume-id.js';
 import { startReverify } from './reverify.js';
@@ -48,10 +50,26 @@ export interface SlaveConnection {
 }
 
 /**
+ * How a live worker waits for a remote slave host that does not answer (slave/reach-probe.ts),
+ * instead of ending and being restarted with backoff. A one-shot sync gives none: it fails.
+ */
+export interface UnreachableWait {
+  /** reconnect-probe-interval in ms (> 0). */
+  readonly intervalMs: number;
+  readonly clock: Pick<Clock, 'nowMs' | 'sleep'>;
+  /** The worker is Faulty from now until it connects: `cause` says why, in one line. */
+  readonly onUnreachable: (cause: string) => void;
+}
+
+/**
  * Starts the slave agent: a local child, or `georep slave ROOT` on the slave host through one
  * shared ssh connection (SshLink), pinged while idle so that it exits if the link drops.
  */
-export async function connectSlave(opts: SessionRunOptions, signal?: AbortSignal): Promise<SlaveConnection> {
+export async function connectSlave(
+  opts: SessionRunOptions,
+  signal?: AbortSignal,
+  whileUnreachable?: UnreachableWait,
+): Promise<SlaveConnection> {
   const { slave, log } = opts;
   if (slave.kind === 'local') {
     const client = SlaveClient.spawn([...opts.agentCommand, slave.root], log);
@@ -74,7 +92,7 @@ export async function connectSlave(opts: SessionRunOptions, signal?: AbortSignal
     );
   }
   const hint = `${opts.masterRoot} ${opts.slaveRoot}`;
-  const link = await SshLink.open(slave, opts.config, opts.sessionDir, hint, log, signal);
+  const link = await openLink(opts, slave, hint, signal, whileUnreachable);
   const client = SlaveClient.spawn(link.agentCommand(opts.config, opts.config.logLevel), log, {
     keepAliveMs: (opts.config.slaveTimeout * 1000) / 3,
     exitHint: (code, stderr) => remoteExitHint(code, stderr, opts.config.remoteGeorep, slave.host, hint),
@@ -116,6 +134,34 @@ export async function dropStartedSlave(connecting: Promise<SlaveConnection>): Pr
 }
 
 /** What the exit code of `ssh HOST REMOTE-GEOREP slave ROOT` says, for the one-line error. */
+/**
+ * SshLink.open, and with `wait`, after a SLAVE_UNREACHABLE: probes until the host answers and
+ * tries once more. A second failure (the port answers, ssh still fails) ends the worker as
+ * before, and the monitor's backoff paces the next try.
+ */
+async function openLink(
+  opts: SessionRunOptions,
+  slave: RemoteSlave,
+  hint: string,
+  signal: AbortSignal | undefined,
+  wait: UnreachableWait | undefined,
+): Promise<SshLink> {
+  try {
+    return await SshLink.open(slave, opts.config, opts.sessionDir, hint, opts.log, signal);
+  } catch (e) {
+    if (wait === undefined || signal === undefined || !(e instanceof GeorepError) || e.code !== 'SLAVE_UNREACHABLE')
+      throw e;
+    const target = await probeTargetOf(sshArgv(slave, opts.config, '/dev/null', '/dev/null'), sshDestination(slave));
+    if (target === undefined) throw e; // a proxy, or not OpenSSH: the monitor's backoff, as before
+    const every = wait.intervalMs / 1000;
+    wait.onUnreachable(`${e.message}; probing ${target.host}:${target.port} every ${every} s`);
+    opts.log.warn('slave host unreachable; waiting for it to answer', { host: target.host, port: target.port, every });
+    await waitUntilAnswers(target, wait.intervalMs, wait.clock, signal);
+    opts.log.info('slave host answers; connecting', { host: target.host, port: target.port });
+    return SshLink.open(slave, opts.config, opts.sessionDir, hint, opts.log, signal);
+  }
+}
+
 function remoteExitHint(
   code: number,
   stderr: readonly string[],

@@ -13,6 +13,8 @@ export interface WorkerProcessOptions extends SessionRunOptions {
   readonly checkpointValue: () => string | undefined;
   /** After each completed turn: the monitor's evidence of progress (monitor-state.ts). */
   readonly onTurnCompleted: () => void;
+  /** The worker waits for a slave host that does not answer: the monitor shows it Faulty for `cause`. */
+  readonly onUnreachable: (cause: string) => void;
 }
 
 export async function runWorkerProcess(opts: WorkerProcessOptions): Promise<void> {

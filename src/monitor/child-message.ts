@@ -7,16 +7,28 @@
  * the monitor's only evidence that the worker makes progress: a restarted worker that never
  * sends it counts towards Faulty (monitor-state.ts).
  */
-export type ChildMessage = { readonly kind: 'turn' };
+export type ChildMessage = { readonly kind: 'turn' } | UnreachableMessage;
 
-const KINDS: ReadonlySet<string> = new Set<ChildMessage['kind']>(['turn']);
+/**
+ * `unreachable`: the worker waits for a remote slave host that does not answer (it probes it,
+ * slave/reach-probe.ts) instead of exiting: it is Faulty for `cause` until its next turn.
+ */
+export interface UnreachableMessage {
+  readonly kind: 'unreachable';
+  readonly cause: string;
+}
+
+/** The longest cause kept (a line for status, not a log). */
+export const MAX_CAUSE_CHARS = 1000;
 
 /** The message, or undefined when `v` is not one (a child's message crossed a process boundary). */
 export function parseChildMessage(v: unknown): ChildMessage | undefined {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
-  const keys = Object.keys(v);
-  if (keys.length !== 1 || !('kind' in v) || typeof v.kind !== 'string' || !KINDS.has(v.kind)) return undefined;
-  return { kind: 'turn' };
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || !('kind' in v)) return undefined;
+  const keys = Object.keys(v).sort().join(',');
+  if (v.kind === 'turn' && keys === 'kind') return { kind: 'turn' };
+  if (v.kind === 'unreachable' && keys === 'cause,kind' && 'cause' in v && typeof v.cause === 'string')
+    return { kind: 'unreachable', cause: v.cause.slice(0, MAX_CAUSE_CHARS) };
+  return undefined;
 }
 
 /**

@@ -127,8 +127,11 @@ export class MonitorStatus {
       case 'turn':
         this.turnCompleted();
         return;
+      case 'unreachable':
+        this.waitsForSlave(msg.cause);
+        return;
       default:
-        assertNever(msg.kind);
+        assertNever(msg);
     }
   }
 
@@ -140,6 +143,13 @@ export class MonitorStatus {
 
   stopped(): void {
     this.save({ state: 'Stopped' });
+  }
+
+  /** Faulty at once: the worker does not exit while the slave host is away, so no exits count up. */
+  private waitsForSlave(cause: string): void {
+    if (this.current.state === 'Faulty' && this.current.cause === cause) return;
+    this.deps.log.error(`worker is Faulty: ${cause}`, { event: 'worker_status', status: 'Faulty', cause });
+    this.save({ state: 'Faulty', cause });
   }
 
   private turnCompleted(): void {

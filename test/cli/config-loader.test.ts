@@ -53,6 +53,7 @@ describe('cli/config-loader', () => {
       sshIdentity: '',
       remoteGeorep: 'georep',
       slaveTimeout: 60,
+      reconnectProbeInterval: 1,
       compress: 'zstd',
       logLevel: 'info',
       checkpoint: '',

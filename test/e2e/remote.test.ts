@@ -199,7 +199,21 @@ describe('e2e: remote slave over ssh', function () {
       if (s.host.netns === undefined) console.log('      (no namespace: the link-down part did not run)');
       else {
         s.host.link(false);
-        await sleep(10_000); // longer than slave-timeout: both ends give the link up
+        // Longer than slave-timeout: both ends give the link up. Meanwhile the worker waits for
+        // the host (reconnect-probe-interval) and says so in status, instead of a restart loop.
+        const down = Date.now();
+        let fault: unknown;
+        while (Date.now() - down < 25_000) {
+          const st = JSON.parse((await ok('status', s.master, s.slave, '--json')).stdout) as Record<string, unknown>;
+          if (st['worker_status'] === 'Faulty' && String(st['fault']).includes('probing')) {
+            fault = st['fault'];
+            if (Date.now() - down >= 10_000) break;
+          }
+          await sleep(500);
+        }
+        expect(String(fault), 'Faulty, waiting for the host while the link is down').to.match(
+          /cannot reach the slave host .*; probing \S+:\d+ every 1 s/,
+        );
         s.host.link(true);
         await sleep(3000);
       }

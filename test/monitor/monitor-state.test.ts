@@ -98,6 +98,22 @@ describe('monitor/monitor-state', () => {
     expect(onDisk()).to.include({ state: 'Active', restarts: 1 });
   });
 
+  it('is Faulty at once while the worker waits for an unreachable slave host, Active at its next turn', () => {
+    const m = monitor(3);
+    m.started('worker', nextPid++);
+    const cause = 'cannot reach the slave host: Network is unreachable; probing 10.1.2.3:22 every 1 s';
+    m.message('worker', { kind: 'unreachable', cause });
+    m.message('worker', { kind: 'unreachable', cause }); // said again: logged once
+    expect(onDisk()).to.include({ state: 'Faulty', cause, restarts: 0 });
+    expect(statuses()).to.deep.equal(['Active', 'Faulty']);
+    m.message('recorder', { kind: 'unreachable', cause: 'not the worker' });
+    expect(onDisk()?.cause).to.equal(cause);
+    m.message('worker', { kind: 'turn' });
+    expect(onDisk()?.state).to.equal('Active');
+    expect(onDisk()?.cause).to.equal(undefined);
+    expect(statuses()).to.deep.equal(['Active', 'Faulty', 'Active']);
+  });
+
   it('counts only exits in a row: a turn in between starts the count again', () => {
     const m = monitor(3);
     workerDies(m);

@@ -1,0 +1,90 @@
+// Reach probe: how a live worker waits for a slave host that does not answer. A failed ssh
+// connect used to end the worker, and the monitor restarted it after a backoff that doubles up
+// to restart-backoff-max; a link that came back while ssh waited out its ConnectTimeout (TCP
+// retries its SYN ever more rarely) or while the monitor slept was found seconds late, and every
+// round cost a Node start and a module load (bench/README.md, "Where s3a's time goes"). Now the
+// worker stays, tells its monitor why it is Faulty, and opens a fresh short TCP connection to
+// the ssh port every probe interval; the first one that is answered sends it back to ssh.
+//
+// Only where a TCP connection to host:port is what ssh would open: the destination comes from
+// `ssh -G` (the operator's ssh config may rename the host or change the port), and a session
+// whose ssh goes through ProxyJump or ProxyCommand, or whose ssh-command is not OpenSSH, keeps
+// the old way (exit, and the monitor's backoff).
+
+import { execFile } from 'node:child_process';
+import net from 'node:net';
+import type { Clock } from '../clock.js';
+
+/** Where ssh would connect. */
+export interface ProbeTarget {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** How long `ssh -G` may take: it reads config files only, and opens no connection. */
+const SSH_G_TIMEOUT_MS = 5000;
+
+/**
+ * The host and port `ssh -G` resolves for `argv` (ssh and its arguments) and `destination`, or
+ * undefined when ssh would not connect there itself (a proxy) or cannot say (not OpenSSH).
+ */
+export async function probeTargetOf(argv: readonly string[], destination: string): Promise<ProbeTarget | undefined> {
+  const [program, ...args] = argv;
+  if (program === undefined) return undefined;
+  const out = await new Promise<string | undefined>((resolve) => {
+    execFile(program, [...args, '-G', destination], { timeout: SSH_G_TIMEOUT_MS, encoding: 'utf8' }, (err, stdout) =>
+      resolve(err === null ? stdout : undefined),
+    );
+  });
+  return out === undefined ? undefined : parseSshG(out);
+}
+
+/** The target in `ssh -G` output; undefined with a proxy, or without a host or a valid port. */
+export function parseSshG(text: string): ProbeTarget | undefined {
+  const conf = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const at = line.indexOf(' ');
+    if (at > 0) conf.set(line.slice(0, at).toLowerCase(), line.slice(at + 1).trim());
+  }
+  for (const proxy of ['proxycommand', 'proxyjump']) {
+    const v = conf.get(proxy);
+    if (v !== undefined && v !== 'none') return undefined;
+  }
+  const host = conf.get('hostname');
+  const port = Number(conf.get('port'));
+  if (host === undefined || host === '' || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+  return { host, port };
+}
+
+/** Whether a TCP connection to `t` is accepted within `timeoutMs` (refused, unreachable or silent: no). */
+export function tcpAnswers(t: ProbeTarget, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host: t.host, port: t.port, timeout: timeoutMs, signal });
+    const done = (ok: boolean): void => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.once('connect', () => done(true));
+    sock.once('timeout', () => done(false));
+    sock.once('error', () => done(false));
+  });
+}
+
+/**
+ * Resolves once `t` accepts a TCP connection, probing every `intervalMs` (each probe a fresh
+ * connection that waits at most that long); rejects only when `signal` aborts.
+ */
+export async function waitUntilAnswers(
+  t: ProbeTarget,
+  intervalMs: number,
+  clock: Pick<Clock, 'nowMs' | 'sleep'>,
+  signal: AbortSignal,
+): Promise<void> {
+  for (;;) {
+    signal.throwIfAborted();
+    const began = clock.nowMs();
+    if (await tcpAnswers(t, intervalMs, signal)) return;
+    const left = intervalMs - (clock.nowMs() - began);
+    if (left > 0) await clock.sleep(left, signal);
+  }
+}
