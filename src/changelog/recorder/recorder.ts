@@ -11,7 +11,7 @@ import type { Clock } from '../../clock.js';
 import type { Logger } from '../../log.js';
 import { changelogName, parseChangelogName } from '../changelog-name.js';
 import { ChangelogWriter, nameAfter } from '../writer.js';
-import { displayPath } from '../rel-path.js';
+import { absPath, displayPath } from '../rel-path.js';
 import { formatRecord } from '../format.js';
 import type { GfidIndex, IndexedEntry } from '../../store/index.js';
 import type { MetaKey } from '../../store/index.js';
@@ -23,6 +23,8 @@ import { HintChecks } from './hint-checks.js';
 import { ReconcileScan } from './reconcile.js';
 import type { Check } from './tree-diff.js';
 import { TreeDiff } from './tree-diff.js';
+import { WriteOrigins } from './write-origins.js';
+import type { OriginVerdicts } from './write-origins.js';
 
 /**
  * Session meta keys the recorder owns (read by the consumer API). The time concepts they hold
@@ -94,6 +96,15 @@ export class Recorder {
   /** When the watcher last handed over hints, and who waits for the next ones (untilNextTick). */
   private lastHintMs = 0;
   private hinted: (() => void) | undefined;
+  /** Which object each write at a name that changed objects went to (see WriteOrigins). */
+  private readonly origins = new WriteOrigins();
+  /** How many queued hints came before the watcher's marker was written, and before it came back (vouch). */
+  private marked = 0;
+  private markerBack = 0;
+  /** Writes the next marker may place: this tick vouches for nothing past them. */
+  private undecided = false;
+  /** Paths whose write WriteOrigins placed on an inode, in the drain under way. */
+  private placed: ReadonlySet<string> = new Set();
 
   constructor(private readonly deps: RecorderDeps) {}
 
@@ -137,8 +148,8 @@ export class Recorder {
         this.drain();
         if (this.structural.size > 0) await this.rewatch(signal);
         // A watcher failure reported since the check above: publish, but vouch only after the
-        // reconcile of the next tick.
-        this.rollover(this.overflow === undefined ? vouchedMs : 0);
+        // reconcile of the next tick (or, for an undecided write, after the next look).
+        this.rollover(this.overflow === undefined && !this.undecided ? vouchedMs : 0);
         await this.untilNextTick(tickMs, signal);
       }
     } catch (e) {
@@ -157,7 +168,7 @@ export class Recorder {
     }
     this.drain();
     // Events the watcher may have missed are for the next start's reconcile: no claim past them.
-    this.rollover(this.overflow === undefined ? stopMs : 0);
+    this.rollover(this.overflow === undefined && !this.undecided ? stopMs : 0);
   }
 
   /**
@@ -201,18 +212,47 @@ export class Recorder {
   private async vouch(tickMs: number, signal?: AbortSignal): Promise<number> {
     const { source, settleMs } = this.deps;
     if (source.sync === undefined) return tickMs - settleMs;
+    // sync writes its marker before it yields: hints queued now had their lstat before it.
+    this.marked = this.hints.length;
+    this.markerBack = this.hints.length;
     await source.sync(signal);
+    this.markerBack = this.hints.length;
     return tickMs;
   }
 
   /** Applies every queued hint, a transaction per chunk. */
   drain(): void {
     const { deps } = this;
-    while (this.hints.length > 0) {
-      const chunk = this.hints.splice(0, HINTS_PER_TX);
-      const checks = new HintChecks(deps.rootPath, deps.root, deps.index);
-      for (const h of chunk) checks.add(h.path, h.kind === 'update');
-      this.applyChecks(checks.take(), { expandNewDirs: true, deferVanished: false, journal: true });
+    const origins = this.origins.decide(this.hints, this.marked, this.markerBack);
+    this.marked = 0;
+    this.markerBack = 0;
+    this.placed = origins.placed;
+    try {
+      while (this.hints.length > 0) {
+        const chunk = this.hints.splice(0, HINTS_PER_TX);
+        const checks = new HintChecks(deps.rootPath, deps.root, deps.index);
+        for (const h of chunk) checks.add(h.path, h.kind === 'update');
+        this.applyChecks(checks.take(), { expandNewDirs: true, deferVanished: false, journal: true });
+      }
+      this.applyOrigins(origins);
+    } finally {
+      this.placed = new Set();
+    }
+  }
+
+  /**
+   * After the hints' looks: the files writes went to through names gone since are looked at; a
+   * write nothing places asks for a whole-tree reconcile (as a watcher overflow), and one the
+   * next marker may place holds this tick's vouch.
+   */
+  private applyOrigins(origins: OriginVerdicts): void {
+    this.undecided = origins.undecided > 0;
+    if (origins.inodes.size > 0) {
+      this.applyChecks([], { expandNewDirs: true, deferVanished: false, journal: true }, origins.inodes);
+    }
+    const blind = origins.blind[0];
+    if (blind !== undefined && this.overflow === undefined) {
+      this.overflow = `a write at ${blind} went to an object that left the name before any look saw which`;
     }
   }
 
@@ -336,14 +376,16 @@ export class Recorder {
   private applyChecks(
     checks: readonly Check[],
     opts: { expandNewDirs: boolean; deferVanished: boolean; journal: boolean },
+    writtenInodes: Iterable<bigint> = [],
   ): IndexedEntry[] {
-    return this.deps.index.transaction(() => this.applyChecksInTx(checks, opts));
+    return this.deps.index.transaction(() => this.applyChecksInTx(checks, opts, writtenInodes));
   }
 
   /** One diff inside the caller's transaction: index changes, journal records, xtimes. */
   private applyChecksInTx(
     checks: readonly Check[],
     opts: { expandNewDirs: boolean; deferVanished: boolean; journal: boolean },
+    writtenInodes: Iterable<bigint> = [],
   ): IndexedEntry[] {
     const { index } = this.deps;
     const lines: string[] = [];
@@ -359,9 +401,10 @@ export class Recorder {
       },
       opts,
     );
-    const kept = diff.apply(checks);
+    const kept = diff.apply(checks, writtenInodes);
     for (const g of diff.structural) this.structural.add(g);
-    const unseen = diff.unseenWrites[0];
+    // A write WriteOrigins placed on an inode is looked at there: no reconcile for it.
+    const unseen = diff.unseenWrites.find((rel) => !this.placed.has(absPath(this.deps.root, rel).toString()));
     if (unseen !== undefined && this.overflow === undefined) {
       this.overflow = `a write at ${displayPath(unseen)} may have gone to a hard link renamed over since`;
     }

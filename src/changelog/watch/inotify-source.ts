@@ -226,16 +226,17 @@ export class InotifySource implements ChangeSource {
     }
     const full = Buffer.concat([dir, SEP, name]);
     const text = full.toString();
-    let kind: ChangeHint['kind'] = 'update';
-    if (type === 'rename') {
-      const st = lstatIfAny(full);
-      kind = st === undefined ? 'delete' : 'create';
-      const key = full.toString('latin1');
-      if (this.watches.has(key)) this.suspects.add(key);
-      // A directory that arrived (made, or moved in) is watched now, before anything looks inside.
-      if (st?.isDirectory() === true) this.guard(() => this.watchTree(full));
+    if (type !== 'rename') {
+      handlers.onHints([{ path: text, kind: 'update' }]);
+      return;
     }
-    handlers.onHints([{ path: text, kind }]);
+    const st = lstatIfAny(full);
+    const key = full.toString('latin1');
+    if (this.watches.has(key)) this.suspects.add(key);
+    // A directory that arrived (made, or moved in) is watched now, before anything looks inside.
+    if (st?.isDirectory() === true) this.guard(() => this.watchTree(full));
+    const found = st === undefined ? null : { ino: st.ino, nlink: st.nlink, file: st.isFile() };
+    handlers.onHints([{ path: text, kind: st === undefined ? 'delete' : 'create', found }]);
   }
 
   /** Releases the watches of suspect directories that are gone or another inode now, and below them. */

@@ -186,6 +186,58 @@ describe('Recorder (real watcher)', function () {
     expect(got.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.include(oldGfid());
   });
 
+  it('sends a file written through a new hard link removed again before the recorder looked', async () => {
+    // ln old sub/n; append sub/n; rm sub/n in one JS turn: the watcher's lstat at sub/n's create
+    // finds nothing, so nothing tells which inode the write went to; the look finds nothing at
+    // sub/n, which the index never knew, and asks for a whole-tree reconcile, which finds old's
+    // new content. On the old code no record ever names old (no D for old in 10 s).
+    fs.mkdirSync(path.join(root, 'sub'));
+    const oldGfid = (): string | undefined => index.lookup(ROOT_GFID, Buffer.from('old'))?.gfid;
+    const got = await recordUntil(
+      recorder(),
+      () => {
+        fs.linkSync(path.join(root, 'old'), path.join(root, 'sub', 'n'));
+        fs.appendFileSync(path.join(root, 'sub', 'n'), ' and more');
+        fs.rmSync(path.join(root, 'sub', 'n'));
+      },
+      (rs) => rs.some((c) => c.kind === 'D' && c.gfid === oldGfid()),
+    );
+    expect(got.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.include(oldGfid());
+  });
+
+  it('sends a file written through a new hard link removed again before the recorder looked, by the inode the watcher saw, without a reconcile', async () => {
+    // The same with the link's create reported (and lstat'd) before the write and the removal,
+    // all between two looks: the inode the watcher found at sub/n names old, which is looked at
+    // where it is. On the old code no record ever names old (no D for old in 10 s).
+    fs.mkdirSync(path.join(root, 'sub'));
+    const oldGfid = (): string | undefined => index.lookup(ROOT_GFID, Buffer.from('old'))?.gfid;
+    const warnings: string[] = [];
+    const log = { ...silentLogger(), warn: (m: string) => void warnings.push(m) };
+    let rolled: (() => void) | undefined;
+    const rec = recorder('inotify', { intervalMs: 1000, log, onRollover: () => rolled?.() });
+    const ac = new AbortController();
+    const running = rec.run(ac.signal);
+    const all = (): Change[] => listChangelogs(dir, 'CHANGELOG').flatMap((f) => readChangelog(f.path));
+    try {
+      // Right after a rollover: the next look is a second away.
+      await new Promise<void>((resolve) => (rolled = resolve));
+      rolled = undefined;
+      fs.linkSync(path.join(root, 'old'), path.join(root, 'sub', 'n'));
+      await sleep(30); // the watcher reports the create and lstats sub/n
+      fs.appendFileSync(path.join(root, 'sub', 'n'), ' and more');
+      fs.rmSync(path.join(root, 'sub', 'n'));
+      const deadline = Date.now() + 10_000;
+      while (!all().some((c) => c.kind === 'D' && c.gfid === oldGfid()) && Date.now() < deadline) await sleep(50);
+    } finally {
+      ac.abort();
+      await running;
+    }
+    const got = all();
+    expect(fops(got)).to.deep.equal([]);
+    expect(got.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.deep.equal([oldGfid()]);
+    expect(warnings).to.deep.equal([]);
+  });
+
   it('records at start what changed while it was not running, as a rename by inode', async () => {
     await recordUntil(
       recorder(),
