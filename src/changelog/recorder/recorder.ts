@@ -101,8 +101,6 @@ export class Recorder {
   /** How many queued hints came before the watcher's marker was written, and before it came back (vouch). */
   private marked = 0;
   private markerBack = 0;
-  /** Writes the next marker may place: this tick vouches for nothing past them. */
-  private undecided = false;
   /** Paths whose write WriteOrigins placed on an inode, in the drain under way. */
   private placed: ReadonlySet<string> = new Set();
 
@@ -146,10 +144,11 @@ export class Recorder {
           await this.reconcile(signal, 'interval');
         }
         this.drain();
+        if (this.origins.unsettled) await this.settleOrigins(signal);
         if (this.structural.size > 0) await this.rewatch(signal);
         // A watcher failure reported since the check above: publish, but vouch only after the
-        // reconcile of the next tick (or, for an undecided write, after the next look).
-        this.rollover(this.overflow === undefined && !this.undecided ? vouchedMs : 0);
+        // reconcile of the next tick.
+        this.rollover(this.overflow === undefined ? vouchedMs : 0);
         await this.untilNextTick(tickMs, signal);
       }
     } catch (e) {
@@ -167,8 +166,10 @@ export class Recorder {
       await deps.source.close();
     }
     this.drain();
+    // The watcher is closed: no marker can place what waits for one (WriteOrigins.decide takes them blind).
+    if (this.origins.unsettled) this.applyOrigins(this.origins.decide([], 0, 0));
     // Events the watcher may have missed are for the next start's reconcile: no claim past them.
-    this.rollover(this.overflow === undefined && !this.undecided ? stopMs : 0);
+    this.rollover(this.overflow === undefined ? stopMs : 0);
   }
 
   /**
@@ -241,12 +242,26 @@ export class Recorder {
   }
 
   /**
+   * Writes whose name changed objects while the watcher's lstats ran after this tick's marker
+   * was written: a second marker bounds what those lstats can have shown, so they are placed
+   * before this tick vouches (hints that come meanwhile are the next tick's).
+   */
+  private async settleOrigins(signal: AbortSignal): Promise<void> {
+    const { source } = this.deps;
+    if (source.sync === undefined) {
+      this.applyOrigins(this.origins.decide([], 0, 0)); // nothing can bound them: blind
+      return;
+    }
+    const from = this.hints.length;
+    await source.sync(signal);
+    this.applyOrigins(this.origins.settle(this.hints.slice(from)));
+  }
+
+  /**
    * After the hints' looks: the files writes went to through names gone since are looked at; a
-   * write nothing places asks for a whole-tree reconcile (as a watcher overflow), and one the
-   * next marker may place holds this tick's vouch.
+   * write nothing places asks for a whole-tree reconcile (as a watcher overflow).
    */
   private applyOrigins(origins: OriginVerdicts): void {
-    this.undecided = origins.undecided > 0;
     if (origins.inodes.size > 0) {
       this.applyChecks([], { expandNewDirs: true, deferVanished: false, journal: true }, origins.inodes);
     }

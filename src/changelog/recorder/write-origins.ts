@@ -29,10 +29,8 @@ interface EntryEvent {
 
 interface NameLog {
   readonly events: EntryEvent[];
-  /** For each write still to place: how many of the name's entry events came before it. */
-  writes: number[];
-  /** Carried over from the last look once already: decided now, whatever is known. */
-  readonly carried: boolean;
+  /** For each write to place: how many of the name's entry events came before it. */
+  readonly writes: number[];
 }
 
 /** What the writes of one look come to (see WriteOrigins.decide). */
@@ -43,41 +41,43 @@ export interface OriginVerdicts {
   readonly blind: readonly string[];
   /** Paths whose write is placed on an inode (so a move onto them needs no reconcile, see TreeDiff.unseenWrites). */
   readonly placed: ReadonlySet<string>;
-  /** Writes that the next marker may place: vouch for nothing past them this time. */
-  readonly undecided: number;
 }
 
+const LOSSY = '\uFFFD';
+
 export class WriteOrigins {
-  /** Names whose writes wait for the next marker (see OriginVerdicts.undecided). */
-  private carried = new Map<string, NameLog>();
+  /** Names whose writes only a marker written after their lstats can place (see settle). */
+  private pending = new Map<string, NameLog>();
+
+  /** Whether some writes wait for another marker (settle) before this look may vouch. */
+  get unsettled(): boolean {
+    return this.pending.size > 0;
+  }
 
   /**
    * Places the writes among `hints` (one look's, in delivery order) whose name changed objects
    * since the last look. `marked`: how many of the hints were received before the source's marker
    * was written; `markerBack`: how many before it came back (the rest came after). A source
-   * without a marker passes 0 for both: nothing it found is then placed.
+   * without a marker passes 0 for both. Writes whose lstats ran after the marker was written
+   * wait (unsettled) for settle.
    */
   decide(hints: readonly ChangeHint[], marked: number, markerBack: number): OriginVerdicts {
+    const out = { inodes: new Set<bigint>(), blind: [] as string[], placed: new Set<string>() };
+    // Left unsettled by a look that did not finish (a stop): nothing bounds them any more.
+    for (const [p, log] of this.pending) this.judge(p, log, true, out);
+    this.pending = new Map();
     const logs = new Map<string, NameLog>();
-    // Events carried over were received before this marker was written: it bounds them.
-    const carriedIn = new Set<string>();
-    for (const [p, log] of this.carried) {
-      logs.set(p, { events: [...log.events], writes: [...log.writes], carried: true });
-      carriedIn.add(p);
-    }
-    this.carried = new Map();
     const back = new Map<string, number>(); // entry events per name delivered before the marker came back
-    for (const p of carriedIn) back.set(p, logs.get(p)?.events.length ?? 0);
     const toBound: { readonly e: EntryEvent; readonly path: string }[] = [];
     hints.forEach((h, i) => {
       let log = logs.get(h.path);
       if (h.kind === 'update') {
         // A write with no entry event before it went to what the index or the look knows.
-        if (log !== undefined && log.events.length > 0) log.writes.push(log.events.length);
+        if (log !== undefined) log.writes.push(log.events.length);
         return;
       }
       if (log === undefined) {
-        log = { events: [], writes: [], carried: false };
+        log = { events: [], writes: [] };
         logs.set(h.path, log);
       }
       const e: EntryEvent = { found: h.found, bound: undefined };
@@ -85,52 +85,71 @@ export class WriteOrigins {
       if (i < markerBack) back.set(h.path, log.events.length);
       if (i < marked) toBound.push({ e, path: h.path });
     });
-    for (const p of carriedIn) {
-      for (const e of logs.get(p)?.events ?? []) if (e.bound === undefined) toBound.push({ e, path: p });
-    }
-    for (const { e, path } of toBound) {
-      const n = back.get(path);
-      if (n !== undefined && n > 0) e.bound = n - 1;
-    }
+    for (const { e, path } of toBound) e.bound = (back.get(path) as number) - 1; // set above: i < marked <= markerBack
+    for (const [p, log] of logs) if (log.writes.length > 0) this.judge(p, log, false, out);
+    return out;
+  }
 
-    const inodes = new Set<bigint>();
-    const blind: string[] = [];
-    const placed = new Set<string>();
-    let undecided = 0;
-    for (const [p, log] of logs) {
-      if (log.writes.length === 0) continue;
-      const pmax = latestStates(log.events);
-      const later: number[] = [];
-      for (const before of log.writes) {
-        const j = before - 1;
-        const found = log.events[j]?.found;
-        const known = found !== undefined && found !== null && pmax[j] === j ? found : undefined;
-        // A directory, symlink or device: no write through it reaches a file's content.
-        if (known !== undefined && !known.file) continue;
-        if (before === log.events.length) {
-          // Nothing came after the write: the object at the name now is what it went to, and the
-          // look examines it (as written). A known inode elsewhere now is looked at too.
-          const now = lstatIfAny(Buffer.from(p));
-          if (now !== undefined) {
-            if (known !== undefined && known.ino !== now.ino) inodes.add(known.ino);
-            continue;
-          }
-        }
+  /**
+   * Places the unsettled writes once another marker, written after their lstats, has come back:
+   * `since` are the hints received since that marker was written (their entry events at those
+   * names count among the states the lstats can have shown). Nothing is left unsettled.
+   */
+  settle(since: readonly ChangeHint[]): OriginVerdicts {
+    const out = { inodes: new Set<bigint>(), blind: [] as string[], placed: new Set<string>() };
+    const more = new Map<string, number>();
+    for (const h of since) {
+      if (h.kind !== 'update' && this.pending.has(h.path)) more.set(h.path, (more.get(h.path) ?? 0) + 1);
+    }
+    for (const [p, log] of this.pending) {
+      const last = log.events.length + (more.get(p) ?? 0) - 1;
+      for (const e of log.events) e.bound ??= last;
+      this.judge(p, log, true, out);
+    }
+    this.pending = new Map();
+    return out;
+  }
+
+  /**
+   * Each write of one name: left to the look, placed on an inode, reported blind, or (unless
+   * `final`) kept for settle when a later marker may place it.
+   */
+  private judge(
+    p: string,
+    log: NameLog,
+    final: boolean,
+    out: { inodes: Set<bigint>; blind: string[]; placed: Set<string> },
+  ): void {
+    const pmax = latestStates(log.events);
+    const wait: number[] = [];
+    for (const before of log.writes) {
+      if (before === 0) continue; // no entry event before it: the look examines what it went to
+      const j = before - 1;
+      const found = log.events[j]?.found;
+      const known = found !== undefined && found !== null && pmax[j] === j && !p.includes(LOSSY) ? found : undefined;
+      // A directory, symlink or device: no write through it reaches a file's content.
+      if (known !== undefined && !known.file) continue;
+      if (before === log.events.length && !final) {
+        // Nothing came after the write: it went to the object at the name now, which the look
+        // examines (as written). One known with other names is looked at there too (a
+        // replacement since the marker came back is for the next look's hints, not this one's).
         if (known !== undefined) {
-          inodes.add(known.ino);
-          placed.add(p);
-        } else if (!log.carried && pmax[j] === Infinity && log.events.every((e) => e.found !== undefined)) {
-          later.push(before);
-        } else {
-          blind.push(p);
+          if (known.nlink > 1n) out.inodes.add(known.ino);
+          continue;
         }
+        // A lossy path names no bytes to lstat: its look is trusted as before.
+        if (p.includes(LOSSY) || lstatIfAny(Buffer.from(p)) !== undefined) continue;
       }
-      if (later.length > 0) {
-        undecided += later.length;
-        this.carried.set(p, { events: log.events, writes: later, carried: true });
+      if (known !== undefined) {
+        out.inodes.add(known.ino);
+        out.placed.add(p);
+      } else if (!final && pmax[j] === Infinity && log.events.every((e) => e.found !== undefined)) {
+        wait.push(before);
+      } else {
+        out.blind.push(p);
       }
     }
-    return { inodes, blind, placed, undecided };
+    if (wait.length > 0) this.pending.set(p, { events: log.events, writes: wait });
   }
 }
 
