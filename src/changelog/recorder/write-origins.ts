@@ -48,6 +48,8 @@ const LOSSY = '\uFFFD';
 export class WriteOrigins {
   /** Names whose writes only a marker written after their lstats can place (see settle). */
   private pending = new Map<string, NameLog>();
+  /** The entry events of the last look's hints, by name (see decide). */
+  private recent = new Map<string, EntryEvent[]>();
 
   /** Whether some writes wait for another marker (settle) before this look may vouch. */
   get unsettled(): boolean {
@@ -69,9 +71,20 @@ export class WriteOrigins {
     const logs = new Map<string, NameLog>();
     const back = new Map<string, number>(); // entry events per name delivered before the marker came back
     const toBound: { readonly e: EntryEvent; readonly path: string }[] = [];
+    const recent = this.recent;
     hints.forEach((h, i) => {
       let log = logs.get(h.path);
       if (h.kind === 'update') {
+        const last = log === undefined ? recent.get(h.path) : undefined;
+        if (last !== undefined) {
+          // The name's entry events came in the last look's hints, this write after its marker:
+          // the write and the name's next change may both have come before that look's lstat,
+          // which then found neither the object nor a name for it.
+          log = { events: last, writes: [] };
+          logs.set(h.path, log);
+          back.set(h.path, last.length); // received before this marker was written
+          for (const e of last) if (e.bound === undefined) toBound.push({ e, path: h.path });
+        }
         // A write with no entry event before it went to what the index or the look knows.
         if (log !== undefined) log.writes.push(log.events.length);
         return;
@@ -87,6 +100,12 @@ export class WriteOrigins {
     });
     for (const { e, path } of toBound) e.bound = (back.get(path) as number) - 1; // set above: i < marked <= markerBack
     for (const [p, log] of logs) if (log.writes.length > 0) this.judge(p, log, false, out);
+    // Kept for one look, where a source found something at every entry event (nothing else
+    // can be placed, and a reconcile for every temp file that spans two looks would cost too much).
+    this.recent = new Map();
+    for (const [p, log] of logs) {
+      if (log.events.length > 0 && log.events.every((e) => e.found !== undefined)) this.recent.set(p, log.events);
+    }
     return out;
   }
 

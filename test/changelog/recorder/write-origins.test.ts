@@ -137,4 +137,20 @@ describe('WriteOrigins', () => {
     expect(o.decide([], 0, 0).blind).to.deep.equal([gone]);
     expect(o.unsettled).to.equal(false);
   });
+
+  it("places a write reported in the next look's hints, its name's create in the last look's", () => {
+    // The write and the removal came after the last marker was written, before that look's lstat.
+    const o = new WriteOrigins();
+    decide(o, [entry(gone, file(7))]);
+    const v = decide(o, [write(gone), entry(gone, null)]);
+    expect([...v.inodes]).to.deep.equal([7n]);
+    expect(v.blind).to.deep.equal([]);
+    // Not further back than one look.
+    decide(o, [entry(gone, file(7))]);
+    decide(o, []);
+    expect([...decide(o, [write(gone), entry(gone, null)]).inodes]).to.deep.equal([]);
+    // Nor for a source that found nothing out (it could only be blind: a reconcile per temp file).
+    decide(o, [{ path: gone, kind: 'create' }]);
+    expect(decide(o, [write(gone), { path: gone, kind: 'delete' }]).blind).to.deep.equal([]);
+  });
 });
