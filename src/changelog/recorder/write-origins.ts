@@ -29,6 +29,8 @@ interface EntryEvent {
 
 interface NameLog {
   readonly events: EntryEvent[];
+  /** How many of `events` came in the last look's hints (see WriteOrigins.recent). */
+  readonly earlier: number;
   /** For each write to place: how many of the name's entry events came before it. */
   readonly writes: number[];
 }
@@ -80,7 +82,7 @@ export class WriteOrigins {
           // The name's entry events came in the last look's hints, this write after its marker:
           // the write and the name's next change may both have come before that look's lstat,
           // which then found neither the object nor a name for it.
-          log = { events: last, writes: [] };
+          log = { events: [...last], earlier: last.length, writes: [] };
           logs.set(h.path, log);
           back.set(h.path, last.length); // received before this marker was written
           for (const e of last) if (e.bound === undefined) toBound.push({ e, path: h.path });
@@ -90,7 +92,7 @@ export class WriteOrigins {
         return;
       }
       if (log === undefined) {
-        log = { events: [], writes: [] };
+        log = { events: [], earlier: 0, writes: [] };
         logs.set(h.path, log);
       }
       const e: EntryEvent = { found: h.found, bound: undefined };
@@ -100,11 +102,19 @@ export class WriteOrigins {
     });
     for (const { e, path } of toBound) e.bound = (back.get(path) as number) - 1; // set above: i < marked <= markerBack
     for (const [p, log] of logs) if (log.writes.length > 0) this.judge(p, log, false, out);
-    // Kept for one look, where a source found something at every entry event (nothing else
-    // can be placed, and a reconcile for every temp file that spans two looks would cost too much).
+    // This look's own entry events are kept for one look, where a source found something at
+    // each (nothing else can be placed, and a reconcile for every temp file that spans two
+    // looks would cost too much). Copies, their states counted from the first of them: settle
+    // may still bound the originals, counted from the first of the log.
     this.recent = new Map();
     for (const [p, log] of logs) {
-      if (log.events.length > 0 && log.events.every((e) => e.found !== undefined)) this.recent.set(p, log.events);
+      const own = log.events.slice(log.earlier);
+      if (own.length === 0 || own.some((e) => e.found === undefined)) continue;
+      const shift = (b: number | undefined): number | undefined => (b === undefined ? undefined : b - log.earlier);
+      this.recent.set(
+        p,
+        own.map((e) => ({ found: e.found, bound: shift(e.bound) })),
+      );
     }
     return out;
   }
@@ -168,7 +178,7 @@ export class WriteOrigins {
         out.blind.push(p);
       }
     }
-    if (wait.length > 0) this.pending.set(p, { events: log.events, writes: wait });
+    if (wait.length > 0) this.pending.set(p, { events: log.events, earlier: log.earlier, writes: wait });
   }
 }
 
