@@ -65,6 +65,7 @@ describe('Recorder (real watcher)', function () {
       settleMs: 0,
       crawlRate: 0,
       reconcileIntervalMs: 0,
+      blindGapMs: 0,
       ...over,
     });
   }
@@ -236,6 +237,45 @@ describe('Recorder (real watcher)', function () {
     expect(fops(got)).to.deep.equal([]);
     expect(got.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.deep.equal([oldGfid()]);
     expect(warnings).to.deep.equal([]);
+  });
+
+  it('paces the reconcile a blind write asks for, and vouches for nothing until it has run', async () => {
+    fs.mkdirSync(path.join(root, 'sub'));
+    const oldGfid = (): string | undefined => index.lookup(ROOT_GFID, Buffer.from('old'))?.gfid;
+    let actMs = Infinity;
+    let sentMs: number | undefined;
+    const heldVouches: number[] = []; // recorded-up-to of each rollover after the act, until old's D
+    const rec = recorder('inotify', {
+      intervalMs: 100,
+      blindGapMs: 700,
+      onRollover: (published, upToMs) => {
+        if (sentMs !== undefined || Date.now() < actMs) return;
+        const got = published === undefined ? [] : readChangelog(published);
+        if (got.some((c) => c.kind === 'D' && c.gfid === oldGfid())) sentMs = Date.now();
+        else heldVouches.push(upToMs);
+      },
+    });
+    const ac = new AbortController();
+    const running = rec.run(ac.signal);
+    try {
+      const consumer = new ChangelogConsumer(dir, index);
+      while (consumer.historyStartMs() === undefined) await sleep(20);
+      await sleep(150); // a tick or so after the start's reconcile
+      actMs = Date.now();
+      fs.linkSync(path.join(root, 'old'), path.join(root, 'sub', 'n'));
+      fs.appendFileSync(path.join(root, 'sub', 'n'), ' and more');
+      fs.rmSync(path.join(root, 'sub', 'n'));
+      const deadline = Date.now() + 5000;
+      while (sentMs === undefined && Date.now() < deadline) await sleep(20);
+    } finally {
+      ac.abort();
+      await running;
+    }
+    expect(sentMs, "old's D").to.be.a('number');
+    // Not before the gap since the start's reconcile; the looks in between vouched for nothing.
+    expect((sentMs as number) - actMs).to.be.greaterThan(300);
+    expect(heldVouches.length).to.be.greaterThan(0);
+    expect(heldVouches.filter((ms) => ms >= actMs)).to.deep.equal([]);
   });
 
   it('records at start what changed while it was not running, as a rename by inode', async () => {
