@@ -4,6 +4,9 @@
 // whole (fsync + link) before its records leave the journal, so a crash can only repeat records,
 // and every record is idempotent; whatever happened while nobody watched is found by a
 // reconcile scan (at start, and after a watcher says it may have missed events).
+// Why this file is long: one tick (vouch with the watcher's marker, reconcile, drain the hints,
+// place their writes, roll over) shares the hint queue and the reasons not to vouch (overflow,
+// blind writes); split into files, the steps would pass that state around instead of owning it.
 
 import { isUtf8 } from 'node:buffer';
 import { basename } from 'node:path';
