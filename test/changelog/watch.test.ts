@@ -397,6 +397,36 @@ describe('ChangeSource: inotify (marker sync, directories that move or arrive)',
     expect(log.overflows).to.deep.equal([]);
   });
 
+  it('says what its lstat found at each entry event: the inode and link count, nothing, or (in a directory renamed away) no claim', async () => {
+    fs.writeFileSync(at('x'), 'x');
+    fs.mkdirSync(at('d'));
+    await source.sync();
+    const x = fs.lstatSync(at('x'), { bigint: true });
+    let mark = log.hints.length;
+    fs.linkSync(at('x'), at('d', 'n'));
+    await source.sync();
+    fs.appendFileSync(at('d', 'n'), 'more');
+    fs.rmSync(at('d', 'n'));
+    await source.sync();
+    const got = log.hints.slice(mark).filter((h) => h.path === at('d', 'n'));
+    expect(got.map((h) => [h.kind, h.found])).to.deep.equal([
+      ['create', { ino: x.ino, nlink: 2n, file: true }],
+      ['update', undefined],
+      ['delete', null],
+    ]);
+    // Events in a directory renamed away also come under its old path until the next sync:
+    // what is (or is not) at that path says nothing about them.
+    fs.renameSync(at('d'), at('e'));
+    mark = log.hints.length;
+    fs.writeFileSync(at('e', 'm'), 'm');
+    await source.sync();
+    const moved = log.hints.slice(mark).filter((h) => h.path === at('d', 'm') && h.kind !== 'update');
+    expect(moved.map((h) => [h.kind, h.found])).to.deep.equal([['delete', undefined]]);
+    const m = fs.lstatSync(at('e', 'm'), { bigint: true });
+    const there = log.hints.slice(mark).filter((h) => h.path === at('e', 'm') && h.kind !== 'update');
+    expect(there.map((h) => [h.kind, h.found])).to.deep.equal([['create', { ino: m.ino, nlink: 1n, file: true }]]);
+  });
+
   it('reports an overflow when its marker cannot be made, and proves delivery again after', async () => {
     fs.rmSync(cookieDirOf(root), { recursive: true });
     await source.sync();

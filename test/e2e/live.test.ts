@@ -280,6 +280,16 @@ describe('e2e: live daemon (georep start/stop)', function () {
     expect(inoOf(s('b/THREE'))).to.equal(threeIno);
     expect(inoOf(s('a/c-moved'))).to.equal(dirIno);
 
+    // a write through a hard link made and removed again between two looks of the recorder
+    // (as three shell commands would, the watcher reporting the link first): the look finds
+    // nothing at the link's name, and only the inode the watcher saw there (or, had it come too
+    // late to see it, a reconcile) names b/two, whose content changed
+    fs.linkSync(m('b/two'), m('b/passing-link'));
+    await sleep(20);
+    fs.appendFileSync(m('b/passing-link'), ' through a passing link');
+    fs.unlinkSync(m('b/passing-link'));
+    await converge(master, slave);
+
     // a swap through a temporary name, an editor-style save, deletes
     fs.renameSync(m('b/THREE'), m('b/tmp'));
     fs.renameSync(m('b/two'), m('b/THREE'));

@@ -128,10 +128,14 @@ export class TreeDiff {
 
   /**
    * Records what changed at `checks`. Returns the vanished names it kept (deferVanished): the
-   * caller checks them again at the end of its walk.
+   * caller checks them again at the end of its walk. `writtenInodes`: inodes a write went to
+   * through a name no check names any more (see WriteOrigins): the files the index has on them
+   * are looked at where they are named, their ctime moves counting as writes.
    */
-  apply(checks: Iterable<Check>): IndexedEntry[] {
+  apply(checks: Iterable<Check>, writtenInodes: Iterable<bigint> = []): IndexedEntry[] {
     this.stillAt.clear(); // the last pass moved directories
+    const reached = this.filesOn(writtenInodes);
+    for (const g of reached) this.written.add(g);
     const seen = new Set<string>();
     for (const c of checks) {
       const key = keyOf(c.dir.gfid, c.name);
@@ -151,6 +155,9 @@ export class TreeDiff {
       this.run(this.resolve());
       kept.push(...this.vanished.values());
     }
+    // After the moves and removals: at a name each file still has (one the checks moved or
+    // linked was refreshed already, as written: nothing is recorded twice).
+    for (const g of reached) if (this.deps.index.namesOf(g).length > 0) this.lookAtOtherNames(g);
     for (const t of this.newTrees) if (t.gfid !== undefined) this.structural.add(t.gfid);
     this.newTrees.clear();
     this.vanished.clear();
@@ -159,6 +166,16 @@ export class TreeDiff {
     this.displaced.length = 0;
     this.stillAt.clear();
     return kept;
+  }
+
+  /** The gfids of the files the index has on these inodes. */
+  private filesOn(inodes: Iterable<bigint>): Gfid[] {
+    const { index } = this.deps;
+    const out: Gfid[] = [];
+    for (const ino of inodes) {
+      for (const g of index.gfidsOfIno(ino)) if (index.objectOf(g)?.type === 'file') out.push(g);
+    }
+    return out;
   }
 
   private look(c: Check): void {

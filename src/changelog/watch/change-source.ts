@@ -8,10 +8,26 @@ import type { WatcherKind } from '../../config.js';
 
 export type HintKind = 'create' | 'update' | 'delete';
 
+/** What a source's lstat found at a name when it reported an entry event there (see ChangeHint.found). */
+export interface SeenEntry {
+  readonly ino: bigint;
+  readonly nlink: bigint;
+  /** A regular file (the only kind a write through a second name can reach). */
+  readonly file: boolean;
+}
+
 /** A watcher's report that something at `path` (absolute, as the watcher gives it: a JS string that may be lossy for non-UTF-8 names) changed. A hint, not a fact: the recorder re-reads the tree. */
 export interface ChangeHint {
   readonly path: string;
   readonly kind: HintKind;
+  /**
+   * On an entry event (a name appeared or went: create/delete), what the source's lstat found at
+   * the name when its callback ran: the entry, or null for nothing. Absent when the source does
+   * not look. It may already show a later state of the name; the recorder works out when it can
+   * be trusted (WriteOrigins). Why it is carried: a name made and removed before any look (ln a
+   * n; append n; rm n) leaves nothing else that tells which inode a write at it went to.
+   */
+  readonly found?: SeenEntry | null;
 }
 
 export interface ChangeSourceHandlers {

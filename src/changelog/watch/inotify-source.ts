@@ -205,7 +205,9 @@ export class InotifySource implements ChangeSource {
     // The new watch first: on the same inode libuv shares the kernel watch, so nothing is missed.
     let watcher: FSWatcher;
     try {
-      watcher = fs.watch(dir, { persistent: false, encoding: 'buffer' }, (type, name) => this.onEvent(dir, type, name));
+      watcher = fs.watch(dir, { persistent: false, encoding: 'buffer' }, (type, name) =>
+        this.onEvent(dir, st.ino, type, name),
+      );
     } catch (e) {
       if (hasErrno(e, 'ENOENT', 'ENOTDIR')) return false;
       throw e;
@@ -216,7 +218,7 @@ export class InotifySource implements ChangeSource {
     return true;
   }
 
-  private onEvent(dir: Buffer, type: string, name: Buffer | null): void {
+  private onEvent(dir: Buffer, dirIno: bigint, type: string, name: Buffer | null): void {
     if (this.state !== 'running') return;
     const handlers = this.handlers;
     if (handlers === undefined) return;
@@ -226,16 +228,25 @@ export class InotifySource implements ChangeSource {
     }
     const full = Buffer.concat([dir, SEP, name]);
     const text = full.toString();
-    let kind: ChangeHint['kind'] = 'update';
-    if (type === 'rename') {
-      const st = lstatIfAny(full);
-      kind = st === undefined ? 'delete' : 'create';
-      const key = full.toString('latin1');
-      if (this.watches.has(key)) this.suspects.add(key);
-      // A directory that arrived (made, or moved in) is watched now, before anything looks inside.
-      if (st?.isDirectory() === true) this.guard(() => this.watchTree(full));
+    if (type !== 'rename') {
+      handlers.onHints([{ path: text, kind: 'update' }]);
+      return;
     }
-    handlers.onHints([{ path: text, kind }]);
+    const st = lstatIfAny(full);
+    // What the lstat found is about the watched directory's entry only while that directory is
+    // still at its path (one renamed away keeps its watch, under the old path, until sync).
+    const here = lstatIfAny(dir)?.ino === dirIno;
+    const key = full.toString('latin1');
+    if (this.watches.has(key)) this.suspects.add(key);
+    // A directory that arrived (made, or moved in) is watched now, before anything looks inside.
+    if (st?.isDirectory() === true) this.guard(() => this.watchTree(full));
+    const kind = st === undefined ? 'delete' : 'create';
+    if (!here) {
+      handlers.onHints([{ path: text, kind }]);
+      return;
+    }
+    const found = st === undefined ? null : { ino: st.ino, nlink: st.nlink, file: st.isFile() };
+    handlers.onHints([{ path: text, kind, found }]);
   }
 
   /** Releases the watches of suspect directories that are gone or another inode now, and below them. */

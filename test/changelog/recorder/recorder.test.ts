@@ -65,6 +65,7 @@ describe('Recorder (real watcher)', function () {
       settleMs: 0,
       crawlRate: 0,
       reconcileIntervalMs: 0,
+      blindGapMs: 0,
       ...over,
     });
   }
@@ -184,6 +185,97 @@ describe('Recorder (real watcher)', function () {
     );
     expect(fops(got)).to.include('RENAME');
     expect(got.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.include(oldGfid());
+  });
+
+  it('sends a file written through a new hard link removed again before the recorder looked', async () => {
+    // ln old sub/n; append sub/n; rm sub/n in one JS turn: the watcher's lstat at sub/n's create
+    // finds nothing, so nothing tells which inode the write went to; the look finds nothing at
+    // sub/n, which the index never knew, and asks for a whole-tree reconcile, which finds old's
+    // new content. On the old code no record ever names old (no D for old in 10 s).
+    fs.mkdirSync(path.join(root, 'sub'));
+    const oldGfid = (): string | undefined => index.lookup(ROOT_GFID, Buffer.from('old'))?.gfid;
+    const got = await recordUntil(
+      recorder(),
+      () => {
+        fs.linkSync(path.join(root, 'old'), path.join(root, 'sub', 'n'));
+        fs.appendFileSync(path.join(root, 'sub', 'n'), ' and more');
+        fs.rmSync(path.join(root, 'sub', 'n'));
+      },
+      (rs) => rs.some((c) => c.kind === 'D' && c.gfid === oldGfid()),
+    );
+    expect(got.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.include(oldGfid());
+  });
+
+  it('sends a file written through a new hard link removed again before the recorder looked, by the inode the watcher saw, without a reconcile', async () => {
+    // The same with the link's create reported (and lstat'd) before the write and the removal,
+    // all between two looks: the inode the watcher found at sub/n names old, which is looked at
+    // where it is. On the old code no record ever names old (no D for old in 10 s).
+    fs.mkdirSync(path.join(root, 'sub'));
+    const oldGfid = (): string | undefined => index.lookup(ROOT_GFID, Buffer.from('old'))?.gfid;
+    const warnings: string[] = [];
+    const log = { ...silentLogger(), warn: (m: string) => void warnings.push(m) };
+    let rolled: (() => void) | undefined;
+    const rec = recorder('inotify', { intervalMs: 1000, log, onRollover: () => rolled?.() });
+    const ac = new AbortController();
+    const running = rec.run(ac.signal);
+    const all = (): Change[] => listChangelogs(dir, 'CHANGELOG').flatMap((f) => readChangelog(f.path));
+    try {
+      // Right after a rollover: the next look is a second away.
+      await new Promise<void>((resolve) => (rolled = resolve));
+      rolled = undefined;
+      fs.linkSync(path.join(root, 'old'), path.join(root, 'sub', 'n'));
+      await sleep(30); // the watcher reports the create and lstats sub/n
+      fs.appendFileSync(path.join(root, 'sub', 'n'), ' and more');
+      fs.rmSync(path.join(root, 'sub', 'n'));
+      const deadline = Date.now() + 10_000;
+      while (!all().some((c) => c.kind === 'D' && c.gfid === oldGfid()) && Date.now() < deadline) await sleep(50);
+    } finally {
+      ac.abort();
+      await running;
+    }
+    const got = all();
+    expect(fops(got)).to.deep.equal([]);
+    expect(got.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.deep.equal([oldGfid()]);
+    expect(warnings).to.deep.equal([]);
+  });
+
+  it('paces the reconcile a blind write asks for, and vouches for nothing until it has run', async () => {
+    fs.mkdirSync(path.join(root, 'sub'));
+    const oldGfid = (): string | undefined => index.lookup(ROOT_GFID, Buffer.from('old'))?.gfid;
+    let actMs = Infinity;
+    let sentMs: number | undefined;
+    const heldVouches: number[] = []; // recorded-up-to of each rollover after the act, until old's D
+    const rec = recorder('inotify', {
+      intervalMs: 100,
+      blindGapMs: 700,
+      onRollover: (published, upToMs) => {
+        if (sentMs !== undefined || Date.now() < actMs) return;
+        const got = published === undefined ? [] : readChangelog(published);
+        if (got.some((c) => c.kind === 'D' && c.gfid === oldGfid())) sentMs = Date.now();
+        else heldVouches.push(upToMs);
+      },
+    });
+    const ac = new AbortController();
+    const running = rec.run(ac.signal);
+    try {
+      const consumer = new ChangelogConsumer(dir, index);
+      while (consumer.historyStartMs() === undefined) await sleep(20);
+      await sleep(150); // a tick or so after the start's reconcile
+      actMs = Date.now();
+      fs.linkSync(path.join(root, 'old'), path.join(root, 'sub', 'n'));
+      fs.appendFileSync(path.join(root, 'sub', 'n'), ' and more');
+      fs.rmSync(path.join(root, 'sub', 'n'));
+      const deadline = Date.now() + 5000;
+      while (sentMs === undefined && Date.now() < deadline) await sleep(20);
+    } finally {
+      ac.abort();
+      await running;
+    }
+    expect(sentMs, "old's D").to.be.a('number');
+    // Not before the gap since the start's reconcile; the looks in between vouched for nothing.
+    expect((sentMs as number) - actMs).to.be.greaterThan(300);
+    expect(heldVouches.length).to.be.greaterThan(0);
+    expect(heldVouches.filter((ms) => ms >= actMs)).to.deep.equal([]);
   });
 
   it('records at start what changed while it was not running, as a rename by inode', async () => {

@@ -53,9 +53,14 @@ class Harness {
 
   /** One batch of hints, each with whether the watcher reported a write there. */
   hintWritten(...hints: [rel: string, written: boolean][]): Change[] {
+    return this.hintWrittenTo([], ...hints);
+  }
+
+  /** As hintWritten, with the inodes writes went to through names gone since (TreeDiff.apply's writtenInodes). */
+  hintWrittenTo(inodes: readonly bigint[], ...hints: [rel: string, written: boolean][]): Change[] {
     const checks = new HintChecks(this.root, this.rootBuf, this.index);
     for (const [r, written] of hints) checks.add(path.join(this.root, r), written);
-    return this.apply(checks.take(), false, true);
+    return this.apply(checks.take(), false, true, inodes);
   }
 
   /** Checks the three invariants; returns the gfid at a path (for renames). */
@@ -100,20 +105,26 @@ class Harness {
     return out;
   }
 
-  private apply(checks: Check[], defer: boolean, expand: boolean): Change[] {
+  private apply(checks: Check[], defer: boolean, expand: boolean, inodes: readonly bigint[] = []): Change[] {
     const got: Change[] = [];
-    this.index.transaction(() => this.diff(checks, expand, defer, got));
+    this.index.transaction(() => this.diff(checks, expand, defer, got, inodes));
     this.records.push(...got);
     for (const c of got) this.replay(c);
     return got;
   }
 
-  private diff(checks: readonly Check[], expand: boolean, defer: boolean, out: Change[]) {
+  private diff(
+    checks: readonly Check[],
+    expand: boolean,
+    defer: boolean,
+    out: Change[],
+    inodes: readonly bigint[] = [],
+  ) {
     const d = new TreeDiff(
       { index: this.index, root: this.rootBuf, emit: (c) => out.push(c), onSkip: () => undefined },
       { expandNewDirs: expand, deferVanished: defer },
     );
-    const kept = d.apply(checks);
+    const kept = d.apply(checks, inodes);
     this.unseenWrites = d.unseenWrites.map((r) => r.toString('latin1'));
     return kept;
   }
@@ -520,6 +531,38 @@ describe('recorder diff (TreeDiff, HintChecks, ReconcileScan)', () => {
     fs.appendFileSync(path.join(root, 'b/link'), 'more');
     h.hintWritten(['b/link', true]);
     expect(h.unseenWrites).to.deep.equal([]);
+  });
+
+  it('sends the content of a file written through a new hard link removed before any look, given the inode the write went to', () => {
+    // ln a/one b/n; append b/n; rm b/n, all before one look: the look finds nothing at b/n,
+    // which the index never knew. Only the inode the watcher found at b/n's create names
+    // a/one (WriteOrigins); without it nothing is recorded for a/one.
+    const one = h.gfidAt('a/one') as Gfid;
+    const ino = fs.lstatSync(path.join(root, 'a/one'), { bigint: true }).ino;
+    fs.linkSync(path.join(root, 'a/one'), path.join(root, 'b/n'));
+    fs.appendFileSync(path.join(root, 'b/n'), 'more');
+    fs.rmSync(path.join(root, 'b/n'));
+    const before = h.hintWritten(['b/n', true]); // b's new mtime only
+    expect(before.filter((c) => c.kind === 'D')).to.deep.equal([]);
+    const got = h.hintWrittenTo([ino], ['b/n', true]);
+    expect(got.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.deep.equal([one]);
+    h.verify();
+    // The same with the size and mtime put back: the write counts the ctime move.
+    const abs = path.join(root, 'a/one');
+    const st = fs.lstatSync(abs, { bigint: true });
+    fs.linkSync(abs, path.join(root, 'b/n'));
+    fs.writeFileSync(path.join(root, 'b/n'), 'Q'.repeat(Number(st.size)));
+    setTimesNs(Buffer.from(abs), timeOfNs(st.mtimeNs));
+    fs.rmSync(path.join(root, 'b/n'));
+    const again = h.hintWrittenTo([ino], ['b/n', true]);
+    expect(again.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.deep.equal([one]);
+    // A file already looked at by the checks (moved, written) is not recorded twice.
+    fs.appendFileSync(abs, 'x');
+    fs.renameSync(abs, path.join(root, 'a/moved'));
+    const moved = h.hintWrittenTo([ino], ['a/one', true], ['a/moved', false]);
+    expect(fops(moved)).to.deep.equal(['RENAME']);
+    expect(moved.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.deep.equal([one]);
+    h.verify();
   });
 
   it('links a new name to the file whose inode it is, though a stale gfid in the index holds that inode too', () => {
