@@ -56,6 +56,7 @@ export interface Config {
   readonly faultyAfterExits: number; // faulty-after-exits (worker exits in a row without a completed turn)
   readonly stopTimeout: number; // stop-timeout (seconds)
   readonly reconcileInterval: number; // reconcile-interval (seconds, 0 = never)
+  readonly blindWriteGap: number; // blind-write-gap (seconds)
   readonly daemonHeap: number; // daemon-heap (MiB)
   readonly retryBackoff: number; // retry-backoff (seconds)
   readonly retryBackoffMax: number; // retry-backoff-max (seconds)

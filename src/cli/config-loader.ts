@@ -86,6 +86,7 @@ function buildConfig(v: Readonly<Record<string, OptionValue>>): Config {
     faultyAfterExits: num(v, 'faultyAfterExits'),
     stopTimeout: num(v, 'stopTimeout'),
     reconcileInterval: num(v, 'reconcileInterval'),
+    blindWriteGap: num(v, 'blindWriteGap'),
     daemonHeap: num(v, 'daemonHeap'),
     retryBackoff: num(v, 'retryBackoff'),
     retryBackoffMax: num(v, 'retryBackoffMax'),

@@ -66,6 +66,7 @@ export const CONFIG_FIELDS: { readonly [F in keyof Config]: FieldKind } = {
   faultyAfterExits: 'number',
   stopTimeout: 'number',
   reconcileInterval: 'number',
+  blindWriteGap: 'number',
   daemonHeap: 'number',
   retryBackoff: 'number',
   retryBackoffMax: 'number',

@@ -68,6 +68,7 @@ describe('cli/config-loader', () => {
       faultyAfterExits: 3,
       stopTimeout: 10,
       reconcileInterval: 3600,
+      blindWriteGap: 10,
       daemonHeap: 128,
       retryBackoff: 1,
       retryBackoffMax: 300,

@@ -26,6 +26,7 @@ export type RecorderProcessConfig = Pick<
   | 'watchSettle'
   | 'crawlRate'
   | 'reconcileInterval'
+  | 'blindWriteGap'
 >;
 
 export interface RecorderProcessOptions {
@@ -70,6 +71,7 @@ export async function runRecorderProcess(opts: RecorderProcessOptions): Promise<
       settleMs: config.watchSettle,
       crawlRate: config.crawlRate,
       reconcileIntervalMs: config.reconcileInterval * 1000,
+      blindGapMs: config.blindWriteGap * 1000,
     });
     await recorder.run(opts.signal);
   } finally {

@@ -61,7 +61,8 @@ export const RECORDER_KEYS = {
 const HINTS_PER_TX = 4096;
 
 /**
- * The least time between a reconcile and one asked for by blind writes (RecorderDeps.blindGapMs).
+ * The least time between a reconcile and one asked for by blind writes (RecorderDeps.blindGapMs,
+ * the blind-write-gap option; this default serves callers without a config).
  * A program that writes a temporary file and renames or removes it within microseconds leaves
  * the watcher's lstat nothing to find (measured: 396 of 400 such creates), and such a write
  * looks exactly like one through a passing hard link of a known file: each asks for a
