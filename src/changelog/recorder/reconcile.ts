@@ -30,6 +30,13 @@ export interface ReconcileDeps {
   readonly onProgress?: (scanned: number) => void;
   /** Scan only this directory's subtree (not resumable); default: the whole tree, resumable. */
   readonly subtree?: DirRef;
+  /**
+   * A sweep (not resumable): only names whose ctime is at or after this wall-clock time, ns, are
+   * looked at, and the index's rows are not read. What a blind write reached moved its ctime
+   * (a write does, and so do the link and unlink around it): a sweep finds it for the price of
+   * listing the tree, where a whole reconcile also reads every row (Recorder, blind writes).
+   */
+  readonly changedSinceNs?: bigint;
 }
 
 interface DirTask extends DirRef {
@@ -47,17 +54,22 @@ export class ReconcileScan {
     return this.scanned;
   }
 
+  /** A whole-tree reconcile keeps its position (a subtree scan or a sweep does not). */
+  private get resumable(): boolean {
+    return this.deps.subtree === undefined && this.deps.changedSinceNs === undefined;
+  }
+
   /** One whole pass over the tree (resumed after a saved position, wrapping around). */
   async run(signal: AbortSignal): Promise<void> {
     this.startMs = this.deps.clock.nowMs();
-    const saved = this.deps.subtree === undefined ? this.deps.index.getMeta(RECONCILE_POSITION_KEY) : undefined;
+    const saved = this.resumable ? this.deps.index.getMeta(RECONCILE_POSITION_KEY) : undefined;
     for (const pass of passesFrom(saved)) await this.walk(pass, signal);
     // Names whose object vanished and never turned up elsewhere in the walk: gone for good.
     const last = [...this.kept.values()].map((row) => this.checkOf(row));
     this.kept.clear();
     this.deps.index.transaction(() => {
       this.deps.applyChunk(last, false);
-      if (this.deps.subtree === undefined) this.deps.index.setMeta(RECONCILE_POSITION_KEY, '');
+      if (this.resumable) this.deps.index.setMeta(RECONCILE_POSITION_KEY, '');
     });
   }
 
@@ -81,7 +93,7 @@ export class ReconcileScan {
       this.deps.index.transaction(() => {
         for (const row of this.deps.applyChunk(checks, true)) this.kept.set(keyOf(row), row);
         const last = visited.at(-1);
-        if (last !== undefined && this.deps.subtree === undefined) {
+        if (last !== undefined && this.resumable) {
           this.deps.index.setMeta(RECONCILE_POSITION_KEY, encodePosition(last.comps));
         }
       });
@@ -100,6 +112,12 @@ export class ReconcileScan {
 
   /** Checks for every name of a directory: on disk, and in the index (to find what vanished). */
   private checksOf(dir: DirTask, out: Check[]): void {
+    const since = this.deps.changedSinceNs;
+    if (since !== undefined) {
+      for (const { name, st } of dirStats(absPath(this.deps.root, dir.rel)) ?? [])
+        if (st !== undefined && st.ctimeNs >= since) out.push({ dir, name, st });
+      return;
+    }
     const rows = new Map<string, IndexedEntry>();
     for (const row of this.deps.index.children(dir.gfid)) rows.set(row.name.toString('latin1'), row);
     for (const { name, st } of dirStats(absPath(this.deps.root, dir.rel)) ?? []) {

@@ -71,6 +71,20 @@ const HINTS_PER_TX = 4096;
  */
 const BLIND_GAP_MS = 10_000;
 
+/**
+ * Slack on the ctime a blind-write sweep starts from: the kernel stamps ctime from a coarse
+ * clock (a tick behind), and a small step of the wall clock must not hide a write. Generous:
+ * a wider window only looks again at a few more recently changed names.
+ */
+const CTIME_SLACK_MS = 2000;
+
+/** The wall clock (which ctimes follow) and the monotonic clock, read together. */
+interface WallMark {
+  readonly wallMs: number;
+  readonly monoMs: number;
+}
+const wallMark = (): WallMark => ({ wallMs: Date.now(), monoMs: performance.now() });
+
 export interface RecorderDeps {
   /** Master root as given (absolute, real) and as bytes. */
   readonly rootPath: string;
@@ -110,6 +124,14 @@ export class Recorder {
    * vouches until it has run.
    */
   private blind: string | undefined;
+  /**
+   * Wall-clock ms before which no blind write of `blind` can have happened, and the clock
+   * readings it comes from: the sweep that answers them looks at names whose ctime is later
+   * (see sweepSince). Undefined with `blind`.
+   */
+  private blindSince: { readonly base: WallMark; readonly sinceMs: number } | undefined;
+  /** The wall clock and the monotonic one at the start of the last tick and the one before. */
+  private ticks: { prev: WallMark; cur: WallMark } = { prev: wallMark(), cur: wallMark() };
   private readonly skipped = new Set<string>();
   private reconciling: ReconcileScan | undefined;
   /** Directories whose subtree must be watched afresh and re-read (see TreeDiff.structural). */
@@ -153,6 +175,7 @@ export class Recorder {
         // Watcher batches already handed to this process run first (I/O callbacks come before
         // setImmediate): a change reported before the tick is then in this tick's drain.
         await new Promise<void>((resolve) => setImmediate(resolve));
+        this.ticks = { prev: this.ticks.cur, cur: wallMark() };
         const tickMs = deps.clock.nowMs();
         const vouchedMs = await this.vouch(tickMs, signal);
         if (this.overflow !== undefined) {
@@ -292,7 +315,7 @@ export class Recorder {
     }
     const blind = origins.blind[0];
     if (blind !== undefined)
-      this.blind ??= `a write at ${blind} went to an object that left the name before any look saw which`;
+      this.markBlind(`a write at ${blind} went to an object that left the name before any look saw which`);
   }
 
   /**
@@ -332,12 +355,18 @@ export class Recorder {
   async reconcile(signal: AbortSignal, why: 'start' | 'overflow' | 'interval' | 'blind'): Promise<void> {
     const { deps } = this;
     this.lastReconcileMs = deps.clock.nowMs();
+    const sinceNs = why === 'blind' ? this.sweepSince() : undefined;
     this.blind = undefined; // this scan finds what a blind write went to
+    this.blindSince = undefined;
     const stimeMs = readStime(deps.index);
     const noHistory = deps.index.getMeta(RECORDER_KEYS.historyStart) === undefined;
     const bridge = noHistory && stimeMs !== undefined && deps.index.count() > 0;
     const building = noHistory && !bridge;
     const startMs = deps.clock.nowMs();
+    if (sinceNs !== undefined && !noHistory) {
+      await this.sweep(signal, sinceNs, startMs);
+      return;
+    }
     deps.log.info(building ? 'building the gfid index of the master' : 'reconciling the master with the gfid index', {
       why,
     });
@@ -379,6 +408,57 @@ export class Recorder {
       entries: scan.entriesScanned,
       durationMs: deps.clock.nowMs() - startMs,
     });
+  }
+
+  /**
+   * The answer to blind writes: every name whose ctime moved since `sinceNs` is looked at (new
+   * directories whole), which finds the file a write went to through a name gone since. A
+   * whole reconcile would find it too, and also read every row of the index.
+   */
+  private async sweep(signal: AbortSignal, sinceNs: bigint, startMs: number): Promise<void> {
+    const { deps } = this;
+    const scan = new ReconcileScan({
+      index: deps.index,
+      root: deps.root,
+      clock: deps.clock,
+      rate: deps.crawlRate,
+      changedSinceNs: sinceNs,
+      applyChunk: (checks) =>
+        this.applyChecksInTx(checks, { expandNewDirs: true, deferVanished: false, journal: true }),
+    });
+    this.reconciling = scan;
+    try {
+      await scan.run(signal);
+    } finally {
+      this.reconciling = undefined;
+    }
+    deps.log.info('blind-write sweep done', { changed: scan.entriesScanned, durationMs: deps.clock.nowMs() - startMs });
+  }
+
+  /** Marks a blind write found in this tick's looks (see blind, blindSince). */
+  private markBlind(why: string): void {
+    this.blind ??= why;
+    // The write came in this tick's hints: after the last tick's marker, which followed the
+    // last tick's start; hints a source without a marker gave late, within watch-settle.
+    // The earliest such time stands, with the clock readings it was taken from.
+    const base = this.ticks.prev;
+    if (this.blindSince === undefined || base.wallMs < this.blindSince.base.wallMs)
+      this.blindSince = { base, sinceMs: base.wallMs - this.deps.settleMs - CTIME_SLACK_MS };
+  }
+
+  /**
+   * The ctime, ns, from which a sweep finds what the blind writes reached; undefined when the
+   * wall clock stepped back since then (ctimes are wall-clock times): a whole reconcile then.
+   */
+  private sweepSince(): bigint | undefined {
+    if (this.blindSince === undefined) return undefined;
+    const { base, sinceMs: since } = this.blindSince;
+    const now = wallMark();
+    if (now.wallMs - base.wallMs < now.monoMs - base.monoMs - CTIME_SLACK_MS) {
+      this.deps.log.warn('the wall clock stepped back: a whole-tree reconcile instead of a sweep by ctime');
+      return undefined;
+    }
+    return BigInt(Math.floor(since)) * 1_000_000n;
   }
 
   /**
@@ -446,7 +526,7 @@ export class Recorder {
     // A write WriteOrigins placed on an inode is looked at there: no reconcile for it.
     const unseen = diff.unseenWrites.find((rel) => !this.placed.has(absPath(this.deps.root, rel).toString()));
     if (unseen !== undefined)
-      this.blind ??= `a write at ${displayPath(unseen)} may have gone to a hard link renamed over since`;
+      this.markBlind(`a write at ${displayPath(unseen)} may have gone to a hard link renamed over since`);
     if (lines.length > 0) index.journalAppend(lines);
     if (opts.journal && diff.touched.size > 0) this.propagateXtime(diff.touched);
     return kept;

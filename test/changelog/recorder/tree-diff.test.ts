@@ -44,6 +44,27 @@ class Harness {
     return this.scan(true);
   }
 
+  /** A blind-write sweep (ReconcileScan with changedSinceNs); also returns the names it looked at. */
+  async sweep(sinceNs: bigint): Promise<{ records: Change[]; looked: string[] }> {
+    const records: Change[] = [];
+    const looked: string[] = [];
+    const scan = new ReconcileScan({
+      index: this.index,
+      root: this.rootBuf,
+      clock: new ManualClock(),
+      rate: 0,
+      changedSinceNs: sinceNs,
+      applyChunk: (checks) => {
+        for (const c of checks) looked.push(joinRel(c.dir.rel, c.name).toString());
+        return this.diff(checks, true, false, records);
+      },
+    });
+    await scan.run(new AbortController().signal);
+    this.records.push(...records);
+    for (const c of records) this.replay(c);
+    return { records, looked };
+  }
+
   /** One batch of hints at these paths (relative). */
   hint(...rels: (string | Buffer)[]): Change[] {
     const checks = new HintChecks(this.root, this.rootBuf, this.index);
@@ -246,6 +267,25 @@ describe('recorder diff (TreeDiff, HintChecks, ReconcileScan)', () => {
     expect(h.records).to.deep.equal([]);
     expect(await h.reconcile()).to.deep.equal([]);
     expect(h.hint('a/one', 'top')).to.deep.equal([]);
+  });
+
+  it('a blind-write sweep looks only at names whose ctime moved: it finds a write through a passing link, and a new tree whole', async () => {
+    await new Promise((r) => setTimeout(r, 50));
+    const sinceNs = BigInt(Date.now() - 20) * 1_000_000n; // after the build, before the changes (coarse ctimes)
+    fs.linkSync(path.join(root, 'top'), path.join(root, 'b/passing'));
+    fs.appendFileSync(path.join(root, 'b/passing'), ' more');
+    fs.rmSync(path.join(root, 'b/passing'));
+    w('a/one', 'rewritten');
+    fs.mkdirSync(path.join(root, 'fresh'));
+    w('fresh/deep/f', 'f');
+    const { records, looked } = await h.sweep(sinceNs);
+    // a/two and b/three kept their ctime: not looked at, nor their rows read.
+    expect(looked.sort()).to.deep.equal(['a/one', 'b', 'fresh', 'fresh/deep', 'fresh/deep/f', 'top']);
+    const data = records.filter((c) => c.kind === 'D').map((c) => c.gfid);
+    expect(data).to.include.members([h.gfidAt('top'), h.gfidAt('a/one')]);
+    expect(data).to.include(h.gfidAt('fresh/deep/f'));
+    expect(fops(records)).to.have.members(['MKDIR', 'MKDIR', 'CREATE']);
+    h.verify();
   });
 
   it('records new files, a new directory with its content, a symlink and a hard link', () => {
