@@ -185,7 +185,7 @@ export class Recorder {
           await deps.source.refresh();
           await this.reconcile(signal, 'overflow');
         } else if (this.blind !== undefined && tickMs - this.lastReconcileMs >= (deps.blindGapMs ?? BLIND_GAP_MS)) {
-          deps.log.info(`${this.blind}; reconciling the whole tree`);
+          deps.log.info(`${this.blind}; sweeping the tree for what it reached`);
           await this.reconcile(signal, 'blind');
         } else if (deps.reconcileIntervalMs > 0 && tickMs - this.lastReconcileMs >= deps.reconcileIntervalMs) {
           await deps.source.refresh();
