@@ -305,8 +305,10 @@ static napi_value f_readlinkat(napi_env env, napi_callback_info info) {
   return out;
 }
 
-// readdir(dirfd) -> Buffer[] of the names in the directory dirfd (an O_PATH descriptor will do:
-// it is reopened as "." for reading), "." and ".." left out; or -errno.
+// readdir(dirfd) -> [names: Buffer, ends: Uint32Array]: the names in the directory dirfd (an
+// O_PATH descriptor will do: it is reopened as "." for reading), "." and ".." left out, end to
+// end in one Buffer, name i ending at ends[i] (one Buffer per name cost more than the listing);
+// or -errno.
 static napi_value f_readdir(napi_env env, napi_callback_info info) {
   ARGS(1);
   INT(0, dirfd);
@@ -318,11 +320,11 @@ static napi_value f_readdir(napi_env env, napi_callback_info info) {
     close(fd);
     return ret_int(env, -e);
   }
-  napi_value list;
-  napi_create_array(env, &list);
-  uint32_t n = 0;
-  int err = 0;
-  for (;;) {
+  size_t cap = 64, n = 0, text_cap = 4096, text_len = 0;
+  uint32_t *ends = malloc(cap * sizeof(uint32_t));
+  char *text = malloc(text_cap);
+  int err = ends == NULL || text == NULL ? ENOMEM : 0;
+  while (err == 0) {
     errno = 0;
     struct dirent *de = readdir(dir);
     if (de == NULL) {
@@ -331,25 +333,58 @@ static napi_value f_readdir(napi_env env, napi_callback_info info) {
     }
     const char *s = de->d_name;
     if (s[0] == '.' && (s[1] == 0 || (s[1] == '.' && s[2] == 0))) continue;
-    napi_value name;
-    void *copy;
-    if (napi_create_buffer_copy(env, strlen(s), s, &copy, &name) != napi_ok ||
-        napi_set_element(env, list, n++, name) != napi_ok) {
-      closedir(dir);
-      return NULL;
+    size_t len = strlen(s);
+    if (n == cap) {
+      uint32_t *more = realloc(ends, cap * 2 * sizeof(uint32_t));
+      if (more == NULL) {
+        err = ENOMEM;
+        break;
+      }
+      ends = more;
+      cap *= 2;
     }
+    if (text_len + len > text_cap) {
+      while (text_len + len > text_cap) text_cap *= 2;
+      char *longer = realloc(text, text_cap);
+      if (longer == NULL) {
+        err = ENOMEM;
+        break;
+      }
+      text = longer;
+    }
+    memcpy(text + text_len, s, len);
+    text_len += len;
+    ends[n++] = (uint32_t)text_len;
   }
   closedir(dir);
-  return err != 0 ? ret_int(env, -err) : list;
+  napi_value result = NULL;
+  if (err != 0) result = ret_int(env, -err);
+  else {
+    napi_value names, ends_ab, ends_arr, pair;
+    void *names_data, *ends_data;
+    if (napi_create_buffer_copy(env, text_len, text_len > 0 ? text : "", &names_data, &names) == napi_ok &&
+        napi_create_arraybuffer(env, n * sizeof(uint32_t), &ends_data, &ends_ab) == napi_ok &&
+        napi_create_typedarray(env, napi_uint32_array, n, ends_ab, 0, &ends_arr) == napi_ok &&
+        napi_create_array_with_length(env, 2, &pair) == napi_ok) {
+      if (n > 0) memcpy(ends_data, ends, n * sizeof(uint32_t));
+      napi_set_element(env, pair, 0, names);
+      napi_set_element(env, pair, 1, ends_arr);
+      result = pair;
+    }
+  }
+  free(ends);
+  free(text);
+  return result;
 }
 
-
-// lstatdir(path) -> [names: Buffer[], stats: BigInt64Array] for every entry of the directory at
-// `path` ("." and ".." left out), or -errno when it cannot be listed. One call per directory for
-// the master's walks (the recorder's reconcile, verify): statx relative to the directory's
-// descriptor, no path built per name, no BigIntStats made per entry. Each entry has
-// LSTATDIR_FIELDS slots, in the order below, the fields and values Node's lstat (statx) gives;
-// an entry that went between readdir and statx has mode 0 and -errno in its ino slot.
+// lstatdir(path) -> [names: Buffer, ends: Uint32Array, stats: BigInt64Array] for every entry of
+// the directory at `path` ("." and ".." left out), or -errno when it cannot be listed. One call
+// per directory for the master's walks (the recorder's reconcile, verify): statx relative to
+// the directory's descriptor, no path built per name, no BigIntStats made per entry. The names
+// come back end to end in one Buffer, entry i ending at ends[i] (one Buffer per name costs
+// more than the statx). Each entry has LSTATDIR_FIELDS slots in `stats`, in the order below,
+// the fields and values Node's lstat (statx) gives; an entry that went between readdir and
+// statx has mode 0 and -errno in its ino slot.
 #define LSTATDIR_FIELDS 17
 static napi_value f_lstatdir(napi_env env, napi_callback_info info) {
   ARGS(1);
@@ -362,11 +397,11 @@ static napi_value f_lstatdir(napi_env env, napi_callback_info info) {
     close(fd);
     return ret_int(env, -e);
   }
-  size_t cap = 64, n = 0;
+  size_t cap = 64, n = 0, text_cap = 4096, text_len = 0;
   int64_t *out = malloc(cap * LSTATDIR_FIELDS * sizeof(int64_t));
-  napi_value names;
-  napi_create_array(env, &names);
-  int err = out == NULL ? ENOMEM : 0;
+  uint32_t *ends = malloc(cap * sizeof(uint32_t));
+  char *text = malloc(text_cap);
+  int err = out == NULL || ends == NULL || text == NULL ? ENOMEM : 0;
   while (err == 0) {
     errno = 0;
     struct dirent *de = readdir(dir);
@@ -376,15 +411,30 @@ static napi_value f_lstatdir(napi_env env, napi_callback_info info) {
     }
     const char *s = de->d_name;
     if (s[0] == '.' && (s[1] == 0 || (s[1] == '.' && s[2] == 0))) continue;
+    size_t len = strlen(s);
     if (n == cap) {
       int64_t *bigger = realloc(out, cap * 2 * LSTATDIR_FIELDS * sizeof(int64_t));
-      if (bigger == NULL) {
+      if (bigger != NULL) out = bigger;
+      uint32_t *more = bigger == NULL ? NULL : realloc(ends, cap * 2 * sizeof(uint32_t));
+      if (more == NULL) {
         err = ENOMEM;
         break;
       }
-      out = bigger;
+      ends = more;
       cap *= 2;
     }
+    if (text_len + len > text_cap) {
+      while (text_len + len > text_cap) text_cap *= 2;
+      char *longer = realloc(text, text_cap);
+      if (longer == NULL) {
+        err = ENOMEM;
+        break;
+      }
+      text = longer;
+    }
+    memcpy(text + text_len, s, len);
+    text_len += len;
+    ends[n] = (uint32_t)text_len;
     int64_t *o = out + n * LSTATDIR_FIELDS;
     struct statx st;
     if (statx(fd, s, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_BASIC_STATS | STATX_BTIME, &st) < 0) {
@@ -409,34 +459,34 @@ static napi_value f_lstatdir(napi_env env, napi_callback_info info) {
       o[15] = (int64_t)st.stx_atime.tv_sec;
       o[16] = (int64_t)st.stx_atime.tv_nsec;
     }
-    napi_value name;
-    void *copy;
-    if (napi_create_buffer_copy(env, strlen(s), s, &copy, &name) != napi_ok ||
-        napi_set_element(env, names, (uint32_t)n, name) != napi_ok) {
-      free(out);
-      closedir(dir);
-      return NULL;
-    }
     n++;
   }
   closedir(dir);
-  if (err != 0) {
-    free(out);
-    return ret_int(env, -err);
+  napi_value result = NULL;
+  if (err != 0) result = ret_int(env, -err);
+  else {
+    napi_value names, ends_ab, ends_arr, stats_ab, stats, triple;
+    void *names_data, *ends_data, *stats_data;
+    if (napi_create_buffer_copy(env, text_len, text_len > 0 ? text : "", &names_data, &names) == napi_ok &&
+        napi_create_arraybuffer(env, n * sizeof(uint32_t), &ends_data, &ends_ab) == napi_ok &&
+        napi_create_typedarray(env, napi_uint32_array, n, ends_ab, 0, &ends_arr) == napi_ok &&
+        napi_create_arraybuffer(env, n * LSTATDIR_FIELDS * sizeof(int64_t), &stats_data, &stats_ab) == napi_ok &&
+        napi_create_typedarray(env, napi_bigint64_array, n * LSTATDIR_FIELDS, stats_ab, 0, &stats) == napi_ok &&
+        napi_create_array_with_length(env, 3, &triple) == napi_ok) {
+      if (n > 0) {
+        memcpy(ends_data, ends, n * sizeof(uint32_t));
+        memcpy(stats_data, out, n * LSTATDIR_FIELDS * sizeof(int64_t));
+      }
+      napi_set_element(env, triple, 0, names);
+      napi_set_element(env, triple, 1, ends_arr);
+      napi_set_element(env, triple, 2, stats);
+      result = triple;
+    }
   }
-  napi_value ab, stats, pair;
-  void *data;
-  if (napi_create_arraybuffer(env, n * LSTATDIR_FIELDS * sizeof(int64_t), &data, &ab) != napi_ok) {
-    free(out);
-    return NULL;
-  }
-  if (n > 0) memcpy(data, out, n * LSTATDIR_FIELDS * sizeof(int64_t));
   free(out);
-  if (napi_create_typedarray(env, napi_bigint64_array, n * LSTATDIR_FIELDS, ab, 0, &stats) != napi_ok) return NULL;
-  napi_create_array_with_length(env, 2, &pair);
-  napi_set_element(env, pair, 0, names);
-  napi_set_element(env, pair, 1, stats);
-  return pair;
+  free(ends);
+  free(text);
+  return result;
 }
 
 static void add_fn(napi_env env, napi_value exports, const char *name, napi_callback fn) {

@@ -147,7 +147,8 @@ class PackedStat implements LstatView {
 }
 
 interface LstatDirAddon {
-  lstatdir(path: Buffer): [Buffer[], BigInt64Array] | number;
+  /** [every name end to end, where each ends, LSTATDIR_FIELDS slots per entry], or -errno. */
+  lstatdir(path: Buffer): [Buffer, Uint32Array, BigInt64Array] | number;
 }
 
 const isLstatDirAddon = (m: unknown): m is LstatDirAddon =>
@@ -183,11 +184,13 @@ export function dirStats(abs: Buffer, useAddon = true): StatEntry[] | undefined 
     if (hasErrno(err, 'ENOENT', 'ENOTDIR', 'ELOOP')) return undefined;
     throw err;
   }
-  const [names, a] = r;
-  const out: StatEntry[] = new Array<StatEntry>(names.length);
-  for (let i = 0; i < names.length; i++) {
+  const [text, ends, a] = r;
+  const out: StatEntry[] = new Array<StatEntry>(ends.length);
+  for (let i = 0, from = 0; i < ends.length; i++) {
     const at = i * FIELDS;
-    const name = names[i] as Buffer; // names and a have one entry per name
+    const to = ends[i] as number; // ends and a have one entry per name
+    const name = text.subarray(from, to);
+    from = to;
     const mode = a[at + Slot.mode] as bigint;
     if (mode !== 0n) out[i] = { name, st: new PackedStat(a, at) };
     else {

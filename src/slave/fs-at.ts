@@ -44,7 +44,8 @@ interface Native {
   chmodatProc(dirfd: number, name: Buffer, mode: number): number;
   utimensat(dirfd: number, name: Buffer, as: number, ans: number, ms: number, mns: number, flags: number): number;
   readlinkat(dirfd: number, name: Buffer): Buffer | number;
-  readdir(dirfd: number): Buffer[] | number;
+  /** [every name end to end, where each ends], or -errno. */
+  readdir(dirfd: number): [Buffer, Uint32Array] | number;
   readonly constants: Readonly<Record<NativeConstant, number>>;
 }
 
@@ -262,7 +263,14 @@ export class AtFs {
   readdir(dirfd: number): Buffer[] {
     const r = this.n.readdir(dirfd);
     if (typeof r === 'number') throw sysError(r, 'readdir', EMPTY);
-    return r;
+    const [text, ends] = r;
+    const names = new Array<Buffer>(ends.length);
+    for (let i = 0, from = 0; i < ends.length; i++) {
+      const to = ends[i] as number;
+      names[i] = text.subarray(from, to);
+      from = to;
+    }
+    return names;
   }
 
   private check(r: number, syscall: string, name: Buffer): number {
