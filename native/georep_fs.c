@@ -127,7 +127,35 @@ static napi_value f_close(napi_env env, napi_callback_info info) {
   return SYS(close((int)fd));
 }
 
-// fstatat(dirfd, name, flags, out: BigInt64Array(16)); an empty name with AT_EMPTY_PATH stats dirfd itself.
+// The fields of one entry as Node's lstat (statx) gives them, into STAT_FIELDS slots: dev, ino,
+// mode, nlink, uid, gid, rdev, size, blocks, atime (s, ns), mtime (s, ns), ctime (s, ns),
+// blksize, birth time (s, ns; 0 where the filesystem keeps none, as Node has it).
+#define STAT_FIELDS 18
+static void pack_statx(const struct statx *st, int64_t *o) {
+  o[0] = (int64_t)makedev(st->stx_dev_major, st->stx_dev_minor);
+  o[1] = (int64_t)st->stx_ino;
+  o[2] = (int64_t)st->stx_mode;
+  o[3] = (int64_t)st->stx_nlink;
+  o[4] = (int64_t)st->stx_uid;
+  o[5] = (int64_t)st->stx_gid;
+  o[6] = (int64_t)makedev(st->stx_rdev_major, st->stx_rdev_minor);
+  o[7] = (int64_t)st->stx_size;
+  o[8] = (int64_t)st->stx_blocks;
+  o[9] = (int64_t)st->stx_atime.tv_sec;
+  o[10] = (int64_t)st->stx_atime.tv_nsec;
+  o[11] = (int64_t)st->stx_mtime.tv_sec;
+  o[12] = (int64_t)st->stx_mtime.tv_nsec;
+  o[13] = (int64_t)st->stx_ctime.tv_sec;
+  o[14] = (int64_t)st->stx_ctime.tv_nsec;
+  o[15] = (int64_t)st->stx_blksize;
+  o[16] = (int64_t)st->stx_btime.tv_sec;
+  o[17] = (int64_t)st->stx_btime.tv_nsec;
+}
+
+#define STATX_FLAGS_MASK (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)
+
+// fstatat(dirfd, name, flags, out: BigInt64Array(STAT_FIELDS)); an empty name with AT_EMPTY_PATH
+// stats dirfd itself. Through statx, for the same fields as lstatdir.
 static napi_value f_fstatat(napi_env env, napi_callback_info info) {
   ARGS(4);
   INT(0, dirfd);
@@ -137,27 +165,13 @@ static napi_value f_fstatat(napi_env env, napi_callback_info info) {
   size_t length;
   void *data;
   if (napi_get_typedarray_info(env, argv[3], &type, &length, &data, NULL, NULL) != napi_ok ||
-      type != napi_bigint64_array || length < 16)
-    return bad_call(env, "georep_fs: fstatat needs a BigInt64Array of 16");
-  struct stat st;
-  if (fstatat((int)dirfd, name.s, &st, (int)flags) < 0) return ret_int(env, -errno);
-  int64_t *o = data;
-  o[0] = (int64_t)st.st_dev;
-  o[1] = (int64_t)st.st_ino;
-  o[2] = (int64_t)st.st_mode;
-  o[3] = (int64_t)st.st_nlink;
-  o[4] = (int64_t)st.st_uid;
-  o[5] = (int64_t)st.st_gid;
-  o[6] = (int64_t)st.st_rdev;
-  o[7] = (int64_t)st.st_size;
-  o[8] = (int64_t)st.st_blocks;
-  o[9] = (int64_t)st.st_atim.tv_sec;
-  o[10] = (int64_t)st.st_atim.tv_nsec;
-  o[11] = (int64_t)st.st_mtim.tv_sec;
-  o[12] = (int64_t)st.st_mtim.tv_nsec;
-  o[13] = (int64_t)st.st_ctim.tv_sec;
-  o[14] = (int64_t)st.st_ctim.tv_nsec;
-  o[15] = (int64_t)st.st_blksize;
+      type != napi_bigint64_array || length < STAT_FIELDS)
+    return bad_call(env, "georep_fs: fstatat needs a BigInt64Array of 18");
+  struct statx st;
+  if (statx((int)dirfd, name.s, ((int)flags & STATX_FLAGS_MASK) | AT_NO_AUTOMOUNT, STATX_BASIC_STATS | STATX_BTIME,
+            &st) < 0)
+    return ret_int(env, -errno);
+  pack_statx(&st, data);
   return ret_int(env, 0);
 }
 
@@ -305,187 +319,164 @@ static napi_value f_readlinkat(napi_env env, napi_callback_info info) {
   return out;
 }
 
-// readdir(dirfd) -> [names: Buffer, ends: Uint32Array]: the names in the directory dirfd (an
-// O_PATH descriptor will do: it is reopened as "." for reading), "." and ".." left out, end to
-// end in one Buffer, name i ending at ends[i] (one Buffer per name cost more than the listing);
-// or -errno.
-static napi_value f_readdir(napi_env env, napi_callback_info info) {
-  ARGS(1);
-  INT(0, dirfd);
-  int fd = openat((int)dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ret_int(env, -errno);
+// Names collected end to end, for the listings' reply: one Buffer of every name and a
+// Uint32Array of where each ends (one N-API Buffer per name costs more than the listing).
+typedef struct {
+  char *text;
+  size_t len, cap;
+  uint32_t *ends;
+  size_t n, ends_cap;
+} name_list;
+
+static int names_init(name_list *l) {
+  l->len = l->n = 0;
+  l->cap = 4096;
+  l->ends_cap = 64;
+  l->text = malloc(l->cap);
+  l->ends = malloc(l->ends_cap * sizeof(uint32_t));
+  return l->text == NULL || l->ends == NULL ? ENOMEM : 0;
+}
+
+static void names_free(name_list *l) {
+  free(l->text);
+  free(l->ends);
+}
+
+/** Appends a name: 0, or ENOMEM. */
+static int names_add(name_list *l, const char *s) {
+  size_t len = strlen(s);
+  if (l->n == l->ends_cap) {
+    uint32_t *more = realloc(l->ends, l->ends_cap * 2 * sizeof(uint32_t));
+    if (more == NULL) return ENOMEM;
+    l->ends = more;
+    l->ends_cap *= 2;
+  }
+  if (l->len + len > l->cap) {
+    size_t cap = l->cap;
+    while (l->len + len > cap) cap *= 2;
+    char *longer = realloc(l->text, cap);
+    if (longer == NULL) return ENOMEM;
+    l->text = longer;
+    l->cap = cap;
+  }
+  memcpy(l->text + l->len, s, len);
+  l->len += len;
+  l->ends[l->n++] = (uint32_t)l->len;
+  return 0;
+}
+
+/** The list as a Buffer and a Uint32Array; 0 when a JS exception is pending. */
+static int names_to_js(napi_env env, const name_list *l, napi_value *names, napi_value *ends) {
+  napi_value ab;
+  void *names_data, *ends_data;
+  if (napi_create_buffer_copy(env, l->len, l->len > 0 ? l->text : "", &names_data, names) != napi_ok ||
+      napi_create_arraybuffer(env, l->n * sizeof(uint32_t), &ends_data, &ab) != napi_ok ||
+      napi_create_typedarray(env, napi_uint32_array, l->n, ab, 0, ends) != napi_ok)
+    return 0;
+  if (l->n > 0) memcpy(ends_data, l->ends, l->n * sizeof(uint32_t));
+  return 1;
+}
+
+/** A directory stream on `fd` (closed with it), or NULL with errno set and `fd` closed. */
+static DIR *open_stream(int fd) {
+  if (fd < 0) return NULL;
   DIR *dir = fdopendir(fd);
   if (dir == NULL) {
     int e = errno;
     close(fd);
-    return ret_int(env, -e);
+    errno = e;
   }
-  size_t cap = 64, n = 0, text_cap = 4096, text_len = 0;
-  uint32_t *ends = malloc(cap * sizeof(uint32_t));
-  char *text = malloc(text_cap);
-  int err = ends == NULL || text == NULL ? ENOMEM : 0;
-  while (err == 0) {
+  return dir;
+}
+
+/** The next name of `dir` but "." and ".."; NULL at the end (errno 0) or on an error (errno set). */
+static const char *next_name(DIR *dir) {
+  for (;;) {
     errno = 0;
     struct dirent *de = readdir(dir);
-    if (de == NULL) {
-      err = errno;
-      break;
-    }
+    if (de == NULL) return NULL;
     const char *s = de->d_name;
-    if (s[0] == '.' && (s[1] == 0 || (s[1] == '.' && s[2] == 0))) continue;
-    size_t len = strlen(s);
-    if (n == cap) {
-      uint32_t *more = realloc(ends, cap * 2 * sizeof(uint32_t));
-      if (more == NULL) {
-        err = ENOMEM;
-        break;
-      }
-      ends = more;
-      cap *= 2;
-    }
-    if (text_len + len > text_cap) {
-      while (text_len + len > text_cap) text_cap *= 2;
-      char *longer = realloc(text, text_cap);
-      if (longer == NULL) {
-        err = ENOMEM;
-        break;
-      }
-      text = longer;
-    }
-    memcpy(text + text_len, s, len);
-    text_len += len;
-    ends[n++] = (uint32_t)text_len;
+    if (!(s[0] == '.' && (s[1] == 0 || (s[1] == '.' && s[2] == 0)))) return s;
   }
+}
+
+// readdir(dirfd) -> [names: Buffer, ends: Uint32Array]: the names in the directory dirfd (an
+// O_PATH descriptor will do: it is reopened as "." for reading), "." and ".." left out (see
+// name_list); or -errno.
+static napi_value f_readdir(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  INT(0, dirfd);
+  DIR *dir = open_stream(openat((int)dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir == NULL) return ret_int(env, -errno);
+  name_list l;
+  int err = names_init(&l);
+  for (const char *s; err == 0 && (s = next_name(dir)) != NULL;) err = names_add(&l, s);
+  if (err == 0) err = errno;
   closedir(dir);
-  napi_value result = NULL;
+  napi_value result = NULL, names, ends;
   if (err != 0) result = ret_int(env, -err);
-  else {
-    napi_value names, ends_ab, ends_arr, pair;
-    void *names_data, *ends_data;
-    if (napi_create_buffer_copy(env, text_len, text_len > 0 ? text : "", &names_data, &names) == napi_ok &&
-        napi_create_arraybuffer(env, n * sizeof(uint32_t), &ends_data, &ends_ab) == napi_ok &&
-        napi_create_typedarray(env, napi_uint32_array, n, ends_ab, 0, &ends_arr) == napi_ok &&
-        napi_create_array_with_length(env, 2, &pair) == napi_ok) {
-      if (n > 0) memcpy(ends_data, ends, n * sizeof(uint32_t));
-      napi_set_element(env, pair, 0, names);
-      napi_set_element(env, pair, 1, ends_arr);
-      result = pair;
-    }
+  else if (names_to_js(env, &l, &names, &ends) && napi_create_array_with_length(env, 2, &result) == napi_ok) {
+    napi_set_element(env, result, 0, names);
+    napi_set_element(env, result, 1, ends);
   }
-  free(ends);
-  free(text);
+  names_free(&l);
   return result;
 }
 
 // lstatdir(path) -> [names: Buffer, ends: Uint32Array, stats: BigInt64Array] for every entry of
-// the directory at `path` ("." and ".." left out), or -errno when it cannot be listed. One call
-// per directory for the master's walks (the recorder's reconcile, verify): statx relative to
-// the directory's descriptor, no path built per name, no BigIntStats made per entry. The names
-// come back end to end in one Buffer, entry i ending at ends[i] (one Buffer per name costs
-// more than the statx). Each entry has LSTATDIR_FIELDS slots in `stats`, in the order below,
-// the fields and values Node's lstat (statx) gives; an entry that went between readdir and
-// statx has mode 0 and -errno in its ino slot.
-#define LSTATDIR_FIELDS 17
+// the directory at `path` ("." and ".." left out; names as readdir gives them), or -errno when
+// it cannot be listed. One call per directory for the master's walks (the recorder's
+// reconcile, verify): statx relative to the directory's descriptor, no path built per name, no
+// BigIntStats made per entry. Each entry has STAT_FIELDS slots in `stats` (pack_statx); an
+// entry that went between readdir and statx has mode 0 and -errno in its ino slot.
 static napi_value f_lstatdir(napi_env env, napi_callback_info info) {
   ARGS(1);
   PATH(0, path);
   int fd = open(path.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return ret_int(env, -errno);
-  DIR *dir = fdopendir(fd);
-  if (dir == NULL) {
-    int e = errno;
-    close(fd);
-    return ret_int(env, -e);
-  }
-  size_t cap = 64, n = 0, text_cap = 4096, text_len = 0;
-  int64_t *out = malloc(cap * LSTATDIR_FIELDS * sizeof(int64_t));
-  uint32_t *ends = malloc(cap * sizeof(uint32_t));
-  char *text = malloc(text_cap);
-  int err = out == NULL || ends == NULL || text == NULL ? ENOMEM : 0;
-  while (err == 0) {
-    errno = 0;
-    struct dirent *de = readdir(dir);
-    if (de == NULL) {
-      err = errno;
-      break;
-    }
-    const char *s = de->d_name;
-    if (s[0] == '.' && (s[1] == 0 || (s[1] == '.' && s[2] == 0))) continue;
-    size_t len = strlen(s);
-    if (n == cap) {
-      int64_t *bigger = realloc(out, cap * 2 * LSTATDIR_FIELDS * sizeof(int64_t));
-      if (bigger != NULL) out = bigger;
-      uint32_t *more = bigger == NULL ? NULL : realloc(ends, cap * 2 * sizeof(uint32_t));
-      if (more == NULL) {
+  DIR *dir = open_stream(fd);
+  if (dir == NULL) return ret_int(env, -errno);
+  name_list l;
+  size_t cap = 64;
+  int64_t *out = malloc(cap * STAT_FIELDS * sizeof(int64_t));
+  int err = names_init(&l);
+  if (err == 0 && out == NULL) err = ENOMEM;
+  for (const char *s; err == 0 && (s = next_name(dir)) != NULL;) {
+    if (l.n == cap) {
+      int64_t *bigger = realloc(out, cap * 2 * STAT_FIELDS * sizeof(int64_t));
+      if (bigger == NULL) {
         err = ENOMEM;
         break;
       }
-      ends = more;
+      out = bigger;
       cap *= 2;
     }
-    if (text_len + len > text_cap) {
-      while (text_len + len > text_cap) text_cap *= 2;
-      char *longer = realloc(text, text_cap);
-      if (longer == NULL) {
-        err = ENOMEM;
-        break;
-      }
-      text = longer;
-    }
-    memcpy(text + text_len, s, len);
-    text_len += len;
-    ends[n] = (uint32_t)text_len;
-    int64_t *o = out + n * LSTATDIR_FIELDS;
+    int64_t *o = out + l.n * STAT_FIELDS;
+    if ((err = names_add(&l, s)) != 0) break;
     struct statx st;
     if (statx(fd, s, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_BASIC_STATS | STATX_BTIME, &st) < 0) {
-      memset(o, 0, LSTATDIR_FIELDS * sizeof(int64_t));
+      memset(o, 0, STAT_FIELDS * sizeof(int64_t));
       o[1] = -errno;
-    } else {
-      o[0] = (int64_t)makedev(st.stx_dev_major, st.stx_dev_minor);
-      o[1] = (int64_t)st.stx_ino;
-      o[2] = (int64_t)st.stx_mode;
-      o[3] = (int64_t)st.stx_nlink;
-      o[4] = (int64_t)st.stx_uid;
-      o[5] = (int64_t)st.stx_gid;
-      o[6] = (int64_t)makedev(st.stx_rdev_major, st.stx_rdev_minor);
-      o[7] = (int64_t)st.stx_size;
-      o[8] = (int64_t)st.stx_blocks;
-      o[9] = (int64_t)st.stx_mtime.tv_sec;
-      o[10] = (int64_t)st.stx_mtime.tv_nsec;
-      o[11] = (int64_t)st.stx_ctime.tv_sec;
-      o[12] = (int64_t)st.stx_ctime.tv_nsec;
-      o[13] = (int64_t)st.stx_btime.tv_sec; // 0 where the filesystem keeps none, as Node has it
-      o[14] = (int64_t)st.stx_btime.tv_nsec;
-      o[15] = (int64_t)st.stx_atime.tv_sec;
-      o[16] = (int64_t)st.stx_atime.tv_nsec;
+      continue;
     }
-    n++;
+    pack_statx(&st, o);
+    errno = 0; // next_name tells its end from an error by errno
   }
+  if (err == 0) err = errno;
   closedir(dir);
-  napi_value result = NULL;
+  napi_value result = NULL, names, ends, ab, stats;
+  void *data;
   if (err != 0) result = ret_int(env, -err);
-  else {
-    napi_value names, ends_ab, ends_arr, stats_ab, stats, triple;
-    void *names_data, *ends_data, *stats_data;
-    if (napi_create_buffer_copy(env, text_len, text_len > 0 ? text : "", &names_data, &names) == napi_ok &&
-        napi_create_arraybuffer(env, n * sizeof(uint32_t), &ends_data, &ends_ab) == napi_ok &&
-        napi_create_typedarray(env, napi_uint32_array, n, ends_ab, 0, &ends_arr) == napi_ok &&
-        napi_create_arraybuffer(env, n * LSTATDIR_FIELDS * sizeof(int64_t), &stats_data, &stats_ab) == napi_ok &&
-        napi_create_typedarray(env, napi_bigint64_array, n * LSTATDIR_FIELDS, stats_ab, 0, &stats) == napi_ok &&
-        napi_create_array_with_length(env, 3, &triple) == napi_ok) {
-      if (n > 0) {
-        memcpy(ends_data, ends, n * sizeof(uint32_t));
-        memcpy(stats_data, out, n * LSTATDIR_FIELDS * sizeof(int64_t));
-      }
-      napi_set_element(env, triple, 0, names);
-      napi_set_element(env, triple, 1, ends_arr);
-      napi_set_element(env, triple, 2, stats);
-      result = triple;
-    }
+  else if (names_to_js(env, &l, &names, &ends) &&
+           napi_create_arraybuffer(env, l.n * STAT_FIELDS * sizeof(int64_t), &data, &ab) == napi_ok &&
+           napi_create_typedarray(env, napi_bigint64_array, l.n * STAT_FIELDS, ab, 0, &stats) == napi_ok &&
+           napi_create_array_with_length(env, 3, &result) == napi_ok) {
+    if (l.n > 0) memcpy(data, out, l.n * STAT_FIELDS * sizeof(int64_t));
+    napi_set_element(env, result, 0, names);
+    napi_set_element(env, result, 1, ends);
+    napi_set_element(env, result, 2, stats);
   }
   free(out);
-  free(ends);
-  free(text);
+  names_free(&l);
   return result;
 }
 

@@ -45,8 +45,8 @@ export interface StatEntry {
   readonly st: LstatView | undefined;
 }
 
-/** Slots per entry in lstatdir's array, and where each field is (native/georep_fs.c). */
-const FIELDS = 17;
+/** Slots per entry in lstatdir's array, and where each field is (native/georep_fs.c, pack_statx). */
+const FIELDS = 18;
 const enum Slot {
   dev = 0,
   ino,
@@ -57,14 +57,15 @@ const enum Slot {
   rdev,
   size,
   blocks,
+  atimeSec,
+  atimeNsec,
   mtimeSec,
   mtimeNsec,
   ctimeSec,
   ctimeNsec,
+  blksize,
   btimeSec,
   btimeNsec,
-  atimeSec,
-  atimeNsec,
 }
 const S_IFMT = 0o170000;
 const NS = 1_000_000_000n;

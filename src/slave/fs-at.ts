@@ -133,7 +133,7 @@ function nativeMissing(file: string, why: string, cause?: unknown): GeorepError 
 
 export class AtFs {
   /** Filled by each stat call; read out before the next one. */
-  private readonly statBuf = new BigInt64Array(16);
+  private readonly statBuf = new BigInt64Array(18); // native/georep_fs.c STAT_FIELDS (pack_statx)
   readonly c: Readonly<Record<NativeConstant, number>>;
 
   constructor(private readonly n: Native) {
