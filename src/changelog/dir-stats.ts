@@ -70,81 +70,58 @@ const enum Slot {
 const S_IFMT = 0o170000;
 const NS = 1_000_000_000n;
 
-/** One entry of an lstatdir answer, read out field by field as asked (no BigInt made before). */
-class PackedStat implements LstatView {
+/** Fields read as they are, in slot order from 0 (dev … blocks). */
+const PLAIN = ['dev', 'ino', 'mode', 'nlink', 'uid', 'gid', 'rdev', 'size', 'blocks'] as const;
+/** Times, from their seconds slot and the nanoseconds slot after it. */
+const TIMES = [
+  ['atimeNs', Slot.atimeSec],
+  ['mtimeNs', Slot.mtimeSec],
+  ['ctimeNs', Slot.ctimeSec],
+  ['birthtimeNs', Slot.btimeSec],
+] as const;
+/** The type tests, by their S_IFMT bits. */
+const KINDS = [
+  ['isFile', 0o100000],
+  ['isDirectory', 0o040000],
+  ['isSymbolicLink', 0o120000],
+  ['isFIFO', 0o010000],
+  ['isSocket', 0o140000],
+  ['isCharacterDevice', 0o020000],
+  ['isBlockDevice', 0o060000],
+] as const;
+
+/**
+ * One entry of an lstatdir answer, read out field by field as asked: no BigInt is made before a
+ * field is read. Its getters and type tests are defined once on the prototype from the tables
+ * above (one table row per field instead of one method each).
+ */
+interface PackedStat extends LstatView {}
+class PackedStat {
   constructor(
-    private readonly a: BigInt64Array,
-    private readonly at: number,
+    readonly slots: BigInt64Array,
+    readonly at: number,
   ) {}
-  private n(slot: Slot): bigint {
-    return this.a[this.at + slot] as bigint; // at + slot is within the array by construction
-  }
-  private time(sec: Slot): bigint {
-    return this.n(sec) * NS + this.n(sec + 1);
-  }
-  private type(): number {
-    return Number(this.n(Slot.mode)) & S_IFMT;
-  }
-  get dev(): bigint {
-    return this.n(Slot.dev);
-  }
-  get ino(): bigint {
-    return this.n(Slot.ino);
-  }
-  get mode(): bigint {
-    return this.n(Slot.mode);
-  }
-  get nlink(): bigint {
-    return this.n(Slot.nlink);
-  }
-  get uid(): bigint {
-    return this.n(Slot.uid);
-  }
-  get gid(): bigint {
-    return this.n(Slot.gid);
-  }
-  get rdev(): bigint {
-    return this.n(Slot.rdev);
-  }
-  get size(): bigint {
-    return this.n(Slot.size);
-  }
-  get blocks(): bigint {
-    return this.n(Slot.blocks);
-  }
-  get mtimeNs(): bigint {
-    return this.time(Slot.mtimeSec);
-  }
-  get ctimeNs(): bigint {
-    return this.time(Slot.ctimeSec);
-  }
-  get birthtimeNs(): bigint {
-    return this.time(Slot.btimeSec);
-  }
-  get atimeNs(): bigint {
-    return this.time(Slot.atimeSec);
-  }
-  isFile(): boolean {
-    return this.type() === 0o100000;
-  }
-  isDirectory(): boolean {
-    return this.type() === 0o040000;
-  }
-  isSymbolicLink(): boolean {
-    return this.type() === 0o120000;
-  }
-  isFIFO(): boolean {
-    return this.type() === 0o010000;
-  }
-  isSocket(): boolean {
-    return this.type() === 0o140000;
-  }
-  isCharacterDevice(): boolean {
-    return this.type() === 0o020000;
-  }
-  isBlockDevice(): boolean {
-    return this.type() === 0o060000;
-  }
+}
+PLAIN.forEach((field, slot) =>
+  Object.defineProperty(PackedStat.prototype, field, {
+    get(this: PackedStat): bigint {
+      return this.slots[this.at + slot] as bigint; // at + slot is within the array by construction
+    },
+  }),
+);
+for (const [field, sec] of TIMES) {
+  Object.defineProperty(PackedStat.prototype, field, {
+    get(this: PackedStat): bigint {
+      return (this.slots[this.at + sec] as bigint) * NS + (this.slots[this.at + sec + 1] as bigint);
+    },
+  });
+}
+for (const [test, bits] of KINDS) {
+  Object.defineProperty(PackedStat.prototype, test, {
+    value(this: PackedStat): boolean {
+      return (Number(this.slots[this.at + Slot.mode]) & S_IFMT) === bits;
+    },
+  });
 }
 
 interface LstatDirAddon {

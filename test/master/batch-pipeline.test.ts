@@ -137,7 +137,11 @@ describe('BatchPipeline', function () {
     await turn.process([changelog(records)], 'changelog');
     expect(await turn.settle()).to.deep.equal(clean);
     assertTreesEqual(master, slaveRoot);
-    expect({ files: stats.counts.filesSynced, entries: stats.counts.entryOps, seeded: stats.counts.entriesSeeded }).to.deep.equal({
+    expect({
+      files: stats.counts.filesSynced,
+      entries: stats.counts.entryOps,
+      seeded: stats.counts.entriesSeeded,
+    }).to.deep.equal({
       files: 2,
       entries: 4,
       seeded: 0,
@@ -197,7 +201,11 @@ describe('BatchPipeline', function () {
     expect(await turn.settle()).to.deep.equal(clean);
     assertTreesEqual(master, slaveRoot);
     // d, top, d/f and d/l were the copy's as the crawl saw them: no entry op, no data sent.
-    expect({ seeded: stats.counts.entriesSeeded, files: stats.counts.filesSynced, entries: stats.counts.entryOps }).to.deep.equal({
+    expect({
+      seeded: stats.counts.entriesSeeded,
+      files: stats.counts.filesSynced,
+      entries: stats.counts.entryOps,
+    }).to.deep.equal({
       seeded: 4,
       files: 0,
       entries: 0,
