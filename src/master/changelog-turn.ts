@@ -87,11 +87,11 @@ export async function changelogTurn(m: MasterBase): Promise<TurnResult> {
   // (the entry-ops position), data and metadata from what the entries are then. stime stays.
   if (!lost) {
     for (const f of files) {
-      m.stats.changelogBytesDone += sizes.get(f.path) ?? 0;
+      m.changelogsDone(sizes.get(f.path) ?? 0);
       consumer.done(f);
     }
   }
-  m.stats.counts.retryPending = index.ledgerCount();
+  m.countLedger();
   m.saveStats();
   if (lost) {
     deps.onTurn?.(stimeMs);

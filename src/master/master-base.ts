@@ -163,7 +163,7 @@ export class MasterBase {
     if (result.lostBatches > 0) return result;
     // A full crawl reads changes of any age: its problems hold back every checkpoint.
     recordProblems(this.deps, result.problems, [], 0);
-    this.stats.counts.retryPending = this.deps.index.ledgerCount();
+    this.countLedger();
     await this.markStime(stimeMs);
     return result;
   }
@@ -177,6 +177,16 @@ export class MasterBase {
     writeStime(this.deps.index, stimeMs);
     this.stats.lastSyncedMs = stimeMs;
     this.saveStats();
+  }
+
+  /** The counters learn what the failure ledger holds now (after a turn recorded its problems). */
+  countLedger(): void {
+    this.stats.counts.retryPending = this.deps.index.ledgerCount();
+  }
+
+  /** Changelog bytes a live turn has processed (for the backlog rate and ETA in status). */
+  changelogsDone(bytes: number): void {
+    this.stats.changelogBytesDone += bytes;
   }
 
   saveStats(): void {

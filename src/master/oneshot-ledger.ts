@@ -46,7 +46,7 @@ export async function retryLedger(m: MasterBase, which: (item: LedgerItem) => bo
   const result = await turn.settle();
   // A lost batch may hold any item: nothing is resolved on its word (as in the live turn).
   if (result.lostBatches === 0) recordProblems(m.deps, result.problems, gfids, 0);
-  m.stats.counts.retryPending = index.ledgerCount();
+  m.countLedger();
   return items.length;
 }
 
