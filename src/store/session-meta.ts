@@ -31,6 +31,8 @@ export const SESSION_META = {
   'recorder.coveredMs':
     'Recorded-up-to (RECORDER_KEYS.recordedUpTo; the key keeps its old name): unix ms before which every change the watcher reported is in a published changelog',
   'recorder.rootXtimeMs': 'Unix ms of the last change recorded at or below the root (the root xtime)',
+  'recorder.clockAnchor':
+    'The clocks when recorded-up-to last moved (clock-anchor.ts: boot id, uptime and wall ms): a start looks again only at what changed since, by ctime, when no reboot or clock step came between',
   'recorder.lastChangelog':
     'The newest changelog file name handed out; names only grow, as a reused one would sort at or before the entry-ops position',
   'recorder.reconcile.position':

@@ -31,10 +31,13 @@ export interface ReconcileDeps {
   /** Scan only this directory's subtree (not resumable); default: the whole tree, resumable. */
   readonly subtree?: DirRef;
   /**
-   * A sweep (not resumable): only names whose ctime is at or after this wall-clock time, ns, are
-   * looked at, and the index's rows are not read. What a blind write reached moved its ctime
-   * (a write does, and so do the link and unlink around it): a sweep finds it for the price of
-   * listing the tree, where a whole reconcile also reads every row (Recorder, blind writes).
+   * A sweep (not resumable): every directory is listed, but in one whose own ctime is older than
+   * this wall-clock time (ns) only names whose ctime is at or after it are looked at, and the
+   * index's rows are not read. A directory's ctime moves when an entry comes or goes (a create,
+   * unlink, rename or link there); a file's when it is written, linked, unlinked, renamed,
+   * chmod'ed or chown'ed. So what changed since is found for about the price of listing the
+   * tree, where a whole reconcile also reads every row (Recorder: blind writes, and a start
+   * whose clocks ran evenly since its recorded-up-to time).
    */
   readonly changedSinceNs?: bigint;
 }
@@ -113,14 +116,17 @@ export class ReconcileScan {
   /** Checks for every name of a directory: on disk, and in the index (to find what vanished). */
   private checksOf(dir: DirTask, out: Check[]): void {
     const since = this.deps.changedSinceNs;
-    if (since !== undefined) {
-      for (const { name, st } of dirStats(absPath(this.deps.root, dir.rel)) ?? [])
+    const abs = absPath(this.deps.root, dir.rel);
+    if (since !== undefined && (lstatIfAny(abs)?.ctimeNs ?? since) < since) {
+      // No entry came or went here since (that moves the directory's ctime): only names whose
+      // own ctime moved can have changed.
+      for (const { name, st } of dirStats(abs) ?? [])
         if (st !== undefined && st.ctimeNs >= since) out.push({ dir, name, st });
       return;
     }
     const rows = new Map<string, IndexedEntry>();
     for (const row of this.deps.index.children(dir.gfid)) rows.set(row.name.toString('latin1'), row);
-    for (const { name, st } of dirStats(absPath(this.deps.root, dir.rel)) ?? []) {
+    for (const { name, st } of dirStats(abs) ?? []) {
       const key = name.toString('latin1');
       out.push({ dir, name, st, row: rows.get(key) ?? null });
       rows.delete(key);

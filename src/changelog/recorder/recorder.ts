@@ -26,6 +26,7 @@ import { HintChecks } from './hint-checks.js';
 import { ReconcileScan } from './reconcile.js';
 import type { Check } from './tree-diff.js';
 import { TreeDiff } from './tree-diff.js';
+import { clockRanEvenly, decodeAnchor, encodeAnchor, readAnchor } from './clock-anchor.js';
 import { WriteOrigins } from './write-origins.js';
 import type { OriginVerdicts } from './write-origins.js';
 
@@ -49,6 +50,8 @@ export const RECORDER_KEYS = {
   recordedUpTo: 'recorder.coveredMs',
   /** Unix ms of the last change recorded at or below the root (the root's xtime). */
   rootXtime: 'recorder.rootXtimeMs',
+  /** The clocks when recorded-up-to last moved (clock-anchor.ts): see Recorder.startSince. */
+  clockAnchor: 'recorder.clockAnchor',
   /**
    * The newest changelog name handed out. Names only grow: the worker deletes what it has
    * processed, and a reused name would sort at or before its entry-ops position
@@ -340,7 +343,12 @@ export class Recorder {
       if (published !== undefined) index.setMeta(RECORDER_KEYS.lastChangelog, basename(published));
       if (lastSeq > 0n) index.journalDrop(lastSeq);
       const prev = Number(index.getMeta(RECORDER_KEYS.recordedUpTo) ?? '0');
-      index.setMeta(RECORDER_KEYS.recordedUpTo, String(Math.max(prev, recordedUpToMs)));
+      if (recordedUpToMs > prev) {
+        index.setMeta(RECORDER_KEYS.recordedUpTo, String(recordedUpToMs));
+        const anchor = readAnchor();
+        if (anchor === undefined) index.deleteMeta(RECORDER_KEYS.clockAnchor);
+        else index.setMeta(RECORDER_KEYS.clockAnchor, encodeAnchor(anchor));
+      }
     });
     this.deps.onRollover?.(published, recordedUpToMs);
     return published;
@@ -355,7 +363,7 @@ export class Recorder {
   async reconcile(signal: AbortSignal, why: 'start' | 'overflow' | 'interval' | 'blind'): Promise<void> {
     const { deps } = this;
     this.lastReconcileMs = deps.clock.nowMs();
-    const sinceNs = why === 'blind' ? this.sweepSince() : undefined;
+    const sinceNs = why === 'blind' ? this.sweepSince() : why === 'start' ? this.startSince() : undefined;
     this.blind = undefined; // this scan finds what a blind write went to
     this.blindSince = undefined;
     const stimeMs = readStime(deps.index);
@@ -364,7 +372,7 @@ export class Recorder {
     const building = noHistory && !bridge;
     const startMs = deps.clock.nowMs();
     if (sinceNs !== undefined && !noHistory) {
-      await this.sweep(signal, sinceNs, startMs);
+      await this.sweep(signal, sinceNs, startMs, why);
       return;
     }
     deps.log.info(building ? 'building the gfid index of the master' : 'reconciling the master with the gfid index', {
@@ -415,8 +423,9 @@ export class Recorder {
    * directories whole), which finds the file a write went to through a name gone since. A
    * whole reconcile would find it too, and also read every row of the index.
    */
-  private async sweep(signal: AbortSignal, sinceNs: bigint, startMs: number): Promise<void> {
+  private async sweep(signal: AbortSignal, sinceNs: bigint, startMs: number, why: string): Promise<void> {
     const { deps } = this;
+    deps.log.info('sweeping the master for what changed since', { why, sinceMs: Number(sinceNs / 1_000_000n) });
     const scan = new ReconcileScan({
       index: deps.index,
       root: deps.root,
@@ -432,7 +441,7 @@ export class Recorder {
     } finally {
       this.reconciling = undefined;
     }
-    deps.log.info('blind-write sweep done', { changed: scan.entriesScanned, durationMs: deps.clock.nowMs() - startMs });
+    deps.log.info('sweep done', { why, looked: scan.entriesScanned, durationMs: deps.clock.nowMs() - startMs });
   }
 
   /** Marks a blind write found in this tick's looks (see blind, blindSince). */
@@ -459,6 +468,26 @@ export class Recorder {
       return undefined;
     }
     return BigInt(Math.floor(since)) * 1_000_000n;
+  }
+
+  /**
+   * Where a start may sweep from: its recorded-up-to time (every change before it is recorded),
+   * less watch-settle and the ctime slack, when the clocks ran evenly since that time was
+   * recorded (no reboot, no step of the wall clock: clock-anchor.ts). Undefined: a whole
+   * reconcile (no anchor, an older session, another boot, a stepped clock, or a recorded-up-to
+   * time the wall clock had not reached, as a test's manual clock gives).
+   */
+  private startSince(): bigint | undefined {
+    const { index, settleMs, log } = this.deps;
+    const upTo = Number(index.getMeta(RECORDER_KEYS.recordedUpTo) ?? '0');
+    const then = decodeAnchor(index.getMeta(RECORDER_KEYS.clockAnchor));
+    const now = readAnchor();
+    if (upTo <= 0 || then === undefined || now === undefined) return undefined;
+    if (!clockRanEvenly(then, now) || upTo > then.wallMs + CTIME_SLACK_MS) {
+      log.info('rebooted, or the wall clock stepped, since the last recorded time: reconciling the whole tree');
+      return undefined;
+    }
+    return BigInt(Math.floor(upTo - settleMs - CTIME_SLACK_MS)) * 1_000_000n;
   }
 
   /**

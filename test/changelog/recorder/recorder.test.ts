@@ -10,13 +10,14 @@ import { systemClock } from '../../../src/clock.js';
 import { ManualClock } from '../../support/manual-clock.js';
 import { ROOT_GFID, listChangelogs, readChangelog } from '../../../src/changelog/index.js';
 import { SqliteGfidIndex } from '../../../src/store/index.js';
-import type { Change } from '../../../src/changelog/index.js';
+import type { Change, Gfid } from '../../../src/changelog/index.js';
 import { ChangelogConsumer } from '../../../src/changelog/consumer.js';
 import { RECORDER_KEYS, Recorder } from '../../../src/changelog/recorder/recorder.js';
 import type { RecorderDeps } from '../../../src/changelog/recorder/recorder.js';
 import { createChangeSource } from '../../../src/changelog/watch/create-change-source.js';
 import type { WatcherKind } from '../../../src/config.js';
 import { silentLogger } from '../../../src/log.js';
+import type { Logger } from '../../../src/log.js';
 import { resolveConfig } from '../../../src/cli/config-loader.js';
 import { loadSchema } from '../../../src/cli/options.js';
 
@@ -294,6 +295,91 @@ describe('Recorder (real watcher)', function () {
     );
     expect(listChangelogs(dir, 'CHANGELOG').length).to.be.greaterThan(before);
     expect(fops(got)).to.deep.equal(['MKDIR', 'RENAME']);
+  });
+
+  /** A logger that keeps every message (the path a start took is only in the log). */
+  function keptLog(): { log: Logger; lines: string[] } {
+    const lines: string[] = [];
+    const log: Logger = {
+      error: (m) => lines.push(m),
+      warn: (m) => lines.push(m),
+      info: (m) => lines.push(m),
+      debug: (m) => lines.push(m),
+      log: (_l, m) => lines.push(m),
+      child: () => log,
+    };
+    return { log, lines };
+  }
+
+  it('restarts with a sweep from its recorded-up-to time, and finds a delete, a write, a chmod and a tree moved in from outside', async () => {
+    fs.mkdirSync(path.join(root, 'd'));
+    fs.writeFileSync(path.join(root, 'd', 'gone'), 'gone');
+    fs.writeFileSync(path.join(root, 'd', 'kept'), 'kept');
+    const outside = path.join(tmp, 'outside');
+    fs.mkdirSync(path.join(outside, 'deep'), { recursive: true });
+    fs.writeFileSync(path.join(outside, 'deep', 'f'), 'old ctime'); // keeps its ctime when moved in
+    await recordUntil(
+      recorder(),
+      () => undefined,
+      () => true,
+    );
+    await recordUntil(
+      recorder(),
+      () => fs.writeFileSync(path.join(root, 'later'), 'x'),
+      (rs) => fops(rs).includes('CREATE'),
+    );
+    fs.rmSync(path.join(root, 'd', 'gone'));
+    fs.appendFileSync(path.join(root, 'old'), ' more');
+    fs.chmodSync(path.join(root, 'd', 'kept'), 0o600);
+    fs.renameSync(outside, path.join(root, 'd', 'moved-in'));
+    const { log, lines } = keptLog();
+    const oldGfid = index.lookup(ROOT_GFID, Buffer.from('old'))?.gfid;
+    const keptGfid = index.lookup(index.lookup(ROOT_GFID, Buffer.from('d'))?.gfid as Gfid, Buffer.from('kept'))?.gfid;
+    const got = await recordUntil(
+      recorder('inotify', { log }),
+      () => undefined,
+      (rs) => fops(rs).includes('UNLINK') && fops(rs).includes('CREATE'),
+    );
+    expect(lines.filter((l) => /sweep|reconcil/.test(l))).to.deep.equal([
+      'sweeping the master for what changed since',
+      'sweep done',
+    ]);
+    expect(fops(got)).to.include.members(['UNLINK', 'MKDIR', 'MKDIR', 'CREATE']);
+    expect(
+      got.some((c) => c.kind === 'D' && c.gfid === oldGfid),
+      "old's D",
+    ).to.equal(true);
+    expect(
+      got.some((c) => c.kind === 'M' && c.gfid === keptGfid),
+      "kept's SETATTR",
+    ).to.equal(true);
+    const d = index.lookup(ROOT_GFID, Buffer.from('d'))?.gfid as Gfid;
+    const deep = index.lookup(index.lookup(d, Buffer.from('moved-in'))?.gfid as Gfid, Buffer.from('deep'))
+      ?.gfid as Gfid;
+    expect(index.lookup(deep, Buffer.from('f')), 'the moved-in tree, whole').to.not.equal(undefined);
+    expect(index.lookup(d, Buffer.from('gone'))).to.equal(undefined);
+  });
+
+  it('reconciles the whole tree at a start after a reboot or a step of the wall clock', async () => {
+    await recordUntil(
+      recorder(),
+      () => undefined,
+      () => true,
+    );
+    index.setMeta(
+      RECORDER_KEYS.clockAnchor,
+      JSON.stringify({ bootId: 'another boot', uptimeMs: 1, wallMs: Date.now() }),
+    );
+    fs.rmSync(path.join(root, 'old'));
+    const { log, lines } = keptLog();
+    const got = await recordUntil(
+      recorder('inotify', { log }),
+      () => undefined,
+      (rs) => fops(rs).includes('UNLINK'),
+    );
+    expect(fops(got)).to.deep.equal(['UNLINK']);
+    expect(lines.some((l) => l.startsWith('rebooted, or the wall clock stepped'))).to.equal(true);
+    expect(lines).to.include('reconciling the master with the gfid index');
   });
 
   it('republishes journal records a crash left unpublished (idempotent repeat, nothing lost)', async () => {
