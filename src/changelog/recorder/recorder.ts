@@ -432,8 +432,10 @@ export class Recorder {
       clock: deps.clock,
       rate: deps.crawlRate,
       changedSinceNs: sinceNs,
-      applyChunk: (checks) =>
-        this.applyChecksInTx(checks, { expandNewDirs: true, deferVanished: false, journal: true }),
+      // Vanished names wait for the end of the sweep, as in a reconcile: a directory moved into
+      // another one is met there later, and is a rename, not a delete and a new tree.
+      applyChunk: (checks, deferVanished) =>
+        this.applyChecksInTx(checks, { expandNewDirs: true, deferVanished, journal: true }),
     });
     this.reconciling = scan;
     try {

@@ -318,6 +318,8 @@ describe('Recorder (real watcher)', function () {
     const outside = path.join(tmp, 'outside');
     fs.mkdirSync(path.join(outside, 'deep'), { recursive: true });
     fs.writeFileSync(path.join(outside, 'deep', 'f'), 'old ctime'); // keeps its ctime when moved in
+    fs.mkdirSync(path.join(root, 'mover'));
+    fs.writeFileSync(path.join(root, 'mover', 'inside'), 'moves with its directory');
     await recordUntil(
       recorder(),
       () => undefined,
@@ -332,9 +334,11 @@ describe('Recorder (real watcher)', function () {
     fs.appendFileSync(path.join(root, 'old'), ' more');
     fs.chmodSync(path.join(root, 'd', 'kept'), 0o600);
     fs.renameSync(outside, path.join(root, 'd', 'moved-in'));
+    fs.renameSync(path.join(root, 'mover'), path.join(root, 'd', 'mover')); // met in another chunk of the sweep
     const { log, lines } = keptLog();
     const oldGfid = index.lookup(ROOT_GFID, Buffer.from('old'))?.gfid;
     const keptGfid = index.lookup(index.lookup(ROOT_GFID, Buffer.from('d'))?.gfid as Gfid, Buffer.from('kept'))?.gfid;
+    const moverGfid = index.lookup(ROOT_GFID, Buffer.from('mover'))?.gfid;
     const got = await recordUntil(
       recorder('inotify', { log }),
       () => undefined,
@@ -358,6 +362,9 @@ describe('Recorder (real watcher)', function () {
       ?.gfid as Gfid;
     expect(index.lookup(deep, Buffer.from('f')), 'the moved-in tree, whole').to.not.equal(undefined);
     expect(index.lookup(d, Buffer.from('gone'))).to.equal(undefined);
+    const moves = got.filter((c) => c.kind === 'E' && c.gfid === moverGfid).map((c) => (c.kind === 'E' ? c.fop : ''));
+    expect(moves, 'the moved directory: a rename').to.deep.equal(['RENAME']);
+    expect(index.lookup(d, Buffer.from('mover'))?.gfid).to.equal(moverGfid);
   });
 
   it('reconciles the whole tree at a start after a reboot or a step of the wall clock', async () => {
