@@ -24,7 +24,7 @@ import type { Change, Gfid } from '../record.js';
 import type { ChangeHint, ChangeSource } from '../watch/change-source.js';
 import { HintChecks } from './hint-checks.js';
 import { ReconcileScan } from './reconcile.js';
-import type { Check } from './tree-diff.js';
+import type { Check, DiffOptions } from './tree-diff.js';
 import { TreeDiff } from './tree-diff.js';
 import { WriteOrigins } from './write-origins.js';
 import type { OriginVerdicts } from './write-origins.js';
@@ -84,6 +84,9 @@ interface WallMark {
   readonly monoMs: number;
 }
 const wallMark = (): WallMark => ({ wallMs: Date.now(), monoMs: performance.now() });
+
+/** How one look is applied (TreeDiff's options, and whether its records are journalled). */
+type LookOptions = DiffOptions & { readonly journal: boolean };
 
 export interface RecorderDeps {
   /** Master root as given (absolute, real) and as bytes. */
@@ -147,6 +150,12 @@ export class Recorder {
   private markerBack = 0;
   /** Paths whose write WriteOrigins placed on an inode, in the drain under way. */
   private placed: ReadonlySet<string> = new Set();
+  /**
+   * The drain under way has writes WriteOrigins could not place on an inode (blind, or waiting
+   * for settle): its looks count moved and linked files' ctime moves as writes (see
+   * DiffOptions.unplacedWrites), since they record those files' new ctimes before the verdict.
+   */
+  private unplaced = false;
 
   constructor(private readonly deps: RecorderDeps) {}
 
@@ -276,16 +285,20 @@ export class Recorder {
     this.marked = 0;
     this.markerBack = 0;
     this.placed = origins.placed;
+    this.unplaced = origins.blind.length > 0 || this.origins.unsettled;
     try {
       while (this.hints.length > 0) {
         const chunk = this.hints.splice(0, HINTS_PER_TX);
         const checks = new HintChecks(deps.rootPath, deps.root, deps.index);
         for (const h of chunk) checks.add(h.path, h.kind === 'update');
-        this.applyChecks(checks.take(), { expandNewDirs: true, deferVanished: false, journal: true });
+        // The files placed writes went to count as written where the looks move or link them.
+        const opts = { expandNewDirs: true, deferVanished: false, journal: true };
+        this.applyChecks(checks.take(), opts, origins.inodes);
       }
       this.applyOrigins(origins);
     } finally {
       this.placed = new Set();
+      this.unplaced = false;
     }
   }
 
@@ -423,8 +436,14 @@ export class Recorder {
       clock: deps.clock,
       rate: deps.crawlRate,
       changedSinceNs: sinceNs,
+      // What a blind write reached may have moved since, its new ctime recorded: count it.
       applyChunk: (checks) =>
-        this.applyChecksInTx(checks, { expandNewDirs: true, deferVanished: false, journal: true }),
+        this.applyChecksInTx(checks, {
+          expandNewDirs: true,
+          deferVanished: false,
+          journal: true,
+          unplacedWrites: true,
+        }),
     });
     this.reconciling = scan;
     try {
@@ -495,7 +514,7 @@ export class Recorder {
 
   private applyChecks(
     checks: readonly Check[],
-    opts: { expandNewDirs: boolean; deferVanished: boolean; journal: boolean },
+    opts: LookOptions,
     writtenInodes: Iterable<bigint> = [],
   ): IndexedEntry[] {
     return this.deps.index.transaction(() => this.applyChecksInTx(checks, opts, writtenInodes));
@@ -504,7 +523,7 @@ export class Recorder {
   /** One diff inside the caller's transaction: index changes, journal records, xtimes. */
   private applyChecksInTx(
     checks: readonly Check[],
-    opts: { expandNewDirs: boolean; deferVanished: boolean; journal: boolean },
+    opts: LookOptions,
     writtenInodes: Iterable<bigint> = [],
   ): IndexedEntry[] {
     const { index } = this.deps;
@@ -519,7 +538,7 @@ export class Recorder {
         emit,
         onSkip: (rel, reason) => this.skip(rel, reason),
       },
-      opts,
+      { ...opts, unplacedWrites: opts.unplacedWrites === true || this.unplaced || this.blind !== undefined },
     );
     const kept = diff.apply(checks, writtenInodes);
     for (const g of diff.structural) this.structural.add(g);
