@@ -139,7 +139,13 @@ export class Recorder {
   private reconciling: ReconcileScan | undefined;
   /** Directories whose subtree must be watched afresh and re-read (see TreeDiff.structural). */
   private readonly structural = new Set<Gfid>();
+  /** When the last reconcile of any kind started (blind-write sweeps are paced from it). */
   private lastReconcileMs = 0;
+  /**
+   * When the last whole-tree reconcile started (reconcile-interval counts from it): a sweep
+   * looks only at recently changed names, and must not put off what the interval is for.
+   */
+  private lastWholeMs = 0;
   /** When the watcher last handed over hints, and who waits for the next ones (untilNextTick). */
   private lastHintMs = 0;
   private hinted: (() => void) | undefined;
@@ -193,12 +199,14 @@ export class Recorder {
           deps.log.warn(`watcher may have missed changes (${reason}); reconciling the whole tree`);
           await deps.source.refresh();
           await this.reconcile(signal, 'overflow');
+        } else if (deps.reconcileIntervalMs > 0 && tickMs - this.lastWholeMs >= deps.reconcileIntervalMs) {
+          // Before a due sweep, which a stream of blind writes would otherwise keep first: this
+          // answers them too.
+          await deps.source.refresh();
+          await this.reconcile(signal, 'interval');
         } else if (this.blind !== undefined && tickMs - this.lastReconcileMs >= (deps.blindGapMs ?? BLIND_GAP_MS)) {
           deps.log.info(`${this.blind}; sweeping the tree for what it reached`);
           await this.reconcile(signal, 'blind');
-        } else if (deps.reconcileIntervalMs > 0 && tickMs - this.lastReconcileMs >= deps.reconcileIntervalMs) {
-          await deps.source.refresh();
-          await this.reconcile(signal, 'interval');
         }
         this.drain();
         if (this.origins.unsettled) await this.settleOrigins(signal);
@@ -380,6 +388,7 @@ export class Recorder {
       await this.sweep(signal, sinceNs, startMs);
       return;
     }
+    this.lastWholeMs = this.lastReconcileMs;
     deps.log.info(building ? 'building the gfid index of the master' : 'reconciling the master with the gfid index', {
       why,
     });

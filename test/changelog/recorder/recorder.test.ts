@@ -329,6 +329,38 @@ describe('Recorder (real watcher)', function () {
     expect(got.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.include(gfid);
   });
 
+  it('still runs the whole-tree reconcile every reconcile-interval while blind writes keep asking for sweeps', async () => {
+    // A sweep looks only at names whose ctime moved: it is no whole-tree reconcile, and must
+    // not put off the one reconcile-interval asks for (what a watcher dropped without a word).
+    fs.mkdirSync(path.join(root, 'sub'));
+    const whys: unknown[] = [];
+    const log = {
+      ...silentLogger(),
+      info: (m: string, f?: Record<string, unknown>) => {
+        if (m.startsWith('reconciling')) whys.push(f?.['why']);
+      },
+    };
+    const rec = recorder('inotify', { intervalMs: 100, reconcileIntervalMs: 500, log });
+    const ac = new AbortController();
+    const running = rec.run(ac.signal);
+    try {
+      const consumer = new ChangelogConsumer(dir, index);
+      while (consumer.historyStartMs() === undefined) await sleep(20);
+      for (let i = 0; i < 12; i++) {
+        // A blind write each look (the watcher's lstat finds the link gone): a sweep each look.
+        const link = path.join(root, 'sub', `n${i}`);
+        fs.linkSync(path.join(root, 'old'), link);
+        fs.appendFileSync(link, '.');
+        fs.rmSync(link);
+        await sleep(100);
+      }
+    } finally {
+      ac.abort();
+      await running;
+    }
+    expect(whys).to.include('interval');
+  });
+
   it('paces the reconcile a blind write asks for, and vouches for nothing until it has run', async () => {
     fs.mkdirSync(path.join(root, 'sub'));
     const oldGfid = (): string | undefined => index.lookup(ROOT_GFID, Buffer.from('old'))?.gfid;
