@@ -24,7 +24,7 @@ import type { Change, Gfid } from '../record.js';
 import type { ChangeHint, ChangeSource } from '../watch/change-source.js';
 import { HintChecks } from './hint-checks.js';
 import { ReconcileScan } from './reconcile.js';
-import type { Check } from './tree-diff.js';
+import type { Check, DiffOptions } from './tree-diff.js';
 import { TreeDiff } from './tree-diff.js';
 import { clockRanEvenly, decodeAnchor, encodeAnchor, readAnchor } from './clock-anchor.js';
 import { WriteOrigins } from './write-origins.js';
@@ -88,6 +88,9 @@ interface WallMark {
 }
 const wallMark = (): WallMark => ({ wallMs: Date.now(), monoMs: performance.now() });
 
+/** How one look is applied (TreeDiff's options, and whether its records are journalled). */
+type LookOptions = DiffOptions & { readonly journal: boolean };
+
 export interface RecorderDeps {
   /** Master root as given (absolute, real) and as bytes. */
   readonly rootPath: string;
@@ -139,7 +142,13 @@ export class Recorder {
   private reconciling: ReconcileScan | undefined;
   /** Directories whose subtree must be watched afresh and re-read (see TreeDiff.structural). */
   private readonly structural = new Set<Gfid>();
+  /** When the last reconcile of any kind started (blind-write sweeps are paced from it). */
   private lastReconcileMs = 0;
+  /**
+   * When the last whole-tree reconcile started (reconcile-interval counts from it): a sweep
+   * looks only at recently changed names, and must not put off what the interval is for.
+   */
+  private lastWholeMs = 0;
   /** When the watcher last handed over hints, and who waits for the next ones (untilNextTick). */
   private lastHintMs = 0;
   private hinted: (() => void) | undefined;
@@ -150,6 +159,12 @@ export class Recorder {
   private markerBack = 0;
   /** Paths whose write WriteOrigins placed on an inode, in the drain under way. */
   private placed: ReadonlySet<string> = new Set();
+  /**
+   * The drain under way has writes WriteOrigins could not place on an inode (blind, or waiting
+   * for settle): its looks count moved and linked files' ctime moves as writes (see
+   * DiffOptions.unplacedWrites), since they record those files' new ctimes before the verdict.
+   */
+  private unplaced = false;
 
   constructor(private readonly deps: RecorderDeps) {}
 
@@ -187,12 +202,14 @@ export class Recorder {
           deps.log.warn(`watcher may have missed changes (${reason}); reconciling the whole tree`);
           await deps.source.refresh();
           await this.reconcile(signal, 'overflow');
+        } else if (deps.reconcileIntervalMs > 0 && tickMs - this.lastWholeMs >= deps.reconcileIntervalMs) {
+          // Before a due sweep, which a stream of blind writes would otherwise keep first: this
+          // answers them too.
+          await deps.source.refresh();
+          await this.reconcile(signal, 'interval');
         } else if (this.blind !== undefined && tickMs - this.lastReconcileMs >= (deps.blindGapMs ?? BLIND_GAP_MS)) {
           deps.log.info(`${this.blind}; sweeping the tree for what it reached`);
           await this.reconcile(signal, 'blind');
-        } else if (deps.reconcileIntervalMs > 0 && tickMs - this.lastReconcileMs >= deps.reconcileIntervalMs) {
-          await deps.source.refresh();
-          await this.reconcile(signal, 'interval');
         }
         this.drain();
         if (this.origins.unsettled) await this.settleOrigins(signal);
@@ -279,16 +296,20 @@ export class Recorder {
     this.marked = 0;
     this.markerBack = 0;
     this.placed = origins.placed;
+    this.unplaced = origins.blind.length > 0 || this.origins.unsettled;
     try {
       while (this.hints.length > 0) {
         const chunk = this.hints.splice(0, HINTS_PER_TX);
         const checks = new HintChecks(deps.rootPath, deps.root, deps.index);
         for (const h of chunk) checks.add(h.path, h.kind === 'update');
-        this.applyChecks(checks.take(), { expandNewDirs: true, deferVanished: false, journal: true });
+        // The files placed writes went to count as written where the looks move or link them.
+        const opts = { expandNewDirs: true, deferVanished: false, journal: true };
+        this.applyChecks(checks.take(), opts, origins.inodes);
       }
       this.applyOrigins(origins);
     } finally {
       this.placed = new Set();
+      this.unplaced = false;
     }
   }
 
@@ -371,6 +392,8 @@ export class Recorder {
     const bridge = noHistory && stimeMs !== undefined && deps.index.count() > 0;
     const building = noHistory && !bridge;
     const startMs = deps.clock.nowMs();
+    // reconcile-interval counts from the start, swept or whole (as it always did from the start).
+    if (why === 'start' || sinceNs === undefined || noHistory) this.lastWholeMs = this.lastReconcileMs;
     if (sinceNs !== undefined && !noHistory) {
       await this.sweep(signal, sinceNs, startMs, why);
       return;
@@ -433,9 +456,10 @@ export class Recorder {
       rate: deps.crawlRate,
       changedSinceNs: sinceNs,
       // Vanished names wait for the end of the sweep, as in a reconcile: a directory moved into
-      // another one is met there later, and is a rename, not a delete and a new tree.
+      // another one is met there later, and is a rename, not a delete and a new tree. What a
+      // blind write reached may have moved since, its new ctime recorded: a move counts as a write.
       applyChunk: (checks, deferVanished) =>
-        this.applyChecksInTx(checks, { expandNewDirs: true, deferVanished, journal: true }),
+        this.applyChecksInTx(checks, { expandNewDirs: true, deferVanished, journal: true, unplacedWrites: true }),
     });
     this.reconciling = scan;
     try {
@@ -526,7 +550,7 @@ export class Recorder {
 
   private applyChecks(
     checks: readonly Check[],
-    opts: { expandNewDirs: boolean; deferVanished: boolean; journal: boolean },
+    opts: LookOptions,
     writtenInodes: Iterable<bigint> = [],
   ): IndexedEntry[] {
     return this.deps.index.transaction(() => this.applyChecksInTx(checks, opts, writtenInodes));
@@ -535,7 +559,7 @@ export class Recorder {
   /** One diff inside the caller's transaction: index changes, journal records, xtimes. */
   private applyChecksInTx(
     checks: readonly Check[],
-    opts: { expandNewDirs: boolean; deferVanished: boolean; journal: boolean },
+    opts: LookOptions,
     writtenInodes: Iterable<bigint> = [],
   ): IndexedEntry[] {
     const { index } = this.deps;
@@ -550,7 +574,7 @@ export class Recorder {
         emit,
         onSkip: (rel, reason) => this.skip(rel, reason),
       },
-      opts,
+      { ...opts, unplacedWrites: opts.unplacedWrites === true || this.unplaced || this.blind !== undefined },
     );
     const kept = diff.apply(checks, writtenInodes);
     for (const g of diff.structural) this.structural.add(g);

@@ -54,6 +54,13 @@ export interface DiffOptions {
    * needs the name: a reconcile walk may meet the object's new name later (a rename).
    */
   readonly deferVanished: boolean;
+  /**
+   * A write may have gone to an object no look has identified yet (a blind write not yet
+   * answered, or one this look's writes may turn out to be): a moved or linked file's ctime
+   * move counts as a write. The look records the file's new ctime, so the sweep or reconcile
+   * that answers the blind write would find nothing left to see there.
+   */
+  readonly unplacedWrites?: boolean;
 }
 
 export const RESERVED_ROOT_NAME = Buffer.from(SLAVE_STATE_DIR);
@@ -120,6 +127,12 @@ export class TreeDiff {
   readonly unseenWrites: Buffer[] = [];
   /** New top-level directories found to hold subdirectories, until they get their gfids. */
   private readonly newTrees = new Set<Appeared>();
+  /**
+   * This look moves a known file to a name a write was reported at: that write may have gone to
+   * an unknown hard link of another file (see unseenWrites), so every moved or linked file's
+   * ctime move counts as a write in this look, as with DiffOptions.unplacedWrites.
+   */
+  private writtenDestination = false;
 
   constructor(
     private readonly deps: DiffDeps,
@@ -163,6 +176,7 @@ export class TreeDiff {
     this.vanished.clear();
     this.appeared.length = 0;
     this.written.clear();
+    this.writtenDestination = false;
     this.displaced.length = 0;
     this.stillAt.clear();
     return kept;
@@ -429,6 +443,12 @@ export class TreeDiff {
    * cycle of renames (a swap): one mover steps aside to a temporary name in the root.
    */
   private run(all: Action[]): void {
+    if (
+      all.some(
+        (a) => a.kind === 'move' && a.m.type === 'file' && a.m.to.written === true && a.m.to.parent.kind === 'known',
+      )
+    )
+      this.writtenDestination = true;
     let pending: Action[] = [];
     for (const a of all) {
       if (a.kind === 'delete') {
@@ -571,7 +591,9 @@ export class TreeDiff {
    * counts every ctime move (an rsync delta pass over an unchanged file is the price).
    */
   private maybeWritten(gfid: Gfid): boolean {
-    return this.written.has(gfid) || this.opts.deferVanished;
+    return (
+      this.written.has(gfid) || this.opts.deferVanished || this.opts.unplacedWrites === true || this.writtenDestination
+    );
   }
 
   private tryDelete(row: IndexedEntry, pending: readonly Action[]): boolean {

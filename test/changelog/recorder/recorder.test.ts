@@ -240,6 +240,128 @@ describe('Recorder (real watcher)', function () {
     expect(warnings).to.deep.equal([]);
   });
 
+  /** Rewrites `p` with other bytes of its size, and puts its mtime (whole seconds) back. */
+  const rewriteKeepingMtime = (p: string, mtimeSec: number): void => {
+    const data = fs.readFileSync(p);
+    for (let i = 0; i < data.length; i++) data[i] = 0xff - (data[i] ?? 0);
+    fs.writeFileSync(p, data);
+    fs.utimesSync(p, mtimeSec, mtimeSec);
+  };
+
+  it('sends a file written blind through a passing hard link, with its size and mtime put back, though the same look saw the file renamed', async () => {
+    // ln old sub/n; rewrite sub/n keeping size and mtime; rm sub/n; mv old renamed, in one JS
+    // turn: the write is blind. The look records the rename (a moved file's ctime move is no
+    // write by itself); the sweep that answers the blind write must still find old's content.
+    fs.mkdirSync(path.join(root, 'sub'));
+    fs.utimesSync(path.join(root, 'old'), 1_700_000_000, 1_700_000_000);
+    let gfid: string | undefined;
+    const got = await recordUntil(
+      recorder(),
+      () => {
+        gfid = index.lookup(ROOT_GFID, Buffer.from('old'))?.gfid;
+        fs.linkSync(path.join(root, 'old'), path.join(root, 'sub', 'n'));
+        rewriteKeepingMtime(path.join(root, 'sub', 'n'), 1_700_000_000);
+        fs.rmSync(path.join(root, 'sub', 'n'));
+        fs.renameSync(path.join(root, 'old'), path.join(root, 'renamed'));
+      },
+      (rs) => rs.some((c) => c.kind === 'D' && c.gfid === gfid),
+    );
+    expect(fops(got)).to.include('RENAME');
+    expect(got.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.include(gfid);
+  });
+
+  it('sends a file written through a passing hard link the watcher saw, with its size and mtime put back, though the same look saw the file renamed', async () => {
+    // As above, but the watcher lstats sub/n before the write (placed by inode, no reconcile).
+    fs.mkdirSync(path.join(root, 'sub'));
+    fs.utimesSync(path.join(root, 'old'), 1_700_000_000, 1_700_000_000);
+    let gfid: string | undefined;
+    let rolled: (() => void) | undefined;
+    const rec = recorder('inotify', { intervalMs: 1000, onRollover: () => rolled?.() });
+    const ac = new AbortController();
+    const running = rec.run(ac.signal);
+    const all = (): Change[] => listChangelogs(dir, 'CHANGELOG').flatMap((f) => readChangelog(f.path));
+    try {
+      await new Promise<void>((resolve) => (rolled = resolve));
+      rolled = undefined;
+      gfid = index.lookup(ROOT_GFID, Buffer.from('old'))?.gfid;
+      fs.linkSync(path.join(root, 'old'), path.join(root, 'sub', 'n'));
+      await sleep(30); // the watcher reports the create and lstats sub/n
+      rewriteKeepingMtime(path.join(root, 'sub', 'n'), 1_700_000_000);
+      fs.rmSync(path.join(root, 'sub', 'n'));
+      fs.renameSync(path.join(root, 'old'), path.join(root, 'renamed'));
+      const deadline = Date.now() + 4000;
+      while (!all().some((c) => c.kind === 'D' && c.gfid === gfid) && Date.now() < deadline) await sleep(50);
+    } finally {
+      ac.abort();
+      await running;
+    }
+    const got = all();
+    expect(fops(got)).to.include('RENAME');
+    expect(got.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.include(gfid);
+  });
+
+  it('sends a file written blind with its size and mtime put back and renamed by a later look, before the paced sweep', async () => {
+    // The blind write waits for its sweep (blindGapMs); a look meanwhile records the file's
+    // rename and its new ctime, so the sweep must not be what finds the write.
+    fs.mkdirSync(path.join(root, 'sub'));
+    fs.utimesSync(path.join(root, 'old'), 1_700_000_000, 1_700_000_000);
+    let gfid: string | undefined;
+    const rec = recorder('inotify', { intervalMs: 100, blindGapMs: 1200 });
+    const ac = new AbortController();
+    const running = rec.run(ac.signal);
+    const all = (): Change[] => listChangelogs(dir, 'CHANGELOG').flatMap((f) => readChangelog(f.path));
+    try {
+      const consumer = new ChangelogConsumer(dir, index);
+      while (consumer.historyStartMs() === undefined) await sleep(20);
+      gfid = index.lookup(ROOT_GFID, Buffer.from('old'))?.gfid;
+      fs.linkSync(path.join(root, 'old'), path.join(root, 'sub', 'n'));
+      rewriteKeepingMtime(path.join(root, 'sub', 'n'), 1_700_000_000);
+      fs.rmSync(path.join(root, 'sub', 'n'));
+      await sleep(300); // looks go by; the sweep waits for the gap
+      fs.renameSync(path.join(root, 'old'), path.join(root, 'renamed'));
+      const deadline = Date.now() + 3000;
+      while (!all().some((c) => c.kind === 'D' && c.gfid === gfid) && Date.now() < deadline) await sleep(50);
+    } finally {
+      ac.abort();
+      await running;
+    }
+    const got = all();
+    expect(fops(got)).to.include('RENAME');
+    expect(got.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.include(gfid);
+  });
+
+  it('still runs the whole-tree reconcile every reconcile-interval while blind writes keep asking for sweeps', async () => {
+    // A sweep looks only at names whose ctime moved: it is no whole-tree reconcile, and must
+    // not put off the one reconcile-interval asks for (what a watcher dropped without a word).
+    fs.mkdirSync(path.join(root, 'sub'));
+    const whys: unknown[] = [];
+    const log = {
+      ...silentLogger(),
+      info: (m: string, f?: Record<string, unknown>) => {
+        if (m.startsWith('reconciling')) whys.push(f?.['why']);
+      },
+    };
+    const rec = recorder('inotify', { intervalMs: 100, reconcileIntervalMs: 500, log });
+    const ac = new AbortController();
+    const running = rec.run(ac.signal);
+    try {
+      const consumer = new ChangelogConsumer(dir, index);
+      while (consumer.historyStartMs() === undefined) await sleep(20);
+      for (let i = 0; i < 12; i++) {
+        // A blind write each look (the watcher's lstat finds the link gone): a sweep each look.
+        const link = path.join(root, 'sub', `n${i}`);
+        fs.linkSync(path.join(root, 'old'), link);
+        fs.appendFileSync(link, '.');
+        fs.rmSync(link);
+        await sleep(100);
+      }
+    } finally {
+      ac.abort();
+      await running;
+    }
+    expect(whys).to.include('interval');
+  });
+
   it('paces the reconcile a blind write asks for, and vouches for nothing until it has run', async () => {
     fs.mkdirSync(path.join(root, 'sub'));
     const oldGfid = (): string | undefined => index.lookup(ROOT_GFID, Buffer.from('old'))?.gfid;
