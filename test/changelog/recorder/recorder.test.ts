@@ -248,6 +248,30 @@ describe('Recorder (real watcher)', function () {
     fs.utimesSync(p, mtimeSec, mtimeSec);
   };
 
+  /**
+   * Runs `rec` through `act` (which returns the gfid whose data must follow) until a D record
+   * for that gfid is published or `waitMs` passed; then every record published, and the gfid.
+   */
+  async function dataAfter(
+    rec: Recorder,
+    act: () => Promise<string | undefined>,
+    waitMs: number,
+  ): Promise<{ got: Change[]; gfid: string | undefined }> {
+    const ac = new AbortController();
+    const running = rec.run(ac.signal);
+    const all = (): Change[] => listChangelogs(dir, 'CHANGELOG').flatMap((f) => readChangelog(f.path));
+    let gfid: string | undefined;
+    try {
+      gfid = await act();
+      const deadline = Date.now() + waitMs;
+      while (!all().some((c) => c.kind === 'D' && c.gfid === gfid) && Date.now() < deadline) await sleep(50);
+    } finally {
+      ac.abort();
+      await running;
+    }
+    return { got: all(), gfid };
+  }
+
   it('sends a file written blind through a passing hard link, with its size and mtime put back, though the same look saw the file renamed', async () => {
     // ln old sub/n; rewrite sub/n keeping size and mtime; rm sub/n; mv old renamed, in one JS
     // turn: the write is blind. The look records the rename (a moved file's ctime move is no
@@ -274,28 +298,23 @@ describe('Recorder (real watcher)', function () {
     // As above, but the watcher lstats sub/n before the write (placed by inode, no reconcile).
     fs.mkdirSync(path.join(root, 'sub'));
     fs.utimesSync(path.join(root, 'old'), 1_700_000_000, 1_700_000_000);
-    let gfid: string | undefined;
     let rolled: (() => void) | undefined;
     const rec = recorder('inotify', { intervalMs: 1000, onRollover: () => rolled?.() });
-    const ac = new AbortController();
-    const running = rec.run(ac.signal);
-    const all = (): Change[] => listChangelogs(dir, 'CHANGELOG').flatMap((f) => readChangelog(f.path));
-    try {
-      await new Promise<void>((resolve) => (rolled = resolve));
-      rolled = undefined;
-      gfid = index.lookup(ROOT_GFID, Buffer.from('old'))?.gfid;
-      fs.linkSync(path.join(root, 'old'), path.join(root, 'sub', 'n'));
-      await sleep(30); // the watcher reports the create and lstats sub/n
-      rewriteKeepingMtime(path.join(root, 'sub', 'n'), 1_700_000_000);
-      fs.rmSync(path.join(root, 'sub', 'n'));
-      fs.renameSync(path.join(root, 'old'), path.join(root, 'renamed'));
-      const deadline = Date.now() + 4000;
-      while (!all().some((c) => c.kind === 'D' && c.gfid === gfid) && Date.now() < deadline) await sleep(50);
-    } finally {
-      ac.abort();
-      await running;
-    }
-    const got = all();
+    const { got, gfid } = await dataAfter(
+      rec,
+      async () => {
+        await new Promise<void>((resolve) => (rolled = resolve));
+        rolled = undefined;
+        const g = index.lookup(ROOT_GFID, Buffer.from('old'))?.gfid;
+        fs.linkSync(path.join(root, 'old'), path.join(root, 'sub', 'n'));
+        await sleep(30); // the watcher reports the create and lstats sub/n
+        rewriteKeepingMtime(path.join(root, 'sub', 'n'), 1_700_000_000);
+        fs.rmSync(path.join(root, 'sub', 'n'));
+        fs.renameSync(path.join(root, 'old'), path.join(root, 'renamed'));
+        return g;
+      },
+      4000,
+    );
     expect(fops(got)).to.include('RENAME');
     expect(got.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.include(gfid);
   });
@@ -305,27 +324,21 @@ describe('Recorder (real watcher)', function () {
     // rename and its new ctime, so the sweep must not be what finds the write.
     fs.mkdirSync(path.join(root, 'sub'));
     fs.utimesSync(path.join(root, 'old'), 1_700_000_000, 1_700_000_000);
-    let gfid: string | undefined;
-    const rec = recorder('inotify', { intervalMs: 100, blindGapMs: 1200 });
-    const ac = new AbortController();
-    const running = rec.run(ac.signal);
-    const all = (): Change[] => listChangelogs(dir, 'CHANGELOG').flatMap((f) => readChangelog(f.path));
-    try {
-      const consumer = new ChangelogConsumer(dir, index);
-      while (consumer.historyStartMs() === undefined) await sleep(20);
-      gfid = index.lookup(ROOT_GFID, Buffer.from('old'))?.gfid;
-      fs.linkSync(path.join(root, 'old'), path.join(root, 'sub', 'n'));
-      rewriteKeepingMtime(path.join(root, 'sub', 'n'), 1_700_000_000);
-      fs.rmSync(path.join(root, 'sub', 'n'));
-      await sleep(300); // looks go by; the sweep waits for the gap
-      fs.renameSync(path.join(root, 'old'), path.join(root, 'renamed'));
-      const deadline = Date.now() + 3000;
-      while (!all().some((c) => c.kind === 'D' && c.gfid === gfid) && Date.now() < deadline) await sleep(50);
-    } finally {
-      ac.abort();
-      await running;
-    }
-    const got = all();
+    const { got, gfid } = await dataAfter(
+      recorder('inotify', { intervalMs: 100, blindGapMs: 1200 }),
+      async () => {
+        const consumer = new ChangelogConsumer(dir, index);
+        while (consumer.historyStartMs() === undefined) await sleep(20);
+        const g = index.lookup(ROOT_GFID, Buffer.from('old'))?.gfid;
+        fs.linkSync(path.join(root, 'old'), path.join(root, 'sub', 'n'));
+        rewriteKeepingMtime(path.join(root, 'sub', 'n'), 1_700_000_000);
+        fs.rmSync(path.join(root, 'sub', 'n'));
+        await sleep(300); // looks go by; the sweep waits for the gap
+        fs.renameSync(path.join(root, 'old'), path.join(root, 'renamed'));
+        return g;
+      },
+      3000,
+    );
     expect(fops(got)).to.include('RENAME');
     expect(got.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.include(gfid);
   });
