@@ -27,6 +27,7 @@ import { ReconcileScan } from './reconcile.js';
 import type { Check, DiffOptions } from './tree-diff.js';
 import { TreeDiff } from './tree-diff.js';
 import { clockRanEvenly, decodeAnchor, encodeAnchor, readAnchor } from './clock-anchor.js';
+import type { ClockAnchor } from './clock-anchor.js';
 import { WriteOrigins } from './write-origins.js';
 import type { OriginVerdicts } from './write-origins.js';
 
@@ -64,13 +65,14 @@ export const RECORDER_KEYS = {
 const HINTS_PER_TX = 4096;
 
 /**
- * The least time between a reconcile and one asked for by blind writes (RecorderDeps.blindGapMs,
- * the blind-write-gap option; this default serves callers without a config).
- * A program that writes a temporary file and renames or removes it within microseconds leaves
- * the watcher's lstat nothing to find (measured: 396 of 400 such creates), and such a write
- * looks exactly like one through a passing hard link of a known file: each asks for a
- * reconcile. Paced, a stream of them costs one whole-tree read per gap instead of one per look;
- * the looks in between publish but vouch for nothing, so status and checkpoints wait, never lie.
+ * The least time between a reconcile (or sweep) and the sweep blind writes ask for
+ * (RecorderDeps.blindGapMs, the blind-write-gap option; this default serves callers without a
+ * config). A program that writes a temporary file and renames or removes it within
+ * microseconds leaves the watcher's lstat nothing to find (measured: 396 of 400 such creates),
+ * and such a write looks exactly like one through a passing hard link of a known file: each
+ * asks for a sweep. Paced, a stream of them costs one listing of the tree per gap instead of
+ * one per look; the looks in between publish but vouch for nothing, so status and checkpoints
+ * wait, never lie.
  */
 const BLIND_GAP_MS = 10_000;
 
@@ -80,13 +82,6 @@ const BLIND_GAP_MS = 10_000;
  * a wider window only looks again at a few more recently changed names.
  */
 const CTIME_SLACK_MS = 2000;
-
-/** The wall clock (which ctimes follow) and the monotonic clock, read together. */
-interface WallMark {
-  readonly wallMs: number;
-  readonly monoMs: number;
-}
-const wallMark = (): WallMark => ({ wallMs: Date.now(), monoMs: performance.now() });
 
 /** How one look is applied (TreeDiff's options, and whether its records are journalled). */
 type LookOptions = DiffOptions & { readonly journal: boolean };
@@ -115,7 +110,7 @@ export interface RecorderDeps {
   readonly crawlRate: number;
   /** A whole-tree reconcile this often, ms (0 = only at start and after an overflow). */
   readonly reconcileIntervalMs: number;
-  /** The least time between a reconcile and one asked for by blind writes, ms (default 10 s, see BLIND_GAP_MS). */
+  /** The least time between a reconcile and the sweep blind writes ask for, ms (default 10 s, see BLIND_GAP_MS). */
   readonly blindGapMs?: number;
   /** Called after each rollover (tests and status). */
   readonly onRollover?: (published: string | undefined, recordedUpToMs: number) => void;
@@ -126,8 +121,8 @@ export class Recorder {
   private overflow: string | undefined;
   /**
    * Why a write went to an object no look identified (WriteOrigins' blind writes, and
-   * TreeDiff.unseenWrites): a whole-tree reconcile is due, paced by blindGapMs, and no look
-   * vouches until it has run.
+   * TreeDiff.unseenWrites): a sweep is due, paced by blindGapMs, and no look vouches until it
+   * has run.
    */
   private blind: string | undefined;
   /**
@@ -135,9 +130,15 @@ export class Recorder {
    * readings it comes from: the sweep that answers them looks at names whose ctime is later
    * (see sweepSince). Undefined with `blind`.
    */
-  private blindSince: { readonly base: WallMark; readonly sinceMs: number } | undefined;
-  /** The wall clock and the monotonic one at the start of the last tick and the one before. */
-  private ticks: { prev: WallMark; cur: WallMark } = { prev: wallMark(), cur: wallMark() };
+  private blindSince: { readonly base: ClockAnchor | undefined; readonly sinceMs: number } | undefined;
+  /**
+   * The clocks (clock-anchor.ts) at the start of the last tick and the one before; undefined
+   * where /proc does not say, and then no sweep is trusted.
+   */
+  private ticks: { prev: ClockAnchor | undefined; cur: ClockAnchor | undefined } = {
+    prev: readAnchor(),
+    cur: readAnchor(),
+  };
   private readonly skipped = new Set<string>();
   private reconciling: ReconcileScan | undefined;
   /** Directories whose subtree must be watched afresh and re-read (see TreeDiff.structural). */
@@ -193,7 +194,7 @@ export class Recorder {
         // Watcher batches already handed to this process run first (I/O callbacks come before
         // setImmediate): a change reported before the tick is then in this tick's drain.
         await new Promise<void>((resolve) => setImmediate(resolve));
-        this.ticks = { prev: this.ticks.cur, cur: wallMark() };
+        this.ticks = { prev: this.ticks.cur, cur: readAnchor() };
         const tickMs = deps.clock.nowMs();
         const vouchedMs = await this.vouch(tickMs, signal);
         if (this.overflow !== undefined) {
@@ -331,7 +332,7 @@ export class Recorder {
 
   /**
    * After the hints' looks: the files writes went to through names gone since are looked at; a
-   * write nothing places asks for a whole-tree reconcile (see blind).
+   * write nothing places asks for a sweep (see blind).
    */
   private applyOrigins(origins: OriginVerdicts): void {
     if (origins.inodes.size > 0) {
@@ -392,9 +393,10 @@ export class Recorder {
     const bridge = noHistory && stimeMs !== undefined && deps.index.count() > 0;
     const building = noHistory && !bridge;
     const startMs = deps.clock.nowMs();
-    // reconcile-interval counts from the start, swept or whole (as it always did from the start).
-    if (why === 'start' || sinceNs === undefined || noHistory) this.lastWholeMs = this.lastReconcileMs;
-    if (sinceNs !== undefined && !noHistory) {
+    const swept = sinceNs !== undefined && !noHistory;
+    // reconcile-interval counts from the last whole reconcile, or from the start, swept or not.
+    if (!swept || why === 'start') this.lastWholeMs = this.lastReconcileMs;
+    if (swept) {
       await this.sweep(signal, sinceNs, startMs, why);
       return;
     }
@@ -442,11 +444,17 @@ export class Recorder {
   }
 
   /**
-   * The answer to blind writes: every name whose ctime moved since `sinceNs` is looked at (new
-   * directories whole), which finds the file a write went to through a name gone since. A
-   * whole reconcile would find it too, and also read every row of the index.
+   * A reconcile by ctime (ReconcileScan.changedSinceNs): the answer to blind writes, and a start
+   * whose clocks ran evenly since its recorded-up-to time. It finds what changed since `sinceNs`
+   * (the file a write went to through a name gone since, among it), as a whole reconcile would,
+   * without reading every row of the index.
    */
-  private async sweep(signal: AbortSignal, sinceNs: bigint, startMs: number, why: string): Promise<void> {
+  private async sweep(
+    signal: AbortSignal,
+    sinceNs: bigint,
+    startMs: number,
+    why: 'start' | 'overflow' | 'interval' | 'blind',
+  ): Promise<void> {
     const { deps } = this;
     deps.log.info('sweeping the master for what changed since', { why, sinceMs: Number(sinceNs / 1_000_000n) });
     const scan = new ReconcileScan({
@@ -477,23 +485,27 @@ export class Recorder {
     // last tick's start; hints a source without a marker gave late, within watch-settle.
     // The earliest such time stands, with the clock readings it was taken from.
     const base = this.ticks.prev;
-    if (this.blindSince === undefined || base.wallMs < this.blindSince.base.wallMs)
-      this.blindSince = { base, sinceMs: base.wallMs - this.deps.settleMs - CTIME_SLACK_MS };
+    const wallMs = base?.wallMs ?? Date.now();
+    if (this.blindSince === undefined || wallMs - this.deps.settleMs - CTIME_SLACK_MS < this.blindSince.sinceMs)
+      this.blindSince = { base, sinceMs: wallMs - this.deps.settleMs - CTIME_SLACK_MS };
   }
 
   /**
    * The ctime, ns, from which a sweep finds what the blind writes reached; undefined when the
-   * wall clock stepped back since then (ctimes are wall-clock times): a whole reconcile then.
+   * wall clock stepped since then, or the clocks cannot be read (ctimes are wall-clock times):
+   * a whole reconcile then.
    */
   private sweepSince(): bigint | undefined {
     if (this.blindSince === undefined) return undefined;
-    const { base, sinceMs: since } = this.blindSince;
-    const now = wallMark();
-    if (now.wallMs - base.wallMs < now.monoMs - base.monoMs - CTIME_SLACK_MS) {
-      this.deps.log.warn('the wall clock stepped back: a whole-tree reconcile instead of a sweep by ctime');
+    const { base, sinceMs } = this.blindSince;
+    const now = readAnchor();
+    if (base === undefined || now === undefined || !clockRanEvenly(base, now)) {
+      this.deps.log.warn(
+        'the wall clock stepped (or cannot be read): a whole-tree reconcile instead of a sweep by ctime',
+      );
       return undefined;
     }
-    return BigInt(Math.floor(since)) * 1_000_000n;
+    return BigInt(Math.floor(sinceMs)) * 1_000_000n;
   }
 
   /**

@@ -121,8 +121,8 @@ export class TreeDiff {
    * Names a write was reported at that, when looked at, held a file renamed there over an entry
    * the index never knew (ln a n; append n; mv b n, all before one look). The write may have
    * gone to that unknown entry: a hard link of a file that lives on under names no hint names
-   * (seeded random live test, seed 853). Only a whole-tree reconcile finds which: the caller
-   * runs one, and vouches for nothing until it has.
+   * (seeded random live test, seed 853). Only a look at the whole tree finds which: the caller
+   * sweeps it by ctime (Recorder, blind writes), and vouches for nothing until it has.
    */
   readonly unseenWrites: Buffer[] = [];
   /** New top-level directories found to hold subdirectories, until they get their gfids. */
