@@ -13,7 +13,7 @@ import type { SessionStatus } from '../../src/master/session-status.js';
 import { logEvents } from '../support/event-log.js';
 import { freePort } from '../support/free-port.js';
 import { LiveSession } from '../support/live-session.js';
-import { compareTrees, formatDifferences } from '../support/tree-compare.js';
+import { compareTrees, formatDifferences, untilTreesEqual } from '../support/tree-compare.js';
 
 const WAIT_MS = 60_000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -65,7 +65,7 @@ describe('e2e: scheduled audit', function () {
 
     await s.start();
     await until('the live crawl', async () => (await status()).crawl_status === 'Changelog Crawl');
-    await until('the first sync', () => compareTrees(s.master, s.slave).length === 0);
+    await untilTreesEqual(s.master, s.slave, WAIT_MS); // the first sync
 
     // Churn while audits run every second: creates, rewrites, renames and deletes on the
     // master, each divergent for a moment on the slave, none of them drift.
@@ -85,7 +85,7 @@ describe('e2e: scheduled audit', function () {
       n++;
       await sleep(50);
     }
-    await until('the churn synced', () => compareTrees(s.master, s.slave).length === 0);
+    await untilTreesEqual(s.master, s.slave, WAIT_MS); // the churn synced (a walk mid-change counts as not yet)
     const churned = (await status()).audit_time;
     await until('an audit after the churn synced', async () => (await status()).audit_time !== churned);
     expect(events(s, 'audit_drift'), 'changes in flight counted as drift').to.deep.equal([]);
@@ -129,11 +129,7 @@ describe('e2e: scheduled audit', function () {
     await s.stop();
     await s.config('audit-repair', 'true');
     await s.start();
-    await until('the slave repaired', () => compareTrees(s.master, s.slave).length === 0, WAIT_MS).catch(
-      (e: unknown) => {
-        throw new Error(`${String(e)}\n${formatDifferences(compareTrees(s.master, s.slave))}`);
-      },
-    );
+    await untilTreesEqual(s.master, s.slave, WAIT_MS); // the slave repaired
     await until('a repairing audit, then a clean one', async () => {
       const now = await status();
       return now.drift === 0 && now.audit_repaired === 0;
