@@ -1,5 +1,6 @@
 // georep_fs: the *at system calls the slave agent needs and Node's fs does not have, and one
-// call the master's walks use for speed (lstatdir: a directory's names with their lstat).
+// call the master's walks use for speed (lstatdir: a directory's names with their lstat; the
+// agent's verify listings use it too, from a descriptor: lstatdirat).
 //
 // Why: the agent must walk every path from its root one component at a time, never following a
 // symlink, and act on the directory it verified rather than on a path that is resolved again
@@ -429,10 +430,24 @@ static napi_value f_readdir(napi_env env, napi_callback_info info) {
 // reconcile, verify): statx relative to the directory's descriptor, no path built per name, no
 // BigIntStats made per entry. Each entry has STAT_FIELDS slots in `stats` (pack_statx); an
 // entry that went between readdir and statx has mode 0 and -errno in its ino slot.
+static napi_value list_stats(napi_env env, int fd);
 static napi_value f_lstatdir(napi_env env, napi_callback_info info) {
   ARGS(1);
   PATH(0, path);
-  int fd = open(path.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  return list_stats(env, open(path.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+}
+
+// lstatdirat(dirfd) -> as lstatdir, for the directory dirfd (an O_PATH descriptor will do: it is
+// reopened as "." for reading). The slave agent's listDir: its directories are reached from its
+// root without following a symlink (src/slave/confine.ts), never by path.
+static napi_value f_lstatdirat(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  INT(0, dirfd);
+  return list_stats(env, openat((int)dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+}
+
+/** lstatdir's answer for the directory open at `fd` (taken: closed here), or -errno. */
+static napi_value list_stats(napi_env env, int fd) {
   DIR *dir = open_stream(fd);
   if (dir == NULL) return ret_int(env, -errno);
   name_list l;
@@ -510,6 +525,7 @@ static napi_value init(napi_env env, napi_value exports) {
   add_fn(env, exports, "readlinkat", f_readlinkat);
   add_fn(env, exports, "readdir", f_readdir);
   add_fn(env, exports, "lstatdir", f_lstatdir);
+  add_fn(env, exports, "lstatdirat", f_lstatdirat);
   napi_value c;
   napi_create_object(env, &c);
   add_const(env, c, "AT_FDCWD", AT_FDCWD);

@@ -5,7 +5,7 @@
 
 import { constants as osConstants } from 'node:os';
 import { getSystemErrorMap, getSystemErrorName } from 'node:util';
-import { escapeName } from '../changelog/index.js';
+import { escapeName, typeOfMode } from '../changelog/index.js';
 import { GeorepError } from '../errors.js';
 import { addonFile, requireAddon } from '../native-addon.js';
 import type { EntryType } from '../changelog/index.js';
@@ -46,6 +46,8 @@ interface Native {
   readlinkat(dirfd: number, name: Buffer): Buffer | number;
   /** [every name end to end, where each ends], or -errno. */
   readdir(dirfd: number): [Buffer, Uint32Array] | number;
+  /** [every name end to end, where each ends, 18 stat slots per entry (mode 0, -errno in slot 1: gone)], or -errno. */
+  lstatdirat(dirfd: number): [Buffer, Uint32Array, BigInt64Array] | number;
   readonly constants: Readonly<Record<NativeConstant, number>>;
 }
 
@@ -80,18 +82,9 @@ const NATIVE_FUNCTIONS = [
   'utimensat',
   'readlinkat',
   'readdir',
+  'lstatdirat',
 ] as const;
 
-const S_IFMT = 0o170000;
-const TYPES: ReadonlyMap<number, EntryType> = new Map([
-  [0o100000, 'file'],
-  [0o040000, 'dir'],
-  [0o120000, 'symlink'],
-  [0o010000, 'fifo'],
-  [0o020000, 'chardev'],
-  [0o060000, 'blockdev'],
-  [0o140000, 'socket'],
-]);
 const EMPTY = Buffer.alloc(0);
 const ENOENT = -osConstants.errno.ENOENT;
 
@@ -158,7 +151,7 @@ export class AtFs {
     const b = this.statBuf;
     const mode = Number(b[2]);
     return {
-      type: TYPES.get(mode & S_IFMT) ?? 'socket',
+      type: typeOfMode(mode) ?? 'socket',
       mode,
       nlink: Number(b[3]),
       uid: Number(b[4]),
@@ -271,6 +264,18 @@ export class AtFs {
       from = to;
     }
     return names;
+  }
+
+  /**
+   * Every entry of directory dirfd with its lstat, in one native call: the names end to end, where
+   * each ends, and 18 stat slots per entry (native/georep_fs.c pack_statx). An entry that went
+   * between the listing and its stat has mode 0 and -errno in its ino slot.
+   */
+  listStats(dirfd: number): { readonly text: Buffer; readonly ends: Uint32Array; readonly slots: BigInt64Array } {
+    const r = this.n.lstatdirat(dirfd);
+    if (typeof r === 'number') throw sysError(r, 'readdir', EMPTY);
+    const [text, ends, slots] = r;
+    return { text, ends, slots };
   }
 
   private check(r: number, syscall: string, name: Buffer): number {

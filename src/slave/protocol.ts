@@ -8,15 +8,19 @@
 import type { Gfid } from '../changelog/record.js';
 import { GeorepError } from '../errors.js';
 import { LIMITS } from './limits.js';
+import { unpackEntries } from './listed-pack.js';
+import type { PackedEntries } from './listed-pack.js';
 import { PathClaims } from './path-claims.js';
 import { show } from './quote.js';
 import { checkName, decodeDirPath, decodePath, decodeTarget } from './wire-names.js';
 import { ENTRY_TYPES, OBJECT_TYPES, isGfid } from '../changelog/index.js';
 import type { EntryType } from '../changelog/index.js';
 
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 export { LIMITS };
+export type { ListedEntry, PackedEntries } from './listed-pack.js';
+export { unpackEntries } from './listed-pack.js';
 
 /**
  * A name on the wire: the changelog escaping of the raw bytes (src/changelog name codec),
@@ -166,23 +170,6 @@ export interface MetaOp {
 export const ENTRY_KINDS = ENTRY_TYPES;
 export type EntryKind = EntryType;
 
-/** One entry of a slave directory as listDir reports it: what lstat says, and a symlink's target. */
-export interface ListedEntry {
-  readonly name: WireName;
-  readonly kind: EntryKind;
-  readonly mode: number; // full st_mode
-  readonly uid: number;
-  readonly gid: number;
-  readonly size: number;
-  readonly mtime: Timespec;
-  readonly nlink: number;
-  /** Decimal: inode numbers may pass 2^53. Only compared with other inodes of the same side. */
-  readonly ino: string;
-  readonly rdev: number;
-  /** A symlink's target, escaped as a name is (it may hold any byte but NUL). */
-  readonly target?: WireName;
-}
-
 /** A listed directory's own attributes (its name is its parent's business). */
 export interface DirAttrs {
   readonly mode: number; // full st_mode
@@ -291,14 +278,15 @@ export interface Methods {
    * entries sorted by their raw name bytes, those after `after` (null: from the start), and the
    * directory's own attributes. `found` false: no directory there (absent, or not a real
    * directory). `next` names the last entry when more follow (ask again with it as `after`),
-   * else null. Read-only.
+   * else null. The entries are packed (listed-pack.ts: names and lstat fields as base64, the
+   * symlinks' targets); unpackEntries reads and checks them. Read-only.
    */
   listDir: {
     params: { readonly dir: WirePath; readonly after: WireName | null };
     result: {
       readonly found: boolean;
       readonly self: DirAttrs | null;
-      readonly entries: readonly ListedEntry[];
+      readonly entries: PackedEntries;
       readonly next: WireName | null;
     };
   };
@@ -618,23 +606,13 @@ const VALIDATORS: Validators = {
 // is not trusted with the master's decisions): the client checks them before using them.
 
 const SHA256_RE = /^[0-9a-f]{64}$/;
-const INO_RE = /^\d{1,20}$/;
 const ERROR_CODE_RE = /^[A-Z][A-Z0-9_]{0,39}$/;
 
-function listedEntry(v: unknown, i: number): ListedEntry {
-  const what = `entries[${i}]`;
-  const f = fields(v, what);
-  const kind = oneOf(f['kind'], ENTRY_KINDS, `${what}.kind`, badReply);
-  const ino = f['ino'];
-  if (typeof ino !== 'string' || !INO_RE.test(ino)) badReply(`${what}.ino must be a decimal string`);
-  const entry = {
-    name: wire(f['name'], `${what}.name`, checkName),
-    kind,
-    ...statFields(f, what),
-    nlink: int(f['nlink'], `${what}.nlink`, 0, Number.MAX_SAFE_INTEGER),
-    ino,
-  };
-  return withTarget(entry, kind, f, what);
+/** A page's packed entries, checked whole by unpackEntries (which the caller runs again to read them). */
+function packedEntries(v: unknown): PackedEntries {
+  const f = fields(v, 'entries');
+  unpackEntries({ names: f['names'], stats: f['stats'], targets: f['targets'] });
+  return { names: f['names'] as string, stats: f['stats'] as string, targets: f['targets'] as string[] };
 }
 
 function dirAttrs(v: unknown): DirAttrs {
@@ -768,7 +746,7 @@ const RESULT_VALIDATORS: ResultValidators = {
     return {
       found: bool(f['found'], 'found'),
       self: self === null ? null : dirAttrs(self),
-      entries: list(f['entries'], 'entries', LIMITS.listEntries, listedEntry),
+      entries: packedEntries(f['entries']),
       next: next === null ? null : wire(next, 'next', checkName),
     };
   },

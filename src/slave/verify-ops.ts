@@ -4,6 +4,7 @@
 // relative to it; .georep at ROOT is never listed nor touched.
 
 import { closeSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 import { ROOT_GFID } from '../changelog/index.js';
 import type { Gfid } from '../changelog/index.js';
@@ -14,11 +15,12 @@ import { timespecOf } from './timespec.js';
 import { RESERVED_NAME } from './confine.js';
 import type { SlaveContext } from './context.js';
 import { keepDirTimes } from './dir-times.js';
-import type { EntryStat } from './fs-at.js';
+import { sysError } from './fs-at.js';
+import { EntryPacker, NATIVE_SLOTS, packedBytes } from './listed-pack.js';
 import { dirOf } from '../changelog/index.js';
 import { LIMITS } from './protocol.js';
 import { decodeDirPath, decodeName, decodePath } from './wire-names.js';
-import type { DirAttrs, DropFailure, HashResult, ListedEntry, Methods } from './protocol.js';
+import type { DirAttrs, DropFailure, HashResult, Methods } from './protocol.js';
 import { removeTree } from './remove-tree.js';
 import { toWireError } from './wire.js';
 
@@ -27,12 +29,21 @@ type R<M extends 'listDir' | 'hashFiles' | 'dropPaths'> = Methods[M]['result'];
 
 /** Reply bytes a page may reach before it ends early (well under LIMITS.messageBytes). */
 const PAGE_BYTES = LIMITS.messageBytes / 2;
-/** JSON of an entry besides its name and target: a generous bound. */
-const ENTRY_OVERHEAD_BYTES = 256;
 /** Listings of directories being paged; the master asks a few directories ahead. */
 const CACHED_DIRS = 8;
 
-const NOT_FOUND: R<'listDir'> = { found: false, self: null, entries: [], next: null };
+const NOT_FOUND: R<'listDir'> = {
+  found: false,
+  self: null,
+  entries: { names: '', stats: '', targets: [] },
+  next: null,
+};
+/** Where the native stat slots (native/georep_fs.c pack_statx) hold st_mode, and errno for an entry gone. */
+const MODE_SLOT = 2;
+const ERRNO_SLOT = 1;
+const S_IFMT = 0o170000;
+const S_IFLNK = 0o120000;
+const ENOENT = -osConstants.errno.ENOENT;
 const SELF = Buffer.alloc(0);
 
 /** A directory that is not there for reading: absent, not a directory, or reached through a symlink. */
@@ -62,26 +73,16 @@ function firstAfter(names: readonly Buffer[], after: Buffer): number {
   return lo;
 }
 
-/** One entry on the wire, from what fstatat said of it (and its target, for a symlink). */
-function listed(name: Buffer, st: EntryStat, target: Buffer | undefined): ListedEntry {
-  const entry: ListedEntry = {
-    name: wireName(name),
-    kind: st.type,
-    mode: st.mode,
-    uid: st.uid,
-    gid: st.gid,
-    size: Number(st.size),
-    mtime: timespecOf(st.mtimeNs),
-    nlink: st.nlink,
-    ino: st.ino.toString(),
-    rdev: st.rdev,
-  };
-  return target === undefined ? entry : { ...entry, target: wireName(target) };
+/** A directory's entries sorted by raw name bytes, each with where its stat slots start in `slots`. */
+interface SortedListing {
+  readonly names: readonly Buffer[];
+  readonly at: readonly number[];
+  readonly slots: BigInt64Array;
 }
 
 export class VerifyReader {
-  /** Sorted names of directories whose listing is being paged, by relative path (latin1). */
-  private readonly paging = new Map<string, Buffer[]>();
+  /** Listings of directories being paged, by relative path (latin1). */
+  private readonly paging = new Map<string, SortedListing>();
 
   listDir(ctx: SlaveContext, p: P<'listDir'>): R<'listDir'> {
     const rel = decodeDirPath(p.dir);
@@ -91,23 +92,31 @@ export class VerifyReader {
       const st = ctx.fs.stat(fd, SELF);
       const self: DirAttrs = { mode: st.mode, uid: st.uid, gid: st.gid, mtime: timespecOf(st.mtimeNs) };
       const key = rel.toString('latin1');
-      const names = (p.after === null ? undefined : this.paging.get(key)) ?? this.readNames(ctx, fd, rel.length === 0);
+      const listing = (p.after === null ? undefined : this.paging.get(key)) ?? sortedListing(ctx, fd, rel.length === 0);
       this.paging.delete(key);
-      const entries: ListedEntry[] = [];
+      const page = new EntryPacker();
+      let last: Buffer | undefined;
       let bytes = 0;
+      const { names, at, slots } = listing;
       for (let i = p.after === null ? 0 : firstAfter(names, decodeName(p.after)); i < names.length; i++) {
-        if (entries.length >= LIMITS.listEntries || bytes >= PAGE_BYTES) {
-          this.remember(key, names);
-          return { found: true, self, entries, next: (entries.at(-1) as ListedEntry).name };
+        if (page.count >= LIMITS.listEntries || bytes >= PAGE_BYTES) {
+          this.remember(key, listing);
+          return { found: true, self, entries: page.finish(), next: wireName(last as Buffer) };
         }
         const name = names[i] as Buffer;
-        const st = ctx.fs.statIfAny(fd, name);
-        if (st === undefined) continue; // removed since the readdir
-        const entry = listed(name, st, st.type === 'symlink' ? ctx.fs.readlink(fd, name) : undefined);
-        bytes += 3 * (entry.name.length + (entry.target?.length ?? 0)) + ENTRY_OVERHEAD_BYTES;
-        entries.push(entry);
+        const from = at[i] as number;
+        const mode = slots[from + MODE_SLOT] as bigint;
+        if (mode === 0n) {
+          const errno = Number(slots[from + ERRNO_SLOT]);
+          if (errno === ENOENT) continue; // removed between the listing and its stat
+          throw sysError(errno, 'fstatat', name);
+        }
+        const target = (Number(mode) & S_IFMT) === S_IFLNK ? wireName(ctx.fs.readlink(fd, name)) : undefined;
+        page.add(name, slots, from, target);
+        bytes += packedBytes(name, target);
+        last = name;
       }
-      return { found: true, self, entries, next: null };
+      return { found: true, self, entries: page.finish(), next: null };
     });
   }
 
@@ -120,15 +129,24 @@ export class VerifyReader {
     });
   }
 
-  private readNames(ctx: SlaveContext, fd: number, atRoot: boolean): Buffer[] {
-    const names = ctx.fs.readdir(fd).sort(Buffer.compare);
-    return atRoot ? names.filter((n) => !n.equals(RESERVED_NAME)) : names;
-  }
-
-  private remember(key: string, names: Buffer[]): void {
-    this.paging.set(key, names);
+  private remember(key: string, listing: SortedListing): void {
+    this.paging.set(key, listing);
     if (this.paging.size > CACHED_DIRS) this.paging.delete(this.paging.keys().next().value as string);
   }
+}
+
+/** Every entry of directory fd in one native call, sorted by raw name bytes (the root's .georep left out). */
+function sortedListing(ctx: SlaveContext, fd: number, atRoot: boolean): SortedListing {
+  const { text, ends, slots } = ctx.fs.listStats(fd);
+  const all: { name: Buffer; at: number }[] = [];
+  for (let i = 0, from = 0; i < ends.length; i++) {
+    const to = ends[i] as number;
+    const name = text.subarray(from, to);
+    from = to;
+    if (!(atRoot && name.equals(RESERVED_NAME))) all.push({ name, at: i * NATIVE_SLOTS });
+  }
+  all.sort((a, b) => Buffer.compare(a.name, b.name));
+  return { names: all.map((e) => e.name), at: all.map((e) => e.at), slots };
 }
 
 /** One file's digest, opened relative to its directory's descriptor. */

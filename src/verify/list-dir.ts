@@ -3,27 +3,13 @@
 // directory can be merged in one pass, and each entry as lstat reports it (nothing followed).
 
 import { readlinkSync } from 'node:fs';
-import type { EntryKind } from '../slave/protocol.js';
+import type { ListedEntry } from '../slave/protocol.js';
 import { entryTypeOf } from '../changelog/entry-stat.js';
 import { dirStats } from '../changelog/dir-stats.js';
 import type { LstatView } from '../changelog/dir-stats.js';
 
-/** One directory entry as verify compares it. */
-export interface Listed {
-  readonly name: Buffer;
-  readonly kind: EntryKind;
-  /** Full st_mode (type and permission bits). */
-  readonly mode: number;
-  readonly uid: number;
-  readonly gid: number;
-  readonly size: number;
-  readonly mtimeNs: bigint;
-  readonly nlink: number;
-  readonly ino: bigint;
-  readonly rdev: number;
-  /** A symlink's target bytes. */
-  readonly target?: Buffer;
-}
+/** One directory entry as verify compares it (slave/listed-pack.ts: a slave page unpacks to the same). */
+export type Listed = ListedEntry;
 
 const SLASH = Buffer.from('/');
 

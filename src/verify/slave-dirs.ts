@@ -4,10 +4,10 @@
 
 import { displayPath } from '../changelog/index.js';
 import type { SlaveCaller } from '../slave/client.js';
-import { LIMITS } from '../slave/protocol.js';
+import { LIMITS, unpackEntries } from '../slave/protocol.js';
 import type { DirAttrs, HashResult, Methods } from '../slave/protocol.js';
 import type { Listed } from './list-dir.js';
-import { fromWire, wireName } from './wire-entry.js';
+import { wireName } from './wire-entry.js';
 
 export interface SlaveDir {
   /** False: no directory at that path on the slave (absent, or something else). */
@@ -80,7 +80,7 @@ export class SlaveDirs {
     for (;;) {
       const page: Methods['listDir']['result'] = await this.caller.call('listDir', { dir, after }, this.signal);
       if (!page.found) return { found: false, self: null, entries: [] };
-      for (const e of page.entries) entries.push(fromWire(e));
+      for (const e of unpackEntries(page.entries)) entries.push(e);
       if (page.next === null) return { found: true, self: page.self, entries };
       after = page.next;
     }

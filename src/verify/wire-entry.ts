@@ -1,10 +1,7 @@
-// Listed entries on the wire (protocol.ts ListedEntry) and back: names and targets escaped with
-// the name codec, mtime as seconds and nanoseconds, the inode as a decimal string.
+// Names as verify writes them (on the wire and in its lines): escaped with the name codec, with
+// a fast path for the common plain name.
 
-import { escapeName, unescapeName } from '../changelog/index.js';
-import type { ListedEntry } from '../slave/protocol.js';
-import { nsOf, timespecOf } from '../slave/timespec.js';
-import type { Listed } from './list-dir.js';
+import { escapeName } from '../changelog/index.js';
 
 /**
  * escapeName, with a fast path for the common name of printable ASCII without '%' or '/' (which
@@ -17,37 +14,4 @@ export function wireName(name: Buffer): string {
     if (b <= 0x20 || b >= 0x7f || b === 0x25 || b === 0x2f) return escapeName(name);
   }
   return name.toString('latin1');
-}
-
-export function toWire(e: Listed): ListedEntry {
-  const out: ListedEntry = {
-    name: wireName(e.name),
-    kind: e.kind,
-    mode: e.mode,
-    uid: e.uid,
-    gid: e.gid,
-    size: e.size,
-    mtime: timespecOf(e.mtimeNs),
-    nlink: e.nlink,
-    ino: e.ino.toString(),
-    rdev: e.rdev,
-  };
-  return e.target === undefined ? out : { ...out, target: escapeName(e.target) };
-}
-
-/** The inverse of toWire, for a reply protocol.ts has validated. */
-export function fromWire(w: ListedEntry): Listed {
-  const out: Listed = {
-    name: unescapeName(w.name),
-    kind: w.kind,
-    mode: w.mode,
-    uid: w.uid,
-    gid: w.gid,
-    size: w.size,
-    mtimeNs: nsOf(w.mtime),
-    nlink: w.nlink,
-    ino: BigInt(w.ino),
-    rdev: w.rdev,
-  };
-  return w.target === undefined ? out : { ...out, target: unescapeName(w.target) };
 }
