@@ -20,7 +20,7 @@ import { DriftJudge } from './drift-judge.js';
 import { divergentOf, emptyTotals } from './lines.js';
 import type { EntryLine } from './lines.js';
 import { Repairer } from './repair.js';
-import { MAX_AHEAD, PREFETCH_DIRS } from './run.js';
+import { PREFETCH_DIRS } from './run.js';
 import { Sampler } from './sample.js';
 import { SlaveDirs } from './slave-dirs.js';
 import { VerifyLock } from './verify-lock.js';
@@ -99,7 +99,6 @@ export async function runAuditRound(opts: AuditRoundOptions): Promise<AuditResul
         devices: hello.isRoot,
         rate: config.verifyRate,
         prefetch: PREFETCH_DIRS,
-        maxAhead: MAX_AHEAD,
       },
       {
         masterRoot: Buffer.from(session.masterRoot),

@@ -56,10 +56,8 @@ export interface VerifyResult {
 
 /** How often the position is saved (a killed verify redoes at most this much). */
 const SAVE_EVERY_MS = 1000;
-/** Slave listings asked ahead of the directory compared: the next this many to visit… */
+/** Directories read ahead of the one compared, in visit order, with their slave listings asked (master-ahead.ts). */
 export const PREFETCH_DIRS = 16;
-/** …and never more than this many waiting (a directory's listing each). */
-export const MAX_AHEAD = 32;
 
 export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
   const clock = opts.clock ?? systemClock;
@@ -91,7 +89,6 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
         devices: hello.isRoot,
         rate: opts.config.verifyRate,
         prefetch: PREFETCH_DIRS,
-        maxAhead: MAX_AHEAD,
       },
       {
         masterRoot: Buffer.from(opts.masterRoot),

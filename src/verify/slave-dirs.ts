@@ -20,6 +20,8 @@ export interface SlaveDir {
 /** File bytes one hashFiles request may ask the agent to read: a bound on how long it runs. */
 const HASH_BYTES_PER_CALL = 64 << 20;
 
+const NOT_THERE: SlaveDir = { found: false, self: null, entries: [] };
+
 const wirePath = (rel: Buffer): string => (rel.length === 0 ? '' : displayPath(rel));
 
 export class SlaveDirs {
@@ -39,9 +41,10 @@ export class SlaveDirs {
     this.asked.set(key, listing);
   }
 
-  /** Number of listings asked ahead and not taken yet. */
-  get ahead(): number {
-    return this.asked.size;
+  /** Forgets a listing asked ahead that is not needed (the slave has no directory there); an empty one. */
+  drop(rel: Buffer): Promise<SlaveDir> {
+    this.asked.delete(rel.toString('latin1'));
+    return Promise.resolve(NOT_THERE);
   }
 
   /** The listing of `rel` (asked ahead or now). */

@@ -17,7 +17,8 @@ import type { EntryLine, LineSink, Totals } from './lines.js';
 import { pathText } from './lines.js';
 import { LinkGroups } from './links.js';
 import { entryTypeOf } from '../changelog/entry-stat.js';
-import { childPath, listEntries } from './list-dir.js';
+import { childPath } from './list-dir.js';
+import { MasterAhead } from './master-ahead.js';
 import type { Listed, NamedEntry } from './list-dir.js';
 import type { Sampler } from './sample.js';
 import type { SlaveDir, SlaveDirs } from './slave-dirs.js';
@@ -34,10 +35,8 @@ export interface WalkConfig {
   readonly devices: boolean;
   /** Entries per second; 0 = unlimited. */
   readonly rate: number;
-  /** The next directories (in visit order) whose slave listings are asked ahead. */
+  /** Directories read ahead (in visit order) with their slave listings asked: at most this many listings wait. */
   readonly prefetch: number;
-  /** Most listings asked ahead and not taken yet. */
-  readonly maxAhead: number;
 }
 
 export interface WalkDeps {
@@ -84,13 +83,14 @@ interface Pending {
 }
 
 const RESERVED = Buffer.from(SLAVE_STATE_DIR);
-const EMPTY_DIR: SlaveDir = { found: false, self: null, entries: [] };
 
 export class VerifyWalk {
   readonly totals: Totals;
   readonly links: LinkGroups;
   private readonly stack: DirTask[] = [];
   private readonly after: DirPath | undefined;
+  /** The master's listings, read ahead in visit order with the slave's asked for (master-ahead.ts). */
+  private readonly ahead: MasterAhead;
   private startMs = 0;
   private examinedAtStart = 0;
 
@@ -103,6 +103,11 @@ export class VerifyWalk {
     this.totals = resume?.totals ?? totals;
     this.links = resume?.links ?? new LinkGroups();
     this.after = resume?.after;
+    this.ahead = new MasterAhead(deps.masterRoot, cfg.prefetch, {
+      visits: (comps) => this.visits(comps),
+      follows: (comps, visit) => this.follows(comps, visit),
+      askSlave: (rel) => deps.slave.prefetch(rel),
+    });
   }
 
   async run(): Promise<void> {
@@ -111,10 +116,10 @@ export class VerifyWalk {
     this.push({ comps: [], rel: Buffer.alloc(0), gfid: ROOT_GFID, onSlave: true, visit: this.visits([]) });
     while (this.stack.length > 0) {
       this.deps.signal?.throwIfAborted();
+      this.ahead.fill();
       const task = this.stack.pop() as DirTask; // length checked above
       if (task.visit) await this.compareDir(task);
       else this.passThrough(task);
-      this.prefetch();
       if (task.visit) {
         this.deps.done?.(task.comps);
         await this.throttle();
@@ -131,31 +136,21 @@ export class VerifyWalk {
     return this.after === undefined || comparePreorder(dir, this.after) > 0 || isAncestorOrSelf(dir, this.after);
   }
 
-  private push(task: DirTask): void {
-    if (task.visit || this.descends(task.comps)) this.stack.push(task);
+  /** Whether the walk goes into `comps`: to compare it, or on the way to directories after the position. */
+  private follows(comps: DirPath, visit: boolean): boolean {
+    if (comps.length === 1 && (comps[0] as Buffer).equals(RESERVED)) return false; // the slave's control folder
+    return visit || this.descends(comps);
   }
 
-  /**
-   * Asks the slave for the listings of the next directories to visit: the top of the stack,
-   * which after a directory holds its own subdirectories (preorder), so those come first. At
-   * most `maxAhead` listings wait (memory: that many directories).
-   */
-  private prefetch(): void {
-    for (let i = this.stack.length - 1, n = 0; i >= 0 && n < this.cfg.prefetch; i--) {
-      const t = this.stack[i] as DirTask;
-      if (!t.visit || !t.onSlave) continue;
-      if (this.deps.slave.ahead >= this.cfg.maxAhead) return;
-      this.deps.slave.prefetch(t.rel);
-      n++;
-    }
+  private push(task: DirTask): void {
+    if (this.follows(task.comps, task.visit)) this.stack.push(task);
   }
 
   /** Subdirectories of a directory a resumed walk does not visit: whatever the slave has there, it is asked later. */
   private passThrough(task: DirTask): void {
-    const masterDir = childPathOrRoot(this.deps.masterRoot, task.rel);
     const gfids = this.gfidsOf(task);
     const subdirs: DirTask[] = [];
-    for (const { name, entry: m } of listEntries(masterDir) ?? []) {
+    for (const { name, entry: m } of this.ahead.take(task.rel) ?? []) {
       if (m?.kind !== 'dir') continue;
       const comps = [...task.comps, name];
       const gfid = gfids?.get(name);
@@ -165,10 +160,11 @@ export class VerifyWalk {
   }
 
   private async compareDir(task: DirTask): Promise<void> {
-    // The master's side is read while the agent lists the slave's (asked ahead, or now).
-    const listing = task.onSlave ? this.deps.slave.take(task.rel) : Promise.resolve(EMPTY_DIR);
+    // Both listings were most often read ahead (master-ahead.ts); the slave's was asked on the
+    // guess that the slave has the directory too, and is dropped when its parent said otherwise.
+    const listing = task.onSlave ? this.deps.slave.take(task.rel) : this.deps.slave.drop(task.rel);
     const masterDir = childPathOrRoot(this.deps.masterRoot, task.rel);
-    const listed = listEntries(masterDir);
+    const listed = this.ahead.take(task.rel);
     if (listed === undefined) {
       listing.catch(() => undefined); // not needed any more
       return; // the master directory went since its parent was listed
