@@ -94,7 +94,11 @@ describe('slave/listed-pack', () => {
       'BAD_REQUEST',
     );
     expect(codeOf(() => validateResult('listDir', withEntries({ names: 'YQ==' })))).to.equal('BAD_REQUEST');
-    expect(codeOf(() => validateResult('listDir', withEntries({ names: 'not base64!' })))).to.equal('BAD_REQUEST');
+    for (const names of ['not base64!', 'YQ=a', 'Y===', 'YQ==YQ==', 'YQ'])
+      expect(
+        codeOf(() => validateResult('listDir', withEntries({ names }))),
+        names,
+      ).to.equal('BAD_REQUEST');
     expect(codeOf(() => validateResult('listDir', withEntries({ names: 42 })))).to.equal('BAD_REQUEST');
     expect(codeOf(() => validateResult('listDir', withEntries({ targets: 'x' })))).to.equal('BAD_REQUEST');
     expect(codeOf(() => validateResult('listDir', { found: true, self: null, entries: [], next: null }))).to.equal(
