@@ -16,7 +16,7 @@ import { PROTOCOL_VERSION, SlaveClient } from '../slave/index.js';
 import type { Methods } from '../slave/index.js';
 import type { RemoteSlave, SlaveAddress } from '../slave/address.js';
 import { sshDestination } from '../slave/address.js';
-import { probeTargetOf, waitUntilAnswers } from '../slave/reach-probe.js';
+import { probeTargetOf, tcpAnswers, waitUntilAnswers } from '../slave/reach-probe.js';
 import { SESSION_KEY_FILE, SshLink, sshArgv } from '../slave/ssh-link.js';
 import type { RemoteTarget } from '../syncer/index.js';
 import { masterVolumeId } from './volume-id.js';
@@ -135,9 +135,21 @@ export async function dropStartedSlave(connecting: Promise<SlaveConnection>): Pr
 
 /** What the exit code of `ssh HOST REMOTE-GEOREP slave ROOT` says, for the one-line error. */
 /**
- * SshLink.open, and with `wait`, after a SLAVE_UNREACHABLE: probes until the host answers and
- * tries once more. A second failure (the port answers, ssh still fails) ends the worker as
- * before, and the monitor's backoff paces the next try.
+ * How long the first probe of a live worker's connect may wait for the ssh port. TCP resends a
+ * lost SYN after 1 s and again 2 s later, so a reachable host answers within this even through
+ * a lost packet or two; a host that does not is one ssh would wait on for its whole
+ * ConnectTimeout (slave-timeout), its SYNs ever rarer.
+ */
+const FIRST_PROBE_MS = 3000;
+
+/**
+ * SshLink.open, and with `wait` (a live worker), what to do while the host does not answer.
+ * ssh is started at once, and beside it one TCP probe of the port ssh connects to. If the probe
+ * goes unanswered while ssh is still connecting, ssh is stopped: a link that came back would be
+ * found only at its next SYN resend, seconds later (bench/README.md, "Where s3a's time goes").
+ * Then, as after a SLAVE_UNREACHABLE, the worker says it is Faulty, probes until the host
+ * answers, and tries ssh once more. A second failure (the port answers, ssh still fails) ends
+ * the worker as before, and the monitor's backoff paces the next try.
  */
 async function openLink(
   opts: SessionRunOptions,
@@ -146,20 +158,38 @@ async function openLink(
   signal: AbortSignal | undefined,
   wait: UnreachableWait | undefined,
 ): Promise<SshLink> {
-  try {
-    return await SshLink.open(slave, opts.config, opts.sessionDir, hint, opts.log, signal);
-  } catch (e) {
-    if (wait === undefined || signal === undefined || !(e instanceof GeorepError) || e.code !== 'SLAVE_UNREACHABLE')
-      throw e;
-    const target = await probeTargetOf(sshArgv(slave, opts.config, '/dev/null', '/dev/null'), sshDestination(slave));
-    if (target === undefined) throw e; // a proxy, or not OpenSSH: the monitor's backoff, as before
-    const every = wait.intervalMs / 1000;
-    wait.onUnreachable(`${e.message}; probing ${target.host}:${target.port} every ${every} s`);
-    opts.log.warn('slave host unreachable; waiting for it to answer', { host: target.host, port: target.port, every });
-    await waitUntilAnswers(target, wait.intervalMs, wait.clock, signal);
-    opts.log.info('slave host answers; connecting', { host: target.host, port: target.port });
-    return SshLink.open(slave, opts.config, opts.sessionDir, hint, opts.log, signal);
+  const open = (s: AbortSignal | undefined): Promise<SshLink> =>
+    SshLink.open(slave, opts.config, opts.sessionDir, hint, opts.log, s);
+  if (wait === undefined || signal === undefined) return open(signal);
+  const attempt = new AbortController();
+  const opening = open(AbortSignal.any([signal, attempt.signal]));
+  let settled = false;
+  opening.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  const target = await probeTargetOf(sshArgv(slave, opts.config, '/dev/null', '/dev/null'), sshDestination(slave));
+  let cause: string;
+  if (target !== undefined && !settled && !(await tcpAnswers(target, FIRST_PROBE_MS, signal)) && !settled) {
+    attempt.abort();
+    const link = await opening.catch(() => undefined);
+    if (link !== undefined) return link; // it connected after all, in the same instant
+    signal.throwIfAborted();
+    cause = `cannot reach the slave host for ${opts.slaveRoot}: ${target.host}:${target.port} does not answer`;
+  } else {
+    try {
+      return await opening;
+    } catch (e) {
+      if (target === undefined || !(e instanceof GeorepError) || e.code !== 'SLAVE_UNREACHABLE') throw e;
+      cause = e.message; // a proxy, or not OpenSSH (no target): the monitor's backoff, as before
+    }
   }
+  const every = wait.intervalMs / 1000;
+  wait.onUnreachable(`${cause}; probing ${target.host}:${target.port} every ${every} s`);
+  opts.log.warn('slave host unreachable; waiting for it to answer', { host: target.host, port: target.port, every });
+  await waitUntilAnswers(target, wait.intervalMs, wait.clock, signal);
+  opts.log.info('slave host answers; connecting', { host: target.host, port: target.port });
+  return open(signal);
 }
 
 function remoteExitHint(

@@ -1,7 +1,8 @@
 // Session setup's own decisions, on real files and a real session index: when a slave gets a
 // full crawl (first sync, recreated slave, empty index, recover mode) and when its content must
 // be re-verified; a corrupt session index quarantined at open, taking the changelogs and crawl
-// files it described with it; the master checked; leftover crawl files cleared.
+// files it described with it; the master checked; leftover crawl files cleared; a live worker's
+// connect to a slave host that does not answer.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,7 +10,18 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { ROOT_GFID } from '../../src/changelog/index.js';
 import { reverifying } from '../../src/master/reverify.js';
-import { checkMaster, decideFullCrawl, openSessionIndex, prepareSessionDirs } from '../../src/master/session-setup.js';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { systemClock } from '../../src/clock.js';
+import { resolveConfig } from '../../src/cli/config-loader.js';
+import { resolveSlave } from '../../src/cli/roots.js';
+import {
+  checkMaster,
+  connectSlave,
+  decideFullCrawl,
+  openSessionIndex,
+  prepareSessionDirs,
+} from '../../src/master/session-setup.js';
 import { SESSION_FILES } from '../../src/session-files.js';
 import { SqliteGfidIndex } from '../../src/store/index.js';
 import { codeOf } from '../support/error-code.js';
@@ -91,5 +103,68 @@ describe('master/session-setup', () => {
     });
     expect(fs.readdirSync(dirs.xsync)).to.deep.equal([]);
     expect(fs.statSync(dirs.xsync).mode & 0o777).to.equal(0o700);
+  });
+
+  it('a live worker whose slave host does not answer says so within seconds, not after ssh gives up', async function () {
+    this.timeout(20_000);
+    // A loopback port whose accept queue is full: the kernel drops every SYN, as a host gone
+    // from the network does (python3 holds the socket: Node accepts whatever it listens on).
+    const holder = spawn('python3', [
+      '-c',
+      [
+        'import socket, time',
+        "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)",
+        'port = s.getsockname()[1]; held = []',
+        'for i in range(3):',
+        '    c = socket.socket(); c.setblocking(False)',
+        "    try: c.connect(('127.0.0.1', port))",
+        '    except BlockingIOError: pass',
+        '    held.append(c)',
+        'time.sleep(0.2); print(port, flush=True); time.sleep(60)',
+      ].join('\n'),
+    ]);
+    const stop = new AbortController();
+    try {
+      const [line] = await createInterface({ input: holder.stdout })
+        [Symbol.asyncIterator]()
+        .next()
+        .then((r) => [r.value as string]);
+      const port = Number(line);
+      const given = `ssh://root@127.0.0.1:${port}${path.join(tmp, 'slave')}`;
+      const { slave, name } = resolveSlave(given);
+      const sessionDir = path.join(tmp, 'session');
+      fs.mkdirSync(sessionDir);
+      fs.writeFileSync(path.join(sessionDir, SESSION_FILES.knownHosts), ''); // as ssh-setup leaves it
+      const config = resolveConfig([
+        { source: 'the test', values: { 'slave-timeout': 30, 'reconnect-probe-interval': 1 } },
+      ]);
+      const began = Date.now();
+      const faulty = new Promise<{ cause: string; afterMs: number }>((resolve) => {
+        const connecting = connectSlave(
+          { masterRoot: tmp, slaveRoot: name, slave, sessionDir, config, agentCommand: [], log: eventLogger().log },
+          stop.signal,
+          {
+            intervalMs: 1000,
+            clock: systemClock,
+            onUnreachable: (cause) => resolve({ cause, afterMs: Date.now() - began }),
+          },
+        );
+        connecting.catch(() => undefined); // aborted below
+      });
+      const timeout = new Promise<never>((_, reject) =>
+        setTimeout(
+          () => reject(new Error('not Faulty within 10 s (ssh alone waits out ConnectTimeout, 30 s)')),
+          10_000,
+        ),
+      );
+      const { cause, afterMs } = await Promise.race([faulty, timeout]);
+      expect(cause).to.match(
+        new RegExp(`127\\.0\\.0\\.1:${port} does not answer; probing 127\\.0\\.0\\.1:${port} every 1 s`),
+      );
+      expect(afterMs).to.be.below(10_000);
+    } finally {
+      stop.abort();
+      holder.kill();
+    }
   });
 });
