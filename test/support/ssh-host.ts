@@ -34,7 +34,7 @@ export interface SshHost {
   readonly netns: string | undefined;
   /** The host-side veth interface (shape or drop the link through it); undefined on loopback. */
   readonly hostIface: string | undefined;
-  /** Takes the link down or up (namespace only). */
+  /** Takes the link down or up (namespace only): packets to the host are dropped, none leave by another route. */
   link(up: boolean): void;
   /** Limits the master → slave rate with tbf (namespace only); undefined removes the limit. */
   shape(rate: string | undefined): void;
@@ -82,6 +82,7 @@ export async function startSshHost(opts: { readonly preferNetns?: boolean } = {}
 
     let netns: string | undefined;
     let hostIface: string | undefined;
+    let slaveIface: string | undefined;
     let address = '127.0.0.1';
     let port: number;
     if (opts.preferNetns !== false && netnsAvailable()) {
@@ -90,6 +91,7 @@ export async function startSshHost(opts: { readonly preferNetns?: boolean } = {}
       netns = `georep-${tag}`;
       hostIface = `grh${tag}`.slice(0, 15);
       const peer = `grs${tag}`.slice(0, 15);
+      slaveIface = peer;
       const [a, b] = subnetOf(process.pid * 7 + n);
       ip('netns', 'add', netns);
       cleanups.push(() => ip('netns', 'del', netns as string));
@@ -179,8 +181,13 @@ export async function startSshHost(opts: { readonly preferNetns?: boolean } = {}
       netns,
       hostIface,
       link(up) {
-        if (netns === undefined || hostIface === undefined) throw new Error('no namespace: the link cannot be changed');
-        ip('link', 'set', hostIface, up ? 'up' : 'down');
+        if (netns === undefined || slaveIface === undefined) throw new Error('no namespace: the link cannot be changed');
+        // The slave host's side goes down, as a host or a line gone silent: the master's side
+        // keeps its route, so packets for the host are dropped at the veth. Taking the master's
+        // side down instead removed that route, and they left by the default route for another
+        // address (on this machine an outside proxy accepted the TCP connection: a probe saw
+        // the host answer during the outage).
+        ip('netns', 'exec', netns, 'ip', 'link', 'set', slaveIface, up ? 'up' : 'down');
       },
       shape(rate) {
         if (hostIface === undefined) throw new Error('no namespace: the link cannot be shaped');
