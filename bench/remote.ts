@@ -26,7 +26,9 @@ import { envBytes, envInt } from './env.js';
 import { timed } from './measure.js';
 import { median } from './report.js';
 
-const GEOREP = [process.execPath, path.join(repoRoot, 'dist', 'cli', 'main.js')];
+/** BENCH_NODE_ARGS: node flags for every georep process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` for a profile of each. */
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+const GEOREP = [process.execPath, ...NODE_ARGS, path.join(repoRoot, 'dist', 'cli', 'main.js')];
 const SCENARIOS = ['s1', 'rerun', 's2', 's3a', 's3b'] as const;
 type ScenarioKey = (typeof SCENARIOS)[number];
 
@@ -100,7 +102,13 @@ class Bench {
     const work = path.join(this.base, `work-${this.workdirs++}`);
     const slave = `ssh://${this.host.user}@${this.host.address}:${this.host.port}${root}`;
     await this.georep(['ssh-setup', this.master, slave, '--accept-host-key', this.host.fingerprint], work);
-    const values = { 'ssh-identity': this.host.keyFile, 'remote-georep': GEOREP.join(' '), ...extra };
+    const values = {
+      'ssh-identity': this.host.keyFile,
+      'remote-georep': GEOREP.join(' '),
+      // BENCH_LOG_LEVEL=debug: each step of a slow scenario in the kept sessions' logs.
+      ...(process.env.BENCH_LOG_LEVEL === undefined ? {} : { 'log-level': process.env.BENCH_LOG_LEVEL }),
+      ...extra,
+    };
     for (const [k, v] of Object.entries(values)) await this.georep(['config', this.master, slave, k, v], work);
     return { slave, work };
   }
