@@ -181,7 +181,8 @@ export async function startSshHost(opts: { readonly preferNetns?: boolean } = {}
       netns,
       hostIface,
       link(up) {
-        if (netns === undefined || slaveIface === undefined) throw new Error('no namespace: the link cannot be changed');
+        if (netns === undefined || slaveIface === undefined)
+          throw new Error('no namespace: the link cannot be changed');
         // The slave host's side goes down, as a host or a line gone silent: the master's side
         // keeps its route, so packets for the host are dropped at the veth. Taking the master's
         // side down instead removed that route, and they left by the default route for another
