@@ -29,8 +29,11 @@ type R<M extends 'listDir' | 'hashFiles' | 'dropPaths'> = Methods[M]['result'];
 
 /** Reply bytes a page may reach before it ends early (well under LIMITS.messageBytes). */
 const PAGE_BYTES = LIMITS.messageBytes / 2;
-/** Listings of directories being paged; the master asks a few directories ahead. */
-const CACHED_DIRS = 8;
+/**
+ * Listings of directories being paged: the master asks up to 16 directories ahead (verify/run.ts
+ * PREFETCH_DIRS), and a listing evicted before its last page is read and stat'ed again whole.
+ */
+const CACHED_DIRS = 16;
 
 const NOT_FOUND: R<'listDir'> = {
   found: false,
@@ -111,7 +114,12 @@ export class VerifyReader {
           if (errno === ENOENT) continue; // removed between the listing and its stat
           throw sysError(errno, 'fstatat', name);
         }
-        const target = (Number(mode) & S_IFMT) === S_IFLNK ? wireName(ctx.fs.readlink(fd, name)) : undefined;
+        let target: string | undefined;
+        if ((Number(mode) & S_IFMT) === S_IFLNK) {
+          const link = readlinkIfStill(ctx, fd, name);
+          if (link === undefined) continue; // removed, or no longer a symlink, since the listing
+          target = wireName(link);
+        }
         page.add(name, slots, from, target);
         bytes += packedBytes(name, target);
         last = name;
@@ -132,6 +140,16 @@ export class VerifyReader {
   private remember(key: string, listing: SortedListing): void {
     this.paging.set(key, listing);
     if (this.paging.size > CACHED_DIRS) this.paging.delete(this.paging.keys().next().value as string);
+  }
+}
+
+/** A symlink's target; undefined when the name went or is no longer a symlink (ENOENT, EINVAL). */
+function readlinkIfStill(ctx: SlaveContext, fd: number, name: Buffer): Buffer | undefined {
+  try {
+    return ctx.fs.readlink(fd, name);
+  } catch (e) {
+    if (hasErrno(e, 'ENOENT', 'EINVAL')) return undefined;
+    throw e;
   }
 }
 

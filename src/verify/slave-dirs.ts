@@ -3,6 +3,7 @@
 // ahead (prefetch), so the agent lists while the master compares; memory holds at most those.
 
 import { displayPath } from '../changelog/index.js';
+import { GeorepError } from '../errors.js';
 import type { SlaveCaller } from '../slave/client.js';
 import { LIMITS, unpackEntries } from '../slave/protocol.js';
 import type { DirAttrs, HashResult, Methods } from '../slave/protocol.js';
@@ -83,9 +84,23 @@ export class SlaveDirs {
     for (;;) {
       const page: Methods['listDir']['result'] = await this.caller.call('listDir', { dir, after }, this.signal);
       if (!page.found) return { found: false, self: null, entries: [] };
-      for (const e of unpackEntries(page.entries)) entries.push(e);
+      const got = unpackEntries(page.entries);
+      // Each page is sorted (unpackEntries); across pages the merge needs the same, and an
+      // agent that pages for ever, or back, must not hold this process in one directory.
+      const last = entries.at(-1);
+      const first = got[0];
+      if (last !== undefined && first !== undefined && Buffer.compare(last.name, first.name) >= 0)
+        throw badPaging(dir, 'a page does not start after the page before it');
+      for (const e of got) entries.push(e);
       if (page.next === null) return { found: true, self: page.self, entries };
+      const end = got.at(-1);
+      if (end === undefined || wireName(end.name) !== page.next)
+        throw badPaging(dir, 'a page says more follow after a name it does not end with');
       after = page.next;
     }
   }
+}
+
+function badPaging(dir: string, what: string): GeorepError {
+  return new GeorepError('BAD_REQUEST', `bad reply: the slave's listing of ${dir === '' ? '.' : dir}: ${what}`);
 }

@@ -55,12 +55,25 @@ describe('slave/listed-pack', () => {
     expect(unpackEntries(new EntryPacker().finish())).to.deep.equal([]);
   });
 
-  it('bounds what an entry adds to a reply above what it does add', () => {
-    const name = Buffer.alloc(255, 0x61);
-    const packer = new EntryPacker();
-    packer.add(name, nativeSlots({ 2: 0o120777n }), 0, 'x'.repeat(100));
-    const json = JSON.stringify(packer.finish()).length - JSON.stringify(new EntryPacker().finish()).length;
-    expect(packedBytes(name, 'x'.repeat(100))).to.be.at.least(json);
+  it('bounds what an entry adds to a reply above what it does add, multi-byte and quoted targets too', () => {
+    const name = Buffer.alloc(255, 0xe4);
+    for (const target of ['x'.repeat(100), '中'.repeat(1365), '"\\'.repeat(500)]) {
+      const packer = new EntryPacker();
+      packer.add(name, nativeSlots({ 2: 0o120777n }), 0, target);
+      const bytes = (v: unknown): number => Buffer.byteLength(JSON.stringify(v));
+      const added = bytes(packer.finish()) - bytes(new EntryPacker().finish());
+      expect(packedBytes(name, target), target.slice(0, 3)).to.be.at.least(added);
+    }
+  });
+
+  it('puts the slots on the wire little-endian from a big-endian host too', () => {
+    const be = new EntryPacker(false); // this host's slots taken as big-endian: swapped for the wire
+    be.add(Buffer.from('a'), nativeSlots({ 4: 1000n }), 0, undefined);
+    const page = be.finish();
+    expect(unpackEntries(page, false)[0]).to.deep.include({ mode: 0o100644, uid: 1000 });
+    const le = new EntryPacker();
+    le.add(Buffer.from('a'), nativeSlots({ 4: 1000n }), 0, undefined);
+    expect(page.stats).to.not.equal(le.finish().stats); // a swap happened
   });
 
   it('refuses a page over LIMITS.listEntries, unsorted or repeated names, and names that are not one component', () => {
