@@ -2,7 +2,7 @@
 // compares every entry with the gfid index and emits GlusterFS records for what the slave does
 // not have yet. Rate-limited and resumable: the position is saved after each confirmed batch.
 
-import type { BigIntStats } from 'node:fs';
+import type { LstatView } from '../changelog/dir-stats.js';
 import type { Clock } from '../clock.js';
 import { ROOT_GFID, displayPath } from '../changelog/index.js';
 import type { Change, EntryName, EntryType, Gfid, SyncedAttrs } from '../changelog/index.js';
@@ -89,7 +89,7 @@ export class XsyncCrawler {
   private startMs = 0;
   /** gfids created or confirmed present in this turn: a later name with the same inode is a LINK. */
   private readonly seenByIno = new Map<bigint, Gfid>();
-  private readonly deferredLinks: { at: EntryName; st: BigIntStats; rel: Buffer }[] = [];
+  private readonly deferredLinks: { at: EntryName; st: LstatView; rel: Buffer }[] = [];
   /** Directories visited in this turn (for the slave's purge of unknown entries). */
   readonly dirs: Gfid[] = [];
   /** Path and lstat of each gfid recorded since the last takeSeen(), for process_change. */
@@ -291,7 +291,7 @@ export class XsyncCrawler {
     return row.synced !== null && (row.synced.mtimeNs !== now.mtimeNs || row.synced.size !== now.size);
   }
 
-  private createNew(type: EntryType, at: EntryName, st: BigIntStats, rel: Buffer, target?: Buffer): Gfid | undefined {
+  private createNew(type: EntryType, at: EntryName, st: LstatView, rel: Buffer, target?: Buffer): Gfid | undefined {
     if (!this.replicable(type, rel)) return undefined;
     const gfid = this.deps.index.create(type, st.ino, at);
     if (target !== undefined) this.deps.index.setTarget(gfid, target);
@@ -313,7 +313,7 @@ export class XsyncCrawler {
     return true;
   }
 
-  private emitCreate(gfid: Gfid, type: EntryType, entry: EntryName, st: BigIntStats): void {
+  private emitCreate(gfid: Gfid, type: EntryType, entry: EntryName, st: LstatView): void {
     const sink = this.deps.sink;
     const owned = { mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), entry };
     switch (type) {
@@ -336,7 +336,7 @@ export class XsyncCrawler {
   }
 
   /** One name of a known file, as a CREATE: the agent makes it a link to the gfid's file, or finds it there. */
-  private emitName(gfid: Gfid, entry: EntryName, st: BigIntStats): void {
+  private emitName(gfid: Gfid, entry: EntryName, st: LstatView): void {
     this.deps.sink.append({
       kind: 'E',
       gfid,

@@ -11,11 +11,11 @@
 // from user space; the rest are hashed so that equality does not rest on that alone.
 
 import { createHash } from 'node:crypto';
-import type { BigIntStats } from 'node:fs';
+import type { LstatView } from '../changelog/dir-stats.js';
 
 export interface StatedChild {
   readonly name: Buffer;
-  readonly st: BigIntStats;
+  readonly st: LstatView;
   /** A symlink's target (absent for other types). */
   readonly target?: Buffer;
 }

@@ -2,7 +2,8 @@
 // crawl walks, stores digests and resumes in), each with its lstat (and a symlink's target),
 // and the reserved root name set aside.
 
-import { absPath, joinRel, listNames, lstatIfAny, readTarget } from '../changelog/index.js';
+import { absPath, joinRel, readTarget } from '../changelog/index.js';
+import { dirStats } from '../changelog/dir-stats.js';
 import type { StatedChild } from './dir-digest.js';
 import { SLAVE_STATE_DIR } from '../session-files.js';
 
@@ -27,15 +28,17 @@ export interface DirListing {
 export function listDir(root: Buffer, rel: Buffer): DirListing {
   const children: ListedChild[] = [];
   let reserved = false;
-  for (const name of listNames(absPath(root, rel)).sort(Buffer.compare)) {
+  // One native call for the names and their lstat (changelog/dir-stats.ts): with a path built
+  // and an lstat through it per name, listing was most of a re-run's crawl.
+  const listed = (dirStats(absPath(root, rel)) ?? []).sort((a, b) => Buffer.compare(a.name, b.name));
+  for (const { name, st } of listed) {
     if (rel.length === 0 && name.equals(RESERVED_ROOT_NAME)) {
       reserved = true;
       continue;
     }
+    if (st === undefined) continue;
     const childRel = joinRel(rel, name);
     const abs = absPath(root, childRel);
-    const st = lstatIfAny(abs);
-    if (st === undefined) continue;
     // A symlink's target is what it holds: read with the listing, so the crawl and the
     // digest compare it (a retarget may keep the inode, size and even the clock tick).
     const target = st.isSymbolicLink() ? readTarget(abs) : undefined;

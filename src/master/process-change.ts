@@ -3,7 +3,7 @@
 // skipped, because the next turn records its removal.
 
 import fs from 'node:fs';
-import type { BigIntStats } from 'node:fs';
+import type { LstatView } from '../changelog/dir-stats.js';
 import { ROOT_GFID, escapeName, joinRel } from '../changelog/index.js';
 import type { Change, EntryChange, EntryName, Gfid, SyncedAttrs } from '../changelog/index.js';
 import type { Confirmations, NameIndex } from '../store/index.js';
@@ -48,7 +48,7 @@ export interface ClassifyOptions {
 
 export interface Seen {
   readonly rel: Buffer;
-  readonly st: BigIntStats;
+  readonly st: LstatView;
   /** What the index held as confirmed on the slave when the crawl read the row (null: nothing). */
   readonly synced?: SyncedAttrs | null;
 }
@@ -60,7 +60,7 @@ export class ChangeClassifier {
   /** Confirmed attrs the crawl read with the row (saves an index lookup per crawled file). */
   private readonly seenSynced = new Map<Gfid, SyncedAttrs | null>();
   private readonly touchedDirs = new Set<Gfid>();
-  private readonly stats = new Map<Gfid, BigIntStats | null>();
+  private readonly stats = new Map<Gfid, LstatView | null>();
   private readonly paths = new Map<Gfid, Buffer>();
   private readonly deletions: Plan['deletions'][number][] = [];
   /** Where this batch's entry records put each gfid (saves an index query per data record). */
@@ -177,7 +177,7 @@ export class ChangeClassifier {
    * the master's current attrs there claimed content the slave never got, and the next
    * hybrid crawl then skipped the file for good (kill -9 e2e test).
    */
-  private bringsAttrs(gfid: Gfid, st: BigIntStats, metaSent: ReadonlySet<Gfid>): boolean {
+  private bringsAttrs(gfid: Gfid, st: LstatView, metaSent: ReadonlySet<Gfid>): boolean {
     if (this.data.has(gfid)) return true; // content and attrs come with rsync
     if (!this.made.has(gfid) && !metaSent.has(gfid)) return false;
     if (!st.isFile()) return true; // a directory, symlink or device is made or set here
@@ -292,7 +292,7 @@ export class ChangeClassifier {
   }
 
   /** A crawl-found change whose size and mtime match the confirmed ones can only be caught by content. */
-  private quickCheckOff(gfid: Gfid, st: BigIntStats): boolean {
+  private quickCheckOff(gfid: Gfid, st: LstatView): boolean {
     if (this.opts.source === 'changelog') return true;
     const was = this.confirmedOf(gfid);
     if (was === null) return this.opts.reverifyContent === true;
@@ -329,7 +329,7 @@ export class ChangeClassifier {
   }
 
   /** lstat of the gfid's current master path, cached for the batch; null when it is gone. */
-  private stat(gfid: Gfid): BigIntStats | null {
+  private stat(gfid: Gfid): LstatView | null {
     const cached = this.stats.get(gfid);
     if (cached !== undefined) return cached;
     const seen = this.opts.seen?.get(gfid);
@@ -370,7 +370,7 @@ export class ChangeClassifier {
 }
 
 /** lstat of a master-relative path; null when nothing is there (or no path is known). */
-function lstatOrNull(root: Buffer, rel: Buffer | undefined): BigIntStats | null {
+function lstatOrNull(root: Buffer, rel: Buffer | undefined): LstatView | null {
   if (rel === undefined) return null;
   try {
     return fs.lstatSync(absPath(root, rel), { bigint: true });
@@ -388,7 +388,7 @@ function wire(e: EntryName): WireEntry {
   return { pargfid: e.pargfid, name: escapeName(e.name) };
 }
 
-function metaOpOf(gfid: Gfid, st: BigIntStats): MetaOp {
+function metaOpOf(gfid: Gfid, st: LstatView): MetaOp {
   return {
     gfid,
     mode: Number(st.mode),
