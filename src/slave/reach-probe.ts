@@ -56,14 +56,26 @@ export function parseSshG(text: string): ProbeTarget | undefined {
   return { host, port };
 }
 
-/** Whether a TCP connection to `t` is accepted within `timeoutMs` (refused, unreachable or silent: no). */
+/**
+ * Whether a TCP connection to `t` is accepted within `timeoutMs` (refused, unreachable or silent:
+ * no; aborted: no). The abort listener goes with the probe: net.connect's own `signal` option
+ * leaves one on the signal per connection, and a worker probing through an hour's outage
+ * gathered thousands (Node's MaxListenersExceededWarning in the session log).
+ */
 export function tcpAnswers(t: ProbeTarget, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
-    const sock = net.connect({ host: t.host, port: t.port, timeout: timeoutMs, signal });
+    if (signal?.aborted === true) {
+      resolve(false);
+      return;
+    }
+    const sock = net.connect({ host: t.host, port: t.port, timeout: timeoutMs });
+    const onAbort = (): void => done(false);
     const done = (ok: boolean): void => {
+      signal?.removeEventListener('abort', onAbort);
       sock.destroy();
       resolve(ok);
     };
+    signal?.addEventListener('abort', onAbort, { once: true });
     sock.once('connect', () => done(true));
     sock.once('timeout', () => done(false));
     sock.once('error', () => done(false));

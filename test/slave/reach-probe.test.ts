@@ -1,6 +1,7 @@
 // Reach probe on real sockets and the real ssh -G: where ssh would connect, whether a TCP
 // connection is answered, and waiting until it is.
 
+import { getEventListeners } from 'node:events';
 import net from 'node:net';
 import { expect } from 'chai';
 import { systemClock } from '../../src/clock.js';
@@ -71,5 +72,21 @@ describe('slave/reach-probe', () => {
       err = e;
     }
     expect((err as Error | undefined)?.name).to.equal('AbortError');
+  });
+
+  it('leaves no listener on the signal after each probe, answered or not (a long outage probes thousands of times)', async () => {
+    const ac = new AbortController();
+    const port = await freePort();
+    for (let i = 0; i < 12; i++) expect(await tcpAnswers({ host: '127.0.0.1', port }, 200, ac.signal)).to.equal(false);
+    const srv = net.createServer((c) => c.destroy());
+    await new Promise<void>((r) => srv.listen(port, '127.0.0.1', r));
+    try {
+      expect(await tcpAnswers({ host: '127.0.0.1', port }, 500, ac.signal)).to.equal(true);
+    } finally {
+      await new Promise((r) => srv.close(r));
+    }
+    expect(getEventListeners(ac.signal, 'abort')).to.have.length(0);
+    ac.abort();
+    expect(await tcpAnswers({ host: '127.0.0.1', port }, 500, ac.signal)).to.equal(false); // aborted: no probe
   });
 });
