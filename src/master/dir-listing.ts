@@ -38,10 +38,9 @@ export function listDir(root: Buffer, rel: Buffer): DirListing {
     }
     if (st === undefined) continue;
     const childRel = joinRel(rel, name);
-    const abs = absPath(root, childRel);
     // A symlink's target is what it holds: read with the listing, so the crawl and the
     // digest compare it (a retarget may keep the inode, size and even the clock tick).
-    const target = st.isSymbolicLink() ? readTarget(abs) : undefined;
+    const target = st.isSymbolicLink() ? readTarget(absPath(root, childRel)) : undefined;
     children.push(target === undefined ? { name, rel: childRel, st } : { name, rel: childRel, st, target });
   }
   return { children, reserved };

@@ -126,6 +126,28 @@ export class EntryPacker {
   }
 }
 
+/**
+ * Pages the reply validator checked (checkPacked), with what they unpack to: the master's
+ * SlaveDirs reads the very object the validator returned, so each page is decoded once.
+ */
+const checkedPages = new WeakMap<PackedEntries, ListedEntry[]>();
+
+/**
+ * The reply validator's side (protocol.ts): checks a page whole (unpackEntries' checks) and
+ * returns its fields as a fresh PackedEntries, whose entries unpackEntries then hands out as
+ * they were decoded here.
+ */
+export function checkPacked(p: {
+  readonly names: unknown;
+  readonly stats: unknown;
+  readonly targets: unknown;
+}): PackedEntries {
+  const entries = unpackEntries(p);
+  const page: PackedEntries = { names: p.names as string, stats: p.stats as string, targets: p.targets as string[] };
+  checkedPages.set(page, entries);
+  return page;
+}
+
 function bad(what: string): never {
   throw new GeorepError('BAD_REQUEST', `bad reply: ${what}`);
 }
@@ -156,6 +178,8 @@ export function unpackEntries(
   p: { readonly names: unknown; readonly stats: unknown; readonly targets: unknown },
   littleEndian = LITTLE_ENDIAN,
 ): ListedEntry[] {
+  const checked = checkedPages.get(p as PackedEntries);
+  if (checked !== undefined) return checked;
   const text = base64(p.names, 'names');
   const raw = base64(p.stats, 'stats');
   if (!Array.isArray(p.targets)) bad('targets must be an array');

@@ -8,7 +8,7 @@
 import type { Gfid } from '../changelog/record.js';
 import { GeorepError } from '../errors.js';
 import { LIMITS } from './limits.js';
-import { unpackEntries } from './listed-pack.js';
+import { checkPacked } from './listed-pack.js';
 import type { PackedEntries } from './listed-pack.js';
 import { PathClaims } from './path-claims.js';
 import { show } from './quote.js';
@@ -608,11 +608,10 @@ const VALIDATORS: Validators = {
 const SHA256_RE = /^[0-9a-f]{64}$/;
 const ERROR_CODE_RE = /^[A-Z][A-Z0-9_]{0,39}$/;
 
-/** A page's packed entries, checked whole by unpackEntries (which the caller runs again to read them). */
+/** A page's packed entries, checked whole (listed-pack.ts checkPacked, which keeps what they unpack to). */
 function packedEntries(v: unknown): PackedEntries {
   const f = fields(v, 'entries');
-  unpackEntries({ names: f['names'], stats: f['stats'], targets: f['targets'] });
-  return { names: f['names'] as string, stats: f['stats'] as string, targets: f['targets'] as string[] };
+  return checkPacked({ names: f['names'], stats: f['stats'], targets: f['targets'] });
 }
 
 function dirAttrs(v: unknown): DirAttrs {

@@ -17,7 +17,7 @@ import type { SlaveContext } from './context.js';
 import { keepDirTimes } from './dir-times.js';
 import { sysError } from './fs-at.js';
 import { EntryPacker, NATIVE_SLOTS, packedBytes } from './listed-pack.js';
-import { dirOf } from '../changelog/index.js';
+import { dirOf, typeOfMode } from '../changelog/index.js';
 import { LIMITS } from './protocol.js';
 import { decodeDirPath, decodeName, decodePath } from './wire-names.js';
 import type { DirAttrs, DropFailure, HashResult, Methods } from './protocol.js';
@@ -44,8 +44,6 @@ const NOT_FOUND: R<'listDir'> = {
 /** Where the native stat slots (native/georep_fs.c pack_statx) hold st_mode, and errno for an entry gone. */
 const MODE_SLOT = 2;
 const ERRNO_SLOT = 1;
-const S_IFMT = 0o170000;
-const S_IFLNK = 0o120000;
 const ENOENT = -osConstants.errno.ENOENT;
 const SELF = Buffer.alloc(0);
 
@@ -115,7 +113,7 @@ export class VerifyReader {
           throw sysError(errno, 'fstatat', name);
         }
         let target: string | undefined;
-        if ((Number(mode) & S_IFMT) === S_IFLNK) {
+        if (typeOfMode(Number(mode)) === 'symlink') {
           const link = readlinkIfStill(ctx, fd, name);
           if (link === undefined) continue; // removed, or no longer a symlink, since the listing
           target = wireName(link);

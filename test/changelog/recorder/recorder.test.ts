@@ -249,6 +249,35 @@ describe('Recorder (real watcher)', function () {
   };
 
   /**
+   * A write through a passing hard link, in steps a test may space out: setUp() makes sub/ and
+   * puts old's mtime at MTIME; link() is `ln old sub/n` and returns old's gfid (whose data must
+   * follow); writeAndUnlink() rewrites sub/n keeping its size and mtime, then removes it;
+   * moveAway() is `mv old renamed`; and expectSent() checks that the rename and old's data
+   * were both recorded.
+   */
+  const MTIME = 1_700_000_000;
+  const passing = {
+    setUp: (): void => {
+      fs.mkdirSync(path.join(root, 'sub'));
+      fs.utimesSync(path.join(root, 'old'), MTIME, MTIME);
+    },
+    link: (): string | undefined => {
+      const gfid = index.lookup(ROOT_GFID, Buffer.from('old'))?.gfid;
+      fs.linkSync(path.join(root, 'old'), path.join(root, 'sub', 'n'));
+      return gfid;
+    },
+    writeAndUnlink: (): void => {
+      rewriteKeepingMtime(path.join(root, 'sub', 'n'), MTIME);
+      fs.rmSync(path.join(root, 'sub', 'n'));
+    },
+    moveAway: (): void => fs.renameSync(path.join(root, 'old'), path.join(root, 'renamed')),
+    expectSent: (got: Change[], gfid: string | undefined): void => {
+      expect(fops(got)).to.include('RENAME');
+      expect(got.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.include(gfid);
+    },
+  };
+
+  /**
    * Runs `rec` through `act` (which returns the gfid whose data must follow) until a D record
    * for that gfid is published or `waitMs` passed; then every record published, and the gfid.
    */
@@ -276,28 +305,23 @@ describe('Recorder (real watcher)', function () {
     // ln old sub/n; rewrite sub/n keeping size and mtime; rm sub/n; mv old renamed, in one JS
     // turn: the write is blind. The look records the rename (a moved file's ctime move is no
     // write by itself); the sweep that answers the blind write must still find old's content.
-    fs.mkdirSync(path.join(root, 'sub'));
-    fs.utimesSync(path.join(root, 'old'), 1_700_000_000, 1_700_000_000);
+    passing.setUp();
     let gfid: string | undefined;
     const got = await recordUntil(
       recorder(),
       () => {
-        gfid = index.lookup(ROOT_GFID, Buffer.from('old'))?.gfid;
-        fs.linkSync(path.join(root, 'old'), path.join(root, 'sub', 'n'));
-        rewriteKeepingMtime(path.join(root, 'sub', 'n'), 1_700_000_000);
-        fs.rmSync(path.join(root, 'sub', 'n'));
-        fs.renameSync(path.join(root, 'old'), path.join(root, 'renamed'));
+        gfid = passing.link();
+        passing.writeAndUnlink();
+        passing.moveAway();
       },
       (rs) => rs.some((c) => c.kind === 'D' && c.gfid === gfid),
     );
-    expect(fops(got)).to.include('RENAME');
-    expect(got.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.include(gfid);
+    passing.expectSent(got, gfid);
   });
 
   it('sends a file written through a passing hard link the watcher saw, with its size and mtime put back, though the same look saw the file renamed', async () => {
     // As above, but the watcher lstats sub/n before the write (placed by inode, no reconcile).
-    fs.mkdirSync(path.join(root, 'sub'));
-    fs.utimesSync(path.join(root, 'old'), 1_700_000_000, 1_700_000_000);
+    passing.setUp();
     let rolled: (() => void) | undefined;
     const rec = recorder('inotify', { intervalMs: 1000, onRollover: () => rolled?.() });
     const { got, gfid } = await dataAfter(
@@ -305,42 +329,35 @@ describe('Recorder (real watcher)', function () {
       async () => {
         await new Promise<void>((resolve) => (rolled = resolve));
         rolled = undefined;
-        const g = index.lookup(ROOT_GFID, Buffer.from('old'))?.gfid;
-        fs.linkSync(path.join(root, 'old'), path.join(root, 'sub', 'n'));
+        const g = passing.link();
         await sleep(30); // the watcher reports the create and lstats sub/n
-        rewriteKeepingMtime(path.join(root, 'sub', 'n'), 1_700_000_000);
-        fs.rmSync(path.join(root, 'sub', 'n'));
-        fs.renameSync(path.join(root, 'old'), path.join(root, 'renamed'));
+        passing.writeAndUnlink();
+        passing.moveAway();
         return g;
       },
       4000,
     );
-    expect(fops(got)).to.include('RENAME');
-    expect(got.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.include(gfid);
+    passing.expectSent(got, gfid);
   });
 
   it('sends a file written blind with its size and mtime put back and renamed by a later look, before the paced sweep', async () => {
     // The blind write waits for its sweep (blindGapMs); a look meanwhile records the file's
     // rename and its new ctime, so the sweep must not be what finds the write.
-    fs.mkdirSync(path.join(root, 'sub'));
-    fs.utimesSync(path.join(root, 'old'), 1_700_000_000, 1_700_000_000);
+    passing.setUp();
     const { got, gfid } = await dataAfter(
       recorder('inotify', { intervalMs: 100, blindGapMs: 1200 }),
       async () => {
         const consumer = new ChangelogConsumer(dir, index);
         while (consumer.historyStartMs() === undefined) await sleep(20);
-        const g = index.lookup(ROOT_GFID, Buffer.from('old'))?.gfid;
-        fs.linkSync(path.join(root, 'old'), path.join(root, 'sub', 'n'));
-        rewriteKeepingMtime(path.join(root, 'sub', 'n'), 1_700_000_000);
-        fs.rmSync(path.join(root, 'sub', 'n'));
+        const g = passing.link();
+        passing.writeAndUnlink();
         await sleep(300); // looks go by; the sweep waits for the gap
-        fs.renameSync(path.join(root, 'old'), path.join(root, 'renamed'));
+        passing.moveAway();
         return g;
       },
       3000,
     );
-    expect(fops(got)).to.include('RENAME');
-    expect(got.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.include(gfid);
+    passing.expectSent(got, gfid);
   });
 
   it('still runs the whole-tree reconcile every reconcile-interval while blind writes keep asking for sweeps', async () => {
