@@ -137,10 +137,15 @@ export class SlaveIndex {
     this.db.close();
   }
 
-  /** Runs `fn` in one transaction (all or nothing). */
+  /**
+   * Runs `fn` in one transaction (all or nothing), begun IMMEDIATE: a transaction that reads
+   * first and writes later, begun DEFERRED, fails at once with "database is locked" when another
+   * agent on the same slave (a scheduled audit's beside the worker's) wrote in between, instead
+   * of waiting for the lock (an audit's repair failed so).
+   */
   transaction<T>(fn: () => T): T {
     try {
-      return this.db.transaction(fn)();
+      return this.db.transaction(fn).immediate();
     } catch (e) {
       // Paths cached inside it may name what the rollback undid.
       this.dirPaths.clear();
