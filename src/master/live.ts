@@ -19,6 +19,7 @@ import {
   greet,
   openSessionIndex,
   prepareSessionDirs,
+  seedRunOf,
   sessionDeps,
 } from './session-setup.js';
 import type { SessionRunOptions, SlaveConnection } from './session-setup.js';
@@ -144,17 +145,23 @@ export async function runLive(opts: LiveOptions): Promise<void> {
     };
     const start = (detect: DetectMode, full = false): Master => {
       const m = new (buildMaster({ ...choice, detect }))();
-      // A full hybrid crawl into a slave that holds nothing yet copies the tree in bulk first, as
-      // a one-shot sync does (the agent refuses the seed unless the slave root is empty); the
-      // crawl then adopts what the copy made as it saw it and sends the rest by gfid.
-      const seed =
-        full && detect === 'xsync' && opts.config.seedCopy
-          ? { seed: { jobs: opts.config.syncJobs, xattrs: m.rsyncCarriesXattrs(), compress: opts.config.compress } }
-          : {};
-      m.start({ ...base, ...seed, fullCrawl: full });
+      m.start({ ...base, ...(full && seed !== undefined ? { seed } : {}), fullCrawl: full });
       masters.push(m);
       return m;
     };
+    // A full crawl (always hybrid) into a slave that holds nothing yet copies the tree in bulk
+    // first, as a one-shot sync does (the agent refuses the seed unless the slave root is
+    // empty); the crawl then adopts what the copy made as it saw it and sends the rest by gfid.
+    // The copy needs no gfids, so it starts now, while the recorder may still be indexing the
+    // master (3 s of a 50,000-file first sync were spent waiting for that before the copy).
+    const seed = fullCrawl
+      ? seedRunOf(
+          opts.config,
+          { masterRoot: opts.masterRoot, slave, remote: conn.remote, log: opts.log, signal: stop },
+          new (buildMaster({ ...choice, detect: 'xsync' }))().rsyncCarriesXattrs(),
+        )
+      : undefined;
+    await seed?.start();
     const historyStart = await waitForRecorder(consumer, clock, opts, stop);
     const stimeMs = readStime(index);
     if (fullCrawl || stimeMs === undefined || !(stimeMs >= historyStart)) {
@@ -250,6 +257,12 @@ async function waitForRecorder(
     if (start !== undefined) return start;
     if (!said) opts.log.info('waiting for the recorder to index the master');
     said = true;
-    await clock.sleep(opts.config.changeInterval * 1000, signal);
+    await clock.sleep(RECORDER_POLL_MS, signal);
   }
 }
+
+/**
+ * How often a worker looks whether the recorder has built its index (one read of a meta row).
+ * The first sync waits on it; polling at change-interval cost half a second on average.
+ */
+const RECORDER_POLL_MS = 100;

@@ -14,7 +14,7 @@ import type { RemoteTarget } from '../syncer/index.js';
 import type { BatchOutcome } from './batch-runner.js';
 import type { CrawlStats } from './crawl-stats.js';
 import type { DeleteBrake } from './delete-brake.js';
-import type { SeedSettings } from './seeding.js';
+import type { SeedRun } from './seeding.js';
 
 export interface MasterDeps {
   /** The master root, as given (absolute, real path) and as bytes for joining raw names. */
@@ -52,8 +52,12 @@ export interface MasterDeps {
   readonly brake?: DeleteBrake;
   /** One-shot `--allow-mass-delete`: a crawl's deletes go even over the brake's limits. */
   readonly allowMassDelete?: boolean;
-  /** One-shot into a local slave with seed-copy on: a full crawl first tries a seed copy. */
-  readonly seed?: SeedSettings;
+  /**
+   * A first sync with seed-copy on: the bulk copy a full crawl starts (if the session has not
+   * yet: the live daemon starts it while the recorder indexes) and adopts from. Any other crawl
+   * ignores it.
+   */
+  readonly seed?: SeedRun;
   readonly onSkip: (path: string, reason: string) => void;
   readonly onBatch?: (stats: CrawlStats) => void;
   readonly signal?: AbortSignal;

@@ -25,6 +25,7 @@ import {
   openSessionIndex,
   startSlave,
   prepareSessionDirs,
+  seedRunOf,
   sessionDeps,
 } from './session-setup.js';
 import type { SessionRunOptions, SlaveConnection } from './session-setup.js';
@@ -92,6 +93,11 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
     // A dead agent stops the run as a user's stop does: nothing in flight can land any more.
     const stop = opts.signal === undefined ? slave.died : AbortSignal.any([opts.signal, slave.died]);
     const report = (phase: Progress['phase'], s: CrawlStats): void => opts.onProgress?.(progressOf(phase, s));
+    const seed = seedRunOf(
+      opts.config,
+      { masterRoot: opts.masterRoot, slave, remote: conn.remote, log: opts.log, signal: stop },
+      master.rsyncCarriesXattrs(),
+    );
     master.start({
       ...sessionDeps(opts.masterRoot, { index, slave, log: opts.log, clock, dirs, hello, remote: conn.remote }),
       fullCrawl,
@@ -106,9 +112,7 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
       allowMassDelete: opts.allowMassDelete === true,
       crawl: opts.config,
       syncer: opts.config,
-      ...(opts.config.seedCopy
-        ? { seed: { jobs: opts.config.syncJobs, xattrs: master.rsyncCarriesXattrs(), compress: opts.config.compress } }
-        : {}),
+      ...(seed === undefined ? {} : { seed }),
       onSkip: (p, reason) => {
         skipped.push({ path: p, code: PROBLEM.SKIPPED, message: reason });
         opts.log.warn(`skipped ${p}: ${reason}`);

@@ -60,6 +60,7 @@ export interface SeedDeps {
 export class SeedRun implements SeedStep {
   private copy: Promise<boolean> | undefined;
   private copying = false;
+  private begun: Promise<void> | undefined;
 
   constructor(
     private readonly settings: SeedSettings,
@@ -68,10 +69,13 @@ export class SeedRun implements SeedStep {
 
   /**
    * Starts the copy. Resolves once it runs (or it is clear none will), so that the walk that
-   * follows does not hold it back; batches processed from now on wait for it.
+   * follows does not hold it back; batches processed from now on wait for it. A second call
+   * returns the first one's promise: the live daemon starts the copy while the recorder still
+   * indexes the master (the copy needs no gfids), and the crawl turn's own call then finds it
+   * running.
    */
   start(): Promise<void> {
-    if (this.copy !== undefined) throw new GeorepError('INTERNAL', 'a seed copy was started twice (a georep bug)');
+    if (this.begun !== undefined) return this.begun;
     let started = (): void => undefined;
     const running = new Promise<void>((resolve) => (started = resolve));
     const copy = runSeed(this.settings, this.deps, started);
@@ -82,6 +86,7 @@ export class SeedRun implements SeedStep {
     };
     copy.then(over, over); // awaited by the batches and by settled(); no unhandled rejection meanwhile
     this.copy = copy;
+    this.begun = running;
     return running;
   }
 

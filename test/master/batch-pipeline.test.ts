@@ -195,7 +195,11 @@ describe('BatchPipeline', function () {
       { slave: agent.client, sourceRoot: master, log: silentLogger() },
     );
     const { turn, stats } = pipeline(seed);
-    await seed.start();
+    // The live daemon starts the copy while the recorder indexes; the crawl turn's own start
+    // then finds it running (one copy, not a second one over the first).
+    const started = seed.start();
+    expect(seed.start()).to.equal(started);
+    await started;
     await turn.process([changelog(records)], 'crawl');
     expect(await seed.settled()).to.equal(true);
     expect(await turn.settle()).to.deep.equal(clean);

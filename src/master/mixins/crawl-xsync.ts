@@ -7,8 +7,6 @@ import type { TurnResult } from '../batch-pipeline.js';
 import { deferDeletes, gateCrawlDeletes, liveCrawlHold, sendDeferred } from '../crawl-brake.js';
 import { XsyncCrawler } from '../crawler.js';
 import type { MasterBase } from '../master-base.js';
-import type { MasterDeps } from '../master-deps.js';
-import { SeedRun } from '../seeding.js';
 import { XsyncSink } from '../xsync-sink.js';
 
 export class CrawlXsync {
@@ -16,7 +14,9 @@ export class CrawlXsync {
     const deps = this.deps;
     this.stats.crawlStatus = 'Hybrid Crawl';
     const turnStartMs = deps.clock.nowMs();
-    const seed = seedFor(deps);
+    // The agent refuses a seed copy unless the slave root is empty; any other crawl sends every
+    // entry by gfid.
+    const seed = deps.fullCrawl ? deps.seed : undefined;
     const turn = this.newTurn(seed);
     const sink = new XsyncSink(
       deps.xsyncDir,
@@ -80,21 +80,4 @@ export class CrawlXsync {
     deps.log.debug('directory digests stored for the next crawl', { dirs: stored });
     return result;
   }
-}
-
-/**
- * The seed copy of a full crawl whose session asked for one (deps.seed: a one-shot sync, or the
- * live daemon's first sync into an empty slave); the agent refuses it unless the slave root is
- * empty. Any other crawl sends every entry by gfid.
- */
-function seedFor(deps: MasterDeps): SeedRun | undefined {
-  if (deps.seed === undefined || !deps.fullCrawl) return undefined;
-  const { slave, rootPath, log, remote, signal } = deps;
-  return new SeedRun(deps.seed, {
-    slave,
-    sourceRoot: rootPath,
-    log,
-    ...(remote === undefined ? {} : { remote }),
-    ...(signal === undefined ? {} : { signal }),
-  });
 }
