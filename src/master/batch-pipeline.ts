@@ -4,6 +4,7 @@
 // mixins decide what a turn feeds in and what its result means for stime; the turn's problems,
 // lost batches and job table (gsyncd's jobtab) are this object's alone.
 
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { displayPath, readChangelog } from '../changelog/index.js';
 import type { Gfid } from '../changelog/index.js';
 import { GeorepError } from '../errors.js';
@@ -64,6 +65,15 @@ export type PipelineDeps = Pick<
  * entry ops of one batch overlap rsync of the previous one; more would only queue in the Syncer.
  */
 const MAX_BATCHES_IN_FLIGHT = 2;
+
+/**
+ * Records classified between two turns of the event loop. Classifying is synchronous work (index
+ * lookups and an lstat per record, about 0.1 ms each): a batch of 4,000 held the loop for 0.4 s,
+ * and meanwhile the batch before it could neither send the agent its next request nor take a
+ * reply. Master and agent took turns instead of working side by side (a first sync's adoption of
+ * 50,000 copied entries: 8.2 s, of which both were busy at once for 0.6 s).
+ */
+const CLASSIFY_SLICE = 256;
 
 export class BatchPipeline {
   private readonly problems = new Map<Gfid, ItemProblem>();
@@ -131,7 +141,7 @@ export class BatchPipeline {
     this.batchesAhead++;
     try {
       await gate;
-      const classified = this.classify(files, source, mine);
+      const classified = await this.classify(files, source, mine);
       mine = undefined;
       await turn;
       await this.sendBatch(classified, files.map((f) => f.path).join(', '));
@@ -178,8 +188,18 @@ export class BatchPipeline {
     };
   }
 
-  /** process_change's classify step over the batch's files, into one plan. */
-  private classify(files: readonly BatchFile[], source: BatchSource, seen: Map<Gfid, Seen> | undefined): Plan {
+  /**
+   * process_change's classify step over the batch's files, into one plan. It yields to the event
+   * loop every CLASSIFY_SLICE records, so the batches already sending keep their requests and
+   * replies moving. What runs meanwhile (another batch's confirmations, the crawl's next chunk)
+   * changes the index as it could between two batches: each record's decision is about its own
+   * gfid and reads the index as it is then.
+   */
+  private async classify(
+    files: readonly BatchFile[],
+    source: BatchSource,
+    seen: Map<Gfid, Seen> | undefined,
+  ): Promise<Plan> {
     const { deps } = this;
     // The recorder renames directories in another process: paths cached for one batch only.
     if (!deps.ownsNames) deps.index.forgetCachedPaths();
@@ -193,9 +213,13 @@ export class BatchPipeline {
     };
     // One classifier per batch keeps the plan's order: each file's records are added in turn.
     const classifier = new ChangeClassifier(deps.root, deps.index, common);
+    let n = 0;
     for (const f of files) {
       classifier.setEntryOps(f.entryOps);
-      for (const change of readChangelog(f.path)) classifier.add(change);
+      for (const change of readChangelog(f.path)) {
+        classifier.add(change);
+        if (++n % CLASSIFY_SLICE === 0) await nextTurn();
+      }
     }
     const classified = classifier.plan(files.at(-1)?.path ?? '');
     // Kept before anything of the batch is sent: a crash then replays the batch, holding again.
