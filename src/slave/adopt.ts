@@ -20,7 +20,7 @@ export function adopt(ctx: SlaveContext, p: Methods['adopt']['params']): Methods
   const adopted: number[] = [];
   const { items } = p;
   ctx.index.transaction(() => {
-    for (let start = 0; start < items.length; ) {
+    for (let start = 0; start < items.length;) {
       // A run of items in one directory (a crawl lists a directory at a time) shares one scope,
       // so the directory is opened once for the run, not once per item: the open and close were
       // a fifth of the agent's time. Adoption only reads the tree (lstat, readlink), so holding
