@@ -136,12 +136,14 @@ export class BatchPipeline {
     let sent = (): void => undefined;
     this.classifyGate = turn;
     this.sendOrder = new Promise((resolve) => (sent = resolve));
-    let mine: Map<Gfid, Seen> | undefined = this.batchesAhead >= 2 ? undefined : seen;
+    const waits = this.batchesAhead >= 2;
+    let mine: Map<Gfid, Seen> | undefined = waits ? undefined : seen;
+    const unconfirmed = waits && seen !== undefined && seen.size > 0 && nothingConfirmed(seen);
     seen = undefined;
     this.batchesAhead++;
     try {
       await gate;
-      const classified = await this.classify(files, source, mine);
+      const classified = await this.classify(files, source, mine, unconfirmed);
       mine = undefined;
       await turn;
       await this.sendBatch(classified, files.map((f) => f.path).join(', '));
@@ -199,6 +201,7 @@ export class BatchPipeline {
     files: readonly BatchFile[],
     source: BatchSource,
     seen: Map<Gfid, Seen> | undefined,
+    unconfirmed = false,
   ): Promise<Plan> {
     const { deps } = this;
     // The recorder renames directories in another process: paths cached for one batch only.
@@ -209,6 +212,7 @@ export class BatchPipeline {
       propagateDeletes: deps.propagateDeletes,
       reverifyContent: reverifying(deps.index),
       ...(seen === undefined ? {} : { seen }),
+      ...(unconfirmed ? { unconfirmed } : {}),
       ...(hold === undefined ? {} : { hold }),
     };
     // One classifier per batch keeps the plan's order: each file's records are added in turn.
@@ -307,4 +311,10 @@ export class BatchPipeline {
   private saveStats(): void {
     this.deps.stats.save(this.deps.statsFile, this.deps.clock.nowMs());
   }
+}
+
+/** The crawl saw nothing confirmed on the slave for any entry of a batch (see ClassifyOptions.unconfirmed). */
+function nothingConfirmed(seen: ReadonlyMap<Gfid, Seen>): boolean {
+  for (const s of seen.values()) if (s.synced !== null) return false;
+  return true;
 }

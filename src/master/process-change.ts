@@ -23,6 +23,13 @@ export interface ClassifyOptions {
    */
   readonly seen?: Map<Gfid, Seen>;
   /**
+   * The crawl read the index row of every entry of this batch with nothing confirmed on the
+   * slave, and its view was dropped while the batch waited (a first sync's batches behind the
+   * seed copy): a record's gfid not in `seen` counts as unconfirmed, as that view said, without
+   * a query per file (0.6 s of a 50,000-entry first sync).
+   */
+  readonly unconfirmed?: boolean;
+  /**
    * Purge axis: UNLINK/RMDIR records reach the slave (false: ignore-deletes). Default true. With
    * false, each op that puts an entry at a name is keepDeleted: a directory there may be kept.
    */
@@ -302,7 +309,8 @@ export class ChangeClassifier {
   /** What the slave last confirmed of `gfid`: as the crawl read it with the row, else from the index. */
   private confirmedOf(gfid: Gfid): SyncedAttrs | null {
     const known = this.seenSynced.get(gfid);
-    return known === undefined ? this.index.syncedOf(gfid) : known;
+    if (known !== undefined) return known;
+    return this.opts.unconfirmed === true ? null : this.index.syncedOf(gfid);
   }
 
   /** A directory this batch names in an entry op or makes, or one the slave confirmed. */

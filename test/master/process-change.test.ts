@@ -219,6 +219,24 @@ describe('ChangeClassifier (changelog source)', () => {
     expect(asked.filter((g) => g !== d)).to.deep.equal([files[2]]); // only the one moved since
   });
 
+  it('asks the index for no confirmed attrs of a waiting first-sync batch whose crawl saw nothing confirmed', () => {
+    const g = plant('f', 'content');
+    const asked: string[] = [];
+    const counting = new Proxy(index, {
+      get(target, prop, receiver) {
+        if (prop === 'syncedOf') return (x: Gfid) => (asked.push(x), target.syncedOf(x));
+        const v: unknown = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const c = new ChangeClassifier(Buffer.from(root), counting, { source: 'crawl', unconfirmed: true });
+    const entry = { pargfid: ROOT_GFID, name: Buffer.from('f') };
+    c.add({ kind: 'E', gfid: g, fop: 'CREATE', mode: 0o100644, uid: 0, gid: 0, entry });
+    c.add({ kind: 'D', gfid: g });
+    expect(c.plan('b').dataNs.map((i) => i.gfid)).to.deep.equal([g]);
+    expect(asked).to.deep.equal([]);
+  });
+
   it('sends a RENAME of a gfid the master has lost since, marked gone (its UNLINK names only the new name)', () => {
     const kept = plant('kept', 'x');
     const lost = plant('lost', 'y');
