@@ -8,7 +8,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { ROOT_GFID, attrsOf } from '../../src/changelog/index.js';
 import { SqliteGfidIndex } from '../../src/store/index.js';
-import type { Gfid } from '../../src/changelog/index.js';
+import type { EntryChange, EntryName, Gfid } from '../../src/changelog/index.js';
 import { ChangeClassifier } from '../../src/master/process-change.js';
 
 describe('ChangeClassifier (changelog source)', () => {
@@ -192,26 +192,11 @@ describe('ChangeClassifier (changelog source)', () => {
     });
     fs.renameSync(path.join(root, 'd', 'c'), path.join(root, 'd', 'c2'));
     index.rename({ pargfid: d, name: Buffer.from('c') }, { pargfid: d, name: Buffer.from('c2') });
-    const asked: string[] = [];
-    const counting = new Proxy(index, {
-      get(target, prop, receiver) {
-        if (prop === 'pathOf') return (g: Gfid) => (asked.push(g), target.pathOf(g));
-        const v: unknown = Reflect.get(target, prop, receiver);
-        return typeof v === 'function' ? v.bind(target) : v;
-      },
-    });
-    const c = new ChangeClassifier(Buffer.from(root), counting, { source: 'crawl' });
+    const { counted, asked } = counting(index, 'pathOf');
+    const c = new ChangeClassifier(Buffer.from(root), counted, { source: 'crawl' });
     ['a', 'b', 'c'].forEach((name, i) => {
       const gfid = files[i] as Gfid;
-      c.add({
-        kind: 'E',
-        gfid,
-        fop: 'CREATE',
-        mode: 0o100644,
-        uid: 0,
-        gid: 0,
-        entry: { pargfid: d, name: Buffer.from(name) },
-      });
+      c.add(createRecord(gfid, { pargfid: d, name: Buffer.from(name) }));
       c.add({ kind: 'D', gfid });
     });
     const plan = c.plan('b');
@@ -221,17 +206,9 @@ describe('ChangeClassifier (changelog source)', () => {
 
   it('asks the index for no confirmed attrs of a waiting first-sync batch whose crawl saw nothing confirmed', () => {
     const g = plant('f', 'content');
-    const asked: string[] = [];
-    const counting = new Proxy(index, {
-      get(target, prop, receiver) {
-        if (prop === 'syncedOf') return (x: Gfid) => (asked.push(x), target.syncedOf(x));
-        const v: unknown = Reflect.get(target, prop, receiver);
-        return typeof v === 'function' ? v.bind(target) : v;
-      },
-    });
-    const c = new ChangeClassifier(Buffer.from(root), counting, { source: 'crawl', unconfirmed: true });
-    const entry = { pargfid: ROOT_GFID, name: Buffer.from('f') };
-    c.add({ kind: 'E', gfid: g, fop: 'CREATE', mode: 0o100644, uid: 0, gid: 0, entry });
+    const { counted, asked } = counting(index, 'syncedOf');
+    const c = new ChangeClassifier(Buffer.from(root), counted, { source: 'crawl', unconfirmed: true });
+    c.add(createRecord(g, { pargfid: ROOT_GFID, name: Buffer.from('f') }));
     c.add({ kind: 'D', gfid: g });
     expect(c.plan('b').dataNs.map((i) => i.gfid)).to.deep.equal([g]);
     expect(asked).to.deep.equal([]);
@@ -321,3 +298,25 @@ describe('ChangeClassifier (changelog source)', () => {
     });
   });
 });
+
+/** A crawl's CREATE record of a regular file at `entry`. */
+function createRecord(gfid: Gfid, entry: EntryName): EntryChange {
+  return { kind: 'E', gfid, fop: 'CREATE', mode: 0o100644, uid: 0, gid: 0, entry };
+}
+
+/** `index` with the gfid of each call of `method` recorded in `asked`. */
+function counting(
+  index: SqliteGfidIndex,
+  method: 'pathOf' | 'syncedOf',
+): { readonly counted: SqliteGfidIndex; readonly asked: string[] } {
+  const asked: string[] = [];
+  const counted = new Proxy(index, {
+    get(target, prop, receiver) {
+      const v: unknown = Reflect.get(target, prop, receiver);
+      if (typeof v !== 'function') return v;
+      const fn = v.bind(target) as (...args: unknown[]) => unknown;
+      return prop === method ? (g: Gfid) => (asked.push(g), fn(g)) : fn;
+    },
+  });
+  return { counted, asked };
+}
