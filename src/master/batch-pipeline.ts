@@ -93,6 +93,12 @@ export class BatchPipeline {
   private sendOrder: Promise<void> = Promise.resolve();
   /** Resolves when the batch before the previous one has sent its entry ops (see process()). */
   private classifyGate: Promise<void> = Promise.resolve();
+  /**
+   * Resolves when the batch before has been classified: batches are classified one at a time, in
+   * order. A classification yields to the event loop (CLASSIFY_SLICE), never to another batch's
+   * classification: the brake's holds and the index are as the batches before left them.
+   */
+  private classified: Promise<void> = Promise.resolve();
   /** Batches handed to process() and not yet sent. */
   private batchesAhead = 0;
   private settling = false;
@@ -133,9 +139,12 @@ export class BatchPipeline {
     // BigIntStats), a whole tree cost ~2.8 KiB of heap per entry (140 MiB at 50k files).
     const gate = this.classifyGate;
     const turn = this.sendOrder;
+    const before = this.classified;
     let sent = (): void => undefined;
+    let classifiedNow = (): void => undefined;
     this.classifyGate = turn;
     this.sendOrder = new Promise((resolve) => (sent = resolve));
+    this.classified = new Promise((resolve) => (classifiedNow = resolve));
     const waits = this.batchesAhead >= 2;
     let mine: Map<Gfid, Seen> | undefined = waits ? undefined : seen;
     const unconfirmed = waits && seen !== undefined && seen.size > 0 && nothingConfirmed(seen);
@@ -143,12 +152,15 @@ export class BatchPipeline {
     this.batchesAhead++;
     try {
       await gate;
+      await before;
       const classified = await this.classify(files, source, mine, unconfirmed);
+      classifiedNow();
       mine = undefined;
       await turn;
       await this.sendBatch(classified, files.map((f) => f.path).join(', '));
     } finally {
       this.batchesAhead--;
+      classifiedNow(); // a classification that threw: the next batch's may go
       sent();
     }
   }
@@ -213,6 +225,7 @@ export class BatchPipeline {
       reverifyContent: reverifying(deps.index),
       ...(seen === undefined ? {} : { seen }),
       ...(unconfirmed ? { unconfirmed } : {}),
+      ...(deps.ownsNames ? {} : { namesElsewhere: true }),
       ...(hold === undefined ? {} : { hold }),
     };
     // One classifier per batch keeps the plan's order: each file's records are added in turn.

@@ -19,9 +19,9 @@ import {
   greet,
   openSessionIndex,
   prepareSessionDirs,
-  seedRunOf,
   sessionDeps,
 } from './session-setup.js';
+import { seedRunOf } from './seeding.js';
 import type { SessionRunOptions, SlaveConnection } from './session-setup.js';
 import { writeFileReplace } from '../atomic-file.js';
 import { GeorepError } from '../errors.js';

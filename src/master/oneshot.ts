@@ -25,9 +25,9 @@ import {
   openSessionIndex,
   startSlave,
   prepareSessionDirs,
-  seedRunOf,
   sessionDeps,
 } from './session-setup.js';
+import { seedRunOf } from './seeding.js';
 import type { SessionRunOptions, SlaveConnection } from './session-setup.js';
 import { PROBLEM } from '../problem-codes.js';
 import { SESSION_FILES } from '../session-files.js';

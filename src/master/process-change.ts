@@ -1,6 +1,9 @@
 // process_change, the classify step: turns parsed records into a Plan. It re-reads the master
 // (lstat, readlink) by gfid at processing time, as gsyncd does: an entry gone in the interim is
 // skipped, because the next turn records its removal.
+// Why this file is long: one classification over per-batch state that every record kind reads
+// and writes (where each gfid is and its lstat, what the batch makes, the directories it
+// touches, what the brake holds); splitting it would pass that state around record by record.
 
 import fs from 'node:fs';
 import type { LstatView } from '../changelog/dir-stats.js';
@@ -29,6 +32,13 @@ export interface ClassifyOptions {
    * a query per file (0.6 s of a 50,000-entry first sync).
    */
   readonly unconfirmed?: boolean;
+  /**
+   * The index's names are another process's (the live recorder's), which may have moved a
+   * gfid since the crawl listed it: a name, the record's or the index's, may hold another
+   * object by now. An object there whose inode is not the gfid's is not read for it (as for a
+   * changelog): `mv x x~` and a new `x` gave the moved file the new one's content.
+   */
+  readonly namesElsewhere?: boolean;
   /**
    * Purge axis: UNLINK/RMDIR records reach the slave (false: ignore-deletes). Default true. With
    * false, each op that puts an entry at a name is keepDeleted: a directory there may be kept.
@@ -378,7 +388,7 @@ export class ChangeClassifier {
         break;
       }
     }
-    if (this.opts.source === 'changelog') {
+    if (this.checksInodes()) {
       // The path now holds another object (the gfid's moved away and a new one took its name):
       // reading it would send the wrong content. Data is addressed by gfid, never by a stale path.
       const known = objectOf();
@@ -388,6 +398,11 @@ export class ChangeClassifier {
     }
     this.stats.set(gfid, st);
     return st;
+  }
+
+  /** Whether a path's object must be the gfid's own inode (see ClassifyOptions.namesElsewhere). */
+  private checksInodes(): boolean {
+    return this.opts.source === 'changelog' || this.opts.namesElsewhere === true;
   }
 
   /**
@@ -404,6 +419,10 @@ export class ChangeClassifier {
     const rel = joinRel(dir, at.name);
     const st = lstatOrNull(this.root, rel);
     if (st === null) return null;
+    if (this.checksInodes()) {
+      const known = this.index.objectOf(gfid);
+      if (known !== undefined && known.ino !== st.ino) return null; // another object took the name
+    }
     this.paths.set(gfid, rel);
     this.stats.set(gfid, st);
     return st;

@@ -12,7 +12,7 @@ import { GeorepError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { LIMITS, timespecOf } from '../slave/index.js';
 import type { AdoptItem, AdoptKind, EntryOp, SlaveCaller, Timespec } from '../slave/index.js';
-import type { CompressKind } from '../config.js';
+import type { CompressKind, Config } from '../config.js';
 import { SeedCopy } from '../syncer/index.js';
 import type { RemoteTarget } from '../syncer/index.js';
 import type { Gfid } from '../changelog/index.js';
@@ -230,4 +230,33 @@ export async function adoptSeeded(plan: Plan, slave: SlaveCaller, signal?: Abort
     },
     adopted: adoptedOps.size,
   };
+}
+
+/**
+ * The seed copy of a session's first sync, when seed-copy is on (undefined otherwise): a bulk
+ * copy over the session's agent, by cp into a local slave or by rsync streams over the ssh
+ * link. `xattrs`: the master's sendmark axis (rsync carries extended attributes).
+ */
+export function seedRunOf(
+  config: Pick<Config, 'seedCopy' | 'syncJobs' | 'compress'>,
+  parts: {
+    readonly masterRoot: string;
+    readonly slave: SlaveCaller;
+    readonly remote: RemoteTarget | undefined;
+    readonly log: Logger;
+    readonly signal: AbortSignal;
+  },
+  xattrs: boolean,
+): SeedRun | undefined {
+  if (!config.seedCopy) return undefined;
+  return new SeedRun(
+    { jobs: config.syncJobs, xattrs, compress: config.compress },
+    {
+      slave: parts.slave,
+      sourceRoot: parts.masterRoot,
+      log: parts.log,
+      signal: parts.signal,
+      ...(parts.remote === undefined ? {} : { remote: parts.remote }),
+    },
+  );
 }

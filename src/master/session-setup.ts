@@ -20,7 +20,6 @@ import { probeTargetOf, tcpAnswers, waitUntilAnswers } from '../slave/reach-prob
 import { SESSION_KEY_FILE, SshLink, sshArgv } from '../slave/ssh-link.js';
 import type { RemoteTarget } from '../syncer/index.js';
 import { masterVolumeId } from './volume-id.js';
-import { SeedRun } from './seeding.js';
 import { startReverify } from './reverify.js';
 import { SESSION_FILES } from '../session-files.js';
 
@@ -376,33 +375,4 @@ export function sessionDeps(
     slaveIsRoot: parts.hello.isRoot,
     ...(parts.remote === undefined ? {} : { remote: parts.remote }),
   };
-}
-
-/**
- * The seed copy of a session's first sync, when seed-copy is on (undefined otherwise): a bulk
- * copy over the session's agent, by cp into a local slave or by rsync streams over the ssh
- * link. `xattrs`: the master's sendmark axis (rsync carries extended attributes).
- */
-export function seedRunOf(
-  config: Pick<Config, 'seedCopy' | 'syncJobs' | 'compress'>,
-  parts: {
-    readonly masterRoot: string;
-    readonly slave: SlaveClient;
-    readonly remote: RemoteTarget | undefined;
-    readonly log: Logger;
-    readonly signal: AbortSignal;
-  },
-  xattrs: boolean,
-): SeedRun | undefined {
-  if (!config.seedCopy) return undefined;
-  return new SeedRun(
-    { jobs: config.syncJobs, xattrs, compress: config.compress },
-    {
-      slave: parts.slave,
-      sourceRoot: parts.masterRoot,
-      log: parts.log,
-      signal: parts.signal,
-      ...(parts.remote === undefined ? {} : { remote: parts.remote }),
-    },
-  );
 }

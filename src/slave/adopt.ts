@@ -42,8 +42,11 @@ export function adopt(ctx: SlaveContext, p: Methods['adopt']['params']): Methods
   return { adopted };
 }
 
-/** Most items adopted in one scope: each may hold a descriptor (its directory, a link's first name's). */
-const ADOPT_RUN = 128;
+/**
+ * Most items adopted in one scope. Each may hold descriptors (its directory, a link's first
+ * name's; without openat2 one per path component): 32 keeps a run far below the open-file limit.
+ */
+const ADOPT_RUN = 32;
 
 function adoptOne(ctx: SlaveContext, item: AdoptItem): boolean {
   const place = placeIfAny(ctx, item);

@@ -204,6 +204,32 @@ describe('ChangeClassifier (changelog source)', () => {
     expect(asked.filter((g) => g !== d)).to.deep.equal([files[2]]); // only the one moved since
   });
 
+  it("with the recorder's names (live), never takes another object at a crawl record's name for the gfid", () => {
+    // mv x x~ and a new x while the batch waited for the seed copy: the moved file got the new
+    // one's content and was confirmed so (review of 3e23a54). The index knows where it went.
+    const g = plant('x', 'original');
+    fs.renameSync(path.join(root, 'x'), path.join(root, 'x~'));
+    index.rename({ pargfid: ROOT_GFID, name: Buffer.from('x') }, { pargfid: ROOT_GFID, name: Buffer.from('x~') });
+    fs.writeFileSync(path.join(root, 'x'), 'a new file');
+    const c = new ChangeClassifier(Buffer.from(root), index, { source: 'crawl', namesElsewhere: true });
+    c.add(createRecord(g, { pargfid: ROOT_GFID, name: Buffer.from('x') }));
+    c.add({ kind: 'D', gfid: g });
+    const plan = c.plan('b');
+    expect(plan.dataNs.map((i) => i.path.toString())).to.deep.equal(['x~']);
+    expect(plan.dataNs[0]?.size).to.equal('original'.length);
+  });
+
+  it('with the recorder behind (live), a crawl record whose name holds another object is unresolved, not read', () => {
+    const g = plant('x', 'original');
+    fs.renameSync(path.join(root, 'x'), path.join(root, 'x~')); // not recorded yet
+    fs.writeFileSync(path.join(root, 'x'), 'a new file');
+    const c = new ChangeClassifier(Buffer.from(root), index, { source: 'crawl', namesElsewhere: true });
+    c.add(createRecord(g, { pargfid: ROOT_GFID, name: Buffer.from('x') }));
+    c.add({ kind: 'D', gfid: g });
+    const plan = c.plan('b');
+    expect({ data: plan.dataNs.length, unresolved: plan.unresolved }).to.deep.equal({ data: 0, unresolved: [g] });
+  });
+
   it('asks the index for no confirmed attrs of a waiting first-sync batch whose crawl saw nothing confirmed', () => {
     const g = plant('f', 'content');
     const { counted, asked } = counting(index, 'syncedOf');
