@@ -361,37 +361,32 @@ export class ChangeClassifier {
       this.stats.set(gfid, seen.st);
       return seen.st;
     }
-    const found = at === undefined ? null : this.fromCrawlRecord(gfid, at);
+    // The gfid's object row, asked once: up front where inodes are checked, otherwise only for a
+    // path that holds nothing (most crawled entries are where their path says).
+    const checks = this.checksInodes();
+    const known = checks ? this.index.objectOf(gfid) : undefined;
+    const found = at === undefined ? null : this.fromCrawlRecord(gfid, at, known);
     if (found !== null) return found;
     const rel = this.index.pathOf(gfid);
     if (rel !== undefined) this.paths.set(gfid, rel);
     let st = lstatOrNull(this.root, rel);
-    // Asked only where it decides something: most crawled entries are where their path says.
-    let obj: ReturnType<NameIndex['objectOf']>;
-    let asked = false;
-    const objectOf = (): ReturnType<NameIndex['objectOf']> => {
-      if (!asked) obj = this.index.objectOf(gfid);
-      asked = true;
-      return obj;
-    };
     // pathOf gives a hard-linked file's first name, which may be one whose removal is still on
     // its way (a renamed directory's old name, in a one-shot re-run): another name will do.
-    if (st === null && objectOf()?.type === 'file') {
-      const file = objectOf();
+    const file = st !== null ? undefined : checks ? known : this.index.objectOf(gfid);
+    if (file?.type === 'file') {
       for (const n of this.index.namesOf(gfid)) {
         const dir = this.index.pathOf(n.pargfid);
         const other = dir === undefined ? undefined : joinRel(dir, n.name);
         const found = lstatOrNull(this.root, other);
-        if (other === undefined || found === null || found.ino !== file?.ino) continue;
+        if (other === undefined || found === null || found.ino !== file.ino) continue;
         this.paths.set(gfid, other);
         st = found;
         break;
       }
     }
-    if (this.checksInodes()) {
+    if (checks) {
       // The path now holds another object (the gfid's moved away and a new one took its name):
       // reading it would send the wrong content. Data is addressed by gfid, never by a stale path.
-      const known = objectOf();
       if (st !== null && known !== undefined && st.ino !== known.ino) st = null;
       // The recorder still has the gfid but not where it is now: it has not caught up yet.
       if (st === null && known !== undefined) this.unresolved.add(gfid);
@@ -410,19 +405,17 @@ export class ChangeClassifier {
    * path (cached per directory) and the name. An lstat there saves looking the gfid's own path
    * up in the index, a query per entry (1 s of a 50,000-entry first sync's batches, which wait
    * for the seed copy without the crawl's lstat). Null when nothing is there now (moved since,
-   * or a changelog's record): stat() then asks the index where the gfid is.
+   * or a changelog's record), or where inodes are checked another object than `known` (the
+   * gfid's object row): stat() then asks the index where the gfid is.
    */
-  private fromCrawlRecord(gfid: Gfid, at: EntryName): LstatView | null {
+  private fromCrawlRecord(gfid: Gfid, at: EntryName, known: ReturnType<NameIndex['objectOf']>): LstatView | null {
     if (this.opts.source !== 'crawl') return null;
     const dir = this.index.pathOf(at.pargfid);
     if (dir === undefined) return null;
     const rel = joinRel(dir, at.name);
     const st = lstatOrNull(this.root, rel);
     if (st === null) return null;
-    if (this.checksInodes()) {
-      const known = this.index.objectOf(gfid);
-      if (known !== undefined && known.ino !== st.ino) return null; // another object took the name
-    }
+    if (known !== undefined && known.ino !== st.ino) return null; // another object took the name
     this.paths.set(gfid, rel);
     this.stats.set(gfid, st);
     return st;
