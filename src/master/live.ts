@@ -22,6 +22,7 @@ import {
   sessionDeps,
 } from './session-setup.js';
 import { seedRunOf } from './seeding.js';
+import { waitForIndex, waitForWatch, watchHeld } from './recorder-wait.js';
 import type { SessionRunOptions, SlaveConnection } from './session-setup.js';
 import { writeFileReplace } from '../atomic-file.js';
 import { GeorepError } from '../errors.js';
@@ -152,8 +153,9 @@ export async function runLive(opts: LiveOptions): Promise<void> {
     // A full crawl (always hybrid) into a slave that holds nothing yet copies the tree in bulk
     // first, as a one-shot sync does (the agent refuses the seed unless the slave root is
     // empty); the crawl then adopts what the copy made as it saw it and sends the rest by gfid.
-    // The copy needs no gfids, so it starts now, while the recorder may still be indexing the
-    // master (3 s of a 50,000-file first sync were spent waiting for that before the copy).
+    // The copy needs no gfids, so it starts as soon as the recorder watches the master, while it
+    // may still be indexing it (3 s of a 50,000-file first sync were spent waiting for the index
+    // before the copy); not before the watch: see waitForWatch.
     const seed = fullCrawl
       ? seedRunOf(
           opts.config,
@@ -161,8 +163,15 @@ export async function runLive(opts: LiveOptions): Promise<void> {
           new (buildMaster({ ...choice, detect: 'xsync' }))().rsyncCarriesXattrs(),
         )
       : undefined;
+    const waitDeps = { index, consumer, clock, log: opts.log, signal: stop };
+    const watched = seed === undefined ? undefined : await waitForWatch(waitDeps);
     await seed?.start();
-    const historyStart = await waitForRecorder(consumer, clock, opts, stop);
+    const historyStart = await waitForIndex(waitDeps);
+    if (!watchHeld(index, watched)) {
+      opts.log.warn(
+        'the recorder restarted during the first copy: a file rewritten then with its size and mtime put back may differ on the slave; run `georep verify --checksum` after this sync',
+      );
+    }
     const stimeMs = readStime(index);
     if (fullCrawl || stimeMs === undefined || !(stimeMs >= historyStart)) {
       opts.log.info('the changelogs do not reach back to the last sync: hybrid crawl first', {
@@ -243,26 +252,3 @@ class RateWindow {
     return ((total - first.total) * 1000) / (nowMs - first.t);
   }
 }
-
-/** Waits until the recorder has built its index (its first start can take a while on a big tree). */
-async function waitForRecorder(
-  consumer: ChangelogConsumer,
-  clock: Clock,
-  opts: LiveOptions,
-  signal: AbortSignal,
-): Promise<number> {
-  let said = false;
-  for (;;) {
-    const start = consumer.historyStartMs();
-    if (start !== undefined) return start;
-    if (!said) opts.log.info('waiting for the recorder to index the master');
-    said = true;
-    await clock.sleep(RECORDER_POLL_MS, signal);
-  }
-}
-
-/**
- * How often a worker looks whether the recorder has built its index (one read of a meta row).
- * The first sync waits on it; polling at change-interval cost half a second on average.
- */
-const RECORDER_POLL_MS = 100;

@@ -35,6 +35,8 @@ export const SESSION_META = {
     'The clocks when recorded-up-to last moved (clock-anchor.ts: boot id, uptime and wall ms): a start looks again only at what changed since, by ctime, when no reboot or clock step came between',
   'recorder.lastChangelog':
     'The newest changelog file name handed out; names only grow, as a reused one would sort at or before the entry-ops position',
+  'recorder.watching':
+    "`<pid>:<unix ms>`: the recorder process that watches the master and since when all its watches are placed; a first live sync's seed copy starts after it",
   'recorder.reconcile.position':
     "The last directory a whole-tree reconcile committed (crawl-position.ts encoding): the next one resumes after it; '' or unset: from the start",
 } as const;

@@ -59,6 +59,13 @@ export const RECORDER_KEYS = {
    * (store/sync-points.ts), so its entry ops would be skipped as already applied.
    */
   lastChangelog: 'recorder.lastChangelog',
+  /**
+   * `<pid>:<unix ms>`: the recorder process watching the master, and since when its watches are
+   * all placed. A first live sync's seed copy starts only after it (master/live.ts): a file the
+   * copy read before any watch could be rewritten unseen before the index scan that starts the
+   * history (with size and mtime put back, nothing after would tell the copy is stale).
+   */
+  watching: 'recorder.watching',
 } as const satisfies Record<string, MetaKey>;
 
 /** Hints applied per transaction when a burst queued many: keeps each commit and its memory small. */
@@ -188,6 +195,7 @@ export class Recorder {
         this.overflow = reason;
       },
     });
+    deps.index.setMeta(RECORDER_KEYS.watching, `${process.pid}:${deps.clock.nowMs()}`);
     try {
       await this.reconcile(signal, 'start');
       while (!signal.aborted) {
