@@ -116,6 +116,9 @@ class Bench {
   async georep(args: readonly string[], work: string): Promise<number> {
     const [file, ...pre] = GEOREP;
     const s = await timed(file as string, [...pre, ...args, '--workdir', work], { gnuTime: false });
+    // BENCH_KEEP=1: each command's log (stderr) beside its session, for a timeline.
+    if (process.env.BENCH_KEEP === '1')
+      fs.appendFileSync(path.join(work, 'commands.log'), `$ georep ${args.join(' ')}\n${s.stderr}\n`);
     if (s.exitCode !== 0)
       throw new BenchFailure(`georep ${args.join(' ')} exited ${s.exitCode}:\n${s.stderr.slice(-2000)}`);
     return s.wallS;
@@ -250,7 +253,9 @@ async function s1AndRerun(b: Bench, rate: string, treeBytes: number): Promise<vo
       b.add(`re-run unchanged @${rate}`, 'georep', await b.georep(['sync', '--oneshot', b.master, s.slave], s.work));
       b.verify(geoRoot, `re-run @${rate}`);
     }
-    for (const d of [dirs.a, dirs.z, geoRoot, s.work]) fs.rmSync(d, { recursive: true, force: true });
+    // The slaves go (the disk would fill); with BENCH_KEEP=1 the session folders and logs stay.
+    for (const d of [dirs.a, dirs.z, geoRoot]) fs.rmSync(d, { recursive: true, force: true });
+    if (process.env.BENCH_KEEP !== '1') fs.rmSync(s.work, { recursive: true, force: true });
     void host;
   }
 }
