@@ -22,7 +22,7 @@ import {
   sessionDeps,
 } from './session-setup.js';
 import { seedRunOf } from './seeding.js';
-import { waitForIndex, waitForWatch, watchHeld } from './recorder-wait.js';
+import { waitForIndex, waitForWatch } from './recorder-wait.js';
 import type { SessionRunOptions, SlaveConnection } from './session-setup.js';
 import { writeFileReplace } from '../atomic-file.js';
 import { GeorepError } from '../errors.js';
@@ -164,14 +164,9 @@ export async function runLive(opts: LiveOptions): Promise<void> {
         )
       : undefined;
     const waitDeps = { index, consumer, clock, log: opts.log, signal: stop };
-    const watched = seed === undefined ? undefined : await waitForWatch(waitDeps);
+    if (seed !== undefined) await waitForWatch(waitDeps);
     await seed?.start();
     const historyStart = await waitForIndex(waitDeps);
-    if (!watchHeld(index, watched)) {
-      opts.log.warn(
-        'the recorder restarted during the first copy: a file rewritten then with its size and mtime put back may differ on the slave; run `georep verify --checksum` after this sync',
-      );
-    }
     const stimeMs = readStime(index);
     if (fullCrawl || stimeMs === undefined || !(stimeMs >= historyStart)) {
       opts.log.info('the changelogs do not reach back to the last sync: hybrid crawl first', {

@@ -58,7 +58,8 @@ export interface RecorderWaitDeps {
  * Why a first live sync's seed copy waits: the copy takes each file as it is when read, and the
  * crawl adopts the copy when its size and mtime match the master's. A rewrite that puts size
  * and mtime back (cp -p, rsync -a, tar x) after the read is caught only if the recorder reports
- * it, and a recorder reports only what happens after its watch is placed.
+ * it, and a recorder reports only what happens after its watch is placed. (The adoption has a
+ * second guard, by ctime, for a recorder restarted meanwhile: seeding.ts, adoptSeeded.)
  */
 export async function waitForWatch(deps: RecorderWaitDeps): Promise<WatchMark | undefined> {
   const alive = deps.alive ?? processAlive;
@@ -84,16 +85,4 @@ export async function waitForIndex(deps: RecorderWaitDeps): Promise<number> {
     said = true;
     await deps.clock.sleep(RECORDER_POLL_MS, deps.signal);
   }
-}
-
-/**
- * After the index is built: whether the recorder that built it is the one whose watch the seed
- * copy waited for. If it was restarted in between, what the first one saw but had not yet
- * recorded is gone, and a file the copy read meanwhile may be stale with its size and mtime
- * equal; only a content comparison can tell (the warning says which).
- */
-export function watchHeld(index: GfidIndex, mark: WatchMark | undefined): boolean {
-  if (mark === undefined) return true;
-  const now = parseWatchMark(index.getMeta(RECORDER_KEYS.watching));
-  return now !== undefined && now.pid === mark.pid && now.sinceMs === mark.sinceMs;
 }

@@ -1,7 +1,9 @@
 // Seeding: a one-shot sync into an empty local slave starts with a bulk copy of the whole
 // tree (SeedCopy, run beside the crawl), then each batch offers its new entries to the agent
 // for adoption before anything is sent. An entry the copy made exactly as the crawl saw it
-// (type, mode, owner, and size and mtime to the ns for a file) is recorded, not sent again;
+// (type, mode, owner, and size and mtime to the ns for a file) is recorded, not sent again
+// (a file whose ctime says it changed after the copy began keeps its name but has its data
+// sent whole: the copy may hold what it was before a rewrite that put size and mtime back);
 // whatever does not match (changed meanwhile, a hard link split between two cp processes)
 // goes the usual way, by gfid, and replaces the copy. The crawl's purge then drops what the
 // copy made that the crawl never saw. A turn's pipeline reaches all of this through one
@@ -41,6 +43,8 @@ export interface SeedSettings {
   readonly xattrs: boolean;
   /** Compression of a remote seed stream (the compress option). */
   readonly compress?: CompressKind;
+  /** How far a ctime may lag its change (default CTIME_SLACK_MS; tests shorten it). */
+  readonly ctimeSlackMs?: number;
 }
 
 export interface SeedDeps {
@@ -61,6 +65,8 @@ export class SeedRun implements SeedStep {
   private copy: Promise<boolean> | undefined;
   private copying = false;
   private begun: Promise<void> | undefined;
+  /** Unix ns before which every change to a file was made before the copy could read it. */
+  private readSinceNs = 0n;
 
   constructor(
     private readonly settings: SeedSettings,
@@ -78,6 +84,8 @@ export class SeedRun implements SeedStep {
     if (this.begun !== undefined) return this.begun;
     let started = (): void => undefined;
     const running = new Promise<void>((resolve) => (started = resolve));
+    // The wall clock, not the session's: it is compared with the master files' ctimes.
+    this.readSinceNs = BigInt(Date.now() - (this.settings.ctimeSlackMs ?? CTIME_SLACK_MS)) * 1_000_000n;
     const copy = runSeed(this.settings, this.deps, started);
     this.copying = true;
     const over = (): void => {
@@ -102,9 +110,16 @@ export class SeedRun implements SeedStep {
 
   async adopt(plan: Plan): Promise<Adoption> {
     if (this.copy === undefined || !(await this.copy)) return { plan, adopted: 0 };
-    return adoptSeeded(plan, this.deps.slave, this.deps.signal);
+    return adoptSeeded(plan, this.deps.slave, this.deps.signal, this.readSinceNs);
   }
 }
+
+/**
+ * How far a file's ctime may lag the moment of its change: the kernel stamps it from a coarse
+ * clock, one tick behind at most (1-10 ms). A file system that stamps ctimes with another
+ * host's clock (NFS) needs that clock in step with this one, to within this much.
+ */
+const CTIME_SLACK_MS = 100;
 
 /**
  * Runs the seed copy when the slave is empty; true when its copy is in the slave root.
@@ -200,7 +215,12 @@ function itemOf(op: EntryOp, data: ReadonlyMap<Gfid, { size: number; mtimeNs: bi
  * the batch's changes inside them), and so does `confirm`: an adopted entry is on the slave as
  * the crawl saw it.
  */
-export async function adoptSeeded(plan: Plan, slave: SlaveCaller, signal?: AbortSignal): Promise<Adoption> {
+export async function adoptSeeded(
+  plan: Plan,
+  slave: SlaveCaller,
+  signal?: AbortSignal,
+  readSinceNs?: bigint,
+): Promise<Adoption> {
   const data = new Map([...plan.dataNs, ...plan.dataOff].map((d) => [d.gfid, d]));
   const offered: { item: AdoptItem; op: number }[] = [];
   plan.entryOps.forEach((op, i) => {
@@ -220,13 +240,19 @@ export async function adoptSeeded(plan: Plan, slave: SlaveCaller, signal?: Abort
     }
   }
   if (adoptedOps.size === 0) return { plan, adopted: 0 };
-  const keep = <T extends { gfid: Gfid }>(items: readonly T[]): T[] => items.filter((d) => !adoptedFiles.has(d.gfid));
+  // A file changed after the copy may have begun (its ctime says so) may have been read before
+  // the change and rewritten with its size and mtime put back: the copy proves its name, not
+  // its content. Its data is sent whole (no quick check) over the adopted copy.
+  const suspect = (gfid: Gfid): boolean =>
+    readSinceNs !== undefined && (plan.confirm.get(gfid)?.ctimeNs ?? readSinceNs) >= readSinceNs;
+  const resend = new Set([...adoptedFiles].filter(suspect));
+  const drop = <T extends { gfid: Gfid }>(items: readonly T[]): T[] => items.filter((d) => !adoptedFiles.has(d.gfid));
   return {
     plan: {
       ...plan,
       entryOps: plan.entryOps.filter((_, i) => !adoptedOps.has(i)),
-      dataOff: keep(plan.dataOff),
-      dataNs: keep(plan.dataNs),
+      dataOff: [...drop(plan.dataOff), ...plan.dataOff.concat(plan.dataNs).filter((d) => resend.has(d.gfid))],
+      dataNs: drop(plan.dataNs),
     },
     adopted: adoptedOps.size,
   };

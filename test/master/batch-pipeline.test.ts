@@ -190,8 +190,9 @@ describe('BatchPipeline', function () {
 
   it('with a seed step plugged in, what the seed copy made is adopted instead of sent', async () => {
     const { records } = smallTree();
+    await new Promise((r) => setTimeout(r, 100)); // the tree was made before the copy began
     const seed = new SeedRun(
-      { jobs: 1, xattrs: false },
+      { jobs: 1, xattrs: false, ctimeSlackMs: 50 },
       { slave: agent.client, sourceRoot: master, log: silentLogger() },
     );
     const { turn, stats } = pipeline(seed);
@@ -213,6 +214,30 @@ describe('BatchPipeline', function () {
       seeded: 4,
       files: 0,
       entries: 0,
+    });
+  });
+
+  it('adopts a file changed after the copy began (its ctime), but sends its data whole: a rewrite with size and mtime put back arrives', async () => {
+    const { records } = smallTree();
+    const top = path.join(master, 'top');
+    fs.utimesSync(top, 1_600_000_000, 1_600_000_000); // whole seconds: put back exactly below
+    await new Promise((r) => setTimeout(r, 100)); // the tree was made before the copy began
+    const seed = new SeedRun(
+      { jobs: 1, xattrs: false, ctimeSlackMs: 50 },
+      { slave: agent.client, sourceRoot: master, log: silentLogger() },
+    );
+    const { turn, stats } = pipeline(seed);
+    await seed.start();
+    expect(await seed.settled()).to.equal(true);
+    // After the copy read it, before the crawl's look: same size, same mtime, new content.
+    fs.writeFileSync(top, 'TOP CONTENT\n');
+    fs.utimesSync(top, 1_600_000_000, 1_600_000_000);
+    await turn.process([changelog(records)], 'crawl');
+    expect(await turn.settle()).to.deep.equal(clean);
+    assertTreesEqual(master, slaveRoot);
+    expect({ seeded: stats.counts.entriesSeeded, files: stats.counts.filesSynced }).to.deep.equal({
+      seeded: 4,
+      files: 1,
     });
   });
 
