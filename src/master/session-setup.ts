@@ -184,9 +184,8 @@ async function openLink(
       cause = e.message; // a proxy, or not OpenSSH (no target): the monitor's backoff, as before
     }
   }
-  const every = wait.intervalMs / 1000;
-  wait.onUnreachable(`${cause}; probing ${target.host}:${target.port} every ${every} s`);
-  opts.log.warn('slave host unreachable; waiting for it to answer', { host: target.host, port: target.port, every });
+  wait.onUnreachable(`${cause}; probing ${target.host}:${target.port} until it answers`);
+  opts.log.warn('slave host unreachable; waiting for it to answer', { host: target.host, port: target.port });
   await waitUntilAnswers(target, wait.intervalMs, wait.clock, signal);
   opts.log.info('slave host answers; connecting', { host: target.host, port: target.port });
   return open(signal);

@@ -83,20 +83,48 @@ export function tcpAnswers(t: ProbeTarget, timeoutMs: number, signal?: AbortSign
 }
 
 /**
- * Resolves once `t` accepts a TCP connection, probing every `intervalMs` (each probe a fresh
- * connection that waits at most that long); rejects only when `signal` aborts.
+ * How often a new probe starts while earlier ones still wait. On a silent link a probe's SYN is
+ * dropped and the kernel sends it again a second later (Linux ≥ 6.5 for the first four resends,
+ * tcp_syn_linear_timeouts; older kernels wait 1 s, then 2 s, 4 s): a link that came back while
+ * one probe waited was found at that probe's next resend, 0.5 s late on average. A fresh probe
+ * this often finds it within this long; each still waits the whole interval for an answer, for
+ * links slower than this.
+ */
+export const PROBE_SPACING_MS = 250;
+
+/**
+ * Resolves once `t` accepts a TCP connection; rejects only when `signal` aborts. A probe (a
+ * fresh connection that waits at most `intervalMs`) starts every PROBE_SPACING_MS (every
+ * `intervalMs` when that is shorter), so at most intervalMs / PROBE_SPACING_MS wait at once.
  */
 export async function waitUntilAnswers(
   t: ProbeTarget,
   intervalMs: number,
-  clock: Pick<Clock, 'nowMs' | 'sleep'>,
+  clock: Pick<Clock, 'sleep'>,
   signal: AbortSignal,
 ): Promise<void> {
-  for (;;) {
-    signal.throwIfAborted();
-    const began = clock.nowMs();
-    if (await tcpAnswers(t, intervalMs, signal)) return;
-    const left = intervalMs - (clock.nowMs() - began);
-    if (left > 0) await clock.sleep(left, signal);
+  const spacingMs = Math.min(intervalMs, PROBE_SPACING_MS);
+  const done = new AbortController(); // ends the probes still waiting once one is answered
+  const probes = AbortSignal.any([signal, done.signal]);
+  let answered = (): void => undefined;
+  const answer = new Promise<'answered'>((resolve) => (answered = () => resolve('answered')));
+  const waiting = new Set<Promise<void>>();
+  try {
+    for (;;) {
+      signal.throwIfAborted();
+      const probe = tcpAnswers(t, intervalMs, probes).then((ok) => {
+        waiting.delete(probe);
+        if (ok) answered();
+      });
+      waiting.add(probe);
+      const wake = new AbortController();
+      const tick = clock.sleep(spacingMs, AbortSignal.any([signal, wake.signal])).catch(() => undefined);
+      const first = await Promise.race([answer, tick.then(() => 'tick' as const)]);
+      wake.abort();
+      if (first === 'answered') return;
+    }
+  } finally {
+    done.abort();
+    await Promise.all(waiting);
   }
 }

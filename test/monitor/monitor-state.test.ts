@@ -101,7 +101,7 @@ describe('monitor/monitor-state', () => {
   it('is Faulty at once while the worker waits for an unreachable slave host, Active at its next turn', () => {
     const m = monitor(3);
     m.started('worker', nextPid++);
-    const cause = 'cannot reach the slave host: Network is unreachable; probing 10.1.2.3:22 every 1 s';
+    const cause = 'cannot reach the slave host: Network is unreachable; probing 10.1.2.3:22 until it answers';
     m.message('worker', { kind: 'unreachable', cause });
     m.message('worker', { kind: 'unreachable', cause }); // said again: logged once
     expect(onDisk()).to.include({ state: 'Faulty', cause, restarts: 0 });
