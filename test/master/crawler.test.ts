@@ -247,6 +247,18 @@ describe('XsyncCrawler', () => {
       expect(last?.dirsUnchanged).to.equal(2);
     });
 
+    it('a full crawl skips nothing but stages digests: the crawl after it skips what it confirmed', async () => {
+      await digested();
+      const full: CrawlPolicy = { ...normal, useDigests: false, storeDigests: true };
+      index.clearSynced(); // as decideFullCrawl does for a new slave
+      expect(fops((await crawl(full)).all())).to.include.members(['E CREATE f', 'E CREATE g', 'E CREATE top']);
+      expect(last?.dirsUnchanged).to.equal(0);
+      confirmAll();
+      expect(index.commitStagedDigests()).to.equal(3);
+      expect((await crawl()).all()).to.deep.equal([]);
+      expect(last?.dirsUnchanged).to.equal(3);
+    });
+
     it('stores no staged digest for a directory with a child the turn did not confirm', async () => {
       fs.mkdirSync(path.join(root, 'd'));
       fs.writeFileSync(path.join(root, 'd', 'f'), 'one');

@@ -32,6 +32,7 @@ export class CrawlXsync {
       devicesAllowed: deps.slaveIsRoot,
       ownsNames: deps.ownsNames,
       useDigests: this.trustsConfirmations() && !deps.fullCrawl,
+      storeDigests: this.trustsConfirmations(),
     };
     // The mass-delete brake counts the crawl's deletes and its purge together, at the end.
     const brake = this.propagatesDeletes() ? deps.brake : undefined;
