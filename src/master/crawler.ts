@@ -5,20 +5,18 @@
 import type { LstatView } from '../changelog/dir-stats.js';
 import type { Clock } from '../clock.js';
 import { ROOT_GFID, displayPath } from '../changelog/index.js';
-import type { Change, EntryName, EntryType, Gfid, SyncedAttrs } from '../changelog/index.js';
+import type { Change, DirPath, EntryName, EntryType, Gfid, Pass, SyncedAttrs } from '../changelog/index.js';
 import type {
   DigestStore,
   IndexedEntry,
+  MetaKey,
   NameIndex,
   SessionMeta,
   StagedChild,
   StoreConnection,
 } from '../store/index.js';
-import type { DirPath, Pass } from '../changelog/index.js';
-import type { MetaKey } from '../store/index.js';
 import type { Seen } from './process-change.js';
-import { encodePosition, passesFrom, shouldDescend, shouldVisit } from '../changelog/index.js';
-import { attrsOf, entryTypeOf } from '../changelog/index.js';
+import { attrsOf, encodePosition, entryTypeOf, passesFrom, shouldDescend, shouldVisit } from '../changelog/index.js';
 import { dirDigest } from './dir-digest.js';
 import { listDir } from './dir-listing.js';
 import type { ListedChild } from './dir-listing.js';
@@ -41,17 +39,11 @@ export interface CrawlPolicy {
   readonly ownsNames: boolean;
   /**
    * Directory digests (dir-digest.ts): a directory whose children match its stored digest is
-   * skipped, and digests are stored (at once for a clean directory, else staged until the
-   * turn's confirmations are in). Off in recover mode, which trusts no confirmation, and on a
-   * full crawl, which must look at everything.
+   * skipped, and digests are stored (at once when clean, else staged until the turn's
+   * confirmations are in). Off in recover mode (it trusts no confirmation) and on a full crawl
+   * (it looks at everything), which still stores them when `storeDigests` (default: useDigests).
    */
   readonly useDigests: boolean;
-  /**
-   * Digests are stored (staged, as above) though none is used to skip: a full crawl, so that
-   * the run after a first sync skips what it confirmed. Default: as useDigests. Measured on a
-   * 50k-file first sync: +0.24 s of crawl (beside a seed copy, which takes longer), and the
-   * next run's walk 0.64 s → 0.27 s (the whole re-run 1.57 s → 1.20 s, local slave).
-   */
   readonly storeDigests?: boolean;
 }
 

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { expect } from 'chai';
 import { parseAgentArgs } from '../../src/cli/agent-args.js';
 import { remoteAgentLine } from '../../src/slave/ssh-link.js';
-import { PROTOCOL_VERSION } from '../../src/slave/index.js';
+import { helloByeLines } from '../slave/harness.js';
 import { repoRoot } from '../support/cli.js';
 
 describe('cli/agent-args', () => {
@@ -80,21 +80,8 @@ export async function resolve(spec, ctx, next) {
     const resolved = (): string => fs.readFileSync(path.join(tmp, 'resolved.txt'), 'utf8');
 
     it("serves the master's line without loading the CLI (commander)", () => {
-      const hello = {
-        id: 1,
-        method: 'hello',
-        params: {
-          version: PROTOCOL_VERSION,
-          masterVolume: '6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b',
-          masterPath: '/m',
-          rebind: false,
-        },
-      };
       const root = path.join(tmp, '-slave root');
-      const r = run(
-        ['slave', '--log-level', 'error', '--idle-timeout', '30', '--', root],
-        `${JSON.stringify(hello)}\n${JSON.stringify({ id: 2, method: 'bye', params: {} })}\n`,
-      );
+      const r = run(['slave', '--log-level', 'error', '--idle-timeout', '30', '--', root], helloByeLines());
       expect(r.status, r.stderr).to.equal(0);
       expect(
         r.stdout

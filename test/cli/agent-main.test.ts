@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { PROTOCOL_VERSION } from '../../src/slave/index.js';
+import { helloByeLines } from '../slave/harness.js';
 import { repoRoot } from '../support/cli.js';
 
 const entry = path.join(repoRoot, 'src', 'cli', 'agent-main.ts');
@@ -29,21 +29,7 @@ describe('cli/agent-main', () => {
   });
 
   it('serves hello and bye for ROOT given after --log-level, then exits 0', () => {
-    const hello = {
-      id: 1,
-      method: 'hello',
-      params: {
-        version: PROTOCOL_VERSION,
-        masterVolume: '6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b',
-        masterPath: '/m',
-        rebind: false,
-      },
-    };
-    const bye = { id: 2, method: 'bye', params: {} };
-    const r = run(
-      ['--log-level', 'error', path.join(tmp, 'slave')],
-      `${JSON.stringify(hello)}\n${JSON.stringify(bye)}\n`,
-    );
+    const r = run(['--log-level', 'error', path.join(tmp, 'slave')], helloByeLines());
     expect(r.status, r.stderr).to.equal(0);
     const replies = r.stdout
       .trim()

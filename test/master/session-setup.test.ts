@@ -10,8 +10,6 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { ROOT_GFID } from '../../src/changelog/index.js';
 import { reverifying } from '../../src/master/reverify.js';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { systemClock } from '../../src/clock.js';
 import { resolveConfig } from '../../src/cli/config-loader.js';
 import { resolveSlave } from '../../src/cli/roots.js';
@@ -26,6 +24,7 @@ import { SESSION_FILES } from '../../src/session-files.js';
 import { SqliteGfidIndex } from '../../src/store/index.js';
 import { codeOf } from '../support/error-code.js';
 import { eventLogger } from '../support/event-log.js';
+import { silentPort } from '../support/silent-port.js';
 
 describe('master/session-setup', () => {
   let tmp: string;
@@ -107,29 +106,10 @@ describe('master/session-setup', () => {
 
   it('a live worker whose slave host does not answer says so within seconds, not after ssh gives up', async function () {
     this.timeout(20_000);
-    // A loopback port whose accept queue is full: the kernel drops every SYN, as a host gone
-    // from the network does (python3 holds the socket: Node accepts whatever it listens on).
-    const holder = spawn('python3', [
-      '-c',
-      [
-        'import socket, time',
-        "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)",
-        'port = s.getsockname()[1]; held = []',
-        'for i in range(3):',
-        '    c = socket.socket(); c.setblocking(False)',
-        "    try: c.connect(('127.0.0.1', port))",
-        '    except BlockingIOError: pass',
-        '    held.append(c)',
-        'time.sleep(0.2); print(port, flush=True); time.sleep(60)',
-      ].join('\n'),
-    ]);
+    const silent = await silentPort(); // as a host gone from the network
     const stop = new AbortController();
     try {
-      const [line] = await createInterface({ input: holder.stdout })
-        [Symbol.asyncIterator]()
-        .next()
-        .then((r) => [r.value as string]);
-      const port = Number(line);
+      const { port } = silent;
       const given = `ssh://root@127.0.0.1:${port}${path.join(tmp, 'slave')}`;
       const { slave, name } = resolveSlave(given);
       const sessionDir = path.join(tmp, 'session');
@@ -164,7 +144,7 @@ describe('master/session-setup', () => {
       expect(afterMs).to.be.below(10_000);
     } finally {
       stop.abort();
-      holder.kill();
+      silent.close();
     }
   });
 });

@@ -61,6 +61,12 @@ export function helloParams(over: Partial<Methods['hello']['params']> = {}): Met
   return { version: PROTOCOL_VERSION, masterVolume: VOLUME, masterPath: '/srv/master', rebind: false, ...over };
 }
 
+/** stdin for an agent process that answers a hello (id 1) and a bye (id 2), then exits. */
+export function helloByeLines(): string {
+  const hello = { id: 1, method: 'hello', params: helloParams() };
+  return `${JSON.stringify(hello)}\n${JSON.stringify({ id: 2, method: 'bye', params: {} })}\n`;
+}
+
 export type ReadyAgent = InProcessAgent & { readonly root: string };
 
 /**

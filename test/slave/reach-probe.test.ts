@@ -3,10 +3,9 @@
 
 import { getEventListeners } from 'node:events';
 import net from 'node:net';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { expect } from 'chai';
 import { systemClock } from '../../src/clock.js';
+import { silentPort } from '../support/silent-port.js';
 import { parseSshG, probeTargetOf, tcpAnswers, waitUntilAnswers } from '../../src/slave/reach-probe.js';
 
 /** A loopback port nothing listens on (bound, read, closed). */
@@ -78,39 +77,21 @@ describe('slave/reach-probe', () => {
 
   it('finds a silent link that comes back within a probe spacing, while an earlier probe still waits for its SYN resend', async function () {
     this.timeout(20_000);
-    // A loopback port whose accept queue is full drops every SYN, as a silent link does; on a
-    // line on stdin the holder drains the queue and accepts from then on (the link is back).
-    const holder = spawn('python3', [
-      '-c',
-      [
-        'import socket, sys, threading, time',
-        "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)",
-        'port = s.getsockname()[1]; held = []',
-        'for i in range(3):',
-        '    c = socket.socket(); c.setblocking(False)',
-        "    try: c.connect(('127.0.0.1', port))",
-        '    except BlockingIOError: pass',
-        '    held.append(c)',
-        'time.sleep(0.2); print(port, flush=True); sys.stdin.readline()',
-        'while True:',
-        '    a, _ = s.accept(); a.close()',
-      ].join('\n'),
-    ]);
+    const silent = await silentPort(); // a silent link, until comeBack()
     try {
-      const lines = createInterface({ input: holder.stdout })[Symbol.asyncIterator]();
-      const port = Number((await lines.next()).value);
+      const { port } = silent;
       const target = { host: '127.0.0.1', port };
       expect(await tcpAnswers(target, 300)).to.equal(false); // silent, not refused
       const began = Date.now();
       // Each probe may wait 5 s; the kernel resends its SYN once a second (tcp_syn_linear_timeouts).
       const waiting = waitUntilAnswers(target, 5000, systemClock, new AbortController().signal);
       await new Promise((r) => setTimeout(r, 2100));
-      holder.stdin.write('back\n');
+      silent.comeBack();
       await waiting;
       // Back at 2.1 s: found by the next probe (250 ms); before, by the first probe's resend at 3 s.
       expect(Date.now() - began).to.be.below(2700);
     } finally {
-      holder.kill();
+      silent.close();
     }
   });
 
