@@ -1,6 +1,8 @@
 // XsyncCrawler: the hybrid crawl. Walks the master in preorder (children sorted by bytes),
 // compares every entry with the gfid index and emits GlusterFS records for what the slave does
 // not have yet. Rate-limited and resumable: the position is saved after each confirmed batch.
+// Why this file is long: the walk's state (position, hard-link inodes seen, digests staged,
+// what each batch saw) is shared by listing, skipping by digest, classifying and resuming.
 
 import type { LstatView } from '../changelog/dir-stats.js';
 import type { Clock } from '../clock.js';
@@ -19,6 +21,7 @@ import type { Seen } from './process-change.js';
 import { attrsOf, encodePosition, entryTypeOf, passesFrom, shouldDescend, shouldVisit } from '../changelog/index.js';
 import { dirDigest } from './dir-digest.js';
 import { listDir } from './dir-listing.js';
+import type { DirPrefetch } from './dir-prefetch.js';
 import type { ListedChild } from './dir-listing.js';
 import { SLAVE_STATE_DIR } from '../session-files.js';
 
@@ -61,6 +64,8 @@ export interface CrawlerDeps {
   readonly sink: RecordSink;
   readonly onSkip: (path: string, reason: string) => void;
   readonly onScan?: (scanned: number) => void;
+  /** Directories listed ahead while the slave was being reached (dir-prefetch.ts). */
+  readonly prefetch?: DirPrefetch;
 }
 
 export interface CrawlerConfig {
@@ -165,6 +170,8 @@ export class XsyncCrawler {
 
   /** Emits records for one directory's entries (when visited); returns its subdirectories. */
   private crawlDir(dir: DirTask, visit: boolean): DirTask[] {
+    const prefetched = visit ? this.prefetched(dir) : undefined;
+    if (prefetched !== undefined) return prefetched;
     const { children, reserved } = listDir(this.cfg.root, dir.rel);
     if (!visit) return this.passThrough(dir, children);
     this.dirs.push(dir.gfid);
@@ -237,9 +244,31 @@ export class XsyncCrawler {
    */
   private unchangedSubdirs(dir: DirTask, children: readonly ListedChild[], digest: Buffer): DirTask[] | undefined {
     if (children.some((c) => c.st.nlink > 1n && !c.st.isDirectory())) return undefined;
+    return this.storedSubdirs(
+      dir,
+      digest,
+      children.filter((c) => c.st.isDirectory()),
+    );
+  }
+
+  /** A directory the prefetch found unchanged, visited as unchangedSubdirs would (no listing). */
+  private prefetched(dir: DirTask): DirTask[] | undefined {
+    const pre = this.deps.prefetch?.get(dir.rel.toString('latin1'));
+    if (pre === undefined || pre.reserved || pre.linked || !this.cfg.policy.useDigests) return undefined;
+    const subdirs = this.storedSubdirs(dir, pre.digest, pre.subdirs);
+    if (subdirs === undefined) return undefined;
+    this.dirs.push(dir.gfid);
+    this.scanned += pre.count;
+    return subdirs;
+  }
+
+  private storedSubdirs(
+    dir: DirTask,
+    digest: Buffer,
+    dirs: readonly { readonly name: Buffer; readonly rel: Buffer }[],
+  ): DirTask[] | undefined {
     const stored = this.deps.index.dirDigest(dir.gfid);
     if (stored === undefined || !stored.digest.equals(digest)) return undefined;
-    const dirs = children.filter((c) => c.st.isDirectory());
     // Equal digests mean equal children, so equal subdirectories; this only guards the pairing.
     if (stored.subdirs.length !== dirs.length) return undefined;
     this.unchangedDirs++;

@@ -15,6 +15,7 @@ import type { BatchOutcome } from './batch-runner.js';
 import type { CrawlStats } from './crawl-stats.js';
 import type { DeleteBrake } from './delete-brake.js';
 import type { SeedRun } from './seeding.js';
+import type { DirPrefetch } from './dir-prefetch.js';
 
 export interface MasterDeps {
   /** The master root, as given (absolute, real path) and as bytes for joining raw names. */
@@ -58,6 +59,8 @@ export interface MasterDeps {
    * ignores it.
    */
   readonly seed?: SeedRun;
+  /** Directories a one-shot sync listed while it reached the slave (dir-prefetch.ts); a full crawl ignores them. */
+  readonly prefetch?: DirPrefetch;
   readonly onSkip: (path: string, reason: string) => void;
   readonly onBatch?: (stats: CrawlStats) => void;
   readonly signal?: AbortSignal;

@@ -28,6 +28,7 @@ import {
   sessionDeps,
 } from './session-setup.js';
 import { seedRunOf } from './seeding.js';
+import { prefetchDirs } from './dir-prefetch.js';
 import type { SessionRunOptions, SlaveConnection } from './session-setup.js';
 import { PROBLEM } from '../problem-codes.js';
 import { SESSION_FILES } from '../session-files.js';
@@ -63,6 +64,12 @@ export interface OneshotReport extends SentCounts {
   readonly durationMs: number;
 }
 
+/**
+ * Directories a one-shot run lists ahead while it reaches the slave, at most: what is kept of
+ * each is its digest and its subdirectories' names, so this bounds the prefetch to a few MiB.
+ */
+const PREFETCH_MAX_DIRS = 65_536;
+
 export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
   const clock = opts.clock ?? systemClock;
   const started = clock.nowMs();
@@ -83,12 +90,25 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
   try {
     forgetLiveHistory(index, opts.sessionDir, opts.log);
     master = new (buildMaster(choiceFromConfig(opts.config)))();
-    conn = await connecting;
+    const recover = opts.config.specialSyncMode === 'recover';
+    // While the slave is reached: a run after an earlier sync lists the master ahead of its crawl.
+    const prefetching = new AbortController();
+    const prefetch =
+      !recover && index.getMeta('slaveId') !== undefined && index.count() > 0
+        ? prefetchDirs(Buffer.from(opts.masterRoot), prefetching.signal, PREFETCH_MAX_DIRS)
+        : undefined;
+    let hello: Awaited<ReturnType<typeof greet>>;
+    try {
+      conn = await connecting;
+      hello = await greet(conn.client, master.rebindsForeignSlave(), opts, clock);
+    } finally {
+      prefetching.abort(); // what it listed by now is used; the crawl lists the rest
+    }
     const slave = conn.client;
-    const hello = await greet(slave, master.rebindsForeignSlave(), opts, clock);
     // Before decideFullCrawl records the slave: an interrupted forget is asked again next time.
     if (index.getMeta('slaveId') === undefined) await forgetSlaveNames(slave, index, opts.log, opts.signal);
-    const fullCrawl = decideFullCrawl(index, hello.slaveId, opts.config.specialSyncMode === 'recover', opts.log);
+    const fullCrawl = decideFullCrawl(index, hello.slaveId, recover, opts.log);
+    const listedAhead = await prefetch;
     const dirs = prepareSessionDirs(opts.sessionDir);
     // A dead agent stops the run as a user's stop does: nothing in flight can land any more.
     const stop = opts.signal === undefined ? slave.died : AbortSignal.any([opts.signal, slave.died]);
@@ -113,6 +133,7 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
       crawl: opts.config,
       syncer: opts.config,
       ...(seed === undefined ? {} : { seed }),
+      ...(listedAhead === undefined ? {} : { prefetch: listedAhead }),
       onSkip: (p, reason) => {
         skipped.push({ path: p, code: PROBLEM.SKIPPED, message: reason });
         opts.log.warn(`skipped ${p}: ${reason}`);

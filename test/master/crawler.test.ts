@@ -7,6 +7,8 @@ import { ROOT_GFID } from '../../src/changelog/index.js';
 import { SqliteGfidIndex } from '../../src/store/index.js';
 import type { Change, Gfid } from '../../src/changelog/index.js';
 import { POSITION_KEY, XsyncCrawler } from '../../src/master/crawler.js';
+import { prefetchDirs } from '../../src/master/dir-prefetch.js';
+import type { DirPrefetch } from '../../src/master/dir-prefetch.js';
 import type { CrawlPolicy, RecordSink } from '../../src/master/crawler.js';
 import { attrsOf } from '../../src/changelog/entry-stat.js';
 import { ModeNormal } from '../../src/master/mixins/mode-normal.js';
@@ -62,11 +64,12 @@ describe('XsyncCrawler', () => {
     batchEntries = 10_000,
     clock = new ManualClock(),
     crawlRate = 0,
+    prefetch?: DirPrefetch,
   ): Promise<RecordingSink> {
     const sink = new RecordingSink();
     const crawler = new XsyncCrawler(
       { root: Buffer.from(root), batchEntries, crawlRate, policy },
-      { index, clock, sink, onSkip: () => undefined },
+      { index, clock, sink, onSkip: () => undefined, ...(prefetch === undefined ? {} : { prefetch }) },
     );
     last = crawler;
     await crawler.crawl();
@@ -347,6 +350,53 @@ describe('XsyncCrawler', () => {
       expect(last?.dirsUnchanged).to.equal(0);
       await crawl({ ...normal, useDigests: false });
       expect(last?.dirsUnchanged).to.equal(0);
+    });
+
+    describe('with directories listed ahead (dir-prefetch.ts)', () => {
+      const ahead = (maxDirs = 100, signal = new AbortController().signal): Promise<DirPrefetch> =>
+        prefetchDirs(Buffer.from(root), signal, maxDirs);
+      const withAhead = async (pre: DirPrefetch, policy = normal): Promise<RecordingSink> =>
+        crawl(policy, 10_000, new ManualClock(), 0, pre);
+
+      it('skips what the listing ahead found unchanged, counting its entries, and lists the rest', async () => {
+        await digested();
+        fs.writeFileSync(path.join(root, 'd', 'e', 'g'), 'twice as long'); // before the listing
+        const pre = await ahead();
+        expect([...pre.keys()].sort()).to.deep.equal(['', 'd', 'd/e']);
+        expect(fops((await withAhead(pre)).all())).to.deep.equal(['D', 'M']);
+        expect({ unchanged: last?.dirsUnchanged, scanned: last?.entriesScanned }).to.deep.equal({
+          unchanged: 2,
+          scanned: 5,
+        });
+      });
+
+      it('leaves a change made after the listing to the next run, as one made just after the crawl passed', async () => {
+        await digested();
+        const pre = await ahead();
+        fs.writeFileSync(path.join(root, 'd', 'f'), 'changed after the listing');
+        expect((await withAhead(pre)).all()).to.deep.equal([]);
+        expect(fops((await crawl()).all())).to.deep.equal(['D', 'M']);
+      });
+
+      it('is not used where digests are not (a full crawl, recover mode), nor for a hard-linked child', async () => {
+        await digested();
+        const pre = await ahead();
+        fs.writeFileSync(path.join(root, 'top'), 'changed after the listing');
+        expect(fops((await withAhead(pre, { ...normal, useDigests: false })).all())).to.include('D');
+        fs.linkSync(path.join(root, 'd', 'f'), path.join(root, 'd', 'f2'));
+        confirmAll();
+        await crawl(); // stages and stores nothing for d: it holds a hard-linked file
+        const linked = await ahead();
+        expect(linked.get('d')?.linked).to.equal(true);
+        await withAhead(linked);
+        expect(last?.dirsUnchanged).to.be.below(3);
+      });
+
+      it('stops when aborted or at its bound, keeping what it listed', async () => {
+        await digested();
+        expect((await ahead(2)).size).to.equal(2);
+        expect((await ahead(100, AbortSignal.abort())).size).to.equal(0);
+      });
     });
 
     it('never skips a directory holding a hard-linked file, so a new name elsewhere is a LINK', async () => {

@@ -47,6 +47,7 @@ export class CrawlXsync {
         onScan: (n) => {
           this.stats.counts.entriesScanned = n;
         },
+        ...(deps.prefetch === undefined || deps.fullCrawl ? {} : { prefetch: deps.prefetch }),
       },
     );
     turn.holdDeletes(brake !== undefined && deps.consumer !== undefined ? liveCrawlHold(brake) : undefined);
