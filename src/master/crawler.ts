@@ -172,7 +172,9 @@ export class XsyncCrawler {
   private crawlDir(dir: DirTask, visit: boolean): DirTask[] {
     const prefetched = visit ? this.prefetched(dir) : undefined;
     if (prefetched !== undefined) return prefetched;
-    const { children, reserved } = listDir(this.cfg.root, dir.rel);
+    const { children, reserved, gone } = listDir(this.cfg.root, dir.rel);
+    // Gone since its parent was listed (or prefetched): its entries are not vanished for it.
+    if (gone) return [];
     if (!visit) return this.passThrough(dir, children);
     this.dirs.push(dir.gfid);
     this.scanned += children.length;
@@ -253,7 +255,7 @@ export class XsyncCrawler {
 
   /** A directory the prefetch found unchanged, visited as unchangedSubdirs would (no listing). */
   private prefetched(dir: DirTask): DirTask[] | undefined {
-    const pre = this.deps.prefetch?.get(dir.rel.toString('latin1'));
+    const pre = this.deps.prefetch?.dirs.get(dir.rel.toString('latin1'));
     if (pre === undefined || pre.reserved || pre.linked || !this.cfg.policy.useDigests) return undefined;
     const subdirs = this.storedSubdirs(dir, pre.digest, pre.subdirs);
     if (subdirs === undefined) return undefined;

@@ -19,18 +19,26 @@ export interface DirListing {
   readonly children: readonly ListedChild[];
   /** The directory is the root and holds the reserved name (left out of `children`). */
   readonly reserved: boolean;
+  /**
+   * The directory was gone (or no longer one) when listed: moved, removed or replaced since
+   * its parent was listed. It lists as empty, and the crawl leaves it to the next run: its
+   * children may live on under another name (a rename), never to be unlinked for it.
+   */
+  readonly gone: boolean;
 }
 
 /**
- * Lists `rel` under `root`. A directory removed meanwhile lists as empty, and a child removed
- * between readdir and lstat is left out: the next crawl sees them gone. Other errors throw.
+ * Lists `rel` under `root`. A directory removed meanwhile lists as empty and `gone`, and a child
+ * removed between readdir and lstat is left out: the next crawl sees them gone. Other errors throw.
  */
 export function listDir(root: Buffer, rel: Buffer): DirListing {
   const children: ListedChild[] = [];
   let reserved = false;
   // One native call for the names and their lstat (changelog/dir-stats.ts): with a path built
   // and an lstat through it per name, listing was most of a re-run's crawl.
-  const listed = (dirStats(absPath(root, rel)) ?? []).sort((a, b) => Buffer.compare(a.name, b.name));
+  const stats = dirStats(absPath(root, rel));
+  if (stats === undefined) return { children, reserved, gone: true };
+  const listed = stats.sort((a, b) => Buffer.compare(a.name, b.name));
   for (const { name, st } of listed) {
     if (rel.length === 0 && name.equals(RESERVED_ROOT_NAME)) {
       reserved = true;
@@ -43,5 +51,5 @@ export function listDir(root: Buffer, rel: Buffer): DirListing {
     const target = st.isSymbolicLink() ? readTarget(absPath(root, childRel)) : undefined;
     children.push(target === undefined ? { name, rel: childRel, st } : { name, rel: childRel, st, target });
   }
-  return { children, reserved };
+  return { children, reserved, gone: false };
 }

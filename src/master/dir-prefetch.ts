@@ -26,7 +26,15 @@ export interface PrefetchedDir {
   readonly reserved: boolean;
 }
 
-export type DirPrefetch = ReadonlyMap<string, PrefetchedDir>;
+export interface DirPrefetch {
+  /**
+   * When the listing began (the session clock): a crawl that skips by it covers the master as
+   * of then, so its turn, and the stime it sets, starts no later (a change after the listing
+   * and before the crawl is after the stime, for the next run).
+   */
+  readonly startedMs: number;
+  readonly dirs: ReadonlyMap<string, PrefetchedDir>;
+}
 
 /** Directories listed between two yields to the event loop (so the agent's replies are read). */
 const DIRS_PER_SLICE = 16;
@@ -36,14 +44,20 @@ const DIRS_PER_SLICE = 16;
  * is returned), or until `maxDirs` directories are kept (memory stays bounded by directories,
  * never by files). Errors end the prefetch quietly: the crawl lists what is missing itself.
  */
-export async function prefetchDirs(root: Buffer, signal: AbortSignal, maxDirs: number): Promise<DirPrefetch> {
+export async function prefetchDirs(
+  root: Buffer,
+  signal: AbortSignal,
+  maxDirs: number,
+  startedMs: number,
+): Promise<DirPrefetch> {
   const out = new Map<string, PrefetchedDir>();
   const stack: Buffer[] = [Buffer.alloc(0)];
   try {
     while (stack.length > 0 && out.size < maxDirs && !signal.aborted) {
       for (let i = 0; i < DIRS_PER_SLICE && stack.length > 0 && out.size < maxDirs; i++) {
         const rel = stack.pop() as Buffer;
-        const { children, reserved } = listDir(root, rel);
+        const { children, reserved, gone } = listDir(root, rel);
+        if (gone) continue;
         const subdirs = children.filter((c) => c.st.isDirectory()).map(({ name, rel: r }) => ({ name, rel: r }));
         out.set(rel.toString('latin1'), {
           digest: dirDigest(children),
@@ -59,5 +73,5 @@ export async function prefetchDirs(root: Buffer, signal: AbortSignal, maxDirs: n
   } catch {
     // A directory that could not be listed: the crawl lists it (and reports what is wrong).
   }
-  return out;
+  return { startedMs, dirs: out };
 }

@@ -95,7 +95,7 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
     const prefetching = new AbortController();
     const prefetch =
       !recover && index.getMeta('slaveId') !== undefined && index.count() > 0
-        ? prefetchDirs(Buffer.from(opts.masterRoot), prefetching.signal, PREFETCH_MAX_DIRS)
+        ? prefetchDirs(Buffer.from(opts.masterRoot), prefetching.signal, PREFETCH_MAX_DIRS, clock.nowMs())
         : undefined;
     let hello: Awaited<ReturnType<typeof greet>>;
     try {

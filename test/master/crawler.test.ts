@@ -354,7 +354,7 @@ describe('XsyncCrawler', () => {
 
     describe('with directories listed ahead (dir-prefetch.ts)', () => {
       const ahead = (maxDirs = 100, signal = new AbortController().signal): Promise<DirPrefetch> =>
-        prefetchDirs(Buffer.from(root), signal, maxDirs);
+        prefetchDirs(Buffer.from(root), signal, maxDirs, 0);
       const withAhead = async (pre: DirPrefetch, policy = normal): Promise<RecordingSink> =>
         crawl(policy, 10_000, new ManualClock(), 0, pre);
 
@@ -362,7 +362,7 @@ describe('XsyncCrawler', () => {
         await digested();
         fs.writeFileSync(path.join(root, 'd', 'e', 'g'), 'twice as long'); // before the listing
         const pre = await ahead();
-        expect([...pre.keys()].sort()).to.deep.equal(['', 'd', 'd/e']);
+        expect([...pre.dirs.keys()].sort()).to.deep.equal(['', 'd', 'd/e']);
         expect(fops((await withAhead(pre)).all())).to.deep.equal(['D', 'M']);
         expect({ unchanged: last?.dirsUnchanged, scanned: last?.entriesScanned }).to.deep.equal({
           unchanged: 2,
@@ -387,15 +387,30 @@ describe('XsyncCrawler', () => {
         confirmAll();
         await crawl(); // stages and stores nothing for d: it holds a hard-linked file
         const linked = await ahead();
-        expect(linked.get('d')?.linked).to.equal(true);
+        expect(linked.dirs.get('d')?.linked).to.equal(true);
         await withAhead(linked);
         expect(last?.dirsUnchanged).to.be.below(3);
       });
 
+      it('a directory renamed after its parent was listed ahead is left to the next run, its files never unlinked', async () => {
+        fs.mkdirSync(path.join(root, 'P', 'A'), { recursive: true });
+        for (const n of ['x', 'y', 'z']) fs.writeFileSync(path.join(root, 'P', 'A', n), n);
+        await crawl();
+        confirmAll();
+        await crawl(); // digests stored
+        const pre = await ahead(2); // '' and 'P' only: the prefetch stopped there
+        expect([...pre.dirs.keys()]).to.deep.equal(['', 'P']);
+        fs.renameSync(path.join(root, 'P', 'A'), path.join(root, 'P', 'B')); // while the slave is reached
+        expect((await withAhead(pre)).all()).to.deep.equal([]);
+        const next = fops((await crawl()).all());
+        expect(next.filter((o) => o.startsWith('E UNLINK'))).to.deep.equal([]);
+        expect(next).to.include.members(['E MKDIR B', 'E CREATE x', 'E CREATE y', 'E CREATE z']);
+      });
+
       it('stops when aborted or at its bound, keeping what it listed', async () => {
         await digested();
-        expect((await ahead(2)).size).to.equal(2);
-        expect((await ahead(100, AbortSignal.abort())).size).to.equal(0);
+        expect((await ahead(2)).dirs.size).to.equal(2);
+        expect((await ahead(100, AbortSignal.abort())).dirs.size).to.equal(0);
       });
     });
 

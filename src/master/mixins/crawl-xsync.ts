@@ -13,7 +13,9 @@ export class CrawlXsync {
   async crawlTurn(this: MasterBase): Promise<TurnResult> {
     const deps = this.deps;
     this.stats.crawlStatus = 'Hybrid Crawl';
-    const turnStartMs = deps.clock.nowMs();
+    // A crawl that skips by directories listed ahead covers the master as of that listing.
+    const prefetch = deps.fullCrawl ? undefined : deps.prefetch;
+    const turnStartMs = Math.min(deps.clock.nowMs(), prefetch?.startedMs ?? Infinity);
     // The agent refuses a seed copy unless the slave root is empty; any other crawl sends every
     // entry by gfid.
     const seed = deps.fullCrawl ? deps.seed : undefined;
@@ -47,7 +49,7 @@ export class CrawlXsync {
         onScan: (n) => {
           this.stats.counts.entriesScanned = n;
         },
-        ...(deps.prefetch === undefined || deps.fullCrawl ? {} : { prefetch: deps.prefetch }),
+        ...(prefetch === undefined ? {} : { prefetch }),
       },
     );
     turn.holdDeletes(brake !== undefined && deps.consumer !== undefined ? liveCrawlHold(brake) : undefined);
