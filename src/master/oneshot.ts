@@ -15,7 +15,7 @@ import type { Master } from './builder.js';
 import type { CrawlStats } from './crawl-stats.js';
 import { MOVED_SINCE, retryLedger } from './oneshot-ledger.js';
 import { SessionLock } from './session-lock.js';
-import { endReverify } from './reverify.js';
+import { endReverify, startReverify } from './reverify.js';
 import {
   checkMaster,
   dropStartedSlave,
@@ -115,7 +115,14 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
     const report = (phase: Progress['phase'], s: CrawlStats): void => opts.onProgress?.(progressOf(phase, s));
     const seed = seedRunOf(
       opts.config,
-      { masterRoot: opts.masterRoot, slave, remote: conn.remote, log: opts.log, signal: stop },
+      {
+        masterRoot: opts.masterRoot,
+        slave,
+        remote: conn.remote,
+        log: opts.log,
+        signal: stop,
+        onCopyBegins: () => startReverify(index, 'seed copy'),
+      },
       master.rsyncCarriesXattrs(),
     );
     master.start({

@@ -19,7 +19,23 @@ export function startReverify(index: Pick<SessionMeta, 'setMeta'>, why: string):
   index.setMeta(REVERIFY_KEY, why);
 }
 
+/**
+ * Meta key present from the decision to crawl a new (or recreated) slave fully until that full
+ * crawl completed: a run stopped before (after a seed copy landed, say) leaves entries nothing
+ * purged, so the next run is a full crawl too (session-setup.ts, decideFullCrawl).
+ */
+export const FULL_PENDING_KEY = 'crawl.fullPending' satisfies MetaKey;
+
+export function startFullCrawl(index: Pick<SessionMeta, 'setMeta'>): void {
+  index.setMeta(FULL_PENDING_KEY, '1');
+}
+
+export function fullCrawlPending(index: Pick<SessionMeta, 'getMeta'>): boolean {
+  return index.getMeta(FULL_PENDING_KEY) !== undefined;
+}
+
 /** The full crawl completed: every file was sent or compared with the quick check off. */
 export function endReverify(index: Pick<SessionMeta, 'getMeta' | 'deleteMeta'>): void {
   if (reverifying(index)) index.deleteMeta(REVERIFY_KEY);
+  if (fullCrawlPending(index)) index.deleteMeta(FULL_PENDING_KEY);
 }

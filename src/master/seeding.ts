@@ -54,6 +54,12 @@ export interface SeedDeps {
   readonly remote?: RemoteTarget;
   readonly log: Logger;
   readonly signal?: AbortSignal;
+  /**
+   * Called once the copy is about to begin. Until the crawl turn completes, the copy's files are
+   * proven only by their adoption: the session re-verifies the slave's content (reverify.ts), so
+   * that a run after one stopped part-way sends what the copy may hold stale.
+   */
+  readonly onCopyBegins?: () => void;
 }
 
 /**
@@ -141,6 +147,7 @@ export async function runSeed(settings: SeedSettings, deps: SeedDeps, onStarted?
     log.info(`no seed copy: ${begun.reason}; syncing file by file`);
     return false;
   }
+  deps.onCopyBegins?.();
   const copying = new SeedCopy().run({
     sourceRoot: deps.sourceRoot,
     destDir: begun.dir,
@@ -271,6 +278,7 @@ export function seedRunOf(
     readonly remote: RemoteTarget | undefined;
     readonly log: Logger;
     readonly signal: AbortSignal;
+    readonly onCopyBegins?: () => void;
   },
   xattrs: boolean,
 ): SeedRun | undefined {
@@ -283,6 +291,7 @@ export function seedRunOf(
       log: parts.log,
       signal: parts.signal,
       ...(parts.remote === undefined ? {} : { remote: parts.remote }),
+      ...(parts.onCopyBegins === undefined ? {} : { onCopyBegins: parts.onCopyBegins }),
     },
   );
 }

@@ -20,7 +20,7 @@ import { probeTargetOf, tcpAnswers, waitUntilAnswers } from '../slave/reach-prob
 import { SESSION_KEY_FILE, SshLink, sshArgv } from '../slave/ssh-link.js';
 import type { RemoteTarget } from '../syncer/index.js';
 import { masterVolumeId } from './volume-id.js';
-import { startReverify } from './reverify.js';
+import { fullCrawlPending, startFullCrawl, startReverify } from './reverify.js';
 import { SESSION_FILES } from '../session-files.js';
 
 /** What a one-shot sync and a live worker are both given about their session. */
@@ -263,6 +263,8 @@ export function checkMaster(root: string): void {
 /**
  * A slave we have no confirmed record of (first sync, a slave recreated since, or recover
  * mode) gets a full crawl: every entry is sent again and unknown slave entries are purged.
+ * So does one whose full crawl has not completed yet (reverify.ts, FULL_PENDING_KEY): a first
+ * sync stopped part-way left entries nothing purged, which an ordinary crawl would keep.
  */
 export function decideFullCrawl(
   index: SessionMeta & Pick<Confirmations, 'clearSynced'> & Pick<NameIndex, 'count'>,
@@ -280,9 +282,10 @@ export function decideFullCrawl(
     }
     index.clearSynced();
     index.setMeta('slaveId', slaveId);
+    startFullCrawl(index);
     return true;
   }
-  return recover || index.count() === 0;
+  return recover || index.count() === 0 || fullCrawlPending(index);
 }
 
 /**

@@ -21,6 +21,8 @@ export const SESSION_META = {
     "The last directory an xsync crawl flushed (crawl-position.ts encoding): the next crawl resumes after it; '' or unset: from the start",
   'slave.reverifyContent':
     "Why the slave's content is being re-verified (one line); present from a rebuild of either index until the full crawl after it completes (master/reverify.ts)",
+  'crawl.fullPending':
+    "'1' from the decision to crawl a new or recreated slave fully until that full crawl completed: the next run is full too (master/reverify.ts)",
   'brake.cause': 'Why the mass-delete brake is engaged (one line); unset while it is not',
   'brake.sinceMs': 'Unix ms the brake engaged',
   'brake.root': '`<st_dev>:<st_ino>` of the master root the session syncs, recorded on first sight',

@@ -6,27 +6,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { expect } from 'chai';
-import winston from 'winston';
 import { resolveConfig } from '../../src/cli/config-loader.js';
 import { resolveSlave } from '../../src/cli/roots.js';
-import type { Logger } from '../../src/log.js';
 import { runOneshot } from '../../src/master/oneshot.js';
 import { SESSION_FILES } from '../../src/session-files.js';
 import { SqliteGfidIndex, readStime } from '../../src/store/index.js';
-
-/** A logger that calls `onMessage` with each message (the test's seam into the run's steps). */
-function messageLogger(onMessage: (m: string) => void): Logger {
-  const sink = new Writable({
-    objectMode: true,
-    write(info: { message?: unknown }, _enc, done) {
-      onMessage(String(info.message));
-      done();
-    },
-  });
-  return winston.createLogger({ level: 'debug', transports: [new winston.transports.Stream({ stream: sink })] });
-}
+import { messageLogger } from '../support/message-log.js';
 
 describe('master/dir-prefetch: a one-shot run that listed ahead', function () {
   this.timeout(60_000);

@@ -7,9 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { expect } from 'chai';
-import winston from 'winston';
 import { systemClock } from '../../src/clock.js';
 import { resolveConfig } from '../../src/cli/config-loader.js';
 import { resolveSlave } from '../../src/cli/roots.js';
@@ -19,23 +17,8 @@ import { runLive } from '../../src/master/live.js';
 import { openSessionIndex } from '../../src/master/session-setup.js';
 import { parseWatchMark, waitForWatch } from '../../src/master/recorder-wait.js';
 import { SqliteGfidIndex } from '../../src/store/index.js';
-import type { Logger } from '../../src/log.js';
 import { untilTreesEqual } from '../support/tree-compare.js';
-
-function messageLogger(): { readonly log: Logger; readonly messages: string[] } {
-  const messages: string[] = [];
-  const sink = new Writable({
-    objectMode: true,
-    write(info: { message?: unknown }, _enc, done) {
-      messages.push(String(info.message));
-      done();
-    },
-  });
-  return {
-    log: winston.createLogger({ level: 'debug', transports: [new winston.transports.Stream({ stream: sink })] }),
-    messages,
-  };
-}
+import { messageLogger } from '../support/message-log.js';
 
 async function until(what: string, ok: () => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -68,7 +51,8 @@ describe('master/live: the seed copy waits for the recorder watch', function () 
     }
     const config = resolveConfig([{ source: 'the test', values: { 'change-interval': 1 } }]);
     const { slave, name } = resolveSlave(slaveRoot);
-    const worker = messageLogger();
+    const messages: string[] = [];
+    const worker = { log: messageLogger((m) => messages.push(m)), messages };
     const stop = new AbortController();
     const live = runLive({
       masterRoot: master,
@@ -100,7 +84,7 @@ describe('master/live: the seed copy waits for the recorder watch', function () 
         config,
         openIndex: () => openSessionIndex(sessionDir, worker.log, systemClock),
         clock: systemClock,
-        log: messageLogger().log,
+        log: messageLogger(),
         signal: stop.signal,
       });
       await untilTreesEqual(master, slaveRoot, 30_000);
@@ -113,7 +97,8 @@ describe('master/live: the seed copy waits for the recorder watch', function () 
 
   it('waitForWatch: a mark of a process that is gone promises nothing; a built index needs none', async function () {
     const index = SqliteGfidIndex.open(':memory:');
-    const { log, messages } = messageLogger();
+    const messages: string[] = [];
+    const log = messageLogger((m) => messages.push(m));
     let history: number | undefined;
     const deps = {
       index,
