@@ -30,7 +30,7 @@ import { CheckpointTracker, pendingBefore, readCheckpointState } from './checkpo
 import { buildStatus } from './session-status.js';
 import type { SessionStatus, WorkerStatus } from './session-status.js';
 import { DeleteBrake } from './delete-brake.js';
-import { endReverify, startReverify } from './reverify.js';
+import { endReverify } from './reverify.js';
 import { MetricsServer } from './metrics.js';
 import { StatusService, statusSocketPath } from './status-service.js';
 import { loadAuditResult, saveAuditResult } from '../verify/audit-state.js';
@@ -158,15 +158,8 @@ export async function runLive(opts: LiveOptions): Promise<void> {
     // before the copy); not before the watch: see waitForWatch.
     const seed = fullCrawl
       ? seedRunOf(
-          opts.config,
-          {
-            masterRoot: opts.masterRoot,
-            slave,
-            remote: conn.remote,
-            log: opts.log,
-            signal: stop,
-            onCopyBegins: () => startReverify(index, 'seed copy'),
-          },
+          opts,
+          { slave, remote: conn.remote, signal: stop, index },
           new (buildMaster({ ...choice, detect: 'xsync' }))().rsyncCarriesXattrs(),
         )
       : undefined;

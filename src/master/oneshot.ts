@@ -15,7 +15,7 @@ import type { Master } from './builder.js';
 import type { CrawlStats } from './crawl-stats.js';
 import { MOVED_SINCE, retryLedger } from './oneshot-ledger.js';
 import { SessionLock } from './session-lock.js';
-import { endReverify, startReverify } from './reverify.js';
+import { endReverify } from './reverify.js';
 import {
   checkMaster,
   dropStartedSlave,
@@ -113,18 +113,7 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
     // A dead agent stops the run as a user's stop does: nothing in flight can land any more.
     const stop = opts.signal === undefined ? slave.died : AbortSignal.any([opts.signal, slave.died]);
     const report = (phase: Progress['phase'], s: CrawlStats): void => opts.onProgress?.(progressOf(phase, s));
-    const seed = seedRunOf(
-      opts.config,
-      {
-        masterRoot: opts.masterRoot,
-        slave,
-        remote: conn.remote,
-        log: opts.log,
-        signal: stop,
-        onCopyBegins: () => startReverify(index, 'seed copy'),
-      },
-      master.rsyncCarriesXattrs(),
-    );
+    const seed = seedRunOf(opts, { slave, remote: conn.remote, signal: stop, index }, master.rsyncCarriesXattrs());
     master.start({
       ...sessionDeps(opts.masterRoot, { index, slave, log: opts.log, clock, dirs, hello, remote: conn.remote }),
       fullCrawl,

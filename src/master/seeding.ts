@@ -19,6 +19,8 @@ import { SeedCopy } from '../syncer/index.js';
 import type { RemoteTarget } from '../syncer/index.js';
 import type { Gfid } from '../changelog/index.js';
 import type { Plan } from './plan.js';
+import { startReverify } from './reverify.js';
+import type { SessionMeta } from '../store/index.js';
 
 /** A plan less what the slave adopted from a seed copy, and how many entries that was. */
 export interface Adoption {
@@ -271,27 +273,31 @@ export async function adoptSeeded(
  * link. `xattrs`: the master's sendmark axis (rsync carries extended attributes).
  */
 export function seedRunOf(
-  config: Pick<Config, 'seedCopy' | 'syncJobs' | 'compress'>,
-  parts: {
+  session: {
+    readonly config: Pick<Config, 'seedCopy' | 'syncJobs' | 'compress'>;
     readonly masterRoot: string;
+    readonly log: Logger;
+  },
+  parts: {
     readonly slave: SlaveCaller;
     readonly remote: RemoteTarget | undefined;
-    readonly log: Logger;
     readonly signal: AbortSignal;
-    readonly onCopyBegins?: () => void;
+    /** The session index: re-verify starts in it when the copy begins (SeedDeps.onCopyBegins). */
+    readonly index: Pick<SessionMeta, 'setMeta'>;
   },
   xattrs: boolean,
 ): SeedRun | undefined {
+  const { config } = session;
   if (!config.seedCopy) return undefined;
   return new SeedRun(
     { jobs: config.syncJobs, xattrs, compress: config.compress },
     {
       slave: parts.slave,
-      sourceRoot: parts.masterRoot,
-      log: parts.log,
+      sourceRoot: session.masterRoot,
+      log: session.log,
       signal: parts.signal,
       ...(parts.remote === undefined ? {} : { remote: parts.remote }),
-      ...(parts.onCopyBegins === undefined ? {} : { onCopyBegins: parts.onCopyBegins }),
+      onCopyBegins: () => startReverify(parts.index, 'seed copy'),
     },
   );
 }

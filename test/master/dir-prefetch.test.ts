@@ -7,11 +7,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { resolveConfig } from '../../src/cli/config-loader.js';
-import { resolveSlave } from '../../src/cli/roots.js';
 import { runOneshot } from '../../src/master/oneshot.js';
 import { SESSION_FILES } from '../../src/session-files.js';
 import { SqliteGfidIndex, readStime } from '../../src/store/index.js';
+import { inProcessSession } from '../support/inprocess-session.js';
 import { messageLogger } from '../support/message-log.js';
 
 describe('master/dir-prefetch: a one-shot run that listed ahead', function () {
@@ -23,23 +22,10 @@ describe('master/dir-prefetch: a one-shot run that listed ahead', function () {
   afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   it('sets no stime past a change made after the listing, and the next run sends it', async () => {
-    const master = path.join(tmp, 'master');
-    const slaveRoot = path.join(tmp, 'slave');
-    const sessionDir = path.join(tmp, 'session');
-    fs.mkdirSync(path.join(master, 'd'), { recursive: true });
-    fs.mkdirSync(slaveRoot);
-    fs.mkdirSync(sessionDir);
+    const { master, slaveRoot, sessionDir, base } = inProcessSession(tmp);
+    fs.mkdirSync(path.join(master, 'd'));
     const f = path.join(master, 'd', 'f');
     fs.writeFileSync(f, 'old content');
-    const { slave, name } = resolveSlave(slaveRoot);
-    const base = {
-      masterRoot: master,
-      slaveRoot: name,
-      slave,
-      sessionDir,
-      config: resolveConfig([{ source: 'the test', values: {} }]),
-      agentCommand: [process.execPath, '--import', 'tsx', 'test/support/agent-bin.ts'],
-    };
     expect((await runOneshot({ ...base, log: messageLogger(() => undefined) })).failures).to.deep.equal([]);
     await runOneshot({ ...base, log: messageLogger(() => undefined) }); // stores the digests
     // The next run lists ahead while its agent starts; the change comes after that listing.

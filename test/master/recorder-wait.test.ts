@@ -9,8 +9,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { systemClock } from '../../src/clock.js';
-import { resolveConfig } from '../../src/cli/config-loader.js';
-import { resolveSlave } from '../../src/cli/roots.js';
 import { runRecorderProcess } from '../../src/changelog/recorder/recorder-process.js';
 import { RECORDER_KEYS } from '../../src/changelog/recorder/recorder.js';
 import { runLive } from '../../src/master/live.js';
@@ -18,6 +16,7 @@ import { openSessionIndex } from '../../src/master/session-setup.js';
 import { parseWatchMark, waitForWatch } from '../../src/master/recorder-wait.js';
 import { SqliteGfidIndex } from '../../src/store/index.js';
 import { untilTreesEqual } from '../support/tree-compare.js';
+import { inProcessSession } from '../support/inprocess-session.js';
 import { messageLogger } from '../support/message-log.js';
 
 async function until(what: string, ok: () => boolean, timeoutMs = 20_000): Promise<void> {
@@ -37,30 +36,19 @@ describe('master/live: the seed copy waits for the recorder watch', function () 
   afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   it('a file rewritten with its size and mtime put back before the recorder watches arrives with its new content', async function () {
-    const master = path.join(tmp, 'master');
-    const slaveRoot = path.join(tmp, 'slave');
-    const sessionDir = path.join(tmp, 'session');
+    const { master, slaveRoot, sessionDir, base } = inProcessSession(tmp, { 'change-interval': 1 });
     fs.mkdirSync(path.join(master, 'deep', 'er'), { recursive: true });
-    fs.mkdirSync(slaveRoot);
-    fs.mkdirSync(sessionDir);
     const files = ['f', 'deep/er/#g'].map((p) => path.join(master, p));
     const mtime = new Date('2020-02-02T02:02:02Z');
     for (const f of files) {
       fs.writeFileSync(f, 'old content');
       fs.utimesSync(f, mtime, mtime);
     }
-    const config = resolveConfig([{ source: 'the test', values: { 'change-interval': 1 } }]);
-    const { slave, name } = resolveSlave(slaveRoot);
     const messages: string[] = [];
     const worker = { log: messageLogger((m) => messages.push(m)), messages };
     const stop = new AbortController();
     const live = runLive({
-      masterRoot: master,
-      slaveRoot: name,
-      slave,
-      sessionDir,
-      config,
-      agentCommand: [process.execPath, '--import', 'tsx', 'test/support/agent-bin.ts'],
+      ...base,
       log: worker.log,
       signal: stop.signal,
       checkpointTargetMs: () => undefined,
@@ -81,7 +69,7 @@ describe('master/live: the seed copy waits for the recorder watch', function () 
       recording = runRecorderProcess({
         masterRoot: master,
         sessionDir,
-        config,
+        config: base.config,
         openIndex: () => openSessionIndex(sessionDir, worker.log, systemClock),
         clock: systemClock,
         log: messageLogger(),

@@ -8,10 +8,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { resolveConfig } from '../../src/cli/config-loader.js';
-import { resolveSlave } from '../../src/cli/roots.js';
 import { runOneshot } from '../../src/master/oneshot.js';
 import { SESSION_FILES } from '../../src/session-files.js';
+import { inProcessSession } from '../support/inprocess-session.js';
 import { messageLogger } from '../support/message-log.js';
 import { assertTreesEqual } from '../support/tree-compare.js';
 import { endReverify, REVERIFY_KEY, reverifying, startReverify } from '../../src/master/reverify.js';
@@ -39,26 +38,13 @@ describe('master/reverify', () => {
     this.timeout(60_000);
     const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'georep-reverify-')));
     try {
-      const master = path.join(tmp, 'master');
-      const slaveRoot = path.join(tmp, 'slave');
-      const sessionDir = path.join(tmp, 'session');
-      fs.mkdirSync(path.join(master, 'd'), { recursive: true });
-      fs.mkdirSync(slaveRoot);
-      fs.mkdirSync(sessionDir);
+      const { master, slaveRoot, sessionDir, base } = inProcessSession(tmp);
+      fs.mkdirSync(path.join(master, 'd'));
       const f = path.join(master, 'd', 'f');
       const mtime = new Date('2020-02-02T02:02:02Z');
       fs.writeFileSync(f, 'old content');
       fs.utimesSync(f, mtime, mtime);
       for (let i = 0; i < 20; i++) fs.writeFileSync(path.join(master, 'd', `other${i}`), 'x');
-      const { slave, name } = resolveSlave(slaveRoot);
-      const base = {
-        masterRoot: master,
-        slaveRoot: name,
-        slave,
-        sessionDir,
-        config: resolveConfig([{ source: 'the test', values: {} }]),
-        agentCommand: [process.execPath, '--import', 'tsx', 'test/support/agent-bin.ts'],
-      };
       const stop = new AbortController();
       // Ctrl-C (or a dropped link) just after the copy landed, before the crawl adopted it.
       const log = messageLogger((m) => {
