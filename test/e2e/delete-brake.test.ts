@@ -225,6 +225,19 @@ describe('e2e: mass-delete brake', function () {
       expect(compareTrees(s.master, s.slave)).to.deep.equal([]);
     });
 
+    it('a first sync whose purge of extra slave entries was refused purges them on the rerun with --allow-mass-delete', async function () {
+      // Entries the slave holds that the master never had (a copy made before georep, since deleted).
+      fs.mkdirSync(s.slave, { recursive: true });
+      for (let i = 0; i < 20; i++) fs.writeFileSync(path.join(s.slave, `extra${i}`), 'x\n');
+      const refused = await sync(s.work, ['--delete-brake-count', '5']);
+      expect(refused.r.exitCode, describeRun(refused.args, refused.r)).to.equal(EXIT.syncFailed);
+      expect(files(s.slave).filter((f) => f.startsWith('extra'))).to.have.lengthOf(20);
+      // The full crawl did not complete: the rerun is one too, and its purge runs.
+      const allowed = await sync(s.work, ['--allow-mass-delete']);
+      expect(allowed.r.exitCode, describeRun(allowed.args, allowed.r)).to.equal(EXIT.ok);
+      expect(compareTrees(s.master, s.slave)).to.deep.equal([]);
+    });
+
     it('refuses to purge a populated slave from an empty master (its disk not mounted) on a first sync', async function () {
       // A copy made before georep (say by rsync): the slave's index knows none of it.
       tree(s.slave);
