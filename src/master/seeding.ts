@@ -252,8 +252,10 @@ export async function adoptSeeded(
   // A file changed after the copy may have begun (its ctime says so) may have been read before
   // the change and rewritten with its size and mtime put back: the copy proves its name, not
   // its content. Its data is sent whole (no quick check) over the adopted copy.
-  const suspect = (gfid: Gfid): boolean =>
-    readSinceNs !== undefined && (plan.confirm.get(gfid)?.ctimeNs ?? readSinceNs) >= readSinceNs;
+  const suspect = (gfid: Gfid): boolean => {
+    const ctimeNs = plan.confirm.get(gfid)?.ctimeNs;
+    return readSinceNs !== undefined && (ctimeNs === undefined || changedSince(ctimeNs, readSinceNs));
+  };
   const resend = new Set([...adoptedFiles].filter(suspect));
   const drop = <T extends { gfid: Gfid }>(items: readonly T[]): T[] => items.filter((d) => !adoptedFiles.has(d.gfid));
   return {
@@ -265,6 +267,17 @@ export async function adoptSeeded(
     },
     adopted: adoptedOps.size,
   };
+}
+
+const NS_PER_S = 1_000_000_000n;
+
+/**
+ * Whether a file whose ctime is `ctimeNs` may have changed at or after `sinceNs`. A ctime of
+ * whole seconds is taken as from a file system that keeps no more (ext3, some NFS and FUSE
+ * ones): a change in the same second as `sinceNs` counts, though its ctime reads earlier.
+ */
+export function changedSince(ctimeNs: bigint, sinceNs: bigint): boolean {
+  return ctimeNs >= (ctimeNs % NS_PER_S === 0n ? sinceNs - (sinceNs % NS_PER_S) : sinceNs);
 }
 
 /**

@@ -18,7 +18,7 @@ import { BatchRunner } from '../../src/master/batch-runner.js';
 import { CrawlStats } from '../../src/master/crawl-stats.js';
 import type { Plan } from '../../src/master/plan.js';
 import type { Seen } from '../../src/master/process-change.js';
-import { SeedRun } from '../../src/master/seeding.js';
+import { SeedRun, changedSince } from '../../src/master/seeding.js';
 import type { SeedStep } from '../../src/master/seeding.js';
 import type { MethodName } from '../../src/slave/index.js';
 import { RsyncEngine, Syncer } from '../../src/syncer/index.js';
@@ -239,6 +239,14 @@ describe('BatchPipeline', function () {
       seeded: 4,
       files: 1,
     });
+  });
+
+  it('changedSince: a ctime at or after the copy began; whole-second ctimes compared by the second', () => {
+    const s = 1_700_000_000_500_000_000n; // the copy began half-way through a second
+    expect(changedSince(s, s)).to.equal(true);
+    expect(changedSince(s - 1n, s)).to.equal(false);
+    expect(changedSince(1_700_000_000_000_000_000n, s)).to.equal(true); // whole seconds: same second
+    expect(changedSince(1_699_999_999_000_000_000n, s)).to.equal(false);
   });
 
   it('refuses a batch after settle() and a second settle(): each would go unaccounted (INTERNAL)', async () => {
