@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The slave agent's own entry, for a master that spawns it on this host: what `georep slave
 // ROOT` runs, without loading the CLI around it (commander, the config schema): the agent
-// answers its first request in about half the time. `georep slave` stays for ssh use.
+// answers its first request in about half the time. Over ssh, `georep slave` takes the same way
+// (main.ts, agent-args.ts).
 // Usage: agent-main.js [--log-level LEVEL] [--idle-timeout SECONDS] [--] ROOT
 
 import { parseAgentArgs } from './agent-args.js';

@@ -20,7 +20,7 @@ import type {
 import type { Seen } from './process-change.js';
 import { attrsOf, encodePosition, entryTypeOf, passesFrom, shouldDescend, shouldVisit } from '../changelog/index.js';
 import { dirDigest } from './dir-digest.js';
-import { listDir } from './dir-listing.js';
+import { holdsLinkedFile, listDir, subdirsOf } from './dir-listing.js';
 import type { DirPrefetch } from './dir-prefetch.js';
 import type { ListedChild } from './dir-listing.js';
 import { SLAVE_STATE_DIR } from '../session-files.js';
@@ -245,12 +245,8 @@ export class XsyncCrawler {
    * that a new name of its inode elsewhere is recorded as a LINK).
    */
   private unchangedSubdirs(dir: DirTask, children: readonly ListedChild[], digest: Buffer): DirTask[] | undefined {
-    if (children.some((c) => c.st.nlink > 1n && !c.st.isDirectory())) return undefined;
-    return this.storedSubdirs(
-      dir,
-      digest,
-      children.filter((c) => c.st.isDirectory()),
-    );
+    if (holdsLinkedFile(children)) return undefined;
+    return this.storedSubdirs(dir, digest, subdirsOf(children));
   }
 
   /** A directory the prefetch found unchanged, visited as unchangedSubdirs would (no listing). */

@@ -53,3 +53,16 @@ export function listDir(root: Buffer, rel: Buffer): DirListing {
   }
   return { children, reserved, gone: false };
 }
+
+/** The directories among `children`, in listing order. */
+export function subdirsOf<T extends ListedChild>(children: readonly T[]): T[] {
+  return children.filter((c) => c.st.isDirectory());
+}
+
+/**
+ * A child other than a directory has more than one link: a crawl must see the directory, so
+ * that a new name of that inode elsewhere is recorded as a LINK (never skipped by its digest).
+ */
+export function holdsLinkedFile(children: readonly ListedChild[]): boolean {
+  return children.some((c) => c.st.nlink > 1n && !c.st.isDirectory());
+}

@@ -11,7 +11,7 @@
 // during the run, not at one instant. A full crawl uses no prefetch (it skips nothing).
 
 import { dirDigest } from './dir-digest.js';
-import { listDir } from './dir-listing.js';
+import { holdsLinkedFile, listDir, subdirsOf } from './dir-listing.js';
 
 /** What the crawl needs of a directory to skip it (keyed by its root-relative path, latin1). */
 export interface PrefetchedDir {
@@ -58,15 +58,15 @@ export async function prefetchDirs(
         const rel = stack.pop() as Buffer;
         const { children, reserved, gone } = listDir(root, rel);
         if (gone) continue;
-        const subdirs = children.filter((c) => c.st.isDirectory()).map(({ name, rel: r }) => ({ name, rel: r }));
+        const subdirs = subdirsOf(children).map(({ name, rel: r }) => ({ name, rel: r }));
         out.set(rel.toString('latin1'), {
           digest: dirDigest(children),
           subdirs,
           count: children.length,
-          linked: children.some((c) => c.st.nlink > 1n && !c.st.isDirectory()),
+          linked: holdsLinkedFile(children),
           reserved,
         });
-        for (let j = subdirs.length - 1; j >= 0; j--) stack.push((subdirs[j] as { rel: Buffer }).rel);
+        stack.push(...subdirs.map((d) => d.rel).reverse()); // preorder: the first subdirectory next
       }
       await new Promise<void>((resolve) => setImmediate(resolve));
     }

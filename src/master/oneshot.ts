@@ -91,10 +91,11 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
     forgetLiveHistory(index, opts.sessionDir, opts.log);
     master = new (buildMaster(choiceFromConfig(opts.config)))();
     const recover = opts.config.specialSyncMode === 'recover';
+    const knownSlave = index.getMeta('slaveId');
     // While the slave is reached: a run after an earlier sync lists the master ahead of its crawl.
     const prefetching = new AbortController();
     const prefetch =
-      !recover && index.getMeta('slaveId') !== undefined && index.count() > 0
+      !recover && knownSlave !== undefined && index.count() > 0
         ? prefetchDirs(Buffer.from(opts.masterRoot), prefetching.signal, PREFETCH_MAX_DIRS, clock.nowMs())
         : undefined;
     let hello: Awaited<ReturnType<typeof greet>>;
@@ -106,7 +107,7 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
     }
     const slave = conn.client;
     // Before decideFullCrawl records the slave: an interrupted forget is asked again next time.
-    if (index.getMeta('slaveId') === undefined) await forgetSlaveNames(slave, index, opts.log, opts.signal);
+    if (knownSlave === undefined) await forgetSlaveNames(slave, index, opts.log, opts.signal);
     const fullCrawl = decideFullCrawl(index, hello.slaveId, recover, opts.log);
     const listedAhead = await prefetch;
     const dirs = prepareSessionDirs(opts.sessionDir);

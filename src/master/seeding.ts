@@ -257,13 +257,16 @@ export async function adoptSeeded(
     return readSinceNs !== undefined && (ctimeNs === undefined || changedSince(ctimeNs, readSinceNs));
   };
   const resend = new Set([...adoptedFiles].filter(suspect));
-  const drop = <T extends { gfid: Gfid }>(items: readonly T[]): T[] => items.filter((d) => !adoptedFiles.has(d.gfid));
+  const sent = (d: { gfid: Gfid }): boolean => !adoptedFiles.has(d.gfid);
   return {
     plan: {
       ...plan,
       entryOps: plan.entryOps.filter((_, i) => !adoptedOps.has(i)),
-      dataOff: [...drop(plan.dataOff), ...plan.dataOff.concat(plan.dataNs).filter((d) => resend.has(d.gfid))],
-      dataNs: drop(plan.dataNs),
+      dataOff: [
+        ...plan.dataOff.filter((d) => sent(d) || resend.has(d.gfid)),
+        ...plan.dataNs.filter((d) => resend.has(d.gfid)),
+      ],
+      dataNs: plan.dataNs.filter(sent),
     },
     adopted: adoptedOps.size,
   };

@@ -12,6 +12,7 @@
 // the old way (exit, and the monitor's backoff).
 
 import { execFile } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
 import net from 'node:net';
 import type { Clock } from '../clock.js';
 
@@ -104,8 +105,10 @@ export async function waitUntilAnswers(
   signal: AbortSignal,
 ): Promise<void> {
   const spacingMs = Math.min(intervalMs, PROBE_SPACING_MS);
-  const done = new AbortController(); // ends the probes still waiting once one is answered
+  const done = new AbortController(); // ends the probes (and the spacing timer) once one is answered
   const probes = AbortSignal.any([signal, done.signal]);
+  // One abort listener per waiting probe, and the spacing timer's: bounded, not a leak.
+  setMaxListeners(Math.ceil(intervalMs / spacingMs) + 2, probes);
   let answered = (): void => undefined;
   const answer = new Promise<'answered'>((resolve) => (answered = () => resolve('answered')));
   const waiting = new Set<Promise<void>>();
@@ -117,11 +120,12 @@ export async function waitUntilAnswers(
         if (ok) answered();
       });
       waiting.add(probe);
-      const wake = new AbortController();
-      const tick = clock.sleep(spacingMs, AbortSignal.any([signal, wake.signal])).catch(() => undefined);
-      const first = await Promise.race([answer, tick.then(() => 'tick' as const)]);
-      wake.abort();
-      if (first === 'answered') return;
+      // Cancelled with the probes (finally below): no timer outlives the wait.
+      const tick = clock.sleep(spacingMs, probes).then(
+        () => 'tick' as const,
+        () => 'tick' as const,
+      );
+      if ((await Promise.race([answer, tick])) === 'answered') return;
     }
   } finally {
     done.abort();
