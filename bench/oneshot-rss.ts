@@ -13,6 +13,7 @@ import { compareTrees, formatDifferences } from '../test/support/tree-compare.js
 import { envBytes, envInt } from './env.js';
 import { byName, runSampled } from './proc-rss.js';
 import type { TreeRssSample } from './proc-rss.js';
+import { georepCommand } from './georep-command.js';
 
 const VARIANTS = {
   georep: (m: string, d: string, w: string) => georep(m, d, w, []),
@@ -25,11 +26,8 @@ type Variant = keyof typeof VARIANTS;
 const GEOREP_MAIN = process.env['BENCH_GEOREP'] ?? path.join(repoRoot, 'dist', 'cli', 'main.js');
 
 function georep(master: string, dest: string, workdir: string, extra: string[]): { file: string; args: string[] } {
-  const node = [...(process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '')];
-  return {
-    file: process.execPath,
-    args: [...node, GEOREP_MAIN, 'sync', '--oneshot', master, dest, '--workdir', workdir, ...extra],
-  };
+  const [file, ...pre] = georepCommand(GEOREP_MAIN);
+  return { file: file as string, args: [...pre, 'sync', '--oneshot', master, dest, '--workdir', workdir, ...extra] };
 }
 
 const mib = (kib: number): string => (kib / 1024).toFixed(0);

@@ -14,6 +14,7 @@ import { hasGnuTime, timed } from './measure.js';
 import type { Sample } from './measure.js';
 import { formatTable, summarize } from './report.js';
 import type { Scenario, ScenarioName, Tool } from './report.js';
+import { georepCommand } from './georep-command.js';
 
 interface BenchParams {
   readonly files: number;
@@ -38,7 +39,8 @@ const GEOREP_MAIN = path.join(repoRoot, 'dist', 'cli', 'main.js');
 /** The argv of one tool copying `master` into `dest` (georep also gets its own workdir). */
 function command(tool: Tool, master: string, dest: string, workdir: string): { file: string; args: string[] } {
   if (tool === 'rsync') return { file: 'rsync', args: ['-a', `${master}/`, `${dest}/`] };
-  return { file: process.execPath, args: [GEOREP_MAIN, 'sync', '--oneshot', master, dest, '--workdir', workdir] };
+  const [file, ...pre] = georepCommand(GEOREP_MAIN);
+  return { file: file as string, args: [...pre, 'sync', '--oneshot', master, dest, '--workdir', workdir] };
 }
 
 /** Stops the benchmark: reported at top level, exit status 1 (temp dirs still removed). */

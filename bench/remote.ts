@@ -23,12 +23,12 @@ import { SeededRandom } from '../test/support/tree-bytes.js';
 import { buildBulkTree } from '../test/support/tree-builder.js';
 import { compareTrees, formatDifferences } from '../test/support/tree-compare.js';
 import { envBytes, envInt } from './env.js';
+import { georepCommand } from './georep-command.js';
 import { timed } from './measure.js';
 import { median } from './report.js';
 
-/** BENCH_NODE_ARGS: node flags for every georep process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` for a profile of each. */
-const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-const GEOREP = [process.execPath, ...NODE_ARGS, path.join(repoRoot, 'dist', 'cli', 'main.js')];
+/** As the installed command runs, with BENCH_NODE_ARGS (georep-command.ts). */
+const GEOREP = georepCommand(path.join(repoRoot, 'dist', 'cli', 'main.js'));
 const SCENARIOS = ['s1', 'rerun', 's2', 's3a', 's3b'] as const;
 type ScenarioKey = (typeof SCENARIOS)[number];
 

@@ -14,6 +14,7 @@ import { envBytes, envInt } from './env.js';
 import { hasGnuTime, timed } from './measure.js';
 import type { Sample } from './measure.js';
 import { median } from './report.js';
+import { georepCommand } from './georep-command.js';
 
 const GEOREP_MAIN = path.join(repoRoot, 'dist', 'cli', 'main.js');
 const TARGET_RATIO = 1.5;
@@ -30,7 +31,8 @@ class BenchFailure extends Error {}
 function command(tool: Tool, master: string, copy: string, work: string): { file: string; args: string[] } {
   if (tool === 'rsync -n')
     return { file: 'rsync', args: ['-a', '--delete', '-n', '--exclude=/.georep', `${master}/`, `${copy}/`] };
-  return { file: process.execPath, args: [GEOREP_MAIN, 'verify', '--json', master, copy, '--workdir', work] };
+  const [file, ...pre] = georepCommand(GEOREP_MAIN);
+  return { file: file as string, args: [...pre, 'verify', '--json', master, copy, '--workdir', work] };
 }
 
 async function runOne(tool: Tool, master: string, copy: string, work: string, gnuTime: boolean): Promise<Run> {
@@ -72,7 +74,8 @@ async function main(): Promise<void> {
     console.log(`generating ${p.files} files / ${(p.bytes / 1024 ** 2).toFixed(0)} MiB (seed ${p.seed}) …`);
     const tree = buildBulkTree(master, { files: p.files, totalBytes: p.bytes, seed: p.seed });
     console.log(`  ${tree.files} files in ${tree.dirs} dirs; copying it with georep sync --oneshot …`);
-    const copied = await timed(process.execPath, [GEOREP_MAIN, 'sync', '--oneshot', master, copy, '--workdir', work], {
+    const [file, ...pre] = georepCommand(GEOREP_MAIN);
+    const copied = await timed(file as string, [...pre, 'sync', '--oneshot', master, copy, '--workdir', work], {
       gnuTime: false,
     });
     if (copied.exitCode !== 0) throw new BenchFailure(`georep sync --oneshot failed:\n${copied.stderr.slice(-4000)}`);

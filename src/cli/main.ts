@@ -1,6 +1,9 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-old-space-size=128 --max-semi-space-size=2
 // georep entry point: captures the process's inputs once (argv, env, streams, signals) and
 // hands them to runCli. Invariant: the only module that touches process.env and process.exit.
+// The first line starts the installed command (npm's bin link, bin/georep) with V8's heap
+// capped at daemon-heap's default, as heap-cap.ts caps it: a one-shot sync then runs in this
+// process, without the rerun under a cap and its second Node start (0.1 s of every sync).
 // `slave-gate` (a restricted key's forced command, started by sshd for every rsync stream) is
 // dispatched before the CLI's modules load: see slave-gate.ts.
 

@@ -4,6 +4,7 @@
 import { expect } from 'chai';
 import { getHeapStatistics } from 'node:v8';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { heapCappedAlready, isOneshotSync } from '../../src/cli/heap-cap-rerun.js';
 import { loadSchema } from '../../src/cli/options.js';
 import { DAEMON_HEAP_DEFAULT_MIB, withHeapCap } from '../../src/monitor/heap-cap.js';
@@ -33,5 +34,11 @@ describe('cli/heap-cap-rerun', () => {
 
   it('guesses daemon-heap as conf/georep.conf defaults it (else every sync would rerun twice)', () => {
     expect(loadSchema().options.get('daemon-heap')?.defaultValue).to.equal(DAEMON_HEAP_DEFAULT_MIB);
+  });
+
+  it("starts the installed command capped: main.ts's first line has heap-cap.ts's flags for daemon-heap's default", () => {
+    const first = readFileSync(new URL('../../src/cli/main.ts', import.meta.url), 'utf8').split('\n')[0];
+    const [, ...flags] = withHeapCap(['node'], DAEMON_HEAP_DEFAULT_MIB);
+    expect(first).to.equal(`#!/usr/bin/env -S node ${flags.join(' ')}`);
   });
 });

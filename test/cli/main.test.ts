@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { EXIT } from '../../src/cli/exit-codes.js';
-import { describeRun, runGeorep } from '../support/cli.js';
+import { execa } from 'execa';
+import { describeRun, repoRoot, runGeorep } from '../support/cli.js';
 import type { RunResult } from '../support/cli.js';
 
 const STACK_LINE = '    at ';
@@ -139,5 +140,44 @@ describe('cli/main (subprocess)', function () {
     const r = await runGeorep(['--version']);
     expect(r.exitCode).to.equal(0);
     expect(r.stdout.trim()).to.match(/^\d+\.\d+\.\d+/);
+  });
+
+  it('the installed command (dist/cli/main.js run by its first line) syncs in its own process, heap capped', async () => {
+    // The build's main.js as npm's bin link runs it. Before its first line capped the heap, a
+    // one-shot sync reran itself in a capped child: a second Node start on every sync.
+    for (let i = 0; i < 20; i++) fs.writeFileSync(path.join(master, `f${i}`), `${i}`);
+    const main = path.join(repoRoot, 'dist', 'cli', 'main.js');
+    const run = execa(main, ['sync', '--oneshot', master, slave, '--workdir', workdir], { reject: false });
+    const pid = run.pid as number;
+    // A child seen between its fork and its exec shows its parent's command line: only one seen
+    // running the sync over several polls is a rerun (it would run for the whole sync).
+    const syncSeen = new Map<string, number>();
+    const cmdline = (p: number | string): string => {
+      try {
+        return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').join(' ');
+      } catch {
+        return ''; // gone already
+      }
+    };
+    let own = '';
+    while (run.exitCode === null && run.signalCode === null) {
+      own ||= cmdline(pid).includes('sync') ? cmdline(pid) : '';
+      let kids: string[] = [];
+      try {
+        kids = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
+      } catch {
+        // ended between the check and the read
+      }
+      for (const k of kids) if (k !== '' && cmdline(k).includes(' sync ')) syncSeen.set(k, (syncSeen.get(k) ?? 0) + 1);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const r = await run;
+    expect(r.exitCode, r.stderr).to.equal(0);
+    expect(fs.readFileSync(path.join(slave, 'f7'), 'utf8')).to.equal('7');
+    expect(own).to.include('--max-old-space-size=128');
+    expect(
+      [...syncSeen.values()].filter((n) => n >= 3),
+      'a rerun of the sync',
+    ).to.deep.equal([]);
   });
 });
