@@ -128,7 +128,9 @@ async function verifyAction(ctx: CliContext, s: PreparedSession, flags: VerifyFl
   const progress = v.verifyProgress(ctx.io.stderrIsTTY && flags.logFile === undefined, ctx.io.stderr, ctx.io.clock);
   const first = new v.FirstDivergences();
   const json = flags.json === true;
-  await runTrapped(ctx.io, async (signal) => {
+  await runTrapped(ctx.io, async (trapped) => {
+    // Its lines are its work: a reader gone (a closed pipe) stops the walk.
+    const signal = AbortSignal.any([trapped, ctx.io.outputGone]);
     try {
       const result = await v.runVerify({
         ...sessionRunOf(ctx, s, log, signal),
@@ -236,9 +238,16 @@ function parseSample(raw: string | undefined): number {
 }
 
 /** Writes and waits while the stream is full: a slow reader of --json slows the walk, not memory. */
+/** Resolves when `stream` takes more; at once when it is gone (outputGone stops the run then). */
 function writeText(stream: Writable, text: string): Promise<void> {
   return new Promise((done) => {
-    if (stream.write(text)) done();
-    else stream.once('drain', () => done());
+    if (stream.destroyed || stream.write(text)) return done();
+    const settle = (): void => {
+      stream.off('drain', settle);
+      stream.off('close', settle);
+      done();
+    };
+    stream.once('drain', settle);
+    stream.once('close', settle);
   });
 }

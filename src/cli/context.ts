@@ -25,6 +25,11 @@ export interface CliIo {
   /** argv that starts the slave agent's slim entry (src/cli/agent-main.ts); ROOT is appended. */
   readonly agentCommand: readonly string[];
   readonly clock: Clock;
+  /**
+   * Aborted when stdout's reader went away (`georep verify --json | head`: a closed pipe). A verb
+   * whose work is its output stops on it; the others finish, their output dropped, never a crash.
+   */
+  readonly outputGone: AbortSignal;
   /** Turns SIGINT/SIGTERM into an abort for the duration of a run; call release when done. */
   readonly trapSignals: () => { readonly signal: AbortSignal; readonly release: () => void };
 }

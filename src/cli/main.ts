@@ -42,6 +42,22 @@ function trapSignals(): { signal: AbortSignal; release: () => void } {
   };
 }
 
+/**
+ * Keeps a write error on stdout from crashing the CLI (Node ignores SIGPIPE, so a closed pipe
+ * is an EPIPE 'error' event, unhandled a stack trace) and turns it into CliIo.outputGone.
+ */
+function watchStdout(): AbortSignal {
+  const gone = new AbortController();
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    const what =
+      e.code === 'EPIPE'
+        ? 'the program reading the output stopped reading (a closed pipe)'
+        : `cannot write the output (${e.code ?? e.message})`;
+    gone.abort(new GeorepError('ABORTED', what));
+  });
+  return gone.signal;
+}
+
 /** V8's heap limit of this process, MiB. */
 const heapLimitMiB = (): number => getHeapStatistics().heap_size_limit / 2 ** 20;
 
@@ -97,6 +113,7 @@ if (agentArgs !== undefined) {
     argv,
     heapLimitMiB: heapLimitMiB(),
     clock: systemClock,
+    outputGone: watchStdout(),
     trapSignals,
   };
 

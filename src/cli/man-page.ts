@@ -106,6 +106,7 @@ export function programForDocs(): Command {
       heapLimitMiB: 0,
       agentCommand: [],
       clock: systemClock,
+      outputGone: new AbortController().signal,
       trapSignals: () => ({ signal: new AbortController().signal, release: () => undefined }),
     },
     schema: loadSchema(),

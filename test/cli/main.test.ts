@@ -180,4 +180,26 @@ describe('cli/main (subprocess)', function () {
       'a rerun of the sync',
     ).to.deep.equal([]);
   });
+
+  it('a reader that stops reading (| head) gets no stack trace: help exits 0, verify --json stops its walk', async () => {
+    const main = path.join(repoRoot, 'dist', 'cli', 'main.js');
+    // The read end closed before georep writes: its first write fails with EPIPE.
+    const help = execa(main, ['config', '--help'], { reject: false });
+    help.stdout?.destroy();
+    const h = await help;
+    expect(h.stderr, 'help').to.not.include(STACK_LINE);
+    expect(h.exitCode, h.stderr).to.equal(0);
+
+    for (let d = 0; d < 200; d++) {
+      fs.mkdirSync(path.join(master, `d${d}`));
+      for (let i = 0; i < 10; i++) fs.writeFileSync(path.join(master, `d${d}`, `f${i}`), '');
+    }
+    expect((await runGeorep(['sync', '--oneshot', master, slave, '--workdir', workdir])).exitCode).to.equal(0);
+    const verify = execa(main, ['verify', '--json', master, slave, '--workdir', workdir], { reject: false });
+    verify.stdout?.once('data', () => verify.stdout?.destroy());
+    const v = await verify;
+    expect(v.stderr, 'verify').to.not.include(STACK_LINE);
+    expect(v.stderr).to.match(/^georep: .*closed pipe/m);
+    expect(v.exitCode, v.stderr).to.equal(EXIT.interrupted);
+  });
 });

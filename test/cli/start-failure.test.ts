@@ -29,6 +29,7 @@ function io(selfCommand: readonly string[], workdir: string): { io: CliIo; stder
       heapLimitMiB: 0,
       agentCommand: [],
       clock: systemClock,
+      outputGone: new AbortController().signal,
       trapSignals: () => ({ signal: new AbortController().signal, release: () => undefined }),
     },
     stderr: () => Buffer.concat(chunks).toString(),
