@@ -158,8 +158,8 @@ export async function runSeed(settings: SeedSettings, deps: SeedDeps, onStarted?
     xattrs: settings.xattrs,
     ...(deps.remote === undefined ? {} : { remote: deps.remote, compress: settings.compress }),
     ...(signal === undefined ? {} : { signal }),
+    ...(onStarted === undefined ? {} : { onStarted }),
   });
-  onStarted?.(); // run() spawned its processes before returning its promise
   const copied = await copying;
   if (!copied.ok) {
     signal?.throwIfAborted();

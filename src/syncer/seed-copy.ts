@@ -34,6 +34,12 @@ export interface SeedCopyRequest {
   /** Extended attributes are copied (use-rsync-xattrs). */
   readonly xattrs: boolean;
   readonly signal?: AbortSignal;
+  /**
+   * Called once every copy process runs (or it is clear none will). The crawl that follows
+   * holds the event loop in long chunks: started before this, it held back the spawns it
+   * meant to run beside, 3 s of a 50,000-file remote first sync.
+   */
+  readonly onStarted?: () => void;
 }
 
 export interface SeedCopyResult {
@@ -54,17 +60,28 @@ export class SeedCopy {
 
   async run(req: SeedCopyRequest): Promise<SeedCopyResult> {
     const started = performance.now();
-    const signal = req.signal === undefined ? {} : { signal: req.signal };
-    const runs =
+    const groups =
       req.remote === undefined
-        ? sourceGroups(req.sourceRoot, req.jobs).map((g) => this.spawner.run(cpCommand(req, g), signal))
-        : nameGroups(req.sourceRoot, req.jobs).map((g) =>
-            this.spawner.run(rsyncSeedCommand(req, req.remote as RemoteTarget), {
-              ...signal,
-              stdin: nulTerminated(g.map(filesFromLine)),
-            }),
-          );
-    if (runs.length === 0) return { ok: true, why: '', processes: 0, durationMs: 0 };
+        ? sourceGroups(req.sourceRoot, req.jobs).map((g) => ({ cmd: cpCommand(req, g), stdin: undefined }))
+        : nameGroups(req.sourceRoot, req.jobs).map((g) => ({
+            cmd: rsyncSeedCommand(req, req.remote as RemoteTarget),
+            stdin: nulTerminated(g.map(filesFromLine)),
+          }));
+    let waiting = groups.length;
+    const onStarted = (): void => {
+      if (--waiting === 0) req.onStarted?.();
+    };
+    const runs = groups.map((g) =>
+      this.spawner.run(g.cmd, {
+        ...(req.signal === undefined ? {} : { signal: req.signal }),
+        ...(g.stdin === undefined ? {} : { stdin: g.stdin }),
+        onStarted,
+      }),
+    );
+    if (runs.length === 0) {
+      req.onStarted?.();
+      return { ok: true, why: '', processes: 0, durationMs: 0 };
+    }
     const outs = await Promise.all(runs);
     const bad = outs.find((o) => o.exitCode !== 0);
     const durationMs = Math.round(performance.now() - started);

@@ -15,6 +15,11 @@ export interface RunOptions {
   readonly stdin?: Iterable<string | Uint8Array>;
   /** Aborting kills the child's process group (SIGTERM, then SIGKILL after the grace period). */
   readonly signal?: AbortSignal;
+  /**
+   * Called once the child runs, or once it is clear it will not: the start is asynchronous
+   * (execa loads on first use), and a caller about to hold the event loop waits for this.
+   */
+  readonly onStarted?: () => void;
 }
 
 /** How one child ended. A failure has the same shape as a success (as execa's result does). */
@@ -75,13 +80,21 @@ export class ExecaSpawner implements Spawner {
   }
 
   async run(cmd: Command, opts: RunOptions = {}): Promise<SpawnOutcome> {
-    if (opts.signal?.aborted === true) return notStarted(cmd, 'aborted before start', true);
-    const { execa } = await loadExeca();
-    const child = execa(cmd.file, [...cmd.args], {
-      detached: true, // own process group: see the file comment
-      reject: false,
-      stdin: opts.stdin ?? 'ignore',
-    });
+    if (opts.signal?.aborted === true) {
+      opts.onStarted?.();
+      return notStarted(cmd, 'aborted before start', true);
+    }
+    let child;
+    try {
+      const { execa } = await loadExeca();
+      child = execa(cmd.file, [...cmd.args], {
+        detached: true, // own process group: see the file comment
+        reject: false,
+        stdin: opts.stdin ?? 'ignore',
+      });
+    } finally {
+      opts.onStarted?.();
+    }
     const guard = new GroupGuard(definedPids([child.pid]), opts.signal, this.#killGraceMs);
     try {
       return toOutcome(cmd, await child, guard.fired);

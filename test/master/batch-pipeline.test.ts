@@ -217,6 +217,19 @@ describe('BatchPipeline', function () {
     });
   });
 
+  it("start() resolves once the copy's processes run: the walk that holds the event loop next does not hold them back", async () => {
+    smallTree();
+    const seed = new SeedRun(
+      { jobs: 2, xattrs: false },
+      { slave: agent.client, sourceRoot: master, log: silentLogger() },
+    );
+    await seed.start();
+    // Here the crawl's walk holds the event loop for seconds (in a 50,000-file remote first
+    // sync the copy's rsyncs were spawned 3 s late). The cp processes must exist already.
+    expect(childCommands()).to.include('cp');
+    expect(await seed.settled()).to.equal(true);
+  });
+
   it('adopts a file changed after the copy began (its ctime), but sends its data whole: a rewrite with size and mtime put back arrives', async () => {
     const { records } = smallTree();
     const top = path.join(master, 'top');
@@ -295,3 +308,18 @@ describe('BatchPipeline', function () {
     expect(sends.map((s) => s.file)).to.deep.equal(['b1', 'b2', 'b3', 'b4']);
   });
 });
+
+/** The commands (comm) of this process's children, read now, without giving the event loop a turn. */
+function childCommands(): string[] {
+  const pids = fs
+    .readdirSync('/proc/self/task')
+    .flatMap((tid) => fs.readFileSync(`/proc/self/task/${tid}/children`, 'utf8').trim().split(/\s+/))
+    .filter((p) => p !== '');
+  return pids.map((p) => {
+    try {
+      return fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim();
+    } catch {
+      return ''; // reaped between the two reads
+    }
+  });
+}
