@@ -43,6 +43,7 @@ export interface Config {
   readonly slaveTimeout: number; // slave-timeout (seconds)
   readonly reconnectProbeInterval: number; // reconnect-probe-interval (seconds, 0 = off)
   readonly compress: CompressKind; // compress
+  readonly compressLevel: number; // compress-level (0 = the codec's default)
   readonly logLevel: LogLevel; // log-level
   readonly checkpoint: string; // checkpoint ('' | 'now' | unix seconds)
   readonly watcher: WatcherKind; // watcher
@@ -75,6 +76,7 @@ export type SyncerConfig = Pick<
   | 'sshCommand'
   | 'useRsyncXattrs'
   | 'compress'
+  | 'compressLevel'
 >;
 
 /** The slice that shapes the ssh link to a remote slave. */

@@ -73,6 +73,7 @@ function buildConfig(v: Readonly<Record<string, OptionValue>>): Config {
     slaveTimeout: num(v, 'slaveTimeout'),
     reconnectProbeInterval: num(v, 'reconnectProbeInterval'),
     compress: oneOf(v, 'compress', COMPRESS_KINDS),
+    compressLevel: num(v, 'compressLevel'),
     logLevel: oneOf(v, 'logLevel', LOG_LEVELS),
     checkpoint: str(v, 'checkpoint'),
     watcher: oneOf(v, 'watcher', WATCHER_KINDS),

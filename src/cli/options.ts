@@ -72,6 +72,7 @@ export const CONFIG_FIELDS: { readonly [F in keyof Config]: FieldKind } = {
   retryBackoffMax: 'number',
   metricsPort: 'number',
   metricsAddress: 'string',
+  compressLevel: 'number',
   // the choice options: each lists the values the code implements
   specialSyncMode: { choices: SYNC_MODES },
   syncMethod: { choices: SYNC_METHODS },

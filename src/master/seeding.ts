@@ -43,8 +43,9 @@ export interface SeedSettings {
   readonly jobs: number;
   /** Extended attributes are copied too (use-rsync-xattrs). */
   readonly xattrs: boolean;
-  /** Compression of a remote seed stream (the compress option). */
+  /** Compression of a remote seed stream (the compress and compress-level options). */
   readonly compress?: CompressKind;
+  readonly compressLevel?: number;
   /** How far a ctime may lag its change (default CTIME_SLACK_MS; tests shorten it). */
   readonly ctimeSlackMs?: number;
 }
@@ -156,7 +157,9 @@ export async function runSeed(settings: SeedSettings, deps: SeedDeps, onStarted?
     jobs: settings.jobs,
     owners: getuid?.() === 0,
     xattrs: settings.xattrs,
-    ...(deps.remote === undefined ? {} : { remote: deps.remote, compress: settings.compress }),
+    ...(deps.remote === undefined
+      ? {}
+      : { remote: deps.remote, compress: settings.compress, compressLevel: settings.compressLevel }),
     ...(signal === undefined ? {} : { signal }),
     ...(onStarted === undefined ? {} : { onStarted }),
   });
@@ -290,7 +293,7 @@ export function changedSince(ctimeNs: bigint, sinceNs: bigint): boolean {
  */
 export function seedRunOf(
   session: {
-    readonly config: Pick<Config, 'seedCopy' | 'syncJobs' | 'compress'>;
+    readonly config: Pick<Config, 'seedCopy' | 'syncJobs' | 'compress' | 'compressLevel'>;
     readonly masterRoot: string;
     readonly log: Logger;
   },
@@ -306,7 +309,7 @@ export function seedRunOf(
   const { config } = session;
   if (!config.seedCopy) return undefined;
   return new SeedRun(
-    { jobs: config.syncJobs, xattrs, compress: config.compress },
+    { jobs: config.syncJobs, xattrs, compress: config.compress, compressLevel: config.compressLevel },
     {
       slave: parts.slave,
       sourceRoot: session.masterRoot,

@@ -1,6 +1,8 @@
 // Command-line words for engines: option strings split on whitespace, and a command for a
 // remote shell quoted word by word, since ssh joins its arguments into one shell line.
 
+import type { CompressKind } from '../config.js';
+
 /** `rsync-options` / `ssh-command` are plain words separated by whitespace (no quoting). */
 export function splitWords(s: string): string[] {
   return s.split(/\s+/).filter((w) => w !== '');
@@ -25,3 +27,9 @@ export function withSlash(dir: string): string {
  * restricted key (georep slave-gate, through rrsync) cannot check it, so rrsync refuses it.
  */
 export const REMOTE_RSYNC_ARGS = ['--no-protect-args', '--no-old-args'] as const;
+
+/** rsync's arguments for the compress and compress-level options (none for off, or ssh's own). */
+export function rsyncCompressArgs(compress: CompressKind | undefined, level: number | undefined): string[] {
+  if (compress !== 'zstd' && compress !== 'zlib') return [];
+  return ['--compress', `--compress-choice=${compress}`, ...(level ? [`--compress-level=${level}`] : [])];
+}

@@ -6,7 +6,7 @@ import { assertNever } from '../changelog/index.js';
 import type { SyncerConfig } from '../config.js';
 import type { RemoteTarget, TransferRequest } from './engine.js';
 import { classifyRsyncExit, rsyncExitMeaning } from './rsync-exit.js';
-import { REMOTE_RSYNC_ARGS, splitWords, withSlash } from './remote.js';
+import { REMOTE_RSYNC_ARGS, rsyncCompressArgs, splitWords, withSlash } from './remote.js';
 import { nulTerminated } from './spawner.js';
 import { SpawningEngine } from './spawning-engine.js';
 import type { EngineRun } from './spawning-engine.js';
@@ -18,6 +18,7 @@ export type RsyncEngineConfig = Pick<SyncerConfig, 'rsyncCommand' | 'rsyncOption
   readonly remote?: RemoteTarget;
   /** Compression of the data to a remote slave (see the compress option); off when absent. */
   readonly compress?: SyncerConfig['compress'];
+  readonly compressLevel?: number;
 };
 
 /**
@@ -58,8 +59,7 @@ export function buildRsyncCommand(
   if (cfg.remote !== undefined) {
     // The staging path is escaped by rsync itself for the remote shell (REMOTE_RSYNC_ARGS).
     args.push(...REMOTE_RSYNC_ARGS, '-e', cfg.remote.sshCommand);
-    if (cfg.compress === 'zstd' || cfg.compress === 'zlib')
-      args.push('--compress', `--compress-choice=${cfg.compress}`);
+    args.push(...rsyncCompressArgs(cfg.compress, cfg.compressLevel));
   }
   args.push(...splitWords(cfg.rsyncOptions));
   const dest = cfg.remote === undefined ? withSlash(req.stagingDir) : `${cfg.remote.host}:${withSlash(req.stagingDir)}`;

@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CompressKind } from '../config.js';
 import type { RemoteTarget } from './engine.js';
-import { REMOTE_RSYNC_ARGS, withSlash } from './remote.js';
+import { REMOTE_RSYNC_ARGS, rsyncCompressArgs, withSlash } from './remote.js';
 import { filesFromLine } from './rsync-engine.js';
 import { ExecaSpawner, nulTerminated } from './spawner.js';
 import type { Command, Spawner } from './spawner.js';
@@ -25,8 +25,9 @@ export interface SeedCopyRequest {
    * (one process per group of top-level entries, over the session's shared ssh connection).
    */
   readonly remote?: RemoteTarget;
-  /** Compression of a remote stream (the compress option). */
+  /** Compression of a remote stream (the compress and compress-level options). */
   readonly compress?: CompressKind;
+  readonly compressLevel?: number;
   /** cp processes run in parallel (sync-jobs). */
   readonly jobs: number;
   /** Owners are copied (this process runs as root). */
@@ -104,7 +105,7 @@ export class SeedCopy {
  * within the stream, -S for holes; no name meets the remote shell (see REMOTE_RSYNC_ARGS).
  */
 export function rsyncSeedCommand(
-  req: Pick<SeedCopyRequest, 'sourceRoot' | 'destDir' | 'xattrs' | 'compress'>,
+  req: Pick<SeedCopyRequest, 'sourceRoot' | 'destDir' | 'xattrs' | 'compress' | 'compressLevel'>,
   remote: RemoteTarget,
 ): Command {
   const args = [
@@ -118,7 +119,7 @@ export function rsyncSeedCommand(
     remote.sshCommand,
   ];
   if (req.xattrs) args.push('-X');
-  if (req.compress === 'zstd' || req.compress === 'zlib') args.push('--compress', `--compress-choice=${req.compress}`);
+  args.push(...rsyncCompressArgs(req.compress, req.compressLevel));
   args.push(withSlash(req.sourceRoot), `${remote.host}:${withSlash(req.destDir)}`);
   return { file: 'rsync', args };
 }

@@ -55,6 +55,7 @@ describe('cli/config-loader', () => {
       slaveTimeout: 60,
       reconnectProbeInterval: 1,
       compress: 'zstd',
+      compressLevel: 1,
       logLevel: 'info',
       checkpoint: '',
       watcher: 'inotify',

@@ -11,6 +11,8 @@ import type { RsyncEngineConfig } from '../../src/syncer/rsync-engine.js';
 import { classifyRsyncExit, rsyncExitMeaning } from '../../src/syncer/rsync-exit.js';
 import { ExecaSpawner } from '../../src/syncer/spawner.js';
 import { isTransferError } from '../../src/syncer/transfer-error.js';
+import { rsyncSeedCommand } from '../../src/syncer/seed-copy.js';
+import { loadSchema } from '../../src/cli/options.js';
 import { firstEntryIn, processesMentioning } from './support/procs.js';
 import { makeWorld, under } from './support/world.js';
 import type { World } from './support/world.js';
@@ -89,6 +91,24 @@ describe('RsyncEngine', () => {
         { ...at, quickCheck: 'ns' },
       );
       expect(cmd.args.slice(-4)).to.deep.equal(['-e', 'ssh -oBatchMode=yes', '/w/master/', 'u@h:/s/staging/b1/']);
+    });
+
+    it("compresses a remote box as compress and compress-level say (0: the codec's own level); the seed streams alike", () => {
+      const remote = { host: 'u@h', sshCommand: 'ssh' };
+      const box = (compress: RsyncEngineConfig['compress'], compressLevel: number): string[] =>
+        buildRsyncCommand({ ...CFG, remote, compress, compressLevel }, { ...at, quickCheck: 'ns' }).args.filter((a) =>
+          a.startsWith('--compress'),
+        );
+      expect(box('zstd', 1)).to.deep.equal(['--compress', '--compress-choice=zstd', '--compress-level=1']);
+      expect(box('zlib', 0)).to.deep.equal(['--compress', '--compress-choice=zlib']);
+      expect(box('off', 1)).to.deep.equal([]);
+      expect(box('ssh', 1)).to.deep.equal([]); // ssh compresses the connection instead
+      const seed = rsyncSeedCommand(
+        { sourceRoot: '/m', destDir: '/s', xattrs: false, compress: 'zstd', compressLevel: 1 },
+        remote,
+      );
+      expect(seed.args).to.include('--compress-level=1');
+      expect(loadSchema().options.get('compress-level')?.defaultValue).to.equal(1);
     });
 
     it('maps exit codes: 0 ok, 23/24 partial, others fatal', () => {

@@ -32,6 +32,7 @@ const BASE: SyncerConfig = {
   sshCommand: 'ssh',
   useRsyncXattrs: false,
   compress: 'off',
+  compressLevel: 1,
 };
 
 const codes = (outcomes: readonly DataOutcome[]): string[] =>
