@@ -37,6 +37,16 @@ export function isOneshotSync(argv: readonly string[]): boolean {
 }
 
 /**
+ * Whether this process was started with a heap cap on its command line (by a rerun, which
+ * always gives one, or by the operator). The entry's rerun under daemon-heap's default is for
+ * a process started without one: a rerun under a daemon-heap configured far from the default
+ * would otherwise be rerun under the default again, and back, without end.
+ */
+export function heapCapGiven(execArgv: readonly string[]): boolean {
+  return execArgv.some((a) => a.startsWith('--max-old-space-size='));
+}
+
+/**
  * True when this process should run the work itself: its heap limit is the cap's (the rerun
  * child, or a user's own --max-old-space-size near it). One far above the cap is uncapped; one
  * below it would run out where the operator raised daemon-heap to avoid just that.

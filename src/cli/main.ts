@@ -1,9 +1,6 @@
-#!/usr/bin/env -S node --max-old-space-size=128 --max-semi-space-size=2
+#!/usr/bin/env node
 // georep entry point: captures the process's inputs once (argv, env, streams, signals) and
 // hands them to runCli. Invariant: the only module that touches process.env and process.exit.
-// The first line starts the installed command (npm's bin link, bin/georep) with V8's heap
-// capped at daemon-heap's default, as heap-cap.ts caps it: a one-shot sync then runs in this
-// process, without the rerun under a cap and its second Node start (0.1 s of every sync).
 // `slave-gate` (a restricted key's forced command, started by sshd for every rsync stream) is
 // dispatched before the CLI's modules load: see slave-gate.ts.
 
@@ -16,11 +13,12 @@ import { systemClock } from '../clock.js';
 import { GeorepError } from '../errors.js';
 import type { CliIo } from './context.js';
 import { readStartupEnv } from './env.js';
+import { EXIT } from './exit-codes.js';
 import { selfCommand } from './self-command.js';
 import { SLAVE_GATE_VERB, runSlaveGate } from './slave-gate.js';
 import { parseAgentArgs } from './agent-args.js';
 import { DAEMON_HEAP_DEFAULT_MIB } from '../monitor/heap-cap.js';
-import { heapCappedAlready, isOneshotSync, rerunUnderHeapCap } from './heap-cap-rerun.js';
+import { heapCapGiven, heapCappedAlready, isOneshotSync, rerunUnderHeapCap } from './heap-cap-rerun.js';
 
 /** How long a finished run waits for stray handles (a child's pipe, a timer) before exiting anyway. */
 const EXIT_GRACE_MS = 2000;
@@ -44,18 +42,18 @@ function trapSignals(): { signal: AbortSignal; release: () => void } {
 
 /**
  * Keeps a write error on stdout from crashing the CLI (Node ignores SIGPIPE, so a closed pipe
- * is an EPIPE 'error' event, unhandled a stack trace) and turns it into CliIo.outputGone.
+ * is an EPIPE 'error' event, unhandled a stack trace) and turns it into CliIo.outputGone. A
+ * closed pipe is the reader's choice (`| head`); any other error (a full disk, EIO) loses output
+ * the user asked for, and `failure` says so for the exit code.
  */
-function watchStdout(): AbortSignal {
+function watchStdout(): { readonly gone: AbortSignal; failure(): string | undefined } {
   const gone = new AbortController();
+  let failure: string | undefined;
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    const what =
-      e.code === 'EPIPE'
-        ? 'the program reading the output stopped reading (a closed pipe)'
-        : `cannot write the output (${e.code ?? e.message})`;
-    gone.abort(new GeorepError('ABORTED', what));
+    if (e.code !== 'EPIPE') failure ??= `could not write the output (${e.code ?? e.message}): it is incomplete`;
+    gone.abort(new GeorepError('ABORTED', failure ?? 'the program reading the output stopped reading (a closed pipe)'));
   });
-  return gone.signal;
+  return { gone: gone.signal, failure: () => failure };
 }
 
 /** V8's heap limit of this process, MiB. */
@@ -83,8 +81,13 @@ if (agentArgs !== undefined) {
   });
   process.exitCode = code;
   setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
-} else if (isOneshotSync(argv) && !heapCappedAlready(heapLimitMiB(), DAEMON_HEAP_DEFAULT_MIB)) {
+} else if (
+  isOneshotSync(argv) &&
+  !heapCapGiven(process.execArgv) &&
+  !heapCappedAlready(heapLimitMiB(), DAEMON_HEAP_DEFAULT_MIB)
+) {
   // Before the CLI's modules load, so the rerun costs one bare Node start (see heap-cap-rerun.ts).
+  // A process started capped (a rerun under another daemon-heap) goes on: cmd-sync decides.
   const code = await rerunUnderHeapCap(
     {
       selfCommand: thisCommand(),
@@ -99,6 +102,7 @@ if (agentArgs !== undefined) {
   // Loaded here, not above: the gate needs none of the CLI.
   const [{ isJournalStream }, { runCli }] = await Promise.all([import('../log.js'), import('./run.js')]);
   const env = readStartupEnv(process.env, process.getuid?.(), homedir());
+  const stdout = watchStdout();
 
   const io: CliIo = {
     stdin: process.stdin,
@@ -113,11 +117,18 @@ if (agentArgs !== undefined) {
     argv,
     heapLimitMiB: heapLimitMiB(),
     clock: systemClock,
-    outputGone: watchStdout(),
+    outputGone: stdout.gone,
     trapSignals,
   };
 
-  const code = await runCli(argv, io);
+  let code = await runCli(argv, io);
+  // Once what was written has gone out (or failed): a write error comes after the write.
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+  const lost = stdout.failure();
+  if (lost !== undefined && code === EXIT.ok) {
+    process.stderr.write(`georep: ${lost}\n`);
+    code = EXIT.syncFailed;
+  }
   process.exitCode = code;
   setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
 }

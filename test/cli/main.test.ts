@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { execa } from 'execa';
-import { describeRun, repoRoot, runGeorep } from '../support/cli.js';
+import { describeRun, georepCommand, repoRoot, runGeorep } from '../support/cli.js';
 import type { RunResult } from '../support/cli.js';
 
 const STACK_LINE = '    at ';
@@ -142,43 +142,18 @@ describe('cli/main (subprocess)', function () {
     expect(r.stdout.trim()).to.match(/^\d+\.\d+\.\d+/);
   });
 
-  it('the installed command (dist/cli/main.js run by its first line) syncs in its own process, heap capped', async () => {
-    // The build's main.js as npm's bin link runs it. Before its first line capped the heap, a
-    // one-shot sync reran itself in a capped child: a second Node start on every sync.
+  it('a one-shot sync under a daemon-heap far from the default runs once under it, not in an endless chain of reruns', async () => {
+    // The entry reran every uncapped sync under the default (128 MiB), and the sync reran
+    // itself under the session's daemon-heap; that process, uncapped by the default's
+    // measure, was rerun under the default again, and so on (thousands of processes).
     for (let i = 0; i < 20; i++) fs.writeFileSync(path.join(master, `f${i}`), `${i}`);
-    const main = path.join(repoRoot, 'dist', 'cli', 'main.js');
-    const run = execa(main, ['sync', '--oneshot', master, slave, '--workdir', workdir], { reject: false });
-    const pid = run.pid as number;
-    // A child seen between its fork and its exec shows its parent's command line: only one seen
-    // running the sync over several polls is a rerun (it would run for the whole sync).
-    const syncSeen = new Map<string, number>();
-    const cmdline = (p: number | string): string => {
-      try {
-        return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').join(' ');
-      } catch {
-        return ''; // gone already
-      }
-    };
-    let own = '';
-    while (run.exitCode === null && run.signalCode === null) {
-      own ||= cmdline(pid).includes('sync') ? cmdline(pid) : '';
-      let kids: string[] = [];
-      try {
-        kids = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
-      } catch {
-        // ended between the check and the read
-      }
-      for (const k of kids) if (k !== '' && cmdline(k).includes(' sync ')) syncSeen.set(k, (syncSeen.get(k) ?? 0) + 1);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    const r = await run;
+    const base = [master, slave, '--workdir', workdir];
+    expect((await runGeorep(['config', ...base, 'daemon-heap', '512'])).exitCode).to.equal(0);
+    const { file, args } = georepCommand();
+    const r = await execa(file, [...args, 'sync', '--oneshot', ...base], { reject: false, timeout: 30_000 });
+    expect(r.timedOut, 'still rerunning after 30 s').to.equal(false);
     expect(r.exitCode, r.stderr).to.equal(0);
     expect(fs.readFileSync(path.join(slave, 'f7'), 'utf8')).to.equal('7');
-    expect(own).to.include('--max-old-space-size=128');
-    expect(
-      [...syncSeen.values()].filter((n) => n >= 3),
-      'a rerun of the sync',
-    ).to.deep.equal([]);
   });
 
   it('a reader that stops reading (| head) gets no stack trace: help exits 0, verify --json stops its walk', async () => {
@@ -189,6 +164,14 @@ describe('cli/main (subprocess)', function () {
     const h = await help;
     expect(h.stderr, 'help').to.not.include(STACK_LINE);
     expect(h.exitCode, h.stderr).to.equal(0);
+    // Output that could not be written for another reason (a full disk) is a failure, said in one line.
+    const devFull = fs.openSync('/dev/full', 'w');
+    const full = await execa(main, ['config', '--help'], { reject: false, stdout: devFull }).finally(() =>
+      fs.closeSync(devFull),
+    );
+    expect(full.stderr).to.match(/^georep: could not write the output \(ENOSPC\)/);
+    expect(full.stderr).to.not.include(STACK_LINE);
+    expect(full.exitCode, full.stderr).to.equal(EXIT.syncFailed);
 
     for (let d = 0; d < 200; d++) {
       fs.mkdirSync(path.join(master, `d${d}`));
