@@ -27,7 +27,7 @@ import { georepCommand } from './georep-command.js';
 import { timed } from './measure.js';
 import { median } from './report.js';
 
-/** As the installed command runs, with BENCH_NODE_ARGS (georep-command.ts). */
+/** node, BENCH_NODE_ARGS and the built CLI (georep-command.ts). */
 const GEOREP = georepCommand(path.join(repoRoot, 'dist', 'cli', 'main.js'));
 const SCENARIOS = ['s1', 'rerun', 's2', 's3a', 's3b'] as const;
 type ScenarioKey = (typeof SCENARIOS)[number];

@@ -237,8 +237,10 @@ function parseSample(raw: string | undefined): number {
   return n;
 }
 
-/** Writes and waits while the stream is full: a slow reader of --json slows the walk, not memory. */
-/** Resolves when `stream` takes more; at once when it is gone (outputGone stops the run then). */
+/**
+ * Writes and waits while the stream is full: a slow reader of --json slows the walk, not memory.
+ * Resolves at once when the stream is gone (outputGone stops the run then).
+ */
 function writeText(stream: Writable, text: string): Promise<void> {
   return new Promise((done) => {
     if (stream.destroyed || stream.write(text)) return done();
