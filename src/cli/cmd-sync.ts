@@ -89,7 +89,7 @@ async function runOneshotSync(
   });
   // Loaded here, not at the top: `config` and `slave` never load the master's pipeline.
   const { runOneshot } = await import('../master/index.js');
-  // Run by heapCappedRerun: the georep process that started this one is gone (even SIGKILLed).
+  // Run by rerunUnderHeapCap or bin/georep: the process that started this one is gone (even SIGKILLed).
   const orphaned = new AbortController();
   const unwatch = exitWhenParentGone(() =>
     orphaned.abort(new GeorepError('ABORTED', 'the georep process that started this sync is gone')),

@@ -8,6 +8,9 @@
 // stayed under the 300 MB the scale target allows. The price is one more Node start: the entry
 // (main.ts) reruns under daemon-heap's default before loading the CLI's modules; a session
 // configured with another daemon-heap is rerun once more by cmd-sync, which reads the config.
+// The command npm installs, bin/georep, is a shell script that starts a one-shot capped at the
+// default already and stays its parent the same way (a shell costs milliseconds where a Node
+// parent costs 0.1 s): this rerun is for `node dist/cli/main.js` and for another daemon-heap.
 //
 // The child runs in its own process group with an IPC channel (as the monitor's children): a
 // terminal's Ctrl-C reaches this process only, which passes each SIGINT/SIGTERM/SIGHUP on once,
@@ -18,6 +21,7 @@
 
 import { spawn } from 'node:child_process';
 import { withHeapCap } from '../monitor/heap-cap.js';
+import { exitWhenParentGone } from '../monitor/parent-watch.js';
 import type { CliIo } from './context.js';
 import { EXIT } from './exit-codes.js';
 import type { ExitCode } from './exit-codes.js';
@@ -68,7 +72,10 @@ export function rerunUnderHeapCap(
     const child = spawn(file as string, args, { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], detached: true });
     const pass = (sig: NodeJS.Signals): void => void child.kill(sig);
     for (const sig of FORWARDED) process.on(sig, pass);
+    // Started by bin/georep, which then died: the sync stops as it would under this process.
+    const unwatch = exitWhenParentGone(() => pass('SIGTERM'));
     const done = (code: ExitCode): void => {
+      unwatch();
       for (const sig of FORWARDED) process.removeListener(sig, pass);
       resolve(code);
     };

@@ -7,6 +7,7 @@ import { RECORDER_KEYS } from '../changelog/recorder/recorder.js';
 import { systemClock } from '../clock.js';
 import { forgetEntryOpsApplied } from '../store/index.js';
 import type { SqliteGfidIndex } from '../store/index.js';
+import { preloadLogger } from '../log.js';
 import type { Logger } from '../log.js';
 import type { ItemProblem, SentCounts } from './batch-runner.js';
 import { buildMaster, choiceFromConfig } from './builder.js';
@@ -98,10 +99,20 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
       !recover && knownSlave !== undefined && index.count() > 0
         ? prefetchDirs(Buffer.from(opts.masterRoot), prefetching.signal, PREFETCH_MAX_DIRS, clock.nowMs())
         : undefined;
+    // The walk listed ahead is often done before a remote agent answers: the logger's load
+    // (written to at the end, after the agent's answer) fits in that wait.
+    let answered = false;
+    void prefetch?.then(
+      () => {
+        if (!answered) preloadLogger(opts.log, 'info');
+      },
+      () => undefined, // its own await below reports a failure
+    );
     let hello: Awaited<ReturnType<typeof greet>>;
     try {
       conn = await connecting;
       hello = await greet(conn.client, master.rebindsForeignSlave(), opts, clock);
+      answered = true;
     } finally {
       prefetching.abort(); // what it listed by now is used; the crawl lists the rest
     }

@@ -4,9 +4,14 @@
 import { expect } from 'chai';
 import { getHeapStatistics } from 'node:v8';
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { heapCapGiven, heapCappedAlready, isOneshotSync } from '../../src/cli/heap-cap-rerun.js';
 import { loadSchema } from '../../src/cli/options.js';
-import { DAEMON_HEAP_DEFAULT_MIB, withHeapCap } from '../../src/monitor/heap-cap.js';
+import { DAEMON_HEAP_DEFAULT_MIB, DAEMON_SEMI_SPACE_MIB, withHeapCap } from '../../src/monitor/heap-cap.js';
+import { EXIT } from '../../src/cli/exit-codes.js';
+import { PARENT_FD_ENV } from '../../src/monitor/parent-watch.js';
+import { repoRoot } from '../support/cli.js';
 
 describe('cli/heap-cap-rerun', () => {
   it('reruns sync --oneshot only', () => {
@@ -39,5 +44,25 @@ describe('cli/heap-cap-rerun', () => {
     expect(heapCapGiven(['--max-old-space-size=512', '--max-semi-space-size=2'])).to.equal(true);
     expect(heapCapGiven(['--import', 'tsx'])).to.equal(false);
     expect(heapCapGiven([])).to.equal(false);
+  });
+
+  it('bin/georep (the installed command) starts a one-shot with the cap, exit codes and pipe as the Node side has them', () => {
+    // The launcher is a shell script: it cannot import these; what it runs is e2e/oneshot-failures.
+    const script = fs.readFileSync(path.join(repoRoot, 'bin', 'georep'), 'utf8');
+    const value = (name: string): number => Number(new RegExp(`^${name}=(\\d+)$`, 'm').exec(script)?.[1]);
+    expect(value('heap_mib')).to.equal(DAEMON_HEAP_DEFAULT_MIB);
+    expect(value('semi_mib')).to.equal(DAEMON_SEMI_SPACE_MIB);
+    const [, ...flags] = withHeapCap(['node'], DAEMON_HEAP_DEFAULT_MIB);
+    expect(flags).to.deep.equal(['--max-old-space-size=128', `--max-semi-space-size=${DAEMON_SEMI_SPACE_MIB}`]);
+    expect(script).to.include('"--max-old-space-size=$heap_mib" "--max-semi-space-size=$semi_mib"');
+    expect(script).to.match(new RegExp(`^  exit ${EXIT.internal}$`, 'm'));
+    expect(script).to.include(`then exit ${EXIT.interrupted}; fi`);
+    expect(script).to.include(`${PARENT_FD_ENV}=3 setsid`);
+    const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+      bin: Record<string, string>;
+      files: string[];
+    };
+    expect(pkg.bin['georep'], 'npm installs the launcher').to.equal('./bin/georep');
+    expect(pkg.files).to.include('bin/georep');
   });
 });

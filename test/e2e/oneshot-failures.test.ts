@@ -12,6 +12,14 @@ import { execa } from 'execa';
 import { describeRun, georepCommand, repoRoot, runGeorep } from '../support/cli.js';
 import { assertTreesEqual } from '../support/tree-compare.js';
 
+/**
+ * How a test starts georep: the Node entry (node dist/cli/main.js, which reruns a one-shot sync
+ * under the heap cap) or bin/georep, the launcher npm installs (which starts it capped).
+ */
+const NODE_ENTRY = 'the Node entry';
+const LAUNCHER = path.join(repoRoot, 'bin', 'georep');
+type Entry = typeof NODE_ENTRY | typeof LAUNCHER;
+
 /** pids of running processes whose NUL-separated command line satisfies `match` (read from /proc). */
 function pidsRunning(match: (cmdline: string) => boolean): number[] {
   const pids: number[] = [];
@@ -47,14 +55,14 @@ describe('e2e: sync --oneshot failures and special files', function () {
    * A sync whose rsync reports it started, then stalls: whatever the test does next surely
    * lands mid-transfer. Resolves once that rsync runs.
    */
-  const stalledSync = async () => {
+  const stalledSync = async (entry: Entry = NODE_ENTRY) => {
     const fifo = path.join(base, 'started');
     const pidFile = path.join(base, 'rsync.pid');
     execFileSync('mkfifo', [fifo]);
     const stalling = path.join(base, 'stalling-rsync');
     const script = `#!/bin/sh\necho $$ > '${pidFile}'\necho started > '${fifo}'\nexec sleep 60\n`;
     fs.writeFileSync(stalling, script, { mode: 0o755 });
-    const cmd = georepCommand();
+    const cmd = entry === NODE_ENTRY ? georepCommand() : { file: LAUNCHER, args: [] };
     // No seed copy: these tests are about failures of the file-by-file transfer.
     const args = [
       'sync',
@@ -122,9 +130,12 @@ describe('e2e: sync --oneshot failures and special files', function () {
     }
   });
 
-  /** The heap-capped process a one-shot sync runs its work in (heap-cap-rerun.ts), a child of `parent`. */
+  /** Every heap-capped process of a sync of this test's master. */
+  const allCapped = (): number[] =>
+    pidsRunning((c) => c.includes('--max-old-space-size=') && c.includes(`\0${master}\0`));
+  /** The heap-capped process a one-shot sync runs its work in (heap-cap-rerun.ts, bin/georep), a child of `parent`. */
   const cappedSync = (parent: number): number[] =>
-    pidsRunning((c) => c.includes('--max-old-space-size=') && c.includes(`\0${master}\0`)).filter(
+    allCapped().filter(
       (pid) =>
         Number(
           fs
@@ -134,53 +145,81 @@ describe('e2e: sync --oneshot failures and special files', function () {
         ) === parent,
     );
 
-  it('Ctrl-C mid-transfer: exit 130 with the reason in one line, no process left behind; the next run converges', async () => {
-    const { child, pidFile } = await stalledSync();
-    const capped = cappedSync(child.pid as number);
-    expect(capped, 'the sync runs in one heap-capped child of the georep process').to.have.length(1);
-    child.kill('SIGINT');
-    const r = await child;
-    expect(r.exitCode, r.stderr).to.equal(EXIT.interrupted);
-    expect(
-      r.stderr
-        .trimEnd()
-        .split('\n')
-        .filter((l) => l.startsWith('georep:')),
-    ).to.deep.equal(['georep: stopped by SIGINT; a second SIGINT stops at once']);
-    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
-    expect(() => process.kill(pid, 0), 'the stalled rsync was killed with its process group').to.throw(/ESRCH/);
-    expect(() => process.kill(capped[0] as number, 0), 'the capped sync ended with it').to.throw(/ESRCH/);
+  /** The Node processes running a sync of this test's master (the agent is started with the slave's root). */
+  const nodesOfSync = (): number[] =>
+    pidsRunning((c) => path.basename(c.split('\0')[0] as string) === 'node' && c.includes(`\0${master}\0`));
 
-    const again = await sync();
-    expect(again.r.exitCode, describeRun(again.args, again.r)).to.equal(EXIT.ok);
-    assertTreesEqual(master, slave);
-  });
+  for (const entry of [NODE_ENTRY, LAUNCHER] as const) {
+    const started = entry === NODE_ENTRY ? entry : 'bin/georep';
+    it(`Ctrl-C mid-transfer (${started}): exit 130 with the reason in one line, no process left behind; the next run converges`, async () => {
+      const { child, pidFile } = await stalledSync(entry);
+      const capped = cappedSync(child.pid as number);
+      expect(capped, 'the sync runs in one heap-capped child of the georep process').to.have.length(1);
+      expect(allCapped(), 'and in no other (no rerun under the cap)').to.deep.equal(capped);
+      if (entry === LAUNCHER)
+        expect(nodesOfSync(), 'bin/georep starts no uncapped Node process to rerun it').to.deep.equal(capped);
+      child.kill('SIGINT');
+      const r = await child;
+      expect(r.exitCode, r.stderr).to.equal(EXIT.interrupted);
+      expect(
+        r.stderr
+          .trimEnd()
+          .split('\n')
+          .filter((l) => l.startsWith('georep:')),
+      ).to.deep.equal(['georep: stopped by SIGINT; a second SIGINT stops at once']);
+      const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+      expect(() => process.kill(pid, 0), 'the stalled rsync was killed with its process group').to.throw(/ESRCH/);
+      expect(() => process.kill(capped[0] as number, 0), 'the capped sync ended with it').to.throw(/ESRCH/);
 
-  it('georep SIGKILLed mid-transfer: its heap-capped sync stops by itself, nothing left running; the next run converges', async () => {
-    const { child, pidFile } = await stalledSync();
-    const capped = cappedSync(child.pid as number);
-    expect(capped).to.have.length(1);
-    const rsync = Number(fs.readFileSync(pidFile, 'utf8'));
-    child.kill('SIGKILL');
-    await child; // resolves once the capped child, holding the same stdio, has ended too
-    const gone = (pid: number): boolean => {
-      try {
-        process.kill(pid, 0);
-        return /^\d+ \(.*\) Z/s.test(fs.readFileSync(`/proc/${pid}/stat`, 'latin1')); // a zombie holds nothing
-      } catch {
-        return true;
-      }
-    };
-    const until = Date.now() + 10_000;
-    while (!(gone(capped[0] as number) && gone(rsync)) && Date.now() < until)
-      await new Promise((r) => setTimeout(r, 50));
-    expect(gone(capped[0] as number), 'the capped sync stopped when georep died').to.equal(true);
-    expect(gone(rsync), 'its stalled rsync went with it').to.equal(true);
+      const again = await sync();
+      expect(again.r.exitCode, describeRun(again.args, again.r)).to.equal(EXIT.ok);
+      assertTreesEqual(master, slave);
+    });
 
-    const again = await sync();
-    expect(again.r.exitCode, describeRun(again.args, again.r)).to.equal(EXIT.ok);
-    assertTreesEqual(master, slave);
-  });
+    it(`georep SIGKILLed mid-transfer (${started}): its heap-capped sync stops by itself, nothing left running; the next run converges`, async () => {
+      const { child, pidFile } = await stalledSync(entry);
+      const capped = cappedSync(child.pid as number);
+      expect(capped).to.have.length(1);
+      const rsync = Number(fs.readFileSync(pidFile, 'utf8'));
+      child.kill('SIGKILL');
+      await child; // resolves once the capped child, holding the same stdio, has ended too
+      const gone = (pid: number): boolean => {
+        try {
+          process.kill(pid, 0);
+          return /^\d+ \(.*\) Z/s.test(fs.readFileSync(`/proc/${pid}/stat`, 'latin1')); // a zombie holds nothing
+        } catch {
+          return true;
+        }
+      };
+      const until = Date.now() + 10_000;
+      while (!(gone(capped[0] as number) && gone(rsync)) && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(gone(capped[0] as number), 'the capped sync stopped when georep died').to.equal(true);
+      expect(gone(rsync), 'its stalled rsync went with it').to.equal(true);
+
+      const again = await sync();
+      expect(again.r.exitCode, describeRun(again.args, again.r)).to.equal(EXIT.ok);
+      assertTreesEqual(master, slave);
+    });
+  }
+
+  for (const entry of [NODE_ENTRY, LAUNCHER] as const) {
+    const started = entry === NODE_ENTRY ? entry : 'bin/georep';
+    it(`a sync stopped by SIGABRT, as V8 stops one at its heap limit (${started}): one line says to raise daemon-heap, exit 4`, async () => {
+      const { child } = await stalledSync(entry);
+      const capped = cappedSync(child.pid as number);
+      expect(capped).to.have.length(1);
+      process.kill(capped[0] as number, 'SIGABRT'); // an injected fault: the heap limit itself takes minutes to reach
+      const r = await child;
+      expect(r.exitCode, r.stderr).to.equal(EXIT.internal);
+      expect(r.stderr).to.match(
+        /^georep: the sync ran out of its 128 MiB heap \(daemon-heap\) and stopped; nothing was lost\. Raise it/m,
+      );
+      const again = await sync();
+      expect(again.r.exitCode, describeRun(again.args, again.r)).to.equal(EXIT.ok);
+      assertTreesEqual(master, slave);
+    });
+  }
 
   it('the slave agent killed mid-sync: exit 3 naming the cause, nothing left running; the next run converges', async () => {
     const { child, stalling } = await stalledSync();
