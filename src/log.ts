@@ -4,7 +4,10 @@
 // winston itself is loaded at the first line a logger writes: loading it took 0.2 s of every
 // slave agent's start (a profile of a one-shot re-run), and an agent usually writes nothing.
 
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
+import { GeorepError } from './errors.js';
 import type winstonModule from 'winston';
 import type { LogLevel } from './config.js';
 
@@ -84,7 +87,12 @@ class LazyLogger implements Logger {
  * the agent answers, on the run's critical path. Any other logger is left alone.
  */
 export function preloadLogger(log: Logger, level: LogLevel): void {
-  if (log instanceof LazyLogger) log.preload(level);
+  if (!(log instanceof LazyLogger)) return;
+  try {
+    log.preload(level);
+  } catch {
+    // Not now: the first line written makes it again, and its error goes where that line's would.
+  }
 }
 
 export interface LoggerOptions {
@@ -156,6 +164,7 @@ function escapeControls(s: string): string {
 }
 
 export function createLogger(opts: LoggerOptions): Logger {
+  if (opts.file !== undefined && opts.silent !== true) checkLogFile(opts.file);
   return new LazyLogger(new LazyWinston(opts.level, (winston) => buildWinstonLogger(winston, opts)), undefined);
 }
 
@@ -208,4 +217,18 @@ export function silentLogger(): Logger {
   const drop = (): void => undefined;
   const silent: Logger = { error: drop, warn: drop, info: drop, debug: drop, log: drop, child: () => silent };
   return silent;
+}
+
+/**
+ * Fails now, in one line, for a log file that cannot be written: winston opens it only at the
+ * first line, in whatever step writes it, where the error would stop that step with a stack.
+ */
+function checkLogFile(file: string): void {
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.closeSync(fs.openSync(file, 'a'));
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code ?? String(e);
+    throw new GeorepError('USAGE', `cannot write the log file ${file} (${why}): give --log-file a file you can write`);
+  }
 }

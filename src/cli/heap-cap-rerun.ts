@@ -69,11 +69,13 @@ export function rerunUnderHeapCap(
 ): Promise<ExitCode> {
   const [file, ...args] = [...withHeapCap(io.selfCommand, capMiB), ...io.argv];
   return new Promise((resolve) => {
+    // Started by bin/georep, which then died: the sync stops as it would under this process.
+    // Watched before the spawn, which must not pass the launcher's pid on as its parent's.
+    // (It fires from a timer, once `pass` below exists.)
+    const unwatch = exitWhenParentGone(() => pass('SIGTERM'));
     const child = spawn(file as string, args, { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], detached: true });
     const pass = (sig: NodeJS.Signals): void => void child.kill(sig);
     for (const sig of FORWARDED) process.on(sig, pass);
-    // Started by bin/georep, which then died: the sync stops as it would under this process.
-    const unwatch = exitWhenParentGone(() => pass('SIGTERM'));
     const done = (code: ExitCode): void => {
       unwatch();
       for (const sig of FORWARDED) process.removeListener(sig, pass);

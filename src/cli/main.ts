@@ -23,19 +23,21 @@ import { heapCapGiven, heapCappedAlready, isOneshotSync, rerunUnderHeapCap } fro
 /** How long a finished run waits for stray handles (a child's pipe, a timer) before exiting anyway. */
 const EXIT_GRACE_MS = 2000;
 
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 function trapSignals(): { signal: AbortSignal; release: () => void } {
   const controller = new AbortController();
   const onSignal = (name: NodeJS.Signals): void => {
     controller.abort(new GeorepError('ABORTED', `stopped by ${name}; a second ${name} stops at once`));
   };
   // once: a second Ctrl-C falls through to Node's default and ends the process immediately.
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // SIGHUP (the terminal closed) stops as they do: Node's default would end the process at
+  // once and leave its rsync running.
+  for (const sig of STOP_SIGNALS) process.once(sig, onSignal);
   return {
     signal: controller.signal,
     release: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
     },
   };
 }

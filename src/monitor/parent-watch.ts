@@ -2,13 +2,14 @@
 // Invariant: a supervised child learns that its parent is gone (even by SIGKILL, which runs no
 // cleanup) and stops.
 
-import net from 'node:net';
-
 /**
  * The environment variable in which bin/georep, a shell script that cannot open an IPC channel,
- * names the descriptor of the pipe it holds the only write end of (see watchParentPipe).
+ * gives its own pid to the sync it starts (see watchLauncher).
  */
-export const PARENT_FD_ENV = 'GEOREP_PARENT_FD';
+export const PARENT_PID_ENV = 'GEOREP_PARENT_PID';
+
+/** How often a process started by bin/georep looks whether the launcher still runs, ms. */
+const LAUNCHER_POLL_MS = 500;
 
 /**
  * Calls `onGone` once when the process that spawned us goes away; returns a function that
@@ -22,12 +23,12 @@ export const PARENT_FD_ENV = 'GEOREP_PARENT_FD';
  * be the alternative; the channel needs no timer and fires at once.
  *
  * The channel is unref'd: watching must not keep a child alive that has finished its work.
- * A process started without an IPC channel watches the launcher's pipe instead, if it was given
- * one, and else has no parent to watch: the call does nothing. One whose channel is already
+ * A process started without an IPC channel watches the launcher instead, if one started it, and
+ * else has no parent to watch: the call does nothing. One whose channel is already
  * closed calls `onGone` on the next tick.
  */
 export function exitWhenParentGone(onGone: () => void): () => void {
-  if (process.send === undefined) return watchParentPipe(onGone) ?? (() => undefined);
+  if (process.send === undefined) return watchLauncher(onGone) ?? (() => undefined);
   let fired = false;
   const fire = (): void => {
     if (fired) return;
@@ -46,36 +47,25 @@ export function exitWhenParentGone(onGone: () => void): () => void {
 }
 
 /**
- * The launcher's form of the channel: a pipe whose write end only the launcher holds, given as
- * the descriptor PARENT_FD_ENV names. When the launcher dies, even by SIGKILL, the kernel closes
- * that end and the read end sees its end. Undefined when there is no such pipe (the variable is
- * unset or names no open pipe). The variable is taken out of this process's environment: the
- * processes it starts get no such descriptor.
+ * The launcher's form of the channel: bin/georep names itself in PARENT_PID_ENV, and this
+ * process looks every LAUNCHER_POLL_MS whether its parent is still that pid. A parent that dies
+ * (even by SIGKILL) leaves this process to another (init or a subreaper). A shell has no IPC
+ * channel, and a pipe from it would need a FIFO in a writable temp folder; the poll needs
+ * nothing. Undefined when the variable is unset or names another process than this one's parent
+ * (a variable left in an environment, not a launcher). The variable is taken out of this
+ * process's environment, so that the processes it starts do not take it for theirs.
  */
-function watchParentPipe(onGone: () => void): (() => void) | undefined {
-  const raw = process.env[PARENT_FD_ENV];
+function watchLauncher(onGone: () => void): (() => void) | undefined {
+  const raw = process.env[PARENT_PID_ENV];
   if (raw === undefined) return undefined;
-  delete process.env[PARENT_FD_ENV];
-  const fd = Number(raw);
-  if (!Number.isSafeInteger(fd) || fd < 3) return undefined;
-  let pipe: net.Socket;
-  try {
-    pipe = new net.Socket({ fd, readable: true, writable: false });
-  } catch {
-    return undefined; // not an open pipe: nothing to watch, as without a parent
-  }
-  let fired = false;
-  const fire = (): void => {
-    if (fired) return;
-    fired = true;
+  delete process.env[PARENT_PID_ENV];
+  const launcher = Number(raw);
+  if (!Number.isSafeInteger(launcher) || launcher <= 1 || launcher !== process.ppid) return undefined;
+  const timer = setInterval(() => {
+    if (process.ppid === launcher) return;
+    clearInterval(timer);
     onGone();
-  };
-  pipe.on('end', fire);
-  pipe.on('error', () => undefined); // nothing is written to it; a read error is not the parent's death
-  pipe.resume();
-  pipe.unref();
-  return () => {
-    fired = true;
-    pipe.destroy();
-  };
+  }, LAUNCHER_POLL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -10,7 +10,7 @@ import { heapCapGiven, heapCappedAlready, isOneshotSync } from '../../src/cli/he
 import { loadSchema } from '../../src/cli/options.js';
 import { DAEMON_HEAP_DEFAULT_MIB, DAEMON_SEMI_SPACE_MIB, withHeapCap } from '../../src/monitor/heap-cap.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
-import { PARENT_FD_ENV } from '../../src/monitor/parent-watch.js';
+import { PARENT_PID_ENV } from '../../src/monitor/parent-watch.js';
 import { repoRoot } from '../support/cli.js';
 
 describe('cli/heap-cap-rerun', () => {
@@ -56,8 +56,8 @@ describe('cli/heap-cap-rerun', () => {
     expect(flags).to.deep.equal(['--max-old-space-size=128', `--max-semi-space-size=${DAEMON_SEMI_SPACE_MIB}`]);
     expect(script).to.include('"--max-old-space-size=$heap_mib" "--max-semi-space-size=$semi_mib"');
     expect(script).to.match(new RegExp(`^  exit ${EXIT.internal}$`, 'm'));
-    expect(script).to.include(`then exit ${EXIT.interrupted}; fi`);
-    expect(script).to.include(`${PARENT_FD_ENV}=3 setsid`);
+    expect(script).to.include(`-gt 128 ]; then exit ${EXIT.interrupted}; fi`);
+    expect(script).to.include(`${PARENT_PID_ENV}=$$ setsid node`);
     const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
       bin: Record<string, string>;
       files: string[];

@@ -138,6 +138,23 @@ describe('cli/main (subprocess)', function () {
     }
   });
 
+  it('a --log-file that cannot be written: exit 2 with one line naming it, before any work (sync, verify)', async () => {
+    fs.writeFileSync(path.join(master, 'f'), 'x');
+    const notDir = path.join(workdir, 'not-a-dir');
+    fs.mkdirSync(workdir, { recursive: true });
+    fs.writeFileSync(notDir, '');
+    const logFile = path.join(notDir, 'sub', 'log.json');
+    for (const verb of ['sync', 'verify']) {
+      const args = [verb, ...(verb === 'sync' ? ['--oneshot'] : []), master, slave, '--workdir', workdir];
+      const r = await runGeorep([...args, '--log-file', logFile]);
+      expect(r.exitCode, describeRun(args, r)).to.equal(EXIT.usage);
+      expect(r.stderr.trim()).to.equal(
+        `georep: cannot write the log file ${logFile} (ENOTDIR): give --log-file a file you can write`,
+      );
+    }
+    expect(fs.existsSync(slave), 'nothing was replicated').to.equal(false);
+  });
+
   it('prints the version', async () => {
     const r = await runGeorep(['--version']);
     expect(r.exitCode).to.equal(0);

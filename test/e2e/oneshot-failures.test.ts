@@ -17,8 +17,12 @@ import { assertTreesEqual } from '../support/tree-compare.js';
  * under the heap cap) or bin/georep, the launcher npm installs (which starts it capped).
  */
 const NODE_ENTRY = 'the Node entry';
-const LAUNCHER = path.join(repoRoot, 'bin', 'georep');
-type Entry = typeof NODE_ENTRY | typeof LAUNCHER;
+const LAUNCHER = 'bin/georep';
+/** bin/georep as a script's background job: started with SIGINT ignored, which a shell cannot trap. */
+const BACKGROUND = "bin/georep, a script's background job";
+type Entry = typeof NODE_ENTRY | typeof LAUNCHER | typeof BACKGROUND;
+const ENTRIES = [NODE_ENTRY, LAUNCHER, BACKGROUND] as const;
+const launcherPath = path.join(repoRoot, 'bin', 'georep');
 
 /** pids of running processes whose NUL-separated command line satisfies `match` (read from /proc). */
 function pidsRunning(match: (cmdline: string) => boolean): number[] {
@@ -62,7 +66,13 @@ describe('e2e: sync --oneshot failures and special files', function () {
     const stalling = path.join(base, 'stalling-rsync');
     const script = `#!/bin/sh\necho $$ > '${pidFile}'\necho started > '${fifo}'\nexec sleep 60\n`;
     fs.writeFileSync(stalling, script, { mode: 0o755 });
-    const cmd = entry === NODE_ENTRY ? georepCommand() : { file: LAUNCHER, args: [] };
+    const bgPidFile = path.join(base, 'georep.pid');
+    const cmd =
+      entry === NODE_ENTRY
+        ? georepCommand()
+        : entry === LAUNCHER
+          ? { file: launcherPath, args: [] }
+          : { file: 'sh', args: ['-c', `"$0" "$@" & echo $! > '${bgPidFile}'; wait $!`, launcherPath] };
     // No seed copy: these tests are about failures of the file-by-file transfer.
     const args = [
       'sync',
@@ -79,7 +89,9 @@ describe('e2e: sync --oneshot failures and special files', function () {
     const opts = { reject: false, cwd: repoRoot, stdin: 'ignore', timeout: 30_000 } as const;
     const child = execa(cmd.file, [...cmd.args, ...args], opts);
     await fs.promises.readFile(fifo); // returns once the stalling rsync has written to it
-    return { child, stalling, pidFile };
+    // The process a user would signal: the one started, or the script's background job.
+    const georep = entry === BACKGROUND ? Number(fs.readFileSync(bgPidFile, 'utf8')) : (child.pid as number);
+    return { child, stalling, pidFile, georep };
   };
 
   const sync = async (...flags: string[]) => {
@@ -149,16 +161,15 @@ describe('e2e: sync --oneshot failures and special files', function () {
   const nodesOfSync = (): number[] =>
     pidsRunning((c) => path.basename(c.split('\0')[0] as string) === 'node' && c.includes(`\0${master}\0`));
 
-  for (const entry of [NODE_ENTRY, LAUNCHER] as const) {
-    const started = entry === NODE_ENTRY ? entry : 'bin/georep';
-    it(`Ctrl-C mid-transfer (${started}): exit 130 with the reason in one line, no process left behind; the next run converges`, async () => {
-      const { child, pidFile } = await stalledSync(entry);
-      const capped = cappedSync(child.pid as number);
+  for (const entry of ENTRIES) {
+    it(`Ctrl-C mid-transfer (${entry}): exit 130 with the reason in one line, no process left behind; the next run converges`, async () => {
+      const { child, pidFile, georep } = await stalledSync(entry);
+      const capped = cappedSync(georep);
       expect(capped, 'the sync runs in one heap-capped child of the georep process').to.have.length(1);
       expect(allCapped(), 'and in no other (no rerun under the cap)').to.deep.equal(capped);
       if (entry === LAUNCHER)
         expect(nodesOfSync(), 'bin/georep starts no uncapped Node process to rerun it').to.deep.equal(capped);
-      child.kill('SIGINT');
+      process.kill(georep, 'SIGINT');
       const r = await child;
       expect(r.exitCode, r.stderr).to.equal(EXIT.interrupted);
       expect(
@@ -176,12 +187,22 @@ describe('e2e: sync --oneshot failures and special files', function () {
       assertTreesEqual(master, slave);
     });
 
-    it(`georep SIGKILLed mid-transfer (${started}): its heap-capped sync stops by itself, nothing left running; the next run converges`, async () => {
-      const { child, pidFile } = await stalledSync(entry);
-      const capped = cappedSync(child.pid as number);
+    it(`the terminal closed mid-transfer (SIGHUP, ${entry}): a clean stop as for Ctrl-C, its rsync ended`, async () => {
+      const { child, pidFile, georep } = await stalledSync(entry);
+      process.kill(georep, 'SIGHUP');
+      const r = await child;
+      expect(r.exitCode, r.stderr).to.equal(EXIT.interrupted);
+      expect(r.stderr).to.match(/^georep: stopped by SIGHUP/m);
+      const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+      expect(() => process.kill(pid, 0), 'the stalled rsync was killed with its process group').to.throw(/ESRCH/);
+    });
+
+    it(`georep SIGKILLed mid-transfer (${entry}): its heap-capped sync stops by itself, nothing left running; the next run converges`, async () => {
+      const { child, pidFile, georep } = await stalledSync(entry);
+      const capped = cappedSync(georep);
       expect(capped).to.have.length(1);
       const rsync = Number(fs.readFileSync(pidFile, 'utf8'));
-      child.kill('SIGKILL');
+      process.kill(georep, 'SIGKILL');
       await child; // resolves once the capped child, holding the same stdio, has ended too
       const gone = (pid: number): boolean => {
         try {
@@ -203,11 +224,10 @@ describe('e2e: sync --oneshot failures and special files', function () {
     });
   }
 
-  for (const entry of [NODE_ENTRY, LAUNCHER] as const) {
-    const started = entry === NODE_ENTRY ? entry : 'bin/georep';
-    it(`a sync stopped by SIGABRT, as V8 stops one at its heap limit (${started}): one line says to raise daemon-heap, exit 4`, async () => {
-      const { child } = await stalledSync(entry);
-      const capped = cappedSync(child.pid as number);
+  for (const entry of ENTRIES) {
+    it(`a sync stopped by SIGABRT, as V8 stops one at its heap limit (${entry}): one line says to raise daemon-heap, exit 4`, async () => {
+      const { child, georep } = await stalledSync(entry);
+      const capped = cappedSync(georep);
       expect(capped).to.have.length(1);
       process.kill(capped[0] as number, 'SIGABRT'); // an injected fault: the heap limit itself takes minutes to reach
       const r = await child;
@@ -215,6 +235,7 @@ describe('e2e: sync --oneshot failures and special files', function () {
       expect(r.stderr).to.match(
         /^georep: the sync ran out of its 128 MiB heap \(daemon-heap\) and stopped; nothing was lost\. Raise it/m,
       );
+      expect(r.stderr, "no shell's job notice beside it").to.not.match(/Aborted/);
       const again = await sync();
       expect(again.r.exitCode, describeRun(again.args, again.r)).to.equal(EXIT.ok);
       assertTreesEqual(master, slave);
