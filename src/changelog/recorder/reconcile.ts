@@ -8,6 +8,7 @@ import { encodePosition, passesFrom, shouldDescend, shouldVisit } from '../crawl
 import type { DirPath, Pass } from '../crawl-position.js';
 import { absPath, joinRel } from '../rel-path.js';
 import type { IndexedEntry, MetaKey, NameIndex, SessionMeta, StoreConnection } from '../../store/index.js';
+import type { Gfid } from '../record.js';
 import { ROOT_GFID } from '../record.js';
 import type { Check, DirRef } from './tree-diff.js';
 import { lstatIfAny } from '../entry-stat.js';
@@ -44,6 +45,11 @@ export interface ReconcileDeps {
 
 interface DirTask extends DirRef {
   readonly comps: DirPath;
+  /**
+   * In a sweep, a directory where no entry came or went: the names of its subdirectories as
+   * listed, so that the walk looks up only those in the index (see subdirs).
+   */
+  listedSubdirs?: Buffer[];
 }
 
 export class ReconcileScan {
@@ -119,9 +125,14 @@ export class ReconcileScan {
     const abs = absPath(this.deps.root, dir.rel);
     if (since !== undefined && (lstatIfAny(abs)?.ctimeNs ?? since) < since) {
       // No entry came or went here since (that moves the directory's ctime): only names whose
-      // own ctime moved can have changed.
-      for (const { name, st } of dirStats(abs) ?? [])
-        if (st !== undefined && st.ctimeNs >= since) out.push({ dir, name, st });
+      // own ctime moved can have changed, and its subdirectories are the ones the index has.
+      const subs: Buffer[] = [];
+      for (const { name, st } of dirStats(abs) ?? []) {
+        if (st === undefined) continue;
+        if (st.ctimeNs >= since) out.push({ dir, name, st });
+        if (st.isDirectory()) subs.push(name);
+      }
+      dir.listedSubdirs = subs;
       return;
     }
     const rows = new Map<string, IndexedEntry>();
@@ -137,11 +148,29 @@ export class ReconcileScan {
 
   private subdirs(dir: DirTask): DirTask[] {
     const subs: DirTask[] = [];
-    for (const sub of this.deps.index.subdirs(dir.gfid)) {
+    const known = dir.listedSubdirs === undefined ? undefined : this.lookupSubdirs(dir.gfid, dir.listedSubdirs);
+    for (const sub of known ?? this.deps.index.subdirs(dir.gfid)) {
       subs.push({ gfid: sub.gfid, rel: joinRel(dir.rel, sub.name), comps: [...dir.comps, sub.name] });
     }
     // SQLite compares BLOBs with memcmp, as Buffer.compare does: already in walk order.
     return subs;
+  }
+
+  /**
+   * The index's gfids of a directory's subdirectories listed on disk, in walk order; undefined
+   * when the index does not have one of them as a directory (it is then asked for its own list).
+   * Why: the index finds a directory's subdirectories by the type of every child's object (a
+   * join per name); a sweep of 50,000 files in 1,251 directories spent 0.2 s on that, where a
+   * lookup per listed subdirectory costs a few milliseconds.
+   */
+  private lookupSubdirs(gfid: Gfid, names: readonly Buffer[]): { name: Buffer; gfid: Gfid }[] | undefined {
+    const subs: { name: Buffer; gfid: Gfid }[] = [];
+    for (const name of names) {
+      const row = this.deps.index.lookup(gfid, name);
+      if (row?.type !== 'dir') return undefined;
+      subs.push({ name, gfid: row.gfid });
+    }
+    return subs.sort((a, b) => Buffer.compare(a.name, b.name));
   }
 
   private checkOf(row: IndexedEntry): Check {

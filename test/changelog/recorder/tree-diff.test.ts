@@ -290,6 +290,24 @@ describe('recorder diff (TreeDiff, HintChecks, ReconcileScan)', () => {
     h.verify();
   });
 
+  it('a sweep goes down through directories where nothing came or went, by their listed subdirectories, to a write deep down; a renamed subdirectory is found by the index', async () => {
+    w('c/d/e/f', 'f');
+    w('c/d/e/g', 'g');
+    w('c/d/keep', 'k');
+    w('c/moved/in', 'i');
+    await h.reconcile();
+    await new Promise((r) => setTimeout(r, 50));
+    const sinceNs = BigInt(Date.now() - 20) * 1_000_000n;
+    w('c/d/e/f', 'written deep down');
+    fs.renameSync(path.join(root, 'c/moved'), path.join(root, 'c/renamed'));
+    const { records, looked } = await h.sweep(sinceNs);
+    expect(looked).to.include('c/d/e/f');
+    expect(looked, 'nothing else below c/d moved its ctime').to.not.include.members(['c/d/e/g', 'c/d/keep']);
+    expect(records.filter((c) => c.kind === 'D').map((c) => c.gfid)).to.include(h.gfidAt('c/d/e/f'));
+    expect(fops(records)).to.include('RENAME');
+    h.verify();
+  });
+
   it('records new files, a new directory with its content, a symlink and a hard link', () => {
     w('new/deep/f', 'f');
     fs.symlinkSync('../top', path.join(root, 'a/link'));
