@@ -39,6 +39,7 @@ import { AuditSchedule } from '../verify/audit-schedule.js';
 import { SESSION_FILES } from '../session-files.js';
 import { PublishNotifier } from './publish-notifier.js';
 import { readStime } from '../store/index.js';
+import { preloadSpawner } from '../syncer/index.js';
 
 export interface LiveOptions extends SessionRunOptions {
   readonly signal: AbortSignal;
@@ -121,6 +122,7 @@ export async function runLive(opts: LiveOptions): Promise<void> {
     const slave = conn.client;
     const stop = AbortSignal.any([opts.signal, slave.died]);
     const choice = choiceFromConfig(opts.config);
+    preloadSpawner(); // while the agent starts
     const hello = await greet(slave, choice.mode === 'recover', opts, clock);
     // Before decideFullCrawl records the slave: an interrupted forget is asked again next time.
     if (index.getMeta('slaveId') === undefined) await forgetSlaveNames(slave, index, opts.log, opts.signal);

@@ -18,7 +18,7 @@ export { RsyncEngine, buildRsyncCommand } from './rsync-engine.js';
 export type { RsyncEngineConfig } from './rsync-engine.js';
 export { TarEngine, buildTarCommands } from './tar-engine.js';
 export type { TarEngineConfig } from './tar-engine.js';
-export { ExecaSpawner } from './spawner.js';
+export { ExecaSpawner, preloadSpawner } from './spawner.js';
 export type { Command, PipeOutcome, RunOptions, SpawnOutcome, Spawner } from './spawner.js';
 export { TransferError, isTransferError } from './transfer-error.js';
 export { RSYNC_EXIT_CODES, classifyRsyncExit, rsyncExitMeaning } from './rsync-exit.js';
