@@ -78,11 +78,21 @@ export async function runMonitor(s: DaemonSession, opts: MonitorProcessOptions):
   );
   const { signal, release } = opts.trapSignals();
   writePidFile(pidFile);
-  log.info('session daemon started', { master: s.masterRoot, slave: s.slaveRoot, pid: process.pid });
   const alongside = new AbortController();
-  opts.alongside?.(alongside.signal);
+  // The children start before the first line: writing it loads winston (0.1 s of this thread
+  // in a profile), which the recorder and worker, and so a restart's catch-up, need not wait for.
+  const failed = new AbortController();
+  const running = supervisor.run(AbortSignal.any([signal, failed.signal]));
   try {
-    const result = await supervisor.run(signal);
+    try {
+      log.info('session daemon started', { master: s.masterRoot, slave: s.slaveRoot, pid: process.pid });
+      opts.alongside?.(alongside.signal);
+    } catch (e) {
+      failed.abort(); // no child left running behind a line that could not be written
+      await running.catch(() => undefined);
+      throw e;
+    }
+    const result = await running;
     if (result.kind === 'permanent') {
       const fault = readFault(s.sessionDir);
       const cause = `${result.exit.name} stopped for good: ${fault?.message ?? `exit code ${String(result.exit.code)}`}`;
