@@ -225,10 +225,22 @@ export function silentLogger(): Logger {
  */
 function checkLogFile(file: string): void {
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    makeDirs(path.dirname(path.resolve(file)));
     fs.closeSync(fs.openSync(file, 'a'));
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code ?? String(e);
     throw new GeorepError('USAGE', `cannot write the log file ${file} (${why}): give --log-file a file you can write`);
   }
+}
+
+/**
+ * mkdir -p, one level at a time: Node 20's recursive mkdirSync loops without end on a path
+ * under /proc (`--log-file /proc/nope/x.log` spun a core), and winston calls it on the log
+ * file's folder, which must therefore exist before.
+ */
+function makeDirs(dir: string): void {
+  if (fs.existsSync(dir)) return;
+  const parent = path.dirname(dir);
+  if (parent !== dir) makeDirs(parent);
+  fs.mkdirSync(dir);
 }

@@ -30,7 +30,7 @@ export interface CliIo {
    * whose work is its output stops on it; the others finish, their output dropped, never a crash.
    */
   readonly outputGone: AbortSignal;
-  /** Turns SIGINT/SIGTERM into an abort for the duration of a run; call release when done. */
+  /** Turns SIGINT/SIGTERM/SIGHUP into an abort for the duration of a run; call release when done. */
   readonly trapSignals: () => { readonly signal: AbortSignal; readonly release: () => void };
 }
 

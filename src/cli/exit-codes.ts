@@ -25,7 +25,7 @@ export const EXIT = {
    * restarting it in a loop. Never the exit code of a command a user runs.
    */
   permanent: PERMANENT_EXIT,
-  /** Stopped by SIGINT or SIGTERM. */
+  /** Stopped by SIGINT, SIGTERM or SIGHUP. */
   interrupted: 130,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -80,4 +80,4 @@ export const EXIT_CODE_HELP = `Exit codes:
   ${EXIT.slave}    slave problem: agent died, slave refused (foreign master, path escape), protocol error
   ${EXIT.internal}    internal error (a bug; rerun with GEOREP_DEBUG=1 and report the stack trace)
   ${EXIT.daemon}    daemon: the session is not running, did not start, or cannot run here (inotify limits, status socket)
-  ${EXIT.interrupted}  interrupted (SIGINT/SIGTERM)`;
+  ${EXIT.interrupted}  interrupted (SIGINT/SIGTERM/SIGHUP)`;

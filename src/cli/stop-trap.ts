@@ -1,4 +1,4 @@
-// A verb's run under SIGINT/SIGTERM: the signals become an abort for the run's length only, and
+// A verb's run under SIGINT/SIGTERM/SIGHUP: the signals become an abort for the run's length only, and
 // a run they stopped fails with the stop's reason, whichever step the abort happened to cut short.
 
 import { isGeorepError } from '../errors.js';

@@ -42,7 +42,7 @@ export interface DaemonChildOptions {
   readonly sessionDir: string;
   readonly log: Logger;
   readonly clock: Clock;
-  /** Turns SIGINT/SIGTERM into an abort for the duration of the run; release when done. */
+  /** Turns SIGINT/SIGTERM/SIGHUP into an abort for the duration of the run; release when done. */
   readonly trapSignals: () => { readonly signal: AbortSignal; readonly release: () => void };
 }
 

@@ -27,7 +27,7 @@ export interface MonitorProcessOptions {
   readonly childArgs: (role: DaemonRole) => readonly string[];
   readonly clock: Clock;
   readonly log: Logger;
-  /** Turns SIGINT/SIGTERM into an abort for the duration of the run; release when done. */
+  /** Turns SIGINT/SIGTERM/SIGHUP into an abort for the duration of the run; release when done. */
   readonly trapSignals: () => { readonly signal: AbortSignal; readonly release: () => void };
   /**
    * Started once the monitor runs (pid file written), aborted as it stops: systemd's status

@@ -1,6 +1,8 @@
-// Parent watch: the child side of the supervisor's IPC channel, or of the launcher's pipe.
+// Parent watch: the child side of the supervisor's IPC channel, or a watch of bin/georep.
 // Invariant: a supervised child learns that its parent is gone (even by SIGKILL, which runs no
 // cleanup) and stops.
+
+import fs from 'node:fs';
 
 /**
  * The environment variable in which bin/georep, a shell script that cannot open an IPC channel,
@@ -48,24 +50,42 @@ export function exitWhenParentGone(onGone: () => void): () => void {
 
 /**
  * The launcher's form of the channel: bin/georep names itself in PARENT_PID_ENV, and this
- * process looks every LAUNCHER_POLL_MS whether its parent is still that pid. A parent that dies
- * (even by SIGKILL) leaves this process to another (init or a subreaper). A shell has no IPC
+ * process looks every LAUNCHER_POLL_MS whether the launcher still runs. A shell has no IPC
  * channel, and a pipe from it would need a FIFO in a writable temp folder; the poll needs
- * nothing. Undefined when the variable is unset or names another process than this one's parent
- * (a variable left in an environment, not a launcher). The variable is taken out of this
- * process's environment, so that the processes it starts do not take it for theirs.
+ * nothing. The launcher is gone when it is no longer this process's parent (a dead parent's
+ * children go to init or a subreaper) and it no longer runs (or is a zombie): also when it died
+ * before this call, which may come a while after this process started. Undefined when the
+ * variable is unset or not a pid. The variable is taken out of this process's environment, so
+ * that the processes it starts do not take it for theirs.
  */
 function watchLauncher(onGone: () => void): (() => void) | undefined {
   const raw = process.env[PARENT_PID_ENV];
   if (raw === undefined) return undefined;
   delete process.env[PARENT_PID_ENV];
   const launcher = Number(raw);
-  if (!Number.isSafeInteger(launcher) || launcher <= 1 || launcher !== process.ppid) return undefined;
-  const timer = setInterval(() => {
-    if (process.ppid === launcher) return;
+  if (!Number.isSafeInteger(launcher) || launcher <= 1) return undefined;
+  const gone = (): boolean => process.ppid !== launcher && !runs(launcher);
+  const look = (): void => {
+    if (!gone()) return;
     clearInterval(timer);
     onGone();
-  }, LAUNCHER_POLL_MS);
+  };
+  const timer = setInterval(look, LAUNCHER_POLL_MS);
   timer.unref();
+  process.nextTick(look); // a launcher killed before this call
   return () => clearInterval(timer);
+}
+
+/** Whether process `pid` exists and is not a zombie (its state in /proc, where there is one). */
+function runs(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false; // gone; EPERM: another user's process on a pid reused since, not the launcher
+  }
+  try {
+    return !/^\d+ \(.*\) Z/s.test(fs.readFileSync(`/proc/${pid}/stat`, 'latin1'));
+  } catch {
+    return true; // no /proc: kill(0) said it exists
+  }
 }

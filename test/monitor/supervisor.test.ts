@@ -11,6 +11,7 @@ import { systemClock } from '../../src/clock.js';
 import { silentLogger } from '../../src/log.js';
 import { Supervisor } from '../../src/monitor/index.js';
 import type { ChildExit, ChildSpec, SupervisorOptions } from '../../src/monitor/index.js';
+import { PARENT_PID_ENV } from '../../src/monitor/parent-watch.js';
 import { repoRoot } from '../support/cli.js';
 import { codeOf, codeOfAsync } from '../support/error-code.js';
 
@@ -360,6 +361,21 @@ describe('monitor/parent-watch', () => {
     await monitorGone;
     await waitFor('the orphaned child to exit', () => (alive(watched) ? undefined : true));
     expect(readPid('gone')()).to.equal(watched); // it left through onGone, not by accident
+  });
+
+  it('makes a child of bin/georep exit when the launcher died before the child looked (GEOREP_PARENT_PID)', async () => {
+    // The launcher SIGKILLed early: the sync, reparented already, must not take that for "no launcher".
+    const dead = spawn('true');
+    await new Promise((resolve) => dead.once('exit', resolve));
+    const c = spawn(process.execPath, ['--import', 'tsx', scriptPath('watched')], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, [PARENT_PID_ENV]: String(dead.pid) },
+    });
+    remember(c.pid);
+    const code = await new Promise((resolve) => c.once('exit', resolve));
+    expect(code).to.equal(0);
+    expect(readPid('gone')()).to.equal(c.pid); // it left through onGone
   });
 
   it('sends nothing, and does not fail, in a process without a monitor', async () => {
