@@ -71,7 +71,7 @@ export function rerunUnderHeapCap(
   return new Promise((resolve) => {
     // Started by bin/georep, which then died: the sync stops as it would under this process.
     // Watched before the spawn, which must not pass the launcher's pid on as its parent's.
-    // (It fires from a timer, once `pass` below exists.)
+    // (It fires on a later tick, once `pass` below exists.)
     const unwatch = exitWhenParentGone(() => pass('SIGTERM'));
     const child = spawn(file as string, args, { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], detached: true });
     const pass = (sig: NodeJS.Signals): void => void child.kill(sig);
