@@ -65,7 +65,7 @@ class LazyLogger implements Logger {
   }
 
   log(level: string, message: string, fields?: LogFields): void {
-    if ((RANK[level] ?? RANK.silly ?? 6) > (RANK[this.root.level] ?? 0)) return; // winston would drop it too
+    if (!this.writes(level)) return; // winston would drop it too
     const all = this.fields === undefined ? fields : { ...this.fields, ...fields };
     this.root.get().log(level, message, all ?? {});
   }
@@ -76,7 +76,12 @@ class LazyLogger implements Logger {
 
   /** Makes the winston logger now if a line at `level` would be written. */
   preload(level: string): void {
-    if ((RANK[level] ?? RANK.silly ?? 6) <= (RANK[this.root.level] ?? 0)) this.root.get();
+    if (this.writes(level)) this.root.get();
+  }
+
+  /** Whether a line at `level` is written at the logger's level. */
+  private writes(level: string): boolean {
+    return (RANK[level] ?? RANK.silly ?? 6) <= (RANK[this.root.level] ?? 0);
   }
 }
 
