@@ -50,6 +50,7 @@ export interface Config {
   readonly watcherPolling: boolean; // watcher-polling
   readonly watcherPollInterval: number; // watcher-poll-interval (ms)
   readonly rolloverQuiet: number; // rollover-quiet (ms, 0 = every change-interval only)
+  readonly sweepPublishInterval: number; // sweep-publish-interval (ms, 0 = when the sweep ends)
   readonly watchSettle: number; // watch-settle (ms)
   readonly watchCookieTimeout: number; // watch-cookie-timeout (ms)
   readonly restartBackoff: number; // restart-backoff (seconds)

@@ -80,6 +80,7 @@ function buildConfig(v: Readonly<Record<string, OptionValue>>): Config {
     watcherPolling: bool(v, 'watcherPolling'),
     watcherPollInterval: num(v, 'watcherPollInterval'),
     rolloverQuiet: num(v, 'rolloverQuiet'),
+    sweepPublishInterval: num(v, 'sweepPublishInterval'),
     watchSettle: num(v, 'watchSettle'),
     watchCookieTimeout: num(v, 'watchCookieTimeout'),
     restartBackoff: num(v, 'restartBackoff'),

@@ -59,6 +59,7 @@ export const CONFIG_FIELDS: { readonly [F in keyof Config]: FieldKind } = {
   watcherPolling: 'boolean',
   watcherPollInterval: 'number',
   rolloverQuiet: 'number',
+  sweepPublishInterval: 'number',
   watchSettle: 'number',
   watchCookieTimeout: 'number',
   restartBackoff: 'number',

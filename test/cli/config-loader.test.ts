@@ -62,6 +62,7 @@ describe('cli/config-loader', () => {
       watcherPolling: false,
       watcherPollInterval: 1000,
       rolloverQuiet: 50,
+      sweepPublishInterval: 100,
       watchSettle: 1000,
       watchCookieTimeout: 10000,
       restartBackoff: 1,

@@ -29,6 +29,12 @@ export interface ReconcileDeps {
   /** Entries per second; 0 = unlimited. */
   readonly rate: number;
   readonly onProgress?: (scanned: number) => void;
+  /**
+   * End a chunk (apply it, then onProgress) once it holds a check and this long has passed
+   * since it began, ms: a sweep finds few names among many, so its chunks would otherwise only
+   * end with the walk, and what it found would wait for the whole tree. Unset: by count only.
+   */
+  readonly chunkMs?: number;
   /** Scan only this directory's subtree (not resumable); default: the whole tree, resumable. */
   readonly subtree?: DirRef;
   /**
@@ -90,7 +96,8 @@ export class ReconcileScan {
       const checks: Check[] = [];
       const visited: DirTask[] = [];
       const limit = this.deps.rate > 0 ? 1 : CHUNK_NAMES;
-      while (stack.length > 0 && checks.length < limit) {
+      const due = this.chunkDue();
+      while (stack.length > 0 && checks.length < limit && !(checks.length > 0 && due())) {
         const dir = stack.pop() as DirTask; // length checked above
         if (shouldVisit(pass, dir.comps)) {
           const before = checks.length;
@@ -183,6 +190,14 @@ export class ReconcileScan {
       name: row.name,
       st: lstatIfAny(absPath(this.deps.root, joinRel(dirRel, row.name))),
     };
+  }
+
+  /** Whether the chunk begun now has run for chunkMs (never, without one). */
+  private chunkDue(): () => boolean {
+    const { chunkMs, clock } = this.deps;
+    if (chunkMs === undefined || chunkMs <= 0) return () => false;
+    const endMs = clock.nowMs() + chunkMs;
+    return () => clock.nowMs() >= endMs;
   }
 
   private async throttle(signal: AbortSignal): Promise<void> {

@@ -23,6 +23,7 @@ export type RecorderProcessConfig = Pick<
   | 'watchCookieTimeout'
   | 'changeInterval'
   | 'rolloverQuiet'
+  | 'sweepPublishInterval'
   | 'watchSettle'
   | 'crawlRate'
   | 'reconcileInterval'
@@ -68,6 +69,7 @@ export async function runRecorderProcess(opts: RecorderProcessOptions): Promise<
       log,
       intervalMs: config.changeInterval * 1000,
       quietMs: config.rolloverQuiet,
+      sweepPublishMs: config.sweepPublishInterval,
       settleMs: config.watchSettle,
       crawlRate: config.crawlRate,
       reconcileIntervalMs: config.reconcileInterval * 1000,

@@ -119,6 +119,12 @@ export interface RecorderDeps {
   readonly reconcileIntervalMs: number;
   /** The least time between a reconcile and the sweep blind writes ask for, ms (default 10 s, see BLIND_GAP_MS). */
   readonly blindGapMs?: number;
+  /**
+   * While a sweep runs, publish what it found so far this often, ms (0 or unset: only when it
+   * ends). A restart's sweep lists the whole tree; its finds are spread through it, and the
+   * worker can send the first of them while the sweep looks for the rest (sweep-publish-interval).
+   */
+  readonly sweepPublishMs?: number;
   /** Called after each rollover (tests and status). */
   readonly onRollover?: (published: string | undefined, recordedUpToMs: number) => void;
 }
@@ -471,6 +477,14 @@ export class Recorder {
       clock: deps.clock,
       rate: deps.crawlRate,
       changedSinceNs: sinceNs,
+      // What the sweep found so far goes out as it goes, as a long reconcile's does; the
+      // recorded-up-to time stays where it was until the sweep has seen the rest.
+      ...(deps.sweepPublishMs !== undefined && deps.sweepPublishMs > 0
+        ? {
+            chunkMs: deps.sweepPublishMs,
+            onProgress: () => this.rollover(Number(deps.index.getMeta(RECORDER_KEYS.recordedUpTo) ?? '0')),
+          }
+        : {}),
       // Vanished names wait for the end of the sweep, as in a reconcile: a directory moved into
       // another one is met there later, and is a rename, not a delete and a new tree. What a
       // blind write reached may have moved since, its new ctime recorded: a move counts as a write.

@@ -519,6 +519,52 @@ describe('Recorder (real watcher)', function () {
     expect(index.lookup(d, Buffer.from('mover'))?.gfid).to.equal(moverGfid);
   });
 
+  it('publishes what a restart sweep found so far while it sweeps (sweep-publish-interval)', async () => {
+    const dirs = 120;
+    for (let i = 0; i < dirs; i++) {
+      fs.mkdirSync(path.join(root, `d${i}`));
+      fs.writeFileSync(path.join(root, `d${i}`, 'f'), 'before');
+    }
+    await recordUntil(
+      recorder(),
+      () => undefined,
+      () => true,
+    );
+    await recordUntil(
+      recorder(),
+      () => fs.writeFileSync(path.join(root, 'later'), 'x'),
+      (rs) => fops(rs).includes('CREATE'),
+    );
+    const before = listChangelogs(dir, 'CHANGELOG').length;
+    for (let i = 0; i < dirs; i++) fs.appendFileSync(path.join(root, `d${i}`, 'f'), ' and after');
+    const { log, lines } = keptLog();
+    const onRollover = (published: string | undefined): void => {
+      if (published !== undefined) lines.push('published');
+    };
+    const files = new Set(
+      Array.from(
+        { length: dirs },
+        (_, i) => index.lookup(index.lookup(ROOT_GFID, Buffer.from(`d${i}`))?.gfid as Gfid, Buffer.from('f'))?.gfid,
+      ),
+    );
+    const got = await recordUntil(
+      // 1 ms: each of the 120 directories' listing and look takes longer on any machine.
+      recorder('inotify', { log, onRollover, sweepPublishMs: 1 }),
+      () => undefined,
+      (rs) => new Set(rs.filter((c) => c.kind === 'D').map((c) => c.gfid)).size >= files.size + 1,
+    );
+    const written = new Set(got.filter((c) => c.kind === 'D' && files.has(c.gfid)).map((c) => c.gfid));
+    expect(written.size, 'every write found').to.equal(dirs);
+    const during = lines.slice(
+      lines.indexOf('sweeping the master for what changed since'),
+      lines.indexOf('sweep done'),
+    );
+    expect(during.filter((l) => l === 'published').length, 'changelogs published during the sweep').to.be.greaterThan(
+      1,
+    );
+    expect(listChangelogs(dir, 'CHANGELOG').length - before).to.be.greaterThan(2);
+  });
+
   it('reconciles the whole tree at a start after a reboot or a step of the wall clock', async () => {
     await recordUntil(
       recorder(),
