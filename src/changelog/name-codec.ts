@@ -34,20 +34,29 @@ function utf8SeqLen(buf: Buffer, i: number): number {
 }
 
 export function escapeName(name: Buffer): string {
+  // Literal bytes are decoded a run at a time: one toString per character made escaping the
+  // paths of a 500-file batch cost the worker 0.1 s.
   let out = '';
+  let run = 0; // where the literal run being gathered began
   let i = 0;
   while (i < name.length) {
     const b = name[i] ?? 0;
-    const seq = mustEscape(b) ? 0 : utf8SeqLen(name, i);
-    if (seq === 0) {
-      out += '%' + HEX[b >> 4] + HEX[b & 15];
+    if (b < 0x80 && !mustEscape(b)) {
       i += 1;
-    } else {
-      out += name.toString('utf8', i, i + seq);
-      i += seq;
+      continue;
     }
+    const seq = mustEscape(b) ? 0 : utf8SeqLen(name, i);
+    if (seq > 0) {
+      i += seq;
+      continue;
+    }
+    if (run < i) out += name.toString('utf8', run, i);
+    out += '%' + HEX[b >> 4] + HEX[b & 15];
+    i += 1;
+    run = i;
   }
-  return out;
+  if (run === 0) return name.toString('utf8');
+  return run < name.length ? out + name.toString('utf8', run) : out;
 }
 
 /** Inverse of escapeName. Throws CHANGELOG_MALFORMED on a bad %-escape or a raw space/'/'. */
