@@ -424,6 +424,46 @@ static napi_value f_readdir(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// subdirs(path) -> [names: Buffer, ends: Uint32Array]: the names of the subdirectories of the
+// directory at `path` (opened O_NOFOLLOW), by the entries' d_type (an lstat relative to the
+// directory where the filesystem leaves it unknown); or -errno. The recorder's watch walk at
+// every start: node:fs's readdir with types made a Dirent and a Buffer for each of 50,000
+// files to find 1,251 directories (0.17 s of the start).
+static napi_value f_subdirs(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  PATH(0, path);
+  DIR *dir = open_stream(open(path.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+  if (dir == NULL) return ret_int(env, -errno);
+  name_list l;
+  int err = names_init(&l);
+  for (;;) {
+    if (err != 0) break;
+    errno = 0;
+    struct dirent *de = readdir(dir);
+    if (de == NULL) {
+      err = errno;
+      break;
+    }
+    const char *s = de->d_name;
+    if (s[0] == '.' && (s[1] == 0 || (s[1] == '.' && s[2] == 0))) continue;
+    int is_dir = de->d_type == DT_DIR;
+    if (de->d_type == DT_UNKNOWN) {
+      struct stat st;
+      is_dir = fstatat(dirfd(dir), s, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+    }
+    if (is_dir) err = names_add(&l, s);
+  }
+  closedir(dir);
+  napi_value result = NULL, names, ends;
+  if (err != 0) result = ret_int(env, -err);
+  else if (names_to_js(env, &l, &names, &ends) && napi_create_array_with_length(env, 2, &result) == napi_ok) {
+    napi_set_element(env, result, 0, names);
+    napi_set_element(env, result, 1, ends);
+  }
+  names_free(&l);
+  return result;
+}
+
 // lstatdir(path) -> [names: Buffer, ends: Uint32Array, stats: BigInt64Array] for every entry of
 // the directory at `path` ("." and ".." left out; names as readdir gives them), or -errno when
 // it cannot be listed. One call per directory for the master's walks (the recorder's
@@ -525,6 +565,7 @@ static napi_value init(napi_env env, napi_value exports) {
   add_fn(env, exports, "readlinkat", f_readlinkat);
   add_fn(env, exports, "readdir", f_readdir);
   add_fn(env, exports, "lstatdir", f_lstatdir);
+  add_fn(env, exports, "subdirs", f_subdirs);
   add_fn(env, exports, "lstatdirat", f_lstatdirat);
   napi_value c;
   napi_create_object(env, &c);

@@ -127,10 +127,13 @@ for (const [test, bits] of KINDS) {
 interface LstatDirAddon {
   /** [every name end to end, where each ends, LSTATDIR_FIELDS slots per entry], or -errno. */
   lstatdir(path: Buffer): [Buffer, Uint32Array, BigInt64Array] | number;
+  /** [the subdirectories' names end to end, where each ends], or -errno. */
+  subdirs(path: Buffer): [Buffer, Uint32Array] | number;
 }
 
 const isLstatDirAddon = (m: unknown): m is LstatDirAddon =>
-  typeof (m as Partial<LstatDirAddon> | undefined)?.lstatdir === 'function';
+  typeof (m as Partial<LstatDirAddon> | undefined)?.lstatdir === 'function' &&
+  typeof (m as Partial<LstatDirAddon> | undefined)?.subdirs === 'function';
 
 let addon: LstatDirAddon | null | undefined;
 function nativeLstatDir(): LstatDirAddon | null {
@@ -178,6 +181,43 @@ export function dirStats(abs: Buffer, useAddon = true): StatEntry[] | undefined 
     }
   }
   return out;
+}
+
+/**
+ * The names of the subdirectories of directory `abs` (not symlinks to one), in directory order;
+ * undefined when it is gone or no longer a directory. Any other failure throws. One native call
+ * where the addon is built: the recorder's watch walk lists every directory of the master at each
+ * start, and node:fs makes an object per entry to find the few that are directories.
+ */
+export function subdirNames(abs: Buffer, useAddon = true): Buffer[] | undefined {
+  const native = useAddon ? nativeLstatDir() : null;
+  if (native === null) return subdirNamesByNodeFs(abs);
+  const r = native.subdirs(abs);
+  if (typeof r === 'number') {
+    const err = sysError(r, 'opendir', abs);
+    if (hasErrno(err, 'ENOENT', 'ENOTDIR', 'ELOOP')) return undefined;
+    throw err;
+  }
+  const [text, ends] = r;
+  const out: Buffer[] = new Array<Buffer>(ends.length);
+  for (let i = 0, from = 0; i < ends.length; i++) {
+    const to = ends[i] as number;
+    out[i] = text.subarray(from, to);
+    from = to;
+  }
+  return out;
+}
+
+function subdirNamesByNodeFs(abs: Buffer): Buffer[] | undefined {
+  try {
+    return fs
+      .readdirSync(abs, { encoding: 'buffer', withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
+  } catch (e) {
+    if (hasErrno(e, 'ENOENT', 'ENOTDIR')) return undefined;
+    throw e;
+  }
 }
 
 function dirStatsByNodeFs(abs: Buffer): StatEntry[] | undefined {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { dirStats } from '../../src/changelog/dir-stats.js';
+import { dirStats, subdirNames } from '../../src/changelog/dir-stats.js';
 import type { LstatView } from '../../src/changelog/dir-stats.js';
 
 const FIELDS = ['dev', 'ino', 'mode', 'nlink', 'uid', 'gid', 'rdev', 'size', 'blocks'] as const;
@@ -85,4 +85,44 @@ describe('dirStats', () => {
       expect(() => dirStats(tooLong, useAddon)).to.throw(/ENAMETOOLONG/);
     });
   }
+});
+
+describe('subdirNames', () => {
+  let tmp: string;
+  let dir: Buffer;
+  before(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'georep-subdirs-'));
+    dir = Buffer.from(path.join(tmp, 'd'));
+    fs.mkdirSync(dir);
+    const at = (name: string | Buffer): Buffer => Buffer.concat([dir, Buffer.from('/'), Buffer.from(name)]);
+    fs.mkdirSync(at('sub'));
+    fs.mkdirSync(at(Buffer.from([0x23, 0xff, 0x0a, 0x20]))); // '#', non-UTF-8, newline, space
+    fs.mkdirSync(at('..dots'));
+    fs.mkdirSync(at('x'.repeat(255)));
+    fs.writeFileSync(at('file'), 'not a directory');
+    fs.symlinkSync('sub', at('link-to-dir'));
+    execFileSync('mkfifo', [path.join(tmp, 'd', ';fifo')]);
+  });
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  for (const useAddon of [true, false]) {
+    const how = useAddon ? 'native' : 'node:fs';
+    it(`${how}: names the subdirectories only (not files, FIFOs or symlinks to a directory)`, () => {
+      const got = (subdirNames(dir, useAddon) ?? []).map((n) => n.toString('latin1')).sort();
+      const want = ['sub', Buffer.from([0x23, 0xff, 0x0a, 0x20]).toString('latin1'), '..dots', 'x'.repeat(255)].sort();
+      expect(got).to.deep.equal(want);
+    });
+
+    it(`${how}: a directory that is gone, a file or a symlink names nothing; others throw`, () => {
+      expect(subdirNames(Buffer.from(path.join(tmp, 'nothing')), useAddon)).to.equal(undefined);
+      expect(subdirNames(Buffer.from(path.join(tmp, 'd', 'file')), useAddon)).to.equal(undefined);
+      fs.mkdirSync(path.join(tmp, `empty-${how}`));
+      expect(subdirNames(Buffer.from(path.join(tmp, `empty-${how}`)), useAddon)).to.deep.equal([]);
+      expect(() => subdirNames(Buffer.from(path.join(tmp, 'n'.repeat(300))), useAddon)).to.throw(/ENAMETOOLONG/);
+    });
+  }
+
+  it('native: a symlink at the directory is not followed', () => {
+    expect(subdirNames(Buffer.from(path.join(tmp, 'd', 'link-to-dir')))).to.equal(undefined);
+  });
 });

@@ -22,6 +22,7 @@ import type { FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { GeorepError, hasErrno } from '../../errors.js';
 import { lstatIfAny } from '../entry-stat.js';
+import { subdirNames } from '../dir-stats.js';
 import { describeError, isWatchLimitError, watchLimitAdvice } from './watch-errors.js';
 import type { ChangeHint, ChangeSource, ChangeSourceHandlers, ChangeSourceOptions } from './change-source.js';
 
@@ -179,19 +180,11 @@ export class InotifySource implements ChangeSource {
     while (stack.length > 0) {
       const cur = stack.pop() as Buffer; // length checked above
       if (!this.watchDir(cur)) continue;
-      // The directory entries' types (d_type; Node lstats those a filesystem leaves unknown):
-      // an lstat of every name cost 0.6 s of each start at 50k files. watchDir lstats the
-      // directories it watches anyway, so one replaced since is not watched as a directory.
-      let entries: fs.Dirent<Buffer>[];
-      try {
-        entries = fs.readdirSync(cur, { encoding: 'buffer', withFileTypes: true });
-      } catch (e) {
-        if (hasErrno(e, 'ENOENT', 'ENOTDIR')) continue;
-        throw e;
-      }
-      for (const e of entries) {
-        if (e.isDirectory()) stack.push(Buffer.concat([cur, SEP, e.name]));
-      }
+      // The directory entries' types (d_type; an lstat where a filesystem leaves it unknown):
+      // an lstat of every name cost 0.6 s of each start at 50k files, node:fs's Dirents 0.17 s.
+      // watchDir lstats the directories it watches anyway, so one replaced since is not watched
+      // as a directory.
+      for (const name of subdirNames(cur) ?? []) stack.push(Buffer.concat([cur, SEP, name]));
     }
   }
 
