@@ -127,13 +127,12 @@ for (const [test, bits] of KINDS) {
 interface LstatDirAddon {
   /** [every name end to end, where each ends, LSTATDIR_FIELDS slots per entry], or -errno. */
   lstatdir(path: Buffer): [Buffer, Uint32Array, BigInt64Array] | number;
-  /** [the subdirectories' names end to end, where each ends], or -errno. */
-  subdirs(path: Buffer): [Buffer, Uint32Array] | number;
+  /** [the subdirectories' names end to end, where each ends], or -errno (absent from an older build). */
+  subdirs?: (path: Buffer) => [Buffer, Uint32Array] | number;
 }
 
 const isLstatDirAddon = (m: unknown): m is LstatDirAddon =>
-  typeof (m as Partial<LstatDirAddon> | undefined)?.lstatdir === 'function' &&
-  typeof (m as Partial<LstatDirAddon> | undefined)?.subdirs === 'function';
+  typeof (m as Partial<LstatDirAddon> | undefined)?.lstatdir === 'function';
 
 let addon: LstatDirAddon | null | undefined;
 function nativeLstatDir(): LstatDirAddon | null {
@@ -190,9 +189,9 @@ export function dirStats(abs: Buffer, useAddon = true): StatEntry[] | undefined 
  * start, and node:fs makes an object per entry to find the few that are directories.
  */
 export function subdirNames(abs: Buffer, useAddon = true): Buffer[] | undefined {
-  const native = useAddon ? nativeLstatDir() : null;
-  if (native === null) return subdirNamesByNodeFs(abs);
-  const r = native.subdirs(abs);
+  const native = useAddon ? nativeLstatDir()?.subdirs : undefined;
+  if (typeof native !== 'function') return subdirNamesByNodeFs(abs);
+  const r = native(abs);
   if (typeof r === 'number') {
     const err = sysError(r, 'opendir', abs);
     if (hasErrno(err, 'ENOENT', 'ENOTDIR', 'ELOOP')) return undefined;
