@@ -390,28 +390,41 @@ static DIR *open_stream(int fd) {
   return dir;
 }
 
-/** The next name of `dir` but "." and ".."; NULL at the end (errno 0) or on an error (errno set). */
-static const char *next_name(DIR *dir) {
+/** The next entry of `dir` but "." and ".."; NULL at the end (errno 0) or on an error (errno set). */
+static struct dirent *next_entry(DIR *dir) {
   for (;;) {
     errno = 0;
     struct dirent *de = readdir(dir);
     if (de == NULL) return NULL;
     const char *s = de->d_name;
-    if (!(s[0] == '.' && (s[1] == 0 || (s[1] == '.' && s[2] == 0)))) return s;
+    if (!(s[0] == '.' && (s[1] == 0 || (s[1] == '.' && s[2] == 0)))) return de;
   }
 }
 
-// readdir(dirfd) -> [names: Buffer, ends: Uint32Array]: the names in the directory dirfd (an
-// O_PATH descriptor will do: it is reopened as "." for reading), "." and ".." left out (see
-// name_list); or -errno.
-static napi_value f_readdir(napi_env env, napi_callback_info info) {
-  ARGS(1);
-  INT(0, dirfd);
-  DIR *dir = open_stream(openat((int)dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+/** The next name of `dir` but "." and ".."; NULL at the end (errno 0) or on an error (errno set). */
+static const char *next_name(DIR *dir) {
+  struct dirent *de = next_entry(dir);
+  return de == NULL ? NULL : de->d_name;
+}
+
+/** Whether entry `de` of `dir` is a directory: its d_type, or an lstat where that is unknown. */
+static int is_subdir(DIR *dir, const struct dirent *de) {
+  if (de->d_type != DT_UNKNOWN) return de->d_type == DT_DIR;
+  struct stat st;
+  return fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+/**
+ * [names: Buffer, ends: Uint32Array] of the entries of `dir` (closed here; NULL with errno set
+ * when it could not be opened), every one or only the subdirectories; or -errno.
+ */
+static napi_value names_of(napi_env env, DIR *dir, int dirs_only) {
   if (dir == NULL) return ret_int(env, -errno);
   name_list l;
   int err = names_init(&l);
-  for (const char *s; err == 0 && (s = next_name(dir)) != NULL;) err = names_add(&l, s);
+  for (struct dirent *de; err == 0 && (de = next_entry(dir)) != NULL;) {
+    if (!dirs_only || is_subdir(dir, de)) err = names_add(&l, de->d_name);
+  }
   if (err == 0) err = errno;
   closedir(dir);
   napi_value result = NULL, names, ends;
@@ -424,6 +437,15 @@ static napi_value f_readdir(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// readdir(dirfd) -> [names: Buffer, ends: Uint32Array]: the names in the directory dirfd (an
+// O_PATH descriptor will do: it is reopened as "." for reading), "." and ".." left out (see
+// name_list); or -errno.
+static napi_value f_readdir(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  INT(0, dirfd);
+  return names_of(env, open_stream(openat((int)dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)), 0);
+}
+
 // subdirs(path) -> [names: Buffer, ends: Uint32Array]: the names of the subdirectories of the
 // directory at `path` (opened O_NOFOLLOW), by the entries' d_type (an lstat relative to the
 // directory where the filesystem leaves it unknown); or -errno. The recorder's watch walk at
@@ -432,36 +454,7 @@ static napi_value f_readdir(napi_env env, napi_callback_info info) {
 static napi_value f_subdirs(napi_env env, napi_callback_info info) {
   ARGS(1);
   PATH(0, path);
-  DIR *dir = open_stream(open(path.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
-  if (dir == NULL) return ret_int(env, -errno);
-  name_list l;
-  int err = names_init(&l);
-  for (;;) {
-    if (err != 0) break;
-    errno = 0;
-    struct dirent *de = readdir(dir);
-    if (de == NULL) {
-      err = errno;
-      break;
-    }
-    const char *s = de->d_name;
-    if (s[0] == '.' && (s[1] == 0 || (s[1] == '.' && s[2] == 0))) continue;
-    int is_dir = de->d_type == DT_DIR;
-    if (de->d_type == DT_UNKNOWN) {
-      struct stat st;
-      is_dir = fstatat(dirfd(dir), s, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
-    }
-    if (is_dir) err = names_add(&l, s);
-  }
-  closedir(dir);
-  napi_value result = NULL, names, ends;
-  if (err != 0) result = ret_int(env, -err);
-  else if (names_to_js(env, &l, &names, &ends) && napi_create_array_with_length(env, 2, &result) == napi_ok) {
-    napi_set_element(env, result, 0, names);
-    napi_set_element(env, result, 1, ends);
-  }
-  names_free(&l);
-  return result;
+  return names_of(env, open_stream(open(path.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)), 1);
 }
 
 // lstatdir(path) -> [names: Buffer, ends: Uint32Array, stats: BigInt64Array] for every entry of

@@ -463,15 +463,11 @@ describe('Recorder (real watcher)', function () {
     return { log, lines };
   }
 
-  it('restarts with a sweep from its recorded-up-to time, and finds a delete, a write, a chmod and a tree moved in from outside', async () => {
-    fs.mkdirSync(path.join(root, 'd'));
-    fs.writeFileSync(path.join(root, 'd', 'gone'), 'gone');
-    fs.writeFileSync(path.join(root, 'd', 'kept'), 'kept');
-    const outside = path.join(tmp, 'outside');
-    fs.mkdirSync(path.join(outside, 'deep'), { recursive: true });
-    fs.writeFileSync(path.join(outside, 'deep', 'f'), 'old ctime'); // keeps its ctime when moved in
-    fs.mkdirSync(path.join(root, 'mover'));
-    fs.writeFileSync(path.join(root, 'mover', 'inside'), 'moves with its directory');
+  /**
+   * Builds the index, then records one change: the next start has a recorded-up-to time and a
+   * history, so it sweeps by ctime instead of reconciling the whole tree.
+   */
+  async function recordedTwice(): Promise<void> {
     await recordUntil(
       recorder(),
       () => undefined,
@@ -482,6 +478,18 @@ describe('Recorder (real watcher)', function () {
       () => fs.writeFileSync(path.join(root, 'later'), 'x'),
       (rs) => fops(rs).includes('CREATE'),
     );
+  }
+
+  it('restarts with a sweep from its recorded-up-to time, and finds a delete, a write, a chmod and a tree moved in from outside', async () => {
+    fs.mkdirSync(path.join(root, 'd'));
+    fs.writeFileSync(path.join(root, 'd', 'gone'), 'gone');
+    fs.writeFileSync(path.join(root, 'd', 'kept'), 'kept');
+    const outside = path.join(tmp, 'outside');
+    fs.mkdirSync(path.join(outside, 'deep'), { recursive: true });
+    fs.writeFileSync(path.join(outside, 'deep', 'f'), 'old ctime'); // keeps its ctime when moved in
+    fs.mkdirSync(path.join(root, 'mover'));
+    fs.writeFileSync(path.join(root, 'mover', 'inside'), 'moves with its directory');
+    await recordedTwice();
     fs.rmSync(path.join(root, 'd', 'gone'));
     fs.appendFileSync(path.join(root, 'old'), ' more');
     fs.chmodSync(path.join(root, 'd', 'kept'), 0o600);
@@ -525,16 +533,7 @@ describe('Recorder (real watcher)', function () {
       fs.mkdirSync(path.join(root, `d${i}`));
       fs.writeFileSync(path.join(root, `d${i}`, 'f'), 'before');
     }
-    await recordUntil(
-      recorder(),
-      () => undefined,
-      () => true,
-    );
-    await recordUntil(
-      recorder(),
-      () => fs.writeFileSync(path.join(root, 'later'), 'x'),
-      (rs) => fops(rs).includes('CREATE'),
-    );
+    await recordedTwice();
     const before = listChangelogs(dir, 'CHANGELOG').length;
     for (let i = 0; i < dirs; i++) fs.appendFileSync(path.join(root, `d${i}`, 'f'), ' and after');
     const { log, lines } = keptLog();
