@@ -143,14 +143,18 @@ export class Confiner {
   /** Checks `name` (and that it is not the reserved name at ROOT); returns `dirRel/name`. */
   childOf(dirRel: Buffer, name: Buffer): Buffer {
     checkComponent(name);
-    if (dirRel.length === 0 && name.equals(RESERVED_NAME)) {
-      throw new GeorepError(
-        'BAD_NAME',
-        `${RESERVED_NAME.toString()} directly under the slave root is reserved for georep's own state`,
-        { path: RESERVED_NAME.toString() },
-      );
-    }
+    if (dirRel.length === 0 && name.equals(RESERVED_NAME)) throw reservedError();
     return joinRel(dirRel, name);
+  }
+
+  /**
+   * Checks a path a peer named (verify's listings and hashes, repair's drops): nothing in the
+   * agent's state folder is the replica's, and a request must not reach it (a repair line naming
+   * `.georep/index.db` removed the slave index, and with it the slave's bond to its master).
+   */
+  checkReplicaPath(rel: Buffer): void {
+    const end = rel.indexOf(0x2f);
+    if ((end < 0 ? rel : rel.subarray(0, end)).equals(RESERVED_NAME)) throw reservedError();
   }
 
   /**
@@ -191,4 +195,12 @@ export class Confiner {
       { path: displayPath(rel) },
     );
   }
+}
+
+function reservedError(): GeorepError {
+  return new GeorepError(
+    'BAD_NAME',
+    `${RESERVED_NAME.toString()} directly under the slave root is reserved for georep's own state`,
+    { path: RESERVED_NAME.toString() },
+  );
 }

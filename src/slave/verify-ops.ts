@@ -54,6 +54,7 @@ function gone(e: unknown): boolean {
 
 /** The directory's descriptor (scoped: closed with the request), or undefined when it is gone. */
 function openDirIfThere(ctx: SlaveContext, rel: Buffer): number | undefined {
+  ctx.confine.checkReplicaPath(rel);
   try {
     return ctx.confine.dir(rel);
   } catch (e) {
@@ -201,7 +202,8 @@ function dirGfid(ctx: SlaveContext, rel: Buffer): Gfid | undefined {
 function dropOne(ctx: SlaveContext, rel: Buffer): boolean {
   const parentRel = dirOf(rel);
   const name = rel.subarray(parentRel.length === 0 ? 0 : parentRel.length + 1);
-  ctx.confine.childOf(parentRel, name); // BAD_NAME for the reserved .georep at ROOT
+  ctx.confine.checkReplicaPath(rel); // BAD_NAME for the reserved .georep at ROOT and below it
+  ctx.confine.childOf(parentRel, name);
   const removed = removeFromDisk(ctx, parentRel, name);
   // The index after the disk (slave-index.ts): a removal that failed leaves the name known.
   const pargfid = dirGfid(ctx, parentRel);

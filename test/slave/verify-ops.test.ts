@@ -3,7 +3,7 @@
 // index forgets it, keeping the parent's times.
 
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
+import { lstatSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { LIMITS, unpackEntries, validateParams, validateResult } from '../../src/slave/index.js';
@@ -138,6 +138,25 @@ describe('slave/verify-ops', () => {
     expect(r.failures.map((f) => [f.index, f.code])).to.deep.equal([[1, 'BAD_NAME']]);
     expect(existsSync(p('real/keep'))).to.equal(true);
     expect(existsSync(p('.georep'))).to.equal(true);
+  });
+
+  it('reaches nothing below the reserved .georep: no drop, listing or hash of the agent state', async () => {
+    const state = readdirSync(p('.georep')).sort();
+    expect(state).to.include('index.db');
+    const r = await a.client.call('dropPaths', { paths: ['.georep/index.db', '.georep/staging', '.georep/x/y'] });
+    expect(r.dropped).to.equal(0);
+    expect(r.failures.map((f) => [f.index, f.code])).to.deep.equal([
+      [0, 'BAD_NAME'],
+      [1, 'BAD_NAME'],
+      [2, 'BAD_NAME'],
+    ]);
+    expect(readdirSync(p('.georep')).sort()).to.deep.equal(state);
+    expect(await codeOfAsync(a.client.call('listDir', { dir: '.georep', after: null }))).to.equal('BAD_NAME');
+    expect(await codeOfAsync(a.client.call('hashFiles', { dir: '.georep', names: ['index.db'] }))).to.equal('BAD_NAME');
+    // A replica's own directory of that name deeper down is the replica's.
+    mkdirSync(p('d/.georep'), { recursive: true });
+    writeFileSync(p('d/.georep/f'), '');
+    expect(await a.client.call('dropPaths', { paths: ['d/.georep'] })).to.deep.equal({ dropped: 1, failures: [] });
   });
 
   it('holds hashFiles and dropPaths to LIMITS.namesPerCall', () => {
