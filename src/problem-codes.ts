@@ -11,6 +11,7 @@ export const PROBLEM_CODES = [
   'MASS_DELETE', // deletes the mass-delete brake refused to send
   'SKIPPED', // the crawl passed the entry over (unreadable, special file, …)
   'RESYNC', // an operator asked for the entry to be synced again (georep failures --resync, repair)
+  'CHANGED_SINCE_VERIFY', // repair: the master has changed there since the verify line was written
 ] as const;
 export type ProblemCode = (typeof PROBLEM_CODES)[number];
 
@@ -22,6 +23,7 @@ export const PROBLEM: { readonly [C in ProblemCode]: C } = {
   MASS_DELETE: 'MASS_DELETE',
   SKIPPED: 'SKIPPED',
   RESYNC: 'RESYNC',
+  CHANGED_SINCE_VERIFY: 'CHANGED_SINCE_VERIFY',
 };
 
 /** An errno name as Node reports it ('ENOENT', 'ENOSPC', …). */

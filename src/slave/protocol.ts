@@ -16,7 +16,7 @@ import { checkName, decodeDirPath, decodePath, decodeTarget } from './wire-names
 import { ENTRY_TYPES, OBJECT_TYPES, isGfid } from '../changelog/index.js';
 import type { EntryType } from '../changelog/index.js';
 
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 export { LIMITS };
 export type { ListedEntry, PackedEntries } from './listed-pack.js';
@@ -305,6 +305,15 @@ export interface Methods {
     result: { readonly dropped: number; readonly failures: readonly DropFailure[] };
   };
   /**
+   * Repair's mass-delete brake: counts, changing nothing, the entries dropPaths of `paths` would
+   * remove from the slave's disk (each path, and everything below a directory), stopping at
+   * `cap`. A path that is gone or cannot be walked counts what was reached.
+   */
+  countPaths: {
+    params: { readonly paths: readonly WirePath[]; readonly cap: number };
+    result: { readonly entries: number };
+  };
+  /**
    * Keep-alive: the master sends it while it has nothing else to send, so an agent that hears
    * nothing for its idle timeout knows the master (or the link) is gone and exits.
    */
@@ -337,6 +346,7 @@ export const METHOD_NAMES = [
   'listDir',
   'hashFiles',
   'dropPaths',
+  'countPaths',
   'forgetNames',
   'ping',
   'bye',
@@ -597,6 +607,10 @@ const VALIDATORS: Validators = {
   dropPaths: (p) => ({
     paths: list(p['paths'], 'paths', LIMITS.namesPerCall, (x, i) => wire(x, `paths[${i}]`, decodePath)),
   }),
+  countPaths: (p) => ({
+    paths: list(p['paths'], 'paths', LIMITS.namesPerCall, (x, i) => wire(x, `paths[${i}]`, decodePath)),
+    cap: int(p['cap'], 'cap', 0, Number.MAX_SAFE_INTEGER),
+  }),
   forgetNames: () => ({}),
   ping: () => ({}),
   bye: () => ({}),
@@ -758,6 +772,7 @@ const RESULT_VALIDATORS: ResultValidators = {
       failures: list(f['failures'], 'failures', LIMITS.namesPerCall, dropFailure),
     };
   },
+  countPaths: (r) => ({ entries: count(fields(r, 'result')['entries'], 'entries') }),
   ping: nothing,
   bye: nothing,
 };

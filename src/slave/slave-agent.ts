@@ -17,7 +17,7 @@ import { seedAbort, seedBegin, seedCommit } from './seed.js';
 import { openSlaveRoot } from './slave-root.js';
 import { commitData, stageData } from './staging.js';
 import { bindVolume, readStime } from './volume-mark.js';
-import { VerifyReader, dropPaths } from './verify-ops.js';
+import { VerifyReader, countPaths, dropPaths } from './verify-ops.js';
 
 type P<M extends MethodName> = Methods[M]['params'];
 type R<M extends MethodName> = Methods[M]['result'];
@@ -53,6 +53,7 @@ const SERVED: Served = {
   listDir: (ctx, p, verify) => verify.listDir(ctx, p),
   hashFiles: (ctx, p, verify) => verify.hashFiles(ctx, p),
   dropPaths,
+  countPaths,
 };
 
 /** The master does not know this slave's index (a new session): its names go, entries are adopted by name. */

@@ -24,8 +24,9 @@ import type { DirAttrs, DropFailure, HashResult, Methods } from './protocol.js';
 import { removeTree } from './remove-tree.js';
 import { toWireError } from './wire.js';
 
-type P<M extends 'listDir' | 'hashFiles' | 'dropPaths'> = Methods[M]['params'];
-type R<M extends 'listDir' | 'hashFiles' | 'dropPaths'> = Methods[M]['result'];
+type Op = 'listDir' | 'hashFiles' | 'dropPaths' | 'countPaths';
+type P<M extends Op> = Methods[M]['params'];
+type R<M extends Op> = Methods[M]['result'];
 
 /** Reply bytes a page may reach before it ends early (well under LIMITS.messageBytes). */
 const PAGE_BYTES = LIMITS.messageBytes / 2;
@@ -246,6 +247,75 @@ export function dropPaths(ctx: SlaveContext, p: P<'dropPaths'>): R<'dropPaths'> 
     failures: failures.length,
   });
   return { dropped, failures };
+}
+
+/**
+ * What dropPaths of the same paths would remove from the disk, counted up to `cap` (repair's
+ * mass-delete brake: an extra directory is one verify line however much it holds). Walked from
+ * ROOT without following a symlink, as the drop is; what cannot be walked counts as reached.
+ */
+export function countPaths(ctx: SlaveContext, p: P<'countPaths'>): R<'countPaths'> {
+  let entries = 0;
+  ctx.confine.scoped(() => {
+    for (const path of p.paths) {
+      if (entries >= p.cap) break;
+      const rel = decodePath(path);
+      try {
+        ctx.confine.checkReplicaPath(rel);
+        entries += countBelow(ctx, rel, p.cap - entries);
+      } catch (e) {
+        if (!(e instanceof GeorepError) && !hasErrno(e, ...ERRNOS)) throw e;
+      }
+    }
+  });
+  return { entries: Math.min(entries, p.cap) };
+}
+
+/** Entries at `rel` and below it (0 when nothing is there), stopping once `cap` is reached. */
+function countBelow(ctx: SlaveContext, rel: Buffer, cap: number): number {
+  const parentRel = dirOf(rel);
+  const name = rel.subarray(parentRel.length === 0 ? 0 : parentRel.length + 1);
+  const parent = openDirIfThere(ctx, parentRel);
+  if (parent === undefined || ctx.fs.statIfAny(parent, name) === undefined) return 0;
+  const flags = ctx.fs.c.O_PATH | ctx.fs.c.O_DIRECTORY | ctx.fs.c.O_NOFOLLOW;
+  let n = 1;
+  // Depth first, one descriptor per level (as removeTree): a wide tree holds few at once.
+  const stack: { fd: number; subdirs: Buffer[] }[] = [];
+  const enter = (dirFd: number, child: Buffer): void => {
+    const fd = ctx.fs.tryOpen(dirFd, child, flags);
+    if (fd < 0) return; // not a directory (or gone): the entry alone
+    const subdirs: Buffer[] = [];
+    try {
+      const { text, ends, slots } = ctx.fs.listStats(fd);
+      for (let i = 0, from = 0; i < ends.length; i++) {
+        const to = ends[i] as number;
+        const mode = Number(slots[i * NATIVE_SLOTS + MODE_SLOT]);
+        if (mode !== 0) {
+          n++; // (0: gone since the listing)
+          if (typeOfMode(mode) === 'dir') subdirs.push(text.subarray(from, to));
+        }
+        from = to;
+      }
+    } catch (e) {
+      ctx.fs.close(fd);
+      throw e;
+    }
+    stack.push({ fd, subdirs });
+  };
+  try {
+    enter(parent, name);
+    while (stack.length > 0 && n < cap) {
+      const top = stack.at(-1) as (typeof stack)[number]; // the loop runs only while it holds one
+      const next = top.subdirs.pop();
+      if (next === undefined) {
+        stack.pop();
+        ctx.fs.close(top.fd);
+      } else enter(top.fd, next);
+    }
+  } finally {
+    for (const { fd } of stack) ctx.fs.close(fd);
+  }
+  return n;
 }
 
 /** System errors one path's drop may meet without stopping the others. */

@@ -6,11 +6,17 @@
 // ledger as RESYNC, as `georep resync` queues, where the live worker or a one-shot sync picks
 // it up and tracks it until it lands. Lines are handled in batches: memory is one batch.
 // Extra entries obey the mass-delete brake as a sync's deletes do: they are removed only at
-// the end, and not at all when they are over delete-brake-count or delete-brake-percent of the
+// the end, and not at all when what they hold on the slave (an extra directory is one line,
+// its subtree counted by the agent) is over delete-brake-count or delete-brake-percent of the
 // entries verify saw, or when the master root is empty (an emptied or unmounted master makes
 // every slave entry extra), unless --allow-mass-delete.
+// Lines may be old (a file read later): a line is acted on by what the master has now. An
+// extra entry the master has since made is not removed, and a dropped place is sent again
+// with the subtree the master's index now holds under it, whatever type the line saw.
 
-import { ROOT_GFID, displayPath } from '../changelog/index.js';
+import fs from 'node:fs';
+import { ROOT_GFID, absPath, displayPath } from '../changelog/index.js';
+import { hasErrno } from '../errors.js';
 import type { Gfid } from '../changelog/index.js';
 import type { FailureLedgerStore, NameIndex, StoreConnection } from '../store/index.js';
 import type { Clock } from '../clock.js';
@@ -128,7 +134,7 @@ export class Repairer {
   async finish(total?: number): Promise<RepairReport> {
     await this.flush();
     if (this.extraCount === 0 || this.deps.allowMassDelete) return this.report; // (dropped as they came)
-    const cause = this.brakeCause(total);
+    const cause = await this.brakeCause(total);
     if (cause !== undefined) {
       const message = `${cause}; no extra entry was removed from the slave: rerun with --allow-mass-delete to remove ${this.extraCount}`;
       this.problem({ path: '.', code: PROBLEM.MASS_DELETE, message });
@@ -140,12 +146,20 @@ export class Repairer {
     return this.report;
   }
 
-  private brakeCause(total: number | undefined): string | undefined {
+  private async brakeCause(total: number | undefined): Promise<string | undefined> {
     const { brake, masterRoot } = this.deps;
     if (isEmptyDir(masterRoot)) return `the master root ${masterRoot} is empty (unmounted or emptied?)`;
     if (this.extras.length < this.extraCount)
       return `${this.extraCount} entries only on the slave are more than a repair holds back (${this.extras.length})`;
-    return limitCause(brake, { entries: this.extraCount, total: total ?? 0 });
+    // What the removals take, not how many lines name them: 3 extra directories of 100 files
+    // each were 3 lines, under delete-brake-min, and a repair removed 75 % of a slave.
+    const cap = brake.deleteBrakeCount > 0 ? brake.deleteBrakeCount + 1 : Number.MAX_SAFE_INTEGER;
+    let entries = 0;
+    for (let k = 0; k < this.extras.length && entries < cap; k += LIMITS.namesPerCall) {
+      const paths = this.extras.slice(k, k + LIMITS.namesPerCall);
+      entries += (await this.deps.slave.call('countPaths', { paths, cap: cap - entries }, this.deps.signal)).entries;
+    }
+    return limitCause(brake, { entries, total: total ?? 0 });
   }
 
   private async flush(): Promise<void> {
@@ -175,6 +189,16 @@ export class Repairer {
 
   /** An entry only the slave has: kept (ignore-deletes), removed now (--allow-mass-delete), or held. */
   private extra(path: string): void {
+    if (this.onMasterNow(path)) {
+      // The line is older than the master's entry (a verify file read later): removing it would
+      // take what a sync has sent since, and the master's index would still count it as there.
+      this.problem({
+        path,
+        code: PROBLEM.CHANGED_SINCE_VERIFY,
+        message: 'the master has this entry now: it was not removed from the slave; run georep verify again',
+      });
+      return;
+    }
     if (this.deps.ignoreDeletes) {
       this.report.kept++;
       return;
@@ -203,7 +227,10 @@ export class Repairer {
       });
       return;
     }
-    const subtree = l.type === 'dir' && (l.verdict === 'missing' || l.verdict === 'type');
+    // The slave's place was dropped whole (DROPPED): what the master's index holds under the
+    // entry now goes again, whatever type the line saw (a file then may be a directory since).
+    const dropped = DROPPED.has(l.verdict);
+    const subtree = dropped ? this.deps.index.objectOf(gfid)?.type === 'dir' : false;
     if (!subtree) {
       this.record(gfid, l.path, l.verdict, nowMs);
       return;
@@ -234,6 +261,20 @@ export class Repairer {
       0,
     );
     this.report.queued++;
+  }
+
+  /**
+   * Whether the master has an entry at a line's path now (a symlink's own name counts). One it
+   * cannot tell of (EACCES, EIO) counts as there: nothing is removed on a guess.
+   */
+  private onMasterNow(wirePath: string): boolean {
+    try {
+      fs.lstatSync(absPath(Buffer.from(this.deps.masterRoot), pathBytes(wirePath)));
+      return true;
+    } catch (e) {
+      if (hasErrno(e, 'ENOENT', 'ENOTDIR')) return false;
+      return true;
+    }
   }
 
   /** The master gfid at a line's path, by the session index's names. */

@@ -160,6 +160,44 @@ describe('e2e: georep verify and repair', function () {
     equal();
   });
 
+  it('repair counts what extra directories hold for the brake, not the lines that name them', async function () {
+    smallTree();
+    await sync();
+    for (let d = 0; d < 3; d++) {
+      fs.mkdirSync(path.join(s.slave, `extra-dir-${d}`, 'deeper'), { recursive: true });
+      for (let i = 0; i < 40; i++) fs.writeFileSync(path.join(s.slave, `extra-dir-${d}`, 'deeper', `f${i}`), 'x');
+    }
+    // 3 lines, under delete-brake-min (100); 126 entries, over it and over 10 % of the slave.
+    const refused = await run(['verify', '--repair', s.master, s.slave], EXIT.syncFailed);
+    expect(refused.stdout).to.include('MASS_DELETE').and.include('126 deletes');
+    expect(fs.readdirSync(path.join(s.slave, 'extra-dir-2', 'deeper'))).to.have.length(40);
+    await run(['verify', '--repair', '--allow-mass-delete', s.master, s.slave], EXIT.ok);
+    equal();
+  });
+
+  it('repair from old lines acts on what the master has now: it keeps an extra the master made since, and sends a retyped entry whole', async function () {
+    smallTree();
+    fs.writeFileSync(path.join(s.master, 'was-a-file'), 'a file when verify ran\n');
+    await sync();
+    fs.writeFileSync(path.join(s.slave, 'report.pdf'), 'junk only on the slave\n');
+    fs.rmSync(path.join(s.slave, 'was-a-file'));
+    const linesFile = path.join(s.tmp, 'old.jsonl');
+    fs.writeFileSync(linesFile, (await run(['verify', '--json', s.master, s.slave], EXIT.syncFailed)).stdout);
+    const old = verdicts(parseOutput(fs.readFileSync(linesFile, 'utf8')).lines);
+    expect([old.get('report.pdf'), old.get('was-a-file')]).to.deep.equal(['extra', 'missing']);
+    // Since the verify: the master made report.pdf, and was-a-file became a directory; synced.
+    fs.writeFileSync(path.join(s.master, 'report.pdf'), 'the master report\n');
+    fs.rmSync(path.join(s.master, 'was-a-file'));
+    fs.mkdirSync(path.join(s.master, 'was-a-file'));
+    for (const c of ['c1', 'c2', 'c3']) fs.writeFileSync(path.join(s.master, 'was-a-file', c), c);
+    await sync();
+    const r = await run(['repair', s.master, s.slave, '--from', linesFile], EXIT.syncFailed);
+    expect(r.stdout).to.include('CHANGED_SINCE_VERIFY');
+    equal();
+    await sync(); // and later syncs have nothing left to find
+    equal();
+  });
+
   it('an emptied master root makes every slave entry extra: repair removes none of them', async function () {
     smallTree();
     await sync();

@@ -140,6 +140,19 @@ describe('slave/verify-ops', () => {
     expect(existsSync(p('.georep'))).to.equal(true);
   });
 
+  it('counts what drops would remove without removing it: subtrees whole, symlinks not followed, up to the cap', async () => {
+    mkdirSync(p('extra/a/b'), { recursive: true });
+    for (const f of ['extra/1', 'extra/a/2', 'extra/a/b/3']) writeFileSync(p(f), f);
+    mkdirSync(p('outside'));
+    for (let i = 0; i < 5; i++) writeFileSync(p(`outside/${i}`), '');
+    symlinkSync('../outside', p('extra/a/link'));
+    writeFileSync(p('lone'), '');
+    const all = await a.client.call('countPaths', { paths: ['extra', 'lone', 'nothing', '.georep'], cap: 1000 });
+    expect(all).to.deep.equal({ entries: 8 }); // extra, a, b, 1, 2, 3, link; lone
+    expect(await a.client.call('countPaths', { paths: ['extra', 'lone'], cap: 3 })).to.deep.equal({ entries: 3 });
+    expect(existsSync(p('extra/a/b/3'))).to.equal(true);
+  });
+
   it('reaches nothing below the reserved .georep: no drop, listing or hash of the agent state', async () => {
     const state = readdirSync(p('.georep')).sort();
     expect(state).to.include('index.db');
