@@ -95,6 +95,13 @@ export class XsyncCrawler {
   private readonly deferredLinks: { at: EntryName; st: LstatView; rel: Buffer }[] = [];
   /** Directories visited in this turn (for the slave's purge of unknown entries). */
   readonly dirs: Gfid[] = [];
+  /**
+   * Directories gone when their turn came (moved or removed since their parent was listed):
+   * the crawl saw neither their entries nor, for one moved, its new place. The turn answers
+   * for them (crawl-xsync.ts): left unsaid, a directory renamed during a first sync arrived on
+   * the slave empty and a checkpoint completed.
+   */
+  readonly goneDirs: { readonly gfid: Gfid; readonly rel: Buffer }[] = [];
   /** Path and lstat of each gfid recorded since the last takeSeen(), for process_change. */
   private seen = new Map<Gfid, Seen>();
 
@@ -174,7 +181,10 @@ export class XsyncCrawler {
     if (prefetched !== undefined) return prefetched;
     const { children, reserved, gone } = listDir(this.cfg.root, dir.rel);
     // Gone since its parent was listed (or prefetched): its entries are not vanished for it.
-    if (gone) return [];
+    if (gone) {
+      this.goneDirs.push({ gfid: dir.gfid, rel: dir.rel });
+      return [];
+    }
     if (!visit) return this.passThrough(dir, children);
     this.dirs.push(dir.gfid);
     this.scanned += children.length;

@@ -438,6 +438,32 @@ describe('e2e: live daemon (georep start/stop)', function () {
     await stop();
   });
 
+  it('a directory renamed while the first hybrid crawl lists the tree arrives whole before a checkpoint completes', async function () {
+    this.timeout(180_000);
+    for (let i = 0; i < 40; i++) w(`d${i % 10}/f${i}`, `x${i}`);
+    w('d8/sub/deep/#hash', 'deep');
+    w('d8/..dots', 'dots');
+    fs.writeFileSync(joinBytes(m('d8'), Buffer.from('new\nline \xff', 'latin1')), 'odd');
+    fs.linkSync(m('d0/f0'), m('d8/hard-link-to-d0-f0'));
+    await smallBatches();
+    // Slow enough that the rename comes after the root's listing and before d8's.
+    await geo('config', master, slave, 'crawl-rate', '25');
+    await start();
+    await until('Hybrid Crawl', async () => (await status()).crawl_status === 'Hybrid Crawl', FIRST_SYNC_MS);
+    fs.renameSync(m('d8'), m('d8new'));
+    await geo('checkpoint', 'set', master, slave, 'now');
+    await until(
+      'the checkpoint',
+      async () => /completed/.test(await geo('checkpoint', 'status', master, slave)),
+      FIRST_SYNC_MS,
+    );
+    // A completed checkpoint is a promise: the slave holds everything, now, without waiting more.
+    const diffs = compareTrees(master, slave);
+    expect(diffs, formatDifferences(diffs)).to.deep.equal([]);
+    expectLinked([[Buffer.from('d0/f0'), Buffer.from('d8new/hard-link-to-d0-f0')]]);
+    await stop();
+  });
+
   it('first sync into an empty slave copies the tree in bulk (seed copy, the default) and adopts it: the awkward tree and every hard link arrive, later changes follow', async function () {
     this.timeout(180_000);
     awkwardTree(master);

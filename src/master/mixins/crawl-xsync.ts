@@ -2,8 +2,11 @@
 // batches and feed each to the turn's pipeline, the same process_change the live changelogs
 // use. The first sync into an empty slave plugs a seed copy into that pipeline (seeding.ts).
 
-import type { Change } from '../../changelog/index.js';
-import type { TurnResult } from '../batch-pipeline.js';
+import { displayPath } from '../../changelog/index.js';
+import type { Change, Gfid } from '../../changelog/index.js';
+import type { BatchPipeline, TurnResult } from '../batch-pipeline.js';
+import { PROBLEM } from '../../problem-codes.js';
+import { queueSubtree } from '../subtree-resync.js';
 import { deferDeletes, gateCrawlDeletes, liveCrawlHold, sendDeferred } from '../crawl-brake.js';
 import { XsyncCrawler } from '../crawler.js';
 import type { MasterBase } from '../master-base.js';
@@ -55,6 +58,7 @@ export class CrawlXsync {
     turn.holdDeletes(brake !== undefined && deps.consumer !== undefined ? liveCrawlHold(brake) : undefined);
     await seed?.start();
     await crawler.crawl(deps.signal);
+    answerGoneDirs(this, turn, crawler.goneDirs, turnStartMs);
     deps.log.debug('crawl walked the master', {
       entries: crawler.entriesScanned,
       dirsUnchanged: crawler.dirsUnchanged,
@@ -83,5 +87,42 @@ export class CrawlXsync {
     const stored = deps.index.commitStagedDigests();
     deps.log.debug('directory digests stored for the next crawl', { dirs: stored });
     return result;
+  }
+}
+
+/**
+ * Directories moved or removed while the crawl went (XsyncCrawler.goneDirs). A live session
+ * queues each with what the index holds below it (queueSubtree): the recorder keeps the
+ * index's names, so they are synced from wherever they are now, and a checkpoint waits for
+ * them. A one-shot sync has nobody to say where one went: it says so, and exits non-zero.
+ */
+function answerGoneDirs(
+  m: MasterBase,
+  turn: BatchPipeline,
+  gone: readonly { readonly gfid: Gfid; readonly rel: Buffer }[],
+  turnStartMs: number,
+): void {
+  const { deps } = m;
+  for (const dir of gone) {
+    if (deps.consumer !== undefined) {
+      const n = queueSubtree(deps.index, dir.gfid, {
+        message: 'its directory moved while the crawl listed the tree; synced from where it is now',
+        changeMs: turnStartMs,
+        nowMs: deps.clock.nowMs(),
+        held: 'keep',
+      });
+      deps.log.info('a directory moved or went while the crawl listed the tree: what it held is synced again', {
+        path: displayPath(dir.rel),
+        entries: n,
+      });
+    } else {
+      turn.retryLater({
+        gfid: dir.gfid,
+        path: displayPath(dir.rel),
+        code: PROBLEM.VANISHED,
+        message:
+          'the directory was moved or removed while the crawl listed the tree, and what it holds was not synced; run the sync again',
+      });
+    }
   }
 }
