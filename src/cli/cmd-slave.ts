@@ -45,12 +45,15 @@ export function addSlaveCommand(program: Command, ctx: CliContext): void {
       );
       // Loaded here, not at the top: the agent process loads only slave code, the other verbs none of it.
       const { runAgent } = await import('../slave/index.js');
-      await runAgent(
-        resolve(root),
-        ctx.io.stdin,
-        ctx.io.stdout,
-        log,
-        idle === undefined ? {} : { idleTimeoutMs: idle * 1000 },
-      );
+      // A stop signal lets the agent close its index (agent-run.ts says why).
+      const { signal, release } = ctx.io.trapSignals();
+      try {
+        await runAgent(resolve(root), ctx.io.stdin, ctx.io.stdout, log, {
+          ...(idle === undefined ? {} : { idleTimeoutMs: idle * 1000 }),
+          stop: signal,
+        });
+      } finally {
+        release();
+      }
     });
 }

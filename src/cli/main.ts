@@ -80,6 +80,7 @@ if (agentArgs !== undefined) {
     stdin: process.stdin,
     stdout: process.stdout,
     stderr: process.stderr,
+    trapStop: () => trapSignals().signal,
   });
   process.exitCode = code;
   setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();

@@ -32,6 +32,11 @@ export interface GateIo {
   readonly stdin: Readable;
   readonly stdout: Writable;
   readonly stderr: Writable;
+  /**
+   * Traps the stop signals (SIGTERM, SIGHUP from sshd) into an abort, for the agent only: it
+   * closes its index before it exits. An rsync stream keeps the default (the process ends).
+   */
+  readonly trapStop?: () => AbortSignal;
 }
 
 /** Runs the gate for `args` (`[--] ROOT`); resolves with the process's exit status. */
@@ -51,13 +56,10 @@ export async function runSlaveGate(args: readonly string[], io: GateIo): Promise
         const [{ createLogger }, { runAgent }] = await Promise.all([import('../log.js'), import('../slave/index.js')]);
         // The master reads stderr and re-logs each JSON line with its level (SlaveClient).
         const log = createLogger({ level: request.logLevel ?? 'info', stderrFormat: 'json' });
-        await runAgent(
-          request.root,
-          io.stdin,
-          io.stdout,
-          log,
-          request.idleTimeoutS === undefined ? {} : { idleTimeoutMs: request.idleTimeoutS * 1000 },
-        );
+        await runAgent(request.root, io.stdin, io.stdout, log, {
+          ...(request.idleTimeoutS === undefined ? {} : { idleTimeoutMs: request.idleTimeoutS * 1000 }),
+          ...(io.trapStop === undefined ? {} : { stop: io.trapStop() }),
+        });
         return EXIT.ok;
       }
       case 'rsync':

@@ -63,10 +63,19 @@ class RpcServer {
    * `idleMs`) no byte arrives for that long between requests: over ssh a dropped link may
    * never end the input, and the master pings while idle, so silence means it is gone.
    */
-  async serve(input: Readable, idleMs?: number): Promise<void> {
+  async serve(input: Readable, idleMs?: number, stop?: AbortSignal): Promise<void> {
     const reader = new LineReader(LIMITS.messageBytes);
     let timer: NodeJS.Timeout | undefined;
     let silent = false;
+    // Asked to stop (a signal): the request in hand is answered (each one runs to its end before
+    // the next chunk is read), then the input is closed and the caller closes the index.
+    let stopped = false;
+    const onStop = (): void => {
+      stopped = true;
+      input.destroy();
+    };
+    if (stop?.aborted === true) return;
+    stop?.addEventListener('abort', onStop, { once: true });
     const arm = (): void => {
       if (idleMs === undefined) return;
       clearTimeout(timer);
@@ -84,8 +93,9 @@ class RpcServer {
       }
       await this.handleAll(reader.end());
     } catch (e) {
-      if (!silent) throw e;
+      if (!silent && !stopped) throw e;
     } finally {
+      stop?.removeEventListener('abort', onStop);
       clearTimeout(timer);
       if (silent)
         this.log.warn(`slave agent: no word from the master for ${(idleMs ?? 0) / 1000} s; it is gone, stopping`);
@@ -180,7 +190,9 @@ export function boundedLine(response: RawResponse): string {
 
 /**
  * Runs the slave agent for `root` on a request stream and a reply stream. Resolves when the
- * input ends or `bye` arrives; the index is closed either way. Logs go to `log` (stderr), never
+ * input ends, `bye` arrives or `opts.stop` aborts; the index is closed either way (a close
+ * checkpoints its WAL into the database file and removes it: killed instead, an agent left the
+ * whole index in the WAL, where a damaged page silently took later commits with it). Logs go to `log` (stderr), never
  * to `output`, which is the wire. `hooks` is a test seam (AgentHooks); `georep slave` gives none.
  */
 export async function runAgent(
@@ -188,11 +200,11 @@ export async function runAgent(
   input: Readable,
   output: Writable,
   log: Logger,
-  opts: { readonly idleTimeoutMs?: number; readonly hooks?: AgentHooks } = {},
+  opts: { readonly idleTimeoutMs?: number; readonly hooks?: AgentHooks; readonly stop?: AbortSignal } = {},
 ): Promise<void> {
   const agent = new SlaveAgent(resolve(root), log, opts.hooks);
   try {
-    await new RpcServer(agent, output, log).serve(input, opts.idleTimeoutMs);
+    await new RpcServer(agent, output, log).serve(input, opts.idleTimeoutMs, opts.stop);
   } finally {
     agent.close();
   }
