@@ -23,6 +23,7 @@ import { ROOT_GFID } from '../record.js';
 import type { Change, Gfid } from '../record.js';
 import type { ChangeHint, ChangeSource } from '../watch/change-source.js';
 import { HintChecks } from './hint-checks.js';
+import { lstatIfAny } from '../entry-stat.js';
 import { ReconcileScan } from './reconcile.js';
 import type { Check, DiffOptions } from './tree-diff.js';
 import { TreeDiff } from './tree-diff.js';
@@ -131,6 +132,13 @@ export interface RecorderDeps {
 
 export class Recorder {
   private hints: ChangeHint[] = [];
+  /**
+   * The master root's identity (rootIdentity) when its watches were placed. Another directory
+   * (or none) at its path is checked for at every tick: the watches stay on the old inode, and
+   * its events, read against the new tree, recorded deletes of files that had only moved away
+   * with it while the new root's files never arrived.
+   */
+  private rootId = '';
   private overflow: string | undefined;
   /**
    * Why a write went to an object no look identified (WriteOrigins' blind writes, and
@@ -201,6 +209,7 @@ export class Recorder {
         this.overflow = reason;
       },
     });
+    this.rootId = rootIdentity(deps.root);
     deps.index.setMeta(RECORDER_KEYS.watching, `${process.pid}:${deps.clock.nowMs()}`);
     try {
       await this.reconcile(signal, 'start');
@@ -211,6 +220,7 @@ export class Recorder {
         this.ticks = { prev: this.ticks.cur, cur: readAnchor() };
         const tickMs = deps.clock.nowMs();
         const vouchedMs = await this.vouch(tickMs, signal);
+        this.checkRoot();
         if (this.overflow !== undefined) {
           const reason = this.overflow;
           this.overflow = undefined;
@@ -253,6 +263,20 @@ export class Recorder {
     if (this.origins.unsettled) this.applyOrigins(this.origins.decide([], 0, 0));
     // Events the watcher may have missed are for the next start's reconcile: no claim past them.
     this.rollover(this.overflow === undefined && this.blind === undefined ? stopMs : 0);
+  }
+
+  /**
+   * Another directory at the master root's path (replaced, remounted, or none): the hints came
+   * from watches on the one that stood there, so they go, and the whole tree is watched afresh
+   * and reconciled (the overflow path). What the new root lacks is then deleted as usual: the
+   * worker's mass-delete brake holds such deletes until the operator releases them.
+   */
+  private checkRoot(): void {
+    const id = rootIdentity(this.deps.root);
+    if (id === this.rootId) return;
+    this.rootId = id;
+    this.hints = [];
+    this.overflow = `the master root ${this.deps.rootPath} is another directory now (${id})`;
   }
 
   /**
@@ -643,4 +667,11 @@ export class Recorder {
     this.skipped.add(key);
     this.deps.log.warn(`not recording ${displayPath(rel)}: ${reason}`);
   }
+}
+
+/** `dev:ino` of the directory at `root`, or why there is none ('absent', 'not a directory'). */
+function rootIdentity(root: Buffer): string {
+  const st = lstatIfAny(root);
+  if (st === undefined) return 'absent';
+  return st.isDirectory() ? `${st.dev}:${st.ino}` : 'not a directory';
 }

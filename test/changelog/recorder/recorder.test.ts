@@ -527,6 +527,35 @@ describe('Recorder (real watcher)', function () {
     expect(index.lookup(d, Buffer.from('mover'))?.gfid).to.equal(moverGfid);
   });
 
+  it('watches afresh a master root replaced by another directory: its new files are recorded, the old tree is gone', async () => {
+    fs.mkdirSync(path.join(root, 'd'));
+    fs.writeFileSync(path.join(root, 'd', 'f'), 'in the old root');
+    await recordedTwice();
+    const { log, lines } = keptLog();
+    const ac = new AbortController();
+    const running = recorder('inotify', { log }).run(ac.signal);
+    const createdOne = (): boolean =>
+      listChangelogs(dir, 'CHANGELOG')
+        .flatMap((f) => readChangelog(f.path))
+        .some((c) => c.kind === 'E' && c.fop === 'CREATE' && c.entry.name.toString() === 'one');
+    try {
+      while (!lines.includes('sweep done')) await sleep(20); // settled: its watches are the tree's
+      fs.renameSync(root, `${root}.old`);
+      fs.mkdirSync(root);
+      fs.writeFileSync(path.join(root, 'one'), 'in the new root');
+      // A write in the old tree, after it moved away: not the new root's.
+      fs.appendFileSync(path.join(`${root}.old`, 'd', 'f'), ' changed');
+      const deadline = Date.now() + 10_000;
+      while (!createdOne() && Date.now() < deadline) await sleep(50);
+    } finally {
+      ac.abort();
+      await running;
+    }
+    expect(createdOne(), "the new root's file").to.equal(true);
+    expect(index.lookup(ROOT_GFID, Buffer.from('one')), 'indexed').to.not.equal(undefined);
+    expect(index.lookup(ROOT_GFID, Buffer.from('d')), 'the old tree left the index').to.equal(undefined);
+  });
+
   it('publishes what a restart sweep found so far while it sweeps (sweep-publish-interval)', async () => {
     const dirs = 120;
     for (let i = 0; i < dirs; i++) {
