@@ -394,8 +394,20 @@ export class XsyncCrawler {
 
   /** The name now holds another object: forget the old one here; the slave replaces its occupant. */
   private replaced(row: IndexedEntry): void {
-    if (row.type === 'dir') this.deps.index.removeTree(row.gfid);
-    else this.deps.index.unlink({ pargfid: row.pargfid, name: row.name });
+    if (row.type === 'dir') {
+      // The slave's directory must go before anything else can take its name, with what the
+      // slave holds below it (an RMDIR takes the subtree the slave index knows). Removed from
+      // this index without it, nothing ever deleted the old directory's entries on the slave,
+      // which kept refusing the new entry (ENOTEMPTY) at every run.
+      if (this.cfg.policy.propagateDeletes)
+        this.deps.sink.append({
+          kind: 'E',
+          gfid: row.gfid,
+          fop: 'RMDIR',
+          entry: { pargfid: row.pargfid, name: row.name },
+        });
+      this.deps.index.removeTree(row.gfid);
+    } else this.deps.index.unlink({ pargfid: row.pargfid, name: row.name });
   }
 
   /** An indexed name that is gone from the master. Index removal waits for the slave's confirmation. */

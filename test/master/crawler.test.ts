@@ -189,7 +189,7 @@ describe('XsyncCrawler', () => {
     expect(index.targetOf(gfidAt('ln'))?.toString()).to.equal('bbb');
   });
 
-  it('replaces a directory that became a file: RMDIR is not needed, a new gfid is created', async () => {
+  it('replaces a directory that became a file: the old directory is removed first (RMDIR), then a new gfid is created', async () => {
     fs.mkdirSync(path.join(root, 'x'));
     fs.writeFileSync(path.join(root, 'x', 'inner'), '1');
     await crawl();
@@ -201,6 +201,11 @@ describe('XsyncCrawler', () => {
     const create = all.find((c) => c.kind === 'E' && c.fop === 'CREATE');
     expect(create?.gfid).to.not.equal(oldGfid);
     expect(index.lookup(ROOT_GFID, Buffer.from('x'))?.type).to.equal('file');
+    // The slave's directory (and what it holds) must leave the name: the agent never empties a
+    // directory to make room for an entry, and without it every run failed with ENOTEMPTY.
+    const rmdir = all.findIndex((c) => c.kind === 'E' && c.fop === 'RMDIR' && c.gfid === oldGfid);
+    expect(rmdir, 'RMDIR of the old directory').to.be.at.least(0);
+    expect(rmdir).to.be.below(all.indexOf(create as (typeof all)[number]));
   });
 
   it('re-issues every entry in recover mode', async () => {
