@@ -80,7 +80,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
     // Counting the index is a scan: only for a progress display.
     const expected = opts.onProgress === undefined ? 0 : (index?.count() ?? 0);
     let lastSave = clock.nowMs();
-    let lastDone: { after: DirPath; elapsedMs: number } | undefined;
+    let lastDone: { after: DirPath; elapsedMs: number; totals: Totals } | undefined;
     const walk: VerifyWalk = new VerifyWalk(
       {
         checksum: opts.checksum,
@@ -102,7 +102,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
         },
         done: (after) => {
           const now = clock.nowMs();
-          lastDone = { after, elapsedMs: before + now - startedMs };
+          lastDone = { after, elapsedMs: before + now - startedMs, totals: { ...walk.totals } };
           opts.onProgress?.({
             examined: walk.totals.examined,
             divergent: divergentOf(walk.totals),
@@ -121,8 +121,13 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
     try {
       await walk.run();
     } catch (e) {
-      // Stopped (Ctrl-C, SIGTERM): the next verify goes on after the last directory done.
-      if (lastDone !== undefined && repairer === undefined && opts.signal?.aborted === true)
+      // Stopped (Ctrl-C, SIGTERM): the next verify goes on after the last directory done, if
+      // nothing of the next one was counted yet. Otherwise the save made at a directory's end
+      // (at most a second old) stands: saved now, the totals and hard-link groups would hold
+      // part of a directory the resumed run does again (one interrupted resume counted a
+      // directory twice).
+      const between = lastDone !== undefined && sameTotals(lastDone.totals, walk.totals);
+      if (lastDone !== undefined && between && repairer === undefined && opts.signal?.aborted === true)
         save(opts, seed, lastDone.after, walk, lastDone.elapsedMs);
       if (opts.signal?.aborted === true) throw opts.signal.reason;
       if (conn.client.died.aborted) throw conn.client.died.reason;
@@ -180,4 +185,9 @@ export function doneLine(
     sample: opts.sample,
     resumed,
   };
+}
+
+/** Whether two totals count the same (the walk has not counted anything between them). */
+function sameTotals(a: Totals, b: Totals): boolean {
+  return (Object.keys(a) as (keyof Totals)[]).every((k) => a[k] === b[k]);
 }

@@ -448,10 +448,11 @@ describe('e2e: live daemon (georep start/stop)', function () {
     await smallBatches();
     // Slow enough that the rename comes after the root's listing and before d8's.
     await geo('config', master, slave, 'crawl-rate', '25');
+    // Set before the crawl starts: it must wait for what the crawl missed, whatever its age.
+    await geo('checkpoint', 'set', master, slave, 'now');
     await start();
     await until('Hybrid Crawl', async () => (await status()).crawl_status === 'Hybrid Crawl', FIRST_SYNC_MS);
     fs.renameSync(m('d8'), m('d8new'));
-    await geo('checkpoint', 'set', master, slave, 'now');
     await until(
       'the checkpoint',
       async () => /completed/.test(await geo('checkpoint', 'status', master, slave)),

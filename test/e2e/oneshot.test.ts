@@ -7,8 +7,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
+import { execa } from 'execa';
 import { EXIT } from '../../src/cli/exit-codes.js';
-import { describeRun, runGeorep } from '../support/cli.js';
+import { describeRun, georepCommand, runGeorep } from '../support/cli.js';
 import type { RunResult } from '../support/cli.js';
 import { joinBytes, setTimesNs } from '../support/tree-bytes.js';
 import { AWKWARD, buildAwkwardTree, makeSocket, mutate } from '../support/tree-builder.js';
@@ -143,6 +144,29 @@ describe('e2e: georep sync --oneshot', function () {
     if (first.r.exitCode !== EXIT.ok) await syncOk();
     assertTreesEqual(master, slave);
     await syncOk(); // and stays so
+  });
+
+  it('(a) a directory moved while the crawl lists the tree fails the run (exit 1, naming it); the next run lands it', async function () {
+    for (let d = 0; d < 9; d++)
+      for (let i = 0; i < 10; i++) fs.mkdirSync(path.join(master, `d${d}`, `s${i}`), { recursive: true });
+    fs.mkdirSync(path.join(master, 'zz', 'deeper'), { recursive: true });
+    fs.writeFileSync(path.join(master, 'zz', 'deeper', '#moved with its directory'), 'x');
+    fs.linkSync(path.join(master, 'zz', 'deeper', '#moved with its directory'), path.join(master, 'zz', 'hard link'));
+    // 25 entries a second: 'zz', listed in the root first, is reached after about 4 s.
+    const args = ['sync', '--oneshot', master, slave, '--workdir', work, '--crawl-rate', '25', '--seed-copy', 'false'];
+    const cmd = georepCommand();
+    const child = execa(cmd.file, [...cmd.args, ...args], { reject: false, stdin: 'ignore' });
+    const greeted = path.join(slave, '.georep', 'index.db');
+    while (!fs.existsSync(greeted) && child.exitCode === null) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 300));
+    fs.renameSync(path.join(master, 'zz'), path.join(master, 'zz-moved'));
+    const first = await child;
+    expect(first.exitCode, `${first.stdout}\n${first.stderr}`).to.equal(EXIT.syncFailed);
+    expect(first.stdout + first.stderr)
+      .to.include('zz')
+      .and.include('run the sync again');
+    await syncOk();
+    assertTreesEqual(master, slave);
   });
 
   it('(a) skips a socket with a warning naming it, and still mirrors the rest', async function () {

@@ -58,7 +58,7 @@ export class CrawlXsync {
     turn.holdDeletes(brake !== undefined && deps.consumer !== undefined ? liveCrawlHold(brake) : undefined);
     await seed?.start();
     await crawler.crawl(deps.signal);
-    answerGoneDirs(this, turn, crawler.goneDirs, turnStartMs);
+    answerGoneDirs(this, turn, crawler.goneDirs);
     deps.log.debug('crawl walked the master', {
       entries: crawler.entriesScanned,
       dirsUnchanged: crawler.dirsUnchanged,
@@ -100,14 +100,14 @@ function answerGoneDirs(
   m: MasterBase,
   turn: BatchPipeline,
   gone: readonly { readonly gfid: Gfid; readonly rel: Buffer }[],
-  turnStartMs: number,
 ): void {
   const { deps } = m;
   for (const dir of gone) {
     if (deps.consumer !== undefined) {
       const n = queueSubtree(deps.index, dir.gfid, {
         message: 'its directory moved while the crawl listed the tree; synced from where it is now',
-        changeMs: turnStartMs,
+        // A full crawl reads changes of any age (finishLedgerTurn): every checkpoint waits.
+        changeMs: 0,
         nowMs: deps.clock.nowMs(),
         held: 'keep',
       });
@@ -116,6 +116,16 @@ function answerGoneDirs(
         entries: n,
       });
     } else {
+      // A failure of the run (exit 1), as rsync's exit 24 for what vanished while it ran: a
+      // removed directory costs a rerun, a moved one would otherwise be missed without a word.
+      m.stats.addFailures([
+        {
+          path: displayPath(dir.rel),
+          code: PROBLEM.VANISHED,
+          message:
+            'the directory was moved or removed while the crawl listed the tree, and what it holds was not synced; run the sync again',
+        },
+      ]);
       turn.retryLater({
         gfid: dir.gfid,
         path: displayPath(dir.rel),
