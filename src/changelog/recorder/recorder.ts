@@ -139,6 +139,8 @@ export class Recorder {
    * with it while the new root's files never arrived.
    */
   private rootId = '';
+  /** The root was absent (or not a directory) at the last tick (checkRoot). */
+  private rootAway = false;
   private overflow: string | undefined;
   /**
    * Why a write went to an object no look identified (WriteOrigins' blind writes, and
@@ -220,7 +222,11 @@ export class Recorder {
         this.ticks = { prev: this.ticks.cur, cur: readAnchor() };
         const tickMs = deps.clock.nowMs();
         const vouchedMs = await this.vouch(tickMs, signal);
-        this.checkRoot();
+        if (!this.checkRoot()) {
+          // No root to read: nothing is recorded and nothing vouched for until it is back.
+          await this.untilNextTick(tickMs, signal);
+          continue;
+        }
         if (this.overflow !== undefined) {
           const reason = this.overflow;
           this.overflow = undefined;
@@ -266,17 +272,33 @@ export class Recorder {
   }
 
   /**
-   * Another directory at the master root's path (replaced, remounted, or none): the hints came
-   * from watches on the one that stood there, so they go, and the whole tree is watched afresh
-   * and reconciled (the overflow path). What the new root lacks is then deleted as usual: the
-   * worker's mass-delete brake holds such deletes until the operator releases them.
+   * Whether the master root can be read this tick. None at its path (moved away, unmounted, a
+   * symlink now): the hints go, nothing is recorded or vouched for, and the recorder waits; read
+   * then, an absent root made every name a delete, and its return a new tree under new gfids.
+   * Back, or another directory there (replaced, remounted): the hints came from watches on what
+   * stood there, so they go, and the tree is watched afresh and reconciled whole (the overflow
+   * path). What a new root lacks is then deleted as usual: the worker's mass-delete brake holds
+   * such deletes until the operator releases them.
    */
-  private checkRoot(): void {
+  private checkRoot(): boolean {
     const id = rootIdentity(this.deps.root);
-    if (id === this.rootId) return;
-    this.rootId = id;
+    if (id === this.rootId && !this.rootAway) return true;
     this.hints = [];
-    this.overflow = `the master root ${this.deps.rootPath} is another directory now (${id})`;
+    if (id === 'absent' || id === 'not a directory') {
+      if (!this.rootAway)
+        this.deps.log.warn(
+          `the master root ${this.deps.rootPath} is ${id === 'absent' ? 'gone' : 'not a directory'}: nothing is recorded until it is back`,
+        );
+      this.rootAway = true;
+      return false;
+    }
+    this.overflow =
+      id === this.rootId
+        ? `the master root ${this.deps.rootPath} is back`
+        : `the master root ${this.deps.rootPath} is another directory now (${id})`;
+    this.rootId = id;
+    this.rootAway = false;
+    return true;
   }
 
   /**

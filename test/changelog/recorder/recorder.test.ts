@@ -556,6 +556,34 @@ describe('Recorder (real watcher)', function () {
     expect(index.lookup(ROOT_GFID, Buffer.from('d')), 'the old tree left the index').to.equal(undefined);
   });
 
+  it('records nothing while the master root is away for a moment, and what changed meanwhile once it is back', async () => {
+    fs.mkdirSync(path.join(root, 'd'));
+    fs.writeFileSync(path.join(root, 'd', 'f'), 'kept');
+    await recordedTwice();
+    const before = listChangelogs(dir, 'CHANGELOG').length;
+    const { log, lines } = keptLog();
+    const ac = new AbortController();
+    const running = recorder('inotify', { log }).run(ac.signal);
+    const records = (): Change[] =>
+      listChangelogs(dir, 'CHANGELOG')
+        .slice(before)
+        .flatMap((f) => readChangelog(f.path));
+    try {
+      while (!lines.includes('sweep done')) await sleep(20);
+      fs.renameSync(root, `${root}.away`);
+      await sleep(700); // several ticks (interval 200 ms) with no root
+      fs.writeFileSync(path.join(`${root}.away`, 'd', 'made while away'), 'x');
+      fs.renameSync(`${root}.away`, root);
+      const deadline = Date.now() + 10_000;
+      while (!fops(records()).includes('CREATE') && Date.now() < deadline) await sleep(50);
+    } finally {
+      ac.abort();
+      await running;
+    }
+    expect(fops(records()), 'no delete, and the file made meanwhile').to.deep.equal(['CREATE']);
+    expect(index.lookup(ROOT_GFID, Buffer.from('d'))).to.not.equal(undefined);
+  });
+
   it('publishes what a restart sweep found so far while it sweeps (sweep-publish-interval)', async () => {
     const dirs = 120;
     for (let i = 0; i < dirs; i++) {
