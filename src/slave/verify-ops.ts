@@ -302,15 +302,23 @@ function countBelow(ctx: SlaveContext, rel: Buffer, cap: number): number {
     }
     stack.push({ fd, subdirs });
   };
+  // A directory that cannot be read (EACCES, EIO) counts as itself: what was reached stands.
+  const enterIfReadable = (dirFd: number, child: Buffer): void => {
+    try {
+      enter(dirFd, child);
+    } catch (e) {
+      if (!hasErrno(e, ...ERRNOS)) throw e;
+    }
+  };
   try {
-    enter(parent, name);
+    enterIfReadable(parent, name);
     while (stack.length > 0 && n < cap) {
       const top = stack.at(-1) as (typeof stack)[number]; // the loop runs only while it holds one
       const next = top.subdirs.pop();
       if (next === undefined) {
         stack.pop();
         ctx.fs.close(top.fd);
-      } else enter(top.fd, next);
+      } else enterIfReadable(top.fd, next);
     }
   } finally {
     for (const { fd } of stack) ctx.fs.close(fd);

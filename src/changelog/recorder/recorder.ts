@@ -521,6 +521,7 @@ export class Recorder {
     // critical path in a profile); 'sweep done' says it all once the sweep's finds are out.
     deps.log.debug('sweeping the master for what changed since', { why, sinceMs });
     const publishes = deps.sweepPublishMs !== undefined && deps.sweepPublishMs > 0;
+    let publishedMs = deps.clock.nowMs();
     const scan = new ReconcileScan({
       index: deps.index,
       root: deps.root,
@@ -532,7 +533,13 @@ export class Recorder {
       ...(publishes
         ? {
             chunkMs: deps.sweepPublishMs,
-            onProgress: () => this.rollover(Number(deps.index.getMeta(RECORDER_KEYS.recordedUpTo) ?? '0')),
+            // Paced here too: a rate-limited sweep ends a chunk at every find.
+            onProgress: () => {
+              const now = deps.clock.nowMs();
+              if (now - publishedMs < (deps.sweepPublishMs ?? 0)) return;
+              publishedMs = now;
+              this.rollover(Number(deps.index.getMeta(RECORDER_KEYS.recordedUpTo) ?? '0'));
+            },
           }
         : {}),
       // Vanished names wait for the end of the sweep, as in a reconcile: a directory moved into
