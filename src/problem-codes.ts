@@ -12,6 +12,7 @@ export const PROBLEM_CODES = [
   'SKIPPED', // the crawl passed the entry over (unreadable, special file, …)
   'RESYNC', // an operator asked for the entry to be synced again (georep failures --resync, repair)
   'CHANGED_SINCE_VERIFY', // repair: the master has changed there since the verify line was written
+  'REPLACE_PENDING', // a directory of another type is removed from the slave first; the entry follows
 ] as const;
 export type ProblemCode = (typeof PROBLEM_CODES)[number];
 
@@ -24,6 +25,7 @@ export const PROBLEM: { readonly [C in ProblemCode]: C } = {
   SKIPPED: 'SKIPPED',
   RESYNC: 'RESYNC',
   CHANGED_SINCE_VERIFY: 'CHANGED_SINCE_VERIFY',
+  REPLACE_PENDING: 'REPLACE_PENDING',
 };
 
 /** An errno name as Node reports it ('ENOENT', 'ENOSPC', …). */

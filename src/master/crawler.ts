@@ -102,6 +102,8 @@ export class XsyncCrawler {
    * the slave empty and a checkpoint completed.
    */
   readonly goneDirs: { readonly gfid: Gfid; readonly rel: Buffer }[] = [];
+  /** Names where a directory now of another type waits for its removal from the slave (visitEntry). */
+  readonly replacedDirs: Buffer[] = [];
   /** Path and lstat of each gfid recorded since the last takeSeen(), for process_change. */
   private seen = new Map<Gfid, Seen>();
 
@@ -307,6 +309,23 @@ export class XsyncCrawler {
       return { gfid: row.gfid, need: need === 'none' && named ? 'update' : need };
     }
     if (!this.cfg.policy.ownsNames) return { gfid: undefined, need: 'create' };
+    if (row?.type === 'dir' && type !== 'dir' && this.cfg.policy.propagateDeletes) {
+      // A directory stood here, something else now: the slave's must go first, with what it holds (the agent never
+      // empties a directory to make room for an entry). Its RMDIR goes as any delete (held to
+      // the turn's end by the mass-delete brake, refused over its limits), its rows stay until
+      // the slave confirms it, as a vanished directory's do, so a run whose RMDIR did not land
+      // sends it again; the new entry takes the name at the run after. Dropped from the index
+      // at once instead, the RMDIR was sent once at most and a refused one left the slave's
+      // directory in the way for good (ENOTEMPTY at every run).
+      this.deps.sink.append({
+        kind: 'E',
+        gfid: row.gfid,
+        fop: 'RMDIR',
+        entry: { pargfid: row.pargfid, name: row.name },
+      });
+      this.replacedDirs.push(rel);
+      return { gfid: undefined, need: 'create' };
+    }
     if (row !== undefined) this.replaced(row);
     if (type === 'file' && st.nlink > 1n) {
       this.deferredLinks.push({ at, st, rel });
@@ -394,20 +413,8 @@ export class XsyncCrawler {
 
   /** The name now holds another object: forget the old one here; the slave replaces its occupant. */
   private replaced(row: IndexedEntry): void {
-    if (row.type === 'dir') {
-      // The slave's directory must go before anything else can take its name, with what the
-      // slave holds below it (an RMDIR takes the subtree the slave index knows). Removed from
-      // this index without it, nothing ever deleted the old directory's entries on the slave,
-      // which kept refusing the new entry (ENOTEMPTY) at every run.
-      if (this.cfg.policy.propagateDeletes)
-        this.deps.sink.append({
-          kind: 'E',
-          gfid: row.gfid,
-          fop: 'RMDIR',
-          entry: { pargfid: row.pargfid, name: row.name },
-        });
-      this.deps.index.removeTree(row.gfid);
-    } else this.deps.index.unlink({ pargfid: row.pargfid, name: row.name });
+    if (row.type === 'dir') this.deps.index.removeTree(row.gfid);
+    else this.deps.index.unlink({ pargfid: row.pargfid, name: row.name });
   }
 
   /** An indexed name that is gone from the master. Index removal waits for the slave's confirmation. */

@@ -209,7 +209,7 @@ export class ChangeClassifier {
     if (!this.applyEntries) return;
     if ((c.fop === 'UNLINK' || c.fop === 'RMDIR') && this.opts.propagateDeletes === false) return;
     // A directory the master has again (or still) is not removed: a later record explains it.
-    if (c.fop === 'RMDIR' && this.stat(c.gfid) !== null) return;
+    if (c.fop === 'RMDIR' && this.stillDir(c.gfid)) return;
     if (this.isBlocked(c)) {
       this.blocked.add(c.gfid);
       return;
@@ -350,6 +350,18 @@ export class ChangeClassifier {
    * lstat of the gfid's current master path, cached for the batch; null when it is gone. `at`:
    * the name an entry record puts the gfid at (see fromCrawlRecord).
    */
+  /**
+   * Whether the directory `gfid` is still on the master: something at its path, and a directory,
+   * and (where the index knows its inode) the same one. A file or another directory now at the
+   * name is not it: a one-shot crawl removes a replaced directory from the slave that way.
+   */
+  private stillDir(gfid: Gfid): boolean {
+    const st = this.stat(gfid);
+    if (st === null || !st.isDirectory()) return false;
+    const ino = this.index.objectOf(gfid)?.ino;
+    return ino === undefined || ino === st.ino;
+  }
+
   private stat(gfid: Gfid, at?: EntryName): LstatView | null {
     const cached = this.stats.get(gfid);
     if (cached !== undefined) return cached;

@@ -59,6 +59,15 @@ export class CrawlXsync {
     await seed?.start();
     await crawler.crawl(deps.signal);
     answerGoneDirs(this, turn, crawler.goneDirs);
+    // A one-shot sync says so: its new entry lands at the next run, after the RMDIR.
+    this.stats.addFailures(
+      crawler.replacedDirs.map((rel) => ({
+        path: displayPath(rel),
+        code: PROBLEM.REPLACE_PENDING,
+        message:
+          'a directory stood here and is removed from the slave first (a delete, under the mass-delete brake); the new entry follows: run the sync again',
+      })),
+    );
     deps.log.debug('crawl walked the master', {
       entries: crawler.entriesScanned,
       dirsUnchanged: crawler.dirsUnchanged,
