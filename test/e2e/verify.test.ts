@@ -3,7 +3,6 @@
 // repair (from a file, or verify --repair in one pass) brings the slave back, which an
 // independent walk (tree-compare) confirms; a killed verify resumes with the same totals.
 
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execa } from 'execa';
@@ -265,42 +264,6 @@ describe('e2e: georep verify and repair', function () {
     expect(firstPart + resumed.lines.length).to.be.at.least(full.lines.length);
     // Done: the next verify starts over.
     expect((await verify(EXIT.syncFailed, '--checksum')).done.resumed).to.equal(false);
-  });
-});
-
-describe('e2e: georep verify stopped by Ctrl-C inside a directory', function () {
-  this.timeout(180_000);
-  const s = sessionFixture({ prefix: 'georep-verify-int-' });
-
-  it('resumes with the same totals: what the stopped run counted of its last directory is not saved', async function () {
-    // One 48 MiB file per directory: most of the run is hashing inside a directory.
-    const chunk = crypto.randomBytes(1 << 20);
-    for (let d = 0; d < 6; d++) {
-      fs.mkdirSync(path.join(s.master, `d${d}`), { recursive: true });
-      const fd = fs.openSync(path.join(s.master, `d${d}`, 'big'), 'w');
-      for (let i = 0; i < 48; i++) fs.writeSync(fd, chunk, 0, chunk.length, null);
-      fs.closeSync(fd);
-      fs.writeFileSync(path.join(s.master, `d${d}`, 'small'), `small ${d}`);
-    }
-    await s.expectExit(EXIT.ok, ['sync', '--oneshot', s.master, s.slave]);
-    const verifyArgs = ['verify', '--json', '--checksum', s.master, s.slave];
-    const full = parseOutput((await s.expectExit(EXIT.ok, verifyArgs)).stdout);
-
-    const cmd = georepCommand();
-    const child = execa(cmd.file, [...cmd.args, ...verifyArgs, '--workdir', s.work], { reject: false, stdin: 'ignore' });
-    const sessions = path.join(s.work, 'sessions');
-    const saved = (): boolean =>
-      fs.existsSync(sessions) &&
-      fs.readdirSync(sessions).some((d) => fs.existsSync(path.join(sessions, d, 'verify-position.json')));
-    while (!saved() && child.exitCode === null) await new Promise((r) => setTimeout(r, 10));
-    await new Promise((r) => setTimeout(r, 60)); // into the next directory's hashing
-    child.kill('SIGINT');
-    const stopped = await child;
-    expect(stopped.exitCode, 'stopped by Ctrl-C before the end').to.not.equal(EXIT.ok);
-
-    const resumed = parseOutput((await s.expectExit(EXIT.ok, verifyArgs)).stdout);
-    expect(resumed.done.resumed).to.equal(true);
-    expect(resumed.done.totals).to.deep.equal(full.done.totals);
   });
 });
 
