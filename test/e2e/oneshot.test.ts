@@ -149,17 +149,18 @@ describe('e2e: georep sync --oneshot', function () {
 
   it('(a) a big directory replaced by a symlink: the brake holds its removal, and with --allow-mass-delete it converges', async function () {
     fs.mkdirSync(path.join(master, 'big', 'deeper'), { recursive: true });
-    for (let i = 0; i < 150; i++) fs.writeFileSync(path.join(master, 'big', 'deeper', `f${i}`), `${i}`);
+    for (let i = 0; i < 12; i++) fs.writeFileSync(path.join(master, 'big', 'deeper', `f${i}`), `${i}`);
     for (let i = 0; i < 20; i++) fs.writeFileSync(path.join(master, `other-${i}`), `${i}`);
     await syncOk();
     fs.rmSync(path.join(master, 'big'), { recursive: true });
     fs.symlinkSync('other-0', path.join(master, 'big'));
-    const held = await sync();
+    const brake = ['--delete-brake-min', '5']; // 14 deletes of 35 entries: over 10 %
+    const held = await sync({ flags: brake });
     expect(held.r.exitCode).to.equal(EXIT.syncFailed);
     expect(held.r.stdout + held.r.stderr).to.include('MASS_DELETE');
-    expect(fs.readdirSync(path.join(slave, 'big', 'deeper')), 'nothing removed').to.have.length(150);
+    expect(fs.readdirSync(path.join(slave, 'big', 'deeper')), 'nothing removed').to.have.length(12);
     // Refused once, the removal is sent again by the next run (the old rows stay until it lands).
-    const allowed = await sync({ flags: ['--allow-mass-delete'] });
+    const allowed = await sync({ flags: [...brake, '--allow-mass-delete'] });
     expect(allowed.r.exitCode, describeRun(allowed.args, allowed.r)).to.equal(EXIT.syncFailed); // REPLACE_PENDING
     await syncOk();
     assertTreesEqual(master, slave);
@@ -167,11 +168,11 @@ describe('e2e: georep sync --oneshot', function () {
 
   it('(a) a directory moved while the crawl lists the tree fails the run (exit 1, naming it); the next run lands it', async function () {
     for (let d = 0; d < 9; d++)
-      for (let i = 0; i < 10; i++) fs.mkdirSync(path.join(master, `d${d}`, `s${i}`), { recursive: true });
+      for (let i = 0; i < 5; i++) fs.mkdirSync(path.join(master, `d${d}`, `s${i}`), { recursive: true });
     fs.mkdirSync(path.join(master, 'zz', 'deeper'), { recursive: true });
     fs.writeFileSync(path.join(master, 'zz', 'deeper', '#moved with its directory'), 'x');
     fs.linkSync(path.join(master, 'zz', 'deeper', '#moved with its directory'), path.join(master, 'zz', 'hard link'));
-    // 25 entries a second: 'zz', listed in the root first, is reached after about 4 s.
+    // 25 entries a second: 'zz', listed in the root first, is reached after about 2 s.
     const args = ['sync', '--oneshot', master, slave, '--workdir', work, '--crawl-rate', '25', '--seed-copy', 'false'];
     const cmd = georepCommand();
     const child = execa(cmd.file, [...cmd.args, ...args], { reject: false, stdin: 'ignore' });
