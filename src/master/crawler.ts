@@ -309,8 +309,9 @@ export class XsyncCrawler {
       return { gfid: row.gfid, need: need === 'none' && named ? 'update' : need };
     }
     if (!this.cfg.policy.ownsNames) return { gfid: undefined, need: 'create' };
-    if (row?.type === 'dir' && type !== 'dir' && this.cfg.policy.propagateDeletes) {
-      // A directory stood here, something else now: the slave's must go first, with what it holds (the agent never
+    if (row?.type === 'dir' && this.cfg.policy.propagateDeletes) {
+      // Another object stood here, a directory (a new one is another directory: rm -rf d && mv
+      // d.new d): the slave's must go first, with what it holds (the agent never
       // empties a directory to make room for an entry). Its RMDIR goes as any delete (held to
       // the turn's end by the mass-delete brake, refused over its limits), its rows stay until
       // the slave confirms it, as a vanished directory's do, so a run whose RMDIR did not land

@@ -125,9 +125,9 @@ describe('e2e: georep sync --oneshot', function () {
     expect(fs.lstatSync(path.join(slave, AWKWARD.fifo)).isFIFO()).to.equal(true);
   });
 
-  it('(a) a directory that became a file, and one that became a symlink, converge: the old directories leave the slave', async function () {
+  it('(a) a directory that became a file, one that became a symlink and one replaced by another directory converge: the old directories leave the slave', async function () {
     buildAwkwardTree(master);
-    for (const d of ['#became-file', '..became-link']) {
+    for (const d of ['#became-file', '..became-link', '-became-new-dir']) {
       fs.mkdirSync(path.join(master, d, 'deeper'), { recursive: true });
       fs.writeFileSync(path.join(master, d, 'deeper', 'f\nnewline'), 'inner');
       fs.writeFileSync(path.join(master, d, 'top'), 'top');
@@ -137,6 +137,10 @@ describe('e2e: georep sync --oneshot', function () {
     fs.writeFileSync(path.join(master, '#became-file'), 'a file now');
     fs.rmSync(path.join(master, '..became-link'), { recursive: true });
     fs.symlinkSync('#became-file', path.join(master, '..became-link'));
+    // rm -rf d && mv d.new d: another directory (inode) at the name.
+    fs.rmSync(path.join(master, '-became-new-dir'), { recursive: true });
+    fs.mkdirSync(path.join(master, '-became-new-dir', 'other'), { recursive: true });
+    fs.writeFileSync(path.join(master, '-became-new-dir', 'other', 'new content'), 'new');
     // The old directories leave the slave first (their RMDIRs); that run says so (exit 1),
     // the next one makes the new entries.
     const first = await sync();

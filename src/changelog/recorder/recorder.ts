@@ -264,6 +264,14 @@ export class Recorder {
     } finally {
       await deps.source.close();
     }
+    // A root away (or another directory) at the stop: its hints would be read against what is
+    // not the tree (every name a delete), and no time is vouched for; the next start's sweep
+    // from the recorded-up-to time finds what changed meanwhile.
+    if (rootIdentity(deps.root) !== this.rootId || this.rootAway) {
+      this.hints = [];
+      this.rollover(0);
+      return;
+    }
     this.drain();
     // The watcher is closed: no marker can place what waits for one (WriteOrigins.decide takes them blind).
     if (this.origins.unsettled) this.applyOrigins(this.origins.decide([], 0, 0));

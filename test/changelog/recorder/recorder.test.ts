@@ -584,6 +584,36 @@ describe('Recorder (real watcher)', function () {
     expect(index.lookup(ROOT_GFID, Buffer.from('d'))).to.not.equal(undefined);
   });
 
+  it('stopped while the master root is away: records no delete and vouches for no time; the next start finds what changed', async () => {
+    fs.mkdirSync(path.join(root, 'd'));
+    fs.writeFileSync(path.join(root, 'd', 'f'), 'kept');
+    await recordedTwice();
+    const before = listChangelogs(dir, 'CHANGELOG').length;
+    const { log, lines } = keptLog();
+    const ac = new AbortController();
+    const running = recorder('inotify', { log }).run(ac.signal);
+    while (!lines.includes('sweep done')) await sleep(20);
+    const movedMs = Date.now();
+    fs.renameSync(root, `${root}.away`);
+    fs.writeFileSync(path.join(`${root}.away`, 'd', 'made while away'), 'x');
+    ac.abort(); // within the tick: its hints are pending
+    await running;
+    const records = listChangelogs(dir, 'CHANGELOG')
+      .slice(before)
+      .flatMap((f) => readChangelog(f.path));
+    expect(fops(records), 'nothing recorded against an absent root').to.deep.equal([]);
+    expect(Number(index.getMeta(RECORDER_KEYS.recordedUpTo)), 'no time vouched for past the move').to.be.at.most(
+      movedMs,
+    );
+    fs.renameSync(`${root}.away`, root);
+    const got = await recordUntil(
+      recorder(),
+      () => undefined,
+      (rs) => rs.some((c) => c.kind === 'E' && c.fop === 'CREATE' && c.entry.name.toString() === 'made while away'),
+    );
+    expect(fops(got.filter((c) => c.kind === 'E'))).to.not.include('RMDIR');
+  });
+
   it('publishes what a restart sweep found so far while it sweeps (sweep-publish-interval)', async () => {
     const dirs = 120;
     for (let i = 0; i < dirs; i++) {
