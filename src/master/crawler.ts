@@ -309,7 +309,8 @@ export class XsyncCrawler {
       return { gfid: row.gfid, need: need === 'none' && named ? 'update' : need };
     }
     if (!this.cfg.policy.ownsNames) return { gfid: undefined, need: 'create' };
-    if (row?.type === 'dir' && this.cfg.policy.propagateDeletes) {
+    // An empty one (as far as the index knows) the agent replaces at once: one run, as before.
+    if (row?.type === 'dir' && this.cfg.policy.propagateDeletes && this.deps.index.children(row.gfid).length > 0) {
       // Another object stood here, a directory (a new one is another directory: rm -rf d && mv
       // d.new d): the slave's must go first, with what it holds (the agent never
       // empties a directory to make room for an entry). Its RMDIR goes as any delete (held to
