@@ -268,7 +268,7 @@ export class Recorder {
     // not the tree (every name a delete), and no time is vouched for; the next start's sweep
     // from the recorded-up-to time finds what changed meanwhile.
     if (rootIdentity(deps.root) !== this.rootId || this.rootAway) {
-      this.hints = [];
+      this.dropHints();
       this.rollover(0);
       return;
     }
@@ -288,10 +288,17 @@ export class Recorder {
    * path). What a new root lacks is then deleted as usual: the worker's mass-delete brake holds
    * such deletes until the operator releases them.
    */
+  /** Drops the hints not drained yet, with the marker's counts of them (vouch, drain). */
+  private dropHints(): void {
+    this.hints = [];
+    this.marked = 0;
+    this.markerBack = 0;
+  }
+
   private checkRoot(): boolean {
     const id = rootIdentity(this.deps.root);
     if (id === this.rootId && !this.rootAway) return true;
-    this.hints = [];
+    this.dropHints();
     if (id === 'absent' || id === 'not a directory') {
       if (!this.rootAway)
         this.deps.log.warn(
