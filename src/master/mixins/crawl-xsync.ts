@@ -118,7 +118,8 @@ function answerGoneDirs(
         // A full crawl reads changes of any age (finishLedgerTurn): every checkpoint waits.
         changeMs: 0,
         nowMs: deps.clock.nowMs(),
-        held: 'keep',
+        // Filed again with change time 0: an item of a later time would not hold a checkpoint set before.
+        held: 'requeue',
       });
       deps.log.info('a directory moved or went while the crawl listed the tree: what it held is synced again', {
         path: displayPath(dir.rel),
