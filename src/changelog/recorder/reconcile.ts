@@ -13,8 +13,23 @@ import { ROOT_GFID } from '../record.js';
 import type { Check, DirRef } from './tree-diff.js';
 import { lstatIfAny } from '../entry-stat.js';
 import { dirStats } from '../dir-stats.js';
+import { GeorepError } from '../../errors.js';
 
 export const RECONCILE_POSITION_KEY = 'recorder.reconcile.position' satisfies MetaKey;
+
+/**
+ * The master root went while a scan read it (moved away, unmounted): what the scan had not
+ * applied yet is dropped, since read against no root every name is a delete. The recorder
+ * waits for the root to come back and reconciles it then (Recorder.checkRoot).
+ */
+export class RootGoneError extends GeorepError {
+  constructor(root: Buffer) {
+    super(
+      'MASTER_MISSING',
+      `the master root ${root.toString()} went while it was read; it is read again once it is back`,
+    );
+  }
+}
 
 /** Names looked at per transaction: large enough that commits are rare, small enough to keep memory flat. */
 const CHUNK_NAMES = 4096;
@@ -79,6 +94,9 @@ export class ReconcileScan {
     this.startMs = this.deps.clock.nowMs();
     const saved = this.resumable ? this.deps.index.getMeta(RECONCILE_POSITION_KEY) : undefined;
     for (const pass of passesFrom(saved)) await this.walk(pass, signal);
+    // Gone names are applied only against a root still there (one that went mid-scan made every
+    // directory list as empty).
+    if (lstatIfAny(this.deps.root)?.isDirectory() !== true) throw new RootGoneError(this.deps.root);
     // Names whose object vanished and never turned up elsewhere in the walk: gone for good.
     const last = [...this.kept.values()].map((row) => this.checkOf(row));
     this.kept.clear();
@@ -130,6 +148,7 @@ export class ReconcileScan {
   private checksOf(dir: DirTask, out: Check[]): void {
     const since = this.deps.changedSinceNs;
     const abs = absPath(this.deps.root, dir.rel);
+    if (dir.rel.length === 0 && lstatIfAny(abs)?.isDirectory() !== true) throw new RootGoneError(this.deps.root);
     if (since !== undefined && (lstatIfAny(abs)?.ctimeNs ?? since) < since) {
       // No entry came or went here since (that moves the directory's ctime): only names whose
       // own ctime moved can have changed, and its subdirectories are the ones the index has.

@@ -24,7 +24,7 @@ import type { Change, Gfid } from '../record.js';
 import type { ChangeHint, ChangeSource } from '../watch/change-source.js';
 import { HintChecks } from './hint-checks.js';
 import { lstatIfAny } from '../entry-stat.js';
-import { ReconcileScan } from './reconcile.js';
+import { ReconcileScan, RootGoneError } from './reconcile.js';
 import type { Check, DiffOptions } from './tree-diff.js';
 import { TreeDiff } from './tree-diff.js';
 import { clockRanEvenly, decodeAnchor, encodeAnchor, readAnchor } from './clock-anchor.js';
@@ -288,6 +288,13 @@ export class Recorder {
    * path). What a new root lacks is then deleted as usual: the worker's mass-delete brake holds
    * such deletes until the operator releases them.
    */
+  /** A scan met no root (RootGoneError): as checkRoot on an absent one, till the root is back. */
+  private rootGone(e: RootGoneError): void {
+    this.deps.log.warn(e.message);
+    this.rootAway = true;
+    this.dropHints();
+  }
+
   /** Drops the hints not drained yet, with the marker's counts of them (vouch, drain). */
   private dropHints(): void {
     this.hints = [];
@@ -503,6 +510,10 @@ export class Recorder {
     this.reconciling = scan;
     try {
       await scan.run(signal);
+    } catch (e) {
+      if (!(e instanceof RootGoneError)) throw e;
+      this.rootGone(e);
+      return;
     } finally {
       this.reconciling = undefined;
     }
@@ -566,6 +577,10 @@ export class Recorder {
     this.reconciling = scan;
     try {
       await scan.run(signal);
+    } catch (e) {
+      if (!(e instanceof RootGoneError)) throw e;
+      this.rootGone(e);
+      return;
     } finally {
       this.reconciling = undefined;
     }
@@ -653,7 +668,13 @@ export class Recorder {
         applyChunk: (checks, deferVanished) =>
           this.applyChecksInTx(checks, { expandNewDirs: false, deferVanished, journal: true }),
       });
-      await scan.run(signal);
+      try {
+        await scan.run(signal);
+      } catch (e) {
+        if (!(e instanceof RootGoneError)) throw e;
+        this.rootGone(e);
+        return;
+      }
     }
   }
 

@@ -11,7 +11,7 @@ import { ROOT_GFID, absPath, attrsOf, joinRel } from '../../../src/changelog/ind
 import { SqliteGfidIndex } from '../../../src/store/index.js';
 import type { Change, Gfid } from '../../../src/changelog/index.js';
 import { HintChecks } from '../../../src/changelog/recorder/hint-checks.js';
-import { ReconcileScan } from '../../../src/changelog/recorder/reconcile.js';
+import { ReconcileScan, RootGoneError } from '../../../src/changelog/recorder/reconcile.js';
 import { TreeDiff } from '../../../src/changelog/recorder/tree-diff.js';
 import type { Check } from '../../../src/changelog/recorder/tree-diff.js';
 import { ManualClock } from '../../support/manual-clock.js';
@@ -260,6 +260,19 @@ describe('recorder diff (TreeDiff, HintChecks, ReconcileScan)', () => {
   afterEach(() => {
     h.index.close();
     fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('a reconcile that finds no master root records nothing: not every name as a delete', async () => {
+    fs.renameSync(root, `${root}.away`);
+    try {
+      let thrown: unknown;
+      await h.reconcile().catch((e: unknown) => (thrown = e));
+      expect(thrown).to.be.instanceOf(RootGoneError);
+      expect(h.records, 'no record').to.deep.equal([]);
+      expect(h.index.lookup(ROOT_GFID, Buffer.from('a')), 'the index keeps the tree').to.not.equal(undefined);
+    } finally {
+      fs.renameSync(`${root}.away`, root);
+    }
   });
 
   it('builds the index silently and records nothing for an unchanged tree', async () => {
