@@ -174,6 +174,7 @@ export class SshLink {
     private readonly dir: string,
     private readonly master: ChildProcess,
     private readonly log: Logger,
+    private readonly ioTimeoutS: number,
   ) {}
 
   /**
@@ -214,7 +215,7 @@ export class SshLink {
     master.stderr?.on('data', (c: Buffer) => {
       stderr = (stderr + c.toString('utf8')).slice(-4096);
     });
-    const link = new SshLink(slave, argv, dir, master, log);
+    const link = new SshLink(slave, argv, dir, master, log, settings.slaveTimeout);
     try {
       await link.waitReady(signal, () => stderr, sessionHint);
     } catch (e) {
@@ -244,7 +245,11 @@ export class SshLink {
 
   /** Where rsync and tar send: the destination and the ssh command (words without whitespace inside). */
   remoteTarget(): RemoteTarget {
-    return { host: sshDestination(this.slave), sshCommand: [...this.argv, '-oControlMaster=no'].join(' ') };
+    return {
+      host: sshDestination(this.slave),
+      sshCommand: [...this.argv, '-oControlMaster=no'].join(' '),
+      ioTimeoutS: this.ioTimeoutS,
+    };
   }
 
   /** Ends the master connection (its channels with it) and removes the private folder. */

@@ -22,6 +22,12 @@ export type EngineOptions = SyncerConfig & {
 export interface RemoteTarget {
   readonly host: string; // [user@]host
   readonly sshCommand: string; // e.g. `ssh -oBatchMode=yes -i /path/key`, split on whitespace
+  /**
+   * rsync's --timeout, seconds (slave-timeout): a stream that moves no data for this long exits
+   * and its batch is retried. After kills of the connection a seed stream sat idle for minutes,
+   * its ssh channel alive but its peer gone, and the session waited without a word.
+   */
+  readonly ioTimeoutS?: number;
 }
 
 export interface TransferRequest {

@@ -28,6 +28,11 @@ export function withSlash(dir: string): string {
  */
 export const REMOTE_RSYNC_ARGS = ['--no-protect-args', '--no-old-args'] as const;
 
+/** rsync's --timeout for a remote stream (RemoteTarget.ioTimeoutS), or nothing. */
+export function rsyncTimeoutArgs(remote: { readonly ioTimeoutS?: number }): string[] {
+  return remote.ioTimeoutS !== undefined && remote.ioTimeoutS > 0 ? [`--timeout=${remote.ioTimeoutS}`] : [];
+}
+
 /** rsync's arguments for the compress and compress-level options (none for off, or ssh's own). */
 export function rsyncCompressArgs(compress: CompressKind | undefined, level: number | undefined): string[] {
   if (compress !== 'zstd' && compress !== 'zlib') return [];

@@ -6,7 +6,7 @@ import { assertNever } from '../changelog/index.js';
 import type { SyncerConfig } from '../config.js';
 import type { RemoteTarget, TransferRequest } from './engine.js';
 import { classifyRsyncExit, rsyncExitMeaning } from './rsync-exit.js';
-import { REMOTE_RSYNC_ARGS, rsyncCompressArgs, splitWords, withSlash } from './remote.js';
+import { REMOTE_RSYNC_ARGS, rsyncCompressArgs, rsyncTimeoutArgs, splitWords, withSlash } from './remote.js';
 import { nulTerminated } from './spawner.js';
 import { SpawningEngine } from './spawning-engine.js';
 import type { EngineRun } from './spawning-engine.js';
@@ -58,7 +58,7 @@ export function buildRsyncCommand(
   }
   if (cfg.remote !== undefined) {
     // The staging path is escaped by rsync itself for the remote shell (REMOTE_RSYNC_ARGS).
-    args.push(...REMOTE_RSYNC_ARGS, '-e', cfg.remote.sshCommand);
+    args.push(...REMOTE_RSYNC_ARGS, ...rsyncTimeoutArgs(cfg.remote), '-e', cfg.remote.sshCommand);
     args.push(...rsyncCompressArgs(cfg.compress, cfg.compressLevel));
   }
   args.push(...splitWords(cfg.rsyncOptions));

@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CompressKind } from '../config.js';
 import type { RemoteTarget } from './engine.js';
-import { REMOTE_RSYNC_ARGS, rsyncCompressArgs, withSlash } from './remote.js';
+import { REMOTE_RSYNC_ARGS, rsyncCompressArgs, rsyncTimeoutArgs, withSlash } from './remote.js';
 import { filesFromLine } from './rsync-engine.js';
 import { ExecaSpawner, nulTerminated } from './spawner.js';
 import type { Command, Spawner } from './spawner.js';
@@ -115,6 +115,7 @@ export function rsyncSeedCommand(
     '--files-from=-',
     '--from0',
     ...REMOTE_RSYNC_ARGS,
+    ...rsyncTimeoutArgs(remote),
     '-e',
     remote.sshCommand,
   ];

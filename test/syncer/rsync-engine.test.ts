@@ -4,6 +4,8 @@
 
 import { expect } from 'chai';
 import fs from 'node:fs';
+import os from 'node:os';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { KILL_GRACE_MS } from '../../src/syncer/constants.js';
 import { buildRsyncCommand, parseBytesSent, RsyncEngine } from '../../src/syncer/rsync-engine.js';
@@ -109,6 +111,44 @@ describe('RsyncEngine', () => {
       );
       expect(seed.args).to.include('--compress-level=1');
       expect(loadSchema().options.get('compress-level')?.defaultValue).to.equal(1);
+    });
+
+    it('gives remote streams rsync --timeout (slave-timeout): a peer that stops answering ends the run (exit 30) instead of a silent stall', () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'georep-rsync-timeout-'));
+      try {
+        // A "remote shell" that connects and then says nothing: the peer of a dead ssh channel.
+        const stall = path.join(dir, 'stall.sh');
+        fs.writeFileSync(stall, '#!/bin/sh\nexec sleep 60\n', { mode: 0o755 });
+        fs.mkdirSync(path.join(dir, 'master'));
+        fs.writeFileSync(path.join(dir, 'master', 'f'), 'x');
+        const remote = { host: 'h', sshCommand: stall, ioTimeoutS: 1 };
+        const box = buildRsyncCommand(
+          { ...CFG, remote },
+          { ...at, sourceRoot: path.join(dir, 'master'), quickCheck: 'ns' },
+        );
+        const seed = rsyncSeedCommand(
+          {
+            sourceRoot: path.join(dir, 'master'),
+            destDir: '/nowhere',
+            xattrs: false,
+            compress: 'off',
+            compressLevel: 0,
+          },
+          remote,
+        );
+        for (const cmd of [box, seed]) {
+          expect(cmd.args).to.include('--timeout=1');
+          const started = Date.now();
+          const r = spawnSync(cmd.file, cmd.args, { input: './f\0', timeout: 20_000, encoding: 'utf8' });
+          expect(r.status, r.stderr).to.equal(30);
+          expect(Date.now() - started, 'ended by its own timeout').to.be.below(15_000);
+        }
+        expect(
+          buildRsyncCommand(CFG, { ...at, quickCheck: 'ns' }).args.some((a) => a.startsWith('--timeout')),
+        ).to.equal(false);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('maps exit codes: 0 ok, 23/24 partial, others fatal', () => {
