@@ -288,11 +288,24 @@ export class Recorder {
    * path). What a new root lacks is then deleted as usual: the worker's mass-delete brake holds
    * such deletes until the operator releases them.
    */
-  /** A scan met no root (RootGoneError): as checkRoot on an absent one, till the root is back. */
-  private rootGone(e: RootGoneError): void {
-    this.deps.log.warn(e.message);
-    this.rootAway = true;
-    this.dropHints();
+  /**
+   * Runs a scan (as `reconciling`, for status, unless `tracked` is false); false when it met no
+   * root (RootGoneError), which is then as checkRoot's absent one, until the root is back.
+   */
+  private async runScan(scan: ReconcileScan, signal: AbortSignal, tracked = true): Promise<boolean> {
+    if (tracked) this.reconciling = scan;
+    try {
+      await scan.run(signal);
+      return true;
+    } catch (e) {
+      if (!(e instanceof RootGoneError)) throw e;
+      this.deps.log.warn(e.message);
+      this.rootAway = true;
+      this.dropHints();
+      return false;
+    } finally {
+      if (tracked) this.reconciling = undefined;
+    }
   }
 
   /** Drops the hints not drained yet, with the marker's counts of them (vouch, drain). */
@@ -507,16 +520,7 @@ export class Recorder {
             },
           }),
     });
-    this.reconciling = scan;
-    try {
-      await scan.run(signal);
-    } catch (e) {
-      if (!(e instanceof RootGoneError)) throw e;
-      this.rootGone(e);
-      return;
-    } finally {
-      this.reconciling = undefined;
-    }
+    if (!(await this.runScan(scan, signal))) return;
     if (noHistory) {
       const from = bridge && stimeMs !== undefined ? stimeMs : startMs;
       deps.index.setMeta(RECORDER_KEYS.historyStart, String(from));
@@ -574,16 +578,7 @@ export class Recorder {
       applyChunk: (checks, deferVanished) =>
         this.applyChecksInTx(checks, { expandNewDirs: true, deferVanished, journal: true, unplacedWrites: true }),
     });
-    this.reconciling = scan;
-    try {
-      await scan.run(signal);
-    } catch (e) {
-      if (!(e instanceof RootGoneError)) throw e;
-      this.rootGone(e);
-      return;
-    } finally {
-      this.reconciling = undefined;
-    }
+    if (!(await this.runScan(scan, signal))) return;
     const durationMs = deps.clock.nowMs() - startMs;
     // The last finds go out before the line is written (see above), the run's rollover after.
     if (publishes) this.rollover(Number(deps.index.getMeta(RECORDER_KEYS.recordedUpTo) ?? '0'));
@@ -668,13 +663,7 @@ export class Recorder {
         applyChunk: (checks, deferVanished) =>
           this.applyChecksInTx(checks, { expandNewDirs: false, deferVanished, journal: true }),
       });
-      try {
-        await scan.run(signal);
-      } catch (e) {
-        if (!(e instanceof RootGoneError)) throw e;
-        this.rootGone(e);
-        return;
-      }
+      if (!(await this.runScan(scan, signal, false))) return;
     }
   }
 

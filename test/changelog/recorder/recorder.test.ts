@@ -556,7 +556,16 @@ describe('Recorder (real watcher)', function () {
     expect(index.lookup(ROOT_GFID, Buffer.from('d')), 'the old tree left the index').to.equal(undefined);
   });
 
-  it('records nothing while the master root is away for a moment, and what changed meanwhile once it is back', async () => {
+  /**
+   * A tree with d/f recorded (recordedTwice), then a recorder started again and run until its
+   * start sweep is done: its watches are the tree's. `before`: the changelogs before it.
+   */
+  async function settledAfterRestart(): Promise<{
+    before: number;
+    ac: AbortController;
+    running: Promise<void>;
+    lines: string[];
+  }> {
     fs.mkdirSync(path.join(root, 'd'));
     fs.writeFileSync(path.join(root, 'd', 'f'), 'kept');
     await recordedTwice();
@@ -564,6 +573,11 @@ describe('Recorder (real watcher)', function () {
     const { log, lines } = keptLog();
     const ac = new AbortController();
     const running = recorder('inotify', { log }).run(ac.signal);
+    return { before, ac, running, lines };
+  }
+
+  it('records nothing while the master root is away for a moment, and what changed meanwhile once it is back', async () => {
+    const { before, ac, running, lines } = await settledAfterRestart();
     const records = (): Change[] =>
       listChangelogs(dir, 'CHANGELOG')
         .slice(before)
@@ -585,13 +599,7 @@ describe('Recorder (real watcher)', function () {
   });
 
   it('stopped while the master root is away: records no delete and vouches for no time; the next start finds what changed', async () => {
-    fs.mkdirSync(path.join(root, 'd'));
-    fs.writeFileSync(path.join(root, 'd', 'f'), 'kept');
-    await recordedTwice();
-    const before = listChangelogs(dir, 'CHANGELOG').length;
-    const { log, lines } = keptLog();
-    const ac = new AbortController();
-    const running = recorder('inotify', { log }).run(ac.signal);
+    const { before, ac, running, lines } = await settledAfterRestart();
     while (!lines.includes('sweep done')) await sleep(20);
     const movedMs = Date.now();
     fs.renameSync(root, `${root}.away`);
