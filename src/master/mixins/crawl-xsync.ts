@@ -128,21 +128,14 @@ function answerGoneDirs(
     } else {
       // A failure of the run (exit 1), as rsync's exit 24 for what vanished while it ran: a
       // removed directory costs a rerun, a moved one would otherwise be missed without a word.
-      m.stats.addFailures([
-        {
-          path: displayPath(dir.rel),
-          code: PROBLEM.VANISHED,
-          message:
-            'the directory was moved or removed while the crawl listed the tree, and what it holds was not synced; run the sync again',
-        },
-      ]);
-      turn.retryLater({
-        gfid: dir.gfid,
+      const problem = {
         path: displayPath(dir.rel),
         code: PROBLEM.VANISHED,
         message:
           'the directory was moved or removed while the crawl listed the tree, and what it holds was not synced; run the sync again',
-      });
+      };
+      m.stats.addFailures([problem]);
+      turn.retryLater({ ...problem, gfid: dir.gfid });
     }
   }
 }
