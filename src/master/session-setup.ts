@@ -96,6 +96,7 @@ export async function connectSlave(
   const client = SlaveClient.spawn(link.agentCommand(opts.config, opts.config.logLevel), log, {
     keepAliveMs: (opts.config.slaveTimeout * 1000) / 3,
     exitHint: (code, stderr) => remoteExitHint(code, stderr, opts.config.remoteGeorep, slave.host, hint),
+    what: `ssh client of the slave agent on ${slave.host}`,
   });
   return {
     client,
@@ -215,7 +216,13 @@ function remoteExitHint(
       text: `the georep command on ${host} cannot be run (remote-georep is "${remoteGeorep}"): check its permissions there`,
     };
   if (code === 255)
-    return { code: 'SLAVE_UNREACHABLE', text: `the ssh connection to ${host} broke; georep reconnects` };
+    // ssh exits 255 both when its connection breaks and when the remote command dies of a
+    // signal (sshd sends exit-signal, not exit-status): the text names both, and the caller
+    // says what happens next (a live worker reconnects; a one-shot fails its run).
+    return {
+      code: 'SLAVE_UNREACHABLE',
+      text: `the ssh session to ${host} ended without the agent's exit status (ssh exit 255): the connection broke, or the georep agent there was killed`,
+    };
   return undefined;
 }
 

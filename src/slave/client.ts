@@ -56,6 +56,7 @@ export class SlaveClient implements SlaveCaller {
     private readonly log: Logger,
     private readonly child?: ChildProcess,
     exitHint?: ExitHint,
+    private readonly what = 'slave agent',
   ) {
     const replies = new LineReader(LIMITS.messageBytes);
     input.on('data', (chunk: Buffer) =>
@@ -92,12 +93,17 @@ export class SlaveClient implements SlaveCaller {
        * there), and the error code it gets when it is not AGENT_DIED (a cause no retry fixes).
        */
       readonly exitHint?: ExitHint;
+      /**
+       * What the spawned process is, for its death's message: over ssh the child is the ssh
+       * client, and "the slave agent was killed" would send an operator to the wrong host.
+       */
+      readonly what?: string;
     } = {},
   ): SlaveClient {
     const [cmd, ...args] = argv;
     if (cmd === undefined) throw new GeorepError('CONFIG_INVALID', 'the slave agent command is empty');
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    const client = new SlaveClient(child.stdout, child.stdin, log, child, opts.exitHint);
+    const client = new SlaveClient(child.stdout, child.stdin, log, child, opts.exitHint, opts.what);
     if (opts.keepAliveMs !== undefined) client.keepAlive(opts.keepAliveMs);
     const lines = new LineReader(64 * 1024);
     child.stderr.on('data', (chunk: Buffer) =>
@@ -254,7 +260,7 @@ export class SlaveClient implements SlaveCaller {
   private die(how: string, code: ErrorCode = 'AGENT_DIED'): void {
     if (this.dead !== undefined) return;
     const tail = this.stderrTail.length === 0 ? '' : `; its last stderr lines:\n${this.stderrTail.join('\n')}`;
-    this.dead = new GeorepError(code, `slave agent ${how}${tail}`);
+    this.dead = new GeorepError(code, `${this.what} ${how}${tail}`);
     if (!this.closing) this.death.abort(this.dead);
     if (!this.closing) this.log.warn('slave agent died', { how });
     for (const p of this.pending.values()) p.reject(this.dead);

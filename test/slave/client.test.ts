@@ -57,6 +57,16 @@ describe('slave/client', () => {
     await client.close();
   });
 
+  it('names the process it spawned in its death (over ssh, the ssh client, not the agent)', async () => {
+    const client = SlaveClient.spawn(['/bin/sh', '-c', 'kill -9 $$'], silentLogger(), {
+      what: 'ssh client of the slave agent on h1',
+    });
+    const err = await client.call('hello', helloParams()).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(GeorepError).with.property('code', 'AGENT_DIED');
+    expect((err as Error).message).to.match(/^ssh client of the slave agent on h1 was killed by SIGKILL/);
+    await client.close();
+  });
+
   it('does not signal a death when the agent exits because it was closed', async () => {
     const client = SlaveClient.spawn(agentArgv(join(makeTemp(), 'slave')), silentLogger());
     await client.call('hello', helloParams());
