@@ -151,9 +151,14 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
     });
     if (!fullCrawl) await retryLedger(master); // a full crawl sends everything anyway
     await master.run(1);
+    // The pipeline takes a stop as the end of the run, and drops the batches it cut short
+    // without counting them: only a user's stop may end a run that way (runTrapped says so).
+    // A dead agent cut them short too, so the run failed, whatever the counts say.
+    slave.died.throwIfAborted();
     // A run cut short leaves it set: the next run goes on distrusting what it did not confirm.
     if (fullCrawl && master.stats.failures.length === 0 && !stop.aborted) endReverify(index);
     await retryLedger(master, fullCrawl ? undefined : MOVED_SINCE);
+    slave.died.throwIfAborted();
     report('done', master.stats);
     return reportOf(master.stats, skipped, clock.nowMs() - started);
   } catch (e) {

@@ -242,7 +242,12 @@ describe('e2e: sync --oneshot failures and special files', function () {
     });
   }
 
-  it('the slave agent killed mid-sync: exit 3 naming the cause, nothing left running; the next run converges', async () => {
+  it('the slave agent killed mid-sync, with only file data left to send: exit 3 naming the cause, nothing left running; the next run converges', async () => {
+    // A run whose entries are all in place has nothing left that calls the agent but the data's
+    // commit: the death once ended it like a user's stop, "no failures", exit 0 (remote probe).
+    const first = await sync();
+    expect(first.r.exitCode, describeRun(first.args, first.r)).to.equal(EXIT.ok);
+    for (let i = 0; i < 5; i++) fs.writeFileSync(path.join(master, 'd', `f${i}`), `changed content ${i}`);
     const { child, stalling } = await stalledSync();
     const agent = pidsRunning((cmdline) => cmdline.includes('agent-main') && cmdline.includes(slave));
     expect(agent, 'exactly one agent for this slave').to.have.length(1);
@@ -254,7 +259,6 @@ describe('e2e: sync --oneshot failures and special files', function () {
       pidsRunning((cmdline) => cmdline.includes(stalling)),
       'the stalled rsync went with the run',
     ).to.deep.equal([]);
-
     const again = await sync();
     expect(again.r.exitCode, describeRun(again.args, again.r)).to.equal(EXIT.ok);
     assertTreesEqual(master, slave);
