@@ -80,7 +80,8 @@ export class MasterBase {
       ...(deps.remote === undefined ? {} : { remote: deps.remote }),
     };
     const syncer = new Syncer(
-      { ...cfg, sourceRoot: deps.rootPath, stagingDir: deps.stagingDir },
+      // A run that owns the names (a one-shot) has no recorder to see a write during a copy.
+      { ...cfg, sourceRoot: deps.rootPath, stagingDir: deps.stagingDir, checkSettled: deps.ownsNames },
       { slave: deps.slave, engine: this.createEngine(cfg), log: deps.log },
     );
     const runner = new BatchRunner({

@@ -120,6 +120,7 @@ export class ChangeClassifier {
           path,
           size: Number(st.size),
           mtimeNs: st.mtimeNs,
+          ctimeNs: st.ctimeNs,
           ino: st.ino,
           sparse: st.blocks * 512n < st.size,
           off: this.quickCheckOff(c.gfid, st),
@@ -161,11 +162,12 @@ export class ChangeClassifier {
       if (st !== null && !this.blocked.has(gfid) && this.bringsAttrs(gfid, st, metaSent))
         confirm.set(gfid, attrsOf(st));
     const items = [...this.data.values()].filter((i) => !this.blocked.has(i.gfid));
-    const strip = ({ gfid, path, size, mtimeNs, ino, sparse }: DataItem): DataItem => ({
+    const strip = ({ gfid, path, size, mtimeNs, ctimeNs, ino, sparse }: DataItem): DataItem => ({
       gfid,
       path,
       size,
       mtimeNs,
+      ctimeNs,
       ino,
       sparse,
     });

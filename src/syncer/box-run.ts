@@ -5,6 +5,7 @@
 // engine read at a path that went stale.
 
 import { randomBytes } from 'node:crypto';
+import type { BigIntStats } from 'node:fs';
 import { displayPath } from '../changelog/index.js';
 import type { Gfid } from '../changelog/index.js';
 import type { Committed, OpFailure, SlaveCaller, StageItem } from '../slave/index.js';
@@ -26,6 +27,15 @@ export interface BoxRequest {
   readonly quickCheck: QuickCheck;
   /** Every item is sparse, or none is: a box never mixes them. */
   readonly sparse: boolean;
+  /**
+   * Check each delivered file's master file once more after the copy: same inode, size, mtime
+   * and ctime as planned, or CHANGED_DURING_SYNC. For a run no recorder watches (a one-shot):
+   * rsync stamps its copy with the mtime it listed before it read the data, so a write during the
+   * read gave a copy that matched the plan and was taken, torn, with exit 0 (one-shot probe). A
+   * live session needs no check: the recorder saw that write and its D record sends the file
+   * again.
+   */
+  readonly checkSettled: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -63,10 +73,13 @@ export async function runBox(req: BoxRequest, deps: BoxDeps): Promise<BoxReport>
   const unknownSet = new Set(unknown);
   const toSend = req.items.filter((i) => !unknownSet.has(i.gfid));
   const sent = toSend.length === 0 ? undefined : await transfer(deps.engine, req, box, toSend);
-  // Committed even after a fatal exit (a full disk, a killed rsync): rsync renames only complete
-  // files into the box, and each is checked against the planned size and mtime below, so the
-  // files that did land are kept. The commit also removes the box folder.
-  const delivered = sent === undefined ? [] : staged.filter((s) => !unknownSet.has(s.gfid));
+  // Committed even after a fatal exit (a full disk, a killed rsync) where the engine leaves only
+  // whole files (rsync renames each complete file into the box), each checked against the
+  // planned size and mtime below, so the files that did land are kept. Not where it writes in
+  // place (tar): a cut-off file would replace the slave's good copy (remote probe: a full slave
+  // disk emptied files the slave held). The commit also removes the box folder.
+  const lost = sent === undefined || (isTransferError(sent) && !deps.engine.wholeFilesOnFailure);
+  const delivered = lost ? [] : staged.filter((s) => !unknownSet.has(s.gfid));
   const c = await deps.slave.call('commitData', { box, items: delivered }, req.signal);
   const evidence: Evidence = {
     req,
@@ -118,7 +131,13 @@ async function judge(item: DataItem, ev: Evidence): Promise<DataOutcome> {
   const committed = ev.committed.get(gfid);
   const fatal = ev.sent !== undefined && isTransferError(ev.sent) ? ev.sent : undefined;
   const proof = committed !== undefined && provable(committed, ev.req.quickCheck) ? committed : undefined;
-  if (proof !== undefined && same(proof, BigInt(item.size), item.mtimeNs)) return { gfid, ok: true, vanished: false };
+  if (proof !== undefined && same(proof, BigInt(item.size), item.mtimeNs)) {
+    if (!ev.req.checkSettled) return { gfid, ok: true, vanished: false };
+    const after = await masterFile(ev.req.sourceRoot, item.path);
+    if (after === undefined) return { gfid, ok: true, vanished: true };
+    if (settled(item, after)) return { gfid, ok: true, vanished: false };
+    return changedDuringSync(item);
+  }
   if (fatal !== undefined && !ev.unknown.has(gfid))
     return { gfid, ok: false, code: fatal.code, message: fatal.message };
   const now = await masterFile(ev.req.sourceRoot, item.path);
@@ -127,17 +146,23 @@ async function judge(item: DataItem, ev: Evidence): Promise<DataOutcome> {
   // provided the path still names the planned file (not another one moved there since).
   if (proof !== undefined && now.ino === item.ino && same(proof, now.size, now.mtimeNs))
     return { gfid, ok: true, vanished: false };
-  if (proof?.replaced === true) {
-    // The engine wrote a file that matches neither the planned state nor the current one.
-    const where = displayPath(item.path);
-    return {
-      gfid,
-      ok: false,
-      code: 'CHANGED_DURING_SYNC',
-      message: `${where} changed on the master while it was copied; run the sync again to send the settled content`,
-    };
-  }
+  // The engine wrote a file that matches neither the planned state nor the current one.
+  if (proof?.replaced === true) return changedDuringSync(item);
   return { gfid, ok: false, ...doubtOf(item, ev) };
+}
+
+function changedDuringSync(item: DataItem): DataOutcome {
+  return {
+    gfid: item.gfid,
+    ok: false,
+    code: 'CHANGED_DURING_SYNC',
+    message: `${displayPath(item.path)} changed on the master while it was copied; run the sync again to send the settled content`,
+  };
+}
+
+/** The master file is still the one planned, untouched since (a chmod counts: its ctime moved). */
+function settled(item: DataItem, now: BigIntStats): boolean {
+  return now.ino === item.ino && now.size === BigInt(item.size) && now.mtimeNs === item.mtimeNs && now.ctimeNs === item.ctimeNs;
 }
 
 /**

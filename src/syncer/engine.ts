@@ -66,6 +66,13 @@ export interface SyncEngine {
   readonly name: EngineName;
   /** True when the engine does delta transfer against a basis staged by stageData. */
   readonly usesBasis: boolean;
+  /**
+   * True when a failed run leaves only whole files in the box: rsync writes each file under a
+   * temporary name and renames it when complete. False when it writes in place (tar): a file it
+   * was cut off in, even one it stamped with the master's mtime, would replace the slave's good
+   * copy, so the box of a failed run is dropped without a commit.
+   */
+  readonly wholeFilesOnFailure: boolean;
   transfer(req: TransferRequest): Promise<TransferResult>;
 }
 

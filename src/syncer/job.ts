@@ -25,6 +25,12 @@ export interface DataItem {
   /** Inode of the master file when planned: a file found at `path` later is this one only if it matches. */
   readonly ino: bigint;
   /**
+   * ctime of the master file when planned. A write while the engine read the file moves it even
+   * when the writer puts size and mtime back; where no recorder watches the master (a one-shot),
+   * it is the only witness of a torn copy (BoxRequest.checkSettled).
+   */
+  readonly ctimeNs: bigint;
+  /**
    * The master file has fewer blocks than its size needs (holes). Only such files go through
    * rsync's -S, which scans every block for zeros: about 0.6 s of CPU per GiB of ordinary files.
    */

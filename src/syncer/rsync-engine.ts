@@ -70,6 +70,7 @@ export function buildRsyncCommand(
 export class RsyncEngine extends SpawningEngine<RsyncEngineConfig> {
   readonly name = 'rsync';
   readonly usesBasis = true;
+  readonly wholeFilesOnFailure = true;
 
   protected async run(req: TransferRequest): Promise<EngineRun> {
     const out = await this.deps.spawner.run(buildRsyncCommand(this.cfg, req), {

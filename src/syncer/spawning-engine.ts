@@ -20,6 +20,7 @@ export interface EngineRun {
 export abstract class SpawningEngine<Cfg> implements SyncEngine {
   abstract readonly name: EngineName;
   abstract readonly usesBasis: boolean;
+  abstract readonly wholeFilesOnFailure: boolean;
 
   constructor(
     protected readonly cfg: Cfg,

@@ -21,6 +21,8 @@ export type SyncerOptions = SyncerConfig & {
   readonly sourceRoot: string;
   /** The slave's staging dir (hello's stagingDir). */
   readonly stagingDir: string;
+  /** No recorder watches the master: each copied file is checked unchanged after its copy (BoxRequest.checkSettled). */
+  readonly checkSettled: boolean;
 };
 
 export interface SyncerDeps {
@@ -200,6 +202,7 @@ export class Syncer {
           items: letters.map((l) => l.item),
           quickCheck,
           sparse,
+          checkSettled: this.cfg.checkSettled,
           signal,
         },
         this.deps,

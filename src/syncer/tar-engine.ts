@@ -32,9 +32,24 @@ export function buildTarCommands(
   req: Pick<TransferRequest, 'sourceRoot' | 'stagingDir'>,
 ): TarCommands {
   // No -h: a path that became a symlink is archived as one, and the agent refuses to commit it.
-  // --totals reports the archive size on stderr.
-  const create = ['-C', req.sourceRoot, '--null', '-T', '-', '-c', '-S', '--format=posix', '--totals', '-f', '-'];
-  const extract = ['-C', req.stagingDir, '-x', '-f', '-', '--numeric-owner'];
+  // --totals reports the archive size on stderr. --no-unquote, before -C where it takes effect:
+  // GNU tar reads escapes in -C's directory (`q\101` is `qA`), so a root path holding a
+  // backslash named another directory (remote probe). Names from -T with --null are literal.
+  const create = [
+    '--no-unquote',
+    '-C',
+    req.sourceRoot,
+    '--null',
+    '-T',
+    '-',
+    '-c',
+    '-S',
+    '--format=posix',
+    '--totals',
+    '-f',
+    '-',
+  ];
+  const extract = ['--no-unquote', '-C', req.stagingDir, '-x', '-f', '-', '--numeric-owner'];
   if (cfg.sameOwner ?? process.getuid?.() === 0) extract.push('--same-owner');
   if (cfg.useRsyncXattrs) {
     create.push('--xattrs');
@@ -50,6 +65,7 @@ export function buildTarCommands(
 export class TarEngine extends SpawningEngine<TarEngineConfig> {
   readonly name = 'tarssh';
   readonly usesBasis = false;
+  readonly wholeFilesOnFailure = false;
 
   // A member that changed while read is still committed (exit 1, partial): the write that
   // changed it left a D record of its own, which sends the settled content.

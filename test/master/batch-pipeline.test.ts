@@ -68,7 +68,7 @@ describe('BatchPipeline', function () {
   function pipeline(seed?: SeedStep): { turn: BatchPipeline; stats: CrawlStats } {
     const log = silentLogger();
     const syncer = new Syncer(
-      { ...cfg, useRsyncXattrs: false, sourceRoot: master, stagingDir },
+      { ...cfg, useRsyncXattrs: false, sourceRoot: master, stagingDir, checkSettled: true },
       { slave: agent.client, engine: new RsyncEngine({ ...cfg, useRsyncXattrs: false }), log },
     );
     syncers.push(syncer);

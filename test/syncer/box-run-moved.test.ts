@@ -43,6 +43,7 @@ describe('runBox: a master file moved away before the engine read it (real agent
       path: Buffer.from('dir/...'),
       size: 11,
       mtimeNs: st.mtimeNs,
+      ctimeNs: st.ctimeNs,
       ino: st.ino,
       sparse: false,
     };
@@ -54,6 +55,7 @@ describe('runBox: a master file moved away before the engine read it (real agent
         items: [item],
         quickCheck,
         sparse: false,
+        checkSettled: false,
       },
       { slave: agent.client, engine: RSYNC },
     );

@@ -53,7 +53,12 @@ describe('runBox', () => {
     if (slaveContent !== undefined) fs.utimesSync(path.join(w.slave, name), MTIME, MTIME);
     return src;
   }
-  const run = (gfids: readonly Gfid[], engine: SyncEngine, quickCheck: QuickCheck = 'off'): Promise<BoxReport> =>
+  const run = (
+    gfids: readonly Gfid[],
+    engine: SyncEngine,
+    quickCheck: QuickCheck = 'off',
+    checkSettled = false,
+  ): Promise<BoxReport> =>
     runBox(
       {
         sourceRoot: w.master,
@@ -61,6 +66,7 @@ describe('runBox', () => {
         items: gfids.map((g) => w.item(g, rel.get(g) ?? `unplanned-${g}`)),
         quickCheck,
         sparse: false,
+        checkSettled,
       },
       { slave, engine },
     );
@@ -79,7 +85,7 @@ describe('runBox', () => {
       const other = w.file('other', 'a different file, moved in');
       fs.renameSync(other, path.join(w.master, 'p'));
       const r = await runBox(
-        { sourceRoot: w.master, stagingDir: slave.staging, items, quickCheck: 'off', sparse: false },
+        { sourceRoot: w.master, stagingDir: slave.staging, items, quickCheck: 'off', sparse: false, checkSettled: false },
         { slave, engine: rsync() },
       );
       expect(r.exitCode).to.equal(0);
@@ -91,11 +97,26 @@ describe('runBox', () => {
       const items = [w.item(g1, 'p')];
       fs.appendFileSync(src, ' and appended before the transfer');
       const r = await runBox(
-        { sourceRoot: w.master, stagingDir: slave.staging, items, quickCheck: 'off', sparse: false },
+        { sourceRoot: w.master, stagingDir: slave.staging, items, quickCheck: 'off', sparse: false, checkSettled: false },
         { slave, engine: rsync() },
       );
       expect(codes(r.outcomes)).to.deep.equal(['ok']);
       expect(onSlave('p')).to.equal('planned and appended before the transfer');
+    });
+
+    it('unwatched (a one-shot): a file rewritten during its copy, size and mtime put back, is CHANGED_DURING_SYNC; watched, the recorder resends it', async () => {
+      for (const checkSettled of [true, false]) {
+        const src = await known(g1, 'torn', 'planned content', 'old copy');
+        // What a writer does while rsync reads: the data changes, size and mtime do not.
+        const after = (): void => {
+          fs.writeFileSync(src, 'PLANNED CONTENT');
+          fs.utimesSync(src, MTIME, MTIME);
+        };
+        const r = await run([g1], rsync({ after }), 'off', checkSettled);
+        expect(codes(r.outcomes), `checkSettled ${String(checkSettled)}`).to.deep.equal(
+          checkSettled ? ['CHANGED_DURING_SYNC'] : ['ok'],
+        );
+      }
     });
 
     it('counts a committed item ok; one not committed is vanished when the master lost it, else RSYNC_FAILED', async () => {
@@ -207,6 +228,22 @@ describe('runBox', () => {
         ['stageData', 3],
         ['commitData', 2],
       ]);
+      expect(fs.readdirSync(slave.staging)).to.deep.equal([]);
+    });
+
+    it('tar writes in place: a failed run commits nothing, so no cut-off file replaces a good copy', async () => {
+      await known(g1, 'landed', 'new a', 'old a');
+      await known(g2, 'cut', 'new b', 'old b');
+      const fatal = new TransferError('TAR_FAILED', 'tar: write error: No space left on device', {
+        argv: ['tar'],
+        exitCode: 2,
+        signal: undefined,
+        stderrTail: 'No space left on device',
+        durationMs: 1,
+      });
+      const r = await run([g1, g2], new FaultyEngine(new TarEngine({ useRsyncXattrs: false }), { fatal }));
+      expect(codes(r.outcomes)).to.deep.equal(['TAR_FAILED', 'TAR_FAILED']);
+      expect([onSlave('landed'), onSlave('cut')]).to.deep.equal(['old a', 'old b']);
       expect(fs.readdirSync(slave.staging)).to.deep.equal([]);
     });
 

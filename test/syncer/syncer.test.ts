@@ -80,7 +80,7 @@ describe('Syncer', () => {
     const real = opts.tar === true ? new TarEngine({ useRsyncXattrs: false }) : new RsyncEngine(cfg);
     const engine = new ObservedEngine(opts.faults === undefined ? real : new FaultyEngine(real, opts.faults));
     const syncer = new Syncer(
-      { ...cfg, sourceRoot: w.master, stagingDir: slave.staging },
+      { ...cfg, sourceRoot: w.master, stagingDir: slave.staging, checkSettled: false },
       { slave, engine, log: silentLogger() },
     );
     syncers.push(syncer);
@@ -389,7 +389,7 @@ describe('Syncer', () => {
   it('validates its config slice', async () => {
     const slave = await AgentSlave.start(w.slave);
     slaves.push(slave);
-    const cfg = { ...BASE, syncJobs: 0, sourceRoot: w.master, stagingDir: slave.staging };
+    const cfg = { ...BASE, syncJobs: 0, sourceRoot: w.master, stagingDir: slave.staging, checkSettled: false };
     const deps = { slave, engine: new RsyncEngine(BASE), log: silentLogger() };
     expect(() => new Syncer(cfg, deps))
       .to.throw()

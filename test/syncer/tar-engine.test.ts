@@ -40,11 +40,11 @@ describe('TarEngine', () => {
   it('builds tar -c | tar -x, with owners and xattrs on request', () => {
     const at = { sourceRoot: '/w/master', stagingDir: '/s/st/b1', sparse: false };
     const plain = buildTarCommands(CFG, at);
-    expect(plain.source.args.slice(0, 2)).to.deep.equal(['-C', '/w/master']);
+    expect(plain.source.args.slice(0, 3)).to.deep.equal(['--no-unquote', '-C', '/w/master']);
     expect(plain.source.args).to.include.members(['--null', '-T', '-', '-c', '-S', '--format=posix']);
     // Never -h (--dereference): a master symlink is archived as a symlink, never followed.
     expect(plain.source.args.filter((x) => x === '-h' || x === '--dereference')).to.deep.equal([]);
-    expect(plain.dest.args).to.deep.equal(['-C', '/s/st/b1', '-x', '-f', '-', '--numeric-owner']);
+    expect(plain.dest.args).to.deep.equal(['--no-unquote', '-C', '/s/st/b1', '-x', '-f', '-', '--numeric-owner']);
     const full = buildTarCommands({ useRsyncXattrs: true, sameOwner: true }, at);
     expect(full.source.args).to.include('--xattrs');
     expect(full.dest.args).to.include.members(['--same-owner', '--xattrs']);
@@ -57,7 +57,7 @@ describe('TarEngine', () => {
     );
     expect(dest.file).to.equal('ssh');
     expect(dest.args.slice(0, 3)).to.deep.equal(['-p', '2222', 'u@h']);
-    expect(dest.args[3]).to.equal(`tar -C '/s/it'\\''s' -x -f - --numeric-owner`);
+    expect(dest.args[3]).to.equal(`tar --no-unquote -C '/s/it'\\''s' -x -f - --numeric-owner`);
   });
 
   it('sends whole files into the box at their master paths, any bytes in the names, mtimes to the nanosecond', async () => {
@@ -76,6 +76,17 @@ describe('TarEngine', () => {
     expect(fs.readdirSync(boxDir).sort()).to.deep.equal(['a', 'sub dir']);
     // The Syncer compares size and mtime after a partial exit: the archive must keep nanoseconds.
     expect(fs.statSync(staged('a'), { bigint: true }).mtimeNs).to.equal(fs.statSync(a, { bigint: true }).mtimeNs);
+  });
+
+  it('takes root and box paths holding backslash escapes literally (tar would read q\\101 as qA)', async () => {
+    const odd = path.join(w.base, 'm q\\101 \\b');
+    fs.mkdirSync(odd);
+    fs.writeFileSync(path.join(odd, 'f'), 'literal');
+    const box = path.join(w.base, 'box \\101');
+    fs.mkdirSync(box);
+    const r = await engine().transfer({ ...req(['f']), sourceRoot: odd, stagingDir: box });
+    expect(r.exitCode).to.equal(0);
+    expect(fs.readFileSync(path.join(box, 'f'), 'utf8')).to.equal('literal');
   });
 
   it('archives a master symlink as a symlink, never what it points at', async () => {

@@ -39,6 +39,10 @@ export class FaultyEngine implements SyncEngine {
     return this.inner.usesBasis;
   }
 
+  get wholeFilesOnFailure(): boolean {
+    return this.inner.wholeFilesOnFailure;
+  }
+
   async transfer(req: TransferRequest): Promise<TransferResult> {
     const skip = this.faults.undelivered ?? new Set<string>();
     const paths = req.paths.filter((p) => !skip.has(displayPath(p)));

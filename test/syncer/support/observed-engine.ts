@@ -31,6 +31,10 @@ export class ObservedEngine implements SyncEngine {
     return this.inner.usesBasis;
   }
 
+  get wholeFilesOnFailure(): boolean {
+    return this.inner.wholeFilesOnFailure;
+  }
+
   async transfer(req: TransferRequest): Promise<TransferResult> {
     const paths = req.paths.map(displayPath);
     this.boxes.push({ paths, quickCheck: req.quickCheck });

@@ -57,6 +57,7 @@ export function makeWorld(): World {
         path: bytes(rel),
         size: size ?? Number(st?.size ?? 10n),
         mtimeNs: st?.mtimeNs ?? 0n,
+        ctimeNs: st?.ctimeNs ?? 0n,
         ino: st?.ino ?? 0n,
         sparse: st !== undefined && st.blocks * 512n < st.size,
       };
