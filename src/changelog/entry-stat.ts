@@ -30,11 +30,24 @@ export function entryTypeOf(st: LstatView): EntryType {
   return 'blockdev';
 }
 
+const INT64_MAX = (1n << 63n) - 1n;
+const INT64_MIN = -(1n << 63n);
+
+/**
+ * A time in ns as the indexes store it: SQLite's integers are 64-bit, which ends on 2262-04-11.
+ * A file dated later (`touch -d 2300-01-01`, which any user can do) made the bind throw and
+ * stopped the whole tree's replication (one-shot probe); it is stored as the last time there
+ * is, and attrsOf gives it so, so that it compares equal to what was stored.
+ */
+export function storableNs(ns: bigint): bigint {
+  return ns > INT64_MAX ? INT64_MAX : ns < INT64_MIN ? INT64_MIN : ns;
+}
+
 export function attrsOf(st: LstatView): SyncedAttrs {
   return {
     size: Number(st.size),
-    mtimeNs: st.mtimeNs,
-    ctimeNs: st.ctimeNs,
+    mtimeNs: storableNs(st.mtimeNs),
+    ctimeNs: storableNs(st.ctimeNs),
     mode: Number(st.mode),
     uid: Number(st.uid),
     gid: Number(st.gid),

@@ -2,6 +2,7 @@
 // temp tables staged_digests/staged_children, see sqlite-store.ts) on the session index's
 // connection. A DigestStore of its own; SqliteGfidIndex hands its digest calls to it.
 
+import { storableNs } from '../changelog/index.js';
 import type { Gfid } from '../changelog/index.js';
 import type { DigestStore, DirDigest, StagedChild } from './digest-store.js';
 import type { SqliteConnection } from './sqlite-connection.js';
@@ -69,7 +70,8 @@ export class SqliteDigests implements DigestStore {
       this.st.stage.run(gfid, d.digest, d.subdirs.join(','), children.length);
       for (const c of children) {
         const a = c.attrs;
-        this.st.stageChild.run(gfid, c.gfid, c.type, c.ino, a.size, a.mtimeNs, a.ctimeNs, a.mode, a.uid, a.gid);
+        const [m, c2] = [storableNs(a.mtimeNs), storableNs(a.ctimeNs)];
+        this.st.stageChild.run(gfid, c.gfid, c.type, c.ino, a.size, m, c2, a.mode, a.uid, a.gid);
       }
     });
   }

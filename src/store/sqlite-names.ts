@@ -6,7 +6,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { GeorepError } from '../errors.js';
-import { ROOT_GFID, escapeName, nameProblem } from '../changelog/index.js';
+import { ROOT_GFID, escapeName, nameProblem, storableNs } from '../changelog/index.js';
 import type { EntryName, EntryType, Gfid, SyncedAttrs } from '../changelog/index.js';
 import type { Confirmations } from './confirmations.js';
 import { DirPaths } from './dir-paths.js';
@@ -165,7 +165,8 @@ export class SqliteNames implements NameIndex, Confirmations, RecorderAttrs {
 
   markSynced(gfid: Gfid, a: SyncedAttrs): void {
     // No row (the root, or an object removed while its sync was in flight): nothing to mark.
-    this.guard(() => this.st.markSynced.run(a.size, a.mtimeNs, a.ctimeNs, a.mode, a.uid, a.gid, gfid));
+    const [m, c] = [storableNs(a.mtimeNs), storableNs(a.ctimeNs)];
+    this.guard(() => this.st.markSynced.run(a.size, m, c, a.mode, a.uid, a.gid, gfid));
   }
 
   markNameSynced(gfid: Gfid, at: EntryName): void {
@@ -212,7 +213,8 @@ export class SqliteNames implements NameIndex, Confirmations, RecorderAttrs {
   }
 
   setRecorded(gfid: Gfid, a: SyncedAttrs, ino: bigint, btimeNs: bigint): void {
-    this.guard(() => this.st.setRecorded.run(a.size, a.mtimeNs, a.ctimeNs, a.mode, a.uid, a.gid, ino, btimeNs, gfid));
+    const [m, c] = [storableNs(a.mtimeNs), storableNs(a.ctimeNs)];
+    this.guard(() => this.st.setRecorded.run(a.size, m, c, a.mode, a.uid, a.gid, ino, storableNs(btimeNs), gfid));
   }
 
   xtimeOf(gfid: Gfid): number | undefined {

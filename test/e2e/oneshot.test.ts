@@ -202,6 +202,26 @@ describe('e2e: georep sync --oneshot', function () {
     assertTreesEqual(master, slave);
   });
 
+  it('(a) files and a directory dated after 2262 (past 64-bit ns) replicate with their times, seeded and file by file', async function () {
+    // Any user can date a file so: it once stopped the replication of the whole tree (exit 4).
+    smallTree(master);
+    const far = new Date('2300-01-01T00:00:00Z');
+    const dated = (rel: string): void => {
+      fs.mkdirSync(path.dirname(path.join(master, rel)), { recursive: true });
+      fs.writeFileSync(path.join(master, rel), rel);
+      fs.utimesSync(path.join(master, rel), far, far);
+    };
+    dated('nested/deep/future');
+    fs.utimesSync(path.join(master, 'nested', 'deep'), far, far);
+    await syncOk();
+    assertTreesEqual(master, slave);
+    dated('later/one more');
+    fs.utimesSync(path.join(master, 'nested', 'deep', 'future'), new Date('2400-06-01T00:00:00Z'), far);
+    await syncOk({ flags: ['--seed-copy', 'false'] });
+    assertTreesEqual(master, slave);
+    expect(fs.statSync(path.join(slave, 'later', 'one more')).mtime.getTime()).to.equal(far.getTime());
+  });
+
   it('(b) re-run on an unchanged tree exits 0 and touches no slave entry', async function () {
     buildAwkwardTree(master);
     await syncOk();
