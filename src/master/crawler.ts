@@ -102,6 +102,11 @@ export class XsyncCrawler {
    * the slave empty and a checkpoint completed.
    */
   readonly goneDirs: { readonly gfid: Gfid; readonly rel: Buffer }[] = [];
+  /**
+   * Directories this user cannot list (DirListing.unreadable), with the errno: their entries
+   * were neither synced nor taken as gone. The turn reports them (crawl-xsync.ts).
+   */
+  readonly unreadableDirs: { readonly gfid: Gfid; readonly rel: Buffer; readonly errno: string }[] = [];
   /** Names where a directory now of another type waits for its removal from the slave (visitEntry). */
   readonly replacedDirs: Buffer[] = [];
   /** Path and lstat of each gfid recorded since the last takeSeen(), for process_change. */
@@ -181,10 +186,15 @@ export class XsyncCrawler {
   private crawlDir(dir: DirTask, visit: boolean): DirTask[] {
     const prefetched = visit ? this.prefetched(dir) : undefined;
     if (prefetched !== undefined) return prefetched;
-    const { children, reserved, gone } = listDir(this.cfg.root, dir.rel);
+    const { children, reserved, gone, unreadable } = listDir(this.cfg.root, dir.rel);
     // Gone since its parent was listed (or prefetched): its entries are not vanished for it.
     if (gone) {
       this.goneDirs.push({ gfid: dir.gfid, rel: dir.rel });
+      return [];
+    }
+    // Nor for one it cannot read; nor is it purged of what the slave holds (not in `dirs`).
+    if (unreadable !== undefined) {
+      this.unreadableDirs.push({ gfid: dir.gfid, rel: dir.rel, errno: unreadable });
       return [];
     }
     if (!visit) return this.passThrough(dir, children);

@@ -6,6 +6,7 @@ import { absPath, joinRel, readTarget } from '../changelog/index.js';
 import { dirStats } from '../changelog/dir-stats.js';
 import type { StatedChild } from './dir-digest.js';
 import { SLAVE_STATE_DIR } from '../session-files.js';
+import { errnoOf, hasErrno } from '../errors.js';
 
 /** The slave's control folder: a master entry of this name at the root is never replicated. */
 const RESERVED_ROOT_NAME = Buffer.from(SLAVE_STATE_DIR);
@@ -25,6 +26,13 @@ export interface DirListing {
    * children may live on under another name (a rename), never to be unlinked for it.
    */
   readonly gone: boolean;
+  /**
+   * The directory cannot be listed by this user (EACCES, EPERM: mode 000, or no search
+   * permission to lstat its names): the errno. It lists as empty too, and what the index holds
+   * below it stays; the crawl reports it. It once threw, and one such directory stopped the
+   * replication of the whole tree (one-shot probe, as a non-root user).
+   */
+  readonly unreadable?: string;
 }
 
 /**
@@ -36,7 +44,13 @@ export function listDir(root: Buffer, rel: Buffer): DirListing {
   let reserved = false;
   // One native call for the names and their lstat (changelog/dir-stats.ts): with a path built
   // and an lstat through it per name, listing was most of a re-run's crawl.
-  const stats = dirStats(absPath(root, rel));
+  let stats: ReturnType<typeof dirStats>;
+  try {
+    stats = dirStats(absPath(root, rel));
+  } catch (e) {
+    if (!hasErrno(e, 'EACCES', 'EPERM')) throw e;
+    return { children, reserved, gone: false, unreadable: errnoOf(e) ?? 'EACCES' };
+  }
   if (stats === undefined) return { children, reserved, gone: true };
   const listed = stats.sort((a, b) => Buffer.compare(a.name, b.name));
   for (const { name, st } of listed) {

@@ -56,8 +56,8 @@ export async function prefetchDirs(
     while (stack.length > 0 && out.size < maxDirs && !signal.aborted) {
       for (let i = 0; i < DIRS_PER_SLICE && stack.length > 0 && out.size < maxDirs; i++) {
         const rel = stack.pop() as Buffer;
-        const { children, reserved, gone } = listDir(root, rel);
-        if (gone) continue;
+        const { children, reserved, gone, unreadable } = listDir(root, rel);
+        if (gone || unreadable !== undefined) continue; // the crawl lists it again and answers for it
         const subdirs = subdirsOf(children).map(({ name, rel: r }) => ({ name, rel: r }));
         out.set(rel.toString('latin1'), {
           digest: dirDigest(children),

@@ -87,6 +87,13 @@ const NATIVE_FUNCTIONS = [
 
 const EMPTY = Buffer.alloc(0);
 const ENOENT = -osConstants.errno.ENOENT;
+const EACCES = -osConstants.errno.EACCES;
+/** Owner write and search: what a change of a directory's entries needs. */
+const OWNER_WX = 0o300;
+/** Owner read and search: what a listing needs. */
+const OWNER_RX = 0o500;
+/** Owner search: what reaching a name in a directory needs. */
+const OWNER_X = 0o100;
 
 /** A Node-style system error for `-errno` from `syscall` on `name`. */
 export function sysError(ret: number, syscall: string, name: Buffer): Error {
@@ -129,13 +136,38 @@ export class AtFs {
   private readonly statBuf = new BigInt64Array(18); // native/georep_fs.c STAT_FIELDS (pack_statx)
   readonly c: Readonly<Record<NativeConstant, number>>;
 
+  private readonly euid = process.geteuid?.() ?? 0;
+
   constructor(private readonly n: Native) {
     this.c = n.constants;
   }
 
   /** openat; O_CLOEXEC is always added. */
   open(dirfd: number, name: Buffer, flags: number, mode = 0): number {
-    return this.check(this.n.openat(dirfd, name, flags, mode), 'openat', name);
+    const open = (): number => this.n.openat(dirfd, name, flags, mode);
+    const bits = (flags & this.c.O_CREAT) === 0 ? OWNER_X : OWNER_WX;
+    return this.check(this.withOwnerBits(dirfd, open, bits), 'openat', name);
+  }
+
+  /**
+   * Runs `op`, a change of directory dirfd's entries (raw: >= 0 or -errno). When it is refused
+   * (EACCES) to an agent that is not root but owns the directory, runs it once more with owner
+   * write and search given for the call, and the mode put back after, as rsync does for a
+   * non-root receiver. The slave's directories take the master's modes: a directory of mode
+   * 0500 refused every file committed into it later (one-shot probe, as a non-root user).
+   */
+  private withOwnerBits<T>(dirfd: number, op: () => T, bits = OWNER_WX): T {
+    const r = op();
+    if (r !== EACCES || this.euid === 0) return r;
+    const st = this.n.fstatat(dirfd, EMPTY, this.c.AT_EMPTY_PATH, this.statBuf);
+    const mode = Number(this.statBuf[2]) & 0o7777;
+    if (st < 0 || Number(this.statBuf[4]) !== this.euid || (mode & bits) === bits) return r;
+    if (this.n.chmodat(dirfd, EMPTY, mode | bits) < 0) return r;
+    try {
+      return op();
+    } finally {
+      this.n.chmodat(dirfd, EMPTY, mode);
+    }
   }
 
   close(fd: number): void {
@@ -145,7 +177,8 @@ export class AtFs {
   /** lstat of `name` in dirfd (dirfd itself for an empty name); undefined when it does not exist. */
   statIfAny(dirfd: number, name: Buffer): EntryStat | undefined {
     const flags = name.length === 0 ? this.c.AT_EMPTY_PATH : this.c.AT_SYMLINK_NOFOLLOW;
-    const r = this.n.fstatat(dirfd, name, flags, this.statBuf);
+    const stat = (): number => this.n.fstatat(dirfd, name, flags, this.statBuf);
+    const r = name.length === 0 ? stat() : this.withOwnerBits(dirfd, stat, OWNER_X);
     if (r === ENOENT) return undefined;
     this.check(r, 'fstatat', name);
     const b = this.statBuf;
@@ -172,29 +205,50 @@ export class AtFs {
   }
 
   mkdir(dirfd: number, name: Buffer, mode: number): void {
-    this.check(this.n.mkdirat(dirfd, name, mode), 'mkdirat', name);
+    this.check(
+      this.withOwnerBits(dirfd, () => this.n.mkdirat(dirfd, name, mode)),
+      'mkdirat',
+      name,
+    );
   }
 
   mknod(dirfd: number, name: Buffer, mode: number, rdev: number): void {
-    this.check(this.n.mknodat(dirfd, name, mode, rdev), 'mknodat', name);
+    this.check(
+      this.withOwnerBits(dirfd, () => this.n.mknodat(dirfd, name, mode, rdev)),
+      'mknodat',
+      name,
+    );
   }
 
   symlink(target: Buffer, dirfd: number, name: Buffer): void {
-    this.check(this.n.symlinkat(target, dirfd, name), 'symlinkat', name);
+    this.check(
+      this.withOwnerBits(dirfd, () => this.n.symlinkat(target, dirfd, name)),
+      'symlinkat',
+      name,
+    );
   }
 
   /** A hard link; a symlink source is linked itself, never its target. */
   link(fromDir: number, fromName: Buffer, toDir: number, toName: Buffer): void {
-    this.check(this.n.linkat(fromDir, fromName, toDir, toName), 'linkat', toName);
+    this.check(
+      this.withOwnerBits(toDir, () => this.n.linkat(fromDir, fromName, toDir, toName)),
+      'linkat',
+      toName,
+    );
   }
 
   rename(fromDir: number, fromName: Buffer, toDir: number, toName: Buffer): void {
-    this.check(this.n.renameat(fromDir, fromName, toDir, toName), 'renameat', toName);
+    const rename = (): number => this.n.renameat(fromDir, fromName, toDir, toName);
+    this.check(
+      this.withOwnerBits(toDir, () => this.withOwnerBits(fromDir, rename)),
+      'renameat',
+      toName,
+    );
   }
 
   /** unlinkat of a non-directory; false when it was already gone. */
   unlinkIfAny(dirfd: number, name: Buffer): boolean {
-    const r = this.n.unlinkat(dirfd, name, 0);
+    const r = this.tryUnlink(dirfd, name, 0);
     if (r === ENOENT) return false;
     this.check(r, 'unlinkat', name);
     return true;
@@ -202,12 +256,12 @@ export class AtFs {
 
   /** unlinkat(AT_REMOVEDIR) of an empty directory. */
   rmdir(dirfd: number, name: Buffer): void {
-    this.check(this.n.unlinkat(dirfd, name, this.c.AT_REMOVEDIR), 'rmdir', name);
+    this.check(this.tryUnlink(dirfd, name, this.c.AT_REMOVEDIR), 'rmdir', name);
   }
 
   /** Raw unlinkat result for callers that branch on the errno (recursive removal): 0 or -errno. */
   tryUnlink(dirfd: number, name: Buffer, flags: number): number {
-    return this.n.unlinkat(dirfd, name, flags);
+    return this.withOwnerBits(dirfd, () => this.n.unlinkat(dirfd, name, flags));
   }
 
   /**
@@ -221,7 +275,7 @@ export class AtFs {
 
   /** Raw openat result: a descriptor, or -errno. */
   tryOpen(dirfd: number, name: Buffer, flags: number): number {
-    return this.n.openat(dirfd, name, flags, 0);
+    return this.withOwnerBits(dirfd, () => this.n.openat(dirfd, name, flags, 0), OWNER_X);
   }
 
   /** lchown (dirfd itself for an empty name). */
@@ -254,7 +308,8 @@ export class AtFs {
 
   /** The names in directory dirfd ('.' and '..' left out). */
   readdir(dirfd: number): Buffer[] {
-    const r = this.n.readdir(dirfd);
+    // A directory it owns, of mode 000 as the master's, is listed all the same (withOwnerBits).
+    const r = this.withOwnerBits(dirfd, () => this.n.readdir(dirfd), OWNER_RX);
     if (typeof r === 'number') throw sysError(r, 'readdir', EMPTY);
     const [text, ends] = r;
     const names = new Array<Buffer>(ends.length);
@@ -272,7 +327,7 @@ export class AtFs {
    * between the listing and its stat has mode 0 and -errno in its ino slot.
    */
   listStats(dirfd: number): { readonly text: Buffer; readonly ends: Uint32Array; readonly slots: BigInt64Array } {
-    const r = this.n.lstatdirat(dirfd);
+    const r = this.withOwnerBits(dirfd, () => this.n.lstatdirat(dirfd), OWNER_RX);
     if (typeof r === 'number') throw sysError(r, 'readdir', EMPTY);
     const [text, ends, slots] = r;
     return { text, ends, slots };

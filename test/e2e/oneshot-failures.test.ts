@@ -264,6 +264,39 @@ describe('e2e: sync --oneshot failures and special files', function () {
     assertTreesEqual(master, slave);
   });
 
+  it('as a user other than root: a directory it cannot list fails only itself; modes 0500 and 000 are copied and still filled', async () => {
+    // One such directory stopped the whole run (exit 4), a seed copy of a 0500 directory could
+    // never be removed again, and no file landed in a 0500 directory (one-shot probe, as nobody).
+    const NOBODY = 65534;
+    fs.mkdirSync(path.join(master, 'locked'));
+    fs.writeFileSync(path.join(master, 'locked', 'x'), 'x');
+    fs.mkdirSync(path.join(master, 'ro', 'deep'), { recursive: true });
+    fs.writeFileSync(path.join(master, 'ro', 'deep', 'y'), 'y');
+    fs.writeFileSync(path.join(master, 'ro', 'z'), 'z');
+    fs.mkdirSync(work);
+    if (process.getuid?.() === 0) execFileSync('chown', ['-R', `${NOBODY}:${NOBODY}`, base]);
+    fs.chmodSync(path.join(master, 'locked'), 0o000);
+    for (const d of ['ro/deep', 'ro']) fs.chmodSync(path.join(master, d), 0o500);
+    const run = (...flags: string[]) => {
+      const args = ['sync', '--oneshot', master, slave, '--workdir', work, ...flags];
+      return runGeorep(args, { uid: NOBODY }).then((r) => ({ args, r }));
+    };
+    const first = await run(); // a seed copy first: cp cannot read `locked`, and its copy goes
+    expect(first.r.exitCode, describeRun(first.args, first.r)).to.equal(EXIT.syncFailed);
+    expect(first.r.stdout).to.match(/failed locked: EACCES: the directory cannot be listed/);
+    expect(fs.readFileSync(path.join(slave, 'ro', 'deep', 'y'), 'utf8')).to.equal('y');
+    expect(fs.readFileSync(path.join(slave, 'd', 'f1'), 'utf8')).to.equal('content 1');
+    fs.chmodSync(path.join(master, 'locked'), 0o700);
+    fs.chmodSync(path.join(master, 'ro'), 0o700);
+    fs.writeFileSync(path.join(master, 'ro', 'new'), 'new');
+    if (process.getuid?.() === 0) fs.chownSync(path.join(master, 'ro', 'new'), NOBODY, NOBODY);
+    fs.chmodSync(path.join(master, 'ro'), 0o500);
+    const second = await run('--seed-copy', 'false');
+    expect(second.r.exitCode, describeRun(second.args, second.r)).to.equal(EXIT.ok);
+    assertTreesEqual(master, slave);
+    expect(fs.statSync(path.join(slave, 'ro')).mode & 0o777).to.equal(0o500);
+  });
+
   it('replicates FIFOs, and character devices when run as root (as CI runs)', async () => {
     const root = process.getuid?.() === 0;
     // Only root can make a device node on the master at all; a non-root run checks the FIFO.

@@ -28,6 +28,11 @@ export interface RunOptions {
   /** Run the compiled build (default: GEOREP_USE_DIST=1). */
   readonly useDist?: boolean;
   readonly cwd?: string;
+  /**
+   * Run as this user id (and group id the same), through setpriv, when the tests run as root
+   * (as CI does); otherwise as the current user, who is not root either.
+   */
+  readonly uid?: number;
 }
 
 export interface RunResult {
@@ -42,7 +47,14 @@ export interface RunResult {
 
 /** Runs `georep ...args`; never rejects on a non-zero exit (the caller asserts on it). */
 export async function runGeorep(args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
-  const cmd = georepCommand(opts.useDist);
+  const node = georepCommand(opts.useDist);
+  const drop = opts.uid !== undefined && process.getuid?.() === 0;
+  const cmd = drop
+    ? {
+        file: 'setpriv',
+        args: [`--reuid=${opts.uid}`, `--regid=${opts.uid}`, '--clear-groups', '--', node.file, ...node.args],
+      }
+    : node;
   const started = process.hrtime.bigint();
   const r = await execa(cmd.file, [...cmd.args, ...args], {
     reject: false,

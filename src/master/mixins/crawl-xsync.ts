@@ -59,6 +59,15 @@ export class CrawlXsync {
     await seed?.start();
     await crawler.crawl(deps.signal);
     answerGoneDirs(this, turn, crawler.goneDirs);
+    // What this user cannot read is not on the slave: a failure (exit 1; in the ledger, live).
+    const unreadable = crawler.unreadableDirs.map((d) => ({
+      gfid: d.gfid,
+      path: displayPath(d.rel),
+      code: d.errno,
+      message: `the directory cannot be listed by the user georep runs as (${d.errno}), so what it holds was not synced; give that user read and search permission on it (or run georep as root), then sync again`,
+    }));
+    this.stats.addFailures(unreadable.map(({ path, code, message }) => ({ path, code, message })));
+    for (const u of unreadable) turn.retryLater(u);
     // A one-shot sync says so: its new entry lands at the next run, after the RMDIR.
     this.stats.addFailures(
       crawler.replacedDirs.map((rel) => ({
