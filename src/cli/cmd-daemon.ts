@@ -171,6 +171,7 @@ async function runRecorder(ctx: CliContext, s: PreparedSession, log: Logger, sig
     clock: ctx.io.clock,
     log,
     signal,
+    onRecording: () => sendToMonitor({ kind: 'recording' }),
   });
 }
 

@@ -7,7 +7,9 @@
  * the monitor's only evidence that the worker makes progress: a restarted worker that never
  * sends it counts towards Faulty (monitor-state.ts).
  */
-export type ChildMessage = { readonly kind: 'turn' } | UnreachableMessage;
+export type ChildMessage = { readonly kind: 'turn' } | { readonly kind: 'recording' } | UnreachableMessage;
+// `recording`: the recorder has started (watches set, its start-up scan done): a restarted
+// recorder that never sends it counts towards Faulty (monitor-state.ts).
 
 /**
  * `unreachable`: the worker waits for a remote slave host that does not answer (it probes it,
@@ -26,6 +28,7 @@ export function parseChildMessage(v: unknown): ChildMessage | undefined {
   if (typeof v !== 'object' || v === null || Array.isArray(v) || !('kind' in v)) return undefined;
   const keys = Object.keys(v).sort().join(',');
   if (v.kind === 'turn' && keys === 'kind') return { kind: 'turn' };
+  if (v.kind === 'recording' && keys === 'kind') return { kind: 'recording' };
   if (v.kind === 'unreachable' && keys === 'cause,kind' && 'cause' in v && typeof v.cause === 'string')
     return { kind: 'unreachable', cause: v.cause.slice(0, MAX_CAUSE_CHARS) };
   return undefined;

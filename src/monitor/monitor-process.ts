@@ -44,7 +44,7 @@ export async function runMonitor(s: DaemonSession, opts: MonitorProcessOptions):
   const pidFile = path.join(s.sessionDir, DAEMON_FILES.pid);
   clearFault(s.sessionDir);
   const status = new MonitorStatus(
-    { faultyAfterExits: s.config.faultyAfterExits, worker: 'worker' },
+    { faultyAfterExits: s.config.faultyAfterExits, worker: 'worker', recorder: 'recorder' },
     {
       file: path.join(s.sessionDir, DAEMON_FILES.state),
       sessionDir: s.sessionDir,

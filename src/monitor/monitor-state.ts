@@ -34,14 +34,23 @@ export interface MonitorState {
   readonly cause?: string;
   /** Worker exits in a row without a completed turn (restarts since the worker last made progress). */
   readonly restarts: number;
+  /** Recorder exits in a row before it was recording (absent: none since it last was). */
+  readonly recorderRestarts?: number;
   readonly updatedMs: number;
 }
 
 export interface MonitorStateConfig {
   /** Exits in a row without a completed turn that make the worker Faulty (faulty-after-exits). */
   readonly faultyAfterExits: number;
-  /** The child whose turns are counted ('worker'); others only restart. */
+  /** The child whose turns are counted ('worker'). */
   readonly worker: string;
+  /**
+   * The child whose start is counted ('recorder'): one that exits `faultyAfterExits` times in
+   * a row before it records makes the session Faulty too. Without it a recorder in a restart
+   * loop (a master it cannot watch) left status Active and the checkpoints "not reached" with
+   * no word why (one-shot probe). Others only restart.
+   */
+  readonly recorder?: string;
 }
 
 export interface MonitorStateDeps {
@@ -60,6 +69,8 @@ export interface MonitorStateDeps {
  * `faultyAfterExits` exits in a row, so one crash (a killed agent, an OOM) that the next run
  * gets past is not reported as a fault, and a worker that keeps dying before its first turn is.
  */
+const RECORDER_FAULT = 'the recorder (it watches the master) exited ';
+
 export class MonitorStatus {
   private current: MonitorState;
 
@@ -101,6 +112,10 @@ export class MonitorStatus {
       restartInMs: restartInMs ?? null,
       cause,
     };
+    if (exit.name === this.cfg.recorder && restartInMs !== undefined) {
+      this.recorderExited(children, lastExit, cause);
+      return;
+    }
     if (exit.name !== this.cfg.worker || restartInMs === undefined) {
       this.save({ children, lastExit });
       return;
@@ -122,6 +137,10 @@ export class MonitorStatus {
   }
 
   message(name: string, msg: ChildMessage): void {
+    if (name === this.cfg.recorder && msg.kind === 'recording') {
+      this.recorderRecording();
+      return;
+    }
     if (name !== this.cfg.worker) return;
     switch (msg.kind) {
       case 'turn':
@@ -130,9 +149,37 @@ export class MonitorStatus {
       case 'unreachable':
         this.waitsForSlave(msg.cause);
         return;
+      case 'recording':
+        return;
       default:
         assertNever(msg);
     }
+  }
+
+  private recorderExited(children: MonitorState['children'], lastExit: LastExit, cause: string): void {
+    const recorderRestarts = (this.current.recorderRestarts ?? 0) + 1;
+    if (recorderRestarts < this.cfg.faultyAfterExits) {
+      this.save({ children, lastExit, recorderRestarts });
+      return;
+    }
+    const why = `${RECORDER_FAULT}${recorderRestarts} times in a row before it recorded: ${cause}`;
+    if (this.current.state !== 'Faulty' || !this.recorderFaulty()) {
+      this.deps.log.error(`session is Faulty: ${why}`, { event: 'worker_status', status: 'Faulty', cause: why });
+    }
+    this.save({ state: 'Faulty', children, lastExit, cause: why, recorderRestarts });
+  }
+
+  /** The recorder records: its restarts no longer count, and a fault that was its own ends. */
+  private recorderRecording(): void {
+    if (this.current.recorderRestarts === undefined) return;
+    if (this.current.state === 'Faulty' && this.recorderFaulty()) {
+      this.deps.log.info('the recorder records again; session active', { event: 'worker_status', status: 'Active' });
+      this.save({ state: 'Active', cause: undefined, recorderRestarts: undefined });
+    } else this.save({ recorderRestarts: undefined });
+  }
+
+  private recorderFaulty(): boolean {
+    return this.current.cause?.startsWith(RECORDER_FAULT) === true;
   }
 
   /** A child exited with a permanent code: the session stops, Faulty with `cause`. */
@@ -153,6 +200,11 @@ export class MonitorStatus {
   }
 
   private turnCompleted(): void {
+    // A worker's turn says nothing of the recorder: its fault stands until it records.
+    if (this.current.state === 'Faulty' && this.recorderFaulty()) {
+      if (this.current.restarts !== 0) this.save({ restarts: 0 });
+      return;
+    }
     if (this.current.state === 'Faulty') {
       this.deps.log.info('worker completed a turn; session active', {
         event: 'worker_status',
@@ -191,6 +243,7 @@ export function readMonitorState(file: string): MonitorState | undefined {
     children,
     ...(typeof r.cause === 'string' ? { cause: r.cause } : {}),
     restarts: typeof r.restarts === 'number' ? r.restarts : 0,
+    ...(typeof r.recorderRestarts === 'number' ? { recorderRestarts: r.recorderRestarts } : {}),
     updatedMs: typeof r.updatedMs === 'number' ? r.updatedMs : 0,
   };
 }

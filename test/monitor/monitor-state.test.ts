@@ -39,7 +39,7 @@ describe('monitor/monitor-state', () => {
     });
     const log = winston.createLogger({ level: 'debug', transports: [new winston.transports.Stream({ stream: sink })] });
     const m = new MonitorStatus(
-      { faultyAfterExits, worker: 'worker' },
+      { faultyAfterExits, worker: 'worker', recorder: 'recorder' },
       { file: path.join(dir, 'monitor.json'), sessionDir: dir, clock, log, pid: 42 },
     );
     m.begin();
@@ -81,6 +81,30 @@ describe('monitor/monitor-state', () => {
     workerDies(m, new Error('fourth'));
     expect(onDisk()).to.include({ state: 'Faulty', restarts: 4, cause: 'fourth' });
     expect(statuses()).to.deep.equal(['Active', 'Faulty']);
+  });
+
+  it('is Faulty when the recorder exits faulty-after-exits times before it records; a worker turn does not end that, its recording does', () => {
+    // A recorder in a restart loop (a master it cannot watch) once left status Active.
+    const m = monitor(2);
+    const recorderDies = (message: string): void => {
+      const pid = nextPid++;
+      m.started('recorder', pid);
+      writeExitCause(dir, 'recorder', new GeorepError('WATCH_FAILED', message), clock.nowMs(), pid);
+      m.exited({ name: 'recorder', pid, code: 4, signal: null }, BACKOFF_MS);
+    };
+    recorderDies('cannot watch /m (EACCES)');
+    expect(onDisk()).to.include({ state: 'Active', recorderRestarts: 1 });
+    recorderDies('cannot watch /m (EACCES)');
+    expect(onDisk()?.state).to.equal('Faulty');
+    expect(onDisk()?.cause).to.match(/^the recorder \(it watches the master\) exited 2 times in a row before it recorded: cannot watch \/m \(EACCES\)/);
+    m.started('worker', nextPid++);
+    m.message('worker', { kind: 'turn' });
+    expect(onDisk()?.state, "the worker's turn").to.equal('Faulty');
+    m.started('recorder', nextPid++);
+    m.message('recorder', { kind: 'recording' });
+    expect(onDisk()?.state).to.equal('Active');
+    expect(onDisk()?.cause).to.equal(undefined);
+    expect(statuses()).to.deep.equal(['Active', 'Faulty', 'Active']);
   });
 
   it('is Active again at the next completed turn, and counts from zero after it', () => {
@@ -146,10 +170,10 @@ describe('monitor/monitor-state', () => {
     });
   });
 
-  it('does not count recorder exits, exits that are not restarted, or turns of other children', () => {
+  it('does not count exits that are not restarted, or turns of other children', () => {
     const m = monitor(1);
     clock.advance(5);
-    m.exited({ name: 'recorder', pid: 1000, code: 1, signal: null }, BACKOFF_MS);
+    m.exited({ name: 'recorder', pid: 1000, code: null, signal: 'SIGTERM' }, undefined); // stopping
     m.started('worker', 5000);
     m.exited({ name: 'worker', pid: 5000, code: null, signal: 'SIGTERM' }, undefined); // stopping
     m.message('recorder', { kind: 'turn' });

@@ -44,6 +44,8 @@ export interface RecorderProcessOptions {
   readonly clock: Clock;
   readonly log: Logger;
   readonly signal: AbortSignal;
+  /** Called once the recorder records (its watches set and its start-up scan done). */
+  readonly onRecording?: () => void;
 }
 
 export async function runRecorderProcess(opts: RecorderProcessOptions): Promise<void> {
@@ -74,6 +76,7 @@ export async function runRecorderProcess(opts: RecorderProcessOptions): Promise<
       crawlRate: config.crawlRate,
       reconcileIntervalMs: config.reconcileInterval * 1000,
       blindGapMs: config.blindWriteGap * 1000,
+      ...(opts.onRecording === undefined ? {} : { onRecording: opts.onRecording }),
     });
     await recorder.run(opts.signal);
   } finally {

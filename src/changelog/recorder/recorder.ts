@@ -120,6 +120,8 @@ export interface RecorderDeps {
   readonly reconcileIntervalMs: number;
   /** The least time between a reconcile and the sweep blind writes ask for, ms (default 10 s, see BLIND_GAP_MS). */
   readonly blindGapMs?: number;
+  /** Called once after the start-up scan: the recorder records (the monitor counts its restarts until then). */
+  readonly onRecording?: () => void;
   /**
    * While a sweep runs, publish what it found so far this often, ms (0 or unset: only when it
    * ends). A restart's sweep lists the whole tree; its finds are spread through it, and the
@@ -215,6 +217,7 @@ export class Recorder {
     deps.index.setMeta(RECORDER_KEYS.watching, `${process.pid}:${deps.clock.nowMs()}`);
     try {
       await this.reconcile(signal, 'start');
+      deps.onRecording?.();
       while (!signal.aborted) {
         // Watcher batches already handed to this process run first (I/O callbacks come before
         // setImmediate): a change reported before the tick is then in this tick's drain.
