@@ -83,12 +83,17 @@ export function sameAttrs(a: SyncedAttrs, b: SyncedAttrs): boolean {
   );
 }
 
-/** The names in a directory as bytes; none when it is gone (removed while we looked). */
+/**
+ * The names in a directory as bytes; none when it is gone (removed while we looked), or when
+ * this user may not read it (EACCES, EPERM: its callers look for names that appeared, and the
+ * watcher has said it cannot watch it). Not for finding what was removed: use a listing that
+ * tells an unreadable directory from an empty one.
+ */
 export function listNames(abs: Buffer): Buffer[] {
   try {
     return fs.readdirSync(abs, { encoding: 'buffer' });
   } catch (e) {
-    if (hasErrno(e, 'ENOENT', 'ENOTDIR')) return [];
+    if (hasErrno(e, 'ENOENT', 'ENOTDIR', 'EACCES', 'EPERM')) return [];
     throw e;
   }
 }

@@ -3,10 +3,13 @@
 // and backoff before the turn's stime moves, and retried items that landed leave it. The
 // ledger, not stime, keeps what is missing; a checkpoint completes only with it empty.
 
+import fs from 'node:fs';
 import type { Gfid } from '../changelog/index.js';
+import type { LedgerItem } from '../store/index.js';
 import type { ItemProblem } from './batch-runner.js';
 import type { MasterDeps } from './master-deps.js';
 import { PROBLEM } from '../problem-codes.js';
+import { hasErrno } from '../errors.js';
 import { queueSubtree } from './subtree-resync.js';
 
 const ERRNO_CODE = /^E[A-Z0-9]+$/;
@@ -17,7 +20,7 @@ const ERRNO_CODE = /^E[A-Z0-9]+$/;
  * after it.
  */
 export function recordProblems(
-  deps: Pick<MasterDeps, 'index' | 'clock' | 'log' | 'crawl'>,
+  deps: Pick<MasterDeps, 'index' | 'clock' | 'log' | 'crawl'> & Partial<Pick<MasterDeps, 'rootPath'>>,
   problems: ReadonlyMap<Gfid, ItemProblem>,
   retried: readonly Gfid[],
   sinceMs: number,
@@ -45,6 +48,12 @@ export function recordProblems(
     for (const gfid of retried) {
       if (problems.has(gfid)) continue;
       const item = index.ledgerGet(gfid);
+      if (item !== undefined && deps.rootPath !== undefined && stillUnreadable(deps.rootPath, index, item)) {
+        // Its retry made the directory itself; what it holds is still out of reach.
+        const waitS = Math.min(crawl.retryBackoffMax, crawl.retryBackoff * 2 ** Math.min(item.attempts, 30));
+        index.ledgerRecord({ ...ledgerFields(gfid, item), changeMs: item.changeMs }, now, now + waitS * 1000);
+        continue;
+      }
       index.ledgerResolve(gfid);
       if (item !== undefined && item.code !== PROBLEM.RESYNC) {
         log.info(`resolved: ${item.path}`, {
@@ -82,4 +91,26 @@ function lostDirs(index: MasterDeps['index'], problems: ReadonlyMap<Gfid, ItemPr
     for (const g of [named, gfid]) if (index.objectOf(g)?.type === 'dir') dirs.add(g);
   }
   return dirs;
+}
+
+/**
+ * A directory the crawl could not list (its problem code EACCES or EPERM) that this user still
+ * may not read. A retry sends the directory itself, which lands, but not what it holds: its item
+ * stays, so that status counts it and no checkpoint completes without it (before, the retry
+ * resolved it and status said "No failures" with the directory's files missing).
+ */
+function stillUnreadable(root: string, index: MasterDeps['index'], item: LedgerItem): boolean {
+  if (item.code !== 'EACCES' && item.code !== 'EPERM') return false;
+  if (index.objectOf(item.gfid)?.type !== 'dir') return false;
+  const rel = index.pathOf(item.gfid);
+  if (rel === undefined) return false;
+  try {
+    fs.accessSync(
+      rel.length === 0 ? root : Buffer.concat([Buffer.from(root + '/'), rel]),
+      fs.constants.R_OK | fs.constants.X_OK,
+    );
+    return false;
+  } catch (e) {
+    return hasErrno(e, 'EACCES', 'EPERM');
+  }
 }

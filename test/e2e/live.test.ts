@@ -137,6 +137,8 @@ describe('e2e: live daemon (georep start/stop)', function () {
   let master: string;
   let slave: string;
   let extra: string[];
+  /** The user the session runs as (runGeorep's uid), when a test sets one. */
+  let uid: number | undefined;
   /** Slave directories made immutable by a test: made mutable again in afterEach, whatever happened. */
   const locked: Buffer[] = [];
 
@@ -147,11 +149,13 @@ describe('e2e: live daemon (georep start/stop)', function () {
     slave = path.join(tmp, 'slave');
     fs.mkdirSync(master);
     extra = [];
+    uid = undefined;
   });
   afterEach(async function () {
     for (const dir of locked.splice(0)) chattr('-i', dir);
     const pids = sessionPids();
-    if (pids.monitor !== undefined && alive(pids.monitor)) await runGeorep(['stop', master, slave, '--workdir', work]);
+    if (pids.monitor !== undefined && alive(pids.monitor))
+      await runGeorep(['stop', master, slave, '--workdir', work], { uid });
     // Anything of ours still running after stop is a test failure below; here it is cleaned up.
     for (const pid of [pids.monitor, ...pids.children])
       if (pid !== undefined && alive(pid)) process.kill(pid, 'SIGKILL');
@@ -198,14 +202,14 @@ describe('e2e: live daemon (georep start/stop)', function () {
 
   async function start(): Promise<void> {
     const args = ['start', master, slave, '--workdir', work, ...extra];
-    const r = await runGeorep(args);
+    const r = await runGeorep(args, { uid });
     expect(r.exitCode, describeRun(args, r)).to.equal(EXIT.ok);
   }
 
   async function stop(): Promise<void> {
     const before = sessionPids();
     const args = ['stop', master, slave, '--workdir', work];
-    const r = await runGeorep(args);
+    const r = await runGeorep(args, { uid });
     expect(r.exitCode, describeRun(args, r)).to.equal(EXIT.ok);
     for (const pid of [before.monitor, ...before.children]) {
       if (pid !== undefined) expect(alive(pid), `pid ${pid} survived georep stop`).to.equal(false);
@@ -214,7 +218,7 @@ describe('e2e: live daemon (georep start/stop)', function () {
 
   async function geo(...args: string[]): Promise<string> {
     const all = [...args, '--workdir', work];
-    const r = await runGeorep(all);
+    const r = await runGeorep(all, { uid });
     expect(r.exitCode, describeRun(all, r)).to.equal(EXIT.ok);
     return r.stdout;
   }
@@ -533,6 +537,38 @@ describe('e2e: live daemon (georep start/stop)', function () {
     await converge(master, slave);
     await until('an empty failure ledger', async () => (await failures()).length === 0);
     expectLinked([[AWKWARD.hardLinks[0], `${DEEP}/;blocked-link`]]);
+    await stop();
+  });
+
+  it('as a user other than root: a directory it cannot read is filed as a failure while the rest goes live; once readable, what it held arrives', async function () {
+    // One such directory kept the recorder in a restart loop with status Active, and the
+    // failure's retry resolved it with the files still missing (one-shot probe, as nobody).
+    const NOBODY = 65534;
+    uid = NOBODY;
+    const asNobody = (): void => {
+      if (process.getuid?.() === 0) execFileSync('chown', ['-R', `${NOBODY}:${NOBODY}`, tmp]);
+    };
+    w('sub/ok', 'ok');
+    w('locked/deep/x', 'x');
+    asNobody();
+    fs.chmodSync(m('locked'), 0o000);
+    extra = ['--retry-backoff', '1', '--retry-backoff-max', '2'];
+    await start();
+    type Failure = { path: string; code: string };
+    const failures = async (): Promise<Failure[]> =>
+      JSON.parse(await geo('failures', master, slave, '--json')) as Failure[];
+    const filed = async (): Promise<boolean> =>
+      (await failures()).some((f) => f.path === 'locked' && f.code === 'EACCES');
+    await until('the unreadable directory in the failure ledger', filed, FIRST_SYNC_MS);
+    w('sub/new', 'new');
+    asNobody();
+    await until('a later change on the slave', () => fs.existsSync(s('sub/new')));
+    expect((await status()).worker_status).to.equal('Active');
+    await sleep(3000); // retried meanwhile (backoff 1-2 s): it stays while the directory is unreadable
+    expect(await filed(), 'still filed').to.equal(true);
+    fs.chmodSync(m('locked'), 0o700);
+    await converge(master, slave);
+    await until('an empty failure ledger', async () => (await failures()).length === 0);
     await stop();
   });
 

@@ -13,7 +13,8 @@ import { ROOT_GFID } from '../record.js';
 import type { Check, DirRef } from './tree-diff.js';
 import { lstatIfAny } from '../entry-stat.js';
 import { dirStats } from '../dir-stats.js';
-import { GeorepError } from '../../errors.js';
+import type { StatEntry } from '../dir-stats.js';
+import { GeorepError, hasErrno } from '../../errors.js';
 
 export const RECONCILE_POSITION_KEY = 'recorder.reconcile.position' satisfies MetaKey;
 
@@ -149,11 +150,18 @@ export class ReconcileScan {
     const since = this.deps.changedSinceNs;
     const abs = absPath(this.deps.root, dir.rel);
     if (dir.rel.length === 0 && lstatIfAny(abs)?.isDirectory() !== true) throw new RootGoneError(this.deps.root);
+    const listed = listing(abs);
+    if (listed === undefined) {
+      // This user may not read it: nothing in it is checked, nothing taken as gone, and the
+      // index's subdirectories below are not entered (they cannot be read through it either).
+      dir.listedSubdirs = [];
+      return;
+    }
     if (since !== undefined && (lstatIfAny(abs)?.ctimeNs ?? since) < since) {
       // No entry came or went here since (that moves the directory's ctime): only names whose
       // own ctime moved can have changed, and its subdirectories are the ones the index has.
       const subs: Buffer[] = [];
-      for (const { name, st } of dirStats(abs) ?? []) {
+      for (const { name, st } of listed) {
         if (st === undefined) continue;
         if (st.ctimeNs >= since) out.push({ dir, name, st });
         if (st.isDirectory()) subs.push(name);
@@ -163,7 +171,7 @@ export class ReconcileScan {
     }
     const rows = new Map<string, IndexedEntry>();
     for (const row of this.deps.index.children(dir.gfid)) rows.set(row.name.toString('latin1'), row);
-    for (const { name, st } of dirStats(abs) ?? []) {
+    for (const { name, st } of listed) {
       const key = name.toString('latin1');
       out.push({ dir, name, st, row: rows.get(key) ?? null });
       rows.delete(key);
@@ -228,3 +236,17 @@ export class ReconcileScan {
 }
 
 const keyOf = (row: IndexedEntry): string => `${row.pargfid}/${row.name.toString('latin1')}`;
+
+/**
+ * A directory's entries with their lstat: none when it is gone (its names are then gone too),
+ * undefined when this user may not read it (EACCES, EPERM). Before, such a directory stopped
+ * the recorder at every start, and status said Active (one-shot probe, as a non-root user).
+ */
+function listing(abs: Buffer): StatEntry[] | undefined {
+  try {
+    return dirStats(abs) ?? [];
+  } catch (e) {
+    if (hasErrno(e, 'EACCES', 'EPERM')) return undefined;
+    throw e;
+  }
+}

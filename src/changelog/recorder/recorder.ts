@@ -8,10 +8,12 @@
 // place their writes, roll over) shares the hint queue and the reasons not to vouch (overflow,
 // blind writes); split into files, the steps would pass that state around instead of owning it.
 
+import fs from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { basename } from 'node:path';
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../log.js';
+import { hasErrno } from '../../errors.js';
 import { changelogName, parseChangelogName } from '../changelog-name.js';
 import { ChangelogWriter, nameAfter } from '../writer.js';
 import { absPath, displayPath } from '../rel-path.js';
@@ -144,6 +146,8 @@ export class Recorder {
   /** The root was absent (or not a directory) at the last tick (checkRoot). */
   private rootAway = false;
   private overflow: string | undefined;
+  /** Directories the watcher could not read, each said once (ChangeSourceHandlers.onUnreadable). */
+  private readonly unreadableDirs = new Set<string>();
   /**
    * Why a write went to an object no look identified (WriteOrigins' blind writes, and
    * TreeDiff.unseenWrites): a sweep is due, paced by blindGapMs, and no look vouches until it
@@ -212,6 +216,14 @@ export class Recorder {
       onOverflow: (reason) => {
         this.overflow = reason;
       },
+      onUnreadable: (dir, errno) => {
+        if (this.unreadableDirs.has(dir)) return;
+        this.unreadableDirs.add(dir);
+        deps.log.warn(
+          `cannot watch ${dir} (${errno}): the user georep runs as may not read it, so changes in it are not recorded; give that user read and search permission on it (the next whole-tree reconcile then watches it), or run georep as root`,
+          { path: dir, errno },
+        );
+      },
     });
     this.rootId = rootIdentity(deps.root);
     deps.index.setMeta(RECORDER_KEYS.watching, `${process.pid}:${deps.clock.nowMs()}`);
@@ -247,6 +259,7 @@ export class Recorder {
         }
         this.drain();
         if (this.origins.unsettled) await this.settleOrigins(signal);
+        if (this.unreadableDirs.size > 0) this.checkReadableAgain();
         if (this.structural.size > 0) await this.rewatch(signal);
         // A watcher failure reported since the check above: publish, but vouch only after the
         // reconcile of the next tick (or, for a blind write, of the next tick past its gap).
@@ -636,6 +649,44 @@ export class Recorder {
       return undefined;
     }
     return BigInt(Math.floor(upTo - settleMs - CTIME_SLACK_MS)) * 1_000_000n;
+  }
+
+  /**
+   * Directories the watcher could not read that this user may read now (a chmod, a changed
+   * group) are watched and re-read as a directory that arrived: what they held all along is
+   * recorded then (their names' ctimes are old, so no sweep would find them).
+   */
+  private checkReadableAgain(): void {
+    const { deps } = this;
+    for (const dir of this.unreadableDirs) {
+      try {
+        fs.accessSync(dir, fs.constants.R_OK | fs.constants.X_OK);
+      } catch (e) {
+        if (hasErrno(e, 'EACCES', 'EPERM')) continue;
+      }
+      this.unreadableDirs.delete(dir);
+      const gfid = this.gfidAt(Buffer.from(dir));
+      if (gfid === undefined) continue; // gone, or not known (a sweep records it as new)
+      deps.log.info(`${dir} can be read now: watching it and reading what it holds`, { path: dir });
+      this.structural.add(gfid);
+    }
+  }
+
+  /** The gfid the index has at absolute path `abs` under the root, if any. */
+  private gfidAt(abs: Buffer): Gfid | undefined {
+    const { root, index } = this.deps;
+    if (abs.length <= root.length || abs[root.length] !== 0x2f || !abs.subarray(0, root.length).equals(root))
+      return undefined;
+    let gfid: Gfid = ROOT_GFID;
+    let from = root.length + 1;
+    while (from <= abs.length) {
+      const to = abs.indexOf(0x2f, from) === -1 ? abs.length : abs.indexOf(0x2f, from);
+      const row = index.lookup(gfid, abs.subarray(from, to));
+      if (row === undefined) return undefined;
+      gfid = row.gfid;
+      from = to + 1;
+    }
+    return gfid;
   }
 
   /**

@@ -35,6 +35,12 @@ export interface ChangeSourceHandlers {
   readonly onHints: (hints: readonly ChangeHint[]) => void;
   /** The watcher may have missed events (queue overflow, watch limit reached, backend error): the recorder must run a reconcile scan. `reason` is for humans. */
   readonly onOverflow: (reason: string) => void;
+  /**
+   * A directory this user cannot read (EACCES, EPERM) is not watched, nor anything below it:
+   * `dir` and the errno, once per directory and watch. The rest of the tree is watched all the
+   * same; before, one such directory stopped the recorder at every start.
+   */
+  readonly onUnreadable?: (dir: string, errno: string) => void;
 }
 
 export interface ChangeSource {

@@ -20,7 +20,7 @@
 import fs from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import path from 'node:path';
-import { GeorepError, hasErrno } from '../../errors.js';
+import { GeorepError, errnoOf, hasErrno } from '../../errors.js';
 import { lstatIfAny } from '../entry-stat.js';
 import { subdirNames } from '../dir-stats.js';
 import { describeError, isWatchLimitError, watchLimitAdvice } from './watch-errors.js';
@@ -184,7 +184,13 @@ export class InotifySource implements ChangeSource {
       // an lstat of every name cost 0.6 s of each start at 50k files, node:fs's Dirents 0.17 s.
       // watchDir lstats the directories it watches anyway, so one replaced since is not watched
       // as a directory.
-      for (const name of subdirNames(cur) ?? []) stack.push(Buffer.concat([cur, SEP, name]));
+      let names: Buffer[] | undefined;
+      try {
+        names = subdirNames(cur);
+      } catch (e) {
+        if (!this.unreadable(cur, e)) throw e;
+      }
+      for (const name of names ?? []) stack.push(Buffer.concat([cur, SEP, name]));
     }
   }
 
@@ -202,7 +208,7 @@ export class InotifySource implements ChangeSource {
         this.onEvent(dir, st.ino, type, name),
       );
     } catch (e) {
-      if (hasErrno(e, 'ENOENT', 'ENOTDIR')) return false;
+      if (hasErrno(e, 'ENOENT', 'ENOTDIR') || this.unreadable(dir, e)) return false;
       throw e;
     }
     watcher.on('error', (e) => this.watchError(dir, e));
@@ -267,6 +273,13 @@ export class InotifySource implements ChangeSource {
       const advice = isWatchLimitError(e) ? `; ${watchLimitAdvice()}` : '';
       this.handlers?.onOverflow(`cannot watch a directory of ${this.root.toString()}: ${describeError(e)}${advice}`);
     }
+  }
+
+  /** True (and said once) when `e` says this user may not read `dir`: it is left unwatched. */
+  private unreadable(dir: Buffer, e: unknown): boolean {
+    if (!hasErrno(e, 'EACCES', 'EPERM')) return false;
+    this.handlers?.onUnreadable?.(dir.toString(), errnoOf(e) ?? 'EACCES');
+    return true;
   }
 
   private watchError(dir: Buffer, e: Error): void {
