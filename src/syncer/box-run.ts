@@ -162,7 +162,12 @@ function changedDuringSync(item: DataItem): DataOutcome {
 
 /** The master file is still the one planned, untouched since (a chmod counts: its ctime moved). */
 function settled(item: DataItem, now: BigIntStats): boolean {
-  return now.ino === item.ino && now.size === BigInt(item.size) && now.mtimeNs === item.mtimeNs && now.ctimeNs === item.ctimeNs;
+  return (
+    now.ino === item.ino &&
+    now.size === BigInt(item.size) &&
+    now.mtimeNs === item.mtimeNs &&
+    now.ctimeNs === item.ctimeNs
+  );
 }
 
 /**

@@ -96,7 +96,9 @@ describe('monitor/monitor-state', () => {
     expect(onDisk()).to.include({ state: 'Active', recorderRestarts: 1 });
     recorderDies('cannot watch /m (EACCES)');
     expect(onDisk()?.state).to.equal('Faulty');
-    expect(onDisk()?.cause).to.match(/^the recorder \(it watches the master\) exited 2 times in a row before it recorded: cannot watch \/m \(EACCES\)/);
+    expect(onDisk()?.cause).to.match(
+      /^the recorder \(it watches the master\) exited 2 times in a row before it recorded: cannot watch \/m \(EACCES\)/,
+    );
     m.started('worker', nextPid++);
     m.message('worker', { kind: 'turn' });
     expect(onDisk()?.state, "the worker's turn").to.equal('Faulty');
