@@ -165,6 +165,11 @@ export class BatchPipeline {
     }
   }
 
+  /** The problems found so far (those of every batch whose entry ops are applied among them). */
+  problemsSoFar(): ReadonlyMap<Gfid, ItemProblem> {
+    return new Map(this.problems);
+  }
+
   /** A gfid this turn could not bring to the slave, not counted as a failure: the ledger keeps it. */
   retryLater(problem: ItemProblem & { readonly gfid: Gfid }): void {
     this.problems.set(problem.gfid, problem);
@@ -268,8 +273,11 @@ export class BatchPipeline {
     const plannedMs = deps.clock.nowMs();
     stats.pend(planned.files, planned.bytes, planned.deletes, planned.entries, planned.metas);
     deps.onBatch?.(stats);
-    const { rest } = await deps.runner.start(plan, deps.signal);
+    const { rest, entryFailures } = await deps.runner.start(plan, deps.signal);
     stats.entriesApplied(planned.entries);
+    // Known now, not only when the batch's data is done: a live turn files them in the ledger
+    // before it moves its entry-ops position past this batch (changelog-turn.ts).
+    for (const p of entryFailures) if (p.gfid !== undefined) this.problems.set(p.gfid, p);
     for (const gfid of plan.unresolved) {
       this.problems.set(gfid, {
         gfid,

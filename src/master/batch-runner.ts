@@ -61,7 +61,10 @@ export class BatchRunner {
    * while rsync moves this one's data: requests reach the agent in order, and a later batch's
    * metadata is sent after its own data, so a directory's mtime is always set last.
    */
-  async start(plan: Plan, signal?: AbortSignal): Promise<{ rest: Promise<BatchOutcome> }> {
+  async start(
+    plan: Plan,
+    signal?: AbortSignal,
+  ): Promise<{ rest: Promise<BatchOutcome>; entryFailures: readonly ItemProblem[] }> {
     const failed = new Map<Gfid, ItemProblem>();
     const fail = (gfid: Gfid, code: string, message: string, where?: string): void => {
       if (!failed.has(gfid)) failed.set(gfid, { path: where ?? this.display(plan, gfid), code, message, gfid });
@@ -85,7 +88,8 @@ export class BatchRunner {
         else this.deps.index.unlink(d.entry);
       }
     });
-    return { rest: this.finish(plan, failed, fail, deletes, signal) };
+    const early = [...failed.values()];
+    return { rest: this.finish(plan, failed, fail, deletes, signal), entryFailures: early };
   }
 
   private async finish(

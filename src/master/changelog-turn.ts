@@ -23,7 +23,7 @@ import { GeorepError, hasErrno } from '../errors.js';
 import type { BatchPipeline, TurnResult } from './batch-pipeline.js';
 import { processRecords } from './records-batch.js';
 import { brakeVerdict } from './brake-turn.js';
-import { recordProblems } from './failure-ledger.js';
+import { fileEarly, recordProblems } from './failure-ledger.js';
 import type { MasterBase } from './master-base.js';
 import type { MasterDeps } from './master-deps.js';
 import { PROBLEM } from '../problem-codes.js';
@@ -69,7 +69,11 @@ export async function changelogTurn(m: MasterBase): Promise<TurnResult> {
       'changelog',
     );
     const last = batch.at(-1);
-    if (last !== undefined) writeEntryOpsApplied(index, nameOf(last));
+    if (last !== undefined)
+      index.transaction(() => {
+        fileEarly(deps, turn.problemsSoFar(), stimeMs);
+        writeEntryOpsApplied(index, nameOf(last));
+      });
   }
   if (due.length > 0)
     await resync(

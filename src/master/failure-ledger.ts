@@ -114,3 +114,28 @@ function stillUnreadable(root: string, index: MasterDeps['index'], item: LedgerI
     return hasErrno(e, 'EACCES', 'EPERM');
   }
 }
+
+/**
+ * Queues problems a turn found so far that the ledger does not hold yet, counting no attempt
+ * (recordProblems counts it at the turn's end). A live turn calls it, in one transaction with
+ * the move of its entry-ops position past a batch: once moved, a crash replays the batch
+ * without its entry ops, and a failed op whose problem was only in memory was lost. The slave
+ * then kept entries the master had renamed over or lacked some it had, with "No failures" and
+ * a completed checkpoint (live probe, kill -9 of the monitor 55 ms after a batch's entry ops).
+ */
+export function fileEarly(
+  deps: Pick<MasterDeps, 'index' | 'clock' | 'crawl'>,
+  problems: ReadonlyMap<Gfid, ItemProblem>,
+  sinceMs: number,
+): void {
+  const now = deps.clock.nowMs();
+  for (const [gfid, p] of problems) {
+    if (deps.index.ledgerGet(gfid) !== undefined) continue;
+    deps.index.ledgerRecord(
+      { ...ledgerFields(gfid, p), changeMs: sinceMs },
+      now,
+      now + deps.crawl.retryBackoff * 1000,
+      0,
+    );
+  }
+}

@@ -10,6 +10,7 @@ import { ChangelogConsumer } from '../../src/changelog/consumer.js';
 import { ChangelogWriter, ROOT_GFID } from '../../src/changelog/index.js';
 import type { Gfid } from '../../src/changelog/index.js';
 import { SqliteGfidIndex } from '../../src/store/index.js';
+import type { LedgerItem } from '../../src/store/index.js';
 import { RECORDER_KEYS } from '../../src/changelog/recorder/recorder.js';
 import { resolveConfig } from '../../src/cli/config-loader.js';
 import { GeorepError } from '../../src/errors.js';
@@ -155,6 +156,29 @@ describe('changelogTurn', () => {
     expect(index.getMeta('stime')).to.equal(String(COVERED_MS));
     // Replayed (meta ops are idempotent): the slave root still has the master root's times.
     expect(rootDiffs()).to.deep.equal([]);
+  });
+
+  it("files a batch's failed entry op in the ledger though the batch is lost after its entry ops; the next turn lands it", async () => {
+    // The entry-ops position moves past a batch once its entry ops are applied: a replay skips
+    // them. Its failures were filed only with its outcome, and a batch lost after its entry ops
+    // (the agent gone, or the worker killed) lost them: "No failures", a checkpoint completed,
+    // and the slave never got the entry (live probe, kill -9 under load).
+    const { d, f } = dirWithFile(); // d is not on the slave: f's CREATE fails there
+    const s = st('d/f');
+    const writer = ChangelogWriter.open(changelogs, 'CHANGELOG', 150);
+    const entry = { pargfid: d, name: Buffer.from('f') };
+    writer.append({ kind: 'E', gfid: f, fop: 'CREATE', mode: Number(s.mode), uid: 0, gid: 0, entry });
+    writer.append({ kind: 'D', gfid: f });
+    writer.close();
+    const lost = await turn(await agent(true));
+    expect(lost.codes).to.include('AGENT_DIED');
+    expect(index.ledgerGet(f)?.code, 'the failed CREATE is in the ledger').to.equal('GFID_UNKNOWN');
+    index.ledgerRecord({ ...(index.ledgerGet(f) as LedgerItem), changeMs: 0 }, 0, 0); // due now
+    await turn(await agent(false)); // the replayed batch's data goes first, and fails once more
+    expect(fs.readFileSync(path.join(tmp, 'slave', 'd', 'f'), 'utf8')).to.equal('f');
+    index.ledgerRecord({ ...(index.ledgerGet(f) as LedgerItem), changeMs: 0 }, 0, 0); // due now
+    expect((await turn(await agent(false))).codes).to.deep.equal([]);
+    expect(index.ledgerCount()).to.equal(0);
   });
 
   it('retries an entry whose parent the slave lacks with the parent first, though only the entry is due', async () => {
