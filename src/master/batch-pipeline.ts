@@ -38,6 +38,8 @@ export interface TurnResult {
   readonly allLanded: boolean;
   /** Failures counted while the turn ran (CrawlStats.failureEvents): a one-shot turn with any keeps stime. */
   readonly failures: number;
+  /** Files whose content landed whole in this turn (BatchOutcome.delivered of every batch). */
+  readonly delivered: ReadonlySet<Gfid>;
 }
 
 /** One changelog file of a batch; `entryOps: false` replays only its data and metadata (its entry ops landed). */
@@ -77,6 +79,7 @@ const CLASSIFY_SLICE = 256;
 
 export class BatchPipeline {
   private readonly problems = new Map<Gfid, ItemProblem>();
+  private readonly delivered = new Set<Gfid>();
   private lostBatches = 0;
   /**
    * Set while the mass-delete brake holds this turn's deletes (delete-brake.ts): batches
@@ -204,6 +207,7 @@ export class BatchPipeline {
       lostBatches: this.lostBatches,
       allLanded: landed,
       failures: this.deps.stats.failureEvents - this.failuresAtStart,
+      delivered: new Set(this.delivered),
     };
   }
 
@@ -297,6 +301,7 @@ export class BatchPipeline {
     }
     const confirmed = rest.then(
       (outcome) => {
+        for (const g of outcome.delivered) this.delivered.add(g);
         for (const p of [...outcome.failures, ...outcome.vanished]) {
           if (p.gfid !== undefined) this.problems.set(p.gfid, p);
           else this.lostBatches++;

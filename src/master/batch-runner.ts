@@ -40,6 +40,8 @@ export interface BatchOutcome extends SentCounts {
   readonly failures: readonly ItemProblem[];
   /** Files that vanished before they were copied (moved or deleted meanwhile): a live session looks again. */
   readonly vanished: readonly ItemProblem[];
+  /** Files whose content landed whole (no failure of theirs in the batch). */
+  readonly delivered: readonly Gfid[];
 }
 
 export interface BatchDeps {
@@ -115,6 +117,7 @@ export class BatchRunner {
       bytesSent: data.bytes,
       deletes,
       failures: [...failed.values()],
+      delivered: data.delivered.filter((g) => !failed.has(g)),
       vanished: [...data.vanished].map((gfid) => ({
         gfid,
         path: this.display(plan, gfid),
@@ -130,7 +133,7 @@ export class BatchRunner {
     plan: Plan,
     failed: ReadonlyMap<Gfid, ItemProblem>,
     fail: (gfid: Gfid, code: string, message: string) => void,
-  ): Promise<{ files: number; bytes: number; vanished: Set<Gfid> }> {
+  ): Promise<{ files: number; bytes: number; vanished: Set<Gfid>; delivered: Gfid[] }> {
     // An item whose entry op failed has nowhere to land; it stays unconfirmed and is retried.
     const usable = (items: readonly DataItem[]): DataItem[] =>
       items.filter((i) => !failed.has(i.gfid) && plan.paths.has(i.gfid));
@@ -141,6 +144,7 @@ export class BatchRunner {
       ] satisfies DataJob[]
     ).filter((j) => j.items.length > 0);
     const vanished = new Set<Gfid>();
+    const delivered: Gfid[] = [];
     let files = 0;
     let bytes = 0;
     const results = await Promise.all(jobs.map((j) => this.deps.syncer.add(j)));
@@ -149,10 +153,13 @@ export class BatchRunner {
       for (const o of r.outcomes) {
         if (!o.ok) fail(o.gfid, o.code, o.message);
         else if (o.vanished) vanished.add(o.gfid);
-        else files++;
+        else {
+          files++;
+          delivered.push(o.gfid);
+        }
       }
     }
-    return { files, bytes, vanished };
+    return { files, bytes, vanished, delivered };
   }
 
   private sendEntryOps(plan: Plan, signal?: AbortSignal): Promise<OpFailure[]> {

@@ -86,7 +86,8 @@ export async function changelogTurn(m: MasterBase): Promise<TurnResult> {
   const result = await turn.settle();
   // A lost batch may hold a retried item too: nothing is resolved on its word.
   const lost = result.lostBatches > 0;
-  recordProblems(deps, result.problems, lost ? [] : due.map((i) => i.gfid), stimeMs);
+  const settled = lost ? [] : [...due.map((i) => i.gfid), ...contentSince(index, result.delivered)];
+  recordProblems(deps, result.problems, settled, stimeMs);
   // After a lost batch the changelogs stay and are read again next turn: entry ops once
   // (the entry-ops position), data and metadata from what the entries are then. stime stays.
   if (!lost) {
@@ -266,4 +267,22 @@ function sizeOf(file: string): number {
   } catch {
     return 0; // gone: reading it will say so
   }
+}
+
+/** Problems about a file's content only: a later delivery of the whole file answers them. */
+const CONTENT_CODES: ReadonlySet<string> = new Set(['CHANGED_DURING_SYNC', PROBLEM.VANISHED]);
+
+/**
+ * Ledger items about a file's content that this turn delivered anyway (a later change of the
+ * file sent it whole): resolved now, not at their retry. A file written for a while filed
+ * CHANGED_DURING_SYNC again at each turn, its backoff grew to retry-backoff-max, and a checkpoint
+ * completed up to five minutes after the slave held the file (probe: 301 s).
+ */
+function contentSince(index: FailureLedgerStore, delivered: ReadonlySet<Gfid>): Gfid[] {
+  if (delivered.size === 0) return [];
+  const items =
+    index.ledgerCount() <= delivered.size
+      ? index.ledgerAll()
+      : [...delivered].map((g) => index.ledgerGet(g)).filter((i) => i !== undefined);
+  return items.filter((i) => CONTENT_CODES.has(i.code) && delivered.has(i.gfid)).map((i) => i.gfid);
 }

@@ -181,6 +181,28 @@ describe('changelogTurn', () => {
     expect(index.ledgerCount()).to.equal(0);
   });
 
+  it('resolves a content item (CHANGED_DURING_SYNC) that a later change delivered, without waiting for its retry', async () => {
+    // A file written for a while filed it at every turn; the checkpoint then waited up to
+    // retry-backoff-max (301 s in the probe) after the slave held the file.
+    const { d, f } = dirWithFile();
+    const healthy = await agent(false);
+    await healthy.call('entryOps', { ops: [ops.mkdir(d, ROOT_GFID, 'd'), ops.create(f, d, 'f')] });
+    fs.writeFileSync(path.join(tmp, 'slave', 'd', 'f'), 'old');
+    confirm(d, 'd');
+    const message = 'd/f changed on the master while it was copied';
+    index.ledgerRecord(
+      { gfid: f, path: 'd/f', code: 'CHANGED_DURING_SYNC', errno: null, message, changeMs: 0 },
+      0,
+      9e15,
+    );
+    const writer = ChangelogWriter.open(changelogs, 'CHANGELOG', 150);
+    writer.append({ kind: 'D', gfid: f });
+    writer.close();
+    expect((await turn(healthy)).codes).to.deep.equal([]);
+    expect(fs.readFileSync(path.join(tmp, 'slave', 'd', 'f'), 'utf8')).to.equal('f');
+    expect(index.ledgerCount(), 'resolved by the delivery, not kept until its retry').to.equal(0);
+  });
+
   it('retries an entry whose parent the slave lacks with the parent first, though only the entry is due', async () => {
     // Seeded random live test, seed 83: the children of a directory the slave never got were
     // retried every few seconds ("parent directory … is not known on the slave") while the

@@ -12,6 +12,7 @@ const outcome = (over: Partial<Parameters<CrawlStats['settle']>[1]> = {}): Param
   deletes: 0,
   failures: [],
   vanished: [],
+  delivered: [],
   ...over,
 });
 

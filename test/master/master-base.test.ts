@@ -70,7 +70,13 @@ describe('MasterBase', () => {
     await m.run(3);
     await m.stop();
     expect(m.turns).to.equal(3);
-    expect(m.lastTurn).to.deep.equal({ problems: new Map(), lostBatches: 0, allLanded: true, failures: 0 });
+    expect(m.lastTurn).to.deep.equal({
+      problems: new Map(),
+      lostBatches: 0,
+      allLanded: true,
+      failures: 0,
+      delivered: new Set(),
+    });
     expect(clock.slept).to.deep.equal([2000, 2000]);
     expect(at.map((t) => t - (at[0] ?? 0))).to.deep.equal([0, 2000, 4000]);
   });
