@@ -168,9 +168,9 @@ export class BatchPipeline {
     }
   }
 
-  /** The problems found so far (those of every batch whose entry ops are applied among them). */
+  /** The problems found so far (those of every batch whose entry ops are applied among them): a live view. */
   problemsSoFar(): ReadonlyMap<Gfid, ItemProblem> {
-    return new Map(this.problems);
+    return this.problems;
   }
 
   /** A gfid this turn could not bring to the slave, not counted as a failure: the ledger keeps it. */

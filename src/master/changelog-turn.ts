@@ -63,6 +63,7 @@ export async function changelogTurn(m: MasterBase): Promise<TurnResult> {
     return turn.settle(); // nothing new, not even time
   }
   const sizes = new Map(files.map((f) => [f.path, sizeOf(f.path)]));
+  const filedEarly = new Set<Gfid>();
   for (const batch of batches(files, sizes, deps.crawl.changelogBatchSize)) {
     await turn.process(
       batch.map((f) => ({ path: f.path, entryOps: applies(f) })),
@@ -71,7 +72,7 @@ export async function changelogTurn(m: MasterBase): Promise<TurnResult> {
     const last = batch.at(-1);
     if (last !== undefined)
       index.transaction(() => {
-        fileEarly(deps, turn.problemsSoFar(), stimeMs);
+        fileEarly(deps, turn.problemsSoFar(), filedEarly, stimeMs);
         writeEntryOpsApplied(index, nameOf(last));
       });
   }

@@ -31,7 +31,7 @@ export function recordProblems(
     for (const [gfid, p] of problems) {
       if (index.objectOf(gfid) === undefined) continue; // gone from the master: nothing to sync
       const prev = index.ledgerGet(gfid);
-      const attempts = (prev?.attempts ?? 0) + 1;
+      const attempts = (prev?.attempts ?? 0) + 1; // one filed early (fileEarly) said failure_added then
       const waitS = Math.min(crawl.retryBackoffMax, crawl.retryBackoff * 2 ** Math.min(attempts - 1, 30));
       index.ledgerRecord({ ...ledgerFields(gfid, p), changeMs: sinceMs }, now, now + waitS * 1000);
       if (prev === undefined)
@@ -124,18 +124,19 @@ function stillUnreadable(root: string, index: MasterDeps['index'], item: LedgerI
  * a completed checkpoint (live probe, kill -9 of the monitor 55 ms after a batch's entry ops).
  */
 export function fileEarly(
-  deps: Pick<MasterDeps, 'index' | 'clock' | 'crawl'>,
+  deps: Pick<MasterDeps, 'index' | 'clock' | 'crawl' | 'log'>,
   problems: ReadonlyMap<Gfid, ItemProblem>,
+  filed: Set<Gfid>,
   sinceMs: number,
 ): void {
+  const { index, log } = deps;
   const now = deps.clock.nowMs();
   for (const [gfid, p] of problems) {
-    if (deps.index.ledgerGet(gfid) !== undefined) continue;
-    deps.index.ledgerRecord(
-      { ...ledgerFields(gfid, p), changeMs: sinceMs },
-      now,
-      now + deps.crawl.retryBackoff * 1000,
-      0,
-    );
+    if (filed.has(gfid)) continue;
+    filed.add(gfid);
+    if (index.objectOf(gfid) === undefined || index.ledgerGet(gfid) !== undefined) continue;
+    const next = now + deps.crawl.retryBackoff * 1000;
+    index.ledgerRecord({ ...ledgerFields(gfid, p), changeMs: sinceMs }, now, next, 0);
+    log.warn(`failed: ${p.path}: ${p.message}`, { event: 'failure_added', code: p.code, gfid });
   }
 }

@@ -20,6 +20,7 @@ import type { MasterDeps } from '../../src/master/master-deps.js';
 import type { SlaveCaller } from '../../src/slave/index.js';
 import { AgentSlave } from '../support/agent-slave.js';
 import { ManualClock } from '../support/manual-clock.js';
+import { eventLogger } from '../support/event-log.js';
 import { compareTrees } from '../support/tree-compare.js';
 import { newGfid, ops } from '../slave/harness.js';
 
@@ -71,6 +72,7 @@ describe('changelogTurn', () => {
     caller: SlaveCaller,
     clock = new ManualClock(),
     purge: 'normal' | 'noop' = 'normal',
+    log = silentLogger(),
   ): Promise<{ turns: { clean: boolean; stime: number }[]; codes: string[] }> {
     const m = new (buildMaster({
       detect: 'changelog',
@@ -86,7 +88,7 @@ describe('changelogTurn', () => {
       index,
       slave: caller,
       ownsNames: false,
-      log: silentLogger(),
+      log,
       clock,
       xsyncDir: tmp,
       statsFile: path.join(tmp, 'status.json'),
@@ -170,9 +172,12 @@ describe('changelogTurn', () => {
     writer.append({ kind: 'E', gfid: f, fop: 'CREATE', mode: Number(s.mode), uid: 0, gid: 0, entry });
     writer.append({ kind: 'D', gfid: f });
     writer.close();
-    const lost = await turn(await agent(true));
+    const logged = eventLogger();
+    const lost = await turn(await agent(true), new ManualClock(), 'normal', logged.log);
     expect(lost.codes).to.include('AGENT_DIED');
     expect(index.ledgerGet(f)?.code, 'the failed CREATE is in the ledger').to.equal('GFID_UNKNOWN');
+    const added = logged.events.filter((e) => e['event'] === 'failure_added' && e['gfid'] === f);
+    expect(added, 'said once, as failure_added').to.have.length(1);
     index.ledgerRecord({ ...(index.ledgerGet(f) as LedgerItem), changeMs: 0 }, 0, 0); // due now
     await turn(await agent(false)); // the replayed batch's data goes first, and fails once more
     expect(fs.readFileSync(path.join(tmp, 'slave', 'd', 'f'), 'utf8')).to.equal('f');
