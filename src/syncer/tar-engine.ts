@@ -86,6 +86,15 @@ const TOTALS_RE = /^Total bytes written: (\d+)/m;
 /** Errors that only say a member is gone (deleted on the master since the box was planned). */
 const VANISHED_RE = /^tar: .+: (?:Cannot (?:stat|open): No such file or directory|File removed before we read it)$/;
 const EPILOGUE_RE = /^tar: Exiting with failure status due to previous errors$/;
+/**
+ * Errors that concern one member only, which the archive then leaves out (or holds whole): a
+ * file this user may not read, one gone or changed meanwhile. The extracting side wrote every
+ * member it got whole, so the box is committed and each item judged: the member left out is
+ * not delivered, the others are. Taken as fatal, one unreadable file kept its whole box off the
+ * slave at every run (review of the commit that stopped committing failed tar boxes).
+ */
+const MEMBER_RE =
+  /^tar: .+: (?:Cannot (?:stat|open|read|readlink)|File removed before we read it|file changed as we read it|File shrank by)/;
 
 /** The creating tar's exit code when tolerated; throws TransferError otherwise. */
 function checkTarExit(out: PipeOutcome, req: TransferRequest): number {
@@ -110,19 +119,20 @@ function checkTarExit(out: PipeOutcome, req: TransferRequest): number {
     fail(`extracting side exited with code ${String(out.dest.exitCode)}; check the staging dir and ssh`);
   const code = out.source.exitCode ?? 2;
   if (code === 0 || code === 1) return code; // 1: some member changed while being read
-  if (code === 2 && onlyVanished(out.source)) return code;
+  if (code === 2 && onlyMemberErrors(out.source)) return code;
   return fail(`creating side exited with code ${code}`);
 }
 
 /**
- * True when every error line of the creating tar only says a member is gone. Which members were
- * delivered is then checked per item (the Syncer compares each committed file with the master's).
+ * True when every error line of the creating tar concerns one member (gone, unreadable,
+ * changed). Which members were delivered is then checked per item (the Syncer compares each
+ * committed file with the master's).
  */
-function onlyVanished(source: SpawnOutcome): boolean {
+function onlyMemberErrors(source: SpawnOutcome): boolean {
   return withoutTotals(source.stderr)
     .split('\n')
     .filter((l) => l.trim() !== '' && !EPILOGUE_RE.test(l))
-    .every((l) => VANISHED_RE.test(l));
+    .every((l) => VANISHED_RE.test(l) || MEMBER_RE.test(l));
 }
 
 function parseTotals(stderr: string): number {

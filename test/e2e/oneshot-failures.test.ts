@@ -286,6 +286,18 @@ describe('e2e: sync --oneshot failures and special files', function () {
     expect(first.r.stdout).to.match(/failed locked: EACCES: the directory cannot be listed/);
     expect(fs.readFileSync(path.join(slave, 'ro', 'deep', 'y'), 'utf8')).to.equal('y');
     expect(fs.readFileSync(path.join(slave, 'd', 'f1'), 'utf8')).to.equal('content 1');
+    // A file it may not read fails alone with tar too: its box's other files land.
+    fs.writeFileSync(path.join(master, 'd', 'secret'), 'secret');
+    fs.chmodSync(path.join(master, 'd', 'secret'), 0o000);
+    for (let i = 0; i < 5; i++) fs.writeFileSync(path.join(master, 'd', `f${i}`), `tar ${i}`);
+    if (process.getuid?.() === 0) execFileSync('chown', ['-R', `${NOBODY}:${NOBODY}`, path.join(master, 'd')]);
+    const tar = await run('--seed-copy', 'false', '--sync-method', 'tarssh');
+    expect(tar.r.exitCode, describeRun(tar.args, tar.r)).to.equal(EXIT.syncFailed);
+    const failed = (tar.r.stdout.match(/^ {2}failed .*$/gm) ?? []).filter((l) => !l.includes('locked'));
+    expect(failed, tar.r.stdout).to.have.length(1);
+    expect(failed[0]).to.match(/^ {2}failed d\/secret: TAR_FAILED/);
+    expect(fs.readFileSync(path.join(slave, 'd', 'f4'), 'utf8')).to.equal('tar 4');
+    fs.rmSync(path.join(master, 'd', 'secret'));
     fs.chmodSync(path.join(master, 'locked'), 0o700);
     fs.chmodSync(path.join(master, 'ro'), 0o700);
     fs.writeFileSync(path.join(master, 'ro', 'new'), 'new');
