@@ -125,7 +125,12 @@ export class BatchRunner {
         message: 'the file moved or was removed while it was copied; it is synced again from where it is now',
       })),
     };
-    this.deps.log.info('batch done', { batch: plan.batch, ...outcome, failures: outcome.failures.length });
+    this.deps.log.info('batch done', {
+      batch: plan.batch,
+      ...outcome,
+      failures: outcome.failures.length,
+      delivered: outcome.delivered.length,
+    });
     return outcome;
   }
 

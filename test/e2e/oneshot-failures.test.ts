@@ -289,14 +289,14 @@ describe('e2e: sync --oneshot failures and special files', function () {
     // A file it may not read fails alone with tar too: its box's other files land.
     fs.writeFileSync(path.join(master, 'd', 'secret'), 'secret');
     fs.chmodSync(path.join(master, 'd', 'secret'), 0o000);
-    for (let i = 0; i < 5; i++) fs.writeFileSync(path.join(master, 'd', `f${i}`), `tar ${i}`);
+    for (let i = 0; i < 5; i++) fs.writeFileSync(path.join(master, 'd', `new${i}`), `tar ${i}`); // new, as secret
     if (process.getuid?.() === 0) execFileSync('chown', ['-R', `${NOBODY}:${NOBODY}`, path.join(master, 'd')]);
-    const tar = await run('--seed-copy', 'false', '--sync-method', 'tarssh');
+    const tar = await run('--seed-copy', 'false', '--sync-method', 'tarssh', '--sync-jobs', '1'); // one box
     expect(tar.r.exitCode, describeRun(tar.args, tar.r)).to.equal(EXIT.syncFailed);
     const failed = (tar.r.stdout.match(/^ {2}failed .*$/gm) ?? []).filter((l) => !l.includes('locked'));
     expect(failed, tar.r.stdout).to.have.length(1);
     expect(failed[0]).to.match(/^ {2}failed d\/secret: TAR_FAILED/);
-    expect(fs.readFileSync(path.join(slave, 'd', 'f4'), 'utf8')).to.equal('tar 4');
+    expect(fs.readFileSync(path.join(slave, 'd', 'new4'), 'utf8')).to.equal('tar 4');
     fs.rmSync(path.join(master, 'd', 'secret'));
     fs.chmodSync(path.join(master, 'locked'), 0o700);
     fs.chmodSync(path.join(master, 'ro'), 0o700);
