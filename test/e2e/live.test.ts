@@ -550,8 +550,10 @@ describe('e2e: live daemon (georep start/stop)', function () {
     };
     w('sub/ok', 'ok');
     w('locked/deep/x', 'x');
+    w('nosearch/sub/y', 'y'); // listed, not searched: the watcher lstat()ed sub and stopped
     asNobody();
     fs.chmodSync(m('locked'), 0o000);
+    fs.chmodSync(m('nosearch'), 0o600);
     extra = ['--retry-backoff', '1', '--retry-backoff-max', '2'];
     await start();
     type Failure = { path: string; code: string };
@@ -567,6 +569,7 @@ describe('e2e: live daemon (georep start/stop)', function () {
     await sleep(3000); // retried meanwhile (backoff 1-2 s): it stays while the directory is unreadable
     expect(await filed(), 'still filed').to.equal(true);
     fs.chmodSync(m('locked'), 0o700);
+    fs.chmodSync(m('nosearch'), 0o700);
     await converge(master, slave);
     await until('an empty failure ledger', async () => (await failures()).length === 0);
     await stop();

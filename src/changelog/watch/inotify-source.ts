@@ -196,7 +196,14 @@ export class InotifySource implements ChangeSource {
 
   /** Adds one directory's watch; false when it is gone. A stale watch at the same path is replaced. */
   private watchDir(dir: Buffer): boolean {
-    const st = lstatIfAny(dir);
+    let st: ReturnType<typeof lstatIfAny>;
+    try {
+      st = lstatIfAny(dir);
+    } catch (e) {
+      // Its parent lists (read) but may not be searched: nothing below it can be looked at.
+      if (this.unreadable(dir, e)) return false;
+      throw e;
+    }
     if (st === undefined || !st.isDirectory()) return false;
     const key = dir.toString('latin1');
     const had = this.watches.get(key);
@@ -217,7 +224,20 @@ export class InotifySource implements ChangeSource {
     return true;
   }
 
+  /**
+   * An exception here would end the process from inside fs.watch's callback: a directory this
+   * user may no longer search (a chmod while watched) is said unreadable instead, and re-read
+   * whole once it can be read again (the recorder's checkReadableAgain).
+   */
   private onEvent(dir: Buffer, dirIno: bigint, type: string, name: Buffer | null): void {
+    try {
+      this.handleEvent(dir, dirIno, type, name);
+    } catch (e) {
+      if (!this.unreadable(dir, e)) throw e;
+    }
+  }
+
+  private handleEvent(dir: Buffer, dirIno: bigint, type: string, name: Buffer | null): void {
     if (this.state !== 'running') return;
     const handlers = this.handlers;
     if (handlers === undefined) return;
