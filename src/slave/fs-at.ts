@@ -239,11 +239,35 @@ export class AtFs {
 
   rename(fromDir: number, fromName: Buffer, toDir: number, toName: Buffer): void {
     const rename = (): number => this.n.renameat(fromDir, fromName, toDir, toName);
-    this.check(
-      this.withOwnerBits(toDir, () => this.withOwnerBits(fromDir, rename)),
-      'renameat',
-      toName,
-    );
+    const inParents = (): number => this.withOwnerBits(toDir, () => this.withOwnerBits(fromDir, rename));
+    let r = inParents();
+    if (r === EACCES && this.euid !== 0 && fromDir !== toDir)
+      r = this.movingDirectory(fromDir, fromName, toDir, toName, inParents);
+    this.check(r, 'renameat', toName);
+  }
+
+  /**
+   * A directory moved to another parent needs write permission on itself (its `..` changes).
+   * One it owns without it (mode 0500, copied from the master) gets owner write for the move,
+   * and its mode back at its new place. A seed copy holding such a directory at its top could
+   * never be committed (review: every run failed with EACCES on renameat).
+   */
+  private movingDirectory(
+    fromDir: number,
+    fromName: Buffer,
+    toDir: number,
+    toName: Buffer,
+    move: () => number,
+  ): number {
+    const st = this.n.fstatat(fromDir, fromName, this.c.AT_SYMLINK_NOFOLLOW, this.statBuf);
+    const mode = Number(this.statBuf[2]);
+    const perms = mode & 0o7777;
+    if (st < 0 || typeOfMode(mode) !== 'dir' || Number(this.statBuf[4]) !== this.euid || (perms & 0o200) !== 0)
+      return EACCES;
+    if (this.n.chmodat(fromDir, fromName, perms | 0o200) < 0) return EACCES;
+    const r = move();
+    this.n.chmodat(r === 0 ? toDir : fromDir, r === 0 ? toName : fromName, perms);
+    return r;
   }
 
   /** unlinkat of a non-directory; false when it was already gone. */

@@ -307,6 +307,13 @@ describe('e2e: sync --oneshot failures and special files', function () {
     expect(second.r.exitCode, describeRun(second.args, second.r)).to.equal(EXIT.ok);
     assertTreesEqual(master, slave);
     expect(fs.statSync(path.join(slave, 'ro')).mode & 0o777).to.equal(0o500);
+    // A seed copy (the default) of the readable tree: its 0500 directories move into the slave root.
+    const seeded = path.join(base, 'seeded');
+    const args = ['sync', '--oneshot', master, seeded, '--workdir', path.join(work, 'w2')];
+    const third = await runGeorep(args, { uid: NOBODY });
+    expect(third.exitCode, describeRun(args, third)).to.equal(EXIT.ok);
+    expect(third.stdout).to.match(/copied in bulk \(seed copy\)/);
+    assertTreesEqual(master, seeded);
   });
 
   it('replicates FIFOs, and character devices when run as root (as CI runs)', async () => {
