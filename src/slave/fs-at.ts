@@ -158,7 +158,8 @@ export class AtFs {
    */
   private withOwnerBits<T>(dirfd: number, op: () => T, bits = OWNER_WX): T {
     const r = op();
-    if (r !== EACCES || this.euid === 0) return r;
+    // Not for a path from the working directory (AT_FDCWD): that is no directory of the slave's.
+    if (r !== EACCES || this.euid === 0 || dirfd === this.c.AT_FDCWD) return r;
     const st = this.n.fstatat(dirfd, EMPTY, this.c.AT_EMPTY_PATH, this.statBuf);
     const mode = Number(this.statBuf[2]) & 0o7777;
     if (st < 0 || Number(this.statBuf[4]) !== this.euid || (mode & bits) === bits) return r;
