@@ -172,7 +172,9 @@ export class MonitorStatus {
   /** The recorder records: its restarts no longer count, and a fault that was its own ends. */
   private recorderRecording(): void {
     if (this.current.recorderRestarts === undefined) return;
-    if (this.current.state === 'Faulty' && this.recorderFaulty()) {
+    const workerFaulty = this.current.restarts >= this.cfg.faultyAfterExits;
+    const wasDown = this.recorderFaulty() || this.current.recorderRestarts >= this.cfg.faultyAfterExits;
+    if (this.current.state === 'Faulty' && wasDown && !workerFaulty) {
       this.deps.log.info('the recorder records again; session active', { event: 'worker_status', status: 'Active' });
       this.save({ state: 'Active', cause: undefined, recorderRestarts: undefined });
     } else this.save({ recorderRestarts: undefined });
@@ -201,7 +203,8 @@ export class MonitorStatus {
 
   private turnCompleted(): void {
     // A worker's turn says nothing of the recorder: its fault stands until it records.
-    if (this.current.state === 'Faulty' && this.recorderFaulty()) {
+    const recorderDown = (this.current.recorderRestarts ?? 0) >= this.cfg.faultyAfterExits;
+    if (this.current.state === 'Faulty' && (this.recorderFaulty() || recorderDown)) {
       if (this.current.restarts !== 0) this.save({ restarts: 0 });
       return;
     }

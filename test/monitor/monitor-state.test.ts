@@ -102,6 +102,13 @@ describe('monitor/monitor-state', () => {
     m.started('worker', nextPid++);
     m.message('worker', { kind: 'turn' });
     expect(onDisk()?.state, "the worker's turn").to.equal('Faulty');
+    // The worker's own fault on top (its cause shown), then its turn: the recorder is still down.
+    workerDies(m, new Error('w1'));
+    workerDies(m, new Error('w2'));
+    expect(onDisk()).to.include({ state: 'Faulty', cause: 'w2' });
+    m.started('worker', nextPid++);
+    m.message('worker', { kind: 'turn' });
+    expect(onDisk()?.state, "the worker's turn, the recorder still down").to.equal('Faulty');
     m.started('recorder', nextPid++);
     m.message('recorder', { kind: 'recording' });
     expect(onDisk()?.state).to.equal('Active');
