@@ -208,7 +208,14 @@ export class ChangeClassifier {
   }
 
   private addEntry(c: EntryChange): void {
-    if (!this.applyEntries) return;
+    if (!this.applyEntries) {
+      // Replayed after its entry ops landed (a crash after them): the directories they changed
+      // still get their times, which a crash before their meta ops left at the slave's own
+      // (live kill probe: directory mtimes wrong after a completed checkpoint).
+      this.touchedDirs.add(c.entry.pargfid);
+      if (c.fop === 'RENAME') this.touchedDirs.add(c.to.pargfid);
+      return;
+    }
     if ((c.fop === 'UNLINK' || c.fop === 'RMDIR') && this.opts.propagateDeletes === false) return;
     // A directory the master has again (or still) is not removed: a later record explains it.
     if (c.fop === 'RMDIR' && this.stillDir(c.gfid)) return;

@@ -38,6 +38,27 @@ describe('ChangeClassifier (changelog source)', () => {
     expect(plan.unresolved).to.deep.equal([]);
   });
 
+  it('replayed without its entry ops, an entry record still sends its directories their times', () => {
+    fs.mkdirSync(path.join(root, 'd'));
+    const d = index.create('dir', fs.statSync(path.join(root, 'd'), { bigint: true }).ino, {
+      pargfid: ROOT_GFID,
+      name: Buffer.from('d'),
+    });
+    const g = plant('f', 'x');
+    const c = new ChangeClassifier(Buffer.from(root), index, { source: 'changelog' });
+    c.setEntryOps(false);
+    c.add({
+      kind: 'E',
+      gfid: g,
+      fop: 'RENAME',
+      entry: { pargfid: d, name: Buffer.from('f') },
+      to: { pargfid: ROOT_GFID, name: Buffer.from('f') },
+    });
+    const plan = c.plan('batch');
+    expect(plan.entryOps).to.deep.equal([]);
+    expect(plan.metaOps.map((m) => m.gfid).sort()).to.deep.equal([d, ROOT_GFID].sort());
+  });
+
   it('never reads a path that now holds another inode; the gfid is unresolved', () => {
     const g = plant('f', 'old');
     fs.renameSync(path.join(root, 'f'), path.join(root, 'moved')); // not recorded yet
