@@ -87,7 +87,9 @@ export async function changelogTurn(m: MasterBase): Promise<TurnResult> {
   const result = await turn.settle();
   // A lost batch may hold a retried item too: nothing is resolved on its word.
   const lost = result.lostBatches > 0;
-  const settled = lost ? [] : [...due.map((i) => i.gfid), ...contentSince(index, result.delivered)];
+  const settled = lost
+    ? []
+    : [...due.map((i) => i.gfid), ...contentSince(index, result.delivered), ...goneFromMaster(index)];
   recordProblems(deps, result.problems, settled, stimeMs);
   // After a lost batch the changelogs stay and are read again next turn: entry ops once
   // (the entry-ops position), data and metadata from what the entries are then. stime stays.
@@ -286,4 +288,22 @@ function contentSince(index: FailureLedgerStore, delivered: ReadonlySet<Gfid>): 
       ? index.ledgerAll()
       : [...delivered].map((g) => index.ledgerGet(g)).filter((i) => i !== undefined);
   return items.filter((i) => CONTENT_CODES.has(i.code) && delivered.has(i.gfid)).map((i) => i.gfid);
+}
+
+/** Past this many ledger items, goneFromMaster leaves them to their retries (a query per item per turn). */
+const GONE_SCAN_MAX = 1000;
+
+/**
+ * Ledger items whose gfid the master no longer has (the recorder dropped it: removed there):
+ * nothing is left to sync for them, their removal reaches the slave as an entry op. Resolved
+ * now, not at their retry: twelve RECORDER_BEHIND items of removed entries, retried with a
+ * growing backoff, held a checkpoint for minutes over an equal slave (live kill probe).
+ */
+function goneFromMaster(index: FailureLedgerStore & Pick<NameIndex, 'objectOf'>): Gfid[] {
+  const n = index.ledgerCount();
+  if (n === 0 || n > GONE_SCAN_MAX) return [];
+  return index
+    .ledgerAll()
+    .filter((i) => index.objectOf(i.gfid) === undefined)
+    .map((i) => i.gfid);
 }

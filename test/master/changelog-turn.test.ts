@@ -208,6 +208,14 @@ describe('changelogTurn', () => {
     expect(index.ledgerCount(), 'resolved by the delivery, not kept until its retry').to.equal(0);
   });
 
+  it('resolves at once an item whose entry the master no longer has, without waiting for its retry', async () => {
+    const gone = newGfid(); // the recorder dropped it: removed on the master
+    const message = 'the entry moved before it could be synced';
+    index.ledgerRecord({ gfid: gone, path: 'x', code: 'RECORDER_BEHIND', errno: null, message, changeMs: 0 }, 0, 9e15);
+    expect((await turn(await agent(false))).codes).to.deep.equal([]);
+    expect(index.ledgerCount()).to.equal(0);
+  });
+
   it('retries an entry whose parent the slave lacks with the parent first, though only the entry is due', async () => {
     // Seeded random live test, seed 83: the children of a directory the slave never got were
     // retried every few seconds ("parent directory … is not known on the slave") while the
