@@ -16,6 +16,7 @@ import {
   connectSlave,
   decideFullCrawl,
   forgetSlaveNames,
+  slaveWentBack,
   greet,
   openSessionIndex,
   prepareSessionDirs,
@@ -125,8 +126,9 @@ export async function runLive(opts: LiveOptions): Promise<void> {
     preloadSpawner(); // while the agent starts
     const hello = await greet(slave, choice.mode === 'recover', opts, clock);
     // Before decideFullCrawl records the slave: an interrupted forget is asked again next time.
-    if (index.getMeta('slaveId') === undefined) await forgetSlaveNames(slave, index, opts.log, opts.signal);
-    const fullCrawl = decideFullCrawl(index, hello.slaveId, choice.mode === 'recover', opts.log);
+    if (index.getMeta('slaveId') === undefined || slaveWentBack(index, hello.slaveId, hello.stimeMs))
+      await forgetSlaveNames(slave, index, opts.log, opts.signal);
+    const fullCrawl = decideFullCrawl(index, hello.slaveId, choice.mode === 'recover', opts.log, hello.stimeMs);
     const dirs = prepareSessionDirs(opts.sessionDir);
     const base: Omit<MasterDeps, 'fullCrawl'> = {
       ...sessionDeps(opts.masterRoot, { index, slave, log: opts.log, clock, dirs, hello, remote: conn.remote }),

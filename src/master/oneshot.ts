@@ -22,6 +22,7 @@ import {
   dropStartedSlave,
   decideFullCrawl,
   forgetSlaveNames,
+  slaveWentBack,
   greet,
   openSessionIndex,
   startSlave,
@@ -118,8 +119,9 @@ export async function runOneshot(opts: OneshotOptions): Promise<OneshotReport> {
     }
     const slave = conn.client;
     // Before decideFullCrawl records the slave: an interrupted forget is asked again next time.
-    if (knownSlave === undefined) await forgetSlaveNames(slave, index, opts.log, opts.signal);
-    const fullCrawl = decideFullCrawl(index, hello.slaveId, recover, opts.log);
+    if (knownSlave === undefined || slaveWentBack(index, hello.slaveId, hello.stimeMs))
+      await forgetSlaveNames(slave, index, opts.log, opts.signal);
+    const fullCrawl = decideFullCrawl(index, hello.slaveId, recover, opts.log, hello.stimeMs);
     const listedAhead = await prefetch;
     const dirs = prepareSessionDirs(opts.sessionDir);
     // A dead agent stops the run as a user's stop does: nothing in flight can land any more.

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../clock.js';
-import { SqliteGfidIndex } from '../store/index.js';
+import { SqliteGfidIndex, readStime } from '../store/index.js';
 import type { Confirmations, GfidIndex, NameIndex, SessionMeta } from '../store/index.js';
 import type { MasterDeps } from './master-deps.js';
 import type { Config } from '../config.js';
@@ -273,13 +273,36 @@ export function checkMaster(root: string): void {
  * So does one whose full crawl has not completed yet (reverify.ts, FULL_PENDING_KEY): a first
  * sync stopped part-way left entries nothing purged, which an ordinary crawl would keep.
  */
+/**
+ * The slave's sync time is written before the session's (MasterBase.markStime): one older than
+ * the session's means the slave went back, restored from an earlier copy with its state folder.
+ * What the session confirmed since is not all there: the caller has the slave adopt its tree
+ * by name again (forgetSlaveNames) and decideFullCrawl checks everything. Before, a sync over
+ * such a slave exited 0 with files missing, stale and extra (one-shot probe).
+ */
+export function slaveWentBack(index: SessionMeta, slaveId: string, slaveStimeMs: number | null): boolean {
+  const stime = readStime(index);
+  return index.getMeta('slaveId') === slaveId && stime !== undefined && (slaveStimeMs ?? -1) < stime;
+}
+
 export function decideFullCrawl(
   index: SessionMeta & Pick<Confirmations, 'clearSynced'> & Pick<NameIndex, 'count'>,
   slaveId: string,
   recover: boolean,
   log: Logger,
+  slaveStimeMs: number | null = null,
 ): boolean {
   const known = index.getMeta('slaveId');
+  if (slaveWentBack(index, slaveId, slaveStimeMs)) {
+    log.warn(
+      'the slave holds an older sync time than this session wrote to it: it was restored from an earlier copy; checking everything again',
+      { slaveStimeMs, sessionStimeMs: readStime(index) },
+    );
+    startReverify(index, 'slave restored from an earlier copy');
+    index.clearSynced();
+    startFullCrawl(index);
+    return true;
+  }
   if (known !== slaveId) {
     if (known !== undefined) {
       log.warn('slave was recreated since the last sync (or its index rebuilt); sending everything again', {

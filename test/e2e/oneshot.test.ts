@@ -222,6 +222,22 @@ describe('e2e: georep sync --oneshot', function () {
     expect(fs.statSync(path.join(slave, 'later', 'one more')).mtime.getTime()).to.equal(far.getTime());
   });
 
+  it('(e) a slave restored from an earlier copy (with its state folder) is checked whole and converges', async function () {
+    // Its index still named the same slave: a sync trusted what it had confirmed since and
+    // exited 0 over missing, stale and extra files (one-shot probe).
+    smallTree(master);
+    await syncOk();
+    const snapshot = path.join(tmp, 'snapshot');
+    execFileSync('cp', ['-a', slave, snapshot]);
+    mutate(master, CONVERGE_OPS);
+    await syncOk();
+    fs.rmSync(slave, { recursive: true });
+    execFileSync('cp', ['-a', snapshot, slave]);
+    const r = await syncOk();
+    expect(r.stderr).to.match(/restored from an earlier copy/);
+    assertTreesEqual(master, slave);
+  });
+
   it('(b) re-run on an unchanged tree exits 0 and touches no slave entry', async function () {
     buildAwkwardTree(master);
     await syncOk();
