@@ -143,6 +143,14 @@ export class SlaveAgent {
    * whose answers cannot be trusted, and the file is not moved while this connection has it open.
    */
   failure(e: unknown): unknown {
+    if (this.indexFile !== undefined && isDiskFull(e)) {
+      // SQLite's "database or disk is full" named neither the host nor the place (remote probe).
+      return new GeorepError(
+        'IO_ERROR',
+        `the slave host's disk is full where the slave keeps its index (${this.indexFile.shown}): free space there; georep retries`,
+        { errno: 'ENOSPC', path: this.indexFile.shown, cause: e },
+      );
+    }
     if (this.indexFile === undefined || !isCorruption(e)) return e;
     if (this.condemned === undefined) {
       this.condemned = condemn(this.indexFile.path, 'slave index', e, this.indexFile.shown);
@@ -165,4 +173,10 @@ export class SlaveAgent {
     }
     this.ctx = undefined;
   }
+}
+
+/** SQLite's SQLITE_FULL (better-sqlite3's SqliteError code): the index could not grow. */
+function isDiskFull(e: unknown): boolean {
+  const code = typeof e === 'object' && e !== null && 'code' in e ? (e as { code: unknown }).code : undefined;
+  return code === 'SQLITE_FULL';
 }

@@ -3,8 +3,12 @@
 // meets it).
 
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
 import {
+  closeSync,
   existsSync,
+  openSync,
+  writeSync,
   lstatSync,
   mkdirSync,
   readFileSync,
@@ -133,6 +137,35 @@ describe('slave/hello', () => {
     );
     expect(existsSync(aside)).to.equal(true);
     expect(await session(root, { masterVolume: newGfid() }), 'still bound to its master').to.equal('FOREIGN_MASTER');
+  });
+
+  it("says the slave host's disk is full where its index is, when SQLite cannot grow it (a tmpfs of its own: root, as CI)", async function () {
+    // "database or disk is full" named neither the host nor the place (remote probe).
+    const base = makeTemp();
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', base]);
+    try {
+      const a = startAgent(join(base, 'slave'));
+      await a.client.call('hello', helloParams());
+      const fd = openSync(join(base, 'filler'), 'w');
+      try {
+        for (;;) writeSync(fd, Buffer.alloc(64 * 1024));
+      } catch {
+        // ENOSPC: the disk is full now
+      } finally {
+        closeSync(fd);
+      }
+      const names = Array.from({ length: 400 }, (_, i) => ops.mkdir(newGfid(), ROOT_GFID, `d${i}-${'x'.repeat(200)}`));
+      const err = await apply(a.client, names).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).to.be.instanceOf(GeorepError);
+      expect((err as Error).message).to.match(/^the slave host's disk is full where the slave keeps its index/);
+      await a.client.close();
+      await a.done;
+    } finally {
+      execFileSync('umount', ['-l', base]);
+    }
   });
 
   it('condemns the index when a request meets SQLITE_CORRUPT_INDEX; every later request fails; the next hello quarantines it', async () => {
