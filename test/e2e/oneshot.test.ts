@@ -180,9 +180,17 @@ describe('e2e: georep sync --oneshot', function () {
     const args = ['sync', '--oneshot', master, slave, '--workdir', work, '--crawl-rate', '25', '--seed-copy', 'false'];
     const cmd = georepCommand();
     const child = execa(cmd.file, [...cmd.args, ...args], { reject: false, stdin: 'ignore' });
+    // Once the crawl lists d0 (its atime moves: relatime updates an atime not after the mtime),
+    // the root is listed and 'zz' is about 2 s away. A fixed wait after the slave's greeting
+    // missed that window on a loaded machine (the move came first: exit 0). Without atimes
+    // (noatime), 3 s after the greeting.
+    const d0 = path.join(master, 'd0');
+    const before = fs.statSync(d0, { bigint: true }).atimeNs;
     const greeted = path.join(slave, '.georep', 'index.db');
     while (!fs.existsSync(greeted) && child.exitCode === null) await new Promise((r) => setTimeout(r, 20));
-    await new Promise((r) => setTimeout(r, 300));
+    const deadline = Date.now() + 3000;
+    while (fs.statSync(d0, { bigint: true }).atimeNs === before && Date.now() < deadline && child.exitCode === null)
+      await new Promise((r) => setTimeout(r, 10));
     fs.renameSync(path.join(master, 'zz'), path.join(master, 'zz-moved'));
     const first = await child;
     expect(first.exitCode, `${first.stdout}\n${first.stderr}`).to.equal(EXIT.syncFailed);
