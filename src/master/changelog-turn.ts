@@ -70,10 +70,13 @@ export async function changelogTurn(m: MasterBase): Promise<TurnResult> {
       'changelog',
     );
     const last = batch.at(-1);
+    // Only forward: a batch of changelogs read again (their entry ops applied before) wrote it
+    // back to them, and a worker killed before it passed the old position again applied their
+    // entry ops a second time, after later ones (live kill probe, 10 of 14 rounds).
     if (last !== undefined)
       index.transaction(() => {
         fileEarly(deps, turn.problemsSoFar(), filedEarly, stimeMs);
-        writeEntryOpsApplied(index, nameOf(last));
+        if (applies(last)) writeEntryOpsApplied(index, nameOf(last));
       });
   }
   if (due.length > 0)

@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { ChangelogConsumer } from '../../src/changelog/consumer.js';
 import { ChangelogWriter, ROOT_GFID } from '../../src/changelog/index.js';
 import type { Gfid } from '../../src/changelog/index.js';
-import { SqliteGfidIndex } from '../../src/store/index.js';
+import { SqliteGfidIndex, readEntryOpsApplied, writeEntryOpsApplied } from '../../src/store/index.js';
 import type { LedgerItem } from '../../src/store/index.js';
 import { RECORDER_KEYS } from '../../src/changelog/recorder/recorder.js';
 import { resolveConfig } from '../../src/cli/config-loader.js';
@@ -206,6 +206,18 @@ describe('changelogTurn', () => {
     expect((await turn(healthy)).codes).to.deep.equal([]);
     expect(fs.readFileSync(path.join(tmp, 'slave', 'd', 'f'), 'utf8')).to.equal('f');
     expect(index.ledgerCount(), 'resolved by the delivery, not kept until its retry').to.equal(0);
+  });
+
+  it('never moves the entry-ops position back to changelogs read again', async () => {
+    // A turn read again changelogs whose entry ops were applied and wrote the position back to
+    // them; a worker killed before it passed the old one applied their entry ops a second time,
+    // after later ones (live kill probe, 10 of 14 rounds).
+    writeEntryOpsApplied(index, 'CHANGELOG.200');
+    const slave = await agent(true); // the batch is lost: its changelog stays to be read again
+    await turn(slave);
+    expect(fs.readdirSync(changelogs)).to.deep.equal(['CHANGELOG.100']);
+    const at = readEntryOpsApplied(index);
+    expect(at === undefined ? undefined : `${at.prefix}.${at.ts}`).to.equal('CHANGELOG.200');
   });
 
   it('resolves at once an item whose entry the master no longer has, without waiting for its retry', async () => {
