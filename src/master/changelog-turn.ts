@@ -15,7 +15,15 @@
 // its TurnResult means for the ledger, the changelogs and stime.
 
 import fs from 'node:fs';
-import { ROOT_GFID, absPath, changelogName, compareChangelogNames, entryTypeOf, joinRel } from '../changelog/index.js';
+import {
+  ROOT_GFID,
+  absPath,
+  changelogName,
+  compareChangelogNames,
+  entryTypeOf,
+  escapeName,
+  joinRel,
+} from '../changelog/index.js';
 import type { Change, ChangelogFile, ChangelogName, Gfid } from '../changelog/index.js';
 import { readEntryOpsApplied, readStime, writeEntryOpsApplied } from '../store/index.js';
 import type { Confirmations, FailureLedgerStore, NameIndex } from '../store/index.js';
@@ -27,6 +35,7 @@ import { fileEarly, recordProblems } from './failure-ledger.js';
 import type { MasterBase } from './master-base.js';
 import type { MasterDeps } from './master-deps.js';
 import { PROBLEM } from '../problem-codes.js';
+import { LIMITS } from '../slave/index.js';
 
 export async function changelogTurn(m: MasterBase): Promise<TurnResult> {
   const { deps } = m;
@@ -90,9 +99,19 @@ export async function changelogTurn(m: MasterBase): Promise<TurnResult> {
   const result = await turn.settle();
   // A lost batch may hold a retried item too: nothing is resolved on its word.
   const lost = result.lostBatches > 0;
+  // Items of entries the master no longer has: resolved once the slave dropped every name it
+  // has of them (never while deletes are held; with ignore-deletes, kept there by design).
+  const gone = lost ? [] : goneFromMaster(index);
+  const goneSet = new Set(gone);
+  const dropped =
+    gone.length === 0 || verdict.hold !== undefined ? [] : m.propagatesDeletes() ? await dropOnSlave(deps, gone) : gone;
   const settled = lost
     ? []
-    : [...due.map((i) => i.gfid), ...contentSince(index, result.delivered), ...goneFromMaster(index)];
+    : [
+        ...due.filter((i) => !goneSet.has(i.gfid)).map((i) => i.gfid),
+        ...contentSince(index, result.delivered),
+        ...dropped,
+      ];
   recordProblems(deps, result.problems, settled, stimeMs);
   // After a lost batch the changelogs stay and are read again next turn: entry ops once
   // (the entry-ops position), data and metadata from what the entries are then. stime stays.
@@ -291,6 +310,30 @@ function contentSince(index: FailureLedgerStore, delivered: ReadonlySet<Gfid>): 
       ? index.ledgerAll()
       : [...delivered].map((g) => index.ledgerGet(g)).filter((i) => i !== undefined);
   return items.filter((i) => CONTENT_CODES.has(i.code) && delivered.has(i.gfid)).map((i) => i.gfid);
+}
+
+/**
+ * Has the slave drop every name it holds of each gfid (UNLINK marked gone: the slave ignores the
+ * name given and removes the gfid wherever it has it). Resolving such an item without this left
+ * the slave's copy where a failed RENAME had kept it, for good: a checkpoint completed over it,
+ * or a directory kept at a name the master reuses failed everything below it for ever (live
+ * kill probe). Returns the gfids dropped; one whose drop failed stays in the ledger.
+ */
+async function dropOnSlave(deps: MasterDeps, gfids: readonly Gfid[]): Promise<Gfid[]> {
+  const dropped: Gfid[] = [];
+  const name = escapeName(Buffer.from('gone'));
+  for (let start = 0; start < gfids.length; start += LIMITS.opsPerBatch) {
+    const chunk = gfids.slice(start, start + LIMITS.opsPerBatch);
+    const ops = chunk.map((gfid) => ({ op: 'UNLINK' as const, gfid, entry: { pargfid: ROOT_GFID, name }, gone: true }));
+    const { failures } = await deps.slave.call('entryOps', { ops }, deps.signal);
+    const failed = new Set(failures.map((f) => f.index));
+    chunk.forEach((gfid, i) => {
+      if (!failed.has(i)) dropped.push(gfid);
+    });
+  }
+  if (dropped.length > 0)
+    deps.log.info('dropped from the slave entries the master no longer has', { entries: dropped.length });
+  return dropped;
 }
 
 /** Past this many ledger items, goneFromMaster leaves them to their retries (a query per item per turn). */

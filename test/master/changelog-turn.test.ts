@@ -220,12 +220,17 @@ describe('changelogTurn', () => {
     expect(at === undefined ? undefined : `${at.prefix}.${at.ts}`).to.equal('CHANGELOG.200');
   });
 
-  it('resolves at once an item whose entry the master no longer has, without waiting for its retry', async () => {
+  it('drops from the slave, at once, an entry of the ledger the master no longer has, and resolves it', async () => {
+    // Resolved at its retry and never removed, a copy a failed RENAME had kept at its old name
+    // stayed on the slave for good (live kill probe); and the item held checkpoints meanwhile.
     const gone = newGfid(); // the recorder dropped it: removed on the master
+    const slave = await agent(false);
+    await slave.call('entryOps', { ops: [ops.create(gone, ROOT_GFID, 'kept by a failed rename')] });
     const message = 'the entry moved before it could be synced';
     index.ledgerRecord({ gfid: gone, path: 'x', code: 'RECORDER_BEHIND', errno: null, message, changeMs: 0 }, 0, 9e15);
-    expect((await turn(await agent(false))).codes).to.deep.equal([]);
+    expect((await turn(slave)).codes).to.deep.equal([]);
     expect(index.ledgerCount()).to.equal(0);
+    expect(fs.existsSync(path.join(tmp, 'slave', 'kept by a failed rename'))).to.equal(false);
   });
 
   it('retries an entry whose parent the slave lacks with the parent first, though only the entry is due', async () => {
