@@ -43,6 +43,25 @@ describe('slave/entry ops: moving and removing', () => {
     ]);
   });
 
+  it('RENAME of a gfid the slave lacks still removes what it replaced at the target (not a directory holding entries), and fails', async () => {
+    // The renamed gfid is synced again from where it is now, but no later record names the entry
+    // it replaced: left, it stayed under completed checkpoints (live kill probe, 4 of 16 rounds).
+    const [e, d, k] = [newGfid(), newGfid(), newGfid()];
+    await apply(a.client, [ops.create(e, ROOT_GFID, 'T'), ops.mkdir(d, ROOT_GFID, 'D'), ops.create(k, d, 'kept')]);
+    expect(
+      await apply(a.client, [
+        ops.rename(newGfid(), at(ROOT_GFID, 'X'), at(ROOT_GFID, 'T')),
+        ops.rename(newGfid(), at(ROOT_GFID, 'Y'), at(ROOT_GFID, 'D')),
+      ]),
+    ).to.deep.equal(['GFID_UNKNOWN', 'GFID_UNKNOWN']);
+    expect(existsSync(p('T'))).to.equal(false);
+    expect(existsSync(p('D/kept'))).to.equal(true);
+    // The index forgot it too: a later UNLINK of e there is a no-op, a CREATE there lands.
+    expect(await apply(a.client, [ops.unlink(e, ROOT_GFID, 'T'), ops.create(newGfid(), ROOT_GFID, 'T')])).to.deep.equal(
+      [],
+    );
+  });
+
   it('RENAME of a file missing from the slave disk moves its name and fails, so the master sends it again', async () => {
     const f = newGfid();
     await apply(a.client, [ops.create(f, ROOT_GFID, 'a')]);
