@@ -32,8 +32,7 @@ export function recordProblems(
       if (index.objectOf(gfid) === undefined) continue; // gone from the master: nothing to sync
       const prev = index.ledgerGet(gfid);
       const attempts = (prev?.attempts ?? 0) + 1; // one filed early (fileEarly) said failure_added then
-      const waitS = Math.min(crawl.retryBackoffMax, crawl.retryBackoff * 2 ** Math.min(attempts - 1, 30));
-      index.ledgerRecord({ ...ledgerFields(gfid, p), changeMs: sinceMs }, now, now + waitS * 1000);
+      index.ledgerRecord({ ...ledgerFields(gfid, p), changeMs: sinceMs }, now, now + backoffMs(crawl, attempts));
       if (prev === undefined)
         log.warn(`failed: ${p.path}: ${p.message}`, { event: 'failure_added', code: p.code, gfid });
     }
@@ -50,8 +49,8 @@ export function recordProblems(
       const item = index.ledgerGet(gfid);
       if (item !== undefined && deps.rootPath !== undefined && stillUnreadable(deps.rootPath, index, item)) {
         // Its retry made the directory itself; what it holds is still out of reach.
-        const waitS = Math.min(crawl.retryBackoffMax, crawl.retryBackoff * 2 ** Math.min(item.attempts, 30));
-        index.ledgerRecord({ ...ledgerFields(gfid, item), changeMs: item.changeMs }, now, now + waitS * 1000);
+        const next = now + backoffMs(crawl, item.attempts + 1);
+        index.ledgerRecord({ ...ledgerFields(gfid, item), changeMs: item.changeMs }, now, next);
         continue;
       }
       index.ledgerResolve(gfid);
@@ -65,6 +64,11 @@ export function recordProblems(
       }
     }
   });
+}
+
+/** The wait before the retry after `attempts` failed attempts: retry-backoff, doubling up to retry-backoff-max. */
+function backoffMs(crawl: MasterDeps['crawl'], attempts: number): number {
+  return Math.min(crawl.retryBackoffMax, crawl.retryBackoff * 2 ** Math.min(attempts - 1, 30)) * 1000;
 }
 
 function ledgerFields(

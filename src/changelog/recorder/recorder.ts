@@ -680,7 +680,8 @@ export class Recorder {
     let gfid: Gfid = ROOT_GFID;
     let from = root.length + 1;
     while (from <= abs.length) {
-      const to = abs.indexOf(0x2f, from) === -1 ? abs.length : abs.indexOf(0x2f, from);
+      const slash = abs.indexOf(0x2f, from);
+      const to = slash === -1 ? abs.length : slash;
       const row = index.lookup(gfid, abs.subarray(from, to));
       if (row === undefined) return undefined;
       gfid = row.gfid;
