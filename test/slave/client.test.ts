@@ -58,7 +58,8 @@ describe('slave/client', () => {
   });
 
   it('names the process it spawned in its death (over ssh, the ssh client, not the agent)', async () => {
-    const client = SlaveClient.spawn(['/bin/sh', '-c', 'kill -9 $$'], silentLogger(), {
+    // It reads the request first: killed before, it could break the request pipe instead (a CI run).
+    const client = SlaveClient.spawn(['/bin/sh', '-c', 'read line; kill -9 $$'], silentLogger(), {
       what: 'ssh client of the slave agent on h1',
     });
     const err = await client.call('hello', helloParams()).catch((e: unknown) => e);
